@@ -1,0 +1,230 @@
+"""`fusec`: a thin shell over the compiler's pure functions.
+
+Exit status: 0 fine (warnings allowed), 1 the input has errors, 2 usage error.
+A mistake in a .fuse file is printed as `file:line:col: message` with the
+source line and a caret, never as a Python traceback (`--debug` shows one).
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from . import __version__
+from .compiler import errors
+from .compiler.errors import CompileError, UsageError
+
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.func(args)
+    except CompileError as exc:
+        sys.stderr.write(exc.args[0])
+        sys.stderr.write(errors.summary(exc.diagnostics) + "\n")
+        return EXIT_INPUT
+    except UsageError as exc:
+        print(f"fusec: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except _InputProblem as exc:
+        print(f"fusec: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except Exception as exc:  # a bug in fusec, not a user mistake
+        if getattr(args, "debug", False):
+            raise
+        print(f"fusec: internal error: {exc!r}; run again with --debug for a traceback", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+class _InputProblem(Exception):
+    """An input that cannot be read at all (missing file, not UTF-8)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fusec",
+        description="Compile .fuse workflows to local Python, Ray, Prefect or Kubeflow Pipelines.",
+        epilog="Exit status: 0 fine, 1 the input has errors, 2 usage error. See docs/language.md.",
+    )
+    parser.add_argument("--version", action="version", version=f"fusec {__version__}")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    _add_check(sub)
+    _add_compile(sub)
+    _add_graph(sub)
+    _add_nodes(sub)
+    for extra in _EXTRA_COMMANDS:
+        extra(sub)
+    return parser
+
+
+def _common(p: argparse.ArgumentParser, defines: bool = True) -> None:
+    p.add_argument("--debug", action="store_true", help="show Python tracebacks for internal errors")
+    if defines:
+        p.add_argument("-D", dest="defines", action="append", metavar="NAME=VALUE", default=[],
+                       help="override a `let` constant (repeatable)")
+
+
+def _add_check(sub) -> None:
+    p = sub.add_parser("check", help="check .fuse files and report every problem",
+                       description="Check .fuse files; print every error and warning with its position.")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    _common(p)
+    p.set_defaults(func=cmd_check)
+
+
+def _add_compile(sub) -> None:
+    from .compiler.targets import known_targets
+
+    p = sub.add_parser("compile", help="compile a .fuse file to a target artifact",
+                       description="Compile a .fuse file. Targets: " + ", ".join(known_targets()) + ".")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--target", "-t", required=True, metavar="TARGET", help="one of: " + ", ".join(known_targets()))
+    p.add_argument("-o", "--output", metavar="OUT", help="write here instead of standard output")
+    _common(p)
+    p.set_defaults(func=cmd_compile)
+
+
+def _add_graph(sub) -> None:
+    p = sub.add_parser("graph", help="draw the workflow's DAG (dot, mermaid or svg)",
+                       description="Print the DAG as Graphviz DOT, Mermaid, or SVG (needs Graphviz `dot`).")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--format", "-f", choices=("dot", "mermaid", "svg"), default="dot")
+    p.add_argument("-o", "--output", metavar="OUT")
+    _common(p)
+    p.set_defaults(func=cmd_graph)
+
+
+def _add_nodes(sub) -> None:
+    p = sub.add_parser("nodes", help="list nodes and their effective options",
+                       description="List node names and effective options: see what a query selects before running.")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--match", "-m", metavar="REGEX", help="only nodes whose name the regex full-matches")
+    p.add_argument("--target", "-t", choices=("neutral", "ray", "prefect", "kfp"),
+                   help="show options for one target (neutral plus that target's own)")
+    _common(p)
+    p.set_defaults(func=cmd_nodes)
+
+
+# Later commands register here (run, storage, ...): each is a function(subparsers).
+_EXTRA_COMMANDS: list[Callable] = []
+
+
+# --- commands -------------------------------------------------------------------
+
+
+def load(path: str, defines: list[str] | None = None):
+    """Compile a file to IR, printing warnings; CompileError on errors."""
+    from .compiler.frontend import compile_source, display_path
+    from .runtime.params import ParamError, parse_assignments
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _InputProblem(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        assignments = parse_assignments(defines)
+    except ParamError as exc:
+        raise UsageError(f"-D: {exc}") from None
+    workflow, warnings = compile_source(text, display_path(path), assignments)
+    if warnings:
+        sys.stderr.write(errors.render(display_path(path), text, warnings))
+    return workflow
+
+
+def cmd_check(args) -> int:
+    status = EXIT_OK
+    for path in args.files:
+        try:
+            load(path, args.defines)
+        except CompileError as exc:
+            sys.stderr.write(exc.args[0])
+            sys.stderr.write(errors.summary(exc.diagnostics) + "\n")
+            status = EXIT_INPUT
+    return status
+
+
+def cmd_compile(args) -> int:
+    from .compiler.targets import generator, known_targets
+
+    if args.target not in known_targets():
+        raise UsageError(f"unknown target {args.target!r}; known targets: {', '.join(known_targets())}")
+    workflow = load(args.file, args.defines)
+    write_output(generator(args.target)(workflow), args.output)
+    return EXIT_OK
+
+
+def cmd_graph(args) -> int:
+    from .compiler.graph import to_dot, to_mermaid
+
+    workflow = load(args.file, args.defines)
+    if args.format == "mermaid":
+        write_output(to_mermaid(workflow), args.output)
+        return EXIT_OK
+    dot = to_dot(workflow)
+    if args.format == "dot":
+        write_output(dot, args.output)
+        return EXIT_OK
+    return _render_svg(dot, args.output)
+
+
+def _render_svg(dot: str, output: str | None) -> int:
+    executable = shutil.which("dot")
+    if executable is None:
+        print("fusec: error: --format svg needs Graphviz's `dot` program, which is not installed "
+              "(e.g. `apt-get install graphviz` or `brew install graphviz`); "
+              "--format dot or --format mermaid need nothing", file=sys.stderr)
+        return EXIT_USAGE
+    svg = subprocess.run([executable, "-Tsvg"], input=dot, capture_output=True, text=True, check=True).stdout
+    write_output(svg, output)
+    return EXIT_OK
+
+
+def cmd_nodes(args) -> int:
+    import json
+
+    try:
+        pattern = re.compile(args.match) if args.match else None
+    except re.error as exc:
+        raise UsageError(f"--match {args.match!r} is not a valid regex: {exc}") from None
+    workflow = load(args.file, args.defines)
+    shown = [node for node in workflow.nodes if pattern is None or pattern.fullmatch(node.name)]
+    width = max((len(node.name) for node in shown), default=0)
+    for node in shown:
+        options = _options_for(node.options, args.target)
+        text = json.dumps(options, sort_keys=True) if options else ""
+        print(f"{node.name:<{width}}  {text}".rstrip())
+    if pattern is not None and not shown:
+        print(f"fusec: no node matches {args.match!r}", file=sys.stderr)
+        return EXIT_INPUT
+    return EXIT_OK
+
+
+def _options_for(options: dict, target: str | None) -> dict:
+    if target is None:
+        return options
+    merged = dict(options.get("neutral", {}))
+    if target != "neutral":
+        merged.update(options.get(target, {}))
+    return merged
+
+
+def write_output(text: str, output: str | None) -> None:
+    if output is None or output == "-":
+        sys.stdout.write(text)
+        return
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    Path(output).write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

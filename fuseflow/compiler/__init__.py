@@ -1,0 +1,1 @@
+"""The fusec compiler: parse, check, lower to IR, generate targets."""

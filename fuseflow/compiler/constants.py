@@ -1,0 +1,73 @@
+"""Compile-time values: literals, `let` constants, loop variables, `-D` overrides.
+
+These are the values `for` loops iterate over and options are made of; they
+never depend on a run.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from . import nodes as n
+
+PARAM_TYPES = ("int", "float", "str", "bool", "list", "dict")
+
+
+class NotConstant(Exception):
+    """The expression depends on a run (a param or a node), or is a call."""
+
+    def __init__(self, expr: n.Expr, reason: str):
+        super().__init__(reason)
+        self.expr = expr
+        self.reason = reason
+
+
+class BadIndex(Exception):
+    def __init__(self, span: n.Span, message: str):
+        super().__init__(message)
+        self.span = span
+        self.message = message
+
+
+def type_name(value: Any) -> str:
+    """How a value's type is named in messages: the .fuse spelling."""
+    if value is None:
+        return "none"
+    return {bool: "bool", int: "int", float: "float", str: "str", list: "list", dict: "dict"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def conform(type_: str, value: Any) -> tuple[bool, Any]:
+    """Whether `value` fits a param type; ints widen to float. `none` fits every type."""
+    if value is None:
+        return True, None
+    if type_ == "float" and type(value) is int:
+        return True, float(value)
+    return type_name(value) == type_, value
+
+
+def index_value(value: Any, key: Any, span: n.Span) -> Any:
+    """value[key] at compile time, with messages instead of Python exceptions."""
+    if isinstance(value, list):
+        if type(key) is not int:
+            raise BadIndex(span, f"a list is indexed by an integer, not {type_name(key)} {key!r}")
+        if not -len(value) <= key < len(value):
+            raise BadIndex(span, f"index {key} is out of range for a list of {len(value)}")
+        return value[key]
+    if isinstance(value, dict):
+        if key not in value:
+            known = ", ".join(repr(k) for k in list(value)[:6])
+            raise BadIndex(span, f"key {key!r} is not in the dict (keys: {known})")
+        return value[key]
+    raise BadIndex(span, f"cannot index a {type_name(value)} value")
+
+
+def loop_key(item: Any, index: int) -> str:
+    """The part of a node name an iteration adds: the item itself when it is a
+    short scalar, its position otherwise. Characters that could not appear in a
+    node name (dots, spaces, ...) become '_'; collisions are reported by lowering."""
+    if isinstance(item, bool) or item is None:
+        return str(item).lower() if item is not None else "none"
+    if isinstance(item, (int, str)) and str(item) != "":
+        return "".join(c if c.isalnum() or c in "_-" else "_" for c in str(item))
+    return str(index)

@@ -1,0 +1,105 @@
+"""Diagnostics: what went wrong, where, and what to do about it.
+
+Every problem carries a Span; the CLI prints it the way editors and CI logs
+understand (`file:line:col: error: ...`), followed by the source line and a
+caret under the span, with the hint after the caret.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from .nodes import Span
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    severity: str  # "error" or "warning"
+    message: str
+    span: Span | None
+    hint: str = ""
+
+    @property
+    def sort_key(self) -> tuple[int, int]:
+        return (self.span.line, self.span.col) if self.span else (0, 0)
+
+
+@dataclass
+class Diagnostics:
+    """Collects every problem of a file; passes add to it instead of raising."""
+
+    items: list[Diagnostic] = field(default_factory=list)
+
+    def error(self, span: Span | None, message: str, hint: str = "") -> None:
+        self.items.append(Diagnostic("error", message, span, hint))
+
+    def warning(self, span: Span | None, message: str, hint: str = "") -> None:
+        self.items.append(Diagnostic("warning", message, span, hint))
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity == "warning"]
+
+    def sorted(self) -> list[Diagnostic]:
+        return sorted(self.items, key=lambda d: d.sort_key)
+
+
+class CompileError(Exception):
+    """Raised by the front end when a file has errors; carries all of them."""
+
+    def __init__(self, path: str, source: str, diagnostics: list[Diagnostic]):
+        self.path = path
+        self.source = source
+        self.diagnostics = sorted(diagnostics, key=lambda d: d.sort_key)
+        super().__init__(render(path, source, self.diagnostics))
+
+
+class UsageError(Exception):
+    """A mistake on the command line rather than in a file (exit status 2)."""
+
+
+def suggest(name: str, candidates: Iterable[str]) -> str | None:
+    """The closest candidate to a misspelt name, if one is close enough."""
+    matches = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def render(path: str, source: str, diagnostics: Iterable[Diagnostic]) -> str:
+    lines = source.splitlines()
+    return "".join(render_one(path, lines, d) for d in diagnostics)
+
+
+def render_one(path: str, lines: list[str], diag: Diagnostic) -> str:
+    if diag.span is None:
+        return f"{path}: {diag.severity}: {diag.message}\n"
+    span = diag.span
+    head = f"{path}:{span.line}:{span.col}: {diag.severity}: {diag.message}\n"
+    if not 0 < span.line <= len(lines):
+        return head + (f"    {diag.hint}\n" if diag.hint else "")
+    text = lines[span.line - 1].expandtabs(1)
+    end = span.end_col if span.end_line == span.line else len(text) + 1
+    width = max(1, end - span.col)
+    gutter = str(span.line)
+    pad = " " * len(gutter)
+    caret = " " * (span.col - 1) + "^" * width
+    hint = f" {diag.hint}" if diag.hint else ""
+    return f"{head}  {gutter} | {text}\n  {pad} | {caret}{hint}\n"
+
+
+def summary(diagnostics: Iterable[Diagnostic]) -> str:
+    diagnostics = list(diagnostics)
+    errors = sum(d.severity == "error" for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    parts = [_plural(errors, "error")]
+    if warnings:
+        parts.append(_plural(warnings, "warning"))
+    return "fusec: " + ", ".join(parts)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")

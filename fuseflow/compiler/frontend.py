@@ -1,0 +1,108 @@
+"""The front end in order: parse -> check structure -> lower -> options -> outputs -> IR.
+
+    wf, warnings = compile_source(text, "pipeline.fuse", defines={"n": "10"})
+
+Raises CompileError carrying every error (and the warnings) of the file.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from . import ir
+from . import nodes as n
+from . import options as opts
+from .checks import check_return, check_structure
+from .errors import CompileError, Diagnostic, Diagnostics
+from .lower import Lowering
+from .parser import parse
+
+
+def compile_file(path: str | os.PathLike, defines: dict[str, str] | None = None) -> tuple[ir.Workflow, list[Diagnostic]]:
+    text = Path(path).read_text(encoding="utf-8")
+    return compile_source(text, display_path(path), defines)
+
+
+def display_path(path: str | os.PathLike) -> str:
+    """The path as recorded in artifacts: relative to the working directory when
+    the file is under it, so output is the same on every machine."""
+    path = Path(path)
+    try:
+        relative = path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path.name if path.is_absolute() else path.as_posix()
+    return relative.as_posix()
+
+
+def compile_source(text: str, path: str = "<string>", defines: dict[str, str] | None = None) -> tuple[ir.Workflow, list[Diagnostic]]:
+    module = parse(text, path)
+    diags = Diagnostics()
+    check_structure(module, diags)
+    lowering = Lowering(diags, dict(defines or {}))
+    lowering.run(module.statements)
+    queries, workflow_options = opts.collect(module.statements, _option_constant(lowering), diags)
+    effective = opts.resolve(list(lowering.nodes), queries, diags)
+    returned = next((s for s in module.statements if isinstance(s, n.ReturnStmt)), None)
+    check_return(returned, {s: 1 for s in lowering.symbols}, lowering.visible_names(), diags)
+    if diags.errors:
+        raise CompileError(path, text, diags.items)
+    workflow = _build(module, lowering, effective, workflow_options, returned)
+    return workflow, diags.sorted()
+
+
+def _option_constant(lowering: Lowering):
+    def constant(expr: n.Expr) -> Any:
+        from .constants import BadIndex, NotConstant
+
+        try:
+            return lowering.constant_or_raise(expr, callables=True)
+        except NotConstant as exc:
+            lowering.diags.error(exc.expr.span, f"an option value must be a compile-time constant: {exc.reason}")
+        except BadIndex as exc:
+            lowering.diags.error(exc.span, exc.message)
+        return None
+
+    return constant
+
+
+def _build(module: n.Module, lowering: Lowering, effective: dict, workflow_options: dict,
+           returned: n.ReturnStmt | None) -> ir.Workflow:
+    nodes = tuple(
+        ir.Node(
+            name=d.name, kind=d.kind, target=d.target, args=d.args, kwargs=d.kwargs, object=d.object,
+            after=d.after, options=effective.get(d.name, {}), statement=d.statement, keys=d.keys,
+            span=tuple(d.span.as_list()),
+        )
+        for d in lowering.nodes.values()
+    )
+    return ir.Workflow(
+        name=_workflow_name(module),
+        source=module.path,
+        params=tuple(lowering.params.values()),
+        imports=tuple(lowering.import_list),
+        nodes=nodes,
+        storage=next((s.url for s in module.statements if isinstance(s, n.StorageStmt)), None),
+        outputs=_outputs(nodes, lowering, returned),
+        workflow_options=workflow_options,
+    )
+
+
+def _workflow_name(module: n.Module) -> str:
+    stmt = next((s for s in module.statements if isinstance(s, n.WorkflowStmt)), None)
+    if stmt is not None:
+        return stmt.name
+    stem = Path(module.path).stem or "workflow"
+    return "".join(c if c.isalnum() or c == "_" else "_" for c in stem)
+
+
+def _outputs(nodes: tuple[ir.Node, ...], lowering: Lowering, returned: n.ReturnStmt | None) -> tuple[ir.Output, ...]:
+    """`return`ed names, or else every node no other node consumes (objects aside)."""
+    if returned is not None:
+        return tuple(ir.Output(item.name, lowering.node_value(item.name, item.span)) for item in returned.names)
+    consumed = {dep for node in nodes for dep in node.dependencies()}
+    return tuple(
+        ir.Output(node.name, {"ref": node.name, "path": []})
+        for node in nodes
+        if node.name not in consumed and node.kind != "object"
+    )

@@ -1,0 +1,495 @@
+"""Syntax tree -> IR: resolve names, expand loops, name nodes, build argument values.
+
+Name resolution happens here because what a name means depends on the loop
+iteration it is read in: inside its loop a node name is the current
+iteration's node, outside it the whole family. Every problem is recorded in
+the Diagnostics and lowering goes on, so one run reports them all.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from . import ir
+from . import nodes as n
+from .constants import BadIndex, NotConstant, conform, index_value, loop_key, type_name
+from .errors import Diagnostics, suggest
+from .schemas import CallableRef
+from ..runtime.params import ParamError, parse_text
+
+
+@dataclass
+class ImportSym:
+    module: str
+    name: str | None  # None: a module alias
+    line: int
+
+
+@dataclass
+class NodeSymbol:
+    """A name assigned by one statement; inside loops, one node per iteration."""
+
+    name: str
+    statement: int  # id() of the defining statement
+    loops: tuple[int, ...]  # ids of the enclosing loops, outermost first
+    members: dict[tuple[str, ...], str] = field(default_factory=dict)
+    line: int = 0
+
+
+@dataclass
+class Frame:
+    loop: int
+    key: str
+    bindings: dict[str, Any]
+
+
+@dataclass
+class NodeDraft:
+    """A node while lowering: its kind changes to "object" when a method is called on it."""
+
+    name: str
+    kind: str
+    target: str
+    args: tuple[dict, ...]
+    kwargs: tuple[tuple[str, dict], ...]
+    span: n.Span
+    statement: str
+    keys: tuple[str, ...]
+    object: str | None = None
+    after: tuple[str, ...] = ()
+
+
+@dataclass
+class Lowering:
+    diags: Diagnostics
+    defines: dict[str, str]
+    imports: dict[str, ImportSym] = field(default_factory=dict)
+    import_list: list[ir.Import] = field(default_factory=list)
+    params: dict[str, ir.Param] = field(default_factory=dict)
+    param_lines: dict[str, int] = field(default_factory=dict)
+    lets: dict[str, Any] = field(default_factory=dict)
+    let_lines: dict[str, int] = field(default_factory=dict)
+    symbols: dict[str, NodeSymbol] = field(default_factory=dict)
+    nodes: dict[str, NodeDraft] = field(default_factory=dict)
+    frames: list[Frame] = field(default_factory=list)
+    generated: dict[int, str] = field(default_factory=dict)
+    last_method: dict[str, str] = field(default_factory=dict)
+    data_uses: dict[str, n.Span] = field(default_factory=dict)
+    used_defines: set[str] = field(default_factory=set)
+
+    # --- statements -------------------------------------------------------------
+
+    def run(self, statements: tuple[n.Stmt, ...]) -> None:
+        self.generated = generated_names(statements)
+        self.block(statements)
+        self.check_objects()
+        for name in sorted(set(self.defines) - self.used_defines):
+            self.diags.error(None, f"-D {name}: there is no `let {name}` in this file", "")
+
+    def block(self, statements: tuple[n.Stmt, ...]) -> None:
+        for stmt in statements:
+            handler = getattr(self, "stmt_" + type(stmt).__name__, None)
+            if handler is not None:
+                handler(stmt)
+
+    def stmt_FromImport(self, stmt: n.FromImport) -> None:
+        for item in stmt.names:
+            if self.declare(item.alias, item.span, "import"):
+                self.imports[item.alias] = ImportSym(stmt.module, item.name, stmt.span.line)
+                self.import_list.append(ir.Import(stmt.module, item.name, item.alias))
+
+    def stmt_ImportModule(self, stmt: n.ImportModule) -> None:
+        if self.declare(stmt.alias, stmt.span, "import"):
+            self.imports[stmt.alias] = ImportSym(stmt.module, None, stmt.span.line)
+            self.import_list.append(ir.Import(stmt.module, None, stmt.alias))
+
+    def stmt_ParamStmt(self, stmt: n.ParamStmt) -> None:
+        from .constants import PARAM_TYPES
+
+        if stmt.type not in PARAM_TYPES:
+            guess = suggest(stmt.type, PARAM_TYPES)
+            hint = f"did you mean '{guess}'?" if guess else "expected one of " + ", ".join(PARAM_TYPES)
+            self.diags.error(stmt.type_span, f"unknown param type '{stmt.type}'", hint)
+            return
+        default, required = None, stmt.default is None
+        if stmt.default is not None:
+            value = self.constant(stmt.default)
+            fits, default = conform(stmt.type, value)
+            if not fits:
+                self.diags.error(
+                    stmt.default.span,
+                    f"param '{stmt.name}' is declared {stmt.type} but its default is {type_name(value)}",
+                )
+        if self.declare(stmt.name, stmt.span, "param"):
+            self.params[stmt.name] = ir.Param(stmt.name, stmt.type, default, required)
+            self.param_lines[stmt.name] = stmt.span.line
+
+    def stmt_LetStmt(self, stmt: n.LetStmt) -> None:
+        value = self.constant(stmt.value)
+        if stmt.name in self.defines:
+            self.used_defines.add(stmt.name)
+            value = self.override(stmt, value)
+        if self.declare(stmt.name, stmt.span, "constant"):
+            self.lets[stmt.name] = value
+            self.let_lines[stmt.name] = stmt.span.line
+
+    def override(self, stmt: n.LetStmt, original: Any) -> Any:
+        text = self.defines[stmt.name]
+        expected = type_name(original) if original is not None else None
+        try:
+            value = parse_text(text, expected)
+        except ParamError:
+            value = text
+        fits, value = conform(expected, value) if expected else (True, value)
+        if not fits:
+            self.diags.error(stmt.span, f"-D {stmt.name}={text}: expected {expected} like the `let` on "
+                             f"line {stmt.span.line}, got {type_name(value)}")
+            return original
+        return value
+
+    def stmt_AssignStmt(self, stmt: n.AssignStmt) -> None:
+        if not isinstance(stmt.value, n.Call):
+            self.diags.error(
+                stmt.value.span,
+                f"'{stmt.name}' must be assigned a call",
+                "a node is a call, e.g. `x = f(...)`; use `let` for a constant",
+            )
+            return
+        self.add_node(stmt.name, stmt, stmt.value, stmt.name_span)
+
+    def stmt_CallStmt(self, stmt: n.CallStmt) -> None:
+        self.add_node(self.generated[id(stmt)], stmt, stmt.call, stmt.call.callee_span)
+
+    def stmt_ForStmt(self, stmt: n.ForStmt) -> None:
+        try:
+            items = self.loop_items(stmt)
+        except NotConstant as exc:
+            self.diags.error(exc.expr.span, f"a `for` loop needs a compile-time constant: {exc.reason}",
+                             "loop over a `let` constant or a literal list or dict")
+            return
+        seen: dict[str, Any] = {}
+        for key, bindings in items:
+            if key in seen:
+                self.diags.error(stmt.iterable.span, f"loop items {seen[key]!r} and {bindings[stmt.names[0]]!r} "
+                                 f"give the same node name key '{key}'", "make the loop items distinct")
+                continue
+            seen[key] = bindings[stmt.names[0]]
+            self.frames.append(Frame(id(stmt), key, bindings))
+            self.block(stmt.body)
+            self.frames.pop()
+
+    def loop_items(self, stmt: n.ForStmt) -> list[tuple[str, dict[str, Any]]]:
+        value = self.constant_or_raise(stmt.iterable)
+        if len(stmt.names) == 2:
+            if not isinstance(value, dict):
+                raise NotConstant(stmt.iterable, f"`for {', '.join(stmt.names)} in ...` needs a dict, "
+                                  f"got {type_name(value)}")
+            k, v = stmt.names
+            return [(loop_key(key, i), {k: key, v: item}) for i, (key, item) in enumerate(value.items())]
+        if isinstance(value, dict):
+            value = list(value)
+        if not isinstance(value, list):
+            raise NotConstant(stmt.iterable, f"cannot loop over {type_name(value)} {value!r}")
+        return [(loop_key(item, i), {stmt.names[0]: item}) for i, item in enumerate(value)]
+
+    # --- nodes --------------------------------------------------------------------
+
+    def add_node(self, name: str, stmt: Any, call: n.Call, name_span: n.Span) -> None:
+        symbol = self.symbol_for(name, stmt, name_span)
+        if symbol is None:
+            return
+        keys = tuple(frame.key for frame in self.frames)
+        node_name = ".".join((name,) + keys)
+        if node_name in self.nodes and symbol.members.get(keys) is None:
+            self.diags.error(name_span, f"node name '{node_name}' is already used by another node")
+            return
+        draft = self.call_node(node_name, call, name, keys)
+        if draft is not None:
+            symbol.members[keys] = node_name
+            self.nodes[node_name] = draft
+
+    def symbol_for(self, name: str, stmt: Any, span: n.Span) -> NodeSymbol | None:
+        symbol = self.symbols.get(name)
+        if symbol is None:
+            if not self.declare(name, span, "node"):
+                return None
+            loops = tuple(frame.loop for frame in self.frames)
+            symbol = self.symbols[name] = NodeSymbol(name, id(stmt), loops, line=span.line)
+        elif symbol.statement != id(stmt):
+            self.diags.error(span, f"duplicate node name '{name}'",
+                             f"'{name}' is already assigned on line {symbol.line}; choose another name")
+            return None
+        return symbol
+
+    def call_node(self, node_name: str, call: n.Call, statement: str, keys: tuple[str, ...]) -> NodeDraft | None:
+        resolved = self.resolve_callee(call)
+        if resolved is None:
+            return None
+        kind, target, obj = resolved
+        args = tuple(self.value(arg) for arg in call.args)
+        kwargs = tuple((kw.name, self.value(kw.value)) for kw in call.kwargs)
+        after: tuple[str, ...] = ()
+        if obj is not None:
+            previous = self.last_method.get(obj)
+            after = (previous,) if previous else ()
+            self.last_method[obj] = node_name
+            self.nodes[obj].kind = "object"
+        return NodeDraft(node_name, kind, target, args, kwargs, call.span, statement, keys, obj, after)
+
+    def resolve_callee(self, call: n.Call) -> tuple[str, str, str | None] | None:
+        """(kind, target, object node) for the callee of a call, or None after an error."""
+        head, rest = call.callee[0], call.callee[1:]
+        span = call.callee_span
+        if head in self.imports:
+            sym = self.imports[head]
+            if sym.name is None and not rest:
+                self.diags.error(span, f"'{head}' is a module, not a function",
+                                 f"call one of its functions, e.g. {head}.name(...)")
+                return None
+            module = sym.module
+            qualname = ".".join(([sym.name] if sym.name else []) + list(rest))
+            return "call", f"{module}:{qualname}", None
+        if head in self.symbols:
+            return self.resolve_method(head, rest, span)
+        what = self.describe(head)
+        if what:
+            self.diags.error(span, f"'{head}' is {what}, not a function or a node",
+                             "only imported callables and object nodes' methods can be called")
+        else:
+            self.undefined(head, span, callable_only=not rest)
+        return None
+
+    def resolve_method(self, head: str, rest: tuple[str, ...], span: n.Span) -> tuple[str, str, str | None] | None:
+        if not rest:
+            self.diags.error(span, f"'{head}' is a node, not a function", "call a method on it, e.g. "
+                             f"{head}.method(...), or call an imported function")
+            return None
+        if len(rest) > 1:
+            self.diags.error(span, f"'{'.'.join((head,) + rest)}' reaches into a node's attributes",
+                             f"call a method of '{head}' directly: {head}.{rest[0]}(...)")
+            return None
+        value = self.node_value(head, span)
+        if value is None:
+            return None
+        if "ref" not in value:
+            self.diags.error(span, f"'{head}' names one object per loop iteration here",
+                             "call its methods inside the loop that creates it")
+            return None
+        return "method", rest[0], value["ref"]
+
+    def check_objects(self) -> None:
+        for name, span in self.data_uses.items():
+            if name in self.nodes and self.nodes[name].kind == "object":
+                self.diags.error(span, f"'{name}' is an object node (its methods are called) and cannot be "
+                                 "passed as an argument", "pass the result of one of its method calls instead")
+
+    # --- values -------------------------------------------------------------------
+
+    def value(self, expr: n.Expr) -> dict:
+        """An argument expression as an IR value; errors are reported, a placeholder returned."""
+        try:
+            return {"literal": self.constant_or_raise(expr)}
+        except NotConstant:
+            pass
+        except BadIndex as exc:
+            self.diags.error(exc.span, exc.message)
+            return {"literal": None}
+        if isinstance(expr, n.Call):
+            self.diags.error(expr.span, "a call inside an argument",
+                             "give the inner call a name first: `x = " + ".".join(expr.callee) + "(...)`, then pass x")
+            return {"literal": None}
+        if isinstance(expr, n.ListExpr):
+            return {"list": [self.value(item) for item in expr.items]}
+        if isinstance(expr, n.DictExpr):
+            return {"dict": [[key, self.value(item)] for key, item in expr.pairs]}
+        return self.reference(expr)
+
+    def reference(self, ref: n.Ref) -> dict:
+        path = [self.index_constant(index) for index in ref.indexes]
+        if ref.name in self.params:
+            return {"param": ref.name, "path": path}
+        if ref.name in self.symbols:
+            value = self.node_value(ref.name, ref.name_span)
+            return self.index_node_value(value, path, ref) if value else {"literal": None}
+        if ref.name in self.imports:
+            sym = self.imports[ref.name]
+            if sym.name is None:
+                self.diags.error(ref.span, f"'{ref.name}' is a module; pass one of its functions instead")
+                return {"literal": None}
+            return {"callable": f"{sym.module}:{sym.name}"}
+        self.undefined(ref.name, ref.name_span)
+        return {"literal": None}
+
+    def index_node_value(self, value: dict, path: list, ref: n.Ref) -> dict:
+        if "ref" in value:
+            self.data_uses.setdefault(value["ref"], ref.span)
+            return {"ref": value["ref"], "path": path}
+        # A family is a dict keyed by loop key: a constant index picks a member.
+        for depth, key in enumerate(path):
+            members = dict(value["members"])
+            if str(key) not in members:
+                self.diags.error(ref.indexes[depth].span, f"{key!r} is not a key of the family '{ref.name}'",
+                                 "keys: " + ", ".join(sorted(members)[:8]))
+                return {"literal": None}
+            value = members[str(key)]
+            if "ref" in value:
+                return self.index_node_value(value, path[depth + 1:], ref)
+        for name in ir.referenced_nodes(value):
+            self.data_uses.setdefault(name, ref.span)
+        return value
+
+    def index_constant(self, expr: n.Expr) -> Any:
+        try:
+            key = self.constant_or_raise(expr)
+        except (NotConstant, BadIndex):
+            self.diags.error(expr.span, "an index must be a compile-time constant",
+                             "use a literal, a `let` constant or a loop variable")
+            return None
+        if type(key) not in (int, str):
+            self.diags.error(expr.span, f"an index must be an integer or a string, not {type_name(key)}")
+        return key
+
+    def node_value(self, name: str, span: n.Span) -> dict | None:
+        """The current iteration's node, or the family over the loops not running now."""
+        symbol = self.symbols[name]
+        active = {frame.loop: frame.key for frame in self.frames}
+        pattern = tuple(active.get(loop) for loop in symbol.loops)
+        if None not in pattern:
+            node = symbol.members.get(pattern)
+            if node is None:
+                self.diags.error(span, f"'{name}' is used before it is defined in this iteration",
+                                 f"it is assigned on line {symbol.line}")
+            return {"ref": node, "path": []} if node else None
+        family = self.family(symbol, pattern)
+        if not family["members"]:
+            self.diags.error(span, f"'{name}' has no nodes yet at this point", f"it is assigned on line {symbol.line}")
+            return None
+        return family
+
+    def family(self, symbol: NodeSymbol, pattern: tuple[str | None, ...]) -> dict:
+        def build(prefix: tuple[str | None, ...], depth: int) -> dict:
+            if depth == len(pattern):
+                return {"ref": symbol.members[prefix], "path": []}
+            if pattern[depth] is not None:
+                return build(prefix + (pattern[depth],), depth + 1)
+            keys = _unique(k[depth] for k in symbol.members if _matches(k, prefix))
+            return {"family": symbol.name, "members": [[key, build(prefix + (key,), depth + 1)] for key in keys]}
+
+        value = build((), 0)
+        return value if "family" in value else {"family": symbol.name, "members": []}
+
+    # --- constants ------------------------------------------------------------------
+
+    def constant(self, expr: n.Expr) -> Any:
+        try:
+            return self.constant_or_raise(expr)
+        except NotConstant as exc:
+            self.diags.error(exc.expr.span, f"expected a compile-time constant: {exc.reason}")
+        except BadIndex as exc:
+            self.diags.error(exc.span, exc.message)
+        return None
+
+    def constant_or_raise(self, expr: n.Expr, callables: bool = False) -> Any:
+        if isinstance(expr, n.Literal):
+            return expr.value
+        if isinstance(expr, n.ListExpr):
+            return [self.constant_or_raise(item, callables) for item in expr.items]
+        if isinstance(expr, n.DictExpr):
+            return {key: self.constant_or_raise(item, callables) for key, item in expr.pairs}
+        if isinstance(expr, n.Call):
+            raise NotConstant(expr, "a call is not a constant")
+        value = self.named_constant(expr, callables)
+        for index in expr.indexes:
+            value = index_value(value, self.constant_or_raise(index), index.span)
+        return value
+
+    def named_constant(self, ref: n.Ref, callables: bool) -> Any:
+        for frame in reversed(self.frames):
+            if ref.name in frame.bindings:
+                return frame.bindings[ref.name]
+        if ref.name in self.lets:
+            return self.lets[ref.name]
+        if callables and ref.name in self.imports and self.imports[ref.name].name is not None:
+            sym = self.imports[ref.name]
+            return CallableRef(f"{sym.module}:{sym.name}")
+        what = self.describe(ref.name)
+        if what is None:
+            self.undefined(ref.name, ref.name_span)
+            what = "undefined"
+        raise NotConstant(ref, f"'{ref.name}' is {what}")
+
+    # --- names ----------------------------------------------------------------------
+
+    def declare(self, name: str, span: n.Span, kind: str) -> bool:
+        """Record a new top-level name; False (and an error) when it is taken."""
+        if name in self.symbols and kind == "node":
+            return True
+        what, line = self.describe_with_line(name)
+        if what is None:
+            return True
+        self.diags.error(span, f"'{name}' is already defined as {what} on line {line}",
+                         "names of imports, params, constants and nodes share one namespace")
+        return False
+
+    def describe(self, name: str) -> str | None:
+        return self.describe_with_line(name)[0]
+
+    def describe_with_line(self, name: str) -> tuple[str | None, int]:
+        if any(name in frame.bindings for frame in self.frames):
+            return "a loop variable", 0
+        if name in self.imports:
+            return ("an imported module" if self.imports[name].name is None else "an import"), self.imports[name].line
+        if name in self.params:
+            return "a param", self.param_lines[name]
+        if name in self.lets:
+            return "a constant", self.let_lines[name]
+        if name in self.symbols:
+            return "a node", self.symbols[name].line
+        return None, 0
+
+    def undefined(self, name: str, span: n.Span, callable_only: bool = False) -> None:
+        names = list(self.imports) if callable_only else self.visible_names()
+        guess = suggest(name, names)
+        hint = ""
+        if guess:
+            what, line = self.describe_with_line(guess)
+            hint = f"did you mean '{guess}'" + (f" ({what} on line {line})?" if line else "?")
+        self.diags.error(span, f"undefined name '{name}'", hint)
+
+    def visible_names(self) -> list[str]:
+        names = list(self.imports) + list(self.params) + list(self.lets) + list(self.symbols)
+        for frame in self.frames:
+            names.extend(frame.bindings)
+        return names
+
+
+def _matches(key: tuple, prefix: tuple) -> bool:
+    return key[: len(prefix)] == prefix
+
+
+def _unique(items: Iterator[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def generated_names(statements: tuple[n.Stmt, ...]) -> dict[int, str]:
+    """Names for bare calls: `<callee>_<n>`, numbered per callee in source order,
+    skipping names the file assigns itself, so unrelated edits never renumber them."""
+    assigned = {stmt.name for stmt in walk(statements) if isinstance(stmt, n.AssignStmt)}
+    counters: dict[str, int] = {}
+    names: dict[int, str] = {}
+    for stmt in walk(statements):
+        if isinstance(stmt, n.CallStmt):
+            base = "_".join(stmt.call.callee)
+            number = counters.get(base, 0) + 1
+            while f"{base}_{number}" in assigned:
+                number += 1
+            counters[base] = number
+            names[id(stmt)] = f"{base}_{number}"
+    return names
+
+
+def walk(statements: tuple[n.Stmt, ...]) -> Iterator[n.Stmt]:
+    for stmt in statements:
+        yield stmt
+        if isinstance(stmt, n.ForStmt):
+            yield from walk(stmt.body)

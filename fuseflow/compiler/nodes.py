@@ -1,0 +1,206 @@
+"""The syntax tree of a .fuse file: frozen dataclasses, each carrying its Span.
+
+The parser builds these; checks and lowering read them. Nothing here knows
+about targets or the IR.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Union
+
+
+@dataclass(frozen=True)
+class Span:
+    """A region of the source: 1-based lines and columns, end column exclusive."""
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    @staticmethod
+    def of_token(token: Any) -> "Span":
+        return Span(token.line, token.column, token.end_line, token.end_column)
+
+    def to(self, other: "Span") -> "Span":
+        """The span from the start of self to the end of other."""
+        return Span(self.line, self.col, other.end_line, other.end_col)
+
+    def as_list(self) -> list[int]:
+        return [self.line, self.col, self.end_line, self.end_col]
+
+
+# --- expressions -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Literal:
+    value: Any
+    span: Span
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A name, optionally indexed: `data`, `split["X_train"]`, `res[0][1]`."""
+
+    name: str
+    indexes: tuple["Expr", ...]
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True)
+class ListExpr:
+    items: tuple["Expr", ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class DictExpr:
+    pairs: tuple[tuple[str, "Expr"], ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Keyword:
+    name: str
+    value: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
+class Call:
+    """`f(...)`, `mod.f(...)` or `obj.method(...)`: callee is the dotted path."""
+
+    callee: tuple[str, ...]
+    args: tuple["Expr", ...]
+    kwargs: tuple[Keyword, ...]
+    span: Span
+    callee_span: Span
+
+
+Expr = Union[Literal, Ref, ListExpr, DictExpr, Call]
+
+
+# --- statements --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkflowStmt:
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class ImportName:
+    name: str
+    alias: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class FromImport:
+    module: str
+    names: tuple[ImportName, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class ImportModule:
+    module: str
+    alias: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class ParamStmt:
+    name: str
+    type: str
+    type_span: Span
+    default: Expr | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class LetStmt:
+    name: str
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class AssignStmt:
+    name: str
+    value: Expr
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True)
+class CallStmt:
+    call: Call
+    span: Span
+
+
+@dataclass(frozen=True)
+class ForStmt:
+    names: tuple[str, ...]
+    iterable: Expr
+    body: tuple["Stmt", ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class OptionItem:
+    key: str
+    value: Expr
+    span: Span
+    key_span: Span
+
+
+@dataclass(frozen=True)
+class OptionEntry:
+    """`"REGEX": {...}` (pattern set) or `workflow: {...}` (pattern None)."""
+
+    pattern: str | None
+    items: tuple[OptionItem, ...]
+    span: Span
+    pattern_span: Span
+
+
+@dataclass(frozen=True)
+class OptionsStmt:
+    target: str  # "neutral" for a block without a target name
+    entries: tuple[OptionEntry, ...]
+    span: Span
+    target_span: Span
+
+
+@dataclass(frozen=True)
+class StorageStmt:
+    url: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class ReturnName:
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class ReturnStmt:
+    names: tuple[ReturnName, ...]
+    span: Span
+
+
+Stmt = Union[
+    WorkflowStmt, FromImport, ImportModule, ParamStmt, LetStmt, AssignStmt,
+    CallStmt, ForStmt, OptionsStmt, StorageStmt, ReturnStmt,
+]
+
+
+@dataclass(frozen=True)
+class Module:
+    path: str
+    statements: tuple[Stmt, ...]

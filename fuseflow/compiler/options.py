@@ -1,0 +1,89 @@
+"""`options` blocks -> effective options per node per target.
+
+Entries apply in source order; a later entry wins key by key, and a target
+block's keys sit beside the neutral ones (each target maps the neutral keys to
+its own and lets its own win). Regexes full-match node names, as in
+functionfuse's `query(pattern)`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from . import nodes as n
+from .errors import Diagnostics, suggest
+from .ir import TARGETS
+from .schemas import check_option
+
+
+@dataclass(frozen=True)
+class Query:
+    target: str
+    pattern: re.Pattern
+    options: dict[str, Any]
+    span: n.Span
+
+
+def collect(
+    statements: tuple[n.Stmt, ...], constant: Callable[[n.Expr], Any], diags: Diagnostics
+) -> tuple[list[Query], dict[str, dict[str, Any]]]:
+    """The node queries in order, and the merged `workflow:` options per target."""
+    queries: list[Query] = []
+    workflow: dict[str, dict[str, Any]] = {}
+    for stmt in statements:
+        if not isinstance(stmt, n.OptionsStmt):
+            continue
+        if stmt.target not in TARGETS:
+            guess = suggest(stmt.target, TARGETS[1:])
+            hint = f"did you mean '{guess}'?" if guess else "expected ray, prefect or kfp (or no name for every target)"
+            diags.error(stmt.target_span, f"unknown target '{stmt.target}' in options", hint)
+            continue
+        for entry in stmt.entries:
+            scope = "node" if entry.pattern is not None else "workflow"
+            values = _checked_items(stmt.target, entry.items, scope, constant, diags)
+            if entry.pattern is None:
+                workflow.setdefault(stmt.target, {}).update(values)
+                continue
+            pattern = _compile(entry, diags)
+            if pattern is not None:
+                queries.append(Query(stmt.target, pattern, values, entry.pattern_span))
+    return queries, {target: dict(sorted(opts.items())) for target, opts in sorted(workflow.items())}
+
+
+def _compile(entry: n.OptionEntry, diags: Diagnostics) -> re.Pattern | None:
+    try:
+        return re.compile(entry.pattern)
+    except re.error as exc:
+        diags.error(entry.pattern_span, f"invalid regex {entry.pattern!r}: {exc.msg}",
+                    f"at position {exc.pos}" if exc.pos is not None else "")
+        return None
+
+
+def _checked_items(target: str, items: tuple[n.OptionItem, ...], scope: str,
+                   constant: Callable[[n.Expr], Any], diags: Diagnostics) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for item in items:
+        raw = constant(item.value)
+        value, problem = check_option(target, item.key, raw, scope=scope)
+        if problem is None:
+            values[item.key] = value
+        else:
+            span = item.key_span if problem.startswith("unknown") else item.value.span
+            diags.error(span, problem)
+    return values
+
+
+def resolve(node_names: list[str], queries: list[Query], diags: Diagnostics) -> dict[str, dict[str, dict]]:
+    """node name -> target -> options, with a warning for a query that selects nothing."""
+    effective: dict[str, dict[str, dict]] = {}
+    for query in queries:
+        matched = [name for name in node_names if query.pattern.fullmatch(name)]
+        if not matched:
+            diags.warning(query.span, f"query {query.pattern.pattern!r} matches no node")
+        for name in matched:
+            effective.setdefault(name, {}).setdefault(query.target, {}).update(query.options)
+    return {
+        name: {target: dict(sorted(opts[target].items())) for target in TARGETS if opts.get(target)}
+        for name, opts in effective.items()
+    }
