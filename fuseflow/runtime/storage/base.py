@@ -1,0 +1,101 @@
+"""What every result store offers, whatever keeps the bytes (a folder, later S3).
+
+Generated workflow code uses only ``load``/``save`` (the hot path, one call
+per node); notebooks and ``fusec storage`` use the inspection methods. A new
+backend is one more Store subclass registered by URL scheme in ``urls.py``.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from typing import Any
+
+
+class StorageWarning(UserWarning):
+    """A stored result was damaged or unreadable and will be recomputed."""
+
+
+class MissingResult(KeyError):
+    """No stored result matches; ``str()`` is the plain message (KeyError quotes it)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+@dataclass(frozen=True)
+class StoredResult:
+    """One stored result as listed: ``size`` is bytes on disk, ``mtime`` a POSIX time."""
+
+    workflow: str
+    node: str
+    key: str
+    size: int
+    mtime: float
+    serializer: str
+
+
+class Store(abc.ABC):
+    """Results of workflow nodes, addressed by (workflow, node, key).
+
+    ``key`` identifies the inputs and code that produced a result, so a
+    changed input is a different key, never a stale hit.
+    """
+
+    @property
+    @abc.abstractmethod
+    def url(self) -> str:
+        """The canonical URL, e.g. ``file:/abs/path``."""
+
+    @abc.abstractmethod
+    def load(self, workflow: str, node: str, key: str) -> tuple[bool, Any]:
+        """(True, value) when stored and intact, else (False, None); never raises for bad data."""
+
+    @abc.abstractmethod
+    def save(self, workflow: str, node: str, key: str, value: Any) -> None:
+        """Store ``value`` atomically: readers see the old record or the new one, whole."""
+
+    @abc.abstractmethod
+    def has(self, workflow: str, node: str, key: str) -> bool:
+        """Whether a record exists (its contents are not checked)."""
+
+    @abc.abstractmethod
+    def list(self, workflow: str, pattern: str = "*") -> list[StoredResult]:
+        """Results of nodes whose names match the glob, sorted by node then time."""
+
+    @abc.abstractmethod
+    def read(self, workflow: str, node: str, key: str | None = None) -> Any:
+        """The value stored for ``key`` (the newest one when None); MissingResult if none."""
+
+    @abc.abstractmethod
+    def remove(self, workflow: str, pattern: str) -> int:
+        """Remove the results of nodes matching the glob; how many were removed."""
+
+    @abc.abstractmethod
+    def remove_workflow(self, workflow: str) -> bool:
+        """Remove everything stored for ``workflow``; False if there was nothing."""
+
+    @abc.abstractmethod
+    def workflows(self) -> list[str]:
+        """Names of the workflows with stored results, sorted."""
+
+    def gc(self, max_age: float = 3600.0) -> int:
+        """Remove leftovers of interrupted writes older than ``max_age`` seconds."""
+        return 0
+
+    # functionfuse's FileStorage API, for notebooks moving over from it.
+
+    def list_tasks(self, workflow: str, pattern: str = "*") -> list[str]:
+        """Names of the nodes with stored results matching the glob, sorted."""
+        return sorted({result.node for result in self.list(workflow, pattern)})
+
+    def read_task(self, workflow: str, node: str) -> Any:
+        """The most recent stored result of ``node``."""
+        return self.read(workflow, node)
+
+    def remove_task(self, workflow: str, pattern: str) -> int:
+        """Remove the results of the node (or of the nodes matching the glob)."""
+        return self.remove(workflow, pattern)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.url!r})"

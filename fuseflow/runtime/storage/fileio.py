@@ -1,0 +1,150 @@
+"""File primitives for FileStore: whole-file reads and atomic, copy-free writes.
+
+A record is written to a hidden temporary file in its own folder and then
+renamed over the final name with ``os.replace``. The rename is atomic, so a
+reader sees the old record or the new one, whole; a process killed at any
+moment leaves at most a stray ``.*.tmp`` file, which readers never open and
+``FileStore.gc``/``list`` delete once it is old. ``fsync`` (off by default)
+additionally makes the record survive a power loss or kernel crash.
+
+The raw ``os`` calls (no buffered file objects) keep a small read or write at
+a few system calls: this is the hot path of every cached rerun.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import time
+from collections.abc import Iterator, Sequence
+
+from .format import Buffer
+
+TEMP_SUFFIX = ".tmp"
+_BINARY = getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+_READ_FLAGS = os.O_RDONLY | _BINARY
+_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY
+_IOV_MAX = 1024  # Linux and macOS limit on buffers per writev call
+_counter = itertools.count()
+
+
+def fsync_from_env() -> bool:
+    """Whether FUSEFLOW_FSYNC asks for power-loss safety (1/true/yes/on)."""
+    return os.environ.get("FUSEFLOW_FSYNC", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def read_file(path: str) -> tuple[bytearray, int]:
+    """The whole file in a fresh writable buffer, and its inode number."""
+    fd = os.open(path, _READ_FLAGS)
+    try:
+        info = os.fstat(fd)
+        buf = bytearray(info.st_size)
+        got = os.readv(fd, [buf]) if info.st_size else 0
+        if got < info.st_size:
+            _read_rest(fd, memoryview(buf)[got:])
+    finally:
+        os.close(fd)
+    return buf, info.st_ino
+
+
+def _read_rest(fd: int, view: memoryview) -> None:
+    """Fill ``view`` (reads return at most ~2 GiB at a time); zeros stay if the file ends early."""
+    while view:
+        got = os.readv(fd, [view])
+        if not got:
+            return
+        view = view[got:]
+
+
+def temp_path(directory: str, name: str) -> str:
+    """A hidden name unique to this process and call, in ``directory``."""
+    return f"{directory}/.{name}.{os.getpid()}.{next(_counter)}{TEMP_SUFFIX}"
+
+
+def is_temp(name: str) -> bool:
+    return name[:1] == "." and name.endswith(TEMP_SUFFIX)
+
+
+def write_atomic(tmp: str, path: str, chunks: Sequence[Buffer], fsync: bool) -> None:
+    """Write ``chunks`` to ``tmp`` and rename it to ``path``; no partial ``path`` ever."""
+    fd = os.open(tmp, _CREATE_FLAGS, 0o666)
+    try:
+        try:
+            write_all(fd, chunks)
+            if fsync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        unlink_quietly(tmp)
+        raise
+
+
+def write_all(fd: int, chunks: Sequence[Buffer]) -> None:
+    """One ``writev`` for the usual case; a loop when the kernel writes less."""
+    written = os.writev(fd, chunks) if len(chunks) <= _IOV_MAX else 0
+    if written != sum(map(len, chunks)):
+        _write_rest(fd, chunks, written)
+
+
+def _write_rest(fd: int, chunks: Sequence[Buffer], skip: int) -> None:
+    for chunk in chunks:
+        view = memoryview(chunk)
+        if skip >= len(view):
+            skip -= len(view)
+            continue
+        view, skip = view[skip:], 0
+        while view:
+            view = view[os.write(fd, view) :]
+
+
+def fsync_dir(path: str) -> None:
+    """Make a rename or a new entry in ``path`` durable (POSIX; a no-op elsewhere)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def unlink_quietly(path: str) -> bool:
+    """Remove a file; False when it was already gone."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def scandir(path: str) -> Iterator[os.DirEntry]:
+    """The entries of ``path``; none when it does not exist (or was just removed)."""
+    try:
+        with os.scandir(path) as entries:
+            yield from entries
+    except (FileNotFoundError, NotADirectoryError):
+        return
+
+
+def subdirs(path: str) -> list[str]:
+    """Names of the visible sub-folders of ``path``, sorted."""
+    return sorted(e.name for e in scandir(path) if e.name[:1] != "." and e.is_dir())
+
+
+def remove_if_stale(entry: os.DirEntry, max_age: float) -> bool:
+    """Remove a leftover temp file or folder older than ``max_age`` seconds."""
+    try:
+        if entry.stat(follow_symlinks=False).st_mtime > time.time() - max_age:
+            return False
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+            return True
+        return unlink_quietly(entry.path)
+    except FileNotFoundError:
+        return False

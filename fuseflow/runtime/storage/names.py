@@ -1,0 +1,30 @@
+"""Checks on workflow, node and key names, and "did you mean" hints.
+
+Names become path components, so they are checked before any file is
+touched: a name with a slash or a leading dot could escape its folder or
+collide with the hidden temporary files that writers leave while working.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+
+
+def check_name(kind: str, name: str) -> None:
+    """Raise ValueError unless ``name`` is safe as one path component."""
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name must be a str, not {type(name).__name__}")
+    if not name or name[0] == "." or "/" in name or "\\" in name or "\0" in name:
+        raise ValueError(f"invalid {kind} name {name!r}: it must be non-empty, not start with '.', and contain no slash")
+
+
+def hint(name: str, candidates: Sequence[str], what: str) -> str:
+    """A "did you mean" suffix for an error message, or the list of what exists."""
+    close = difflib.get_close_matches(name, candidates, n=3)
+    if close:
+        return "; did you mean " + " or ".join(repr(c) for c in close) + "?"
+    if not candidates:
+        return f"; there are no {what}"
+    shown = ", ".join(candidates[:8]) + (", ..." if len(candidates) > 8 else "")
+    return f"; {what}: {shown}"

@@ -1,0 +1,69 @@
+"""Storage URLs: ``file:PATH`` (or a plain path) today, ``s3://bucket/prefix`` later.
+
+Each scheme maps to a function that builds its Store, so S3 (or anything
+else) is one more entry in ``SCHEMES`` and one more Store subclass.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from urllib.parse import unquote
+
+from .base import Store
+from .file import FileStore
+
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+):")
+
+
+def open_store(url: str | os.PathLike | Store, *, base_dir: str | os.PathLike | None = None) -> Store:
+    """The Store for ``url``; relative paths resolve against ``base_dir`` (default: cwd).
+
+    >>> open_store("file:results", base_dir="/data").url
+    'file:/data/results'
+    """
+    if isinstance(url, Store):
+        return url
+    if isinstance(url, os.PathLike):
+        return FileStore(_resolve(os.fspath(url), base_dir))
+    if not isinstance(url, str) or not url.strip():
+        raise ValueError(f"a storage URL must be a non-empty string or a path, not {url!r}")
+    scheme, rest = _split(url)
+    if not scheme:
+        return FileStore(_resolve(url, base_dir))
+    if scheme not in SCHEMES:
+        raise ValueError(f"unsupported storage URL {url!r}: use file:PATH, a plain path, or s3://bucket/prefix")
+    return SCHEMES[scheme](rest, base_dir)
+
+
+def _split(url: str) -> tuple[str, str]:
+    """(scheme, rest); ("", url) for a plain path, even one with a colon (C:/x, a:b)."""
+    match = _SCHEME.match(url)
+    if match and (match.group(1).lower() == "file" or url[match.end() :].startswith("//")):
+        return match.group(1).lower(), url[match.end() :]
+    return "", url
+
+
+def _file(rest: str, base_dir: str | os.PathLike | None) -> Store:
+    """``file:rel``, ``file:/abs`` and ``file:///abs`` (percent-escapes decoded)."""
+    if rest.startswith("//"):
+        host, _, path = rest[2:].partition("/")
+        if host not in ("", "localhost"):
+            raise ValueError(f"file URLs on another host are not supported: file:{rest}")
+        rest = "/" + unquote(path)
+    if not rest:
+        raise ValueError("the file: storage URL has no path")
+    return FileStore(_resolve(rest, base_dir))
+
+
+def _resolve(path: str, base_dir: str | os.PathLike | None) -> str:
+    path = os.path.expanduser(path)
+    return os.path.abspath(os.path.join(os.fspath(base_dir) if base_dir is not None else os.getcwd(), path))
+
+
+def _s3(rest: str, base_dir: str | os.PathLike | None) -> Store:
+    raise NotImplementedError(f"S3 storage (s3:{rest}) is not implemented yet; use a file: URL or a folder path for now")
+
+
+SCHEMES: dict[str, Callable[[str, str | os.PathLike | None], Store]] = {"file": _file, "s3": _s3}
