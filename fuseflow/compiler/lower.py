@@ -204,9 +204,10 @@ class Lowering:
             self.diags.error(name_span, f"node name '{node_name}' is already used by another node")
             return
         draft = self.call_node(node_name, call, name, keys)
-        if draft is not None:
-            symbol.members[keys] = node_name
-            self.nodes[node_name] = draft
+        # A node whose call has errors is still recorded, so its uses do not
+        # cascade into more errors; with errors, no IR is built from it.
+        symbol.members[keys] = node_name
+        self.nodes[node_name] = draft or NodeDraft(node_name, "call", "", (), (), call.span, name, keys)
 
     def symbol_for(self, name: str, stmt: Any, span: n.Span) -> NodeSymbol | None:
         symbol = self.symbols.get(name)
@@ -357,7 +358,8 @@ class Lowering:
         if None not in pattern:
             node = symbol.members.get(pattern)
             if node is None:
-                self.diags.error(span, f"'{name}' is used before it is defined in this iteration",
+                where = " in this iteration" if self.frames else ""
+                self.diags.error(span, f"'{name}' is used before it is defined{where}",
                                  f"it is assigned on line {symbol.line}")
             return {"ref": node, "path": []} if node else None
         family = self.family(symbol, pattern)
