@@ -1,0 +1,257 @@
+"""`fusec storage ls|show|rm`: inspect and prune stored node results from a shell.
+
+The shell counterpart of functionfuse's ``list_tasks``/``read_task``/
+``remove_task``/``remove_workflow``; the work is done by the Store API.
+Exit status: 0 fine, 1 unknown workflow, nothing matched, or a bad storage
+URL (one line on stderr, never a traceback), 2 usage error.
+
+    python -m fuseflow.cli_storage ls --storage file:results my_workflow 'model.*'
+"""
+
+from __future__ import annotations
+
+import argparse
+import pprint
+import shutil
+import sys
+import time
+from collections import Counter
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from .runtime.storage import MissingResult, Store, StoredResult, open_store
+from .runtime.storage.names import hint
+
+DEFAULT_STORAGE = "file:.fuseflow"
+EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
+SHOW_CHARS = 20_000  # `show` output beyond this is cut (--full prints all)
+SHOW_ITEMS = 100  # items shown per list/dict/set level before "... N more"
+
+
+class CommandError(Exception):
+    """A problem the user can fix, printed as one line (exit status 1)."""
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register ``storage`` and its subcommands on the main CLI's subparsers."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--storage", metavar="URL", default=DEFAULT_STORAGE,
+                        help=f"where results are stored: file:PATH, a path (default: {DEFAULT_STORAGE})")
+    parser = subparsers.add_parser("storage", help="list, show and remove stored node results",
+                                   description="Inspect and prune the results that workflow runs stored.",
+                                   epilog="Exit status: 0 fine, 1 nothing matched or bad storage, 2 usage error.")
+    parser.set_defaults(func=run)
+    sub = parser.add_subparsers(dest="storage_command", metavar="COMMAND", required=True)
+    _add_ls(sub, common)
+    _add_show(sub, common)
+    _add_rm(sub, common)
+
+
+def _add_ls(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("ls", parents=[common], help="list workflows, or the stored results of one",
+                       description="Without WORKFLOW: the workflows with their result counts and sizes. "
+                                   "With WORKFLOW: one row per stored result of the nodes matching GLOB.")
+    p.add_argument("workflow", nargs="?", metavar="WORKFLOW")
+    p.add_argument("glob", nargs="?", default="*", metavar="GLOB", help="node names to list (fnmatch glob, default *)")
+
+
+def _add_show(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("show", parents=[common], help="print a stored result",
+                       description="Print the most recent stored result of NODE (or the one with --key).")
+    p.add_argument("workflow", metavar="WORKFLOW")
+    p.add_argument("node", metavar="NODE")
+    p.add_argument("--key", metavar="K", help="the result's key, or a unique prefix of it as `ls` shows")
+    p.add_argument("--full", action="store_true", help=f"do not shorten output longer than {SHOW_CHARS} characters")
+
+
+def _add_rm(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("rm", parents=[common], help="remove stored results",
+                       description="Remove the stored results of the nodes matching each GLOB "
+                                   "(a plain node name is a glob too), or the whole workflow with --all.")
+    p.add_argument("workflow", metavar="WORKFLOW")
+    p.add_argument("globs", nargs="*", metavar="GLOB")
+    p.add_argument("--all", action="store_true", help="remove everything stored for WORKFLOW")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run one ``fusec storage`` command; returns the exit status."""
+    command = _COMMANDS[args.storage_command]
+    try:
+        return command(open_store(args.storage), args)
+    except (CommandError, MissingResult, ValueError, NotImplementedError, OSError) as exc:
+        print(f"fusec: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+
+
+def _ls(store: Store, args: argparse.Namespace) -> int:
+    if args.workflow is None:
+        return _ls_workflows(store)
+    _require_workflow(store, args.workflow)
+    results = store.list(args.workflow, args.glob)
+    if not results:
+        raise CommandError(f"no node of workflow {args.workflow!r} matches {args.glob!r}"
+                           + hint(args.glob, store.list_tasks(args.workflow), "nodes with results"))
+    rows = [(r.node, r.key[:12], human_size(r.size), local_time(r.mtime), r.serializer) for r in results]
+    print(table([("NODE", "KEY", "SIZE", "MODIFIED", "SERIALIZER"), *rows], right={2}))
+    return EXIT_OK
+
+
+def _ls_workflows(store: Store) -> int:
+    rows = []
+    for workflow in store.workflows():
+        results = store.list(workflow)
+        rows.append((workflow, str(len(results)), human_size(sum(r.size for r in results))))
+    if not rows:
+        print(f"fusec: no stored results in {store.url}", file=sys.stderr)
+        return EXIT_OK
+    print(table([("WORKFLOW", "RESULTS", "SIZE"), *rows], right={1, 2}))
+    return EXIT_OK
+
+
+def _show(store: Store, args: argparse.Namespace) -> int:
+    _require_workflow(store, args.workflow)
+    key = _resolve_key(store, args.workflow, args.node, args.key) if args.key else None
+    value = store.read(args.workflow, args.node, key)
+    print(value_text(value, full=args.full))
+    return EXIT_OK
+
+
+def _resolve_key(store: Store, workflow: str, node: str, prefix: str) -> str:
+    """The full key for a key or a unique prefix of one (as `ls` prints 12 characters)."""
+    keys = [r.key for r in _results_of(store, workflow, node)]
+    matches = [key for key in keys if key.startswith(prefix)]
+    if prefix in keys or len(matches) == 1:
+        return prefix if prefix in keys else matches[0]
+    if not matches:
+        raise CommandError(f"node {node!r} of workflow {workflow!r} has no result with key {prefix!r}"
+                           + hint(prefix, [k[:12] for k in keys], "stored keys"))
+    raise CommandError(f"key prefix {prefix!r} is ambiguous: {len(matches)} results of node {node!r} start with it")
+
+
+def _results_of(store: Store, workflow: str, node: str) -> list[StoredResult]:
+    return [r for r in store.list(workflow, node) if r.node == node]
+
+
+def _rm(store: Store, args: argparse.Namespace) -> int:
+    if args.all == bool(args.globs):
+        print("fusec storage rm: error: give node names or globs, or --all (not both)", file=sys.stderr)
+        return EXIT_USAGE
+    _require_workflow(store, args.workflow)
+    if args.all:
+        count = len(store.list(args.workflow))
+        store.remove_workflow(args.workflow)
+        print(f"removed workflow {args.workflow} ({plural(count, 'result')})")
+        return EXIT_OK
+    return max(_rm_glob(store, args.workflow, glob) for glob in args.globs)
+
+
+def _rm_glob(store: Store, workflow: str, glob: str) -> int:
+    counts = Counter(r.node for r in store.list(workflow, glob))
+    if not counts:
+        print(f"fusec: error: no stored result of workflow {workflow!r} matches {glob!r}", file=sys.stderr)
+        return EXIT_INPUT
+    store.remove(workflow, glob)
+    for node in sorted(counts):
+        print(f"removed {workflow}/{node} ({plural(counts[node], 'result')})")
+    return EXIT_OK
+
+
+def _require_workflow(store: Store, workflow: str) -> None:
+    workflows = store.workflows()
+    if workflow not in workflows:
+        raise CommandError(f"no workflow {workflow!r} in {store.url}" + hint(workflow, workflows, "stored workflows"))
+
+
+_COMMANDS = {"ls": _ls, "show": _show, "rm": _rm}
+
+
+# Formatting: pure functions, tested directly.
+
+
+def human_size(n: float) -> str:
+    """``532 B``, ``1.2 KiB``, ``3.4 MiB``..."""
+    if n < 1024:
+        return f"{int(n)} B"
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        n /= 1024
+        if n < 1024 or unit == "TiB":
+            return f"{n:.1f} {unit}"
+    raise AssertionError("unreachable")
+
+
+def local_time(mtime: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(mtime))
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def table(rows: Sequence[Sequence[str]], right: Collection[int] = ()) -> str:
+    """Rows as aligned columns, two spaces apart; columns in ``right`` right-aligned."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def value_text(value: Any, *, full: bool = False) -> str:
+    """``pprint`` text of a value; big containers and long text are shortened unless ``full``."""
+    width = max(60, min(shutil.get_terminal_size((100, 24)).columns, 160))
+    text = pprint.pformat(value if full else shorten(value), width=width, sort_dicts=False)
+    if full or len(text) <= SHOW_CHARS:
+        return text
+    cut = text.rfind("\n", 0, SHOW_CHARS) + 1 or SHOW_CHARS
+    return text[:cut] + f"... ({len(text) - cut} more characters; --full shows everything)"
+
+
+class _Note:
+    """Stands for elided items in shortened output; its repr is its text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def shorten(value: Any, depth: int = 0) -> Any:
+    """A copy of ``value`` with at most SHOW_ITEMS items per list/tuple/dict/set level.
+
+    Keeps `show` fast on results with millions of elements: only what is shown
+    is formatted. Other objects (numpy arrays summarise themselves) pass through.
+    """
+    if depth > 6 or type(value) not in (list, tuple, dict, set, frozenset):
+        return value
+    if isinstance(value, dict):
+        out = {k: shorten(v, depth + 1) for k, v in _first(value.items())}
+        if len(value) > SHOW_ITEMS:
+            out[_Note("...")] = _Note(f"<{len(value) - SHOW_ITEMS} more items>")
+        return out
+    items = [shorten(v, depth + 1) for v in _first(value)]
+    if len(value) > SHOW_ITEMS:
+        items.append(_Note(f"...<{len(value) - SHOW_ITEMS} more items>"))
+    return type(value)(items)
+
+
+def _first(items: Any) -> list:
+    out = []
+    for item in items:
+        if len(out) == SHOW_ITEMS:
+            break
+        out.append(item)
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m fuseflow.cli_storage ...`` until ``fusec`` has it built in."""
+    parser = argparse.ArgumentParser(prog="fusec", description="fuseflow result storage")
+    add_parser(parser.add_subparsers(metavar="COMMAND", required=True))
+    args = parser.parse_args(["storage", *(sys.argv[1:] if argv is None else argv)])
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
