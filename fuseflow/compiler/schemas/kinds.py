@@ -298,6 +298,8 @@ def _number_or_list(value: Any, spec: Any) -> int | float | list[int | float]:
     for i, item in enumerate(value):
         if not is_number(item) or item < 0:
             raise Reject(_item(i, item))
+    if len(value) > 50:
+        raise Reject(f"a list of {len(value)} numbers", hint="Prefect takes at most 50 retry delays")
     return list(value)
 
 

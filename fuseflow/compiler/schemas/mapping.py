@@ -56,9 +56,10 @@ NEUTRAL_IGNORED: dict[str, dict[str, str]] = {
 }
 
 MAPPING_NOTES: tuple[str, ...] = (
-    "ray: `retries` becomes `max_retries` on plain calls only. An object node (an actor) is not"
-    " retried, since a restarted actor would lose its state; `max_restarts` and"
-    " `max_task_retries` in `options ray` opt in.",
+    "ray: `retries` becomes `max_retries` on plain calls only, with `retry_exceptions: true`"
+    " unless `options ray` sets it: Ray's `max_retries` alone retries only crashed workers,"
+    " not exceptions. An object node (an actor) is not retried, since a restarted actor would"
+    " lose its state; `max_restarts` and `max_task_retries` in `options ray` opt in.",
     "kfp: `gpus` becomes `accelerator_limit`, which must be a whole number; KFP applies it only"
     " together with an `accelerator_type`.",
     "kfp: `retry_delay` becomes `retry_backoff_duration`, which KFP multiplies by"

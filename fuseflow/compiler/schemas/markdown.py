@@ -124,7 +124,12 @@ def _neutral_section() -> str:
 
 
 def _ignored_notes() -> list[str]:
-    return [f"- {t}: `{k}` is ignored: {why}." for t, keys in NEUTRAL_IGNORED.items() for k, why in keys.items()]
+    notes = []
+    for target, keys in NEUTRAL_IGNORED.items():
+        for why in dict.fromkeys(keys.values()):
+            names = ", ".join(f"`{k}`" for k, reason in keys.items() if reason == why)
+            notes.append(f"- {target} ignores {names}: {why}.")
+    return notes
 
 
 _TITLES = {"ray": "Ray (`options ray { ... }`)", "prefect": "Prefect (`options prefect { ... }`)", "kfp": "KFP (`options kfp { ... }`)"}
