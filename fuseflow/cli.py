@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_compile(sub)
     _add_graph(sub)
     _add_nodes(sub)
+    _add_run(sub)
     for extra in _EXTRA_COMMANDS:
         extra(sub)
     return parser
@@ -114,6 +115,31 @@ def _add_nodes(sub) -> None:
     _common(p)
     p.set_defaults(func=cmd_nodes)
 
+
+def _add_run(sub) -> None:
+    p = sub.add_parser("run", help="compile in memory and run (locally by default)",
+                       description="Compile a .fuse file in memory and run it; print its outputs.")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--target", "-t", default="local", choices=sorted(RUNNERS), help="where to run (default: local)")
+    p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE", help="set a param (repeatable)")
+    p.add_argument("--storage", metavar="URL", help="where results are kept (default: .fuseflow beside FILE)")
+    p.add_argument("--json", action="store_true", help="print the outputs as one JSON object")
+    p.add_argument("--rerun", metavar="REGEX", help="recompute matching nodes and everything downstream")
+    p.add_argument("--no-cache", action="store_true", help="neither load nor store results")
+    p.add_argument("--set", action="append", default=[], metavar="REGEX:KEY=VALUE",
+                   help="override an option of the matching nodes (repeatable)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="live progress display (default: on when stderr is a terminal)")
+    for target_arguments in _RUN_ARGUMENTS:
+        target_arguments(p)
+    _common(p)
+    p.set_defaults(func=cmd_run)
+
+
+# target -> module under fuseflow.compiler.targets with run(workflow, fuse_path, settings, args)
+RUNNERS = {"local": "local"}
+# Extra `fusec run` flags of targets (Ray's --address, ...): functions(parser).
+_RUN_ARGUMENTS: list[Callable] = []
 
 # Later commands register here (run, storage, ...): each is a function(subparsers).
 _EXTRA_COMMANDS: list[Callable] = []
@@ -216,6 +242,31 @@ def _options_for(options: dict, target: str | None) -> dict:
     if target != "neutral":
         merged.update(options.get(target, {}))
     return merged
+
+
+def cmd_run(args) -> int:
+    import importlib
+
+    from .runtime.cli import print_outputs, report_failure
+    from .runtime.execute import RunSettings
+    from .runtime.invoke import NodeFailed
+    from .runtime.overrides import parse_set
+    from .runtime.params import ParamError, parse_assignments
+
+    workflow = load(args.file, args.defines)
+    target = importlib.import_module(f"fuseflow.compiler.targets.{RUNNERS[args.target]}")
+    try:
+        settings = RunSettings(storage=args.storage, no_cache=args.no_cache, rerun=args.rerun,
+                               progress=args.progress, overrides=[parse_set(s) for s in args.set],
+                               param_texts=parse_assignments(args.param))
+        outputs = target.run(workflow, args.file, settings, args)
+    except ParamError as exc:
+        raise UsageError(str(exc)) from None
+    except NodeFailed as exc:
+        report_failure(exc)
+        return EXIT_INPUT
+    print_outputs(outputs, args.json)
+    return EXIT_OK
 
 
 def write_output(text: str, output: str | None) -> None:

@@ -14,6 +14,7 @@ from ..ir import Workflow
 # name -> module under fuseflow.compiler.targets that defines generate(workflow) -> str
 REGISTRY = {
     "ir": "ir_json",
+    "local": "local",
 }
 
 

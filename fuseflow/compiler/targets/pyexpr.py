@@ -1,0 +1,99 @@
+"""IR pieces as Python source text, for the targets that generate Python.
+
+Everything from the .fuse file reaches generated code through `literal` (a
+repr of plain data) or as an identifier the grammar already restricted to
+[A-Za-z_][A-Za-z0-9_]*, so a name or string in a file can never become code.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..ir import Import, Workflow
+
+
+def literal(value: Any) -> str:
+    """A Python literal for JSON-like data: repr (exact and deterministic for it),
+    with strings in double quotes where that needs no escaping."""
+    if isinstance(value, str):
+        text = repr(value)
+        return f'"{text[1:-1]}"' if text[0] == "'" and '"' not in value else text
+    if isinstance(value, list):
+        return "[" + ", ".join(literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, float) and value != value:  # nan cannot come from a .fuse literal
+        raise ValueError("NaN is not a .fuse literal")
+    return repr(value)
+
+
+def unique_name(wanted: str, taken: set[str]) -> str:
+    """`wanted`, or `wanted_`, `wanted__`, ... if the user's imports already use it."""
+    name = wanted
+    while name in taken:
+        name += "_"
+    return name
+
+
+def import_lines(imports: tuple[Import, ...]) -> list[str]:
+    """`from m import a, b as c` grouped by module in first-use order; `import m as x` lines."""
+    lines: list[str] = []
+    grouped: dict[str, list[str]] = {}
+    for item in imports:
+        if item.name is None:
+            lines.append(f"import {item.module} as {item.alias}")
+            continue
+        if item.module not in grouped:
+            grouped[item.module] = []
+            lines.append(item.module)  # placeholder keeps the order
+        grouped[item.module].append(item.name if item.name == item.alias else f"{item.name} as {item.alias}")
+    return [f"from {line} import {', '.join(grouped[line])}" if line in grouped else line for line in lines]
+
+
+class Callables:
+    """Maps IR callable targets ("module:qualname") to expressions over the file's imports."""
+
+    def __init__(self, wf: Workflow):
+        self.from_names: dict[str, str] = {}
+        self.modules: dict[str, str] = {}
+        for item in wf.imports:
+            if item.name is None:
+                self.modules.setdefault(item.module, item.alias)
+            else:
+                self.from_names.setdefault(f"{item.module}:{item.name}", item.alias)
+
+    def expression(self, target: str) -> str:
+        module, _, qualname = target.partition(":")
+        head, _, rest = qualname.partition(".")
+        alias = self.from_names.get(f"{module}:{head}")
+        if alias is not None:
+            return f"{alias}.{rest}" if rest else alias
+        return f"{self.modules[module]}.{qualname}"
+
+
+def value(v: dict, rt: str, callables: Callables) -> str:
+    """An IR argument value as a runtime expression (see fuseflow.runtime.graph)."""
+    if "literal" in v:
+        return literal(v["literal"])
+    if "param" in v:
+        return f"{rt}.param({', '.join(literal(p) for p in [v['param'], *v['path']])})"
+    if "ref" in v:
+        return f"{rt}.ref({', '.join(literal(p) for p in [v['ref'], *v['path']])})"
+    if "callable" in v:
+        return callables.expression(v["callable"])
+    if "list" in v:
+        return f"{rt}.struct([{', '.join(value(i, rt, callables) for i in v['list'])}])"
+    if "dict" in v:
+        items = ", ".join(f"{literal(k)}: {value(i, rt, callables)}" for k, i in v["dict"])
+        return f"{rt}.struct({{{items}}})"
+    if "family" in v:
+        return _family(v, rt, callables)
+    raise ValueError(f"unknown IR value {v!r}")
+
+
+def _family(v: dict, rt: str, callables: Callables) -> str:
+    def members(m: dict) -> str:
+        if "family" not in m:
+            return value(m, rt, callables)
+        return "{" + ", ".join(f"{literal(k)}: {members(i)}" for k, i in m["members"]) + "}"
+
+    return f"{rt}.family({literal(v['family'])}, {members(v)})"

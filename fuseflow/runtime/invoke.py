@@ -1,0 +1,147 @@
+"""Calling one node with its neutral options: retries, timeout, seed, setup, env.
+
+Every target runs node code through `invoke` (locally, in a Ray worker, in a
+Prefect task or a KFP step), so the options mean the same thing everywhere.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib
+import os
+import random
+import signal
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+RUNTIME_DIR = str(Path(__file__).resolve().parent)
+
+
+class NodeFailed(Exception):
+    """A node raised: carries the node name and the user's own traceback."""
+
+    def __init__(self, node: str, error: BaseException, attempts: int = 1):
+        self.node = node
+        self.error = error
+        self.attempts = attempts
+        self.user_traceback = user_traceback(error)
+        tries = f" after {attempts} attempts" if attempts > 1 else ""
+        super().__init__(f"node '{node}' failed{tries}: {type(error).__name__}: {error}")
+
+    def __reduce__(self):  # keep it picklable across process boundaries (Ray, KFP)
+        return (_rebuild_failure, (self.node, self.error, self.attempts, self.user_traceback))
+
+
+def _rebuild_failure(node: str, error: BaseException, attempts: int, text: str) -> NodeFailed:
+    failure = NodeFailed.__new__(NodeFailed)
+    Exception.__init__(failure, f"node '{node}' failed: {type(error).__name__}: {error}")
+    failure.node, failure.error, failure.attempts, failure.user_traceback = node, error, attempts, text
+    return failure
+
+
+class NodeTimeout(Exception):
+    """The node ran longer than its `timeout` option."""
+
+
+def user_traceback(error: BaseException) -> str:
+    """The traceback without fuseflow's own frames: what the user's code did."""
+    tb = traceback.TracebackException.from_exception(error)
+    tb.stack = traceback.StackSummary.from_list(
+        [frame for frame in tb.stack if not frame.filename.startswith(RUNTIME_DIR)]
+    )
+    return "".join(tb.format())
+
+
+def invoke(name: str, fn: Callable, args: list, kwargs: dict, options: dict) -> Any:
+    """fn(*args, **kwargs) under the node's options; NodeFailed when every attempt failed."""
+    if not options:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            raise NodeFailed(name, exc) from exc
+    attempts = 1 + int(options.get("retries", 0))
+    delay = float(options.get("retry_delay", 0))
+    for attempt in range(1, attempts + 1):
+        try:
+            with node_context(name, options):
+                return fn(*args, **kwargs)
+        except Exception as exc:
+            if attempt == attempts:
+                raise NodeFailed(name, exc, attempts) from exc
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+@contextlib.contextmanager
+def node_context(name: str, options: dict) -> Iterator[None]:
+    """Environment, setup and seed before the call; the timeout around it."""
+    with environment(options.get("env")):
+        if options.get("setup"):
+            resolve_callable(options["setup"])()
+        if "seed" in options:
+            seed_everything(node_seed(options["seed"], name))
+        with time_limit(options.get("timeout")):
+            yield
+
+
+def node_seed(base: int, name: str) -> int:
+    """A per-node seed: the same base seed gives every node its own, reproducible one."""
+    digest = hashlib.sha256(f"{base}:{name}".encode()).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    numpy = sys.modules.get("numpy")  # seeded only when the user's code uses it
+    if numpy is not None:
+        numpy.random.seed(seed)
+
+
+def resolve_callable(path: str) -> Callable:
+    """'package.module:qualname' -> the object."""
+    module_name, _, qualname = path.partition(":")
+    target: Any = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        target = getattr(target, part)
+    return target
+
+
+@contextlib.contextmanager
+def environment(env: dict | None) -> Iterator[None]:
+    if not env:
+        yield
+        return
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update({key: str(value) for key, value in env.items()})
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Interrupt the call after `seconds` (SIGALRM: main thread of a POSIX process)."""
+    usable = seconds and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise NodeTimeout(f"timed out after {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, float(seconds))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
