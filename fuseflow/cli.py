@@ -141,8 +141,14 @@ RUNNERS = {"local": "local"}
 # Extra `fusec run` flags of targets (Ray's --address, ...): functions(parser).
 _RUN_ARGUMENTS: list[Callable] = []
 
-# Later commands register here (run, storage, ...): each is a function(subparsers).
-_EXTRA_COMMANDS: list[Callable] = []
+def _add_storage(sub) -> None:
+    from . import cli_storage
+
+    cli_storage.add_parser(sub)
+
+
+# Further commands: each is a function(subparsers).
+_EXTRA_COMMANDS: list[Callable] = [_add_storage]
 
 
 # --- commands -------------------------------------------------------------------
