@@ -25,7 +25,7 @@ from fuseflow.compiler.schemas import (
     parse_duration,
     parse_size,
 )
-from fuseflow.compiler.schemas.kinds import KINDS
+from fuseflow.compiler.schemas.kinds import KINDS, Reject
 from fuseflow.compiler.schemas.markdown import KIND_RESULTS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,7 +44,6 @@ SAMPLES: dict[tuple[str, str], dict[str, object]] = {
         "runtime_env": {"env_vars": {"A": "1"}}, "scheduling_strategy": "SPREAD", "label_selector": {"zone": "a"},
         "fallback_strategy": [{"label_selector": {"zone": "b"}}], "enable_task_events": False, "max_retries": -1,
         "retry_exceptions": ["ValueError", "json.JSONDecodeError"], "max_restarts": 2, "max_task_retries": -1,
-        "max_concurrency": 4, "max_pending_calls": 10,
     },
     ("ray", "workflow"): {"max_pending": 100, "init": {"num_cpus": 2}, "address": "auto"},
     ("prefect", "node"): {
@@ -148,7 +147,7 @@ def test_known_options_returns_a_copy():
 # --- kinds: accept and normalize -------------------------------------------------------
 
 ACCEPTED = [
-    ("neutral", "seed", -3, -3),
+    ("neutral", "seed", 0, 0),
     ("neutral", "retries", 0, 0),
     ("ray", "max_retries", -1, -1),
     ("neutral", "cpus", 0.25, 0.25),
@@ -231,8 +230,9 @@ REJECTED = [
     ("neutral", "timeout", "10m1h", f"option 'timeout' expects {DURATION}, got \"10m1h\""),
     ("neutral", "timeout", -5, f"option 'timeout' expects {DURATION}, got -5"),
     ("neutral", "timeout", [1], f"option 'timeout' expects {DURATION}, got a list"),
-    ("neutral", "seed", True, "option 'seed' expects an integer, got true"),
-    ("neutral", "seed", 1.5, "option 'seed' expects an integer, got 1.5"),
+    ("neutral", "seed", True, "option 'seed' expects an integer >= 0, got true"),
+    ("neutral", "seed", 1.5, "option 'seed' expects an integer >= 0, got 1.5"),
+    ("neutral", "seed", -3, "option 'seed' expects an integer >= 0, got -3"),
     ("neutral", "retries", -1, "option 'retries' expects an integer >= 0, got -1"),
     ("ray", "max_retries", -2, "ray option 'max_retries' expects an integer >= 0, or -1 for no limit, got -2"),
     ("ray", "max_pending", 0, "ray workflow option 'max_pending' expects an integer >= 1, got 0"),
@@ -363,6 +363,13 @@ def test_kind_rejects_with_message(target, key, value, message):
     assert check_option(target, key, value, scope_of(target, key)) == (None, message)
 
 
+def test_kinds_no_option_uses_yet():
+    assert KINDS["int"].check(-3, None) == -3
+    assert KINDS["int"].check(2**70, None) == 2**70
+    with pytest.raises(Reject):
+        KINDS["int"].check(True, None)
+
+
 def test_any_kind_takes_anything():
     assert KINDS["any"].check(None, None) is None
     assert KINDS["any"].check([1, {"a": 2}], None) == [1, {"a": 2}]
@@ -390,7 +397,7 @@ UNKNOWN = [
     (
         "ray", "node", "zzz",
         "unknown ray option 'zzz'; valid ones are 'accelerator_type', 'enable_task_events', 'fallback_strategy', "
-        "'label_selector', 'max_concurrency', 'max_pending_calls' and 10 more (see docs/options.md)",
+        "'label_selector', 'max_restarts', 'max_retries' and 8 more (see docs/options.md)",
     ),
     (
         "ray", "workflow", "zzz",

@@ -21,7 +21,7 @@ NEUTRAL = (
     OptionSpec("gpus", "number", "GPUs the node needs"),
     OptionSpec("memory", "size", "memory the node needs"),
     OptionSpec("cache", "bool", "false: always run the node and do not store its result (a print or log node)"),
-    OptionSpec("seed", "int", "seed for Python's and NumPy's random generators, set on the worker before the node runs"),
+    OptionSpec("seed", "nonneg_int", "seed for Python's and NumPy's random generators, set on the worker before the node runs"),
     OptionSpec("setup", "callable", "an imported callable run on the worker before the node"),
     OptionSpec("env", "str_dict", "environment variables set while the node runs"),
     OptionSpec("always_read", "bool", "re-read the result from storage right after saving it (checks it round-trips)"),
@@ -44,8 +44,6 @@ RAY = (
     OptionSpec("retry_exceptions", "retry_exceptions", "also retry when the task raises (true), or raises one of these classes", applies_to="task"),
     OptionSpec("max_restarts", "count", "how often Ray restarts the actor after it dies", applies_to="actor"),
     OptionSpec("max_task_retries", "count", "retries of an actor method when the actor dies", applies_to="actor"),
-    OptionSpec("max_concurrency", "nonneg_int", "threads the actor may run methods in (fuseflow still orders the calls)", applies_to="actor"),
-    OptionSpec("max_pending_calls", "count", "bound on the actor's queued method calls", applies_to="actor"),
 )
 
 RAY_WORKFLOW = (
@@ -66,6 +64,8 @@ RAY_EXCLUDED = {
     "concurrency_groups": "needs @ray.method annotations on the class; .options() refuses it",
     "enable_tensor_transport": "needs @ray.method(tensor_transport=...) annotations on the class",
     "allow_out_of_order_execution": "fuseflow runs the method calls of an object in source order",
+    "max_concurrency": "above 1 Ray runs an actor's calls out of order; fuseflow runs them in source order",
+    "max_pending_calls": "Ray raises PendingCallsLimitExceeded past it instead of waiting; use workflow max_pending",
     "object_store_memory": "deprecated for actors and not implemented for tasks",
     "placement_group": "deprecated by Ray, and needs a PlacementGroup object",
     "placement_group_bundle_index": "deprecated by Ray, and needs a PlacementGroup object",
