@@ -90,7 +90,13 @@ class FileStore(Store):
         return directory
 
     def _make_dir(self, directory: str) -> None:
-        os.makedirs(directory, exist_ok=True)
+        """One mkdir when the workflow folder exists (the usual case), else makedirs."""
+        try:
+            os.mkdir(directory)
+        except FileExistsError:
+            pass
+        except FileNotFoundError:
+            os.makedirs(directory, exist_ok=True)
         if self.fsync:  # the new folders' own entries must reach the disk too
             for parent in (os.path.dirname(directory), self.root, os.path.dirname(self.root)):
                 fileio.fsync_dir(parent)
