@@ -15,10 +15,11 @@ PARAM_TYPES = ("int", "float", "str", "bool", "list", "dict")
 class NotConstant(Exception):
     """The expression depends on a run (a param or a node), or is a call."""
 
-    def __init__(self, expr: n.Expr, reason: str):
+    def __init__(self, expr: n.Expr, reason: str, reported: bool = False):
         super().__init__(reason)
         self.expr = expr
         self.reason = reason
+        self.reported = reported  # True when the cause (an undefined name) is already an error
 
 
 class BadIndex(Exception):

@@ -30,12 +30,21 @@ class Diagnostics:
     """Collects every problem of a file; passes add to it instead of raising."""
 
     items: list[Diagnostic] = field(default_factory=list)
+    _seen: set = field(default_factory=set, repr=False)
 
     def error(self, span: Span | None, message: str, hint: str = "") -> None:
-        self.items.append(Diagnostic("error", message, span, hint))
+        self.add(Diagnostic("error", message, span, hint))
 
     def warning(self, span: Span | None, message: str, hint: str = "") -> None:
-        self.items.append(Diagnostic("warning", message, span, hint))
+        self.add(Diagnostic("warning", message, span, hint))
+
+    def add(self, diag: Diagnostic) -> None:
+        """Record a problem once: a statement inside a loop is lowered once per
+        iteration, and its mistake must not be reported once per iteration."""
+        key = (diag.severity, diag.span, diag.message)
+        if key not in self._seen:
+            self._seen.add(key)
+            self.items.append(diag)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -95,7 +104,7 @@ def summary(diagnostics: Iterable[Diagnostic]) -> str:
     diagnostics = list(diagnostics)
     errors = sum(d.severity == "error" for d in diagnostics)
     warnings = len(diagnostics) - errors
-    parts = [_plural(errors, "error")]
+    parts = [_plural(errors, "error")] if errors or not warnings else []
     if warnings:
         parts.append(_plural(warnings, "warning"))
     return "fusec: " + ", ".join(parts)

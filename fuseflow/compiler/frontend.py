@@ -58,10 +58,11 @@ def _option_constant(lowering: Lowering):
         try:
             return lowering.constant_or_raise(expr, callables=True)
         except NotConstant as exc:
-            lowering.diags.error(exc.expr.span, f"an option value must be a compile-time constant: {exc.reason}")
+            if not exc.reported:
+                lowering.diags.error(exc.expr.span, f"an option value must be a compile-time constant: {exc.reason}")
         except BadIndex as exc:
             lowering.diags.error(exc.span, exc.message)
-        return None
+        return opts.INVALID
 
     return constant
 

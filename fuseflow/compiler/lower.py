@@ -12,6 +12,7 @@ from typing import Any, Iterator
 
 from . import ir
 from . import nodes as n
+from .checks import TOP_LEVEL_ONLY
 from .constants import BadIndex, NotConstant, conform, index_value, loop_key, type_name
 from .errors import Diagnostics, suggest
 from .schemas import CallableRef
@@ -41,6 +42,7 @@ class Frame:
     loop: int
     key: str
     bindings: dict[str, Any]
+    line: int = 0
 
 
 @dataclass
@@ -74,7 +76,7 @@ class Lowering:
     frames: list[Frame] = field(default_factory=list)
     generated: dict[int, str] = field(default_factory=dict)
     last_method: dict[str, str] = field(default_factory=dict)
-    data_uses: dict[str, n.Span] = field(default_factory=dict)
+    data_uses: list[tuple[str, n.Span]] = field(default_factory=list)
     used_defines: set[str] = field(default_factory=set)
 
     # --- statements -------------------------------------------------------------
@@ -88,6 +90,8 @@ class Lowering:
 
     def block(self, statements: tuple[n.Stmt, ...]) -> None:
         for stmt in statements:
+            if self.frames and isinstance(stmt, TOP_LEVEL_ONLY):
+                continue  # reported by checks.py; lowering it would only add false errors
             handler = getattr(self, "stmt_" + type(stmt).__name__, None)
             if handler is not None:
                 handler(stmt)
@@ -164,8 +168,14 @@ class Lowering:
         try:
             items = self.loop_items(stmt)
         except NotConstant as exc:
-            self.diags.error(exc.expr.span, f"a `for` loop needs a compile-time constant: {exc.reason}",
-                             "loop over a `let` constant or a literal list or dict")
+            if not exc.reported:
+                self.diags.error(exc.expr.span, f"a `for` loop needs a compile-time constant: {exc.reason}",
+                                 "loop over a `let` constant or a literal list or dict")
+            return
+        except BadIndex as exc:
+            self.diags.error(exc.span, exc.message)
+            return
+        if not self.loop_names_free(stmt):
             return
         seen: dict[str, Any] = {}
         for key, bindings in items:
@@ -174,9 +184,24 @@ class Lowering:
                                  f"give the same node name key '{key}'", "make the loop items distinct")
                 continue
             seen[key] = bindings[stmt.names[0]]
-            self.frames.append(Frame(id(stmt), key, bindings))
+            self.frames.append(Frame(id(stmt), key, bindings, stmt.span.line))
             self.block(stmt.body)
             self.frames.pop()
+
+    def loop_names_free(self, stmt: n.ForStmt) -> bool:
+        """Loop variables share the one namespace: they may not hide another name."""
+        free = True
+        if len(stmt.names) == 2 and stmt.names[0] == stmt.names[1]:
+            self.diags.error(stmt.span, f"both loop variables are named '{stmt.names[0]}'",
+                             "name the key and the value differently")
+            free = False
+        for name in dict.fromkeys(stmt.names):
+            what, line = self.describe_with_line(name)
+            if what is not None:
+                self.diags.error(stmt.span, f"loop variable '{name}' hides {what} defined on line {line}",
+                                 "choose another name for the loop variable")
+                free = False
+        return free
 
     def loop_items(self, stmt: n.ForStmt) -> list[tuple[str, dict[str, Any]]]:
         value = self.constant_or_raise(stmt.iterable)
@@ -276,10 +301,15 @@ class Lowering:
             self.diags.error(span, f"'{head}' names one object per loop iteration here",
                              "call its methods inside the loop that creates it")
             return None
+        if value["ref"] in self.nodes and self.nodes[value["ref"]].kind == "method":
+            self.diags.error(span, f"'{head}' is the result of a method call, not an object node",
+                             "methods can be called on a node made by an imported callable, "
+                             "e.g. `obj = Class(...)`, then `obj.method(...)`")
+            return None
         return "method", rest[0], value["ref"]
 
     def check_objects(self) -> None:
-        for name, span in self.data_uses.items():
+        for name, span in self.data_uses:
             if name in self.nodes and self.nodes[name].kind == "object":
                 self.diags.error(span, f"'{name}' is an object node (its methods are called) and cannot be "
                                  "passed as an argument", "pass the result of one of its method calls instead")
@@ -290,8 +320,9 @@ class Lowering:
         """An argument expression as an IR value; errors are reported, a placeholder returned."""
         try:
             return {"literal": self.constant_or_raise(expr)}
-        except NotConstant:
-            pass
+        except NotConstant as exc:
+            if exc.reported:
+                return {"literal": None}
         except BadIndex as exc:
             self.diags.error(exc.span, exc.message)
             return {"literal": None}
@@ -307,6 +338,8 @@ class Lowering:
 
     def reference(self, ref: n.Ref) -> dict:
         path = [self.index_constant(index) for index in ref.indexes]
+        if self.is_constant_name(ref.name):
+            return {"literal": None}  # a constant indexed by a non-constant: the index was reported
         if ref.name in self.params:
             return {"param": ref.name, "path": path}
         if ref.name in self.symbols:
@@ -323,7 +356,7 @@ class Lowering:
 
     def index_node_value(self, value: dict, path: list, ref: n.Ref) -> dict:
         if "ref" in value:
-            self.data_uses.setdefault(value["ref"], ref.span)
+            self.data_uses.append((value["ref"], ref.span))
             return {"ref": value["ref"], "path": path}
         # A family is a dict keyed by loop key: a constant index picks a member.
         for depth, key in enumerate(path):
@@ -336,19 +369,26 @@ class Lowering:
             if "ref" in value:
                 return self.index_node_value(value, path[depth + 1:], ref)
         for name in ir.referenced_nodes(value):
-            self.data_uses.setdefault(name, ref.span)
+            self.data_uses.append((name, ref.span))
         return value
 
     def index_constant(self, expr: n.Expr) -> Any:
         try:
             key = self.constant_or_raise(expr)
-        except (NotConstant, BadIndex):
-            self.diags.error(expr.span, "an index must be a compile-time constant",
-                             "use a literal, a `let` constant or a loop variable")
+        except NotConstant as exc:
+            if not exc.reported:
+                self.diags.error(expr.span, "an index must be a compile-time constant",
+                                 "use a literal, a `let` constant or a loop variable")
+            return None
+        except BadIndex as exc:
+            self.diags.error(exc.span, exc.message)
             return None
         if type(key) not in (int, str):
             self.diags.error(expr.span, f"an index must be an integer or a string, not {type_name(key)}")
         return key
+
+    def is_constant_name(self, name: str) -> bool:
+        return name in self.lets or any(name in frame.bindings for frame in self.frames)
 
     def node_value(self, name: str, span: n.Span) -> dict | None:
         """The current iteration's node, or the family over the loops not running now."""
@@ -386,7 +426,8 @@ class Lowering:
         try:
             return self.constant_or_raise(expr)
         except NotConstant as exc:
-            self.diags.error(exc.expr.span, f"expected a compile-time constant: {exc.reason}")
+            if not exc.reported:
+                self.diags.error(exc.expr.span, f"expected a compile-time constant: {exc.reason}")
         except BadIndex as exc:
             self.diags.error(exc.span, exc.message)
         return None
@@ -417,7 +458,7 @@ class Lowering:
         what = self.describe(ref.name)
         if what is None:
             self.undefined(ref.name, ref.name_span)
-            what = "undefined"
+            raise NotConstant(ref, f"'{ref.name}' is undefined", reported=True)
         raise NotConstant(ref, f"'{ref.name}' is {what}")
 
     # --- names ----------------------------------------------------------------------
@@ -437,8 +478,9 @@ class Lowering:
         return self.describe_with_line(name)[0]
 
     def describe_with_line(self, name: str) -> tuple[str | None, int]:
-        if any(name in frame.bindings for frame in self.frames):
-            return "a loop variable", 0
+        for frame in reversed(self.frames):
+            if name in frame.bindings:
+                return "a loop variable", frame.line
         if name in self.imports:
             return ("an imported module" if self.imports[name].name is None else "an import"), self.imports[name].line
         if name in self.params:
@@ -475,8 +517,8 @@ def _unique(items: Iterator[str]) -> list[str]:
 
 def generated_names(statements: tuple[n.Stmt, ...]) -> dict[int, str]:
     """Names for bare calls: `<callee>_<n>`, numbered per callee in source order,
-    skipping names the file assigns itself, so unrelated edits never renumber them."""
-    assigned = {stmt.name for stmt in walk(statements) if isinstance(stmt, n.AssignStmt)}
+    skipping names the file declares itself, so unrelated edits never renumber them."""
+    assigned = declared_names(statements)
     counters: dict[str, int] = {}
     names: dict[int, str] = {}
     for stmt in walk(statements):
@@ -487,6 +529,21 @@ def generated_names(statements: tuple[n.Stmt, ...]) -> dict[int, str]:
                 number += 1
             counters[base] = number
             names[id(stmt)] = f"{base}_{number}"
+    return names
+
+
+def declared_names(statements: tuple[n.Stmt, ...]) -> set[str]:
+    """Every name a statement of the file binds: nodes, params, constants, imports, loop variables."""
+    names: set[str] = set()
+    for stmt in walk(statements):
+        if isinstance(stmt, (n.AssignStmt, n.ParamStmt, n.LetStmt)):
+            names.add(stmt.name)
+        elif isinstance(stmt, n.FromImport):
+            names.update(item.alias for item in stmt.names)
+        elif isinstance(stmt, n.ImportModule):
+            names.add(stmt.alias)
+        elif isinstance(stmt, n.ForStmt):
+            names.update(stmt.names)
     return names
 
 

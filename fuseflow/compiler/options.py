@@ -17,6 +17,10 @@ from .ir import TARGETS
 from .schemas import check_option
 
 
+# What the `constant` callback returns for a value it has already reported as wrong.
+INVALID = object()
+
+
 @dataclass(frozen=True)
 class Query:
     target: str
@@ -55,7 +59,7 @@ def _compile(entry: n.OptionEntry, diags: Diagnostics) -> re.Pattern | None:
     try:
         return re.compile(entry.pattern)
     except re.error as exc:
-        diags.error(entry.pattern_span, f"invalid regex {entry.pattern!r}: {exc.msg}",
+        diags.error(entry.pattern_span, f"invalid regex {shown(entry.pattern)}: {exc.msg}",
                     f"at position {exc.pos}" if exc.pos is not None else "")
         return None
 
@@ -65,13 +69,21 @@ def _checked_items(target: str, items: tuple[n.OptionItem, ...], scope: str,
     values: dict[str, Any] = {}
     for item in items:
         raw = constant(item.value)
+        if raw is INVALID:
+            continue
         value, problem = check_option(target, item.key, raw, scope=scope)
         if problem is None:
             values[item.key] = value
         else:
             span = item.key_span if problem.startswith("unknown") else item.value.span
-            diags.error(span, problem)
+            message, _, hint = problem.partition("; ")  # the schema's hint goes after the caret
+            diags.error(span, message, hint)
     return values
+
+
+def shown(pattern: str) -> str:
+    """A regex as the file spells it (a Python repr would double its backslashes)."""
+    return '"' + pattern.replace('"', '\\"') + '"'
 
 
 def resolve(node_names: list[str], queries: list[Query], diags: Diagnostics) -> dict[str, dict[str, dict]]:
@@ -80,7 +92,7 @@ def resolve(node_names: list[str], queries: list[Query], diags: Diagnostics) -> 
     for query in queries:
         matched = [name for name in node_names if query.pattern.fullmatch(name)]
         if not matched:
-            diags.warning(query.span, f"query {query.pattern.pattern!r} matches no node")
+            diags.warning(query.span, f"query {shown(query.pattern.pattern)} matches no node")
         for name in matched:
             effective.setdefault(name, {}).setdefault(query.target, {}).update(query.options)
     return {
