@@ -170,6 +170,7 @@ def load(path: str, defines: list[str] | None = None):
     workflow, warnings = compile_source(text, display_path(path), assignments)
     if warnings:
         sys.stderr.write(errors.render(display_path(path), text, warnings))
+        sys.stderr.write(errors.summary(warnings) + "\n")
     return workflow
 
 
@@ -181,6 +182,9 @@ def cmd_check(args) -> int:
         except CompileError as exc:
             sys.stderr.write(exc.args[0])
             sys.stderr.write(errors.summary(exc.diagnostics) + "\n")
+            status = EXIT_INPUT
+        except _InputProblem as exc:  # the other files are still checked
+            print(f"fusec: error: {exc}", file=sys.stderr)
             status = EXIT_INPUT
     return status
 
