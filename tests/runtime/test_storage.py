@@ -410,6 +410,19 @@ def test_remove_by_glob_and_by_exact_name(store: FileStore) -> None:
     assert store.workflows() == ["other"]
 
 
+def test_listing_ignores_what_fuseflow_did_not_write(store: FileStore) -> None:
+    store.save("wf", "n", "k", 1)
+    wf = Path(store.root) / "wf"
+    (wf / "odd\\name").mkdir()
+    (wf / "odd\\name" / "k.ffr").write_bytes(b"")
+    (wf / "n" / "notes.txt").write_text("mine")
+    (wf / "a-file").write_text("x")
+    (Path(store.root) / "stray-file").write_text("x")
+    assert [(r.node, r.key) for r in store.list("wf")] == [("n", "k"), ("odd\\name", "k")]
+    assert store.workflows() == ["wf"]
+    assert store.remove("wf", "*") == 2 and (wf / "n" / "notes.txt").exists()
+
+
 def test_save_after_the_node_folder_was_removed_elsewhere(store: FileStore) -> None:
     store.save("wf", "n", "k1", 1)
     other = FileStore(store.root)  # another process, e.g. `fusec storage rm`

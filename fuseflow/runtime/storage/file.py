@@ -122,7 +122,7 @@ class FileStore(Store):
     def list(self, workflow: str, pattern: str = "*") -> list[StoredResult]:
         results: list[StoredResult] = []
         for node in self._matching_nodes(workflow, pattern):
-            results.extend(self._node_results(workflow, node))
+            results.extend(self._node_results(workflow, node, f"{self.root}/{workflow}/{node}"))
         return results
 
     def read(self, workflow: str, node: str, key: str | None = None) -> Any:
@@ -134,7 +134,8 @@ class FileStore(Store):
         return value
 
     def remove(self, workflow: str, pattern: str) -> int:
-        removed = sum(self._remove_node(self._node_dir(workflow, node)) for node in self._matching_nodes(workflow, pattern))
+        nodes = self._matching_nodes(workflow, pattern)
+        removed = sum(self._remove_node(f"{self.root}/{workflow}/{node}") for node in nodes)
         _rmdir_quietly(f"{self.root}/{workflow}")
         return removed
 
@@ -159,14 +160,15 @@ class FileStore(Store):
         return removed
 
     def _matching_nodes(self, workflow: str, pattern: str) -> list[str]:
+        """Node folders of a (checked) workflow whose names match; exact names always do."""
         check_name("workflow", workflow)
         nodes = fileio.subdirs(f"{self.root}/{workflow}")
         return [node for node in nodes if node == pattern or fnmatchcase(node, pattern)]
 
-    def _node_results(self, workflow: str, node: str) -> list[StoredResult]:
+    def _node_results(self, workflow: str, node: str, directory: str) -> list[StoredResult]:
         """The node's records, oldest first; stale temp files are removed on the way."""
         results = []
-        for entry in fileio.scandir(self._node_dir(workflow, node)):
+        for entry in fileio.scandir(directory):
             if entry.name.endswith(SUFFIX) and entry.name[0] != ".":
                 results.append(_describe(workflow, node, entry))
             elif fileio.is_temp(entry.name):
@@ -174,7 +176,7 @@ class FileStore(Store):
         return sorted((r for r in results if r is not None), key=lambda r: (r.mtime, r.key))
 
     def _latest_key(self, workflow: str, node: str) -> str:
-        results = self._node_results(workflow, node)
+        results = self._node_results(workflow, node, self._node_dir(workflow, node))
         if not results:
             raise MissingResult(self._why_missing(workflow, node, None))
         return results[-1].key
@@ -197,7 +199,7 @@ class FileStore(Store):
             return f"no stored result of node {node!r} in workflow {workflow!r}" + hint(node, nodes, "nodes with results")
         if key is not None and self.has(workflow, node, key):
             return f"the stored result of node {node!r} with key {key!r} could not be loaded (see the StorageWarning)"
-        keys = [r.key for r in self._node_results(workflow, node)]
+        keys = [r.key for r in self._node_results(workflow, node, self._node_dir(workflow, node))]
         return f"node {node!r} of workflow {workflow!r} has no result with key {key!r}" + hint(key or "", keys, "stored keys")
 
 
