@@ -111,7 +111,8 @@ class FileStore(Store):
             _discard(path, inode)
             _warn(f"discarded the stored result of node {node!r} in workflow {workflow!r} ({path}): {exc}; it will be recomputed")
         except Exception as exc:  # intact but not loadable here: keep it, recompute
-            _warn(f"could not load the stored result of node {node!r} in workflow {workflow!r} ({path}): {exc}; it will be recomputed")
+            reason = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc  # KeyError's str() adds quotes
+            _warn(f"could not load the stored result of node {node!r} in workflow {workflow!r} ({path}): {reason}; it will be recomputed")
         return False, None
 
     # Inspection and pruning: notebooks and `fusec storage`.
