@@ -78,11 +78,14 @@ class Lowering:
     last_method: dict[str, str] = field(default_factory=dict)
     data_uses: list[tuple[str, n.Span]] = field(default_factory=list)
     used_defines: set[str] = field(default_factory=set)
+    declared: dict[str, int] = field(default_factory=dict)  # every name the file declares -> its line
+    lowered_once: set[int] = field(default_factory=set)
 
     # --- statements -------------------------------------------------------------
 
     def run(self, statements: tuple[n.Stmt, ...]) -> None:
         self.generated = generated_names(statements)
+        self.declared = declared_lines(statements)
         self.block(statements)
         self.check_objects()
         for name in sorted(set(self.defines) - self.used_defines):
@@ -91,7 +94,11 @@ class Lowering:
     def block(self, statements: tuple[n.Stmt, ...]) -> None:
         for stmt in statements:
             if self.frames and isinstance(stmt, TOP_LEVEL_ONLY):
-                continue  # reported by checks.py; lowering it would only add false errors
+                # Misplaced (checks.py says so): lowered once, so that neither its
+                # name's uses nor its later iterations give more, false, errors.
+                if id(stmt) in self.lowered_once:
+                    continue
+                self.lowered_once.add(id(stmt))
             handler = getattr(self, "stmt_" + type(stmt).__name__, None)
             if handler is not None:
                 handler(stmt)
@@ -175,8 +182,7 @@ class Lowering:
         except BadIndex as exc:
             self.diags.error(exc.span, exc.message)
             return
-        if not self.loop_names_free(stmt):
-            return
+        self.check_loop_names(stmt)
         seen: dict[str, Any] = {}
         for key, bindings in items:
             if key in seen:
@@ -188,20 +194,16 @@ class Lowering:
             self.block(stmt.body)
             self.frames.pop()
 
-    def loop_names_free(self, stmt: n.ForStmt) -> bool:
+    def check_loop_names(self, stmt: n.ForStmt) -> None:
         """Loop variables share the one namespace: they may not hide another name."""
-        free = True
         if len(stmt.names) == 2 and stmt.names[0] == stmt.names[1]:
             self.diags.error(stmt.span, f"both loop variables are named '{stmt.names[0]}'",
                              "name the key and the value differently")
-            free = False
         for name in dict.fromkeys(stmt.names):
             what, line = self.describe_with_line(name)
             if what is not None:
                 self.diags.error(stmt.span, f"loop variable '{name}' hides {what} defined on line {line}",
                                  "choose another name for the loop variable")
-                free = False
-        return free
 
     def loop_items(self, stmt: n.ForStmt) -> list[tuple[str, dict[str, Any]]]:
         value = self.constant_or_raise(stmt.iterable)
@@ -249,11 +251,12 @@ class Lowering:
 
     def call_node(self, node_name: str, call: n.Call, statement: str, keys: tuple[str, ...]) -> NodeDraft | None:
         resolved = self.resolve_callee(call)
+        self.check_argument_order(call)
+        args = tuple(self.value(arg) for arg in call.args)  # checked even when the callee is wrong
+        kwargs = tuple((kw.name, self.value(kw.value)) for kw in call.kwargs)
         if resolved is None:
             return None
         kind, target, obj = resolved
-        args = tuple(self.value(arg) for arg in call.args)
-        kwargs = tuple((kw.name, self.value(kw.value)) for kw in call.kwargs)
         after: tuple[str, ...] = ()
         if obj is not None:
             previous = self.last_method.get(obj)
@@ -261,6 +264,28 @@ class Lowering:
             self.last_method[obj] = node_name
             self.nodes[obj].kind = "object"
         return NodeDraft(node_name, kind, target, args, kwargs, call.span, statement, keys, obj, after)
+
+    def check_argument_order(self, call: n.Call) -> None:
+        """As in Python: positional arguments first, each keyword once."""
+        if call.kwargs:
+            first = call.kwargs[0].span
+            for arg in call.args:
+                if (arg.span.line, arg.span.col) > (first.line, first.col):
+                    self.diags.error(arg.span, "a positional argument after a keyword argument",
+                                     "put the positional arguments first")
+        seen: set[str] = set()
+        for kw in call.kwargs:
+            if kw.name in seen:
+                self.diags.error(kw.span, f"keyword argument '{kw.name}' is given twice")
+            seen.add(kw.name)
+
+    def check_dict_keys(self, expr: n.DictExpr) -> None:
+        seen: set[str] = set()
+        for key, item in expr.pairs:
+            if key in seen:
+                self.diags.error(item.span, f"key {key!r} appears twice in this dict",
+                                 "a dict holds each key once; remove one of them")
+            seen.add(key)
 
     def resolve_callee(self, call: n.Call) -> tuple[str, str, str | None] | None:
         """(kind, target, object node) for the callee of a call, or None after an error."""
@@ -333,6 +358,7 @@ class Lowering:
         if isinstance(expr, n.ListExpr):
             return {"list": [self.value(item) for item in expr.items]}
         if isinstance(expr, n.DictExpr):
+            self.check_dict_keys(expr)
             return {"dict": [[key, self.value(item)] for key, item in expr.pairs]}
         return self.reference(expr)
 
@@ -398,13 +424,12 @@ class Lowering:
         if None not in pattern:
             node = symbol.members.get(pattern)
             if node is None:
-                where = " in this iteration" if self.frames else ""
-                self.diags.error(span, f"'{name}' is used before it is defined{where}",
-                                 f"it is assigned on line {symbol.line}")
+                self.diags.error(span, f"'{name}' is used before it is defined",
+                                 f"it is defined on line {symbol.line}")
             return {"ref": node, "path": []} if node else None
         family = self.family(symbol, pattern)
         if not family["members"]:
-            self.diags.error(span, f"'{name}' has no nodes yet at this point", f"it is assigned on line {symbol.line}")
+            self.diags.error(span, f"'{name}' is used before it is defined", f"it is defined on line {symbol.line}")
             return None
         return family
 
@@ -438,6 +463,7 @@ class Lowering:
         if isinstance(expr, n.ListExpr):
             return [self.constant_or_raise(item, callables) for item in expr.items]
         if isinstance(expr, n.DictExpr):
+            self.check_dict_keys(expr)
             return {key: self.constant_or_raise(item, callables) for key, item in expr.pairs}
         if isinstance(expr, n.Call):
             raise NotConstant(expr, "a call is not a constant")
@@ -492,7 +518,17 @@ class Lowering:
         return None, 0
 
     def undefined(self, name: str, span: n.Span, callable_only: bool = False) -> None:
+        line = self.declared.get(name)
+        if line is not None and line > span.line:
+            self.diags.error(span, f"'{name}' is used before it is defined", f"it is defined on line {line}")
+            return
+        if line is not None:
+            if not self.diags.errors:  # e.g. assigned only inside a loop that runs no iteration
+                self.diags.error(span, f"'{name}' has no node here", f"the statement on line {line} made none")
+            return  # otherwise its statement has an error already: do not cascade
         names = list(self.imports) if callable_only else self.visible_names()
+        # not the node being defined by this very statement
+        names = [x for x in names if x not in self.symbols or self.symbols[x].members]
         guess = suggest(name, names)
         hint = ""
         if guess:
@@ -534,17 +570,25 @@ def generated_names(statements: tuple[n.Stmt, ...]) -> dict[int, str]:
 
 def declared_names(statements: tuple[n.Stmt, ...]) -> set[str]:
     """Every name a statement of the file binds: nodes, params, constants, imports, loop variables."""
-    names: set[str] = set()
+    names = set(declared_lines(statements))
     for stmt in walk(statements):
-        if isinstance(stmt, (n.AssignStmt, n.ParamStmt, n.LetStmt)):
-            names.add(stmt.name)
-        elif isinstance(stmt, n.FromImport):
-            names.update(item.alias for item in stmt.names)
-        elif isinstance(stmt, n.ImportModule):
-            names.add(stmt.alias)
-        elif isinstance(stmt, n.ForStmt):
+        if isinstance(stmt, n.ForStmt):
             names.update(stmt.names)
     return names
+
+
+def declared_lines(statements: tuple[n.Stmt, ...]) -> dict[str, int]:
+    """Nodes, params, constants and imports, each with the line of its first declaration."""
+    lines: dict[str, int] = {}
+    for stmt in walk(statements):
+        if isinstance(stmt, (n.AssignStmt, n.ParamStmt, n.LetStmt)):
+            lines.setdefault(stmt.name, stmt.span.line)
+        elif isinstance(stmt, n.FromImport):
+            for item in stmt.names:
+                lines.setdefault(item.alias, stmt.span.line)
+        elif isinstance(stmt, n.ImportModule):
+            lines.setdefault(stmt.alias, stmt.span.line)
+    return lines
 
 
 def walk(statements: tuple[n.Stmt, ...]) -> Iterator[n.Stmt]:

@@ -67,7 +67,12 @@ def _compile(entry: n.OptionEntry, diags: Diagnostics) -> re.Pattern | None:
 def _checked_items(target: str, items: tuple[n.OptionItem, ...], scope: str,
                    constant: Callable[[n.Expr], Any], diags: Diagnostics) -> dict[str, Any]:
     values: dict[str, Any] = {}
+    seen: set[str] = set()
     for item in items:
+        if item.key in seen:
+            diags.error(item.key_span, f"option '{item.key}' is given twice in this entry",
+                        "keep one; a later entry may override it")
+        seen.add(item.key)
         raw = constant(item.value)
         if raw is INVALID:
             continue
