@@ -103,7 +103,7 @@ class Workflow:
         return {node.name: node for node in self.nodes}
 
     def to_json(self) -> str:
-        return json.dumps(to_data(self), indent=2, ensure_ascii=False) + "\n"
+        return dumps(to_data(self)) + "\n"
 
     @staticmethod
     def from_json(text: str) -> "Workflow":
@@ -137,6 +137,31 @@ def referenced_params(value: dict) -> Iterator[str]:
 
 
 # --- JSON --------------------------------------------------------------------
+
+JSON_WIDTH = 100
+
+
+def dumps(value: Any, indent: int = 0, lead: int = 0) -> str:
+    """JSON with short lists and dicts on one line, so golden diffs stay readable.
+
+    A list or dict goes on one line when that line (with its indentation and
+    key, `lead`) fits in JSON_WIDTH columns; otherwise one item per line. The
+    outermost value is always spread out. Deterministic: it depends only on
+    the value.
+    """
+    flat = json.dumps(value, ensure_ascii=False)
+    if not isinstance(value, (list, dict)) or not value or (indent and indent + lead + len(flat) < JSON_WIDTH):
+        return flat
+    pad = " " * (indent + 2)
+    if isinstance(value, list):
+        items = [pad + dumps(item, indent + 2) for item in value]
+    else:
+        items = []
+        for key, item in value.items():
+            head = json.dumps(key, ensure_ascii=False) + ": "
+            items.append(pad + head + dumps(item, indent + 2, len(head)))
+    open_, close = ("[", "]") if isinstance(value, list) else ("{", "}")
+    return open_ + "\n" + ",\n".join(items) + "\n" + " " * indent + close
 
 
 def to_data(wf: Workflow) -> dict:
