@@ -1,0 +1,152 @@
+"""The IR: plain data that survives JSON, byte-identical from run to run."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fuseflow.compiler import ir
+from fuseflow.compiler.frontend import compile_file, compile_source
+from fuseflow.compiler.ir import Node, Workflow
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+SOURCES = sorted(ROOT.glob("tests/golden/*/input.fuse")) + sorted(ROOT.glob("examples/*.fuse"))
+
+
+def compiled(path: Path) -> Workflow:
+    workflow, _ = compile_file(path.relative_to(ROOT))
+    return workflow
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_json_round_trip(path: Path, in_root: Path):
+    workflow = compiled(path)
+    text = workflow.to_json()
+    back = Workflow.from_json(text)
+    assert back == workflow
+    assert back.to_json() == text
+
+
+def test_round_trip_keeps_types():
+    """Tuples stay tuples and floats stay floats after a trip through JSON."""
+    workflow, _ = compile_source('from m import f\nx = f(1.0, 2, [3.5], k={"a": none})\n', "t.fuse")
+    back = Workflow.from_json(workflow.to_json())
+    node = back.node("x")
+    assert isinstance(node.args, tuple) and isinstance(node.kwargs, tuple) and isinstance(node.span, tuple)
+    assert node.args[0] == {"literal": 1.0} and type(node.args[0]["literal"]) is float
+    assert type(node.args[1]["literal"]) is int
+    assert node.kwargs == (("k", {"literal": {"a": None}}),)
+
+
+def test_other_ir_versions_are_refused():
+    data = json.loads(compile_source("from m import f\nx = f()\n", "t.fuse")[0].to_json())
+    data["fuseflow_ir"] = 99
+    with pytest.raises(ValueError, match="unsupported IR version 99"):
+        Workflow.from_json(json.dumps(data))
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_compiling_twice_gives_the_same_bytes(path: Path, in_root: Path):
+    assert compiled(path).to_json().encode() == compiled(path).to_json().encode()
+
+
+def test_same_bytes_in_another_process_and_hash_seed(in_root: Path):
+    """Nothing depends on set or dict iteration order of one interpreter run."""
+    path = "tests/golden/options/input.fuse"
+    outputs = set()
+    for seed in ("0", "1", "12345"):
+        result = subprocess.run(
+            [sys.executable, "-m", "fuseflow.cli", "compile", path, "--target", "ir"],
+            capture_output=True, cwd=in_root, env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin",
+                                                   "PYTHONPATH": str(in_root)}, timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        outputs.add(result.stdout)
+    assert len(outputs) == 1
+
+
+def test_nodes_are_in_topological_order(in_root: Path):
+    for path in SOURCES:
+        seen: set[str] = set()
+        for node in compiled(path).nodes:
+            assert set(node.dependencies()) <= seen, (path, node.name)
+            seen.add(node.name)
+
+
+# --- Node.dependencies ---------------------------------------------------------
+
+
+def test_dependencies_data_then_order_without_repeats():
+    node = Node(
+        name="m3", kind="method", target="add", object="obj",
+        args=({"ref": "a", "path": [0]}, {"literal": 1}, {"param": "p", "path": []}),
+        kwargs=(("k", {"list": [{"ref": "b", "path": []}, {"ref": "a", "path": []}]}),
+                ("d", {"dict": [["x", {"ref": "c", "path": ["y"]}]]})),
+        after=("m2", "a"),
+    )
+    assert node.dependencies() == ["obj", "a", "b", "c", "m2"]
+
+
+def test_dependencies_of_a_family_are_all_its_members():
+    family = {"family": "acc", "members": [
+        ["moons", {"family": "acc", "members": [["knn", {"ref": "acc.moons.knn", "path": []}],
+                                               ["tree", {"ref": "acc.moons.tree", "path": []}]]}],
+        ["circles", {"family": "acc", "members": [["knn", {"ref": "acc.circles.knn", "path": []}]]}],
+    ]}
+    node = Node(name="best", kind="call", target="m:pick", args=(family,))
+    assert node.dependencies() == ["acc.moons.knn", "acc.moons.tree", "acc.circles.knn"]
+
+
+def test_dependencies_ignore_literals_params_and_callables():
+    node = Node(name="x", kind="call", target="m:f",
+                args=({"literal": {"ref": "not-a-node"}}, {"param": "p", "path": []}, {"callable": "m:g"}))
+    assert node.dependencies() == []
+
+
+def test_dependencies_of_compiled_methods(in_root: Path):
+    workflow = compiled(ROOT / "tests/golden/counter/input.fuse")
+    assert workflow.node("counter").dependencies() == ["one"]
+    assert workflow.node("counter_add_1").dependencies() == ["counter", "two"]
+    assert workflow.node("counter_add_2").dependencies() == ["counter", "two", "counter_add_1"]
+    assert workflow.node("six").dependencies() == ["counter", "one", "counter_add_2"]
+    assert workflow.node("result").dependencies() == ["six"]
+
+
+def test_referenced_params():
+    value = {"list": [{"param": "a", "path": []}, {"dict": [["k", {"param": "b", "path": [0]}]]}, {"literal": 1}]}
+    assert list(ir.referenced_params(value)) == ["a", "b"]
+
+
+# --- the JSON layout -------------------------------------------------------------
+
+
+def test_short_values_on_one_line_long_ones_spread():
+    text = ir.dumps({"short": [1, 2, 3], "long": ["x" * 40, "y" * 40, "z" * 40], "empty": {}})
+    assert text == (
+        '{\n'
+        '  "short": [1, 2, 3],\n'
+        '  "long": [\n'
+        f'    "{"x" * 40}",\n'
+        f'    "{"y" * 40}",\n'
+        f'    "{"z" * 40}"\n'
+        '  ],\n'
+        '  "empty": {}\n'
+        '}'
+    )
+    assert json.loads(text) == {"short": [1, 2, 3], "long": ["x" * 40, "y" * 40, "z" * 40], "empty": {}}
+
+
+def test_no_line_is_longer_than_the_width_unless_it_cannot_be_split(in_root: Path):
+    for path in SOURCES:
+        for line in compiled(path).to_json().splitlines():
+            if len(line) > ir.JSON_WIDTH:
+                # only a scalar (a long string) may run over
+                assert line.rstrip(",").split(": ", 1)[-1][0] not in "[{", (path, line)
+
+
+def test_non_ascii_is_written_as_is():
+    workflow, _ = compile_source('from m import f\nx = f("\\u00e9t\\u00e9")\n', "t.fuse")
+    assert '"été"' in workflow.to_json()

@@ -1,0 +1,258 @@
+"""`fusec` through a real subprocess, as a user or a CI job runs it.
+
+Exit status: 0 fine (warnings allowed), 1 the input has errors, 2 usage error.
+No output ever holds a Python traceback.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARITH = "tests/golden/arith/input.fuse"
+FANOUT = "tests/golden/fanout/input.fuse"
+OPTIONS = "tests/golden/options/input.fuse"
+
+
+def fusec(*args: str, path: str | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if path is not None:
+        env["PATH"] = path
+    result = subprocess.run([sys.executable, "-m", "fuseflow.cli", *args],
+                            capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert "Traceback" not in result.stdout + result.stderr, result.stderr
+    return result
+
+
+def subcommands() -> list[str]:
+    """The commands `fusec --help` lists (others may register more: run, storage, ...)."""
+    text = fusec("--help").stdout
+    return re.findall(r"^    (\w+) ", text, re.M)
+
+
+# --- help ---------------------------------------------------------------------------
+
+
+def test_help_lists_commands_and_exit_codes():
+    result = fusec("--help")
+    assert result.returncode == 0
+    for word in ("check", "compile", "graph", "nodes", "Exit status"):
+        assert word in result.stdout
+
+
+def test_no_command_is_a_usage_error():
+    result = fusec()
+    assert result.returncode == 2
+    assert "usage: fusec" in result.stdout + result.stderr
+
+
+def test_every_subcommand_has_help():
+    commands = subcommands()
+    assert {"check", "compile", "graph", "nodes"} <= set(commands)
+    for command in commands:
+        result = fusec(command, "--help")
+        assert result.returncode == 0, command
+        assert f"usage: fusec {command}" in result.stdout
+
+
+@pytest.mark.parametrize("command, options", [
+    ("check", ["FILE", "-D NAME=VALUE", "--debug"]),
+    ("compile", ["--target", "-o", "-D NAME=VALUE", "--debug", "ir"]),
+    ("graph", ["--format", "dot", "mermaid", "svg", "-o", "--debug"]),
+    ("nodes", ["--match", "REGEX", "--target", "ray", "--debug"]),
+])
+def test_subcommand_help_mentions_its_options(command: str, options: list[str]):
+    text = fusec(command, "--help").stdout
+    for option in options:
+        assert option in text, f"`fusec {command} --help` does not mention {option}"
+
+
+def test_version():
+    result = fusec("--version")
+    assert result.returncode == 0 and result.stdout.startswith("fusec ")
+
+
+# --- check ----------------------------------------------------------------------------
+
+
+def test_check_several_valid_files():
+    result = fusec("check", ARITH, FANOUT, "examples/counter.fuse")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_check_reports_every_bad_file_and_goes_on():
+    result = fusec("check", "tests/invalid/duplicate_node.fuse", ARITH, "tests/invalid/nested_call.fuse",
+                   "no/such/file.fuse", "tests/invalid/undefined_name.fuse")
+    assert result.returncode == 1
+    heads = re.findall(r"^(tests/invalid/\w+\.fuse):\d+:\d+: error", result.stderr, re.M)
+    assert list(dict.fromkeys(heads)) == ["tests/invalid/duplicate_node.fuse", "tests/invalid/nested_call.fuse",
+                                          "tests/invalid/undefined_name.fuse"]
+    assert "fusec: error: cannot read no/such/file.fuse" in result.stderr
+    assert ARITH not in result.stderr
+
+
+def test_warnings_alone_exit_zero():
+    result = fusec("check", "tests/invalid/query_matches_nothing.fuse")
+    assert result.returncode == 0
+    assert "warning: query" in result.stderr and result.stderr.endswith("fusec: 2 warnings\n")
+
+
+def test_missing_file_is_one_line():
+    result = fusec("check", "no/such/file.fuse")
+    assert result.returncode == 1
+    assert result.stderr == "fusec: error: cannot read no/such/file.fuse: No such file or directory\n"
+    assert fusec("compile", "no/such/file.fuse", "--target", "ir").returncode == 1
+
+
+def test_a_directory_or_binary_file_is_not_a_traceback(tmp_path: Path):
+    binary = tmp_path / "bad.fuse"
+    binary.write_bytes(b"\xff\xfe\x00 not utf-8")
+    for path in (str(tmp_path), str(binary)):
+        result = fusec("check", path)
+        assert result.returncode == 1
+        assert result.stderr.startswith(f"fusec: error: cannot read {path}")
+        assert result.stderr.count("\n") == 1
+
+
+def test_bad_define_syntax_is_a_usage_error():
+    result = fusec("check", ARITH, "-D", "novalue")
+    assert result.returncode == 2
+    assert "NAME=VALUE" in result.stderr
+
+
+def test_debug_flag_is_accepted():
+    assert fusec("check", "--debug", ARITH).returncode == 0
+    result = fusec("check", "--debug", "tests/invalid/duplicate_node.fuse")
+    assert result.returncode == 1  # a mistake in the input is never a traceback, even with --debug
+
+
+# --- compile ---------------------------------------------------------------------------
+
+
+def test_compile_ir_to_stdout_and_to_a_file(tmp_path: Path):
+    to_stdout = fusec("compile", ARITH, "--target", "ir")
+    assert to_stdout.returncode == 0 and to_stdout.stderr == ""
+    assert to_stdout.stdout == (ROOT / "tests/golden/arith/ir.json").read_text()
+    out = tmp_path / "deeper" / "arith.json"
+    to_file = fusec("compile", ARITH, "-t", "ir", "-o", str(out))
+    assert (to_file.returncode, to_file.stdout) == (0, "")
+    assert out.read_text() == to_stdout.stdout
+
+
+def test_compile_with_errors_writes_nothing(tmp_path: Path):
+    out = tmp_path / "x.json"
+    result = fusec("compile", "tests/invalid/duplicate_node.fuse", "--target", "ir", "-o", str(out))
+    assert result.returncode == 1 and not out.exists()
+    assert result.stderr == (ROOT / "tests/invalid/duplicate_node.err").read_text()
+
+
+def test_unknown_target_lists_the_known_ones():
+    result = fusec("compile", ARITH, "--target", "nope")
+    assert result.returncode == 2
+    assert result.stderr.startswith("fusec: error: unknown target 'nope'; known targets: ")
+    known = result.stderr.split("known targets: ", 1)[1].strip().split(", ")
+    assert "ir" in known and known == sorted(known)
+
+
+def test_compile_needs_a_target():
+    assert fusec("compile", ARITH).returncode == 2
+
+
+def test_define_changes_the_loop_expansion():
+    base = json.loads(fusec("compile", FANOUT, "--target", "ir").stdout)
+    result = fusec("compile", FANOUT, "--target", "ir", "-D", 'datasets=["blobs"]')
+    assert result.returncode == 0, result.stderr
+    changed = json.loads(result.stdout)
+    names = [node["name"] for node in changed["nodes"]]
+    assert names == ["data.blobs", "parts.blobs", "model.blobs.knn", "acc.blobs.knn", "model.blobs.tree",
+                     "acc.blobs.tree", "best"]
+    assert [n["name"] for n in base["nodes"]] != names
+
+
+def test_define_of_the_wrong_type_is_an_input_error():
+    result = fusec("compile", FANOUT, "--target", "ir", "-D", "datasets=3")
+    assert result.returncode == 1
+    assert "-D datasets=3: expected list like the `let` on line 6, got int" in result.stderr
+
+
+# --- graph -----------------------------------------------------------------------------
+
+
+def test_graph_dot():
+    result = fusec("graph", "tests/golden/counter/input.fuse")
+    assert result.returncode == 0
+    assert result.stdout.startswith('digraph "counter" {')
+    assert '"counter" [label="counter\\nexamples.counter.IncrementalSum", shape=box3d];' in result.stdout
+    assert '"counter_add_1" -> "counter_add_2" [style=dashed];' in result.stdout
+    assert fusec("graph", "tests/golden/counter/input.fuse", "--format", "dot").stdout == result.stdout
+
+
+def test_graph_mermaid(tmp_path: Path):
+    out = tmp_path / "g.mmd"
+    result = fusec("graph", FANOUT, "--format", "mermaid", "-o", str(out))
+    assert result.returncode == 0
+    text = out.read_text()
+    assert text.startswith("flowchart TD\n")
+    assert '["best<br/>examples.models.pick_best"]' in text
+    # per data set: data -> parts, parts -> model x2, model -> acc x2, parts -> acc x2; then acc x4 -> best
+    assert text.count(" --> ") == 2 * (1 + 2 + 2 + 2) + 4
+
+
+def test_graph_svg_without_graphviz_is_a_clear_usage_error(tmp_path: Path):
+    result = fusec("graph", ARITH, "--format", "svg", path=str(tmp_path))  # no `dot` on this PATH
+    assert result.returncode == 2
+    assert "Graphviz" in result.stderr and "--format dot" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
+def test_graph_svg_with_graphviz(tmp_path: Path):
+    out = tmp_path / "g.svg"
+    result = fusec("graph", ARITH, "--format", "svg", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "<svg" in out.read_text()
+
+
+def test_graph_format_is_checked():
+    result = fusec("graph", ARITH, "--format", "png")
+    assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+# --- nodes -----------------------------------------------------------------------------
+
+
+def test_nodes_lists_every_node():
+    result = fusec("nodes", ARITH)
+    assert (result.returncode, result.stdout) == (0, "s1\ns2\nm\n")
+
+
+def test_nodes_match_and_target_show_effective_options():
+    result = fusec("nodes", OPTIONS, "--match", r"model\..*", "--target", "ray")
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == ["model.moons", "model.circles"]
+    moons = json.loads(lines[0].split(None, 1)[1])
+    assert moons["num_cpus"] == 4 and moons["resources"] == {"_model": 1}  # ray's own
+    assert moons["retries"] == 5  # neutral, the later, more specific entry wins
+    assert "image" not in moons  # kfp's options are not shown for ray
+
+
+def test_nodes_match_is_a_full_match():
+    assert fusec("nodes", OPTIONS, "--match", "model").returncode == 1  # `model` is not `model.moons`
+    assert fusec("nodes", OPTIONS, "--match", "model.*").stdout.split()[0] == "model.moons"
+
+
+def test_nodes_bad_regex_is_a_usage_error():
+    result = fusec("nodes", ARITH, "--match", "(")
+    assert result.returncode == 2 and "not a valid regex" in result.stderr
+
+
+def test_nodes_unknown_target_is_a_usage_error():
+    assert fusec("nodes", ARITH, "--target", "dask").returncode == 2
