@@ -160,7 +160,7 @@ def load(path: str, defines: list[str] | None = None):
     from .runtime.params import ParamError, parse_assignments
 
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8-sig")  # an editor's BOM is not a syntax error
     except (OSError, UnicodeDecodeError) as exc:
         raise _InputProblem(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
     try:
@@ -283,8 +283,11 @@ def write_output(text: str, output: str | None) -> None:
     if output is None or output == "-":
         sys.stdout.write(text)
         return
-    Path(output).parent.mkdir(parents=True, exist_ok=True)
-    Path(output).write_text(text, encoding="utf-8")
+    try:
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
 
 
 if __name__ == "__main__":

@@ -146,6 +146,18 @@ def test_compile_ir_to_stdout_and_to_a_file(tmp_path: Path):
     assert out.read_text() == to_stdout.stdout
 
 
+def test_compile_to_an_unwritable_place_is_a_usage_error(tmp_path: Path):
+    result = fusec("compile", ARITH, "--target", "ir", "-o", str(tmp_path))  # a directory
+    assert result.returncode == 2
+    assert result.stderr == f"fusec: error: cannot write {tmp_path}: Is a directory\n"
+
+
+def test_a_byte_order_mark_is_not_a_syntax_error(tmp_path: Path):
+    source = tmp_path / "bom.fuse"
+    source.write_bytes(b"\xef\xbb\xbf" + (ROOT / ARITH).read_bytes())
+    assert fusec("check", str(source)).returncode == 0
+
+
 def test_compile_with_errors_writes_nothing(tmp_path: Path):
     out = tmp_path / "x.json"
     result = fusec("compile", "tests/invalid/duplicate_node.fuse", "--target", "ir", "-o", str(out))
