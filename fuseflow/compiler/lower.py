@@ -364,8 +364,8 @@ class Lowering:
 
     def reference(self, ref: n.Ref) -> dict:
         path = [self.index_constant(index) for index in ref.indexes]
-        if self.is_constant_name(ref.name):
-            return {"literal": None}  # a constant indexed by a non-constant: the index was reported
+        if self.is_constant_name(ref.name) or None in path:
+            return {"literal": None}  # a wrong index, already reported
         if ref.name in self.params:
             return {"param": ref.name, "path": path}
         if ref.name in self.symbols:
@@ -411,6 +411,7 @@ class Lowering:
             return None
         if type(key) not in (int, str):
             self.diags.error(expr.span, f"an index must be an integer or a string, not {type_name(key)}")
+            return None
         return key
 
     def is_constant_name(self, name: str) -> bool:
