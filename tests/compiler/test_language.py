@@ -334,3 +334,14 @@ def test_bad_character_after_a_statement_expects_a_statement():
         compile_source("from m import f\nx = f(1) + 2\n", "t.fuse")
     (problem,) = info.value.diagnostics
     assert "')'" not in problem.hint and "']'" not in problem.hint
+
+
+@pytest.mark.xfail(strict=True, reason="a stray token at the start of a line is reported as an 'unfinished "
+                   "statement' at the end of the (complete) line before, and recovery then blanks that line, "
+                   "which adds a false error one line further up; the stray token is never pointed at")
+def test_stray_token_at_the_start_of_a_line_is_reported_where_it_is():
+    with pytest.raises(CompileError) as info:
+        compile_source("from m import add\ns1 = add(1, 2)\n)\ns2 = add(1, 2)\n", "t.fuse")
+    (problem,) = info.value.diagnostics
+    assert (problem.span.line, problem.span.col) == (3, 1)
+    assert problem.message == "syntax error: unexpected ')'"
