@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from .ir import Node, Workflow
+from .ir import Node, Workflow, referenced_nodes
 
 
 def to_dot(wf: Workflow) -> str:
@@ -17,7 +17,7 @@ def to_dot(wf: Workflow) -> str:
         lines.append(f"  {_dot_id(node.name)} [label={_dot_id(_label(node))}{shape}];")
     for node in wf.nodes:
         for dep in node.dependencies():
-            style = " [style=dashed]" if dep in node.after else ""
+            style = " [style=dashed]" if _order_only(node, dep) else ""
             lines.append(f"  {_dot_id(dep)} -> {_dot_id(node.name)}{style};")
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -30,9 +30,14 @@ def to_mermaid(wf: Workflow) -> str:
         lines.append(f'  {ids[node.name]}["{_mermaid_text(_label(node))}"]')
     for node in wf.nodes:
         for dep in node.dependencies():
-            arrow = "-.->" if dep in node.after else "-->"
+            arrow = "-.->" if _order_only(node, dep) else "-->"
             lines.append(f"  {ids[dep]} {arrow} {ids[node.name]}")
     return "\n".join(lines) + "\n"
+
+
+def _order_only(node: Node, dep: str) -> bool:
+    """An edge that only orders method calls (dashed), not one data also flows along."""
+    return dep in node.after and dep != node.object and all(dep not in referenced_nodes(v) for v in node.values())
 
 
 def _label(node: Node) -> str:

@@ -150,3 +150,28 @@ def test_no_line_is_longer_than_the_width_unless_it_cannot_be_split(in_root: Pat
 def test_non_ascii_is_written_as_is():
     workflow, _ = compile_source('from m import f\nx = f("\\u00e9t\\u00e9")\n', "t.fuse")
     assert '"été"' in workflow.to_json()
+
+
+# --- graphs -------------------------------------------------------------------------------
+
+
+def test_graph_edges_dashed_only_for_pure_ordering():
+    from fuseflow.compiler.graph import to_dot, to_mermaid
+
+    workflow, _ = compile_source("from m import C\nc = C()\nx = c.add(1)\nc.add(2)\ny = c.add(x)\n", "g.fuse")
+    dot = to_dot(workflow)
+    assert '"x" -> "c_add_1" [style=dashed];' in dot  # order only
+    assert '"c_add_1" -> "y" [style=dashed];' in dot
+    assert '"c" -> "y";' in dot and '"c" -> "x";' in dot
+    workflow, _ = compile_source("from m import C\nc = C()\nx = c.add(1)\ny = c.add(x)\n", "g.fuse")
+    assert '"x" -> "y";' in to_dot(workflow)  # data flows too: a solid edge
+    assert "n1 --> n2" in to_mermaid(workflow) and "-.->" not in to_mermaid(workflow)
+
+
+def test_graph_labels_are_escaped():
+    from fuseflow.compiler.graph import to_dot, to_mermaid
+
+    workflow = Workflow(name='w"x', source="s", nodes=(Node(name="a", kind="call", target='m:f<"&>'),))
+    assert 'digraph "w\\"x" {' in to_dot(workflow)
+    assert '"a" [label="a\\nm.f<\\"&>"];' in to_dot(workflow)
+    assert 'n0["a<br/>m.f#lt;#quot;#amp;#gt;"]' in to_mermaid(workflow)
