@@ -15,6 +15,7 @@ from ..ir import Workflow
 REGISTRY = {
     "ir": "ir_json",
     "local": "local",
+    "prefect": "prefect_target",
 }
 
 

@@ -1,0 +1,353 @@
+"""`--target prefect`: a Prefect 3 flow file, ready to run, serve and deploy.
+
+The file holds the workflow's graph (the same lines the local target writes,
+so cache keys and storage are shared), one `@task` per distinct callable, and
+a module-level `@flow` named after the workflow whose parameters are the
+workflow's params. The flow body has one line per node: the node's task
+`.with_options(task_run_name=<node name>, <its options>)`, submitted with the
+futures of the nodes it reads. Runtime support: fuseflow/runtime/prefect_backend.py.
+
+This module does not import prefect: the generated file does.
+"""
+from __future__ import annotations
+
+import keyword
+from pathlib import Path
+from typing import Any
+
+from ... import __version__
+from ..errors import CompileError, Diagnostic
+from ..ir import Node, Workflow
+from ..nodes import Span
+from ..schemas import known_options, map_neutral
+from . import pyexpr
+from .local import node_line
+from .render import render
+
+FLOW_RESERVED = ("return_state", "wait_for")  # Prefect's own keywords of a flow call
+PARAM_TYPES = {"int": "int", "float": "float", "str": "str", "bool": "bool", "list": "list", "dict": "dict"}
+CACHE_POLICIES = {"default": "DEFAULT", "inputs": "INPUTS", "task_source": "TASK_SOURCE", "run_id": "RUN_ID",
+                  "flow_parameters": "FLOW_PARAMETERS", "none": "NO_CACHE"}
+LINE_WIDTH = 100
+BUILTIN_RUNNERS = {"threads": "ThreadPoolTaskRunner", "processes": "ProcessPoolTaskRunner"}
+
+
+def generate(wf: Workflow) -> str:
+    return render("prefect/flow.py.j2", **context(wf))
+
+
+def context(wf: Workflow) -> dict:
+    check_params(wf)
+    names = Names(wf)
+    callables = pyexpr.Callables(wf)
+    tasks = Tasks(wf, names, callables)
+    flow_fn = names.module(python_identifier(wf.name))
+    decorator = flow_decorator(wf, names, callables)
+    local = {"run": names.local("run")}
+    variables = {node.name: names.local(python_identifier(node.name)) for node in wf.nodes}
+    body = FlowBody(wf, names, callables, tasks, variables, local["run"])
+    return {
+        "wf": wf,
+        "version": __version__,
+        "source": comment_text(wf.source),
+        "literal": pyexpr.literal,
+        "n": names.used,
+        "imports": names.import_lines(),
+        "user_imports": pyexpr.import_lines(wf.imports),
+        "graph_nodes": [node_line(node, names.used["rt"], callables) for node in wf.nodes],
+        "graph_outputs": [(o.name, pyexpr.value(o.value, names.used["rt"], callables)) for o in wf.outputs],
+        "tasks": tasks.definitions,
+        "flow_fn": flow_fn,
+        "flow_decorator": decorator,
+        "signature": signature(wf),
+        "param_dict": param_dict(wf),
+        "run": local["run"],
+        "lines": [body.line(node) for node in wf.nodes],
+        "outputs": "{" + ", ".join(f"{pyexpr.literal(o.name)}: {body.value(o.value)}" for o in wf.outputs) + "}",
+    }
+
+
+# --- names ------------------------------------------------------------------------------
+
+
+def python_identifier(text: str) -> str:
+    """An ASCII identifier for a node or workflow name: other characters become '_'."""
+    name = "".join(c if (c.isascii() and (c.isalnum() or c == "_")) else "_" for c in text) or "_"
+    return "_" + name if name[0].isdigit() else name
+
+
+def comment_text(text: str) -> str:
+    """Text from the file as it may appear in a comment or docstring: as is when
+    plain, else as a Python literal (no newline, quote or backslash gets through)."""
+    plain = text.isprintable() and not any(c in text for c in "\"'\\")
+    return text if plain else pyexpr.literal(text)
+
+
+class Names:
+    """Every name the generated module defines, none of them the user's imports or params.
+
+    Module-level names are allocated first, then the flow body's locals, which
+    must not shadow a module-level name the body reads."""
+
+    def __init__(self, wf: Workflow):
+        self.taken = {item.alias for item in wf.imports} | {p.name for p in wf.params} | set(keyword.kwlist)
+        self.used: dict[str, str] = {}
+        self.imports: dict[str, list[tuple[str, str]]] = {}
+        for module, name in (("sys", None), ("typing", "Any"), ("prefect", "flow"), ("prefect", "task"),
+                             ("prefect.cache_policies", "NO_CACHE")):
+            self.imported(module, name)
+        self.used["rt"] = self.module("rt")
+        self.used["WORKFLOW"] = self.module("WORKFLOW")
+
+    def module(self, wanted: str) -> str:
+        name = pyexpr.unique_name(wanted, self.taken)
+        self.taken.add(name)
+        return name
+
+    local = module  # same namespace rules: a local must not shadow anything above
+
+    def imported(self, module: str, name: str | None) -> str:
+        """`from module import name [as alias]` (or `import module`), once; the alias."""
+        key = name or module
+        if key not in self.used:
+            alias = self.module(key)
+            self.used[key] = alias
+            self.imports.setdefault(module, []).append((name or module, alias))
+        return self.used[key]
+
+    def import_lines(self) -> list[list[str]]:
+        """Standard library imports, then Prefect's; sorted."""
+        groups: list[list[str]] = [[], []]
+        for module in sorted(self.imports):
+            items = self.imports[module]
+            group = groups[module.partition(".")[0] == "prefect"]
+            if items == [(module, items[0][1])]:
+                alias = items[0][1]
+                group.append(f"import {module}" + ("" if alias == module else f" as {alias}"))
+                continue
+            parts = sorted(name if name == alias else f"{name} as {alias}" for name, alias in items)
+            group.append(f"from {module} import {', '.join(parts)}")
+        return [group for group in groups if group]
+
+
+# --- params and the flow decorator -----------------------------------------------------------
+
+
+def check_params(wf: Workflow) -> None:
+    for p in wf.params:
+        if keyword.iskeyword(p.name) or p.name in FLOW_RESERVED:
+            what = "a Python keyword" if keyword.iskeyword(p.name) else "reserved by Prefect's flow call"
+            fail(wf, f"the prefect target cannot name a flow parameter '{p.name}': it is {what}",
+                 hint="rename the param")
+
+
+def signature(wf: Workflow) -> str:
+    """Required params first, then those with defaults, each in source order, typed."""
+    ordered = [p for p in wf.params if p.required] + [p for p in wf.params if not p.required]
+    parts = []
+    for p in ordered:
+        annotation = PARAM_TYPES[p.type] + (" | None" if not p.required and p.default is None else "")
+        parts.append(f"{p.name}: {annotation}" + ("" if p.required else f" = {pyexpr.literal(p.default)}"))
+    return spread(parts, len(wf.name) + 20)
+
+
+def spread(parts: list[str], lead: int) -> str:
+    """Items on one line when short, else one per line (inside parentheses or braces)."""
+    flat = ", ".join(parts)
+    if lead + len(flat) <= LINE_WIDTH:
+        return flat
+    return "\n" + "".join(f"    {part},\n" for part in parts)
+
+
+def param_dict(wf: Workflow) -> str:
+    """{"a": a, ...}: the flow's arguments by param name, for rt.start."""
+    items = [f"{pyexpr.literal(p.name)}: {p.name}" for p in wf.params]
+    text = spread([f"    {item}" for item in items], 40)
+    return "{" + (text if text.startswith("\n") else ", ".join(items)) + ("    }" if text.startswith("\n") else "}")
+
+
+def flow_decorator(wf: Workflow, names: Names, callables: pyexpr.Callables) -> str:
+    options = dict(wf.workflow_options.get("prefect", {}))
+    runner = task_runner_expression(wf, options.pop("task_runner", "threads"), options.pop("max_workers", None), names)
+    parts = [f"name={pyexpr.literal(wf.name)}", f"task_runner={runner}"]
+    specs = known_options("prefect", "workflow")
+    for key in sorted(options):
+        parts.append(f"{key}={option_value(wf, specs[key].kind, key, options[key], names, callables)}")
+    return ", ".join(parts)
+
+
+def task_runner_expression(wf: Workflow, runner: str, max_workers: int | None, names: Names) -> str:
+    arguments = "" if max_workers is None else f"max_workers={pyexpr.literal(max_workers)}"
+    if runner in BUILTIN_RUNNERS:
+        return f"{names.imported('prefect.task_runners', BUILTIN_RUNNERS[runner])}({arguments})"
+    if max_workers is not None and runner in ("ray", "dask"):
+        fail(wf, f"max_workers is an option of the threads and processes task runners, not of {runner!r}",
+             hint="size a Ray or Dask task runner through its own cluster settings")
+    return f"{names.used['rt']}.task_runner({pyexpr.literal(runner)}{', ' + arguments if arguments else ''})"
+
+
+def option_value(wf: Workflow, kind: str, key: str, value: Any, names: Names, callables: pyexpr.Callables) -> str:
+    """A checked option value as Python source: callables by name, policies and durations as objects."""
+    if kind == "callable":
+        return callable_expression(wf, callables, value)
+    if kind == "callable_list":
+        return "[" + ", ".join(callable_expression(wf, callables, v) for v in value) + "]"
+    if key == "cache_policy":
+        return names.imported("prefect.cache_policies", CACHE_POLICIES[value])
+    if key == "cache_expiration":
+        return f"{names.imported('datetime', 'timedelta')}(seconds={pyexpr.literal(value)})"
+    return pyexpr.literal(value)
+
+
+def callable_expression(wf: Workflow, callables: pyexpr.Callables, target: str) -> str:
+    try:
+        return callables.expression(str(target))
+    except KeyError:
+        fail(wf, f"the prefect target needs the callable {str(target)!r} imported by the file",
+             hint=f"add `from {str(target).partition(':')[0]} import ...`")
+        raise AssertionError("unreachable")
+
+
+# --- tasks ------------------------------------------------------------------------------------
+
+
+class Tasks:
+    """One `@task` per distinct callable (and Prefect `version`, which only `@task` takes)."""
+
+    def __init__(self, wf: Workflow, names: Names, callables: pyexpr.Callables):
+        self.wf = wf
+        self.names = names
+        self.callables = callables
+        self.by_key: dict[tuple, str] = {}
+        self.definitions: list[dict] = []
+        index = wf.node_index()
+        for node in wf.nodes:
+            self.for_node(node, index)
+
+    def key(self, node: Node, index: dict[str, Node]) -> tuple:
+        version = node.options.get("prefect", {}).get("version")
+        if node.kind == "method":
+            return ("method", index[node.object].target, node.target, version)
+        return ("call", node.target, None, version)
+
+    def for_node(self, node: Node, index: dict[str, Node]) -> str:
+        key = self.key(node, index)
+        if key not in self.by_key:
+            self.by_key[key] = self.define(key)
+        return self.by_key[key]
+
+    def define(self, key: tuple) -> str:
+        group, target, method_name, version = key
+        expression = callable_expression(self.wf, self.callables, target)
+        label = expression + (f".{method_name}" if method_name else "")
+        fn = self.names.module(python_identifier(label.replace(".", "_")) + "_task")
+        decorator = [f"name={pyexpr.literal(label)}", "persist_result=False", f"cache_policy={self.names.used['NO_CACHE']}"]
+        if version is not None:
+            decorator.append(f"version={pyexpr.literal(version)}")
+        if group == "method":
+            body = f"node.call_method({pyexpr.literal(method_name)}, args, kwargs)"
+        else:
+            body = f"node.call({expression}, args, kwargs)"
+        self.definitions.append({"fn": fn, "decorator": ", ".join(decorator), "body": body})
+        return fn
+
+
+# --- the flow body ----------------------------------------------------------------------------
+
+
+class FlowBody:
+    """One line per node: `x = run.submit(f_task.with_options(task_run_name="x", ...), args...)`."""
+
+    def __init__(self, wf: Workflow, names: Names, callables: pyexpr.Callables, tasks: Tasks,
+                 variables: dict[str, str], run: str):
+        self.wf = wf
+        self.names = names
+        self.callables = callables
+        self.tasks = tasks
+        self.variables = variables
+        self.run = run
+        self.index = wf.node_index()
+        self.previous: dict[str, str] = {}  # object -> its last method call so far
+        self.task_specs = known_options("prefect", "node")
+
+    def line(self, node: Node) -> str:
+        task = self.tasks.for_node(node, self.index)
+        options = ", ".join([f"task_run_name={pyexpr.literal(run_name(node.name))}", *self.options(node)])
+        args = [self.value(a) for a in node.args]
+        if node.kind == "method":  # the object, as the previous call on it left it
+            carrier = self.previous.get(node.object, node.object)
+            args.insert(0, self.variables[carrier])
+            self.previous[node.object] = node.name
+        args += [f"{k}={self.value(v)}" for k, v in node.kwargs]
+        call = ", ".join([f"{task}.with_options({options})", *args])
+        return f"{self.variables[node.name]} = {self.run}.submit({call})"
+
+    def options(self, node: Node) -> list[str]:
+        """Neutral options Prefect does (mapped), then `options prefect` (which wins), sorted."""
+        merged: dict[str, Any] = {}
+        for key, value in sorted(node.options.get("neutral", {}).items()):
+            target_key, mapped, message = map_neutral("prefect", key, value)
+            if message is not None:
+                fail(self.wf, f"node '{node.name}': {message}", node.span)
+            if target_key is not None:
+                merged[target_key] = mapped
+        own = {k: v for k, v in node.options.get("prefect", {}).items() if k != "version"}  # version: in @task
+        merged.update(own)
+        if own.get("cache_policy", "none") != "none" and "persist_result" not in own:
+            merged["persist_result"] = True  # Prefect's caching needs its results persisted, as @task's default does
+        return [f"{key}={option_value(self.wf, self.task_specs[key].kind, key, merged[key], self.names, self.callables)}"
+                for key in sorted(merged)]
+
+    def value(self, v: dict) -> str:
+        """An IR argument value in the flow: futures by variable, params by name, indexing via rt.at."""
+        if "literal" in v:
+            return pyexpr.literal(v["literal"])
+        if "param" in v or "ref" in v:
+            base = v["param"] if "param" in v else self.variables[v["ref"]]
+            if not v["path"]:
+                return base
+            return f"{self.names.used['rt']}.at({', '.join([base, *(pyexpr.literal(p) for p in v['path'])])})"
+        if "callable" in v:
+            return callable_expression(self.wf, self.callables, v["callable"])
+        if "list" in v:
+            return "[" + ", ".join(self.value(i) for i in v["list"]) + "]"
+        if "dict" in v:
+            return "{" + ", ".join(f"{pyexpr.literal(k)}: {self.value(i)}" for k, i in v["dict"]) + "}"
+        if "family" in v:
+            return self.family(v)
+        raise ValueError(f"unknown IR value {v!r}")
+
+    def family(self, v: dict) -> str:
+        """A loop family is a dict at run time, keyed by loop key (nested for nested loops)."""
+        if "family" not in v:
+            return self.value(v)
+        return "{" + ", ".join(f"{pyexpr.literal(k)}: {self.family(m)}" for k, m in v["members"]) + "}"
+
+
+def run_name(node_name: str) -> str:
+    """Prefect formats task run names with the task's parameters: braces are doubled."""
+    return node_name.replace("{", "{{").replace("}", "}}")
+
+
+# --- errors and `fusec run` ----------------------------------------------------------------
+
+
+def fail(wf: Workflow, message: str, span: tuple | None = None, hint: str = "") -> None:
+    """What the target cannot express, as a compile error at the file's position."""
+    try:
+        text = Path(wf.source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    where = Span(*span) if span and span[0] else None
+    raise CompileError(wf.source, text, [Diagnostic("error", message, where, hint)])
+
+
+def run(wf: Workflow, fuse_path: str, settings, args) -> dict:
+    """`fusec run --target prefect`: generate the flow file in memory, import it, run the flow once."""
+    from ...runtime.prefect_backend import run_flow
+    from .loader import import_path, load_generated
+
+    ctx = context(wf)
+    module = load_generated(generate(wf), fuse_path, name="__fuseflow_prefect_flow__")
+    with import_path(Path(fuse_path).resolve().parent):
+        return run_flow(getattr(module, ctx["flow_fn"]), getattr(module, ctx["n"]["WORKFLOW"]), settings)
