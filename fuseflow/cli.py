@@ -137,7 +137,7 @@ def _add_run(sub) -> None:
 
 
 # target -> module under fuseflow.compiler.targets with run(workflow, fuse_path, settings, args)
-RUNNERS = {"local": "local"}
+RUNNERS = {"local": "local", "prefect": "prefect_target"}
 # Extra `fusec run` flags of targets (Ray's --address, ...): functions(parser).
 _RUN_ARGUMENTS: list[Callable] = []
 
