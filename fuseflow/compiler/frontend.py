@@ -16,7 +16,7 @@ from . import options as opts
 from .checks import check_return, check_structure
 from .errors import CompileError, Diagnostic, Diagnostics
 from .lower import Lowering
-from .parser import parse
+from .parser import gc_paused, parse
 
 
 def compile_file(path: str | os.PathLike, defines: dict[str, str] | None = None) -> tuple[ir.Workflow, list[Diagnostic]]:
@@ -36,6 +36,11 @@ def display_path(path: str | os.PathLike) -> str:
 
 
 def compile_source(text: str, path: str = "<string>", defines: dict[str, str] | None = None) -> tuple[ir.Workflow, list[Diagnostic]]:
+    with gc_paused():  # the tree and the IR are many small objects without cycles
+        return _compile(text, path, defines)
+
+
+def _compile(text: str, path: str, defines: dict[str, str] | None) -> tuple[ir.Workflow, list[Diagnostic]]:
     module = parse(text, path)
     diags = Diagnostics()
     check_structure(module, diags)

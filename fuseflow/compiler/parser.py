@@ -1,23 +1,28 @@
 """Source text -> syntax tree (nodes.py), with syntax errors that say what was expected.
 
-The lark parser is LALR(1), built once and kept. The tree is built while
-parsing (an inline transformer), which is several times faster than building
-lark's generic Tree first; spans come from the tokens, which is why the parser
-keeps all tokens.
+lark builds the LALR(1) tables from grammar/fuse.lark, once; lalr.py runs them
+with a lean loop that calls the _Builder below at each reduction, so the tree
+is built while parsing, without lark's Token objects or generic Tree. Spans
+come from the tokens' offsets, which is why the grammar keeps all tokens.
+Syntax errors are lark's exceptions, raised where lark's own parser raises them.
 """
 from __future__ import annotations
 
 import ast as pyast
+import contextlib
+import dataclasses
 import functools
+import gc
 import re
 from importlib import resources
-from typing import Any
+from typing import Any, Callable, Iterator
 
-from lark import Lark, Token, Transformer
+from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from . import nodes as n
 from .errors import CompileError, Diagnostic, Diagnostics
+from .lalr import LalrParser
 from .nodes import Span
 
 # How a terminal is named in "expected ..." messages.
@@ -38,10 +43,27 @@ MAX_SYNTAX_ERRORS = 20
 def parse(source: str, path: str = "<string>") -> n.Module:
     """Parse a whole file; raise CompileError listing every syntax error found."""
     diags = Diagnostics()
-    statements = _parse_recovering(source, diags)
+    with gc_paused():
+        statements = _parse_recovering(source, diags)
     if diags.errors:
         raise CompileError(path, source, diags.items)
     return n.Module(path=path, statements=tuple(statements))
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a tree of many small objects is built.
+
+    The tree has no cycles, yet every collection of the oldest generation walks
+    all of it, and a growing tree triggers several: a third of the time of a
+    10,000-line parse. Collection resumes afterwards (if it was on before)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _parse_recovering(source: str, diags: Diagnostics) -> list:
@@ -49,10 +71,8 @@ def _parse_recovering(source: str, diags: Diagnostics) -> list:
     text = source
     last_line = 0
     for _ in range(MAX_SYNTAX_ERRORS):
-        builder = _builder()
-        builder.diags = diags
         try:
-            return _lark().parse(text)
+            return _parser().parse(text, _Builder(diags))
         except UnexpectedInput as exc:
             diag = _describe(exc, text)
             diags.items.append(diag)
@@ -146,165 +166,218 @@ def _end_of_text(text: str) -> Span:
 
 
 # --- tree building -------------------------------------------------------------
+#
+# Each method gets the children of one grammar rule as lalr.py hands them over:
+# a terminal is a tuple (type, value, start_pos, line, column, end_line,
+# end_column, end_pos), a rule is what its method returned, an absent
+# `[optional]` is None.
 
 
-def _span(children: list) -> Span:
-    parts = [c for c in children if c is not None]
-    return _span_of(parts[0]).to(_span_of(parts[-1]))
+def _constructor(cls: type) -> Callable[..., Any]:
+    """`cls(*fields)` for a frozen dataclass, without the per-field
+    object.__setattr__ of its __init__: the same object, in a third of the time.
+    Falls back to the class itself when __init__ does more than store fields."""
+    fields = dataclasses.fields(cls)
+    if "__slots__" in vars(cls) or hasattr(cls, "__post_init__") or not all(f.init for f in fields):
+        return cls
+    names = [f.name for f in fields]
+    source = (f"def make({', '.join(names)}):\n"
+              f"    obj = new(cls)\n"
+              f"    set_dict(obj, '__dict__', {{{', '.join(f'{name!r}: {name}' for name in names)}}})\n"
+              f"    return obj\n")
+    namespace = {"new": object.__new__, "set_dict": object.__setattr__, "cls": cls}
+    exec(source, namespace)  # noqa: S102 - fixed template over dataclass field names
+    return namespace["make"]
 
 
-def _span_of(child: Any) -> Span:
-    if isinstance(child, Token):
-        return Span.of_token(child)
-    if isinstance(child, tuple):  # (value, span) from dotted_name, callee, block, option_body
-        return child[1]
-    return child.span
+_span = _constructor(Span)
+_Literal, _Ref, _ListExpr, _DictExpr, _Keyword, _Call = map(_constructor, (n.Literal, n.Ref, n.ListExpr, n.DictExpr, n.Keyword, n.Call))
+_AssignStmt, _CallStmt = _constructor(n.AssignStmt), _constructor(n.CallStmt)
+_LITERAL_WORDS = {"TRUE": True, "FALSE": False, "NONE": None}
 
 
-def _significant(children: list) -> list:
-    """Children without punctuation and keywords (the parser keeps every token for spans)."""
-    return [c for c in children if c is not None and not (isinstance(c, Token) and not _is_value_token(c))]
+def _token_span(token: tuple) -> Span:
+    return _span(token[3], token[4], token[5], token[6])
 
 
-def _is_value_token(token: Token) -> bool:
-    return token.type in ("NAME", "STRING", "INT", "FLOAT", "TRUE", "FALSE", "NONE", "WORKFLOW")
+def _tokens_span(first: tuple, last: tuple) -> Span:
+    """From the start of token `first` to the end of token `last`."""
+    return _span(first[3], first[4], last[5], last[6])
 
 
-class _Builder(Transformer):
+def _until(first: tuple, last: Any) -> Span:
+    """From the start of token `first` to the end of `last`, a token or anything with a span."""
+    if type(last) is tuple:
+        return _span(first[3], first[4], last[5], last[6])
+    end = last.span
+    return _span(first[3], first[4], end.end_line, end.end_col)
+
+
+class _Builder:
     """Turns each grammar rule into its nodes.py class as the parser reduces it."""
 
-    diags: Diagnostics
+    def __init__(self, diags: Diagnostics):
+        self.diags = diags
+
+    # --- statements ---
 
     def start(self, c):
         return c
 
     def workflow_stmt(self, c):
-        return n.WorkflowStmt(str(c[1]), _span(c))
+        return n.WorkflowStmt(c[1][1], _tokens_span(c[0], c[1]))
 
     def dotted_name(self, c):
-        names = [str(t) for t in c if t.type == "NAME"]
-        return (".".join(names), _span(c))
+        return _Part(".".join([t[1] for t in c if t[0] == "NAME"]), _tokens_span(c[0], c[-1]))
 
     def import_name(self, c):
-        names = [str(t) for t in c if t.type == "NAME"]
-        return n.ImportName(names[0], names[-1], _span(c))
+        return n.ImportName(c[0][1], c[-1][1], _tokens_span(c[0], c[-1]))
 
     def from_import(self, c):
         names = tuple(x for x in c if isinstance(x, n.ImportName))
-        return n.FromImport(c[1][0], names, _span(c))
+        return n.FromImport(c[1].value, names, _until(c[0], c[-1]))
 
     def import_module(self, c):
-        return n.ImportModule(c[1][0], str(c[3]), _span(c))
+        return n.ImportModule(c[1].value, c[3][1], _tokens_span(c[0], c[3]))
 
     def param_stmt(self, c):
         default = c[5] if len(c) > 5 else None
-        return n.ParamStmt(str(c[1]), str(c[3]), Span.of_token(c[3]), default, _span(c))
+        return n.ParamStmt(c[1][1], c[3][1], _token_span(c[3]), default, _until(c[0], c[-1]))
 
     def let_stmt(self, c):
-        return n.LetStmt(str(c[1]), c[3], _span(c))
+        return n.LetStmt(c[1][1], c[3], _until(c[0], c[3]))
 
     def assign_stmt(self, c):
-        return n.AssignStmt(str(c[0]), c[2], _span(c), Span.of_token(c[0]))
+        name = c[0]
+        return _AssignStmt(name[1], c[2], _until(name, c[2]), _token_span(name))
 
     def call_stmt(self, c):
-        return n.CallStmt(c[0], c[0].span)
+        return _CallStmt(c[0], c[0].span)
 
     def for_stmt(self, c):
-        names = tuple(str(t) for t in c if isinstance(t, Token) and t.type == "NAME")
+        names = tuple(t[1] for t in c if type(t) is tuple and t[0] == "NAME")
         iterable, block = c[-2], c[-1]
-        return n.ForStmt(names, iterable, block[0], _span(c))
+        return n.ForStmt(names, iterable, block.value, _until(c[0], block))
 
     def block(self, c):
-        return (tuple(x for x in c if not isinstance(x, Token)), _span(c))
+        return _Part(tuple(x for x in c if type(x) is not tuple), _tokens_span(c[0], c[-1]))
 
     def options_stmt(self, c):
         target = c[1]
         entries = tuple(x for x in c if isinstance(x, n.OptionEntry))
-        target_span = Span.of_token(target) if target is not None else Span.of_token(c[0])
-        return n.OptionsStmt(str(target) if target is not None else "neutral", entries, _span(c), target_span)
+        target_span = _token_span(target if target is not None else c[0])
+        return n.OptionsStmt(target[1] if target is not None else "neutral", entries, _tokens_span(c[0], c[-1]),
+                             target_span)
 
     def option_entry(self, c):
         key, body = c[0], c[2]
-        pattern = None if key.type == "WORKFLOW" else self._string(key)
-        return n.OptionEntry(pattern, body[0], _span(c), Span.of_token(key))
+        pattern = None if key[0] == "WORKFLOW" else self._string(key)
+        return n.OptionEntry(pattern, body.value, _until(key, c[-1]), _token_span(key))
 
     def option_body(self, c):
-        return (tuple(x for x in c if isinstance(x, n.OptionItem)), _span(c))
+        return _Part(tuple(x for x in c if isinstance(x, n.OptionItem)), _tokens_span(c[0], c[-1]))
 
     def option_item(self, c):
-        return n.OptionItem(str(c[0]), c[2], _span(c), Span.of_token(c[0]))
+        return n.OptionItem(c[0][1], c[2], _until(c[0], c[2]), _token_span(c[0]))
 
     def storage_stmt(self, c):
-        return n.StorageStmt(self._string(c[1]), _span(c))
+        return n.StorageStmt(self._string(c[1]), _tokens_span(c[0], c[1]))
 
     def return_stmt(self, c):
-        names = tuple(n.ReturnName(str(t), Span.of_token(t)) for t in c if t.type == "NAME")
-        return n.ReturnStmt(names, _span(c))
+        names = tuple(n.ReturnName(t[1], _token_span(t)) for t in c if t[0] == "NAME")
+        return n.ReturnStmt(names, _tokens_span(c[0], c[-1]))
+
+    # --- expressions ---
 
     def call(self, c):
-        callee = c[0]
-        parts = _significant(c[1:])
-        args = tuple(p for p in parts if not isinstance(p, n.Keyword))
-        kwargs = tuple(p for p in parts if isinstance(p, n.Keyword))
-        return n.Call(tuple(callee[0].split(".")), args, kwargs, _span(c), callee[1])
+        names, start = c[0]  # from callee
+        args, kwargs = [], []
+        for part in c[2:-1]:
+            if part is None or type(part) is tuple:
+                continue
+            (kwargs if type(part) is n.Keyword else args).append(part)
+        end = c[-1]
+        return _Call(names, tuple(args), tuple(kwargs), _span(start.line, start.col, end[5], end[6]), start)
 
     def callee(self, c):
-        return self.dotted_name(c)
+        """(names, span): the dotted path of a call."""
+        if len(c) == 1:
+            return (c[0][1],), _token_span(c[0])
+        return tuple(t[1] for t in c if t[0] == "NAME"), _tokens_span(c[0], c[-1])
 
     def argument(self, c):
         return c[0]
 
     def keyword_argument(self, c):
-        return n.Keyword(str(c[0]), c[2], _span(c))
+        return _Keyword(c[0][1], c[2], _until(c[0], c[2]))
 
     def reference(self, c):
-        indexes = tuple(x for x in c[1:] if not isinstance(x, Token) or _is_value_token(x))
-        return n.Ref(str(c[0]), indexes, _span(c), Span.of_token(c[0]))
+        name = c[0]
+        name_span = _token_span(name)
+        if len(c) == 1:
+            return _Ref(name[1], (), name_span, name_span)
+        indexes = tuple(x for x in c[1:] if type(x) is not tuple)
+        return _Ref(name[1], indexes, _tokens_span(name, c[-1]), name_span)
 
     def list(self, c):
-        return n.ListExpr(tuple(_significant(c)), _span(c))
+        return _ListExpr(tuple(x for x in c[1:-1] if x is not None and type(x) is not tuple), _tokens_span(c[0], c[-1]))
 
     def dict(self, c):
-        return n.DictExpr(tuple(_significant(c)), _span(c))
+        pairs = tuple(x for x in c[1:-1] if type(x) is tuple and len(x) == 2)
+        return _DictExpr(pairs, _tokens_span(c[0], c[-1]))
 
     def pair(self, c):
         return (self._string(c[0]), c[2])
 
     def literal(self, c):
         token = c[0]
-        kind = token.type
+        kind = token[0]
         if kind == "STRING":
             value: Any = self._string(token)
         elif kind == "INT":
-            value = int(token)
+            value = int(token[1])
         elif kind == "FLOAT":
-            value = float(token)
+            value = float(token[1])
         else:
-            value = {"TRUE": True, "FALSE": False, "NONE": None}[kind]
-        return n.Literal(value, Span.of_token(token))
+            value = _LITERAL_WORDS[kind]
+        return _Literal(value, _token_span(token))
 
-    def _string(self, token: Token) -> str:
+    def _string(self, token: tuple) -> str:
         """Python's string escapes, decoded without evaluating anything but the literal."""
+        text = token[1]
+        body = text[1:-1]
+        if body.isascii() and "\\" not in body and "\r" not in body and "\0" not in body:
+            return body  # nothing to decode, and nothing literal_eval would refuse
         try:
-            return pyast.literal_eval(str(token))
+            return pyast.literal_eval(text)
         except (SyntaxError, ValueError) as exc:
-            self.diags.error(Span.of_token(token), f"invalid escape in string: {exc.msg if hasattr(exc, 'msg') else exc}")
-            return str(token)[1:-1]
+            self.diags.error(_token_span(token), f"invalid escape in string: {exc.msg if hasattr(exc, 'msg') else exc}")
+            return body
+
+
+class _Part:
+    """A rule's value that is not a node: a dotted name, a block's statements, an option body."""
+
+    __slots__ = ("value", "span")
+
+    def __init__(self, value: Any, span: Span):
+        self.value = value
+        self.span = span
 
 
 @functools.lru_cache(maxsize=1)
-def _builder() -> _Builder:
-    return _Builder()
+def _parser() -> LalrParser:
+    return LalrParser(_lark())
 
 
 @functools.lru_cache(maxsize=1)
 def _lark() -> Lark:
+    """The grammar, analysed by lark: parse table, terminals, contextual lexer."""
     grammar = resources.files("fuseflow.grammar").joinpath("fuse.lark").read_text()
     return Lark(
         grammar,
         parser="lalr",
         lexer="contextual",
-        transformer=_builder(),
         keep_all_tokens=True,
         maybe_placeholders=True,
         cache=False,

@@ -1,0 +1,149 @@
+"""Front-end benchmark: generated workflows of 1k, 10k and 100k nodes through fusec.
+
+    python bench/compile.py [--sizes 1000,10000,100000] [--repeat 1]
+
+Two shapes: "fanout" (a `let` list of N items, a `for` loop with one call per
+item, and a fan-in node reading the whole family) and "explicit" (one node per
+line, each reading an earlier node and a param, with a few options blocks whose
+regexes select some of them). Per size and shape it prints seconds for parse,
+for everything after the parse up to the IR (checks, lowering, options), the
+total, and nodes per second; then whether the goals of issue 2 are met:
+10,000 nodes in under 1 s in both shapes, and 100,000 in under 12x the 10,000
+time (linear). Figures only: nothing here fails when a goal is missed.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from fuseflow.compiler import frontend  # noqa: E402
+from fuseflow.compiler.parser import parse  # noqa: E402
+
+SHAPES = ("fanout", "explicit")
+GOAL_10K_SECONDS = 1.0
+GOAL_LINEAR_RATIO = 12.0
+
+
+def fanout(size: int) -> str:
+    """N - 1 loop nodes plus one fan-in node: N nodes in all."""
+    count = size - 1
+    rows = [", ".join(str(i) for i in range(start, min(start + 20, count))) for start in range(0, count, 20)]
+    items = ",\n    ".join(rows)
+    return f"""workflow fanout
+
+from ops import add, total
+
+param base: int = 1
+let items = [
+    {items}
+]
+
+for i in items {{
+    x = add(base, i, k="x")
+}}
+
+s = total(x)
+
+options {{
+    "x\\\\.1.*": {{ retries: 1 }}
+}}
+
+return s
+"""
+
+
+def explicit(size: int) -> str:
+    """One node per line, each reading an earlier node and a param."""
+    lines = [
+        "workflow explicit",
+        "",
+        "from ops import add",
+        "",
+        "param a: int = 1",
+        'param tag: str = "t"',
+        "",
+        "n0 = add(a, 0)",
+    ]
+    for i in range(1, size):
+        lines.append(f'n{i} = add(n{max(0, i - 1 - i % 7)}, {i}, k=tag)' if i % 3 else f"n{i} = add(n{i - 1}, a)")
+    lines += [
+        "",
+        "options {",
+        '    "n1.*": { retries: 2, timeout: "5m" },',
+        '    "n[0-9]*7": { cpus: 2 },',
+        "}",
+        "options ray {",
+        '    "n.*5": { num_cpus: 1 },',
+        '    workflow: { max_pending: 8 },',
+        "}",
+        "",
+        f"return n{size - 1}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def measure(text: str, repeat: int) -> tuple[float, float, int]:
+    """Best-of-`repeat` seconds for the parse and for the whole front end; node count."""
+    best_parse = best_total = float("inf")
+    nodes = 0
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        parse(text, "bench.fuse")
+        best_parse = min(best_parse, time.perf_counter() - start)
+        gc.collect()
+        start = time.perf_counter()
+        workflow, _ = frontend.compile_source(text, "bench.fuse")
+        best_total = min(best_total, time.perf_counter() - start)
+        nodes = len(workflow.nodes)
+    return best_parse, best_total, nodes
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    parse("workflow warmup\n")  # build the parser once, outside the figures
+    totals: dict[tuple[str, int], float] = {}
+    print(f"{'shape':<9} {'nodes':>7} {'lines':>7} {'parse s':>8} {'check+lower s':>14} {'total s':>8} {'nodes/s':>9}")
+    for size in args.sizes:
+        for shape in SHAPES:
+            text = fanout(size) if shape == "fanout" else explicit(size)
+            parse_s, total_s, nodes = measure(text, args.repeat)
+            totals[(shape, size)] = total_s
+            rest = max(0.0, total_s - parse_s)
+            print(f"{shape:<9} {nodes:>7} {text.count(chr(10)):>7} {parse_s:>8.3f} {rest:>14.3f} "
+                  f"{total_s:>8.3f} {nodes / total_s:>9,.0f}")
+    print()
+    for line in _goals(totals):
+        print(line)
+    return 0
+
+
+def _goals(totals: dict[tuple[str, int], float]) -> list[str]:
+    lines = []
+    for shape in SHAPES:
+        small, big = totals.get((shape, 10_000)), totals.get((shape, 100_000))
+        if small is not None:
+            verdict = "met" if small < GOAL_10K_SECONDS else "MISSED"
+            lines.append(f"goal {shape:<9} 10k nodes < {GOAL_10K_SECONDS:.0f} s: {small:.3f} s  {verdict}")
+        if small is not None and big is not None:
+            ratio = big / small
+            verdict = "met" if ratio < GOAL_LINEAR_RATIO else "MISSED"
+            lines.append(f"goal {shape:<9} 100k/10k < {GOAL_LINEAR_RATIO:.0f}:   {ratio:.1f}x    {verdict}")
+    return lines or ["goals: run with sizes 10000 and 100000 to check them"]
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",") if x], default=[1_000, 10_000, 100_000],
+                        help="comma-separated node counts (default 1000,10000,100000)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per figure; the best is shown (default 1)")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,330 @@
+"""A lean LALR(1) driver over the tables lark builds from a grammar.
+
+lark stays the parser generator: the grammar file defines the language, and
+lark computes the parse table, the terminals and the contextual lexer's
+terminal set for every parser state. This module only runs them, with a loop
+that does less per token than lark's own (no Token objects, no callback
+wrapper chain, no generator between lexer and parser):
+
+    parser = LalrParser(Lark(grammar, parser="lalr", lexer="contextual",
+                             keep_all_tokens=True, maybe_placeholders=True))
+    result = parser.parse(text, builder)
+
+The result is what lark gives with `transformer=builder`, with two differences
+the builder sees: a terminal arrives as a plain tuple of the fields of a lark
+Token, in the order of its constructor,
+
+    (type, value, start_pos, line, column, end_line, end_column, end_pos)
+
+and the children of a `_rule` stay a plain list until they are spliced into
+their parent.
+Tree shaping follows lark's: `_rule`s inlined, `?rule`s with one child
+replaced by it, `[x]` placeholders as None, `-> alias` naming the method.
+
+A syntax error raises the lark exception lark would raise at the same point
+(UnexpectedCharacters or UnexpectedToken, same token, position, expected set
+and `accepts`), so messages built from them do not change.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+from lark.lexer import LexerThread
+from lark.parsers.lalr_analysis import Shift
+from lark.parsers.lalr_interactive_parser import InteractiveParser
+from lark.parsers.lalr_parser_state import ParseConf, ParserState
+
+END = "$END"
+
+
+class _StateLexer:
+    """The terminals one parser state accepts: lark's compiled master regex for
+    them, and the keywords a NAME-like match turns into (lark's "unless")."""
+
+    __slots__ = ("match", "keywords", "lark_lexer")
+
+    def __init__(self, lark_lexer: Any):
+        scanner = lark_lexer.scanner  # builds lark's regexes and its callbacks
+        self.lark_lexer = lark_lexer
+        self.match = _first_match([mre.match for mre in scanner._mres])
+        self.keywords: dict[str, Any] = {}
+        for type_, callback in lark_lexer.callback.items():
+            strings = callback.scanner.terminals
+            if any(t.pattern.flags for t in strings):
+                self.keywords[str(type_)] = callback.scanner.fullmatch  # e.g. "select"i
+            else:
+                self.keywords[str(type_)] = {t.pattern.value: str(t.name) for t in strings}.get
+
+
+class LalrParser:
+    """lark's LALR table and contextual lexer for one grammar, run by `parse`."""
+
+    def __init__(self, lark: Lark):
+        if lark.options.parser != "lalr" or lark.options.lexer != "contextual":
+            raise ValueError("LalrParser needs a Lark(parser='lalr', lexer='contextual')")
+        if lark.options.postlex is not None or lark.options.lexer_callbacks or lark.options.transformer:
+            raise ValueError("LalrParser does not run postlexers, lexer callbacks or a transformer")
+        self.lark = lark
+        frontend = lark.parser
+        self._lark_parser = frontend.parser.parser
+        table = self._lark_parser.parse_table
+        self.start = "start" if "start" in table.start_states else lark.options.start[0]
+        self.start_state = table.start_states[self.start]
+        self.end_state = table.end_states[self.start]
+        # Plain str everywhere: lark's names are often Tokens, whose __eq__ is Python code.
+        self.ignore = frozenset(str(name) for name in lark.lexer_conf.ignore)
+        # Terminals lark checks for newlines when it counts lines (the others cannot hold one).
+        root = frontend.lexer.root_lexer
+        self.multiline = frozenset(str(name) for name in root.newline_types)
+        self.rules: list = []
+        rule_index: dict[Any, int] = {}
+        size = max(table.states) + 1
+        self.actions: list[dict[str, int]] = [{} for _ in range(size)]
+        self.gotos: list[dict[str, int]] = [{} for _ in range(size)]
+        for state, row in table.states.items():
+            for symbol, (action, arg) in row.items():
+                symbol = str(symbol)
+                if action is Shift:
+                    (self.actions if symbol.isupper() else self.gotos)[state][symbol] = arg
+                else:
+                    if arg not in rule_index:
+                        rule_index[arg] = len(self.rules)
+                        self.rules.append(arg)
+                    self.actions[state][symbol] = ~rule_index[arg]
+        shared: dict[int, _StateLexer] = {}
+        self.lexers: list[_StateLexer | None] = [None] * size
+        for state, lark_lexer in frontend.lexer.lexers.items():
+            if id(lark_lexer) not in shared:
+                shared[id(lark_lexer)] = _StateLexer(lark_lexer)
+            self.lexers[state] = shared[id(lark_lexer)]
+        self._plans = [_plan(rule, lark.options.maybe_placeholders) for rule in self.rules]
+        sources = [_reducer_source(i, plan) for i, plan in enumerate(self._plans)]
+        self._generated = {i for i, source in enumerate(sources) if source}
+        self._code = compile("".join(source for source in sources if source), "<lalr reductions>", "exec")
+
+    # --- the loop ---------------------------------------------------------------
+
+    def parse(self, text: str, builder: Any) -> Any:
+        """Parse `text`, calling `builder.<rule name>(children)` at each reduction."""
+        reductions = self._reductions(builder)
+        actions, gotos, lexers, end_state = self.actions, self.gotos, self.lexers, self.end_state
+        ignore, multiline = self.ignore, self.multiline
+        states = [self.start_state]
+        values: list = []
+        state = self.start_state
+        pos, size, last = 0, len(text), None
+        line, line_start = 1, 0  # lines and columns counted as lark's LineCounter does
+        while True:
+            # Lex one token with the terminals the current state accepts.
+            lexer = lexers[state]
+            match, keywords = lexer.match, lexer.keywords
+            while True:
+                if pos >= size:
+                    type_, token = END, None
+                    break
+                m = match(text, pos)
+                if m is None:
+                    self._lex_error(text, pos, line, pos - line_start + 1, lexer, states, last)
+                type_ = m.lastgroup
+                end = m.end()
+                if type_ in multiline and "\n" in m.group():
+                    start_line, start_col = line, pos - line_start + 1
+                    line += text.count("\n", pos, end)
+                    line_start = text.rfind("\n", pos, end) + 1
+                    if type_ in ignore:
+                        pos = end
+                        continue
+                    column = start_col
+                    end_col = end - line_start + 1
+                else:
+                    if type_ in ignore:
+                        pos = end
+                        continue
+                    start_line = line
+                    column = pos - line_start + 1
+                    end_col = column + end - pos
+                value = m.group()
+                if type_ in keywords:
+                    type_ = keywords[type_](value) or type_
+                token = last = (type_, value, pos, start_line, column, line, end_col, end)
+                pos = end
+                break
+            # Reduce as far as the token allows, then shift it.
+            row = actions[state]
+            while True:
+                act = row.get(type_)
+                if act is None:
+                    self._token_error(type_, token, states, last, text)
+                if act >= 0:
+                    states.append(act)
+                    values.append(token)
+                    state = act
+                    break
+                count, origin, reduce = reductions[~act]
+                if count == 1:  # the most common case: replace the top in place
+                    children = [values[-1]]
+                    state = gotos[states[-2]][origin]
+                    states[-1] = state
+                    values[-1] = children if reduce is None else reduce(children)
+                else:
+                    if count:
+                        children = values[-count:]
+                        del values[-count:]
+                        del states[-count:]
+                    else:
+                        children = []
+                    state = gotos[states[-1]][origin]
+                    states.append(state)
+                    values.append(children if reduce is None else reduce(children))
+                if token is None and state == end_state:
+                    return values[-1]
+                row = actions[state]
+
+    def _reductions(self, builder: Any) -> list[tuple[int, str, Callable | None]]:
+        """(values popped, rule name, function making the rule's value) per rule, for this builder."""
+        namespace: dict[str, Any] = {}
+        default = getattr(builder, "__default__", None)  # as lark: a Transformer's, else a Tree
+        for i, (_, _, inline, _, name, _) in enumerate(self._plans):
+            if not inline:
+                method = getattr(builder, name, None)
+                if method is None:
+                    method = functools.partial(_default, default, name) if default else functools.partial(Tree, name)
+                namespace[f"m{i}"] = method
+        exec(self._code, namespace)  # noqa: S102 - our own generated reductions, compiled once
+        return [
+            (len(rule.expansion), str(rule.origin.name),
+             namespace[f"r{i}"] if i in self._generated else namespace.get(f"m{i}"))
+            for i, rule in enumerate(self.rules)
+        ]
+
+    # --- errors, as lark raises them ----------------------------------------------
+
+    def _lex_error(self, text: str, pos: int, line: int, column: int, lexer: _StateLexer, states: list,
+                   last: tuple | None) -> None:
+        """No terminal of this state matches: lark's contextual lexer then tries every
+        terminal, to report the token as unexpected rather than the character."""
+        allowed = lexer.lark_lexer.scanner.allowed_types - lexer.lark_lexer.ignore_types or {"<END-OF-FILE>"}
+        history = [Token(*last)] if last else None
+        parser_state = self._parser_state(states, text)
+        root = self.lark.parser.lexer.root_lexer
+        m = _first_match([mre.match for mre in root.scanner._mres])(text, pos)
+        if m is None:
+            exc: Any = UnexpectedCharacters(text, pos, line, column, allowed=allowed, token_history=history,
+                                            state=parser_state, terminals_by_name=root.terminals_by_name)
+        else:
+            value = m.group()
+            end_line = line + (value.count("\n") if m.lastgroup in self.multiline else 0)
+            end_col = column + len(value) if end_line == line else len(value) - value.rindex("\n")
+            token = Token(m.lastgroup, value, pos, line, column, end_line, end_col, m.end())
+            callback = root.callback.get(token.type)
+            token = callback(token) if callback else token
+            exc = UnexpectedToken(token, allowed, state=parser_state, token_history=[history[0] if history else None],
+                                  terminals_by_name=root.terminals_by_name)
+        exc.interactive_parser = InteractiveParser(self._lark_parser, parser_state, parser_state.lexer)
+        raise exc
+
+    def _token_error(self, type_: str, token: tuple | None, states: list, last: tuple | None, text: str) -> None:
+        if token is None:
+            lark_token = Token.new_borrow_pos(END, "", Token(*last)) if last else Token(END, "", 0, 1, 1)
+        else:
+            lark_token = Token(*token)
+        table = self._lark_parser.parse_table.states
+        expected = {s for s in table[states[-1]] if s.isupper()}
+        parser_state = self._parser_state(states, text)
+        exc = UnexpectedToken(lark_token, expected, state=parser_state, interactive_parser=None)
+        exc.interactive_parser = InteractiveParser(self._lark_parser, parser_state, parser_state.lexer)
+        raise exc
+
+    def _parser_state(self, states: list, text: str) -> ParserState:
+        """A lark parser state at our stack, for `accepts()`; values are not needed there."""
+        conf = ParseConf(self._lark_parser.parse_table, {}, self.start)
+        thread = LexerThread.from_text(self.lark.parser.lexer, text)
+        return ParserState(conf, thread, list(states), [None] * (len(states) - 1))
+
+
+def _default(handler: Callable, name: str, children: list) -> Any:
+    return handler(name, children, None)
+
+
+def _first_match(matchers: list[Callable]) -> Callable:
+    """lark splits a master regex past Python's 100 groups: try the parts in order."""
+    if len(matchers) == 1:
+        return matchers[0]
+
+    def match(text: str, pos: int) -> Any:
+        for part in matchers:
+            m = part(text, pos)
+            if m is not None:
+                return m
+        return None
+
+    return match
+
+
+# --- tree shaping, as lark's parse_tree_builder does it -----------------------------
+
+
+def _plan(rule: Any, maybe_placeholders: bool) -> tuple:
+    """(to_include, trailing_nones, inline, expand1, callback name) for one rule.
+
+    to_include lists (child index, splice it, Nones to insert before it), as
+    lark's maybe_create_child_filter computes it."""
+    expansion = rule.expansion
+    empty = rule.options.empty_indices if maybe_placeholders else ()
+    if empty:
+        bits = "".join(str(int(b)) for b in empty)
+        nones = [len(ones) for ones in bits.split("0")]
+    else:
+        nones = [0] * (len(expansion) + 1)
+    keep_all = rule.options.keep_all_tokens
+    to_include, pending = [], 0
+    for i, sym in enumerate(expansion):
+        pending += nones[i]
+        if keep_all or not (sym.is_term and sym.filter_out):
+            to_include.append((i, not sym.is_term and sym.name.startswith("_"), pending))
+            pending = 0
+    pending += nones[len(expansion)]
+    name = rule.alias or rule.options.template_source or rule.origin.name
+    inline = rule.origin.name.startswith("_")
+    return tuple(to_include), pending, inline, bool(rule.options.expand1 and not rule.alias), name, len(expansion)
+
+
+def _reducer_source(index: int, plan: tuple) -> str | None:
+    """Python source of `def r<index>(c)`, the reduction of one rule, shaping the
+    popped values `c` as lark's ChildFilterLALR would and passing them to the
+    builder method `m<index>`; None when the values are the result as they are.
+
+        call: callee "(" [argument ...] ")"     def r52(c):
+                                                    return m52([c[0], c[1], None, None, c[2]])
+    """
+    to_include, trailing, inline, expand1, _name, size = plan
+    parts: list[str] = []
+    for i, expand, nones in to_include:
+        parts += ["None"] * nones
+        parts.append(f"*c[{i}]" if expand else f"c[{i}]")
+    parts += ["None"] * trailing
+    identity = parts == [f"c[{i}]" for i in range(size)]
+    if identity and not expand1:
+        return None  # the values themselves (inline), or the method called with them
+    body = []
+    if identity:
+        shaped = "c"
+    elif parts and parts[0].startswith("*"):  # splice into the first child's list, as lark does (left recursion)
+        body.append(f"f = {parts[0][1:]}")
+        if len(parts) > 1:
+            body.append(f"f += [{', '.join(parts[1:])}]")
+        shaped = "f"
+    else:
+        shaped = f"[{', '.join(parts)}]"
+    if expand1:  # `?rule`: a single child stands for the rule
+        if shaped not in ("c", "f"):
+            body.append(f"f = {shaped}")
+            shaped = "f"
+        result = f"{shaped}[0] if len({shaped}) == 1 else " + (shaped if inline else f"m{index}({shaped})")
+    else:
+        result = shaped if inline else f"m{index}({shaped})"
+    body.append(f"return {result}")
+    return f"def r{index}(c):\n" + "".join(f"    {line}\n" for line in body)
