@@ -34,7 +34,7 @@ def fusec(*args: str, path: str | None = None) -> subprocess.CompletedProcess:
 def subcommands() -> list[str]:
     """The commands `fusec --help` lists (others may register more: run, storage, ...)."""
     text = fusec("--help").stdout
-    return re.findall(r"^    (\w+) ", text, re.M)
+    return re.findall(r"^    (\w+)(?: |$)", text, re.M)
 
 
 # --- help ---------------------------------------------------------------------------
