@@ -34,7 +34,8 @@ KEY = "3f" * 32
 
 @pytest.fixture
 def store(tmp_path: Path) -> FileStore:
-    return open_store(tmp_path / "store")
+    """A store that writes every result to a file of its own (the layout of large results)."""
+    return FileStore(tmp_path / "store", inline_max=0)
 
 
 def record(store: FileStore, workflow: str, node: str, key: str = KEY) -> Path:

@@ -11,13 +11,14 @@ values (or records) that are numpy arrays.
 
 from __future__ import annotations
 
-from .base import MissingResult, StorageWarning, Store, StoredResult
+from .base import Garbage, MissingResult, StorageWarning, Store, StoredResult
 from .file import FileStore
 from .serializers import REGISTRY, Serializer, SerializerRegistry
 from .urls import open_store
 
 __all__ = [
     "FileStore",
+    "Garbage",
     "MissingResult",
     "REGISTRY",
     "Serializer",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 
@@ -35,6 +36,24 @@ class StoredResult:
     serializer: str
 
 
+@dataclass(frozen=True)
+class Garbage:
+    """Something ``gc`` would remove.
+
+    kind: "temp" (a leftover of an interrupted write; ``key`` is its file name),
+    "superseded" (an older or damaged copy of a result, inside a pack), or
+    "unreferenced" (a result no current key refers to). ``path`` locates temp
+    files and packs.
+    """
+
+    kind: str
+    workflow: str
+    node: str
+    key: str
+    size: int
+    path: str = ""
+
+
 class Store(abc.ABC):
     """Results of workflow nodes, addressed by (workflow, node, key).
 
@@ -52,8 +71,11 @@ class Store(abc.ABC):
         """(True, value) when stored and intact, else (False, None); never raises for bad data."""
 
     @abc.abstractmethod
-    def save(self, workflow: str, node: str, key: str, value: Any) -> None:
-        """Store ``value`` atomically: readers see the old record or the new one, whole."""
+    def save(self, workflow: str, node: str, key: str, value: Any, meta: dict[str, Any] | None = None) -> None:
+        """Store ``value`` atomically: readers see the old record or the new one, whole.
+
+        ``meta`` (JSON-able) describes the key: what went into it, for ``fusec explain``.
+        """
 
     @abc.abstractmethod
     def has(self, workflow: str, node: str, key: str) -> bool:
@@ -79,8 +101,19 @@ class Store(abc.ABC):
     def workflows(self) -> list[str]:
         """Names of the workflows with stored results, sorted."""
 
-    def gc(self, max_age: float = 3600.0) -> int:
-        """Remove leftovers of interrupted writes older than ``max_age`` seconds."""
+    def meta(self, workflow: str, node: str, key: str) -> dict[str, Any] | None:
+        """The ``meta`` saved with a result (None if none, or no such result)."""
+        return None
+
+    def garbage(self, keep: Callable[[str, str, str], bool] | None = None, max_age: float = 3600.0,
+                workflows: list[str] | None = None) -> list[Garbage]:
+        """What ``gc`` would remove: temp files older than ``max_age`` seconds,
+        superseded copies, and results for which ``keep(workflow, node, key)`` is false."""
+        return []
+
+    def gc(self, max_age: float = 3600.0, keep: Callable[[str, str, str], bool] | None = None,
+           dry_run: bool = False, workflows: list[str] | None = None) -> int:
+        """Remove what ``garbage`` lists (nothing with ``dry_run``); how many items."""
         return 0
 
     # functionfuse's FileStorage API, for notebooks moving over from it.

@@ -1,25 +1,36 @@
-"""FileStore: results as files in a folder, ``ROOT/<workflow>/<node>/<key>.ffr``.
+"""FileStore: results in a folder; small ones appended to packs, large ones a file each.
+
+    ROOT/<workflow>/.packs/<time>-<pid>-<rand>.ffp   small results, appended (pack.py)
+    ROOT/<workflow>/<node>/<key>.ffr                 a large result: temp file + rename
 
 Local disks and shared filesystems (NFS, a cluster's scratch) alike: every
-write is a temp file plus an atomic rename, so several processes (Ray
-workers, two runs of the same workflow) can write and read concurrently.
+process appends only to its own pack and every file is written under a temp
+name and renamed, so several processes (Ray workers, two runs of the same
+workflow) can write and read one store at once. Layout and guarantees:
+docs/storage.md.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import time
 import warnings
+from collections.abc import Callable
 from fnmatch import fnmatchcase
 from typing import Any
 
-from . import fileio
-from .base import MissingResult, StorageWarning, Store, StoredResult
+from . import fileio, pack
+from .base import Garbage, MissingResult, StorageWarning, Store, StoredResult
 from .format import PEEK_SIZE, SUFFIX, CorruptRecord, decode, encode_header, peek_serializer
 from .names import check_name, hint
 from .serializers import REGISTRY, SerializerRegistry
 
 STALE_AFTER = 3600.0  # seconds before a leftover temp file is surely not being written
+INLINE_MAX = 256 << 10  # payloads up to this size go to a pack
+MAP_MIN = 4 << 20  # records in a file of their own from this size are memory-mapped
+REFRESH_AFTER = 1.0  # seconds: on a miss, look for other processes' new results at most this often
 
 
 class FileStore(Store):
@@ -27,14 +38,19 @@ class FileStore(Store):
 
     ``fsync=None`` reads FUSEFLOW_FSYNC: off, a record survives any crash or
     kill of the writing process; on, it also survives a power loss.
+    ``inline_max`` is the largest payload appended to a pack (0: none).
     """
 
-    def __init__(self, root: str | os.PathLike, *, serializers: SerializerRegistry | None = None, fsync: bool | None = None) -> None:
+    def __init__(self, root: str | os.PathLike, *, serializers: SerializerRegistry | None = None,
+                 fsync: bool | None = None, inline_max: int = INLINE_MAX) -> None:
         self.root = os.path.abspath(os.fspath(root))
         self.serializers = serializers or REGISTRY
         self.fsync = fileio.fsync_from_env() if fsync is None else fsync
+        self.inline_max = inline_max
         self._dirs: dict[tuple[str, str], str] = {}  # checked (workflow, node) -> folder
         self._made: set[str] = set()  # folders known to exist: no mkdir per save
+        self._writers: dict[str, pack.Writer] = {}
+        self._indexes: dict[str, pack.Index] = {}
 
     @property
     def url(self) -> str:
@@ -43,39 +59,63 @@ class FileStore(Store):
     def __getstate__(self) -> dict[str, Any]:
         """Ship to a Ray worker without the caches (the registry there is its own)."""
         own = None if self.serializers is REGISTRY else self.serializers
-        return {"root": self.root, "serializers": own, "fsync": self.fsync}
+        return {"root": self.root, "serializers": own, "fsync": self.fsync, "inline_max": self.inline_max}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["root"], serializers=state["serializers"], fsync=state["fsync"])
+        self.__init__(state["root"], serializers=state["serializers"], fsync=state["fsync"],
+                      inline_max=state.get("inline_max", INLINE_MAX))
 
     # The hot path: one call per node of every run.
 
     def load(self, workflow: str, node: str, key: str) -> tuple[bool, Any]:
         path = self._record_path(workflow, node, key)
+        index = self._index(workflow)
+        entry = index.get(node, key) or self._refreshed(index, node, key)
+        if entry is not None and entry.kind == pack.INLINE:
+            try:
+                record = index.record(entry)
+            except FileNotFoundError:  # its pack was compacted or removed meanwhile: look again, once
+                index.drop(node, key)
+                entry = self._refreshed(index, node, key, force=True)
+                if entry is None or entry.kind != pack.INLINE:
+                    return self._load_file(path, workflow, node)
+                try:
+                    record = index.record(entry)
+                except FileNotFoundError:
+                    return False, None
+            return self._decode(record, lambda: self._discard_entry(workflow, entry), f"{entry.pack}@{entry.offset}",
+                                workflow, node)
+        if node not in index.folders:
+            return False, None  # no folder of large results for this node: a miss costs no system call
+        return self._load_file(path, workflow, node)
+
+    def _load_file(self, path: str, workflow: str, node: str) -> tuple[bool, Any]:
         try:
-            record, inode = fileio.read_file(path)
+            record, inode = self._read(path)
         except FileNotFoundError:
             return False, None
-        return self._decode(record, path, inode, workflow, node)
+        return self._decode(record, lambda: _discard(path, inode), path, workflow, node)
 
-    def save(self, workflow: str, node: str, key: str, value: Any) -> None:
+    def save(self, workflow: str, node: str, key: str, value: Any, meta: dict[str, Any] | None = None) -> None:
         path = self._record_path(workflow, node, key)
         serializer = self.serializers.choose(value)
         buffers = serializer.dump(value)
-        chunks = [encode_header(serializer.name, buffers), *buffers]
-        directory = self._dirs[workflow, node]
-        if directory not in self._made:
-            self._make_dir(directory)
-        try:
-            fileio.write_atomic(fileio.temp_path(directory, key), path, chunks, self.fsync)
-        except FileNotFoundError:  # the folder was removed meanwhile (fusec storage rm)
-            self._make_dir(directory)
-            fileio.write_atomic(fileio.temp_path(directory, key), path, chunks, self.fsync)
-        if self.fsync:
-            fileio.fsync_dir(directory)
+        text = json.dumps(meta, separators=(",", ":"), default=repr).encode() if meta else b""
+        if sum(map(len, buffers)) <= self.inline_max:
+            record = [encode_header(serializer.name, buffers), *buffers]
+            self._append(workflow, pack.INLINE, node, key, text, record)
+            return
+        self._write_file(workflow, node, key, path, serializer.name, buffers)
+        if text:  # the key's description, for `fusec explain`
+            self._append(workflow, pack.EXTERNAL, node, key, text, [])
 
     def has(self, workflow: str, node: str, key: str) -> bool:
-        return os.path.isfile(self._record_path(workflow, node, key))
+        path = self._record_path(workflow, node, key)
+        index = self._index(workflow)
+        entry = index.get(node, key) or self._refreshed(index, node, key)
+        if entry is not None and entry.kind == pack.INLINE:
+            return True
+        return node in index.folders and os.path.isfile(path)
 
     def _record_path(self, workflow: str, node: str, key: str) -> str:
         directory = self._dirs.get((workflow, node)) or self._node_dir(workflow, node)
@@ -88,6 +128,57 @@ class FileStore(Store):
         check_name("node", node)
         directory = self._dirs[workflow, node] = f"{self.root}/{workflow}/{node}"
         return directory
+
+    def _index(self, workflow: str) -> pack.Index:
+        index = self._indexes.get(workflow)
+        if index is None:
+            index = self._indexes[workflow] = pack.Index(f"{self.root}/{workflow}")
+            index.refresh()
+        return index
+
+    def _refreshed(self, index: pack.Index, node: str, key: str, force: bool = False) -> pack.Entry | None:
+        """After a miss: what other processes saved since we last looked (at most once a second)."""
+        if force or time.monotonic() - index.refreshed > REFRESH_AFTER:
+            index.refresh()
+            return index.get(node, key)
+        return None
+
+    def _append(self, workflow: str, kind: int, node: str, key: str, meta: bytes, record: list) -> None:
+        writer = self._writers.get(workflow)
+        if writer is None:
+            writer = self._writers[workflow] = pack.Writer(f"{self.root}/{workflow}", self.fsync)
+        saved = time.time()
+        buffers = pack.encode(kind, node, key, meta, record, saved)
+        path, start = writer.append(buffers)
+        head = len(buffers[0])
+        size = sum(map(len, buffers))
+        length = size - head - (len(buffers[-1]) if record else 0)
+        entry = pack.Entry(node, key, kind, path, start, start + head, length, saved, size, meta)
+        self._index(workflow).add(entry)
+
+    def _write_file(self, workflow: str, node: str, key: str, path: str, name: str, buffers: list) -> None:
+        directory = self._dirs[workflow, node]
+        if directory not in self._made:
+            self._make_dir(directory)
+            self._index(workflow).folders.add(node)
+        try:
+            fileio.write_record_atomic(fileio.temp_path(directory, key), path, name, buffers, self.fsync)
+        except FileNotFoundError:  # the folder was removed meanwhile (fusec storage rm)
+            self._make_dir(directory)
+            self._index(workflow).folders.add(node)
+            fileio.write_record_atomic(fileio.temp_path(directory, key), path, name, buffers, self.fsync)
+        if self.fsync:
+            fileio.fsync_dir(directory)
+
+    def _read(self, path: str) -> tuple[Any, int]:
+        """A record file: memory-mapped when large (arrays are then views of the page cache)."""
+        try:
+            size = os.stat(path).st_size
+        except FileNotFoundError:
+            raise
+        if size >= MAP_MIN:
+            return fileio.map_file(path)
+        return fileio.read_file(path)
 
     def _make_dir(self, directory: str) -> None:
         """One mkdir when the workflow folder exists (the usual case), else makedirs."""
@@ -102,18 +193,31 @@ class FileStore(Store):
                 fileio.fsync_dir(parent)
         self._made.add(directory)
 
-    def _decode(self, record: bytearray, path: str, inode: int, workflow: str, node: str) -> tuple[bool, Any]:
+    def _decode(self, record: Any, discard: Callable[[], None], where: str, workflow: str, node: str) -> tuple[bool, Any]:
         """(True, value), or a StorageWarning and (False, None): bad data never raises."""
         try:
             name, payload = decode(record)
             return True, self.serializers.get(name).load(payload)
         except CorruptRecord as exc:
-            _discard(path, inode)
-            _warn(f"discarded the stored result of node {node!r} in workflow {workflow!r} ({path}): {exc}; it will be recomputed")
+            discard()
+            _warn(f"discarded the stored result of node {node!r} in workflow {workflow!r} ({where}): {exc}; it will be recomputed")
         except Exception as exc:  # intact but not loadable here: keep it, recompute
             reason = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc  # KeyError's str() adds quotes
-            _warn(f"could not load the stored result of node {node!r} in workflow {workflow!r} ({path}): {reason}; it will be recomputed")
+            _warn(f"could not load the stored result of node {node!r} in workflow {workflow!r} ({where}): {reason}; it will be recomputed")
         return False, None
+
+    def _discard_entry(self, workflow: str, bad: pack.Entry) -> None:
+        """Drop a damaged pack entry: its pack is rewritten without it."""
+        self._index(workflow).drop(bad.node, bad.key)
+        self._compact(workflow, bad.pack, lambda e: e.start != bad.start)
+
+    def _compact(self, workflow: str, path: str, keep: Callable[[pack.Entry], bool]) -> int:
+        writer = self._writers.get(workflow)
+        if writer is not None:
+            writer.forget(path)
+        dropped = pack.compact(path, keep)
+        self._index(workflow).refresh()
+        return dropped
 
     # Inspection and pruning: notebooks and `fusec storage`.
 
@@ -121,10 +225,35 @@ class FileStore(Store):
         return fileio.subdirs(self.root)
 
     def list(self, workflow: str, pattern: str = "*") -> list[StoredResult]:
-        results: list[StoredResult] = []
-        for node in self._matching_nodes(workflow, pattern):
-            results.extend(self._node_results(workflow, node, f"{self.root}/{workflow}/{node}"))
-        return results
+        check_name("workflow", workflow)
+        match = _matcher(pattern)
+        results: dict[tuple[str, str], StoredResult] = {}
+        index = self._index(workflow)
+        index.refresh()
+        for entry in index.all():
+            if entry.kind == pack.INLINE and match(entry.node):
+                results[entry.node, entry.key] = _describe_entry(workflow, entry)
+        for node in fileio.subdirs(f"{self.root}/{workflow}"):
+            if match(node):
+                for result in self._node_results(workflow, node, f"{self.root}/{workflow}/{node}"):
+                    results.setdefault((node, result.key), result)
+        return sorted(results.values(), key=lambda r: (r.node, r.mtime, r.key))
+
+    def meta(self, workflow: str, node: str, key: str) -> dict[str, Any] | None:
+        self._record_path(workflow, node, key)
+        entry = self._index(workflow).get(node, key) or self._refreshed(self._index(workflow), node, key, force=True)
+        return entry.meta_dict() if entry is not None else None
+
+    def where(self, workflow: str, node: str, key: str) -> tuple[str, int, int] | None:
+        """(file, offset, length) of a stored record: a pack or a file of its own; None if absent.
+
+        For tools and tests that inspect or damage records on purpose.
+        """
+        path = self._record_path(workflow, node, key)
+        entry = self._index(workflow).get(node, key) or self._refreshed(self._index(workflow), node, key, force=True)
+        if entry is not None and entry.kind == pack.INLINE:
+            return entry.pack, entry.offset, entry.length
+        return (path, 0, os.stat(path).st_size) if os.path.isfile(path) else None
 
     def read(self, workflow: str, node: str, key: str | None = None) -> Any:
         if key is None:
@@ -135,10 +264,16 @@ class FileStore(Store):
         return value
 
     def remove(self, workflow: str, pattern: str) -> int:
-        nodes = self._matching_nodes(workflow, pattern)
-        removed = sum(self._remove_node(f"{self.root}/{workflow}/{node}") for node in nodes)
+        check_name("workflow", workflow)
+        match = _matcher(pattern)
+        removed = {(r.node, r.key) for r in self.list(workflow, pattern)}
+        for path in {e.pack for e in self._index(workflow).all() if match(e.node)}:
+            self._compact(workflow, path, lambda e: not match(e.node))
+        for node in fileio.subdirs(f"{self.root}/{workflow}"):
+            if match(node):
+                self._remove_node(f"{self.root}/{workflow}/{node}")
         _rmdir_quietly(f"{self.root}/{workflow}")
-        return removed
+        return len(removed)
 
     def remove_workflow(self, workflow: str) -> bool:
         """Rename the folder away first, so no reader sees it half deleted."""
@@ -150,34 +285,96 @@ class FileStore(Store):
         except FileNotFoundError:
             return False
         self._made = {d for d in self._made if not d.startswith(directory + "/")}
+        self._writers.pop(workflow, None)
+        self._indexes.pop(workflow, None)
         shutil.rmtree(trash, ignore_errors=True)
         return True
 
-    def gc(self, max_age: float = STALE_AFTER) -> int:
-        removed = sum(fileio.remove_if_stale(e, max_age) for e in fileio.scandir(self.root) if fileio.is_temp(e.name))
-        for workflow in self.workflows():
-            for node in fileio.subdirs(f"{self.root}/{workflow}"):
-                removed += _remove_stale_temps(f"{self.root}/{workflow}/{node}", max_age)
-        return removed
+    def garbage(self, keep: Callable[[str, str, str], bool] | None = None, max_age: float = STALE_AFTER,
+                workflows: list[str] | None = None) -> list[Garbage]:
+        out = [Garbage("temp", "", "", e.name, _size(e), e.path) for e in fileio.scandir(self.root)
+               if fileio.is_temp(e.name) and _stale(e, max_age)]
+        for workflow in self.workflows() if workflows is None else workflows:
+            out.extend(self._workflow_garbage(workflow, keep, max_age))
+        return out
 
-    def _matching_nodes(self, workflow: str, pattern: str) -> list[str]:
-        """Node folders of a (checked) workflow whose names match; exact names always do."""
+    def _workflow_garbage(self, workflow: str, keep: Callable | None, max_age: float) -> list[Garbage]:
         check_name("workflow", workflow)
-        nodes = fileio.subdirs(f"{self.root}/{workflow}")
-        return [node for node in nodes if node == pattern or fnmatchcase(node, pattern)]
+        base = f"{self.root}/{workflow}"
+        out = [Garbage("temp", workflow, "", e.name, _size(e), e.path)
+               for e in fileio.scandir(f"{base}/{pack.DIRNAME}") if fileio.is_temp(e.name) and _stale(e, max_age)]
+        for node in fileio.subdirs(base):
+            out.extend(Garbage("temp", workflow, node, e.name, _size(e), e.path)
+                       for e in fileio.scandir(f"{base}/{node}") if fileio.is_temp(e.name) and _stale(e, max_age))
+        live = self._index(workflow)
+        live.refresh()
+        for entry in self._all_entries(workflow):
+            current = live.get(entry.node, entry.key)
+            if current is None or (current.pack, current.start) != (entry.pack, entry.start):
+                out.append(Garbage("superseded", workflow, entry.node, entry.key, entry.size, entry.pack))
+        if keep is not None:
+            out.extend(Garbage("unreferenced", workflow, r.node, r.key, r.size)
+                       for r in self.list(workflow) if not keep(workflow, r.node, r.key))
+        return out
+
+    def _all_entries(self, workflow: str) -> list[pack.Entry]:
+        """Every entry of every pack, superseded ones included."""
+        entries = []
+        for item in fileio.scandir(f"{self.root}/{workflow}/{pack.DIRNAME}"):
+            if not fileio.is_temp(item.name):
+                try:
+                    data, _ = fileio.read_file(item.path)
+                except FileNotFoundError:
+                    continue
+                entries.extend(pack.parse(data, 0, item.path)[0])
+        return entries
+
+    def gc(self, max_age: float = STALE_AFTER, keep: Callable[[str, str, str], bool] | None = None,
+           dry_run: bool = False, workflows: list[str] | None = None) -> int:
+        items = self.garbage(keep, max_age, workflows)
+        if not dry_run:
+            for item in items:
+                if item.kind == "temp":
+                    _remove_path(item.path)
+            self._drop_entries(items)
+        return len(items)
+
+    def _drop_entries(self, items: list[Garbage]) -> None:
+        """Rewrite the packs holding superseded or unreferenced entries; unlink unreferenced files."""
+        dead = {(i.workflow, i.node, i.key) for i in items if i.kind == "unreferenced"}
+        stale = {(i.workflow, i.path) for i in items if i.kind == "superseded"}
+        for workflow in sorted({w for w, _, _ in dead} | {w for w, _ in stale}):
+            live = self._index(workflow)
+            packs = {p for w, p in stale if w == workflow}
+            packs |= {e.pack for e in live.all() if (workflow, e.node, e.key) in dead}
+            current = {(e.pack, e.start) for e in live.all() if (workflow, e.node, e.key) not in dead}
+            for path in sorted(packs):
+                self._compact(workflow, path, lambda e: (path, e.start) in current)
+            for w, node, key in sorted(dead):
+                if w == workflow:
+                    fileio.unlink_quietly(self._record_path(workflow, node, key))
+                    _rmdir_quietly(f"{self.root}/{workflow}/{node}")
 
     def _node_results(self, workflow: str, node: str, directory: str) -> list[StoredResult]:
-        """The node's records, oldest first; stale temp files are removed on the way."""
+        """The node's record files, oldest first; stale temp files are removed on the way."""
+        index = self._indexes.get(workflow)
         results = []
         for entry in fileio.scandir(directory):
             if entry.name.endswith(SUFFIX) and entry.name[0] != ".":
-                results.append(_describe(workflow, node, entry))
+                result = _describe(workflow, node, entry)
+                if result is not None and index is not None:
+                    found = index.get(node, result.key)
+                    if found is not None and found.kind == pack.EXTERNAL:
+                        result = StoredResult(workflow, node, result.key, result.size + found.size,
+                                              result.mtime, result.serializer)
+                results.append(result)
             elif fileio.is_temp(entry.name):
                 fileio.remove_if_stale(entry, STALE_AFTER)
         return sorted((r for r in results if r is not None), key=lambda r: (r.mtime, r.key))
 
     def _latest_key(self, workflow: str, node: str) -> str:
-        results = self._node_results(workflow, node, self._node_dir(workflow, node))
+        check_name("node", node)
+        results = [r for r in self.list(workflow, node) if r.node == node]
         if not results:
             raise MissingResult(self._why_missing(workflow, node, None))
         return results[-1].key
@@ -200,8 +397,12 @@ class FileStore(Store):
             return f"no stored result of node {node!r} in workflow {workflow!r}" + hint(node, nodes, "nodes with results")
         if key is not None and self.has(workflow, node, key):
             return f"the stored result of node {node!r} with key {key!r} could not be loaded (see the StorageWarning)"
-        keys = [r.key for r in self._node_results(workflow, node, self._node_dir(workflow, node))]
+        keys = [r.key for r in self.list(workflow, node) if r.node == node]
         return f"node {node!r} of workflow {workflow!r} has no result with key {key!r}" + hint(key or "", keys, "stored keys")
+
+
+def _matcher(pattern: str) -> Callable[[str], bool]:
+    return lambda node: node == pattern or fnmatchcase(node, pattern)
 
 
 def _describe(workflow: str, node: str, entry: os.DirEntry) -> StoredResult | None:
@@ -216,23 +417,50 @@ def _describe(workflow: str, node: str, entry: os.DirEntry) -> StoredResult | No
     return StoredResult(workflow, node, key, info.st_size, info.st_mtime, serializer)
 
 
-def _remove_stale_temps(directory: str, max_age: float) -> int:
-    return sum(fileio.remove_if_stale(e, max_age) for e in fileio.scandir(directory) if fileio.is_temp(e.name))
+def _describe_entry(workflow: str, entry: pack.Entry) -> StoredResult:
+    try:
+        head = pack.read_record(pack.Entry(entry.node, entry.key, entry.kind, entry.pack, entry.start, entry.offset,
+                                           min(entry.length, PEEK_SIZE), 0, 0, b""))
+        serializer = peek_serializer(head)
+    except FileNotFoundError:
+        serializer = "?"
+    return StoredResult(workflow, entry.node, entry.key, entry.size, entry.saved, serializer)
+
+
+def _stale(entry: os.DirEntry, max_age: float) -> bool:
+    try:
+        return entry.stat(follow_symlinks=False).st_mtime <= time.time() - max_age
+    except FileNotFoundError:
+        return False
+
+
+def _size(entry: os.DirEntry) -> int:
+    try:
+        return entry.stat(follow_symlinks=False).st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _remove_path(path: str) -> None:
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        fileio.unlink_quietly(path)
 
 
 def _discard(path: str, inode: int) -> None:
-    """Delete a damaged record, unless a writer has replaced it since it was read."""
+    """Delete a damaged record, unless a writer has meanwhile replaced it with a new one."""
     try:
         if os.stat(path).st_ino == inode:
             os.unlink(path)
-    except OSError:
+    except FileNotFoundError:
         pass
 
 
 def _rmdir_quietly(path: str) -> None:
     try:
         os.rmdir(path)
-    except OSError:  # not empty (a writer is busy there) or already gone
+    except OSError:
         pass
 
 

@@ -14,9 +14,11 @@ a few system calls: this is the hot path of every cached rerun.
 from __future__ import annotations
 
 import itertools
+import mmap
 import os
 import shutil
 import time
+import zlib
 from collections.abc import Iterator, Sequence
 
 from .format import Buffer
@@ -34,14 +36,17 @@ def fsync_from_env() -> bool:
     return os.environ.get("FUSEFLOW_FSYNC", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def read_file(path: str) -> tuple[bytearray, int]:
-    """The whole file in a fresh writable buffer, and its inode number."""
+def read_file(path: str, offset: int = 0) -> tuple[bytearray, int]:
+    """The whole file (from ``offset``) in a fresh writable buffer, and its inode number."""
     fd = os.open(path, _READ_FLAGS)
     try:
         info = os.fstat(fd)
-        buf = bytearray(info.st_size)
-        got = os.readv(fd, [buf]) if info.st_size else 0
-        if got < info.st_size:
+        size = max(0, info.st_size - offset)
+        buf = bytearray(size)
+        if offset:
+            os.lseek(fd, offset, os.SEEK_SET)
+        got = os.readv(fd, [buf]) if size else 0
+        if got < size:
             _read_rest(fd, memoryview(buf)[got:])
     finally:
         os.close(fd)
@@ -148,3 +153,50 @@ def remove_if_stale(entry: os.DirEntry, max_age: float) -> bool:
         return unlink_quietly(entry.path)
     except FileNotFoundError:
         return False
+
+
+def write_record_atomic(tmp: str, path: str, name: str, buffers: Sequence[Buffer], fsync: bool) -> None:
+    """Write a whole record (header + payload) to ``tmp`` and rename it to ``path``.
+
+    The payload is written straight from ``buffers`` while helper threads
+    checksum it; the header, whose CRC is known only at the end, goes in last
+    (the temp file is nobody else's until the rename).
+    """
+    from . import crc
+    from .format import finish_header, header_parts
+
+    prefix, tail = header_parts(name, sum(map(len, buffers)))
+    head_crc = zlib.crc32(tail, zlib.crc32(prefix))
+    fd = os.open(tmp, _CREATE_FLAGS, 0o666)
+    try:
+        try:
+            placeholder = prefix + bytes(4) + tail
+            total = crc.crc32(buffers, head_crc, while_waiting=lambda: write_all(fd, [placeholder, *buffers]))
+            os.pwrite(fd, finish_header(prefix, tail, total), 0)
+            if fsync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        unlink_quietly(tmp)
+        raise
+
+
+def map_file(path: str) -> tuple[memoryview, int]:
+    """A private, writable memory map of the whole file, and its inode number.
+
+    Pages are read from the page cache as they are touched, and writes to
+    them stay in this process (copy-on-write), like a freshly read buffer.
+    """
+    fd = os.open(path, _READ_FLAGS)
+    try:
+        info = os.fstat(fd)
+        if not info.st_size:
+            return memoryview(bytearray()), info.st_ino
+        mapped = mmap.mmap(fd, info.st_size, access=mmap.ACCESS_COPY)
+    finally:
+        os.close(fd)
+    if hasattr(mapped, "madvise") and hasattr(mmap, "MADV_SEQUENTIAL"):
+        mapped.madvise(mmap.MADV_SEQUENTIAL)
+    return memoryview(mapped), info.st_ino

@@ -58,15 +58,33 @@ def encode_header(name: str, buffers: Sequence[Buffer]) -> bytes:
 
     Each buffer is bytes-like with one byte per item (``len`` is its size).
     """
-    raw = name.encode("ascii")
-    if not 0 < len(raw) < 256:
-        raise ValueError(f"serializer name must be 1-255 ASCII characters: {name!r}")
-    prefix = _PREFIX.pack(MAGIC, VERSION, len(raw), sum(map(len, buffers)))
-    tail = raw + bytes(aligned(FIXED_SIZE + len(raw)) - FIXED_SIZE - len(raw))
+    prefix, tail = header_parts(name, sum(map(len, buffers)))
     crc = zlib.crc32(tail, zlib.crc32(prefix))
     for buf in buffers:
         crc = zlib.crc32(buf, crc)
+    return finish_header(prefix, tail, crc)
+
+
+def header_parts(name: str, length: int) -> tuple[bytes, bytes]:
+    """(bytes 0-15, bytes from 20 to the payload) of a header: what the CRC starts with.
+
+    Writers of large payloads checksum the payload while writing it and put
+    the CRC in last (``finish_header``); the header size is known up front.
+    """
+    raw = name.encode("ascii")
+    if not 0 < len(raw) < 256:
+        raise ValueError(f"serializer name must be 1-255 ASCII characters: {name!r}")
+    prefix = _PREFIX.pack(MAGIC, VERSION, len(raw), length)
+    return prefix, raw + bytes(aligned(FIXED_SIZE + len(raw)) - FIXED_SIZE - len(raw))
+
+
+def finish_header(prefix: bytes, tail: bytes, crc: int) -> bytes:
     return prefix + _CRC.pack(crc) + tail
+
+
+def header_size(name: str) -> int:
+    """Bytes before the payload in a record written by serializer ``name``."""
+    return aligned(FIXED_SIZE + len(name.encode("ascii")))
 
 
 def decode(record: Buffer) -> tuple[str, memoryview]:
@@ -79,11 +97,20 @@ def decode(record: Buffer) -> tuple[str, memoryview]:
     start = aligned(FIXED_SIZE + nlen)
     _check_length(len(record), start + length)
     view = memoryview(record)
-    if zlib.crc32(view[FIXED_SIZE:], zlib.crc32(view[:16])) != _CRC.unpack_from(view, 16)[0]:
+    if _crc_of(view) != _CRC.unpack_from(view, 16)[0]:
         raise CorruptRecord("checksum mismatch (the file is damaged)")
     if version != VERSION:
         raise UnreadableRecord(f"record format version {version} is newer than this fuseflow reads")
     return bytes(view[FIXED_SIZE : FIXED_SIZE + nlen]).decode("ascii", "replace"), view[start:]
+
+
+def _crc_of(view: memoryview) -> int:
+    head = zlib.crc32(view[:16])
+    if len(view) < 1 << 25:
+        return zlib.crc32(view[FIXED_SIZE:], head)
+    from . import crc  # large records: checksummed on all cores
+
+    return crc.crc32([view[FIXED_SIZE:]], head)
 
 
 def _header_fields(record: Buffer) -> tuple[bytes, int, int, int]:
