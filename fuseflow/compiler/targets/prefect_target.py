@@ -50,6 +50,7 @@ def context(wf: Workflow) -> dict:
         "wf": wf,
         "version": __version__,
         "source": comment_text(wf.source),
+        "name": comment_text(wf.name),
         "literal": pyexpr.literal,
         "n": names.used,
         "imports": names.import_lines(),
