@@ -15,6 +15,7 @@ from ..ir import Workflow
 REGISTRY = {
     "ir": "ir_json",
     "local": "local",
+    "ray": "ray",
     "prefect": "prefect_target",
 }
 
