@@ -137,7 +137,7 @@ def _add_run(sub) -> None:
 
 
 # target -> module under fuseflow.compiler.targets with run(workflow, fuse_path, settings, args)
-RUNNERS = {"local": "local", "prefect": "prefect_target"}
+RUNNERS = {"local": "local", "prefect": "prefect_target", "kfp": "kfp_target"}
 # Extra `fusec run` flags of targets (Ray's --address, ...): functions(parser).
 _RUN_ARGUMENTS: list[Callable] = []
 
@@ -147,8 +147,14 @@ def _add_storage(sub) -> None:
     cli_storage.add_parser(sub)
 
 
+def _add_submit(sub) -> None:
+    from .compiler.targets import kfp_submit
+
+    kfp_submit.add_parser(sub)
+
+
 # Further commands: each is a function(subparsers).
-_EXTRA_COMMANDS: list[Callable] = [_add_storage]
+_EXTRA_COMMANDS: list[Callable] = [_add_storage, _add_submit]
 
 
 # --- commands -------------------------------------------------------------------

@@ -17,6 +17,7 @@ REGISTRY = {
     "local": "local",
     "ray": "ray",
     "prefect": "prefect_target",
+    "kfp": "kfp_target",
 }
 
 

@@ -1,0 +1,150 @@
+"""`--target kfp`: a Kubeflow Pipelines v2 pipeline spec (YAML), without the kfp SDK.
+
+    fusec compile pipeline.fuse --target kfp -o pipeline.yaml   # check it in, review it
+    fusec run pipeline.fuse --target kfp                         # run it here with kfp.local
+    fusec submit pipeline.fuse --host https://kfp.example.com    # send it to a KFP endpoint
+
+The YAML is what kfp's own compiler writes for lightweight Python components
+(one task per node, one component per callable and signature, results passed
+as artifacts), and a second document with the kfp-kubernetes platform spec
+when options ask for Kubernetes settings. Every step runs
+fuseflow.runtime.kfp_step in the node's image. See docs/kfp.md.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from ... import __version__
+from ..errors import CompileError, Diagnostic, UsageError
+from ..ir import Workflow
+from ..nodes import Span
+from . import kfp_check, kfp_spec, kfp_yaml
+from .render import render
+
+
+def generate(wf: Workflow, base_dir: str | Path | None = None) -> str:
+    """The pipeline YAML. `base_dir`: where `embed_modules` are looked for first
+    (default: the .fuse file's folder as recorded in the IR)."""
+    return compile_pipeline(wf, base_dir)[0]
+
+
+def compile_pipeline(wf: Workflow, base_dir: str | Path | None = None) -> tuple[str, kfp_spec.Names]:
+    """(YAML text, the KFP names of nodes and outputs); CompileError for what KFP cannot express."""
+    modules = find_modules(wf, base_dir)
+    try:
+        spec, platform, names = kfp_spec.build(wf, modules)
+    except kfp_spec.NodeProblem as problem:
+        raise _error(wf, problem.node.span, f"node '{problem.node.name}' cannot run on kfp: {problem}") from None
+    kfp_check.check(spec, platform)
+    text = header(wf, spec) + kfp_yaml.dump(spec)
+    if platform:
+        text += "---\n" + kfp_yaml.dump(platform)
+    return text, names
+
+
+def header(wf: Workflow, spec: dict) -> str:
+    """The comment on top: source, compiler version, and kfp's own summary of inputs and outputs."""
+    root = spec["root"]
+    inputs = []
+    for name, definition in sorted(root["inputDefinitions"]["parameters"].items()):
+        default = f" [Default: {kfp_spec.parameter_json(definition['defaultValue'])}]" if "defaultValue" in definition else ""
+        inputs.append(f"{name}: {_TYPE_NAMES[definition['parameterType']]}{default}")
+    outputs = [f"{name}: system.Artifact" for name in sorted(root.get("outputDefinitions", {}).get("artifacts", {}))]
+    return render("kfp/header.yaml.j2", version=__version__, source=_one_line(wf.source), name=spec["pipelineInfo"]["name"],
+                  description=_one_line(spec["pipelineInfo"].get("description", "")),
+                  inputs=[_one_line(line) for line in inputs], outputs=outputs)
+
+
+_TYPE_NAMES = {"NUMBER_INTEGER": "int", "NUMBER_DOUBLE": "float", "STRING": "str", "BOOLEAN": "bool",
+               "LIST": "list", "STRUCT": "dict"}
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).splitlines())
+
+
+# --- embedded modules ---------------------------------------------------------------
+
+
+def find_modules(wf: Workflow, base_dir: str | Path | None = None) -> dict[str, dict[str, str]]:
+    """The sources of every module some `embed_modules` option names:
+    {module: {relative path: text}}, looked up beside the .fuse file, then in
+    the working directory."""
+    names = set(wf.workflow_options.get("kfp", {}).get("embed_modules", ()))
+    for node in wf.nodes:
+        names.update(node.options.get("kfp", {}).get("embed_modules", ()))
+    folders = [Path(base_dir) if base_dir is not None else Path(wf.source).parent, Path.cwd()]
+    return {name: _module_files(wf, name, folders) for name in sorted(names)}
+
+
+def _module_files(wf: Workflow, name: str, folders: list[Path]) -> dict[str, str]:
+    relative = Path(*name.split("."))
+    for folder in folders:
+        file = folder / relative.with_suffix(".py")
+        if file.is_file():
+            return {relative.with_suffix(".py").as_posix(): file.read_text(encoding="utf-8")}
+        package = folder / relative
+        if (package / "__init__.py").is_file():
+            files = sorted(p for p in package.rglob("*.py") if "__pycache__" not in p.parts)
+            return {(relative / p.relative_to(package)).as_posix(): p.read_text(encoding="utf-8") for p in files}
+    looked = ", ".join(str(f) for f in dict.fromkeys(folders))
+    raise _error(wf, None, f"embed_modules names module '{name}', but neither {relative.with_suffix('.py')} nor "
+                 f"{relative}/__init__.py is in {looked}")
+
+
+def _error(wf: Workflow, span: tuple | None, message: str) -> CompileError:
+    try:
+        text = Path(wf.source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    where = Span(*span) if span and span[0] else None
+    return CompileError(wf.source, text, [Diagnostic("error", message, where)])
+
+
+# --- fusec run --target kfp -------------------------------------------------------
+
+
+def run(wf: Workflow, fuse_path: str, settings, args) -> dict[str, Any]:
+    """Compile, then run the YAML with kfp.local (SubprocessRunner(use_venv=False)):
+    the steps run as subprocesses of this Python, with the .fuse file's folder on
+    the import path as the image would hold the code. {output name: value}."""
+    from . import kfp_local
+
+    wf = with_overrides(wf, settings)
+    text, names = compile_pipeline(wf, Path(fuse_path).resolve().parent)
+    return kfp_local.run_yaml(text, names, wf, fuse_path, settings)
+
+
+def with_overrides(wf: Workflow, settings) -> Workflow:
+    """`--set REGEX:KEY=VALUE` applied to the nodes' neutral options before compiling
+    (checked like options in a .fuse file); UsageError for a bad one."""
+    overrides = [(o.pattern, _checked(o.pattern.pattern, o.options)) for o in settings.overrides]
+    if not overrides:
+        return wf
+    for pattern, _ in overrides:
+        if not any(pattern.fullmatch(node.name) for node in wf.nodes):
+            raise UsageError(f"--set {pattern.pattern!r} matches no node (the regex must match a whole name)")
+    nodes = []
+    for node in wf.nodes:
+        neutral = dict(node.options.get("neutral", {}))
+        for pattern, options in overrides:
+            if pattern.fullmatch(node.name):
+                neutral.update(options)
+        nodes.append(dataclasses.replace(node, options={**node.options, "neutral": neutral}))
+    return dataclasses.replace(wf, nodes=tuple(nodes))
+
+
+def _checked(pattern: str, options: dict[str, Any]) -> dict[str, Any]:
+    from ..schemas import CallableRef, check_option
+
+    checked = {}
+    for key, value in options.items():
+        if key == "setup" and isinstance(value, str) and ":" in value:
+            value = CallableRef(value)
+        value, problem = check_option("neutral", key, value)
+        if problem is not None:
+            raise UsageError(f"--set {pattern}:{key}: {problem}")
+        checked[key] = value
+    return checked

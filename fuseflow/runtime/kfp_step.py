@@ -1,0 +1,350 @@
+"""What runs inside every KFP step that `fusec compile --target kfp` generates.
+
+Each component's embedded program is a kfp lightweight component whose body is
+
+    from fuseflow.runtime.kfp_step import run_step
+    run_step(SPEC, values, MODULES)
+
+SPEC says what the node calls and which component input holds which argument
+(see `Spec` below); `values` are the function's arguments as kfp's executor
+passes them: parameter values, and artifacts (objects with a `.path`, plus a
+`.metadata` dict for outputs). This module never imports kfp: it reads and
+writes plain files.
+
+A node's result travels to its consumers as a *fuseflow artifact*: two text
+lines (a magic line and a JSON header with the node name and its cache key),
+then a storage record (fuseflow.runtime.storage.format) of the value. The key
+lets each consumer compute its own key exactly as the local target does, so a
+step finds (and saves) results in the workflow's store under the same keys as
+every other target, when the store is reachable from the pod.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+import warnings
+from typing import Any, Callable
+
+from . import graph
+from .execute import resolve
+from .invoke import NodeFailed, invoke, resolve_callable
+from .keys import KEY_VERSION, callable_identity, fingerprint
+from .storage import REGISTRY, StorageWarning, open_store
+from .storage.format import decode, encode_header
+
+PROTOCOL = 1
+MAGIC = b"FUSEFLOW-ARTIFACT 1\n"
+NODE, STORAGE, RERUN = "fuseflow_node", "fuseflow_storage", "fuseflow_rerun"
+SELF, RESULT, STATE = "self", "result", "state"
+FAILURE_DIR = "FUSEFLOW_KFP_FAILURES"  # set by `fusec run --target kfp`: where a failing step reports
+# Neutral options the step carries out itself; the others became KFP settings.
+RUNTIME_OPTIONS = ("seed", "setup")
+
+
+class StepError(Exception):
+    """The step cannot run as compiled (a fuseflow runtime too old or too new, a missing input)."""
+
+
+def run_step(spec: dict, values: dict, modules: dict[str, str] | None = None) -> None:
+    """Run one node (or collect the workflow's outputs) and write the output artifacts."""
+    _check_protocol(spec)
+    if modules:
+        install_modules(modules)
+    if spec["kind"] == "outputs":
+        collect_outputs(spec, values)
+        return
+    started = time.perf_counter()
+    step = Step(spec, values)
+    try:
+        how = step.run()
+    except NodeFailed as failure:
+        report_failure(failure)
+        raise SystemExit(1) from None
+    print(f"fuseflow: node {step.name!r} {how} in {time.perf_counter() - started:.2f} s", flush=True)
+
+
+def _check_protocol(spec: dict) -> None:
+    from .. import __version__
+
+    if spec.get("protocol") != PROTOCOL:
+        raise StepError(f"this step was compiled by fusec {spec.get('fusec')} for step protocol {spec.get('protocol')}, "
+                        f"but the image has fuseflow {__version__} (protocol {PROTOCOL}): install fuseflow=="
+                        f"{spec.get('fusec')} in the image, or set the kfp option runtime_package")
+    if spec.get("fusec") != __version__:
+        print(f"fuseflow: warning: compiled by fusec {spec.get('fusec')}, running on fuseflow {__version__}", flush=True)
+
+
+class Step:
+    """One node: its inputs, its cache key, and what to do (load, run, store)."""
+
+    def __init__(self, spec: dict, values: dict):
+        self.spec = spec
+        self.values = values
+        self.name = values[NODE]
+        self.kind = spec["kind"]
+        self.options = spec.get("options", {})
+        self.headers: dict[str, dict] = {}  # artifact input -> its header
+        self.params: dict[str, Any] = {}
+        self.args = [self.marker(t) for t in spec.get("args", ())]
+        self.kwargs = {k: self.marker(t) for k, t in spec.get("kwargs", ())}
+        if self.kind == "method":
+            self.headers[SELF] = read_header(_path(values, SELF))
+        self.fn = resolve_callable(spec["target"]) if self.kind != "method" else None
+        self.key = self.compute_key()
+        self.forced = self.is_forced(values.get(RERUN) or "")
+
+    # --- the call's arguments, rebuilt as the runtime's markers ----------------------
+
+    def marker(self, template: dict) -> Any:
+        """A template from the spec as the local runtime's argument value: literals,
+        graph.Ref (keyed by artifact input name), graph.ParamRef, graph.Struct."""
+        if "literal" in template:
+            return template["literal"]
+        if "input" in template and "param" not in template:
+            return decode_parameter(self.values.get(template["input"]), template["type"])
+        if "param" in template:
+            self.params[template["param"]] = decode_parameter(self.values.get(template["input"]), template["type"])
+            return graph.param(template["param"], *template.get("path", ()))
+        if "ref" in template:
+            self.headers[template["ref"]] = read_header(_path(self.values, template["ref"]))
+            return graph.ref(template["ref"], *template.get("path", ()))
+        if "callable" in template:
+            return resolve_callable(template["callable"])
+        if "list" in template:
+            return graph.struct([self.marker(t) for t in template["list"]])
+        if "dict" in template:
+            return graph.struct({k: self.marker(t) for k, t in template["dict"]})
+        if "family" in template:
+            return graph.family(template["family"], self._members(template))
+        raise StepError(f"unknown argument template {template!r}")
+
+    def _members(self, template: dict) -> dict:
+        return {k: self._members(t) if "family" in t else self.marker(t) for k, t in template["members"]}
+
+    # --- cache key and --rerun ----------------------------------------------------------
+
+    def compute_key(self) -> str:
+        """The node's key, computed as fuseflow.runtime.keys.compute_keys does for
+        the whole graph, from the keys its input artifacts carry."""
+        keys = {name: header["key"] for name, header in self.headers.items()}
+        if self.kind == "method":
+            head = f"method:{self.spec['target']}\x00{keys[SELF]}"
+        else:
+            head = callable_identity(graph.Node(self.name, self.kind, self.fn, [], {}))
+        parts = [head]
+        parts.extend(fingerprint(value, self.params, keys) for value in self.args)
+        parts.extend(f"{k}={fingerprint(v, self.params, keys)}" for k, v in self.kwargs.items())
+        if self.options.get("seed") is not None:
+            parts.append(f"seed={self.options['seed']}")
+        return hashlib.sha256(KEY_VERSION + "\x00".join(parts).encode()).hexdigest()[:32]
+
+    def is_forced(self, pattern: str) -> bool:
+        """`--rerun REGEX`: the node matches, or an input was forced upstream."""
+        if any(header.get("forced") for header in self.headers.values()):
+            return True
+        return bool(pattern) and re.fullmatch(pattern, self.name) is not None
+
+    # --- running ---------------------------------------------------------------------
+
+    def run(self) -> str:
+        """Load the stored result or compute it; write the outputs. How it went, in words."""
+        store = self.open_store()
+        cacheable = store is not None and self.kind != "object" and self.options.get("cache", True)
+        value, how = None, "ran"
+        if cacheable and self.kind == "call" and not self.forced:
+            found, value = load_quietly(store, self.spec["workflow"], self.name, self.key)
+            how = "loaded from storage" if found else how
+        obj = None
+        if how == "ran":
+            value, obj = self.compute()
+            if cacheable:
+                value = self.save(store, value)
+        header = {"node": self.name, "key": self.key, "forced": self.forced}
+        if self.kind != "object":
+            write_artifact(self.values[RESULT], value, header)
+        if self.kind in ("object", "method"):
+            write_artifact(self.values[STATE], value if self.kind == "object" else obj, header)
+        return how
+
+    def open_store(self):
+        url = self.values.get(STORAGE) or ""
+        return open_store(url) if url else None
+
+    def compute(self) -> tuple[Any, Any]:
+        """(the node's value, the object after a method call)."""
+        results = {name: read_value(_path(self.values, name)) for name in self.headers}
+        obj = results.get(SELF)
+        try:
+            fn = self.fn if self.kind != "method" else getattr(obj, self.spec["target"])
+            args = [resolve(a, results, self.params) for a in self.args]
+            kwargs = {k: resolve(v, results, self.params) for k, v in self.kwargs.items()}
+        except (AttributeError, LookupError, TypeError) as exc:  # a missing method, a bad index
+            raise NodeFailed(self.name, exc) from None
+        options = {k: self.options[k] for k in RUNTIME_OPTIONS if self.options.get(k) is not None}
+        return invoke(self.name, fn, args, kwargs, options), obj
+
+    def save(self, store, value: Any) -> Any:
+        workflow = self.spec["workflow"]
+        try:
+            store.save(workflow, self.name, self.key, value)
+        except Exception as exc:
+            if self.options.get("always_read"):
+                raise NodeFailed(self.name, exc) from exc
+            warnings.warn(f"could not store the result of node {self.name!r} ({type(exc).__name__}: {exc})", StorageWarning)
+            return value
+        if not self.options.get("always_read"):
+            return value
+        found, loaded = store.load(workflow, self.name, self.key)
+        if not found:
+            raise NodeFailed(self.name, StepError(f"its result was stored but could not be read back from {store.url}"))
+        return loaded
+
+
+def load_quietly(store, workflow: str, node: str, key: str) -> tuple[bool, Any]:
+    """store.load, with a damaged record's warning printed to the step's log."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", StorageWarning)
+        found, value = store.load(workflow, node, key)
+    for warning in caught:
+        print(f"fuseflow: warning: {warning.message}", flush=True)
+    return found, value
+
+
+def decode_parameter(value: Any, type_: str) -> Any:
+    """A parameter input as the exact Python value the local target passes.
+
+    KFP carries numbers as JSON numbers (protobuf Value), so an int may come as
+    1.0 and a float as 2; literals that are not scalars travel as JSON text.
+    Numbers inside list and dict params come back as ints when whole."""
+    if value is None:
+        return None
+    if type_ == "json":
+        return json.loads(value)
+    if type_ == "int":
+        return int(value)
+    if type_ == "float":
+        return float(value)
+    if type_ == "bool":
+        return value if isinstance(value, bool) else str(value).lower() == "true"
+    if type_ in ("list", "dict"):
+        return _whole_numbers(json.loads(value) if isinstance(value, str) else value)
+    return value
+
+
+def _whole_numbers(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_whole_numbers(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _whole_numbers(v) for k, v in value.items()}
+    return value
+
+
+# --- artifacts ------------------------------------------------------------------------
+
+
+def _path(values: dict, name: str) -> str:
+    artifact = values.get(name)
+    if artifact is None:
+        raise StepError(f"the step has no input artifact {name!r}")
+    return artifact.path
+
+
+def write_artifact(artifact: Any, value: Any, header: dict) -> None:
+    """Write `value` to an output artifact (`.path`) in the fuseflow artifact format."""
+    serializer = REGISTRY.choose(value)
+    buffers = serializer.dump(value)
+    line = json.dumps(header, sort_keys=True).encode() + b"\n"
+    os.makedirs(os.path.dirname(artifact.path) or ".", exist_ok=True)
+    with open(artifact.path, "wb") as f:
+        f.write(MAGIC + line + encode_header(serializer.name, buffers))
+        for buf in buffers:
+            f.write(buf)
+    metadata = getattr(artifact, "metadata", None)
+    if isinstance(metadata, dict):  # shown in the KFP UI
+        metadata.update({"fuseflow_node": header["node"], "fuseflow_key": header["key"], "serializer": serializer.name})
+
+
+def read_header(path: str) -> dict:
+    """The JSON header of a fuseflow artifact (its value is not read)."""
+    with open(path, "rb") as f:
+        if f.readline() != MAGIC:
+            raise StepError(f"{path} is not a fuseflow artifact")
+        return json.loads(f.readline())
+
+
+def read_artifact(path: str) -> tuple[dict, Any]:
+    """(header, value) of a fuseflow artifact."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if not data.startswith(MAGIC):
+        raise StepError(f"{path} is not a fuseflow artifact")
+    end = data.index(b"\n", len(MAGIC))
+    name, payload = decode(memoryview(bytearray(data[end + 1 :])))
+    return json.loads(data[len(MAGIC) : end]), REGISTRY.get(name).load(payload)
+
+
+def read_value(path: str) -> Any:
+    return read_artifact(path)[1]
+
+
+# --- outputs, embedded modules, failures ------------------------------------------------
+
+
+def collect_outputs(spec: dict, values: dict) -> None:
+    """The `outputs` step: workflow outputs that are not one node's whole result
+    (an indexed result, a loop family, a list) assembled into artifacts."""
+    step = Step.__new__(Step)
+    step.spec, step.values, step.name, step.kind = spec, values, "outputs", "outputs"
+    step.headers, step.params = {}, {}
+    markers = [(artifact, name, step.marker(t)) for artifact, name, t in spec["outputs"]]
+    results = {name: read_value(_path(values, name)) for name in step.headers}
+    for artifact, name, marker in markers:
+        write_artifact(values[artifact], resolve(marker, results, step.params), {"node": name, "key": "", "forced": False})
+
+
+def install_modules(modules: dict[str, str]) -> str:
+    """Write embedded module sources (relative path -> text) to a fresh folder
+    put first on sys.path, so `import` finds them and inspect.getsource works
+    (cache keys hash the source, as on every other target)."""
+    root = tempfile.mkdtemp(prefix="fuseflow-modules-")
+    for relative, text in sorted(modules.items()):
+        path = os.path.join(root, *relative.split("/"))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+    sys.path.insert(0, root)
+    importlib.invalidate_caches()
+    return root
+
+
+def report_failure(failure: NodeFailed) -> None:
+    """The user's own traceback in the step's log, and for `fusec run` a JSON report."""
+    print(f"fuseflow: {failure}\n\nTraceback of node {failure.node!r}:\n{failure.user_traceback}", flush=True)
+    folder = os.environ.get(FAILURE_DIR)
+    if not folder:
+        return
+    report = {"node": failure.node, "error_type": type(failure.error).__name__, "error": str(failure.error),
+              "attempts": failure.attempts, "traceback": failure.user_traceback}
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, f"{os.getpid()}-{time.time_ns()}.json"), "w", encoding="utf-8") as f:
+        json.dump(report, f)
+
+
+def failure_from_report(report: dict) -> NodeFailed:
+    """A NodeFailed for `fusec run`, rebuilt from a step's JSON report."""
+    error_class: Callable = type(report["error_type"], (Exception,), {"__module__": "builtins"})
+    failure = NodeFailed(report["node"], error_class(report["error"]), report.get("attempts", 1))
+    failure.user_traceback = report["traceback"]
+    return failure
+
+
+__all__ = ["run_step", "read_artifact", "read_header", "read_value", "write_artifact", "decode_parameter",
+           "install_modules", "failure_from_report"]
