@@ -474,7 +474,8 @@ def test_open_store_urls(tmp_path: Path, monkeypatch) -> None:
 
 
 @pytest.mark.parametrize("url, error", [
-    ("s3://bucket/prefix", NotImplementedError),
+    ("s3://", ValueError),
+    ("s3://bucket/prefix?colour=blue", ValueError),
     ("gs://bucket/prefix", ValueError),
     ("file://otherhost/x", ValueError),
     ("", ValueError),
@@ -612,7 +613,7 @@ def test_cli_rm_of_a_glob_matching_nothing_fails(filled: FileStore, capsys) -> N
     (["show", "wf", "data.lod"], ["did you mean 'data.load'"]),
     (["show", "wf", "data.load", "--key", "zz"], ["no result with key 'zz'"]),
     (["rm", "nosuch", "*"], ["no workflow 'nosuch'"]),
-    (["ls", "--storage", "s3://bucket/x"], ["not implemented yet"]),
+    (["ls", "--storage", "s3://bucket/x?colour=blue"], ["unknown S3 storage option 'colour'"]),
     (["ls", "--storage", "gs://bucket/x"], ["unsupported storage URL"]),
 ])
 def test_cli_errors_are_one_line_and_exit_1(filled: FileStore, capsys, argv, words) -> None:

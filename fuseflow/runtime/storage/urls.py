@@ -1,4 +1,4 @@
-"""Storage URLs: ``file:PATH`` (or a plain path) today, ``s3://bucket/prefix`` later.
+"""Storage URLs: ``file:PATH`` (or a plain path) and ``s3://bucket/prefix?options``.
 
 Each scheme maps to a function that builds its Store, so S3 (or anything
 else) is one more entry in ``SCHEMES`` and one more Store subclass.
@@ -63,7 +63,10 @@ def _resolve(path: str, base_dir: str | os.PathLike | None) -> str:
 
 
 def _s3(rest: str, base_dir: str | os.PathLike | None) -> Store:
-    raise NotImplementedError(f"S3 storage (s3:{rest}) is not implemented yet; use a file: URL or a folder path for now")
+    """``s3://bucket/prefix?endpoint_url=...``; s3fs itself is imported on first use."""
+    from .s3 import S3Store
+
+    return S3Store.from_url("s3:" + rest)
 
 
 SCHEMES: dict[str, Callable[[str, str | os.PathLike | None], Store]] = {"file": _file, "s3": _s3}

@@ -1,0 +1,406 @@
+"""S3Store: results as objects in an S3 bucket (or any S3-compatible service), via s3fs.
+
+    s3://bucket/prefix/<workflow>/<node>/<key>.ffp
+
+Each object is a one-entry pack (pack.py): the node, the key, the key's
+description (meta) and the whole record with its own CRC, so an object
+tells everything about itself. It is written by one PUT, or for a large
+one by a multipart upload that S3 makes visible only when it completes:
+a reader never sees part of an object, and a killed writer leaves at most
+an incomplete upload, invisible, which ``gc`` aborts.
+
+Endpoint, region and credentials come the standard AWS ways (environment
+variables such as AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_PROFILE; the
+files ~/.aws/config and ~/.aws/credentials), or from query options in the
+URL: ``s3://bucket/prefix?endpoint_url=http://127.0.0.1:9000&region=eu-west-1``
+(see OPTIONS). s3fs is imported only when such a store is first used.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode
+
+from . import pack
+from .base import Garbage, MissingResult, StorageWarning, Store, StoredResult
+from .format import PEEK_SIZE, CorruptRecord, decode, encode_header, peek_serializer
+from .names import check_name, hint
+from .serializers import REGISTRY, SerializerRegistry
+
+SUFFIX = ".ffp"
+SINGLE_PUT_MAX = 32 << 20  # larger objects go up as a multipart upload, part by part
+PART_SIZE = 32 << 20
+REFRESH_AFTER = 1.0
+STALE_AFTER = 24 * 3600.0  # incomplete multipart uploads older than this are aborted by gc
+OPTIONS = {  # URL query option -> how it reaches s3fs
+    "endpoint_url": "endpoint_url", "endpoint": "endpoint_url", "region": "region", "region_name": "region",
+    "profile": "profile", "anon": "anon", "requester_pays": "requester_pays",
+}
+
+
+class S3Store(Store):
+    """A result store under ``s3://bucket/prefix``; see docs/storage.md."""
+
+    def __init__(self, bucket: str, prefix: str = "", *, options: dict[str, str] | None = None,
+                 serializers: SerializerRegistry | None = None) -> None:
+        check_name("bucket", bucket)
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.options = dict(options or {})
+        unknown = sorted(set(self.options) - set(OPTIONS))
+        if unknown:
+            raise ValueError(f"unknown S3 storage option {unknown[0]!r}; known: {', '.join(sorted(OPTIONS))}")
+        self.serializers = serializers or REGISTRY
+        self._fs = None
+        self._indexes: dict[str, _Listing] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_url(cls, url: str) -> S3Store:
+        """``s3://bucket/prefix?option=value&...``"""
+        rest = url[len("s3://"):] if url.startswith("s3://") else url
+        rest, _, query = rest.partition("?")
+        bucket, _, prefix = rest.partition("/")
+        if not bucket:
+            raise ValueError(f"the S3 storage URL {url!r} names no bucket: use s3://bucket/prefix")
+        return cls(bucket, prefix, options=dict(parse_qsl(query, keep_blank_values=True)))
+
+    @property
+    def url(self) -> str:
+        base = f"s3://{self.bucket}/{self.prefix}".rstrip("/")
+        return base + ("?" + urlencode(sorted(self.options.items()), quote_via=quote) if self.options else "")
+
+    def __getstate__(self) -> dict[str, Any]:
+        own = None if self.serializers is REGISTRY else self.serializers
+        return {"bucket": self.bucket, "prefix": self.prefix, "options": self.options, "serializers": own}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["bucket"], state["prefix"], options=state["options"], serializers=state["serializers"])
+
+    @property
+    def fs(self):
+        """The s3fs filesystem, made on first use (s3fs is imported only then)."""
+        if self._fs is None:
+            with self._lock:
+                if self._fs is None:
+                    self._fs = _filesystem(self.options)
+        return self._fs
+
+    def _root(self, workflow: str = "") -> str:
+        return "/".join(p for p in (self.bucket, self.prefix, workflow) if p)
+
+    def _object(self, workflow: str, node: str, key: str) -> str:
+        check_name("workflow", workflow)
+        check_name("node", node)
+        check_name("key", key)
+        return f"{self._root(workflow)}/{node}/{key}{SUFFIX}"
+
+    # The hot path.
+
+    def load(self, workflow: str, node: str, key: str) -> tuple[bool, Any]:
+        path = self._object(workflow, node, key)
+        if not self._listed(workflow, node, key):
+            return False, None
+        try:
+            data = self._get(path, self._listing(workflow).objects.get(path, {}).get("size"))
+        except FileNotFoundError:
+            self._listing(workflow).objects.pop(path, None)
+            return False, None
+        entries, _ = pack.parse(data, 0, path)
+        if len(entries) != 1 or entries[0].size != len(data) or entries[0].kind != pack.INLINE \
+                or (entries[0].node, entries[0].key) != (node, key):
+            self._discard(path)
+            _warn(f"discarded the stored result of node {node!r} in workflow {workflow!r} ({self._s3(path)}): "
+                  "not a whole fuseflow object; it will be recomputed")
+            return False, None
+        entry = entries[0]
+        return self._decode(memoryview(data)[entry.offset : entry.offset + entry.length], path, workflow, node)
+
+    def save(self, workflow: str, node: str, key: str, value: Any, meta: dict[str, Any] | None = None) -> None:
+        path = self._object(workflow, node, key)
+        serializer = self.serializers.choose(value)
+        buffers = serializer.dump(value)
+        text = json.dumps(meta, separators=(",", ":"), default=repr).encode() if meta else b""
+        entry = pack.encode(pack.INLINE, node, key, text, [encode_header(serializer.name, buffers), *buffers], time.time())
+        size = sum(map(len, entry))
+        if size <= SINGLE_PUT_MAX:
+            self.fs.pipe_file(path, b"".join(entry))
+        else:
+            self._upload(path, entry)
+        listing = self._indexes.get(workflow)
+        if listing is not None:
+            listing.objects[path] = {"size": size, "mtime": time.time()}
+
+    def has(self, workflow: str, node: str, key: str) -> bool:
+        self._object(workflow, node, key)
+        return self._listed(workflow, node, key)
+
+    def _listed(self, workflow: str, node: str, key: str) -> bool:
+        path = self._object(workflow, node, key)
+        listing = self._listing(workflow)
+        if path in listing.objects:
+            return True
+        if time.monotonic() - listing.refreshed > REFRESH_AFTER:
+            self._refresh(listing)
+        return path in listing.objects
+
+    def _listing(self, workflow: str) -> _Listing:
+        listing = self._indexes.get(workflow)
+        if listing is None:
+            listing = self._indexes[workflow] = _Listing(self._root(workflow))
+            self._refresh(listing)
+        return listing
+
+    def _refresh(self, listing: _Listing) -> None:
+        """One LIST of the workflow's prefix (1,000 objects per request) instead of a HEAD per node."""
+        listing.refreshed = time.monotonic()
+        try:
+            found = self.fs.find(listing.root + "/", detail=True)
+        except FileNotFoundError:
+            found = {}
+        listing.objects = {path: {"size": info.get("size", 0), "mtime": _mtime(info)}
+                           for path, info in found.items() if path.endswith(SUFFIX)}
+
+    def _get(self, path: str, size: int | None) -> bytearray:
+        """The whole object in one writable buffer; large ones read part by part into it."""
+        if size is None or size <= SINGLE_PUT_MAX:
+            return bytearray(self.fs.cat_file(path))
+        buf = bytearray(size)
+        with self.fs.open(path, "rb", block_size=PART_SIZE, cache_type="none") as f:
+            view, pos = memoryview(buf), 0
+            while pos < size:
+                chunk = f.read(min(PART_SIZE, size - pos))
+                if not chunk:
+                    break
+                view[pos : pos + len(chunk)] = chunk
+                pos += len(chunk)
+        return buf if pos == size else buf[:pos]
+
+    def _upload(self, path: str, buffers: list) -> None:
+        """A multipart upload: S3 shows the object only once every part is in; abort on failure."""
+        f = self.fs.open(path, "wb", block_size=PART_SIZE)
+        try:
+            for buf in buffers:
+                view = memoryview(buf).cast("B") if isinstance(buf, memoryview) else buf
+                for start in range(0, len(view), PART_SIZE):
+                    f.write(view[start : start + PART_SIZE])
+        except BaseException:
+            f.discard()  # abort: no object appears
+            raise
+        f.close()
+
+    def _decode(self, record: memoryview, path: str, workflow: str, node: str) -> tuple[bool, Any]:
+        try:
+            name, payload = decode(record)
+            return True, self.serializers.get(name).load(payload)
+        except CorruptRecord as exc:
+            self._discard(path)
+            _warn(f"discarded the stored result of node {node!r} in workflow {workflow!r} ({self._s3(path)}): {exc}; "
+                  "it will be recomputed")
+        except Exception as exc:
+            reason = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+            _warn(f"could not load the stored result of node {node!r} in workflow {workflow!r} ({self._s3(path)}): "
+                  f"{reason}; it will be recomputed")
+        return False, None
+
+    def _discard(self, path: str) -> None:
+        try:
+            self.fs.rm_file(path)
+        except FileNotFoundError:
+            pass
+        for listing in self._indexes.values():
+            listing.objects.pop(path, None)
+
+    def _s3(self, path: str) -> str:
+        return "s3://" + path
+
+    # Inspection and pruning.
+
+    def workflows(self) -> list[str]:
+        try:
+            entries = self.fs.ls(self._root() + "/", detail=True, refresh=True)
+        except FileNotFoundError:
+            return []
+        return sorted(e["name"].rstrip("/").rsplit("/", 1)[-1] for e in entries if e.get("type") == "directory")
+
+    def list(self, workflow: str, pattern: str = "*") -> list[StoredResult]:
+        check_name("workflow", workflow)
+        listing = self._listing(workflow)
+        self._refresh(listing)
+        rows = []
+        for path, info in listing.objects.items():
+            node, key = self._split(listing.root, path)
+            if node is not None and (node == pattern or fnmatch.fnmatchcase(node, pattern)):
+                rows.append((path, node, key, info))
+        names = self._serializers([path for path, *_ in rows])
+        results = [StoredResult(workflow, node, key, info["size"], info["mtime"], name)
+                   for (path, node, key, info), name in zip(rows, names)]
+        return sorted(results, key=lambda r: (r.node, r.mtime, r.key))
+
+    def _split(self, root: str, path: str) -> tuple[str | None, str]:
+        rest = path[len(root) + 1 :]
+        node, _, name = rest.partition("/")
+        if not name or "/" in name or node.startswith("."):
+            return None, ""
+        return node, name[: -len(SUFFIX)]
+
+    def _serializers(self, paths: list[str]) -> list[str]:
+        """Serializer names from the first bytes of each object, fetched concurrently."""
+        if not paths:
+            return []
+        heads = self.fs.cat_ranges(paths, [0] * len(paths), [4096] * len(paths), on_error="return")
+        out = []
+        for head in heads:
+            if isinstance(head, Exception):
+                out.append("?")
+                continue
+            start = _record_start(bytes(head))
+            out.append(peek_serializer(head[start : start + PEEK_SIZE]) if start else "?")
+        return out
+
+    def meta(self, workflow: str, node: str, key: str) -> dict[str, Any] | None:
+        path = self._object(workflow, node, key)
+        try:
+            head = self.fs.cat_file(path, start=0, end=1 << 16)
+        except FileNotFoundError:
+            return None
+        meta = _meta_of(bytes(head))
+        if meta is None:
+            return None
+        try:
+            return json.loads(meta) if meta else None
+        except ValueError:
+            return None
+
+    def read(self, workflow: str, node: str, key: str | None = None) -> Any:
+        if key is None:
+            results = [r for r in self.list(workflow, node) if r.node == node]
+            if not results:
+                raise MissingResult(self._why_missing(workflow, node))
+            key = results[-1].key
+        found, value = self.load(workflow, node, key)
+        if not found:
+            raise MissingResult(f"node {node!r} of workflow {workflow!r} has no loadable result with key {key!r}")
+        return value
+
+    def _why_missing(self, workflow: str, node: str) -> str:
+        workflows = self.workflows()
+        if workflow not in workflows:
+            return f"no workflow {workflow!r} in {self.url}" + hint(workflow, workflows, "stored workflows")
+        nodes = self.list_tasks(workflow)
+        return f"no stored result of node {node!r} in workflow {workflow!r}" + hint(node, nodes, "nodes with results")
+
+    def remove(self, workflow: str, pattern: str) -> int:
+        paths = [self._object(workflow, r.node, r.key) for r in self.list(workflow, pattern)]
+        if paths:
+            self.fs.rm(paths)
+            for path in paths:
+                self._listing(workflow).objects.pop(path, None)
+        return len(paths)
+
+    def remove_workflow(self, workflow: str) -> bool:
+        check_name("workflow", workflow)
+        if workflow not in self.workflows():
+            return False
+        self.fs.rm(self._root(workflow), recursive=True)
+        self._indexes.pop(workflow, None)
+        return True
+
+    def garbage(self, keep: Callable[[str, str, str], bool] | None = None, max_age: float = STALE_AFTER,
+                workflows: list[str] | None = None) -> list[Garbage]:
+        out = []
+        for upload in self._uploads():
+            initiated = upload.get("Initiated")
+            if initiated is not None and initiated.timestamp() <= time.time() - max_age:
+                out.append(Garbage("temp", "", "", upload["Key"], 0, upload["UploadId"]))
+        if keep is not None:
+            for workflow in self.workflows() if workflows is None else workflows:
+                out.extend(Garbage("unreferenced", workflow, r.node, r.key, r.size)
+                           for r in self.list(workflow) if not keep(workflow, r.node, r.key))
+        return out
+
+    def _uploads(self) -> list[dict]:
+        """Incomplete multipart uploads under the prefix (left by killed writers)."""
+        prefix = self.prefix + "/" if self.prefix else ""
+        try:
+            reply = self.fs.call_s3("list_multipart_uploads", Bucket=self.bucket, Prefix=prefix)
+        except Exception:  # not supported by every S3-compatible service
+            return []
+        return list(reply.get("Uploads", []))
+
+    def gc(self, max_age: float = STALE_AFTER, keep: Callable[[str, str, str], bool] | None = None,
+           dry_run: bool = False, workflows: list[str] | None = None) -> int:
+        items = self.garbage(keep, max_age, workflows)
+        if dry_run:
+            return len(items)
+        for item in items:
+            if item.kind == "temp":
+                self.fs.call_s3("abort_multipart_upload", Bucket=self.bucket, Key=item.key, UploadId=item.path)
+            else:
+                self._discard(self._object(item.workflow, item.node, item.key))
+        return len(items)
+
+
+class _Listing:
+    """The objects under one workflow's prefix, as last listed (plus this process's saves)."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.objects: dict[str, dict[str, Any]] = {}
+        self.refreshed = 0.0
+
+
+def _filesystem(options: dict[str, str]):
+    try:
+        import s3fs
+    except ImportError:
+        raise ImportError("S3 storage needs s3fs: pip install 'fuseflow[s3]'") from None
+    kwargs: dict[str, Any] = {"use_listings_cache": False}
+    client: dict[str, Any] = {}
+    for name, value in options.items():
+        target = OPTIONS[name]
+        if target == "endpoint_url":
+            kwargs["endpoint_url"] = value
+        elif target == "region":
+            client["region_name"] = value
+        elif target == "profile":
+            kwargs["profile"] = value
+        else:
+            kwargs[target] = value.lower() in ("1", "true", "yes", "on")
+    if client:
+        kwargs["client_kwargs"] = client
+    return s3fs.S3FileSystem(**kwargs)
+
+
+def _mtime(info: dict[str, Any]) -> float:
+    modified = info.get("LastModified")
+    return modified.timestamp() if hasattr(modified, "timestamp") else 0.0
+
+
+def _record_start(head: bytes) -> int:
+    """Where the record starts inside a one-entry pack object, from its first bytes (0 if unknown)."""
+    fixed = pack._PREFIX.size
+    if len(head) < fixed or head[:4] != pack.MAGIC:
+        return 0
+    _, _, nlen, klen, mlen, _, _ = pack._PREFIX.unpack_from(head)
+    return pack.aligned(fixed + nlen + klen + mlen + 4)
+
+
+def _meta_of(head: bytes) -> bytes | None:
+    fixed = pack._PREFIX.size
+    if len(head) < fixed or head[:4] != pack.MAGIC:
+        return None
+    _, _, nlen, klen, mlen, _, _ = pack._PREFIX.unpack_from(head)
+    if len(head) < fixed + nlen + klen + mlen:
+        return None
+    return head[fixed + nlen + klen : fixed + nlen + klen + mlen]
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, StorageWarning, stacklevel=4)
