@@ -46,11 +46,14 @@ def context(wf: Workflow) -> dict:
     local = {"run": names.local("run")}
     variables = {node.name: names.local(python_identifier(node.name)) for node in wf.nodes}
     body = FlowBody(wf, names, callables, tasks, variables, local["run"])
+    lines = [body.line(node) for node in wf.nodes]  # before the imports: options may need some
+    outputs = "{" + ", ".join(f"{pyexpr.literal(o.name)}: {body.value(o.value)}" for o in wf.outputs) + "}"
     return {
         "wf": wf,
         "version": __version__,
         "source": comment_text(wf.source),
-        "name": comment_text(wf.name),
+        "doc_source": doc_text(wf.source),
+        "name": doc_text(wf.name),
         "literal": pyexpr.literal,
         "n": names.used,
         "imports": names.import_lines(),
@@ -63,8 +66,9 @@ def context(wf: Workflow) -> dict:
         "signature": signature(wf),
         "param_dict": param_dict(wf),
         "run": local["run"],
-        "lines": [body.line(node) for node in wf.nodes],
-        "outputs": "{" + ", ".join(f"{pyexpr.literal(o.name)}: {body.value(o.value)}" for o in wf.outputs) + "}",
+        "has_methods": any(node.kind == "method" for node in wf.nodes),
+        "lines": lines,
+        "outputs": outputs,
     }
 
 
@@ -82,6 +86,11 @@ def comment_text(text: str) -> str:
     plain, else as a Python literal (no newline, quote or backslash gets through)."""
     plain = text.isprintable() and not any(c in text for c in "\"'\\")
     return text if plain else pyexpr.literal(text)
+
+
+def doc_text(text: str) -> str:
+    """comment_text for a docstring, where a quote could end it: quotes as \\x22."""
+    return comment_text(text).replace('"', "\\x22")
 
 
 class Names:
