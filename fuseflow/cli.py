@@ -261,26 +261,28 @@ def _options_for(options: dict, target: str | None) -> dict:
 
 
 def cmd_run(args) -> int:
+    """Compile in memory and run on the chosen target; the same flags, checks and
+    messages as a generated module's own command line (fuseflow.runtime.cli)."""
     import importlib
 
-    from .runtime.cli import print_outputs, report_failure
-    from .runtime.execute import RunSettings
+    from .runtime.cli import (EXIT_INTERRUPTED, plain_warnings, print_outputs, report_failure,
+                              report_interrupt, settings_from)
     from .runtime.invoke import NodeFailed
-    from .runtime.overrides import parse_set
-    from .runtime.params import ParamError, parse_assignments
+    from .runtime.params import ParamError
 
     workflow = load(args.file, args.defines)
     target = importlib.import_module(f"fuseflow.compiler.targets.{RUNNERS[args.target]}")
-    try:
-        settings = RunSettings(storage=args.storage, no_cache=args.no_cache, rerun=args.rerun,
-                               progress=args.progress, overrides=[parse_set(s) for s in args.set],
-                               param_texts=parse_assignments(args.param))
-        outputs = target.run(workflow, args.file, settings, args)
-    except ParamError as exc:
-        raise UsageError(str(exc)) from None
-    except NodeFailed as exc:
-        report_failure(exc)
-        return EXIT_INPUT
+    with plain_warnings():
+        try:
+            outputs = target.run(workflow, args.file, settings_from(args), args)
+        except ParamError as exc:
+            raise UsageError(str(exc)) from None
+        except NodeFailed as exc:
+            report_failure(exc, stored=not args.no_cache)
+            return EXIT_INPUT
+        except KeyboardInterrupt:
+            report_interrupt(stored=not args.no_cache)
+            return EXIT_INTERRUPTED
     print_outputs(outputs, args.json)
     return EXIT_OK
 

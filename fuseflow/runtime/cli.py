@@ -2,64 +2,102 @@
 
 Targets add their own flags (Ray's --address, ...) through `extra_arguments`
 and run the workflow their way through `runner`; parsing params, printing
-outputs and reporting failures are the same for all of them.
+outputs and reporting failures are the same for all of them, and for
+`fusec run`.
+
+Exit status: 0 fine, 1 a node failed, 2 usage (a bad param, --set or --rerun;
+nothing ran), 130 interrupted (Ctrl-C).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
-from typing import Any, Callable, Sequence
+import warnings
+from typing import Any, Callable, Iterator, Sequence
 
 from .invoke import NodeFailed
-from .params import ParamError, parse_assignments
 from .overrides import parse_set
+from .params import ParamError, parse_assignments
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def base_parser(wf, description: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=description)
-    params = ", ".join(f"{p.name}: {p.type}" + ("" if p.required else f" = {p.default!r}") for p in wf.params)
+    params = [f"  {p.name}: {p.type}" + (" (required)" if p.required else f" = {p.default!r}") for p in wf.params]
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="params:\n" + "\n".join(params) if params else "This workflow has no params.")
     parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
-                        help=f"set a param (repeatable); params: {params or 'none'}")
+                        help="set a param (repeatable); a value in .fuse/JSON spelling, a str param as it is")
     parser.add_argument("--storage", metavar="URL", help="where results are kept (file:PATH, PATH or s3://...)")
     parser.add_argument("--json", action="store_true", help="print the outputs as one JSON object")
     parser.add_argument("--rerun", metavar="REGEX", help="recompute matching nodes and everything downstream")
     parser.add_argument("--no-cache", action="store_true", help="neither load nor store results")
     parser.add_argument("--set", action="append", default=[], metavar="REGEX:KEY=VALUE",
                         help="override an option of the matching nodes (repeatable)")
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="live progress display (default: on when stderr is a terminal)")
     return parser
+
+
+def settings_from(args: argparse.Namespace):
+    """RunSettings from the common flags; ParamError for a malformed -p or --set."""
+    from .execute import RunSettings
+
+    return RunSettings(storage=args.storage, no_cache=args.no_cache, rerun=args.rerun,
+                       progress=getattr(args, "progress", None), overrides=[parse_set(s) for s in args.set],
+                       param_texts=parse_assignments(args.param))
 
 
 def main(wf, argv: Sequence[str] | None = None, *, description: str | None = None,
          extra_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
          runner: Callable[[Any, dict, Any, argparse.Namespace], dict] | None = None) -> int:
     """Parse the command line, run, print the outputs; the process exit status."""
-    from .execute import RunSettings, run
+    from .execute import run
 
     parser = base_parser(wf, description or f"Run workflow '{wf.name}' (compiled from {wf.source}).")
     if extra_arguments:
         extra_arguments(parser)
     args = parser.parse_args(argv)
-    try:
-        settings = RunSettings(storage=args.storage, no_cache=args.no_cache, rerun=args.rerun,
-                               overrides=[parse_set(s) for s in args.set],
-                               param_texts=parse_assignments(args.param))
-        outputs = (runner or (lambda w, p, s, a: run(w, p, s)))(wf, {}, settings, args)
-    except ParamError as exc:
-        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except NodeFailed as exc:
-        report_failure(exc)
-        return EXIT_FAILED
+    with plain_warnings():
+        try:
+            settings = settings_from(args)
+            outputs = (runner or (lambda w, p, s, a: run(w, p, s)))(wf, {}, settings, args)
+        except ParamError as exc:
+            print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except NodeFailed as exc:
+            report_failure(exc, stored=not args.no_cache)
+            return EXIT_FAILED
+        except KeyboardInterrupt:
+            report_interrupt(stored=not args.no_cache)
+            return EXIT_INTERRUPTED
     print_outputs(outputs, args.json)
     return EXIT_OK
 
 
-def report_failure(exc: NodeFailed) -> None:
+def report_failure(exc: NodeFailed, stored: bool = True) -> None:
     sys.stderr.write(f"error: {exc}\n\nTraceback of node '{exc.node}':\n{exc.user_traceback}")
-    sys.stderr.write("Results finished before the failure are stored; the next run reuses them.\n")
+    if stored:
+        sys.stderr.write("Results finished before the failure are stored; the next run reuses them.\n")
+
+
+def report_interrupt(stored: bool = True) -> None:
+    kept = " Results finished so far are stored; the next run reuses them." if stored else ""
+    sys.stderr.write(f"\ninterrupted.{kept}\n")
+
+
+@contextlib.contextmanager
+def plain_warnings() -> Iterator[None]:
+    """Warnings as one `warning: ...` line on stderr, without Python's source echo."""
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        (file or sys.stderr).write(f"warning: {message}\n")
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
 
 
 def print_outputs(outputs: dict[str, Any], as_json: bool) -> None:

@@ -5,6 +5,10 @@
 Each result is stored as soon as it exists (so a failure or a kill later keeps
 it) and freed as soon as no remaining node needs it (so a long chain of large
 arrays holds one or two of them, not all).
+
+Everything a run does per node is worked out before the first node runs
+(plan, cache keys, options, consumer counts), so the loop itself only calls,
+stores and frees: the runtime adds a few microseconds per node.
 """
 from __future__ import annotations
 
@@ -12,15 +16,18 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import overrides as overriding
 from . import plan as planning
+from .explain import describe_key
 from .graph import ParamRef, Ref, Struct, Workflow
-from .invoke import invoke
+from .invoke import ACTIVE_OPTIONS, NodeFailed, invoke
 from .overrides import Override, effective_options
 from .params import resolve as resolve_params
 from .progress import Progress, make_progress
 from .storage import Store, StorageWarning, open_store
 
 DEFAULT_STORE = ".fuseflow"
+RUN, LOAD, SKIP = planning.RUN, planning.LOAD, planning.SKIP
 
 
 @dataclass
@@ -30,6 +37,9 @@ class RunSettings:
     storage: a URL or Store; None means the workflow's own `storage`, else a
     `.fuseflow` folder in the workflow's home. no_cache: neither load nor store.
     rerun: regex of nodes to recompute (with everything downstream).
+    progress: None shows it on a terminal only; True or False forces it.
+    overrides: options set by regex (`--set`), after the workflow's own.
+    param_texts: params as command-line texts, parsed by their declared types.
     """
 
     storage: Any = None
@@ -49,12 +59,30 @@ def open_workflow_store(wf: Workflow, settings: RunSettings) -> Store | None:
 
 
 def run(wf: Workflow, params: dict[str, Any], settings: RunSettings) -> dict[str, Any]:
+    """Check the params, overrides and --rerun regex (ParamError before anything
+    runs), then run what the outputs need; {output name: value}."""
     values = resolve_params(wf.params, params, settings.param_texts)
+    overrides = checked_overrides(wf, settings)
+    forced = rerun_nodes(wf, settings.rerun)
     store = open_workflow_store(wf, settings)
-    with make_progress(settings.progress, len(wf.nodes)) as progress:
-        executor = Executor(wf, values, store, [*wf.overrides, *settings.overrides], progress)
-        results = executor.run(planning.output_nodes(wf), planning.forced_nodes(wf, settings.rerun))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("always", category=StorageWarning)  # every damaged record, not just the first
+        with make_progress(settings.progress, label=wf.name) as progress:
+            executor = Executor(wf, values, store, overrides, progress)
+            results = executor.run(planning.output_nodes(wf), forced)
     return {name: resolve(value, results, values) for name, value in wf.outputs.items()}
+
+
+def checked_overrides(wf: Workflow, settings: RunSettings) -> list[Override]:
+    names = [node.name for node in wf.nodes]
+    return [*overriding.check(wf.overrides, names, "query"), *overriding.check(settings.overrides, names, "--set")]
+
+
+def rerun_nodes(wf: Workflow, pattern: str | None) -> set[str]:
+    if not pattern:
+        return set()
+    overriding.require_match(overriding.compile_regex(pattern, "--rerun"), [n.name for n in wf.nodes], "--rerun")
+    return planning.forced_nodes(wf, pattern)
 
 
 class Executor:
@@ -65,88 +93,130 @@ class Executor:
         self.wf = wf
         self.params = params
         self.store = store
-        self.options = {n.name: effective_options(n.name, n.options, overrides) for n in wf.nodes}
-        self.keys = compute_keys(wf, params) if store is not None else {}
-        self.progress = progress or Progress()
-
-    def cacheable(self, name: str) -> bool:
-        node = self.wf.nodes[self.wf.index[name]]
-        return self.store is not None and node.kind != "object" and self.options[name].get("cache", True)
+        self.options = [effective_options(n.name, n.options, overrides) for n in wf.nodes]  # by node index
+        self.cacheable = [store is not None and node.kind != "object" and options.get("cache", True)
+                          for node, options in zip(wf.nodes, self.options)]
+        self.keys = compute_keys(wf, params, self.options) if store is not None else {}
+        self.marked = [not plain for plain in wf.topology.plain]  # arguments hold results or params
+        self.refs = [refs if not options or ACTIVE_OPTIONS.isdisjoint(options) else None
+                     for refs, options in zip(wf.topology.refs, self.options)]
+        self.progress = progress if progress is not None and progress.live else None  # None: nobody watches
 
     def is_stored(self, name: str) -> bool:
-        return self.cacheable(name) and self.store.has(self.wf.name, name, self.keys[name])
+        return self.cacheable[self.wf.index[name]] and self.store.has(self.wf.name, name, self.keys[name])
+
+    def stored_check(self):
+        """What the planner asks; None (nothing is stored) without a store."""
+        return self.is_stored if self.store is not None else None
 
     def run(self, wanted: list[str], forced: set[str] = frozenset()) -> dict[str, Any]:
-        """Results of the `wanted` nodes (others are freed on the way)."""
-        states = planning.plan(self.wf, wanted, self.is_stored, forced)
+        """Results of the `wanted` nodes; every other result is freed once its last reader ran."""
+        states = planning.plan(self.wf, wanted, self.stored_check(), forced)
         pending = _consumer_counts(self.wf, states, wanted)
+        if self.progress is not None:
+            self.progress.expect(sum(state != SKIP for state in states.values()))
+        needs = self.wf.topology.needs
         results: dict[str, Any] = {}
-        for node in self.wf.nodes:
-            state = states[node.name]
-            if state == planning.SKIP:
+        for i, node in enumerate(self.wf.nodes):
+            name = node.name
+            state = states[name]
+            if state == SKIP:
                 continue
-            if state == planning.LOAD:
-                results[node.name] = self.load(node.name)
+            if state == LOAD:
+                value = self.load(name)
             else:
-                results[node.name] = self.compute(node, results)
-                self.release(node, results, pending)
+                value = self.compute(i, node, results)
+                for done in needs[i]:
+                    left = pending[done] - 1
+                    if left:
+                        pending[done] = left
+                    else:
+                        del results[done]
+            if name in pending:  # somebody reads it (or it is wanted): keep it until then
+                results[name] = value
         return results
 
     def load(self, name: str) -> Any:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", StorageWarning)
-            found, value = self.store.load(self.wf.name, name, self.keys[name])
-        for warning in caught:
-            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+        found, value = self.store.load(self.wf.name, name, self.keys[name])
         if found:
-            self.progress.loaded(name)
+            if self.progress is not None:
+                self.progress.loaded(name)
             return value
-        # Vanished or damaged since planning: compute it (and what it needs) after all.
-        return Executor.run(self, [name], forced={name})[name]
+        # Vanished or damaged since planning (the store warned): compute it, and what it needs, after all.
+        return self.run([name], forced={name})[name]
 
-    def compute(self, node, results: dict[str, Any]) -> Any:
-        params = self.params
-        args = [resolve(a, results, params) if type(a) in _MARKERS else a for a in node.args]
-        kwargs = {k: resolve(v, results, params) if type(v) in _MARKERS else v for k, v in node.kwargs.items()}
-        fn = getattr(results[node.object], node.method) if node.kind == "method" else node.fn
-        options = self.options[node.name]
-        self.progress.started(node.name)
+    def compute(self, i: int, node, results: dict[str, Any]) -> Any:
+        name = node.name
+        progress = self.progress
+        if progress is not None:
+            progress.started(name)
         try:
-            value = invoke(node.name, fn, args, kwargs, options)
-        except Exception:
-            self.progress.failed(node.name)
+            fn = node.fn if node.kind != "method" else bound_method(node, results[node.object])
+            refs = self.refs[i]
+            if refs is not None:  # the common case, kept lean: no options, arguments are results
+                try:
+                    value = fn(*map(results.__getitem__, refs))
+                except Exception as exc:
+                    raise NodeFailed(name, exc) from exc
+            else:
+                args, kwargs = self.arguments(i, node, results) if self.marked[i] else (node.args, node.kwargs)
+                value = invoke(name, fn, args, kwargs, self.options[i])
+        except BaseException:
+            if progress is not None:
+                progress.failed(name)
             raise
-        if self.cacheable(node.name):
-            self.store.save(self.wf.name, node.name, self.keys[node.name], value)
-            if options.get("always_read"):
-                value = self.load(node.name)
-        self.progress.finished(node.name)
+        if self.cacheable[i]:
+            value = self.save(name, value, self.options[i])
+        if progress is not None:
+            progress.finished(name)
         return value
 
-    def release(self, node, results: dict[str, Any], pending: dict[str, int]) -> None:
-        for name in _distinct_inputs(node):
-            count = pending[name] - 1
-            pending[name] = count
-            if count == 0:
-                del results[name]
+    def arguments(self, i: int, node, results: dict[str, Any]) -> tuple[list, dict]:
+        params = self.params
+        try:
+            args = [results[a.node] if type(a) is Ref and not a.path else resolve(a, results, params) for a in node.args]
+            kwargs = {k: resolve(v, results, params) for k, v in node.kwargs.items()} if node.kwargs else {}
+        except IndexingError as exc:
+            raise NodeFailed(node.name, exc) from None
+        return args, kwargs
+
+    def save(self, name: str, value: Any, options: dict[str, Any]) -> Any:
+        """Store the result; with always_read, the value read back from storage."""
+        key = self.keys[name]
+        try:
+            self.store.save(self.wf.name, name, key, value, meta=describe_key(self.wf, self.params, self.keys, name, options))
+        except Exception as exc:
+            if options.get("always_read"):
+                raise NodeFailed(name, exc) from exc
+            warnings.warn(f"could not store the result of node {name!r} ({type(exc).__name__}: {exc}); the run goes on "
+                          "and the next run computes it again (give the node `cache: false` if that is expected)",
+                          StorageWarning, stacklevel=2)
+            return value
+        if not options.get("always_read"):
+            return value
+        found, value = self.store.load(self.wf.name, name, key)
+        if not found:
+            raise NodeFailed(name, StoreRoundTripError(f"its result was stored but could not be read back from {self.store.url}"))
+        return value
 
 
-_MARKERS = (Ref, ParamRef, Struct)
+class StoreRoundTripError(Exception):
+    """`always_read`: a result did not survive a round trip through storage."""
 
 
-def _distinct_inputs(node) -> set[str]:
-    names = set(node.inputs())
-    if node.kind == "method":
-        names.add(node.object)
-    return names
+def bound_method(node, obj: Any) -> Any:
+    try:
+        return getattr(obj, node.method)
+    except AttributeError as exc:
+        raise NodeFailed(node.name, exc) from exc
 
 
 def _consumer_counts(wf: Workflow, states: dict[str, str], wanted: list[str]) -> dict[str, int]:
-    """How many running nodes read each result; wanted results are pinned (+1)."""
+    """How many running nodes read each result (a method reads its object); wanted results are pinned (+1)."""
     counts: dict[str, int] = dict.fromkeys(wanted, 1)
-    for node in wf.nodes:
-        if states[node.name] == planning.RUN:
-            for name in _distinct_inputs(node):
+    for node, needs in zip(wf.nodes, wf.topology.needs):
+        if states[node.name] == RUN:
+            for name in needs:
                 counts[name] = counts.get(name, 0) + 1
     return counts
 
@@ -156,17 +226,27 @@ def resolve(value: Any, results: dict[str, Any], params: dict[str, Any]) -> Any:
     kind = type(value)
     if kind is Ref:
         found = results[value.node]
-        for key in value.path:
-            found = found[key]
-        return found
+        return index(found, value.path, value.node) if value.path else found
     if kind is ParamRef:
         found = params[value.name]
-        for key in value.path:
-            found = found[key]
-        return found
+        return index(found, value.path, f"param {value.name}") if value.path else found
     if kind is Struct:
         inner = value.value
         if isinstance(inner, dict):
             return {k: resolve(v, results, params) for k, v in inner.items()}
         return [resolve(v, results, params) for v in inner]
     return value
+
+
+class IndexingError(LookupError):
+    """An argument like `data[0]` or `parts["x"]` could not be taken from the value."""
+
+
+def index(found: Any, path: tuple, what: str) -> Any:
+    for depth, key in enumerate(path):
+        try:
+            found = found[key]
+        except (LookupError, TypeError) as exc:
+            where = what + "".join(f"[{k!r}]" for k in path[:depth])
+            raise IndexingError(f"cannot take [{key!r}] of {where} ({type(found).__name__}): {type(exc).__name__}: {exc}") from None
+    return found

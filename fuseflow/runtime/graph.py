@@ -11,6 +11,7 @@ which the executor replaces by a node's result or a param's value.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -150,6 +151,11 @@ class Workflow:
             self.home = str(Path(self.home).resolve().parent)
         self.index = {node.name: i for i, node in enumerate(self.nodes)}
 
+    @functools.cached_property
+    def topology(self) -> "Topology":
+        """What every run needs to know about the graph, worked out once."""
+        return Topology(self.nodes)
+
     def query(self, pattern: str):
         """Select nodes by regex (full match) to override their options: wf.query("m.*").set(retries=2)."""
         from .overrides import Query
@@ -161,3 +167,37 @@ class Workflow:
         from .execute import RunSettings, run
 
         return run(self, params or {}, RunSettings(**settings))
+
+
+class Topology:
+    """Per-node facts every run uses, computed once per workflow (lists are by node index).
+
+    reads: the distinct nodes whose results the node's arguments read.
+    needs: reads, plus the object for a method: the results that must be live to run it.
+    previous: method node -> the node before it on the same object (a method or the object).
+    plain: True when no argument holds a marker, so the arguments are used as they are.
+    refs: when every argument is a whole result (and there are no keyword
+    arguments), the names of those nodes in order, else None: the fast path.
+    """
+
+    __slots__ = ("reads", "needs", "previous", "plain", "refs")
+
+    def __init__(self, nodes: list[Node]):
+        self.reads: list[tuple[str, ...]] = []
+        self.needs: list[tuple[str, ...]] = []
+        self.previous: dict[str, str] = {}
+        self.plain: list[bool] = []
+        self.refs: list[tuple[str, ...] | None] = []
+        last: dict[str, str] = {}
+        for node in nodes:
+            reads = tuple(dict.fromkeys(node.inputs()))
+            self.reads.append(reads)
+            if node.kind == "method":
+                self.previous[node.name] = last.get(node.object, node.object)
+                last[node.object] = node.name
+                reads = reads if node.object in reads else (*reads, node.object)
+            self.needs.append(reads)
+            values = (*node.args, *node.kwargs.values())
+            self.plain.append(not any(type(v) in MARKERS for v in values))
+            whole = not node.kwargs and all(type(a) is Ref and not a.path for a in node.args)
+            self.refs.append(tuple(a.node for a in node.args) if whole else None)

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 RUNTIME_DIR = str(Path(__file__).resolve().parent)
+# The options invoke acts on; others (cache, always_read, cpus, ...) are the caller's.
+ACTIVE_OPTIONS = frozenset({"retries", "retry_delay", "timeout", "seed", "setup", "env"})
 
 
 class NodeFailed(Exception):
@@ -58,17 +60,16 @@ def user_traceback(error: BaseException) -> str:
 
 def invoke(name: str, fn: Callable, args: list, kwargs: dict, options: dict) -> Any:
     """fn(*args, **kwargs) under the node's options; NodeFailed when every attempt failed."""
-    if not options:
+    if not options or ACTIVE_OPTIONS.isdisjoint(options):
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
             raise NodeFailed(name, exc) from exc
-    attempts = 1 + int(options.get("retries", 0))
-    delay = float(options.get("retry_delay", 0))
+    attempts = 1 + int(options.get("retries") or 0)
+    delay = float(options.get("retry_delay") or 0)
     for attempt in range(1, attempts + 1):
         try:
-            with node_context(name, options):
-                return fn(*args, **kwargs)
+            return attempt_call(name, fn, args, kwargs, options)
         except Exception as exc:
             if attempt == attempts:
                 raise NodeFailed(name, exc, attempts) from exc
@@ -76,16 +77,17 @@ def invoke(name: str, fn: Callable, args: list, kwargs: dict, options: dict) -> 
     raise AssertionError("unreachable")
 
 
-@contextlib.contextmanager
-def node_context(name: str, options: dict) -> Iterator[None]:
-    """Environment, setup and seed before the call; the timeout around it."""
+def attempt_call(name: str, fn: Callable, args: list, kwargs: dict, options: dict) -> Any:
+    """One attempt: environment, setup and seed before the call, the timeout
+    around it. (No context-manager frames between this and the user's code,
+    so the user's traceback shows only the user's frames.)"""
     with environment(options.get("env")):
         if options.get("setup"):
             resolve_callable(options["setup"])()
-        if "seed" in options:
+        if options.get("seed") is not None:
             seed_everything(node_seed(options["seed"], name))
         with time_limit(options.get("timeout")):
-            yield
+            return fn(*args, **kwargs)
 
 
 def node_seed(base: int, name: str) -> int:
@@ -101,8 +103,10 @@ def seed_everything(seed: int) -> None:
         numpy.random.seed(seed)
 
 
-def resolve_callable(path: str) -> Callable:
-    """'package.module:qualname' -> the object."""
+def resolve_callable(path: str | Callable) -> Callable:
+    """'package.module:qualname' -> the object (a callable is returned as it is)."""
+    if callable(path):
+        return path
     module_name, _, qualname = path.partition(":")
     target: Any = importlib.import_module(module_name)
     for part in qualname.split("."):

@@ -14,26 +14,34 @@ from typing import Any, Callable
 
 from .graph import Node, ParamRef, Ref, Struct, Workflow
 
-KEY_VERSION = b"fuseflow-key-1"
+KEY_VERSION = b"fuseflow-key-1\x00"
 _source_hashes: dict[int, tuple[Callable, str]] = {}
 
 
-def compute_keys(wf: Workflow, params: dict[str, Any]) -> dict[str, str]:
-    """node name -> hex key, for every node, in one pass in topological order."""
+def compute_keys(wf: Workflow, params: dict[str, Any], options: list[dict] | None = None) -> dict[str, str]:
+    """node name -> hex key, for every node, in one pass in topological order.
+
+    `options`: the effective options by node index (with run-time overrides),
+    when they differ from the compiled ones; only `seed` enters the key."""
     keys: dict[str, str] = {}
-    last_method: dict[str, str] = {}
-    for node in wf.nodes:
-        parts = [KEY_VERSION, callable_identity(node).encode()]
+    heads: dict[int, str] = {}  # id(callable) -> identity text, once per callable
+    previous = wf.topology.previous
+    for i, node in enumerate(wf.nodes):
         if node.kind == "method":
-            parts.append(keys[last_method.get(node.object, node.object)].encode())
-            last_method[node.object] = node.name
+            head = f"method:{node.method}\x00{keys[previous[node.name]]}"
+        else:
+            head = heads.get(id(node.fn))
+            if head is None:
+                head = heads[id(node.fn)] = callable_identity(node)
+        parts = [head]
         for value in node.args:
-            parts.append(fingerprint(value, params, keys).encode())
+            parts.append(fingerprint(value, params, keys))
         for name, value in node.kwargs.items():
-            parts.append(name.encode() + b"=" + fingerprint(value, params, keys).encode())
-        if "seed" in node.options:
-            parts.append(b"seed=%d" % node.options["seed"])
-        keys[node.name] = hashlib.sha256(b"\x00".join(parts)).hexdigest()[:32]
+            parts.append(f"{name}={fingerprint(value, params, keys)}")
+        seed = (options[i] if options is not None else node.options).get("seed")
+        if seed is not None:
+            parts.append(f"seed={seed}")
+        keys[node.name] = hashlib.sha256(KEY_VERSION + "\x00".join(parts).encode()).hexdigest()[:32]
     return keys
 
 
@@ -66,7 +74,7 @@ def fingerprint(value: Any, params: dict[str, Any], keys: dict[str, str]) -> str
     """A canonical text for an argument: the same value always gives the same text."""
     kind = type(value)
     if kind is Ref:
-        return f"@{keys[value.node]}{value.path!r}"
+        return f"@{keys[value.node]}{value.path!r}" if value.path else "@" + keys[value.node]
     if kind is ParamRef:
         return f"${literal_text(params[value.name])}{value.path!r}"
     if kind is Struct:

@@ -15,7 +15,9 @@ _TYPES = {"int": int, "float": float, "str": str, "bool": bool, "list": list, "d
 
 
 class ParamError(ValueError):
-    """A missing or ill-typed parameter value: reported before anything runs."""
+    """A run's input is wrong: a missing or ill-typed param, an unknown param, an
+    option override or `--rerun` regex that selects nothing. Reported before
+    anything runs (exit status 2 on the command line)."""
 
 
 @dataclass(frozen=True)

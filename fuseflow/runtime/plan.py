@@ -20,54 +20,42 @@ LOAD, RUN, SKIP = "load", "run", "skip"
 
 
 def forced_nodes(wf: Workflow, pattern: str | None) -> set[str]:
-    """Nodes matching the regex (full match) and everything downstream of them."""
+    """Nodes matching the regex (full match) and everything downstream of them
+    (for a method call, also the later calls on the same object)."""
     if not pattern:
         return set()
     regex = re.compile(pattern)
+    previous = wf.topology.previous
     forced: set[str] = set()
-    last_method: dict[str, str] = {}
-    for node in wf.nodes:
-        upstream = set(node.inputs())
-        if node.kind == "method":
-            upstream.add(last_method.get(node.object, node.object))
-            last_method[node.object] = node.name
-        if regex.fullmatch(node.name) or upstream & forced:
-            forced.add(node.name)
+    for node, reads in zip(wf.nodes, wf.topology.reads):
+        name = node.name
+        if regex.fullmatch(name) or not forced.isdisjoint(reads) or previous.get(name) in forced:
+            forced.add(name)
     return forced
 
 
-def plan(wf: Workflow, wanted: Iterable[str], is_stored: Callable[[str], bool],
+def plan(wf: Workflow, wanted: Iterable[str], is_stored: Callable[[str], bool] | None,
          forced: set[str] = frozenset()) -> dict[str, str]:
     """node name -> LOAD, RUN or SKIP. `is_stored(name)` says whether a usable
-    result exists (False for nodes whose results are never stored)."""
+    result exists (False for nodes whose results are never stored); None means
+    nothing is stored (no storage), so every needed node runs."""
     needed = set(wanted)
-    must_run: set[str] = set()
+    must_run: set[str] = set()  # earlier calls on an object that a later method call runs on
     states: dict[str, str] = {}
-    previous = _previous_methods(wf)
-    for node in reversed(wf.nodes):
+    nodes, reads, previous = wf.nodes, wf.topology.reads, wf.topology.previous
+    for i in range(len(nodes) - 1, -1, -1):
+        node = nodes[i]
         name = node.name
         if name not in needed and name not in must_run:
             states[name] = SKIP
-            continue
-        if name in must_run or name in forced or node.kind == "object" or not is_stored(name):
+        elif is_stored is None or name in must_run or name in forced or node.kind == "object" or not is_stored(name):
             states[name] = RUN
-            needed.update(node.inputs())
+            needed.update(reads[i])
             if node.kind == "method":
                 must_run.add(previous[name])
         else:
             states[name] = LOAD
     return states
-
-
-def _previous_methods(wf: Workflow) -> dict[str, str]:
-    """method node -> the node before it on the same object (a method or the object)."""
-    last: dict[str, str] = {}
-    previous: dict[str, str] = {}
-    for node in wf.nodes:
-        if node.kind == "method":
-            previous[node.name] = last.get(node.object, node.object)
-            last[node.object] = node.name
-    return previous
 
 
 def output_nodes(wf: Workflow) -> list[str]:

@@ -15,14 +15,14 @@ def literal(value: Any) -> str:
     """A Python literal for JSON-like data: repr (exact and deterministic for it),
     with strings in double quotes where that needs no escaping."""
     if isinstance(value, str):
-        text = repr(value)
+        text = str.__repr__(value)  # a str subclass (CallableRef) is written as its text
         return f'"{text[1:-1]}"' if text[0] == "'" and '"' not in value else text
     if isinstance(value, list):
         return "[" + ", ".join(literal(v) for v in value) + "]"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, float) and value != value:  # nan cannot come from a .fuse literal
-        raise ValueError("NaN is not a .fuse literal")
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        raise ValueError(f"{value!r} is not a .fuse literal")  # repr would not be valid Python
     return repr(value)
 
 
