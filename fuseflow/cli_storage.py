@@ -1,4 +1,4 @@
-"""`fusec storage ls|show|rm`: inspect and prune stored node results from a shell.
+"""`fusec storage ls|show|rm|du|gc`: inspect and prune stored node results from a shell.
 
 The shell counterpart of functionfuse's ``list_tasks``/``read_task``/
 ``remove_task``/``remove_workflow``; the work is done by the Store API.
@@ -36,7 +36,7 @@ def add_parser(subparsers: Any) -> None:
     """Register ``storage`` and its subcommands on the main CLI's subparsers."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--storage", metavar="URL", default=DEFAULT_STORAGE,
-                        help=f"where results are stored: file:PATH, a path (default: {DEFAULT_STORAGE})")
+                        help=f"where results are stored: file:PATH, a path or s3://bucket/prefix (default: {DEFAULT_STORAGE})")
     parser = subparsers.add_parser("storage", help="list, show and remove stored node results",
                                    description="Inspect and prune the results that workflow runs stored.",
                                    epilog="Exit status: 0 fine, 1 nothing matched or bad storage, 2 usage error.")
@@ -45,6 +45,8 @@ def add_parser(subparsers: Any) -> None:
     _add_ls(sub, common)
     _add_show(sub, common)
     _add_rm(sub, common)
+    _add_du(sub, common)
+    _add_gc(sub)
 
 
 def _add_ls(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -73,10 +75,35 @@ def _add_rm(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--all", action="store_true", help="remove everything stored for WORKFLOW")
 
 
+def _add_du(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("du", parents=[common], help="size of the stored results per workflow, or per node",
+                       description="Without WORKFLOW: results and bytes per workflow. With WORKFLOW: per node.")
+    p.add_argument("workflow", nargs="?", metavar="WORKFLOW")
+
+
+def _add_gc(sub: Any) -> None:
+    p = sub.add_parser("gc", help="remove leftovers, superseded copies, and results no current key refers to",
+                       description="Remove temp files of interrupted writes (older than --max-age), superseded "
+                                   "copies inside packs (and, on S3, abandoned multipart uploads). With FILE, also "
+                                   "the results of FILE's workflow whose keys the current file and params (-p) no "
+                                   "longer produce.")
+    p.add_argument("file", nargs="?", metavar="FILE", help="a .fuse file: keep only its current keys")
+    p.add_argument("--storage", metavar="URL",
+                   help=f"the store (default: FILE's own storage, else {DEFAULT_STORAGE})")
+    p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE", help="a param of FILE")
+    p.add_argument("-D", dest="defines", action="append", metavar="NAME=VALUE", default=[],
+                   help="override a `let` constant of FILE")
+    p.add_argument("--dry-run", "-n", action="store_true", help="list what would be removed; remove nothing")
+    p.add_argument("--max-age", type=float, default=3600.0, metavar="SECONDS",
+                   help="temp files younger than this may be live writes and are kept (default 3600)")
+
+
 def run(args: argparse.Namespace) -> int:
     """Run one ``fusec storage`` command; returns the exit status."""
     command = _COMMANDS[args.storage_command]
     try:
+        if args.storage_command == "gc":
+            return _gc(args)
         return command(open_store(args.storage), args)
     except (CommandError, MissingResult, ValueError, NotImplementedError, OSError) as exc:
         print(f"fusec: error: {exc}", file=sys.stderr)
@@ -162,7 +189,68 @@ def _require_workflow(store: Store, workflow: str) -> None:
         raise CommandError(f"no workflow {workflow!r} in {store.url}" + hint(workflow, workflows, "stored workflows"))
 
 
-_COMMANDS = {"ls": _ls, "show": _show, "rm": _rm}
+def _du(store: Store, args: argparse.Namespace) -> int:
+    if args.workflow is None:
+        rows = []
+        for workflow in store.workflows():
+            results = store.list(workflow)
+            rows.append((workflow, str(len({r.node for r in results})), str(len(results)),
+                         human_size(sum(r.size for r in results))))
+        if not rows:
+            print(f"fusec: no stored results in {store.url}", file=sys.stderr)
+            return EXIT_OK
+        total = sum(int(r[2]) for r in rows)
+        print(table([("WORKFLOW", "NODES", "RESULTS", "SIZE"), *rows], right={1, 2, 3}))
+        print(f"{plural(total, 'result')} in {store.url}", file=sys.stderr)
+        return EXIT_OK
+    _require_workflow(store, args.workflow)
+    per_node: dict[str, list[StoredResult]] = {}
+    for r in store.list(args.workflow):
+        per_node.setdefault(r.node, []).append(r)
+    rows = [(node, str(len(rs)), human_size(sum(r.size for r in rs))) for node, rs in per_node.items()]
+    rows.sort(key=lambda row: -sum(r.size for r in per_node[row[0]]))
+    total = sum(r.size for rs in per_node.values() for r in rs)
+    print(table([("NODE", "RESULTS", "SIZE"), *rows, ("total", str(sum(len(rs) for rs in per_node.values())),
+                                                     human_size(total))], right={1, 2}))
+    return EXIT_OK
+
+
+def _gc(args: argparse.Namespace) -> int:
+    """Garbage of the store, printed; removed unless --dry-run."""
+    store, keep, workflows = open_store(args.storage or DEFAULT_STORAGE), None, None
+    if args.file:
+        store, keep, workflows = _current_keys(args)
+    items = store.garbage(keep, args.max_age, workflows)
+    verb = "would remove" if args.dry_run else "removed"
+    for item in items:
+        where = "/".join(p for p in (item.workflow, item.node) if p) or "."
+        what = item.key[:12] if item.kind != "temp" else item.key
+        print(f"{verb} {item.kind} {where} {what} ({human_size(item.size)})")
+    if not args.dry_run:
+        store.remove_garbage(items)
+    size = sum(item.size for item in items)
+    print(f"{verb} {plural(len(items), 'item')}, {human_size(size)} in {store.url}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _current_keys(args: argparse.Namespace):
+    """(store, keep, [workflow]) for FILE: keep the results whose keys FILE now produces."""
+    from .cli import load
+    from .compiler.targets import local
+    from .compiler.targets.loader import load_generated
+    from .runtime.execute import Executor, RunSettings, open_workflow_store
+    from .runtime.params import parse_assignments
+    from .runtime.params import resolve as resolve_params
+
+    ir = load(args.file, args.defines)
+    wf = getattr(load_generated(local.generate(ir), args.file), local.context(ir)["workflow_var"])
+    values = resolve_params(wf.params, {}, parse_assignments(args.param))
+    store = open_workflow_store(wf, RunSettings(storage=args.storage))
+    keys = Executor(wf, values, store, list(wf.overrides)).keys
+    return store, (lambda workflow, node, key: keys.get(node) == key), [wf.name]
+
+
+_COMMANDS = {"ls": _ls, "show": _show, "rm": _rm, "du": _du, "gc": _gc}
 
 
 # Formatting: pure functions, tested directly.

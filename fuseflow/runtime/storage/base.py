@@ -114,7 +114,13 @@ class Store(abc.ABC):
     def gc(self, max_age: float = 3600.0, keep: Callable[[str, str, str], bool] | None = None,
            dry_run: bool = False, workflows: list[str] | None = None) -> int:
         """Remove what ``garbage`` lists (nothing with ``dry_run``); how many items."""
-        return 0
+        items = self.garbage(keep, max_age, workflows)
+        if not dry_run:
+            self.remove_garbage(items)
+        return len(items)
+
+    def remove_garbage(self, items: list[Garbage]) -> None:
+        """Remove items that ``garbage`` listed."""
 
     # functionfuse's FileStorage API, for notebooks moving over from it.
 

@@ -333,11 +333,14 @@ class FileStore(Store):
            dry_run: bool = False, workflows: list[str] | None = None) -> int:
         items = self.garbage(keep, max_age, workflows)
         if not dry_run:
-            for item in items:
-                if item.kind == "temp":
-                    _remove_path(item.path)
-            self._drop_entries(items)
+            self.remove_garbage(items)
         return len(items)
+
+    def remove_garbage(self, items: list[Garbage]) -> None:
+        for item in items:
+            if item.kind == "temp":
+                _remove_path(item.path)
+        self._drop_entries(items)
 
     def _drop_entries(self, items: list[Garbage]) -> None:
         """Rewrite the packs holding superseded or unreferenced entries; unlink unreferenced files."""

@@ -337,14 +337,16 @@ class S3Store(Store):
     def gc(self, max_age: float = STALE_AFTER, keep: Callable[[str, str, str], bool] | None = None,
            dry_run: bool = False, workflows: list[str] | None = None) -> int:
         items = self.garbage(keep, max_age, workflows)
-        if dry_run:
-            return len(items)
+        if not dry_run:
+            self.remove_garbage(items)
+        return len(items)
+
+    def remove_garbage(self, items: list[Garbage]) -> None:
         for item in items:
             if item.kind == "temp":
                 self.fs.call_s3("abort_multipart_upload", Bucket=self.bucket, Key=item.key, UploadId=item.path)
             else:
                 self._discard(self._object(item.workflow, item.node, item.key))
-        return len(items)
 
 
 class _Listing:

@@ -1,0 +1,205 @@
+"""Why a node will run: `fusec explain` compares each key with what was stored.
+
+When a result is saved, the executor saves beside it what went into its key
+(``describe_key``): the callable and its source hash, each argument's
+canonical text, the params read, the keys of the upstream results, the seed.
+On a cached rerun nothing of this is computed; it costs a few microseconds
+per saved result, and a rerun only ever reads it back in ``explain``.
+
+    >>> rows = explain(wf, params, store, forced=set())      # doctest: +SKIP
+    >>> rows[0]
+    Row(node='x', status='run', reasons=['param a changed: 1 -> 5'])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .graph import Node, Workflow, referenced, referenced_params
+from .keys import callable_identity, fingerprint
+
+META_VERSION = 1
+STORED, RUN, NOT_NEEDED = "stored", "run", "not needed"
+
+
+def describe_key(wf: Workflow, params: dict[str, Any], keys: dict[str, str], name: str,
+                 options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What went into the key of node ``name``: JSON-able, saved with its result."""
+    node = wf.nodes[wf.index[name]]
+    values = (*node.args, *node.kwargs.values())
+    upstream = {ref: keys[ref] for value in values for ref in referenced(value)}
+    if node.kind == "method":
+        before = wf.topology.previous[name]
+        upstream[before] = keys[before]
+    read = {p: params[p] for value in values for p in referenced_params(value)}
+    meta: dict[str, Any] = {
+        "v": META_VERSION,
+        "fn": callable_identity(node),
+        "args": [fingerprint(v, params, keys) for v in node.args],
+        "kwargs": {k: fingerprint(v, params, keys) for k, v in node.kwargs.items()},
+        "params": read,
+        "upstream": upstream,
+    }
+    seed = (options if options is not None else node.options).get("seed")
+    if seed is not None:
+        meta["seed"] = seed
+    return meta
+
+
+@dataclass
+class Row:
+    """One node of the report: ``status`` is stored, run or not needed."""
+
+    node: str
+    status: str
+    reasons: list[str] = field(default_factory=list)
+    key: str = ""
+
+
+def explain(wf: Workflow, params: dict[str, Any], store, forced: set[str], overrides: list = ()) -> list[Row]:
+    """A row per node, in order: what a run with these params and this store would do, and why."""
+    from . import plan as planning
+    from .execute import Executor
+
+    executor = Executor(wf, params, store, list(overrides))
+    stored = {n.name: _cacheable(executor, i) and store.has(wf.name, n.name, executor.keys[n.name])
+              for i, n in enumerate(wf.nodes)} if store is not None else {}
+    states = planning.plan(wf, planning.output_nodes(wf), (lambda name: stored[name]) if store is not None else None,
+                           forced)
+    rows = []
+    for i, node in enumerate(wf.nodes):
+        key = executor.keys.get(node.name, "")
+        state = states[node.name]
+        if state == planning.LOAD:
+            rows.append(Row(node.name, STORED, [], key))
+        elif state == planning.SKIP:
+            rows.append(Row(node.name, STORED if stored.get(node.name) else NOT_NEEDED,
+                            [] if stored.get(node.name) else ["nothing that runs reads it"], key))
+        else:
+            why = _why_run(wf, node, i, executor, store, stored, forced, states)
+            rows.append(Row(node.name, RUN, why, key))
+    return rows
+
+
+def _cacheable(executor, i: int) -> bool:
+    cacheable = executor.cacheable
+    return cacheable[i] if isinstance(cacheable, list) else cacheable(executor.wf.nodes[i].name)
+
+
+def _why_run(wf: Workflow, node: Node, i: int, executor, store, stored: dict[str, bool], forced: set[str],
+             states: dict[str, str]) -> list[str]:
+    name = node.name
+    if store is None:
+        return ["no storage (--no-cache)"]
+    if name in forced:
+        upstream = _forced_upstream(wf, name, forced)
+        return [f"forced by --rerun (it reads {', '.join(upstream)})" if upstream else "forced by --rerun"]
+    if node.kind == "object":
+        return ["an object: built in every run that calls its methods"]
+    if not _cacheable(executor, i):
+        return ["its results are not stored (cache: false)"]
+    if stored.get(name):
+        later = [n.name for n in wf.nodes if n.kind == "method" and wf.topology.previous.get(n.name) == name
+                 and states.get(n.name) == "run"]
+        return [f"stored, but the later call {later[0]!r} on the same object runs, so this one is replayed"
+                if later else "stored, but replayed for a later call on the same object"]
+    return changes(wf, node, executor, store, states)
+
+
+def _forced_upstream(wf: Workflow, name: str, forced: set[str]) -> list[str]:
+    """The forced nodes that ``name`` reads (empty when the --rerun regex matched it directly)."""
+    i = wf.index[name]
+    upstream = [*wf.topology.reads[i], *([wf.topology.previous[name]] if name in wf.topology.previous else [])]
+    return [up for up in dict.fromkeys(upstream) if up in forced]
+
+
+def changes(wf: Workflow, node: Node, executor, store, states: dict[str, str]) -> list[str]:
+    """What differs between this run's key and the closest stored one of the node."""
+    name = node.name
+    results = [r for r in store.list(wf.name, name) if r.node == name]
+    if not results:
+        return ["never stored"]
+    i = wf.index[name]
+    now = describe_key(wf, executor.params, executor.keys, name, executor.options[i])
+    best: list[str] | None = None
+    for result in reversed(results):  # newest first: ties go to the most recent result
+        before = store.meta(wf.name, name, result.key)
+        if before is None:
+            continue
+        diff = diff_meta(before, now, states)
+        if best is None or len(diff) < len(best):
+            best = diff
+    if best is None:
+        return [f"stored under {plural(len(results), 'other key')}, saved without a description of the key"]
+    return best or ["stored under another key (the same inputs: written by another fuseflow version?)"]
+
+
+def diff_meta(before: dict[str, Any], now: dict[str, Any], states: dict[str, str]) -> list[str]:
+    """Human-readable differences between two key descriptions, most telling first."""
+    out = []
+    if before.get("fn") != now.get("fn"):
+        out.append(_fn_change(str(before.get("fn", "?")), str(now.get("fn", "?"))))
+    old_params, new_params = before.get("params", {}), now.get("params", {})
+    for p in sorted(set(old_params) | set(new_params)):
+        if p not in old_params:
+            out.append(f"now reads param {p} = {new_params[p]!r}")
+        elif p not in new_params:
+            out.append(f"no longer reads param {p}")
+        elif old_params[p] != new_params[p]:
+            out.append(f"param {p} changed: {old_params[p]!r} -> {new_params[p]!r}")
+    old_up, new_up = before.get("upstream", {}), now.get("upstream", {})
+    for up in sorted(set(old_up) | set(new_up)):
+        if up not in old_up:
+            out.append(f"now reads {up}")
+        elif up not in new_up:
+            out.append(f"no longer reads {up}")
+        elif old_up[up] != new_up[up]:
+            out.append(f"upstream {up} changed" + (" (it runs)" if states.get(up) == "run" else ""))
+    out.extend(_argument_changes(before, now))
+    if before.get("seed") != now.get("seed"):
+        out.append(f"seed changed: {before.get('seed')!r} -> {now.get('seed')!r}")
+    return out
+
+
+def _fn_change(old: str, new: str) -> str:
+    old_name, _, old_hash = old.rpartition(":")
+    new_name, _, new_hash = new.rpartition(":")
+    if old.startswith("method:") or new.startswith("method:"):
+        return f"now calls {new} instead of {old}"
+    if old_name == new_name:
+        return f"the source of {new_name.replace(':', '.', 1)} changed"
+    return f"now calls {new_name.replace(':', '.', 1)} instead of {old_name.replace(':', '.', 1)}"
+
+
+def _argument_changes(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """Literal arguments that changed (params and upstream results are reported above)."""
+    out = []
+    old_args, new_args = before.get("args", []), now.get("args", [])
+    for j in range(max(len(old_args), len(new_args))):
+        old = old_args[j] if j < len(old_args) else None
+        new = new_args[j] if j < len(new_args) else None
+        if old != new and not _only_refs(old, new):
+            out.append(f"argument {j + 1} changed: {_show(old)} -> {_show(new)}")
+    old_kw, new_kw = before.get("kwargs", {}), now.get("kwargs", {})
+    for k in sorted(set(old_kw) | set(new_kw)):
+        if old_kw.get(k) != new_kw.get(k) and not _only_refs(old_kw.get(k), new_kw.get(k)):
+            out.append(f"argument {k}= changed: {_show(old_kw.get(k))} -> {_show(new_kw.get(k))}")
+    return out
+
+
+def _only_refs(old: str | None, new: str | None) -> bool:
+    """Both texts stand for an upstream result or a param (their changes are told apart)."""
+    return bool(old and new and old[:1] in "@$" and new[:1] in "@$")
+
+
+def _show(text: str | None) -> str:
+    if text is None:
+        return "(none)"
+    kind, _, value = text.partition(":")
+    shown = value if kind in ("int", "float", "str", "bool", "NoneType") else text
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
