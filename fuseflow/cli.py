@@ -154,7 +154,13 @@ def _add_submit(sub) -> None:
 
 
 # Further commands: each is a function(subparsers).
-_EXTRA_COMMANDS: list[Callable] = [_add_storage, _add_submit]
+def _add_explain(sub) -> None:
+    from . import cli_explain
+
+    cli_explain.add_parser(sub)
+
+
+_EXTRA_COMMANDS: list[Callable] = [_add_storage, _add_submit, _add_explain]
 
 
 # --- commands -------------------------------------------------------------------
