@@ -1,0 +1,15 @@
+"""Fixtures of the KFP target's tests; the helpers are in kfp_helpers.py."""
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("kfp")
+
+from kfp_helpers import _project  # noqa: E402
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A folder with steps.py (steps log their calls to $FUSE_LOG); returns a
+    function writing a .fuse file there."""
+    return _project(tmp_path, monkeypatch)

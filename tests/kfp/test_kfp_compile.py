@@ -1,0 +1,299 @@
+"""What `fusec compile --target kfp` writes: tasks, components, inputs, outputs, names."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from fuseflow.compiler.errors import CompileError
+from fuseflow.compiler.targets import kfp_check
+from fuseflow.compiler.targets.kfp_spec import KFP_SDK_VERSION, k8s_name
+
+from kfp_helpers import EXAMPLES, ROOT, compile_example, compile_text, parse, spec_of, yaml_of
+
+pytestmark = pytest.mark.kfp
+
+
+def tasks_of(spec: dict) -> dict:
+    return spec["root"]["dag"]["tasks"]
+
+
+def test_one_component_per_callable_in_a_fan_out():
+    spec, _ = spec_of("""
+        workflow wide
+        from steps import inc, add
+        param start: int = 0
+        base = inc(start)
+        for i in [%s] {
+            y = add(base, i)
+        }
+        """ % ", ".join(str(i) for i in range(100)))
+    assert len(tasks_of(spec)) == 101
+    assert sorted(spec["components"]) == ["comp-add", "comp-inc"]
+    assert sorted(spec["deploymentSpec"]["executors"]) == ["exec-add", "exec-inc"]
+    assert {t["componentRef"]["name"] for n, t in tasks_of(spec).items() if n != "base"} == {"comp-add"}
+    y7 = tasks_of(spec)["y-7"]
+    assert y7["inputs"]["parameters"]["arg1"] == {"runtimeValue": {"constant": 7}}
+    assert y7["inputs"]["artifacts"]["arg0"] == {"taskOutputArtifact": {"outputArtifactKey": "result", "producerTask": "base"}}
+    assert y7["dependentTasks"] == ["base"]
+    assert y7["taskInfo"] == {"name": "y (7)"}
+
+
+def test_a_new_signature_or_image_is_a_new_component():
+    spec, _ = spec_of("""
+        from steps import add
+        a = add(1, 2)
+        b = add(3, 4)
+        c = add(a, 4)
+        d = add("x", "y")
+        e = add(1, 2)
+        options kfp { "e": { image: "python:3.12" } }
+        """)
+    refs = {name: t["componentRef"]["name"] for name, t in tasks_of(spec).items()}
+    assert refs["a"] == refs["b"]
+    assert len({refs["a"], refs["c"], refs["d"], refs["e"]}) == 4
+
+
+def test_task_names_are_sanitized_unique_and_deterministic():
+    spec, _ = spec_of("""
+        from steps import inc
+        a_b = inc(1)
+        for k in ["b", "B"] {
+            a = inc(2)
+        }
+        A_b = inc(3)
+        """)
+    names = {t["inputs"]["parameters"]["fuseflow_node"]["runtimeValue"]["constant"]: name
+             for name, t in tasks_of(spec).items()}
+    assert names == {"a_b": "a-b", "a.b": "a-b-2", "a.B": "a-b-3", "A_b": "a-b-4"}
+    assert all(k8s_name(name) == name for name in names.values())
+
+
+def test_params_are_typed_pipeline_inputs_with_defaults():
+    spec, _ = spec_of("""
+        from steps import show
+        param i: int = 3
+        param f: float = 2
+        param s: str = "x"
+        param b: bool = true
+        param l: list = [1, "two"]
+        param d: dict = {"k": [1]}
+        param nothing: str = none
+        param required: int
+        out = show(i, f, s, b, l, d, nothing, required, l[1])
+        """)
+    inputs = spec["root"]["inputDefinitions"]["parameters"]
+    assert inputs["i"] == {"defaultValue": 3, "isOptional": True, "parameterType": "NUMBER_INTEGER"}
+    assert inputs["f"] == {"defaultValue": 2.0, "isOptional": True, "parameterType": "NUMBER_DOUBLE"}
+    assert inputs["s"]["parameterType"] == "STRING" and inputs["b"]["parameterType"] == "BOOLEAN"
+    assert inputs["l"] == {"defaultValue": [1, "two"], "isOptional": True, "parameterType": "LIST"}
+    assert inputs["d"]["parameterType"] == "STRUCT"
+    assert inputs["nothing"] == {"defaultValue": None, "isOptional": True, "parameterType": "STRING"}
+    assert inputs["required"] == {"parameterType": "NUMBER_INTEGER"}
+    task = tasks_of(spec)["out"]["inputs"]["parameters"]
+    assert task["arg0"] == {"componentInputParameter": "i"}
+    assert task["arg8"] == {"componentInputParameter": "l"}  # indexed by the step: l[1]
+    component = spec["components"][tasks_of(spec)["out"]["componentRef"]["name"]]
+    assert component["inputDefinitions"]["parameters"]["arg6"] == {"isOptional": True, "parameterType": "STRING"}
+
+
+def test_literals_are_constants_exactly_typed():
+    spec, _ = spec_of("""
+        from steps import show
+        x = show(1, 2.0, "s", true, none, [1, 2.5], {"k": 1}, 12345678901234567890, key=0.5)
+        """)
+    params = tasks_of(spec)["x"]["inputs"]["parameters"]
+    constants = {k: v["runtimeValue"]["constant"] for k, v in params.items() if k.startswith(("arg", "kw_"))}
+    assert constants == {"arg0": 1, "arg1": 2.0, "arg2": "s", "arg3": True, "arg4": "null", "arg5": "[1, 2.5]",
+                         "arg6": '{"k": 1}', "arg7": "12345678901234567890", "kw_key": 0.5}
+    types = spec["components"]["comp-show"]["inputDefinitions"]["parameters"]
+    assert [types[f"arg{i}"]["parameterType"] for i in range(8)] == [
+        "NUMBER_INTEGER", "NUMBER_DOUBLE", "STRING", "BOOLEAN", "STRING", "STRING", "STRING", "STRING"]
+
+
+def test_structures_holding_results_become_one_input_per_result():
+    spec, _ = spec_of("""
+        from steps import inc, show
+        a = inc(1)
+        b = inc(2)
+        x = show([a, 1, b["k"]], {"first": a})
+        """)
+    artifacts = tasks_of(spec)["x"]["inputs"]["artifacts"]
+    assert {k: v["taskOutputArtifact"]["producerTask"] for k, v in artifacts.items()} == {
+        "arg0_0": "a", "arg0_2": "b", "arg1_0": "a"}  # named by position
+    assert tasks_of(spec)["x"]["dependentTasks"] == ["a", "b"]
+
+
+def test_method_calls_chain_the_object_state():
+    spec, _ = spec_of("""
+        from steps import Counter, inc
+        one = inc(0)
+        c = Counter(start=one)
+        c.add(one)
+        last = c.add(2)
+        """)
+    tasks = tasks_of(spec)
+    assert tasks["c"]["inputs"]["artifacts"]["kw_start"]["taskOutputArtifact"]["producerTask"] == "one"
+    first, last = tasks["c-add-1"], tasks["last"]
+    assert first["inputs"]["artifacts"]["self"] == {"taskOutputArtifact": {"outputArtifactKey": "state", "producerTask": "c"}}
+    assert last["inputs"]["artifacts"]["self"] == {"taskOutputArtifact": {"outputArtifactKey": "state", "producerTask": "c-add-1"}}
+    assert last["dependentTasks"] == ["c-add-1"]
+    method = spec["components"][last["componentRef"]["name"]]
+    assert sorted(method["outputDefinitions"]["artifacts"]) == ["result", "state"]
+    assert sorted(spec["components"][tasks["c"]["componentRef"]["name"]]["outputDefinitions"]["artifacts"]) == ["state"]
+
+
+def test_outputs_a_whole_result_directly_anything_else_through_the_outputs_task():
+    spec, _ = spec_of("""
+        workflow outs
+        from steps import inc, pair
+        p = pair(1, 2)
+        for k in ["x", "y"] {
+            fam = inc(1)
+        }
+        whole = inc(3)
+        return whole, p, fam
+        """)
+    outputs = spec["root"]["dag"]["outputs"]["artifacts"]
+    assert outputs["whole"] == {"artifactSelectors": [{"outputArtifactKey": "result", "producerSubtask": "whole"}]}
+    assert outputs["fam"] == {"artifactSelectors": [{"outputArtifactKey": "fam", "producerSubtask": "fuseflow-outputs"}]}
+    assert sorted(spec["root"]["outputDefinitions"]["artifacts"]) == ["fam", "p", "whole"]
+    collector = tasks_of(spec)["fuseflow-outputs"]
+    assert collector["dependentTasks"] == ["fam-x", "fam-y"]
+
+
+def test_header_names_source_and_version_and_the_spec_pins_kfp():
+    text = yaml_of("""
+        workflow My_Flow
+        from steps import inc
+        a = inc(1)
+        """)
+    assert text.startswith("# Generated by fusec 0.1.0 from wf.fuse -- do not edit")
+    spec, platform = parse(text)
+    assert spec["pipelineInfo"] == {"displayName": "My_Flow", "name": "my-flow"}
+    assert spec["sdkVersion"] == f"kfp-{KFP_SDK_VERSION}" and spec["schemaVersion"] == "2.1.0"
+    assert platform == {}
+
+
+def test_same_output_twice_and_in_another_process():
+    workflow, (first, _) = compile_example("models")
+    _, (second, _) = compile_example("models")
+    assert first == second
+    code = ("import sys; sys.modules['kfp'] = None\n"  # the compiler must not need the kfp SDK
+            "from fuseflow.cli import main; sys.exit(main(['compile', 'examples/models.fuse', '--target', 'kfp']))")
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == first
+
+
+def test_every_generated_spec_passes_the_reference_check():
+    for example in ("arith", "counter", "models"):
+        _, (text, _) = compile_example(example)
+        spec, platform = parse(text)
+        assert kfp_check.references(spec, platform) == []
+
+
+def test_a_relative_storage_is_not_used_by_pods():
+    spec, _ = spec_of("""
+        from steps import inc
+        storage "results"
+        a = inc(1)
+        """)
+    assert spec["root"]["inputDefinitions"]["parameters"]["fuseflow_storage"]["defaultValue"] == ""
+    spec, _ = spec_of("""
+        from steps import inc
+        storage "s3://bucket/runs"
+        a = inc(1)
+        """)
+    assert spec["root"]["inputDefinitions"]["parameters"]["fuseflow_storage"]["defaultValue"] == "s3://bucket/runs"
+
+
+def test_a_param_named_like_fuseflow_input_keeps_both():
+    spec, _ = spec_of("""
+        from steps import inc
+        param fuseflow_storage: int = 1
+        a = inc(fuseflow_storage)
+        """)
+    inputs = spec["root"]["inputDefinitions"]["parameters"]
+    assert inputs["fuseflow_storage"]["parameterType"] == "NUMBER_INTEGER"
+    assert inputs["fuseflow_storage_2"]["parameterType"] == "STRING"
+    assert tasks_of(spec)["a"]["inputs"]["parameters"]["fuseflow_storage"] == {"componentInputParameter": "fuseflow_storage_2"}
+
+
+def test_an_option_kfp_cannot_express_is_an_error_at_the_node():
+    workflow = compile_text("""
+        from steps import inc
+        a = inc(1)
+        options { "a": { gpus: 0.5 } }
+        """)
+    from fuseflow.compiler.targets.kfp_target import generate
+
+    with pytest.raises(CompileError) as caught:
+        generate(workflow)
+    message = str(caught.value)
+    assert "wf.fuse:3:5: error: node 'a' cannot run on kfp" in message
+    assert "accelerator_limit" in message
+
+
+def test_embedded_modules(tmp_path):
+    (tmp_path / "mine.py").write_text("def f(x):\n    return x\n\n\nQUOTE = '''\\\\ \"'''\n", encoding="utf-8")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "pkg" / "sub.py").write_text("VALUE = 1\n", encoding="utf-8")
+    workflow = compile_text("""
+        from mine import f
+        a = f(1)
+        options kfp { workflow: { embed_modules: ["mine", "pkg"] } }
+        """)
+    from fuseflow.compiler.targets.kfp_target import generate
+
+    spec, _ = parse(generate(workflow, tmp_path))
+    source = spec["deploymentSpec"]["executors"]["exec-f"]["container"]["command"][-1]
+    namespace: dict = {}
+    exec(compile(source, "program", "exec"), namespace)
+    assert namespace["_MODULES"] == {
+        "mine.py": (tmp_path / "mine.py").read_text(), "pkg/__init__.py": "", "pkg/sub.py": "VALUE = 1\n"}
+    with pytest.raises(CompileError, match="embed_modules names module 'missing'"):
+        generate(compile_text("""
+            from mine import f
+            a = f(1)
+            options kfp { workflow: { embed_modules: ["missing"] } }
+            """), tmp_path)
+
+
+def test_packages_and_runtime_package_install_before_the_step():
+    spec, _ = spec_of("""
+        from steps import inc
+        a = inc(1)
+        b = inc(2)
+        options kfp {
+            ".*": { packages: ["numpy<3"] }
+            "b": { runtime_package: "fuseflow==0.1.0", pip_index_urls: ["https://pypi.example.com/simple"] }
+            workflow: { packages: ["scipy"], image: "registry.example.com/ml:1" }
+        }
+        """)
+    executors = spec["deploymentSpec"]["executors"]
+    a = executors[spec["components"][tasks_of(spec)["a"]["componentRef"]["name"]]["executorLabel"]]["container"]
+    b = executors[spec["components"][tasks_of(spec)["b"]["componentRef"]["name"]]["executorLabel"]]["container"]
+    assert a["image"] == b["image"] == "registry.example.com/ml:1"
+    assert a["command"][:2] == ["sh", "-c"] and a["command"][3:5] == ["sh", "-ec"]
+    assert "pip install --quiet --no-warn-script-location scipy 'numpy<3' &&" in a["command"][2]
+    assert "kfp==" not in a["command"][2]
+    assert ("--index-url https://pypi.example.com/simple scipy 'numpy<3' fuseflow==0.1.0 && python3 -m pip install"
+            in b["command"][2])
+    assert f"kfp=={KFP_SDK_VERSION} --no-deps" in b["command"][2]
+
+
+def test_the_example_spec_loads_back_with_kfp(tmp_path):
+    from kfp import components
+
+    for example in ("arith", "counter", "models"):
+        _, (text, _) = compile_example(example)
+        path = tmp_path / f"{example}.yaml"
+        path.write_text(text)
+        component = components.load_component_from_file(str(path))
+        assert component.name == example
+    assert (EXAMPLES / "ops.py").exists()
