@@ -15,6 +15,7 @@ from . import nodes as n
 from . import options as opts
 from .checks import check_return, check_structure
 from .errors import CompileError, Diagnostic, Diagnostics
+from .fastinit import frozen_constructor
 from .lower import Lowering
 from .parser import gc_paused, parse
 
@@ -37,11 +38,17 @@ def display_path(path: str | os.PathLike) -> str:
 
 def compile_source(text: str, path: str = "<string>", defines: dict[str, str] | None = None) -> tuple[ir.Workflow, list[Diagnostic]]:
     with gc_paused():  # the tree and the IR are many small objects without cycles
-        return _compile(text, path, defines)
+        return compile_module(parse(text, path), text, defines)
 
 
-def _compile(text: str, path: str, defines: dict[str, str] | None) -> tuple[ir.Workflow, list[Diagnostic]]:
-    module = parse(text, path)
+def compile_module(module: n.Module, text: str, defines: dict[str, str] | None = None) -> tuple[ir.Workflow, list[Diagnostic]]:
+    """Everything after the parse (checks, lowering, options, IR); `text` is for error messages."""
+    with gc_paused():
+        return _compile(module, text, defines)
+
+
+def _compile(module: n.Module, text: str, defines: dict[str, str] | None) -> tuple[ir.Workflow, list[Diagnostic]]:
+    path = module.path
     diags = Diagnostics()
     check_structure(module, diags)
     lowering = Lowering(diags, dict(defines or {}))
@@ -72,10 +79,13 @@ def _option_constant(lowering: Lowering):
     return constant
 
 
+_make_node = frozen_constructor(ir.Node)
+
+
 def _build(module: n.Module, lowering: Lowering, effective: dict, workflow_options: dict,
            returned: n.ReturnStmt | None) -> ir.Workflow:
     nodes = tuple(
-        ir.Node(
+        _make_node(  # ir.Node(...), built faster: there is one per node
             name=d.name, kind=d.kind, target=d.target, args=d.args, kwargs=d.kwargs, object=d.object,
             after=d.after, options=effective.get(d.name, {}), statement=d.statement, keys=d.keys,
             span=tuple(d.span.as_list()),

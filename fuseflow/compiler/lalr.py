@@ -100,6 +100,11 @@ class LalrParser:
             if id(lark_lexer) not in shared:
                 shared[id(lark_lexer)] = _StateLexer(lark_lexer)
             self.lexers[state] = shared[id(lark_lexer)]
+        self.scanners = [(lexer.match, lexer.keywords) if lexer else None for lexer in self.lexers]
+        self._goto: dict[str, dict[int, int]] = {}
+        for state, row in enumerate(self.gotos):
+            for origin, target in row.items():
+                self._goto.setdefault(origin, {})[state] = target
         self._plans = [_plan(rule, lark.options.maybe_placeholders) for rule in self.rules]
         sources = [_reducer_source(i, plan) for i, plan in enumerate(self._plans)]
         self._generated = {i for i, source in enumerate(sources) if source}
@@ -110,7 +115,7 @@ class LalrParser:
     def parse(self, text: str, builder: Any) -> Any:
         """Parse `text`, calling `builder.<rule name>(children)` at each reduction."""
         reductions = self._reductions(builder)
-        actions, gotos, lexers, end_state = self.actions, self.gotos, self.lexers, self.end_state
+        actions, scanners, end_state = self.actions, self.scanners, self.end_state
         ignore, multiline = self.ignore, self.multiline
         states = [self.start_state]
         values: list = []
@@ -119,15 +124,14 @@ class LalrParser:
         line, line_start = 1, 0  # lines and columns counted as lark's LineCounter does
         while True:
             # Lex one token with the terminals the current state accepts.
-            lexer = lexers[state]
-            match, keywords = lexer.match, lexer.keywords
+            match, keywords = scanners[state]
             while True:
                 if pos >= size:
                     type_, token = END, None
                     break
                 m = match(text, pos)
                 if m is None:
-                    self._lex_error(text, pos, line, pos - line_start + 1, lexer, states, last)
+                    self._lex_error(text, pos, line, pos - line_start + 1, states, last)
                 type_ = m.lastgroup
                 end = m.end()
                 if type_ in multiline and "\n" in m.group():
@@ -163,10 +167,10 @@ class LalrParser:
                     values.append(token)
                     state = act
                     break
-                count, origin, reduce = reductions[~act]
+                count, goto, reduce = reductions[~act]
                 if count == 1:  # the most common case: replace the top in place
                     children = [values[-1]]
-                    state = gotos[states[-2]][origin]
+                    state = goto[states[-2]]
                     states[-1] = state
                     values[-1] = children if reduce is None else reduce(children)
                 else:
@@ -176,15 +180,16 @@ class LalrParser:
                         del states[-count:]
                     else:
                         children = []
-                    state = gotos[states[-1]][origin]
+                    state = goto[states[-1]]
                     states.append(state)
                     values.append(children if reduce is None else reduce(children))
                 if token is None and state == end_state:
                     return values[-1]
                 row = actions[state]
 
-    def _reductions(self, builder: Any) -> list[tuple[int, str, Callable | None]]:
-        """(values popped, rule name, function making the rule's value) per rule, for this builder."""
+    def _reductions(self, builder: Any) -> list[tuple[int, dict[int, int], Callable | None]]:
+        """(values popped, goto: state below -> next state, function making the rule's value)
+        per rule, for this builder."""
         namespace: dict[str, Any] = {}
         default = getattr(builder, "__default__", None)  # as lark: a Transformer's, else a Tree
         for i, (_, _, inline, _, name, _) in enumerate(self._plans):
@@ -195,17 +200,17 @@ class LalrParser:
                 namespace[f"m{i}"] = method
         exec(self._code, namespace)  # noqa: S102 - our own generated reductions, compiled once
         return [
-            (len(rule.expansion), str(rule.origin.name),
+            (len(rule.expansion), self._goto[str(rule.origin.name)],
              namespace[f"r{i}"] if i in self._generated else namespace.get(f"m{i}"))
             for i, rule in enumerate(self.rules)
         ]
 
     # --- errors, as lark raises them ----------------------------------------------
 
-    def _lex_error(self, text: str, pos: int, line: int, column: int, lexer: _StateLexer, states: list,
-                   last: tuple | None) -> None:
+    def _lex_error(self, text: str, pos: int, line: int, column: int, states: list, last: tuple | None) -> None:
         """No terminal of this state matches: lark's contextual lexer then tries every
         terminal, to report the token as unexpected rather than the character."""
+        lexer = self.lexers[states[-1]]
         allowed = lexer.lark_lexer.scanner.allowed_types - lexer.lark_lexer.ignore_types or {"<END-OF-FILE>"}
         history = [Token(*last)] if last else None
         parser_state = self._parser_state(states, text)

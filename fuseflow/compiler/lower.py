@@ -225,7 +225,7 @@ class Lowering:
         symbol = self.symbol_for(name, stmt, name_span)
         if symbol is None:
             return
-        keys = tuple(frame.key for frame in self.frames)
+        keys = tuple([frame.key for frame in self.frames])
         node_name = ".".join((name,) + keys)
         if node_name in self.nodes and symbol.members.get(keys) is None:
             self.diags.error(name_span, f"node name '{node_name}' is already used by another node")
@@ -343,6 +343,12 @@ class Lowering:
 
     def value(self, expr: n.Expr) -> dict:
         """An argument expression as an IR value; errors are reported, a placeholder returned."""
+        # Fast paths for the common arguments, with the results of the general way below.
+        if type(expr) is n.Literal:
+            return {"literal": expr.value}
+        if type(expr) is n.Ref and not self.is_constant_name(expr.name) and (
+                expr.name in self.symbols or expr.name in self.params or expr.name in self.imports):
+            return self.reference(expr)  # not a constant: constant_or_raise would raise, with no side effect
         try:
             return {"literal": self.constant_or_raise(expr)}
         except NotConstant as exc:
@@ -415,13 +421,20 @@ class Lowering:
         return key
 
     def is_constant_name(self, name: str) -> bool:
-        return name in self.lets or any(name in frame.bindings for frame in self.frames)
+        if name in self.lets:
+            return True
+        for frame in self.frames:
+            if name in frame.bindings:
+                return True
+        return False
 
     def node_value(self, name: str, span: n.Span) -> dict | None:
         """The current iteration's node, or the family over the loops not running now."""
         symbol = self.symbols[name]
-        active = {frame.loop: frame.key for frame in self.frames}
-        pattern = tuple(active.get(loop) for loop in symbol.loops)
+        pattern: tuple[str | None, ...] = ()
+        if symbol.loops:
+            active = {frame.loop: frame.key for frame in self.frames}
+            pattern = tuple([active.get(loop) for loop in symbol.loops])
         if None not in pattern:
             node = symbol.members.get(pattern)
             if node is None:

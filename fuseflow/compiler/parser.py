@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import ast as pyast
 import contextlib
-import dataclasses
 import functools
 import gc
 import re
 from importlib import resources
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from . import nodes as n
 from .errors import CompileError, Diagnostic, Diagnostics
+from .fastinit import frozen_constructor
 from .lalr import LalrParser
 from .nodes import Span
 
@@ -173,26 +173,10 @@ def _end_of_text(text: str) -> Span:
 # `[optional]` is None.
 
 
-def _constructor(cls: type) -> Callable[..., Any]:
-    """`cls(*fields)` for a frozen dataclass, without the per-field
-    object.__setattr__ of its __init__: the same object, in a third of the time.
-    Falls back to the class itself when __init__ does more than store fields."""
-    fields = dataclasses.fields(cls)
-    if "__slots__" in vars(cls) or hasattr(cls, "__post_init__") or not all(f.init for f in fields):
-        return cls
-    names = [f.name for f in fields]
-    source = (f"def make({', '.join(names)}):\n"
-              f"    obj = new(cls)\n"
-              f"    set_dict(obj, '__dict__', {{{', '.join(f'{name!r}: {name}' for name in names)}}})\n"
-              f"    return obj\n")
-    namespace = {"new": object.__new__, "set_dict": object.__setattr__, "cls": cls}
-    exec(source, namespace)  # noqa: S102 - fixed template over dataclass field names
-    return namespace["make"]
-
-
-_span = _constructor(Span)
-_Literal, _Ref, _ListExpr, _DictExpr, _Keyword, _Call = map(_constructor, (n.Literal, n.Ref, n.ListExpr, n.DictExpr, n.Keyword, n.Call))
-_AssignStmt, _CallStmt = _constructor(n.AssignStmt), _constructor(n.CallStmt)
+# The classes built once per line or more, built faster (same objects).
+_span = frozen_constructor(Span)
+_Literal, _Ref, _ListExpr, _DictExpr, _Keyword, _Call, _AssignStmt, _CallStmt = map(
+    frozen_constructor, (n.Literal, n.Ref, n.ListExpr, n.DictExpr, n.Keyword, n.Call, n.AssignStmt, n.CallStmt))
 _LITERAL_WORDS = {"TRUE": True, "FALSE": False, "NONE": None}
 
 
@@ -248,8 +232,10 @@ class _Builder:
         return n.LetStmt(c[1][1], c[3], _until(c[0], c[3]))
 
     def assign_stmt(self, c):
-        name = c[0]
-        return _AssignStmt(name[1], c[2], _until(name, c[2]), _token_span(name))
+        name, value = c[0], c[2]
+        line, col, end = name[3], name[4], value.span  # spans written out: the commonest statement
+        return _AssignStmt(name[1], value, _span(line, col, end.end_line, end.end_col),
+                           _span(line, col, name[5], name[6]))
 
     def call_stmt(self, c):
         return _CallStmt(c[0], c[0].span)
@@ -302,18 +288,20 @@ class _Builder:
     def callee(self, c):
         """(names, span): the dotted path of a call."""
         if len(c) == 1:
-            return (c[0][1],), _token_span(c[0])
+            name = c[0]
+            return (name[1],), _span(name[3], name[4], name[5], name[6])
         return tuple(t[1] for t in c if t[0] == "NAME"), _tokens_span(c[0], c[-1])
 
     def argument(self, c):
         return c[0]
 
     def keyword_argument(self, c):
-        return _Keyword(c[0][1], c[2], _until(c[0], c[2]))
+        name, end = c[0], c[2].span
+        return _Keyword(name[1], c[2], _span(name[3], name[4], end.end_line, end.end_col))
 
     def reference(self, c):
         name = c[0]
-        name_span = _token_span(name)
+        name_span = _span(name[3], name[4], name[5], name[6])
         if len(c) == 1:
             return _Ref(name[1], (), name_span, name_span)
         indexes = tuple(x for x in c[1:] if type(x) is not tuple)
@@ -340,7 +328,7 @@ class _Builder:
             value = float(token[1])
         else:
             value = _LITERAL_WORDS[kind]
-        return _Literal(value, _token_span(token))
+        return _Literal(value, _span(token[3], token[4], token[5], token[6]))
 
     def _string(self, token: tuple) -> str:
         """Python's string escapes, decoded without evaluating anything but the literal."""

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import ast as pyast
 import functools
+import importlib.util
 import random
-import sys
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -30,8 +30,18 @@ from fuseflow.compiler.lalr import LalrParser
 from fuseflow.compiler.nodes import Span
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "bench"))
-import compile as bench  # noqa: E402  (bench/compile.py: the generated workflows)
+
+
+def _load_bench() -> Any:
+    """bench/compile.py, for its generated workflows (by path: bench/ is not a package,
+    and putting it on sys.path would let bench/ray.py hide the real ray)."""
+    spec = importlib.util.spec_from_file_location("fuseflow_bench_compile", ROOT / "bench" / "compile.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+bench = _load_bench()
 
 
 # --- the reference: lark's parser and the transformer fusec used before lalr.py -------
@@ -445,3 +455,31 @@ def _shaped(parse, text: str) -> Any:
         return parse(text)
     except UnexpectedInput as exc:
         return _exception_facts(exc)
+
+
+# --- fastinit ------------------------------------------------------------------------
+
+
+def test_frozen_constructor_builds_the_same_objects():
+    from dataclasses import dataclass, field
+
+    from fuseflow.compiler import ir
+    from fuseflow.compiler.fastinit import frozen_constructor
+
+    make = frozen_constructor(ir.Node)
+    fast, slow = make("n", "call", "m:f", span=(1, 2, 1, 5)), ir.Node("n", "call", "m:f", span=(1, 2, 1, 5))
+    assert fast == slow and repr(fast) == repr(slow) and hash(fast.span) == hash(slow.span)
+    assert list(vars(fast)) == list(vars(slow))
+    assert make("a", "call", "t").options is not make("b", "call", "t").options  # default_factory per object
+    with pytest.raises(TypeError):
+        make("n", "call")  # the signature of __init__
+
+    @dataclass(frozen=True)
+    class Checked:
+        x: int
+
+        def __post_init__(self):
+            assert self.x > 0
+
+    assert frozen_constructor(Checked) is Checked
+    assert frozen_constructor(n.Span)(1, 2, 3, 4) == Span(1, 2, 3, 4)
