@@ -198,12 +198,12 @@ def write_raw_record(path: Path, serializer: str, payload: bytes) -> None:
 
 def test_an_intact_record_of_an_unknown_serializer_is_a_miss_but_kept(store: FileStore) -> None:
     path = record(store, "wf", "n")
-    write_raw_record(path, "parquet", b"PAR1...")
-    with pytest.warns(StorageWarning, match="no serializer named 'parquet' is installed") as caught:
+    write_raw_record(path, "feather9", b"FEA1...")
+    with pytest.warns(StorageWarning, match="no serializer named 'feather9' is installed") as caught:
         assert store.load("wf", "n", KEY) == (False, None)
-    assert "installed (known: npy, pickle); it will" in str(caught[0].message)
+    assert "installed (known: npy, parquet, pickle, zarr); it will" in str(caught[0].message)
     assert path.exists()
-    assert store.list("wf")[0].serializer == "parquet"
+    assert store.list("wf")[0].serializer == "feather9"
 
 
 def test_an_intact_pickle_of_a_vanished_class_is_a_miss_but_kept(store: FileStore) -> None:

@@ -98,8 +98,7 @@ class FileStore(Store):
 
     def save(self, workflow: str, node: str, key: str, value: Any, meta: dict[str, Any] | None = None) -> None:
         path = self._record_path(workflow, node, key)
-        serializer = self.serializers.choose(value)
-        buffers = serializer.dump(value)
+        serializer, buffers = self.serializers.dump(value)
         text = json.dumps(meta, separators=(",", ":"), default=repr).encode() if meta else b""
         if sum(map(len, buffers)) <= self.inline_max:
             record = [encode_header(serializer.name, buffers), *buffers]

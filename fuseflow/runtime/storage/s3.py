@@ -124,8 +124,7 @@ class S3Store(Store):
 
     def save(self, workflow: str, node: str, key: str, value: Any, meta: dict[str, Any] | None = None) -> None:
         path = self._object(workflow, node, key)
-        serializer = self.serializers.choose(value)
-        buffers = serializer.dump(value)
+        serializer, buffers = self.serializers.dump(value)
         text = json.dumps(meta, separators=(",", ":"), default=repr).encode() if meta else b""
         entry = pack.encode(pack.INLINE, node, key, text, [encode_header(serializer.name, buffers), *buffers], time.time())
         size = sum(map(len, entry))

@@ -7,15 +7,24 @@ int goes straight to the ``pickle`` fallback without asking anyone, and no
 optional library (numpy, pandas, ...) is imported unless a value already
 comes from it or a record says so.
 
-Later serializers (parquet, zarr, entry-point plugins in the
-``fuseflow.serializers`` group) register the same way; a plugin loader would
-hook into :meth:`SerializerRegistry.get` for names it does not know yet.
+Built in: ``pickle`` (the fallback), ``npy`` (numpy arrays), ``parquet``
+(pandas DataFrames, when pyarrow is installed) and ``zarr`` (Dask arrays,
+when dask and zarr are installed). Plugins are found through the entry-point
+group ``fuseflow.serializers`` (each entry a Serializer subclass or instance),
+loaded once, and only when a value comes from a module other than
+``builtins`` or a record names a serializer not known yet::
+
+    [project.entry-points."fuseflow.serializers"]
+    arrow = "my_package.serializers:ArrowSerializer"
 """
 
 from __future__ import annotations
 
+import importlib.util
 import pickle
 import struct
+import threading
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -122,16 +131,80 @@ class NpySerializer(Serializer):
         return npy.load(payload)
 
 
+class ParquetSerializer(Serializer):
+    """pandas DataFrames as Parquet (pyarrow): compact, typed, readable by any Arrow tool.
+
+    Only exact DataFrames, and only when pyarrow is installed; a frame that
+    Arrow cannot represent (columns of arbitrary Python objects) is pickled.
+    """
+
+    name = "parquet"
+    modules = frozenset({"pandas"})
+
+    def accepts(self, value: Any) -> bool:
+        import pandas as pd
+
+        return type(value) is pd.DataFrame and _installed("pyarrow")
+
+    def dump(self, value: Any) -> list[Buffer]:
+        from . import parquet
+
+        return parquet.dump(value)
+
+    def load(self, payload: memoryview) -> Any:
+        from . import parquet
+
+        return parquet.load(payload)
+
+
+class ZarrSerializer(Serializer):
+    """Dask arrays as zarr: written chunk by chunk, loaded lazily (dask and zarr installed)."""
+
+    name = "zarr"
+    modules = frozenset({"dask"})
+
+    def accepts(self, value: Any) -> bool:
+        import dask.array as da
+
+        return type(value) is da.Array and _installed("zarr")
+
+    def dump(self, value: Any) -> list[Buffer]:
+        from . import daskzarr
+
+        return daskzarr.dump(value)
+
+    def load(self, payload: memoryview) -> Any:
+        from . import daskzarr
+
+        return daskzarr.load(payload)
+
+
+_found: dict[str, bool] = {}
+
+
+def _installed(module: str) -> bool:
+    if module not in _found:
+        _found[module] = importlib.util.find_spec(module) is not None
+    return _found[module]
+
+
+ENTRY_POINT_GROUP = "fuseflow.serializers"
+
+
 class SerializerRegistry:
     """Serializers by name, and the rule that picks one for a value."""
 
-    def __init__(self, fallback: Serializer) -> None:
+    def __init__(self, fallback: Serializer, *, plugins: bool = False) -> None:
         self.fallback = fallback
         self._by_name: dict[str, Serializer] = {fallback.name: fallback}
         self._by_module: dict[str, list[Serializer]] = {}
+        self._plugins_pending = plugins
+        self._lock = threading.Lock()
 
     def register(self, serializer: Serializer) -> None:
         """Add ``serializer``; a later registration for a module is asked first."""
+        if isinstance(serializer, type):
+            serializer = serializer()
         if serializer.name in self._by_name:
             raise ValueError(f"a serializer named {serializer.name!r} is already registered")
         self._by_name[serializer.name] = serializer
@@ -140,27 +213,62 @@ class SerializerRegistry:
 
     def get(self, name: str) -> Serializer:
         """The serializer that wrote a record; KeyError when none is installed."""
-        try:
-            return self._by_name[name]
-        except KeyError:
-            raise KeyError(f"no serializer named {name!r} is installed (known: {', '.join(self.names())})") from None
+        found = self._by_name.get(name)
+        if found is None and self._plugins_pending:
+            self.load_plugins()
+            found = self._by_name.get(name)
+        if found is None:
+            raise KeyError(f"no serializer named {name!r} is installed (known: {', '.join(self.names())})")
+        return found
 
     def choose(self, value: Any) -> Serializer:
         """The serializer for ``value``: the first of its module's that accepts it, else pickle."""
         module = type(value).__module__.partition(".")[0]
+        if module == "builtins":
+            return self.fallback
+        if self._plugins_pending:
+            self.load_plugins()
         for serializer in self._by_module.get(module, ()):
             if serializer.accepts(value):
                 return serializer
         return self.fallback
 
+    def dump(self, value: Any) -> tuple[Serializer, list[Buffer]]:
+        """(serializer, payload buffers); pickle when the chosen one cannot take this value."""
+        serializer = self.choose(value)
+        if serializer is self.fallback:
+            return serializer, serializer.dump(value)
+        try:
+            return serializer, serializer.dump(value)
+        except Exception as exc:
+            warnings.warn(f"serializer {serializer.name!r} could not write a {type(value).__name__} "
+                          f"({type(exc).__name__}: {exc}); pickling it instead", RuntimeWarning, stacklevel=3)
+            return self.fallback, self.fallback.dump(value)
+
+    def load_plugins(self) -> None:
+        """Register the serializers of the ``fuseflow.serializers`` entry points, once."""
+        with self._lock:
+            if not self._plugins_pending:
+                return
+            self._plugins_pending = False
+            from importlib.metadata import entry_points
+
+            for entry in entry_points(group=ENTRY_POINT_GROUP):
+                try:
+                    self.register(entry.load())
+                except Exception as exc:  # a broken plugin must not break every run
+                    warnings.warn(f"fuseflow serializer plugin {entry.name!r} ({entry.value}) could not be loaded: "
+                                  f"{type(exc).__name__}: {exc}", RuntimeWarning, stacklevel=2)
+
     def names(self) -> list[str]:
         return sorted(self._by_name)
 
 
-def default_registry() -> SerializerRegistry:
-    """A registry with the built-in serializers: pickle (fallback) and npy."""
-    registry = SerializerRegistry(PickleSerializer())
-    registry.register(NpySerializer())
+def default_registry(plugins: bool = True) -> SerializerRegistry:
+    """A registry with the built-in serializers (pickle, npy, parquet, zarr) and, lazily, the plugins."""
+    registry = SerializerRegistry(PickleSerializer(), plugins=plugins)
+    for serializer in (NpySerializer(), ParquetSerializer(), ZarrSerializer()):
+        registry.register(serializer)
     return registry
 
 

@@ -1,0 +1,60 @@
+"""Dask arrays as zarr, for the ``zarr`` serializer.
+
+Saving computes the array chunk by chunk into an in-memory zarr store (only
+the compressed chunks are held, never the whole array uncompressed), and the
+store's objects become the payload: a table of names and lengths, then each
+object 16-byte aligned. Loading gives a lazy Dask array over views of the
+record: a chunk is decompressed when a computation needs it.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+import dask.array as da
+import zarr
+from zarr.core.buffer import cpu
+from zarr.storage import MemoryStore
+
+from .format import Buffer, aligned
+
+_COUNT = struct.Struct("<I")
+_ITEM = struct.Struct("<HQ")
+
+
+def dump(array: Any) -> list[Buffer]:
+    objects: dict[str, Any] = {}
+    da.to_zarr(array, MemoryStore(objects), overwrite=True)
+    names = sorted(objects)
+    blobs = [objects[name].as_buffer_like() if hasattr(objects[name], "as_buffer_like") else objects[name].to_bytes()
+             for name in names]
+    head = bytearray(_COUNT.pack(len(names)))
+    for name, blob in zip(names, blobs):
+        head += _ITEM.pack(len(name.encode()), memoryview(blob).nbytes)
+    for name in names:
+        head += name.encode()
+    out: list[Buffer] = [bytes(head)]
+    end = len(head)
+    for blob in blobs:
+        view = memoryview(blob).cast("B")
+        out.append(bytes(aligned(end) - end))
+        out.append(view)
+        end = aligned(end) + len(view)
+    return out
+
+
+def load(payload: memoryview) -> Any:
+    (count,) = _COUNT.unpack_from(payload)
+    items = [_ITEM.unpack_from(payload, _COUNT.size + i * _ITEM.size) for i in range(count)]
+    pos = _COUNT.size + count * _ITEM.size
+    names = []
+    for name_len, _ in items:
+        names.append(bytes(payload[pos : pos + name_len]).decode())
+        pos += name_len
+    objects = {}
+    for name, (_, size) in zip(names, items):
+        pos = aligned(pos)
+        objects[name] = cpu.Buffer.from_bytes(payload[pos : pos + size])
+        pos += size
+    return da.from_zarr(zarr.open_array(MemoryStore(objects), mode="r"))

@@ -1,0 +1,157 @@
+"""Typed serializers: npy (memory-mapped when large and local), parquet, zarr, and entry-point plugins."""
+
+from __future__ import annotations
+
+import mmap
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from fuseflow.runtime.storage import FileStore, open_store
+from fuseflow.runtime.storage import file as filestore
+from fuseflow.runtime.storage.serializers import default_registry
+
+from .conftest import ROOT
+
+KEY = "77" * 16
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> FileStore:
+    return open_store(tmp_path / "store")
+
+
+def serializer_of(store: FileStore, node: str) -> str:
+    return [r.serializer for r in store.list("wf") if r.node == node][0]
+
+
+def test_a_large_local_array_is_memory_mapped_and_private(store: FileStore, monkeypatch) -> None:
+    np = pytest.importorskip("numpy")
+    monkeypatch.setattr(filestore, "MAP_MIN", 1 << 20)
+    array = np.arange(400_000, dtype=np.float64)  # 3.2 MB: a file of its own, mapped
+    store.save("wf", "big", KEY, array)
+    loaded = FileStore(store.root).read("wf", "big")
+    assert np.array_equal(loaded, array) and loaded.flags.writeable and loaded.flags.aligned
+    base = loaded
+    while getattr(base, "base", None) is not None:
+        base = base.base
+    assert isinstance(getattr(base, "obj", base), mmap.mmap)
+    loaded[:] = -1  # copy-on-write: the stored record is untouched
+    assert np.array_equal(FileStore(store.root).read("wf", "big"), array)
+
+
+def test_a_damaged_large_record_is_caught_before_use(store: FileStore, monkeypatch) -> None:
+    np = pytest.importorskip("numpy")
+    monkeypatch.setattr(filestore, "MAP_MIN", 1 << 20)
+    store.save("wf", "big", KEY, np.ones(300_000))
+    path, _, size = store.where("wf", "big", KEY)
+    with open(path, "r+b") as f:
+        f.seek(size - 100)
+        f.write(b"\x55")
+    with pytest.warns(UserWarning, match="checksum mismatch"):
+        assert FileStore(store.root).load("wf", "big", KEY) == (False, None)
+    assert not Path(path).exists()
+
+
+def test_dataframes_as_parquet(store: FileStore) -> None:
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    frame = pd.DataFrame({"x": [1, 2, 3], "name": ["a", "b", "c"], "t": pd.to_datetime(["2024-01-01"] * 3)},
+                         index=pd.Index([10, 20, 30], name="id"))
+    store.save("wf", "frame", KEY, frame)
+    assert serializer_of(store, "frame") == "parquet"
+    loaded = FileStore(store.root).read("wf", "frame")
+    pd.testing.assert_frame_equal(loaded, frame)
+
+
+def test_a_frame_arrow_cannot_hold_is_pickled(store: FileStore) -> None:
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    frame = pd.DataFrame({"obj": [object(), {1, 2}]})
+    with pytest.warns(RuntimeWarning, match="pickling it instead"):
+        store.save("wf", "odd", KEY, frame)
+    assert serializer_of(store, "odd") == "pickle"
+    assert FileStore(store.root).read("wf", "odd")["obj"][1] == {1, 2}
+
+
+def test_dask_arrays_as_zarr_load_lazily(store: FileStore) -> None:
+    da = pytest.importorskip("dask.array")
+    pytest.importorskip("zarr")
+    np = pytest.importorskip("numpy")
+    value = da.arange(60_000).reshape(200, 300).rechunk((50, 100)).astype("f4")
+    store.save("wf", "lazy", KEY, value)
+    assert serializer_of(store, "lazy") == "zarr"
+    loaded = FileStore(store.root).read("wf", "lazy")
+    assert isinstance(loaded, da.Array) and loaded.shape == (200, 300) and loaded.dtype == np.float32
+    assert np.array_equal(loaded.compute(), value.compute())
+    assert float(loaded[5:7].sum().compute()) == float(value[5:7].sum().compute())
+
+
+def test_plain_values_never_load_plugins() -> None:
+    registry = default_registry()
+    assert registry.choose({"a": 1}).name == "pickle" and registry._plugins_pending
+
+
+PLUGIN = '''
+from fuseflow.runtime.storage import Serializer
+
+class Thing:
+    def __init__(self, text):
+        self.text = text
+
+class ThingSerializer(Serializer):
+    name = "thing"
+    modules = frozenset({"thingplugin"})
+    def accepts(self, value):
+        return isinstance(value, Thing)
+    def dump(self, value):
+        return [value.text.encode()]
+    def load(self, payload):
+        return Thing(bytes(payload).decode() + " (via plugin)")
+'''
+
+
+def test_an_entry_point_plugin_is_found_and_reads_its_own_records(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    (site / "thingplugin-1.0.dist-info").mkdir(parents=True)
+    (site / "thingplugin.py").write_text(PLUGIN)
+    (site / "thingplugin-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: thingplugin\nVersion: 1.0\n")
+    (site / "thingplugin-1.0.dist-info" / "entry_points.txt").write_text(
+        "[fuseflow.serializers]\nthing = thingplugin:ThingSerializer\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(site)])}
+    save = textwrap.dedent(f"""
+        import sys
+        from fuseflow.runtime.storage import open_store
+        import thingplugin
+        s = open_store({str(tmp_path / 's')!r})
+        s.save('wf', 'n', 'k', thingplugin.Thing('hello'))
+        print(s.list('wf')[0].serializer)
+    """)
+    done = subprocess.run([sys.executable, "-c", save], env=env, capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "thing", done.stderr
+    read = textwrap.dedent(f"""
+        import sys
+        from fuseflow.runtime.storage import open_store
+        s = open_store({str(tmp_path / 's')!r})
+        print(s.read('wf', 'n').text)
+    """)
+    done = subprocess.run([sys.executable, "-c", read], env=env, capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "hello (via plugin)", done.stderr
+
+
+def test_a_broken_plugin_warns_and_the_rest_works(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    (site / "broken-1.0.dist-info").mkdir(parents=True)
+    (site / "broken-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: broken\nVersion: 1.0\n")
+    (site / "broken-1.0.dist-info" / "entry_points.txt").write_text("[fuseflow.serializers]\nbad = nosuchmodule:X\n")
+    code = ("import warnings\nfrom fuseflow.runtime.storage.serializers import default_registry\n"
+            "import fractions\nwith warnings.catch_warnings(record=True) as w:\n"
+            "    warnings.simplefilter('always')\n"
+            "    print(default_registry().choose(fractions.Fraction(1, 3)).name, len(w), str(w[0].message)[:40])\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(site)])}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.stdout.startswith("pickle 1 fuseflow serializer plugin 'bad'"), done.stderr
