@@ -297,3 +297,26 @@ def test_the_example_spec_loads_back_with_kfp(tmp_path):
         component = components.load_component_from_file(str(path))
         assert component.name == example
     assert (EXAMPLES / "ops.py").exists()
+
+
+def test_set_overrides_apply_before_compiling():
+    from fuseflow.compiler.errors import UsageError
+    from fuseflow.compiler.targets.kfp_target import generate, with_overrides
+    from fuseflow.runtime.execute import RunSettings
+    from fuseflow.runtime.overrides import parse_set
+
+    workflow = compile_text("""
+        from steps import inc
+        a = inc(1)
+        b = inc(2)
+        """)
+    changed = with_overrides(workflow, RunSettings(overrides=[parse_set("a:retries=2"), parse_set("a:timeout=90s")]))
+    spec, platform = parse(generate(changed))
+    assert spec["root"]["dag"]["tasks"]["a"]["retryPolicy"]["maxRetryCount"] == 2
+    assert "retryPolicy" not in spec["root"]["dag"]["tasks"]["b"]
+    assert list(platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"].values()) == [
+        {"activeDeadlineSeconds": "90"}]
+    with pytest.raises(UsageError, match="matches no node"):
+        with_overrides(workflow, RunSettings(overrides=[parse_set("zzz:retries=2")]))
+    with pytest.raises(UsageError, match="retries"):
+        with_overrides(workflow, RunSettings(overrides=[parse_set("a:retries=-1")]))

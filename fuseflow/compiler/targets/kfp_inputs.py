@@ -22,8 +22,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..ir import Workflow
-
 # KFP's parameter types, by fuseflow's type names ("json": a literal sent as JSON text).
 PARAMETER_TYPES = {"int": "NUMBER_INTEGER", "float": "NUMBER_DOUBLE", "str": "STRING", "bool": "BOOLEAN",
                    "list": "LIST", "dict": "STRUCT", "json": "STRING"}
@@ -36,7 +34,6 @@ RESERVED = frozenset({"fuseflow_node", "fuseflow_storage", "fuseflow_rerun", RES
 class Inputs:
     """The inputs of one task: the component's declarations and the task's bindings."""
 
-    wf: Workflow
     task_of: dict[str, str]           # node name -> task name
     producer_output: dict[str, str]   # node name -> the output its consumers read
     param_types: dict[str, str]

@@ -91,7 +91,7 @@ class _Builder:
             task_name = self.names.tasks[node.name]
             try:
                 tasks[task_name] = self.task(node)
-            except (kfp_options.OptionProblem, ValueError) as problem:
+            except kfp_options.OptionProblem as problem:
                 raise NodeProblem(node, str(problem)) from None
         outputs = self.outputs(tasks)
         spec = {
@@ -115,7 +115,7 @@ class _Builder:
     # --- tasks ---------------------------------------------------------------------------
 
     def inputs(self) -> Inputs:
-        return Inputs(self.wf, self.names.tasks, self.producer_output, self.param_types, self.pipeline_param,
+        return Inputs(self.names.tasks, self.producer_output, self.param_types, self.pipeline_param,
                       self.nullable)
 
     def settings(self, node: Node) -> kfp_options.NodeSettings:
