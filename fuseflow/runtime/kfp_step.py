@@ -34,7 +34,7 @@ from typing import Any, Callable
 from . import graph
 from .execute import resolve
 from .invoke import NodeFailed, invoke, resolve_callable
-from .keys import KEY_VERSION, callable_identity, fingerprint
+from .keys import fingerprint, templates
 from .storage import REGISTRY, StorageWarning, open_store
 from .storage.format import decode, encode_header
 
@@ -60,8 +60,8 @@ def run_step(spec: dict, values: dict, modules: dict[str, str] | None = None) ->
         collect_outputs(spec, values)
         return
     started = time.perf_counter()
-    step = Step(spec, values)
     try:
+        step = Step(spec, values)
         how = step.run()
     except NodeFailed as failure:
         report_failure(failure)
@@ -80,30 +80,17 @@ def _check_protocol(spec: dict) -> None:
         print(f"fuseflow: warning: compiled by fusec {spec.get('fusec')}, running on fuseflow {__version__}", flush=True)
 
 
-class Step:
-    """One node: its inputs, its cache key, and what to do (load, run, store)."""
+class Arguments:
+    """A step's inputs as the local runtime's argument values: parameters decoded,
+    results as graph.Ref markers keyed by their artifact input (whose headers,
+    with the upstream cache keys, are read now; the values only when needed)."""
 
-    def __init__(self, spec: dict, values: dict):
-        self.spec = spec
+    def __init__(self, values: dict):
         self.values = values
-        self.name = values[NODE]
-        self.kind = spec["kind"]
-        self.options = spec.get("options", {})
         self.headers: dict[str, dict] = {}  # artifact input -> its header
         self.params: dict[str, Any] = {}
-        self.args = [self.marker(t) for t in spec.get("args", ())]
-        self.kwargs = {k: self.marker(t) for k, t in spec.get("kwargs", ())}
-        if self.kind == "method":
-            self.headers[SELF] = read_header(_path(values, SELF))
-        self.fn = resolve_callable(spec["target"]) if self.kind != "method" else None
-        self.key = self.compute_key()
-        self.forced = self.is_forced(values.get(RERUN) or "")
-
-    # --- the call's arguments, rebuilt as the runtime's markers ----------------------
 
     def marker(self, template: dict) -> Any:
-        """A template from the spec as the local runtime's argument value: literals,
-        graph.Ref (keyed by artifact input name), graph.ParamRef, graph.Struct."""
         if "literal" in template:
             return template["literal"]
         if "input" in template and "param" not in template:
@@ -112,7 +99,7 @@ class Step:
             self.params[template["param"]] = decode_parameter(self.values.get(template["input"]), template["type"])
             return graph.param(template["param"], *template.get("path", ()))
         if "ref" in template:
-            self.headers[template["ref"]] = read_header(_path(self.values, template["ref"]))
+            self.artifact(template["ref"])
             return graph.ref(template["ref"], *template.get("path", ()))
         if "callable" in template:
             return resolve_callable(template["callable"])
@@ -121,32 +108,63 @@ class Step:
         if "dict" in template:
             return graph.struct({k: self.marker(t) for k, t in template["dict"]})
         if "family" in template:
-            return graph.family(template["family"], self._members(template))
+            return graph.family(template["family"], self.members(template))
         raise StepError(f"unknown argument template {template!r}")
 
-    def _members(self, template: dict) -> dict:
-        return {k: self._members(t) if "family" in t else self.marker(t) for k, t in template["members"]}
+    def members(self, template: dict) -> dict:
+        return {k: self.members(t) if "family" in t else self.marker(t) for k, t in template["members"]}
+
+    def artifact(self, name: str) -> dict:
+        header = self.headers[name] = read_header(_path(self.values, name))
+        return header
+
+    def results(self) -> dict[str, Any]:
+        """The values of the input artifacts, by input name."""
+        return {name: read_value(_path(self.values, name)) for name in self.headers}
+
+
+class Step:
+    """One node: its arguments, its cache key, and what to do (load, run, store)."""
+
+    def __init__(self, spec: dict, values: dict):
+        self.spec = spec
+        self.values = values
+        self.name = values[NODE]
+        self.kind = spec["kind"]
+        self.options = spec.get("options", {})
+        self.inputs = Arguments(values)
+        try:  # the user's module may be missing from the image: the node's failure
+            self.args = [self.inputs.marker(t) for t in spec.get("args", ())]
+            self.kwargs = {k: self.inputs.marker(t) for k, t in spec.get("kwargs", ())}
+            self.fn = resolve_callable(spec["target"]) if self.kind != "method" else None
+        except (ImportError, AttributeError) as exc:
+            raise NodeFailed(self.name, exc) from None
+        if self.kind == "method":
+            self.inputs.artifact(SELF)
+        self.key = self.compute_key()
+        self.forced = self.is_forced(values.get(RERUN) or "")
 
     # --- cache key and --rerun ----------------------------------------------------------
 
     def compute_key(self) -> str:
-        """The node's key, computed as fuseflow.runtime.keys.compute_keys does for
-        the whole graph, from the keys its input artifacts carry."""
-        keys = {name: header["key"] for name, header in self.headers.items()}
+        """The node's key, as fuseflow.runtime.keys.compute_keys computes it for the
+        whole graph, here from the keys its input artifacts carry: the node alone
+        in a graph (its inputs named after the artifacts, a method's object `self`)."""
         if self.kind == "method":
-            head = f"method:{self.spec['target']}\x00{keys[SELF]}"
+            node = graph.method(self.name, SELF, self.spec["target"], self.args, self.kwargs)
         else:
-            head = callable_identity(graph.Node(self.name, self.kind, self.fn, [], {}))
-        parts = [head]
-        parts.extend(fingerprint(value, self.params, keys) for value in self.args)
-        parts.extend(f"{k}={fingerprint(v, self.params, keys)}" for k, v in self.kwargs.items())
+            node = graph.Node(self.name, self.kind, self.fn, self.args, self.kwargs)
+        text, holes, _ = templates(graph.Workflow(self.spec["workflow"], [node]))[0]
+        keys = {name: header["key"] for name, header in self.inputs.headers.items()}
+        if holes:
+            text %= tuple(keys[h] if type(h) is str else fingerprint(h, self.inputs.params, keys) for h in holes)
         if self.options.get("seed") is not None:
-            parts.append(f"seed={self.options['seed']}")
-        return hashlib.sha256(KEY_VERSION + "\x00".join(parts).encode()).hexdigest()[:32]
+            text += f"\x00seed={self.options['seed']}"
+        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
     def is_forced(self, pattern: str) -> bool:
         """`--rerun REGEX`: the node matches, or an input was forced upstream."""
-        if any(header.get("forced") for header in self.headers.values()):
+        if any(header.get("forced") for header in self.inputs.headers.values()):
             return True
         return bool(pattern) and re.fullmatch(pattern, self.name) is not None
 
@@ -156,11 +174,10 @@ class Step:
         """Load the stored result or compute it; write the outputs. How it went, in words."""
         store = self.open_store()
         cacheable = store is not None and self.kind != "object" and self.options.get("cache", True)
-        value, how = None, "ran"
-        if cacheable and self.kind == "call" and not self.forced:
+        value, obj, how = None, None, "ran"
+        if cacheable and self.kind == "call" and not self.forced:  # objects and methods must run for the state
             found, value = load_quietly(store, self.spec["workflow"], self.name, self.key)
             how = "loaded from storage" if found else how
-        obj = None
         if how == "ran":
             value, obj = self.compute()
             if cacheable:
@@ -178,12 +195,13 @@ class Step:
 
     def compute(self) -> tuple[Any, Any]:
         """(the node's value, the object after a method call)."""
-        results = {name: read_value(_path(self.values, name)) for name in self.headers}
+        results = self.inputs.results()
+        params = self.inputs.params
         obj = results.get(SELF)
         try:
             fn = self.fn if self.kind != "method" else getattr(obj, self.spec["target"])
-            args = [resolve(a, results, self.params) for a in self.args]
-            kwargs = {k: resolve(v, results, self.params) for k, v in self.kwargs.items()}
+            args = [resolve(a, results, params) for a in self.args]
+            kwargs = {k: resolve(v, results, params) for k, v in self.kwargs.items()}
         except (AttributeError, LookupError, TypeError) as exc:  # a missing method, a bad index
             raise NodeFailed(self.name, exc) from None
         options = {k: self.options[k] for k in RUNTIME_OPTIONS if self.options.get(k) is not None}
@@ -301,13 +319,12 @@ def read_value(path: str) -> Any:
 def collect_outputs(spec: dict, values: dict) -> None:
     """The `outputs` step: workflow outputs that are not one node's whole result
     (an indexed result, a loop family, a list) assembled into artifacts."""
-    step = Step.__new__(Step)
-    step.spec, step.values, step.name, step.kind = spec, values, "outputs", "outputs"
-    step.headers, step.params = {}, {}
-    markers = [(artifact, name, step.marker(t)) for artifact, name, t in spec["outputs"]]
-    results = {name: read_value(_path(values, name)) for name in step.headers}
+    inputs = Arguments(values)
+    markers = [(artifact, name, inputs.marker(t)) for artifact, name, t in spec["outputs"]]
+    results = inputs.results()
     for artifact, name, marker in markers:
-        write_artifact(values[artifact], resolve(marker, results, step.params), {"node": name, "key": "", "forced": False})
+        value = resolve(marker, results, inputs.params)
+        write_artifact(values[artifact], value, {"node": name, "key": "", "forced": False})
 
 
 def install_modules(modules: dict[str, str]) -> str:

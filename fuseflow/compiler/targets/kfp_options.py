@@ -146,56 +146,28 @@ def _constant(name: str) -> dict:
     return {"runtimeValue": {"constant": name}}
 
 
-def platform_settings(options: dict[str, Any]) -> dict:
-    """The executor's kfp-kubernetes config: the keys kfp.kubernetes writes, same shapes."""
-    k8s: dict[str, Any] = {}
-    if "timeout" in options:
-        k8s["activeDeadlineSeconds"] = str(options["timeout"])
-    secrets = options.get("secret_env", {})
-    if secrets:
-        k8s["secretAsEnv"] = [
-            {"keyToEnv": [{"envVar": env, "secretKey": secrets[s][env]} for env in sorted(secrets[s])],
-             "optional": False, "secretName": s, "secretNameParameter": _constant(s)}
-            for s in sorted(secrets)
-        ]
-    volumes = options.get("secret_volumes", {})
-    if volumes:
-        k8s["secretAsVolume"] = [{"mountPath": volumes[s], "optional": False, "secretName": s,
-                                  "secretNameParameter": _constant(s)} for s in sorted(volumes)]
-    maps = options.get("config_map_env", {})
-    if maps:
-        k8s["configMapAsEnv"] = [
-            {"configMapName": c, "configMapNameParameter": _constant(c),
-             "keyToEnv": [{"configMapKey": maps[c][env], "envVar": env} for env in sorted(maps[c])], "optional": False}
-            for c in sorted(maps)
-        ]
-    map_volumes = options.get("config_map_volumes", {})
-    if map_volumes:
-        k8s["configMapAsVolume"] = [{"configMapName": c, "configMapNameParameter": _constant(c),
-                                     "mountPath": map_volumes[c], "optional": False} for c in sorted(map_volumes)]
-    pvcs = options.get("pvc_mounts", {})
-    if pvcs:
-        k8s["pvcMount"] = [{"constant": p, "mountPath": pvcs[p], "pvcNameParameter": _constant(p)} for p in sorted(pvcs)]
-    k8s.update(_scheduling(options))
-    return k8s
+def _secret_env(secrets: dict) -> list:
+    return [{"keyToEnv": [{"envVar": env, "secretKey": secrets[s][env]} for env in sorted(secrets[s])],
+             "optional": False, "secretName": s, "secretNameParameter": _constant(s)} for s in sorted(secrets)]
 
 
-def _scheduling(options: dict[str, Any]) -> dict:
-    k8s: dict[str, Any] = {}
-    if options.get("node_selector"):
-        k8s["nodeSelector"] = {"labels": dict(sorted(options["node_selector"].items()))}
-    if options.get("tolerations"):
-        k8s["tolerations"] = [_toleration(t) for t in options["tolerations"]]
-    if options.get("image_pull_secrets"):
-        k8s["imagePullSecret"] = [{"secretName": s, "secretNameParameter": _constant(s)}
-                                  for s in options["image_pull_secrets"]]
-    if options.get("image_pull_policy"):
-        k8s["imagePullPolicy"] = options["image_pull_policy"]
-    metadata = {key: dict(sorted(options[option].items()))
-                for key, option in (("labels", "pod_labels"), ("annotations", "pod_annotations")) if options.get(option)}
-    if metadata:
-        k8s["podMetadata"] = metadata
-    return k8s
+def _secret_volumes(volumes: dict) -> list:
+    return [{"mountPath": volumes[s], "optional": False, "secretName": s, "secretNameParameter": _constant(s)}
+            for s in sorted(volumes)]
+
+
+def _config_map_env(maps: dict) -> list:
+    return [{"configMapName": c, "configMapNameParameter": _constant(c), "optional": False,
+             "keyToEnv": [{"configMapKey": maps[c][env], "envVar": env} for env in sorted(maps[c])]} for c in sorted(maps)]
+
+
+def _config_map_volumes(volumes: dict) -> list:
+    return [{"configMapName": c, "configMapNameParameter": _constant(c), "mountPath": volumes[c], "optional": False}
+            for c in sorted(volumes)]
+
+
+def _pvc_mounts(pvcs: dict) -> list:
+    return [{"constant": p, "mountPath": pvcs[p], "pvcNameParameter": _constant(p)} for p in sorted(pvcs)]
 
 
 def _toleration(item: dict) -> dict:
@@ -203,3 +175,29 @@ def _toleration(item: dict) -> dict:
     if item.get("toleration_seconds") is not None:
         out["tolerationSeconds"] = str(item["toleration_seconds"])
     return out
+
+
+# option -> (platform spec key, how kfp-kubernetes writes the value)
+_PLATFORM = {
+    "timeout": ("activeDeadlineSeconds", str),
+    "secret_env": ("secretAsEnv", _secret_env),
+    "secret_volumes": ("secretAsVolume", _secret_volumes),
+    "config_map_env": ("configMapAsEnv", _config_map_env),
+    "config_map_volumes": ("configMapAsVolume", _config_map_volumes),
+    "pvc_mounts": ("pvcMount", _pvc_mounts),
+    "node_selector": ("nodeSelector", lambda labels: {"labels": dict(sorted(labels.items()))}),
+    "tolerations": ("tolerations", lambda items: [_toleration(t) for t in items]),
+    "image_pull_secrets": ("imagePullSecret", lambda names: [{"secretName": s, "secretNameParameter": _constant(s)}
+                                                              for s in names]),
+    "image_pull_policy": ("imagePullPolicy", str),
+}
+
+
+def platform_settings(options: dict[str, Any]) -> dict:
+    """The executor's kfp-kubernetes config: the keys kfp.kubernetes writes, same shapes."""
+    k8s = {key: write(options[option]) for option, (key, write) in _PLATFORM.items() if options.get(option)}
+    metadata = {key: dict(sorted(options[option].items()))
+                for key, option in (("labels", "pod_labels"), ("annotations", "pod_annotations")) if options.get(option)}
+    if metadata:
+        k8s["podMetadata"] = metadata
+    return k8s
