@@ -1,0 +1,101 @@
+"""S3 (and concurrent runs) on the Ray, Prefect and KFP targets, each run as users run it: `fusec run`.
+
+Each run is a subprocess with the AWS environment pointing at the session's
+S3 server, so every process a target starts (Ray workers, KFP steps) finds
+the endpoint and credentials the standard way. A result written by one
+target is read by the others: the last run here is the local target's.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+from .conftest import ROOT, S3, Project
+from .test_s3 import ARITH, CONCURRENT
+
+
+def target_available(module: str, backend: str) -> bool:
+    return importlib.util.find_spec(backend) is not None and importlib.util.find_spec(module) is not None
+
+
+ray_target = pytest.mark.skipif(not target_available("fuseflow.runtime.ray_backend", "ray"),
+                                reason="the Ray target (fuseflow.runtime.ray_backend) or ray is not installed")
+
+
+def quiet_env(s3: S3) -> dict[str, str]:
+    return {**s3.env, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled",
+            "PREFECT_HOME": tempfile.mkdtemp(prefix="fuseflow-prefect-"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120", "PREFECT_LOGGING_LEVEL": "WARNING"}
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+@ray_target
+def test_ray_target_on_s3(s3: S3, project: Project) -> None:
+    bucket = s3.bucket()
+    project.env = quiet_env(s3)
+    project.fuse(ARITH)
+    url = f"s3://{bucket}/ray"
+    assert project.run("--target", "ray", "--storage", url) == {"z": 14}
+    assert sorted(project.calls()) == ["add 2 12", "inc 1", "inc 2"]  # the workers logged their calls
+    assert sorted(name.rsplit("/", 2)[1] for name in s3.objects(bucket)) == ["x", "y", "z"]
+    assert project.run("--target", "ray", "--storage", url, "-p", "a=2") == {"z": 16}
+    assert sorted(project.calls()) == ["add 3 13", "inc 2", "inc 3"]
+    assert project.run("--storage", url) == {"z": 14}  # the local target reuses what Ray stored
+    assert project.calls() == []
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+@ray_target
+def test_two_ray_runs_at_once_on_one_store_then_a_third_reuses_everything(s3: S3, project: Project) -> None:
+    project.fuse(CONCURRENT.replace("add(y, y)", "add(y[1], y[6])").replace("pause: float = 0.05", "pause: float = 0.3"))
+    store = str(project.root / "shared")
+    env = {**os.environ, **quiet_env(s3), "STEPS_LOG": str(project.log), "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "fuseflow.cli", "run", "wf.fuse", "--json", "--target", "ray", "--storage", store]
+    procs = [subprocess.Popen(command, cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=env) for _ in range(2)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert [out for out, _ in outs] == ['{"z": 209}\n'] * 2
+    project.calls()
+    assert project.run("--target", "ray", "--storage", store) == {"z": 209}
+    assert project.calls() == []
+
+
+@pytest.mark.prefect
+@pytest.mark.slow
+@pytest.mark.skipif(not target_available("fuseflow.compiler.targets.prefect_target", "prefect"),
+                    reason="the Prefect target or prefect is not installed")
+def test_prefect_target_on_s3(s3: S3, project: Project) -> None:
+    bucket = s3.bucket()
+    project.env = quiet_env(s3)
+    project.fuse(ARITH)
+    url = f"s3://{bucket}/prefect"
+    assert project.run("--target", "prefect", "--storage", url) == {"z": 14}
+    assert sorted(project.calls()) == ["add 2 12", "inc 1", "inc 2"]
+    assert len(s3.objects(bucket)) == 3
+    assert project.run("--storage", url) == {"z": 14}
+    assert project.calls() == []
+
+
+@pytest.mark.kfp
+@pytest.mark.slow
+@pytest.mark.skipif(not target_available("fuseflow.compiler.targets.kfp_target", "kfp"),
+                    reason="the KFP target or kfp is not installed")
+def test_kfp_target_on_s3(s3: S3, project: Project) -> None:
+    bucket = s3.bucket()
+    project.env = quiet_env(s3)
+    project.fuse(ARITH)
+    url = f"s3://{bucket}/kfp"
+    assert project.run("--target", "kfp", "--storage", url) == {"z": 14}
+    assert len(s3.objects(bucket)) == 3
+    project.calls()
+    assert project.run("--storage", url) == {"z": 14}
+    assert project.calls() == []
