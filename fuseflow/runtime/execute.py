@@ -66,7 +66,8 @@ def run(wf: Workflow, params: dict[str, Any], settings: RunSettings) -> dict[str
     forced = rerun_nodes(wf, settings.rerun)
     store = open_workflow_store(wf, settings)
     with warnings.catch_warnings():
-        warnings.filterwarnings("always", category=StorageWarning)  # every damaged record, not just the first
+        # every damaged record, not just the first; the user's own filters still come first
+        warnings.filterwarnings("always", category=StorageWarning, append=True)
         with make_progress(settings.progress, label=wf.name) as progress:
             executor = Executor(wf, values, store, overrides, progress)
             results = executor.run(planning.output_nodes(wf), forced)

@@ -140,7 +140,7 @@ class Workflow:
     name: str
     nodes: list[Node]
     params: list[Param] = field(default_factory=list)
-    outputs: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] | None = None  # None: every node no other node reads (objects aside)
     storage: str | None = None
     source: str = ""
     home: str | None = None  # directory relative storage paths resolve against
@@ -150,6 +150,9 @@ class Workflow:
         if self.home and Path(self.home).suffix:  # given __file__: use its folder
             self.home = str(Path(self.home).resolve().parent)
         self.index = {node.name: i for i, node in enumerate(self.nodes)}
+        if self.outputs is None:
+            read = {name for reads in self.topology.reads for name in reads}
+            self.outputs = {n.name: Ref(n.name) for n in self.nodes if n.kind != "object" and n.name not in read}
 
     @functools.cached_property
     def topology(self) -> "Topology":

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import weakref
 from typing import Any, Callable
 
 from .graph import Node, ParamRef, Ref, Struct, Workflow
 
-KEY_VERSION = b"fuseflow-key-1\x00"
+KEY_VERSION = "fuseflow-key-2\x00"
 _source_hashes: dict[int, tuple[Callable, str]] = {}
 
 
@@ -22,27 +23,59 @@ def compute_keys(wf: Workflow, params: dict[str, Any], options: list[dict] | Non
     """node name -> hex key, for every node, in one pass in topological order.
 
     `options`: the effective options by node index (with run-time overrides),
-    when they differ from the compiled ones; only `seed` enters the key."""
+    when they differ from the compiled ones; only `seed` enters the key.
+    What does not change between runs (callables, literals) is worked out
+    once per workflow (`templates`); a run fills in upstream keys and params."""
     keys: dict[str, str] = {}
-    heads: dict[int, str] = {}  # id(callable) -> identity text, once per callable
-    previous = wf.topology.previous
-    for i, node in enumerate(wf.nodes):
-        if node.kind == "method":
-            head = f"method:{node.method}\x00{keys[previous[node.name]]}"
-        else:
-            head = heads.get(id(node.fn))
-            if head is None:
-                head = heads[id(node.fn)] = callable_identity(node)
-        parts = [head]
-        for value in node.args:
-            parts.append(fingerprint(value, params, keys))
-        for name, value in node.kwargs.items():
-            parts.append(f"{name}={fingerprint(value, params, keys)}")
+    blake2b = hashlib.blake2b  # 128 bits; faster than sha256 for texts this short
+    get = keys.__getitem__
+    for i, (node, (text, holes, names_only)) in enumerate(zip(wf.nodes, templates(wf))):
+        if names_only:
+            text %= tuple(map(get, holes))
+        elif holes:
+            text %= tuple([keys[h] if type(h) is str else fingerprint(h, params, keys) for h in holes])
         seed = (options[i] if options is not None else node.options).get("seed")
         if seed is not None:
-            parts.append(f"seed={seed}")
-        keys[node.name] = hashlib.sha256(KEY_VERSION + "\x00".join(parts).encode()).hexdigest()[:32]
+            text += f"\x00seed={seed}"
+        keys[node.name] = blake2b(text.encode(), digest_size=16).hexdigest()
     return keys
+
+
+_templates: "weakref.WeakKeyDictionary[Workflow, list]" = weakref.WeakKeyDictionary()
+
+
+def templates(wf: Workflow) -> list[tuple[str, tuple, bool]]:
+    """Per node, the key text with %s holes, what fills each hole (a node name,
+    for its key: an upstream result or the previous call on an object; or an
+    argument to fingerprint at run time: params, indexed results, structures),
+    and whether the holes are all node names (the fast path)."""
+    found = _templates.get(wf)
+    if found is None:
+        found = _templates[wf] = [_template(node, wf.topology.previous) for node in wf.nodes]
+    return found
+
+
+def _template(node: Node, previous: dict[str, str]) -> tuple[str, tuple, bool]:
+    holes: list[Any] = []
+
+    def hole(value: Any) -> str:
+        if type(value) is Ref and not value.path:
+            holes.append(value.node)
+            return "@%s"
+        if type(value) in (Ref, ParamRef, Struct):
+            holes.append(value)
+            return "%s"
+        return fingerprint(value, {}, {}).replace("%", "%%")
+
+    if node.kind == "method":
+        holes.append(previous[node.name])
+        parts = [f"method:{node.method}".replace("%", "%%") + "\x00%s"]
+    else:
+        parts = [callable_identity(node).replace("%", "%%")]
+    parts += [hole(value) for value in node.args]
+    parts += [f"{name}={hole(value)}" for name, value in node.kwargs.items()]
+    text = KEY_VERSION + "\x00".join(parts)
+    return text, tuple(holes), all(type(h) is str for h in holes)
 
 
 def callable_identity(node: Node) -> str:

@@ -1,0 +1,254 @@
+"""Local target benchmark: what the runtime costs per node, and what it holds in memory.
+
+    python bench/local.py [--nodes 10000] [--repeat 5] [--dir DIR] [--chain 50] [--mb 20]
+
+A generated DAG of N nodes (each node adds two earlier results: the one
+before it and one further back), compiled by fusec to a local module in
+memory, run in one process:
+
+  (a) as direct Python calls, the same calls in the same order;
+  (b) through the local target without storage (no_cache=True);
+  (c) with file storage in a fresh temp folder: a first run (stores all N
+      small results), a fully cached rerun (plans, then loads only the
+      output), and a rerun that loads every one of the N results.
+
+Then a chain of 50 nodes, each returning a fresh 20 MB NumPy array made from
+the one before, reporting peak memory (tracemalloc) against plain Python
+doing the same chain, without storage and with file storage.
+
+Every figure is the fastest of --repeat runs (other processes on a shared
+machine only ever add time). Figures only: nothing here fails when a goal is
+missed. Goals (issue 3) and the figures functionfuse needs for the same DAG
+on this machine are printed beside the results.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import shutil
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any, Callable
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from fuseflow.compiler.frontend import compile_source  # noqa: E402
+from fuseflow.compiler.targets import local  # noqa: E402
+from fuseflow.compiler.targets.loader import load_generated  # noqa: E402
+from fuseflow.runtime.execute import Executor  # noqa: E402
+from fuseflow.runtime.keys import compute_keys  # noqa: E402
+from fuseflow.runtime.storage import open_store  # noqa: E402
+
+GOAL_OVERHEAD_US = 5.0  # per node, without storage
+GOAL_STORAGE_US = 100.0  # per small result, first run
+GOAL_CACHED_S = 0.3  # fully cached rerun of 10,000 small results
+GOAL_MEMORY_RATIO = 2.0  # chain peak against plain Python
+FUNCTIONFUSE = {"overhead_us": 12.0, "first_us": 500.0, "cached_us": 30.0, "chain_mb": 950.0, "plain_mb": 40.0}
+
+OPS = '''
+import numpy as np
+
+SIZE = 0  # elements per array in the chain; set by the benchmark
+
+
+def add(a, b):
+    return a + b
+
+
+def fresh(seed):
+    return np.full(SIZE, float(seed))
+
+
+def grow(previous):
+    return previous + 1.0
+
+
+def first(array):
+    return float(array[0])
+'''
+
+
+def back(i: int) -> int:
+    """The second input of node i: a node further back (a DAG, not just a chain)."""
+    return max(0, i - 1 - (i * 7919) % 64)
+
+
+def dag_source(n: int) -> str:
+    lines = ["workflow bench_dag", "from bench_ops import add", "param a: int = 1", "n0 = add(a, 0)"]
+    lines += [f"n{i} = add(n{i - 1}, n{back(i)})" for i in range(1, n)]
+    return "\n".join([*lines, f"return n{n - 1}"]) + "\n"
+
+
+def chain_source(n: int) -> str:
+    lines = ["workflow bench_chain", "from bench_ops import fresh, grow, first", "x0 = fresh(0)"]
+    lines += [f"x{i} = grow(x{i - 1})" for i in range(1, n)]
+    return "\n".join([*lines, f"out = first(x{n - 1})", "return out"]) + "\n"
+
+
+def direct_dag(add: Callable, n: int) -> int:
+    results = [add(1, 0)]
+    for i in range(1, n):
+        results.append(add(results[i - 1], results[back(i)]))
+    return results[-1]
+
+
+def direct_chain(ops: Any, n: int) -> float:
+    x = ops.fresh(0)
+    for _ in range(1, n):
+        x = ops.grow(x)
+    return ops.first(x)
+
+
+def compiled(source: str, folder: Path):
+    """The WORKFLOW of the module `fusec compile --target local` makes of `source`."""
+    workflow, _ = compile_source(source, str(folder / "bench.fuse"))
+    return load_generated(local.generate(workflow), folder / "bench.fuse").WORKFLOW
+
+
+def fastest(repeat: int, run: Callable[[], Any], before: Callable[[], None] = lambda: None) -> tuple[float, Any]:
+    """(seconds of the fastest run, its value); `before` runs untimed before each."""
+    best, value = float("inf"), None
+    for _ in range(repeat):
+        before()
+        gc.collect()
+        start = time.perf_counter()
+        value = run()
+        best = min(best, time.perf_counter() - start)
+    return best, value
+
+
+def peak_mb(run: Callable[[], Any]) -> tuple[float, Any]:
+    gc.collect()
+    tracemalloc.start()
+    try:
+        value = run()
+        return tracemalloc.get_traced_memory()[1] / 2**20, value
+    finally:
+        tracemalloc.stop()
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def bench_dag(n: int, repeat: int, base: Path, ops: Any) -> dict[str, float]:
+    wf = compiled(dag_source(n), base)
+    expected = direct_dag(ops.add, n)
+    stores: list[Path] = []
+
+    def fresh_store() -> None:
+        stores.append(Path(tempfile.mkdtemp(prefix="store-", dir=base)))
+
+    t_direct, _ = fastest(repeat, lambda: direct_dag(ops.add, n))
+    t_plain, out = fastest(repeat, lambda: wf.run(no_cache=True))
+    assert out == {f"n{n - 1}": expected}, out
+    t_first, out = fastest(repeat, lambda: wf.run(storage=str(stores[-1])), fresh_store)
+    assert out == {f"n{n - 1}": expected}, out
+    store = str(stores[-1])
+    t_cached, out = fastest(repeat, lambda: wf.run(storage=store))
+    assert out == {f"n{n - 1}": expected}, out
+    names = [node.name for node in wf.nodes]
+    opened = open_store(store)
+    t_all, results = fastest(repeat, lambda: Executor(wf, {"a": 1}, opened).run(names))
+    assert len(results) == n
+    t_keys, _ = fastest(repeat, lambda: compute_keys(wf, {"a": 1}))
+    for folder in stores:
+        shutil.rmtree(folder, ignore_errors=True)
+    return {"direct": t_direct, "plain": t_plain, "first": t_first, "cached": t_cached, "all": t_all, "keys": t_keys}
+
+
+def report_dag(n: int, t: dict[str, float]) -> list[str]:
+    us = 1e6 / n
+    overhead = (t["plain"] - t["direct"]) * us
+    storage = (t["first"] - t["plain"]) * us
+    rows = [
+        ("(a) direct Python calls", t["direct"], None),
+        ("(b) local target, no storage", t["plain"], t["plain"] / t["direct"]),
+        ("(c) file storage, first run", t["first"], t["first"] / t["direct"]),
+        ("(c) fully cached rerun (loads the output)", t["cached"], t["cached"] / t["direct"]),
+        (f"(c) cached rerun loading all {n:,} results", t["all"], t["all"] / t["direct"]),
+    ]
+    lines = [f"{n:,}-node DAG{'':<28} {'total s':>9} {'us/node':>9} {'nodes/s':>11} {'x direct':>9}"]
+    for label, seconds, ratio in rows:
+        lines.append(f"  {label:<42} {seconds:>9.4f} {seconds * us:>9.2f} {n / seconds:>11,.0f} "
+                     f"{'' if ratio is None else f'{ratio:.1f}':>9}")
+    lines += [
+        f"  cache keys for all nodes (part of every storage run): {t['keys'] * us:.2f} us/node",
+        "",
+        f"  runtime overhead without storage: {overhead:6.2f} us/node   goal < {GOAL_OVERHEAD_US:g}: "
+        f"{verdict(overhead < GOAL_OVERHEAD_US)}   (functionfuse ~{FUNCTIONFUSE['overhead_us']:g})",
+        f"  storage, first run:               {storage:6.2f} us/result goal < {GOAL_STORAGE_US:g}: "
+        f"{verdict(storage < GOAL_STORAGE_US)}   (functionfuse ~{FUNCTIONFUSE['first_us']:g} per node)",
+        f"  fully cached rerun of {n:,} results: {t['all']:.3f} s loading every result, {t['cached']:.3f} s "
+        f"loading the output   goal < {GOAL_CACHED_S:g} s: {verdict(max(t['all'], t['cached']) < GOAL_CACHED_S)}"
+        f"   (functionfuse ~{FUNCTIONFUSE['cached_us'] * n / 1e6:.1f} s)",
+    ]
+    return lines
+
+
+def bench_chain(length: int, mb: int, base: Path, ops: Any) -> list[str]:
+    ops.SIZE = mb * 2**20 // 8
+    wf = compiled(chain_source(length), base)
+    expected = float(length - 1)
+    plain, value = peak_mb(lambda: direct_chain(ops, length))
+    assert value == expected
+    ours, out = peak_mb(lambda: wf.run(no_cache=True))
+    assert out == {"out": expected}
+    folder = tempfile.mkdtemp(prefix="chain-", dir=base)
+    stored, out = peak_mb(lambda: wf.run(storage=folder))
+    assert out == {"out": expected}
+    shutil.rmtree(folder, ignore_errors=True)
+    ratio = max(ours, stored) / plain
+    return [
+        f"chain of {length} nodes, each a fresh {mb} MB array: peak memory (tracemalloc)",
+        f"  plain Python               {plain:8.1f} MB",
+        f"  local target, no storage   {ours:8.1f} MB   {ours / plain:.2f}x plain",
+        f"  local target, file storage {stored:8.1f} MB   {stored / plain:.2f}x plain",
+        f"  goal < {GOAL_MEMORY_RATIO:g}x plain: {verdict(ratio < GOAL_MEMORY_RATIO)}   "
+        f"(functionfuse {FUNCTIONFUSE['chain_mb']:g} MB against {FUNCTIONFUSE['plain_mb']:g} MB plain)",
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(argv)
+    base = Path(tempfile.mkdtemp(prefix="fuseflow-bench-", dir=args.dir))
+    (base / "bench_ops.py").write_text(OPS)
+    sys.path.insert(0, str(base))
+    try:
+        import bench_ops
+
+        print(f"{os.cpu_count()} cores, load average {load()} before the run; storage in {base}")
+        for line in report_dag(args.nodes, bench_dag(args.nodes, args.repeat, base, bench_ops)):
+            print(line)
+        print()
+        for line in bench_chain(args.chain, args.mb, base, bench_ops):
+            print(line)
+        print(f"load average {load()} after the run")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    return 0
+
+
+def load() -> str:
+    try:
+        return "%.2f" % os.getloadavg()[0]
+    except OSError:
+        return "unknown"
+
+
+def arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--nodes", type=int, default=10_000, help="nodes in the DAG (default 10000)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per figure; the fastest is shown (default 5)")
+    parser.add_argument("--dir", help="where the temp store goes (default: the system temp folder)")
+    parser.add_argument("--chain", type=int, default=50, help="nodes in the array chain (default 50)")
+    parser.add_argument("--mb", type=int, default=20, help="MB per array in the chain (default 20)")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""Planning: which nodes load, run or stay untouched, worked out backwards
+from the outputs; forced nodes; objects replayed whole."""
+from __future__ import annotations
+
+from fuseflow.runtime import local as rt
+from fuseflow.runtime.plan import LOAD, RUN, SKIP, forced_nodes, output_nodes, plan
+
+
+def f(*args):
+    return args
+
+
+class Thing:
+    def step(self, *args):
+        return args
+
+
+WF = rt.Workflow(name="p", nodes=[
+    rt.call("a", f, [1]),
+    rt.call("b", f, [rt.ref("a")]),
+    rt.call("c", f, [rt.ref("b")]),
+    rt.call("unused", f, [rt.ref("a")]),
+    rt.obj("t", Thing, []),
+    rt.method("t1", "t", "step", [rt.ref("a")]),
+    rt.method("t2", "t", "step", []),
+    rt.method("t3", "t", "step", [rt.ref("c")]),
+    rt.call("out", f, [rt.ref("t3"), rt.struct([rt.ref("c")])]),
+], outputs={"out": rt.ref("out"), "t2": rt.ref("t2")})
+
+
+def states_where(stored: set[str], forced: set[str] = frozenset(), wanted=None):
+    return plan(WF, wanted or output_nodes(WF), lambda name: name in stored, forced)
+
+
+def test_nothing_stored_runs_what_the_outputs_need():
+    states = states_where(set())
+    assert {n for n, s in states.items() if s == SKIP} == {"unused"}
+    assert all(s == RUN for n, s in states.items() if n != "unused")
+
+
+def test_without_storage_every_needed_node_runs():
+    assert plan(WF, ["c"], None) == {"out": SKIP, "t3": SKIP, "t2": SKIP, "t1": SKIP, "t": SKIP,
+                                      "unused": SKIP, "c": RUN, "b": RUN, "a": RUN}
+
+
+def test_fully_stored_loads_only_the_outputs():
+    everything = {n.name for n in WF.nodes}
+    states = states_where(everything)
+    assert {n for n, s in states.items() if s != SKIP} == {"out", "t2"}
+    assert states["out"] == LOAD and states["t2"] == LOAD
+
+
+def test_a_missing_method_result_replays_the_object_and_earlier_calls():
+    states = states_where({n.name for n in WF.nodes} - {"t3", "out"})
+    assert states["t3"] == RUN and states["t2"] == RUN and states["t1"] == RUN and states["t"] == RUN
+    assert states["a"] == LOAD and states["c"] == LOAD  # inputs of replayed calls come from storage
+    assert states["b"] == SKIP and states["out"] == RUN
+
+
+def test_a_stored_consumer_spares_the_whole_object():
+    states = states_where({n.name for n in WF.nodes} - {"t3"})
+    assert states["out"] == LOAD and states["t2"] == LOAD
+    assert {n for n, s in states.items() if s != SKIP} == {"out", "t2"}
+
+
+def test_forced_nodes_follow_data_and_later_method_calls():
+    assert forced_nodes(WF, "b") == {"b", "c", "t3", "out"}
+    assert forced_nodes(WF, "t1") == {"t1", "t2", "t3", "out"}
+    assert forced_nodes(WF, "t") == {"t", "t1", "t2", "t3", "out"}
+    assert forced_nodes(WF, "x") == set()
+    assert forced_nodes(WF, None) == set()
+    assert forced_nodes(WF, "t.") == {"t1", "t2", "t3", "out"}  # full match: not "t" itself
+
+
+def test_forced_nodes_run_though_stored():
+    everything = {n.name for n in WF.nodes}
+    states = states_where(everything, forced_nodes(WF, "c"))
+    assert states["c"] == RUN and states["b"] == LOAD and states["a"] == LOAD
+    assert states["t3"] == RUN and states["t"] == RUN  # t3 reads c: the object is replayed
+
+
+def test_output_nodes_in_order():
+    wf = rt.Workflow(name="o", nodes=WF.nodes, outputs={"x": rt.struct({"k": rt.ref("b", 0)}), "y": rt.ref("a")})
+    assert output_nodes(wf) == ["b", "a"]
+
+
+def test_topology():
+    topo = WF.topology
+    names = [n.name for n in WF.nodes]
+    assert topo.reads[names.index("out")] == ("t3", "c")
+    assert topo.needs[names.index("t3")] == ("c", "t")
+    assert topo.previous == {"t1": "t", "t2": "t1", "t3": "t2"}
+    assert topo.refs[names.index("b")] == ("a",) and topo.refs[names.index("a")] is None
+    assert topo.plain[names.index("a")] and not topo.plain[names.index("b")]
