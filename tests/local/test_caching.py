@@ -253,3 +253,33 @@ def test_storage_url_forms(project):
     done = project.fusec("run", str(project.root / "wf.fuse"), "--json", cwd=project.root.parent)
     assert done.returncode == 0, done.stderr
     assert open_store(str(project.root / "kept")).list_tasks("diamond") == ["w", "x", "y", "z"]  # beside the .fuse file
+
+
+def test_ctrl_c_stops_the_run_and_keeps_what_was_stored(project):
+    project.fuse("""
+        workflow interrupted
+        from steps import inc, nap
+        a = inc(1)
+        b = nap(a)
+        c = inc(b)
+        return c
+    """)
+    nap = project.root / "nap"
+    nap.write_text("60")
+    command = [FUSEC] if FUSEC else [sys.executable, "-m", "fuseflow.cli"]
+    process = subprocess.Popen([*command, "run", str(project.root / "wf.fuse"), "--storage", str(project.store)],
+                               env=project.env(FUSE_NAP=str(nap)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while "nap 2" not in (project.log_path.read_text() if project.log_path.exists() else ""):
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130
+    assert stdout == ""
+    assert stderr.strip() == "interrupted. Results finished so far are stored; the next run reuses them."
+    assert project.stored_nodes("interrupted") == ["a"]
