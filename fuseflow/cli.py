@@ -137,9 +137,17 @@ def _add_run(sub) -> None:
 
 
 # target -> module under fuseflow.compiler.targets with run(workflow, fuse_path, settings, args)
-RUNNERS = {"local": "local", "prefect": "prefect_target", "kfp": "kfp_target"}
+RUNNERS = {"local": "local", "ray": "ray", "prefect": "prefect_target", "kfp": "kfp_target"}
+
+
+def _ray_run_arguments(p: argparse.ArgumentParser) -> None:
+    from .compiler.targets.ray import add_run_arguments  # --address, --max-pending
+
+    add_run_arguments(p)
+
+
 # Extra `fusec run` flags of targets (Ray's --address, ...): functions(parser).
-_RUN_ARGUMENTS: list[Callable] = []
+_RUN_ARGUMENTS: list[Callable] = [_ray_run_arguments]
 
 def _add_storage(sub) -> None:
     from . import cli_storage

@@ -82,6 +82,4 @@ def run(wf: Workflow, fuse_path: str, settings, args) -> dict:
     ctx = context(wf)
     module = load_generated(generate(wf), fuse_path)
     with import_path(Path(fuse_path).resolve().parent):
-        return ray_backend.run(getattr(module, ctx["workflow_var"]), {}, settings,
-                               address=getattr(args, "address", None), max_pending=getattr(args, "max_pending", None),
-                               shutdown=True)
+        return ray_backend.run_command(getattr(module, ctx["workflow_var"]), settings, args)

@@ -1,0 +1,187 @@
+"""What runs on the Ray workers: one remote function for plain calls, one actor class for objects.
+
+The driver (`ray_backend`) submits each node as
+
+    run_node.options(name="s2", num_cpus=1, ...).remote(task, ref_s1, ...)
+
+Ray resolves only ObjectRefs passed as top-level arguments, so every result
+a node reads is passed that way, once, and the `Task` says where it goes:
+`Slot(i, path)` stands for input i indexed by path (`data[0]`, `parts["x"]`),
+and a `Nested` list or dict holds slots (a family, a list of results). The
+worker rebuilds the arguments, runs the node with its runtime options
+(setup, seed, timeout), saves the result to the store itself and returns it:
+results move between workers as ObjectRefs, never through the driver, and no
+task ever waits on another (`ray.get` is never called here).
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any, NamedTuple
+
+import ray
+
+from .execute import index
+from .invoke import ACTIVE_OPTIONS, NodeFailed, attempt_call, invoke, user_traceback
+from .storage import StorageWarning, Store, open_store
+
+_stores: dict[str, Store] = {}  # one per storage URL per worker process
+
+
+class Slot:
+    """Top-level input `index` of the task (the result of node `node`), indexed by `path`."""
+
+    __slots__ = ("index", "path", "node")
+
+    def __init__(self, index: int, path: tuple = (), node: str = ""):
+        self.index = index
+        self.path = path
+        self.node = node
+
+    def __repr__(self) -> str:
+        return f"Slot({self.index}, {self.path!r}, {self.node!r})"
+
+
+class Nested:
+    """A list or dict (a family, or a literal holding results) whose items hold slots."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: list | dict):
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"Nested({self.value!r})"
+
+
+def build(template: Any, inputs: tuple) -> Any:
+    kind = type(template)
+    if kind is Slot:
+        value = inputs[template.index]
+        return index(value, template.path, template.node) if template.path else value
+    if kind is Nested:
+        inner = template.value
+        if type(inner) is dict:
+            return {k: build(v, inputs) for k, v in inner.items()}
+        return [build(v, inputs) for v in inner]
+    return template
+
+
+class Task(NamedTuple):
+    """One node as its worker sees it: what to call (a method's name for a method
+    call), its argument templates, its runtime options, and where its result is
+    stored (a store URL, else not stored). `templated` is False when the arguments
+    are the inputs themselves, in order (args is then empty): the common case.
+
+    Sent to the worker as a plain tuple (`tuple(task)`), which pickles several
+    times faster than any class instance; the worker reads it with `Task._make`."""
+
+    name: str
+    fn: Any
+    args: tuple
+    kwargs: dict
+    options: dict
+    store: str | None
+    workflow: str
+    key: str | None
+    templated: bool
+
+
+def arguments(task: Task, inputs: tuple) -> tuple[list | tuple, dict]:
+    if not task.templated:
+        return inputs, task.kwargs
+    args = [build(a, inputs) for a in task.args]
+    kwargs = {k: build(v, inputs) for k, v in task.kwargs.items()}
+    return args, kwargs
+
+
+def save(task: Task, value: Any) -> Any:
+    """Store the result (a failure to store is a warning, as locally); with
+    always_read, the value read back from the store."""
+    store = _stores.get(task.store) or _stores.setdefault(task.store, open_store(task.store))
+    always_read = task.options.get("always_read")
+    try:
+        store.save(task.workflow, task.name, task.key, value)
+    except Exception as exc:
+        if always_read:
+            raise
+        warnings.warn(f"could not store the result of node {task.name!r} ({type(exc).__name__}: {exc}); "
+                      "the next run computes it again", StorageWarning, stacklevel=2)
+        return value
+    if not always_read:
+        return value
+    found, value = store.load(task.workflow, task.name, task.key)
+    if not found:
+        raise LookupError(f"its result was stored but could not be read back from {store.url}")
+    return value
+
+
+def mark(error: BaseException, node: str) -> BaseException:
+    """The user's exception, labelled with the node and the user's traceback.
+
+    Raised as it is (not wrapped) so that Ray's `retry_exceptions` sees the
+    user's class; the labels travel with it to the driver, which turns it
+    into NodeFailed."""
+    try:
+        error.fuseflow_node = node
+        error.fuseflow_traceback = user_traceback(error)
+    except AttributeError:  # an exception type that takes no attributes
+        return NodeFailed(node, error)
+    return error
+
+
+@ray.remote
+def run_node(spec: tuple, *inputs: Any) -> Any:
+    """A plain call on a Ray worker (Ray has resolved the ObjectRefs among `inputs`).
+    Ray itself retries it (max_retries, retry_exceptions); one attempt here."""
+    task = Task._make(spec)
+    try:
+        args, kwargs = arguments(task, inputs)
+        options = task.options
+        if options and not ACTIVE_OPTIONS.isdisjoint(options):
+            value = attempt_call(task.name, task.fn, args, kwargs, options)
+        else:
+            value = task.fn(*args, **kwargs)
+        return save(task, value) if task.store else value
+    except Exception as exc:
+        raise mark(exc, task.name) from None
+
+
+@ray.remote
+class ObjectNode:
+    """An object node as a Ray actor: the object lives here and its method calls
+    run here, one at a time, in the order the driver submits them (source order).
+
+    Each call takes the previous call's receipt as an argument, so when a call
+    fails (or cannot run because an input failed) every later call on the object
+    fails with the same error instead of running on an object that missed a step.
+    A constructor that fails is reported by the first method call."""
+
+    def __init__(self, spec: tuple, *inputs: Any):
+        task = Task._make(spec)
+        self.failure: NodeFailed | None = None
+        self.obj = None
+        try:
+            args, kwargs = arguments(task, inputs)
+            self.obj = invoke(task.name, task.fn, args, kwargs, task.options)
+        except NodeFailed as failure:
+            self.failure = failure
+        except Exception as exc:
+            self.failure = NodeFailed(task.name, exc)
+
+    def call(self, spec: tuple, receipt: Any, *inputs: Any) -> tuple[Any, bool]:
+        """(result, receipt) of the method call named by the task's `fn`."""
+        if self.failure is not None:
+            raise self.failure
+        task = Task._make(spec)
+        try:
+            args, kwargs = arguments(task, inputs)
+            value = invoke(task.name, getattr(self.obj, task.fn), args, kwargs, task.options)
+            if task.store:
+                value = save(task, value)
+        except NodeFailed as failure:
+            self.failure = failure
+            raise
+        except Exception as exc:
+            self.failure = NodeFailed(task.name, exc)
+            raise self.failure from None
+        return value, True

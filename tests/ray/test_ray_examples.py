@@ -1,0 +1,79 @@
+"""Every example gives on Ray exactly what it gives locally, through `fusec run`."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import EXAMPLES
+
+pytestmark = pytest.mark.ray
+
+
+@pytest.mark.parametrize(("example", "args"), [
+    ("arith", []),
+    ("arith", ["-p", "a=5", "-p", "b=3"]),
+    ("counter", []),
+    ("models", ["-p", "n=120"]),
+])
+def test_example_matches_the_local_target(fusec, tmp_path, example, args):
+    fuse = str(EXAMPLES / f"{example}.fuse")
+    status, out, err = fusec("run", fuse, "--target", "local", "--json", "--no-cache", *args)
+    assert status == 0, err
+    local = json.loads(out)
+    status, out, err = fusec("run", fuse, "--target", "ray", "--json", "--storage", str(tmp_path / "store"), *args)
+    assert status == 0, err
+    assert json.loads(out) == local
+    # and again, every result loaded from the store the Ray workers wrote
+    status, out, err = fusec("run", fuse, "--target", "ray", "--json", "--storage", str(tmp_path / "store"), *args)
+    assert status == 0, err
+    assert json.loads(out) == local
+
+
+def test_indexing_families_and_structures_match_the_local_target(fusec, tmp_path, log):
+    """Results indexed, inside lists and dicts, as families and as keyword arguments reach
+    the task as on one machine; also when some of them come from the store (--rerun)."""
+    fuse = tmp_path / "shapes.fuse"
+    fuse.write_text(f'''
+from ff_ray_helpers import pair, step, gather
+param p: dict = {{"k": [10, 20]}}
+param log: str = "{log.path}"
+x = pair(log, 1, 2)
+for i in [1, 2, 3] {{
+    sq = step(log, "sq", i, by=x["b"])
+}}
+u = gather(log, x["both"][1], [x, {{"k": x["a"]}}], p["k"][0], sq, key=sq["2"], rows={{"r": [sq["1"], 7]}})
+return u, sq
+''')
+    status, out, err = fusec("run", str(fuse), "--target", "local", "--json", "--no-cache")
+    assert status == 0, err
+    local = json.loads(out)
+    store = str(tmp_path / "store")
+    for extra in ([], ["--rerun", "u"], []):
+        status, out, err = fusec("run", str(fuse), "--target", "ray", "--json", "--storage", store, *extra)
+        assert status == 0, err
+        assert json.loads(out) == local, extra
+    log.take()
+
+
+def test_seed_and_setup_run_on_the_worker_as_locally(fusec, tmp_path):
+    fuse = tmp_path / "seeded.fuse"
+    fuse.write_text('''
+from ff_ray_helpers import draw, marker, set_up
+for t in ["a", "b"] {
+    d = draw(t)
+}
+m = marker(1)
+options {
+    "d\\..*": { seed: 42 }
+    "m": { setup: set_up }
+}
+return d, m
+''')
+    status, out, err = fusec("run", str(fuse), "--target", "local", "--json", "--no-cache")
+    assert status == 0, err
+    local = json.loads(out)
+    assert local["m"] == [1, "set up"]
+    status, out, err = fusec("run", str(fuse), "--target", "ray", "--json", "--no-cache")
+    assert status == 0, err
+    assert json.loads(out) == local
