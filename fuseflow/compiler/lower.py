@@ -35,6 +35,9 @@ class NodeSymbol:
     loops: tuple[int, ...]  # ids of the enclosing loops, outermost first
     members: dict[tuple[str, ...], str] = field(default_factory=dict)
     line: int = 0
+    # The members again, nested once per loop by loop key (leaves: node names), so a
+    # family or the members an index picks are found without scanning all of them.
+    tree: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -234,6 +237,11 @@ class Lowering:
         # A node whose call has errors is still recorded, so its uses do not
         # cascade into more errors; with errors, no IR is built from it.
         symbol.members[keys] = node_name
+        if keys:
+            branch = symbol.tree
+            for key in keys[:-1]:
+                branch = branch.setdefault(key, {})
+            branch[keys[-1]] = node_name
         self.nodes[node_name] = draft or NodeDraft(node_name, "call", "", (), (), call.span, name, keys)
 
     def symbol_for(self, name: str, stmt: Any, span: n.Span) -> NodeSymbol | None:
@@ -375,6 +383,10 @@ class Lowering:
         if ref.name in self.params:
             return {"param": ref.name, "path": path}
         if ref.name in self.symbols:
+            if path:
+                picked = self.pick_members(self.symbols[ref.name], path, ref)
+                if picked is not None:
+                    return picked
             value = self.node_value(ref.name, ref.name_span)
             return self.index_node_value(value, path, ref) if value else {"literal": None}
         if ref.name in self.imports:
@@ -385,6 +397,31 @@ class Lowering:
             return {"callable": f"{sym.module}:{sym.name}"}
         self.undefined(ref.name, ref.name_span)
         return {"literal": None}
+
+    def pick_members(self, symbol: NodeSymbol, path: list, ref: n.Ref) -> dict | None:
+        """`fam[k]...` as index_node_value(node_value(...)) gives it, from symbol.tree, without
+        building the whole family first (which made `g(fam[i])` in a loop quadratic).
+        None, with nothing reported, unless the path picks members of a family."""
+        pattern = self.loop_pattern(symbol)
+        if None not in pattern:
+            return None
+        branch, depth = symbol.tree, 0
+        while pattern[depth] is not None:  # the running loops come first: their keys are fixed
+            branch = branch.get(pattern[depth])
+            depth += 1
+            if branch is None:
+                return None
+        for i, key in enumerate(path):
+            branch = branch.get(str(key))
+            if branch is None:
+                return None
+            depth += 1
+            if depth == len(pattern):  # a node: the rest of the path indexes its result
+                return self.index_node_value({"ref": branch, "path": []}, path[i + 1:], ref)
+        value = self.family_at(symbol, branch, pattern, depth)
+        for name in ir.referenced_nodes(value):
+            self.data_uses.append((name, ref.span))
+        return value
 
     def index_node_value(self, value: dict, path: list, ref: n.Ref) -> dict:
         if "ref" in value:
@@ -431,10 +468,7 @@ class Lowering:
     def node_value(self, name: str, span: n.Span) -> dict | None:
         """The current iteration's node, or the family over the loops not running now."""
         symbol = self.symbols[name]
-        pattern: tuple[str | None, ...] = ()
-        if symbol.loops:
-            active = {frame.loop: frame.key for frame in self.frames}
-            pattern = tuple([active.get(loop) for loop in symbol.loops])
+        pattern = self.loop_pattern(symbol)
         if None not in pattern:
             node = symbol.members.get(pattern)
             if node is None:
@@ -447,17 +481,29 @@ class Lowering:
             return None
         return family
 
-    def family(self, symbol: NodeSymbol, pattern: tuple[str | None, ...]) -> dict:
-        def build(prefix: tuple[str | None, ...], depth: int) -> dict:
-            if depth == len(pattern):
-                return {"ref": symbol.members[prefix], "path": []}
-            if pattern[depth] is not None:
-                return build(prefix + (pattern[depth],), depth + 1)
-            keys = _unique(k[depth] for k in symbol.members if _matches(k, prefix))
-            return {"family": symbol.name, "members": [[key, build(prefix + (key,), depth + 1)] for key in keys]}
+    def loop_pattern(self, symbol: NodeSymbol) -> tuple[str | None, ...]:
+        """Per loop of the symbol, outermost first: the running iteration's key, or None."""
+        if not symbol.loops:
+            return ()
+        active = {frame.loop: frame.key for frame in self.frames}
+        return tuple([active.get(loop) for loop in symbol.loops])
 
-        value = build((), 0)
+    def family(self, symbol: NodeSymbol, pattern: tuple[str | None, ...]) -> dict:
+        value = self.family_at(symbol, symbol.tree, pattern, 0)
         return value if "family" in value else {"family": symbol.name, "members": []}
+
+    def family_at(self, symbol: NodeSymbol, branch: Any, pattern: tuple[str | None, ...], depth: int) -> dict:
+        """The members under `branch` of symbol.tree, from loop `depth` on: a fixed key of the
+        pattern is followed, a free one spreads into a family keyed in the order of the loop."""
+        if depth == len(pattern):
+            return {"ref": branch, "path": []}
+        key = pattern[depth]
+        if key is not None:
+            if key not in branch:  # no member in this iteration yet
+                return {"family": symbol.name, "members": []}
+            return self.family_at(symbol, branch[key], pattern, depth + 1)
+        return {"family": symbol.name,
+                "members": [[k, self.family_at(symbol, sub, pattern, depth + 1)] for k, sub in branch.items()]}
 
     # --- constants ------------------------------------------------------------------
 
@@ -555,14 +601,6 @@ class Lowering:
         for frame in self.frames:
             names.extend(frame.bindings)
         return names
-
-
-def _matches(key: tuple, prefix: tuple) -> bool:
-    return key[: len(prefix)] == prefix
-
-
-def _unique(items: Iterator[str]) -> list[str]:
-    return list(dict.fromkeys(items))
 
 
 def generated_names(statements: tuple[n.Stmt, ...]) -> dict[int, str]:
