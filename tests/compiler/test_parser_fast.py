@@ -483,3 +483,77 @@ def test_frozen_constructor_builds_the_same_objects():
 
     assert frozen_constructor(Checked) is Checked
     assert frozen_constructor(n.Span)(1, 2, 3, 4) == Span(1, 2, 3, 4)
+
+
+# --- lowering's fast paths give what the general way gives ----------------------------
+
+FAMILY_HEAD = """from ops import f, g, Obj
+let A = ["a", "b", "c"]
+let B = {"x": 1, "y": 2}
+let N = [1, 2, 3]
+"""
+FAMILY_BODIES = [
+    'for a in A { x = f(a) }\ny = g(x)\nz = g(x["a"])\nw = g(x["q"])',
+    'for a in A { for k, v in B { x = f(a, v) }\n p = g(x)\n q = g(x["x"])\n r = g(x["zz"]) }\nt = g(x)\n'
+    'u = g(x["b"])\nv = g(x["b"]["y"])\nw = g(x["b"]["y"][0]["k"])\nbad = g(x["b"]["nope"])',
+    "for a in A { x = f(a) }\nfor a in A { y = g(x[a])\n z = g(x[a][0])\n w = g(x) }",
+    'for i in N { x = f(i) }\nfor i in N { y = g(x[i], x[1], x["2"], x[7]) }',
+    'y = g(x["a"])\nfor a in A { x = f(a) }',
+    "for a in A { y = g(x)\n x = f(a) }",
+    "for a in A { for b in N { x = f(a, b) } }\nfor a in A { y = g(x[a])\n z = g(x[a][2])\n zz = g(x[a][9]) }",
+    "for a in A { for b in N { x = f(a, b) }\n for c in N { y = g(x[c], x) } }",
+    "for a in A { x = f(a) }\nfor a in [] { y = g(x[a]) }\nz = g(x[[1]])\nzz = g(x[true])",
+    'for a in A { o = Obj(a)\n o.m(1) }\ny = g(o["a"])',
+    'x = f(1)\ny = g(x[0]["k"])',
+]
+
+
+def _lowered(text: str) -> tuple[str, str, str]:
+    from fuseflow.compiler.lower import Lowering
+
+    lowering = Lowering(Diagnostics(), {})
+    lowering.run(parser.parse(text).statements)
+    return repr(list(lowering.nodes.values())), repr(lowering.diags.items), repr(lowering.data_uses)
+
+
+def _family_by_scan(symbol, pattern: tuple) -> dict:
+    """Lowering.family as it was before symbol.tree: a scan of all members per level."""
+    def build(prefix: tuple, depth: int) -> dict:
+        if depth == len(pattern):
+            return {"ref": symbol.members[prefix], "path": []}
+        if pattern[depth] is not None:
+            return build(prefix + (pattern[depth],), depth + 1)
+        keys = list(dict.fromkeys(k[depth] for k in symbol.members if k[:len(prefix)] == prefix))
+        return {"family": symbol.name, "members": [[key, build(prefix + (key,), depth + 1)] for key in keys]}
+
+    value = build((), 0)
+    return value if "family" in value else {"family": symbol.name, "members": []}
+
+
+@pytest.mark.parametrize("body", FAMILY_BODIES)
+def test_indexing_a_family_without_building_it_gives_the_same(body: str, monkeypatch: pytest.MonkeyPatch):
+    from fuseflow.compiler.lower import Lowering
+
+    fast = _lowered(FAMILY_HEAD + body)
+    monkeypatch.setattr(Lowering, "pick_members", lambda self, symbol, path, ref: None)  # the general way only
+    assert fast == _lowered(FAMILY_HEAD + body)
+
+
+@pytest.mark.parametrize("body", FAMILY_BODIES)
+def test_families_from_the_tree_are_the_scanned_ones(body: str, monkeypatch: pytest.MonkeyPatch):
+    from fuseflow.compiler.lower import Lowering
+
+    compared = []
+    tree_family = Lowering.family
+
+    def both(self, symbol, pattern):
+        value = tree_family(self, symbol, pattern)
+        compared.append(value == _family_by_scan(symbol, pattern))
+        return value
+
+    monkeypatch.setattr(Lowering, "family", both)
+    monkeypatch.setattr(Lowering, "pick_members", lambda self, symbol, path, ref: None)  # every use builds one
+    _lowered(FAMILY_HEAD + body)
+    assert all(compared)
+    if "for a in A { x = f(a) }\ny = g(x)" in body or "p = g(x)" in body:
+        assert len(compared) >= 2
