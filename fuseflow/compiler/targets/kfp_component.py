@@ -19,7 +19,7 @@ from ... import __version__
 from ...runtime.kfp_step import PROTOCOL
 from ..ir import Node, Workflow
 from . import pyexpr
-from .kfp_inputs import RESERVED, RESULT, STATE, Inputs
+from .kfp_inputs import ARTIFACT_TYPE, RESERVED, RESULT, STATE, Inputs, unique
 from .kfp_options import NodeSettings
 from .render import render
 
@@ -82,20 +82,20 @@ class ComponentFactory:
     def component(self, callable_name: str, what: str, spec: dict, inputs: Inputs, outputs: list[str],
                   settings: NodeSettings) -> Component:
         definition = {"inputDefinitions": _sorted_inputs(inputs),
-                      "outputDefinitions": {"artifacts": {name: {"artifactType": _ARTIFACT} for name in outputs}}}
+                      "outputDefinitions": {"artifacts": {name: {"artifactType": ARTIFACT_TYPE} for name in outputs}}}
         shape = repr((spec, definition, settings.key))  # the same construction gives the same repr
         found = self.by_shape.get(shape)
         if found is not None:
             return found
         base = _K8S.sub("-", callable_name.lower()).strip("-") or "step"
-        unique = _unique(base, self.taken)
-        executor = "exec-" + unique
+        name = unique(base, self.taken)
+        executor = "exec-" + name
         function = python_name(callable_name)
         source = program(what, function, spec, definition, self.modules_for(settings.modules), self.wf.source)
         container = {"args": ["--executor_input", "{{$}}", "--function_to_execute", function],
                      "command": [*install_command(settings.install), "sh", "-ec", PROGRAM, source],
                      **settings.container}
-        component = Component("comp-" + unique, executor, function, {"executorLabel": executor, **definition},
+        component = Component("comp-" + name, executor, function, {"executorLabel": executor, **definition},
                               {"container": container}, settings.platform)
         self.by_shape[shape] = component
         return component
@@ -107,9 +107,6 @@ class ComponentFactory:
         return dict(sorted(files.items()))
 
 
-_ARTIFACT = {"schemaTitle": "system.Artifact", "schemaVersion": "0.0.1"}
-
-
 def _sorted_inputs(inputs: Inputs) -> dict:
     definitions: dict[str, Any] = {}
     if inputs.artifacts:
@@ -117,15 +114,6 @@ def _sorted_inputs(inputs: Inputs) -> dict:
     if inputs.parameters:
         definitions["parameters"] = dict(sorted(inputs.parameters.items()))
     return definitions
-
-
-def _unique(name: str, taken: set[str]) -> str:
-    candidate, n = name, 1
-    while candidate in taken:
-        n += 1
-        candidate = f"{name}-{n}"
-    taken.add(candidate)
-    return candidate
 
 
 def python_name(callable_name: str) -> str:

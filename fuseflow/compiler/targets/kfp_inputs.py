@@ -109,15 +109,20 @@ class Inputs:
         self.bindings["parameters"][name] = binding
 
     def unique(self, name: str) -> str:
-        candidate, n = name, 1
-        while candidate in self.taken:
-            n += 1
-            candidate = f"{name}_{n}"
-        self.taken.add(candidate)
-        return candidate
+        return unique(name, self.taken, "_")
 
 
 ARTIFACT_TYPE = {"schemaTitle": "system.Artifact", "schemaVersion": "0.0.1"}
+
+
+def unique(name: str, taken: set[str], sep: str = "-") -> str:
+    """`name`, or `name-2`, `name-3`, ... : the first one not taken (then taken)."""
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{name}{sep}{n}"
+    taken.add(candidate)
+    return candidate
 
 
 class _Counter:

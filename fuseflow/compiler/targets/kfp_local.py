@@ -25,6 +25,7 @@ from ...runtime.execute import DEFAULT_STORE
 from ...runtime.kfp_step import FAILURE_DIR, failure_from_report, read_value
 from ...runtime.params import Param, ParamError, resolve
 from ...runtime.storage import open_store
+from ..errors import UsageError
 from ..ir import Workflow
 from .kfp_spec import Names
 
@@ -34,8 +35,11 @@ class LocalRunFailed(RuntimeError):
 
 
 def run_yaml(text: str, names: Names, wf: Workflow, fuse_path: str, settings) -> dict[str, Any]:
-    import kfp
-    from kfp import local
+    try:
+        import kfp
+        from kfp import local
+    except ImportError:
+        raise UsageError("fusec run --target kfp runs the pipeline with kfp.local: pip install 'fuseflow[kfp]'") from None
 
     arguments = pipeline_arguments(wf, names, fuse_path, settings)
     with tempfile.TemporaryDirectory(prefix="fusec-kfp-") as tmp:

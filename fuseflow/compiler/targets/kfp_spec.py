@@ -17,7 +17,7 @@ from typing import Any
 from ..ir import Node, Output, Workflow
 from . import kfp_options
 from .kfp_component import Component, ComponentFactory
-from .kfp_inputs import ARTIFACT_TYPE, PARAMETER_TYPES, RESULT, SELF, STATE, Inputs, call_template
+from .kfp_inputs import ARTIFACT_TYPE, PARAMETER_TYPES, RESULT, SELF, STATE, Inputs, call_template, unique
 
 KFP_SDK_VERSION = "2.17.3"  # the kfp release whose output this target matches (and installs in steps)
 SCHEMA_VERSION = "2.1.0"
@@ -56,16 +56,6 @@ def k8s_name(text: str, fallback: str = "node") -> str:
     return _K8S_NAME.sub("-", text.lower()).strip("-") or fallback
 
 
-def unique(name: str, taken: set[str], sep: str = "-") -> str:
-    """`name`, or `name-2`, `name-3`, ... : the first one not taken (then taken)."""
-    candidate, n = name, 1
-    while candidate in taken:
-        n += 1
-        candidate = f"{name}{sep}{n}"
-    taken.add(candidate)
-    return candidate
-
-
 class _Builder:
     def __init__(self, wf: Workflow, modules: dict[str, dict[str, str]]):
         self.wf = wf
@@ -88,15 +78,18 @@ class _Builder:
     def build(self) -> tuple[dict, dict, Names]:
         tasks = {}
         for node in self.wf.nodes:
-            task_name = self.names.tasks[node.name]
             try:
-                tasks[task_name] = self.task(node)
+                tasks[self.names.tasks[node.name]] = self.task(node)
             except kfp_options.OptionProblem as problem:
                 raise NodeProblem(node, str(problem)) from None
         outputs = self.outputs(tasks)
+        return self.pipeline_spec(tasks, outputs), self.platform_spec(), self.names
+
+    def pipeline_spec(self, tasks: dict, outputs: dict) -> dict:
+        components = self.factory.components()
         spec = {
-            "components": {c.name: c.definition for c in self.factory.components()},
-            "deploymentSpec": {"executors": {c.executor: c.executor_spec for c in self.factory.components()}},
+            "components": {c.name: c.definition for c in components},
+            "deploymentSpec": {"executors": {c.executor: c.executor_spec for c in components}},
             "pipelineInfo": self.pipeline_info(),
             "root": {"dag": {"tasks": tasks}, "inputDefinitions": {"parameters": self.root_inputs()}},
             "schemaVersion": SCHEMA_VERSION,
@@ -108,9 +101,12 @@ class _Builder:
         root = self.wf.workflow_options.get("kfp", {}).get("pipeline_root")
         if root:
             spec["defaultPipelineRoot"] = root
+        return spec
+
+    def platform_spec(self) -> dict:
+        """The kfp-kubernetes document: each executor's Kubernetes settings ({} when none has any)."""
         executors = {c.executor: c.platform for c in self.factory.components() if c.platform}
-        platform = {"platforms": {"kubernetes": {"deploymentSpec": {"executors": executors}}}} if executors else {}
-        return spec, platform, self.names
+        return {"platforms": {"kubernetes": {"deploymentSpec": {"executors": executors}}}} if executors else {}
 
     # --- tasks ---------------------------------------------------------------------------
 
