@@ -103,8 +103,9 @@ def join(start: int, chunks: Sequence[memoryview], futures: Sequence[Future]) ->
 def crc32(buffers: Sequence[Buffer], start: int = 0, *, while_waiting: Callable[[], None] | None = None) -> int:
     """CRC32 of the concatenated buffers, continuing from ``start``.
 
-    Large inputs are checksummed on helper threads; ``while_waiting`` (e.g.
-    the write of the same buffers) runs on this thread meanwhile.
+    Large inputs: with ``while_waiting`` (e.g. the write of the same buffers,
+    which needs a core of its own), one helper thread checksums them in order
+    meanwhile; without, the chunks are checksummed on every core and joined.
     """
     total = sum(map(len, buffers))
     if total < PARALLEL_MIN:
@@ -114,7 +115,15 @@ def crc32(buffers: Sequence[Buffer], start: int = 0, *, while_waiting: Callable[
             start = zlib.crc32(buf, start)
         return start
     chunks = chunks_of(buffers)
-    futures = crc_chunks_async(chunks)
     if while_waiting is not None:
+        future = pool().submit(_serial, chunks, start)
         while_waiting()
+        return future.result()
+    futures = crc_chunks_async(chunks)
     return join(start, chunks, futures)
+
+
+def _serial(chunks: Sequence[memoryview], crc: int) -> int:
+    for chunk in chunks:
+        crc = zlib.crc32(chunk, crc)
+    return crc

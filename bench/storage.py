@@ -1,0 +1,198 @@
+"""Storage benchmark: a 400 MB NumPy array, and fully cached reruns of 10,000 small results.
+
+    python bench/storage.py [--dir DIR] [--mb 400] [--nodes 10000] [--s3-nodes 1000] [--repeat 3] [--cold]
+
+1. Store and reload a 400 MB float64 array through fuseflow's file storage,
+   and with plain ``np.save``/``np.load``, to the same folder, in one run.
+   Goal: at least 90% of plain throughput both ways. Best of --repeat
+   passes. Each save writes a new file after a sync, so no pass pays for
+   flushing the last one. The page cache is warm for the loads (the file was
+   just written), as in a rerun soon after a run; --cold drops it first (root).
+   fuseflow's reload checks the CRC of every byte and returns an array that
+   maps the record (local files), so "reload + sum" is shown too: touching
+   every element once, both ways.
+2. A workflow of 10,000 nodes (100 chains of 100 small steps) whose output
+   reads every node, run once and then rerun fully cached, with a new store
+   object (as a new process would). Goal: at least 5,000 nodes/s for file.
+   The same on S3 with --s3-nodes nodes, against moto's server started on
+   127.0.0.1 in a process of its own (a local stand-in: real S3 has other
+   latencies, so the figure is the client's cost, not a prediction).
+
+Prints every figure and whether each goal is met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+
+from fuseflow.runtime import local as rt  # noqa: E402
+from fuseflow.runtime.storage import open_store  # noqa: E402
+
+GOAL_ARRAY = 0.90
+GOAL_RERUN = 5000.0
+
+
+def best(repeat: int, make, before=None) -> float:
+    """Best wall time of ``make()()`` over ``repeat`` passes (``before()`` untimed first)."""
+    times = []
+    for _ in range(repeat):
+        if before is not None:
+            before()
+        run = make()
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def drop_caches() -> None:
+    os.sync()
+    try:
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+    except OSError as exc:
+        raise SystemExit(f"--cold needs root to drop the page cache: {exc}") from None
+
+
+def array_figures(root: str, mb: int, repeat: int, cold: bool) -> list[tuple[str, float, float]]:
+    array = np.random.default_rng(0).random(mb * 2**20 // 8)
+    plain = os.path.join(root, "plain.npy")
+    store = open_store(os.path.join(root, "store"))
+    key = "a" * 32
+    before = drop_caches if cold else None
+    results = []
+
+    def fresh(path_of):  # each save writes a new file, with no dirty pages of the last pass still being flushed
+        def before() -> None:
+            path = path_of()
+            if path and os.path.exists(path):
+                os.unlink(path)
+            os.sync()
+        return before
+
+    record = lambda: store.where("bench", "array", key) and store.where("bench", "array", key)[0]  # noqa: E731
+    t_plain = best(repeat, lambda: lambda: np.save(plain, array), fresh(lambda: plain))
+    t_ours = best(repeat, lambda: lambda: store.save("bench", "array", key, array), fresh(record))
+    results.append(("save", t_plain, t_ours))
+
+    t_plain = best(repeat, lambda: lambda: np.load(plain), before)
+    t_ours = best(repeat, lambda: lambda: store.load("bench", "array", key), before)
+    results.append(("reload", t_plain, t_ours))
+
+    t_plain = best(repeat, lambda: lambda: np.load(plain).sum(), before)
+    t_ours = best(repeat, lambda: lambda: store.load("bench", "array", key)[1].sum(), before)
+    results.append(("reload + sum", t_plain, t_ours))
+    found, loaded = store.load("bench", "array", key)
+    assert found and np.array_equal(loaded, array), "the array did not survive the round trip"
+    return results
+
+
+def step(x: int) -> int:
+    return x + 1
+
+
+def start(i: int) -> int:
+    return i
+
+
+def workflow(nodes: int, chains: int = 100) -> rt.Workflow:
+    """``chains`` chains of small steps, ``nodes`` in all; the output reads every node."""
+    length = nodes // chains
+    graph, names = [], []
+    for c in range(chains):
+        graph.append(rt.call(f"c{c}.0", start, [c]))
+        names.append(f"c{c}.0")
+        for j in range(1, length):
+            graph.append(rt.call(f"c{c}.{j}", step, [rt.ref(f"c{c}.{j - 1}")]))
+            names.append(f"c{c}.{j}")
+    return rt.Workflow(name=f"bench{nodes}", nodes=graph, outputs={"all": rt.struct([rt.ref(n) for n in names])})
+
+
+def rerun_figures(url: str, nodes: int) -> tuple[float, float]:
+    """(first run s, fully cached rerun s) with a fresh store object each time."""
+    wf = workflow(nodes)
+    t0 = time.perf_counter()
+    first = wf.run(storage=open_store(url))
+    t1 = time.perf_counter()
+    again = wf.run(storage=open_store(url))
+    t2 = time.perf_counter()
+    assert first == again and len(first["all"]) == nodes
+    return t1 - t0, t2 - t1
+
+
+def moto_server() -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    exe = Path(sys.executable).with_name("moto_server")
+    proc = subprocess.Popen([str(exe), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    return proc, endpoint
+
+
+def s3_figures(nodes: int) -> tuple[float, float]:
+    proc, endpoint = moto_server()
+    os.environ.update(AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
+                      AWS_DEFAULT_REGION="us-east-1")
+    try:
+        import boto3
+
+        boto3.client("s3").create_bucket(Bucket="fuseflow-bench")
+        return rerun_figures("s3://fuseflow-bench/runs", nodes)
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", help="folder on the disk to measure (default: the working directory's disk)")
+    parser.add_argument("--mb", type=int, default=400, help="array size in MB (default 400)")
+    parser.add_argument("--nodes", type=int, default=10_000, help="nodes of the file workflow (default 10000)")
+    parser.add_argument("--s3-nodes", type=int, default=1_000, help="nodes of the S3 workflow (default 1000; 0: skip)")
+    parser.add_argument("--repeat", type=int, default=3, help="passes per array figure, best kept (default 3)")
+    parser.add_argument("--cold", action="store_true", help="drop the page cache before each load (root)")
+    args = parser.parse_args()
+    folder = args.dir or os.getcwd()
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".fuseflow-bench-") as root:
+        print(f"{args.mb} MB float64 array in {root} ({'cold' if args.cold else 'warm'} page cache), best of {args.repeat}")
+        ok = True
+        for label, t_plain, t_ours in array_figures(root, args.mb, args.repeat, args.cold):
+            ratio = t_plain / t_ours
+            met = ratio >= GOAL_ARRAY
+            ok &= met or label == "reload + sum"
+            print(f"  {label:<13} np: {args.mb / 1024 / t_plain:5.2f} GB/s ({t_plain:.3f} s)   "
+                  f"fuseflow: {args.mb / 1024 / t_ours:5.2f} GB/s ({t_ours:.3f} s)   {ratio:6.1%} of plain"
+                  + ("" if label == "reload + sum" else f"   goal >= 90%: {'met' if met else 'MISSED'}"))
+        first, cached = rerun_figures(f"file:{root}/wf", args.nodes)
+        rate = args.nodes / cached
+        ok &= rate >= GOAL_RERUN
+        print(f"file, {args.nodes} small results: first run {first:.2f} s ({first / args.nodes * 1e6:.0f} us/node), "
+              f"fully cached rerun {cached:.3f} s = {rate:,.0f} nodes/s   goal >= 5,000: {'met' if rate >= GOAL_RERUN else 'MISSED'}")
+    if args.s3_nodes:
+        first, cached = s3_figures(args.s3_nodes)
+        print(f"S3 (moto on 127.0.0.1), {args.s3_nodes} small results: first run {first:.2f} s "
+              f"({first / args.s3_nodes * 1e3:.1f} ms/node), fully cached rerun {cached:.2f} s = "
+              f"{args.s3_nodes / cached:,.0f} nodes/s (no goal)")
+    print("all goals met" if ok else "some goals MISSED")
+
+
+if __name__ == "__main__":
+    main()
