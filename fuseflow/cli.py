@@ -279,14 +279,14 @@ def cmd_run(args) -> int:
     messages as a generated module's own command line (fuseflow.runtime.cli)."""
     import importlib
 
-    from .runtime.cli import (EXIT_INTERRUPTED, plain_warnings, print_outputs, report_failure,
-                              report_interrupt, settings_from)
+    from .runtime.cli import (EXIT_INTERRUPTED, json_only_on_stdout, plain_warnings, print_outputs,
+                              report_failure, report_interrupt, settings_from)
     from .runtime.invoke import NodeFailed
     from .runtime.params import ParamError
 
     workflow = load(args.file, args.defines)
     target = importlib.import_module(f"fuseflow.compiler.targets.{RUNNERS[args.target]}")
-    with plain_warnings():
+    with plain_warnings(), json_only_on_stdout(args.json):
         try:
             outputs = target.run(workflow, args.file, settings_from(args), args)
         except ParamError as exc:

@@ -60,7 +60,7 @@ def main(wf, argv: Sequence[str] | None = None, *, description: str | None = Non
     if extra_arguments:
         extra_arguments(parser)
     args = parser.parse_args(argv)
-    with plain_warnings():
+    with plain_warnings(), json_only_on_stdout(args.json):
         try:
             settings = settings_from(args)
             outputs = (runner or (lambda w, p, s, a: run(w, p, s)))(wf, {}, settings, args)
@@ -97,6 +97,16 @@ def plain_warnings() -> Iterator[None]:
 
     with warnings.catch_warnings():
         warnings.showwarning = show
+        yield
+
+
+@contextlib.contextmanager
+def json_only_on_stdout(enabled: bool) -> Iterator[None]:
+    """With --json, what nodes print goes to stderr, so stdout holds the one JSON object."""
+    if not enabled:
+        yield
+        return
+    with contextlib.redirect_stdout(sys.stderr):
         yield
 
 

@@ -8,6 +8,7 @@ each node's moves; the silent one only keeps the counts.
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any
 
 
@@ -60,34 +61,57 @@ class Progress:
 
 
 class RichProgress(Progress):
-    """A bar on stderr (stdout carries the outputs and --json): nodes finished of
-    nodes planned, and the counts; ends with the final counts on one line."""
+    """A live line on stderr (stdout carries the outputs and --json): a bar of
+    nodes finished out of nodes planned, the elapsed time and the counts.
+
+    The display reads the counts when it redraws (ten times a second, in
+    rich's own thread), so a node event costs what it costs silently: a
+    counter or two, whatever the number of nodes. Ends with the final counts."""
 
     live = True
 
     def __init__(self, total: int = 0, label: str = "fuseflow"):
         super().__init__(total)
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
-        from rich.progress import Progress as Bar
+        from rich.live import Live
 
-        self.bar = Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                       TextColumn("{task.fields[detail]}"), console=Console(stderr=True), transient=False)
-        self.task = self.bar.add_task(label, total=total, detail="")
+        self.label = label
+        self.current = ""
+        self.began = time.monotonic()
+        self.display = Live(self, console=Console(stderr=True), refresh_per_second=10, transient=False)
 
     def show(self, name: str) -> None:
+        self.current = name
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        """One line: the bar takes what the label, the figures and the counts leave."""
+        from rich.progress_bar import ProgressBar
+        from rich.table import Table
+
         c = self.counts
-        running = f"  [{name}]" if c["running"] and name else ""
-        self.bar.update(self.task, total=self.total, completed=c["done"] + c["loaded"] + c["failed"],
-                        detail=self.summary() + running)
+        finished = c["done"] + c["loaded"] + c["failed"]
+        elapsed = int(time.monotonic() - self.began)
+        running = f"  [{self.current}]" if c["running"] and self.current else ""
+        figures = f"{finished}/{self.total} {elapsed // 3600}:{elapsed // 60 % 60:02d}:{elapsed % 60:02d}"
+        counts = self.summary() + running
+        width = max(10, min(40, options.max_width - len(self.label) - len(figures) - len(self.summary()) - 3))
+        line = Table.grid(padding=(0, 1))
+        line.add_column(no_wrap=True)
+        line.add_column(no_wrap=True)
+        line.add_column(no_wrap=True)
+        line.add_column(no_wrap=True, overflow="ellipsis")
+        line.add_row(self.label, ProgressBar(total=max(self.total, 1), completed=finished, width=width), figures, counts)
+        yield line
 
     def __enter__(self) -> "RichProgress":
-        self.bar.start()
+        self.display.start()
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self.show("")
-        self.bar.stop()
+        self.current = ""
+        self.display.stop()
+        if not self.display.console.is_terminal:  # a forced display on a pipe: end its line
+            self.display.console.line()
 
 
 def make_progress(enabled: bool | None, total: int = 0, label: str = "fuseflow") -> Progress:

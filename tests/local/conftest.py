@@ -55,6 +55,11 @@ def size(text):
     return len(text)
 
 
+def shout(x):
+    print(f"shouting {x}")
+    return x
+
+
 def pair(a, b):
     log(f"pair {a} {b}")
     return {"a": a, "b": b, "both": [a, b]}

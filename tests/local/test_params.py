@@ -85,3 +85,19 @@ def test_json_output_of_the_generated_module(project):
     module = compile_module(project.fuse(WORKFLOW), project.root / "wf.py")
     done = run_module(module, "--no-cache", "--json", "-p", "a=1", cwd=project.root, pythonpath=project.root)
     assert json.loads(done.stdout)["out"]["a"] == 2
+
+
+def test_with_json_what_nodes_print_goes_to_stderr(project):
+    project.fuse("""
+        workflow loud
+        from steps import shout
+        x = shout(1)
+    """)
+    done = project.run("--json", "--no-cache")
+    assert done.stdout == '{"x": 1}\n'
+    assert done.stderr == "shouting 1\n"
+    module = compile_module(project.root / "wf.fuse", project.root / "wf.py")
+    done = run_module(module, "--json", "--no-cache", cwd=project.root, pythonpath=project.root)
+    assert (done.stdout, done.stderr) == ('{"x": 1}\n', "shouting 1\n")
+    done = project.run("--no-cache")
+    assert done.stdout == "shouting 1\n1\n"  # without --json, prints stay where the user put them
