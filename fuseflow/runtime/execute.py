@@ -22,6 +22,7 @@ from .explain import describe_key
 from .graph import ParamRef, Ref, Struct, Workflow
 from .invoke import ACTIVE_OPTIONS, NodeFailed, invoke
 from .overrides import Override, effective_options
+from .params import ParamError
 from .params import resolve as resolve_params
 from .progress import Progress, make_progress
 from .storage import Store, StorageWarning, open_store
@@ -51,11 +52,15 @@ class RunSettings:
 
 
 def open_workflow_store(wf: Workflow, settings: RunSettings) -> Store | None:
+    """The run's store (None with no_cache); ParamError for a URL it cannot open."""
     if settings.no_cache:
         return None
-    if settings.storage is not None:
-        return open_store(settings.storage)  # command line: relative to the working directory
-    return open_store(wf.storage or DEFAULT_STORE, base_dir=wf.home)
+    try:
+        if settings.storage is not None:
+            return open_store(settings.storage)  # command line: relative to the working directory
+        return open_store(wf.storage or DEFAULT_STORE, base_dir=wf.home)
+    except (ValueError, NotImplementedError) as exc:
+        raise ParamError(f"storage: {exc}") from None
 
 
 def run(wf: Workflow, params: dict[str, Any], settings: RunSettings) -> dict[str, Any]:

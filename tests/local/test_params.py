@@ -38,6 +38,7 @@ ERRORS = [
     (["-p", "a=1", "--set", "x:retries=-1"], "option 'retries': expected an integer >= 0, got -1"),
     (["-p", "a=1", "--rerun", "("], "--rerun '(' is not a valid regex: missing ), unterminated subpattern at position 0"),
     (["-p", "a=1", "--rerun", "q"], "--rerun 'q' matches no node (the regex must match a whole name)"),
+    (["-p", "a=1", "--storage", "file://elsewhere/x"], "storage: file URLs on another host are not supported: file://elsewhere/x"),
 ]
 
 
