@@ -9,8 +9,8 @@ The driver does what the local target does before anything runs (params,
 overrides, cache keys, the plan: shared code, so a result stored by either
 target is never recomputed nor resubmitted), then submits every node that
 must run, in source order, as one `.options(...).remote(...)`: a plain call
-is a task of `ray_worker.run_node`, an object node a `ray_worker.ObjectNode`
-actor and its method calls actor tasks. Results stay in the cluster: tasks
+is a task of its callable's remote function (`ray_worker.call_task`), an object
+node a `ray_worker.ObjectNode` actor and its method calls actor tasks. Results stay in the cluster: tasks
 receive their inputs as ObjectRefs, save their own results, and the driver
 fetches only the outputs. It blocks only to keep at most `max_pending` tasks
 in flight and, at the end, for the outputs.
@@ -39,7 +39,7 @@ from .params import Param, ParamError
 from .params import resolve as resolve_params
 from .plan import LOAD, RUN, SKIP, output_nodes, plan
 from .progress import Progress, make_progress
-from .ray_worker import Nested, ObjectNode, Slot, Task, run_node
+from .ray_worker import Nested, ObjectNode, Slot, Task, call_task
 from .storage import StorageWarning, Store
 
 __all__ = ["Param", "RunSettings", "Workflow", "call", "family", "main", "method", "obj", "param", "ref", "run",
@@ -245,7 +245,7 @@ class Driver:
             try:
                 options = ray_keywords(options)
                 if node.kind == "call":
-                    remotes[i] = run_node.options(name=node.name, **options)
+                    remotes[i] = call_task(node.fn).options(name=node.name, **options)
                 else:
                     remotes[i] = ObjectNode.options(**options)
             except (TypeError, ValueError, ImportError, AttributeError) as exc:
@@ -293,9 +293,9 @@ class Driver:
             raise NodeFailed(name, exc) from None
         templated = bool(kwargs) or len(args) != len(inputs) or not all(
             type(a) is Slot and a.index == j and not a.path for j, a in enumerate(args))
-        task = tuple(Task(name, node.fn if node.kind != "method" else node.method, args if templated else (), kwargs,
-                          worker, self.store_url if self.cacheable[i] else None, self.wf.name, self.keys.get(name),
-                          templated))
+        fn = {"call": None, "object": node.fn, "method": node.method}[node.kind]
+        task = tuple(Task(name, fn, args if templated else (), kwargs, worker,
+                          self.store_url if self.cacheable[i] else None, self.wf.name, self.keys.get(name), templated))
         if self.progress is not None:
             self.progress.started(name)
         if node.kind != "method":

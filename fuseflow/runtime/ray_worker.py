@@ -1,8 +1,8 @@
-"""What runs on the Ray workers: one remote function for plain calls, one actor class for objects.
+"""What runs on the Ray workers: a remote function per callable for plain calls, one actor class for objects.
 
 The driver (`ray_backend`) submits each node as
 
-    run_node.options(name="s2", num_cpus=1, ...).remote(task, ref_s1, ...)
+    call_task(add).options(name="s2", num_cpus=1, ...).remote(task, ref_s1, ...)
 
 Ray resolves only ObjectRefs passed as top-level arguments, so every result
 a node reads is passed that way, once, and the `Task` says where it goes:
@@ -16,7 +16,7 @@ task ever waits on another (`ray.get` is never called here).
 from __future__ import annotations
 
 import warnings
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import ray
 
@@ -67,8 +67,9 @@ def build(template: Any, inputs: tuple) -> Any:
 
 
 class Task(NamedTuple):
-    """One node as its worker sees it: what to call (a method's name for a method
-    call), its argument templates, its runtime options, and where its result is
+    """One node as its worker sees it: what to call (the class of an object node, a
+    method's name for a method call; None for a plain call, whose remote function
+    holds its callable), its argument templates, its runtime options, and where its result is
     stored (a store URL, else not stored). `templated` is False when the arguments
     are the inputs themselves, in order (args is then empty): the common case.
 
@@ -129,8 +130,28 @@ def mark(error: BaseException, node: str) -> BaseException:
     return error
 
 
-@ray.remote
-def run_node(spec: tuple, *inputs: Any) -> Any:
+_call_tasks: dict[int, tuple[Callable, Any]] = {}  # id(callable) -> (callable, its remote function)
+
+
+def call_task(fn: Callable) -> Any:
+    """The Ray remote function that runs the nodes calling `fn`: one per callable,
+    named after it, exported to the cluster once. (Holding `fn` itself, rather than
+    receiving it with each task, keeps each task's description plain data, which Ray
+    serializes several times faster.)"""
+    known = _call_tasks.get(id(fn))
+    if known is not None and known[0] is fn:
+        return known[1]
+
+    def call(spec: tuple, *inputs: Any) -> Any:
+        return run_call(fn, spec, inputs)
+
+    call.__name__ = call.__qualname__ = getattr(fn, "__name__", "call")
+    remote = ray.remote(call)
+    _call_tasks[id(fn)] = (fn, remote)
+    return remote
+
+
+def run_call(fn: Callable, spec: tuple, inputs: tuple) -> Any:
     """A plain call on a Ray worker (Ray has resolved the ObjectRefs among `inputs`).
     Ray itself retries it (max_retries, retry_exceptions); one attempt here."""
     task = Task._make(spec)
@@ -138,9 +159,9 @@ def run_node(spec: tuple, *inputs: Any) -> Any:
         args, kwargs = arguments(task, inputs)
         options = task.options
         if options and not ACTIVE_OPTIONS.isdisjoint(options):
-            value = attempt_call(task.name, task.fn, args, kwargs, options)
+            value = attempt_call(task.name, fn, args, kwargs, options)
         else:
-            value = task.fn(*args, **kwargs)
+            value = fn(*args, **kwargs)
         return save(task, value) if task.store else value
     except Exception as exc:
         raise mark(exc, task.name) from None

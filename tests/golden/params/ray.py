@@ -3,12 +3,13 @@
 """Workflow params, compiled for Ray.
 
 Each node is one Ray task, submitted in source order as
-`run_node.options(**ray).remote(...)` with the `ray=` keywords of its line; an
-object node is an `ObjectNode` actor and its method calls are actor tasks in
-source order (both in fuseflow/runtime/ray_worker.py). Results pass between
-tasks as ObjectRefs, indexed by the task that reads them; each worker saves
-its own result, and the driver fetches only the outputs. `options=` is what
-fuseflow does on the worker around the call (seed, setup, timeout, caching).
+`<its callable, @ray.remote>.options(**ray).remote(...)` with the `ray=`
+keywords of its line; an object node is an `ObjectNode` actor and its method
+calls are actor tasks, in source order (fuseflow/runtime/ray_worker.py).
+Results pass between tasks as ObjectRefs, indexed by the task that reads
+them; each worker saves its own result, and the driver fetches only the
+outputs. `options=` is what fuseflow does on the worker around the call
+(seed, setup, timeout, caching).
 
 Run it:  python <this file> [--address ADDR] [--max-pending N] [-p NAME=VALUE ...] [--storage URL] [--json]
                             [--set REGEX:KEY=VALUE ...] [--rerun REGEX] [--no-cache]
