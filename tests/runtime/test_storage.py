@@ -218,7 +218,7 @@ def test_an_intact_pickle_of_a_vanished_class_is_a_miss_but_kept(store: FileStor
 def test_a_newer_format_version_is_left_alone(store: FileStore) -> None:
     path = record(store, "wf", "n")
     header = bytearray(fmt.encode_header("pickle", [b"x"]))
-    header[4] = fmt.VERSION + 1
+    header[4] = 9  # a version from the future
     body = bytes(header[:16]) + bytes(header[20:]) + b"x"
     header[16:20] = zlib.crc32(body).to_bytes(4, "little")
     path.parent.mkdir(parents=True)

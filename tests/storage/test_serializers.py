@@ -155,3 +155,47 @@ def test_a_broken_plugin_warns_and_the_rest_works(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(site)])}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert done.stdout.startswith("pickle 1 fuseflow serializer plugin 'bad'"), done.stderr
+
+
+def test_large_records_get_the_block_sum_checksum(store: FileStore, monkeypatch) -> None:
+    np = pytest.importorskip("numpy")
+    from fuseflow.runtime.storage import fileio
+    from fuseflow.runtime.storage import format as fmt
+
+    monkeypatch.setattr(fileio, "BLOCKSUM_MIN", 1 << 20)
+    monkeypatch.setattr(filestore, "MAP_MIN", 1 << 20)
+    array = np.random.default_rng(3).random(300_001)
+    store.save("wf", "big", KEY, array)
+    path, _, size = store.where("wf", "big", KEY)
+    raw = Path(path).read_bytes()
+    assert raw[4] == fmt.BLOCKSUM_VERSION and fmt.peek_serializer(raw) == "npy"
+    assert np.array_equal(FileStore(store.root).read("wf", "big"), array)
+    for spot in (10, 30, size // 2, size - 1):  # header, digest, payload, the last byte
+        damaged = bytearray(raw)
+        damaged[spot] ^= 0x04
+        Path(path).write_bytes(bytes(damaged))
+        with pytest.warns(UserWarning, match="checksum mismatch"):
+            assert FileStore(store.root).load("wf", "big", KEY) == (False, None)
+    Path(path).write_bytes(raw[:-1])
+    with pytest.warns(UserWarning, match="truncated"):
+        assert FileStore(store.root).load("wf", "big", KEY) == (False, None)
+
+
+def test_the_block_sum_digest_ignores_how_the_payload_is_cut() -> None:
+    pytest.importorskip("numpy")
+    from fuseflow.runtime.storage import blocksum
+
+    data = os.urandom(5 * blocksum.BLOCK + 12_345)
+    whole = blocksum.digest([data])
+    for cuts in ([7], [blocksum.BLOCK], [100, 70_000, 200_003], [len(data) - 3]):
+        pieces, last = [], 0
+        for cut in cuts:
+            pieces.append(memoryview(data)[last:cut])
+            last = cut
+        pieces.append(data[last:])
+        assert blocksum.digest(pieces) == whole
+    flipped = bytearray(data)
+    flipped[3 * blocksum.BLOCK + 5] ^= 1
+    assert blocksum.digest([bytes(flipped)]) != whole
+    swapped = data[blocksum.BLOCK : 2 * blocksum.BLOCK] + data[: blocksum.BLOCK] + data[2 * blocksum.BLOCK :]
+    assert blocksum.digest([swapped]) != whole

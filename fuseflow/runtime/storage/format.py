@@ -13,6 +13,11 @@ One record holds one node result::
     20+n    pad   zeros up to a multiple of 16, so array data in the payload is aligned
     ...     len   payload
 
+Version 2, for large payloads only: byte 6 is the checksum kind (1), a
+4-byte digest of the payload (blocksum.py: CRC32 of per-64 KiB-block word
+sums, computed at memory speed) follows the name, and the CRC at 16 covers
+bytes 0-15 and the rest of the header only.
+
 Why a header rather than functionfuse's trailing sha1: the reader knows the
 payload length before it trusts anything, so a truncated file is caught by a
 length comparison, and a flipped bit anywhere (header included) by the CRC.
@@ -29,10 +34,13 @@ from collections.abc import Sequence
 
 MAGIC = b"FFR\x1a"
 VERSION = 1
+BLOCKSUM_VERSION = 2  # large payloads: the CRC covers the header, which holds the payload's block-sum digest
+BLOCKSUM_KIND = 1
 SUFFIX = ".ffr"
 ALIGN = 16
 
 _PREFIX = struct.Struct("<4sBBxxQ")
+_PREFIX_V2 = struct.Struct("<4sBBBxQ")  # magic, version, name length, checksum kind, payload length
 _CRC = struct.Struct("<I")
 FIXED_SIZE = _PREFIX.size + _CRC.size  # 20
 PEEK_SIZE = FIXED_SIZE + 255  # enough to read any serializer name
@@ -87,6 +95,21 @@ def header_size(name: str) -> int:
     return aligned(FIXED_SIZE + len(name.encode("ascii")))
 
 
+def blocksum_header(name: str, length: int, digest: int) -> bytes:
+    """A version-2 header: its CRC covers the header, whose ``digest`` covers the payload (blocksum.py)."""
+    raw = name.encode("ascii")
+    if not 0 < len(raw) < 256:
+        raise ValueError(f"serializer name must be 1-255 ASCII characters: {name!r}")
+    prefix = _PREFIX_V2.pack(MAGIC, BLOCKSUM_VERSION, len(raw), BLOCKSUM_KIND, length)
+    body = raw + _CRC.pack(digest)
+    tail = body + bytes(aligned(FIXED_SIZE + len(body)) - FIXED_SIZE - len(body))
+    return prefix + _CRC.pack(zlib.crc32(tail, zlib.crc32(prefix))) + tail
+
+
+def blocksum_header_size(name: str) -> int:
+    return aligned(FIXED_SIZE + len(name.encode("ascii")) + _CRC.size)
+
+
 def decode(record: Buffer) -> tuple[str, memoryview]:
     """Check a whole record and return (serializer name, payload view).
 
@@ -94,6 +117,8 @@ def decode(record: Buffer) -> tuple[str, memoryview]:
     when it is intact but written in a format version this code does not know.
     """
     magic, version, nlen, length = _header_fields(record)
+    if version == BLOCKSUM_VERSION:
+        return _decode_blocksum(memoryview(record), nlen, length)
     start = aligned(FIXED_SIZE + nlen)
     _check_length(len(record), start + length)
     view = memoryview(record)
@@ -101,6 +126,24 @@ def decode(record: Buffer) -> tuple[str, memoryview]:
         raise CorruptRecord("checksum mismatch (the file is damaged)")
     if version != VERSION:
         raise UnreadableRecord(f"record format version {version} is newer than this fuseflow reads")
+    return bytes(view[FIXED_SIZE : FIXED_SIZE + nlen]).decode("ascii", "replace"), view[start:]
+
+
+def _decode_blocksum(view: memoryview, nlen: int, length: int) -> tuple[str, memoryview]:
+    start = aligned(FIXED_SIZE + nlen + _CRC.size)
+    if len(view) < start:
+        raise CorruptRecord(f"truncated: {len(view)} bytes, inside the {start}-byte header")
+    if zlib.crc32(view[FIXED_SIZE:start], zlib.crc32(view[:16])) != _CRC.unpack_from(view, 16)[0]:
+        raise CorruptRecord("checksum mismatch in the header (the file is damaged)")
+    _check_length(len(view), start + length)
+    if view[6] != BLOCKSUM_KIND:
+        raise UnreadableRecord(f"record checksum kind {view[6]} is newer than this fuseflow reads")
+    try:
+        from . import blocksum
+    except ImportError:
+        raise UnreadableRecord("checking this large record needs numpy, which is not installed") from None
+    if blocksum.digest([view[start:]]) != _CRC.unpack_from(view, FIXED_SIZE + nlen)[0]:
+        raise CorruptRecord("checksum mismatch (the file is damaged)")
     return bytes(view[FIXED_SIZE : FIXED_SIZE + nlen]).decode("ascii", "replace"), view[start:]
 
 
