@@ -5,9 +5,19 @@ Each component's embedded program is a kfp lightweight component whose body is
     from fuseflow.runtime.kfp_step import run_step
     run_step(SPEC, values, MODULES)
 
-SPEC says what the node calls and which component input holds which argument
-(see `Spec` below); `values` are the function's arguments as kfp's executor
-passes them: parameter values, and artifacts (objects with a `.path`, plus a
+SPEC is what the compiler wrote for the component (shared by every node that
+calls the same callable the same way)::
+
+    {"protocol": 1, "fusec": "0.1.0", "workflow": "models",
+     "kind": "call",                     # "object", "method" or "outputs" too
+     "target": "models:train",           # for a method, the method's name
+     "args": [TEMPLATE, ...], "kwargs": [[NAME, TEMPLATE], ...],
+     "options": {"seed": 7, "setup": "m:f", "cache": False, "always_read": True}}
+
+where a TEMPLATE says which input holds an argument and how to decode it
+(fuseflow.compiler.targets.kfp_inputs lists them). `values` are the
+function's arguments as kfp's executor passes them: parameter values (the
+node's name among them), and artifacts (objects with a `.path`, plus a
 `.metadata` dict for outputs). This module never imports kfp: it reads and
 writes plain files.
 
