@@ -15,7 +15,6 @@ from . import nodes as n
 from . import options as opts
 from .checks import check_return, check_structure
 from .errors import CompileError, Diagnostic, Diagnostics
-from .fastinit import frozen_constructor
 from .lower import Lowering
 from .parser import gc_paused, parse
 
@@ -79,13 +78,10 @@ def _option_constant(lowering: Lowering):
     return constant
 
 
-_make_node = frozen_constructor(ir.Node)
-
-
 def _build(module: n.Module, lowering: Lowering, effective: dict, workflow_options: dict,
            returned: n.ReturnStmt | None) -> ir.Workflow:
     nodes = tuple(
-        _make_node(  # ir.Node(...), built faster: there is one per node
+        ir.Node(
             name=d.name, kind=d.kind, target=d.target, args=d.args, kwargs=d.kwargs, object=d.object,
             after=d.after, options=effective.get(d.name, {}), statement=d.statement, keys=d.keys,
             span=tuple(d.span.as_list()),

@@ -21,7 +21,6 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import nodes as n
 from .errors import CompileError, Diagnostic, Diagnostics
-from .fastinit import frozen_constructor
 from .lalr import LalrParser
 from .nodes import Span
 
@@ -173,28 +172,24 @@ def _end_of_text(text: str) -> Span:
 # `[optional]` is None.
 
 
-# The classes built once per line or more, built faster (same objects).
-_span = frozen_constructor(Span)
-_Literal, _Ref, _ListExpr, _DictExpr, _Keyword, _Call, _AssignStmt, _CallStmt = map(
-    frozen_constructor, (n.Literal, n.Ref, n.ListExpr, n.DictExpr, n.Keyword, n.Call, n.AssignStmt, n.CallStmt))
 _LITERAL_WORDS = {"TRUE": True, "FALSE": False, "NONE": None}
 
 
 def _token_span(token: tuple) -> Span:
-    return _span(token[3], token[4], token[5], token[6])
+    return Span(token[3], token[4], token[5], token[6])
 
 
 def _tokens_span(first: tuple, last: tuple) -> Span:
     """From the start of token `first` to the end of token `last`."""
-    return _span(first[3], first[4], last[5], last[6])
+    return Span(first[3], first[4], last[5], last[6])
 
 
 def _until(first: tuple, last: Any) -> Span:
     """From the start of token `first` to the end of `last`, a token or anything with a span."""
     if type(last) is tuple:
-        return _span(first[3], first[4], last[5], last[6])
+        return Span(first[3], first[4], last[5], last[6])
     end = last.span
-    return _span(first[3], first[4], end.end_line, end.end_col)
+    return Span(first[3], first[4], end.end_line, end.end_col)
 
 
 class _Builder:
@@ -234,11 +229,11 @@ class _Builder:
     def assign_stmt(self, c):
         name, value = c[0], c[2]
         line, col, end = name[3], name[4], value.span  # spans written out: the commonest statement
-        return _AssignStmt(name[1], value, _span(line, col, end.end_line, end.end_col),
-                           _span(line, col, name[5], name[6]))
+        return n.AssignStmt(name[1], value, Span(line, col, end.end_line, end.end_col),
+                           Span(line, col, name[5], name[6]))
 
     def call_stmt(self, c):
-        return _CallStmt(c[0], c[0].span)
+        return n.CallStmt(c[0], c[0].span)
 
     def for_stmt(self, c):
         names = tuple(t[1] for t in c if type(t) is tuple and t[0] == "NAME")
@@ -283,13 +278,13 @@ class _Builder:
                 continue
             (kwargs if type(part) is n.Keyword else args).append(part)
         end = c[-1]
-        return _Call(names, tuple(args), tuple(kwargs), _span(start.line, start.col, end[5], end[6]), start)
+        return n.Call(names, tuple(args), tuple(kwargs), Span(start.line, start.col, end[5], end[6]), start)
 
     def callee(self, c):
         """(names, span): the dotted path of a call."""
         if len(c) == 1:
             name = c[0]
-            return (name[1],), _span(name[3], name[4], name[5], name[6])
+            return (name[1],), Span(name[3], name[4], name[5], name[6])
         return tuple(t[1] for t in c if t[0] == "NAME"), _tokens_span(c[0], c[-1])
 
     def argument(self, c):
@@ -297,22 +292,22 @@ class _Builder:
 
     def keyword_argument(self, c):
         name, end = c[0], c[2].span
-        return _Keyword(name[1], c[2], _span(name[3], name[4], end.end_line, end.end_col))
+        return n.Keyword(name[1], c[2], Span(name[3], name[4], end.end_line, end.end_col))
 
     def reference(self, c):
         name = c[0]
-        name_span = _span(name[3], name[4], name[5], name[6])
+        name_span = Span(name[3], name[4], name[5], name[6])
         if len(c) == 1:
-            return _Ref(name[1], (), name_span, name_span)
+            return n.Ref(name[1], (), name_span, name_span)
         indexes = tuple(x for x in c[1:] if type(x) is not tuple)
-        return _Ref(name[1], indexes, _tokens_span(name, c[-1]), name_span)
+        return n.Ref(name[1], indexes, _tokens_span(name, c[-1]), name_span)
 
     def list(self, c):
-        return _ListExpr(tuple(x for x in c[1:-1] if x is not None and type(x) is not tuple), _tokens_span(c[0], c[-1]))
+        return n.ListExpr(tuple(x for x in c[1:-1] if x is not None and type(x) is not tuple), _tokens_span(c[0], c[-1]))
 
     def dict(self, c):
         pairs = tuple(x for x in c[1:-1] if type(x) is tuple and len(x) == 2)
-        return _DictExpr(pairs, _tokens_span(c[0], c[-1]))
+        return n.DictExpr(pairs, _tokens_span(c[0], c[-1]))
 
     def pair(self, c):
         return (self._string(c[0]), c[2])
@@ -328,7 +323,7 @@ class _Builder:
             value = float(token[1])
         else:
             value = _LITERAL_WORDS[kind]
-        return _Literal(value, _span(token[3], token[4], token[5], token[6]))
+        return n.Literal(value, Span(token[3], token[4], token[5], token[6]))
 
     def _string(self, token: tuple) -> str:
         """Python's string escapes, decoded without evaluating anything but the literal."""

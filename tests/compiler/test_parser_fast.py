@@ -457,34 +457,6 @@ def _shaped(parse, text: str) -> Any:
         return _exception_facts(exc)
 
 
-# --- fastinit ------------------------------------------------------------------------
-
-
-def test_frozen_constructor_builds_the_same_objects():
-    from dataclasses import dataclass, field
-
-    from fuseflow.compiler import ir
-    from fuseflow.compiler.fastinit import frozen_constructor
-
-    make = frozen_constructor(ir.Node)
-    fast, slow = make("n", "call", "m:f", span=(1, 2, 1, 5)), ir.Node("n", "call", "m:f", span=(1, 2, 1, 5))
-    assert fast == slow and repr(fast) == repr(slow) and hash(fast.span) == hash(slow.span)
-    assert list(vars(fast)) == list(vars(slow))
-    assert make("a", "call", "t").options is not make("b", "call", "t").options  # default_factory per object
-    with pytest.raises(TypeError):
-        make("n", "call")  # the signature of __init__
-
-    @dataclass(frozen=True)
-    class Checked:
-        x: int
-
-        def __post_init__(self):
-            assert self.x > 0
-
-    assert frozen_constructor(Checked) is Checked
-    assert frozen_constructor(n.Span)(1, 2, 3, 4) == Span(1, 2, 3, 4)
-
-
 # --- lowering's fast paths give what the general way gives ----------------------------
 
 FAMILY_HEAD = """from ops import f, g, Obj
