@@ -3,7 +3,7 @@
     python bench/storage_micro.py [N] [--dir DIR] [--repeat R]
 
 Prints microseconds per call (best of R passes, as other processes on the
-machine add noise) for a first run (N new nodes: a folder and a record each),
+machine add noise) for a first run (N new nodes, appended to a pack),
 a rerun that overwrites, loads of cached results, misses, and a 10 MB numpy
 array. Use --dir to measure on the disk a workflow will really use: temp
 folders may be on tmpfs or on a slow disk. The goal: save well under 100 us,
@@ -47,7 +47,7 @@ def small_results(url: str, n: int, repeat: int) -> None:
         fresh = open_store(url)  # a new run: no cached folder names
         return lambda: [fresh.load("bench0", f"node.{i}", key_of(k)) for i, k in enumerate(keys)]
 
-    best("save, first run (new node folder)", n, repeat, lambda r: saves(f"bench{r}"))
+    best("save, first run (new node)", n, repeat, lambda r: saves(f"bench{r}"))
     best("save, rerun (overwrite)", n, repeat, lambda r: saves("bench0"))
     best("load, cached small result", n, repeat, lambda r: loads(lambda k: k))
     best("load, miss", n, repeat, lambda r: loads(lambda k: "x" + k[1:]))

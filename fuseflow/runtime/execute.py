@@ -118,6 +118,8 @@ class Executor:
     def run(self, wanted: list[str], forced: set[str] = frozenset()) -> dict[str, Any]:
         """Results of the `wanted` nodes; every other result is freed once its last reader ran."""
         states = planning.plan(self.wf, wanted, self.stored_check(), forced)
+        if self.store is not None:  # a remote store fetches the results to load all at once
+            self.store.prefetch(self.wf.name, [(n, self.keys[n]) for n, state in states.items() if state == LOAD])
         pending = _consumer_counts(self.wf, states, wanted)
         if self.progress is not None:
             self.progress.expect(sum(state != SKIP for state in states.values()))

@@ -191,3 +191,12 @@ def test_a_result_saved_elsewhere_after_compaction_is_still_found(store: FileSto
     other.save("wf", "c", KEY, "c")
     fresh = FileStore(store.root)
     assert fresh.load("wf", "b", KEY) == (True, "b") and fresh.load("wf", "c", KEY) == (True, "c")
+
+
+def test_removed_results_do_not_come_back_from_older_copies(store: FileStore) -> None:
+    store.save("wf", "n", KEY, "old")
+    FileStore(store.root).save("wf", "n", KEY, "newer, in another pack")
+    assert len(packs(store)) == 2
+    assert FileStore(store.root).remove("wf", "n") == 1
+    assert FileStore(store.root).load("wf", "n", KEY) == (False, None)
+    assert FileStore(store.root).list("wf") == []

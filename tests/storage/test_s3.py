@@ -246,3 +246,15 @@ def test_two_concurrent_runs_on_s3_then_a_third_reuses_everything(s3: S3, projec
     project.calls()
     assert project.run("--storage", url) == {"z": 209}
     assert project.calls() == []
+
+
+def test_prefetch_fetches_the_results_to_load_at_once(s3: S3) -> None:
+    bucket = s3.bucket()
+    store = open_store(f"s3://{bucket}")
+    for i in range(20):
+        store.save("wf", f"n{i}", KEY, i)
+    fresh = open_store(f"s3://{bucket}")
+    fresh.prefetch("wf", [(f"n{i}", KEY) for i in range(20)] + [("missing", KEY)])
+    assert len(fresh._ahead) == 20
+    assert all(fresh.load("wf", f"n{i}", KEY) == (True, i) for i in range(20))
+    assert fresh._ahead == {}  # handed over, not kept

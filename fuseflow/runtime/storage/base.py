@@ -77,6 +77,10 @@ class Store(abc.ABC):
         ``meta`` (JSON-able) describes the key: what went into it, for ``fusec explain``.
         """
 
+    def prefetch(self, workflow: str, items: list[tuple[str, str]]) -> None:
+        """A hint: these (node, key) results are about to be loaded. Remote stores
+        fetch them concurrently; local ones need not do anything."""
+
     @abc.abstractmethod
     def has(self, workflow: str, node: str, key: str) -> bool:
         """Whether a record exists (its contents are not checked)."""

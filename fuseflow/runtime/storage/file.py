@@ -266,7 +266,7 @@ class FileStore(Store):
         check_name("workflow", workflow)
         match = _matcher(pattern)
         removed = {(r.node, r.key) for r in self.list(workflow, pattern)}
-        for path in {e.pack for e in self._index(workflow).all() if match(e.node)}:
+        for path in {e.pack for e in self._all_entries(workflow) if match(e.node)}:  # older copies too
             self._compact(workflow, path, lambda e: not match(e.node))
         for node in fileio.subdirs(f"{self.root}/{workflow}"):
             if match(node):
