@@ -28,7 +28,7 @@ and `accepts`), so messages built from them do not change.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedToken
@@ -71,7 +71,7 @@ class LalrParser:
         frontend = lark.parser
         self._lark_parser = frontend.parser.parser
         table = self._lark_parser.parse_table
-        self.start = "start" if "start" in table.start_states else lark.options.start[0]
+        self.start = lark.options.start[0]
         self.start_state = table.start_states[self.start]
         self.end_state = table.end_states[self.start]
         # Plain str everywhere: lark's names are often Tokens, whose __eq__ is Python code.
@@ -79,32 +79,31 @@ class LalrParser:
         # Terminals lark checks for newlines when it counts lines (the others cannot hold one).
         root = frontend.lexer.root_lexer
         self.multiline = frozenset(str(name) for name in root.newline_types)
+        # actions[state][terminal]: n >= 0 shifts and goes to state n, ~i reduces by rules[i];
+        # goto[rule name][state below]: the state after a reduction.
         self.rules: list = []
         rule_index: dict[Any, int] = {}
-        size = max(table.states) + 1
-        self.actions: list[dict[str, int]] = [{} for _ in range(size)]
-        self.gotos: list[dict[str, int]] = [{} for _ in range(size)]
+        self.actions: list[dict[str, int]] = [{} for _ in range(max(table.states) + 1)]
+        self.goto: dict[str, dict[int, int]] = {}
         for state, row in table.states.items():
             for symbol, (action, arg) in row.items():
                 symbol = str(symbol)
-                if action is Shift:
-                    (self.actions if symbol.isupper() else self.gotos)[state][symbol] = arg
-                else:
+                if action is not Shift:
                     if arg not in rule_index:
                         rule_index[arg] = len(self.rules)
                         self.rules.append(arg)
                     self.actions[state][symbol] = ~rule_index[arg]
+                elif symbol.isupper():
+                    self.actions[state][symbol] = arg
+                else:
+                    self.goto.setdefault(symbol, {})[state] = arg
         shared: dict[int, _StateLexer] = {}
-        self.lexers: list[_StateLexer | None] = [None] * size
+        self.lexers: list[_StateLexer | None] = [None] * len(self.actions)
         for state, lark_lexer in frontend.lexer.lexers.items():
             if id(lark_lexer) not in shared:
                 shared[id(lark_lexer)] = _StateLexer(lark_lexer)
             self.lexers[state] = shared[id(lark_lexer)]
         self.scanners = [(lexer.match, lexer.keywords) if lexer else None for lexer in self.lexers]
-        self._goto: dict[str, dict[int, int]] = {}
-        for state, row in enumerate(self.gotos):
-            for origin, target in row.items():
-                self._goto.setdefault(origin, {})[state] = target
         self._plans = [_plan(rule, lark.options.maybe_placeholders) for rule in self.rules]
         sources = [_reducer_source(i, plan) for i, plan in enumerate(self._plans)]
         self._generated = {i for i, source in enumerate(sources) if source}
@@ -113,49 +112,45 @@ class LalrParser:
     # --- the loop ---------------------------------------------------------------
 
     def parse(self, text: str, builder: Any) -> Any:
-        """Parse `text`, calling `builder.<rule name>(children)` at each reduction."""
+        """Parse `text`, calling `builder.<rule name>(children)` at each reduction.
+
+        One function, with all it uses in locals: it runs some 30 times a line."""
         reductions = self._reductions(builder)
-        actions, scanners, end_state = self.actions, self.scanners, self.end_state
-        ignore, multiline = self.ignore, self.multiline
+        actions, scanners, ignore, multiline = self.actions, self.scanners, self.ignore, self.multiline
         states = [self.start_state]
         values: list = []
         state = self.start_state
         pos, size, last = 0, len(text), None
         line, line_start = 1, 0  # lines and columns counted as lark's LineCounter does
-        while True:
+        while pos < size:
             # Lex one token with the terminals the current state accepts.
             match, keywords = scanners[state]
-            while True:
-                if pos >= size:
-                    type_, token = END, None
-                    break
-                m = match(text, pos)
-                if m is None:
-                    self._lex_error(text, pos, line, pos - line_start + 1, states, last)
-                type_ = m.lastgroup
-                end = m.end()
-                if type_ in multiline and "\n" in m.group():
-                    start_line, start_col = line, pos - line_start + 1
-                    line += text.count("\n", pos, end)
-                    line_start = text.rfind("\n", pos, end) + 1
-                    if type_ in ignore:
-                        pos = end
-                        continue
-                    column = start_col
-                    end_col = end - line_start + 1
-                else:
-                    if type_ in ignore:
-                        pos = end
-                        continue
-                    start_line = line
-                    column = pos - line_start + 1
-                    end_col = column + end - pos
-                value = m.group()
-                if type_ in keywords:
-                    type_ = keywords[type_](value) or type_
-                token = last = (type_, value, pos, start_line, column, line, end_col, end)
-                pos = end
-                break
+            m = match(text, pos)
+            if m is None:
+                self._lex_error(text, pos, line, pos - line_start + 1, states, last)
+            type_ = m.lastgroup
+            end = m.end()
+            if type_ in multiline and "\n" in m.group():
+                start_line, start_col = line, pos - line_start + 1
+                line += text.count("\n", pos, end)
+                line_start = text.rfind("\n", pos, end) + 1
+                if type_ in ignore:
+                    pos = end
+                    continue
+                column = start_col
+                end_col = end - line_start + 1
+            else:
+                if type_ in ignore:
+                    pos = end
+                    continue
+                start_line = line
+                column = pos - line_start + 1
+                end_col = column + end - pos
+            value = m.group()
+            if type_ in keywords:
+                type_ = keywords[type_](value) or type_
+            token = last = (type_, value, pos, start_line, column, line, end_col, end)
+            pos = end
             # Reduce as far as the token allows, then shift it.
             row = actions[state]
             while True:
@@ -183,24 +178,39 @@ class LalrParser:
                     state = goto[states[-1]]
                     states.append(state)
                     values.append(children if reduce is None else reduce(children))
-                if token is None and state == end_state:
-                    return values[-1]
                 row = actions[state]
+        return self._end(states, values, reductions, last, text)
+
+    def _end(self, states: list, values: list, reductions: list, last: tuple | None, text: str) -> Any:
+        """The end of the text: reduce until the start rule is complete."""
+        while True:
+            act = self.actions[states[-1]].get(END)
+            if act is None:
+                self._token_error(END, None, states, last, text)
+            count, goto, reduce = reductions[~act]  # lark's tables never shift the end
+            children = values[len(values) - count:]
+            del values[len(values) - count:]
+            del states[len(states) - count:]
+            state = goto[states[-1]]
+            states.append(state)
+            values.append(children if reduce is None else reduce(children))
+            if state == self.end_state:
+                return values[-1]
 
     def _reductions(self, builder: Any) -> list[tuple[int, dict[int, int], Callable | None]]:
         """(values popped, goto: state below -> next state, function making the rule's value)
         per rule, for this builder."""
         namespace: dict[str, Any] = {}
         default = getattr(builder, "__default__", None)  # as lark: a Transformer's, else a Tree
-        for i, (_, _, inline, _, name, _) in enumerate(self._plans):
-            if not inline:
-                method = getattr(builder, name, None)
+        for i, plan in enumerate(self._plans):
+            if not plan.inline:
+                method = getattr(builder, plan.name, None)
                 if method is None:
-                    method = functools.partial(_default, default, name) if default else functools.partial(Tree, name)
+                    method = functools.partial(_default, default, plan.name) if default else functools.partial(Tree, plan.name)
                 namespace[f"m{i}"] = method
         exec(self._code, namespace)  # noqa: S102 - our own generated reductions, compiled once
         return [
-            (len(rule.expansion), self._goto[str(rule.origin.name)],
+            (len(rule.expansion), self.goto[str(rule.origin.name)],
              namespace[f"r{i}"] if i in self._generated else namespace.get(f"m{i}"))
             for i, rule in enumerate(self.rules)
         ]
@@ -272,11 +282,19 @@ def _first_match(matchers: list[Callable]) -> Callable:
 # --- tree shaping, as lark's parse_tree_builder does it -----------------------------
 
 
-def _plan(rule: Any, maybe_placeholders: bool) -> tuple:
-    """(to_include, trailing_nones, inline, expand1, callback name) for one rule.
+class _Plan(NamedTuple):
+    """How one rule's value is made from the values its reduction pops."""
 
-    to_include lists (child index, splice it, Nones to insert before it), as
-    lark's maybe_create_child_filter computes it."""
+    to_include: tuple[tuple[int, bool, int], ...]  # (child index, splice it, Nones before it)
+    trailing: int  # Nones after the last child
+    inline: bool  # a `_rule`: its children, to be spliced into the parent
+    expand1: bool  # a `?rule`: a single child stands for it
+    name: str  # the builder method: the alias, the template or the rule's name
+    size: int  # values popped
+
+
+def _plan(rule: Any, maybe_placeholders: bool) -> _Plan:
+    """lark's ParseTreeBuilder for one rule: to_include as maybe_create_child_filter computes it."""
     expansion = rule.expansion
     empty = rule.options.empty_indices if maybe_placeholders else ()
     if empty:
@@ -292,12 +310,11 @@ def _plan(rule: Any, maybe_placeholders: bool) -> tuple:
             to_include.append((i, not sym.is_term and sym.name.startswith("_"), pending))
             pending = 0
     pending += nones[len(expansion)]
-    name = rule.alias or rule.options.template_source or rule.origin.name
-    inline = rule.origin.name.startswith("_")
-    return tuple(to_include), pending, inline, bool(rule.options.expand1 and not rule.alias), name, len(expansion)
+    return _Plan(tuple(to_include), pending, rule.origin.name.startswith("_"), bool(rule.options.expand1 and not rule.alias),
+                 rule.alias or rule.options.template_source or rule.origin.name, len(expansion))
 
 
-def _reducer_source(index: int, plan: tuple) -> str | None:
+def _reducer_source(index: int, plan: _Plan) -> str | None:
     """Python source of `def r<index>(c)`, the reduction of one rule, shaping the
     popped values `c` as lark's ChildFilterLALR would and passing them to the
     builder method `m<index>`; None when the values are the result as they are.
