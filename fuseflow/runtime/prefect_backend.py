@@ -108,6 +108,20 @@ class FlowRun:
         self.futures: list[tuple[str, PrefectFuture]] = []
         self.log_plan()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """What a task in another process needs (process and Ray task runners): the
+        store by URL (reopened there), no futures."""
+        state = dict(self.__dict__)
+        state["store"] = self.store.url if self.store is not None else None
+        state["futures"] = []
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        from .storage import open_store
+
+        self.__dict__.update(state)
+        self.store = open_store(state["store"]) if state["store"] is not None else None
+
     def cacheable(self, name: str) -> bool:
         node = self.wf.nodes[self.wf.index[name]]
         return self.store is not None and node.kind != "object" and self.options[name].get("cache", True)

@@ -116,3 +116,19 @@ def test_method_results_carry_their_object_across_processes():
     back = cloudpickle.loads(cloudpickle.dumps(carried))
     assert back.object == [1, 2] and back.value == 3
     assert rt.At(carried, ()).get() == 3
+
+
+@pytest.mark.slow
+def test_objects_under_the_process_task_runner(project):
+    """Each call runs in a worker process: the object travels with its method calls."""
+    from fuseflow.cli import main as fusec
+
+    from prefect_helpers import import_file
+
+    path = project.write("wf.fuse", OBJECTS + '\noptions prefect { workflow: { task_runner: "processes", max_workers: 2 } }\n')
+    out = project.root / "procs_flow.py"
+    assert fusec(["compile", str(path), "--target", "prefect", "-o", str(out)]) == 0
+    module = import_file(out, "procs_flow")  # importable by that name in the workers, too
+    assert "task_runner=ProcessPoolTaskRunner(max_workers=2)" in out.read_text()
+    assert module.objs(k=5) == {"x": 16, "y": 17, "z": 117}
+    assert module.objs(k=5) == {"x": 16, "y": 17, "z": 117}  # loaded, in the flow's process
