@@ -606,11 +606,13 @@ class Lowering:
 def generated_names(statements: tuple[n.Stmt, ...]) -> dict[int, str]:
     """Names for bare calls: `<callee>_<n>`, numbered per callee in source order,
     skipping names the file declares itself, so unrelated edits never renumber them."""
-    assigned = declared_names(statements)
+    assigned: set[str] | None = None  # worked out at the first bare call: many files have none
     counters: dict[str, int] = {}
     names: dict[int, str] = {}
     for stmt in walk(statements):
         if isinstance(stmt, n.CallStmt):
+            if assigned is None:
+                assigned = declared_names(statements)
             base = "_".join(stmt.call.callee)
             number = counters.get(base, 0) + 1
             while f"{base}_{number}" in assigned:
