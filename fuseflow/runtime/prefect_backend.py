@@ -38,13 +38,13 @@ from prefect.states import Completed
 from prefect.task_runners import TaskRunner
 
 from .cli import main as cli_main
-from .execute import Executor, RunSettings, open_workflow_store
+from .execute import Executor, RunSettings, checked_overrides, open_workflow_store, rerun_nodes
 from .graph import Workflow, call, family, method, obj, param, ref, struct
 from .invoke import NodeFailed, invoke
 from .keys import compute_keys
 from .overrides import effective_options
 from .params import Param, resolve as resolve_params
-from .plan import LOAD, RUN, SKIP, forced_nodes, output_nodes, plan
+from .plan import LOAD, RUN, SKIP, output_nodes, plan
 from .storage import StorageWarning
 
 __all__ = ["At", "FlowRun", "MethodResult", "NodeRun", "Param", "RunSettings", "Workflow", "at", "call", "family",
@@ -77,8 +77,12 @@ def using(settings: RunSettings | None = None, **fields: Any) -> Iterator[RunSet
 
 
 def run_flow(flow_fn: Callable[..., dict], wf: Workflow, settings: RunSettings, params: dict | None = None) -> dict:
-    """Call the flow with params from `params` and settings.param_texts (checked first)."""
+    """Call the flow with params from `params` and settings.param_texts. The params,
+    overrides, --rerun and storage are checked first (ParamError), before a flow run exists."""
     values = resolve_params(wf.params, params or {}, settings.param_texts)
+    checked_overrides(wf, settings)
+    rerun_nodes(wf, settings.rerun)
+    open_workflow_store(wf, settings)
     with using(settings):
         return flow_fn(**values)
 
@@ -100,11 +104,15 @@ class FlowRun:
     def __init__(self, wf: Workflow, params: dict[str, Any], settings: RunSettings):
         self.wf = wf
         self.params = resolve_params(wf.params, params)
-        self.overrides = [*wf.overrides, *settings.overrides]
+        self.overrides = checked_overrides(wf, settings)
+        forced = rerun_nodes(wf, settings.rerun)
         self.store = open_workflow_store(wf, settings)
-        self.options = {n.name: effective_options(n.name, n.options, self.overrides) for n in wf.nodes}
-        self.keys = compute_keys(wf, self.params) if self.store is not None else {}
-        self.states = plan(wf, output_nodes(wf), self.is_stored, forced_nodes(wf, settings.rerun))
+        options = [effective_options(n.name, n.options, self.overrides) for n in wf.nodes]
+        self.options = {n.name: o for n, o in zip(wf.nodes, options)}
+        self.keys = compute_keys(wf, self.params, options) if self.store is not None else {}
+        self.states = plan(wf, output_nodes(wf), self.is_stored if self.store is not None else None, forced)
+        if self.store is not None:  # a remote store fetches the results to load all at once
+            self.store.prefetch(wf.name, [(n, self.keys[n]) for n, state in self.states.items() if state == LOAD])
         self.futures: list[tuple[str, PrefectFuture]] = []
         self.log_plan()
 

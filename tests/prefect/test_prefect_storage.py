@@ -141,6 +141,8 @@ def test_main_runs_the_flow_file_like_a_script(project, capsys):
     assert "node 'y' failed" in err and "refusing 2" in err
     assert rt.main(module.WORKFLOW, module.failing, ["-p", "bad=two"]) == 2
     assert "bad" in capsys.readouterr().err
+    assert rt.main(module.WORKFLOW, module.failing, ["--rerun", "nothing_is_called_this"]) == 2  # before any flow run
+    assert "--rerun" in capsys.readouterr().err
 
 
 def test_fusec_run_target_prefect(project, capsys):
