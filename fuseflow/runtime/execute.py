@@ -99,14 +99,18 @@ class Executor:
         self.wf = wf
         self.params = params
         self.store = store
-        self.options = [effective_options(n.name, n.options, overrides) for n in wf.nodes]  # by node index
-        self.cacheable = [store is not None and node.kind != "object" and options.get("cache", True)
-                          for node, options in zip(wf.nodes, self.options)]
+        nodes = wf.nodes
+        self.options = ([effective_options(n.name, n.options, overrides) for n in nodes] if overrides
+                        else [n.options for n in nodes])  # by node index
+        self.cacheable = ([node.kind != "object" and options.get("cache", True) for node, options in zip(nodes, self.options)]
+                          if store is not None else [False] * len(nodes))
         self.keys = compute_keys(wf, params, self.options) if store is not None else {}
-        self.marked = [not plain for plain in wf.topology.plain]  # arguments hold results or params
         self.refs = [refs if not options or ACTIVE_OPTIONS.isdisjoint(options) else None
                      for refs, options in zip(wf.topology.refs, self.options)]
         self.progress = progress if progress is not None and progress.live else None  # None: nobody watches
+        # the loop's own fast path: plain calls whose result is neither stored nor shown
+        self.quick = [refs if node.kind == "call" and not cacheable and self.progress is None else None
+                      for node, refs, cacheable in zip(wf.nodes, self.refs, self.cacheable)]
 
     def is_stored(self, name: str) -> bool:
         return self.cacheable[self.wf.index[name]] and self.store.has(self.wf.name, name, self.keys[name])
@@ -117,13 +121,13 @@ class Executor:
 
     def run(self, wanted: list[str], forced: set[str] = frozenset()) -> dict[str, Any]:
         """Results of the `wanted` nodes; every other result is freed once its last reader ran."""
-        states = planning.plan(self.wf, wanted, self.stored_check(), forced)
+        pending = dict.fromkeys(wanted, 1)  # wanted results are pinned; plan adds their readers
+        states = planning.plan(self.wf, wanted, self.stored_check(), forced, readers=pending)
         if self.store is not None:  # a remote store fetches the results to load all at once
             self.store.prefetch(self.wf.name, [(n, self.keys[n]) for n, state in states.items() if state == LOAD])
-        pending = _consumer_counts(self.wf, states, wanted)
         if self.progress is not None:
             self.progress.expect(sum(state != SKIP for state in states.values()))
-        needs = self.wf.topology.needs
+        needs, quick = self.wf.topology.needs, self.quick
         results: dict[str, Any] = {}
         for i, node in enumerate(self.wf.nodes):
             name = node.name
@@ -133,7 +137,14 @@ class Executor:
             if state == LOAD:
                 value = self.load(name)
             else:
-                value = self.compute(i, node, results)
+                refs = quick[i]
+                if refs is not None:  # a plain call of whole results, nothing to store or show: inline
+                    try:
+                        value = node.fn(*map(results.__getitem__, refs))
+                    except Exception as exc:
+                        raise NodeFailed(name, exc) from exc
+                else:
+                    value = self.compute(i, node, results)
                 for done in needs[i]:
                     left = pending[done] - 1
                     if left:
@@ -167,7 +178,8 @@ class Executor:
                 except Exception as exc:
                     raise NodeFailed(name, exc) from exc
             else:
-                args, kwargs = self.arguments(i, node, results) if self.marked[i] else (node.args, node.kwargs)
+                plain = self.wf.topology.plain[i]  # no argument holds a result or a param
+                args, kwargs = (node.args, node.kwargs) if plain else self.arguments(i, node, results)
                 value = invoke(name, fn, args, kwargs, self.options[i])
         except BaseException:
             if progress is not None:
@@ -217,16 +229,6 @@ def bound_method(node, obj: Any) -> Any:
         return getattr(obj, node.method)
     except AttributeError as exc:
         raise NodeFailed(node.name, exc) from exc
-
-
-def _consumer_counts(wf: Workflow, states: dict[str, str], wanted: list[str]) -> dict[str, int]:
-    """How many running nodes read each result (a method reads its object); wanted results are pinned (+1)."""
-    counts: dict[str, int] = dict.fromkeys(wanted, 1)
-    for node, needs in zip(wf.nodes, wf.topology.needs):
-        if states[node.name] == RUN:
-            for name in needs:
-                counts[name] = counts.get(name, 0) + 1
-    return counts
 
 
 def resolve(value: Any, results: dict[str, Any], params: dict[str, Any]) -> Any:

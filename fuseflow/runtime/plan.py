@@ -35,14 +35,19 @@ def forced_nodes(wf: Workflow, pattern: str | None) -> set[str]:
 
 
 def plan(wf: Workflow, wanted: Iterable[str], is_stored: Callable[[str], bool] | None,
-         forced: set[str] = frozenset()) -> dict[str, str]:
+         forced: set[str] = frozenset(), readers: dict[str, int] | None = None) -> dict[str, str]:
     """node name -> LOAD, RUN or SKIP. `is_stored(name)` says whether a usable
     result exists (False for nodes whose results are never stored); None means
-    nothing is stored (no storage), so every needed node runs."""
+    nothing is stored (no storage), so every needed node runs.
+
+    `readers`, when given, is filled on the way: for each result, how many
+    nodes that run need it (a method call needs its object), on top of what
+    it held; an executor frees a result when that count drops to zero."""
     needed = set(wanted)
     must_run: set[str] = set()  # earlier calls on an object that a later method call runs on
     states: dict[str, str] = {}
-    nodes, reads, previous = wf.nodes, wf.topology.reads, wf.topology.previous
+    nodes, topology = wf.nodes, wf.topology
+    reads, needs, previous = topology.reads, topology.needs, topology.previous
     for i in range(len(nodes) - 1, -1, -1):
         node = nodes[i]
         name = node.name
@@ -53,6 +58,9 @@ def plan(wf: Workflow, wanted: Iterable[str], is_stored: Callable[[str], bool] |
             needed.update(reads[i])
             if node.kind == "method":
                 must_run.add(previous[name])
+            if readers is not None:
+                for read in needs[i]:
+                    readers[read] = readers.get(read, 0) + 1
         else:
             states[name] = LOAD
     return states
