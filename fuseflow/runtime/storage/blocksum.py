@@ -27,30 +27,44 @@ WORDS = BLOCK // 8
 
 def digest(buffers: Sequence[Buffer]) -> int:
     """The digest of the concatenated buffers (block boundaries run across them)."""
-    sums: list[np.ndarray] = []
-    carry = bytearray()
+    summer = BlockSum()
     for buf in buffers:
+        summer.update(buf)
+    return summer.value()
+
+
+class BlockSum:
+    """The digest computed piece by piece, e.g. while each piece is written (still in cache)."""
+
+    def __init__(self) -> None:
+        self.sums: list[np.ndarray] = []
+        self.carry = bytearray()
+
+    def update(self, buf: Buffer) -> None:
         view = memoryview(buf).cast("B") if isinstance(buf, memoryview) and buf.format != "B" else memoryview(buf)
         i = 0
-        if carry:
-            take = min(BLOCK - len(carry), len(view))
-            carry += view[:take]
+        if self.carry:
+            take = min(BLOCK - len(self.carry), len(view))
+            self.carry += view[:take]
             i = take
-            if len(carry) == BLOCK:
-                sums.append(_sum_blocks(carry, 0, 1))
-                carry = bytearray()
+            if len(self.carry) == BLOCK:
+                self.sums.append(_sum_blocks(self.carry, 0, 1))
+                self.carry = bytearray()
         full = (len(view) - i) // BLOCK
         if full:
-            sums.append(_sum_blocks(view, i, full))
+            self.sums.append(_sum_blocks(view, i, full))
             i += full * BLOCK
         if i < len(view):
-            carry += view[i:]
-    if carry:
-        carry += bytes(-len(carry) % 8)
-        sums.append(np.frombuffer(carry, dtype="<u8").sum(dtype=np.uint64, keepdims=True))
-    if not sums:
-        return 0
-    return zlib.crc32(np.concatenate(sums).astype("<u8", copy=False).tobytes())
+            self.carry += view[i:]
+
+    def value(self) -> int:
+        sums = list(self.sums)
+        if self.carry:
+            tail = self.carry + bytes(-len(self.carry) % 8)
+            sums.append(np.frombuffer(tail, dtype="<u8").sum(dtype=np.uint64, keepdims=True))
+        if not sums:
+            return 0
+        return zlib.crc32(np.concatenate(sums).astype("<u8", copy=False).tobytes())
 
 
 def _sum_blocks(data: Buffer, offset: int, count: int) -> np.ndarray:

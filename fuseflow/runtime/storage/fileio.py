@@ -16,8 +16,10 @@ from __future__ import annotations
 import itertools
 import mmap
 import os
+import queue
 import shutil
 import sys
+import threading
 import time
 import zlib
 from collections.abc import Iterator, Sequence
@@ -30,6 +32,7 @@ _READ_FLAGS = os.O_RDONLY | _BINARY
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY
 _IOV_MAX = 1024  # Linux and macOS limit on buffers per writev call
 WRITE_PIECE = 16 << 20
+SUM_PIECE = 2 << 20  # written, then summed by a helper while still in cache
 _counter = itertools.count()
 BLOCKSUM_MIN = 32 << 20  # payloads from this size get the block-sum checksum (when numpy is loaded)
 
@@ -103,14 +106,15 @@ def write_all(fd: int, chunks: Sequence[Buffer]) -> None:
         _write_rest(fd, chunks, written)
 
 
-def _pieces(chunks: Sequence[Buffer]) -> list[Buffer]:
+def _pieces(chunks: Sequence[Buffer], size: int = 0) -> list[Buffer]:
+    size = size or WRITE_PIECE
     out: list[Buffer] = []
     for chunk in chunks:
-        if len(chunk) <= WRITE_PIECE:
+        if len(chunk) <= size:
             out.append(chunk)
             continue
         view = memoryview(chunk).cast("B") if isinstance(chunk, memoryview) and chunk.format != "B" else memoryview(chunk)
-        out.extend(view[i : i + WRITE_PIECE] for i in range(0, len(view), WRITE_PIECE))
+        out.extend(view[i : i + size] for i in range(0, len(view), size))
     return out
 
 
@@ -200,9 +204,8 @@ def write_record_atomic(tmp: str, path: str, name: str, buffers: Sequence[Buffer
     try:
         try:
             if fast:
-                future = crc.pool().submit(blocksum.digest, buffers)
-                write_all(fd, [placeholder, *buffers])
-                header = blocksum_header(name, total, future.result())
+                write_all(fd, [placeholder])
+                header = blocksum_header(name, total, _write_summed(fd, buffers, blocksum.BlockSum()))
             else:
                 start = zlib.crc32(tail, zlib.crc32(prefix))
                 checksum = crc.crc32(buffers, start, while_waiting=lambda: write_all(fd, [placeholder, *buffers]))
@@ -216,6 +219,39 @@ def write_record_atomic(tmp: str, path: str, name: str, buffers: Sequence[Buffer
     except BaseException:
         unlink_quietly(tmp)
         raise
+
+
+def _write_summed(fd: int, buffers: Sequence[Buffer], summer) -> int:
+    """Write the buffers piece by piece; a helper thread sums each piece just after it is
+    written (still in the CPU cache), so on a machine with a free core the sum costs
+    no time. The pieces are summed in order, by one thread."""
+    if (os.cpu_count() or 1) < 2:
+        for piece in _pieces(buffers, SUM_PIECE):
+            write_all(fd, [piece])
+            summer.update(piece)
+        return summer.value()
+    pieces: queue.SimpleQueue = queue.SimpleQueue()
+    failure: list[BaseException] = []
+
+    def consume() -> None:
+        try:
+            while (piece := pieces.get()) is not None:
+                summer.update(piece)
+        except BaseException as exc:  # reported to the writer below
+            failure.append(exc)
+
+    helper = threading.Thread(target=consume, name="fuseflow-blocksum", daemon=True)
+    helper.start()
+    try:
+        for piece in _pieces(buffers, SUM_PIECE):
+            write_all(fd, [piece])
+            pieces.put(piece)
+    finally:
+        pieces.put(None)
+        helper.join()
+    if failure:
+        raise failure[0]
+    return summer.value()
 
 
 def map_file(path: str) -> tuple[memoryview, int]:
