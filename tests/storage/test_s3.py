@@ -258,3 +258,22 @@ def test_prefetch_fetches_the_results_to_load_at_once(s3: S3) -> None:
     assert len(fresh._ahead) == 20
     assert all(fresh.load("wf", f"n{i}", KEY) == (True, i) for i in range(20))
     assert fresh._ahead == {}  # handed over, not kept
+
+
+def test_fusec_storage_commands_on_s3(s3: S3, capsys) -> None:
+    from fuseflow import cli_storage
+
+    bucket = s3.bucket()
+    url = f"s3://{bucket}/cli"
+    store = open_store(url)
+    store.save("wf", "a", KEY, list(range(10)))
+    store.save("wf", "b", KEY, "b")
+    assert cli_storage.main(["ls", "--storage", url, "wf"]) == 0
+    assert [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:]] == ["a", "b"]
+    assert cli_storage.main(["du", "--storage", url]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split()[:3] == ["wf", "2", "2"]
+    assert cli_storage.main(["show", "--storage", url, "wf", "a"]) == 0
+    assert capsys.readouterr().out.strip() == str(list(range(10)))
+    assert cli_storage.main(["rm", "--storage", url, "wf", "b"]) == 0
+    assert cli_storage.main(["gc", "--storage", url, "--dry-run"]) == 0
+    assert open_store(url).list_tasks("wf") == ["a"]
