@@ -21,9 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES
-
 pytestmark = pytest.mark.ray
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 BIN = Path(sys.executable).parent
 
 
