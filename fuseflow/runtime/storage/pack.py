@@ -54,6 +54,7 @@ INLINE, EXTERNAL = 1, 2
 SUFFIX = ".ffp"
 DIRNAME = ".packs"
 ROTATE_AT = 64 << 20  # start a new pack past this size
+CHECK_EVERY = 0.5  # seconds between checks that this process's pack still exists
 
 _PREFIX = struct.Struct("<4sBxHHxxIQd")
 _CRC = struct.Struct("<I")
@@ -150,12 +151,13 @@ class Writer:
         self.path = ""
         self.size = 0
         self.pid = 0
+        self.checked = 0.0
 
     def append(self, buffers: list[Buffer]) -> tuple[str, int]:
         """Write one entry; (pack path, offset of the entry)."""
         total = sum(map(len, buffers))
         with self.lock:
-            if self.fd < 0 or self.pid != os.getpid() or self.size >= ROTATE_AT or _unlinked(self.fd):
+            if self.fd < 0 or self.pid != os.getpid() or self.size >= ROTATE_AT or self._gone():
                 self._open()
             offset = self.size
             try:
@@ -167,6 +169,14 @@ class Writer:
                 raise
             self.size = offset + total
             return self.path, offset
+
+    def _gone(self) -> bool:
+        """Whether the pack was removed or compacted away (looked at most every CHECK_EVERY s)."""
+        now = time.monotonic()
+        if now - self.checked < CHECK_EVERY:
+            return False
+        self.checked = now
+        return _unlinked(self.fd)
 
     def _open(self) -> None:
         self._close()
