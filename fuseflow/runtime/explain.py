@@ -74,8 +74,10 @@ def explain(wf: Workflow, params: dict[str, Any], store, forced: set[str], overr
         if state == planning.LOAD:
             rows.append(Row(node.name, STORED, [], key))
         elif state == planning.SKIP:
+            why = "an object: built only when one of its calls runs" if node.kind == "object" else \
+                "nothing that runs reads it"
             rows.append(Row(node.name, STORED if stored.get(node.name) else NOT_NEEDED,
-                            [] if stored.get(node.name) else ["nothing that runs reads it"], key))
+                            [] if stored.get(node.name) else [why], key))
         else:
             why = _why_run(wf, node, i, executor, store, stored, forced, states)
             rows.append(Row(node.name, RUN, why, key))
@@ -94,7 +96,11 @@ def _why_run(wf: Workflow, node: Node, i: int, executor, store, stored: dict[str
         return ["no storage (--no-cache)"]
     if name in forced:
         upstream = _forced_upstream(wf, name, forced)
-        return [f"forced by --rerun (it reads {', '.join(upstream)})" if upstream else "forced by --rerun"]
+        before = wf.topology.previous.get(name)
+        reads = [up for up in upstream if up != before]
+        parts = ([f"it reads {', '.join(reads)}"] if reads else []) + \
+            ([f"it follows {before} on the same object"] if before in upstream else [])
+        return [f"forced by --rerun ({'; '.join(parts)})" if parts else "forced by --rerun"]
     if node.kind == "object":
         return ["an object: built in every run that calls its methods"]
     if not _cacheable(executor, i):

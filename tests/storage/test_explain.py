@@ -98,3 +98,25 @@ def test_usage_errors(project: Project) -> None:
     project.fuse(DIAMOND)
     done = project.fusec("explain", "wf.fuse", "-p", "nosuch=1")
     assert done.returncode == 2 and "unknown param 'nosuch'" in done.stderr
+
+
+def test_objects_and_their_calls(project: Project) -> None:
+    import shutil
+
+    from .conftest import ROOT
+
+    for name in ("counter.fuse", "counter.py"):
+        shutil.copy(ROOT / "examples" / name, project.root / name)
+    project.run(fuse="counter.fuse")
+    done = project.fusec("explain", "counter.fuse", "--json", "--rerun", "counter_add_2")
+    assert done.returncode == 0, done.stderr
+    rows = {row["node"]: (row["status"], row["reasons"]) for row in map(json.loads, done.stdout.splitlines())}
+    assert rows["counter"] == ("run", ["an object: built in every run that calls its methods"])
+    assert rows["counter_add_1"] == ("run", ["stored, but the later call 'counter_add_2' on the same object runs, "
+                                             "so this one is replayed"])
+    assert rows["counter_add_2"] == ("run", ["forced by --rerun"])
+    assert rows["six"] == ("run", ["forced by --rerun (it follows counter_add_2 on the same object)"])
+    assert rows["two"] == ("stored", [])
+    done = project.fusec("explain", "counter.fuse", "--json")
+    rows = {row["node"]: (row["status"], row["reasons"]) for row in map(json.loads, done.stdout.splitlines())}
+    assert rows["counter"] == ("not needed", ["an object: built only when one of its calls runs"])
