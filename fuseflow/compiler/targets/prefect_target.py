@@ -47,7 +47,9 @@ def context(wf: Workflow) -> dict:
     variables = {node.name: names.local(python_identifier(node.name)) for node in wf.nodes}
     body = FlowBody(wf, names, callables, tasks, variables, local["run"])
     lines = [body.line(node) for node in wf.nodes]  # before the imports: options may need some
-    outputs = "{" + ", ".join(f"{pyexpr.literal(o.name)}: {body.value(o.value)}" for o in wf.outputs) + "}"
+    items = [f"{pyexpr.literal(o.name)}: {body.value(o.value)}" for o in wf.outputs]
+    flat = "{" + ", ".join(items) + "}"
+    outputs = flat if len(flat) + 30 <= LINE_WIDTH else "{\n" + "".join(f"        {i},\n" for i in items) + "    }"
     return {
         "wf": wf,
         "version": __version__,
@@ -289,8 +291,7 @@ class FlowBody:
             args.insert(0, self.variables[carrier])
             self.previous[node.object] = node.name
         args += [f"{k}={self.value(v)}" for k, v in node.kwargs]
-        call = ", ".join([f"{task}.with_options({options})", *args])
-        return f"{self.variables[node.name]} = {self.run}.submit({call})"
+        return submit_line(f"{self.variables[node.name]} = {self.run}.submit(", f"{task}.with_options({options})", args)
 
     def options(self, node: Node) -> list[str]:
         """Neutral options Prefect does (mapped), then `options prefect` (which wins), sorted."""
@@ -332,6 +333,17 @@ class FlowBody:
         if "family" not in v:
             return self.value(v)
         return "{" + ", ".join(f"{pyexpr.literal(k)}: {self.family(m)}" for k, m in v["members"]) + "}"
+
+
+def submit_line(head: str, task: str, args: list[str]) -> str:
+    """`x = run.submit(task, args)` on one line when it fits, else the task and the
+    arguments on lines of their own (one argument a line when they do not fit either)."""
+    flat = head + ", ".join([task, *args]) + ")"
+    if 4 + len(flat) <= LINE_WIDTH:
+        return flat
+    joined = ", ".join(args)
+    parts = [task, *([joined] if args and 8 + len(joined) < LINE_WIDTH else args)]
+    return head + "\n" + "".join(f"        {part},\n" for part in parts) + "    )"
 
 
 def run_name(node_name: str) -> str:

@@ -70,8 +70,14 @@ def counter() -> dict:
     one = run.submit(minus_task.with_options(task_run_name="one"), 4, 3)
     counter_ = run.submit(IncrementalSum_task.with_options(task_run_name="counter"), start=one)
     two = run.submit(minus_task.with_options(task_run_name="two"), 3, one)
-    counter_add_1 = run.submit(IncrementalSum_add_task.with_options(task_run_name="counter_add_1"), counter_, two)
-    counter_add_2 = run.submit(IncrementalSum_add_task.with_options(task_run_name="counter_add_2"), counter_add_1, two)
+    counter_add_1 = run.submit(
+        IncrementalSum_add_task.with_options(task_run_name="counter_add_1"),
+        counter_, two,
+    )
+    counter_add_2 = run.submit(
+        IncrementalSum_add_task.with_options(task_run_name="counter_add_2"),
+        counter_add_1, two,
+    )
     six = run.submit(IncrementalSum_add_task.with_options(task_run_name="six"), counter_add_2, one)
     result = run.submit(minus_task.with_options(task_run_name="result"), six, 2)
     return run.outputs({"result": result})

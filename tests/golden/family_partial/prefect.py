@@ -75,16 +75,39 @@ def family_partial() -> dict:
     x_a_1 = run.submit(step_task.with_options(task_run_name="x.a.1"), "a", 1)
     x_a_2 = run.submit(step_task.with_options(task_run_name="x.a.2"), "a", 2)
     x_a_3 = run.submit(step_task.with_options(task_run_name="x.a.3"), "a", 3)
-    per_outer_a = run.submit(gather_task.with_options(task_run_name="per_outer.a"), {"1": x_a_1, "2": x_a_2, "3": x_a_3})
-    y_a_u = run.submit(step_task.with_options(task_run_name="y.a.u"), {"1": x_a_1, "2": x_a_2, "3": x_a_3}, per_outer_a, "u")
-    y_a_v = run.submit(step_task.with_options(task_run_name="y.a.v"), {"1": x_a_1, "2": x_a_2, "3": x_a_3}, per_outer_a, "v")
+    per_outer_a = run.submit(
+        gather_task.with_options(task_run_name="per_outer.a"),
+        {"1": x_a_1, "2": x_a_2, "3": x_a_3},
+    )
+    y_a_u = run.submit(
+        step_task.with_options(task_run_name="y.a.u"),
+        {"1": x_a_1, "2": x_a_2, "3": x_a_3}, per_outer_a, "u",
+    )
+    y_a_v = run.submit(
+        step_task.with_options(task_run_name="y.a.v"),
+        {"1": x_a_1, "2": x_a_2, "3": x_a_3}, per_outer_a, "v",
+    )
     x_b_1 = run.submit(step_task.with_options(task_run_name="x.b.1"), "b", 1)
     x_b_2 = run.submit(step_task.with_options(task_run_name="x.b.2"), "b", 2)
     x_b_3 = run.submit(step_task.with_options(task_run_name="x.b.3"), "b", 3)
-    per_outer_b = run.submit(gather_task.with_options(task_run_name="per_outer.b"), {"1": x_b_1, "2": x_b_2, "3": x_b_3})
-    y_b_u = run.submit(step_task.with_options(task_run_name="y.b.u"), {"1": x_b_1, "2": x_b_2, "3": x_b_3}, per_outer_b, "u")
-    y_b_v = run.submit(step_task.with_options(task_run_name="y.b.v"), {"1": x_b_1, "2": x_b_2, "3": x_b_3}, per_outer_b, "v")
-    everything = run.submit(gather_all_task.with_options(task_run_name="everything"), {"a": {"1": x_a_1, "2": x_a_2, "3": x_a_3}, "b": {"1": x_b_1, "2": x_b_2, "3": x_b_3}}, {"a": per_outer_a, "b": per_outer_b}, {"a": {"u": y_a_u, "v": y_a_v}, "b": {"u": y_b_u, "v": y_b_v}})
+    per_outer_b = run.submit(
+        gather_task.with_options(task_run_name="per_outer.b"),
+        {"1": x_b_1, "2": x_b_2, "3": x_b_3},
+    )
+    y_b_u = run.submit(
+        step_task.with_options(task_run_name="y.b.u"),
+        {"1": x_b_1, "2": x_b_2, "3": x_b_3}, per_outer_b, "u",
+    )
+    y_b_v = run.submit(
+        step_task.with_options(task_run_name="y.b.v"),
+        {"1": x_b_1, "2": x_b_2, "3": x_b_3}, per_outer_b, "v",
+    )
+    everything = run.submit(
+        gather_all_task.with_options(task_run_name="everything"),
+        {"a": {"1": x_a_1, "2": x_a_2, "3": x_a_3}, "b": {"1": x_b_1, "2": x_b_2, "3": x_b_3}},
+        {"a": per_outer_a, "b": per_outer_b},
+        {"a": {"u": y_a_u, "v": y_a_v}, "b": {"u": y_b_u, "v": y_b_v}},
+    )
     return run.outputs({"everything": everything})
 
 

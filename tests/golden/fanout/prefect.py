@@ -83,18 +83,54 @@ def fanout() -> dict:
     """Workflow fanout (tests/golden/fanout/input.fuse); returns {output name: value}."""
     run = rt.start(WORKFLOW, {})
     data_moons = run.submit(make_dataset_task.with_options(task_run_name="data.moons"), "moons")
-    parts_moons = run.submit(split_task.with_options(task_run_name="parts.moons"), rt.at(data_moons, 0), rt.at(data_moons, 1))
-    model_moons_knn = run.submit(train_task.with_options(task_run_name="model.moons.knn"), "knn", {"n_neighbors": 3}, rt.at(parts_moons, "X_train"), rt.at(parts_moons, "y_train"))
-    acc_moons_knn = run.submit(score_task.with_options(task_run_name="acc.moons.knn"), model_moons_knn, rt.at(parts_moons, "X_test"), rt.at(parts_moons, "y_test"))
-    model_moons_tree = run.submit(train_task.with_options(task_run_name="model.moons.tree"), "tree", {"max_depth": 5}, rt.at(parts_moons, "X_train"), rt.at(parts_moons, "y_train"))
-    acc_moons_tree = run.submit(score_task.with_options(task_run_name="acc.moons.tree"), model_moons_tree, rt.at(parts_moons, "X_test"), rt.at(parts_moons, "y_test"))
-    data_circles = run.submit(make_dataset_task.with_options(task_run_name="data.circles"), "circles")
-    parts_circles = run.submit(split_task.with_options(task_run_name="parts.circles"), rt.at(data_circles, 0), rt.at(data_circles, 1))
-    model_circles_knn = run.submit(train_task.with_options(task_run_name="model.circles.knn"), "knn", {"n_neighbors": 3}, rt.at(parts_circles, "X_train"), rt.at(parts_circles, "y_train"))
-    acc_circles_knn = run.submit(score_task.with_options(task_run_name="acc.circles.knn"), model_circles_knn, rt.at(parts_circles, "X_test"), rt.at(parts_circles, "y_test"))
-    model_circles_tree = run.submit(train_task.with_options(task_run_name="model.circles.tree"), "tree", {"max_depth": 5}, rt.at(parts_circles, "X_train"), rt.at(parts_circles, "y_train"))
-    acc_circles_tree = run.submit(score_task.with_options(task_run_name="acc.circles.tree"), model_circles_tree, rt.at(parts_circles, "X_test"), rt.at(parts_circles, "y_test"))
-    best = run.submit(pick_best_task.with_options(task_run_name="best"), {"moons": {"knn": acc_moons_knn, "tree": acc_moons_tree}, "circles": {"knn": acc_circles_knn, "tree": acc_circles_tree}})
+    parts_moons = run.submit(
+        split_task.with_options(task_run_name="parts.moons"),
+        rt.at(data_moons, 0), rt.at(data_moons, 1),
+    )
+    model_moons_knn = run.submit(
+        train_task.with_options(task_run_name="model.moons.knn"),
+        "knn", {"n_neighbors": 3}, rt.at(parts_moons, "X_train"), rt.at(parts_moons, "y_train"),
+    )
+    acc_moons_knn = run.submit(
+        score_task.with_options(task_run_name="acc.moons.knn"),
+        model_moons_knn, rt.at(parts_moons, "X_test"), rt.at(parts_moons, "y_test"),
+    )
+    model_moons_tree = run.submit(
+        train_task.with_options(task_run_name="model.moons.tree"),
+        "tree", {"max_depth": 5}, rt.at(parts_moons, "X_train"), rt.at(parts_moons, "y_train"),
+    )
+    acc_moons_tree = run.submit(
+        score_task.with_options(task_run_name="acc.moons.tree"),
+        model_moons_tree, rt.at(parts_moons, "X_test"), rt.at(parts_moons, "y_test"),
+    )
+    data_circles = run.submit(
+        make_dataset_task.with_options(task_run_name="data.circles"),
+        "circles",
+    )
+    parts_circles = run.submit(
+        split_task.with_options(task_run_name="parts.circles"),
+        rt.at(data_circles, 0), rt.at(data_circles, 1),
+    )
+    model_circles_knn = run.submit(
+        train_task.with_options(task_run_name="model.circles.knn"),
+        "knn", {"n_neighbors": 3}, rt.at(parts_circles, "X_train"), rt.at(parts_circles, "y_train"),
+    )
+    acc_circles_knn = run.submit(
+        score_task.with_options(task_run_name="acc.circles.knn"),
+        model_circles_knn, rt.at(parts_circles, "X_test"), rt.at(parts_circles, "y_test"),
+    )
+    model_circles_tree = run.submit(
+        train_task.with_options(task_run_name="model.circles.tree"),
+        "tree", {"max_depth": 5}, rt.at(parts_circles, "X_train"), rt.at(parts_circles, "y_train"),
+    )
+    acc_circles_tree = run.submit(
+        score_task.with_options(task_run_name="acc.circles.tree"),
+        model_circles_tree, rt.at(parts_circles, "X_test"), rt.at(parts_circles, "y_test"),
+    )
+    best = run.submit(
+        pick_best_task.with_options(task_run_name="best"),
+        {"moons": {"knn": acc_moons_knn, "tree": acc_moons_tree}, "circles": {"knn": acc_circles_knn, "tree": acc_circles_tree}},
+    )
     return run.outputs({"best": best})
 
 

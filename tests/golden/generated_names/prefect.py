@@ -79,7 +79,14 @@ def generated_names() -> dict:
     u_notify_1 = run.submit(u_notify_task.with_options(task_run_name="u_notify_1"), step_2)
     log_2_1 = run.submit(log_task.with_options(task_run_name="log_2.1"), 1)
     log_2_2 = run.submit(log_task.with_options(task_run_name="log_2.2"), 2)
-    return run.outputs({"step_1": step_1, "step_3": step_3, "log_1": log_1, "u_notify_1": u_notify_1, "log_2.1": log_2_1, "log_2.2": log_2_2})
+    return run.outputs({
+        "step_1": step_1,
+        "step_3": step_3,
+        "log_1": log_1,
+        "u_notify_1": u_notify_1,
+        "log_2.1": log_2_1,
+        "log_2.2": log_2_2,
+    })
 
 
 if __name__ == "__main__":

@@ -71,15 +71,30 @@ def indexing(p: dict = {"k": [1, 2]}) -> dict:
     run = rt.start(WORKFLOW, {"p": p})
     x = run.submit(produce_task.with_options(task_run_name="x"))
     a = run.submit(use_task.with_options(task_run_name="a"), rt.at(x, 0, "k", 1))
-    b = run.submit(use_task.with_options(task_run_name="b"), rt.at(x, -1), rt.at(x, "s", "k"), rt.at(p, "k", 0))
+    b = run.submit(
+        use_task.with_options(task_run_name="b"),
+        rt.at(x, -1), rt.at(x, "s", "k"), rt.at(p, "k", 0),
+    )
     fam_m_u = run.submit(produce_task.with_options(task_run_name="fam.m.u"), "m", "u")
     fam_m_v = run.submit(produce_task.with_options(task_run_name="fam.m.v"), "m", "v")
     fam_n_u = run.submit(produce_task.with_options(task_run_name="fam.n.u"), "n", "u")
     fam_n_v = run.submit(produce_task.with_options(task_run_name="fam.n.v"), "n", "v")
     one_member = run.submit(use_task.with_options(task_run_name="one_member"), fam_m_v)
-    one_row = run.submit(use_task.with_options(task_run_name="one_row"), {"u": fam_n_u, "v": fam_n_v})
-    member_indexed = run.submit(use_task.with_options(task_run_name="member_indexed"), rt.at(fam_m_u, 0, "z"))
-    return run.outputs({"a": a, "b": b, "one_member": one_member, "one_row": one_row, "member_indexed": member_indexed})
+    one_row = run.submit(
+        use_task.with_options(task_run_name="one_row"),
+        {"u": fam_n_u, "v": fam_n_v},
+    )
+    member_indexed = run.submit(
+        use_task.with_options(task_run_name="member_indexed"),
+        rt.at(fam_m_u, 0, "z"),
+    )
+    return run.outputs({
+        "a": a,
+        "b": b,
+        "one_member": one_member,
+        "one_row": one_row,
+        "member_indexed": member_indexed,
+    })
 
 
 if __name__ == "__main__":

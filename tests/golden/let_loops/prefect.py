@@ -98,8 +98,14 @@ def let_loops() -> dict:
     named_ok_1 = run.submit(load_task.with_options(task_run_name="named.ok-1"), "ok-1")
     model_lin = run.submit(fit_task.with_options(task_run_name="model.lin"), "lin", {"deg": 1}, 1)
     model_cub = run.submit(fit_task.with_options(task_run_name="model.cub"), "cub", {"deg": 3}, 3)
-    keyed_lin = run.submit(load_task.with_options(task_run_name="keyed.lin"), "lin", {"lin": {"deg": 1}, "cub": {"deg": 3}})
-    keyed_cub = run.submit(load_task.with_options(task_run_name="keyed.cub"), "cub", {"lin": {"deg": 1}, "cub": {"deg": 3}})
+    keyed_lin = run.submit(
+        load_task.with_options(task_run_name="keyed.lin"),
+        "lin", {"lin": {"deg": 1}, "cub": {"deg": 3}},
+    )
+    keyed_cub = run.submit(
+        load_task.with_options(task_run_name="keyed.cub"),
+        "cub", {"lin": {"deg": 1}, "cub": {"deg": 3}},
+    )
     flagged_true = run.submit(load_task.with_options(task_run_name="flagged.true"), True)
     flagged_false = run.submit(load_task.with_options(task_run_name="flagged.false"), False)
     flagged_none = run.submit(load_task.with_options(task_run_name="flagged.none"), None)
@@ -110,7 +116,27 @@ def let_loops() -> dict:
     literal_1 = run.submit(load_task.with_options(task_run_name="literal.1"), 1)
     literal_2 = run.submit(load_task.with_options(task_run_name="literal.2"), 2)
     literal_dict_x = run.submit(load_task.with_options(task_run_name="literal_dict.x"), "x", 1)
-    return run.outputs({"data.10": data_10, "data.20": data_20, "named.a_b": named_a_b, "named.c_d": named_c_d, "named.ok-1": named_ok_1, "model.lin": model_lin, "model.cub": model_cub, "keyed.lin": keyed_lin, "keyed.cub": keyed_cub, "flagged.true": flagged_true, "flagged.false": flagged_false, "flagged.none": flagged_none, "positional.0": positional_0, "positional.1": positional_1, "positional.2": positional_2, "positional.3": positional_3, "literal.1": literal_1, "literal.2": literal_2, "literal_dict.x": literal_dict_x})
+    return run.outputs({
+        "data.10": data_10,
+        "data.20": data_20,
+        "named.a_b": named_a_b,
+        "named.c_d": named_c_d,
+        "named.ok-1": named_ok_1,
+        "model.lin": model_lin,
+        "model.cub": model_cub,
+        "keyed.lin": keyed_lin,
+        "keyed.cub": keyed_cub,
+        "flagged.true": flagged_true,
+        "flagged.false": flagged_false,
+        "flagged.none": flagged_none,
+        "positional.0": positional_0,
+        "positional.1": positional_1,
+        "positional.2": positional_2,
+        "positional.3": positional_3,
+        "literal.1": literal_1,
+        "literal.2": literal_2,
+        "literal_dict.x": literal_dict_x,
+    })
 
 
 if __name__ == "__main__":

@@ -65,14 +65,51 @@ def literals() -> dict:
     """Workflow literals (tests/golden/literals/input.fuse); returns {output name: value}."""
     run = rt.start(WORKFLOW, {})
     ints = run.submit(show_task.with_options(task_run_name="ints"), 0, 7, -3, 4, 1234567890123)
-    floats = run.submit(show_task.with_options(task_run_name="floats"), 2.5, -0.5, 0.25, 3.0, 1000.0, 0.015, -200.0)
-    strings = run.submit(show_task.with_options(task_run_name="strings"), "plain", "single", "tab\there", "line\nbreak", 'quote " inside', "it's", "back\\slash", "été", "é direct", "# not a comment", "")
+    floats = run.submit(
+        show_task.with_options(task_run_name="floats"),
+        2.5, -0.5, 0.25, 3.0, 1000.0, 0.015, -200.0,
+    )
+    strings = run.submit(
+        show_task.with_options(task_run_name="strings"),
+        "plain",
+        "single",
+        "tab\there",
+        "line\nbreak",
+        'quote " inside',
+        "it's",
+        "back\\slash",
+        "été",
+        "é direct",
+        "# not a comment",
+        "",
+    )
     words = run.submit(show_task.with_options(task_run_name="words"), True, False, None)
-    lists = run.submit(show_task.with_options(task_run_name="lists"), [], [1, [2, [3]]], ["x", 1, 2.0, True, None])
-    dicts = run.submit(show_task.with_options(task_run_name="dicts"), {}, {"k": {"k2": {"k3": [1]}}}, {"é": "\t"})
-    consts = run.submit(show_task.with_options(task_run_name="consts"), {"a": [1, 2.5, {"b": None}], "c": {"d": [True, False]}, "": []}, [1, 2.5, {"b": None}], None, False)
+    lists = run.submit(
+        show_task.with_options(task_run_name="lists"),
+        [], [1, [2, [3]]], ["x", 1, 2.0, True, None],
+    )
+    dicts = run.submit(
+        show_task.with_options(task_run_name="dicts"),
+        {}, {"k": {"k2": {"k3": [1]}}}, {"é": "\t"},
+    )
+    consts = run.submit(
+        show_task.with_options(task_run_name="consts"),
+        {"a": [1, 2.5, {"b": None}], "c": {"d": [True, False]}, "": []},
+        [1, 2.5, {"b": None}],
+        None,
+        False,
+    )
     kw = run.submit(show_task.with_options(task_run_name="kw"), x=1, y="s", z=[None], w={"k": 2.0})
-    return run.outputs({"ints": ints, "floats": floats, "strings": strings, "words": words, "lists": lists, "dicts": dicts, "consts": consts, "kw": kw})
+    return run.outputs({
+        "ints": ints,
+        "floats": floats,
+        "strings": strings,
+        "words": words,
+        "lists": lists,
+        "dicts": dicts,
+        "consts": consts,
+        "kw": kw,
+    })
 
 
 if __name__ == "__main__":

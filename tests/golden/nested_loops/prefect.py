@@ -77,21 +77,63 @@ def nested_loops() -> dict:
     """Workflow nested_loops (tests/golden/nested_loops/input.fuse); returns {output name: value}."""
     run = rt.start(WORKFLOW, {})
     base_p = run.submit(make_task.with_options(task_run_name="base.p"), "p")
-    leaf_p_one = run.submit(combine_task.with_options(task_run_name="leaf.p.one"), base_p, "p", "one", 1)
-    deep_p_one_0 = run.submit(combine_task.with_options(task_run_name="deep.p.one.0"), leaf_p_one, 0)
-    deep_p_one_1 = run.submit(combine_task.with_options(task_run_name="deep.p.one.1"), leaf_p_one, 1)
-    leaf_p_two = run.submit(combine_task.with_options(task_run_name="leaf.p.two"), base_p, "p", "two", 2)
-    deep_p_two_0 = run.submit(combine_task.with_options(task_run_name="deep.p.two.0"), leaf_p_two, 0)
-    deep_p_two_1 = run.submit(combine_task.with_options(task_run_name="deep.p.two.1"), leaf_p_two, 1)
+    leaf_p_one = run.submit(
+        combine_task.with_options(task_run_name="leaf.p.one"),
+        base_p, "p", "one", 1,
+    )
+    deep_p_one_0 = run.submit(
+        combine_task.with_options(task_run_name="deep.p.one.0"),
+        leaf_p_one, 0,
+    )
+    deep_p_one_1 = run.submit(
+        combine_task.with_options(task_run_name="deep.p.one.1"),
+        leaf_p_one, 1,
+    )
+    leaf_p_two = run.submit(
+        combine_task.with_options(task_run_name="leaf.p.two"),
+        base_p, "p", "two", 2,
+    )
+    deep_p_two_0 = run.submit(
+        combine_task.with_options(task_run_name="deep.p.two.0"),
+        leaf_p_two, 0,
+    )
+    deep_p_two_1 = run.submit(
+        combine_task.with_options(task_run_name="deep.p.two.1"),
+        leaf_p_two, 1,
+    )
     base_q = run.submit(make_task.with_options(task_run_name="base.q"), "q")
-    leaf_q_one = run.submit(combine_task.with_options(task_run_name="leaf.q.one"), base_q, "q", "one", 1)
-    deep_q_one_0 = run.submit(combine_task.with_options(task_run_name="deep.q.one.0"), leaf_q_one, 0)
-    deep_q_one_1 = run.submit(combine_task.with_options(task_run_name="deep.q.one.1"), leaf_q_one, 1)
-    leaf_q_two = run.submit(combine_task.with_options(task_run_name="leaf.q.two"), base_q, "q", "two", 2)
-    deep_q_two_0 = run.submit(combine_task.with_options(task_run_name="deep.q.two.0"), leaf_q_two, 0)
-    deep_q_two_1 = run.submit(combine_task.with_options(task_run_name="deep.q.two.1"), leaf_q_two, 1)
-    all_leaves = run.submit(total_task.with_options(task_run_name="all_leaves"), {"p": {"one": leaf_p_one, "two": leaf_p_two}, "q": {"one": leaf_q_one, "two": leaf_q_two}})
-    all_deep = run.submit(total_task.with_options(task_run_name="all_deep"), {"p": {"one": {"0": deep_p_one_0, "1": deep_p_one_1}, "two": {"0": deep_p_two_0, "1": deep_p_two_1}}, "q": {"one": {"0": deep_q_one_0, "1": deep_q_one_1}, "two": {"0": deep_q_two_0, "1": deep_q_two_1}}})
+    leaf_q_one = run.submit(
+        combine_task.with_options(task_run_name="leaf.q.one"),
+        base_q, "q", "one", 1,
+    )
+    deep_q_one_0 = run.submit(
+        combine_task.with_options(task_run_name="deep.q.one.0"),
+        leaf_q_one, 0,
+    )
+    deep_q_one_1 = run.submit(
+        combine_task.with_options(task_run_name="deep.q.one.1"),
+        leaf_q_one, 1,
+    )
+    leaf_q_two = run.submit(
+        combine_task.with_options(task_run_name="leaf.q.two"),
+        base_q, "q", "two", 2,
+    )
+    deep_q_two_0 = run.submit(
+        combine_task.with_options(task_run_name="deep.q.two.0"),
+        leaf_q_two, 0,
+    )
+    deep_q_two_1 = run.submit(
+        combine_task.with_options(task_run_name="deep.q.two.1"),
+        leaf_q_two, 1,
+    )
+    all_leaves = run.submit(
+        total_task.with_options(task_run_name="all_leaves"),
+        {"p": {"one": leaf_p_one, "two": leaf_p_two}, "q": {"one": leaf_q_one, "two": leaf_q_two}},
+    )
+    all_deep = run.submit(
+        total_task.with_options(task_run_name="all_deep"),
+        {"p": {"one": {"0": deep_p_one_0, "1": deep_p_one_1}, "two": {"0": deep_p_two_0, "1": deep_p_two_1}}, "q": {"one": {"0": deep_q_one_0, "1": deep_q_one_1}, "two": {"0": deep_q_two_0, "1": deep_q_two_1}}},
+    )
     return run.outputs({"all_leaves": all_leaves, "all_deep": all_deep})
 
 

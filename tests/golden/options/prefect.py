@@ -59,10 +59,22 @@ def train_task(node: rt.NodeRun, args: list, kwargs: dict) -> Any:
 def tuned() -> dict:
     """Workflow tuned (tests/golden/options/input.fuse); returns {output name: value}."""
     run = rt.start(WORKFLOW, {})
-    data_moons = run.submit(load_task.with_options(task_run_name="data.moons", retries=1, tags=["ml"]), "moons")
-    model_moons = run.submit(train_task.with_options(task_run_name="model.moons", retries=5, tags=["ml"], timeout_seconds=600.0), data_moons)
-    data_circles = run.submit(load_task.with_options(task_run_name="data.circles", retries=1, tags=["ml"]), "circles")
-    model_circles = run.submit(train_task.with_options(task_run_name="model.circles", retries=3, tags=["ml"], timeout_seconds=600.0), data_circles)
+    data_moons = run.submit(
+        load_task.with_options(task_run_name="data.moons", retries=1, tags=["ml"]),
+        "moons",
+    )
+    model_moons = run.submit(
+        train_task.with_options(task_run_name="model.moons", retries=5, tags=["ml"], timeout_seconds=600.0),
+        data_moons,
+    )
+    data_circles = run.submit(
+        load_task.with_options(task_run_name="data.circles", retries=1, tags=["ml"]),
+        "circles",
+    )
+    model_circles = run.submit(
+        train_task.with_options(task_run_name="model.circles", retries=3, tags=["ml"], timeout_seconds=600.0),
+        data_circles,
+    )
     return run.outputs({"model.moons": model_moons, "model.circles": model_circles})
 
 

@@ -99,8 +99,14 @@ def params(
         "rl": rl,
         "rd": rd,
     })
-    all = run.submit(use_task.with_options(task_run_name="all"), i, neg, f, widened, s, b, l, d, nothing, ri, rf, rs, rb, rl, rd)
-    indexed = run.submit(use_task.with_options(task_run_name="indexed"), rt.at(l, 2, 0), rt.at(d, "k"), key=rt.at(d, "n"))
+    all = run.submit(
+        use_task.with_options(task_run_name="all"),
+        i, neg, f, widened, s, b, l, d, nothing, ri, rf, rs, rb, rl, rd,
+    )
+    indexed = run.submit(
+        use_task.with_options(task_run_name="indexed"),
+        rt.at(l, 2, 0), rt.at(d, "k"), key=rt.at(d, "n"),
+    )
     return run.outputs({"all": all, "indexed": indexed})
 
 

@@ -64,8 +64,14 @@ def return_family() -> dict:
     fam_a_2 = run.submit(f_task.with_options(task_run_name="fam.a.2"), "a", 2)
     fam_b_1 = run.submit(f_task.with_options(task_run_name="fam.b.1"), "b", 1)
     fam_b_2 = run.submit(f_task.with_options(task_run_name="fam.b.2"), "b", 2)
-    single = run.submit(g_task.with_options(task_run_name="single"), {"a": {"1": fam_a_1, "2": fam_a_2}, "b": {"1": fam_b_1, "2": fam_b_2}})
-    return run.outputs({"fam": {"a": {"1": fam_a_1, "2": fam_a_2}, "b": {"1": fam_b_1, "2": fam_b_2}}, "single": single})
+    single = run.submit(
+        g_task.with_options(task_run_name="single"),
+        {"a": {"1": fam_a_1, "2": fam_a_2}, "b": {"1": fam_b_1, "2": fam_b_2}},
+    )
+    return run.outputs({
+        "fam": {"a": {"1": fam_a_1, "2": fam_a_2}, "b": {"1": fam_b_1, "2": fam_b_2}},
+        "single": single,
+    })
 
 
 if __name__ == "__main__":
