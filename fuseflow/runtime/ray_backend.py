@@ -31,8 +31,8 @@ from . import graph
 from . import ray_options as mapping
 from .cli import main as cli_main
 from .execute import RunSettings, index, open_workflow_store, rerun_nodes, resolve
-from .graph import ParamRef, Ref, Struct, family, param, ref, struct
-from .invoke import NodeFailed, resolve_callable
+from .graph import ParamRef, Ref, Struct, family, param, ref, referenced, struct
+from .invoke import ACTIVE_OPTIONS, NodeFailed, resolve_callable
 from .keys import compute_keys
 from .overrides import Override, normalize, require_match
 from .params import Param, ParamError
@@ -199,6 +199,8 @@ class Driver:
         self.cacheable = [store is not None and node.kind != "object" and worker.get("cache", True)
                           for node, (worker, _) in zip(wf.nodes, self.options)]
         self.keys = compute_keys(wf, params, [worker for worker, _ in self.options]) if store is not None else {}
+        self.direct = [node.kind == "call" and not cacheable and ACTIVE_OPTIONS.isdisjoint(worker) and _plain_arguments(node)
+                       for node, (worker, _), cacheable in zip(wf.nodes, self.options, self.cacheable)]
         self.progress = progress if progress.live else None
         self.max_pending = max_pending
         self.refs: dict[str, Any] = {}  # node -> ObjectRef of its result, or an object node's actor
@@ -245,7 +247,7 @@ class Driver:
             try:
                 options = ray_keywords(options)
                 if node.kind == "call":
-                    remotes[i] = call_task(node.fn).options(name=node.name, **options)
+                    remotes[i] = call_task(node.fn, self.direct[i]).options(name=node.name, **options)
                 else:
                     remotes[i] = ObjectNode.options(**options)
             except (TypeError, ValueError, ImportError, AttributeError) as exc:
@@ -283,10 +285,14 @@ class Driver:
 
     def submit(self, i: int, node: Node, remote: Any, receipts: dict[str, Any]) -> Any:
         name = node.name
-        worker, options = self.options[i]
-        inputs: list[Any] = []
-        positions: dict[str, int] = {}
+        if self.progress is not None:
+            self.progress.started(name)
         try:
+            if self.direct[i]:  # the call's own arguments, results as ObjectRefs: as a Ray user writes it
+                return remote.remote(*[self.direct_value(a) for a in node.args],
+                                     **{k: self.direct_value(v) for k, v in node.kwargs.items()})
+            inputs: list[Any] = []
+            positions: dict[str, int] = {}
             args = tuple(self.encode(a, inputs, positions) for a in node.args)
             kwargs = {k: self.encode(v, inputs, positions) for k, v in node.kwargs.items()}
         except LookupError as exc:  # a param indexed wrongly
@@ -294,10 +300,8 @@ class Driver:
         templated = bool(kwargs) or len(args) != len(inputs) or not all(
             type(a) is Slot and a.index == j and not a.path for j, a in enumerate(args))
         fn = {"call": None, "object": node.fn, "method": node.method}[node.kind]
-        task = tuple(Task(name, fn, args if templated else (), kwargs, worker,
+        task = tuple(Task(name, fn, args if templated else (), kwargs, self.options[i][0],
                           self.store_url if self.cacheable[i] else None, self.wf.name, self.keys.get(name), templated))
-        if self.progress is not None:
-            self.progress.started(name)
         if node.kind != "method":
             return remote.remote(task, *inputs)
         actor = self.refs[node.object]
@@ -305,6 +309,20 @@ class Driver:
         value, receipt = actor.call.options(name=name, num_returns=2).remote(task, previous, *inputs)
         receipts[node.object] = (name, receipt)
         return value
+
+    def handle(self, node: str) -> Any:
+        """The ObjectRef of a node's result; one loaded here goes into the object store once, for every reader."""
+        handle = self.refs.get(node)
+        if handle is None:
+            handle = self.refs[node] = ray.put(self.loaded[node])
+        return handle
+
+    def direct_value(self, value: Any) -> Any:
+        """An argument of a direct call: a whole result as its ObjectRef, anything else resolved here."""
+        kind = type(value)
+        if kind is Ref:
+            return self.handle(value.node)
+        return resolve(value, {}, self.params) if kind is ParamRef or kind is Struct else value
 
     def encode(self, value: Any, inputs: list, positions: dict[str, int]) -> Any:
         """An argument for the worker: results as slots into the task's top-level
@@ -314,11 +332,8 @@ class Driver:
             node = value.node
             position = positions.get(node)
             if position is None:
-                handle = self.refs.get(node)
-                if handle is None:  # loaded here: into the object store once, for every reader
-                    handle = self.refs[node] = ray.put(self.loaded[node])
                 position = positions[node] = len(inputs)
-                inputs.append(handle)
+                inputs.append(self.handle(node))
             return Slot(position, value.path, node)
         if kind is ParamRef:
             found = self.params[value.name]
@@ -408,6 +423,16 @@ def node_options(node: Node, overrides: list[Override]) -> tuple[dict, dict]:
                 worker, options = dict(worker), dict(options)
             mapping.override(node.kind, worker, options, override.options)
     return worker, options
+
+
+def _plain_arguments(node: Node) -> bool:
+    """Whether every argument is a whole result or holds none (nothing indexed, no
+    results inside lists, dicts or families): then Ray can pass them as they are."""
+    for value in (*node.args, *node.kwargs.values()):
+        kind = type(value)
+        if (kind is Ref and value.path) or (kind is Struct and any(referenced(value))):
+            return False
+    return True
 
 
 def ray_keywords(options: dict[str, Any]) -> dict[str, Any]:

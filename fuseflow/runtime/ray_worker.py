@@ -4,6 +4,9 @@ The driver (`ray_backend`) submits each node as
 
     call_task(add).options(name="s2", num_cpus=1, ...).remote(task, ref_s1, ...)
 
+(or, for a call that needs nothing but its arguments, with those alone:
+`call_task(add, direct=True).options(name="s2").remote(ref_s1, 1)`).
+
 Ray resolves only ObjectRefs passed as top-level arguments, so every result
 a node reads is passed that way, once, and the `Task` says where it goes:
 `Slot(i, path)` stands for input i indexed by path (`data[0]`, `parts["x"]`),
@@ -130,24 +133,35 @@ def mark(error: BaseException, node: str) -> BaseException:
     return error
 
 
-_call_tasks: dict[int, tuple[Callable, Any]] = {}  # id(callable) -> (callable, its remote function)
+_call_tasks: dict[tuple[int, bool], tuple[Callable, Any]] = {}  # (id(callable), direct) -> (callable, remote)
 
 
-def call_task(fn: Callable) -> Any:
+def call_task(fn: Callable, direct: bool = False) -> Any:
     """The Ray remote function that runs the nodes calling `fn`: one per callable,
-    named after it, exported to the cluster once. (Holding `fn` itself, rather than
-    receiving it with each task, keeps each task's description plain data, which Ray
-    serializes several times faster.)"""
-    known = _call_tasks.get(id(fn))
+    named after it, exported to the cluster once (holding `fn` keeps the tasks'
+    own arguments plain data, which Ray serializes several times faster).
+
+    direct: the task's arguments are the call's own, as a Ray user passes them
+    (results as ObjectRefs, the rest as they are), for a node that needs no
+    more: nothing indexed or nested, no runtime options, nothing to store.
+    Otherwise the first argument is the node's `Task`, then its inputs."""
+    known = _call_tasks.get((id(fn), direct))
     if known is not None and known[0] is fn:
         return known[1]
 
-    def call(spec: tuple, *inputs: Any) -> Any:
-        return run_call(fn, spec, inputs)
+    if direct:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                raise mark(exc, ray.get_runtime_context().get_task_name()) from None
+    else:
+        def call(spec: tuple, *inputs: Any) -> Any:
+            return run_call(fn, spec, inputs)
 
     call.__name__ = call.__qualname__ = getattr(fn, "__name__", "call")
     remote = ray.remote(call)
-    _call_tasks[id(fn)] = (fn, remote)
+    _call_tasks[(id(fn), direct)] = (fn, remote)
     return remote
 
 

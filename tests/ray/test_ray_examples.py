@@ -77,3 +77,23 @@ return d, m
     status, out, err = fusec("run", str(fuse), "--target", "ray", "--json", "--no-cache")
     assert status == 0, err
     assert json.loads(out) == local
+
+
+def test_without_storage_calls_take_their_arguments_directly(fusec, tmp_path):
+    """No store, no runtime options: each call gets its own arguments as a Ray user
+    passes them (results as ObjectRefs, params and literals as values, keywords too)."""
+    from fuseflow.compiler.frontend import compile_file
+    from fuseflow.compiler.targets.loader import load_generated
+    from fuseflow.compiler.targets.ray import generate
+    from fuseflow.runtime import ray_backend
+
+    fuse = EXAMPLES / "models.fuse"
+    module = load_generated(generate(compile_file(fuse)[0]), fuse)
+    driver = ray_backend.Driver(module.WORKFLOW, {"n": 120, "noise": 0.2}, None, [], ray_backend.Progress(), None)
+    direct = {node.name for node, plain in zip(module.WORKFLOW.nodes, driver.direct) if plain}
+    assert "data.linear" in direct and "best" not in direct  # data[0] and families go through a task template
+    status, out, err = fusec("run", str(fuse), "--target", "local", "--json", "--no-cache", "-p", "n=120")
+    assert status == 0, err
+    status, ray_out, err = fusec("run", str(fuse), "--target", "ray", "--json", "--no-cache", "-p", "n=120")
+    assert status == 0, err
+    assert json.loads(ray_out) == json.loads(out)
