@@ -47,9 +47,7 @@ def context(wf: Workflow) -> dict:
     variables = {node.name: names.local(python_identifier(node.name)) for node in wf.nodes}
     body = FlowBody(wf, names, callables, tasks, variables, local["run"])
     lines = [body.line(node) for node in wf.nodes]  # before the imports: options may need some
-    items = [f"{pyexpr.literal(o.name)}: {body.value(o.value)}" for o in wf.outputs]
-    flat = "{" + ", ".join(items) + "}"
-    outputs = flat if len(flat) + 30 <= LINE_WIDTH else "{\n" + "".join(f"        {i},\n" for i in items) + "    }"
+    outputs = braces([f"{pyexpr.literal(o.name)}: {body.value(o.value)}" for o in wf.outputs], 30)
     return {
         "wf": wf,
         "version": __version__,
@@ -172,10 +170,15 @@ def spread(parts: list[str], lead: int) -> str:
 
 
 def param_dict(wf: Workflow) -> str:
-    """{"a": a, ...}: the flow's arguments by param name, for rt.start."""
-    items = [f"{pyexpr.literal(p.name)}: {p.name}" for p in wf.params]
-    text = spread([f"    {item}" for item in items], 40)
-    return "{" + (text if text.startswith("\n") else ", ".join(items)) + ("    }" if text.startswith("\n") else "}")
+    """{"a": a, ...}: the flow's arguments by param name, for rt.start; one a line when long."""
+    return braces([f"{pyexpr.literal(p.name)}: {p.name}" for p in wf.params], 40)
+
+
+def braces(items: list[str], lead: int) -> str:
+    flat = "{" + ", ".join(items) + "}"
+    if lead + len(flat) <= LINE_WIDTH:
+        return flat
+    return "{\n" + "".join(f"        {item},\n" for item in items) + "    }"
 
 
 def flow_decorator(wf: Workflow, names: Names, callables: pyexpr.Callables) -> str:
