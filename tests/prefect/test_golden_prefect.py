@@ -82,3 +82,15 @@ def test_strange_names_cannot_inject_code():
     run_name = next(kw.value.value for n in ast.walk(tree) if isinstance(n, ast.Call)
                     for kw in n.keywords if kw.arg == "task_run_name")
     assert run_name.format() == evil  # Prefect formats run names: braces come doubled
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_graph_is_the_local_targets(case: str, in_root: Path):
+    """The WORKFLOW block is the local module's, so cache keys and plans are the same on both."""
+    workflow, _ = compile_file(Path("tests/golden") / case / "input.fuse")
+
+    def graph(text: str) -> str:
+        start = text.index("\nWORKFLOW = ")
+        return text[start:text.index("\n)\n", start)]
+
+    assert graph(generator("prefect")(workflow)) == graph(generator("local")(workflow))

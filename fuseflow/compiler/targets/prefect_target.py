@@ -43,9 +43,9 @@ def context(wf: Workflow) -> dict:
     tasks = Tasks(wf, names, callables)
     flow_fn = names.module(python_identifier(wf.name))
     decorator = flow_decorator(wf, names, callables)
-    local = {"run": names.local("run")}
+    run = names.local("run")
     variables = {node.name: names.local(python_identifier(node.name)) for node in wf.nodes}
-    body = FlowBody(wf, names, callables, tasks, variables, local["run"])
+    body = FlowBody(wf, names, callables, tasks, variables, run)
     lines = [body.line(node) for node in wf.nodes]  # before the imports: options may need some
     outputs = braces([f"{pyexpr.literal(o.name)}: {body.value(o.value)}" for o in wf.outputs], 30)
     return {
@@ -65,7 +65,7 @@ def context(wf: Workflow) -> dict:
         "flow_decorator": decorator,
         "signature": signature(wf),
         "param_dict": param_dict(wf),
-        "run": local["run"],
+        "run": run,
         "has_methods": any(node.kind == "method" for node in wf.nodes),
         "lines": lines,
         "outputs": outputs,

@@ -29,8 +29,7 @@ WORKFLOW = rt.Workflow(
     source="tests/golden/counter/input.fuse",
     storage=None,
     home=__file__,
-    params=[
-    ],
+    params=[],
     nodes=[
         rt.call("one", minus, [4, 3]),
         rt.obj("counter", IncrementalSum, [], {"start": rt.ref("one")}),

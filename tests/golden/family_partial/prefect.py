@@ -29,8 +29,7 @@ WORKFLOW = rt.Workflow(
     source="tests/golden/family_partial/input.fuse",
     storage=None,
     home=__file__,
-    params=[
-    ],
+    params=[],
     nodes=[
         rt.call("x.a.1", step, ["a", 1]),
         rt.call("x.a.2", step, ["a", 2]),

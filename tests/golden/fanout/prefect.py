@@ -29,8 +29,7 @@ WORKFLOW = rt.Workflow(
     source="tests/golden/fanout/input.fuse",
     storage=None,
     home=__file__,
-    params=[
-    ],
+    params=[],
     nodes=[
         rt.call("data.moons", make_dataset, ["moons"]),
         rt.call("parts.moons", split, [rt.ref("data.moons", 0), rt.ref("data.moons", 1)]),

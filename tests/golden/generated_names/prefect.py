@@ -30,8 +30,7 @@ WORKFLOW = rt.Workflow(
     source="tests/golden/generated_names/input.fuse",
     storage=None,
     home=__file__,
-    params=[
-    ],
+    params=[],
     nodes=[
         rt.call("step_2", step, [0]),
         rt.call("step_1", step, [1]),

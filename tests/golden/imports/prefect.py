@@ -32,8 +32,7 @@ WORKFLOW = rt.Workflow(
     source="tests/golden/imports/input.fuse",
     storage=None,
     home=__file__,
-    params=[
-    ],
+    params=[],
     nodes=[
         rt.call("x", f, [1]),
         rt.call("y", h, [rt.ref("x")]),

@@ -29,8 +29,7 @@ WORKFLOW = rt.Workflow(
     source="tests/golden/let_loops/input.fuse",
     storage=None,
     home=__file__,
-    params=[
-    ],
+    params=[],
     nodes=[
         rt.call("data.10", load, [10]),
         rt.call("data.20", load, [20]),

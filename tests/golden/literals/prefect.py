@@ -29,8 +29,7 @@ WORKFLOW = rt.Workflow(
     source="tests/golden/literals/input.fuse",
     storage=None,
     home=__file__,
-    params=[
-    ],
+    params=[],
     nodes=[
         rt.call("ints", show, [0, 7, -3, 4, 1234567890123]),
         rt.call("floats", show, [2.5, -0.5, 0.25, 3.0, 1000.0, 0.015, -200.0]),

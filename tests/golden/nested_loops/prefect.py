@@ -29,8 +29,7 @@ WORKFLOW = rt.Workflow(
     source="tests/golden/nested_loops/input.fuse",
     storage=None,
     home=__file__,
-    params=[
-    ],
+    params=[],
     nodes=[
         rt.call("base.p", make, ["p"]),
         rt.call("leaf.p.one", combine, [rt.ref("base.p"), "p", "one", 1]),

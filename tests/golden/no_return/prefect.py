@@ -29,8 +29,7 @@ WORKFLOW = rt.Workflow(
     source="tests/golden/no_return/input.fuse",
     storage=None,
     home=__file__,
-    params=[
-    ],
+    params=[],
     nodes=[
         rt.call("a", f, []),
         rt.call("b", g, [rt.ref("a")]),

@@ -29,8 +29,7 @@ WORKFLOW = rt.Workflow(
     source="tests/golden/objects/input.fuse",
     storage=None,
     home=__file__,
-    params=[
-    ],
+    params=[],
     nodes=[
         rt.obj("c", Counter, [], {"start": 0}),
         rt.method("c_add_1", "c", "add", [1]),

@@ -29,8 +29,7 @@ WORKFLOW = rt.Workflow(
     source="tests/golden/options/input.fuse",
     storage=None,
     home=__file__,
-    params=[
-    ],
+    params=[],
     nodes=[
         rt.call("data.moons", load, ["moons"], options={"cache": False, "retries": 1}),
         rt.call("model.moons", train, [rt.ref("data.moons")], options={"cache": True, "cpus": 2, "env": {"OMP_NUM_THREADS": "1"}, "memory": 2147483648, "retries": 5, "seed": 7, "setup": "lib:init_worker", "timeout": 600.0}),

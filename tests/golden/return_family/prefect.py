@@ -29,8 +29,7 @@ WORKFLOW = rt.Workflow(
     source="tests/golden/return_family/input.fuse",
     storage=None,
     home=__file__,
-    params=[
-    ],
+    params=[],
     nodes=[
         rt.call("fam.a.1", f, ["a", 1]),
         rt.call("fam.a.2", f, ["a", 2]),

@@ -29,8 +29,7 @@ WORKFLOW = rt.Workflow(
     source="tests/golden/storage/input.fuse",
     storage="s3://bucket/prefix",
     home=__file__,
-    params=[
-    ],
+    params=[],
     nodes=[
         rt.call("x", f, []),
     ],
