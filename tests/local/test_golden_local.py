@@ -1,4 +1,4 @@
-"""Golden files: tests/golden/<case>/local.py is what `fusec compile input.fuse
+"""Golden files: tests/golden/<case>/wf_local.py is what `fusec compile input.fuse
 --target local` writes, byte for byte. `pytest --update-golden` rewrites them
 from the current output; a reviewer reads the diff."""
 from __future__ import annotations
@@ -22,7 +22,7 @@ def generate(case: str) -> str:
 
 @pytest.mark.parametrize("case", CASES)
 def test_golden_local_module(case, in_root, update_golden):
-    expected = ROOT / "tests" / "golden" / case / "local.py"
+    expected = ROOT / "tests" / "golden" / case / "wf_local.py"
     text = generate(case)
     if update_golden:
         expected.write_text(text, encoding="utf-8")

@@ -33,7 +33,7 @@ def test_generated_module_runs_without_the_compiler(tmp_path):
 def test_golden_modules_run_as_scripts_without_the_compiler(tmp_path):
     """The checked-in golden modules of the examples run as they are (they import examples.*)."""
     for case, expected in (("arith", {"m": -1}), ("counter", {"result": 4})):
-        module = ROOT / "tests" / "golden" / case / "local.py"
+        module = ROOT / "tests" / "golden" / case / "wf_local.py"
         done = run_module(module, "--json", "--no-cache", cwd=tmp_path, pythonpath=ROOT, prelude=POISON)
         assert done.returncode == 0, done.stderr
         assert json.loads(done.stdout) == expected

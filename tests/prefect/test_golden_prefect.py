@@ -1,4 +1,4 @@
-"""Golden Prefect flow files: tests/golden/<case>/input.fuse compiles to tests/golden/<case>/prefect.py.
+"""Golden Prefect flow files: tests/golden/<case>/input.fuse compiles to tests/golden/<case>/wf_prefect.py.
 
 `pytest --update-golden` rewrites them after a deliberate change; the reviewer
 reads the diff. Compiling needs neither Prefect nor the cases' imports.
@@ -27,7 +27,7 @@ CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "input.fuse").is_file())
 def test_prefect_flow_matches_golden(case: str, in_root: Path, update_golden: bool):
     workflow, _ = compile_file(Path("tests/golden") / case / "input.fuse")
     actual = generator("prefect")(workflow)
-    expected = GOLDEN / case / "prefect.py"
+    expected = GOLDEN / case / "wf_prefect.py"
     if update_golden:
         expected.write_text(actual, encoding="utf-8")
         return

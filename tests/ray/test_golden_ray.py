@@ -1,4 +1,4 @@
-"""Golden Ray modules: tests/golden/<case>/input.fuse compiles to tests/golden/<case>/ray.py.
+"""Golden Ray modules: tests/golden/<case>/input.fuse compiles to tests/golden/<case>/wf_ray.py.
 
 `pytest --update-golden` rewrites them after a deliberate change; the reviewer
 reads the diff. Compiling needs neither Ray nor the cases' imports.
@@ -21,7 +21,7 @@ CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "input.fuse").is_file())
 def test_ray_module_matches_golden(case: str, in_root: Path, update_golden: bool):
     workflow, _ = compile_file(Path("tests/golden") / case / "input.fuse")
     actual = generator("ray")(workflow)
-    expected = GOLDEN / case / "ray.py"
+    expected = GOLDEN / case / "wf_ray.py"
     if update_golden:
         expected.write_text(actual, encoding="utf-8")
         return
