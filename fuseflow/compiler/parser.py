@@ -8,7 +8,6 @@ Syntax errors are lark's exceptions, raised where lark's own parser raises them.
 """
 from __future__ import annotations
 
-import ast as pyast
 import contextlib
 import functools
 import gc
@@ -20,6 +19,7 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from . import nodes as n
+from . import strings
 from .errors import CompileError, Diagnostic, Diagnostics
 from .lalr import LalrParser
 from .nodes import Span
@@ -326,15 +326,12 @@ class _Builder:
         return n.Literal(value, Span(token[3], token[4], token[5], token[6]))
 
     def _string(self, token: tuple) -> str:
-        """Python's string escapes, decoded without evaluating anything but the literal."""
-        text = token[1]
-        body = text[1:-1]
-        if body.isascii() and "\\" not in body and "\r" not in body and "\0" not in body:
-            return body  # nothing to decode, and nothing literal_eval would refuse
+        """The literal's value: Python's escapes, an unknown one keeping its backslash."""
+        body = token[1][1:-1]
         try:
-            return pyast.literal_eval(text)
-        except (SyntaxError, ValueError) as exc:
-            self.diags.error(_token_span(token), f"invalid escape in string: {exc.msg if hasattr(exc, 'msg') else exc}")
+            return strings.decode(body)
+        except strings.BadEscape as exc:
+            self.diags.error(_token_span(token), f"invalid escape in string: {exc}")
             return body
 
 

@@ -307,14 +307,31 @@ def test_known_targets_include_ir():
 # --- known parser bugs (fuseflow/compiler/parser.py is owned by another engineer) ----------------
 
 
-@pytest.mark.xfail(strict=True, reason="parser.py decodes strings with ast.literal_eval: an unknown escape "
-                   "such as \\. (in every regex of the docs, e.g. \"model\\..*\") is a DeprecationWarning "
-                   "(3.11) or SyntaxWarning printed to stderr (3.12+), and an error under -W error")
 def test_unknown_escape_keeps_its_backslash_whatever_the_warning_filters():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         workflow = compile_ok('from m import f\nx = f("model\\..*")\n')
     assert workflow.node("x").args == ({"literal": "model\\..*"},)
+
+
+@pytest.mark.parametrize("source, value", [
+    (r'"a\nb"', "a\nb"), (r'"tab\there"', "tab\there"), (r'"q\"q"', 'q"q'), (r"'s\'s'", "s's"),
+    (r'"\x41\u00e9\U0001F600"', "A\u00e9\U0001F600"), (r'"\N{GREEK SMALL LETTER ALPHA}"', "\u03b1"),
+    (r'"back\\slash"', "back\\slash"), (r'"\d+\.\w"', "\\d+\\.\\w"),
+])
+def test_string_escapes(source, value):
+    workflow = compile_ok(f"from m import f\nx = f({source})\n")
+    assert workflow.node("x").args == ({"literal": value},)
+
+
+@pytest.mark.parametrize("source, message", [
+    (r'"\x4"', "\\x needs 2 hex digits"), (r'"\u12"', "\\u needs 4 hex digits"),
+    (r'"\N{NO SUCH CHAR}"', "unknown Unicode character name"),
+])
+def test_malformed_escapes_are_errors(source, message):
+    with pytest.raises(CompileError) as info:
+        compile_source(f"from m import f\nx = f({source})\n", "t.fuse")
+    assert message in info.value.diagnostics[0].message
 
 
 @pytest.mark.xfail(strict=True, reason="a missing '}' gives two 'unexpected end of file' errors (recovery "

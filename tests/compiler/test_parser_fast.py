@@ -11,7 +11,6 @@ tokens, aliases, templates, case-insensitive keywords).
 """
 from __future__ import annotations
 
-import ast as pyast
 import functools
 import importlib.util
 import random
@@ -24,7 +23,7 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedInput
 
 from fuseflow.compiler import nodes as n
-from fuseflow.compiler import parser
+from fuseflow.compiler import parser, strings
 from fuseflow.compiler.errors import CompileError, Diagnostics
 from fuseflow.compiler.lalr import LalrParser
 from fuseflow.compiler.nodes import Span
@@ -181,9 +180,9 @@ class ReferenceBuilder(Transformer):
 
     def _string(self, token: Token) -> str:
         try:
-            return pyast.literal_eval(str(token))
-        except (SyntaxError, ValueError) as exc:
-            self.diags.error(Span.of_token(token), f"invalid escape in string: {exc.msg if hasattr(exc, 'msg') else exc}")
+            return strings.decode(str(token)[1:-1])
+        except strings.BadEscape as exc:
+            self.diags.error(Span.of_token(token), f"invalid escape in string: {exc}")
             return str(token)[1:-1]
 
 
@@ -245,7 +244,7 @@ SNIPPETS = [
     "x = f(truex, nonex, false_, trueish)\nlet t = true\nlet n = none",
     "x = f(1.5, 1., -.5, +1e5, 12, -0, 007)",
     "x = f('it''s')\ny = f(\"a#b\") # comment with \"quotes\"",
-    "x = f(\"\\x4\")\ny = f('\\N{NOPE}')",  # escapes literal_eval refuses
+    "x = f(\"\\x4\")\ny = f('\\N{NOPE}')",  # malformed escapes
     "x = f(\"caf\u00e9\", '\u2603')",
     "let s = \"a\rb\"",
     "x = f(1)\r\ny = g(x)\r\n",

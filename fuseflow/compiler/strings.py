@@ -1,0 +1,46 @@
+"""String literals of the .fuse language: Python's escapes, decoded by hand.
+
+Python's own decoder warns on an unknown escape such as `\\.` (and will make
+it an error one day), yet regexes in `options` blocks are full of them. Here an
+unknown escape simply keeps its backslash, as Python has always done, with no
+warning; a malformed `\\x`, `\\u`, `\\U` or `\\N{...}` is an error that says so.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+SIMPLE = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "t": "\t", "r": "\r", "0": "\0",
+          "a": "\a", "b": "\b", "f": "\f", "v": "\v", "\n": ""}
+HEX_LENGTH = {"x": 2, "u": 4, "U": 8}
+_ESCAPE = re.compile(r"\\(N\{[^}]*\}|[xuU][0-9A-Fa-f]*|.)", re.DOTALL)
+
+
+class BadEscape(ValueError):
+    """A malformed escape; the message names it."""
+
+
+def decode(body: str) -> str:
+    """The text of a string literal without its quotes -> its value."""
+    if "\\" not in body:
+        return body
+    return _ESCAPE.sub(_replace, body)
+
+
+def _replace(match: re.Match) -> str:
+    escape = match.group(1)
+    head = escape[0]
+    if head in HEX_LENGTH:
+        digits, rest = escape[1 : 1 + HEX_LENGTH[head]], escape[1 + HEX_LENGTH[head] :]
+        if len(digits) != HEX_LENGTH[head]:
+            raise BadEscape(f"\\{head} needs {HEX_LENGTH[head]} hex digits, got {escape[1:]!r}")
+        code = int(digits, 16)
+        if code > 0x10FFFF:
+            raise BadEscape(f"\\{escape[:9]} is beyond the last Unicode character")
+        return chr(code) + rest
+    if head == "N" and len(escape) > 1:
+        try:
+            return unicodedata.lookup(escape[2:-1])
+        except KeyError:
+            raise BadEscape(f"unknown Unicode character name {escape[2:-1]!r}") from None
+    return SIMPLE.get(escape, "\\" + escape)
