@@ -32,8 +32,7 @@ golden: venv
 	$(BIN)/python -m pytest -q tests --update-golden
 
 bench: venv
-	$(BIN)/python bench/compile.py
-	$(BIN)/python bench/local.py
+	for b in compile local storage ray prefect kfp; do $(BIN)/python bench/$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache examples/.fuseflow
