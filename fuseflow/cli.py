@@ -121,15 +121,10 @@ def _add_run(sub) -> None:
                        description="Compile a .fuse file in memory and run it; print its outputs.")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--target", "-t", default="local", choices=sorted(RUNNERS), help="where to run (default: local)")
-    p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE", help="set a param (repeatable)")
-    p.add_argument("--storage", metavar="URL", help="where results are kept (default: .fuseflow beside FILE)")
-    p.add_argument("--json", action="store_true", help="print the outputs as one JSON object")
-    p.add_argument("--rerun", metavar="REGEX", help="recompute matching nodes and everything downstream")
-    p.add_argument("--no-cache", action="store_true", help="neither load nor store results")
-    p.add_argument("--set", action="append", default=[], metavar="REGEX:KEY=VALUE",
-                   help="override an option of the matching nodes (repeatable)")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="live progress display (default: on when stderr is a terminal)")
+    from .runtime.cli import add_run_flags
+
+    add_run_flags(p, param_help="set a param (repeatable)",
+                  storage_help="where results are kept (default: .fuseflow beside FILE)")
     for target_arguments in _RUN_ARGUMENTS:
         target_arguments(p)
     _common(p)

@@ -28,9 +28,15 @@ def base_parser(wf, description: str) -> argparse.ArgumentParser:
     params = [f"  {p.name}: {p.type}" + (" (required)" if p.required else f" = {p.default!r}") for p in wf.params]
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog="params:\n" + "\n".join(params) if params else "This workflow has no params.")
-    parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
-                        help="set a param (repeatable); a value in .fuse/JSON spelling, a str param as it is")
-    parser.add_argument("--storage", metavar="URL", help="where results are kept (file:PATH, PATH or s3://...)")
+    add_run_flags(parser, param_help="set a param (repeatable); a value in .fuse/JSON spelling, a str param as it is",
+                  storage_help="where results are kept (file:PATH, PATH or s3://...)")
+    return parser
+
+
+def add_run_flags(parser: argparse.ArgumentParser, *, param_help: str, storage_help: str) -> None:
+    """The flags every way of running a workflow shares: `python wf.py` and `fusec run`."""
+    parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE", help=param_help)
+    parser.add_argument("--storage", metavar="URL", help=storage_help)
     parser.add_argument("--json", action="store_true", help="print the outputs as one JSON object")
     parser.add_argument("--rerun", metavar="REGEX", help="recompute matching nodes and everything downstream")
     parser.add_argument("--no-cache", action="store_true", help="neither load nor store results")
@@ -38,7 +44,6 @@ def base_parser(wf, description: str) -> argparse.ArgumentParser:
                         help="override an option of the matching nodes (repeatable)")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="live progress display (default: on when stderr is a terminal)")
-    return parser
 
 
 def settings_from(args: argparse.Namespace):

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ...runtime.execute import DEFAULT_STORE
+from ...runtime.invoke import environment
 from ...runtime.kfp_step import FAILURE_DIR, failure_from_report, read_value
 from ...runtime.params import Param, ParamError, resolve
 from ...runtime.storage import open_store
@@ -50,7 +51,7 @@ def run_yaml(text: str, names: Names, wf: Workflow, fuse_path: str, settings) ->
         component = kfp.components.load_component_from_file(str(path))
         failures = Path(tmp) / "failures"
         extra = {FAILURE_DIR: str(failures), "PYTHONPATH": _python_path(Path(fuse_path).resolve().parent)}
-        with _logs(settings.progress) as log, _environment(extra), task_folders(), _quiet_display_names():
+        with _logs(settings.progress) as log, environment(extra), task_folders(), _quiet_display_names():
             try:
                 task = component(**arguments)
             except RuntimeError as exc:
@@ -145,20 +146,6 @@ def _logs(progress: bool | None) -> Iterator[io.StringIO | None]:
     target = sys.stderr if show else io.StringIO()
     with contextlib.redirect_stdout(target):
         yield None if show else target
-
-
-@contextlib.contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _python_path(folder: Path) -> str:
