@@ -208,19 +208,20 @@ class Lowering:
                 self.diags.error(stmt.span, f"loop variable '{name}' hides {what} defined on line {line}",
                                  "choose another name for the loop variable")
 
-    def loop_items(self, stmt: n.ForStmt) -> list[tuple[str, dict[str, Any]]]:
+    def loop_items(self, stmt: n.ForStmt) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(loop key, bindings) per iteration, made as the loop runs (they are many in a big fan-out)."""
         value = self.constant_or_raise(stmt.iterable)
         if len(stmt.names) == 2:
             if not isinstance(value, dict):
                 raise NotConstant(stmt.iterable, f"`for {', '.join(stmt.names)} in ...` needs a dict, "
                                   f"got {type_name(value)}")
             k, v = stmt.names
-            return [(loop_key(key, i), {k: key, v: item}) for i, (key, item) in enumerate(value.items())]
+            return ((loop_key(key, i), {k: key, v: item}) for i, (key, item) in enumerate(value.items()))
         if isinstance(value, dict):
             value = list(value)
         if not isinstance(value, list):
             raise NotConstant(stmt.iterable, f"cannot loop over {type_name(value)} {value!r}")
-        return [(loop_key(item, i), {stmt.names[0]: item}) for i, item in enumerate(value)]
+        return ((loop_key(item, i), {stmt.names[0]: item}) for i, item in enumerate(value))
 
     # --- nodes --------------------------------------------------------------------
 
