@@ -43,6 +43,7 @@ from typing import Any, Callable
 
 from . import graph
 from .execute import resolve
+from .explain import describe_key
 from .invoke import NodeFailed, invoke, resolve_callable
 from .keys import fingerprint, templates
 from .storage import REGISTRY, StorageWarning, open_store
@@ -156,21 +157,34 @@ class Step:
 
     # --- cache key and --rerun ----------------------------------------------------------
 
-    def compute_key(self) -> str:
-        """The node's key, as fuseflow.runtime.keys.compute_keys computes it for the
-        whole graph, here from the keys its input artifacts carry: the node alone
-        in a graph (its inputs named after the artifacts, a method's object `self`)."""
+    def alone(self) -> graph.Workflow:
+        """The node alone in a graph (its inputs named after the artifacts, a method's object `self`)."""
         if self.kind == "method":
             node = graph.method(self.name, SELF, self.spec["target"], self.args, self.kwargs)
         else:
             node = graph.Node(self.name, self.kind, self.fn, self.args, self.kwargs)
-        text, holes, _ = templates(graph.Workflow(self.spec["workflow"], [node]))[0]
+        return graph.Workflow(self.spec["workflow"], [node])
+
+    def compute_key(self) -> str:
+        """The node's key, as fuseflow.runtime.keys.compute_keys computes it for the
+        whole graph, here from the keys its input artifacts carry (see `alone`)."""
+        text, holes, _ = templates(self.alone())[0]
         keys = {name: header["key"] for name, header in self.inputs.headers.items()}
         if holes:
             text %= tuple(keys[h] if type(h) is str else fingerprint(h, self.inputs.params, keys) for h in holes)
         if self.options.get("seed") is not None:
             text += f"\x00seed={self.options['seed']}"
         return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+    def describe(self) -> dict[str, Any]:
+        """What went into the key, as runtime.explain.describe_key saves it on every
+        target (for `fusec explain`): made from the node alone, as the key is, with
+        each upstream result named by the node its artifact header names (the node
+        that wrote it; for a method's `self`, the previous call on the object)."""
+        keys = {name: header["key"] for name, header in self.inputs.headers.items()}
+        meta = describe_key(self.alone(), self.inputs.params, keys, self.name, self.options)
+        meta["upstream"] = {self.inputs.headers[name]["node"]: key for name, key in meta["upstream"].items()}
+        return meta
 
     def is_forced(self, pattern: str) -> bool:
         """`--rerun REGEX`: the node matches, or an input was forced upstream."""
@@ -220,7 +234,7 @@ class Step:
     def save(self, store, value: Any) -> Any:
         workflow = self.spec["workflow"]
         try:
-            store.save(workflow, self.name, self.key, value)
+            store.save(workflow, self.name, self.key, value, meta=self.describe())
         except Exception as exc:
             if self.options.get("always_read"):
                 raise NodeFailed(self.name, exc) from exc

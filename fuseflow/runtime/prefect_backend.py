@@ -39,6 +39,7 @@ from prefect.task_runners import TaskRunner
 
 from .cli import main as cli_main
 from .execute import Executor, RunSettings, checked_overrides, open_workflow_store, rerun_nodes
+from .explain import describe_key
 from .graph import Workflow, call, family, method, obj, param, ref, struct
 from .invoke import NodeFailed, invoke
 from .keys import compute_keys
@@ -354,7 +355,8 @@ class NodeRun:
             return value
         always_read = run.options[name].get("always_read")
         try:
-            run.store.save(run.wf.name, name, run.keys[name], value)
+            run.store.save(run.wf.name, name, run.keys[name], value,
+                           meta=describe_key(run.wf, run.params, run.keys, name, run.options[name]))
         except Exception as exc:
             if always_read:
                 raise NodeFailed(name, exc) from exc

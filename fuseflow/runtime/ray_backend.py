@@ -31,6 +31,7 @@ from . import graph
 from . import ray_options as mapping
 from .cli import main as cli_main
 from .execute import RunSettings, index, open_workflow_store, rerun_nodes, resolve
+from .explain import describe_key
 from .graph import ParamRef, Ref, Struct, family, param, ref, referenced, struct
 from .invoke import ACTIVE_OPTIONS, NodeFailed, resolve_callable
 from .keys import compute_keys
@@ -300,8 +301,11 @@ class Driver:
         templated = bool(kwargs) or len(args) != len(inputs) or not all(
             type(a) is Slot and a.index == j and not a.path for j, a in enumerate(args))
         fn = {"call": None, "object": node.fn, "method": node.method}[node.kind]
-        task = tuple(Task(name, fn, args if templated else (), kwargs, self.options[i][0],
-                          self.store_url if self.cacheable[i] else None, self.wf.name, self.keys.get(name), templated))
+        worker = self.options[i][0]
+        cacheable = self.cacheable[i]
+        meta = describe_key(self.wf, self.params, self.keys, name, worker) if cacheable else None
+        task = tuple(Task(name, fn, args if templated else (), kwargs, worker,
+                          self.store_url if cacheable else None, self.wf.name, self.keys.get(name), templated, meta))
         if node.kind != "method":
             return remote.remote(task, *inputs)
         actor = self.refs[node.object]

@@ -75,6 +75,8 @@ class Task(NamedTuple):
     holds its callable), its argument templates, its runtime options, and where its result is
     stored (a store URL, else not stored). `templated` is False when the arguments
     are the inputs themselves, in order (args is then empty): the common case.
+    `meta` describes the key (runtime.explain.describe_key, made on the driver),
+    saved beside the result for `fusec explain`; None when nothing is stored.
 
     Sent to the worker as a plain tuple (`tuple(task)`), which pickles several
     times faster than any class instance; the worker reads it with `Task._make`."""
@@ -88,6 +90,7 @@ class Task(NamedTuple):
     workflow: str
     key: str | None
     templated: bool
+    meta: dict | None = None
 
 
 def arguments(task: Task, inputs: tuple) -> tuple[list | tuple, dict]:
@@ -104,7 +107,7 @@ def save(task: Task, value: Any) -> Any:
     store = _stores.get(task.store) or _stores.setdefault(task.store, open_store(task.store))
     always_read = task.options.get("always_read")
     try:
-        store.save(task.workflow, task.name, task.key, value)
+        store.save(task.workflow, task.name, task.key, value, meta=task.meta)
     except Exception as exc:
         if always_read:
             raise
