@@ -37,7 +37,21 @@ class NodeSymbol:
     line: int = 0
     # The members again, nested once per loop by loop key (leaves: node names), so a
     # family or the members an index picks are found without scanning all of them.
-    tree: dict[str, Any] = field(default_factory=dict)
+    # Made at the first such use (a big fan-out may have none), then kept up to date.
+    tree: dict[str, Any] | None = None
+
+    def member_tree(self) -> dict[str, Any]:
+        if self.tree is None:
+            self.tree = {}
+            for keys, node_name in self.members.items():
+                self.add_to_tree(keys, node_name)
+        return self.tree
+
+    def add_to_tree(self, keys: tuple[str, ...], node_name: str) -> None:
+        branch = self.tree
+        for key in keys[:-1]:
+            branch = branch.setdefault(key, {})
+        branch[keys[-1]] = node_name
 
 
 @dataclass
@@ -238,11 +252,8 @@ class Lowering:
         # A node whose call has errors is still recorded, so its uses do not
         # cascade into more errors; with errors, no IR is built from it.
         symbol.members[keys] = node_name
-        if keys:
-            branch = symbol.tree
-            for key in keys[:-1]:
-                branch = branch.setdefault(key, {})
-            branch[keys[-1]] = node_name
+        if keys and symbol.tree is not None:
+            symbol.add_to_tree(keys, node_name)
         self.nodes[node_name] = draft or NodeDraft(node_name, "call", "", (), (), call.span, name, keys)
 
     def symbol_for(self, name: str, stmt: Any, span: n.Span) -> NodeSymbol | None:
@@ -343,8 +354,11 @@ class Lowering:
         return "method", rest[0], value["ref"]
 
     def check_objects(self) -> None:
+        objects = {name for name, draft in self.nodes.items() if draft.kind == "object"}
+        if not objects:
+            return
         for name, span in self.data_uses:
-            if name in self.nodes and self.nodes[name].kind == "object":
+            if name in objects:
                 self.diags.error(span, f"'{name}' is an object node (its methods are called) and cannot be "
                                  "passed as an argument", "pass the result of one of its method calls instead")
 
@@ -406,7 +420,7 @@ class Lowering:
         pattern = self.loop_pattern(symbol)
         if None not in pattern:
             return None
-        branch, depth = symbol.tree, 0
+        branch, depth = symbol.member_tree(), 0
         while pattern[depth] is not None:  # the running loops come first: their keys are fixed
             branch = branch.get(pattern[depth])
             depth += 1
@@ -490,7 +504,7 @@ class Lowering:
         return tuple([active.get(loop) for loop in symbol.loops])
 
     def family(self, symbol: NodeSymbol, pattern: tuple[str | None, ...]) -> dict:
-        value = self.family_at(symbol, symbol.tree, pattern, 0)
+        value = self.family_at(symbol, symbol.member_tree(), pattern, 0)
         return value if "family" in value else {"family": symbol.name, "members": []}
 
     def family_at(self, symbol: NodeSymbol, branch: Any, pattern: tuple[str | None, ...], depth: int) -> dict:
