@@ -93,7 +93,9 @@ class Lowering:
     frames: list[Frame] = field(default_factory=list)
     generated: dict[int, str] = field(default_factory=dict)
     last_method: dict[str, str] = field(default_factory=dict)
-    data_uses: list[tuple[str, n.Span]] = field(default_factory=list)
+    # Argument values that pass node results ({"ref": ...} or a family), with the span of
+    # their reference; expanded into node names only if some node turns out an object.
+    data_uses: list[tuple[dict, n.Span]] = field(default_factory=list)
     used_defines: set[str] = field(default_factory=set)
     declared: dict[str, int] = field(default_factory=dict)  # every name the file declares -> its line
     lowered_once: set[int] = field(default_factory=set)
@@ -357,8 +359,10 @@ class Lowering:
         objects = {name for name, draft in self.nodes.items() if draft.kind == "object"}
         if not objects:
             return
-        for name, span in self.data_uses:
-            if name in objects:
+        for value, span in self.data_uses:
+            for name in ir.referenced_nodes(value):
+                if name not in objects:
+                    continue
                 self.diags.error(span, f"'{name}' is an object node (its methods are called) and cannot be "
                                  "passed as an argument", "pass the result of one of its method calls instead")
 
@@ -434,13 +438,12 @@ class Lowering:
             if depth == len(pattern):  # a node: the rest of the path indexes its result
                 return self.index_node_value({"ref": branch, "path": []}, path[i + 1:], ref)
         value = self.family_at(symbol, branch, pattern, depth)
-        for name in ir.referenced_nodes(value):
-            self.data_uses.append((name, ref.span))
+        self.data_uses.append((value, ref.span))
         return value
 
     def index_node_value(self, value: dict, path: list, ref: n.Ref) -> dict:
         if "ref" in value:
-            self.data_uses.append((value["ref"], ref.span))
+            self.data_uses.append((value, ref.span))
             return {"ref": value["ref"], "path": path}
         # A family is a dict keyed by loop key: a constant index picks a member.
         for depth, key in enumerate(path):
@@ -452,8 +455,7 @@ class Lowering:
             value = members[str(key)]
             if "ref" in value:
                 return self.index_node_value(value, path[depth + 1:], ref)
-        for name in ir.referenced_nodes(value):
-            self.data_uses.append((name, ref.span))
+        self.data_uses.append((value, ref.span))
         return value
 
     def index_constant(self, expr: n.Expr) -> Any:

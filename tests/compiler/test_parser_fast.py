@@ -476,6 +476,9 @@ FAMILY_BODIES = [
     "for a in A { x = f(a) }\nfor a in [] { y = g(x[a]) }\nz = g(x[[1]])\nzz = g(x[true])",
     'for a in A { o = Obj(a)\n o.m(1) }\ny = g(o["a"])',
     'x = f(1)\ny = g(x[0]["k"])',
+    'o = Obj(1)\no.m(2)\ny = g(o, [o, 1], {"k": o})\nfor a in A { p = Obj(a)\n p.m(1)\n q = g(p) }\n'
+    'z = g(p)\nw = g(p["a"])\nv = g(o)',
+    'for a in A { for b in N { p = Obj(a, b)\n p.m(1) } }\nz = g(p)\nw = g(p["b"])\nu = g(p["b"][2])',
 ]
 
 
