@@ -27,18 +27,25 @@ def compute_keys(wf: Workflow, params: dict[str, Any], options: list[dict] | Non
     What does not change between runs (callables, literals) is worked out
     once per workflow (`templates`); a run fills in upstream keys and params."""
     keys: dict[str, str] = {}
-    blake2b = hashlib.blake2b  # 128 bits; faster than sha256 for texts this short
-    get = keys.__getitem__
-    for i, (node, (text, holes, names_only)) in enumerate(zip(wf.nodes, templates(wf))):
-        if names_only:
-            text %= tuple(map(get, holes))
-        elif holes:
-            text %= tuple([keys[h] if type(h) is str else fingerprint(h, params, keys) for h in holes])
+    for i, (node, template) in enumerate(zip(wf.nodes, templates(wf))):
         seed = (options[i] if options is not None else node.options).get("seed")
-        if seed is not None:
-            text += f"\x00seed={seed}"
-        keys[node.name] = blake2b(text.encode(), digest_size=16).hexdigest()
+        keys[node.name] = finish_key(template, params, keys, seed)
     return keys
+
+
+def finish_key(template: tuple[str, tuple, bool], params: dict[str, Any], keys: dict[str, str],
+               seed: Any = None) -> str:
+    """One node's key from its template, the params and the upstream keys known so far.
+    Every target computes keys through here (KFP steps one node at a time)."""
+    text, holes, names_only = template
+    if names_only:
+        text %= tuple(map(keys.__getitem__, holes))
+    elif holes:
+        text %= tuple([keys[h] if type(h) is str else fingerprint(h, params, keys) for h in holes])
+    if seed is not None:
+        text += f"\x00seed={seed}"
+    # 128-bit blake2b: faster than sha256 for texts this short
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 _templates: "weakref.WeakKeyDictionary[Workflow, list]" = weakref.WeakKeyDictionary()

@@ -30,7 +30,6 @@ every other target, when the store is reachable from the pod.
 """
 from __future__ import annotations
 
-import hashlib
 import importlib
 import json
 import os
@@ -45,7 +44,7 @@ from . import graph
 from .execute import resolve
 from .explain import describe_key
 from .invoke import NodeFailed, invoke, resolve_callable
-from .keys import fingerprint, templates
+from .keys import finish_key, templates
 from .storage import REGISTRY, StorageWarning, open_store
 from .storage.format import decode, encode_header
 
@@ -168,13 +167,8 @@ class Step:
     def compute_key(self) -> str:
         """The node's key, as fuseflow.runtime.keys.compute_keys computes it for the
         whole graph, here from the keys its input artifacts carry (see `alone`)."""
-        text, holes, _ = templates(self.alone())[0]
         keys = {name: header["key"] for name, header in self.inputs.headers.items()}
-        if holes:
-            text %= tuple(keys[h] if type(h) is str else fingerprint(h, self.inputs.params, keys) for h in holes)
-        if self.options.get("seed") is not None:
-            text += f"\x00seed={self.options['seed']}"
-        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+        return finish_key(templates(self.alone())[0], self.inputs.params, keys, self.options.get("seed"))
 
     def describe(self) -> dict[str, Any]:
         """What went into the key, as runtime.explain.describe_key saves it on every
