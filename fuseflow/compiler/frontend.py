@@ -78,13 +78,16 @@ def _option_constant(lowering: Lowering):
     return constant
 
 
+NO_OPTIONS: dict[str, dict] = {}  # shared by the nodes no query selects: IR values are read-only
+
+
 def _build(module: n.Module, lowering: Lowering, effective: dict, workflow_options: dict,
            returned: n.ReturnStmt | None) -> ir.Workflow:
     nodes = tuple(
         ir.Node(
             name=d.name, kind=d.kind, target=d.target, args=d.args, kwargs=d.kwargs, object=d.object,
-            after=d.after, options=effective.get(d.name, {}), statement=d.statement, keys=d.keys,
-            span=tuple(d.span.as_list()),
+            after=d.after, options=effective.get(d.name, NO_OPTIONS), statement=d.statement, keys=d.keys,
+            span=(d.span.line, d.span.col, d.span.end_line, d.span.end_col),
         )
         for d in lowering.nodes.values()
     )
@@ -114,7 +117,7 @@ def _outputs(nodes: tuple[ir.Node, ...], lowering: Lowering, returned: n.ReturnS
         return tuple(ir.Output(item.name, lowering.node_value(item.name, item.span)) for item in returned.names)
     consumed = {dep for node in nodes for dep in node.dependencies()}
     return tuple(
-        ir.Output(node.name, {"ref": node.name, "path": []})
+        ir.Output(node.name, {"ref": node.name, "path": ()})
         for node in nodes
         if node.name not in consumed and node.kind != "object"
     )

@@ -3,8 +3,8 @@
 Argument values are small tagged dicts, so they serialize as they are:
 
     {"literal": 3}                         a constant (any JSON value)
-    {"param": "a", "path": []}             a run-time parameter, optionally indexed
-    {"ref": "s1", "path": [0, "X"]}        a node's result, optionally indexed
+    {"param": "a", "path": ()}             a run-time parameter, optionally indexed
+    {"ref": "s1", "path": (0, "X")}        a node's result, optionally indexed
     {"family": "acc", "members": [[key, value], ...]}
                                            every node of a loop family, keyed by loop key
                                            (members nest for nested loops); a dict at run time
@@ -12,19 +12,25 @@ Argument values are small tagged dicts, so they serialize as they are:
     {"dict": [[key, value], ...]}          a dict holding references
     {"callable": "module:qualname"}        an imported function passed as a value
 
+An index path is a tuple in memory (a list in JSON): a value without a
+list in it is not tracked by Python's cyclic garbage collector, which would
+otherwise walk every argument of a 100,000-node workflow once more. Equal
+values and option dicts may be one object shared by many nodes, so the IR is
+read-only: a target that needs a changed value builds a new one.
+
 Nodes are in a topological order (source order after loop expansion).
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Iterator
 
 IR_VERSION = 1
 TARGETS = ("neutral", "ray", "prefect", "kfp")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Param:
     name: str
     type: str  # int float str bool list dict
@@ -32,14 +38,14 @@ class Param:
     required: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Import:
     module: str
     name: str | None  # None for `import module as alias`
     alias: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Node:
     """One call of the workflow.
 
@@ -79,13 +85,13 @@ class Node:
         return list(seen)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Output:
     name: str
     value: dict
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Workflow:
     name: str
     source: str
@@ -150,18 +156,22 @@ def dumps(value: Any, indent: int = 0, lead: int = 0) -> str:
     the value.
     """
     flat = json.dumps(value, ensure_ascii=False)
-    if not isinstance(value, (list, dict)) or not value or (indent and indent + lead + len(flat) < JSON_WIDTH):
+    if not isinstance(value, (list, tuple, dict)) or not value or (indent and indent + lead + len(flat) < JSON_WIDTH):
         return flat
     pad = " " * (indent + 2)
-    if isinstance(value, list):
+    if not isinstance(value, dict):
         items = [pad + dumps(item, indent + 2) for item in value]
     else:
         items = []
         for key, item in value.items():
             head = json.dumps(key, ensure_ascii=False) + ": "
             items.append(pad + head + dumps(item, indent + 2, len(head)))
-    open_, close = ("[", "]") if isinstance(value, list) else ("{", "}")
+    open_, close = ("{", "}") if isinstance(value, dict) else ("[", "]")
     return open_ + "\n" + ",\n".join(items) + "\n" + " " * indent + close
+
+
+def _fields(record: Any) -> dict:
+    return {f.name: getattr(record, f.name) for f in fields(record)}
 
 
 def to_data(wf: Workflow) -> dict:
@@ -169,8 +179,8 @@ def to_data(wf: Workflow) -> dict:
         "fuseflow_ir": IR_VERSION,
         "name": wf.name,
         "source": wf.source,
-        "params": [vars(p) for p in wf.params],
-        "imports": [vars(i) for i in wf.imports],
+        "params": [_fields(p) for p in wf.params],
+        "imports": [_fields(i) for i in wf.imports],
         "storage": wf.storage,
         "workflow_options": wf.workflow_options,
         "nodes": [_node_data(node) for node in wf.nodes],
@@ -204,7 +214,7 @@ def from_data(data: dict) -> Workflow:
         imports=tuple(Import(**i) for i in data["imports"]),
         nodes=tuple(_node_from(n) for n in data["nodes"]),
         storage=data["storage"],
-        outputs=tuple(Output(o["name"], o["value"]) for o in data["outputs"]),
+        outputs=tuple(Output(o["name"], value_from_data(o["value"])) for o in data["outputs"]),
         workflow_options=data["workflow_options"],
     )
 
@@ -215,11 +225,24 @@ def _node_from(data: dict) -> Node:
         kind=data["kind"],
         target=data["target"],
         object=data["object"],
-        args=tuple(data["args"]),
-        kwargs=tuple((k, v) for k, v in data["kwargs"]),
+        args=tuple(map(value_from_data, data["args"])),
+        kwargs=tuple((k, value_from_data(v)) for k, v in data["kwargs"]),
         after=tuple(data["after"]),
         options=data["options"],
         statement=data["statement"],
         keys=tuple(data["keys"]),
         span=tuple(data["span"]),
     )
+
+
+def value_from_data(value: dict) -> dict:
+    """An argument value read from JSON, in its in-memory form: index paths are tuples."""
+    if "path" in value:  # built anew: a dict that once held a list stays tracked
+        return {key: tuple(item) if key == "path" else item for key, item in value.items()}
+    if "list" in value:
+        return {"list": [value_from_data(item) for item in value["list"]]}
+    if "dict" in value:
+        return {"dict": [[key, value_from_data(item)] for key, item in value["dict"]]}
+    if "family" in value:
+        return {"family": value["family"], "members": [[key, value_from_data(m)] for key, m in value["members"]]}
+    return value

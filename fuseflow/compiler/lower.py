@@ -19,14 +19,14 @@ from .schemas import CallableRef
 from ..runtime.params import ParamError, parse_text
 
 
-@dataclass
+@dataclass(slots=True)
 class ImportSym:
     module: str
     name: str | None  # None: a module alias
     line: int
 
 
-@dataclass
+@dataclass(slots=True)
 class NodeSymbol:
     """A name assigned by one statement; inside loops, one node per iteration."""
 
@@ -54,7 +54,7 @@ class NodeSymbol:
         branch[keys[-1]] = node_name
 
 
-@dataclass
+@dataclass(slots=True)
 class Frame:
     loop: int
     key: str
@@ -62,7 +62,7 @@ class Frame:
     line: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class NodeDraft:
     """A node while lowering: its kind changes to "object" when a method is called on it."""
 
@@ -78,13 +78,14 @@ class NodeDraft:
     after: tuple[str, ...] = ()
 
 
-@dataclass
+@dataclass(slots=True)
 class Lowering:
     diags: Diagnostics
     defines: dict[str, str]
     imports: dict[str, ImportSym] = field(default_factory=dict)
     import_list: list[ir.Import] = field(default_factory=list)
     params: dict[str, ir.Param] = field(default_factory=dict)
+    param_values: dict[str, dict] = field(default_factory=dict)  # {"param": name, "path": ()} by name
     param_lines: dict[str, int] = field(default_factory=dict)
     lets: dict[str, Any] = field(default_factory=dict)
     let_lines: dict[str, int] = field(default_factory=dict)
@@ -396,10 +397,12 @@ class Lowering:
         return self.reference(expr)
 
     def reference(self, ref: n.Ref) -> dict:
-        path = [self.index_constant(index) for index in ref.indexes]
+        path = tuple([self.index_constant(index) for index in ref.indexes])
         if self.is_constant_name(ref.name) or None in path:
             return {"literal": None}  # a wrong index, already reported
         if ref.name in self.params:
+            if not path:  # one value per param, shared by all its plain uses (values are read-only)
+                return self.param_values.setdefault(ref.name, {"param": ref.name, "path": ()})
             return {"param": ref.name, "path": path}
         if ref.name in self.symbols:
             if path:
@@ -417,7 +420,7 @@ class Lowering:
         self.undefined(ref.name, ref.name_span)
         return {"literal": None}
 
-    def pick_members(self, symbol: NodeSymbol, path: list, ref: n.Ref) -> dict | None:
+    def pick_members(self, symbol: NodeSymbol, path: tuple, ref: n.Ref) -> dict | None:
         """`fam[k]...` as index_node_value(node_value(...)) gives it, from symbol.tree, without
         building the whole family first (which made `g(fam[i])` in a loop quadratic).
         None, with nothing reported, unless the path picks members of a family."""
@@ -436,12 +439,12 @@ class Lowering:
                 return None
             depth += 1
             if depth == len(pattern):  # a node: the rest of the path indexes its result
-                return self.index_node_value({"ref": branch, "path": []}, path[i + 1:], ref)
+                return self.index_node_value({"ref": branch, "path": ()}, path[i + 1:], ref)
         value = self.family_at(symbol, branch, pattern, depth)
         self.data_uses.append((value, ref.span))
         return value
 
-    def index_node_value(self, value: dict, path: list, ref: n.Ref) -> dict:
+    def index_node_value(self, value: dict, path: tuple, ref: n.Ref) -> dict:
         if "ref" in value:
             self.data_uses.append((value, ref.span))
             return {"ref": value["ref"], "path": path}
@@ -491,7 +494,7 @@ class Lowering:
             if node is None:
                 self.diags.error(span, f"'{name}' is used before it is defined",
                                  f"it is defined on line {symbol.line}")
-            return {"ref": node, "path": []} if node else None
+            return {"ref": node, "path": ()} if node else None
         family = self.family(symbol, pattern)
         if not family["members"]:
             self.diags.error(span, f"'{name}' is used before it is defined", f"it is defined on line {symbol.line}")
@@ -513,7 +516,7 @@ class Lowering:
         """The members under `branch` of symbol.tree, from loop `depth` on: a fixed key of the
         pattern is followed, a free one spreads into a family keyed in the order of the loop."""
         if depth == len(pattern):
-            return {"ref": branch, "path": []}
+            return {"ref": branch, "path": ()}
         key = pattern[depth]
         if key is not None:
             if key not in branch:  # no member in this iteration yet

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
     """A region of the source: 1-based lines and columns, end column exclusive."""
 
@@ -33,13 +33,13 @@ class Span:
 # --- expressions -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Literal:
     value: Any
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ref:
     """A name, optionally indexed: `data`, `split["X_train"]`, `res[0][1]`."""
 
@@ -49,26 +49,26 @@ class Ref:
     name_span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ListExpr:
     items: tuple["Expr", ...]
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DictExpr:
     pairs: tuple[tuple[str, "Expr"], ...]
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Keyword:
     name: str
     value: "Expr"
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Call:
     """`f(...)`, `mod.f(...)` or `obj.method(...)`: callee is the dotted path."""
 
@@ -85,34 +85,34 @@ Expr = Union[Literal, Ref, ListExpr, DictExpr, Call]
 # --- statements --------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WorkflowStmt:
     name: str
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ImportName:
     name: str
     alias: str
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FromImport:
     module: str
     names: tuple[ImportName, ...]
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ImportModule:
     module: str
     alias: str
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParamStmt:
     name: str
     type: str
@@ -121,14 +121,14 @@ class ParamStmt:
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LetStmt:
     name: str
     value: Expr
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AssignStmt:
     name: str
     value: Expr
@@ -136,13 +136,13 @@ class AssignStmt:
     name_span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CallStmt:
     call: Call
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ForStmt:
     names: tuple[str, ...]
     iterable: Expr
@@ -150,7 +150,7 @@ class ForStmt:
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OptionItem:
     key: str
     value: Expr
@@ -158,7 +158,7 @@ class OptionItem:
     key_span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OptionEntry:
     """`"REGEX": {...}` (pattern set) or `workflow: {...}` (pattern None)."""
 
@@ -168,7 +168,7 @@ class OptionEntry:
     pattern_span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OptionsStmt:
     target: str  # "neutral" for a block without a target name
     entries: tuple[OptionEntry, ...]
@@ -176,19 +176,19 @@ class OptionsStmt:
     target_span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StorageStmt:
     url: str
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReturnName:
     name: str
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReturnStmt:
     names: tuple[ReturnName, ...]
     span: Span
@@ -200,7 +200,7 @@ Stmt = Union[
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Module:
     path: str
     statements: tuple[Stmt, ...]

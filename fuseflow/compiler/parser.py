@@ -198,6 +198,10 @@ class _Builder:
 
     def __init__(self, diags: Diagnostics):
         self.diags = diags
+        # One str (and one callee tuple) per distinct name: a big file repeats a few
+        # names many times, and each copy would be kept by the tree.
+        self.names: dict[str, str] = {}
+        self.callees: dict[str, tuple[str]] = {}
 
     # --- statements ---
 
@@ -230,8 +234,8 @@ class _Builder:
     def assign_stmt(self, c):
         name, value = c[0], c[2]
         line, col, end = name[3], name[4], value.span  # spans written out: the commonest statement
-        return n.AssignStmt(name[1], value, Span(line, col, end.end_line, end.end_col),
-                           Span(line, col, name[5], name[6]))
+        text = self.names.setdefault(name[1], name[1])
+        return n.AssignStmt(text, value, Span(line, col, end.end_line, end.end_col), Span(line, col, name[5], name[6]))
 
     def call_stmt(self, c):
         return n.CallStmt(c[0], c[0].span)
@@ -285,7 +289,10 @@ class _Builder:
         """(names, span): the dotted path of a call."""
         if len(c) == 1:
             name = c[0]
-            return (name[1],), Span(name[3], name[4], name[5], name[6])
+            names = self.callees.get(name[1])
+            if names is None:
+                names = self.callees[name[1]] = (name[1],)
+            return names, Span(name[3], name[4], name[5], name[6])
         return tuple(t[1] for t in c if t[0] == "NAME"), _tokens_span(c[0], c[-1])
 
     def argument(self, c):
@@ -293,15 +300,16 @@ class _Builder:
 
     def keyword_argument(self, c):
         name, end = c[0], c[2].span
-        return n.Keyword(name[1], c[2], Span(name[3], name[4], end.end_line, end.end_col))
+        return n.Keyword(self.names.setdefault(name[1], name[1]), c[2], Span(name[3], name[4], end.end_line, end.end_col))
 
     def reference(self, c):
         name = c[0]
         name_span = Span(name[3], name[4], name[5], name[6])
+        text = self.names.setdefault(name[1], name[1])
         if len(c) == 1:
-            return n.Ref(name[1], (), name_span, name_span)
+            return n.Ref(text, (), name_span, name_span)
         indexes = tuple(x for x in c[1:] if type(x) is not tuple)
-        return n.Ref(name[1], indexes, _tokens_span(name, c[-1]), name_span)
+        return n.Ref(text, indexes, _tokens_span(name, c[-1]), name_span)
 
     def list(self, c):
         return n.ListExpr(tuple(x for x in c[1:-1] if x is not None and type(x) is not tuple), _tokens_span(c[0], c[-1]))

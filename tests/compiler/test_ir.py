@@ -1,6 +1,7 @@
 """The IR: plain data that survives JSON, byte-identical from run to run."""
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -39,6 +40,20 @@ def test_round_trip_keeps_types():
     assert node.args[0] == {"literal": 1.0} and type(node.args[0]["literal"]) is float
     assert type(node.args[1]["literal"]) is int
     assert node.kwargs == (("k", {"literal": {"a": None}}),)
+
+
+def test_index_paths_are_tuples_and_plain_values_untracked_by_the_collector():
+    """A path is a tuple in memory, compiled or read back from JSON, so a value with no
+    index (the common case) is not walked by Python's cyclic garbage collector: a big
+    workflow has hundreds of thousands of them."""
+    source = 'from m import f\nparam p: list\na = f(p, p[0])\nb = f(a, a["k"][1], [a])\n'
+    workflow, _ = compile_source(source, "t.fuse")
+    for wf in (workflow, Workflow.from_json(workflow.to_json())):
+        args = wf.node("a").args + wf.node("b").args
+        assert [value.get("path") for value in args] == [(), (0,), (), ("k", 1), None]
+        assert not gc.is_tracked(args[0]) and not gc.is_tracked(args[2])
+        assert args[4] == {"list": [{"ref": "a", "path": ()}]}
+    assert Workflow.from_json(workflow.to_json()) == workflow
 
 
 def test_other_ir_versions_are_refused():

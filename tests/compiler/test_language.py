@@ -165,7 +165,7 @@ def test_node_names_are_stable_under_reordering_of_unrelated_statements():
 
 def test_a_name_inside_its_loop_is_the_current_iteration():
     workflow = compile_ok("from m import f, g\nfor d in ['x', 'y'] {\n a = f(d)\n b = g(a)\n}\n")
-    assert workflow.node("b.y").args == ({"ref": "a.y", "path": []},)
+    assert workflow.node("b.y").args == ({"ref": "a.y", "path": ()},)
 
 
 def test_separate_loops_over_the_same_items_do_not_pair_up():
@@ -177,7 +177,7 @@ def test_separate_loops_over_the_same_items_do_not_pair_up():
 
 def test_a_family_indexed_by_key_is_one_member():
     workflow = compile_ok("from m import f, g\nfor i in [1, 2] {\n a = f(i)\n}\nb = g(a[2], a['1'])\n")
-    assert workflow.node("b").args == ({"ref": "a.2", "path": []}, {"ref": "a.1", "path": []})
+    assert workflow.node("b").args == ({"ref": "a.2", "path": ()}, {"ref": "a.1", "path": ()})
 
 
 def test_loop_over_a_dict_with_one_variable_takes_its_keys():

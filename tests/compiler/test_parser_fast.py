@@ -494,7 +494,7 @@ def _family_by_scan(symbol, pattern: tuple) -> dict:
     """Lowering.family as it was before symbol.tree: a scan of all members per level."""
     def build(prefix: tuple, depth: int) -> dict:
         if depth == len(pattern):
-            return {"ref": symbol.members[prefix], "path": []}
+            return {"ref": symbol.members[prefix], "path": ()}
         if pattern[depth] is not None:
             return build(prefix + (pattern[depth],), depth + 1)
         keys = list(dict.fromkeys(k[depth] for k in symbol.members if k[:len(prefix)] == prefix))

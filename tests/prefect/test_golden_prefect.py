@@ -73,7 +73,7 @@ def test_strange_names_cannot_inject_code():
         imports=(ir.Import("lib", "f", "f"),),
         nodes=(ir.Node(name=evil, kind="call", target="lib:f", args=({"literal": evil},),
                        options={"prefect": {"tags": [evil], "description": evil}}),),
-        outputs=(ir.Output(evil, {"ref": evil, "path": []}),),
+        outputs=(ir.Output(evil, {"ref": evil, "path": ()}),),
     )
     text = generate(wf)
     tree = ast.parse(text)

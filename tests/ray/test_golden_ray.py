@@ -67,7 +67,7 @@ def test_strange_names_cannot_inject_code():
         imports=(ir.Import("lib", "f", "f"),),
         nodes=(ir.Node(name=evil, kind="call", target="lib:f", args=({"literal": evil},),
                        options={"ray": {"resources": {evil: 1}}}),),
-        outputs=(ir.Output(evil, {"ref": evil, "path": []}),),
+        outputs=(ir.Output(evil, {"ref": evil, "path": ()}),),
     )
     text = generate(wf)
     tree = ast.parse(text)
