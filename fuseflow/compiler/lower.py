@@ -19,6 +19,9 @@ from .schemas import CallableRef
 from ..runtime.params import ParamError, parse_text
 
 
+SHARED_LITERAL_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
 @dataclass(slots=True)
 class ImportSym:
     module: str
@@ -86,6 +89,8 @@ class Lowering:
     import_list: list[ir.Import] = field(default_factory=list)
     params: dict[str, ir.Param] = field(default_factory=dict)
     param_values: dict[str, dict] = field(default_factory=dict)  # {"param": name, "path": ()} by name
+    literals: dict[tuple[type, Any], dict] = field(default_factory=dict)  # {"literal": value} by (type, value)
+    targets: dict[tuple[str, ...], str] = field(default_factory=dict)  # "module:qualname" by callee path
     param_lines: dict[str, int] = field(default_factory=dict)
     lets: dict[str, Any] = field(default_factory=dict)
     let_lines: dict[str, int] = field(default_factory=dict)
@@ -320,9 +325,11 @@ class Lowering:
                 self.diags.error(span, f"'{head}' is a module, not a function",
                                  f"call one of its functions, e.g. {head}.name(...)")
                 return None
-            module = sym.module
-            qualname = ".".join(([sym.name] if sym.name else []) + list(rest))
-            return "call", f"{module}:{qualname}", None
+            target = self.targets.get(call.callee)
+            if target is None:  # one str per callee, shared by its nodes
+                qualname = ".".join(([sym.name] if sym.name else []) + list(rest))
+                target = self.targets[call.callee] = f"{sym.module}:{qualname}"
+            return "call", target, None
         if head in self.symbols:
             return self.resolve_method(head, rest, span)
         what = self.describe(head)
@@ -373,7 +380,7 @@ class Lowering:
         """An argument expression as an IR value; errors are reported, a placeholder returned."""
         # Fast paths for the common arguments, with the results of the general way below.
         if type(expr) is n.Literal:
-            return {"literal": expr.value}
+            return self.literal(expr.value)
         if type(expr) is n.Ref and not self.is_constant_name(expr.name) and (
                 expr.name in self.symbols or expr.name in self.params or expr.name in self.imports):
             return self.reference(expr)  # not a constant: constant_or_raise would raise, with no side effect
@@ -395,6 +402,17 @@ class Lowering:
             self.check_dict_keys(expr)
             return {"dict": [[key, self.value(item)] for key, item in expr.pairs]}
         return self.reference(expr)
+
+    def literal(self, value: Any) -> dict:
+        """{"literal": value}, one dict per distinct scalar (values are read-only): a
+        fan-out passes the same constant to every node."""
+        if type(value) not in SHARED_LITERAL_TYPES:
+            return {"literal": value}
+        key = (type(value), value)  # 1, 1.0 and true are equal, yet different literals
+        shared = self.literals.get(key)
+        if shared is None:
+            shared = self.literals[key] = {"literal": value}
+        return shared
 
     def reference(self, ref: n.Ref) -> dict:
         path = tuple([self.index_constant(index) for index in ref.indexes])

@@ -56,6 +56,17 @@ def test_index_paths_are_tuples_and_plain_values_untracked_by_the_collector():
     assert Workflow.from_json(workflow.to_json()) == workflow
 
 
+def test_equal_scalars_share_one_value_and_keep_their_types():
+    """A fan-out passes the same constant to every node: one dict, read-only, for all."""
+    source = 'from m import f\nparam p: int\nfor i in [1, 2] {\n    x = f(p, 1, true, 1.0, k="s")\n}\n'
+    workflow, _ = compile_source(source, "t.fuse")
+    first, second = workflow.node("x.1"), workflow.node("x.2")
+    values = [*first.args, first.kwargs[0][1]], [*second.args, second.kwargs[0][1]]
+    assert all(a is b for a, b in zip(*values))
+    assert [type(value["literal"]) for value in first.args[1:]] == [int, bool, float]
+    assert first.target is second.target
+
+
 def test_other_ir_versions_are_refused():
     data = json.loads(compile_source("from m import f\nx = f()\n", "t.fuse")[0].to_json())
     data["fuseflow_ir"] = 99
