@@ -79,6 +79,9 @@ def _add_check(sub) -> None:
     p = sub.add_parser("check", help="check .fuse files and report every problem",
                        description="Check .fuse files; print every error and warning with its position.")
     p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--imports", action="store_true",
+                   help="also import the modules each FILE names (from its folder, then the working directory) and "
+                        "check the imported names, the callables and each call's arguments; runs the modules' code")
     _common(p)
     p.set_defaults(func=cmd_check)
 
@@ -169,8 +172,9 @@ _EXTRA_COMMANDS: list[Callable] = [_add_storage, _add_submit, _add_explain]
 # --- commands -------------------------------------------------------------------
 
 
-def load(path: str, defines: list[str] | None = None):
-    """Compile a file to IR, printing warnings; CompileError on errors."""
+def load(path: str, defines: list[str] | None = None, imports: bool = False):
+    """Compile a file to IR, printing warnings; CompileError on errors. With
+    `imports`, the modules it names are imported and its calls checked against them."""
     from .compiler.frontend import compile_source, display_path
     from .runtime.params import ParamError, parse_assignments
 
@@ -182,18 +186,35 @@ def load(path: str, defines: list[str] | None = None):
         assignments = parse_assignments(defines)
     except ParamError as exc:
         raise UsageError(f"-D: {exc}") from None
-    workflow, warnings = compile_source(text, display_path(path), assignments)
+    if imports:
+        workflow, warnings = _compile_with_imports(path, text, assignments)
+    else:
+        workflow, warnings = compile_source(text, display_path(path), assignments)
     if warnings:
         sys.stderr.write(errors.render(display_path(path), text, warnings))
         sys.stderr.write(errors.summary(warnings) + "\n")
     return workflow
 
 
+def _compile_with_imports(path: str, text: str, defines: dict[str, str]):
+    """Compile, then resolve the imports as a run would (fuseflow.compiler.imports)."""
+    from .compiler.frontend import compile_module, display_path
+    from .compiler.imports import check_imports
+    from .compiler.parser import parse
+
+    module = parse(text, display_path(path))
+    workflow, warnings = compile_module(module, text, defines)
+    found = check_imports(module, workflow, text, Path(path).resolve().parent)
+    if any(d.severity == "error" for d in found):
+        raise CompileError(module.path, text, warnings + found)
+    return workflow, sorted(warnings + found, key=lambda d: d.sort_key)
+
+
 def cmd_check(args) -> int:
     status = EXIT_OK
     for path in args.files:
         try:
-            load(path, args.defines)
+            load(path, args.defines, imports=args.imports)
         except CompileError as exc:
             sys.stderr.write(exc.args[0])
             sys.stderr.write(errors.summary(exc.diagnostics) + "\n")

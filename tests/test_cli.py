@@ -21,12 +21,12 @@ FANOUT = "tests/golden/fanout/input.fuse"
 OPTIONS = "tests/golden/options/input.fuse"
 
 
-def fusec(*args: str, path: str | None = None) -> subprocess.CompletedProcess:
+def fusec(*args: str, path: str | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if path is not None:
         env["PATH"] = path
     result = subprocess.run([sys.executable, "-m", "fuseflow.cli", *args],
-                            capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+                            capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
     assert "Traceback" not in result.stdout + result.stderr, result.stderr
     return result
 
@@ -63,7 +63,7 @@ def test_every_subcommand_has_help():
 
 
 @pytest.mark.parametrize("command, options", [
-    ("check", ["FILE", "-D NAME=VALUE", "--debug"]),
+    ("check", ["FILE", "--imports", "-D NAME=VALUE", "--debug"]),
     ("compile", ["--target", "-o", "-D NAME=VALUE", "--debug", "ir"]),
     ("graph", ["--format", "dot", "mermaid", "svg", "-o", "--debug"]),
     ("nodes", ["--match", "REGEX", "--target", "ray", "--debug"]),
@@ -131,6 +131,87 @@ def test_debug_flag_is_accepted():
     assert fusec("check", "--debug", ARITH).returncode == 0
     result = fusec("check", "--debug", "tests/invalid/duplicate_node.fuse")
     assert result.returncode == 1  # a mistake in the input is never a traceback, even with --debug
+
+
+# --- check --imports -------------------------------------------------------------------
+
+
+def _project(tmp_path: Path, fuse: str, **modules: str) -> Path:
+    """A .fuse file (returned) beside its modules, in tmp_path/wf."""
+    folder = tmp_path / "wf"
+    folder.mkdir(exist_ok=True)
+    for name, text in modules.items():
+        (folder / f"{name}.py").write_text(text, encoding="utf-8")
+    (folder / "pipe.fuse").write_text(fuse, encoding="utf-8")
+    return folder / "pipe.fuse"
+
+
+def test_check_imports_reports_names_and_calls(tmp_path: Path):
+    file = _project(tmp_path, "from ops import add, ad\nx = add(1, 2, 3)\n",
+                    ops="def add(a, b):\n    return a + b\n")
+    result = fusec("check", str(file), "--imports")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "pipe.fuse:1:22: error: module 'ops' has no name 'ad'\n"
+        "  1 | from ops import add, ad\n"
+        "    |                      ^^ did you mean 'add'?\n"
+        "pipe.fuse:2:5: error: wrong arguments for add(): too many positional arguments\n"
+        "  2 | x = add(1, 2, 3)\n"
+        "    |     ^^^^^^^^^^^^ it takes add(a, b)\n"
+        "fusec: 2 errors\n"
+    )
+    assert fusec("check", str(file)).returncode == 0  # without --imports nothing is imported
+
+
+def test_check_imports_of_a_good_file_and_the_examples(tmp_path: Path):
+    file = _project(tmp_path, "from ops import add\nx = add(1, b=2)\n", ops="def add(a, b):\n    return a + b\n")
+    result = fusec("check", str(file), "--imports")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    result = fusec("check", "--imports", "examples/arith.fuse",
+                   "examples/counter.fuse", "examples/models.fuse")
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_check_imports_a_module_that_raises_is_an_error_not_a_traceback(tmp_path: Path):
+    file = _project(tmp_path, "from ops import add\nx = add(1, 2)\n", ops="import sys\n1 / 0\n")
+    result = fusec("check", str(file), "--imports")  # fusec() asserts there is no traceback
+    assert result.returncode == 1
+    assert result.stderr.startswith("pipe.fuse:1:6: error: importing 'ops' raised ZeroDivisionError: division by zero\n")
+    assert result.stderr.splitlines()[2].endswith(f"^^^ at {(tmp_path / 'wf' / 'ops.py').resolve()}:2")
+
+
+def test_only_check_imports_runs_the_modules_code(tmp_path: Path):
+    marker = tmp_path / "imported"
+    file = _project(tmp_path, "from ops import add\nx = add(1, 2)\n",
+                    ops=f"open({str(marker)!r}, 'w').close()\ndef add(a, b):\n    return a + b\n")
+    for command in (["check", str(file)], ["compile", str(file), "--target", "ray"], ["nodes", str(file)],
+                    ["graph", str(file)]):
+        assert fusec(*command).returncode == 0
+        assert not marker.exists(), command
+    assert fusec("check", str(file), "--imports").returncode == 0
+    assert marker.exists()
+
+
+def test_check_imports_finds_modules_beside_the_file_then_in_the_working_directory(tmp_path: Path):
+    file = _project(tmp_path, "from ops import add\nfrom helpers import twice\nx = add(1)\ny = twice(x)\n",
+                    ops="def add(a):\n    return a\n")
+    here = tmp_path / "cwd"
+    here.mkdir()
+    (here / "helpers.py").write_text("def twice(a):\n    return 2 * a\n")
+    (here / "ops.py").write_text("def add(a, b):\n    return a + b\n")  # shadowed by the one beside the file
+    result = fusec("check", str(file), "--imports", cwd=here)
+    assert (result.returncode, result.stderr) == (0, "")
+    result = fusec("check", str(file), "--imports")  # from elsewhere, helpers.py is not found
+    assert result.returncode == 1 and "cannot import 'helpers': No module named 'helpers'" in result.stderr
+
+
+def test_check_imports_goes_on_with_the_other_files(tmp_path: Path):
+    bad = _project(tmp_path, "from ops import nope\nx = nope()\n", ops="def add(a, b):\n    return a + b\n")
+    result = fusec("check", "--imports", str(bad), "examples/arith.fuse",
+                   "tests/invalid/undefined_name.fuse")
+    assert result.returncode == 1
+    assert "pipe.fuse:1:17: error: module 'ops' has no name 'nope'" in result.stderr
+    assert "tests/invalid/undefined_name.fuse:" in result.stderr and "examples/arith.fuse" not in result.stderr
 
 
 # --- compile ---------------------------------------------------------------------------
