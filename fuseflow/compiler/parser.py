@@ -13,10 +13,13 @@ import functools
 import gc
 import re
 from importlib import resources
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 from lark import Lark, Token
+from lark.common import ParserConf
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.grammar import NonTerminal
+from lark.parsers.grammar_analysis import GrammarAnalyzer
 
 from . import nodes as n
 from . import strings
@@ -101,17 +104,18 @@ def _blank_line(text: str, line: int) -> str:
 
 
 def _describe(exc: UnexpectedInput, text: str) -> Diagnostic:
+    accepts = _accepts(exc)
     if isinstance(exc, UnexpectedCharacters):
         char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
         span = Span(exc.line, exc.column, exc.line, exc.column + 1)
         what = "an unterminated string" if char in "\"'" else f"unexpected character {char!r}"
-        return Diagnostic("error", f"syntax error: {what}", span, _expected(exc.allowed))
+        return Diagnostic("error", f"syntax error: {what}", span, _expected(accepts))
     if isinstance(exc, UnexpectedEOF):
         span = _end_of_text(text)
-        return Diagnostic("error", "syntax error: unexpected end of file", span, _expected(exc.expected))
+        return Diagnostic("error", "syntax error: unexpected end of file", span, _expected(accepts))
     assert isinstance(exc, UnexpectedToken)
     token = exc.token
-    expected = _expected(exc.accepts or exc.expected)
+    expected = _expected(accepts)
     if token.type == "$END":
         return Diagnostic("error", "syntax error: unexpected end of file", _end_of_text(text), expected)
     span = Span.of_token(token)
@@ -136,8 +140,25 @@ def _end_of_previous_line(text: str, line: int) -> Span | None:
 _CODE = re.compile(r'(?:[^#"\']|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\')*')
 
 
+def _accepts(exc: UnexpectedInput) -> set[str]:
+    """The terminals the parser can take where it stopped, from its state.
+
+    Not the lexer's: the contextual lexer's set for an unexpected character is
+    what its state can lex, which after `x = f(1)` includes ')' and ']' (other
+    items of the same state) and leaves out the keywords folded into NAME."""
+    interactive = getattr(exc, "interactive_parser", None)
+    if interactive is not None:
+        return interactive.accepts()
+    return set(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())
+
+
 def _expected(terminals: Any) -> str:
-    words = sorted({_terminal_words(t) for t in terminals or ()})
+    """What was expected, in words; a whole group (every way to start a statement,
+    or a value) is one word, so the list stays short and nothing is cut."""
+    terminals = set(terminals or ())
+    groups = [(word, first) for word, first in _grammar().groups if first <= terminals]
+    covered = set().union(*(first for _, first in groups))
+    words = sorted({word for word, _ in groups} | {_terminal_words(t) for t in terminals - covered})
     if not words:
         return ""
     if len(words) > 8:
@@ -156,6 +177,19 @@ def _token_words(token: Token) -> str:
     if token.type in ("NAME", "STRING", "INT", "FLOAT"):
         return f"{TERMINAL_WORDS[token.type][2:] if token.type != 'INT' else 'integer'} {str(token)!r}"
     return repr(str(token))
+
+
+class _GrammarFacts(NamedTuple):
+    """What error messages need to know of the grammar, beyond its terminals."""
+
+    groups: tuple[tuple[str, frozenset[str]], ...]  # (words, the terminals that start it)
+
+
+@functools.lru_cache(maxsize=1)
+def _grammar() -> _GrammarFacts:
+    first = GrammarAnalyzer(ParserConf(_lark().rules, None, _lark().options.start)).FIRST
+    starts = {rule: frozenset(t.name for t in first[NonTerminal(rule)]) for rule in ("_statement", "_value")}
+    return _GrammarFacts(groups=(("a statement", starts["_statement"]), ("a value", starts["_value"])))
 
 
 def _end_of_text(text: str) -> Span:

@@ -343,14 +343,30 @@ def test_missing_closing_brace_is_one_error_that_names_it():
     assert "'}'" in problem.hint
 
 
-@pytest.mark.xfail(strict=True, reason="for an unexpected character, the expected tokens come from the "
-                   "contextual lexer's state, not the parser's: after a complete statement it says "
-                   "\"expected ')', ',', ']', '{', '}' or a name\"")
 def test_bad_character_after_a_statement_expects_a_statement():
+    """The expected tokens are the parser's, not those of the contextual lexer's state
+    (which said "expected ')', ',', ']', '{', '}' or a name" here)."""
     with pytest.raises(CompileError) as info:
         compile_source("from m import f\nx = f(1) + 2\n", "t.fuse")
     (problem,) = info.value.diagnostics
     assert "')'" not in problem.hint and "']'" not in problem.hint
+    assert problem.hint == "expected a statement or end of file"
+
+
+@pytest.mark.parametrize("source, hint", [
+    ("for x in [1] {\n    y = f(x) ?\n}\n", "expected '}' or a statement"),
+    ("x = f(1, ?)\n", "expected ')' or a value"),
+    ("x = f(k=?)\n", "expected a value"),
+    ("let xs = [1 ?]\n", "expected ',' or ']'"),
+    ("x = f(1) ?\n", "expected a statement or end of file"),
+])
+def test_expected_tokens_of_a_bad_character_come_from_the_parser(source: str, hint: str):
+    """Keywords the lexer folds into NAME are there too: 'true' is a value."""
+    with pytest.raises(CompileError) as info:
+        compile_source("from m import f\n" + source, "t.fuse")
+    (problem,) = info.value.diagnostics
+    assert problem.message == "syntax error: unexpected character '?'"
+    assert problem.hint == hint
 
 
 @pytest.mark.xfail(strict=True, reason="a stray token at the start of a line is reported as an 'unfinished "
