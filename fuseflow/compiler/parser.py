@@ -118,12 +118,12 @@ def _describe(exc: UnexpectedInput, text: str) -> Diagnostic:
     expected = _expected(accepts)
     if token.type == "$END":
         return Diagnostic("error", "syntax error: unexpected end of file", _end_of_text(text), expected)
-    span = Span.of_token(token)
     previous_end = _end_of_previous_line(text, token.line)
-    if previous_end is not None and not text[: token.start_pos].rsplit("\n", 1)[-1].strip():
-        # The token starts a line: the statement before it is what is unfinished.
+    starts_line = not text[: token.start_pos].rsplit("\n", 1)[-1].strip()
+    if previous_end is not None and starts_line and not _grammar().statement_starts <= accepts:
+        # A line starts where the statement before it cannot end: that statement is unfinished.
         return Diagnostic("error", "syntax error: unfinished statement", previous_end, expected)
-    return Diagnostic("error", f"syntax error: unexpected {_token_words(token)}", span, expected)
+    return Diagnostic("error", f"syntax error: unexpected {_token_words(token)}", Span.of_token(token), expected)
 
 
 def _end_of_previous_line(text: str, line: int) -> Span | None:
@@ -182,14 +182,19 @@ def _token_words(token: Token) -> str:
 class _GrammarFacts(NamedTuple):
     """What error messages need to know of the grammar, beyond its terminals."""
 
-    groups: tuple[tuple[str, frozenset[str]], ...]  # (words, the terminals that start it)
+    statement_starts: frozenset[str]  # the terminals a statement can start with
+    value_starts: frozenset[str]
+
+    @property
+    def groups(self) -> tuple[tuple[str, frozenset[str]], ...]:
+        """(words, terminals): what a set of expected terminals holding all of them is called."""
+        return (("a statement", self.statement_starts), ("a value", self.value_starts))
 
 
 @functools.lru_cache(maxsize=1)
 def _grammar() -> _GrammarFacts:
     first = GrammarAnalyzer(ParserConf(_lark().rules, None, _lark().options.start)).FIRST
-    starts = {rule: frozenset(t.name for t in first[NonTerminal(rule)]) for rule in ("_statement", "_value")}
-    return _GrammarFacts(groups=(("a statement", starts["_statement"]), ("a value", starts["_value"])))
+    return _GrammarFacts(*(frozenset(t.name for t in first[NonTerminal(rule)]) for rule in ("_statement", "_value")))
 
 
 def _end_of_text(text: str) -> Span:

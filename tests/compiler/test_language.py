@@ -369,12 +369,27 @@ def test_expected_tokens_of_a_bad_character_come_from_the_parser(source: str, hi
     assert problem.hint == hint
 
 
-@pytest.mark.xfail(strict=True, reason="a stray token at the start of a line is reported as an 'unfinished "
-                   "statement' at the end of the (complete) line before, and recovery then blanks that line, "
-                   "which adds a false error one line further up; the stray token is never pointed at")
 def test_stray_token_at_the_start_of_a_line_is_reported_where_it_is():
+    """The line before is complete, so it is not blamed (nor blanked, which made a false error above it)."""
     with pytest.raises(CompileError) as info:
         compile_source("from m import add\ns1 = add(1, 2)\n)\ns2 = add(1, 2)\n", "t.fuse")
     (problem,) = info.value.diagnostics
     assert (problem.span.line, problem.span.col) == (3, 1)
     assert problem.message == "syntax error: unexpected ')'"
+
+
+@pytest.mark.parametrize("source, where, hint", [
+    ("x = f(1, 2\ny = f(3)\n", (2, 11), "expected ')' or ','"),
+    ("let xs = [1, 2\ny = f(3)\n", (2, 15), "expected ',' or ']'"),
+    ("x = f(1, 2\n)\n", None, None),
+])
+def test_a_statement_that_cannot_end_is_unfinished_at_the_end_of_its_line(source, where, hint):
+    """The next line starts where the statement before it cannot end: that statement is blamed."""
+    text = "from m import f\n" + source
+    if where is None:
+        compile_ok(text)  # a line may start with what ends the statement before it
+        return
+    (problem,) = compile_errors(text)
+    assert problem.message == "syntax error: unfinished statement"
+    assert (problem.span.line, problem.span.col) == where
+    assert problem.hint == hint
