@@ -59,20 +59,28 @@ def kfp_options(node: Node) -> dict[str, Any]:
     return merged
 
 
-def settings(node: Node | None, wf: Workflow) -> NodeSettings:
-    """The node's settings (None: the workflow's defaults alone, for the outputs step)."""
+def node_options(node: Node | None, wf: Workflow) -> dict[str, Any]:
+    """The KFP options a node's step gets: the workflow's defaults (image, packages, ...),
+    then the node's own (kfp_options); packages and embedded modules add up. Sorted."""
     defaults = wf.workflow_options.get("kfp", {})
     own = kfp_options(node) if node is not None else {}
-    neutral = node.options.get("neutral", {}) if node is not None else {}
     options = {**{k: v for k, v in defaults.items() if k in _DEFAULTED}, **own}
-    options["packages"] = _unique([*defaults.get("packages", ()), *own.get("packages", ())])
-    modules = tuple(sorted({*defaults.get("embed_modules", ()), *own.get("embed_modules", ())}))
+    packages = _unique([*defaults.get("packages", ()), *own.get("packages", ())])
+    modules = sorted({*defaults.get("embed_modules", ()), *own.get("embed_modules", ())})
+    options.update({key: value for key, value in (("packages", packages), ("embed_modules", modules)) if value})
+    return dict(sorted(options.items()))
+
+
+def settings(node: Node | None, wf: Workflow) -> NodeSettings:
+    """The node's settings (None: the workflow's defaults alone, for the outputs step)."""
+    options = node_options(node, wf)
+    neutral = node.options.get("neutral", {}) if node is not None else {}
     return NodeSettings(
         task=task_settings(options),
         display_name=options.get("display_name"),
         container=container_settings(options),
         install={k: options[k] for k in ("packages", "pip_index_urls", "runtime_package") if options.get(k)},
-        modules=modules,
+        modules=tuple(options.get("embed_modules", ())),
         platform=platform_settings(options),
         step=step_options(neutral),
     )

@@ -18,7 +18,7 @@ from typing import Any
 
 from ... import __version__
 from ..errors import CompileError, Diagnostic, UsageError
-from ..ir import Workflow
+from ..ir import Node, Workflow
 from ..nodes import Span
 from . import kfp_check, kfp_spec, kfp_yaml
 from .render import render
@@ -36,12 +36,17 @@ def compile_pipeline(wf: Workflow, base_dir: str | Path | None = None) -> tuple[
     try:
         spec, platform, names = kfp_spec.build(wf, modules)
     except kfp_spec.NodeProblem as problem:
-        raise _error(wf, problem.node.span, f"node '{problem.node.name}' cannot run on kfp: {problem}") from None
+        raise node_problem(wf, problem.node, str(problem)) from None
     kfp_check.check(spec, platform)
     text = header(wf, spec) + kfp_yaml.dump(spec)
     if platform:
         text += "---\n" + kfp_yaml.dump(platform)
     return text, names
+
+
+def node_problem(wf: Workflow, node: Node, problem: str) -> CompileError:
+    """The error for a node whose options KFP cannot express, at the node's call."""
+    return _error(wf, node.span, f"node '{node.name}' cannot run on kfp: {problem}")
 
 
 def header(wf: Workflow, spec: dict) -> str:

@@ -297,20 +297,11 @@ class FlowBody:
         return submit_line(f"{self.variables[node.name]} = {self.run}.submit(", f"{task}.with_options({options})", args)
 
     def options(self, node: Node) -> list[str]:
-        """Neutral options Prefect does (mapped), then `options prefect` (which wins), sorted."""
-        merged: dict[str, Any] = {}
-        for key, value in sorted(node.options.get("neutral", {}).items()):
-            target_key, mapped, message = map_neutral("prefect", key, value)
-            if message is not None:
-                fail(self.wf, f"node '{node.name}': {message}", node.span)
-            if target_key is not None:
-                merged[target_key] = mapped
-        own = {k: v for k, v in node.options.get("prefect", {}).items() if k != "version"}  # version: in @task
-        merged.update(own)
-        if own.get("cache_policy", "none") != "none" and "persist_result" not in own:
-            merged["persist_result"] = True  # Prefect's caching needs its results persisted, as @task's default does
+        """The node's task options as keywords of `.with_options` (`version` goes to @task)."""
+        merged = task_options(self.wf, node)
+        merged.pop("version", None)
         return [f"{key}={option_value(self.wf, self.task_specs[key].kind, key, merged[key], self.names, self.callables)}"
-                for key in sorted(merged)]
+                for key in merged]
 
     def value(self, v: dict) -> str:
         """An IR argument value in the flow: futures by variable, params by name, indexing via rt.at."""
@@ -336,6 +327,23 @@ class FlowBody:
         if "family" not in v:
             return self.value(v)
         return "{" + ", ".join(f"{pyexpr.literal(k)}: {self.family(m)}" for k, m in v["members"]) + "}"
+
+
+def task_options(wf: Workflow, node: Node) -> dict[str, Any]:
+    """The node's Prefect task options, sorted: the neutral ones Prefect does (mapped),
+    then `options prefect`, which wins. A compile error if a neutral one cannot be mapped."""
+    merged: dict[str, Any] = {}
+    for key, value in sorted(node.options.get("neutral", {}).items()):
+        target_key, mapped, message = map_neutral("prefect", key, value)
+        if message is not None:
+            fail(wf, f"node '{node.name}': {message}", node.span)
+        if target_key is not None:
+            merged[target_key] = mapped
+    own = node.options.get("prefect", {})
+    merged.update(own)
+    if own.get("cache_policy", "none") != "none" and "persist_result" not in own:
+        merged["persist_result"] = True  # Prefect's caching needs its results persisted, as @task's default does
+    return dict(sorted(merged.items()))
 
 
 def submit_line(head: str, task: str, args: list[str]) -> str:
