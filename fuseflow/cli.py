@@ -114,7 +114,8 @@ def _add_nodes(sub) -> None:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--match", "-m", metavar="REGEX", help="only nodes whose name the regex full-matches")
     p.add_argument("--target", "-t", choices=("neutral", "ray", "prefect", "kfp"),
-                   help="show options for one target (neutral plus that target's own)")
+                   help="show what one target applies: neutral options in its own names merged with its own "
+                        "block, what fuseflow's runtime does on the worker, and what the target ignores")
     _common(p)
     p.set_defaults(func=cmd_nodes)
 
@@ -271,23 +272,32 @@ def cmd_nodes(args) -> int:
     workflow = load(args.file, args.defines)
     shown = [node for node in workflow.nodes if pattern is None or pattern.fullmatch(node.name)]
     width = max((len(node.name) for node in shown), default=0)
+    ignored: dict[str, dict[str, None]] = {}  # why -> the keys ignored for that reason
     for node in shown:
-        options = _options_for(node.options, args.target)
-        text = json.dumps(options, sort_keys=True) if options else ""
+        options = _options_for(node, workflow, args.target, ignored)
+        text = json.dumps(options, sort_keys=args.target in (None, "neutral")) if options else ""
         print(f"{node.name:<{width}}  {text}".rstrip())
+    for why, keys in ignored.items():
+        print(f"fusec: note: {args.target} ignores {', '.join(map(repr, keys))}: {why}", file=sys.stderr)
     if pattern is not None and not shown:
         print(f"fusec: no node matches {args.match!r}", file=sys.stderr)
         return EXIT_INPUT
     return EXIT_OK
 
 
-def _options_for(options: dict, target: str | None) -> dict:
+def _options_for(node, workflow, target: str | None, ignored: dict[str, dict[str, None]]) -> dict:
+    """The IR's options (no target), the neutral ones, or what a target applies
+    (fuseflow.compiler.targets.effective); why the target ignores an option goes to `ignored`."""
     if target is None:
-        return options
-    merged = dict(options.get("neutral", {}))
-    if target != "neutral":
-        merged.update(options.get(target, {}))
-    return merged
+        return node.options
+    if target == "neutral":
+        return node.options.get("neutral", {})
+    from .compiler.targets.effective import applied
+
+    result = applied(target, node, workflow)
+    for key, why in sorted(result.reasons.items()):
+        ignored.setdefault(why, {})[key] = None
+    return result.as_dict()
 
 
 def cmd_run(args) -> int:

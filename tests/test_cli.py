@@ -326,15 +326,54 @@ def test_nodes_lists_every_node():
     assert (result.returncode, result.stdout) == (0, "s1\ns2\nm\n")
 
 
+def _listed(result: subprocess.CompletedProcess) -> dict[str, dict]:
+    return {name: json.loads(rest) if rest else {} for name, _, rest in
+            (line.partition("  ") for line in result.stdout.splitlines())}
+
+
 def test_nodes_match_and_target_show_effective_options():
     result = fusec("nodes", OPTIONS, "--match", r"model\..*", "--target", "ray")
     assert result.returncode == 0
     lines = result.stdout.splitlines()
     assert [line.split()[0] for line in lines] == ["model.moons", "model.circles"]
     moons = json.loads(lines[0].split(None, 1)[1])
-    assert moons["num_cpus"] == 4 and moons["resources"] == {"_model": 1}  # ray's own
-    assert moons["retries"] == 5  # neutral, the later, more specific entry wins
-    assert "image" not in moons  # kfp's options are not shown for ray
+    assert list(moons) == ["ray", "runtime"]
+    assert moons["ray"]["num_cpus"] == 4  # ray's own num_cpus wins over the neutral cpus: 2
+    assert moons["ray"]["resources"] == {"_model": 1} and moons["ray"]["memory"] == 2 * 2**30
+    assert moons["ray"]["max_retries"] == 5  # neutral retries, in Ray's name; the later, more specific entry wins
+    assert moons["runtime"] == {"cache": True, "seed": 7, "setup": "lib:init_worker", "timeout": 600.0}
+    assert '"cpus"' not in json.dumps(moons) and "image" not in json.dumps(moons)  # nor kfp's options
+    assert result.stderr == ""  # ray ignores none of these
+
+
+def test_nodes_target_marks_what_the_target_ignores():
+    result = fusec("nodes", OPTIONS, "--match", r"model\.moons", "--target", "prefect")
+    moons = _listed(result)["model.moons"]
+    assert moons["prefect"] == {"retries": 5, "tags": ["ml"], "timeout_seconds": 600.0}
+    assert moons["ignored"] == {"cpus": 2, "memory": 2 * 2**30}
+    assert result.stderr == ("fusec: note: prefect ignores 'cpus', 'memory': "
+                             "a Prefect task reserves no CPUs, GPUs or memory per node\n")
+
+
+def test_nodes_target_kfp_with_the_workflow_defaults_and_what_the_step_does():
+    shown = _listed(fusec("nodes", OPTIONS, "--target", "kfp"))
+    assert shown["data.circles"]["kfp"]["image"] == "python:3.12-slim"  # the later entry wins
+    assert shown["model.moons"]["kfp"]["cpu_request"] == "2" and shown["model.moons"]["kfp"]["caching"] is True
+    assert shown["model.moons"]["runtime"] == {"seed": 7, "setup": "lib:init_worker"}
+
+
+def test_nodes_target_neutral_and_no_target():
+    assert _listed(fusec("nodes", OPTIONS, "--target", "neutral"))["data.moons"] == {"cache": False, "retries": 1}
+    assert set(_listed(fusec("nodes", OPTIONS))["model.moons"]) == {"neutral", "ray", "prefect", "kfp"}
+
+
+def test_nodes_target_stops_where_the_target_compiler_stops(tmp_path: Path):
+    file = tmp_path / "gpu.fuse"
+    file.write_text('from ops import add\na = add(1, 2)\noptions { "a": { gpus: 0.5 } }\n')
+    result = fusec("nodes", str(file), "--target", "kfp")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == fusec("compile", str(file), "--target", "kfp").stderr
+    assert "gpu.fuse:2:5: error: node 'a' cannot run on kfp: option 'gpus' cannot be used on kfp" in result.stderr
 
 
 def test_nodes_match_is_a_full_match():

@@ -79,6 +79,37 @@ options prefect { ".*": { tags: ["ml"] }  workflow: { task_runner: "threads", lo
 
 A misspelt key, a value of the wrong kind or a regex that matches no node is
 reported at compile time, with its line and column (the last as a warning).
+
+## What a target applies: `fusec nodes --target T`
+
+`fusec nodes FILE --target T` (`--match REGEX` to pick nodes) lists each node
+with what target `T` does with its options, computed by the same code that
+generates `T`'s artifact, so the two always agree. For the file above:
+
+```text
+$ fusec nodes pipeline.fuse --match 'model\\..*' --target ray
+model.moons  {"ray": {"max_retries": 2, "memory": 2147483648, "num_cpus": 2, "resources": {"_model": 1}, "retry_exceptions": true}, "runtime": {"seed": 7, "timeout": 600.0}}
+$ fusec nodes pipeline.fuse --match 'model\\..*' --target prefect
+model.moons  {"prefect": {"retries": 2, "tags": ["ml"], "timeout_seconds": 600.0}, "runtime": {"seed": 7}, "ignored": {"cpus": 1, "memory": 2147483648}}
+fusec: note: prefect ignores 'cpus', 'memory': a Prefect task reserves no CPUs, GPUs or memory per node
+```
+
+- **`ray`, `prefect` or `kfp`**: the target's own options: the neutral ones
+  under the target's names (`cpus` -> `num_cpus`, `retries` -> `max_retries`,
+  as in the table below), merged with the target's block, which wins key by
+  key (`num_cpus: 2` over `cpus: 1`). On KFP the `workflow:` defaults (image,
+  packages, ...) are included.
+- **`runtime`**: neutral options that `fuseflow.runtime` carries out on the
+  worker, under their neutral names.
+- **`ignored`**: options with no effect on that target for that node: the
+  neutral ones the target ignores (below), and on Ray the options of a method
+  call (it runs in its object's actor) and keys for the other kind of Ray call
+  (`max_retries` on an object node, `max_restarts` on a plain call). A note
+  on standard error says why.
+
+`--target neutral` shows the neutral block alone; without `--target`, every
+block as the IR keeps it. An option a target cannot express (`gpus: 0.5` on
+KFP) gives the error `fusec compile` would give.
 """
 
 
