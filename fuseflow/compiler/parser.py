@@ -11,9 +11,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import math
 import re
 from importlib import resources
-from typing import Any, Iterator, NamedTuple
+from typing import Any, Callable, Iterator, NamedTuple
 
 from lark import Lark, Token
 from lark.common import ParserConf
@@ -46,7 +47,7 @@ def parse(source: str, path: str = "<string>") -> n.Module:
     """Parse a whole file; raise CompileError listing every syntax error found."""
     diags = Diagnostics()
     with gc_paused():
-        statements = _parse_recovering(source, diags)
+        statements = _parse_recovering(source, diags, lambda text: _parser().parse(text, _Builder(diags)))
     if diags.errors:
         raise CompileError(path, source, diags.items)
     return n.Module(path=path, statements=tuple(statements))
@@ -69,35 +70,77 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _parse_recovering(source: str, diags: Diagnostics) -> list:
-    """Report a syntax error, blank its line and parse again, so one run shows them all."""
-    text = source
-    last_line = 0
+def _parse_recovering(source: str, diags: Diagnostics, parse: Callable[[str], list]) -> list:
+    """Report a syntax error, blank its line and parse again, so one run shows them all.
+
+    Each parse must stop past the line blanked and past where the one before
+    stopped; an error before that is the blanking's doing, or the same mistake
+    again, and is not reported. Recovery ends there, at the end of the file, at
+    a line that cannot be blanked, and after MAX_SYNTAX_ERRORS errors."""
+    text, checked = source, (0, 0)
     for _ in range(MAX_SYNTAX_ERRORS):
         try:
-            return _parser().parse(text, _Builder(diags))
+            return parse(text)
         except UnexpectedInput as exc:
+            stop = _stop(exc)
+            if stop <= checked:
+                return []
             diag = _describe(exc, text)
             diags.items.append(diag)
-            line = diag.span.line
-            if line <= last_line or not _can_skip_line(text, line):
+            blanked = None if stop == _END_OF_FILE else _blank_line(text, diag.span.line)
+            if blanked is None:
                 return []
-            last_line = line
-            text = _blank_line(text, line)
+            text, checked = blanked, max(stop, (diag.span.line, math.inf))
     return []
 
 
-def _can_skip_line(text: str, line: int) -> bool:
-    """Blanking a line that opens or closes a block would only cause more, false, errors."""
-    lines = text.split("\n")
-    content = _CODE.match(lines[line - 1]).group(0) if line <= len(lines) else ""
-    return content.count("{") == content.count("}")
+_END_OF_FILE = (math.inf, 0)
 
 
-def _blank_line(text: str, line: int) -> str:
-    lines = text.split("\n")
-    lines[line - 1] = ""
-    return "\n".join(lines)
+def _stop(exc: UnexpectedInput) -> tuple[float, float]:
+    """Where the parser stopped, (line, column); the end of the file comes after every line."""
+    if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
+        return _END_OF_FILE
+    return (exc.line, exc.column)
+
+
+def _blank_line(text: str, line: int) -> str | None:
+    """`text` with `line` blanked; None when that would only make false errors: a
+    line that opens a block would leave the block's body and its '}' behind.
+
+    The brackets on the line that close what earlier lines opened stay, in place:
+    blanking `  2))` after `x = f(1,` must not leave f's '(' open."""
+    start = sum(len(before) + 1 for before in text.split("\n")[: line - 1])
+    end = text.find("\n", start)
+    end = len(text) if end < 0 else end
+    outer = [text[i] for i in _open_brackets(text, start)]
+    inner: list[str] = []
+    kept: set[int] = set()
+    for m in _BRACKET.finditer(text, start, end):
+        char = m.group()
+        if char in _CLOSERS:
+            inner.append(char)
+        elif inner:
+            if char == _CLOSERS[inner[-1]][0]:
+                inner.pop()
+        elif outer and char == _CLOSERS[outer[-1]][0]:
+            outer.pop()
+            kept.add(m.start())
+    if "{" in inner:
+        return None
+    return text[:start] + "".join(text[i] if i in kept else " " for i in range(start, end)) + text[end:]
+
+
+def _open_brackets(text: str, end: int) -> list[int]:
+    """The offsets of the brackets that text[:end] leaves open, outermost first."""
+    opened: list[int] = []
+    for m in _BRACKET.finditer(text, 0, end):
+        char = m.group()
+        if char in _CLOSERS:
+            opened.append(m.start())
+        elif opened and char == _CLOSERS[text[opened[-1]]][0]:
+            opened.pop()
+    return opened
 
 
 # --- syntax error messages -----------------------------------------------------
@@ -110,14 +153,11 @@ def _describe(exc: UnexpectedInput, text: str) -> Diagnostic:
         span = Span(exc.line, exc.column, exc.line, exc.column + 1)
         what = "an unterminated string" if char in "\"'" else f"unexpected character {char!r}"
         return Diagnostic("error", f"syntax error: {what}", span, _expected(accepts))
-    if isinstance(exc, UnexpectedEOF):
-        span = _end_of_text(text)
-        return Diagnostic("error", "syntax error: unexpected end of file", span, _expected(accepts))
+    if _stop(exc) == _END_OF_FILE:
+        return _end_of_file(text, accepts)
     assert isinstance(exc, UnexpectedToken)
     token = exc.token
     expected = _expected(accepts)
-    if token.type == "$END":
-        return Diagnostic("error", "syntax error: unexpected end of file", _end_of_text(text), expected)
     previous_end = _end_of_previous_line(text, token.line)
     starts_line = not text[: token.start_pos].rsplit("\n", 1)[-1].strip()
     if previous_end is not None and starts_line and not _grammar().statement_starts <= accepts:
@@ -136,8 +176,27 @@ def _end_of_previous_line(text: str, line: int) -> Span | None:
     return None
 
 
+def _end_of_file(text: str, accepts: set[str]) -> Diagnostic:
+    """The file ends too soon. When what it leaves open is a bracket that could be
+    closed there, that bracket is the mistake: it is pointed at, wherever it is."""
+    opened = _open_brackets(text, len(text))
+    bracket = opened[-1] if opened else None
+    if bracket is not None and _CLOSERS[text[bracket]][1] in accepts:
+        closer = _CLOSERS[text[bracket]][0]
+        line = text.count("\n", 0, bracket) + 1
+        col = bracket - text.rfind("\n", 0, bracket)
+        return Diagnostic("error", f"syntax error: {text[bracket]!r} is never closed", Span(line, col, line, col + 1),
+                          f"expected {closer!r} before the end of the file")
+    return Diagnostic("error", "syntax error: unexpected end of file", _end_of_text(text), _expected(accepts))
+
+
+# An opening bracket: its closing one, and the grammar's name for that.
+_CLOSERS = {"(": (")", "RPAR"), "[": ("]", "RSQB"), "{": ("}", "RBRACE")}
+_STRING = r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
 # The part of a line before its comment; strings may contain '#'.
-_CODE = re.compile(r'(?:[^#"\']|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\')*')
+_CODE = re.compile(rf"(?:[^#\"']|{_STRING})*")
+# A bracket, or a string or comment (whose brackets do not count).
+_BRACKET = re.compile(rf"{_STRING}|#[^\n]*|[][(){{}}]")
 
 
 def _accepts(exc: UnexpectedInput) -> set[str]:

@@ -30,7 +30,7 @@ REQUIRED = {
     "option_unknown_key", "option_value_type", "query_matches_nothing", "return_unknown",
     "top_level_in_loop", "two_workflows", "options_unknown_target", "object_as_argument",
     "method_on_family", "many_errors", "syntax_bad_character_after_statement",
-    "syntax_stray_token",
+    "syntax_stray_token", "syntax_unclosed_block",
 }
 
 

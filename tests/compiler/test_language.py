@@ -334,13 +334,52 @@ def test_malformed_escapes_are_errors(source, message):
     assert message in info.value.diagnostics[0].message
 
 
-@pytest.mark.xfail(strict=True, reason="a missing '}' gives two 'unexpected end of file' errors (recovery "
-                   "blanks the last line and parses again) and the expected list is cut before '}'")
 def test_missing_closing_brace_is_one_error_that_names_it():
+    """Recovery blanked the last line and parsed again, which gave a second error."""
     with pytest.raises(CompileError) as info:
         compile_source("from m import f\nfor x in [1] {\n    s = f(x)\n\nt = f(1)\n", "t.fuse")
     (problem,) = info.value.diagnostics
     assert "'}'" in problem.hint
+    assert problem.message == "syntax error: '{' is never closed"
+    assert (problem.span.line, problem.span.col) == (2, 14)  # the block's '{'
+
+
+@pytest.mark.parametrize("source, where, message, hint", [
+    ("x = f(1, 2\n", (2, 6), "syntax error: '(' is never closed", "expected ')' before the end of the file"),
+    ("let xs = [1, [2]\n", (2, 10), "syntax error: '[' is never closed", "expected ']' before the end of the file"),
+    ("for x in [1] {\n  y = f(x, \"{\")  # }\n", (2, 14), "syntax error: '{' is never closed",
+     "expected '}' before the end of the file"),
+    ("x = f(k=\n", (2, 9), "syntax error: unexpected end of file", "expected a value"),
+    ("return\n", (2, 7), "syntax error: unexpected end of file", "expected a name"),
+])
+def test_end_of_file_names_the_bracket_left_open(source, where, message, hint):
+    """Only a bracket that could be closed where the file ends is blamed; brackets in
+    strings and comments do not count."""
+    (problem,) = compile_errors("from m import f\n" + source)
+    assert (problem.message, problem.hint) == (message, hint)
+    assert (problem.span.line, problem.span.col) == where
+
+
+@pytest.mark.parametrize("source, found", [
+    # the statement that cannot end on line 3 is the same mistake once line 3 is blanked
+    ('options {\n    "a": { retries: 1 }\n  x = f(1)\n}\n', [(2, "unfinished statement")]),
+    # blanking line 2 keeps the ')' that closes f's '(', so nothing says it is never closed
+    ("x = f(1,\n  2))\ny = f(1 2)\n", [(2, "unexpected ')'"), (3, "unexpected integer '2'")]),
+    ("x = f(1,\n  2 @)\ny = f(1 2)\n", [(2, "unexpected character '@'"), (3, "unexpected integer '2'")]),
+    # ... and when that ')' cannot come there, recovery stops rather than report it
+    ("x = f(k=\n  @)\ny = f(1 2)\n", [(2, "unexpected character '@'")]),
+    ("for x in [1] {\n  y = f(x) ) }\nz = f(1 2)\n", [(2, "unexpected ')'"), (3, "unexpected integer '2'")]),
+    # a line that opens a block is not blanked: its body and '}' would be errors of their own
+    ("for x in [1] ] {\n  y = f(x)\n}\nz = f(1 2)\n", [(1, "unexpected ']'")]),
+])
+def test_recovery_reports_each_mistake_once_and_no_false_ones(source, found):
+    problems = compile_errors("from m import f\n" + source)
+    assert [(p.span.line - 1, p.message.removeprefix("syntax error: ")) for p in problems] == found
+
+
+def test_recovery_stops_after_the_first_twenty_syntax_errors():
+    problems = compile_errors("".join(f"x{i} = f(1 2)\n" for i in range(30)))
+    assert [p.span.line for p in problems] == list(range(1, 21))
 
 
 def test_bad_character_after_a_statement_expects_a_statement():

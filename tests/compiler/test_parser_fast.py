@@ -194,23 +194,14 @@ def reference_lark() -> Lark:
 
 
 def reference_parse(source: str, path: str = "<string>") -> n.Module:
-    """parser.parse as it was: lark's parser, the transformer, the same recovery."""
+    """parser.parse with lark's parser and the transformer, through the same recovery."""
     diags = Diagnostics()
-    text, last_line, statements = source, 0, []
-    for _ in range(parser.MAX_SYNTAX_ERRORS):
+
+    def lark_parse(text: str) -> list:
         reference_lark().options.transformer.diags = diags
-        try:
-            statements = reference_lark().parse(text)
-            break
-        except UnexpectedInput as exc:
-            diag = parser._describe(exc, text)
-            diags.items.append(diag)
-            line = diag.span.line
-            if line <= last_line or not parser._can_skip_line(text, line):
-                statements = []
-                break
-            last_line = line
-            text = parser._blank_line(text, line)
+        return reference_lark().parse(text)
+
+    statements = parser._parse_recovering(source, diags, lark_parse)
     if diags.errors:
         raise CompileError(path, source, diags.items)
     return n.Module(path=path, statements=tuple(statements))
@@ -272,8 +263,13 @@ SNIPPETS = [
     "x = [1 2]\ny = {\"a\" 1}\nz = {1: 2}",
     "storage 3\nworkflow 1\nparam p: int = ",
     "x = f(1)\n" * 3 + "y = (\n" + "z = f(2)\n" * 3 + "w = )\n",
-    "".join(f"x{i} = f(\n" for i in range(25)),  # more errors than the recovery reports
+    "".join(f"x{i} = f(\n" for i in range(25)),
+    "".join(f"x{i} = f(1 2)\n" for i in range(25)),  # more errors than the recovery reports
     "x = f(\"\\x4\")\ny = g(1",  # a string error before a syntax error
+    "x = f(1,\n  2))\ny = g(1 2)",  # blanking line 2 keeps the ')' that closes line 1's '('
+    "x = f(k=\n  @)\ny = g(1 2)",  # ... which cannot come there: recovery stops
+    "for x in [1] {\n  y = f(x) ) }\nz = g(1 2)\nw = [",
+    "options {\n  \"a\": { retries: 1 }\n  x = f(1)\n}",
 ]
 
 
