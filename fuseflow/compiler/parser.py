@@ -31,6 +31,7 @@ from .nodes import Span
 # How a terminal is named in "expected ..." messages.
 TERMINAL_WORDS = {
     "NAME": "a name",
+    "WORD": "a name",
     "STRING": "a string",
     "INT": "an integer",
     "FLOAT": "a number",
@@ -47,7 +48,7 @@ def parse(source: str, path: str = "<string>") -> n.Module:
     """Parse a whole file; raise CompileError listing every syntax error found."""
     diags = Diagnostics()
     with gc_paused():
-        statements = _parse_recovering(source, diags, lambda text: _parser().parse(text, _Builder(diags)))
+        statements = _parse_recovering(source, diags, lambda text, into: _parser().parse(text, _Builder(into)))
     if diags.errors:
         raise CompileError(path, source, diags.items)
     return n.Module(path=path, statements=tuple(statements))
@@ -70,8 +71,9 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _parse_recovering(source: str, diags: Diagnostics, parse: Callable[[str], list]) -> list:
+def _parse_recovering(source: str, diags: Diagnostics, parse: Callable[[str, Diagnostics], list]) -> list:
     """Report a syntax error, blank its line and parse again, so one run shows them all.
+    `parse(text, diags)` is lalr.py's parser here, lark's own in tests.
 
     Each parse must stop past the line blanked and past where the one before
     stopped; an error before that is the blanking's doing, or the same mistake
@@ -80,12 +82,12 @@ def _parse_recovering(source: str, diags: Diagnostics, parse: Callable[[str], li
     text, checked = source, (0, 0)
     for _ in range(MAX_SYNTAX_ERRORS):
         try:
-            return parse(text)
+            return parse(text, diags)
         except UnexpectedInput as exc:
             stop = _stop(exc)
             if stop <= checked:
                 return []
-            diag = _describe(exc, text)
+            diag = _describe(exc, text, parse)
             diags.items.append(diag)
             blanked = None if stop == _END_OF_FILE else _blank_line(text, diag.span.line)
             if blanked is None:
@@ -146,13 +148,16 @@ def _open_brackets(text: str, end: int) -> list[int]:
 # --- syntax error messages -----------------------------------------------------
 
 
-def _describe(exc: UnexpectedInput, text: str) -> Diagnostic:
+def _describe(exc: UnexpectedInput, text: str, parse: Callable[[str, Diagnostics], list]) -> Diagnostic:
     accepts = _accepts(exc)
     if isinstance(exc, UnexpectedCharacters):
         char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
         span = Span(exc.line, exc.column, exc.line, exc.column + 1)
         what = "an unterminated string" if char in "\"'" else f"unexpected character {char!r}"
         return Diagnostic("error", f"syntax error: {what}", span, _expected(accepts))
+    keyword = _keyword_before(exc, text, parse)
+    if keyword is not None:
+        return _keyword_as_name(*keyword)
     if _stop(exc) == _END_OF_FILE:
         return _end_of_file(text, accepts)
     assert isinstance(exc, UnexpectedToken)
@@ -163,7 +168,33 @@ def _describe(exc: UnexpectedInput, text: str) -> Diagnostic:
     if previous_end is not None and starts_line and not _grammar().statement_starts <= accepts:
         # A line starts where the statement before it cannot end: that statement is unfinished.
         return Diagnostic("error", "syntax error: unfinished statement", previous_end, expected)
+    if token.type in _grammar().keywords and "NAME" in accepts:
+        return _keyword_as_name(Span.of_token(token), str(token))  # `s = for(1)`
     return Diagnostic("error", f"syntax error: unexpected {_token_words(token)}", Span.of_token(token), expected)
+
+
+def _keyword_as_name(span: Span, word: str) -> Diagnostic:
+    return Diagnostic("error", f"{word!r} is a keyword and cannot be used as a name", span, "choose another name")
+
+
+def _keyword_before(exc: UnexpectedInput, text: str, parse: Callable) -> tuple[Span, str] | None:
+    """A keyword meant as a name right before where the parser stopped: the parser took
+    it for the keyword (`options = f()` stops at '=', `from m import let` at the end),
+    and it goes further with the word made a name."""
+    stop = _stop(exc)
+    end = len(text[: len(text) if stop == _END_OF_FILE else exc.token.start_pos].rstrip())
+    start = end
+    while start and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        start -= 1
+    word = text[start:end]
+    if word not in _grammar().keyword_words:
+        return None
+    try:
+        parse(text[:start] + "_" * len(word) + text[end:], Diagnostics())
+    except UnexpectedInput as renamed:
+        if _stop(renamed) <= stop:
+            return None
+    return _offset_span(text, start, len(word)), word
 
 
 def _end_of_previous_line(text: str, line: int) -> Span | None:
@@ -183,11 +214,15 @@ def _end_of_file(text: str, accepts: set[str]) -> Diagnostic:
     bracket = opened[-1] if opened else None
     if bracket is not None and _CLOSERS[text[bracket]][1] in accepts:
         closer = _CLOSERS[text[bracket]][0]
-        line = text.count("\n", 0, bracket) + 1
-        col = bracket - text.rfind("\n", 0, bracket)
-        return Diagnostic("error", f"syntax error: {text[bracket]!r} is never closed", Span(line, col, line, col + 1),
+        return Diagnostic("error", f"syntax error: {text[bracket]!r} is never closed", _offset_span(text, bracket, 1),
                           f"expected {closer!r} before the end of the file")
     return Diagnostic("error", "syntax error: unexpected end of file", _end_of_text(text), _expected(accepts))
+
+
+def _offset_span(text: str, offset: int, length: int) -> Span:
+    line = text.count("\n", 0, offset) + 1
+    col = offset - text.rfind("\n", 0, offset)
+    return Span(line, col, line, col + length)
 
 
 # An opening bracket: its closing one, and the grammar's name for that.
@@ -214,7 +249,7 @@ def _accepts(exc: UnexpectedInput) -> set[str]:
 def _expected(terminals: Any) -> str:
     """What was expected, in words; a whole group (every way to start a statement,
     or a value) is one word, so the list stays short and nothing is cut."""
-    terminals = set(terminals or ())
+    terminals = {"NAME" if t == "WORD" else t for t in terminals or ()}  # a WORD is a name, keywords allowed
     groups = [(word, first) for word, first in _grammar().groups if first <= terminals]
     covered = set().union(*(first for _, first in groups))
     words = sorted({word for word, _ in groups} | {_terminal_words(t) for t in terminals - covered})
@@ -233,7 +268,7 @@ def _terminal_words(name: str) -> str:
 
 
 def _token_words(token: Token) -> str:
-    if token.type in ("NAME", "STRING", "INT", "FLOAT"):
+    if token.type in ("NAME", "WORD", "STRING", "INT", "FLOAT"):
         return f"{TERMINAL_WORDS[token.type][2:] if token.type != 'INT' else 'integer'} {str(token)!r}"
     return repr(str(token))
 
@@ -243,6 +278,8 @@ class _GrammarFacts(NamedTuple):
 
     statement_starts: frozenset[str]  # the terminals a statement can start with
     value_starts: frozenset[str]
+    keywords: frozenset[str]  # the terminals of the grammar's words, which are not names: FOR, TRUE, ...
+    keyword_words: frozenset[str]  # and their words
 
     @property
     def groups(self) -> tuple[tuple[str, frozenset[str]], ...]:
@@ -253,7 +290,12 @@ class _GrammarFacts(NamedTuple):
 @functools.lru_cache(maxsize=1)
 def _grammar() -> _GrammarFacts:
     first = GrammarAnalyzer(ParserConf(_lark().rules, None, _lark().options.start)).FIRST
-    return _GrammarFacts(*(frozenset(t.name for t in first[NonTerminal(rule)]) for rule in ("_statement", "_value")))
+    statement, value = (frozenset(t.name for t in first[NonTerminal(rule)]) for rule in ("_statement", "_value"))
+    words = {t.name: t.pattern.value for t in _lark().terminals if t.pattern.type == "str" and _WORD.fullmatch(t.pattern.value)}
+    return _GrammarFacts(statement, value, frozenset(words), frozenset(words.values()))
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _end_of_text(text: str) -> Span:
@@ -310,7 +352,7 @@ class _Builder:
         return n.WorkflowStmt(c[1][1], _tokens_span(c[0], c[1]))
 
     def dotted_name(self, c):
-        return _Part(".".join([t[1] for t in c if t[0] == "NAME"]), _tokens_span(c[0], c[-1]))
+        return _Part(".".join([t[1] for t in c[::2]]), _tokens_span(c[0], c[-1]))
 
     def import_name(self, c):
         return n.ImportName(c[0][1], c[-1][1], _tokens_span(c[0], c[-1]))
@@ -391,7 +433,7 @@ class _Builder:
             if names is None:
                 names = self.callees[name[1]] = (name[1],)
             return names, Span(name[3], name[4], name[5], name[6])
-        return tuple(t[1] for t in c if t[0] == "NAME"), _tokens_span(c[0], c[-1])
+        return tuple(t[1] for t in c[::2]), _tokens_span(c[0], c[-1])
 
     def argument(self, c):
         return c[0]

@@ -31,6 +31,7 @@ REQUIRED = {
     "top_level_in_loop", "two_workflows", "options_unknown_target", "object_as_argument",
     "method_on_family", "many_errors", "syntax_bad_character_after_statement",
     "syntax_stray_token", "syntax_unclosed_block",
+    "keyword_as_name",
 }
 
 

@@ -1,5 +1,5 @@
 """The language's rules that golden files show only by example, the reference
-doc kept in step with the grammar, and known parser bugs (xfail, strict)."""
+doc kept in step with the grammar, and what syntax errors say and where."""
 from __future__ import annotations
 
 import re
@@ -380,6 +380,72 @@ def test_recovery_reports_each_mistake_once_and_no_false_ones(source, found):
 def test_recovery_stops_after_the_first_twenty_syntax_errors():
     problems = compile_errors("".join(f"x{i} = f(1 2)\n" for i in range(30)))
     assert [p.span.line for p in problems] == list(range(1, 21))
+
+
+# --- keywords are not names -------------------------------------------------------------
+
+
+def test_the_name_pattern_leaves_out_exactly_the_grammar_keywords():
+    pattern = re.search(r"^NAME: /(.*)/$", GRAMMAR.read_text(), re.M).group(1)
+    listed = re.search(r"\(\?:([a-z|]+)\)", pattern).group(1).split("|")
+    assert sorted(listed) == sorted(grammar_keywords())
+    name = re.compile(pattern)
+    for keyword in grammar_keywords():
+        assert not name.fullmatch(keyword)
+        assert all(name.fullmatch(word) for word in (keyword + "x", "_" + keyword, keyword + "_1", keyword.upper()))
+
+
+@pytest.mark.parametrize("source, where, word", [
+    ("s = for(1)", (2, 5), "for"),  # a call
+    ("s = f(1, in)", (2, 10), "in"),  # an argument
+    ("s = f(k=none[0])", (2, 9), "none"),  # only a name can be indexed
+    ("s = f(k=true 1)", (2, 14), "1"),  # the keyword is right: the mistake is after it
+    ("let in = [1]", (2, 5), "in"),
+    ("param true: int", (2, 7), "true"),
+    ("param p: int\nlet xs = [p]\nfor none in xs {}", (4, 5), "none"),
+    ("from m import let", (2, 15), "let"),  # a name imported without an alias
+    ("import m as from", (2, 13), "from"),
+    ("options = f(1)", (2, 1), "options"),  # taken for the keyword: the parse stops at '='
+    ("workflow = f(1)", (2, 1), "workflow"),
+    ("s = f(1)\nreturn storage", (3, 8), "storage"),
+    ("s = f(options)", (2, 7), "options"),
+    ("s = f(k=[import])", (2, 10), "import"),
+])
+def test_a_keyword_used_as_a_name_is_an_error(source: str, where: tuple, word: str):
+    (problem,) = compile_errors("from m import f\n" + source)
+    assert (problem.span.line, problem.span.col) == where
+    if word == "1":
+        assert problem.message == "syntax error: unexpected integer '1'"
+        return
+    assert problem.message == f"'{word}' is a keyword and cannot be used as a name"
+    assert problem.hint == "choose another name"
+
+
+def test_a_keyword_as_a_name_is_reported_once_and_the_line_after_it_is_read_on():
+    problems = compile_errors("from m import f\nlet = 1\nx = g(1)\nfor = f(in)\n")
+    assert [(p.span.line, p.message) for p in problems] == [
+        (2, "'let' is a keyword and cannot be used as a name"),
+        (4, "'for' is a keyword and cannot be used as a name"),
+    ]
+
+
+def test_any_word_where_a_word_names_nothing_of_the_file():
+    """The workflow's name, a name imported under an alias, keyword arguments and what
+    follows a dot are Python's or the outside world's, not names of the file."""
+    workflow = compile_ok(
+        "workflow storage\n"
+        "from google.cloud import storage as gcs, options as gcs_options\n"
+        "import google.cloud.storage as store\n"
+        "client = gcs.Client(options=1, in=true, storage=[none], workflow=false)\n"
+        "blob = store.for.import(client)\n"
+        "opts = gcs_options(return=1)\n"
+        'options ray { ".*": { num_cpus: 1 }  workflow: { max_pending: 2 } }\n')
+    assert workflow.name == "storage"
+    client, blob, opts = workflow.nodes
+    assert client.target == "google.cloud:storage.Client"
+    assert [key for key, _ in client.kwargs] == ["options", "in", "storage", "workflow"]
+    assert blob.target == "google.cloud.storage:for.import"
+    assert opts.target == "google.cloud:options" and [key for key, _ in opts.kwargs] == ["return"]
 
 
 def test_bad_character_after_a_statement_expects_a_statement():

@@ -77,11 +77,11 @@ class ReferenceBuilder(Transformer):
         return n.WorkflowStmt(str(c[1]), _span(c))
 
     def dotted_name(self, c):
-        names = [str(t) for t in c if t.type == "NAME"]
+        names = [str(t) for t in c if t.type != "DOT"]
         return (".".join(names), _span(c))
 
     def import_name(self, c):
-        names = [str(t) for t in c if t.type == "NAME"]
+        names = [str(t) for t in c if t.type != "AS"]
         return n.ImportName(names[0], names[-1], _span(c))
 
     def from_import(self, c):
@@ -197,7 +197,7 @@ def reference_parse(source: str, path: str = "<string>") -> n.Module:
     """parser.parse with lark's parser and the transformer, through the same recovery."""
     diags = Diagnostics()
 
-    def lark_parse(text: str) -> list:
+    def lark_parse(text: str, diags: Diagnostics) -> list:
         reference_lark().options.transformer.diags = diags
         return reference_lark().parse(text)
 
@@ -230,8 +230,12 @@ SNIPPETS = [
     'options {\n  "n.*": { retries: 2, timeout: "5m", },\n  workflow: { seed: 1 }\n}\noptions ray { }\noptions {}',
     'storage "file:out"\nreturn a, b, c',
     "x=f(a,b=c)y=g(x)",  # layout is free
-    "x = f(in)\nin = f(1)\nx = f(as, from, import, param, let, options, storage)",  # contextual keywords
+    "x = f(in)\nin = f(1)\nx = f(as, from, import, param, let, options, storage)",  # keywords are not names
     "workflow = f()\nx = f(workflow)\nreturn workflow",
+    "from m import let\nfrom m import f, for as g\nlet true = 1\nparam none: int\nx = f(k=in)\nfor in in [1] {}",
+    # ... except where a word names nothing of the file's
+    "workflow storage\nfrom google.cloud import storage as gcs, options as o\nimport a.for.in as m\n"
+    "x = m.options.param(options=1, in=true, workflow=none, storage=[1])\nx.let()",
     "x = f(truex, nonex, false_, trueish)\nlet t = true\nlet n = none",
     "x = f(1.5, 1., -.5, +1e5, 12, -0, 007)",
     "x = f('it''s')\ny = f(\"a#b\") # comment with \"quotes\"",
