@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import pickle
 import signal
@@ -273,6 +274,50 @@ def test_an_interrupt_during_the_write_removes_the_temp_file(store: FileStore, m
     monkeypatch.undo()
     assert list(record(store, "wf", "n").parent.iterdir()) == []
     assert store.load("wf", "n", KEY) == (False, None)
+
+
+def test_a_large_record_has_its_blocks_reserved_before_it_is_written(store: FileStore, monkeypatch) -> None:
+    monkeypatch.setattr(fileio, "PREALLOCATE_MIN", 1 << 16)
+    reserved = []
+    real = fileio.preallocate
+
+    def spy(fd: int, size: int) -> None:
+        reserved.append((os.fstat(fd).st_size, size))
+        real(fd, size)
+
+    monkeypatch.setattr(fileio, "preallocate", spy)
+    blob = os.urandom(300_000)
+    store.save("wf", "n", KEY, blob)
+    store.save("wf", "small", KEY, b"x" * 1000)
+    path = record(store, "wf", "n")
+    assert reserved == [(0, path.stat().st_size)]  # once, before any byte, for exactly the record
+    assert FileStore(store.root).load("wf", "n", KEY) == (True, blob)
+
+
+def test_a_disk_too_full_for_a_large_record_fails_before_writing(store: FileStore, monkeypatch) -> None:
+    store.save("wf", "n", KEY, b"old")
+    monkeypatch.setattr(fileio, "PREALLOCATE_MIN", 1 << 16)
+    monkeypatch.setattr(fileio, "_fallocate", lambda fd, size: errno.ENOSPC)
+    monkeypatch.setattr(fileio, "write_all", lambda fd, chunks: pytest.fail("wrote to a disk known to be full"))
+    with pytest.raises(OSError) as caught:
+        store.save("wf", "n", KEY, os.urandom(300_000))
+    assert caught.value.errno == errno.ENOSPC
+    monkeypatch.undo()
+    assert store.load("wf", "n", KEY) == (True, b"old")
+    assert sorted(p.name for p in record(store, "wf", "n").parent.iterdir()) == [f"{KEY}.ffr"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fallocate is Linux's")
+def test_preallocation_reserves_blocks_and_keeps_the_size(tmp_path: Path) -> None:
+    reserve = fileio._find_fallocate()
+    assert reserve, "fallocate not found in the C library"
+    with open(tmp_path / "f", "wb") as f:
+        failed = reserve(f.fileno(), 4 << 20)
+        if failed in (errno.EOPNOTSUPP, errno.ENOSYS):
+            pytest.skip(f"this filesystem cannot preallocate ({os.strerror(failed)})")
+        assert failed == 0
+        info = os.fstat(f.fileno())
+        assert info.st_size == 0 and info.st_blocks * 512 >= 4 << 20
 
 
 def test_stray_temp_files_are_ignored_and_cleaned_up_when_old(store: FileStore) -> None:

