@@ -383,6 +383,45 @@ def test_sigkill_while_writing_leaves_every_record_whole(store: FileStore, tmp_p
     assert fresh.read("wf", "node.0", "after") == "still usable"
 
 
+LARGE_WRITER = """
+import sys
+import numpy as np
+from fuseflow.runtime.storage import fileio, open_store
+fileio.BLOCKSUM_MIN = fileio.PREALLOCATE_MIN = 1 << 20  # 2 MB arrays take the path of large records
+fileio.SUM_PIECE = 1 << 16
+store, start = open_store(sys.argv[1]), int(sys.argv[2])
+for i in range(start, start + 10**9):
+    store.save("wf", f"node.{i % 5}", f"k{i % 20}", np.full(250_000 + i % 20, i, dtype=np.int64))
+    if i == start + 3:
+        print("ready", flush=True)
+"""
+
+
+def test_sigkill_while_writing_large_arrays_leaves_every_record_whole(store: FileStore, tmp_path: Path) -> None:
+    np = pytest.importorskip("numpy")
+    script = tmp_path / "writer.py"
+    script.write_text(LARGE_WRITER)
+    for round_, delay in enumerate((0.02, 0.1, 0.3)):
+        proc = subprocess.Popen([sys.executable, str(script), store.root, str(round_ * 10**6)],
+                                stdout=subprocess.PIPE, text=True, env=subprocess_env())
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+        assert proc.returncode == -signal.SIGKILL
+
+    results = store.list("wf")
+    assert len(results) == 20
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StorageWarning)  # atomic: nothing may be damaged
+        for result in results:
+            found, value = FileStore(store.root).load("wf", result.node, result.key)
+            j = int(result.key[1:])
+            assert found and value.shape == (250_000 + j,) and int(value[0]) % 20 == j and (value == value[0]).all()
+            assert result.node == f"node.{j % 5}"
+
+
 # Listing, reading, removing
 
 

@@ -199,3 +199,62 @@ def test_the_block_sum_digest_ignores_how_the_payload_is_cut() -> None:
     assert blocksum.digest([bytes(flipped)]) != whole
     swapped = data[blocksum.BLOCK : 2 * blocksum.BLOCK] + data[: blocksum.BLOCK] + data[2 * blocksum.BLOCK :]
     assert blocksum.digest([swapped]) != whole
+
+
+# (CPUs, tasks running): one CPU, no helper; a CPU idle, a helper sums pieces; all busy, the writer does
+MACHINES = [(1, 1), (2, 1), (2, 5)]
+
+
+@pytest.mark.parametrize("cores, running", MACHINES)
+@pytest.mark.parametrize("piece", [1 << 16, 3 << 16, 100_000, 1 << 20])
+def test_the_digest_summed_while_writing_is_the_block_sum_digest(tmp_path: Path, monkeypatch, cores, running,
+                                                                 piece) -> None:
+    np = pytest.importorskip("numpy")
+    from fuseflow.runtime.storage import blocksum, fileio
+
+    monkeypatch.setattr(fileio, "_cores", lambda: cores)
+    monkeypatch.setattr(fileio, "_running_tasks", lambda: running)
+    monkeypatch.setattr(fileio, "SHARE_CHECK", 2)
+    monkeypatch.setattr(fileio, "SUM_PIECE", piece)  # not a multiple of the block size: rounded down to one
+    handed = []
+    take = fileio._Summer.take
+    monkeypatch.setattr(fileio._Summer, "take", lambda self, *args: handed.append(take(self, *args)) or handed[-1])
+    array = np.random.default_rng(5).random(300_007)  # buffers of odd sizes, meeting inside blocks
+    payloads = [
+        [os.urandom(100), memoryview(array).cast("B"), b"", os.urandom(70_001)],
+        [os.urandom(blocksum.BLOCK)] * 3,
+        [os.urandom(5), os.urandom(blocksum.BLOCK - 5), os.urandom(7)],
+        [os.urandom(12)],
+    ]
+    for buffers in payloads:
+        path = tmp_path / "record"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        try:
+            digest = fileio._write_summed(fd, b"HEAD", buffers)
+        finally:
+            os.close(fd)
+        assert digest == blocksum.digest(buffers)
+        assert path.read_bytes() == b"HEAD" + b"".join(bytes(b) for b in buffers)
+    assert any(handed) == (running < cores)  # the helper summed some pieces only while a CPU was idle
+
+
+@pytest.mark.parametrize("cores, running", MACHINES)
+def test_a_failing_sum_fails_the_save_and_leaves_the_old_record(store: FileStore, monkeypatch, cores, running) -> None:
+    np = pytest.importorskip("numpy")
+    from fuseflow.runtime.storage import blocksum, fileio
+
+    monkeypatch.setattr(fileio, "BLOCKSUM_MIN", 1 << 20)
+    monkeypatch.setattr(fileio, "_cores", lambda: cores)
+    monkeypatch.setattr(fileio, "_running_tasks", lambda: running)
+    store.save("wf", "big", KEY, np.zeros(400_000))
+
+    def broken(views):
+        raise MemoryError("no room for the sums")
+
+    monkeypatch.setattr(blocksum, "block_sums", broken)
+    with pytest.raises(MemoryError):
+        store.save("wf", "big", KEY, np.ones(400_000))
+    monkeypatch.undo()
+    path, _, _ = store.where("wf", "big", KEY)
+    assert os.listdir(os.path.dirname(path)) == [os.path.basename(path)]  # no temp file left
+    assert np.array_equal(FileStore(store.root).read("wf", "big", KEY), np.zeros(400_000))

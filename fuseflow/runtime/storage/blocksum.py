@@ -33,8 +33,25 @@ def digest(buffers: Sequence[Buffer]) -> int:
     return summer.value()
 
 
+def block_sums(views: Sequence[Buffer]) -> np.ndarray:
+    """The block sums of consecutive ``views`` that start on a block boundary of the payload.
+
+    A writer sums its payload piece by piece with this: every piece but the
+    last must hold whole blocks; the last one's short block is zero-padded.
+    """
+    summer = BlockSum()
+    for view in views:
+        summer.update(view)
+    return summer.vector()
+
+
+def combine(sums: Sequence[np.ndarray]) -> int:
+    """The digest from the block sums of the payload's pieces, in order."""
+    return zlib.crc32(np.concatenate(sums).astype("<u8", copy=False).tobytes()) if len(sums) else 0
+
+
 class BlockSum:
-    """The digest computed piece by piece, e.g. while each piece is written (still in cache)."""
+    """The digest computed piece by piece, the pieces cut anywhere."""
 
     def __init__(self) -> None:
         self.sums: list[np.ndarray] = []
@@ -57,16 +74,20 @@ class BlockSum:
         if i < len(view):
             self.carry += view[i:]
 
-    def value(self) -> int:
+    def vector(self) -> np.ndarray:
+        """The sums of the blocks so far, the last one zero-padded if short."""
         sums = list(self.sums)
         if self.carry:
             tail = self.carry + bytes(-len(self.carry) % 8)
-            sums.append(np.frombuffer(tail, dtype="<u8").sum(dtype=np.uint64, keepdims=True))
-        if not sums:
-            return 0
-        return zlib.crc32(np.concatenate(sums).astype("<u8", copy=False).tobytes())
+            sums.append(np.add.reduce(np.frombuffer(tail, dtype="<u8"), dtype=np.uint64, keepdims=True))
+        if len(sums) == 1:
+            return sums[0]
+        return np.concatenate(sums) if sums else np.zeros(0, np.uint64)
+
+    def value(self) -> int:
+        return combine([self.vector()]) if self.sums or self.carry else 0
 
 
 def _sum_blocks(data: Buffer, offset: int, count: int) -> np.ndarray:
     words = np.frombuffer(data, dtype="<u8", count=count * WORDS, offset=offset)
-    return words.reshape(count, WORDS).sum(axis=1, dtype=np.uint64)
+    return np.add.reduce(words.reshape(count, WORDS), axis=1, dtype=np.uint64)

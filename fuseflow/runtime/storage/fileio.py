@@ -33,7 +33,8 @@ _READ_FLAGS = os.O_RDONLY | _BINARY
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY
 _IOV_MAX = 1024  # Linux and macOS limit on buffers per writev call
 WRITE_PIECE = 16 << 20
-SUM_PIECE = 2 << 20  # written, then summed by a helper while still in cache
+SUM_PIECE = 2 << 20  # large payloads: written in pieces of this size, each summed while still in cache
+SHARE_CHECK = 16  # pieces between two looks at whether a CPU is idle for the summing helper
 PREALLOCATE_MIN = 8 << 20  # records from this size get their disk blocks reserved before the write
 _counter = itertools.count()
 BLOCKSUM_MIN = 32 << 20  # payloads from this size get the block-sum checksum (when numpy is loaded)
@@ -185,11 +186,12 @@ def remove_if_stale(entry: os.DirEntry, max_age: float) -> bool:
 def write_record_atomic(tmp: str, path: str, name: str, buffers: Sequence[Buffer], fsync: bool) -> None:
     """Write a whole record (header + payload) to ``tmp`` and rename it to ``path``.
 
-    The payload is written straight from ``buffers`` while a helper thread
-    checksums it; the header, whose checksum is known only at the end, goes
-    in last (the temp file is nobody else's until the rename). Large
-    payloads from a process with NumPy get the block-sum checksum (format
-    version 2), several times cheaper than CRC32.
+    The payload is written straight from ``buffers`` and checksummed on the
+    way; the header, whose checksum is known only at the end, goes in last
+    (the temp file is nobody else's until the rename). Large payloads from a
+    process with NumPy get the block-sum checksum (format version 2, summed
+    piece by piece as written: ``_write_summed``), several times cheaper
+    than CRC32, which a helper thread computes for the others meanwhile.
     """
     from . import crc
     from .format import blocksum_header, blocksum_header_size, finish_header, header_parts
@@ -197,8 +199,6 @@ def write_record_atomic(tmp: str, path: str, name: str, buffers: Sequence[Buffer
     total = sum(map(len, buffers))
     fast = total >= BLOCKSUM_MIN and "numpy" in sys.modules
     if fast:
-        from . import blocksum
-
         placeholder = bytes(blocksum_header_size(name))
     else:
         prefix, tail = header_parts(name, total)
@@ -209,8 +209,7 @@ def write_record_atomic(tmp: str, path: str, name: str, buffers: Sequence[Buffer
             if total >= PREALLOCATE_MIN:
                 preallocate(fd, len(placeholder) + total)
             if fast:
-                write_all(fd, [placeholder])
-                header = blocksum_header(name, total, _write_summed(fd, buffers, blocksum.BlockSum()))
+                header = blocksum_header(name, total, _write_summed(fd, placeholder, buffers))
             else:
                 start = zlib.crc32(tail, zlib.crc32(prefix))
                 checksum = crc.crc32(buffers, start, while_waiting=lambda: write_all(fd, [placeholder, *buffers]))
@@ -262,37 +261,126 @@ def _find_fallocate():
     return reserve
 
 
-def _write_summed(fd: int, buffers: Sequence[Buffer], summer) -> int:
-    """Write the buffers piece by piece; a helper thread sums each piece just after it is
-    written (still in the CPU cache), so on a machine with a free core the sum costs
-    no time. The pieces are summed in order, by one thread."""
-    if (os.cpu_count() or 1) < 2:
-        for piece in _pieces(buffers, SUM_PIECE):
-            write_all(fd, [piece])
-            summer.update(piece)
-        return summer.value()
-    pieces: queue.SimpleQueue = queue.SimpleQueue()
-    failure: list[BaseException] = []
+def _write_summed(fd: int, head: bytes, buffers: Sequence[Buffer]) -> int:
+    """Write ``head`` and then the payload; return the payload's block-sum digest.
 
-    def consume() -> None:
-        try:
-            while (piece := pieces.get()) is not None:
-                summer.update(piece)
-        except BaseException as exc:  # reported to the writer below
-            failure.append(exc)
+    The payload goes out in pieces of SUM_PIECE bytes, each summed right
+    after its write, while the kernel's copy into the page cache has left
+    it in the CPU cache: memory is read once, as by ``np.save``, and no
+    piece is summed more than one piece after its write. While some CPU is
+    idle, an idle helper thread sums the piece and the sum costs no time;
+    on a busy machine (every CPU running something: another process, or
+    this one's helper) the writer sums it itself, since waking a helper
+    there only takes turns with the writer on the same CPU.
+    """
+    from . import blocksum
 
-    helper = threading.Thread(target=consume, name="fuseflow-blocksum", daemon=True)
-    helper.start()
+    size = max(1, SUM_PIECE // blocksum.BLOCK) * blocksum.BLOCK  # pieces of whole blocks
+    cores = _cores()
+    helper = _Summer(cores) if cores > 1 else None
+    sums: list = []
+    share = False
     try:
-        for piece in _pieces(buffers, SUM_PIECE):
-            write_all(fd, [piece])
-            pieces.put(piece)
-    finally:
-        pieces.put(None)
-        helper.join()
-    if failure:
-        raise failure[0]
-    return summer.value()
+        write_all(fd, [head])
+        for k, piece in enumerate(_block_pieces(buffers, size)):
+            if helper is not None and k % SHARE_CHECK == 0:
+                share = helper.has_a_cpu()
+            write_all(fd, piece)
+            sums.append(None)
+            if not (share and helper.take(sums, k, piece)):
+                sums[k] = blocksum.block_sums(piece)
+    except BaseException:
+        if helper is not None:
+            helper.stop(report=False)
+        raise
+    if helper is not None:
+        helper.stop()
+    return blocksum.combine(sums)
+
+
+class _Summer:
+    """A helper thread for ``_write_summed``, started when first given a piece."""
+
+    def __init__(self, cores: int) -> None:
+        self.cores = cores
+        self.pieces: queue.SimpleQueue = queue.SimpleQueue()
+        self.given = self.done = 0
+        self.failure: BaseException | None = None
+        self.thread: threading.Thread | None = None
+
+    def has_a_cpu(self) -> bool:
+        """Whether fewer tasks are running than there are CPUs, not counting this helper.
+
+        Where the count is unknown (no /proc/loadavg: not Linux), assumed so.
+        """
+        running = _running_tasks()
+        return running is None or running - (self.given > self.done) < self.cores
+
+    def take(self, sums: list, index: int, piece: list) -> bool:
+        """Sum ``piece`` into ``sums[index]`` if idle; False if busy (the caller sums it)."""
+        if self.given > self.done or self.failure is not None:
+            return False
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._run, name="fuseflow-blocksum", daemon=True)
+            self.thread.start()
+        self.given += 1
+        self.pieces.put((sums, index, piece))
+        return True
+
+    def _run(self) -> None:
+        from . import blocksum
+
+        while (item := self.pieces.get()) is not None:
+            sums, index, piece = item
+            try:
+                sums[index] = blocksum.block_sums(piece)
+            except BaseException as exc:  # reported by the writer
+                self.failure = exc
+            self.done += 1
+
+    def stop(self, report: bool = True) -> None:
+        """Wait for the piece in hand; raise what the helper raised (if ``report``)."""
+        if self.thread is not None:
+            self.pieces.put(None)
+            self.thread.join()
+        if report and self.failure is not None:
+            raise self.failure
+
+
+def _cores() -> int:
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _running_tasks() -> int | None:
+    """How many tasks are running or ready to run right now (Linux's /proc/loadavg), this one included."""
+    try:
+        with open("/proc/loadavg", "rb") as f:
+            return int(f.read().split()[3].split(b"/")[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _block_pieces(buffers: Sequence[Buffer], size: int) -> Iterator[list[memoryview]]:
+    """The concatenated buffers as lists of views of ``size`` bytes each (the last one shorter)."""
+    piece: list[memoryview] = []
+    room = size
+    for buf in buffers:
+        view = memoryview(buf)
+        if view.format != "B" or view.ndim != 1:
+            view = view.cast("B")
+        while len(view) >= room:
+            piece.append(view[:room])
+            yield piece
+            view, piece, room = view[room:], [], size
+        if view:
+            piece.append(view)
+            room -= len(view)
+    if piece:
+        yield piece
 
 
 def map_file(path: str) -> tuple[memoryview, int]:
