@@ -358,11 +358,11 @@ def expected(i: int) -> dict:
     return namespace["expected"](i)
 
 
-def test_sigkill_while_writing_leaves_every_record_whole(store: FileStore, tmp_path: Path) -> None:
-    script = tmp_path / "writer.py"
-    script.write_text(WRITER.format(value_src=VALUE_SRC))
-    for round_, delay in enumerate((0.05, 0.2, 0.4)):
-        proc = subprocess.Popen([sys.executable, str(script), store.root, str(round_ * 50)],
+def kill_while_writing(script: Path, root: str, rounds: list[tuple[int, float]]) -> None:
+    """Per round: start the writer at key number `start`, wait for "ready", let it
+    write for `delay` seconds, then SIGKILL it."""
+    for start, delay in rounds:
+        proc = subprocess.Popen([sys.executable, str(script), root, str(start)],
                                 stdout=subprocess.PIPE, text=True, env=subprocess_env())
         assert proc.stdout.readline().strip() == "ready"
         time.sleep(delay)
@@ -370,6 +370,12 @@ def test_sigkill_while_writing_leaves_every_record_whole(store: FileStore, tmp_p
         proc.wait()
         proc.stdout.close()
         assert proc.returncode == -signal.SIGKILL
+
+
+def test_sigkill_while_writing_leaves_every_record_whole(store: FileStore, tmp_path: Path) -> None:
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER.format(value_src=VALUE_SRC))
+    kill_while_writing(script, store.root, [(0, 0.05), (50, 0.2), (100, 0.4)])
 
     results = store.list("wf")
     assert len(results) > 90
@@ -401,15 +407,7 @@ def test_sigkill_while_writing_large_arrays_leaves_every_record_whole(store: Fil
     np = pytest.importorskip("numpy")
     script = tmp_path / "writer.py"
     script.write_text(LARGE_WRITER)
-    for round_, delay in enumerate((0.02, 0.1, 0.3)):
-        proc = subprocess.Popen([sys.executable, str(script), store.root, str(round_ * 10**6)],
-                                stdout=subprocess.PIPE, text=True, env=subprocess_env())
-        assert proc.stdout.readline().strip() == "ready"
-        time.sleep(delay)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        proc.stdout.close()
-        assert proc.returncode == -signal.SIGKILL
+    kill_while_writing(script, store.root, [(0, 0.02), (10**6, 0.1), (2 * 10**6, 0.3)])
 
     results = store.list("wf")
     assert len(results) == 20

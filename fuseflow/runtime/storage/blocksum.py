@@ -27,10 +27,8 @@ WORDS = BLOCK // 8
 
 def digest(buffers: Sequence[Buffer]) -> int:
     """The digest of the concatenated buffers (block boundaries run across them)."""
-    summer = BlockSum()
-    for buf in buffers:
-        summer.update(buf)
-    return summer.value()
+    sums = block_sums(buffers)
+    return combine([sums]) if len(sums) else 0
 
 
 def block_sums(views: Sequence[Buffer]) -> np.ndarray:
@@ -83,9 +81,6 @@ class BlockSum:
         if len(sums) == 1:
             return sums[0]
         return np.concatenate(sums) if sums else np.zeros(0, np.uint64)
-
-    def value(self) -> int:
-        return combine([self.vector()]) if self.sums or self.carry else 0
 
 
 def _sum_blocks(data: Buffer, offset: int, count: int) -> np.ndarray:
