@@ -1,14 +1,30 @@
 """Storage benchmark: a 400 MB NumPy array, and fully cached reruns of 10,000 small results.
 
-    python bench/storage.py [--dir DIR] [--mb 400] [--nodes 10000] [--s3-nodes 1000] [--repeat 3] [--cold]
+    python bench/storage.py [--dir DIR] [--mb 400] [--nodes 10000] [--s3-nodes 1000] [--repeat 9] [--cold]
 
 1. Store and reload a 400 MB float64 array through fuseflow's file storage,
    and with plain ``np.save``/``np.load``, to the same folder, in one run.
    Goal: at least 90% of plain throughput both ways. Best of --repeat
-   rounds, the two interleaved. Each save writes a new file after a sync, so no pass pays for
-   flushing the last one. The page cache is warm for the loads (the file was
-   just written), as in a rerun soon after a run; --cold drops it first (root).
-   fuseflow's reload checks the CRC of every byte and returns an array that
+   rounds, the two interleaved (alternating which goes first), so both meet
+   the same moments of a busy machine. fuseflow's save is ``store.save``:
+   the same npy bytes, checksummed on the way (the block-sum digest, summed
+   by a helper thread while the writer writes; docs/storage.md), under a temporary name
+   renamed at the end. Before each save, untimed: a sync, so no pass pays
+   for flushing the last one, then that side's file of the previous round
+   is removed, so every save writes a new file into memory freed a moment
+   before. The order matters on a VM that hands memory left free for a few
+   seconds back to its host (free page reporting, as on this project's VM):
+   touching such memory again costs about 6 us per 4 KiB page, 0.6 s for
+   400 MB, five times the save itself, and which save meets it depends on
+   the size of the page-cache blocks its writes allocate, not on the work
+   it does (the 2 MiB blocks of a large write are the size the VM hands
+   back). With the file removed before the sync (0.5-1 s), np.save met such
+   memory in 6 to 11 of the 20-24 rounds of each series measured here;
+   removed after it, in 0 to 4 of 20. Single rounds swing by 10-20% on this
+   shared disk, so the default is 9 rounds per figure.
+   The page cache is warm for the loads (the file was just written), as in
+   a rerun soon after a run; --cold drops it first (root). fuseflow's
+   reload checks every byte against the checksum and returns an array that
    maps the record (local files), so "reload + sum" is shown too: touching
    every element once, both ways.
 2. A workflow of 10,000 nodes (100 chains of 100 small steps) whose output
@@ -74,12 +90,12 @@ def array_figures(root: str, mb: int, repeat: int, cold: bool) -> list[tuple[str
     before = drop_caches if cold else None
     results = []
 
-    def fresh(path_of):  # each save writes a new file, with no dirty pages of the last pass still being flushed
+    def fresh(path_of):  # a new file, no dirty pages of the last pass being flushed, memory just freed (docstring)
         def before() -> None:
+            os.sync()
             path = path_of()
             if path and os.path.exists(path):
                 os.unlink(path)
-            os.sync()
         return before
 
     record = lambda: store.where("bench", "array", key) and store.where("bench", "array", key)[0]  # noqa: E731
@@ -173,7 +189,7 @@ def main() -> None:
     parser.add_argument("--mb", type=int, default=400, help="array size in MB (default 400)")
     parser.add_argument("--nodes", type=int, default=10_000, help="nodes of the file workflow (default 10000)")
     parser.add_argument("--s3-nodes", type=int, default=1_000, help="nodes of the S3 workflow (default 1000; 0: skip)")
-    parser.add_argument("--repeat", type=int, default=3, help="passes per array figure, best kept (default 3)")
+    parser.add_argument("--repeat", type=int, default=9, help="passes per array figure, best kept (default 9)")
     parser.add_argument("--cold", action="store_true", help="drop the page cache before each load (root)")
     args = parser.parse_args()
     folder = args.dir or os.getcwd()

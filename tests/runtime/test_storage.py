@@ -394,7 +394,7 @@ import sys
 import numpy as np
 from fuseflow.runtime.storage import fileio, open_store
 fileio.BLOCKSUM_MIN = fileio.PREALLOCATE_MIN = 1 << 20  # 2 MB arrays take the path of large records
-fileio.SUM_PIECE = 1 << 16
+fileio.SUM_PIECE = 1 << 16  # many pieces per record
 store, start = open_store(sys.argv[1]), int(sys.argv[2])
 for i in range(start, start + 10**9):
     store.save("wf", f"node.{i % 5}", f"k{i % 20}", np.full(250_000 + i % 20, i, dtype=np.int64))
