@@ -201,17 +201,19 @@ def test_the_block_sum_digest_ignores_how_the_payload_is_cut() -> None:
     assert blocksum.digest([swapped]) != whole
 
 
-# CPUs: on one the writer sums the pieces, on two a helper thread does
-CORES = [1, 2]
+# (CPUs, tasks running): a helper thread sums the pieces only while a CPU is free, else the writer does
+MACHINES = [(1, 1), (2, 1), (2, 2), (4, None)]
 
 
-@pytest.mark.parametrize("cores", CORES)
+@pytest.mark.parametrize("cores, running", MACHINES)
 @pytest.mark.parametrize("piece", [1 << 16, 3 << 16, 100_000, 1 << 20])
-def test_the_digest_summed_while_writing_is_the_block_sum_digest(tmp_path: Path, monkeypatch, cores, piece) -> None:
+def test_the_digest_summed_while_writing_is_the_block_sum_digest(tmp_path: Path, monkeypatch, cores, running,
+                                                                 piece) -> None:
     np = pytest.importorskip("numpy")
     from fuseflow.runtime.storage import blocksum, fileio
 
     monkeypatch.setattr(fileio, "_cores", lambda: cores)
+    monkeypatch.setattr(fileio, "_running_tasks", lambda: running)
     monkeypatch.setattr(fileio, "SUM_PIECE", piece)  # not a multiple of the block size: rounded down to one
     helpers = []
     start = fileio._Summer.__init__
@@ -232,16 +234,18 @@ def test_the_digest_summed_while_writing_is_the_block_sum_digest(tmp_path: Path,
             os.close(fd)
         assert digest == blocksum.digest(buffers)
         assert path.read_bytes() == b"HEAD" + b"".join(bytes(b) for b in buffers)
-    assert len(helpers) == (len(payloads) if cores > 1 else 0)
+    assert len(helpers) == (len(payloads) if (running or 1) < cores else 0)
 
 
-@pytest.mark.parametrize("cores", CORES)
-def test_a_failing_sum_fails_the_save_and_leaves_the_old_record(store: FileStore, monkeypatch, cores) -> None:
+@pytest.mark.parametrize("cores, running", MACHINES)
+def test_a_failing_sum_fails_the_save_and_leaves_the_old_record(store: FileStore, monkeypatch, cores,
+                                                                running) -> None:
     np = pytest.importorskip("numpy")
     from fuseflow.runtime.storage import blocksum, fileio
 
     monkeypatch.setattr(fileio, "BLOCKSUM_MIN", 1 << 20)
     monkeypatch.setattr(fileio, "_cores", lambda: cores)
+    monkeypatch.setattr(fileio, "_running_tasks", lambda: running)
     store.save("wf", "big", KEY, np.zeros(400_000))
 
     def broken(views):
@@ -266,6 +270,7 @@ def test_a_failing_write_stops_the_summing_helper_and_leaves_the_old_record(stor
     monkeypatch.setattr(fileio, "BLOCKSUM_MIN", 1 << 20)
     monkeypatch.setattr(fileio, "SUM_PIECE", 1 << 16)
     monkeypatch.setattr(fileio, "_cores", lambda: 2)
+    monkeypatch.setattr(fileio, "_running_tasks", lambda: 1)
     store.save("wf", "big", KEY, np.zeros(400_000))
     written = fileio.write_all
 

@@ -268,13 +268,15 @@ def _write_summed(fd: int, head: bytes, buffers: Sequence[Buffer]) -> int:
     after writing it runs no faster than summing it cold.) So with two CPUs
     or more, a helper thread sums the payload while the writer writes it,
     in large pieces whose sums run in NumPy without the GIL; the sum then
-    costs no time while a CPU is free. On one CPU the writer sums each piece
-    after writing it.
+    costs no time while a CPU is free. With no CPU free (one CPU, or all busy
+    with other work when the save starts) the writer sums each piece after
+    writing it: a helper would only take CPU time from the writer, and the
+    save took 0.16 s instead of 0.14 s.
     """
     from . import blocksum
 
     size = max(1, SUM_PIECE // blocksum.BLOCK) * blocksum.BLOCK  # pieces of whole blocks
-    if _cores() < 2:
+    if not _a_cpu_is_free():
         write_all(fd, [head])
         sums = []
         for piece in _block_pieces(buffers, size):
@@ -331,6 +333,25 @@ def _cores() -> int:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         return os.cpu_count() or 1
+
+
+def _a_cpu_is_free() -> bool:
+    """Whether fewer tasks are running than this process has CPUs, itself included.
+
+    Read from Linux's /proc/loadavg (the running count, not the average);
+    where it is unknown, any second CPU counts as free.
+    """
+    cores = _cores()
+    return cores > 1 and (_running_tasks() or 1) < cores
+
+
+def _running_tasks() -> int | None:
+    """How many tasks are running or ready to run right now, the caller included (None: unknown)."""
+    try:
+        with open("/proc/loadavg", "rb") as f:
+            return int(f.read().split()[3].split(b"/")[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _block_pieces(buffers: Sequence[Buffer], size: int) -> Iterator[list[memoryview]]:
