@@ -28,7 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        return args.func(args)
+        return _call(args)
     except CompileError as exc:
         sys.stderr.write(exc.args[0])
         sys.stderr.write(errors.summary(exc.diagnostics) + "\n")
@@ -48,6 +48,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 class _InputProblem(Exception):
     """An input that cannot be read at all (missing file, not UTF-8)."""
+
+
+def _call(args) -> int:
+    """Run the command; a workflow whose modules fail to import is the user's
+    mistake, reported as `fusec check --imports` reports it."""
+    from .compiler.targets.loader import ModuleLoadFailed
+
+    try:
+        return args.func(args)
+    except ModuleLoadFailed as exc:
+        _check_imports(exc.fuse_path, getattr(args, "defines", None))  # CompileError: the file's import problems
+        raise exc.__cause__ from None  # no import problem found: fusec's own bug
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -195,6 +207,13 @@ def load(path: str, defines: list[str] | None = None, imports: bool = False):
         sys.stderr.write(errors.render(display_path(path), text, warnings))
         sys.stderr.write(errors.summary(warnings) + "\n")
     return workflow
+
+
+def _check_imports(path: str, defines: list[str] | None) -> None:
+    """CompileError if the file's imports or calls do not resolve (warnings were printed already)."""
+    from .runtime.params import parse_assignments
+
+    _compile_with_imports(path, Path(path).read_text(encoding="utf-8-sig"), parse_assignments(defines))
 
 
 def _compile_with_imports(path: str, text: str, defines: dict[str, str]):

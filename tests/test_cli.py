@@ -214,6 +214,62 @@ def test_check_imports_goes_on_with_the_other_files(tmp_path: Path):
     assert "tests/invalid/undefined_name.fuse:" in result.stderr and "examples/arith.fuse" not in result.stderr
 
 
+# --- run: where the workflow's modules are found ------------------------------------------
+
+INSTALLED = Path(sys.executable).with_name("fusec")  # not `python -m`, which puts the working directory on sys.path
+
+
+def run_installed(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run([str(INSTALLED), *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
+    assert "Traceback" not in result.stdout + result.stderr, result.stderr
+    return result
+
+
+def test_run_finds_modules_beside_the_file_then_in_the_working_directory(tmp_path: Path):
+    file = _project(tmp_path, "from ops import add\nfrom helpers import twice\ns = add(1, 2)\nx = twice(s)\nreturn x\n",
+                    ops="def add(a, b):\n    return a + b\n")
+    here = tmp_path / "cwd"
+    here.mkdir()
+    (here / "helpers.py").write_text("def twice(a):\n    return 2 * a\n")
+    (here / "ops.py").write_text("def add(a, b):\n    return a - b\n")  # shadowed by the one beside the file
+    for command in (["run", str(file), "--no-cache", "--json"], ["explain", str(file), "--storage", str(tmp_path / "s")]):
+        result = run_installed(*command, cwd=here)
+        assert result.returncode == 0, result.stderr
+    assert json.loads(run_installed("run", str(file), "--no-cache", "--json", cwd=here).stdout) == {"x": 6}
+
+
+def test_run_a_module_that_is_missing_or_raises_is_an_input_error_at_the_import(tmp_path: Path):
+    file = _project(tmp_path, "from ops import add\nfrom helpers import twice\ns = add(1, 2)\nx = twice(s)\n",
+                    ops="def add(a, b):\n    return a + b\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for command in (["run", str(file), "--no-cache"], ["run", str(file), "--target", "prefect", "--no-cache"],
+                    ["explain", str(file)], ["storage", "gc", str(file), "--dry-run"]):
+        result = run_installed(*command, cwd=elsewhere)
+        assert result.returncode == 1, (command, result.stderr)
+        assert result.stderr.endswith(
+            "pipe.fuse:2:6: error: cannot import 'helpers': No module named 'helpers'\n"
+            "  2 | from helpers import twice\n"
+            "    |      ^^^^^^^ modules are looked for beside the .fuse file, in the working directory and among "
+            "the installed packages\n"
+            "fusec: 1 error\n"), command
+    (elsewhere / "helpers.py").write_text("raise RuntimeError('not configured')\n")
+    result = run_installed("run", str(file), "--no-cache", cwd=elsewhere)
+    assert result.returncode == 1
+    assert "pipe.fuse:2:6: error: importing 'helpers' raised RuntimeError: not configured" in result.stderr
+
+
+def test_a_generated_module_that_fails_to_load_for_no_import_reason_is_an_internal_error(tmp_path: Path):
+    file = _project(tmp_path, "from ops import add\nx = add(1, 2)\n", ops="def add(a, b):\n    return a + b\n")
+    code = ("import sys\nfrom fuseflow import cli\nfrom fuseflow.compiler.targets import local\n"
+            "local.generate = lambda wf: 'raise KeyError(1)'\nsys.exit(cli.main(sys.argv[1:]))\n")
+    result = subprocess.run([sys.executable, "-c", code, "run", str(file), "--no-cache"], capture_output=True,
+                            text=True, cwd=tmp_path, timeout=120)
+    assert result.returncode == 70
+    assert result.stderr == "fusec: internal error: KeyError(1); run again with --debug for a traceback\n"
+
+
 # --- compile ---------------------------------------------------------------------------
 
 

@@ -3,8 +3,8 @@
 Imports are resolved when the workflow runs, not when it compiles. This pass,
 run only when asked (importing a module runs its code), does early what a run
 will do: it imports each module the file names, with the .fuse file's folder
-and the working directory first on sys.path (`fusec run` puts the folder
-there, as `python wf.py` does for a generated module's), then checks
+and the working directory first on sys.path (as `fusec run` has them:
+targets/loader.py), then checks
 
 - each `from MODULE import NAME`: the module imports, and has the name;
 - each call: the callee exists and is callable, and the node's arguments bind

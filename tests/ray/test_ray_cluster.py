@@ -103,3 +103,18 @@ def test_generated_module_and_fusec_run_on_a_cluster_by_address(cluster, tmp_pat
                "--json", "-p", "a=5", "-p", "b=3", "--no-cache", cwd=elsewhere)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"m": -3}
+
+
+def test_fusec_run_finds_the_workers_modules_in_the_working_directory_too(cluster, tmp_path):
+    """As `fusec check --imports` looks: the .fuse file's folder, then the working directory,
+    on the driver and on the workers (which import the modules to run the tasks)."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pipe.fuse").write_text("workflow pipe\nfrom helpers import twice\nx = twice(21)\nreturn x\n")
+    here = tmp_path / "here"
+    here.mkdir()
+    (here / "helpers.py").write_text("def twice(a):\n    return 2 * a\n")
+    done = run(str(BIN / "fusec"), "run", str(project / "pipe.fuse"), "--target", "ray", "--address", cluster,
+               "--json", "--no-cache", cwd=here)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"x": 42}  # a task: computed by a worker of the cluster

@@ -81,5 +81,5 @@ def run(wf: Workflow, fuse_path: str, settings, args) -> dict:
 
     ctx = context(wf)
     module = load_generated(generate(wf), fuse_path)
-    with import_path(Path(fuse_path).resolve().parent):
+    with import_path(Path(fuse_path).resolve().parent):  # workers: Ray adds the cwd, init_arguments the folder
         return ray_backend.run_command(getattr(module, ctx["workflow_var"]), settings, args)
