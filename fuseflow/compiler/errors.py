@@ -68,6 +68,23 @@ class CompileError(Exception):
         super().__init__(render(path, source, self.diagnostics))
 
 
+def target_error(source: str, message: str, span: tuple | None = None, hint: str = "") -> CompileError:
+    """What a target cannot express, as an error at the .fuse file's position.
+
+    Targets work from the IR, which keeps the source's path and each node's
+    span but not the text: it is read again here to show the line (an
+    unreadable file still gets the message, without the line).
+    """
+    from pathlib import Path
+
+    try:
+        text = Path(source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    where = Span(*span) if span and span[0] else None
+    return CompileError(source, text, [Diagnostic("error", message, where, hint)])
+
+
 class UsageError(Exception):
     """A mistake on the command line rather than in a file (exit status 2)."""
 

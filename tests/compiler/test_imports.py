@@ -56,6 +56,14 @@ def make_counter():
 """
 
 
+@pytest.fixture(autouse=True)
+def no_module_of_another_test(monkeypatch):
+    """Out of sys.modules while a test runs: a module another test imported under a
+    name written here (the examples' ops, imported by in-process runs of other targets)."""
+    for name in [name for name in sys.modules if name.partition(".")[0] in {"ops", "broken", "lazy", "pkg"}]:
+        monkeypatch.delitem(sys.modules, name)
+
+
 def check(tmp_path: Path, fuse: str, **modules: str) -> str:
     """The rendered diagnostics of `fuse` beside `modules` (name -> source; a/b for a package)."""
     for name, text in {"ops": OPS, **modules}.items():

@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ... import __version__
-from ..errors import CompileError, Diagnostic, UsageError
+from ..errors import CompileError, UsageError, target_error
 from ..ir import Node, Workflow
-from ..nodes import Span
 from . import kfp_check, kfp_spec, kfp_yaml
 from .render import render
 
@@ -46,7 +45,7 @@ def compile_pipeline(wf: Workflow, base_dir: str | Path | None = None) -> tuple[
 
 def node_problem(wf: Workflow, node: Node, problem: str) -> CompileError:
     """The error for a node whose options KFP cannot express, at the node's call."""
-    return _error(wf, node.span, f"node '{node.name}' cannot run on kfp: {problem}")
+    return target_error(wf.source, f"node '{node.name}' cannot run on kfp: {problem}", node.span)
 
 
 def header(wf: Workflow, spec: dict) -> str:
@@ -95,17 +94,8 @@ def _module_files(wf: Workflow, name: str, folders: list[Path]) -> dict[str, str
             files = sorted(p for p in package.rglob("*.py") if "__pycache__" not in p.parts)
             return {(relative / p.relative_to(package)).as_posix(): p.read_text(encoding="utf-8") for p in files}
     looked = ", ".join(str(f) for f in dict.fromkeys(folders))
-    raise _error(wf, None, f"embed_modules names module '{name}', but neither {relative.with_suffix('.py')} nor "
-                 f"{relative}/__init__.py is in {looked}")
-
-
-def _error(wf: Workflow, span: tuple | None, message: str) -> CompileError:
-    try:
-        text = Path(wf.source).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        text = ""
-    where = Span(*span) if span and span[0] else None
-    return CompileError(wf.source, text, [Diagnostic("error", message, where)])
+    raise target_error(wf.source, f"embed_modules names module '{name}', but neither "
+                       f"{relative.with_suffix('.py')} nor {relative}/__init__.py is in {looked}")
 
 
 # --- fusec run --target kfp -------------------------------------------------------

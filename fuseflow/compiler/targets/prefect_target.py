@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from ... import __version__
-from ..errors import CompileError, Diagnostic
+from ..errors import target_error
 from ..ir import Node, Workflow
-from ..nodes import Span
 from ..schemas import known_options, map_neutral
 from . import pyexpr
 from .local import node_line
@@ -367,12 +366,7 @@ def run_name(node_name: str) -> str:
 
 def fail(wf: Workflow, message: str, span: tuple | None = None, hint: str = "") -> None:
     """What the target cannot express, as a compile error at the file's position."""
-    try:
-        text = Path(wf.source).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        text = ""
-    where = Span(*span) if span and span[0] else None
-    raise CompileError(wf.source, text, [Diagnostic("error", message, where, hint)])
+    raise target_error(wf.source, message, span, hint)
 
 
 def run(wf: Workflow, fuse_path: str, settings, args) -> dict:
