@@ -23,7 +23,7 @@ from lark.grammar import NonTerminal
 from lark.parsers.grammar_analysis import GrammarAnalyzer
 
 from . import nodes as n
-from . import strings
+from . import strings, tables
 from .errors import CompileError, Diagnostic, Diagnostics
 from .lalr import LalrParser
 from .nodes import Span
@@ -501,13 +501,7 @@ def _parser() -> LalrParser:
 
 @functools.lru_cache(maxsize=1)
 def _lark() -> Lark:
-    """The grammar, analysed by lark: parse table, terminals, contextual lexer."""
+    """The grammar, analysed by lark: parse table, terminals, contextual lexer (kept between runs: tables.py)."""
     grammar = resources.files("fuseflow.grammar").joinpath("fuse.lark").read_text()
-    return Lark(
-        grammar,
-        parser="lalr",
-        lexer="contextual",
-        keep_all_tokens=True,
-        maybe_placeholders=True,
-        cache=False,
-    )
+    return tables.load_or_build(grammar, parser="lalr", lexer="contextual", keep_all_tokens=True,
+                                maybe_placeholders=True)
