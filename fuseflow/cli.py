@@ -125,7 +125,7 @@ def _add_nodes(sub) -> None:
                        description="List node names and effective options: see what a query selects before running.")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--match", "-m", metavar="REGEX", help="only nodes whose name the regex full-matches")
-    p.add_argument("--target", "-t", choices=("neutral", "ray", "prefect", "kfp"),
+    p.add_argument("--target", "-t", choices=("neutral", "local", "ray", "prefect", "kfp"),
                    help="show what one target applies: neutral options in its own names merged with its own "
                         "block, what fuseflow's runtime does on the worker, and what the target ignores")
     _common(p)

@@ -418,6 +418,16 @@ def test_nodes_target_kfp_with_the_workflow_defaults_and_what_the_step_does():
     assert shown["model.moons"]["runtime"] == {"seed": 7, "setup": "lib:init_worker"}
 
 
+def test_nodes_target_local_is_what_the_runtime_does_in_process():
+    result = fusec("nodes", OPTIONS, "--match", r"model\.moons", "--target", "local")
+    assert _listed(result)["model.moons"] == {
+        "runtime": {"cache": True, "env": {"OMP_NUM_THREADS": "1"}, "retries": 5, "seed": 7,
+                    "setup": "lib:init_worker", "timeout": 600.0},
+        "ignored": {"cpus": 2, "memory": 2 * 2**30}}
+    assert result.stderr == ("fusec: note: local ignores 'cpus', 'memory': "
+                             "a local run reserves no CPUs, GPUs or memory per node\n")
+
+
 def test_nodes_target_neutral_and_no_target():
     assert _listed(fusec("nodes", OPTIONS, "--target", "neutral"))["data.moons"] == {"cache": False, "retries": 1}
     assert set(_listed(fusec("nodes", OPTIONS))["model.moons"]) == {"neutral", "ray", "prefect", "kfp"}

@@ -9,7 +9,8 @@ it shows what the generated code applies, never a second opinion:
     >>> applied("ray", node, wf).as_dict()      # neutral cpus: 2, retry_delay: 5; ray num_cpus: 4
     {'ray': {'num_cpus': 4}, 'ignored': {'retry_delay': 5.0}}
 
-`own` is in the target's own names; `runtime` holds the neutral options that
+`own` is in the target's own names (local has none: fuseflow's runtime is
+the whole of it); `runtime` holds the neutral options that
 fuseflow's runtime carries out on the worker (seed, setup, ...); `ignored`
 the options that have no effect on that target for that node, with `reasons`.
 """
@@ -22,7 +23,7 @@ from ...runtime import ray_options
 from ..ir import Node, Workflow
 from ..schemas import NEUTRAL_IGNORED, NEUTRAL_RUNTIME
 
-TARGETS = ("ray", "prefect", "kfp")
+TARGETS = ("local", "ray", "prefect", "kfp")
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,11 @@ def applied(target: str, node: Node, wf: Workflow) -> Applied:
     """What `target` applies of the node's options; CompileError where the target's
     own compiler would stop (an option it cannot express)."""
     return _BY_TARGET[target](node, wf)
+
+
+def _local(node: Node, wf: Workflow) -> Applied:
+    """A local run: the runtime does what it can of the neutral options, in the calling process."""
+    return Applied("local", {}, *_neutral_rest("local", node))
 
 
 def _ray(node: Node, wf: Workflow) -> Applied:
@@ -95,4 +101,5 @@ def _neutral_rest(target: str, node: Node) -> tuple[dict, dict, dict[str, str]]:
     return runtime, ignored, {k: NEUTRAL_IGNORED[target][k] for k in ignored}
 
 
-_BY_TARGET: dict[str, Callable[[Node, Workflow], Applied]] = {"ray": _ray, "prefect": _prefect, "kfp": _kfp}
+_BY_TARGET: dict[str, Callable[[Node, Workflow], Applied]] = {"local": _local, "ray": _ray, "prefect": _prefect,
+                                                               "kfp": _kfp}
