@@ -79,20 +79,25 @@ def _parse_recovering(source: str, diags: Diagnostics, parse: Callable[[str, Dia
     stopped; an error before that is the blanking's doing, or the same mistake
     again, and is not reported. Recovery ends there, at the end of the file, at
     a line that cannot be blanked, and after MAX_SYNTAX_ERRORS errors."""
-    text, checked = source, (0, 0)
+    text, checked, last = source, (0, 0), 0
     for _ in range(MAX_SYNTAX_ERRORS):
         try:
             return parse(text, diags)
         except UnexpectedInput as exc:
             stop = _stop(exc)
-            if stop <= checked:
-                return []
+            if stop <= checked:  # the blanking's doing: `x = f(k=` / `  @)` leaves `f(k= )`
+                widened = _blank_statement(text, last)  # so its whole statement goes, unreported
+                if widened is None or widened == text:
+                    return []
+                text = widened
+                continue
             diag = _describe(exc, text, parse)
             diags.items.append(diag)
             blanked = None if stop == _END_OF_FILE else _blank_line(text, diag.span.line)
             if blanked is None:
                 return []
-            text, checked = blanked, max(stop, (diag.span.line, math.inf))
+            last = diag.span.line
+            text, checked = blanked, max(stop, (last, math.inf))
     return []
 
 
@@ -111,26 +116,67 @@ def _blank_line(text: str, line: int) -> str | None:
     line that opens a block would leave the block's body and its '}' behind.
 
     The brackets on the line that close what earlier lines opened stay, in place:
-    blanking `  2))` after `x = f(1,` must not leave f's '(' open."""
-    start = sum(len(before) + 1 for before in text.split("\n")[: line - 1])
-    end = text.find("\n", start)
-    end = len(text) if end < 0 else end
+    blanking `  2))` after `x = f(1,` must not leave f's '(' open. A line that
+    opens brackets closed on later lines takes those lines with it: blanking
+    `x = f(1 2,` alone would leave `  3)` as a second, false error."""
+    start = _line_start(text, line)
+    end = _line_end(text, start)
     outer = [text[i] for i in _open_brackets(text, start)]
     inner: list[str] = []
     kept: set[int] = set()
-    for m in _BRACKET.finditer(text, start, end):
-        char = m.group()
-        if char in _CLOSERS:
-            inner.append(char)
-        elif inner:
-            if char == _CLOSERS[inner[-1]][0]:
-                inner.pop()
-        elif outer and char == _CLOSERS[outer[-1]][0]:
-            outer.pop()
-            kept.add(m.start())
-    if "{" in inner:
+    scanned = start
+    while True:
+        for m in _BRACKET.finditer(text, scanned, end):
+            char = m.group()
+            if char in _CLOSERS:
+                inner.append(char)
+            elif inner:
+                if char == _CLOSERS[inner[-1]][0]:
+                    inner.pop()
+            elif outer and char == _CLOSERS[outer[-1]][0]:
+                outer.pop()
+                kept.add(m.start())
+        if "{" in inner:
+            return None
+        if not inner or end == len(text):
+            break
+        scanned, end = end, _line_end(text, end + 1)
+    return text[:start] + _blanked(text, start, end, kept) + text[end:]
+
+
+def _blank_statement(text: str, line: int) -> str | None:
+    """`text` with the whole bracketed statement that `line` continues blanked, from
+    the line that opened its brackets to the line that closes them; None when
+    `line` is not inside '(' or '[', or the statement would not go whole."""
+    opened = _open_brackets(text, _line_start(text, line))
+    run = len(opened)
+    while run and text[opened[run - 1]] in "([":
+        run -= 1
+    if run == len(opened):
         return None
-    return text[:start] + "".join(text[i] if i in kept else " " for i in range(start, end)) + text[end:]
+    start = text.rfind("\n", 0, opened[run]) + 1
+    end = _line_end(text, start)
+    while _open_brackets(text[start:end], end - start):
+        if end == len(text):
+            return None
+        end = _line_end(text, end + 1)
+    if _open_brackets(text, start) != opened[:run] or _open_brackets(text, end) != opened[:run]:
+        return None  # the lines close or open brackets of the code around them
+    return text[:start] + _blanked(text, start, end, set()) + text[end:]
+
+
+def _blanked(text: str, start: int, end: int, kept: set[int]) -> str:
+    """text[start:end] as spaces, but for its line breaks and the characters at `kept`."""
+    return "".join(text[i] if i in kept or text[i] == "\n" else " " for i in range(start, end))
+
+
+def _line_start(text: str, line: int) -> int:
+    return sum(len(before) + 1 for before in text.split("\n")[: line - 1])
+
+
+def _line_end(text: str, start: int) -> int:
+    end = text.find("\n", start)
+    return len(text) if end < 0 else end
 
 
 def _open_brackets(text: str, end: int) -> list[int]:
@@ -153,8 +199,10 @@ def _describe(exc: UnexpectedInput, text: str, parse: Callable[[str, Diagnostics
     if isinstance(exc, UnexpectedCharacters):
         char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
         span = Span(exc.line, exc.column, exc.line, exc.column + 1)
-        what = "an unterminated string" if char in "\"'" else f"unexpected character {char!r}"
-        return Diagnostic("error", f"syntax error: {what}", span, _expected(accepts))
+        if char and char in "\"'":  # a string ends on its line: what the parser expected misleads here
+            return Diagnostic("error", "syntax error: an unterminated string", span,
+                              f"close it with {char} before the end of the line")
+        return Diagnostic("error", f"syntax error: unexpected character {char!r}", span, _expected(accepts))
     keyword = _keyword_before(exc, text, parse)
     if keyword is not None:
         return _keyword_as_name(*keyword)
