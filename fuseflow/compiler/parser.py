@@ -121,27 +121,34 @@ def _blank_line(text: str, line: int) -> str | None:
     `x = f(1 2,` alone would leave `  3)` as a second, false error."""
     start = _line_start(text, line)
     end = _line_end(text, start)
+    inner, kept = _brackets_of(text, start, end)
+    if "{" in inner:
+        return None
+    last = end
+    while inner and last < len(text):  # the lines up to where they close go too
+        last = _line_end(text, last + 1)
+        inner, kept = _brackets_of(text, start, last)
+    if not inner:  # (brackets that never close: the line alone, as other statements follow inside them)
+        end = last
+    return text[:start] + _blanked(text, start, end, kept) + text[end:]
+
+
+def _brackets_of(text: str, start: int, end: int) -> tuple[list[str], set[int]]:
+    """(brackets text[start:end] leaves open, offsets of those in it that close earlier lines' ones)."""
     outer = [text[i] for i in _open_brackets(text, start)]
     inner: list[str] = []
     kept: set[int] = set()
-    scanned = start
-    while True:
-        for m in _BRACKET.finditer(text, scanned, end):
-            char = m.group()
-            if char in _CLOSERS:
-                inner.append(char)
-            elif inner:
-                if char == _CLOSERS[inner[-1]][0]:
-                    inner.pop()
-            elif outer and char == _CLOSERS[outer[-1]][0]:
-                outer.pop()
-                kept.add(m.start())
-        if "{" in inner:
-            return None
-        if not inner or end == len(text):
-            break
-        scanned, end = end, _line_end(text, end + 1)
-    return text[:start] + _blanked(text, start, end, kept) + text[end:]
+    for m in _BRACKET.finditer(text, start, end):
+        char = m.group()
+        if char in _CLOSERS:
+            inner.append(char)
+        elif inner:
+            if char == _CLOSERS[inner[-1]][0]:
+                inner.pop()
+        elif outer and char == _CLOSERS[outer[-1]][0]:
+            outer.pop()
+            kept.add(m.start())
+    return inner, kept
 
 
 def _blank_statement(text: str, line: int) -> str | None:

@@ -366,8 +366,10 @@ def test_end_of_file_names_the_bracket_left_open(source, where, message, hint):
     # blanking line 2 keeps the ')' that closes f's '(', so nothing says it is never closed
     ("x = f(1,\n  2))\ny = f(1 2)\n", [(2, "unexpected ')'"), (3, "unexpected integer '2'")]),
     ("x = f(1,\n  2 @)\ny = f(1 2)\n", [(2, "unexpected character '@'"), (3, "unexpected integer '2'")]),
-    # ... and when that ')' cannot come there, recovery stops rather than report it
-    ("x = f(k=\n  @)\ny = f(1 2)\n", [(2, "unexpected character '@'")]),
+    # ... and when that ')' cannot come there, the whole call goes, unreported
+    ("x = f(k=\n  @)\ny = f(1 2)\n", [(2, "unexpected character '@'"), (3, "unexpected integer '2'")]),
+    # a mistake on the first line of a call over several lines takes the call's other lines with it
+    ("x = f(1 2,\n  3)\ny = f(, 1)\n", [(1, "unexpected integer '2'"), (3, "unexpected ','")]),
     ("for x in [1] {\n  y = f(x) ) }\nz = f(1 2)\n", [(2, "unexpected ')'"), (3, "unexpected integer '2'")]),
     # a line that opens a block is not blanked: its body and '}' would be errors of their own
     ("for x in [1] ] {\n  y = f(x)\n}\nz = f(1 2)\n", [(1, "unexpected ']'")]),

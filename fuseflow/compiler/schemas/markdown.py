@@ -107,6 +107,8 @@ fusec: note: prefect ignores 'cpus', 'memory': a Prefect task reserves no CPUs, 
   (`max_retries` on an object node, `max_restarts` on a plain call). A note
   on standard error says why.
 
+`--target local` shows what a local run (`fusec run`, the generated local
+module) does: it has no options of its own, so only `runtime` and `ignored`.
 `--target neutral` shows the neutral block alone; without `--target`, every
 block as the IR keeps it. An option a target cannot express (`gpus: 0.5` on
 KFP) gives the error `fusec compile` would give.
