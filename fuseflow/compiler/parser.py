@@ -124,13 +124,25 @@ def _blank_line(text: str, line: int) -> str | None:
     inner, kept = _brackets_of(text, start, end)
     if "{" in inner:
         return None
-    last = end
-    while inner and last < len(text):  # the lines up to where they close go too
-        last = _line_end(text, last + 1)
-        inner, kept = _brackets_of(text, start, last)
-    if not inner:  # (brackets that never close: the line alone, as other statements follow inside them)
-        end = last
+    closed = _closing(text, inner, end) if inner else None
+    if closed is not None:  # the lines up to where they close go too (if they never do, the line alone)
+        end = _line_end(text, closed)
+        _, kept = _brackets_of(text, start, end)
     return text[:start] + _blanked(text, start, end, kept) + text[end:]
+
+
+def _closing(text: str, opened: list[str], start: int) -> int | None:
+    """The offset in `text`, from `start`, where the brackets `opened` (innermost last) are all closed."""
+    stack = list(opened)
+    for m in _BRACKET.finditer(text, start):
+        char = m.group()
+        if char in _CLOSERS:
+            stack.append(char)
+        elif stack and char == _CLOSERS[stack[-1]][0]:
+            stack.pop()
+            if not stack:
+                return m.start()
+    return None
 
 
 def _brackets_of(text: str, start: int, end: int) -> tuple[list[str], set[int]]:
@@ -162,11 +174,10 @@ def _blank_statement(text: str, line: int) -> str | None:
     if run == len(opened):
         return None
     start = text.rfind("\n", 0, opened[run]) + 1
-    end = _line_end(text, start)
-    while _open_brackets(text[start:end], end - start):
-        if end == len(text):
-            return None
-        end = _line_end(text, end + 1)
+    closed = _closing(text, [text[opened[run]]], opened[run] + 1)
+    if closed is None:
+        return None
+    end = _line_end(text, closed)
     if _open_brackets(text, start) != opened[:run] or _open_brackets(text, end) != opened[:run]:
         return None  # the lines close or open brackets of the code around them
     return text[:start] + _blanked(text, start, end, set()) + text[end:]
