@@ -6,11 +6,12 @@
    and with plain ``np.save``/``np.load``, to the same folder, in one run.
    Goal: at least 90% of plain throughput both ways. Best of --repeat
    rounds (the goal's figure; the ratio of the medians is printed beside
-   it, as a best can be one lucky round), the two interleaved (alternating which goes first), so both meet
-   the same moments of a busy machine. fuseflow's save is ``store.save``:
-   the same npy bytes, checksummed on the way (the block-sum digest, summed
-   by a helper thread while the writer writes; docs/storage.md), under a temporary name
-   renamed at the end. Before each save, untimed: a sync, so no pass pays
+   it, as a best can be one lucky round), the two interleaved (alternating
+   which goes first), so both meet the same moments of a busy machine.
+   fuseflow's save is ``store.save``: the same npy bytes, checksummed on
+   the way (the block-sum digest, summed by a helper thread while the
+   writer writes; docs/storage.md), under a temporary name renamed at the
+   end. Before each save, untimed: a sync, so no pass pays
    for flushing the last one, then that side's file of the previous round
    is removed, so every save writes a new file into memory freed a moment
    before. The order matters on a VM that hands memory left free for a few
@@ -101,14 +102,14 @@ def array_figures(root: str, mb: int, repeat: int, cold: bool) -> list[tuple[str
         return before
 
     record = lambda: store.where("bench", "array", key) and store.where("bench", "array", key)[0]  # noqa: E731
-    t_plain, t_ours = timed_pair(repeat, lambda: np.save(plain, array), lambda: store.save("bench", "array", key, array),
-                                fresh(lambda: plain), fresh(record))
-    results.append(("save", t_plain, t_ours))
-    t_plain, t_ours = timed_pair(repeat, lambda: np.load(plain), lambda: store.load("bench", "array", key), before, before)
-    results.append(("reload", t_plain, t_ours))
-    t_plain, t_ours = timed_pair(repeat, lambda: np.load(plain).sum(), lambda: store.load("bench", "array", key)[1].sum(),
-                                before, before)
-    results.append(("reload + sum", t_plain, t_ours))
+    saved = timed_pair(repeat, lambda: np.save(plain, array), lambda: store.save("bench", "array", key, array),
+                       fresh(lambda: plain), fresh(record))
+    results.append(("save", *saved))
+    reloaded = timed_pair(repeat, lambda: np.load(plain), lambda: store.load("bench", "array", key), before, before)
+    results.append(("reload", *reloaded))
+    summed = timed_pair(repeat, lambda: np.load(plain).sum(), lambda: store.load("bench", "array", key)[1].sum(),
+                        before, before)
+    results.append(("reload + sum", *summed))
     found, loaded = store.load("bench", "array", key)
     assert found and np.array_equal(loaded, array), "the array did not survive the round trip"
     return results

@@ -192,13 +192,20 @@ def test_only_check_imports_runs_the_modules_code(tmp_path: Path):
     assert marker.exists()
 
 
-def test_check_imports_finds_modules_beside_the_file_then_in_the_working_directory(tmp_path: Path):
-    file = _project(tmp_path, "from ops import add\nfrom helpers import twice\nx = add(1)\ny = twice(x)\n",
-                    ops="def add(a):\n    return a\n")
+def _project_and_working_directory(tmp_path: Path) -> tuple[Path, Path]:
+    """(pipe.fuse using ops.add and helpers.twice, a working directory): ops.py is beside
+    the file, and a different ops.py, shadowed by it, and helpers.py are in the working directory."""
+    file = _project(tmp_path, "from ops import add\nfrom helpers import twice\ns = add(1, 2)\nx = twice(s)\n"
+                    "return x\n", ops="def add(a, b):\n    return a + b\n")
     here = tmp_path / "cwd"
     here.mkdir()
     (here / "helpers.py").write_text("def twice(a):\n    return 2 * a\n")
-    (here / "ops.py").write_text("def add(a, b):\n    return a + b\n")  # shadowed by the one beside the file
+    (here / "ops.py").write_text("def add(a):\n    return a\n")
+    return file, here
+
+
+def test_check_imports_finds_modules_beside_the_file_then_in_the_working_directory(tmp_path: Path):
+    file, here = _project_and_working_directory(tmp_path)
     result = fusec("check", str(file), "--imports", cwd=here)
     assert (result.returncode, result.stderr) == (0, "")
     result = fusec("check", str(file), "--imports")  # from elsewhere, helpers.py is not found
@@ -227,16 +234,12 @@ def run_installed(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def test_run_finds_modules_beside_the_file_then_in_the_working_directory(tmp_path: Path):
-    file = _project(tmp_path, "from ops import add\nfrom helpers import twice\ns = add(1, 2)\nx = twice(s)\nreturn x\n",
-                    ops="def add(a, b):\n    return a + b\n")
-    here = tmp_path / "cwd"
-    here.mkdir()
-    (here / "helpers.py").write_text("def twice(a):\n    return 2 * a\n")
-    (here / "ops.py").write_text("def add(a, b):\n    return a - b\n")  # shadowed by the one beside the file
-    for command in (["run", str(file), "--no-cache", "--json"], ["explain", str(file), "--storage", str(tmp_path / "s")]):
-        result = run_installed(*command, cwd=here)
-        assert result.returncode == 0, result.stderr
-    assert json.loads(run_installed("run", str(file), "--no-cache", "--json", cwd=here).stdout) == {"x": 6}
+    file, here = _project_and_working_directory(tmp_path)
+    result = run_installed("run", str(file), "--no-cache", "--json", cwd=here)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"x": 6}  # add from beside the file, twice from the working directory
+    result = run_installed("explain", str(file), "--storage", str(tmp_path / "s"), cwd=here)
+    assert result.returncode == 0, result.stderr
 
 
 def test_run_a_module_that_is_missing_or_raises_is_an_input_error_at_the_import(tmp_path: Path):

@@ -35,9 +35,7 @@ def load_or_build(grammar: str, **options) -> Lark:
     try:
         with open(path, "rb") as f:
             return Lark.load(f)
-    except FileNotFoundError:
-        pass
-    except Exception:  # a damaged or foreign file: analysed again, and replaced below
+    except Exception:  # none yet, or a damaged one: analysed again, and saved below
         pass
     parser = Lark(grammar, **options)
     save(parser, path)

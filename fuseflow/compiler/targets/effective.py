@@ -23,9 +23,6 @@ from ...runtime import ray_options
 from ..ir import Node, Workflow
 from ..schemas import NEUTRAL_IGNORED, NEUTRAL_RUNTIME
 
-TARGETS = ("local", "ray", "prefect", "kfp")
-
-
 @dataclass(frozen=True)
 class Applied:
     target: str
