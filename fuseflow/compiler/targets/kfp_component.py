@@ -18,7 +18,7 @@ from typing import Any
 from ... import __version__
 from ...runtime.kfp_step import PROTOCOL
 from ..ir import Node, Workflow
-from . import pyexpr
+from . import escape
 from .kfp_inputs import ARTIFACT_TYPE, RESERVED, RESULT, STATE, Inputs, unique
 from .kfp_options import NodeSettings
 from .render import render
@@ -146,8 +146,8 @@ def program(what: str, function: str, spec: dict, definition: dict, modules: dic
     """The embedded program: kfp's imports, the spec, and the typed function."""
     return render(
         "kfp/component.py.j2",
-        what=what.replace("\n", " "), version=__version__, source=source.replace("\n", " "),
-        modules=[(pyexpr.literal(path), _source_lines(text)) for path, text in modules.items()],
+        what=escape.comment(what, command=True), version=__version__, source=escape.comment(source, command=True),
+        modules=[(escape.python_literal(path, command=True), _source_lines(text)) for path, text in modules.items()],
         spec=py_literal(spec, 0),
         function=function,
         parameters=signature(definition),
@@ -169,17 +169,19 @@ def signature(definition: dict) -> list[str]:
 
 def _source_lines(text: str) -> list[str]:
     lines = text.splitlines(keepends=True)
-    return [pyexpr.literal(line) for line in lines] or ['""']
+    return [escape.python_literal(line, command=True) for line in lines] or ['""']
 
 
 def py_literal(value: Any, indent: int, width: int = 100) -> str:
-    """A Python literal, on one line when it fits, else one item per line."""
-    flat = pyexpr.literal(value)
+    """A Python literal, on one line when it fits, else one item per line; no KFP
+    placeholder in its text (it is part of the step's command)."""
+    flat = escape.python_literal(value, command=True)
     if not isinstance(value, (list, dict)) or not value or indent + len(flat) <= width:
         return flat
     pad = " " * (indent + 4)
     if isinstance(value, list):
         items = [f"{pad}{py_literal(item, indent + 4, width)}," for item in value]
         return "[\n" + "\n".join(items) + "\n" + " " * indent + "]"
-    items = [f"{pad}{pyexpr.literal(key)}: {py_literal(item, indent + 4, width)}," for key, item in value.items()]
+    items = [f"{pad}{escape.python_literal(key, command=True)}: {py_literal(item, indent + 4, width)},"
+             for key, item in value.items()]
     return "{\n" + "\n".join(items) + "\n" + " " * indent + "}"

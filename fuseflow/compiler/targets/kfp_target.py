@@ -19,7 +19,7 @@ from typing import Any
 from ... import __version__
 from ..errors import CompileError, UsageError, target_error
 from ..ir import Node, Workflow
-from . import kfp_check, kfp_spec, kfp_yaml
+from . import escape, kfp_check, kfp_spec, kfp_yaml
 from .render import render
 
 
@@ -56,17 +56,14 @@ def header(wf: Workflow, spec: dict) -> str:
         default = f" [Default: {kfp_spec.parameter_json(definition['defaultValue'])}]" if "defaultValue" in definition else ""
         inputs.append(f"{name}: {_TYPE_NAMES[definition['parameterType']]}{default}")
     outputs = [f"{name}: system.Artifact" for name in sorted(root.get("outputDefinitions", {}).get("artifacts", {}))]
-    return render("kfp/header.yaml.j2", version=__version__, source=_one_line(wf.source), name=spec["pipelineInfo"]["name"],
-                  description=_one_line(spec["pipelineInfo"].get("description", "")),
-                  inputs=[_one_line(line) for line in inputs], outputs=outputs)
+    return render("kfp/header.yaml.j2", version=__version__, source=escape.comment(wf.source),
+                  name=escape.comment(spec["pipelineInfo"]["name"]),
+                  description=escape.comment(spec["pipelineInfo"].get("description", "")),
+                  inputs=[escape.comment(line) for line in inputs], outputs=[escape.comment(line) for line in outputs])
 
 
 _TYPE_NAMES = {"NUMBER_INTEGER": "int", "NUMBER_DOUBLE": "float", "STRING": "str", "BOOLEAN": "bool",
                "LIST": "list", "STRUCT": "dict"}
-
-
-def _one_line(text: str) -> str:
-    return " ".join(str(text).splitlines())
 
 
 # --- embedded modules ---------------------------------------------------------------

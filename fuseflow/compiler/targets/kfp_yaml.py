@@ -12,9 +12,10 @@ loads with) reads it back as the same string, else double-quoted::
 """
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
+
+from .escape import yaml_quoted
 
 WIDTH = 100
 
@@ -24,8 +25,6 @@ _SPECIAL_WORDS = frozenset("y n yes no on off true false null ~".split())
 _PLAIN_BLOCK = re.compile(r"[A-Za-z_/][A-Za-z0-9_./\-@+=()$ :]*")
 # Plain in flow context: no ':' either, and none of ',[]{}'.
 _PLAIN_FLOW = re.compile(r"[A-Za-z_/][A-Za-z0-9_./\-@+=()$ ]*")
-# Characters YAML does not allow raw (or would read as line breaks), for double quotes.
-_UNPRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
 _BLOCK_SAFE = re.compile("[^\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff\r]*")
 
 
@@ -81,13 +80,7 @@ def _string(value: str, flow: bool) -> str:
     if (pattern.fullmatch(value) and not value.endswith((" ", ":")) and ": " not in value
             and " #" not in value and value.lower() not in _SPECIAL_WORDS):
         return value
-    return quoted(value)
-
-
-def quoted(value: str) -> str:
-    """A double-quoted YAML string: JSON's escapes, plus those YAML needs beyond JSON's."""
-    text = json.dumps(value, ensure_ascii=False)
-    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return yaml_quoted(value)
 
 
 def _flow(value: Any, budget: int) -> str | None:
@@ -169,7 +162,7 @@ def _block(head: str, value: str, indent: int, out: list[str]) -> None:
     no block can carry it (control characters, whitespace-only lines)."""
     lines = value.split("\n")
     if not _BLOCK_SAFE.fullmatch(value) or any(line.strip(" \t") == "" and line for line in lines):
-        out.append(f"{head} {quoted(value)}\n")
+        out.append(f"{head} {yaml_quoted(value)}\n")
         return
     trailing = _trailing(value)
     chomp = "-" if trailing == 0 else ("" if trailing == 1 else "+")

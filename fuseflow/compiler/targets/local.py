@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ... import __version__
 from ..ir import Node, Workflow
-from . import pyexpr
+from . import escape, pyexpr
 from .render import render
 
 
@@ -18,6 +18,8 @@ def context(wf: Workflow) -> dict:
     return {
         "wf": wf,
         "version": __version__,
+        "source": escape.comment(wf.source),
+        "name": escape.docstring(wf.name),
         "rt": rt,
         "workflow_var": pyexpr.unique_name("WORKFLOW", taken),
         "imports": pyexpr.import_lines(wf.imports),

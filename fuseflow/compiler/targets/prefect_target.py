@@ -19,7 +19,7 @@ from ... import __version__
 from ..errors import target_error
 from ..ir import Node, Workflow
 from ..schemas import known_options, map_neutral
-from . import pyexpr
+from . import escape, pyexpr
 from .local import node_line
 from .render import render
 
@@ -50,9 +50,9 @@ def context(wf: Workflow) -> dict:
     return {
         "wf": wf,
         "version": __version__,
-        "source": comment_text(wf.source),
-        "doc_source": doc_text(wf.source),
-        "name": doc_text(wf.name),
+        "source": escape.comment(wf.source),
+        "doc_source": escape.docstring(wf.source),
+        "name": escape.docstring(wf.name),
         "literal": pyexpr.literal,
         "n": names.used,
         "imports": names.import_lines(),
@@ -78,18 +78,6 @@ def python_identifier(text: str) -> str:
     """An ASCII identifier for a node or workflow name: other characters become '_'."""
     name = "".join(c if (c.isascii() and (c.isalnum() or c == "_")) else "_" for c in text) or "_"
     return "_" + name if name[0].isdigit() else name
-
-
-def comment_text(text: str) -> str:
-    """Text from the file as it may appear in a comment or docstring: as is when
-    plain, else as a Python literal (no newline, quote or backslash gets through)."""
-    plain = text.isprintable() and not any(c in text for c in "\"'\\")
-    return text if plain else pyexpr.literal(text)
-
-
-def doc_text(text: str) -> str:
-    """comment_text for a docstring, where a quote could end it: quotes as \\x22."""
-    return comment_text(text).replace('"', "\\x22")
 
 
 class Names:

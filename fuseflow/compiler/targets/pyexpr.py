@@ -1,29 +1,14 @@
 """IR pieces as Python source text, for the targets that generate Python.
 
 Everything from the .fuse file reaches generated code through `literal` (a
-repr of plain data) or as an identifier the grammar already restricted to
-[A-Za-z_][A-Za-z0-9_]*, so a name or string in a file can never become code.
+repr of plain data, escape.python_literal) or as an identifier the grammar
+already restricted to [A-Za-z_][A-Za-z0-9_]*, so a name or string in a file
+can never become code.
 """
 from __future__ import annotations
 
-from typing import Any
-
 from ..ir import Import, Workflow
-
-
-def literal(value: Any) -> str:
-    """A Python literal for JSON-like data: repr (exact and deterministic for it),
-    with strings in double quotes where that needs no escaping."""
-    if isinstance(value, str):
-        text = str.__repr__(value)  # a str subclass (CallableRef) is written as its text
-        return f'"{text[1:-1]}"' if text[0] == "'" and '"' not in value else text
-    if isinstance(value, list):
-        return "[" + ", ".join(literal(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-        raise ValueError(f"{value!r} is not a .fuse literal")  # repr would not be valid Python
-    return repr(value)
+from .escape import python_literal as literal  # the generators' pyexpr.literal
 
 
 def unique_name(wanted: str, taken: set[str]) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from ... import __version__
 from ...runtime import ray_options
 from ..ir import Node, Workflow
-from . import pyexpr
+from . import escape, pyexpr
 
 
 def generate(wf: Workflow) -> str:
@@ -28,8 +28,8 @@ def context(wf: Workflow) -> dict:
     return {
         "wf": wf,
         "version": __version__,
-        "source": _comment_text(wf.source),
-        "name": _comment_text(wf.name),
+        "source": escape.comment(wf.source),
+        "name": escape.docstring(wf.name),
         "rt": rt,
         "workflow_var": pyexpr.unique_name("WORKFLOW", taken),
         "imports": pyexpr.import_lines(wf.imports),
@@ -57,12 +57,6 @@ def node_line(node: Node, rt: str, callables: pyexpr.Callables) -> str:
         parts.append(f"ray={pyexpr.literal(ray)}")
     builder = {"call": "call", "object": "obj", "method": "method"}[node.kind]
     return f"{rt}.{builder}({', '.join(parts)})"
-
-
-def _comment_text(text: str) -> str:
-    """Text for the header comment and docstring: unprintable characters, quotes
-    and backslashes become '?' (the exact text is in the module as literals)."""
-    return "".join(c if c.isprintable() and c not in '"\\' else "?" for c in text)
 
 
 def add_run_arguments(parser) -> None:
