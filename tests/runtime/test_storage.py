@@ -50,18 +50,34 @@ def subprocess_env() -> dict[str, str]:
 # Round trips
 
 
-@pytest.mark.parametrize(
-    "value",
-    [0, -7, 2**100, 3.5, None, True, "text", b"\x00bytes", bytearray(b"ba"), [1, [2, 3]], (1, "a"),
-     {"a": 1, "b": {"c": [1.5, None]}}, {1, 2, 3}, {}, ""],
-    ids=repr,
-)
+PLAIN = [0, -7, 2**100, 3.5, None, True, "text", [1, [2, 3]], {"a": 1, "b": {"c": [1.5, None]}}, {}, "", [-0.0]]
+NOT_PLAIN = [b"\x00bytes", bytearray(b"ba"), (1, "a"), {1, 2, 3}, {1: "int key"}, [(1, 2)], 10**5000]
+
+
+def label(value) -> str:
+    return f"int of {value.bit_length()} bits" if type(value) is int and value.bit_length() > 1000 else repr(value)
+
+
+@pytest.mark.parametrize("value", PLAIN + NOT_PLAIN, ids=label)
 def test_round_trip_plain_values(store: FileStore, value) -> None:
     store.save("wf", "node", KEY, value)
     found, loaded = store.load("wf", "node", KEY)
     assert found is True
     assert loaded == value and type(loaded) is type(value)
-    assert store.list("wf")[0].serializer == "pickle"
+    assert store.list("wf")[0].serializer == ("json" if any(value is v for v in PLAIN) else "pickle")
+
+
+def test_values_that_share_a_list_keep_sharing_it(store: FileStore) -> None:
+    shared = [1, 2]
+    cycle: list = []
+    cycle.append(cycle)
+    store.save("wf", "shared", KEY, {"a": shared, "b": shared})
+    store.save("wf", "cycle", KEY, cycle)
+    loaded = store.read("wf", "shared")
+    assert loaded == {"a": [1, 2], "b": [1, 2]} and loaded["a"] is loaded["b"]
+    again = store.read("wf", "cycle")
+    assert again[0] is again
+    assert {r.node: r.serializer for r in store.list("wf")} == {"cycle": "pickle", "shared": "pickle"}
 
 
 def test_a_missing_result_is_a_miss(store: FileStore) -> None:
@@ -107,7 +123,7 @@ def test_the_npy_payload_is_exactly_what_np_save_writes(store: FileStore, tmp_pa
     np = pytest.importorskip("numpy")
     array = np.asfortranarray(np.arange(30.0).reshape(5, 6))
     store.save("wf", "arr", KEY, array)
-    name, payload = fmt.decode(record(store, "wf", "arr").read_bytes())
+    name, payload = fmt.decode(record(store, "wf", "arr").read_bytes(), fmt.address("wf", "arr", KEY))
     np.save(tmp_path / "ref.npy", array, allow_pickle=False)
     assert name == "npy" and bytes(payload) == (tmp_path / "ref.npy").read_bytes()
 
@@ -193,8 +209,10 @@ def test_read_of_a_damaged_record_warns_then_raises_key_error(store: FileStore) 
 
 
 def write_raw_record(path: Path, serializer: str, payload: bytes) -> None:
+    """A whole record at ``path`` (ROOT/workflow/node/key.ffr), for its address."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(fmt.encode_header(serializer, [payload]) + payload)
+    context = fmt.address(path.parent.parent.name, path.parent.name, path.stem)
+    path.write_bytes(fmt.encode_header(serializer, [payload], context) + payload)
 
 
 def test_an_intact_record_of_an_unknown_serializer_is_a_miss_but_kept(store: FileStore) -> None:
@@ -202,7 +220,7 @@ def test_an_intact_record_of_an_unknown_serializer_is_a_miss_but_kept(store: Fil
     write_raw_record(path, "feather9", b"FEA1...")
     with pytest.warns(StorageWarning, match="no serializer named 'feather9' is installed") as caught:
         assert store.load("wf", "n", KEY) == (False, None)
-    assert "installed (known: npy, parquet, pickle, zarr); it will" in str(caught[0].message)
+    assert "installed (known: json, npy, parquet, pickle, zarr); it will" in str(caught[0].message)
     assert path.exists()
     assert store.list("wf")[0].serializer == "feather9"
 
@@ -219,8 +237,8 @@ def test_an_intact_pickle_of_a_vanished_class_is_a_miss_but_kept(store: FileStor
 def test_a_newer_format_version_is_left_alone(store: FileStore) -> None:
     path = record(store, "wf", "n")
     header = bytearray(fmt.encode_header("pickle", [b"x"]))
-    header[4] = 9  # a version from the future
-    body = bytes(header[:16]) + bytes(header[20:]) + b"x"
+    header[4] = 9  # a version from the future; its header's CRC covers the header (byte 7: its size / 16)
+    body = bytes(header[:16]) + bytes(header[20:])
     header[16:20] = zlib.crc32(body).to_bytes(4, "little")
     path.parent.mkdir(parents=True)
     path.write_bytes(bytes(header) + b"x")
@@ -257,7 +275,7 @@ def test_a_serializer_failing_leaves_the_old_record(store: FileStore, monkeypatc
 
     monkeypatch.setattr(PickleSerializer, "dump", boom)
     with pytest.raises(RuntimeError):
-        store.save("wf", "n", KEY, "new")
+        store.save("wf", "n", KEY, ("new",))  # a tuple: pickled
     monkeypatch.undo()
     assert store.load("wf", "n", KEY) == (True, "old")
     assert len(list(record(store, "wf", "n").parent.iterdir())) == 1
@@ -393,8 +411,8 @@ LARGE_WRITER = """
 import sys
 import numpy as np
 from fuseflow.runtime.storage import fileio, open_store
-fileio.BLOCKSUM_MIN = fileio.PREALLOCATE_MIN = 1 << 20  # 2 MB arrays take the path of large records
-fileio.SUM_PIECE = 1 << 16  # many pieces per record
+fileio.HELPER_MIN = fileio.PREALLOCATE_MIN = 1 << 20  # 2 MB arrays take the path of large records
+fileio.HASH_PIECE = 1 << 16  # many pieces per record
 store, start = open_store(sys.argv[1]), int(sys.argv[2])
 for i in range(start, start + 10**9):
     store.save("wf", f"node.{i % 5}", f"k{i % 20}", np.full(250_000 + i % 20, i, dtype=np.int64))
@@ -440,7 +458,7 @@ def test_list_is_sorted_by_node_then_time(store: FileStore) -> None:
         ("data.load", "bb"), ("data.load", "aa"), ("model.circles.knn", "k3"),
         ("model.moons.knn", "k1"), ("model.moons.svm", "k2"), ("x", "k4")]
     first = results[0]
-    assert isinstance(first, StoredResult) and first.workflow == "wf" and first.serializer == "pickle"
+    assert isinstance(first, StoredResult) and first.workflow == "wf" and first.serializer == "json"
     assert first.size == record(store, "wf", "data.load", "bb").stat().st_size
     assert results[0].mtime < results[1].mtime
     assert store.list("nosuch") == []
@@ -639,7 +657,7 @@ def test_cli_ls_workflows(filled: FileStore, capsys) -> None:
 
 
 def test_cli_ls_results_of_a_workflow(filled: FileStore, capsys) -> None:
-    filled.save("wf", "model.moons.knn", "f" * 64, list(range(1000)))
+    filled.save("wf", "model.moons.knn", "f" * 64, tuple(range(980)))
     assert fusec("ls", "--storage", filled.url, "wf", "model.moons.*") == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["NODE", "KEY", "SIZE", "MODIFIED", "SERIALIZER"]
@@ -647,8 +665,8 @@ def test_cli_ls_results_of_a_workflow(filled: FileStore, capsys) -> None:
     assert [row[0] for row in rows] == ["model.moons.knn", "model.moons.knn", "model.moons.svm"]
     size = record(filled, "wf", "model.moons.knn", "f" * 64).stat().st_size
     assert rows[1][1] == "f" * 12 and rows[1][2:4] == cli_storage.human_size(size).split() and rows[1][-1] == "pickle"
-    assert rows[1][2] == "2.7"  # list(range(1000)) pickles to 2.7 KiB
-    assert len({line.index("pickle") for line in lines[1:]}) == 1  # aligned
+    assert rows[1][2] == "2.7"  # tuple(range(980)) pickles to 2.7 KiB (header included)
+    assert len({line.rstrip().rindex(" ") for line in lines[1:]}) == 1  # the serializer column is aligned
 
 
 def test_cli_ls_of_an_empty_store(tmp_path: Path, capsys) -> None:

@@ -43,7 +43,7 @@ def test_round_trips_and_listing(s3: S3) -> None:
     found, array = fresh.load("wf", "arr", KEY)
     assert found and array.tolist() == list(range(10)) and array.flags.writeable
     assert fresh.load("wf", "small", "0" * 32) == (False, None) and not fresh.has("wf", "x", KEY)
-    assert [(r.node, r.serializer) for r in fresh.list("wf")] == [("arr", "npy"), ("small", "pickle")]
+    assert [(r.node, r.serializer) for r in fresh.list("wf")] == [("arr", "npy"), ("small", "json")]
     assert fresh.meta("wf", "small", KEY) == {"params": {"a": 1}}
     assert fresh.workflows() == ["wf"] and fresh.read("wf", "arr").sum() == 45
     assert s3.objects(bucket) == [f"results/wf/arr/{KEY}.ffp", f"results/wf/small/{KEY}.ffp"]

@@ -93,7 +93,7 @@ def test_dask_arrays_as_zarr_load_lazily(store: FileStore) -> None:
 
 def test_plain_values_never_load_plugins() -> None:
     registry = default_registry()
-    assert registry.choose({"a": 1}).name == "pickle" and registry._plugins_pending
+    assert registry.choose({"a": 1}).name == "json" and registry._plugins_pending
 
 
 PLUGIN = '''
@@ -157,18 +157,20 @@ def test_a_broken_plugin_warns_and_the_rest_works(tmp_path: Path) -> None:
     assert done.stdout.startswith("pickle 1 fuseflow serializer plugin 'bad'"), done.stderr
 
 
-def test_large_records_get_the_block_sum_checksum(store: FileStore, monkeypatch) -> None:
+def test_large_records_get_a_digest_of_every_byte(store: FileStore, monkeypatch) -> None:
     np = pytest.importorskip("numpy")
     from fuseflow.runtime.storage import fileio
     from fuseflow.runtime.storage import format as fmt
 
-    monkeypatch.setattr(fileio, "BLOCKSUM_MIN", 1 << 20)
+    monkeypatch.delenv("FUSEFLOW_STORAGE_KEY", raising=False)
+    monkeypatch.delenv("FUSEFLOW_STORAGE_KEY_FILE", raising=False)
+    monkeypatch.setattr(fileio, "HELPER_MIN", 1 << 20)
     monkeypatch.setattr(filestore, "MAP_MIN", 1 << 20)
     array = np.random.default_rng(3).random(300_001)
     store.save("wf", "big", KEY, array)
     path, _, size = store.where("wf", "big", KEY)
     raw = Path(path).read_bytes()
-    assert raw[4] == fmt.BLOCKSUM_VERSION and fmt.peek_serializer(raw) == "npy"
+    assert (raw[4], raw[6]) == (fmt.VERSION, fmt.HASHED) and fmt.peek_serializer(raw) == "npy"
     assert np.array_equal(FileStore(store.root).read("wf", "big"), array)
     for spot in (10, 30, size // 2, size - 1):  # header, digest, payload, the last byte
         damaged = bytearray(raw)
@@ -181,77 +183,81 @@ def test_large_records_get_the_block_sum_checksum(store: FileStore, monkeypatch)
         assert FileStore(store.root).load("wf", "big", KEY) == (False, None)
 
 
-def test_the_block_sum_digest_ignores_how_the_payload_is_cut() -> None:
-    pytest.importorskip("numpy")
-    from fuseflow.runtime.storage import blocksum
+def test_the_digest_ignores_how_the_payload_is_cut() -> None:
+    from fuseflow.runtime.storage import format as fmt
 
-    data = os.urandom(5 * blocksum.BLOCK + 12_345)
-    whole = blocksum.digest([data])
-    for cuts in ([7], [blocksum.BLOCK], [100, 70_000, 200_003], [len(data) - 3]):
+    block = 1 << 16
+    data = os.urandom(5 * block + 12_345)
+    whole = fmt.encode_header("npy", [data])
+    for cuts in ([7], [block], [100, 70_000, 200_003], [len(data) - 3]):
         pieces, last = [], 0
         for cut in cuts:
             pieces.append(memoryview(data)[last:cut])
             last = cut
         pieces.append(data[last:])
-        assert blocksum.digest(pieces) == whole
+        assert fmt.encode_header("npy", pieces) == whole
     flipped = bytearray(data)
-    flipped[3 * blocksum.BLOCK + 5] ^= 1
-    assert blocksum.digest([bytes(flipped)]) != whole
-    swapped = data[blocksum.BLOCK : 2 * blocksum.BLOCK] + data[: blocksum.BLOCK] + data[2 * blocksum.BLOCK :]
-    assert blocksum.digest([swapped]) != whole
+    flipped[3 * block + 5] ^= 1
+    assert fmt.encode_header("npy", [bytes(flipped)]) != whole
+    swapped = data[block : 2 * block] + data[:block] + data[2 * block :]
+    assert fmt.encode_header("npy", [swapped]) != whole
 
 
-# (CPUs, tasks running): a helper thread sums the pieces only while a CPU is free, else the writer does
+# (CPUs, tasks running): a helper thread hashes the pieces only while a CPU is free, else the writer does
 MACHINES = [(1, 1), (2, 1), (2, 2), (4, None)]
 
 
 @pytest.mark.parametrize("cores, running", MACHINES)
 @pytest.mark.parametrize("piece", [1 << 16, 3 << 16, 100_000, 1 << 20])
-def test_the_digest_summed_while_writing_is_the_block_sum_digest(tmp_path: Path, monkeypatch, cores, running,
-                                                                 piece) -> None:
+def test_the_digest_hashed_while_writing_is_the_record_digest(tmp_path: Path, monkeypatch, cores, running,
+                                                               piece) -> None:
     np = pytest.importorskip("numpy")
-    from fuseflow.runtime.storage import blocksum, fileio
+    from fuseflow.runtime.storage import fileio
+    from fuseflow.runtime.storage import format as fmt
 
     monkeypatch.setattr(fileio, "_cores", lambda: cores)
     monkeypatch.setattr(fileio, "_running_tasks", lambda: running)
-    monkeypatch.setattr(fileio, "SUM_PIECE", piece)  # not a multiple of the block size: rounded down to one
+    monkeypatch.setattr(fileio, "HELPER_MIN", 0)
+    monkeypatch.setattr(fileio, "HASH_PIECE", piece)
     helpers = []
-    start = fileio._Summer.__init__
-    monkeypatch.setattr(fileio._Summer, "__init__", lambda self, *args: helpers.append(start(self, *args)))
-    array = np.random.default_rng(5).random(300_007)  # buffers of odd sizes, meeting inside blocks
+    start = fileio._Hasher.__init__
+    monkeypatch.setattr(fileio._Hasher, "__init__", lambda self, *args: helpers.append(start(self, *args)))
+    array = np.random.default_rng(5).random(300_007)  # buffers of odd sizes, meeting inside pieces
     payloads = [
         [os.urandom(100), memoryview(array).cast("B"), b"", os.urandom(70_001)],
-        [os.urandom(blocksum.BLOCK)] * 3,
-        [os.urandom(5), os.urandom(blocksum.BLOCK - 5), os.urandom(7)],
+        [os.urandom(1 << 16)] * 3,
+        [os.urandom(5), os.urandom((1 << 16) - 5), os.urandom(7)],
         [os.urandom(12)],
     ]
     for buffers in payloads:
         path = tmp_path / "record"
+        seal = fmt.Seal("npy", sum(map(len, buffers)), b"wf\0n\0k")
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
         try:
-            digest = fileio._write_summed(fd, b"HEAD", buffers)
+            fileio._write_hashed(fd, b"HEAD", buffers, seal.update)
         finally:
             os.close(fd)
-        assert digest == blocksum.digest(buffers)
+        assert seal.header() == fmt.encode_header("npy", buffers, b"wf\0n\0k")
         assert path.read_bytes() == b"HEAD" + b"".join(bytes(b) for b in buffers)
     assert len(helpers) == (len(payloads) if (running or 1) < cores else 0)
 
 
 @pytest.mark.parametrize("cores, running", MACHINES)
-def test_a_failing_sum_fails_the_save_and_leaves_the_old_record(store: FileStore, monkeypatch, cores,
-                                                                running) -> None:
+def test_a_failing_hash_fails_the_save_and_leaves_the_old_record(store: FileStore, monkeypatch, cores,
+                                                                 running) -> None:
     np = pytest.importorskip("numpy")
-    from fuseflow.runtime.storage import blocksum, fileio
+    from fuseflow.runtime.storage import fileio
+    from fuseflow.runtime.storage import format as fmt
 
-    monkeypatch.setattr(fileio, "BLOCKSUM_MIN", 1 << 20)
+    monkeypatch.setattr(fileio, "HELPER_MIN", 1 << 20)
     monkeypatch.setattr(fileio, "_cores", lambda: cores)
     monkeypatch.setattr(fileio, "_running_tasks", lambda: running)
     store.save("wf", "big", KEY, np.zeros(400_000))
 
-    def broken(views):
-        raise MemoryError("no room for the sums")
+    def broken(self, buf):
+        raise MemoryError("no room for the digest")
 
-    monkeypatch.setattr(blocksum, "block_sums", broken)
+    monkeypatch.setattr(fmt.Seal, "update", broken)
     with pytest.raises(MemoryError):
         store.save("wf", "big", KEY, np.ones(400_000))
     monkeypatch.undo()
@@ -260,15 +266,15 @@ def test_a_failing_sum_fails_the_save_and_leaves_the_old_record(store: FileStore
     assert np.array_equal(FileStore(store.root).read("wf", "big", KEY), np.zeros(400_000))
 
 
-def test_a_failing_write_stops_the_summing_helper_and_leaves_the_old_record(store: FileStore, monkeypatch) -> None:
+def test_a_failing_write_stops_the_hashing_helper_and_leaves_the_old_record(store: FileStore, monkeypatch) -> None:
     np = pytest.importorskip("numpy")
     import errno
     import threading
 
     from fuseflow.runtime.storage import fileio
 
-    monkeypatch.setattr(fileio, "BLOCKSUM_MIN", 1 << 20)
-    monkeypatch.setattr(fileio, "SUM_PIECE", 1 << 16)
+    monkeypatch.setattr(fileio, "HELPER_MIN", 1 << 20)
+    monkeypatch.setattr(fileio, "HASH_PIECE", 1 << 16)
     monkeypatch.setattr(fileio, "_cores", lambda: 2)
     monkeypatch.setattr(fileio, "_running_tasks", lambda: 1)
     store.save("wf", "big", KEY, np.zeros(400_000))
@@ -282,7 +288,7 @@ def test_a_failing_write_stops_the_summing_helper_and_leaves_the_old_record(stor
     monkeypatch.setattr(fileio, "write_all", disk_full)
     with pytest.raises(OSError, match="No space"):
         store.save("wf", "big", KEY, np.ones(400_000))
-    assert not [t for t in threading.enumerate() if t.name == "fuseflow-blocksum"]  # stopped before the error went up
+    assert not [t for t in threading.enumerate() if t.name == "fuseflow-hash"]  # stopped before the error went up
     monkeypatch.undo()
     path, _, _ = store.where("wf", "big", KEY)
     assert os.listdir(os.path.dirname(path)) == [os.path.basename(path)]

@@ -23,7 +23,7 @@ from typing import Any
 
 from . import fileio, pack
 from .base import Garbage, MissingResult, StorageWarning, Store, StoredResult
-from .format import PEEK_SIZE, SUFFIX, CorruptRecord, decode, encode_header, peek_serializer
+from .format import PEEK_SIZE, SUFFIX, CorruptRecord, address, decode, encode_header, peek_serializer
 from .names import check_name, hint
 from .serializers import REGISTRY, SerializerRegistry
 
@@ -78,30 +78,30 @@ class FileStore(Store):
                 index.drop(node, key)
                 entry = self._refreshed(index, node, key, force=True)
                 if entry is None or entry.kind != pack.INLINE:
-                    return self._load_file(path, workflow, node)
+                    return self._load_file(path, workflow, node, key)
                 try:
                     record = index.record(entry)
                 except FileNotFoundError:
                     return False, None
             return self._decode(record, lambda: self._discard_entry(workflow, entry), f"{entry.pack}@{entry.offset}",
-                                workflow, node)
+                                workflow, node, key)
         if node not in index.folders:
             return False, None  # no folder of large results for this node: a miss costs no system call
-        return self._load_file(path, workflow, node)
+        return self._load_file(path, workflow, node, key)
 
-    def _load_file(self, path: str, workflow: str, node: str) -> tuple[bool, Any]:
+    def _load_file(self, path: str, workflow: str, node: str, key: str) -> tuple[bool, Any]:
         try:
             record, inode = self._read(path)
         except FileNotFoundError:
             return False, None
-        return self._decode(record, lambda: _discard(path, inode), path, workflow, node)
+        return self._decode(record, lambda: _discard(path, inode), path, workflow, node, key)
 
     def save(self, workflow: str, node: str, key: str, value: Any, meta: dict[str, Any] | None = None) -> None:
         path = self._record_path(workflow, node, key)
         serializer, buffers = self.serializers.dump(value)
         text = json.dumps(meta, separators=(",", ":"), default=repr).encode() if meta else b""
         if sum(map(len, buffers)) <= self.inline_max:
-            record = [encode_header(serializer.name, buffers), *buffers]
+            record = [encode_header(serializer.name, buffers, address(workflow, node, key)), *buffers]
             self._append(workflow, pack.INLINE, node, key, text, record)
             return
         self._write_file(workflow, node, key, path, serializer.name, buffers)
@@ -160,12 +160,13 @@ class FileStore(Store):
         if directory not in self._made:
             self._make_dir(directory)
             self._index(workflow).folders.add(node)
+        context = address(workflow, node, key)
         try:
-            fileio.write_record_atomic(fileio.temp_path(directory, key), path, name, buffers, self.fsync)
+            fileio.write_record_atomic(fileio.temp_path(directory, key), path, name, buffers, self.fsync, context)
         except FileNotFoundError:  # the folder was removed meanwhile (fusec storage rm)
             self._make_dir(directory)
             self._index(workflow).folders.add(node)
-            fileio.write_record_atomic(fileio.temp_path(directory, key), path, name, buffers, self.fsync)
+            fileio.write_record_atomic(fileio.temp_path(directory, key), path, name, buffers, self.fsync, context)
         if self.fsync:
             fileio.fsync_dir(directory)
 
@@ -192,10 +193,11 @@ class FileStore(Store):
                 fileio.fsync_dir(parent)
         self._made.add(directory)
 
-    def _decode(self, record: Any, discard: Callable[[], None], where: str, workflow: str, node: str) -> tuple[bool, Any]:
-        """(True, value), or a StorageWarning and (False, None): bad data never raises."""
+    def _decode(self, record: Any, discard: Callable[[], None], where: str, workflow: str, node: str,
+                key: str) -> tuple[bool, Any]:
+        """(True, value), or a StorageWarning and (False, None): bad data never raises, and is never deserialized."""
         try:
-            name, payload = decode(record)
+            name, payload = decode(record, address(workflow, node, key))
             return True, self.serializers.get(name).load(payload)
         except CorruptRecord as exc:
             discard()

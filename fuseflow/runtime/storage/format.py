@@ -1,47 +1,62 @@
-"""The on-disk record format: a fixed header, the serializer's name, then the payload.
+"""The on-disk record format: a fixed header, the serializer's name, a digest, then the payload.
 
 One record holds one node result::
 
     offset  size  field
     0       4     magic b"FFR\\x1a"
-    4       1     format version (1)
+    4       1     format version (3)
     5       1     n = length of the serializer name
-    6       2     reserved, zero
+    6       1     check: 2 the digest is XXH3-128, 3 it is a keyed BLAKE3 signature
+    7       1     h = the header's size in units of 16 bytes (the payload starts at 16h)
     8       8     payload length, little-endian
-    16      4     CRC32 (zlib.crc32) of bytes 0-15 and of everything after byte 19
+    16      4     CRC32 (zlib.crc32) of bytes 0-15 and 20 to 16h: the header's own check
     20      n     serializer name, ASCII
-    20+n    pad   zeros up to a multiple of 16, so array data in the payload is aligned
-    ...     len   payload
+    20+n    d     digest: 16 bytes (XXH3-128) or 32 (keyed BLAKE3)
+            pad   zeros up to 16h, so array data in the payload is aligned
+    16h     len   payload
 
-Version 2, for large payloads only: byte 6 is the checksum kind (1), a
-4-byte digest of the payload (blocksum.py: CRC32 of per-64 KiB-block word
-sums, computed at memory speed) follows the name, and the CRC at 16 covers
-bytes 0-15 and the rest of the header only.
+The digest covers the record's address when it has one (workflow, node and
+key in a store: a record copied to another address fails), bytes 0-15, the
+name, and every byte of the payload. XXH3-128 runs at memory speed (12 GB/s
+here) and, unlike the block sums of version 2, changes with any reordering
+of the data. With a storage key (signing.py) the digest is a keyed BLAKE3
+(6 GB/s on one core), which only a holder of the key can compute: a reader
+with a key loads nothing else, and checks it before any serializer runs.
 
 Why a header rather than functionfuse's trailing sha1: the reader knows the
 payload length before it trusts anything, so a truncated file is caught by a
-length comparison, and a flipped bit anywhere (header included) by the CRC.
-CRC32 runs at several GB/s; a small record costs well under a microsecond.
-Later format versions keep the meaning of the first 20 bytes, so an old reader
-can tell "newer than me" (intact, left alone) from "damaged" (discarded).
+length comparison. Later format versions keep the meaning of the first 20
+bytes and of byte 7, so a reader can tell "newer than me" (intact, left
+alone) from "damaged" (discarded) by the header's CRC.
+
+Older versions: version 1 (CRC32 of the whole record) is still read, without
+a key; version 2 (CRC32 of 64 KiB-block word sums, blind to data reordered
+inside a block) is refused as unreadable, so its result is computed again.
 """
 
 from __future__ import annotations
 
+import hmac
 import struct
 import zlib
 from collections.abc import Sequence
 
+import xxhash
+
+from . import signing
+
 MAGIC = b"FFR\x1a"
-VERSION = 1
-BLOCKSUM_VERSION = 2  # large payloads: the CRC covers the header, which holds the payload's block-sum digest
-BLOCKSUM_KIND = 1
+VERSION = 3
+LEGACY_CRC_VERSION = 1  # CRC32 of the whole record: still read without a key
+BLOCKSUM_VERSION = 2  # the block-sum checksum: refused
+HASHED, SIGNED = 2, 3  # byte 6: what the digest is
+DIGEST_SIZE = {HASHED: 16, SIGNED: 32}
 SUFFIX = ".ffr"
 ALIGN = 16
 
-_PREFIX = struct.Struct("<4sBBxxQ")
-_PREFIX_V2 = struct.Struct("<4sBBBxQ")  # magic, version, name length, checksum kind, payload length
+_PREFIX = struct.Struct("<4sBBBBQ")  # magic, version, name length, check, header size / 16, payload length
 _CRC = struct.Struct("<I")
+_CONTEXT_LENGTH = struct.Struct("<I")
 FIXED_SIZE = _PREFIX.size + _CRC.size  # 20
 PEEK_SIZE = FIXED_SIZE + 255  # enough to read any serializer name
 
@@ -56,95 +71,150 @@ class UnreadableRecord(ValueError):
     """The record is intact but this fuseflow cannot read it (e.g. a newer format)."""
 
 
+class UntrustedRecord(UnreadableRecord):
+    """This reader has a storage key and the record is not signed: it is never deserialized."""
+
+
 def aligned(n: int) -> int:
     """Round ``n`` up to a multiple of ALIGN."""
     return (n + ALIGN - 1) & -ALIGN
 
 
-def encode_header(name: str, buffers: Sequence[Buffer]) -> bytes:
+def address(workflow: str, node: str, key: str) -> bytes:
+    """The context a stored record's digest covers (names never hold NUL: names.check_name)."""
+    return f"{workflow}\0{node}\0{key}".encode()
+
+
+class Seal:
+    """The header of one record, its digest fed with the payload piece by piece.
+
+    Writers of large payloads write a placeholder of ``size`` bytes, feed
+    the payload to ``update`` while writing it, and put ``header()`` last.
+    """
+
+    def __init__(self, name: str, length: int, context: bytes = b"") -> None:
+        raw = name.encode("ascii")
+        if not 0 < len(raw) < 256:
+            raise ValueError(f"serializer name must be 1-255 ASCII characters: {name!r}")
+        key = signing.storage_key()
+        self.check = SIGNED if key is not None else HASHED
+        self.size = aligned(FIXED_SIZE + len(raw) + DIGEST_SIZE[self.check])
+        self.prefix = _PREFIX.pack(MAGIC, VERSION, len(raw), self.check, self.size // ALIGN, length)
+        self.name = raw
+        self.digest = _digester(self.check, key, context, self.prefix, raw)
+
+    def update(self, buf: Buffer) -> None:
+        """Feed the next bytes of the payload (any thread; the hash runs without the GIL)."""
+        self.digest.update(buf)
+
+    def header(self) -> bytes:
+        """The header, once the whole payload went through ``update``."""
+        body = self.name + self.digest.digest()
+        tail = body + bytes(self.size - FIXED_SIZE - len(body))
+        return self.prefix + _CRC.pack(zlib.crc32(tail, zlib.crc32(self.prefix))) + tail
+
+
+def _digester(check: int, key: bytes | None, context: bytes, prefix: Buffer, name: Buffer):
+    """A hasher for ``check``, already fed the address, bytes 0-15 and the name."""
+    digest = signing.signer(key) if check == SIGNED else xxhash.xxh3_128()
+    digest.update(_CONTEXT_LENGTH.pack(len(context)) + context)
+    digest.update(prefix)
+    digest.update(name)
+    return digest
+
+
+def encode_header(name: str, buffers: Sequence[Buffer], context: bytes = b"") -> bytes:
     """The header for a payload made of ``buffers`` (written after it, uncopied).
 
     Each buffer is bytes-like with one byte per item (``len`` is its size).
     """
-    prefix, tail = header_parts(name, sum(map(len, buffers)))
-    crc = zlib.crc32(tail, zlib.crc32(prefix))
+    seal = Seal(name, sum(map(len, buffers)), context)
     for buf in buffers:
-        crc = zlib.crc32(buf, crc)
-    return finish_header(prefix, tail, crc)
+        seal.update(buf)
+    return seal.header()
 
 
-def header_parts(name: str, length: int) -> tuple[bytes, bytes]:
-    """(bytes 0-15, bytes from 20 to the payload) of a header: what the CRC starts with.
+def decode(record: Buffer, context: bytes = b"") -> tuple[str, memoryview]:
+    """Check a whole record and return (serializer name, payload view); nothing is deserialized.
 
-    Writers of large payloads checksum the payload while writing it and put
-    the CRC in last (``finish_header``); the header size is known up front.
+    Raises CorruptRecord when it is truncated or damaged (or, with a storage
+    key, wrongly signed), UntrustedRecord when this reader has a key and the
+    record is not signed, UnreadableRecord when it is intact but cannot be
+    read here (a newer or retired format version, signed while this reader
+    has no key). ``context``: the address the record was stored at.
     """
-    raw = name.encode("ascii")
-    if not 0 < len(raw) < 256:
-        raise ValueError(f"serializer name must be 1-255 ASCII characters: {name!r}")
-    prefix = _PREFIX.pack(MAGIC, VERSION, len(raw), length)
-    return prefix, raw + bytes(aligned(FIXED_SIZE + len(raw)) - FIXED_SIZE - len(raw))
-
-
-def finish_header(prefix: bytes, tail: bytes, crc: int) -> bytes:
-    return prefix + _CRC.pack(crc) + tail
-
-
-def header_size(name: str) -> int:
-    """Bytes before the payload in a record written by serializer ``name``."""
-    return aligned(FIXED_SIZE + len(name.encode("ascii")))
-
-
-def blocksum_header(name: str, length: int, digest: int) -> bytes:
-    """A version-2 header: its CRC covers the header, whose ``digest`` covers the payload (blocksum.py)."""
-    raw = name.encode("ascii")
-    if not 0 < len(raw) < 256:
-        raise ValueError(f"serializer name must be 1-255 ASCII characters: {name!r}")
-    prefix = _PREFIX_V2.pack(MAGIC, BLOCKSUM_VERSION, len(raw), BLOCKSUM_KIND, length)
-    body = raw + _CRC.pack(digest)
-    tail = body + bytes(aligned(FIXED_SIZE + len(body)) - FIXED_SIZE - len(body))
-    return prefix + _CRC.pack(zlib.crc32(tail, zlib.crc32(prefix))) + tail
-
-
-def blocksum_header_size(name: str) -> int:
-    return aligned(FIXED_SIZE + len(name.encode("ascii")) + _CRC.size)
-
-
-def decode(record: Buffer) -> tuple[str, memoryview]:
-    """Check a whole record and return (serializer name, payload view).
-
-    Raises CorruptRecord when it is truncated or damaged, UnreadableRecord
-    when it is intact but written in a format version this code does not know.
-    """
-    magic, version, nlen, length = _header_fields(record)
-    if version == BLOCKSUM_VERSION:
-        return _decode_blocksum(memoryview(record), nlen, length)
-    start = aligned(FIXED_SIZE + nlen)
-    _check_length(len(record), start + length)
     view = memoryview(record)
-    if _crc_of(view) != _CRC.unpack_from(view, 16)[0]:
-        raise CorruptRecord("checksum mismatch (the file is damaged)")
+    _, version, nlen, check, units, length = _header_fields(view)
+    if version == LEGACY_CRC_VERSION:
+        return _decode_legacy(view, nlen, length)
+    start = aligned(FIXED_SIZE + nlen + 4) if version == BLOCKSUM_VERSION else units * ALIGN
+    _check_header(view, nlen, start)
+    if version == BLOCKSUM_VERSION:
+        raise UnreadableRecord("record format version 2 is no longer read: its checksum cannot tell reordered data")
     if version != VERSION:
         raise UnreadableRecord(f"record format version {version} is newer than this fuseflow reads")
-    return bytes(view[FIXED_SIZE : FIXED_SIZE + nlen]).decode("ascii", "replace"), view[start:]
+    _check_length(len(view), start + length)
+    stored = _stored_digest(view, nlen, check, start)
+    digest = _digester(check, _key_for(check), context, view[:16], view[FIXED_SIZE : FIXED_SIZE + nlen])
+    digest.update(view[start:])
+    if not hmac.compare_digest(digest.digest(), stored):
+        raise CorruptRecord(_MISMATCH[check])
+    return _name(view, nlen), view[start:]
 
 
-def _decode_blocksum(view: memoryview, nlen: int, length: int) -> tuple[str, memoryview]:
-    start = aligned(FIXED_SIZE + nlen + _CRC.size)
+_MISMATCH = {
+    HASHED: "checksum mismatch (the file is damaged)",
+    SIGNED: "signature mismatch (the record is damaged or was altered, or it was signed with another storage key)",
+}
+
+
+def _stored_digest(view: memoryview, nlen: int, check: int, start: int) -> bytes:
+    size = DIGEST_SIZE.get(check)
+    if size is None:
+        raise UnreadableRecord(f"record check kind {check} is newer than this fuseflow reads")
+    if FIXED_SIZE + nlen + size > start:
+        raise CorruptRecord("the header's size field is damaged")
+    return bytes(view[FIXED_SIZE + nlen : FIXED_SIZE + nlen + size])
+
+
+def _key_for(check: int) -> bytes | None:
+    """The storage key a record of this check needs; refuses an unsigned record when there is a key."""
+    key = signing.storage_key()
+    if key is not None and check != SIGNED:
+        raise UntrustedRecord(_UNSIGNED)
+    if key is None and check == SIGNED:
+        raise UnreadableRecord(f"the record is signed with a storage key and this process has none: set "
+                               f"{signing.KEY_VARIABLE} or {signing.KEY_FILE_VARIABLE} to load it")
+    return key
+
+
+_UNSIGNED = (f"not signed, and this process has a storage key ({signing.KEY_VARIABLE} or "
+             f"{signing.KEY_FILE_VARIABLE}): only signed records are loaded")
+
+
+def _decode_legacy(view: memoryview, nlen: int, length: int) -> tuple[str, memoryview]:
+    """Version 1: a CRC32 of the whole record, loaded only by a reader without a key."""
+    start = aligned(FIXED_SIZE + nlen)
+    _check_length(len(view), start + length)
+    if _crc_of(view) != _CRC.unpack_from(view, 16)[0]:
+        raise CorruptRecord("checksum mismatch (the file is damaged)")
+    if signing.storage_key() is not None:
+        raise UntrustedRecord(_UNSIGNED)
+    return _name(view, nlen), view[start:]
+
+
+def _check_header(view: memoryview, nlen: int, start: int) -> None:
+    """The header's CRC: damage in it is told from a version this code does not know."""
+    if start < FIXED_SIZE + nlen:
+        raise CorruptRecord("the header's size field is damaged")
     if len(view) < start:
         raise CorruptRecord(f"truncated: {len(view)} bytes, inside the {start}-byte header")
     if zlib.crc32(view[FIXED_SIZE:start], zlib.crc32(view[:16])) != _CRC.unpack_from(view, 16)[0]:
         raise CorruptRecord("checksum mismatch in the header (the file is damaged)")
-    _check_length(len(view), start + length)
-    if view[6] != BLOCKSUM_KIND:
-        raise UnreadableRecord(f"record checksum kind {view[6]} is newer than this fuseflow reads")
-    try:
-        from . import blocksum
-    except ImportError:
-        raise UnreadableRecord("checking this large record needs numpy, which is not installed") from None
-    if blocksum.digest([view[start:]]) != _CRC.unpack_from(view, FIXED_SIZE + nlen)[0]:
-        raise CorruptRecord("checksum mismatch (the file is damaged)")
-    return bytes(view[FIXED_SIZE : FIXED_SIZE + nlen]).decode("ascii", "replace"), view[start:]
+
+
+def _name(view: memoryview, nlen: int) -> str:
+    return bytes(view[FIXED_SIZE : FIXED_SIZE + nlen]).decode("ascii", "replace")
 
 
 def _crc_of(view: memoryview) -> int:
@@ -156,7 +226,7 @@ def _crc_of(view: memoryview) -> int:
     return crc.crc32([view[FIXED_SIZE:]], head)
 
 
-def _header_fields(record: Buffer) -> tuple[bytes, int, int, int]:
+def _header_fields(record: Buffer) -> tuple[bytes, int, int, int, int, int]:
     if len(record) < FIXED_SIZE:
         raise CorruptRecord(f"truncated: {len(record)} bytes, shorter than the {FIXED_SIZE}-byte header")
     fields = _PREFIX.unpack_from(record)
@@ -178,7 +248,7 @@ def peek_serializer(head: Buffer) -> str:
     Listing uses this to avoid reading whole payloads; "?" when unrecognisable.
     """
     try:
-        _, _, nlen, _ = _header_fields(head)
+        _, _, nlen, _, _, _ = _header_fields(head)
     except CorruptRecord:
         return "?"
     name = bytes(head[FIXED_SIZE : FIXED_SIZE + nlen])

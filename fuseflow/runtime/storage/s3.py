@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 
 from . import pack
 from .base import Garbage, MissingResult, StorageWarning, Store, StoredResult
-from .format import PEEK_SIZE, CorruptRecord, decode, encode_header, peek_serializer
+from .format import PEEK_SIZE, CorruptRecord, address, decode, encode_header, peek_serializer
 from .names import check_name, hint
 from .serializers import REGISTRY, SerializerRegistry
 
@@ -124,13 +124,14 @@ class S3Store(Store):
                   "not a whole fuseflow object; it will be recomputed")
             return False, None
         entry = entries[0]
-        return self._decode(memoryview(data)[entry.offset : entry.offset + entry.length], path, workflow, node)
+        return self._decode(memoryview(data)[entry.offset : entry.offset + entry.length], path, workflow, node, key)
 
     def save(self, workflow: str, node: str, key: str, value: Any, meta: dict[str, Any] | None = None) -> None:
         path = self._object(workflow, node, key)
         serializer, buffers = self.serializers.dump(value)
         text = json.dumps(meta, separators=(",", ":"), default=repr).encode() if meta else b""
-        entry = pack.encode(pack.INLINE, node, key, text, [encode_header(serializer.name, buffers), *buffers], time.time())
+        header = encode_header(serializer.name, buffers, address(workflow, node, key))
+        entry = pack.encode(pack.INLINE, node, key, text, [header, *buffers], time.time())
         size = sum(map(len, entry))
         if size <= SINGLE_PUT_MAX:
             self.fs.pipe_file(path, b"".join(entry))
@@ -213,9 +214,9 @@ class S3Store(Store):
             raise
         f.close()
 
-    def _decode(self, record: memoryview, path: str, workflow: str, node: str) -> tuple[bool, Any]:
+    def _decode(self, record: memoryview, path: str, workflow: str, node: str, key: str) -> tuple[bool, Any]:
         try:
-            name, payload = decode(record)
+            name, payload = decode(record, address(workflow, node, key))
             return True, self.serializers.get(name).load(payload)
         except CorruptRecord as exc:
             self._discard(path)

@@ -3,11 +3,13 @@
 A record names the serializer that wrote it, and is read back by that one.
 Choosing is cheap on the hot path: a serializer declares the top-level
 modules of the types it may claim (``numpy`` for ``npy``), so a plain dict or
-int goes straight to the ``pickle`` fallback without asking anyone, and no
-optional library (numpy, pandas, ...) is imported unless a value already
-comes from it or a record says so.
+int is asked of ``json`` alone, and no optional library (numpy, pandas, ...)
+is imported unless a value already comes from it or a record says so.
 
-Built in: ``pickle`` (the fallback), ``npy`` (numpy arrays), ``parquet``
+Only ``pickle`` runs code when it loads: every other serializer reads data
+(``npy`` with ``allow_pickle=False``, ``zarr`` with a fixed list of codecs).
+
+Built in: ``pickle`` (the fallback), ``json`` (plain values), ``npy`` (numpy arrays), ``parquet``
 (pandas DataFrames, when pyarrow is installed) and ``zarr`` (Dask arrays,
 when dask and zarr are installed). Plugins are found through the entry-point
 group ``fuseflow.serializers`` (each entry a Serializer subclass or instance),
@@ -21,6 +23,7 @@ loaded once, and only when a value comes from a module other than
 from __future__ import annotations
 
 import importlib.util
+import json
 import pickle
 import struct
 import threading
@@ -101,6 +104,64 @@ def _slices(payload: memoryview, end: int, lengths: Iterable[int]) -> list[memor
         out.append(payload[start : start + n])
         end = start + n
     return out
+
+
+class JsonSerializer(Serializer):
+    """Plain values as JSON text: None, bool, int, float, str, and lists and str-keyed dicts of them.
+
+    Loading JSON runs no code, whoever wrote the record; pickle would run
+    whatever the bytes say. Only values that JSON gives back exactly are
+    taken: no tuples, no dicts with other keys, no container met twice (a
+    shared list stays shared, a cycle stays a cycle: both go to pickle).
+    """
+
+    name = "json"
+    modules = frozenset({"builtins"})
+    MAX_DEPTH = 100  # deeper values go to pickle (JSON's C code recurses)
+    MAX_INT_BITS = 13_000  # about 3,900 digits: Python's int-to-text limit is 4,300
+
+    def accepts(self, value: Any) -> bool:
+        return _plain(value, self.MAX_DEPTH, self.MAX_INT_BITS)
+
+    def dump(self, value: Any) -> list[Buffer]:
+        return [json.dumps(value, separators=(",", ":")).encode("ascii")]
+
+    def load(self, payload: memoryview) -> Any:
+        return json.loads(bytes(payload))
+
+
+_SCALARS = frozenset({str, bool, float, type(None)})
+_WHOLE = frozenset({int, bool})
+_STR = frozenset({str})
+
+
+def _plain(value: Any, max_depth: int, max_int_bits: int) -> bool:
+    """Whether JSON writes ``value`` and reads it back equal, of the same types, with the same sharing.
+
+    Walked level by level; a container of scalars only is checked at C speed.
+    """
+    seen: set[int] = set()
+    level = [value]
+    for _ in range(max_depth):
+        below: list = []
+        for item in level:
+            kind = type(item)
+            if kind in _SCALARS or kind is int and item.bit_length() <= max_int_bits:
+                continue
+            if kind not in (list, dict) or id(item) in seen:
+                return False
+            seen.add(id(item))
+            if kind is dict:
+                if not set(map(type, item)) <= _STR:
+                    return False
+                item = item.values()
+            kinds = set(map(type, item))
+            if not (kinds <= _SCALARS or kinds <= _WHOLE and max(map(int.bit_length, item)) <= max_int_bits):
+                below.extend(item)
+        if not below:
+            return True
+        level = below
+    return False
 
 
 class NpySerializer(Serializer):
@@ -222,11 +283,12 @@ class SerializerRegistry:
         return found
 
     def choose(self, value: Any) -> Serializer:
-        """The serializer for ``value``: the first of its module's that accepts it, else pickle."""
+        """The serializer for ``value``: the first of its module's that accepts it, else pickle.
+
+        Plugins are not loaded for builtin types: the built-in ``json`` takes the plain ones.
+        """
         module = type(value).__module__.partition(".")[0]
-        if module == "builtins":
-            return self.fallback
-        if self._plugins_pending:
+        if module != "builtins" and self._plugins_pending:
             self.load_plugins()
         for serializer in self._by_module.get(module, ()):
             if serializer.accepts(value):
@@ -265,9 +327,9 @@ class SerializerRegistry:
 
 
 def default_registry(plugins: bool = True) -> SerializerRegistry:
-    """A registry with the built-in serializers (pickle, npy, parquet, zarr) and, lazily, the plugins."""
+    """A registry with the built-in serializers (pickle, json, npy, parquet, zarr) and, lazily, the plugins."""
     registry = SerializerRegistry(PickleSerializer(), plugins=plugins)
-    for serializer in (NpySerializer(), ParquetSerializer(), ZarrSerializer()):
+    for serializer in (JsonSerializer(), NpySerializer(), ParquetSerializer(), ZarrSerializer()):
         registry.register(serializer)
     return registry
 
