@@ -45,10 +45,11 @@ from .execute import resolve
 from .explain import describe_key
 from .invoke import NodeFailed, invoke, resolve_callable
 from .keys import finish_key, templates
+from .kfp_values import decode as decode_text
 from .storage import REGISTRY, StorageWarning, open_store
 from .storage.format import decode, encode_header
 
-PROTOCOL = 1
+PROTOCOL = 2  # 2: every value travels as an input, strings encoded by kfp_values
 MAGIC = b"FUSEFLOW-ARTIFACT 1\n"
 NODE, STORAGE, RERUN = "fuseflow_node", "fuseflow_storage", "fuseflow_rerun"
 SELF, RESULT, STATE = "self", "result", "state"
@@ -101,8 +102,6 @@ class Arguments:
         self.params: dict[str, Any] = {}
 
     def marker(self, template: dict) -> Any:
-        if "literal" in template:
-            return template["literal"]
         if "input" in template and "param" not in template:
             return decode_parameter(self.values.get(template["input"]), template["type"])
         if "param" in template:
@@ -139,7 +138,7 @@ class Step:
     def __init__(self, spec: dict, values: dict):
         self.spec = spec
         self.values = values
-        self.name = values[NODE]
+        self.name = decode_text(values[NODE])
         self.kind = spec["kind"]
         self.options = spec.get("options", {})
         self.inputs = Arguments(values)
@@ -152,7 +151,7 @@ class Step:
         if self.kind == "method":
             self.inputs.artifact(SELF)
         self.key = self.compute_key()
-        self.forced = self.is_forced(values.get(RERUN) or "")
+        self.forced = self.is_forced(decode_text(values.get(RERUN)) or "")
 
     # --- cache key and --rerun ----------------------------------------------------------
 
@@ -208,7 +207,7 @@ class Step:
         return how
 
     def open_store(self):
-        url = self.values.get(STORAGE) or ""
+        url = decode_text(self.values.get(STORAGE)) or ""
         return open_store(url) if url else None
 
     def compute(self) -> tuple[Any, Any]:
@@ -257,11 +256,12 @@ def decode_parameter(value: Any, type_: str) -> Any:
 
     KFP carries numbers as JSON numbers (protobuf Value), so an int may come as
     1.0 and a float as 2; literals that are not scalars travel as JSON text.
-    Numbers inside list and dict params come back as ints when whole."""
+    Numbers inside list and dict params come back as ints when whole. Strings
+    come encoded (fuseflow.runtime.kfp_values)."""
     if value is None:
         return None
     if type_ == "json":
-        return json.loads(value)
+        return decode_text(json.loads(value))
     if type_ == "int":
         return int(value)
     if type_ == "float":
@@ -269,8 +269,8 @@ def decode_parameter(value: Any, type_: str) -> Any:
     if type_ == "bool":
         return value if isinstance(value, bool) else str(value).lower() == "true"
     if type_ in ("list", "dict"):
-        return _whole_numbers(json.loads(value) if isinstance(value, str) else value)
-    return value
+        return decode_text(_whole_numbers(json.loads(value) if isinstance(value, str) else value))
+    return decode_text(value)
 
 
 def _whole_numbers(value: Any) -> Any:

@@ -14,8 +14,9 @@ So every string fuseflow sends as a KFP parameter (literals, param values,
 node names, the store's URL) goes through `encode`, and the step reads it
 back with `decode`. A string KFP could read as a placeholder, or that
 starts with PREFIX, travels as PREFIX followed by its JSON text with `{`,
-`}` and `/` escaped (`\\u007b`, `\\u007d`, `\\/`), which no placeholder
-matches; every other string travels as it is::
+`}` and `/` escaped (`\\u007b`, `\\u007d`, `\\u002f`), so that neither it
+nor any JSON text holding it has a mark left; every other string travels as
+it is::
 
     >>> encode("{{$.pipeline_job_name}}")
     'fuseflow-json:"\\\\u007b\\\\u007b$.pipeline_job_name\\\\u007d\\\\u007d"'
@@ -39,7 +40,7 @@ PREFIX = "fuseflow-json:"
 _MARK = re.compile(r"\{\{|/kfp-workspace")
 # The first character of each mark, so that escaping it breaks the mark (`{{{` has two).
 _MARK_START = re.compile(r"\{(?=\{)|/(?=kfp-workspace)")
-_JSON_ESCAPES = str.maketrans({"{": "\\u007b", "}": "\\u007d", "/": "\\/"})
+_JSON_ESCAPES = str.maketrans({"{": "\\u007b", "}": "\\u007d", "/": "\\u002f"})
 
 
 def has_mark(text: str) -> bool:

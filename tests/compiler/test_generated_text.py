@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+import sys
 
 import pytest
 
@@ -27,7 +28,7 @@ HOSTILE_NAMES = [
 # Strings inside the file that would close a string or a docstring if written raw.
 WORKFLOW = "\n".join([
     "workflow hostile",
-    "from ops import join",
+    "from hostile_ops import join",
     r'''param p: str = "\"\"\"'\'\'\nimport os; os.system('touch MARKER')\n#"''',
     r'''param q: str = "''' "'''" r''' + __import__('os').system('touch MARKER') + ''' "'''\"",
     r'x = join(p, q, "\u2028\r{{$}}")',
@@ -39,9 +40,11 @@ EXPECTED = "\"\"\"'''\nimport os; os.system('touch MARKER')\n#|''' + __import__(
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
+    """tmp_path as the working directory, with the module the workflow imports (forgotten after the test)."""
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "ops.py").write_text(OPS, encoding="utf-8")
-    return tmp_path
+    (tmp_path / "hostile_ops.py").write_text(OPS, encoding="utf-8")
+    yield tmp_path
+    sys.modules.pop("hostile_ops", None)
 
 
 def write(folder, name: str):

@@ -320,3 +320,23 @@ def test_set_overrides_apply_before_compiling():
         with_overrides(workflow, RunSettings(overrides=[parse_set("zzz:retries=2")]))
     with pytest.raises(UsageError, match="retries"):
         with_overrides(workflow, RunSettings(overrides=[parse_set("a:retries=-1")]))
+
+
+def test_literals_beside_references_travel_as_task_constants_not_in_the_command():
+    spec, _ = spec_of("""
+        from steps import show
+        param p: str = "{{$.pipeline_job_name}}"
+        x = show(["{{$.pipeline_job_name}}", p, 2], {"{{$}}": p, "k": "/kfp-workspace"})
+        options kfp { "x": { packages: ["a{{$}}b"], pip_index_urls: ["https://h/kfp-workspace"] } }
+        """)
+    task = tasks_of(spec)["x"]["inputs"]["parameters"]
+    constants = {name: binding["runtimeValue"]["constant"] for name, binding in task.items() if "runtimeValue" in binding}
+    assert constants == {"arg0_0": 'fuseflow-json:"\\u007b\\u007b$.pipeline_job_name\\u007d\\u007d"', "arg0_2": 2,
+                         "arg1_1": 'fuseflow-json:"\\u002fkfp-workspace"', "fuseflow_node": "x"}
+    assert spec["root"]["inputDefinitions"]["parameters"]["p"]["defaultValue"] == constants["arg0_0"]
+    container = spec["deploymentSpec"]["executors"]["exec-show"]["container"]
+    assert kfp_check.references(spec) == []  # no placeholder left in the command
+    assert "{{" not in "".join(container["command"]) and "/kfp-workspace" not in "".join(container["command"])
+    namespace: dict = {}
+    exec(compile(container["command"][-1], "program", "exec"), namespace)
+    assert namespace["_SPEC"]["args"][1]["dict"][0][0] == "{{$}}"  # a dict key stays in the program, escaped

@@ -45,3 +45,69 @@ def test_a_hostile_file_name_never_becomes_code_in_a_step(tmp_path, name):
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"x": "1|2"}
     assert not (tmp_path / "MARKER").exists()
+
+
+# What kfp.local and a KFP backend substitute: every placeholder kind, the workspace
+# path, a channel reference, a json_escape (which kfp.local refuses), fuseflow's own prefix.
+PLACEHOLDERS = [
+    "{{$}}", "{{$.pipeline_job_name}}", "{{$.pipeline_job_resource_name}}", "{{$.pipeline_job_uuid}}",
+    "{{$.pipeline_task_name}}", "{{$.pipeline_task_uuid}}", "{{$.pipeline_root}}", "{{$.outputs.output_file}}",
+    "{{$.outputMetadataUri}}", "{{$.pipeline_job_create_time_utc}}", "{{$.workspace_path}}", "/kfp-workspace/x",
+    "{{$.inputs.parameters['arg0_1']}}", "{{$.inputs.parameters['fuseflow_node']}}",
+    "{{$.inputs.artifacts['arg1'].path}}", "{{$.outputs.artifacts['result'].uri}}",
+    "{{$.inputs.parameters['arg0_1'].json_escape[0]}}", "{{channel:task=;name=p;type=String;}}",
+    "x{{$.pipeline_job_name}}y", "fuseflow-json:\"\"",
+]
+CRAFTED = "'); __import__('os').system('touch MARKER'); ('"
+
+
+def fuse_string(text: str) -> str:
+    return json.dumps(text)
+
+
+def placeholder_workflow() -> str:
+    listed = ", ".join(fuse_string(p) for p in PLACEHOLDERS)
+    keyed = ", ".join(f"{fuse_string(p)}: p" for p in PLACEHOLDERS)
+    return "\n".join([
+        "workflow placeholders",
+        "from hostile_ops import show",
+        f"param p: str = {fuse_string(PLACEHOLDERS[1])}",
+        f"param l: list = [{listed}]",
+        f"param d: dict = {{{keyed.replace(': p', ': 1')}}}",
+        f"top = show({listed}, l, d)",
+        f"nested = show([{fuse_string(PLACEHOLDERS[12])}, p], top, [{listed}, p], {{{keyed}}}, key={{{keyed}}})",
+        f"for k, v in {{{fuse_string(PLACEHOLDERS[0])}: {fuse_string(PLACEHOLDERS[3])}, \"b\": [{listed}]}} {{",
+        "    looped = show(k, v, p)",
+        "}",
+        "return top, nested, looped",
+        "",
+    ])
+
+
+SHOW = "def show(*args, **kwargs):\n    return [list(args), kwargs]\n"
+
+
+@pytest.fixture
+def in_tmp(tmp_path, monkeypatch):
+    """tmp_path as the working directory; the module the test imports is forgotten after it."""
+    monkeypatch.chdir(tmp_path)
+    yield tmp_path
+    sys.modules.pop("hostile_ops", None)
+
+
+@pytest.mark.parametrize("params", [{}, {"p": CRAFTED, "l": json.dumps(PLACEHOLDERS)}], ids=["defaults", "given"])
+def test_placeholders_in_literals_and_params_reach_the_step_as_written(in_tmp, params):
+    from fuseflow.compiler.frontend import compile_file
+    from fuseflow.compiler.targets import kfp_target, local
+    from fuseflow.runtime.execute import RunSettings
+
+    tmp_path = in_tmp
+    (tmp_path / "hostile_ops.py").write_text(SHOW, encoding="utf-8")
+    path = tmp_path / "placeholders.fuse"
+    path.write_text(placeholder_workflow(), encoding="utf-8")
+    workflow, _ = compile_file(path)
+    settings = RunSettings(progress=False, no_cache=True, param_texts=params)
+    expected = local.run(workflow, str(path), settings, None)
+    assert expected["top"][0][:len(PLACEHOLDERS)] == PLACEHOLDERS
+    assert kfp_target.run(workflow, str(path), settings, None) == expected
+    assert not (tmp_path / "MARKER").exists()

@@ -3,9 +3,13 @@
 kfp's loader checks the spec against the protobuf schema, but not that names
 point at something: a `componentRef` to a missing component, a
 `dependentTasks` or `producerTask` naming a missing task, a non-string image
-all load fine and fail on the cluster. `references(spec, platform)` lists
-every such problem; `fusec compile --target kfp` runs it on each pipeline it
-writes (an empty list is the only acceptable answer).
+all load fine and fail on the cluster. Nor does it see that a component
+named after the pipeline (`comp-<pipeline name>`) makes
+`load_component_from_file` load that component instead of the pipeline, or
+that text in a step's command holds something KFP substitutes as a
+placeholder. `references(spec, platform)` lists every such problem;
+`fusec compile --target kfp` runs it on each pipeline it writes (an empty
+list is the only acceptable answer).
 
     >>> references({"components": {}, "deploymentSpec": {"executors": {}},
     ...             "root": {"dag": {"tasks": {"t": {"componentRef": {"name": "comp-x"}}}}}})
@@ -13,8 +17,12 @@ writes (an empty list is the only acceptable answer).
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from ...runtime.kfp_values import has_mark
+
+EXECUTOR_INPUT = "{{$}}"  # the one placeholder fuseflow's steps use: the executor input, as an argument
 
 class BrokenPipelineSpec(AssertionError):
     """A generated pipeline spec refers to something that does not exist (a fusec bug)."""
@@ -39,6 +47,8 @@ def references(spec: dict, platform: dict | None = None) -> list[str]:
         container = _mapping(executor).get("container")
         if container is not None and (not isinstance(_mapping(container).get("image"), str) or not container.get("image")):
             problems.append(f"executor {name!r}: image is {_mapping(container).get('image')!r}, not a non-empty string")
+        problems += _placeholders(name, _mapping(container))
+    problems += _pipeline_name(spec, components, executors)
     root = _mapping(spec.get("root"))
     problems += _dag(_mapping(root.get("dag")), components, _mapping(root.get("inputDefinitions")), "root")
     problems += _dag_outputs(root, components)
@@ -52,6 +62,29 @@ def references(spec: dict, platform: dict | None = None) -> list[str]:
 
 def _mapping(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
+
+
+def _placeholders(executor: str, container: dict) -> list[str]:
+    """Every value reaches a step as an input: a placeholder anywhere in its command
+    or arguments (but the executor input argument) is text KFP would replace."""
+    return [f"executor {executor!r}: {field}[{i}] holds a KFP placeholder"
+            for field in ("command", "args") for i, element in enumerate(container.get(field, []))
+            if isinstance(element, str) and element != EXECUTOR_INPUT and has_mark(element)]
+
+
+def _pipeline_name(spec: dict, components: dict, executors: dict) -> list[str]:
+    """kfp's loader takes the component or executor named after the pipeline, when
+    there is one, for the pipeline itself (kfp.dsl.structures.ComponentSpec.from_ir_dicts)."""
+    name = _k8s(str(_mapping(spec.get("pipelineInfo")).get("name", "")))
+    clashes = [f"{kind} {prefix + name!r}" for kind, prefix, names in
+               (("component", "comp-", components), ("executor", "exec-", executors)) if prefix + name in names]
+    return [f"pipeline {name!r}: {clash} has the pipeline's name: kfp would load it instead of the pipeline"
+            for clash in clashes]
+
+
+def _k8s(name: str) -> str:
+    """kfp.dsl.utils.maybe_rename_for_k8s."""
+    return re.sub("-+", "-", re.sub("[^-0-9a-z]+", "-", name.lower())).strip("-")
 
 
 def _dag(dag: dict, components: dict, inputs: dict, where: str) -> list[str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import keyword
 import re
-import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,14 +130,15 @@ def install_command(install: dict) -> list[str]:
     if not packages:
         return []
     urls = install.get("pip_index_urls", [])
-    index = "".join(f"--{'index-url' if i == 0 else 'extra-index-url'} {shlex.quote(url)} " for i, url in enumerate(urls))
+    index = "".join(f"--{'index-url' if i == 0 else 'extra-index-url'} {escape.shell_word(url)} "
+                    for i, url in enumerate(urls))
     pip = "python3 -m pip install --quiet --no-warn-script-location "
-    commands = pip + index + " ".join(shlex.quote(p) for p in packages)
+    commands = pip + index + " ".join(escape.shell_word(p) for p in packages)
     if install.get("runtime_package"):
         from .kfp_spec import KFP_SDK_VERSION
 
         kfp = [f"kfp=={KFP_SDK_VERSION}", *KFP_INSTALL]
-        commands += " && " + pip + index + " ".join(shlex.quote(p) for p in kfp)
+        commands += " && " + pip + index + " ".join(escape.shell_word(p) for p in kfp)
     return ["sh", "-c", INSTALL.format(commands=commands)]
 
 

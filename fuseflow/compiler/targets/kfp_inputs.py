@@ -1,16 +1,19 @@
 """A node's arguments as component inputs, and what the step rebuilds them from.
 
-Each argument becomes a component input: a literal is a parameter whose value
-is a constant of the task, a param a parameter fed by the pipeline input, a
-node's result an artifact from the producing task (its indexing, `data[0]`,
-is done by the consumer). A list, dict or loop family holding results gives
-one input per result inside it. Alongside, a *template* tells the step which
-input holds what (see fuseflow.runtime.kfp_step):
+Each argument becomes a component input: a literal (nested ones too) is a
+parameter whose value is a constant of the task, a param a parameter fed by
+the pipeline input, a node's result an artifact from the producing task (its
+indexing, `data[0]`, is done by the consumer). A list, dict or loop family
+gives one input per literal, param or result inside it. Values travel as
+data, never in the step's command, and strings KFP could read as
+placeholders are encoded (fuseflow.runtime.kfp_values). Alongside, a
+*template* tells the step which input holds what (see
+fuseflow.runtime.kfp_step):
 
-    {"input": "arg0", "type": "int"}                     a literal argument
+    {"input": "arg0", "type": "int"}                     a literal
     {"param": "n", "input": "kw_n", "type": "int"}       a param, maybe with "path"
     {"ref": "arg1", "path": [0]}                         a result, maybe indexed
-    {"literal": v}, {"callable": "m:f"}, {"list": [...]}, {"dict": [[k, t], ...]},
+    {"callable": "m:f"}, {"list": [...]}, {"dict": [[k, t], ...]},
     {"family": "err", "members": [[key, t], ...]}
 
 Two nodes whose templates and input types match share one component: a
@@ -21,6 +24,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
+
+from ...runtime.kfp_values import encode
 
 # KFP's parameter types, by fuseflow's type names ("json": a literal sent as JSON text).
 PARAMETER_TYPES = {"int": "NUMBER_INTEGER", "float": "NUMBER_DOUBLE", "str": "STRING", "bool": "BOOLEAN",
@@ -45,20 +50,10 @@ class Inputs:
     producers: set[str] = field(default_factory=set)            # upstream tasks
     taken: set[str] = field(default_factory=lambda: set(RESERVED))
 
-    def argument(self, value: dict, name: str) -> dict:
-        """The template of a top-level argument; literals get an input of their own."""
-        if "literal" in value:
-            type_ = literal_type(value["literal"])
-            name = self.unique(name)
-            constant = json.dumps(value["literal"], ensure_ascii=False) if type_ == "json" else value["literal"]
-            self.parameter(name, type_, {"runtimeValue": {"constant": constant}})
-            return {"input": name, "type": type_}
-        return self.value(value, name)
-
     def value(self, value: dict, name: str) -> dict:
-        """The template of any value; params and results become inputs named after `name`."""
+        """The template of a value; literals, params and results become inputs named after `name`."""
         if "literal" in value:
-            return {"literal": value["literal"]}
+            return self.literal(value["literal"], self.unique(name))
         if "callable" in value:
             return {"callable": value["callable"]}
         if "param" in value:
@@ -66,6 +61,13 @@ class Inputs:
         if "ref" in value:
             return self.ref(value, self.unique(name))
         return self.structure(value, name)
+
+    def literal(self, literal: Any, name: str) -> dict:
+        """A constant of the task: scalars typed, anything else JSON text (see literal_type)."""
+        type_ = literal_type(literal)
+        constant = json.dumps(encode(literal), ensure_ascii=False) if type_ == "json" else encode(literal)
+        self.parameter(name, type_, {"runtimeValue": {"constant": constant}})
+        return {"input": name, "type": type_}
 
     def structure(self, value: dict, name: str) -> dict:
         holes = _Counter(name)
@@ -152,7 +154,7 @@ def literal_type(value: Any) -> str:
 
 def call_template(inputs: Inputs, args: tuple[dict, ...], kwargs: tuple[tuple[str, dict], ...]) -> dict:
     """{"args": [...], "kwargs": [[name, template], ...]} for a node's arguments."""
-    template: dict[str, Any] = {"args": [inputs.argument(value, f"arg{i}") for i, value in enumerate(args)]}
+    template: dict[str, Any] = {"args": [inputs.value(value, f"arg{i}") for i, value in enumerate(args)]}
     if kwargs:
-        template["kwargs"] = [[key, inputs.argument(value, f"kw_{key}")] for key, value in kwargs]
+        template["kwargs"] = [[key, inputs.value(value, f"kw_{key}")] for key, value in kwargs]
     return template

@@ -24,6 +24,7 @@ from typing import Any, Iterator
 from ...runtime.execute import DEFAULT_STORE
 from ...runtime.invoke import environment
 from ...runtime.kfp_step import FAILURE_DIR, failure_from_report, read_value
+from ...runtime.kfp_values import encode
 from ...runtime.params import Param, ParamError, resolve
 from ...runtime.storage import open_store
 from ..errors import UsageError
@@ -61,7 +62,7 @@ def run_yaml(text: str, names: Names, wf: Workflow, fuse_path: str, settings) ->
 
 def pipeline_arguments(wf: Workflow, names: Names, fuse_path: str, settings) -> dict[str, Any]:
     """The params (typed, defaults filled in; ParamError before anything runs),
-    the storage URL the steps use, and the --rerun regex."""
+    the storage URL the steps use, and the --rerun regex; encoded as the steps read them."""
     params = resolve([Param(p.name, p.type, p.default, p.required) for p in wf.params], {}, settings.param_texts)
     arguments = {name: value for name, value in params.items() if value is not None}
     arguments[names.storage_input] = storage_url(wf, fuse_path, settings)
@@ -73,7 +74,7 @@ def pipeline_arguments(wf: Workflow, names: Names, fuse_path: str, settings) -> 
         if not any(regex.fullmatch(node.name) for node in wf.nodes):
             raise ParamError(f"--rerun {settings.rerun!r} matches no node (the regex must match a whole name)")
         arguments[names.rerun_input] = settings.rerun
-    return arguments
+    return encode(arguments)
 
 
 def storage_url(wf: Workflow, fuse_path: str, settings) -> str:

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...runtime.kfp_values import encode
 from ..ir import Node, Output, Workflow
 from . import kfp_options
 from .kfp_component import Component, ComponentFactory
@@ -129,7 +130,7 @@ class _Builder:
             previous = node.after[0] if node.after else node.object
             inputs.artifact(SELF, previous, STATE)
         template = call_template(inputs, node.args, node.kwargs)
-        constant = {"runtimeValue": {"constant": node.name}}
+        constant = {"runtimeValue": {"constant": encode(node.name)}}
         inputs.parameter("fuseflow_node", "str", constant)
         inputs.parameter("fuseflow_storage", "str", {"componentInputParameter": self.names.storage_input})
         inputs.parameter("fuseflow_rerun", "str", {"componentInputParameter": self.names.rerun_input})
@@ -150,11 +151,11 @@ class _Builder:
         for p in self.wf.params:
             definition: dict[str, Any] = {"parameterType": PARAMETER_TYPES[p.type]}
             if not p.required:
-                definition["defaultValue"] = p.default
+                definition["defaultValue"] = encode(p.default)  # strings KFP would take for placeholders
                 definition["isOptional"] = True
             parameters[p.name] = definition
         for name, default in ((self.names.storage_input, storage_default(self.wf.storage)), (self.names.rerun_input, "")):
-            parameters[name] = {"defaultValue": default, "isOptional": True, "parameterType": "STRING"}
+            parameters[name] = {"defaultValue": encode(default), "isOptional": True, "parameterType": "STRING"}
         return parameters
 
     def outputs(self, tasks: dict) -> dict:

@@ -65,7 +65,9 @@ def cmd_submit(args) -> int:
 
 
 def submit_arguments(workflow, names, args) -> dict:
-    """The params given with -p (typed; the YAML holds the defaults), --storage and --rerun."""
+    """The params given with -p (typed; the YAML holds the defaults), --storage and --rerun,
+    encoded as the steps read them (fuseflow.runtime.kfp_values)."""
+    from ...runtime.kfp_values import encode
     from ...runtime.params import Param, parse_assignments, resolve
 
     texts = parse_assignments(args.param)
@@ -79,7 +81,7 @@ def submit_arguments(workflow, names, args) -> dict:
         arguments[names.storage_input] = args.storage
     if args.rerun:
         arguments[names.rerun_input] = args.rerun
-    return arguments
+    return encode(arguments)
 
 
 def reason(exc: BaseException) -> str:
