@@ -328,6 +328,7 @@ def cmd_run(args) -> int:
                               report_failure, report_interrupt, settings_from)
     from .runtime.invoke import NodeFailed
     from .runtime.params import ParamError
+    from .runtime.storage.base import StorageUnavailable
 
     workflow = load(args.file, args.defines)
     target = importlib.import_module(f"fuseflow.compiler.targets.{RUNNERS[args.target]}")
@@ -339,6 +340,8 @@ def cmd_run(args) -> int:
         except NodeFailed as exc:
             report_failure(exc, stored=not args.no_cache)
             return EXIT_INPUT
+        except StorageUnavailable as exc:  # no credentials, an endpoint down, a bad storage key setting
+            raise _InputProblem(str(exc)) from None
         except KeyboardInterrupt:
             report_interrupt(stored=not args.no_cache)
             return EXIT_INTERRUPTED

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from fuseflow.runtime.storage import MissingResult, StorageWarning, open_store
+from fuseflow.runtime.storage import MissingResult, StorageUnavailable, StorageWarning, open_store
 from fuseflow.runtime.storage import s3 as s3mod
 
 from .conftest import ROOT, S3, Project
@@ -160,6 +161,57 @@ def test_storage_url_in_the_fuse_file(s3: S3, project: Project) -> None:
     assert project.run() == {"z": 14} and project.calls()[3:] == []
     assert all(name.startswith("in-file/arith/") for name in s3.objects(bucket))
     assert not (project.root / ".fuseflow").exists()
+
+
+NO_AWS_FILES = {"AWS_CONFIG_FILE": "/nonexistent/config", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
+                "AWS_EC2_METADATA_DISABLED": "true",  # no instance-metadata request off this machine
+                "AWS_MAX_ATTEMPTS": "1"}  # one try: the error, not the retries, is under test
+
+
+def unused_port() -> int:
+    """A port of 127.0.0.1 nothing listens on (bound, then closed)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def assert_one_line_error(done: subprocess.CompletedProcess, *words: str) -> None:
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("fusec: error: ") and done.stderr.count("\n") == 1, done.stderr
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+    for word in words:
+        assert word in done.stderr
+
+
+def test_s3_without_credentials_is_one_line_naming_the_url(s3_server: S3, project: Project, monkeypatch) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    project.env = {**NO_AWS_FILES, "AWS_ENDPOINT_URL": s3_server.endpoint}
+    project.fuse(ARITH)
+    url = "s3://some-bucket/runs"
+    assert_one_line_error(project.fusec("run", "wf.fuse", "--storage", url), url, "no usable AWS credentials")
+    assert_one_line_error(project.fusec("storage", "ls", "--storage", url), url, "no usable AWS credentials")
+    assert project.calls() == []
+
+
+def test_s3_with_an_endpoint_that_does_not_answer_is_one_line_naming_it(s3: S3, project: Project) -> None:
+    endpoint = f"http://127.0.0.1:{unused_port()}"
+    project.env = {**s3.env, **NO_AWS_FILES, "AWS_ENDPOINT_URL": endpoint}
+    project.fuse(ARITH)
+    url = "s3://some-bucket/runs"
+    for command in (["run", "wf.fuse"], ["storage", "ls"]):
+        done = project.fusec(*command, "--storage", url)
+        assert_one_line_error(done, url, f"the endpoint {endpoint} is not reachable")
+
+
+def test_the_store_reports_what_is_missing_as_storage_unavailable(s3: S3, monkeypatch) -> None:
+    endpoint = f"http://127.0.0.1:{unused_port()}"
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    store = open_store(f"s3://bucket/p?endpoint_url={endpoint}")
+    with pytest.raises(StorageUnavailable, match="not reachable"):
+        store.load("wf", "n", KEY)
+    with pytest.raises(StorageUnavailable, match="not reachable"):
+        store.save("wf", "n", KEY, 1)
 
 
 WRITER = """

@@ -11,7 +11,7 @@ values (or records) that are numpy arrays.
 
 from __future__ import annotations
 
-from .base import Garbage, MissingResult, StorageWarning, Store, StoredResult
+from .base import Garbage, MissingResult, StorageUnavailable, StorageWarning, Store, StoredResult
 from .file import FileStore
 from .serializers import REGISTRY, Serializer, SerializerRegistry
 from .urls import open_store
@@ -23,6 +23,7 @@ __all__ = [
     "REGISTRY",
     "Serializer",
     "SerializerRegistry",
+    "StorageUnavailable",
     "StorageWarning",
     "Store",
     "StoredResult",

@@ -17,6 +17,12 @@ class StorageWarning(UserWarning):
     """A stored result was damaged or unreadable and will be recomputed."""
 
 
+class StorageUnavailable(OSError):
+    """The store cannot be used as configured: no credentials, an endpoint that does
+    not answer, a storage key setting that cannot be used. A user's setting, not a
+    bug: ``fusec`` reports it in one line (``str()``), exit status 1."""
+
+
 class MissingResult(KeyError):
     """No stored result matches; ``str()`` is the plain message (KeyError quotes it)."""
 

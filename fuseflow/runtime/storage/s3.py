@@ -18,17 +18,18 @@ URL: ``s3://bucket/prefix?endpoint_url=http://127.0.0.1:9000&region=eu-west-1``
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import json
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from . import pack
-from .base import Garbage, MissingResult, StorageWarning, Store, StoredResult
+from .base import Garbage, MissingResult, StorageUnavailable, StorageWarning, Store, StoredResult
 from .format import PEEK_SIZE, CorruptRecord, address, decode, encode_header, peek_serializer
 from .names import check_name, hint
 from .serializers import REGISTRY, SerializerRegistry
@@ -88,11 +89,14 @@ class S3Store(Store):
 
     @property
     def fs(self):
-        """The s3fs filesystem, made on first use (s3fs is imported only then)."""
+        """The s3fs filesystem, made on first use (s3fs is imported only then), its calls
+        reporting missing credentials and an unreachable endpoint as StorageUnavailable."""
         if self._fs is None:
             with self._lock:
                 if self._fs is None:
-                    self._fs = _filesystem(self.options)
+                    where = f"s3://{self.bucket}/{self.prefix}".rstrip("/")
+                    with _reaching(where):
+                        self._fs = _Reaching(_filesystem(self.options), where)
         return self._fs
 
     def _root(self, workflow: str = "") -> str:
@@ -397,6 +401,56 @@ def _filesystem(options: dict[str, str]):
     if client:
         kwargs["client_kwargs"] = client
     return s3fs.S3FileSystem(**kwargs)
+
+
+class _Reaching:
+    """An s3fs filesystem whose calls say in one line why S3 cannot be reached (``_reaching``).
+
+    Every request to S3 goes through a call of it: this is where the storage
+    layer first talks to S3, whichever command or target asked.
+    """
+
+    def __init__(self, fs: Any, url: str) -> None:
+        self._fs, self._url = fs, url
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._fs, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with _reaching(self._url):
+                return attr(*args, **kwargs)
+
+        return call
+
+
+@contextlib.contextmanager
+def _reaching(url: str) -> Iterator[None]:
+    """Missing credentials and an endpoint that does not answer as StorageUnavailable naming ``url``."""
+    try:
+        yield
+    except Exception as exc:
+        problem = _unreachable(exc, url)
+        if problem is None:
+            raise
+        raise problem from exc
+
+
+def _unreachable(exc: Exception, url: str) -> StorageUnavailable | None:
+    try:
+        from botocore import exceptions as boto
+    except ImportError:
+        return None
+    if isinstance(exc, (boto.NoCredentialsError, boto.PartialCredentialsError, boto.ProfileNotFound)):
+        return StorageUnavailable(f"S3 storage {url}: no usable AWS credentials ({exc}): set AWS_ACCESS_KEY_ID "
+                                  "and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or ~/.aws/credentials")
+    if isinstance(exc, boto.ConnectionError):
+        request = urlsplit(str(exc.kwargs.get("endpoint_url", "")))
+        endpoint = f"{request.scheme}://{request.netloc}" if request.netloc else "the S3 endpoint"
+        return StorageUnavailable(f"S3 storage {url}: the endpoint {endpoint} is not reachable: check that it "
+                                  "runs, and endpoint_url in the storage URL or AWS_ENDPOINT_URL")
+    return None
 
 
 def _mtime(info: dict[str, Any]) -> float:

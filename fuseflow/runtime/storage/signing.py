@@ -23,6 +23,8 @@ from __future__ import annotations
 import os
 import stat
 
+from .base import StorageUnavailable
+
 KEY_VARIABLE = "FUSEFLOW_STORAGE_KEY"
 KEY_FILE_VARIABLE = "FUSEFLOW_STORAGE_KEY_FILE"
 MIN_LENGTH = 16
@@ -30,7 +32,7 @@ _CONTEXT = "fuseflow 2026 storage record signing key"
 _cache: dict[tuple[str | None, str | None], bytes | None] = {}
 
 
-class StorageKeyError(ValueError):
+class StorageKeyError(StorageUnavailable):
     """The storage key is configured wrongly (unreadable file, too open, too short)."""
 
 

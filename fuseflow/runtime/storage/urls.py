@@ -13,6 +13,7 @@ from urllib.parse import unquote
 
 from .base import Store
 from .file import FileStore
+from .signing import storage_key
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+):")
 
@@ -23,6 +24,7 @@ def open_store(url: str | os.PathLike | Store, *, base_dir: str | os.PathLike | 
     >>> open_store("file:results", base_dir="/data").url
     'file:/data/results'
     """
+    storage_key()  # a key setting that cannot be used fails here, before anything runs
     if isinstance(url, Store):
         return url
     if isinstance(url, os.PathLike):
