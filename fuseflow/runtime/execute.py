@@ -20,7 +20,7 @@ from . import overrides as overriding
 from . import plan as planning
 from .explain import describe_key
 from .graph import ParamRef, Ref, Struct, Workflow
-from .invoke import ACTIVE_OPTIONS, NodeFailed, invoke
+from .invoke import ACTIVE_OPTIONS, NodeFailed, as_failure, count_interrupts, invoke
 from .overrides import Override, effective_options
 from .params import ParamError
 from .params import resolve as resolve_params
@@ -121,6 +121,7 @@ class Executor:
 
     def run(self, wanted: list[str], forced: set[str] = frozenset()) -> dict[str, Any]:
         """Results of the `wanted` nodes; every other result is freed once its last reader ran."""
+        count_interrupts()  # the quick paths below call nodes without invoke
         pending = dict.fromkeys(wanted, 1)  # wanted results are pinned; plan adds their readers
         states = planning.plan(self.wf, wanted, self.stored_check(), forced, readers=pending)
         if self.store is not None:  # a remote store fetches the results to load all at once
@@ -141,8 +142,8 @@ class Executor:
                 if refs is not None:  # a plain call of whole results, nothing to store or show: inline
                     try:
                         value = node.fn(*map(results.__getitem__, refs))
-                    except Exception as exc:
-                        raise NodeFailed(name, exc) from exc
+                    except BaseException as exc:
+                        raise as_failure(name, exc) from exc
                 else:
                     value = self.compute(i, node, results)
                 for done in needs[i]:
@@ -175,8 +176,8 @@ class Executor:
             if refs is not None:  # the common case, kept lean: no options, arguments are results
                 try:
                     value = fn(*map(results.__getitem__, refs))
-                except Exception as exc:
-                    raise NodeFailed(name, exc) from exc
+                except BaseException as exc:
+                    raise as_failure(name, exc) from exc
             else:
                 plain = self.wf.topology.plain[i]  # no argument holds a result or a param
                 args, kwargs = (node.args, node.kwargs) if plain else self.arguments(i, node, results)

@@ -1,7 +1,10 @@
 """Calling one node with its neutral options: retries, timeout, seed, setup, env.
 
 Every target runs node code through `invoke` (locally, in a Ray worker, in a
-Prefect task or a KFP step), so the options mean the same thing everywhere.
+Prefect task or a KFP step), so the options mean the same thing everywhere,
+and so does a failure: whatever a node's code raises, `sys.exit(3)` and
+other BaseExceptions included, fails the node (`as_failure`). Only a real
+Ctrl-C of the run is not the node's failure: it stops the run.
 """
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ class NodeFailed(Exception):
         self.attempts = attempts
         self.user_traceback = user_traceback(error)
         tries = f" after {attempts} attempts" if attempts > 1 else ""
-        super().__init__(f"node '{node}' failed{tries}: {type(error).__name__}: {error}")
+        super().__init__(f"node '{node}' failed{tries}: {describe(error)}")
 
     def __reduce__(self):  # keep it picklable across process boundaries (Ray, KFP)
         return (_rebuild_failure, (self.node, self.error, self.attempts, self.user_traceback))
@@ -40,9 +43,68 @@ class NodeFailed(Exception):
 
 def _rebuild_failure(node: str, error: BaseException, attempts: int, text: str) -> NodeFailed:
     failure = NodeFailed.__new__(NodeFailed)
-    Exception.__init__(failure, f"node '{node}' failed: {type(error).__name__}: {error}")
+    Exception.__init__(failure, f"node '{node}' failed: {describe(error)}")
     failure.node, failure.error, failure.attempts, failure.user_traceback = node, error, attempts, text
     return failure
+
+
+def describe(error: BaseException) -> str:
+    """`ValueError: bad value`, or `SystemExit` alone when there is no message, as a traceback
+    ends; an exception whose str() raises still gets its class named."""
+    try:
+        text = str(error)
+    except Exception:
+        text = "<str() of the exception failed>"
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def as_failure(name: str, error: BaseException, attempts: int = 1) -> NodeFailed:
+    """NodeFailed for whatever a node's code raised: `sys.exit(3)`, a KeyboardInterrupt
+    raised by the code itself or any other BaseException fails the node like an
+    Exception does. A real Ctrl-C (`is_interrupt`) is not the node's failure: it is
+    raised again, as it is, to stop the run."""
+    if is_interrupt(error):
+        raise error
+    return NodeFailed(name, error, attempts)
+
+
+class _SigintCounter:
+    """A SIGINT handler that counts the signals, then hands each to the handler it replaced."""
+
+    def __init__(self, previous: Callable):
+        self.previous = previous
+        self.seen = 0
+
+    def __call__(self, signum: int, frame: Any) -> Any:
+        self.seen += 1
+        return self.previous(signum, frame)
+
+
+_counter: _SigintCounter | None = None
+
+
+def count_interrupts() -> None:
+    """Count the SIGINTs (Ctrl-C) this process receives from now on, so `is_interrupt` can
+    tell a real Ctrl-C from a KeyboardInterrupt a node raises itself. Python runs signal
+    handlers in the main thread only, so elsewhere there is nothing to do; SIGINT ignored or
+    left to the OS raises nothing to tell apart."""
+    global _counter
+    if threading.current_thread() is not threading.main_thread():
+        return
+    current = signal.getsignal(signal.SIGINT)
+    if current is _counter or not callable(current):
+        return
+    _counter = _SigintCounter(current)
+    signal.signal(signal.SIGINT, _counter)
+
+
+def is_interrupt(error: BaseException) -> bool:
+    """Whether `error` is a real Ctrl-C: a KeyboardInterrupt in the main thread after a
+    SIGINT was counted, or while nobody counts (then the two cannot be told apart, and
+    stopping is the safe choice). In any other thread it is always the code's own."""
+    if not isinstance(error, KeyboardInterrupt) or threading.current_thread() is not threading.main_thread():
+        return False
+    return signal.getsignal(signal.SIGINT) is not _counter or _counter.seen > 0
 
 
 class NodeTimeout(Exception):
@@ -60,19 +122,20 @@ def user_traceback(error: BaseException) -> str:
 
 def invoke(name: str, fn: Callable, args: list, kwargs: dict, options: dict) -> Any:
     """fn(*args, **kwargs) under the node's options; NodeFailed when every attempt failed."""
+    count_interrupts()
     if not options or ACTIVE_OPTIONS.isdisjoint(options):
         try:
             return fn(*args, **kwargs)
-        except Exception as exc:
-            raise NodeFailed(name, exc) from exc
+        except BaseException as exc:
+            raise as_failure(name, exc) from exc
     attempts = 1 + int(options.get("retries") or 0)
     delay = float(options.get("retry_delay") or 0)
     for attempt in range(1, attempts + 1):
         try:
             return attempt_call(name, fn, args, kwargs, options)
-        except Exception as exc:
-            if attempt == attempts:
-                raise NodeFailed(name, exc, attempts) from exc
+        except BaseException as exc:
+            if attempt == attempts or is_interrupt(exc):
+                raise as_failure(name, exc, attempts) from exc
             time.sleep(delay)
     raise AssertionError("unreachable")
 

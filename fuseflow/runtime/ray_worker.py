@@ -24,7 +24,7 @@ from typing import Any, Callable, NamedTuple
 import ray
 
 from .execute import index
-from .invoke import ACTIVE_OPTIONS, NodeFailed, attempt_call, invoke, user_traceback
+from .invoke import ACTIVE_OPTIONS, NodeFailed, as_failure, attempt_call, count_interrupts, invoke, user_traceback
 from .storage import StorageWarning, Store, open_store
 
 _stores: dict[str, Store] = {}  # one per storage URL per worker process
@@ -127,7 +127,10 @@ def mark(error: BaseException, node: str) -> BaseException:
 
     Raised as it is (not wrapped) so that Ray's `retry_exceptions` sees the
     user's class; the labels travel with it to the driver, which turns it
-    into NodeFailed."""
+    into NodeFailed. What is not an Exception (`sys.exit(3)`) goes as NodeFailed:
+    raised as it is, Ray would take a SystemExit for the worker's own exit."""
+    if not isinstance(error, Exception):
+        return as_failure(node, error)
     try:
         error.fuseflow_node = node
         error.fuseflow_traceback = user_traceback(error)
@@ -154,9 +157,10 @@ def call_task(fn: Callable, direct: bool = False) -> Any:
 
     if direct:
         def call(*args: Any, **kwargs: Any) -> Any:
+            count_interrupts()
             try:
                 return fn(*args, **kwargs)
-            except Exception as exc:
+            except BaseException as exc:
                 raise mark(exc, ray.get_runtime_context().get_task_name()) from None
     else:
         def call(spec: tuple, *inputs: Any) -> Any:
@@ -172,6 +176,7 @@ def run_call(fn: Callable, spec: tuple, inputs: tuple) -> Any:
     """A plain call on a Ray worker (Ray has resolved the ObjectRefs among `inputs`).
     Ray itself retries it (max_retries, retry_exceptions); one attempt here."""
     task = Task._make(spec)
+    count_interrupts()
     try:
         args, kwargs = arguments(task, inputs)
         options = task.options
@@ -180,7 +185,7 @@ def run_call(fn: Callable, spec: tuple, inputs: tuple) -> Any:
         else:
             value = fn(*args, **kwargs)
         return save(task, value) if task.store else value
-    except Exception as exc:
+    except BaseException as exc:
         raise mark(exc, task.name) from None
 
 

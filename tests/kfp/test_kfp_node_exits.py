@@ -1,0 +1,27 @@
+"""A node calling sys.exit(3) in a KFP step is that node's failure, as locally
+(tests/local/test_node_exits.py)."""
+from __future__ import annotations
+
+import pytest
+
+from fuseflow.compiler.frontend import compile_file
+from fuseflow.compiler.targets import kfp_target
+from fuseflow.runtime.execute import RunSettings
+from fuseflow.runtime.invoke import NodeFailed
+
+pytestmark = [pytest.mark.kfp, pytest.mark.slow]
+
+
+def test_a_node_calling_sys_exit_fails_the_node_in_its_kfp_step(project):
+    path = project("""
+        workflow quitting
+        from sys import exit
+        from steps import inc
+        a = inc(1)
+        b = exit(3)
+        return b
+        """)
+    with pytest.raises(NodeFailed) as caught:
+        workflow, _ = compile_file(path)
+        kfp_target.run(workflow, str(path), RunSettings(progress=False, no_cache=True), None)
+    assert str(caught.value) == "node 'b' failed: SystemExit: 3"
