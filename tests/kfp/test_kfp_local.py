@@ -135,3 +135,72 @@ def test_kfp_local_alone_mixes_up_tasks_that_share_a_component(project, monkeypa
 
 def test_examples_folder_is_where_the_tests_expect_it():
     assert (ROOT / "examples" / "models.py").exists()
+
+
+NAMED_LIKE_THE_TEMPLATE = '''
+def dict(x):
+    return {"v": x}
+
+
+def locals(x):
+    return [x]
+
+
+def ImportError(x):
+    return (x,)
+
+
+def _fuseflow_run(x):
+    return str(x)
+'''
+
+
+def test_callables_and_outputs_named_like_what_the_step_program_uses_still_run(project):
+    (project.root / "clashing.py").write_text(NAMED_LIKE_THE_TEMPLATE, encoding="utf-8")
+    path = project("""
+        workflow clashing
+        from clashing import dict, locals, ImportError, _fuseflow_run
+        _SPEC = dict(1)
+        values = locals(_SPEC)
+        SystemExit = ImportError(values)
+        kfp = _fuseflow_run(SystemExit)
+        return _SPEC, values, SystemExit, kfp
+        """)
+    expected = {"_SPEC": {"v": 1}, "values": [{"v": 1}], "SystemExit": ([{"v": 1}],), "kfp": "([{'v': 1}],)"}
+    assert run_kfp(path, no_cache=True) == expected
+
+
+def test_a_workflow_named_like_its_callable_is_loaded_as_the_pipeline(project, tmp_path):
+    from kfp import components
+
+    path = project("""
+        workflow inc
+        from steps import inc
+        x = inc(1)
+        return x
+        """)
+    workflow, _ = compile_file(path)
+    text, _ = kfp_target.compile_pipeline(workflow, project.root)
+    (tmp_path / "inc.yaml").write_text(text, encoding="utf-8")
+    loaded = components.load_component_from_file(str(tmp_path / "inc.yaml"))
+    assert loaded.name == "inc" and loaded.pipeline_spec is not None and "x" in loaded.pipeline_spec.root.dag.tasks
+    assert run_kfp(path, no_cache=True) == {"x": 2}
+
+
+def test_a_step_failing_outside_the_nodes_function_is_that_nodes_failure(project):
+    path = project("""
+        workflow installing
+        from steps import inc
+        a = inc(1)
+        b = inc(a)
+        options kfp { "b": { packages: ["no-such-package"], pip_index_urls: ["file:///nonexistent/simple"] } }
+        return b
+        """)
+    with pytest.raises(NodeFailed) as caught:
+        run_kfp(path, no_cache=True)
+    failure = caught.value
+    assert failure.node == "b"
+    assert str(failure) == ("node 'b' failed: StepFailed: the step failed outside the node's function; "
+                            "the end of its log is below")
+    assert "No matching distribution found for no-such-package" in failure.user_traceback
+    assert "\x1b" not in str(failure) + failure.user_traceback

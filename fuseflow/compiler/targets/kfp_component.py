@@ -9,6 +9,7 @@ is a typed function whose body hands everything to fuseflow.runtime.kfp_step.
 """
 from __future__ import annotations
 
+import builtins
 import keyword
 import re
 from dataclasses import dataclass, field
@@ -24,7 +25,10 @@ from .render import render
 
 _PYTHON_TYPES = {"NUMBER_INTEGER": "int", "NUMBER_DOUBLE": "float", "STRING": "str", "BOOLEAN": "bool",
                  "LIST": "list", "STRUCT": "dict"}
-_TEMPLATE_NAMES = frozenset({"_SPEC", "_MODULES", "values", "run_step", "kfp", "dsl"})
+# The names the embedded program binds and reads (templates/kfp/component.py.j2), builtins
+# included: the step's function never takes one of them. (Its parameters are inputs and
+# outputs, named arg0, kw_x, ... or after outputs, which start with a letter.)
+TEMPLATE_NAMES = frozenset({"_SPEC", "_MODULES", "_fuseflow_run", "kfp", "dsl", *dir(builtins)})
 _K8S = re.compile(r"[^a-z0-9]+")
 PROGRAM = ('program_path=$(mktemp -d)\n\n'
            'printf "%s" "$0" > "$program_path/ephemeral_component.py"\n'
@@ -49,11 +53,12 @@ class Component:
 class ComponentFactory:
     """Hands out components, making a new one only for a new shape."""
 
-    def __init__(self, wf: Workflow, modules: dict[str, dict[str, str]]):
+    def __init__(self, wf: Workflow, modules: dict[str, dict[str, str]], pipeline: str):
         self.wf = wf
         self.modules = modules
         self.by_shape: dict[str, Component] = {}
-        self.taken: set[str] = set()
+        # kfp's loader would take a component named after the pipeline for the pipeline itself
+        self.taken: set[str] = {pipeline}
         self.objects = {node.name: node.target for node in wf.nodes if node.kind == "object"}
 
     def components(self) -> list[Component]:
@@ -120,7 +125,7 @@ def python_name(callable_name: str) -> str:
     name = re.sub(r"\W", "_", callable_name)
     if not name or name[0].isdigit() or keyword.iskeyword(name):
         name = "fn_" + name
-    return name + "_" if name in _TEMPLATE_NAMES else name
+    return name + "_" if name in TEMPLATE_NAMES else name
 
 
 def install_command(install: dict) -> list[str]:
@@ -151,7 +156,14 @@ def program(what: str, function: str, spec: dict, definition: dict, modules: dic
         spec=py_literal(spec, 0),
         function=function,
         parameters=signature(definition),
+        names=parameter_names(definition),
     )
+
+
+def parameter_names(definition: dict) -> list[str]:
+    """The embedded function's parameters: every input and output (identifiers)."""
+    inputs = definition["inputDefinitions"]
+    return sorted([*inputs.get("parameters", {}), *inputs.get("artifacts", {}), *definition["outputDefinitions"]["artifacts"]])
 
 
 def signature(definition: dict) -> list[str]:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ...runtime.execute import DEFAULT_STORE
-from ...runtime.invoke import environment
+from ...runtime.invoke import NodeFailed, environment
 from ...runtime.kfp_step import FAILURE_DIR, failure_from_report, read_value
 from ...runtime.kfp_values import encode
 from ...runtime.params import Param, ParamError, resolve
@@ -33,7 +33,18 @@ from .kfp_spec import Names
 
 
 class LocalRunFailed(RuntimeError):
-    """kfp.local reported a failure that no step explained (kfp's own log says why)."""
+    """kfp.local reported a failure that names no task (kfp's own log says why)."""
+
+
+class StepFailed(Exception):
+    """A step failed outside the node's function: installing its packages, starting
+    kfp's executor, importing the fuseflow runtime. Its log says why."""
+
+
+# kfp.local colours its messages; a terminal escape has no place in fusec's report.
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_FAILED_TASK = re.compile(r"Inner task failed: '([^']*)'")
+_LOG_LINES = 12  # of a failed step's log, shown as its failure
 
 
 def run_yaml(text: str, names: Names, wf: Workflow, fuse_path: str, settings) -> dict[str, Any]:
@@ -56,7 +67,7 @@ def run_yaml(text: str, names: Names, wf: Workflow, fuse_path: str, settings) ->
             try:
                 task = component(**arguments)
             except RuntimeError as exc:
-                _raise_failure(failures, exc, log)
+                _raise_failure(failures, exc, log, names)
         return read_outputs(task, names, wf)
 
 
@@ -97,13 +108,35 @@ def read_outputs(task: Any, names: Names, wf: Workflow) -> dict[str, Any]:
     return {o.name: read_value(outputs[names.outputs[o.name]].path) for o in wf.outputs}
 
 
-def _raise_failure(failures: Path, exc: RuntimeError, log: io.StringIO | None) -> None:
+def _raise_failure(failures: Path, exc: RuntimeError, log: io.StringIO | None, names: Names) -> None:
+    """The failing node's own report when its step wrote one; else the node whose task
+    kfp.local names, failed with the end of kfp's log (a pip install, a missing runtime)."""
     reports = sorted(failures.glob("*.json"))
     if reports:
         raise failure_from_report(json.loads(reports[0].read_text(encoding="utf-8"))) from None
-    if log is not None:
-        sys.stderr.write(log.getvalue())
-    raise LocalRunFailed(f"kfp.local: {exc}") from None
+    text = plain(str(exc))
+    task = _FAILED_TASK.search(text)
+    nodes = {task_name: node for node, task_name in names.tasks.items()}
+    if task is None or task.group(1) not in nodes:
+        if log is not None:
+            sys.stderr.write(plain(log.getvalue()))
+        raise LocalRunFailed(f"kfp.local: {text}") from None
+    where = "the end of its log is below" if log is not None else "its log is above"
+    failure = NodeFailed(nodes[task.group(1)], StepFailed(f"the step failed outside the node's function; {where}"))
+    failure.user_traceback = (log_tail(log.getvalue()) if log is not None else "") + "\n"
+    raise failure from None
+
+
+def plain(text: str) -> str:
+    """Text without terminal escapes."""
+    return _ANSI.sub("", text)
+
+
+def log_tail(log: str) -> str:
+    """The last lines a failed step printed, from kfp.local's log of the run."""
+    block = plain(log).rpartition("Streamed logs:")[2].partition("finished with status FAILURE")[0]
+    lines = [line.strip() for line in block.splitlines()[:-1] if line.strip()]
+    return "\n".join(lines[-_LOG_LINES:]) or "(the step printed nothing)"
 
 
 @contextlib.contextmanager

@@ -69,7 +69,7 @@ class _Builder:
         )
         taken_tasks = {OUTPUTS_TASK}
         self.names.tasks = {node.name: unique(k8s_name(node.name), taken_tasks) for node in wf.nodes}
-        self.factory = ComponentFactory(wf, modules)
+        self.factory = ComponentFactory(wf, modules, self.names.pipeline)
         self.param_types = {p.name: p.type for p in wf.params}
         self.pipeline_param = {p.name: p.name for p in wf.params}
         self.nullable = frozenset(p.name for p in wf.params if not p.required and p.default is None)
@@ -164,7 +164,7 @@ class _Builder:
         taken: set[str] = set()
         selectors, assembled = {}, []
         for output in self.wf.outputs:
-            name = unique(re.sub(r"\W", "_", output.name), taken, "_")
+            name = unique(output_name(output.name), taken, "_")
             self.names.outputs[output.name] = name
             value = output.value
             if "ref" in value and not value.get("path") and self.nodes[value["ref"]].kind != "object":
@@ -198,6 +198,14 @@ class _Builder:
         if display:
             info["displayName"] = display
         return info
+
+
+def output_name(name: str) -> str:
+    """A pipeline output's name as kfp accepts it: ASCII letters, digits and '_',
+    starting with a letter (kfp.dsl.pipeline_channel). Never a name the step's
+    program reads (they start with '_', see kfp_component.TEMPLATE_NAMES)."""
+    name = re.sub(r"[^A-Za-z0-9_]", "_", name)
+    return name if name[:1].isalpha() else "output" + name
 
 
 def display_name(node: Node) -> str:
