@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 import warnings
 from typing import Any, Callable, Iterator, Sequence
 
 from .invoke import NodeFailed
+from .outputs import print_outputs
 from .overrides import parse_set
 from .params import ParamError, parse_assignments
 
@@ -113,26 +113,3 @@ def json_only_on_stdout(enabled: bool) -> Iterator[None]:
         return
     with contextlib.redirect_stdout(sys.stderr):
         yield
-
-
-def print_outputs(outputs: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(outputs, default=_jsonable, sort_keys=False))
-    elif len(outputs) == 1:
-        print(_text(next(iter(outputs.values()))))
-    else:
-        for name, value in outputs.items():
-            print(f"{name} = {_text(value)}")
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else repr(value)
-
-
-def _jsonable(value: Any) -> Any:
-    """numpy arrays and scalars as lists and numbers; anything else as its repr."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    return repr(value)
