@@ -33,6 +33,12 @@ def test_tricky_strings_read_back():
     round_trip({s or "empty": 1 for s in TRICKY if "\n" not in s})  # strings as keys
 
 
+def test_long_keys_and_blank_blocks_read_back():
+    long = "k" * 1100
+    text = round_trip({long: {"a": 1, "b": "x\n"}, "list": [{long: [1], "z": "\n"}, {long: "\n\n"}], "n": "\n"})
+    assert f"? {long}\n" in text and f"- ? {long}\n" in text
+
+
 def test_numbers_read_back_with_their_types():
     data = {"n": [0, -1, 2**62, 1.5, -0.0, 1e300, 1e-7, 123456789.0, True, False, None]}
     text = round_trip(data)
@@ -71,3 +77,67 @@ def test_code_goes_into_literal_blocks():
     code = "import os\n\ndef f():\n    return 1\n"
     text = round_trip({"command": ["sh", code]})
     assert "  - |\n    import os\n\n    def f():\n        return 1\n" in text
+
+
+# Hostile strings for every place a .fuse file puts a string into the YAML.
+HOSTILE = TRICKY + [
+    "\n", "\n\n", " \n", "\n ", "x\n", "\t\n", "\r", "\x1b[31mred", "\x00", "\ufffe", "\uffff", "\u2028",
+    "\x85", "\x1c", "é\u0301", "{{$.pipeline_job_name}}", "/kfp-workspace", "fuseflow-json:x", "'", "\\", "# x",
+    "x" * 1100, "\ud7ff\U0001f600", "\ufeff",
+]
+
+
+def fuse(text: str) -> str:
+    """A .fuse string literal for any text."""
+    import json
+
+    return json.dumps(text, ensure_ascii=False)
+
+
+def hostile_workflow(s: str) -> str:
+    return "\n".join([
+        "workflow exact",
+        "from steps import show",
+        f"param p: str = {fuse(s)}",
+        f"x = show({fuse(s)}, [{fuse(s)}, p], {{{fuse(s)}: p}})",
+        f"for k in [{fuse(s)}] {{",
+        "    y = show(k)",
+        "}",
+        "options kfp {",
+        f"    \"x\": {{ env: {{\"E\": {fuse(s)}}}, display_name: {fuse(s)} }}",
+        f"    workflow: {{ description: {fuse(s)}, display_name: {fuse(s)} }}",
+        "}",
+        "",
+    ])
+
+
+@pytest.mark.parametrize("s", HOSTILE, ids=range(len(HOSTILE)))
+def test_every_string_of_the_file_reads_back_exactly_from_the_yaml(s, tmp_path):
+    from kfp import components
+
+    from fuseflow.compiler.constants import loop_key
+    from fuseflow.compiler.frontend import compile_source
+    from fuseflow.compiler.targets.kfp_target import generate
+    from fuseflow.runtime.kfp_values import decode
+
+    name = s.replace("/", "_").replace("\x00", "_") + ".fuse"  # what a file name may hold
+    workflow, _ = compile_source(hostile_workflow(s), name)
+    text = generate(workflow)
+    spec = yaml.safe_load(text)
+    assert decode(spec["root"]["inputDefinitions"]["parameters"]["p"]["defaultValue"]) == s
+    assert spec["pipelineInfo"].get("description", "") == spec["pipelineInfo"].get("displayName", "") == s
+    tasks = spec["root"]["dag"]["tasks"]
+    x = tasks["x"]
+    constants = {k: decode(v["runtimeValue"]["constant"]) for k, v in x["inputs"]["parameters"].items()
+                 if "runtimeValue" in v}
+    assert constants["arg0"] == constants["arg1_0"] == s
+    assert x["taskInfo"]["name"] == (s or "x")  # an empty display name is the node's name
+    executor = spec["deploymentSpec"]["executors"][spec["components"][x["componentRef"]["name"]]["executorLabel"]]
+    assert executor["container"]["env"] == [{"name": "E", "value": s}]
+    (y,) = [t for n, t in tasks.items() if n.startswith("y")]
+    assert decode(y["inputs"]["parameters"]["fuseflow_node"]["runtimeValue"]["constant"]) == "y." + loop_key(s, 0)
+    assert decode(y["inputs"]["parameters"]["arg0"]["runtimeValue"]["constant"]) == s
+    path = tmp_path / "exact.yaml"
+    path.write_text(text, encoding="utf-8")
+    loaded = components.load_component_from_file(str(path))
+    assert loaded.pipeline_spec.pipeline_info.description == s

@@ -18,6 +18,7 @@ from typing import Any
 from .escape import yaml_quoted
 
 WIDTH = 100
+_SIMPLE_KEY = 1000  # PyYAML reads an implicit key only when its ':' is within 1024 characters
 
 # Words YAML 1.1 reads as booleans or null, in any case.
 _SPECIAL_WORDS = frozenset("y n yes no on off true false null ~".split())
@@ -123,8 +124,17 @@ def _flow(value: Any, budget: int) -> str | None:
 def _mapping_lines(data: dict, indent: int, out: list[str], width: int) -> None:
     pad = " " * indent
     for key in sorted(data):
-        head = f"{pad}{scalar(key)}:"
-        _value_after(head, data[key], indent, out, width)
+        _value_after(_key(pad, pad, key, out), data[key], indent, out, width)
+
+
+def _key(lead: str, pad: str, key: Any, out: list[str]) -> str:
+    """The head `lead key:`; for a key too long for PyYAML's simple keys (1024
+    characters), the explicit form: `lead? key` on a line of its own, then `pad:`."""
+    text = scalar(key)
+    if len(text) < _SIMPLE_KEY:
+        return f"{lead}{text}:"
+    out.append(f"{lead}? {text}\n")
+    return f"{pad}:"
 
 
 def _value_after(head: str, value: Any, indent: int, out: list[str], width: int) -> None:
@@ -151,7 +161,7 @@ def _list_lines(items: list, indent: int, out: list[str], width: int) -> None:
         if isinstance(item, dict) and item and _flow(item, width - indent - 2) is None:
             keys = sorted(item)
             first = keys[0]
-            _value_after(f"{pad}- {scalar(first)}:", item[first], indent + 2, out, width)
+            _value_after(_key(f"{pad}- ", pad + "  ", first, out), item[first], indent + 2, out, width)
             _mapping_lines({k: item[k] for k in keys[1:]}, indent + 2, out, width)
         else:
             _value_after(f"{pad}-", item, indent, out, width)
@@ -159,9 +169,11 @@ def _list_lines(items: list, indent: int, out: list[str], width: int) -> None:
 
 def _block(head: str, value: str, indent: int, out: list[str]) -> None:
     """A literal block scalar (`|`), exact for the text, or a quoted string when
-    no block can carry it (control characters, whitespace-only lines)."""
+    no block can carry it (control characters, whitespace-only lines, nothing
+    but line breaks)."""
     lines = value.split("\n")
-    if not _BLOCK_SAFE.fullmatch(value) or any(line.strip(" \t") == "" and line for line in lines):
+    blank = not value.strip("\n")  # only line breaks: a block of empty lines would read back as ''
+    if blank or not _BLOCK_SAFE.fullmatch(value) or any(line.strip(" \t") == "" and line for line in lines):
         out.append(f"{head} {yaml_quoted(value)}\n")
         return
     trailing = _trailing(value)
