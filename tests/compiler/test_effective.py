@@ -159,7 +159,7 @@ def test_the_example_in_docs_options_md(tmp_path: Path, monkeypatch, capsys):
     from fuseflow.cli import main
 
     doc = (Path(__file__).resolve().parents[2] / "docs/options.md").read_text()
-    options = doc.split("```fuse\n")[1].split("```")[0]
+    options = doc.split("```fuse")[1].split("\n", 1)[1].split("```")[0]  # ```fuse fragment init_worker
     nodes = 'from ops import load, train, init_worker\nfor ds in ["moons"] {\n    data = load(ds)\n    model = train(data)\n}\n'
     (tmp_path / "pipeline.fuse").write_text(nodes + options)
     monkeypatch.chdir(tmp_path)

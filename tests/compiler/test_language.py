@@ -90,35 +90,6 @@ def test_param_types_and_targets_are_documented():
     assert "docs/options.md" in LANGUAGE_DOC.read_text() or "options.md" in LANGUAGE_DOC.read_text()
 
 
-def doc_examples() -> list[tuple[int, str]]:
-    """```fuse blocks of docs/language.md, with their line: each must compile cleanly."""
-    doc = LANGUAGE_DOC.read_text()
-    found = []
-    for match in re.finditer(r"^```fuse\n(.*?)^```", doc, re.S | re.M):
-        found.append((doc.count("\n", 0, match.start()) + 1, match.group(1)))
-    return found
-
-
-@pytest.mark.parametrize("line, example", doc_examples(), ids=[f"line{line}" for line, _ in doc_examples()])
-def test_doc_examples_compile(line: int, example: str):
-    try:
-        compile_source(example, f"docs/language.md:{line}")
-    except CompileError as exc:
-        pytest.fail(f"the example at docs/language.md line {line} does not compile:\n{exc}")
-
-
-def test_doc_error_examples_are_current():
-    """```text blocks that start with `pipeline.fuse:` show the real messages of the ```fuse block before them."""
-    doc = LANGUAGE_DOC.read_text()
-    pairs = re.findall(r"```fuse-error\n(.*?)```\s*```text\n(pipeline\.fuse:.*?)```", doc, re.S)
-    assert pairs, "docs/language.md shows at least one error report"
-    for source, shown in pairs:
-        with pytest.raises(CompileError) as info:
-            compile_source(source, "pipeline.fuse")
-        rendered = str(info.value) + errors.summary(info.value.diagnostics) + "\n"
-        assert rendered == shown
-
-
 def test_ir_doc_example_is_current(in_root: Path):
     """docs/ir.md shows the IR of tests/golden/arith verbatim."""
     golden = (ROOT / "tests/golden/arith/ir.json").read_text()

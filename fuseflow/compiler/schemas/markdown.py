@@ -50,7 +50,7 @@ _INTRO = """\
 Options tune how nodes run: retries, resources, images, tags. They live in
 `options` blocks:
 
-```fuse
+```fuse fragment init_worker
 options {                                   # neutral: every target
     "model\\..*": { retries: 2, cpus: 1, memory: "2Gi", timeout: "10m", seed: 7 }
     "data\\..*":  { cache: false, setup: init_worker, env: {"OMP_NUM_THREADS": "1"} }
