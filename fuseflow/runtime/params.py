@@ -2,11 +2,15 @@
 
 Shared by every generated module and by `fusec`, so a value means the same
 thing everywhere. Values use JSON spelling plus the .fuse words `true`,
-`false` and `none`; a `str` param takes the text as it is.
+`false` and `none`; a `str` param takes the text as it is. Numbers are
+finite, as in a .fuse file: NaN, Infinity and 1e999 are refused, in a
+float param and inside a list or dict alike (docs/running.md); lists and
+dicts nest at most MAX_NESTING levels.
 """
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -39,7 +43,7 @@ def parse_text(text: str, type_: str | None) -> Any:
     except ValueError:
         if type_ is None:
             return text
-        raise ParamError(f"expected {type_}, got {text!r}") from None
+        raise ParamError(f"expected {type_}, got {shortened(repr(text))}") from None
 
 
 def check_type(name: str, type_: str, value: Any) -> Any:
@@ -50,8 +54,36 @@ def check_type(name: str, type_: str, value: Any) -> Any:
         return float(value)
     expected = _TYPES[type_]
     if type(value) is not expected:
-        raise ParamError(f"param '{name}' expects {type_}, got {type(value).__name__} {value!r}")
+        raise ParamError(f"param '{name}' expects {type_}, got {type(value).__name__} {shortened(repr(value))}")
+    problem = value_problem(value)
+    if problem is not None:
+        raise ParamError(f"param '{name}' {problem}")
     return value
+
+
+MAX_NESTING = 100  # lists and dicts in a param value; far more than anyone writes, far less than Python's stack
+
+
+def value_problem(value: Any, depth: int = 0) -> str | None:
+    """What makes a param value unusable: a NaN or an infinity anywhere in it (the
+    run's keys, JSON and KFP have no such number), or nesting too deep to walk."""
+    if type(value) is float and not math.isfinite(value):
+        what = "is" if depth == 0 else "holds"
+        return f"{what} {value!r}: NaN and infinities are not param values (numbers are finite, as in a .fuse file)"
+    if type(value) not in (list, dict):
+        return None
+    if depth == MAX_NESTING:
+        return f"nests lists and dicts more than {MAX_NESTING} levels deep"
+    for item in value.values() if type(value) is dict else value:
+        problem = value_problem(item, depth + 1)
+        if problem is not None:
+            return problem
+    return None
+
+
+def shortened(text: str, width: int = 60) -> str:
+    """A text as a message shows it: its start, when it is long."""
+    return text if len(text) <= width else text[:width] + f"... ({len(text)} characters)"
 
 
 def parse_assignments(items: list[str] | None) -> dict[str, str]:
@@ -73,16 +105,22 @@ def resolve(params: list[Param], given: Mapping[str, Any], texts: Mapping[str, s
         raise ParamError(f"unknown param {unknown[0]!r}; this workflow has: {', '.join(sorted(known)) or 'no params'}")
     values: dict[str, Any] = {}
     for p in params:
-        if p.name in texts:
-            try:
-                raw = parse_text(texts[p.name], p.type)
-            except ParamError as exc:
-                raise ParamError(f"param '{p.name}': {exc}") from None
-            values[p.name] = check_type(p.name, p.type, raw)
-        elif p.name in given:
-            values[p.name] = check_type(p.name, p.type, given[p.name])
-        elif p.required:
-            raise ParamError(f"missing required param '{p.name}' ({p.type}); pass -p {p.name}=VALUE")
-        else:
-            values[p.name] = p.default
+        try:
+            values[p.name] = _value(p, given, texts)
+        except RecursionError:  # json's own limit on nesting
+            raise ParamError(f"param '{p.name}' nests lists and dicts more than {MAX_NESTING} levels deep") from None
     return values
+
+
+def _value(p: Param, given: Mapping[str, Any], texts: Mapping[str, str]) -> Any:
+    if p.name in texts:
+        try:
+            raw = parse_text(texts[p.name], p.type)
+        except ParamError as exc:
+            raise ParamError(f"param '{p.name}': {exc}") from None
+        return check_type(p.name, p.type, raw)
+    if p.name in given:
+        return check_type(p.name, p.type, given[p.name])
+    if p.required:
+        raise ParamError(f"missing required param '{p.name}' ({p.type}); pass -p {p.name}=VALUE")
+    return p.default

@@ -107,3 +107,35 @@ def test_duration():
     for bad in ("", "s", "1m1h", "-3s"):
         with pytest.raises(ValueError):
             duration(bad)
+
+
+@pytest.mark.parametrize(("texts", "message"), [
+    ({"x": "NaN"}, "param 'x' is nan: NaN and infinities are not param values (numbers are finite, as in a .fuse file)"),
+    ({"x": "Infinity"}, "param 'x' is inf: NaN and infinities are not param values"),
+    ({"x": "-Infinity"}, "param 'x' is -inf: NaN and infinities are not param values"),
+    ({"x": "1e999"}, "param 'x' is inf: NaN and infinities are not param values"),
+    ({"items": "[1, [NaN]]"}, "param 'items' holds nan: NaN and infinities are not param values"),
+    ({"opts": '{"k": {"m": -1e400}}'}, "param 'opts' holds -inf: NaN and infinities are not param values"),
+])
+def test_params_are_finite_numbers_as_in_a_fuse_file(texts, message):
+    with pytest.raises(ParamError) as error:
+        resolve(PARAMS, {"n": 1}, texts)
+    assert str(error.value).startswith(message)
+
+
+def test_a_param_given_in_python_is_finite_too():
+    with pytest.raises(ParamError, match=r"^param 'x' is nan: "):
+        resolve(PARAMS, {"n": 1, "x": float("nan")})
+
+
+@pytest.mark.parametrize("text", ["[" * 101 + "]" * 101, "[" * 100_000 + "]" * 100_000, "[" * 100_000])
+def test_a_param_nested_too_deeply_is_an_input_error(text):
+    with pytest.raises(ParamError, match=r"^param 'items' nests lists and dicts more than 100 levels deep$"):
+        resolve(PARAMS, {"n": 1}, {"items": text})
+    assert resolve(PARAMS, {"n": 1}, {"items": "[" * 100 + "]" * 100})["items"]  # 100 levels are fine
+
+
+def test_a_long_text_is_shortened_in_the_message():
+    with pytest.raises(ParamError) as error:
+        resolve(PARAMS, {}, {"n": "9" * 5000})
+    assert str(error.value) == "param 'n': expected int, got '" + "9" * 59 + "... (5002 characters)"
