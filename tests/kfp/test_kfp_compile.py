@@ -340,3 +340,63 @@ def test_literals_beside_references_travel_as_task_constants_not_in_the_command(
     namespace: dict = {}
     exec(compile(container["command"][-1], "program", "exec"), namespace)
     assert namespace["_SPEC"]["args"][1]["dict"][0][0] == "{{$}}"  # a dict key stays in the program, escaped
+
+
+def test_embed_modules_names_modules_not_paths(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "wf.fuse").write_text(
+        'from steps import inc\na = inc(1)\noptions kfp { workflow: { embed_modules: ["ops", "/abs/path/creds"] } }\n')
+    from fuseflow.compiler.frontend import compile_file
+
+    with pytest.raises(CompileError) as caught:
+        compile_file(tmp_path / "wf.fuse")
+    message = str(caught.value)
+    assert message.startswith(
+        "wf.fuse:3:42: error: kfp workflow option 'embed_modules' expects a list of module names (dotted Python "
+        'names), got a list whose item 2 is "/abs/path/creds"\n')
+    assert 'name a module as Python imports it ("ops", "pkg.sub"), not a file or a path' in message
+
+
+@pytest.mark.parametrize("layout", ["module", "package", "folder"])
+def test_embed_modules_never_follows_a_symlink_out_of_the_folder(tmp_path, monkeypatch, layout):
+    from fuseflow.compiler.frontend import compile_file
+    from fuseflow.compiler.targets.kfp_target import generate
+
+    secret = tmp_path / "elsewhere" / "creds"
+    secret.parent.mkdir()
+    secret.write_text("TOKEN = 'secret'\n")
+    project = tmp_path / "project"
+    project.mkdir()
+    if layout == "module":
+        (project / "ops.py").symlink_to(secret)
+    elif layout == "package":
+        (project / "ops").mkdir()
+        (project / "ops" / "__init__.py").write_text("")
+        (project / "ops" / "keys.py").symlink_to(secret)
+    else:
+        (secret.parent / "__init__.py").write_text("")
+        (project / "ops").symlink_to(secret.parent)
+    (project / "wf.fuse").write_text(
+        'from steps import inc\na = inc(1)\noptions kfp { workflow: { embed_modules: ["ops"] } }\n')
+    monkeypatch.chdir(project)
+    workflow, _ = compile_file("wf.fuse")
+    with pytest.raises(CompileError) as caught:
+        generate(workflow)
+    message = str(caught.value)
+    assert message.startswith("wf.fuse:3:43: error: embed_modules names module 'ops', but ") and "leads outside" in message
+    assert "secret" not in message.split("\n", 1)[1]  # the file's text is never shown
+
+
+def test_a_missing_embedded_module_is_an_error_at_the_option(tmp_path, monkeypatch):
+    from fuseflow.compiler.frontend import compile_file
+    from fuseflow.compiler.targets.kfp_target import generate
+
+    (tmp_path / "wf.fuse").write_text(
+        'from steps import inc\na = inc(1)\noptions kfp { "a": { embed_modules: ["nowhere.sub"] } }\n')
+    monkeypatch.chdir(tmp_path)
+    workflow, _ = compile_file("wf.fuse")
+    with pytest.raises(CompileError) as caught:
+        generate(workflow)
+    assert str(caught.value).startswith(
+        "wf.fuse:3:38: error: embed_modules names module 'nowhere.sub', but neither nowhere/sub.py nor "
+        "nowhere/sub/__init__.py is in .")

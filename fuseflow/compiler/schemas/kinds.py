@@ -248,6 +248,16 @@ def _str_list(value: Any, spec: Any) -> list[str]:
     return [str(v) for v in value]
 
 
+@kind("module_list", "a list of module names (dotted Python names)")
+def _module_list(value: Any, spec: Any) -> list[str]:
+    names = _str_list(value, spec)
+    for i, name in enumerate(names):
+        if not IDENT_PATH.fullmatch(name):
+            raise Reject(f"a list whose item {i + 1} is {literal(name)}",
+                         hint='name a module as Python imports it ("ops", "pkg.sub"), not a file or a path')
+    return names
+
+
 def _dict(value: Any) -> dict:
     if not isinstance(value, dict):
         raise Reject(describe(value))

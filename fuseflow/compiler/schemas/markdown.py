@@ -29,6 +29,7 @@ KIND_RESULTS = {
     "callable": "the `module:qualname` reference (a `CallableRef`)",
     "callable_list": "a list of references, even for one",
     "str_list": "the list",
+    "module_list": "the list",
     "str_dict": "the dict; numbers are refused, write `\"1\"`",
     "dict": "the dict, values as written",
     "dict_list": "the list",

@@ -48,7 +48,7 @@ class NodeProblem(ValueError):
 
 def build(wf: Workflow, modules: dict[str, dict[str, str]] | None = None) -> tuple[dict, dict, Names]:
     """(pipeline spec, platform spec or {}, names). `modules`: embedded module
-    sources by module name (see kfp_target.find_modules)."""
+    sources by module name (see kfp_modules.find_modules)."""
     return _Builder(wf, modules or {}).build()
 
 

@@ -20,6 +20,7 @@ from ... import __version__
 from ..errors import CompileError, UsageError, target_error
 from ..ir import Node, Workflow
 from . import escape, kfp_check, kfp_spec, kfp_yaml
+from .kfp_modules import find_modules
 from .render import render
 
 
@@ -64,35 +65,6 @@ def header(wf: Workflow, spec: dict) -> str:
 
 _TYPE_NAMES = {"NUMBER_INTEGER": "int", "NUMBER_DOUBLE": "float", "STRING": "str", "BOOLEAN": "bool",
                "LIST": "list", "STRUCT": "dict"}
-
-
-# --- embedded modules ---------------------------------------------------------------
-
-
-def find_modules(wf: Workflow, base_dir: str | Path | None = None) -> dict[str, dict[str, str]]:
-    """The sources of every module some `embed_modules` option names:
-    {module: {relative path: text}}, looked up beside the .fuse file, then in
-    the working directory."""
-    names = set(wf.workflow_options.get("kfp", {}).get("embed_modules", ()))
-    for node in wf.nodes:
-        names.update(node.options.get("kfp", {}).get("embed_modules", ()))
-    folders = [Path(base_dir) if base_dir is not None else Path(wf.source).parent, Path.cwd()]
-    return {name: _module_files(wf, name, folders) for name in sorted(names)}
-
-
-def _module_files(wf: Workflow, name: str, folders: list[Path]) -> dict[str, str]:
-    relative = Path(*name.split("."))
-    for folder in folders:
-        file = folder / relative.with_suffix(".py")
-        if file.is_file():
-            return {relative.with_suffix(".py").as_posix(): file.read_text(encoding="utf-8")}
-        package = folder / relative
-        if (package / "__init__.py").is_file():
-            files = sorted(p for p in package.rglob("*.py") if "__pycache__" not in p.parts)
-            return {(relative / p.relative_to(package)).as_posix(): p.read_text(encoding="utf-8") for p in files}
-    looked = ", ".join(str(f) for f in dict.fromkeys(folders))
-    raise target_error(wf.source, f"embed_modules names module '{name}', but neither "
-                       f"{relative.with_suffix('.py')} nor {relative}/__init__.py is in {looked}")
 
 
 # --- fusec run --target kfp -------------------------------------------------------
