@@ -45,3 +45,27 @@ def test_errors_in_the_file_are_reported_as_for_compile(tmp_path):
     done = submit(str(bad), "--host", "http://127.0.0.1:9", cwd=tmp_path)
     assert done.returncode == 1
     assert "bad.fuse:2:5: error:" in done.stderr
+
+
+def test_submitted_values_are_encoded_as_the_steps_read_them():
+    import argparse
+
+    from fuseflow.compiler.targets.kfp_spec import build
+    from fuseflow.compiler.targets.kfp_submit import submit_arguments
+    from fuseflow.runtime.kfp_values import decode
+
+    from kfp_helpers import compile_text
+
+    workflow = compile_text("""
+        from steps import show
+        param s: str
+        param l: list = []
+        x = show(s, l)
+        """)
+    _, _, names = build(workflow)
+    args = argparse.Namespace(param=['s={{$.pipeline_job_name}}', 'l=["/kfp-workspace", 1]'],
+                              storage="/mnt/{{x}}", rerun="x{{2}}")
+    arguments = submit_arguments(workflow, names, args)
+    assert "{{" not in repr(arguments) and "/kfp-workspace" not in repr(arguments)
+    assert decode(arguments) == {"s": "{{$.pipeline_job_name}}", "l": ["/kfp-workspace", 1],
+                                 "fuseflow_storage": "/mnt/{{x}}", "fuseflow_rerun": "x{{2}}"}
