@@ -145,5 +145,7 @@ def test_every_string_of_the_file_reads_back_exactly_from_the_yaml(s, tmp_path):
     assert decode(y["inputs"]["parameters"]["arg0"]["runtimeValue"]["constant"]) == s
     path = tmp_path / "exact.yaml"
     path.write_text(text, encoding="utf-8")
-    loaded = components.load_component_from_file(str(path))
-    assert loaded.pipeline_spec.pipeline_info.description == s
+    loaded = components.load_component_from_file(str(path)).pipeline_spec
+    assert loaded.pipeline_info.description == s
+    assert decode(loaded.root.dag.tasks["x"].inputs.parameters["arg0"].runtime_value.constant.string_value) == s
+    assert decode(loaded.root.input_definitions.parameters["p"].default_value.string_value) == s
