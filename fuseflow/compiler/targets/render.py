@@ -15,7 +15,7 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        autoescape=False,  # the output is code; everything from the file is pre-escaped by pyexpr/yaml
+        autoescape=False,  # the output is code; everything from the file is escaped by escape.py first
     )
 
 
