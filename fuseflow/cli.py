@@ -1,8 +1,13 @@
 """`fusec`: a thin shell over the compiler's pure functions.
 
-Exit status: 0 fine (warnings allowed), 1 the input has errors, 2 usage error.
-A mistake in a .fuse file is printed as `file:line:col: message` with the
-source line and a caret, never as a Python traceback (`--debug` shows one).
+Exit status: 0 fine (warnings allowed), 1 the input has errors (or a node
+failed), 2 usage error (a bad flag or run-time input, a backend not
+installed), 70 internal error: a bug in fusec, whatever the input
+(`--debug` shows its traceback; please report it). `fusec run` also exits
+130 when interrupted (Ctrl-C), and every command 141 when the reader of its
+output goes away (`| head`). A mistake in a .fuse file is printed as
+`file:line:col: message` with the source line and a caret, never as a
+Python traceback.
 """
 from __future__ import annotations
 
@@ -17,23 +22,39 @@ from typing import Callable, Sequence
 from . import __version__
 from .compiler import errors
 from .compiler.errors import CompileError, UsageError
+from .runtime.outputs import stdout_closed
+from .runtime.extras import MissingExtra
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # `fusec nodes FILE | head -1`
+        return stdout_closed()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "func"):
         parser.print_help()
         return EXIT_USAGE
     try:
-        return _call(args)
+        status = _call(args)
+        sys.stdout.flush()  # a closed pipe shows now, not as Python's complaint at exit
+        return status
+    except BrokenPipeError:
+        raise
     except CompileError as exc:
         sys.stderr.write(exc.args[0])
         sys.stderr.write(errors.summary(exc.diagnostics) + "\n")
         return EXIT_INPUT
     except UsageError as exc:
+        print(f"fusec: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except MissingExtra as exc:  # a backend or optional piece that is not installed
         print(f"fusec: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except _InputProblem as exc:
@@ -66,7 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fusec",
         description="Compile .fuse workflows to local Python, Ray, Prefect or Kubeflow Pipelines.",
-        epilog="Exit status: 0 fine, 1 the input has errors, 2 usage error. See docs/language.md.",
+        epilog="Exit status: 0 fine, 1 the input has errors (or a node failed), 2 usage error (or a backend not "
+               "installed), 70 internal error (a bug in fusec: --debug shows its traceback; please report it); "
+               "run: 130 interrupted; 141 the reader of stdout went away (| head). See docs/language.md.",
     )
     parser.add_argument("--version", action="version", version=f"fusec {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")

@@ -105,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
         if args.storage_command == "gc":
             return _gc(args)
         return command(open_store(args.storage), args)
+    except BrokenPipeError:  # stdout's reader went away: fusec's main stops quietly
+        raise
     except (CommandError, MissingResult, ValueError, NotImplementedError, OSError) as exc:
         print(f"fusec: error: {exc}", file=sys.stderr)
         return EXIT_INPUT

@@ -461,14 +461,18 @@ def test_nodes_unknown_target_is_a_usage_error():
 
 # --- without any backend library ---------------------------------------------------------
 
+WITHOUT_EXTRAS = (
+    "import sys\n"
+    "for name in ('ray', 'prefect', 'kfp', 's3fs', 'rich'):\n"
+    "    sys.modules[name] = None  # import fails as if not installed\n"
+)
+
 
 def test_every_compile_target_and_local_run_work_without_ray_prefect_or_kfp(tmp_path):
     """The compiler needs only lark and Jinja2: every artifact is produced, and a local
     run works, on a machine where none of the backends is installed."""
     code = (
-        "import sys\n"
-        "for name in ('ray', 'prefect', 'kfp', 's3fs', 'rich'):\n"
-        "    sys.modules[name] = None  # import fails as if not installed\n"
+        WITHOUT_EXTRAS +
         "from fuseflow.cli import main\n"
         "for target in ('ir', 'local', 'ray', 'prefect', 'kfp'):\n"
         f"    assert main(['compile', {ARITH!r}, '--target', target, '-o', {str(tmp_path)!r} + '/wf_' + target]) == 0\n"
@@ -479,3 +483,73 @@ def test_every_compile_target_and_local_run_work_without_ray_prefect_or_kfp(tmp_
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"m": -1}
     assert sorted(p.name for p in tmp_path.glob("wf_*")) == [f"wf_{t}" for t in ("ir", "kfp", "local", "prefect", "ray")]
+
+
+def fusec_without_extras(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """`fusec ARGS` where ray, prefect, kfp, s3fs and rich cannot be imported (`pip install -e .` alone)."""
+    code = WITHOUT_EXTRAS + "from fuseflow.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+    done = subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert "Traceback" not in done.stderr, done.stderr
+    return done
+
+
+@pytest.mark.parametrize(("args", "needed"), [
+    (["run", ARITH, "--target", "ray"], "the Ray target needs ray"),
+    (["run", ARITH, "--target", "prefect"], "the Prefect target needs prefect"),
+    (["run", ARITH, "--target", "kfp"], "fusec run --target kfp (kfp.local) needs kfp"),
+    (["submit", ARITH, "--host", "http://127.0.0.1:9"], "fusec submit needs kfp"),
+    (["run", ARITH, "--storage", "s3://bucket/runs"], "S3 storage needs s3fs"),
+    (["storage", "ls", "--storage", "s3://bucket/runs"], "S3 storage needs s3fs"),
+], ids=["ray", "prefect", "kfp", "submit", "s3-run", "s3-storage"])
+def test_a_backend_that_is_not_installed_is_named_with_the_extra_to_install(tmp_path, args, needed):
+    done = fusec_without_extras(*args)
+    extra = {"ray": "ray", "prefect": "prefect", "kfp": "kfp", "s3fs": "s3"}[needed.rpartition(" ")[2]]
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == f"fusec: error: {needed}, which is not installed: pip install 'fuseflow[{extra}]'\n"
+
+
+def test_progress_asked_for_without_rich_says_so_and_runs_without_it(tmp_path):
+    done = fusec_without_extras("run", ARITH, "--no-cache", "--progress")
+    assert (done.returncode, done.stdout) == (0, "-1\n")
+    assert done.stderr == ("warning: the progress display needs rich, which is not installed: "
+                           "pip install 'fuseflow[progress]'; the run goes on without it\n")
+
+
+# --- a reader that goes away (`fusec ... | head -1`) ----------------------------------------
+
+
+def fusec_into_closed_pipe(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """`fusec ARGS` whose stdout is a pipe nobody reads any more, as after `| head -1` has its line."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        return subprocess.run([sys.executable, "-m", "fuseflow.cli", *args], stdout=write, stderr=subprocess.PIPE,
+                              text=True, cwd=cwd, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    finally:
+        os.close(write)
+
+
+@pytest.mark.parametrize("command", [
+    "nodes wf.fuse", "compile wf.fuse --target ir", "compile wf.fuse --target kfp", "graph wf.fuse",
+    "graph wf.fuse --format mermaid", "run wf.fuse", "run wf.fuse --json", "explain wf.fuse", "explain wf.fuse --json",
+    "storage ls", "storage ls arith", "storage du", "storage show arith m",
+])
+def test_a_closed_stdout_ends_every_command_quietly(tmp_path, command):
+    shutil.copy(ROOT / ARITH, tmp_path / "wf.fuse")
+    assert fusec("run", "wf.fuse", "--storage", ".fuseflow", cwd=tmp_path).returncode == 0
+    done = fusec_into_closed_pipe(*command.split(), cwd=tmp_path)
+    assert (done.returncode, done.stderr) == (141, "")
+
+
+def test_a_closed_stdout_ends_a_generated_module_quietly(tmp_path):
+    module = tmp_path / "wf.py"
+    assert fusec("compile", ARITH, "--target", "local", "-o", str(module)).returncode == 0
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run([sys.executable, str(module), "--no-cache"], stdout=write, stderr=subprocess.PIPE,
+                              text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (141, "")

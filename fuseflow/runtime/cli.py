@@ -5,8 +5,9 @@ and run the workflow their way through `runner`; parsing params, printing
 outputs and reporting failures are the same for all of them, and for
 `fusec run`.
 
-Exit status: 0 fine, 1 a node failed, 2 usage (a bad param, --set or --rerun;
-nothing ran), 130 interrupted (Ctrl-C).
+Exit status: 0 fine, 1 a node failed, 2 usage (a bad param, --set or --rerun,
+or a backend not installed; nothing ran), 130 interrupted (Ctrl-C), 141 the
+reader of stdout went away (`| head`).
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ import warnings
 from typing import Any, Callable, Iterator, Sequence
 
 from .invoke import NodeFailed
-from .outputs import print_outputs
+from .extras import MissingExtra
+from .outputs import print_outputs, stdout_closed
 from .overrides import parse_set
 from .params import ParamError, parse_assignments
 
@@ -59,19 +61,25 @@ def main(wf, argv: Sequence[str] | None = None, *, description: str | None = Non
          extra_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
          runner: Callable[[Any, dict, Any, argparse.Namespace], dict] | None = None) -> int:
     """Parse the command line, run, print the outputs; the process exit status."""
-    from .execute import run
-
     parser = base_parser(wf, description or f"Run workflow '{wf.name}' (compiled from {wf.source}).")
     if extra_arguments:
         extra_arguments(parser)
-    args = parser.parse_args(argv)
+    try:
+        return _run(wf, parser.parse_args(argv), runner)
+    except BrokenPipeError:
+        return stdout_closed()
+    except (ParamError, MissingExtra) as exc:
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _run(wf, args: argparse.Namespace, runner: Callable | None) -> int:
+    from .execute import run
+
     with plain_warnings(), json_only_on_stdout(args.json):
         try:
             settings = settings_from(args)
             outputs = (runner or (lambda w, p, s, a: run(w, p, s)))(wf, {}, settings, args)
-        except ParamError as exc:
-            print(f"{parser.prog}: error: {exc}", file=sys.stderr)
-            return EXIT_USAGE
         except NodeFailed as exc:
             report_failure(exc, stored=not args.no_cache)
             return EXIT_FAILED

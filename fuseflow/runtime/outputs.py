@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import sys
 from typing import Any, Iterator
 
@@ -57,6 +58,18 @@ def _outputs_text(outputs: dict[str, Any], as_json: bool, notes: Notes) -> str:
         name, value = next(iter(outputs.items()))
         return plain_text(name, value, notes)
     return "\n".join(f"{name} = {plain_text(name, value, notes)}" for name, value in outputs.items())
+
+
+EXIT_CLOSED = 141  # 128 + SIGPIPE: what the shell shows for `cat` or `git log` cut off by `| head`
+
+
+def stdout_closed() -> int:
+    """The reader of stdout went away (`fusec nodes FILE | head -1`): stop quietly, with
+    the status of a program SIGPIPE ended, as `cat` or `git` do. What is still buffered
+    goes to /dev/null, so Python's own flush at exit has nothing to complain about."""
+    with contextlib.suppress(OSError, ValueError):  # a stdout that is no file (a test's capture)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return EXIT_CLOSED
 
 
 def write_text(text: str) -> None:

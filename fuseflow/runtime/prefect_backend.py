@@ -33,13 +33,10 @@ import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Sequence
 
-from prefect.futures import PrefectFuture, wait
-from prefect.states import Completed
-from prefect.task_runners import TaskRunner
-
 from .cli import main as cli_main
 from .execute import Executor, RunSettings, checked_overrides, open_workflow_store, rerun_nodes
 from .explain import describe_key
+from .extras import optional
 from .graph import Workflow, call, family, method, obj, param, ref, struct
 from .invoke import NodeFailed, invoke
 from .keys import compute_keys
@@ -47,6 +44,11 @@ from .overrides import effective_options
 from .params import Param, resolve as resolve_params
 from .plan import LOAD, RUN, SKIP, output_nodes, plan
 from .storage import StorageWarning
+
+with optional("prefect", "the Prefect target"):
+    from prefect.futures import PrefectFuture, wait
+    from prefect.states import Completed
+    from prefect.task_runners import TaskRunner
 
 __all__ = ["At", "FlowRun", "MethodResult", "NodeRun", "Param", "RunSettings", "Workflow", "at", "call", "family",
            "main", "method", "obj", "param", "ref", "run_flow", "start", "struct", "task_runner", "using"]

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from typing import Any
+
+from .extras import MissingExtra, optional
 
 
 class Progress:
@@ -72,8 +75,9 @@ class RichProgress(Progress):
 
     def __init__(self, total: int = 0, label: str = "fuseflow"):
         super().__init__(total)
-        from rich.console import Console
-        from rich.live import Live
+        with optional("rich", "the progress display"):
+            from rich.console import Console
+            from rich.live import Live
 
         self.label = label
         self.current = ""
@@ -117,11 +121,14 @@ class RichProgress(Progress):
 def make_progress(enabled: bool | None, total: int = 0, label: str = "fuseflow") -> Progress:
     """rich on a terminal (when installed), silent otherwise; `enabled` forces either way.
     `label` heads the bar (the workflow's name)."""
+    asked = enabled
     if enabled is None:
         enabled = sys.stderr.isatty()
     if not enabled:
         return Progress(total)
     try:
         return RichProgress(total, label)
-    except ImportError:
+    except MissingExtra as exc:
+        if asked:  # --progress: say why there is none; on a terminal by default, quietly without
+            warnings.warn(f"{exc}; the run goes on without it", stacklevel=2)
         return Progress(total)

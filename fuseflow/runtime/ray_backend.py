@@ -25,13 +25,12 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
-import ray
-
 from . import graph
 from . import ray_options as mapping
 from .cli import main as cli_main
 from .execute import RunSettings, index, open_workflow_store, rerun_nodes, resolve
 from .explain import describe_key
+from .extras import require
 from .graph import ParamRef, Ref, Struct, family, param, ref, referenced, struct
 from .invoke import ACTIVE_OPTIONS, NodeFailed, resolve_callable
 from .keys import compute_keys
@@ -42,6 +41,8 @@ from .plan import LOAD, RUN, SKIP, output_nodes, plan
 from .progress import Progress, make_progress
 from .ray_worker import Nested, ObjectNode, Slot, Task, call_task
 from .storage import StorageWarning, Store
+
+ray = require("ray", "the Ray target")
 
 __all__ = ["Param", "RunSettings", "Workflow", "call", "family", "main", "method", "obj", "param", "ref", "run",
            "struct"]

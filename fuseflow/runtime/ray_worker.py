@@ -21,11 +21,12 @@ from __future__ import annotations
 import warnings
 from typing import Any, Callable, NamedTuple
 
-import ray
-
 from .execute import index
+from .extras import require
 from .invoke import ACTIVE_OPTIONS, NodeFailed, as_failure, attempt_call, count_interrupts, invoke, user_traceback
 from .storage import StorageWarning, Store, open_store
+
+ray = require("ray", "the Ray target")
 
 _stores: dict[str, Store] = {}  # one per storage URL per worker process
 

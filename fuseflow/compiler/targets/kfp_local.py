@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ...runtime.execute import DEFAULT_STORE
+from ...runtime.extras import optional
 from ...runtime.invoke import NodeFailed, environment
 from ...runtime.kfp_step import FAILURE_DIR, failure_from_report, read_value
 from ...runtime.kfp_values import encode
 from ...runtime.params import Param, ParamError, resolve
 from ...runtime.storage import open_store
-from ..errors import UsageError
 from ..ir import Workflow
 from .kfp_spec import Names
 
@@ -48,11 +48,9 @@ _LOG_LINES = 12  # of a failed step's log, shown as its failure
 
 
 def run_yaml(text: str, names: Names, wf: Workflow, fuse_path: str, settings) -> dict[str, Any]:
-    try:
+    with optional("kfp", "fusec run --target kfp (kfp.local)"):
         import kfp
         from kfp import local
-    except ImportError:
-        raise UsageError("fusec run --target kfp runs the pipeline with kfp.local: pip install 'fuseflow[kfp]'") from None
 
     arguments = pipeline_arguments(wf, names, fuse_path, settings)
     with tempfile.TemporaryDirectory(prefix="fusec-kfp-") as tmp:

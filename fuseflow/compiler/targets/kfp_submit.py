@@ -36,6 +36,7 @@ def add_parser(sub) -> None:
 
 def cmd_submit(args) -> int:
     from ...cli import load
+    from ...runtime.extras import optional
     from ..errors import UsageError
     from .kfp_target import compile_pipeline
 
@@ -45,10 +46,8 @@ def cmd_submit(args) -> int:
         arguments = submit_arguments(workflow, names, args)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    try:
+    with optional("kfp", "fusec submit"):
         import kfp
-    except ImportError:
-        raise UsageError("fusec submit needs the kfp package: pip install 'fuseflow[kfp]'") from None
     with tempfile.TemporaryDirectory(prefix="fusec-submit-") as tmp:
         path = Path(tmp) / f"{names.pipeline}.yaml"
         path.write_text(text, encoding="utf-8")

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
+from ..extras import optional
 from . import pack
 from .base import Garbage, MissingResult, StorageUnavailable, StorageWarning, Store, StoredResult
 from .format import PEEK_SIZE, CorruptRecord, address, decode, encode_header, peek_serializer
@@ -382,10 +383,8 @@ class _Listing:
 
 
 def _filesystem(options: dict[str, str]):
-    try:
+    with optional("s3fs", "S3 storage"):
         import s3fs
-    except ImportError:
-        raise ImportError("S3 storage needs s3fs: pip install 'fuseflow[s3]'") from None
     kwargs: dict[str, Any] = {"use_listings_cache": False}
     client: dict[str, Any] = {}
     for name, value in options.items():
