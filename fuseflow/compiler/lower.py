@@ -15,7 +15,7 @@ from . import nodes as n
 from .checks import TOP_LEVEL_ONLY
 from .constants import BadIndex, NotConstant, conform, index_value, loop_key, type_name
 from .errors import Diagnostics, suggest
-from .schemas import CallableRef
+from ..schemas import CallableRef
 from ..runtime.params import ParamError, parse_text
 
 

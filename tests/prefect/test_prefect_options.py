@@ -6,7 +6,7 @@ import pytest
 
 from fuseflow.compiler.errors import CompileError
 from fuseflow.compiler.frontend import compile_source
-from fuseflow.compiler.schemas import NEUTRAL_MAPPING
+from fuseflow.schemas import NEUTRAL_MAPPING
 from fuseflow.compiler.targets.prefect_target import generate
 from fuseflow.runtime import prefect_backend as rt
 from fuseflow.runtime.invoke import NodeFailed

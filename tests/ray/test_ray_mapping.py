@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fuseflow.compiler import schemas
+from fuseflow import schemas
 from fuseflow.runtime import ray_options as R
 from fuseflow.runtime.params import ParamError
 

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from ...runtime import ray_options
 from ..ir import Node, Workflow
-from ..schemas import NEUTRAL_IGNORED, NEUTRAL_RUNTIME
+from ...schemas import NEUTRAL_IGNORED, NEUTRAL_RUNTIME
 
 @dataclass(frozen=True)
 class Applied:

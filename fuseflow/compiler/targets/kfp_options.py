@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..ir import Node, Workflow
-from ..schemas import format_size_k8s, map_neutral
+from ...schemas import format_size_k8s, map_neutral
 
 DEFAULT_IMAGE = "python:3.11"  # kfp's own default base image
 DEFAULT_ACCELERATOR = "nvidia.com/gpu"

@@ -101,7 +101,7 @@ def with_overrides(wf: Workflow, settings) -> Workflow:
 
 
 def _checked(pattern: str, options: dict[str, Any]) -> dict[str, Any]:
-    from ..schemas import CallableRef, check_option
+    from ...schemas import CallableRef, check_option
 
     checked = {}
     for key, value in options.items():

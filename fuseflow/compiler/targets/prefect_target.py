@@ -18,7 +18,7 @@ from typing import Any
 from ... import __version__
 from ..errors import target_error
 from ..ir import Node, Workflow
-from ..schemas import known_options, map_neutral
+from ...schemas import known_options, map_neutral
 from . import escape, pyexpr
 from .local import node_line
 from .render import render

@@ -12,7 +12,11 @@ keys each target accepts and what their values look like::
     (2147483648, None)
 
 Messages are one line: a headline, then optionally "; " and a hint. Static
-data only: nothing here imports Ray, Prefect or KFP.
+data only: nothing here imports Ray, Prefect or KFP, nor the compiler. The
+compiler checks a file's `options` blocks with it and the runtime checks
+`--set` and `query(...).set(...)` with it (fuseflow.runtime.overrides), so an
+option means the same wherever it is given; a generated module imports it
+without lark, Jinja2 or fuseflow.compiler.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``python -m fuseflow.compiler.schemas > docs/options.md`` regenerates the docs."""
+"""``python -m fuseflow.schemas > docs/options.md`` regenerates the docs."""
 
 from __future__ import annotations
 
