@@ -258,18 +258,17 @@ def _write_hashed(fd: int, head: bytes, buffers: Sequence[Buffer], update: Calla
     other work when the save starts) the writer hashes each piece after
     writing it: a helper would only take CPU time from the writer.
     """
-    if sum(map(len, buffers)) < HELPER_MIN:
+    if sum(map(len, buffers)) < HELPER_MIN:  # a thread would cost more than it hides
         for buf in buffers:
             update(buf)
         write_all(fd, [head, *buffers])
-        return
-    if not _a_cpu_is_free():
-        write_all(fd, [head])
-        for piece in _pieces_of(buffers, HASH_PIECE):
-            write_all(fd, piece)
-            for view in piece:
-                update(view)
-        return
+    elif _a_cpu_is_free():
+        _write_beside_a_hasher(fd, head, buffers, update)
+    else:
+        _write_then_hash_each_piece(fd, head, buffers, update)
+
+
+def _write_beside_a_hasher(fd: int, head: bytes, buffers: Sequence[Buffer], update: Callable[[Buffer], None]) -> None:
     hasher = _Hasher(buffers, update)
     try:
         write_all(fd, [head, *buffers])
@@ -277,6 +276,15 @@ def _write_hashed(fd: int, head: bytes, buffers: Sequence[Buffer], update: Calla
         hasher.stop()
         raise
     hasher.result()
+
+
+def _write_then_hash_each_piece(fd: int, head: bytes, buffers: Sequence[Buffer],
+                                update: Callable[[Buffer], None]) -> None:
+    write_all(fd, [head])
+    for piece in _pieces_of(buffers, HASH_PIECE):
+        write_all(fd, piece)
+        for view in piece:
+            update(view)
 
 
 class _Hasher:

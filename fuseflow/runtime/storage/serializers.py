@@ -123,8 +123,10 @@ class JsonSerializer(Serializer):
     def accepts(self, value: Any) -> bool:
         return _plain(value, self.MAX_DEPTH, self.MAX_INT_BITS)
 
+    _ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)  # accepts() saw no cycle
+
     def dump(self, value: Any) -> list[Buffer]:
-        return [json.dumps(value, separators=(",", ":")).encode("ascii")]
+        return [self._ENCODER.encode(value).encode("ascii")]
 
     def load(self, payload: memoryview) -> Any:
         return json.loads(bytes(payload))
