@@ -71,8 +71,7 @@ def _read_key_file(path: str) -> bytes:
         if mode & 0o077:
             raise StorageKeyError(f"the storage key file {path} ({KEY_FILE_VARIABLE}) may be read or changed by "
                                   f"other users (mode {stat.S_IMODE(mode):o}): chmod 600 {path}")
-        with os.fdopen(os.dup(fd), "rb") as f:
-            return _checked(f.read().strip(), f"the storage key file {path}")
+        return _checked(os.read(fd, 1 << 16).strip(), f"the storage key file {path}")
     finally:
         os.close(fd)
 
