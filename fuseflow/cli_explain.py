@@ -66,7 +66,7 @@ def explain_file(args: argparse.Namespace):
     from .compiler.targets import local
     from .compiler.targets.loader import import_path, load_generated
     from .runtime import explain as explaining
-    from .runtime.execute import RunSettings, open_workflow_store
+    from .runtime.execute import RunSettings, checked_overrides, open_workflow_store
     from .runtime.overrides import parse_set
     from .runtime.params import parse_assignments
     from .runtime.params import resolve as resolve_params
@@ -78,9 +78,9 @@ def explain_file(args: argparse.Namespace):
                            param_texts=parse_assignments(args.param))
     values = resolve_params(wf.params, {}, settings.param_texts)
     forced = _forced(wf, settings)
-    overrides = [*wf.overrides, *settings.overrides]
     store = open_workflow_store(wf, settings)
     with import_path(Path(args.file).resolve().parent):
+        overrides = checked_overrides(wf, settings)  # as `fusec run` checks them
         rows = explaining.explain(wf, values, store, forced, overrides)
     return rows, store.url
 

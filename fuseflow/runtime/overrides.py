@@ -5,18 +5,19 @@
     python wf.py --set 'model\\..*:retries=3'        # command line
 
 Overrides apply after the options compiled into the workflow, in the order
-given; the regex full-matches node names. The local executor checks them
-before anything runs (`check`): a regex that selects no node, an unknown
-option or a value of the wrong kind is an error, as it is in a .fuse file.
+given; the regex full-matches node names. Every target checks them before
+anything runs (`check`), with the checker of a .fuse file's options blocks:
+a regex that selects no node, an unknown option or a value of the wrong
+kind is an error, as it is in a .fuse file.
 """
 from __future__ import annotations
 
 import difflib
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
-from .params import ParamError, parse_text
+from .params import ParamError, parse_text, shortened
 
 
 @dataclass(frozen=True)
@@ -60,107 +61,126 @@ def parse_set(text: str) -> Override:
     (`--set '.*:setup=pkg.init:init_worker'`)."""
     match = _SET.fullmatch(text)
     if match is None:
-        raise ParamError(f"--set expects REGEX:KEY=VALUE, got {text!r}")
+        raise ParamError(f"--set expects REGEX:KEY=VALUE, got {shortened(repr(text))}")
     regex = compile_regex(match["regex"], "--set")
-    return Override(regex, {match["key"]: parse_text(match["value"].strip(), None)})
+    try:
+        value = parse_text(match["value"].strip(), None)
+    except RecursionError:  # json's own limit on nesting
+        raise ParamError(f"--set {shortened(repr(text))}: the value nests too deeply") from None
+    return Override(regex, {match["key"]: value})
 
 
 def compile_regex(pattern: str, where: str) -> re.Pattern:
     try:
         return re.compile(pattern)
     except re.error as exc:
-        raise ParamError(f"{where} {pattern!r} is not a valid regex: {exc}") from None
+        raise ParamError(f"{where} {shortened(repr(pattern))} is not a valid regex: {exc}") from None
 
 
-# --- checking overrides against a workflow (the local executor's options) ---------
+# --- checking overrides: the checker of a .fuse file's options blocks ---------------
 
 
-def check(overrides: Iterable[Override], names: list[str], where: str = "--set") -> list[Override]:
-    """The overrides with their values normalized (durations in seconds, ...);
-    ParamError when a regex selects no node or an option is unknown or ill-typed."""
+def check(overrides: Iterable[Override], names: list[str], where: str = "--set", *, own: str | None = None,
+          resolve: bool = True) -> list[Override]:
+    """The overrides with their values as the runtime uses them (durations in seconds,
+    sizes in bytes, ...), checked by the checker of a .fuse file's `options` blocks
+    (fuseflow.schemas), so what a file refuses `--set` refuses too, and the reverse.
+
+    Neutral options everywhere; `own` names a target whose own node options may be set
+    as well (Ray's `.options()` keywords). `resolve`: import each callable named as
+    "module:qualname" now, as the generated module imports a file's (not for KFP,
+    whose steps import them in their image). ParamError naming the override otherwise."""
     checked = []
     for override in overrides:
         require_match(override.pattern, names, where)
-        checked.append(Override(override.pattern, {k: normalize(k, v) for k, v in override.options.items()}))
+        try:
+            options = {key: normalize(key, value, own, resolve) for key, value in override.options.items()}
+        except ParamError as exc:
+            raise ParamError(f"{where} {shortened(repr(override.pattern.pattern))}: {exc}") from None
+        checked.append(Override(override.pattern, options))
     return checked
 
 
 def require_match(pattern: re.Pattern, names: list[str], where: str) -> None:
     if any(pattern.fullmatch(name) for name in names):
         return
-    close = difflib.get_close_matches(pattern.pattern, names, n=3)
+    close = difflib.get_close_matches(pattern.pattern, names, n=3) if len(pattern.pattern) <= 200 else []
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-    raise ParamError(f"{where} {pattern.pattern!r} matches no node (the regex must match a whole name){hint}")
+    shown = shortened(repr(pattern.pattern))
+    raise ParamError(f"{where} {shown} matches no node (the regex must match a whole name){hint}")
 
 
-def normalize(key: str, value: Any) -> Any:
-    """A neutral option's value as the runtime uses it; ParamError naming the option."""
-    check_value = _NEUTRAL.get(key)
-    if check_value is None:
-        close = difflib.get_close_matches(key, sorted(_NEUTRAL), n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        raise ParamError(f"unknown option {key!r}; {hint}options: {', '.join(sorted(_NEUTRAL))}")
-    try:
-        return check_value(value)
-    except (TypeError, ValueError) as exc:
-        raise ParamError(f"option {key!r}: {exc}") from None
+def normalize(key: str, value: Any, own: str | None = None, resolve: bool = False) -> Any:
+    """One option's value as the runtime uses it (fuseflow.schemas.check_option, as for
+    a file); ParamError with the checker's message. A Python callable stands for an
+    imported one (`query(...).set(setup=init)`) and is kept as it is."""
+    from ..schemas import check_option, known_options
 
-
-def _nonneg_int(value: Any) -> int:
-    if type(value) is not int or value < 0:
-        raise ValueError(f"expected an integer >= 0, got {value!r}")
-    return value
-
-
-def _number(value: Any) -> float:
-    if type(value) not in (int, float) or value < 0:
-        raise ValueError(f"expected a number >= 0, got {value!r}")
-    return value
-
-
-_UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
-_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)d)?(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?"
-                       r"(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?")
-
-
-def duration(value: Any) -> float:
-    """Seconds: 30, 2.5, "500ms", "90s", "10m", "1h30m" (as in a .fuse file)."""
-    if type(value) in (int, float):
-        return float(_number(value))
-    if isinstance(value, str):
-        if re.fullmatch(r"\d+(?:\.\d+)?", value):
-            return float(value)
-        match = _DURATION.fullmatch(value)
-        if match and value:
-            return sum(float(part) * unit for part, unit in zip(match.groups(), _UNITS.values()) if part)
-    raise ValueError(f'expected a duration such as 30, "90s", "10m" or "1h30m", got {value!r}')
-
-
-def _bool(value: Any) -> bool:
-    if type(value) is not bool:
-        raise ValueError(f"expected true or false, got {value!r}")
-    return value
-
-
-def _setup(value: Any) -> Any:
-    if callable(value) or (isinstance(value, str) and re.fullmatch(r"[\w.]+:[\w.]+", value)):
+    table = _table(key, own)
+    kind = known_options(table)[key].kind if key in known_options(table) else None
+    written, objects = _as_written(kind, value)
+    checked, problem = check_option(table, key, written)
+    if problem is not None:
+        hint = '; on the command line a callable is written "module:qualname"' if kind == "callable" else ""
+        raise ParamError(problem + hint)
+    if objects:
         return value
-    raise ValueError(f'expected a callable or "module:qualname", got {value!r}')
+    if resolve and kind == "callable":
+        _importable(key, checked)
+    return _plain(checked)
 
 
-def _env(value: Any) -> dict[str, str]:
-    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
-        raise ValueError(f"expected a dict of environment variables, got {value!r}")
-    return {k: str(v) for k, v in value.items()}
+def _table(key: str, own: str | None) -> str:
+    """Whose option `key` is: neutral, else the target's own; an unknown key is taken for
+    a misspelling of the closest name, so the message suggests that one."""
+    from ..schemas import known_options
+
+    if own is None or key in known_options("neutral"):
+        return "neutral"
+    if key in known_options(own):
+        return own
+    closeness = {table: max((difflib.SequenceMatcher(None, key, name).ratio() for name in known_options(table)),
+                            default=0) for table in ("neutral", own)}
+    return own if closeness[own] > closeness["neutral"] else "neutral"
 
 
-def _anything(value: Any) -> Any:
-    return value
+# Kinds whose values name Python callables or classes (fuseflow.schemas.kinds).
+_CALLABLE_KINDS = frozenset({"callable", "callable_list", "retry_exceptions"})
 
 
-# The neutral options (docs/options.md); cpus, gpus and memory mean nothing on one machine.
-_NEUTRAL: dict[str, Callable[[Any], Any]] = {
-    "retries": _nonneg_int, "retry_delay": duration, "timeout": duration, "seed": _nonneg_int,
-    "setup": _setup, "env": _env, "cache": _bool, "always_read": _bool,
-    "cpus": _number, "gpus": _number, "memory": _anything,
-}
+def _as_written(kind: str | None, value: Any) -> tuple[Any, bool]:
+    """(the value as a file would hold it, whether it holds Python objects): for an option
+    that names callables, "module:qualname" text is the reference a file's import makes,
+    and a callable given in Python stands for one."""
+    if kind not in _CALLABLE_KINDS:
+        return value, False
+    from ..schemas import CallableRef
+
+    if isinstance(value, list):
+        items = [_as_written(kind, item) for item in value]
+        return [item for item, _ in items], any(objects for _, objects in items)
+    if isinstance(value, str):
+        try:
+            return CallableRef(value), False
+        except ValueError:
+            return value, False
+    if callable(value):
+        return CallableRef("python:callable"), True
+    return value, False
+
+
+def _importable(key: str, reference: str) -> None:
+    from .invoke import resolve_callable
+
+    try:
+        resolve_callable(reference)
+    except (ImportError, AttributeError) as exc:
+        raise ParamError(f"option '{key}' names {str(reference)!r}, which cannot be imported: "
+                         f"{type(exc).__name__}: {exc}") from None
+
+
+def _plain(value: Any) -> Any:
+    """Callable references as their plain text, so a worker needs no fuseflow.schemas to read them."""
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return str(value) if isinstance(value, str) else value

@@ -34,7 +34,7 @@ from .extras import require
 from .graph import ParamRef, Ref, Struct, family, param, ref, referenced, struct
 from .invoke import ACTIVE_OPTIONS, NodeFailed, resolve_callable
 from .keys import compute_keys
-from .overrides import Override, normalize, require_match
+from .overrides import Override, check
 from .params import Param, ParamError
 from .params import resolve as resolve_params
 from .plan import LOAD, RUN, SKIP, output_nodes, plan
@@ -133,23 +133,10 @@ def pending_bound(value: Any) -> int | None:
 
 
 def checked_overrides(wf: Workflow, settings: RunSettings) -> list[Override]:
-    """query(...).set(...) and --set overrides: each regex must select a node; neutral
-    values are normalized as locally, Ray's own keys are left to Ray (checked before
-    anything is submitted)."""
+    """query(...).set(...) and --set overrides, checked as locally, Ray's own node
+    options too (`--set 'model.*:num_cpus=4'`): as in an `options ray` block."""
     names = [node.name for node in wf.nodes]
-    checked = []
-    for where, overrides in (("query", wf.overrides), ("--set", settings.overrides)):
-        for override in overrides:
-            require_match(override.pattern, names, where)
-            options = {key: _normalized(key, value) for key, value in override.options.items()}
-            checked.append(Override(override.pattern, options))
-    return checked
-
-
-def _normalized(key: str, value: Any) -> Any:
-    if key == "memory":
-        return mapping.size(value)
-    return normalize(key, value) if key in mapping.NEUTRAL_KEYS else value
+    return [*check(wf.overrides, names, "query", own="ray"), *check(settings.overrides, names, "--set", own="ray")]
 
 
 @contextlib.contextmanager

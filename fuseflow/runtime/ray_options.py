@@ -21,8 +21,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from .params import ParamError
-
 # neutral key -> Ray's own, for tasks and actors alike
 RESOURCES = {"cpus": "num_cpus", "gpus": "num_gpus", "memory": "memory"}
 # Ray option keys that only one kind of Ray call takes (docs/options.md, "for")
@@ -94,20 +92,3 @@ def with_env(runtime_env: dict[str, Any] | None, env_vars: dict[str, str], wins:
     if variables:
         merged["env_vars"] = dict(sorted(variables.items()))
     return dict(sorted(merged.items()))
-
-
-_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "K": 10**3, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
-
-
-def size(value: Any) -> int:
-    """Bytes, for a `memory` override: 1073741824, "512Mi", "2Gi" or "1G" (as in a .fuse file)."""
-    if type(value) is int and value >= 0:
-        return value
-    if isinstance(value, str):
-        number = value.rstrip("KkMGTi")
-        unit = value[len(number):]
-        if number.replace(".", "", 1).isdigit() and unit in _UNITS:
-            return int(float(number) * _UNITS[unit])
-        if value.isdigit():
-            return int(value)
-    raise ParamError(f'option \'memory\' expects a size such as 1073741824, "512Mi" or "2Gi", got {value!r}')

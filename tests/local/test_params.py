@@ -35,7 +35,12 @@ ERRORS = [
     (["-p", "a"], "expected NAME=VALUE, got 'a'"),
     (["-p", "a=1", "--set", "nothing"], "--set expects REGEX:KEY=VALUE, got 'nothing'"),
     (["-p", "a=1", "--set", "y:retries=1"], "--set 'y' matches no node (the regex must match a whole name)"),
-    (["-p", "a=1", "--set", "x:retries=-1"], "option 'retries': expected an integer >= 0, got -1"),
+    (["-p", "a=1", "--set", "x:retries=-1"], "--set 'x': option 'retries' expects an integer >= 0, got -1"),
+    (["-p", "a=1", "--set", 'x:env={"K": 1}'],
+     '--set \'x\': option \'env\' expects a dict of strings to strings, got a dict whose value for "K" is 1; write "1"'),
+    (["-p", "a=1", "--set", "x:setup=nonexist:fn"], "--set 'x': option 'setup' names 'nonexist:fn', which cannot be "
+                                                    "imported: ModuleNotFoundError: No module named 'nonexist'"),
+    (["-p", "a=1", "--set", "x:cpus=NaN"], "--set 'x': option 'cpus' expects a number, got nan"),
     (["-p", "a=1", "--rerun", "("], "--rerun '(' is not a valid regex: missing ), unterminated subpattern at position 0"),
     (["-p", "a=1", "--rerun", "q"], "--rerun 'q' matches no node (the regex must match a whole name)"),
     (["-p", "a=1", "--storage", "file://elsewhere/x"], "storage: file URLs on another host are not supported: file://elsewhere/x"),

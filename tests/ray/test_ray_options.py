@@ -80,8 +80,13 @@ def test_set_on_the_command_line(fusec, tmp_path):
 
 @pytest.mark.parametrize(("setting", "message"), [
     ("zzz:num_cpus=1", "'zzz' matches no node"),
-    ("one:num_cpuz=1", "Ray refuses the options"),
+    ("one:num_cpuz=1", "unknown ray option 'num_cpuz'; did you mean 'num_cpus'?"),  # the checker of `options ray`
     ("one:retries=-1", "option 'retries'"),
+    ('one:resources={"CPU": 1}', "ray option 'resources' expects a dict of resource names to numbers, got the resource "
+                                 '"CPU"; use num_cpus instead'),
+    ("one:num_gpus=NaN", "ray option 'num_gpus' expects a number, got nan"),
+    ('one:env={"K": 1}', "option 'env' expects a dict of strings to strings"),
+    ("one:setup=nonexist:fn", "option 'setup' names 'nonexist:fn', which cannot be imported"),
 ])
 def test_a_bad_override_is_a_usage_error_before_anything_runs(fusec, tmp_path, setting, message):
     fuse = tmp_path / "res.fuse"

@@ -6,8 +6,9 @@ import re
 
 import pytest
 
-from fuseflow.runtime.overrides import Override, check, duration, effective_options, normalize, parse_set
+from fuseflow.runtime.overrides import Override, check, effective_options, normalize, parse_set
 from fuseflow.runtime.params import Param, ParamError, parse_assignments, parse_text, resolve
+from fuseflow.schemas import parse_duration as duration
 
 PARAMS = [Param("n", "int"), Param("x", "float", 0.5, False), Param("s", "str", "a", False),
           Param("flag", "bool", False, False), Param("items", "list", [], False), Param("opts", "dict", None, False)]
@@ -72,21 +73,25 @@ def test_check_normalizes_and_rejects():
 @pytest.mark.parametrize(("key", "value", "expected"), [
     ("retries", 2, 2), ("retry_delay", "500ms", 0.5), ("timeout", 3, 3.0), ("timeout", "1h", 3600.0),
     ("timeout", "1d2h3m4s", 93784.0), ("seed", 0, 0), ("setup", "m:f", "m:f"), ("setup", len, len),
-    ("env", {"A": 1}, {"A": "1"}), ("cache", False, False), ("always_read", True, True), ("cpus", 0.5, 0.5),
+    ("env", {"A": "1"}, {"A": "1"}), ("cache", False, False), ("always_read", True, True), ("cpus", 0.5, 0.5),
+    ("memory", "2Gi", 2 * 2**30),
 ])
 def test_normalize(key, value, expected):
     assert normalize(key, value) == expected
 
 
-@pytest.mark.parametrize(("key", "value", "message"), [
-    ("retries", 1.5, "option 'retries': expected an integer >= 0, got 1.5"),
-    ("retries", True, "option 'retries': expected an integer >= 0, got True"),
-    ("timeout", "10 minutes", "option 'timeout': expected a duration"),
-    ("timeout", -1, "option 'timeout': expected a number >= 0, got -1"),
-    ("setup", "not a callable", "option 'setup': expected a callable or \"module:qualname\""),
-    ("env", ["A"], "option 'env': expected a dict of environment variables"),
-    ("cache", "no", "option 'cache': expected true or false, got 'no'"),
+@pytest.mark.parametrize(("key", "value", "message"), [  # the messages of a .fuse file's options blocks
+    ("retries", 1.5, "option 'retries' expects an integer >= 0, got 1.5"),
+    ("retries", True, "option 'retries' expects an integer >= 0, got true"),
+    ("timeout", "10 minutes", "option 'timeout' expects a duration"),
+    ("timeout", -1, "option 'timeout' expects a duration such as 30, \"90s\", \"10m\" or \"1h30m\", got -1"),
+    ("setup", "not a callable", "option 'setup' expects an imported callable (a name from a `from ... import` line), "
+                                "got a string; on the command line a callable is written \"module:qualname\""),
+    ("env", ["A"], "option 'env' expects a dict of strings to strings, got a list"),
+    ("env", {"A": 1}, "option 'env' expects a dict of strings to strings, got a dict whose value for \"A\" is 1; write \"1\""),
+    ("cache", "no", "option 'cache' expects true or false, got a string"),
     ("seeds", 1, "unknown option 'seeds'; did you mean 'seed'?"),
+    ("cpus", float("nan"), "option 'cpus' expects a number, got nan"),
 ])
 def test_normalize_errors(key, value, message):
     with pytest.raises(ParamError) as error:

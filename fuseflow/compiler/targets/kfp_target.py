@@ -82,33 +82,24 @@ def run(wf: Workflow, fuse_path: str, settings, args) -> dict[str, Any]:
 
 
 def with_overrides(wf: Workflow, settings) -> Workflow:
-    """`--set REGEX:KEY=VALUE` applied to the nodes' neutral options before compiling
-    (checked like options in a .fuse file); UsageError for a bad one."""
-    overrides = [(o.pattern, _checked(o.pattern.pattern, o.options)) for o in settings.overrides]
+    """`--set REGEX:KEY=VALUE` applied to the nodes' neutral options before compiling,
+    checked as every target checks them (runtime.overrides.check: the checker of a
+    file's options blocks); UsageError for a bad one. A callable it names is imported
+    by the steps, in their image, as a file's is."""
+    from ...runtime.overrides import check
+    from ...runtime.params import ParamError
+
+    try:
+        overrides = check(settings.overrides, [node.name for node in wf.nodes], resolve=False)
+    except ParamError as exc:
+        raise UsageError(str(exc)) from None
     if not overrides:
         return wf
-    for pattern, _ in overrides:
-        if not any(pattern.fullmatch(node.name) for node in wf.nodes):
-            raise UsageError(f"--set {pattern.pattern!r} matches no node (the regex must match a whole name)")
     nodes = []
     for node in wf.nodes:
         neutral = dict(node.options.get("neutral", {}))
-        for pattern, options in overrides:
-            if pattern.fullmatch(node.name):
-                neutral.update(options)
+        for override in overrides:
+            if override.applies_to(node.name):
+                neutral.update(override.options)
         nodes.append(dataclasses.replace(node, options={**node.options, "neutral": neutral}))
     return dataclasses.replace(wf, nodes=tuple(nodes))
-
-
-def _checked(pattern: str, options: dict[str, Any]) -> dict[str, Any]:
-    from ...schemas import CallableRef, check_option
-
-    checked = {}
-    for key, value in options.items():
-        if key == "setup" and isinstance(value, str) and ":" in value:
-            value = CallableRef(value)
-        value, problem = check_option("neutral", key, value)
-        if problem is not None:
-            raise UsageError(f"--set {pattern}:{key}: {problem}")
-        checked[key] = value
-    return checked
