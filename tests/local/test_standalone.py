@@ -48,3 +48,16 @@ def test_importing_the_runtime_imports_no_backend_or_compiler(tmp_path):
             "('lark', 'jinja2', 'rich', 'numpy', 'ray', 'prefect', 'kfp') or m.startswith('fuseflow.compiler')))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert done.stdout == "[]\n", done.stderr
+
+
+def test_set_is_checked_without_the_compiler(tmp_path):
+    """--set is checked by fuseflow.schemas, the checker of a file's options, which is no part of the compiler."""
+    module = compile_module(EXAMPLES / "arith.fuse", tmp_path / "wf.py")
+    done = run_module(module, "--json", "--no-cache", "--set", "s.*:retries=1", cwd=tmp_path, pythonpath=EXAMPLES,
+                      prelude=POISON + CHECK)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"m": -1} and done.stderr == "loaded: \n"
+    refused = run_module(module, "--no-cache", "--set", 's.*:env={"K": 1}', cwd=tmp_path, pythonpath=EXAMPLES,
+                         prelude=POISON)
+    assert refused.returncode == 2
+    assert "option 'env' expects a dict of strings to strings" in refused.stderr
