@@ -1,12 +1,11 @@
-"""CRC32 (zlib's) of large buffers at the speed of the disk, not of one core.
+"""CRC32 (zlib's) of large buffers on every core: for records of format version 1.
 
-``zlib.crc32`` runs at about 2 GB/s on one core here, as fast as the page
-cache takes a write: checking a 400 MB array serially would cost as much as
-writing it. Large buffers are therefore split into chunks whose CRCs are
-computed on a second thread (zlib releases the GIL) while the caller writes
-or maps, then joined with :func:`combine` (zlib's ``crc32_combine``, which
-Python does not expose). The result is the plain CRC32 of the whole, so the
-record format does not depend on how it was computed.
+Format 1 checked a record with a CRC32 of the whole record, and is still
+read (format.py). ``zlib.crc32`` runs at about 2 GB/s on one core here, so
+a large such record is cut into chunks whose CRCs are computed on helper
+threads (zlib releases the GIL), then joined with :func:`combine` (zlib's
+``crc32_combine``, which Python does not expose). The result is the plain
+CRC32 of the whole.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ import functools
 import os
 import threading
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from .format import Buffer
@@ -100,30 +99,11 @@ def join(start: int, chunks: Sequence[memoryview], futures: Sequence[Future]) ->
     return crc
 
 
-def crc32(buffers: Sequence[Buffer], start: int = 0, *, while_waiting: Callable[[], None] | None = None) -> int:
-    """CRC32 of the concatenated buffers, continuing from ``start``.
-
-    Large inputs: with ``while_waiting`` (e.g. the write of the same buffers,
-    which needs a core of its own), one helper thread checksums them in order
-    meanwhile; without, the chunks are checksummed on every core and joined.
-    """
-    total = sum(map(len, buffers))
-    if total < PARALLEL_MIN:
-        if while_waiting is not None:
-            while_waiting()
+def crc32(buffers: Sequence[Buffer], start: int = 0) -> int:
+    """CRC32 of the concatenated buffers, continuing from ``start``: large ones on every core."""
+    if sum(map(len, buffers)) < PARALLEL_MIN:
         for buf in buffers:
             start = zlib.crc32(buf, start)
         return start
     chunks = chunks_of(buffers)
-    if while_waiting is not None:
-        future = pool().submit(_serial, chunks, start)
-        while_waiting()
-        return future.result()
-    futures = crc_chunks_async(chunks)
-    return join(start, chunks, futures)
-
-
-def _serial(chunks: Sequence[memoryview], crc: int) -> int:
-    for chunk in chunks:
-        crc = zlib.crc32(chunk, crc)
-    return crc
+    return join(start, chunks, crc_chunks_async(chunks))

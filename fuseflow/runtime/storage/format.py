@@ -194,12 +194,12 @@ _UNSIGNED = (f"not signed, and this process has a storage key ({signing.KEY_VARI
 
 def _decode_legacy(view: memoryview, nlen: int, length: int) -> tuple[str, memoryview]:
     """Version 1: a CRC32 of the whole record, loaded only by a reader without a key."""
+    if signing.storage_key() is not None:
+        raise UntrustedRecord(_UNSIGNED)
     start = aligned(FIXED_SIZE + nlen)
     _check_length(len(view), start + length)
     if _crc_of(view) != _CRC.unpack_from(view, 16)[0]:
         raise CorruptRecord("checksum mismatch (the file is damaged)")
-    if signing.storage_key() is not None:
-        raise UntrustedRecord(_UNSIGNED)
     return _name(view, nlen), view[start:]
 
 
