@@ -99,3 +99,32 @@ def test_kfp_target_on_s3(s3: S3, project: Project) -> None:
     project.calls()
     assert project.run("--storage", url) == {"z": 14}
     assert project.calls() == []
+
+
+TARGETS_WITH_A_BACKEND = [
+    pytest.param("ray", marks=[pytest.mark.ray, ray_target]),
+    pytest.param("kfp", marks=[pytest.mark.kfp, pytest.mark.skipif(
+        not target_available("fuseflow.compiler.targets.kfp_target", "kfp"), reason="kfp is not installed")]),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", TARGETS_WITH_A_BACKEND)
+def test_with_a_storage_key_the_target_s_processes_sign_what_the_local_target_reuses(s3: S3, project: Project,
+                                                                                    target: str) -> None:
+    from fuseflow.runtime.storage import FileStore
+    from fuseflow.runtime.storage import format as fmt
+
+    project.env = {**quiet_env(s3), "FUSEFLOW_STORAGE_KEY": "a storage key for every process: 0123456789"}
+    project.fuse(ARITH)
+    store = str(project.root / "signed")
+    assert project.run("--target", target, "--storage", store) == {"z": 14}  # Ray workers, KFP steps: the key too
+    project.calls()
+    done = project.fusec("run", "wf.fuse", "--json", "--storage", store)
+    assert done.returncode == 0 and "StorageWarning" not in done.stderr and "not signed" not in done.stderr, done.stderr
+    assert project.calls() == []  # every result was signed with the key, so the local run loads them all
+    for result in FileStore(store).list("arith"):
+        path, offset, _ = FileStore(store).where("arith", result.node, result.key)
+        with open(path, "rb") as f:
+            f.seek(offset + 6)
+            assert f.read(1)[0] == fmt.SIGNED
