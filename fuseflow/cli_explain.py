@@ -5,7 +5,8 @@
 The work is done by fuseflow.runtime.explain; this module compiles the file
 in memory (as `fusec run` does), resolves params, storage and --rerun the
 same way, and prints a table (or JSON with --json). Nothing runs and nothing
-is written. Exit status: 0 fine, 1 the input has errors, 2 usage error.
+is written. Exit status: 0 fine, 1 the input has errors, 2 usage error, 70 internal
+error (a bug in fusec; --debug shows its traceback).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ def add_parser(subparsers: Any) -> None:
                                           "stored or to run and, for each one that would run, why (never stored, a "
                                           "param or an upstream result changed, its function's source changed, "
                                           "--rerun). Runs nothing.",
-                              epilog="Exit status: 0 fine, 1 the input has errors, 2 usage error.")
+                              epilog="Exit status: 0 fine, 1 the input has errors, 2 usage error, "
+                                     "70 internal error (a bug in fusec; --debug shows its traceback).")
     p.add_argument("file", metavar="FILE")
     p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE", help="set a param (repeatable)")
     p.add_argument("--storage", metavar="URL", help="where results are kept (default: as `fusec run` would use)")

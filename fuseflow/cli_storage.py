@@ -3,7 +3,8 @@
 The shell counterpart of functionfuse's ``list_tasks``/``read_task``/
 ``remove_task``/``remove_workflow``; the work is done by the Store API.
 Exit status: 0 fine, 1 unknown workflow, nothing matched, or a bad storage
-URL (one line on stderr, never a traceback), 2 usage error.
+URL (one line on stderr, never a traceback), 2 usage error, 70 internal
+error (a bug in fusec).
 
     python -m fuseflow.cli_storage ls --storage file:results my_workflow 'model.*'
 """
@@ -11,6 +12,7 @@ URL (one line on stderr, never a traceback), 2 usage error.
 from __future__ import annotations
 
 import argparse
+import math
 import pprint
 import shutil
 import sys
@@ -39,7 +41,8 @@ def add_parser(subparsers: Any) -> None:
                         help=f"where results are stored: file:PATH, a path or s3://bucket/prefix (default: {DEFAULT_STORAGE})")
     parser = subparsers.add_parser("storage", help="list, show and remove stored node results",
                                    description="Inspect and prune the results that workflow runs stored.",
-                                   epilog="Exit status: 0 fine, 1 nothing matched or bad storage, 2 usage error.")
+                                   epilog="Exit status: 0 fine, 1 nothing matched or bad storage, 2 usage error, "
+                                          "70 internal error (a bug in fusec).")
     parser.set_defaults(func=run)
     sub = parser.add_subparsers(dest="storage_command", metavar="COMMAND", required=True)
     _add_ls(sub, common)
@@ -94,8 +97,19 @@ def _add_gc(sub: Any) -> None:
     p.add_argument("-D", dest="defines", action="append", metavar="NAME=VALUE", default=[],
                    help="override a `let` constant of FILE")
     p.add_argument("--dry-run", "-n", action="store_true", help="list what would be removed; remove nothing")
-    p.add_argument("--max-age", type=float, default=3600.0, metavar="SECONDS",
+    p.add_argument("--max-age", type=seconds, default=3600.0, metavar="SECONDS",
                    help="temp files younger than this may be live writes and are kept (default 3600)")
+
+
+def seconds(text: str) -> float:
+    """--max-age: seconds >= 0 (inf keeps every temp file; a negative age would take live writes for leftovers)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not value >= 0:  # NaN too
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -288,9 +302,16 @@ def table(rows: Sequence[Sequence[str]], right: Collection[int] = ()) -> str:
 
 
 def value_text(value: Any, *, full: bool = False) -> str:
-    """``pprint`` text of a value; big containers and long text are shortened unless ``full``."""
+    """``pprint`` text of a value; big containers and long text are shortened unless ``full``.
+    Ints of any length are shown; a value whose repr() raises is shown by a stand-in."""
+    from .runtime.outputs import all_digits, safe_repr
+
     width = max(60, min(shutil.get_terminal_size((100, 24)).columns, 160))
-    text = pprint.pformat(value if full else shorten(value), width=width, sort_dicts=False)
+    with all_digits():
+        try:
+            text = pprint.pformat(value if full else shorten(value), width=width, sort_dicts=False)
+        except Exception:  # a repr() that raises, or nests too deeply
+            text = safe_repr("", value, {})
     if full or len(text) <= SHOW_CHARS:
         return text
     cut = text.rfind("\n", 0, SHOW_CHARS) + 1 or SHOW_CHARS

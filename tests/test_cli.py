@@ -553,3 +553,44 @@ def test_a_closed_stdout_ends_a_generated_module_quietly(tmp_path):
     finally:
         os.close(write)
     assert (done.returncode, done.stderr) == (141, "")
+
+
+# --- hostile run-time inputs: a clear error, never exit 70 -----------------------------------
+
+LONG = "a" * 5000
+HOSTILE_INPUTS = [
+    ["run", "wf.fuse", "-p", "a=NaN"],
+    ["run", "wf.fuse", "-p", "a=" + "[" * 100_000],
+    ["run", "wf.fuse", "-p", "a=" + "9" * 5000],
+    ["run", "wf.fuse", "--set", 's1:env={"K": 1}'],
+    ["run", "wf.fuse", "--set", "s1:setup=nonexist:fn"],
+    ["run", "wf.fuse", "--set", "s1:cpus=Infinity"],
+    ["run", "wf.fuse", "--set", LONG + ":seed=1"],
+    ["run", "wf.fuse", "--set", "s1:env=" + "[" * 100_000],
+    ["run", "wf.fuse", "--rerun", "("],
+    ["run", "wf.fuse", "--storage", LONG],
+    ["run", "wf.fuse", "--storage", "loop/x"],
+    ["run", "wf.fuse", "--storage", "s3://"],
+    ["explain", "wf.fuse", "--storage", LONG],
+    ["explain", "wf.fuse", "--set", "s1:seed=abc"],
+    ["explain", "wf.fuse", "-p", "b=-Infinity"],
+    ["storage", "gc", "wf.fuse", "--storage", LONG],
+    ["storage", "ls", "--storage", LONG],
+    ["storage", "gc", "--max-age", "-1"],
+    ["storage", "gc", "--max-age", "nan"],
+    ["storage", "show", "arith", "../x"],
+    ["storage", "ls", "arith", "["],
+]
+
+
+@pytest.mark.parametrize("args", HOSTILE_INPUTS, ids=lambda args: " ".join(a[:20] for a in args))
+def test_a_hostile_run_time_input_is_a_one_line_error(tmp_path, args):
+    shutil.copy(ROOT / "examples" / "arith.fuse", tmp_path / "wf.fuse")
+    shutil.copy(ROOT / "examples" / "ops.py", tmp_path / "ops.py")
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    assert fusec("run", "wf.fuse", cwd=tmp_path).returncode == 0  # a store to look at
+    done = fusec(*args, cwd=tmp_path)
+    assert done.returncode in (1, 2), done.stderr
+    *usage, message = done.stderr.splitlines()
+    assert "error: " in message and "internal error" not in message, done.stderr
+    assert not usage or usage[0].startswith("usage: "), done.stderr  # argparse shows the usage above its error

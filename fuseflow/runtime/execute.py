@@ -12,6 +12,7 @@ stores and frees: the runtime adds a few microseconds per node.
 """
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,10 +23,10 @@ from .explain import describe_key
 from .graph import ParamRef, Ref, Struct, Workflow
 from .invoke import ACTIVE_OPTIONS, NodeFailed, as_failure, count_interrupts, invoke
 from .overrides import Override, effective_options
-from .params import ParamError
+from .params import ParamError, shortened
 from .params import resolve as resolve_params
 from .progress import Progress, make_progress
-from .storage import Store, StorageWarning, open_store
+from .storage import FileStore, Store, StorageWarning, open_store
 
 DEFAULT_STORE = ".fuseflow"
 RUN, LOAD, SKIP = planning.RUN, planning.LOAD, planning.SKIP
@@ -57,10 +58,27 @@ def open_workflow_store(wf: Workflow, settings: RunSettings) -> Store | None:
         return None
     try:
         if settings.storage is not None:
-            return open_store(settings.storage)  # command line: relative to the working directory
-        return open_store(wf.storage or DEFAULT_STORE, base_dir=wf.home)
+            store = open_store(settings.storage)  # command line: relative to the working directory
+        else:
+            store = open_store(wf.storage or DEFAULT_STORE, base_dir=wf.home)
     except (ValueError, NotImplementedError) as exc:
         raise ParamError(f"storage: {exc}") from None
+    check_folder(store)
+    return store
+
+
+def check_folder(store: Store) -> None:
+    """ParamError for a folder the system refuses to look at (a path too long, a loop of
+    links, no permission), before the plan reads it. A folder that does not exist yet
+    is made by the first save; one under a file makes each save a warning."""
+    if not isinstance(store, FileStore):
+        return
+    try:
+        os.stat(store.root)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    except OSError as exc:
+        raise ParamError(f"storage: cannot use {shortened(store.url)}: {exc.strerror or exc}") from None
 
 
 def run(wf: Workflow, params: dict[str, Any], settings: RunSettings) -> dict[str, Any]:

@@ -101,3 +101,14 @@ def test_text_output_never_fails_after_the_run(project, fn, expected, warning):
     assert done.returncode == 0, done.stderr
     assert done.stdout == expected
     assert done.stderr == warning
+
+
+def test_storage_show_text_of_a_value_whose_repr_raises_is_its_stand_in():
+    from fuseflow.cli_storage import value_text
+
+    class Unprintable:
+        def __repr__(self):
+            raise TypeError("no repr")
+
+    assert value_text(Unprintable()) == "<Unprintable object; repr() raised TypeError>"
+    assert value_text(10 ** 5000, full=True) == "1" + "0" * 5000
