@@ -146,12 +146,25 @@ def connection(wf: Workflow, address: str | None, shutdown: bool) -> Iterator[No
     if ray.is_initialized():
         yield
         return
-    ray.init(**init_arguments(wf, address))
+    start(init_arguments(wf, address))
     try:
         yield
     finally:
         if shutdown:
             ray.shutdown()
+
+
+def start(arguments: dict[str, Any]) -> None:
+    """ray.init; ParamError when Ray refuses the address or the `init` keywords, or cannot
+    reach the cluster (one line, as for a bad --set: a setting of the user's, not a bug)."""
+    try:
+        ray.init(**arguments)
+    except (ValueError, TypeError, RuntimeError, ConnectionError, TimeoutError) as exc:
+        address = arguments.get("address")
+        what = f"join the Ray cluster at {address!r}" if address not in (None, "local") else "start a local Ray"
+        init = {key: value for key, value in arguments.items() if key not in ("address", "runtime_env")}
+        with_init = f" with init {init}" if init else ""
+        raise ParamError(f"cannot {what}{with_init}: {type(exc).__name__}: {exc}") from None
 
 
 def init_arguments(wf: Workflow, address: str | None) -> dict[str, Any]:
