@@ -56,11 +56,17 @@ def open_workflow_store(wf: Workflow, settings: RunSettings) -> Store | None:
     """The run's store (None with no_cache); ParamError for a URL it cannot open."""
     if settings.no_cache:
         return None
+    return open_run_store(settings.storage, wf.storage, wf.home)
+
+
+def open_run_store(given: Any, own: str | None, home: Any) -> Store:
+    """`given` (--storage: relative to the working directory), else the workflow's `own`
+    storage, else .fuseflow, both relative to its `home`; ParamError for a URL it cannot open."""
     try:
-        if settings.storage is not None:
-            store = open_store(settings.storage)  # command line: relative to the working directory
+        if given is not None:
+            store = open_store(given)
         else:
-            store = open_store(wf.storage or DEFAULT_STORE, base_dir=wf.home)
+            store = open_store(own or DEFAULT_STORE, base_dir=home)
     except (ValueError, NotImplementedError) as exc:
         raise ParamError(f"storage: {exc}") from None
     check_folder(store)

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from .params import ParamError, parse_text, shortened
+from .params import ParamError, parse_text, shortened, value_problem
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,9 @@ def parse_set(text: str) -> Override:
         value = parse_text(match["value"].strip(), None)
     except RecursionError:  # json's own limit on nesting
         raise ParamError(f"--set {shortened(repr(text))}: the value nests too deeply") from None
+    problem = value_problem(value, "option values")  # what a .fuse file cannot write either
+    if problem is not None:
+        raise ParamError(f"--set {shortened(repr(text))}: the value {problem}")
     return Override(regex, {match["key"]: value})
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -64,21 +65,31 @@ def check_type(name: str, type_: str, value: Any) -> Any:
 MAX_NESTING = 100  # lists and dicts in a param value; far more than anyone writes, far less than Python's stack
 
 
-def value_problem(value: Any, depth: int = 0) -> str | None:
-    """What makes a param value unusable: a NaN or an infinity anywhere in it (the
-    run's keys, JSON and KFP have no such number), or nesting too deep to walk."""
+def value_problem(value: Any, noun: str = "param values", depth: int = 0) -> str | None:
+    """What makes a value from the command line unusable, as it would be in a .fuse file:
+    a NaN or an infinity (the run's keys, JSON and KFP have no such number), a lone
+    surrogate (text that was not UTF-8: no file, JSON, YAML or KFP can hold it), or
+    nesting too deep to walk. `noun` names the values in the message."""
+    what = "is" if depth == 0 else "holds"
     if type(value) is float and not math.isfinite(value):
-        what = "is" if depth == 0 else "holds"
-        return f"{what} {value!r}: NaN and infinities are not param values (numbers are finite, as in a .fuse file)"
+        return f"{what} {value!r}: NaN and infinities are not {noun} (numbers are finite, as in a .fuse file)"
+    if type(value) is str:
+        found = _SURROGATE.search(value)
+        return None if found is None else (
+            f"{what} {shortened(repr(value))}, whose {found.group()!r} is a lone surrogate (bytes that are not UTF-8): "
+            f"{noun} are valid Unicode text, as in a .fuse file")
     if type(value) not in (list, dict):
         return None
     if depth == MAX_NESTING:
         return f"nests lists and dicts more than {MAX_NESTING} levels deep"
-    for item in value.values() if type(value) is dict else value:
-        problem = value_problem(item, depth + 1)
+    for item in [*value, *value.values()] if type(value) is dict else value:
+        problem = value_problem(item, noun, depth + 1)
         if problem is not None:
             return problem
     return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def shortened(text: str, width: int = 60) -> str:

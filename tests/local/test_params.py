@@ -40,7 +40,10 @@ ERRORS = [
      '--set \'x\': option \'env\' expects a dict of strings to strings, got a dict whose value for "K" is 1; write "1"'),
     (["-p", "a=1", "--set", "x:setup=nonexist:fn"], "--set 'x': option 'setup' names 'nonexist:fn', which cannot be "
                                                     "imported: ModuleNotFoundError: No module named 'nonexist'"),
-    (["-p", "a=1", "--set", "x:cpus=NaN"], "--set 'x': option 'cpus' expects a number, got nan"),
+    (["-p", "a=1", "--set", "x:cpus=NaN"],
+     "--set 'x:cpus=NaN': the value is nan: NaN and infinities are not option values (numbers are finite, as in a .fuse file)"),
+    (["-p", "a=1", "-p", "s=x\udcff"], "param 's' is 'x\\udcff', whose '\\udcff' is a lone surrogate (bytes that are not "
+                                      "UTF-8): param values are valid Unicode text, as in a .fuse file"),
     (["-p", "a=1", "--rerun", "("], "--rerun '(' is not a valid regex: missing ), unterminated subpattern at position 0"),
     (["-p", "a=1", "--rerun", "q"], "--rerun 'q' matches no node (the regex must match a whole name)"),
     (["-p", "a=1", "--storage", "file://elsewhere/x"], "storage: file URLs on another host are not supported: file://elsewhere/x"),

@@ -84,7 +84,8 @@ def test_set_on_the_command_line(fusec, tmp_path):
     ("one:retries=-1", "option 'retries'"),
     ('one:resources={"CPU": 1}', "ray option 'resources' expects a dict of resource names to numbers, got the resource "
                                  '"CPU"; use num_cpus instead'),
-    ("one:num_gpus=NaN", "ray option 'num_gpus' expects a number, got nan"),
+    ("one:num_gpus=-1", "ray option 'num_gpus' expects a number >= 0, got -1"),
+    ("one:num_gpus=NaN", "the value is nan: NaN and infinities are not option values"),
     ('one:env={"K": 1}', "option 'env' expects a dict of strings to strings"),
     ("one:setup=nonexist:fn", "option 'setup' names 'nonexist:fn', which cannot be imported"),
 ])

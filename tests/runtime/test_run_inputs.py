@@ -144,3 +144,26 @@ def test_a_long_text_is_shortened_in_the_message():
     with pytest.raises(ParamError) as error:
         resolve(PARAMS, {}, {"n": "9" * 5000})
     assert str(error.value) == "param 'n': expected int, got '" + "9" * 59 + "... (5002 characters)"
+
+
+@pytest.mark.parametrize(("texts", "message"), [
+    ({"s": "x\udcff"}, "param 's' is 'x\\udcff', whose '\\udcff' is a lone surrogate (bytes that are not UTF-8): "
+                       "param values are valid Unicode text, as in a .fuse file"),
+    ({"items": '["\\ud800"]'}, "param 'items' holds '\\ud800', whose '\\ud800' is a lone surrogate"),
+    ({"opts": '{"\\udfff": 1}'}, "param 'opts' holds '\\udfff', whose '\\udfff' is a lone surrogate"),
+])
+def test_params_are_valid_unicode_as_in_a_fuse_file(texts, message):
+    with pytest.raises(ParamError) as error:
+        resolve(PARAMS, {"n": 1}, texts)
+    assert str(error.value).startswith(message)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("x:cpus=NaN", "--set 'x:cpus=NaN': the value is nan: NaN and infinities are not option values"),
+    ('x:env={"K": "\\udcff"}', "--set 'x:env={\"K\": \"\\\\udcff\"}': the value holds '\\udcff', whose '\\udcff' is a lone"),
+    ("x:env=" + "[" * 100_000, "--set 'x:env=[[[["),
+])
+def test_a_set_value_a_fuse_file_cannot_write_is_refused(text, message):
+    with pytest.raises(ParamError) as error:
+        parse_set(text)
+    assert str(error.value).startswith(message)

@@ -21,13 +21,12 @@ import warnings
 from pathlib import Path
 from typing import Any, Iterator
 
-from ...runtime.execute import DEFAULT_STORE
+from ...runtime.execute import open_run_store
 from ...runtime.extras import optional
 from ...runtime.invoke import NodeFailed, environment
 from ...runtime.kfp_step import FAILURE_DIR, failure_from_report, read_value
 from ...runtime.kfp_values import encode
 from ...runtime.params import Param, ParamError, resolve
-from ...runtime.storage import open_store
 from ..ir import Workflow
 from .kfp_spec import Names
 
@@ -91,9 +90,7 @@ def storage_url(wf: Workflow, fuse_path: str, settings) -> str:
     the file's `storage` (relative to the .fuse file), else .fuseflow beside it."""
     if settings.no_cache:
         return ""
-    if settings.storage is not None:
-        return open_store(settings.storage).url
-    return open_store(wf.storage or DEFAULT_STORE, base_dir=Path(fuse_path).resolve().parent).url
+    return open_run_store(settings.storage, wf.storage, Path(fuse_path).resolve().parent).url
 
 
 def read_outputs(task: Any, names: Names, wf: Workflow) -> dict[str, Any]:
