@@ -121,8 +121,13 @@ def test_duration():
     ({"x": "1e999"}, "param 'x' is inf: NaN and infinities are not param values"),
     ({"items": "[1, [NaN]]"}, "param 'items' holds nan: NaN and infinities are not param values"),
     ({"opts": '{"k": {"m": -1e400}}'}, "param 'opts' holds -inf: NaN and infinities are not param values"),
+    ({"s": "x\udcff"}, "param 's' is 'x\\udcff', whose '\\udcff' is a lone surrogate (bytes that are not UTF-8): "
+                       "param values are valid Unicode text, as in a .fuse file"),
+    ({"items": '["\\ud800"]'}, "param 'items' holds '\\ud800', whose '\\ud800' is a lone surrogate"),
+    ({"opts": '{"\\udfff": 1}'}, "param 'opts' holds '\\udfff', whose '\\udfff' is a lone surrogate"),
 ])
-def test_params_are_finite_numbers_as_in_a_fuse_file(texts, message):
+def test_a_param_value_a_fuse_file_cannot_write_is_refused(texts, message):
+    """Numbers are finite and text is valid Unicode, as in a .fuse file."""
     with pytest.raises(ParamError) as error:
         resolve(PARAMS, {"n": 1}, texts)
     assert str(error.value).startswith(message)
@@ -144,18 +149,6 @@ def test_a_long_text_is_shortened_in_the_message():
     with pytest.raises(ParamError) as error:
         resolve(PARAMS, {}, {"n": "9" * 5000})
     assert str(error.value) == "param 'n': expected int, got '" + "9" * 59 + "... (5002 characters)"
-
-
-@pytest.mark.parametrize(("texts", "message"), [
-    ({"s": "x\udcff"}, "param 's' is 'x\\udcff', whose '\\udcff' is a lone surrogate (bytes that are not UTF-8): "
-                       "param values are valid Unicode text, as in a .fuse file"),
-    ({"items": '["\\ud800"]'}, "param 'items' holds '\\ud800', whose '\\ud800' is a lone surrogate"),
-    ({"opts": '{"\\udfff": 1}'}, "param 'opts' holds '\\udfff', whose '\\udfff' is a lone surrogate"),
-])
-def test_params_are_valid_unicode_as_in_a_fuse_file(texts, message):
-    with pytest.raises(ParamError) as error:
-        resolve(PARAMS, {"n": 1}, texts)
-    assert str(error.value).startswith(message)
 
 
 @pytest.mark.parametrize(("text", "message"), [
