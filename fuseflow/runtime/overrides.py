@@ -116,7 +116,8 @@ def require_match(pattern: re.Pattern, names: list[str], where: str) -> None:
 def normalize(key: str, value: Any, own: str | None = None, resolve: bool = False) -> Any:
     """One option's value as the runtime uses it (fuseflow.schemas.check_option, as for
     a file); ParamError with the checker's message. A Python callable stands for an
-    imported one (`query(...).set(setup=init)`) and is kept as it is."""
+    imported one (`query(...).set(setup=init)`) and is kept as it is; with `resolve`, a
+    "module:qualname" one is imported now."""
     from ..schemas import check_option, known_options
 
     table = _table(key, own)
@@ -177,7 +178,7 @@ def _importable(key: str, reference: str) -> None:
 
     try:
         resolve_callable(reference)
-    except (ImportError, AttributeError) as exc:
+    except Exception as exc:  # not there, or its module raises as it is imported: the user's to fix
         raise ParamError(f"option '{key}' names {str(reference)!r}, which cannot be imported: "
                          f"{type(exc).__name__}: {exc}") from None
 
