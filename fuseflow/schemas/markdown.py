@@ -81,6 +81,12 @@ options prefect { ".*": { tags: ["ml"] }  workflow: { task_runner: "threads", lo
 A misspelt key, a value of the wrong kind or a regex that matches no node is
 reported at compile time, with its line and column (the last as a warning).
 
+The same checker reads options given for one run, on every target:
+`--set 'REGEX:KEY=VALUE'` (the value in the spelling above; a callable as
+`module:qualname`) and `WORKFLOW.query(REGEX).set(KEY=VALUE)`. They take the
+neutral options, and on Ray Ray's own node options too; what a file refuses
+they refuse, with the same message, before anything runs (exit status 2).
+
 ## What a target applies: `fusec nodes --target T`
 
 `fusec nodes FILE --target T` (`--match REGEX` to pick nodes) lists each node
