@@ -22,11 +22,14 @@ class NotConstant(Exception):
         self.reported = reported  # True when the cause (an undefined name) is already an error
 
 
-class BadIndex(Exception):
-    def __init__(self, span: n.Span, message: str):
+class BadConstant(Exception):
+    """A constant expression without a value: a wrong index, a value nested too deep."""
+
+    def __init__(self, span: n.Span, message: str, hint: str = ""):
         super().__init__(message)
         self.span = span
         self.message = message
+        self.hint = hint
 
 
 def type_name(value: Any) -> str:
@@ -43,24 +46,34 @@ def conform(type_: str, value: Any) -> tuple[bool, Any]:
     if value is None:
         return True, None
     if type_ == "float" and type(value) is int:
-        return True, float(value)
+        try:
+            return True, float(value)
+        except OverflowError:
+            return False, value
     return type_name(value) == type_, value
+
+
+def mismatch(type_: str, value: Any) -> str:
+    """What a value that does not fit `type_` is, in messages: its type, or why an int is no float."""
+    if type_ == "float" and type(value) is int:
+        return "an integer too large for a float"
+    return type_name(value)
 
 
 def index_value(value: Any, key: Any, span: n.Span) -> Any:
     """value[key] at compile time, with messages instead of Python exceptions."""
     if isinstance(value, list):
         if type(key) is not int:
-            raise BadIndex(span, f"a list is indexed by an integer, not {type_name(key)} {key!r}")
+            raise BadConstant(span, f"a list is indexed by an integer, not {type_name(key)} {key!r}")
         if not -len(value) <= key < len(value):
-            raise BadIndex(span, f"index {key} is out of range for a list of {len(value)}")
+            raise BadConstant(span, f"index {key} is out of range for a list of {len(value)}")
         return value[key]
     if isinstance(value, dict):
         if key not in value:
             known = ", ".join(repr(k) for k in list(value)[:6])
-            raise BadIndex(span, f"key {key!r} is not in the dict (keys: {known})")
+            raise BadConstant(span, f"key {key!r} is not in the dict (keys: {known})")
         return value[key]
-    raise BadIndex(span, f"cannot index a {type_name(value)} value")
+    raise BadConstant(span, f"cannot index a {type_name(value)} value")
 
 
 def loop_key(item: Any, index: int) -> str:

@@ -64,15 +64,15 @@ def _compile(module: n.Module, text: str, defines: dict[str, str] | None) -> tup
 
 def _option_constant(lowering: Lowering):
     def constant(expr: n.Expr) -> Any:
-        from .constants import BadIndex, NotConstant
+        from .constants import BadConstant, NotConstant
 
         try:
             return lowering.constant_or_raise(expr, callables=True)
         except NotConstant as exc:
             if not exc.reported:
                 lowering.diags.error(exc.expr.span, f"an option value must be a compile-time constant: {exc.reason}")
-        except BadIndex as exc:
-            lowering.diags.error(exc.span, exc.message)
+        except BadConstant as exc:
+            lowering.diags.error(exc.span, exc.message, exc.hint)
         return opts.INVALID
 
     return constant

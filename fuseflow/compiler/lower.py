@@ -7,16 +7,17 @@ the Diagnostics and lowering goes on, so one run reports them all.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from . import ir
+from . import ir, limits
 from . import nodes as n
 from .checks import TOP_LEVEL_ONLY
-from .constants import BadIndex, NotConstant, conform, index_value, loop_key, type_name
+from .constants import BadConstant, NotConstant, conform, index_value, loop_key, mismatch, type_name
 from .errors import Diagnostics, suggest
 from ..schemas import CallableRef
-from ..runtime.params import ParamError, parse_text
+from ..runtime.params import ParamError, parse_text, shortened
 
 
 SHARED_LITERAL_TYPES = frozenset({str, int, float, bool, type(None)})
@@ -105,6 +106,8 @@ class Lowering:
     used_defines: set[str] = field(default_factory=set)
     declared: dict[str, int] = field(default_factory=dict)  # every name the file declares -> its line
     lowered_once: set[int] = field(default_factory=set)
+    iterations: int = 0  # of every loop, counted against limits.MAX_EXPANSION
+    stopped: bool = False  # the workflow grew beyond limits.MAX_EXPANSION: no more nodes or iterations
 
     # --- statements -------------------------------------------------------------
 
@@ -154,7 +157,7 @@ class Lowering:
             if not fits:
                 self.diags.error(
                     stmt.default.span,
-                    f"param '{stmt.name}' is declared {stmt.type} but its default is {type_name(value)}",
+                    f"param '{stmt.name}' is declared {stmt.type} but its default is {mismatch(stmt.type, value)}",
                 )
         if self.declare(stmt.name, stmt.span, "param"):
             self.params[stmt.name] = ir.Param(stmt.name, stmt.type, default, required)
@@ -173,13 +176,14 @@ class Lowering:
         text = self.defines[stmt.name]
         expected = type_name(original) if original is not None else None
         try:
-            value = parse_text(text, expected)
-        except ParamError:
-            value = text
+            value = define_value(text, expected)
+        except limits.LimitError as exc:
+            self.diags.error(stmt.span, f"-D {stmt.name}={shortened(text)}: {exc.message}", exc.hint)
+            return original
         fits, value = conform(expected, value) if expected else (True, value)
         if not fits:
-            self.diags.error(stmt.span, f"-D {stmt.name}={text}: expected {expected} like the `let` on "
-                             f"line {stmt.span.line}, got {type_name(value)}")
+            self.diags.error(stmt.span, f"-D {stmt.name}={shortened(text)}: expected {expected} like the `let` on "
+                             f"line {stmt.span.line}, got {mismatch(expected, value)}")
             return original
         return value
 
@@ -204,12 +208,16 @@ class Lowering:
                 self.diags.error(exc.expr.span, f"a `for` loop needs a compile-time constant: {exc.reason}",
                                  "loop over a `let` constant or a literal list or dict")
             return
-        except BadIndex as exc:
-            self.diags.error(exc.span, exc.message)
+        except BadConstant as exc:
+            self.diags.error(exc.span, exc.message, exc.hint)
             return
         self.check_loop_names(stmt)
         seen: dict[str, Any] = {}
         for key, bindings in items:
+            self.iterations += 1
+            if self.stopped or self.iterations > limits.MAX_EXPANSION:
+                self.stop_expanding(stmt.span)
+                break
             if key in seen:
                 self.diags.error(stmt.iterable.span, f"loop items {seen[key]!r} and {bindings[stmt.names[0]]!r} "
                                  f"give the same node name key '{key}'", "make the loop items distinct")
@@ -247,7 +255,18 @@ class Lowering:
 
     # --- nodes --------------------------------------------------------------------
 
+    def stop_expanding(self, span: n.Span) -> None:
+        """One error where the workflow grows too big; no more nodes or loop iterations
+        after it: loops nested 50 deep could otherwise run 2**50 iterations."""
+        if not self.stopped:
+            self.diags.error(span, f"the workflow grows beyond {limits.MAX_EXPANSION:,} nodes or loop iterations here",
+                             "loops multiply: a loop over 100 items inside another makes 10,000 iterations")
+        self.stopped = True
+
     def add_node(self, name: str, stmt: Any, call: n.Call, name_span: n.Span) -> None:
+        if len(self.nodes) >= limits.MAX_EXPANSION:
+            self.stop_expanding(name_span)
+            return
         symbol = self.symbol_for(name, stmt, name_span)
         if symbol is None:
             return
@@ -389,19 +408,29 @@ class Lowering:
         except NotConstant as exc:
             if exc.reported:
                 return {"literal": None}
-        except BadIndex as exc:
-            self.diags.error(exc.span, exc.message)
+        except BadConstant as exc:
+            self.diags.error(exc.span, exc.message, exc.hint)
             return {"literal": None}
         if isinstance(expr, n.Call):
             self.diags.error(expr.span, "a call inside an argument",
                              "give the inner call a name first: `x = " + ".".join(expr.callee) + "(...)`, then pass x")
             return {"literal": None}
         if isinstance(expr, n.ListExpr):
-            return {"list": [self.value(item) for item in expr.items]}
+            return self.within_nesting({"list": [self.value(item) for item in expr.items]}, expr)
         if isinstance(expr, n.DictExpr):
             self.check_dict_keys(expr)
-            return {"dict": [[key, self.value(item)] for key, item in expr.pairs]}
+            return self.within_nesting({"dict": [[key, self.value(item)] for key, item in expr.pairs]}, expr)
         return self.reference(expr)
+
+    def within_nesting(self, value: dict, expr: n.Expr) -> dict:
+        """`value`, a list or dict holding references, unless it nests deeper than
+        limits.MAX_NESTING with the families and constants in it (then an error)."""
+        try:
+            self.check_nesting(limits.argument_nesting(value), expr)
+        except BadConstant as exc:
+            self.diags.error(exc.span, exc.message, exc.hint)
+            return {"literal": None}
+        return value
 
     def literal(self, value: Any) -> dict:
         """{"literal": value}, one dict per distinct scalar (values are read-only): a
@@ -487,8 +516,8 @@ class Lowering:
                 self.diags.error(expr.span, "an index must be a compile-time constant",
                                  "use a literal, a `let` constant or a loop variable")
             return None
-        except BadIndex as exc:
-            self.diags.error(exc.span, exc.message)
+        except BadConstant as exc:
+            self.diags.error(exc.span, exc.message, exc.hint)
             return None
         if type(key) not in (int, str):
             self.diags.error(expr.span, f"an index must be an integer or a string, not {type_name(key)}")
@@ -551,24 +580,39 @@ class Lowering:
         except NotConstant as exc:
             if not exc.reported:
                 self.diags.error(exc.expr.span, f"expected a compile-time constant: {exc.reason}")
-        except BadIndex as exc:
-            self.diags.error(exc.span, exc.message)
+        except BadConstant as exc:
+            self.diags.error(exc.span, exc.message, exc.hint)
         return None
 
     def constant_or_raise(self, expr: n.Expr, callables: bool = False) -> Any:
+        """The value of a constant expression; BadConstant for a list or dict that,
+        with the constants it holds, nests deeper than limits.MAX_NESTING (a constant
+        alone is never deeper: its `let` was checked)."""
+        value = self.evaluate(expr, callables)
+        if type(expr) in (n.ListExpr, n.DictExpr):
+            self.check_nesting(limits.nesting(value), expr)
+        return value
+
+    def evaluate(self, expr: n.Expr, callables: bool = False) -> Any:
         if isinstance(expr, n.Literal):
             return expr.value
         if isinstance(expr, n.ListExpr):
-            return [self.constant_or_raise(item, callables) for item in expr.items]
+            return [self.evaluate(item, callables) for item in expr.items]
         if isinstance(expr, n.DictExpr):
             self.check_dict_keys(expr)
-            return {key: self.constant_or_raise(item, callables) for key, item in expr.pairs}
+            return {key: self.evaluate(item, callables) for key, item in expr.pairs}
         if isinstance(expr, n.Call):
             raise NotConstant(expr, "a call is not a constant")
         value = self.named_constant(expr, callables)
         for index in expr.indexes:
-            value = index_value(value, self.constant_or_raise(index), index.span)
+            value = index_value(value, self.evaluate(index), index.span)
         return value
+
+    @staticmethod
+    def check_nesting(depth: int, expr: n.Expr) -> None:
+        if depth > limits.MAX_NESTING:
+            error = limits.too_deep(depth)
+            raise BadConstant(expr.span, error.message, error.hint)
 
     def named_constant(self, ref: n.Ref, callables: bool) -> Any:
         for frame in reversed(self.frames):
@@ -639,6 +683,25 @@ class Lowering:
         for frame in self.frames:
             names.extend(frame.bindings)
         return names
+
+
+def define_value(text: str, expected: str | None) -> Any:
+    """The value a `-D` text gives a `let` of type `expected` (None: any type), read as
+    a `-p` value is; the text itself when it does not read as that type (the caller
+    says so). LimitError for what no target could write: NaN, too many digits, ..."""
+    if expected != "str" and _INTEGER.fullmatch(text):
+        limits.integer(text.strip())  # json would refuse it as a number, and take it for text
+    try:
+        value = parse_text(text, expected)
+    except ParamError:
+        return text
+    except RecursionError:  # json's own limit on nesting, far beyond ours
+        raise limits.too_deep(None) from None
+    limits.check_value(value)
+    return value
+
+
+_INTEGER = re.compile(r"\s*[+-]?\d+\s*")
 
 
 def generated_names(statements: tuple[n.Stmt, ...]) -> dict[int, str]:

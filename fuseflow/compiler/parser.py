@@ -23,7 +23,7 @@ from lark.grammar import NonTerminal
 from lark.parsers.grammar_analysis import GrammarAnalyzer
 
 from . import nodes as n
-from . import strings, tables
+from . import limits, strings, tables
 from .errors import CompileError, Diagnostic, Diagnostics
 from .lalr import LalrParser
 from .nodes import Span
@@ -47,6 +47,7 @@ MAX_SYNTAX_ERRORS = 20
 def parse(source: str, path: str = "<string>") -> n.Module:
     """Parse a whole file; raise CompileError listing every syntax error found."""
     diags = Diagnostics()
+    _check_nesting(source, diags)
     with gc_paused():
         statements = _parse_recovering(source, diags, lambda text, into: _parser().parse(text, _Builder(into)))
     if diags.errors:
@@ -209,6 +210,39 @@ def _open_brackets(text: str, end: int) -> list[int]:
     return opened
 
 
+def _check_nesting(text: str, diags: Diagnostics) -> None:
+    """An error at the first bracket beyond limits.MAX_NESTING of each outermost
+    bracket (a loop's '{' counts, as do a call's '(' and a list's '['), so that no
+    pass and no generator ever meets a deeper tree."""
+    if not _deeper_than(text, limits.MAX_NESTING):
+        return
+    opened: list[str] = []
+    reported = False
+    for m in _BRACKET.finditer(text):
+        char = m.group()
+        if char in _CLOSERS:
+            opened.append(char)
+            if len(opened) == limits.MAX_NESTING + 1 and not reported:
+                diags.error(_offset_span(text, m.start(), 1), f"this bracket nests {len(opened)} levels deep, beyond "
+                            f"the limit of {limits.MAX_NESTING}", "brackets nest at most "
+                            f"{limits.MAX_NESTING} levels, a loop's included: flatten the data or the loops")
+                reported = True
+        elif opened and char == _CLOSERS[opened[-1]][0]:
+            opened.pop()
+            reported = reported and bool(opened)
+
+
+def _deeper_than(text: str, limit: int) -> bool:
+    """Whether brackets nest deeper than `limit` in `text`, quickly: each pass removes
+    the innermost pairs, so a pair is left for pass limit + 1 only beyond it."""
+    brackets = _NOT_BRACKET.sub("", text)
+    for _ in range(limit):
+        brackets, removed = _PAIR.subn("", brackets)
+        if not removed:
+            return False
+    return _PAIR.search(brackets) is not None
+
+
 # --- syntax error messages -----------------------------------------------------
 
 
@@ -298,6 +332,9 @@ _STRING = r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
 _CODE = re.compile(rf"(?:[^#\"']|{_STRING})*")
 # A bracket, or a string or comment (whose brackets do not count).
 _BRACKET = re.compile(rf"{_STRING}|#[^\n]*|[][(){{}}]")
+# Strings, comments and all but brackets; a pair of brackets with nothing between them.
+_NOT_BRACKET = re.compile(rf"{_STRING}|#[^\n]*|[^][(){{}}\"'#]+")
+_PAIR = re.compile(r"\(\)|\[\]|\{\}")
 
 
 def _accepts(exc: UnexpectedInput) -> set[str]:
@@ -533,12 +570,20 @@ class _Builder:
         if kind == "STRING":
             value: Any = self._string(token)
         elif kind == "INT":
-            value = int(token[1])
+            value = self._within_limits(limits.integer, token)
         elif kind == "FLOAT":
-            value = float(token[1])
+            value = self._within_limits(limits.floating, token)
         else:
             value = _LITERAL_WORDS[kind]
         return n.Literal(value, Span(token[3], token[4], token[5], token[6]))
+
+    def _within_limits(self, value_of: Callable[[str], Any], token: tuple) -> Any:
+        """A number's value; an error at its token when no target could write it."""
+        try:
+            return value_of(token[1])
+        except limits.LimitError as exc:
+            self.diags.error(_token_span(token), exc.message, exc.hint)
+            return 0
 
     def _string(self, token: tuple) -> str:
         """The literal's value: Python's escapes, an unknown one keeping its backslash."""

@@ -23,7 +23,7 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedInput
 
 from fuseflow.compiler import nodes as n
-from fuseflow.compiler import parser, strings
+from fuseflow.compiler import limits, parser, strings
 from fuseflow.compiler.errors import CompileError, Diagnostics
 from fuseflow.compiler.lalr import LalrParser
 from fuseflow.compiler.nodes import Span
@@ -171,12 +171,19 @@ class ReferenceBuilder(Transformer):
         if kind == "STRING":
             value: Any = self._string(token)
         elif kind == "INT":
-            value = int(token)
+            value = self._within_limits(limits.integer, token)
         elif kind == "FLOAT":
-            value = float(token)
+            value = self._within_limits(limits.floating, token)
         else:
             value = {"TRUE": True, "FALSE": False, "NONE": None}[kind]
         return n.Literal(value, Span.of_token(token))
+
+    def _within_limits(self, value_of, token: Token):
+        try:
+            return value_of(str(token))
+        except limits.LimitError as exc:
+            self.diags.error(Span.of_token(token), exc.message, exc.hint)
+            return 0
 
     def _string(self, token: Token) -> str:
         try:
@@ -201,6 +208,7 @@ def reference_parse(source: str, path: str = "<string>") -> n.Module:
         reference_lark().options.transformer.diags = diags
         return reference_lark().parse(text)
 
+    parser._check_nesting(source, diags)
     statements = parser._parse_recovering(source, diags, lark_parse)
     if diags.errors:
         raise CompileError(path, source, diags.items)
