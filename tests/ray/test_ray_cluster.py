@@ -4,7 +4,8 @@ Its drivers run in subprocesses, beside the session's in-process Ray. The
 cluster gets a temp dir of its own, so nothing else on the machine finds it
 through /tmp/ray, and it is stopped by its own process id: `ray start
 --block` stops what it started when terminated (`ray stop` would stop every
-Ray of this user on the machine).
+Ray of this user on the machine), and it is terminated when pytest ends,
+however pytest ends.
 """
 from __future__ import annotations
 
@@ -44,6 +45,15 @@ def wait_for_port(port: int, head: subprocess.Popen, timeout: float = 180) -> No
     raise TimeoutError(f"the Ray head did not listen on port {port} within {timeout} s")
 
 
+def terminated_with_parent() -> None:
+    """Run in the child before it starts: SIGTERM when its parent (pytest) ends, even
+    by SIGKILL (Linux's PR_SET_PDEATHSIG), so a killed test run leaves no cluster behind."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
+
+
 @pytest.fixture(scope="module")
 def cluster():
     """The address of a two-CPU Ray head started with `ray start --head --block`."""
@@ -53,7 +63,7 @@ def cluster():
                "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={temp_dir}",
                "--node-ip-address=127.0.0.1"]
     head = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=terminated_with_parent)
     try:
         wait_for_port(port, head)
         yield f"127.0.0.1:{port}"

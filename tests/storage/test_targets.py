@@ -28,6 +28,14 @@ ray_target = pytest.mark.skipif(not target_available("fuseflow.runtime.ray_backe
                                 reason="the Ray target (fuseflow.runtime.ray_backend) or ray is not installed")
 
 
+def computed(project: Project) -> list[str]:
+    """The calls logged since the last look, each once: Ray runs a task again when its
+    worker dies (its memory monitor kills workers when the machine runs short of memory,
+    whoever uses it), so a node computed on Ray may log its call twice. Loaded results
+    log nothing: `project.calls() == []` stays exact."""
+    return sorted(set(project.calls()))
+
+
 def quiet_env(s3: S3) -> dict[str, str]:
     return {**s3.env, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled",
             "PREFECT_HOME": tempfile.mkdtemp(prefix="fuseflow-prefect-"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -43,10 +51,10 @@ def test_ray_target_on_s3(s3: S3, project: Project) -> None:
     project.fuse(ARITH)
     url = f"s3://{bucket}/ray"
     assert project.run("--target", "ray", "--storage", url) == {"z": 14}
-    assert sorted(project.calls()) == ["add 2 12", "inc 1", "inc 2"]  # the workers logged their calls
+    assert computed(project) == ["add 2 12", "inc 1", "inc 2"]  # the workers logged their calls
     assert sorted(name.rsplit("/", 2)[1] for name in s3.objects(bucket)) == ["x", "y", "z"]
     assert project.run("--target", "ray", "--storage", url, "-p", "a=2") == {"z": 16}
-    assert sorted(project.calls()) == ["add 3 13", "inc 2", "inc 3"]
+    assert computed(project) == ["add 3 13", "inc 2", "inc 3"]
     assert project.run("--storage", url) == {"z": 14}  # the local target reuses what Ray stored
     assert project.calls() == []
 
@@ -61,7 +69,12 @@ def test_two_ray_runs_at_once_on_one_store_then_a_third_reuses_everything(s3: S3
     command = [sys.executable, "-m", "fuseflow.cli", "run", "wf.fuse", "--json", "--target", "ray", "--storage", store]
     procs = [subprocess.Popen(command, cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               env=env) for _ in range(2)]
-    outs = [p.communicate(timeout=600) for p in procs]
+    try:
+        outs = [p.communicate(timeout=600) for p in procs]
+    finally:  # a run still going (a timeout) would keep its whole Ray busy during the next tests
+        for p in procs:
+            p.kill()
+            p.wait()
     assert [p.returncode for p in procs] == [0, 0], outs
     assert [out for out, _ in outs] == ['{"z": 209}\n'] * 2
     project.calls()
