@@ -69,6 +69,8 @@ def index_value(value: Any, key: Any, span: n.Span) -> Any:
             raise BadConstant(span, f"index {key} is out of range for a list of {len(value)}")
         return value[key]
     if isinstance(value, dict):
+        if type(key) is not str:
+            raise BadConstant(span, f"a dict is indexed by a string, not {type_name(key)} {key!r}")
         if key not in value:
             known = ", ".join(repr(k) for k in list(value)[:6])
             raise BadConstant(span, f"key {key!r} is not in the dict (keys: {known})")

@@ -7,9 +7,10 @@ the Diagnostics and lowering goes on, so one run reports them all.
 """
 from __future__ import annotations
 
+import keyword
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from . import ir, limits
 from . import nodes as n
@@ -132,12 +133,15 @@ class Lowering:
                 handler(stmt)
 
     def stmt_FromImport(self, stmt: n.FromImport) -> None:
+        self.check_python_names(stmt.module.split("."), stmt.span)
         for item in stmt.names:
+            self.check_python_names((item.name, item.alias), item.span)
             if self.declare(item.alias, item.span, "import"):
                 self.imports[item.alias] = ImportSym(stmt.module, item.name, stmt.span.line)
                 self.import_list.append(ir.Import(stmt.module, item.name, item.alias))
 
     def stmt_ImportModule(self, stmt: n.ImportModule) -> None:
+        self.check_python_names(stmt.module.split(".") + [stmt.alias], stmt.span)
         if self.declare(stmt.alias, stmt.span, "import"):
             self.imports[stmt.alias] = ImportSym(stmt.module, None, stmt.span.line)
             self.import_list.append(ir.Import(stmt.module, None, stmt.alias))
@@ -311,6 +315,14 @@ class Lowering:
             self.last_method[obj] = node_name
             self.nodes[obj].kind = "object"
         return NodeDraft(node_name, kind, target, args, kwargs, call.span, statement, keys, obj, after)
+
+    def check_python_names(self, words: Iterable[str], span: n.Span) -> None:
+        """Modules, the names imported from them and their aliases are written into
+        generated Python as import statements: no Python keyword."""
+        word = next((word for word in words if keyword.iskeyword(word)), None)
+        if word is not None:
+            self.diags.error(span, f"'{word}' is a Python keyword and cannot name a module, an import or an alias",
+                             "generated programs import it with a Python import statement: choose another name")
 
     def check_argument_order(self, call: n.Call) -> None:
         """As in Python: positional arguments first, each keyword once."""
