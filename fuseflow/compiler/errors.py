@@ -96,8 +96,21 @@ def suggest(name: str, candidates: Iterable[str]) -> str | None:
 
 
 def render(path: str, source: str, diagnostics: Iterable[Diagnostic]) -> str:
-    lines = source.splitlines()
+    lines = source_lines(source)
     return "".join(render_one(path, lines, d) for d in diagnostics)
+
+
+def source_lines(source: str) -> list[str]:
+    """The lines as the parser numbers them: only '\n' ends one (a form feed, a lone
+    '\r' or U+2028 does not, though str.splitlines says so); a CRLF's '\r' goes."""
+    return [line.removesuffix("\r") for line in source.split("\n")]
+
+
+# How a source line is shown under its error: one character per column, so that the
+# caret stays under the span, and no control character reaches the terminal (a file
+# could move the cursor or recolour it): tabs as spaces, the others as their symbol.
+_SHOWN = str.maketrans({**{chr(c): chr(0x2400 + c) for c in range(32)}, "\t": " ", "\x7f": "\u2421",
+                        **{chr(c): "\ufffd" for c in range(0x80, 0xA0)}, "\u2028": "\u2424", "\u2029": "\u2424"})
 
 
 def render_one(path: str, lines: list[str], diag: Diagnostic) -> str:
@@ -107,7 +120,7 @@ def render_one(path: str, lines: list[str], diag: Diagnostic) -> str:
     head = f"{path}:{span.line}:{span.col}: {diag.severity}: {diag.message}\n"
     if not 0 < span.line <= len(lines):
         return head + (f"    {diag.hint}\n" if diag.hint else "")
-    text = lines[span.line - 1].expandtabs(1)
+    text = lines[span.line - 1].translate(_SHOWN)
     end = span.end_col if span.end_line == span.line else len(text) + 1
     width = max(1, end - span.col)
     gutter = str(span.line)

@@ -32,7 +32,7 @@ from typing import Any, Iterator
 
 from . import ir
 from . import nodes as n
-from .errors import Diagnostic, Diagnostics, suggest
+from .errors import Diagnostic, Diagnostics, source_lines, suggest
 
 MISSING = object()  # a name that failed to resolve, already reported
 ARGUMENT = object()  # what every argument is bound as: only the shape of a call matters
@@ -42,7 +42,7 @@ def check_imports(module: n.Module, workflow: ir.Workflow, source: str, folder: 
     """Every problem of the file's imports and calls, sorted by position."""
     diags = Diagnostics()
     with user_modules([Path(folder), Path.cwd()]):
-        resolver = Resolver(diags, source.splitlines())
+        resolver = Resolver(diags, source_lines(source))
         for stmt in module.statements:
             if isinstance(stmt, n.FromImport):
                 resolver.from_import(stmt)

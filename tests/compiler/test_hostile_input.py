@@ -1,5 +1,6 @@
 """Inputs found by feeding the front end mutated and hostile files: each is a
-positioned error or simply works, never an internal error."""
+positioned error or simply works, never an internal error, and an error shows
+the line the parser counted, with nothing in it that a terminal would obey."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from fuseflow.cli import main
+from fuseflow.compiler import errors
 from fuseflow.compiler.errors import CompileError, Diagnostic
 from fuseflow.compiler.frontend import compile_source
+from fuseflow.compiler.nodes import Span
 from fuseflow.compiler.targets import known_targets
 
 
@@ -49,6 +52,29 @@ def test_a_constant_dict_is_indexed_by_a_string(index: str, message: str):
     """A list or dict as the key was a TypeError (unhashable) and exit 70."""
     problem = only_error(f'from m import f\nlet d = {{"1": 1, "k": 2}}\nx = f(d{index})\n')
     assert problem.message == message and (problem.span.line, problem.span.col) == (3, 9)
+
+
+@pytest.mark.parametrize("separator", ["\x0c", "\x0b", "\x1c", "\x85", "\u2028", "\u2029"])
+def test_an_error_shows_the_line_the_parser_counted(separator: str):
+    """Only '\\n' ends a line for the parser; str.splitlines also breaks at these."""
+    text = f"from m import f\n# one {separator} line\nx = g(1)\n"
+    rendered = errors.render("t.fuse", text, [only_error(text)])
+    assert rendered.splitlines()[1] == "  3 | x = g(1)"
+
+
+def test_an_error_line_shows_control_characters_as_symbols_under_the_same_columns():
+    text = 'from m import f\nx = g("\x1b[2J\x07\x9b", "\t")\n'
+    problem = only_error(text)
+    _, line, caret = errors.render("t.fuse", text, [problem]).splitlines()[:3]
+    assert line == '  2 | x = g("\u241b[2J\u2407\ufffd", " ")'
+    assert caret == "    |     ^"
+    assert not any(ord(c) < 32 or 0x7f <= ord(c) < 0xa0 for c in line + caret)
+
+
+def test_a_crlf_file_shows_its_lines_without_the_carriage_return():
+    text = "from m import f\r\nx = g(1)\r\n"
+    rendered = errors.render("t.fuse", text, [Diagnostic("error", "m", Span(2, 5, 2, 6))])
+    assert "\r" not in rendered and "  2 | x = g(1)\n" in rendered
 
 
 HOSTILE = {
