@@ -31,13 +31,19 @@ def display_path(path: str | os.PathLike) -> str:
     try:
         relative = path.resolve().relative_to(Path.cwd().resolve())
     except ValueError:
-        return path.name if path.is_absolute() else path.as_posix()
-    return relative.as_posix()
+        return unicode_path(path.name if path.is_absolute() else path.as_posix())
+    return unicode_path(relative.as_posix())
+
+
+def unicode_path(path: str) -> str:
+    """`path` as text every artifact can hold: a byte of a file name that is not UTF-8
+    (a lone surrogate in Python's str, which UTF-8 cannot encode) as `\\udcff`."""
+    return path.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def compile_source(text: str, path: str = "<string>", defines: dict[str, str] | None = None) -> tuple[ir.Workflow, list[Diagnostic]]:
     with gc_paused():  # the tree and the IR are many small objects without cycles
-        return compile_module(parse(text, path), text, defines)
+        return compile_module(parse(text, unicode_path(path)), text, defines)
 
 
 def compile_module(module: n.Module, text: str, defines: dict[str, str] | None = None) -> tuple[ir.Workflow, list[Diagnostic]]:

@@ -3,6 +3,8 @@ positioned error or simply works, never an internal error, and an error shows
 the line the parser counted, with nothing in it that a terminal would obey."""
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import pytest
@@ -99,3 +101,16 @@ def test_hostile_files_compile_or_fail_cleanly_on_every_target(tmp_path: Path, c
     path.write_text(HOSTILE[case], encoding="utf-8")
     assert main(["compile", str(path), "--target", target, "-o", str(tmp_path / "out")]) in (0, 1)
     assert "internal error" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("target", known_targets())
+def test_a_file_name_that_is_not_utf8_is_recorded_with_its_bytes_escaped(tmp_path: Path, monkeypatch, target: str,
+                                                                         capsys: pytest.CaptureFixture):
+    """Python holds such a byte as a lone surrogate, which the IR wrote raw: exit 70 with -o."""
+    monkeypatch.chdir(tmp_path)
+    name = os.fsdecode(b"bad\xff.fuse")
+    Path(name).write_text("from m import f\nx = f(1)\n", encoding="utf-8")
+    assert main(["compile", name, "--target", target, "-o", "out"]) == 0, capsys.readouterr().err
+    text = Path("out").read_text(encoding="utf-8")
+    shown = json.loads(text)["source"] if target == "ir" else text
+    assert "bad\\udcff.fuse" in shown and "\udcff" not in text
