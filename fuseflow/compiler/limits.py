@@ -10,9 +10,12 @@ error of the file, at its position, never a target's failure later:
 - a float is finite: JSON has no NaN or Infinity, and repr(inf) is no Python;
 - a string holds no lone surrogate (U+D800-U+DFFF): UTF-8 cannot encode it,
   so no artifact can hold it;
-- lists, dicts, loops and brackets nest at most MAX_NESTING levels: a
-  generated program spends up to two brackets per level (`rt.struct([...])`)
-  and Python's parser stops at 200 ("too many nested parentheses");
+- lists, dicts, loops and brackets nest at most MAX_NESTING levels: KFP
+  hands a step its values as protobuf messages, which protobuf reads at most
+  100 deep, and a dict level costs three of them (Value, Struct, field entry):
+  a dict 33 levels deep fails in the step. (A generated Python program spends
+  up to two brackets per level, `rt.struct([...])`, and Python's parser stops
+  at 200: "too many nested parentheses".)
 - a workflow has at most MAX_EXPANSION nodes, and its loops run at most as many
   iterations in all: loops nested a few levels deep multiply beyond any memory.
 """
@@ -23,7 +26,7 @@ import re
 from typing import Any
 
 MAX_INT_DIGITS = 4300  # Python's default limit, sys.int_info.default_max_str_digits
-MAX_NESTING = 50
+MAX_NESTING = 32
 MAX_EXPANSION = 1_000_000  # nodes, and loop iterations in all: the front end takes some 25 s and 1.5 GB there
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

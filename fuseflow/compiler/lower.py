@@ -261,7 +261,7 @@ class Lowering:
 
     def stop_expanding(self, span: n.Span) -> None:
         """One error where the workflow grows too big; no more nodes or loop iterations
-        after it: loops nested 50 deep could otherwise run 2**50 iterations."""
+        after it: loops nested 30 deep over two items each would run 2**30 iterations."""
         if not self.stopped:
             self.diags.error(span, f"the workflow grows beyond {limits.MAX_EXPANSION:,} nodes or loop iterations here",
                              "loops multiply: a loop over 100 items inside another makes 10,000 iterations")
