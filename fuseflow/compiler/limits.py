@@ -104,26 +104,6 @@ def too_deep(depth: int | None) -> LimitError:
                       f"lists, dicts and loop families nest at most {MAX_NESTING} levels, constants' own included")
 
 
-def check_value(value: Any) -> None:
-    """LimitError for what no target can write in a value read from outside the file
-    (a `-D` value): too deep a nesting, a float that is not finite, a lone surrogate."""
-    depth = nesting(value)
-    if depth > MAX_NESTING:
-        raise too_deep(depth)
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if type(item) is dict:
-            stack.extend(item)
-            stack.extend(item.values())
-        elif type(item) is list:
-            stack.extend(item)
-        elif type(item) is float and not math.isfinite(item):
-            raise LimitError(f"a float must be finite, not {item!r}", "JSON, YAML and KFP have no NaN or infinity")
-        elif type(item) is str and lone_surrogate(item):
-            raise LimitError(surrogate_problem(lone_surrogate(item)))
-
-
 class LimitError(ValueError):
     """A value beyond what every target can write: the message says which limit, the hint what to do."""
 

@@ -18,7 +18,7 @@ from .checks import TOP_LEVEL_ONLY
 from .constants import BadConstant, NotConstant, conform, index_value, loop_key, mismatch, type_name
 from .errors import Diagnostics, suggest
 from ..schemas import CallableRef
-from ..runtime.params import ParamError, parse_text, shortened
+from ..runtime.params import ParamError, parse_text, shortened, value_problem
 
 
 SHARED_LITERAL_TYPES = frozenset({str, int, float, bool, type(None)})
@@ -700,7 +700,8 @@ class Lowering:
 def define_value(text: str, expected: str | None) -> Any:
     """The value a `-D` text gives a `let` of type `expected` (None: any type), read as
     a `-p` value is; the text itself when it does not read as that type (the caller
-    says so). LimitError for what no target could write: NaN, too many digits, ..."""
+    says so). LimitError for what no target could write: NaN, too many digits, too deep
+    a nesting, a lone surrogate (a byte of the command line that is not UTF-8)."""
     if expected != "str" and _INTEGER.fullmatch(text):
         limits.integer(text.strip())  # json would refuse it as a number, and take it for text
     try:
@@ -709,7 +710,12 @@ def define_value(text: str, expected: str | None) -> Any:
         return text
     except RecursionError:  # json's own limit on nesting, far beyond ours
         raise limits.too_deep(None) from None
-    limits.check_value(value)
+    depth = limits.nesting(value)
+    if depth > limits.MAX_NESTING:
+        raise limits.too_deep(depth)
+    problem = value_problem(value, "-D values")  # NaN, a lone surrogate: as a -p value
+    if problem is not None:
+        raise limits.LimitError(problem)
     return value
 
 

@@ -99,17 +99,17 @@ def test_a_lone_surrogate_in_source_text_given_as_a_str_is_an_error():
 
 
 @pytest.mark.parametrize("let, define, message", [
-    ("1.0", "NaN", "a float must be finite, not nan"),
-    ("1.0", "Infinity", "a float must be finite, not inf"),
-    ("1.0", "-Infinity", "a float must be finite, not -inf"),
-    ("1.0", "1e999", "a float must be finite, not inf"),
-    ("none", "NaN", "a float must be finite, not nan"),
-    ("[1.5]", "[1.5, NaN]", "a float must be finite, not nan"),
-    ('{"k": 1}', '{"k": Infinity}', "a float must be finite, not inf"),
-    ('"a"', "b\udcff", "\\udcff is a lone surrogate"),  # a byte of the command line that is not UTF-8
-    ("none", '"\\ud800"', "\\ud800 is a lone surrogate"),
-    ('["a"]', '["\\udfff"]', "\\udfff is a lone surrogate"),
-    ('{"k": 1}', '{"\\ud800": 1}', "\\ud800 is a lone surrogate"),
+    ("1.0", "NaN", "is nan: NaN and infinities are not -D values"),
+    ("1.0", "Infinity", "is inf: NaN and infinities are not -D values"),
+    ("1.0", "-Infinity", "is -inf: NaN and infinities are not -D values"),
+    ("1.0", "1e999", "is inf: NaN and infinities are not -D values"),
+    ("none", "NaN", "is nan: NaN and infinities are not -D values"),
+    ("[1.5]", "[1.5, NaN]", "holds nan: NaN and infinities are not -D values"),
+    ('{"k": 1}', '{"k": Infinity}', "holds inf: NaN and infinities are not -D values"),
+    ('"a"', "b\udcff", "whose '\\udcff' is a lone surrogate"),  # a byte of the command line that is not UTF-8
+    ("none", '"\\ud800"', "whose '\\ud800' is a lone surrogate"),
+    ('["a"]', '["\\udfff"]', "whose '\\udfff' is a lone surrogate"),
+    ('{"k": 1}', '{"\\ud800": 1}', "whose '\\ud800' is a lone surrogate"),
     ("1", "9" * 4301, "an integer has at most 4300 digits; this one has 4301"),
     ("none", "9" * 4301, "an integer has at most 4300 digits; this one has 4301"),
     ("[1]", nested("1", LIMIT + 1), f"this value nests {LIMIT + 1} levels deep, beyond the limit of {LIMIT}"),
