@@ -276,6 +276,19 @@ def _str_dict(value: Any, spec: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()}
 
 
+@kind("env", "a dict of strings to strings")
+def _env(value: Any, spec: Any) -> dict[str, str]:
+    """What a process environment can hold: os.environ refuses a name that is
+    empty or holds '=', and NUL anywhere, only when the node is about to run."""
+    env = _str_dict(value, spec)
+    for name, text in env.items():
+        if not name or "=" in name or "\x00" in name:
+            raise Reject(f"the variable name {literal(name)}", hint="a variable's name is not empty and holds no '=' or NUL")
+        if "\x00" in text:
+            raise Reject(f"a NUL character in the value of {literal(name)}", hint="an environment variable cannot hold NUL")
+    return env
+
+
 @kind("dict", "a dict with string keys")
 def _any_dict(value: Any, spec: Any) -> dict:
     return dict(_dict(value))

@@ -31,6 +31,7 @@ KIND_RESULTS = {
     "str_list": "the list",
     "module_list": "the list",
     "str_dict": "the dict; numbers are refused, write `\"1\"`",
+    "env": "the dict; a name is not empty and holds no `=`, no text holds NUL (a process environment cannot)",
     "dict": "the dict, values as written",
     "dict_list": "the list",
     "resources": "the dict; `CPU` and `GPU` are refused (use num_cpus, num_gpus)",

@@ -23,7 +23,7 @@ NEUTRAL = (
     OptionSpec("cache", "bool", "false: always run the node and do not store its result (a print or log node)"),
     OptionSpec("seed", "nonneg_int", "seed for Python's and NumPy's random generators, set on the worker before the node runs"),
     OptionSpec("setup", "callable", "an imported callable run on the worker before the node"),
-    OptionSpec("env", "str_dict", "environment variables set while the node runs"),
+    OptionSpec("env", "env", "environment variables set while the node runs"),
     OptionSpec("always_read", "bool", "re-read the result from storage right after saving it (checks it round-trips)"),
 )
 
@@ -190,7 +190,7 @@ KFP = (
     _kfp("memory_limit", "size", "memory the step may use at most", _T + "set_memory_limit(memory)"),
     _kfp("accelerator_type", "str", "accelerator resource, e.g. \"nvidia.com/gpu\"", _T + "set_accelerator_type(accelerator)"),
     _kfp("accelerator_limit", "nonneg_int", "how many accelerators the step gets", _T + "set_accelerator_limit(limit)"),
-    _kfp("env", "str_dict", "environment variables of the step's container", _T + "set_env_variable(name)"),
+    _kfp("env", "env", "environment variables of the step's container", _T + "set_env_variable(name)"),
     _kfp("timeout", "whole_duration", "the pod's active deadline", _K + "set_timeout(seconds)"),
     _kfp("secret_env", "env_from", "environment variables read from secrets: {secret: {ENV_VAR: key}}", _K + "use_secret_as_env(secret_key_to_env)"),
     _kfp("secret_volumes", "path_dict", "secrets mounted as files: {secret: mount_path}", _K + "use_secret_as_volume(mount_path)"),
