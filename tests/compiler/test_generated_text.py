@@ -95,3 +95,47 @@ def test_python_literals_are_exact_for_hostile_strings():
         assert ast.literal_eval(escape.python_literal(text, command=True)) == text
         assert "{{" not in escape.python_literal([text, {text: text}], command=True)
 
+
+
+# Words a .fuse file may use where Python reads a keyword: keyword arguments
+# (Python parameters named so only through **kwargs) and attributes after a dot.
+KEYWORD_OPS = '''
+def kwargs(**named):
+    return named
+
+
+class Space:
+    @staticmethod
+    def inner(**named):
+        return named
+
+
+globals()["for"] = Space
+'''
+KEYWORD_WORKFLOW = """
+from keyword_ops import kwargs
+import keyword_ops as m
+a = kwargs(lambda=1, kw=2, None=3)
+b = m.for.inner(class=4)
+return a, b
+"""
+
+
+@pytest.mark.parametrize("target", ["local", "ray", "prefect"])
+def test_python_keywords_in_a_file_become_valid_python(project, target):
+    (project / "keyword_ops.py").write_text(KEYWORD_OPS, encoding="utf-8")
+    (project / "kw.fuse").write_text(KEYWORD_WORKFLOW, encoding="utf-8")
+    wf, _ = compile_file(project / "kw.fuse")
+    source = {"local": local, "ray": ray, "prefect": prefect_target}[target].generate(wf)
+    compile(source, "wf.py", "exec")
+    assert 'getattr(m, "for").inner' in source
+
+
+def test_python_keywords_in_a_file_run_with_their_names_in_order(project, capsys):
+    (project / "keyword_ops.py").write_text(KEYWORD_OPS, encoding="utf-8")
+    (project / "kw.fuse").write_text(KEYWORD_WORKFLOW, encoding="utf-8")
+    try:
+        assert main(["run", "kw.fuse", "--json", "--no-cache"]) == 0
+    finally:
+        sys.modules.pop("keyword_ops", None)
+    assert capsys.readouterr().out.strip() == '{"a": {"lambda": 1, "kw": 2, "None": 3}, "b": {"class": 4}}'

@@ -28,6 +28,7 @@ PARAM_TYPES = {"int": "int", "float": "float", "str": "str", "bool": "bool", "li
 CACHE_POLICIES = {"default": "DEFAULT", "inputs": "INPUTS", "task_source": "TASK_SOURCE", "run_id": "RUN_ID",
                   "flow_parameters": "FLOW_PARAMETERS", "none": "NO_CACHE"}
 LINE_WIDTH = 100
+TASK_PARAMETERS = ("node", "args", "kwargs")  # of every task function, in order
 BUILTIN_RUNNERS = {"threads": "ThreadPoolTaskRunner", "processes": "ProcessPoolTaskRunner"}
 
 
@@ -95,6 +96,8 @@ class Names:
             self.imported(module, name)
         self.used["rt"] = self.module("rt")
         self.used["WORKFLOW"] = self.module("WORKFLOW")
+        for parameter in TASK_PARAMETERS:  # a task body reads them beside the user's callable: never its name
+            self.used[parameter] = self.module(parameter)
 
     def module(self, wanted: str) -> str:
         name = pyexpr.unique_name(wanted, self.taken)
@@ -241,15 +244,16 @@ class Tasks:
     def define(self, key: tuple) -> str:
         group, target, method_name, version = key
         expression = callable_expression(self.wf, self.callables, target)
-        label = expression + (f".{method_name}" if method_name else "")
+        label = self.callables.dotted(str(target)) + (f".{method_name}" if method_name else "")
         fn = self.names.module(python_identifier(label.replace(".", "_")) + "_task")
         decorator = [f"name={pyexpr.literal(label)}", "persist_result=False", f"cache_policy={self.names.used['NO_CACHE']}"]
         if version is not None:
             decorator.append(f"version={pyexpr.literal(version)}")
+        node, args, kwargs = (self.names.used[p] for p in TASK_PARAMETERS)
         if group == "method":
-            body = f"node.call_method({pyexpr.literal(method_name)}, args, kwargs)"
+            body = f"{node}.call_method({pyexpr.literal(method_name)}, {args}, {kwargs})"
         else:
-            body = f"node.call({expression}, args, kwargs)"
+            body = f"{node}.call({expression}, {args}, {kwargs})"
         self.definitions.append({"fn": fn, "decorator": ", ".join(decorator), "body": body})
         return fn
 
@@ -280,7 +284,7 @@ class FlowBody:
             carrier = self.previous.get(node.object, node.object)
             args.insert(0, self.variables[carrier])
             self.previous[node.object] = node.name
-        args += [f"{k}={self.value(v)}" for k, v in node.kwargs]
+        args += pyexpr.keyword_arguments([(k, self.value(v)) for k, v in node.kwargs])
         return submit_line(f"{self.variables[node.name]} = {self.run}.submit(", f"{task}.with_options({options})", args)
 
     def options(self, node: Node) -> list[str]:

@@ -7,6 +7,8 @@ can never become code.
 """
 from __future__ import annotations
 
+import keyword
+
 from ..ir import Import, Workflow
 from .escape import python_literal as literal  # the generators' pyexpr.literal
 
@@ -47,12 +49,36 @@ class Callables:
                 self.from_names.setdefault(f"{item.module}:{item.name}", item.alias)
 
     def expression(self, target: str) -> str:
+        """The callable as a Python expression over the imports (KeyError: not imported)."""
+        return attributes(*self.path(target))
+
+    def dotted(self, target: str) -> str:
+        """The callable as the file spells it (`m.train`), for labels."""
+        base, parts = self.path(target)
+        return ".".join([base, *parts])
+
+    def path(self, target: str) -> tuple[str, list[str]]:
+        """(the imported name it starts from, the attributes after it)."""
         module, _, qualname = target.partition(":")
         head, _, rest = qualname.partition(".")
         alias = self.from_names.get(f"{module}:{head}")
         if alias is not None:
-            return f"{alias}.{rest}" if rest else alias
-        return f"{self.modules[module]}.{qualname}"
+            return alias, rest.split(".") if rest else []
+        return self.modules[module], qualname.split(".")
+
+
+def attributes(base: str, parts: list[str]) -> str:
+    """`base.a.b`, with `getattr(x, "for")` for a part Python reads as a keyword:
+    the language allows any word after a dot (`gcs.Client`, `store.for`)."""
+    for part in parts:
+        base = f"getattr({base}, {literal(part)})" if keyword.iskeyword(part) else f"{base}.{part}"
+    return base
+
+
+def keyword_arguments(pairs: list[tuple[str, str]]) -> list[str]:
+    """`name=value` for each keyword argument (value already Python text), in order;
+    a name Python reads as a keyword (`f(lambda=1)` in a .fuse file) as `**{"lambda": 1}`."""
+    return [f"**{{{literal(name)}: {text}}}" if keyword.iskeyword(name) else f"{name}={text}" for name, text in pairs]
 
 
 def value(v: dict, rt: str, callables: Callables) -> str:
