@@ -60,11 +60,22 @@ def _main(argv: Sequence[str] | None) -> int:
     except _InputProblem as exc:
         print(f"fusec: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
-    except Exception as exc:  # a bug in fusec, not a user mistake
+    except Exception as exc:  # a bug in fusec, not a user mistake, unless the store could not be reached
+        if _storage_unavailable(exc):  # no credentials, an endpoint down, a bad storage key setting
+            print(f"fusec: error: {exc}", file=sys.stderr)
+            return EXIT_INPUT
         if getattr(args, "debug", False):
             raise
         print(f"fusec: internal error: {exc!r}; run again with --debug for a traceback", file=sys.stderr)
         return EXIT_INTERNAL
+
+
+def _storage_unavailable(exc: Exception) -> bool:
+    """Whether `exc` says a store cannot be used, from any command (imported here
+    only when something failed: the storage package is not on the start-up path)."""
+    from .runtime.storage.base import StorageUnavailable
+
+    return isinstance(exc, StorageUnavailable)
 
 
 class _InputProblem(Exception):
@@ -351,7 +362,6 @@ def cmd_run(args) -> int:
                               report_failure, report_interrupt, settings_from)
     from .runtime.invoke import NodeFailed
     from .runtime.params import ParamError
-    from .runtime.storage.base import StorageUnavailable
 
     workflow = load(args.file, args.defines)
     target = importlib.import_module(f"fuseflow.compiler.targets.{RUNNERS[args.target]}")
@@ -363,8 +373,6 @@ def cmd_run(args) -> int:
         except NodeFailed as exc:
             report_failure(exc, stored=not args.no_cache)
             return EXIT_INPUT
-        except StorageUnavailable as exc:  # no credentials, an endpoint down, a bad storage key setting
-            raise _InputProblem(str(exc)) from None
         except KeyboardInterrupt:
             report_interrupt(stored=not args.no_cache)
             return EXIT_INTERRUPTED

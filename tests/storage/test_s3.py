@@ -191,6 +191,7 @@ def test_s3_without_credentials_is_one_line_naming_the_url(s3_server: S3, projec
     url = "s3://some-bucket/runs"
     assert_one_line_error(project.fusec("run", "wf.fuse", "--storage", url), url, "no usable AWS credentials")
     assert_one_line_error(project.fusec("storage", "ls", "--storage", url), url, "no usable AWS credentials")
+    assert_one_line_error(project.fusec("explain", "wf.fuse", "--storage", url), url, "no usable AWS credentials")
     assert project.calls() == []
 
 
@@ -199,7 +200,7 @@ def test_s3_with_an_endpoint_that_does_not_answer_is_one_line_naming_it(s3: S3, 
     project.env = {**s3.env, **NO_AWS_FILES, "AWS_ENDPOINT_URL": endpoint}
     project.fuse(ARITH)
     url = "s3://some-bucket/runs"
-    for command in (["run", "wf.fuse"], ["storage", "ls"]):
+    for command in (["run", "wf.fuse"], ["storage", "ls"], ["explain", "wf.fuse"]):
         done = project.fusec(*command, "--storage", url)
         assert_one_line_error(done, url, f"the endpoint {endpoint} is not reachable")
 
