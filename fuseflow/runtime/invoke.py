@@ -51,11 +51,16 @@ def _rebuild_failure(node: str, error: BaseException, attempts: int, text: str) 
 def describe(error: BaseException) -> str:
     """`ValueError: bad value`, or `SystemExit` alone when there is no message, as a traceback
     ends; an exception whose str() raises still gets its class named."""
-    try:
-        text = str(error)
-    except Exception:
-        text = "<str() of the exception failed>"
+    text = message(error)
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def message(error: BaseException) -> str:
+    """str(error), which is the user's code and may raise."""
+    try:
+        return str(error)
+    except Exception:
+        return "<str() of the exception failed>"
 
 
 def as_failure(name: str, error: BaseException, attempts: int = 1) -> NodeFailed:

@@ -43,7 +43,7 @@ from typing import Any, Callable
 from . import graph
 from .execute import resolve
 from .explain import describe_key
-from .invoke import NodeFailed, invoke, resolve_callable
+from .invoke import NodeFailed, invoke, message, resolve_callable
 from .keys import finish_key, templates
 from .kfp_values import decode as decode_text
 from .storage import REGISTRY, StorageWarning, open_store
@@ -366,7 +366,7 @@ def report_failure(failure: NodeFailed) -> None:
     folder = os.environ.get(FAILURE_DIR)
     if not folder:
         return
-    report = {"node": failure.node, "error_type": type(failure.error).__name__, "error": str(failure.error),
+    report = {"node": failure.node, "error_type": type(failure.error).__name__, "error": message(failure.error),
               "attempts": failure.attempts, "traceback": failure.user_traceback}
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, f"{os.getpid()}-{time.time_ns()}.json"), "w", encoding="utf-8") as f:
