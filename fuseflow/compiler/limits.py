@@ -25,11 +25,11 @@ import math
 import re
 from typing import Any
 
+from ..runtime.params import MAX_NESTING, SURROGATE  # one limit for values from files and from the command line
+
 MAX_INT_DIGITS = 4300  # Python's default limit, sys.int_info.default_max_str_digits
-MAX_NESTING = 32
 MAX_EXPANSION = 1_000_000  # nodes, and loop iterations in all: the front end takes some 25 s and 1.5 GB there
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTAINERS = (list, dict)
 
 
@@ -61,7 +61,7 @@ def floating(text: str) -> float:
 
 def lone_surrogate(text: str) -> str | None:
     """The first lone surrogate in `text`, as an escape (`\\ud800`), or None."""
-    found = _SURROGATE.search(text)
+    found = SURROGATE.search(text)
     return None if found is None else f"\\u{ord(found.group()):04x}"
 
 

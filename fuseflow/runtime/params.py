@@ -62,7 +62,9 @@ def check_type(name: str, type_: str, value: Any) -> Any:
     return value
 
 
-MAX_NESTING = 100  # lists and dicts in a param value; far more than anyone writes, far less than Python's stack
+# Lists and dicts in a value nest at most this deep, in a param as in a .fuse file
+# (fuseflow.compiler.limits says why 32: what a KFP step can read back).
+MAX_NESTING = 32
 
 
 def value_problem(value: Any, noun: str = "param values", depth: int = 0) -> str | None:
@@ -74,7 +76,7 @@ def value_problem(value: Any, noun: str = "param values", depth: int = 0) -> str
     if type(value) is float and not math.isfinite(value):
         return f"{what} {value!r}: NaN and infinities are not {noun} (numbers are finite, as in a .fuse file)"
     if type(value) is str:
-        found = _SURROGATE.search(value)
+        found = SURROGATE.search(value)
         return None if found is None else (
             f"{what} {shortened(repr(value))}, whose {found.group()!r} is a lone surrogate (bytes that are not UTF-8): "
             f"{noun} are valid Unicode text, as in a .fuse file")
@@ -89,7 +91,7 @@ def value_problem(value: Any, noun: str = "param values", depth: int = 0) -> str
     return None
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+SURROGATE = re.compile("[\ud800-\udfff]")  # a lone surrogate: what no UTF-8 text, JSON or YAML can hold
 
 
 def shortened(text: str, width: int = 60) -> str:

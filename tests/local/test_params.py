@@ -49,7 +49,7 @@ ERRORS = [
     (["-p", "a=1", "--storage", "file://elsewhere/x"], "storage: file URLs on another host are not supported: file://elsewhere/x"),
     (["-p", "a=1", "-p", "f=NaN"],
      "param 'f' is nan: NaN and infinities are not param values (numbers are finite, as in a .fuse file)"),
-    (["-p", "a=1", "-p", "items=" + "[" * 600 + "]" * 600], "param 'items' nests lists and dicts more than 100 levels deep"),
+    (["-p", "a=1", "-p", "items=" + "[" * 600 + "]" * 600], "param 'items' nests lists and dicts more than 32 levels deep"),
 ]
 
 
