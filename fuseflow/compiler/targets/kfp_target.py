@@ -50,7 +50,9 @@ def node_problem(wf: Workflow, node: Node, problem: str) -> CompileError:
 
 
 def header(wf: Workflow, spec: dict) -> str:
-    """The comment on top: source, compiler version, and kfp's own summary of inputs and outputs."""
+    """The comment on top: kfp's own summary of the pipeline, as kfp's compiler writes it
+    (kfp's loader reads the description from its third line), then the source and
+    the compiler's version."""
     root = spec["root"]
     inputs = []
     for name, definition in sorted(root["inputDefinitions"]["parameters"].items()):
@@ -59,8 +61,18 @@ def header(wf: Workflow, spec: dict) -> str:
     outputs = [f"{name}: system.Artifact" for name in sorted(root.get("outputDefinitions", {}).get("artifacts", {}))]
     return render("kfp/header.yaml.j2", version=__version__, source=escape.comment(wf.source),
                   name=escape.comment(spec["pipelineInfo"]["name"]),
-                  description=escape.comment(spec["pipelineInfo"].get("description", "")),
+                  description=description_lines(spec["pipelineInfo"].get("description", "")),
                   inputs=[escape.comment(line) for line in inputs], outputs=[escape.comment(line) for line in outputs])
+
+
+# kfp writes a description's later lines after this prefix, and reads them back from below it.
+_DESCRIPTION_MORE = "\n#              "
+
+
+def description_lines(text: str) -> str:
+    """The description in kfp's comment form: its lines joined by kfp's continuation
+    prefix, each escaped to one printable line (so kfp reads back what it can)."""
+    return _DESCRIPTION_MORE.join(escape.comment(line) for line in text.split("\n"))
 
 
 _TYPE_NAMES = {"NUMBER_INTEGER": "int", "NUMBER_DOUBLE": "float", "STRING": "str", "BOOLEAN": "bool",
