@@ -33,7 +33,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fuseflow.compiler import ir
+from fuseflow import ir
 from fuseflow.compiler.errors import CompileError
 from fuseflow.compiler.frontend import compile_source
 from fuseflow.compiler.targets import generator

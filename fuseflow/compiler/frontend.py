@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from . import ir
+from .. import ir
 from . import nodes as n
 from . import options as opts
 from .checks import check_return, check_structure
@@ -123,7 +123,7 @@ def _outputs(nodes: tuple[ir.Node, ...], lowering: Lowering, returned: n.ReturnS
         return tuple(ir.Output(item.name, lowering.node_value(item.name, item.span)) for item in returned.names)
     consumed = {dep for node in nodes for dep in node.dependencies()}
     return tuple(
-        ir.Output(node.name, {"ref": node.name, "path": ()})
+        ir.Output(node.name, ir.Ref(node.name))
         for node in nodes
         if node.name not in consumed and node.kind != "object"
     )

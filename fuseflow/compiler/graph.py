@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from .ir import Node, Workflow, referenced_nodes
+from ..ir import Node, Workflow, referenced_nodes
 
 
 def to_dot(wf: Workflow) -> str:

@@ -30,7 +30,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Iterator
 
-from . import ir
+from .. import ir
 from . import nodes as n
 from .errors import Diagnostic, Diagnostics, source_lines, suggest
 

@@ -25,6 +25,7 @@ import math
 import re
 from typing import Any
 
+from .. import ir
 from ..runtime.params import MAX_NESTING, SURROGATE  # one limit for values from files and from the command line
 
 MAX_INT_DIGITS = 4300  # Python's default limit, sys.int_info.default_max_str_digits
@@ -80,20 +81,19 @@ def nesting(value: Any) -> int:
         level = [item for v in containers for item in (v.values() if type(v) is dict else v)]
 
 
-def argument_nesting(value: dict) -> int:
+def argument_nesting(value: ir.Value) -> int:
     """How deep an IR argument value nests: a list, a dict and each loop of a family
     is one level, and a constant in it adds its own."""
     depth, stack = 0, [(value, 0)]
     while stack:
         item, level = stack.pop()
-        if "list" in item:
-            stack.extend((v, level + 1) for v in item["list"])
-        elif "dict" in item:
-            stack.extend((v, level + 1) for _, v in item["dict"])
-        elif "family" in item:
-            stack.extend((v, level + 1) for _, v in item["members"])
+        inner = ir.children(item)
+        if inner:
+            stack.extend((v, level + 1) for v in inner)
+        elif type(item) in (ir.ListOf, ir.DictOf, ir.Family):  # an empty one
+            depth = max(depth, level + 1)
         else:
-            depth = max(depth, level + (nesting(item["literal"]) if "literal" in item else 0))
+            depth = max(depth, level + (nesting(item.value) if type(item) is ir.Literal else 0))
     return depth
 
 

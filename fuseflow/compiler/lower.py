@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
-from . import ir, limits
+from .. import ir
+from . import limits
 from . import nodes as n
 from .checks import TOP_LEVEL_ONLY
 from .constants import BadConstant, NotConstant, conform, index_value, loop_key, mismatch, type_name
@@ -74,8 +75,8 @@ class NodeDraft:
     name: str
     kind: str
     target: str
-    args: tuple[dict, ...]
-    kwargs: tuple[tuple[str, dict], ...]
+    args: tuple[ir.Value, ...]
+    kwargs: tuple[tuple[str, ir.Value], ...]
     span: n.Span
     statement: str
     keys: tuple[str, ...]
@@ -90,8 +91,8 @@ class Lowering:
     imports: dict[str, ImportSym] = field(default_factory=dict)
     import_list: list[ir.Import] = field(default_factory=list)
     params: dict[str, ir.Param] = field(default_factory=dict)
-    param_values: dict[str, dict] = field(default_factory=dict)  # {"param": name, "path": ()} by name
-    literals: dict[tuple[type, Any], dict] = field(default_factory=dict)  # {"literal": value} by (type, value)
+    param_values: dict[str, ir.ParamRef] = field(default_factory=dict)  # ParamRef(name) by name
+    literals: dict[tuple[type, Any], ir.Literal] = field(default_factory=dict)  # Literal(value) by (type, value)
     targets: dict[tuple[str, ...], str] = field(default_factory=dict)  # "module:qualname" by callee path
     param_lines: dict[str, int] = field(default_factory=dict)
     lets: dict[str, Any] = field(default_factory=dict)
@@ -101,9 +102,9 @@ class Lowering:
     frames: list[Frame] = field(default_factory=list)
     generated: dict[int, str] = field(default_factory=dict)
     last_method: dict[str, str] = field(default_factory=dict)
-    # Argument values that pass node results ({"ref": ...} or a family), with the span of
+    # Argument values that pass node results (a Ref or a Family), with the span of
     # their reference; expanded into node names only if some node turns out an object.
-    data_uses: list[tuple[dict, n.Span]] = field(default_factory=list)
+    data_uses: list[tuple[ir.Value, n.Span]] = field(default_factory=list)
     used_defines: set[str] = field(default_factory=set)
     declared: dict[str, int] = field(default_factory=dict)  # every name the file declares -> its line
     lowered_once: set[int] = field(default_factory=set)
@@ -383,16 +384,16 @@ class Lowering:
         value = self.node_value(head, span)
         if value is None:
             return None
-        if "ref" not in value:
+        if type(value) is not ir.Ref:
             self.diags.error(span, f"'{head}' names one object per loop iteration here",
                              "call its methods inside the loop that creates it")
             return None
-        if value["ref"] in self.nodes and self.nodes[value["ref"]].kind == "method":
+        if value.node in self.nodes and self.nodes[value.node].kind == "method":
             self.diags.error(span, f"'{head}' is the result of a method call, not an object node",
                              "methods can be called on a node made by an imported callable, "
                              "e.g. `obj = Class(...)`, then `obj.method(...)`")
             return None
-        return "method", rest[0], value["ref"]
+        return "method", rest[0], value.node
 
     def check_objects(self) -> None:
         objects = {name for name, draft in self.nodes.items() if draft.kind == "object"}
@@ -407,7 +408,7 @@ class Lowering:
 
     # --- values -------------------------------------------------------------------
 
-    def value(self, expr: n.Expr) -> dict:
+    def value(self, expr: n.Expr) -> ir.Value:
         """An argument expression as an IR value; errors are reported, a placeholder returned."""
         # Fast paths for the common arguments, with the results of the general way below.
         if type(expr) is n.Literal:
@@ -416,70 +417,70 @@ class Lowering:
                 expr.name in self.symbols or expr.name in self.params or expr.name in self.imports):
             return self.reference(expr)  # not a constant: constant_or_raise would raise, with no side effect
         try:
-            return {"literal": self.constant_or_raise(expr)}
+            return ir.Literal(self.constant_or_raise(expr))
         except NotConstant as exc:
             if exc.reported:
-                return {"literal": None}
+                return ir.NONE
         except BadConstant as exc:
             self.diags.error(exc.span, exc.message, exc.hint)
-            return {"literal": None}
+            return ir.NONE
         if isinstance(expr, n.Call):
             self.diags.error(expr.span, "a call inside an argument",
                              "give the inner call a name first: `x = " + ".".join(expr.callee) + "(...)`, then pass x")
-            return {"literal": None}
+            return ir.NONE
         if isinstance(expr, n.ListExpr):
-            return self.within_nesting({"list": [self.value(item) for item in expr.items]}, expr)
+            return self.within_nesting(ir.ListOf(tuple(self.value(item) for item in expr.items)), expr)
         if isinstance(expr, n.DictExpr):
             self.check_dict_keys(expr)
-            return self.within_nesting({"dict": [[key, self.value(item)] for key, item in expr.pairs]}, expr)
+            return self.within_nesting(ir.DictOf(tuple((key, self.value(item)) for key, item in expr.pairs)), expr)
         return self.reference(expr)
 
-    def within_nesting(self, value: dict, expr: n.Expr) -> dict:
+    def within_nesting(self, value: ir.Value, expr: n.Expr) -> ir.Value:
         """`value`, a list or dict holding references, unless it nests deeper than
         limits.MAX_NESTING with the families and constants in it (then an error)."""
         try:
             self.check_nesting(limits.argument_nesting(value), expr)
         except BadConstant as exc:
             self.diags.error(exc.span, exc.message, exc.hint)
-            return {"literal": None}
+            return ir.NONE
         return value
 
-    def literal(self, value: Any) -> dict:
-        """{"literal": value}, one dict per distinct scalar (values are read-only): a
+    def literal(self, value: Any) -> ir.Literal:
+        """Literal(value), one record per distinct scalar (values are read-only): a
         fan-out passes the same constant to every node."""
         if type(value) not in SHARED_LITERAL_TYPES:
-            return {"literal": value}
+            return ir.Literal(value)
         key = (type(value), value)  # 1, 1.0 and true are equal, yet different literals
         shared = self.literals.get(key)
         if shared is None:
-            shared = self.literals[key] = {"literal": value}
+            shared = self.literals[key] = ir.Literal(value)
         return shared
 
-    def reference(self, ref: n.Ref) -> dict:
+    def reference(self, ref: n.Ref) -> ir.Value:
         path = tuple([self.index_constant(index) for index in ref.indexes])
         if self.is_constant_name(ref.name) or None in path:
-            return {"literal": None}  # a wrong index, already reported
+            return ir.NONE  # a wrong index, already reported
         if ref.name in self.params:
             if not path:  # one value per param, shared by all its plain uses (values are read-only)
-                return self.param_values.setdefault(ref.name, {"param": ref.name, "path": ()})
-            return {"param": ref.name, "path": path}
+                return self.param_values.setdefault(ref.name, ir.ParamRef(ref.name))
+            return ir.ParamRef(ref.name, path)
         if ref.name in self.symbols:
             if path:
                 picked = self.pick_members(self.symbols[ref.name], path, ref)
                 if picked is not None:
                     return picked
             value = self.node_value(ref.name, ref.name_span)
-            return self.index_node_value(value, path, ref) if value else {"literal": None}
+            return self.index_node_value(value, path, ref) if value else ir.NONE
         if ref.name in self.imports:
             sym = self.imports[ref.name]
             if sym.name is None:
                 self.diags.error(ref.span, f"'{ref.name}' is a module; pass one of its functions instead")
-                return {"literal": None}
-            return {"callable": f"{sym.module}:{sym.name}"}
+                return ir.NONE
+            return ir.Imported(f"{sym.module}:{sym.name}")
         self.undefined(ref.name, ref.name_span)
-        return {"literal": None}
+        return ir.NONE
 
-    def pick_members(self, symbol: NodeSymbol, path: tuple, ref: n.Ref) -> dict | None:
+    def pick_members(self, symbol: NodeSymbol, path: tuple, ref: n.Ref) -> ir.Value | None:
         """`fam[k]...` as index_node_value(node_value(...)) gives it, from symbol.tree, without
         building the whole family first (which made `g(fam[i])` in a loop quadratic).
         None, with nothing reported, unless the path picks members of a family."""
@@ -498,24 +499,24 @@ class Lowering:
                 return None
             depth += 1
             if depth == len(pattern):  # a node: the rest of the path indexes its result
-                return self.index_node_value({"ref": branch, "path": ()}, path[i + 1:], ref)
+                return self.index_node_value(ir.Ref(branch), path[i + 1:], ref)
         value = self.family_at(symbol, branch, pattern, depth)
         self.data_uses.append((value, ref.span))
         return value
 
-    def index_node_value(self, value: dict, path: tuple, ref: n.Ref) -> dict:
-        if "ref" in value:
+    def index_node_value(self, value: ir.Value, path: tuple, ref: n.Ref) -> ir.Value:
+        if type(value) is ir.Ref:
             self.data_uses.append((value, ref.span))
-            return {"ref": value["ref"], "path": path}
+            return ir.Ref(value.node, path) if path else value
         # A family is a dict keyed by loop key: a constant index picks a member.
         for depth, key in enumerate(path):
-            members = dict(value["members"])
+            members = dict(value.members)
             if str(key) not in members:
                 self.diags.error(ref.indexes[depth].span, f"{key!r} is not a key of the family '{ref.name}'",
                                  "keys: " + ", ".join(sorted(members)[:8]))
-                return {"literal": None}
+                return ir.NONE
             value = members[str(key)]
-            if "ref" in value:
+            if type(value) is ir.Ref:
                 return self.index_node_value(value, path[depth + 1:], ref)
         self.data_uses.append((value, ref.span))
         return value
@@ -544,7 +545,7 @@ class Lowering:
                 return True
         return False
 
-    def node_value(self, name: str, span: n.Span) -> dict | None:
+    def node_value(self, name: str, span: n.Span) -> ir.Value | None:
         """The current iteration's node, or the family over the loops not running now."""
         symbol = self.symbols[name]
         pattern = self.loop_pattern(symbol)
@@ -553,9 +554,9 @@ class Lowering:
             if node is None:
                 self.diags.error(span, f"'{name}' is used before it is defined",
                                  f"it is defined on line {symbol.line}")
-            return {"ref": node, "path": ()} if node else None
+            return ir.Ref(node) if node else None
         family = self.family(symbol, pattern)
-        if not family["members"]:
+        if not family.members:
             self.diags.error(span, f"'{name}' is used before it is defined", f"it is defined on line {symbol.line}")
             return None
         return family
@@ -567,22 +568,22 @@ class Lowering:
         active = {frame.loop: frame.key for frame in self.frames}
         return tuple([active.get(loop) for loop in symbol.loops])
 
-    def family(self, symbol: NodeSymbol, pattern: tuple[str | None, ...]) -> dict:
+    def family(self, symbol: NodeSymbol, pattern: tuple[str | None, ...]) -> ir.Family:
         value = self.family_at(symbol, symbol.member_tree(), pattern, 0)
-        return value if "family" in value else {"family": symbol.name, "members": []}
+        return value if type(value) is ir.Family else ir.Family(symbol.name, ())
 
-    def family_at(self, symbol: NodeSymbol, branch: Any, pattern: tuple[str | None, ...], depth: int) -> dict:
+    def family_at(self, symbol: NodeSymbol, branch: Any, pattern: tuple[str | None, ...], depth: int) -> ir.Value:
         """The members under `branch` of symbol.tree, from loop `depth` on: a fixed key of the
         pattern is followed, a free one spreads into a family keyed in the order of the loop."""
         if depth == len(pattern):
-            return {"ref": branch, "path": ()}
+            return ir.Ref(branch)
         key = pattern[depth]
         if key is not None:
             if key not in branch:  # no member in this iteration yet
-                return {"family": symbol.name, "members": []}
+                return ir.Family(symbol.name, ())
             return self.family_at(symbol, branch[key], pattern, depth + 1)
-        return {"family": symbol.name,
-                "members": [[k, self.family_at(symbol, sub, pattern, depth + 1)] for k, sub in branch.items()]}
+        return ir.Family(symbol.name,
+                         tuple((k, self.family_at(symbol, sub, pattern, depth + 1)) for k, sub in branch.items()))
 
     # --- constants ------------------------------------------------------------------
 

@@ -13,8 +13,7 @@ from typing import Any, Callable
 
 from . import nodes as n
 from .errors import Diagnostics, suggest
-from .ir import TARGETS
-from ..schemas import check_option
+from ..schemas import TARGETS, check_option
 
 
 # What the `constant` callback returns for a value it has already reported as wrong.

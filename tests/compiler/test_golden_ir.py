@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from fuseflow.compiler.frontend import compile_file
-from fuseflow.compiler.ir import Workflow
+from fuseflow.ir import Workflow
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "input.fuse").is_file())

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from fuseflow.compiler import ir
+from fuseflow import ir
 from fuseflow.compiler.frontend import compile_file, compile_source
-from fuseflow.compiler.ir import Node, Workflow
+from fuseflow.ir import Node, Workflow
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SOURCES = sorted(ROOT.glob("tests/golden/*/input.fuse")) + sorted(ROOT.glob("examples/*.fuse"))
@@ -37,33 +37,31 @@ def test_round_trip_keeps_types():
     back = Workflow.from_json(workflow.to_json())
     node = back.node("x")
     assert isinstance(node.args, tuple) and isinstance(node.kwargs, tuple) and isinstance(node.span, tuple)
-    assert node.args[0] == {"literal": 1.0} and type(node.args[0]["literal"]) is float
-    assert type(node.args[1]["literal"]) is int
-    assert node.kwargs == (("k", {"literal": {"a": None}}),)
+    assert node.args[0] == ir.Literal(1.0) and type(node.args[0].value) is float
+    assert type(node.args[1].value) is int
+    assert node.kwargs == (("k", ir.Literal({"a": None})),)
 
 
-def test_index_paths_are_tuples_and_plain_values_untracked_by_the_collector():
-    """A path is a tuple in memory, compiled or read back from JSON, so a value with no
-    index (the common case) is not walked by Python's cyclic garbage collector: a big
-    workflow has hundreds of thousands of them."""
+def test_index_paths_are_tuples_and_values_typed_records():
+    """A path is a tuple in memory, compiled or read back from JSON (a list only in JSON)."""
     source = 'from m import f\nparam p: list\na = f(p, p[0])\nb = f(a, a["k"][1], [a])\n'
     workflow, _ = compile_source(source, "t.fuse")
     for wf in (workflow, Workflow.from_json(workflow.to_json())):
         args = wf.node("a").args + wf.node("b").args
-        assert [value.get("path") for value in args] == [(), (0,), (), ("k", 1), None]
-        assert not gc.is_tracked(args[0]) and not gc.is_tracked(args[2])
-        assert args[4] == {"list": [{"ref": "a", "path": ()}]}
+        assert [getattr(value, "path", None) for value in args] == [(), (0,), (), ("k", 1), None]
+        assert args[:4] == (ir.ParamRef("p"), ir.ParamRef("p", (0,)), ir.Ref("a"), ir.Ref("a", ("k", 1)))
+        assert args[4] == ir.ListOf((ir.Ref("a"),))
     assert Workflow.from_json(workflow.to_json()) == workflow
 
 
 def test_equal_scalars_share_one_value_and_keep_their_types():
-    """A fan-out passes the same constant to every node: one dict, read-only, for all."""
+    """A fan-out passes the same constant to every node: one record, read-only, for all."""
     source = 'from m import f\nparam p: int\nfor i in [1, 2] {\n    x = f(p, 1, true, 1.0, k="s")\n}\n'
     workflow, _ = compile_source(source, "t.fuse")
     first, second = workflow.node("x.1"), workflow.node("x.2")
     values = [*first.args, first.kwargs[0][1]], [*second.args, second.kwargs[0][1]]
     assert all(a is b for a, b in zip(*values))
-    assert [type(value["literal"]) for value in first.args[1:]] == [int, bool, float]
+    assert [type(value.value) for value in first.args[1:]] == [int, bool, float]
     assert first.target is second.target
 
 
@@ -108,27 +106,26 @@ def test_nodes_are_in_topological_order(in_root: Path):
 def test_dependencies_data_then_order_without_repeats():
     node = Node(
         name="m3", kind="method", target="add", object="obj",
-        args=({"ref": "a", "path": [0]}, {"literal": 1}, {"param": "p", "path": []}),
-        kwargs=(("k", {"list": [{"ref": "b", "path": []}, {"ref": "a", "path": []}]}),
-                ("d", {"dict": [["x", {"ref": "c", "path": ["y"]}]]})),
+        args=(ir.Ref("a", (0,)), ir.Literal(1), ir.ParamRef("p")),
+        kwargs=(("k", ir.ListOf((ir.Ref("b"), ir.Ref("a")))),
+                ("d", ir.DictOf((("x", ir.Ref("c", ("y",))),)))),
         after=("m2", "a"),
     )
     assert node.dependencies() == ["obj", "a", "b", "c", "m2"]
 
 
 def test_dependencies_of_a_family_are_all_its_members():
-    family = {"family": "acc", "members": [
-        ["moons", {"family": "acc", "members": [["knn", {"ref": "acc.moons.knn", "path": []}],
-                                               ["tree", {"ref": "acc.moons.tree", "path": []}]]}],
-        ["circles", {"family": "acc", "members": [["knn", {"ref": "acc.circles.knn", "path": []}]]}],
-    ]}
+    family = ir.Family("acc", (
+        ("moons", ir.Family("acc", (("knn", ir.Ref("acc.moons.knn")), ("tree", ir.Ref("acc.moons.tree"))))),
+        ("circles", ir.Family("acc", (("knn", ir.Ref("acc.circles.knn")),))),
+    ))
     node = Node(name="best", kind="call", target="m:pick", args=(family,))
     assert node.dependencies() == ["acc.moons.knn", "acc.moons.tree", "acc.circles.knn"]
 
 
 def test_dependencies_ignore_literals_params_and_callables():
     node = Node(name="x", kind="call", target="m:f",
-                args=({"literal": {"ref": "not-a-node"}}, {"param": "p", "path": []}, {"callable": "m:g"}))
+                args=(ir.Literal({"ref": "not-a-node"}), ir.ParamRef("p"), ir.Imported("m:g")))
     assert node.dependencies() == []
 
 
@@ -142,7 +139,7 @@ def test_dependencies_of_compiled_methods(in_root: Path):
 
 
 def test_referenced_params():
-    value = {"list": [{"param": "a", "path": []}, {"dict": [["k", {"param": "b", "path": [0]}]]}, {"literal": 1}]}
+    value = ir.ListOf((ir.ParamRef("a"), ir.DictOf((("k", ir.ParamRef("b", (0,))),)), ir.Literal(1)))
     assert list(ir.referenced_params(value)) == ["a", "b"]
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from fuseflow.compiler import errors
+from fuseflow import ir
 from fuseflow.compiler.constants import PARAM_TYPES, loop_key
 from fuseflow.compiler.errors import CompileError, Diagnostic
 from fuseflow.compiler.frontend import compile_source
@@ -136,24 +137,24 @@ def test_node_names_are_stable_under_reordering_of_unrelated_statements():
 
 def test_a_name_inside_its_loop_is_the_current_iteration():
     workflow = compile_ok("from m import f, g\nfor d in ['x', 'y'] {\n a = f(d)\n b = g(a)\n}\n")
-    assert workflow.node("b.y").args == ({"ref": "a.y", "path": ()},)
+    assert workflow.node("b.y").args == (ir.Ref("a.y"),)
 
 
 def test_separate_loops_over_the_same_items_do_not_pair_up():
     """A second loop sees the first loop's node as a family, whatever it iterates over."""
     workflow = compile_ok("from m import f, g\nlet ds = ['x', 'y']\nfor d in ds {\n a = f(d)\n}\n"
                           "for d in ds {\n b = g(a, d)\n}\n")
-    assert workflow.node("b.x").args[0]["family"] == "a"
+    assert workflow.node("b.x").args[0].name == "a" and type(workflow.node("b.x").args[0]) is ir.Family
 
 
 def test_a_family_indexed_by_key_is_one_member():
     workflow = compile_ok("from m import f, g\nfor i in [1, 2] {\n a = f(i)\n}\nb = g(a[2], a['1'])\n")
-    assert workflow.node("b").args == ({"ref": "a.2", "path": ()}, {"ref": "a.1", "path": ()})
+    assert workflow.node("b").args == (ir.Ref("a.2"), ir.Ref("a.1"))
 
 
 def test_loop_over_a_dict_with_one_variable_takes_its_keys():
     workflow = compile_ok("from m import f\nfor k in {'p': 1, 'q': 2} {\n a = f(k)\n}\n")
-    assert [node.args for node in workflow.nodes] == [({"literal": "p"},), ({"literal": "q"},)]
+    assert [node.args for node in workflow.nodes] == [(ir.Literal("p"),), (ir.Literal("q"),)]
 
 
 def test_an_error_inside_a_loop_is_reported_once():
@@ -178,8 +179,8 @@ def test_an_error_inside_a_loop_is_reported_once():
 ])
 def test_define_values_take_the_type_of_the_let(let: str, define: str, expected):
     workflow = compile_ok(f"from m import f\nlet c = {let}\nx = f(c)\n", c=define)
-    assert workflow.node("x").args == ({"literal": expected},)
-    assert type(workflow.node("x").args[0]["literal"]) is type(expected)
+    assert workflow.node("x").args == (ir.Literal(expected),)
+    assert type(workflow.node("x").args[0].value) is type(expected)
 
 
 def test_define_of_an_unknown_constant_is_an_error_without_position():
@@ -282,7 +283,7 @@ def test_unknown_escape_keeps_its_backslash_whatever_the_warning_filters():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         workflow = compile_ok('from m import f\nx = f("model\\..*")\n')
-    assert workflow.node("x").args == ({"literal": "model\\..*"},)
+    assert workflow.node("x").args == (ir.Literal("model\\..*"),)
 
 
 @pytest.mark.parametrize("source, value", [
@@ -292,7 +293,7 @@ def test_unknown_escape_keeps_its_backslash_whatever_the_warning_filters():
 ])
 def test_string_escapes(source, value):
     workflow = compile_ok(f"from m import f\nx = f({source})\n")
-    assert workflow.node("x").args == ({"literal": value},)
+    assert workflow.node("x").args == (ir.Literal(value),)
 
 
 @pytest.mark.parametrize("source, message", [

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from fuseflow.cli import main
+from fuseflow import ir
 from fuseflow.compiler import limits
 from fuseflow.compiler.errors import CompileError, Diagnostic
 from fuseflow.compiler.frontend import compile_source
@@ -48,7 +49,7 @@ def test_an_integer_has_at_most_4300_digits():
     assert limits.MAX_INT_DIGITS == 4300  # Python's default int/str conversion limit
     for sign in ("", "-", "+"):
         workflow, _ = compile_source(f"from m import f\nx = f({sign}{'9' * 4300})\n", "t.fuse")
-        assert workflow.node("x").args[0]["literal"] == int(sign + "9" * 4300)
+        assert workflow.node("x").args[0].value == int(sign + "9" * 4300)
     problem = only_error(f"from m import f\nx = f(1, -{'9' * 4301})\n")
     assert problem.message == "an integer has at most 4300 digits; this one has 4301"
     assert (problem.span.line, problem.span.col, problem.span.end_col) == (2, 10, 10 + 4302)
@@ -63,7 +64,7 @@ def test_a_float_literal_must_be_finite(number: str):
 
 def test_the_largest_and_smallest_floats_are_kept_exactly():
     workflow, _ = compile_source("from m import f\nx = f(1.7976931348623157e308, -5e-324, 1e-999)\n", "t.fuse")
-    assert [a["literal"] for a in workflow.node("x").args] == [1.7976931348623157e308, -5e-324, 0.0]
+    assert [a.value for a in workflow.node("x").args] == [1.7976931348623157e308, -5e-324, 0.0]
 
 
 def test_an_integer_default_beyond_the_largest_float_is_no_float():
@@ -87,7 +88,7 @@ def test_a_surrogate_pair_written_as_two_escapes_is_two_lone_surrogates():
     """As in Python (JSON would join them): the character itself, or one \\U escape, is the way."""
     assert "\\ud83d is a lone surrogate" in only_error('from m import f\nx = f("\\ud83d\\ude00")\n').message
     workflow, _ = compile_source('from m import f\nx = f("\\U0001F600", "\U0001F600")\n', "t.fuse")
-    assert [a["literal"] for a in workflow.node("x").args] == ["\U0001F600", "\U0001F600"]
+    assert [a.value for a in workflow.node("x").args] == ["\U0001F600", "\U0001F600"]
 
 
 def test_a_lone_surrogate_in_source_text_given_as_a_str_is_an_error():
@@ -127,7 +128,7 @@ def test_a_define_value_at_the_limits_is_taken_exactly():
     deep = nested("1", LIMIT)
     workflow, _ = compile_source("from m import f\nlet a = [1]\nlet b = 1\nlet c = 1.5\nx = f(a, b, c)\n", "t.fuse",
                                  {"a": deep, "b": "-" + "9" * 4300, "c": "1.7976931348623157e308"})
-    assert [arg["literal"] for arg in workflow.node("x").args] == [json.loads(deep), -int("9" * 4300),
+    assert [arg.value for arg in workflow.node("x").args] == [json.loads(deep), -int("9" * 4300),
                                                                     1.7976931348623157e308]
 
 
@@ -150,7 +151,7 @@ def test_each_outermost_bracket_too_deep_is_one_error():
 
 def test_brackets_in_strings_and_comments_do_not_count():
     workflow, _ = compile_source(f"from m import f\nx = f(\"{'[' * 500}\")  # {'(' * 500}\n", "t.fuse")
-    assert workflow.node("x").args == ({"literal": "[" * 500},)
+    assert workflow.node("x").args == (ir.Literal("[" * 500),)
 
 
 def loops(depth: int, body: str = "x = f(1)") -> str:

@@ -23,6 +23,7 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedInput
 
 from fuseflow.compiler import nodes as n
+from fuseflow import ir
 from fuseflow.compiler import limits, parser, strings
 from fuseflow.compiler.errors import CompileError, Diagnostics
 from fuseflow.compiler.lalr import LalrParser
@@ -498,18 +499,18 @@ def _lowered(text: str) -> tuple[str, str, str]:
     return repr(list(lowering.nodes.values())), repr(lowering.diags.items), repr(lowering.data_uses)
 
 
-def _family_by_scan(symbol, pattern: tuple) -> dict:
+def _family_by_scan(symbol, pattern: tuple) -> ir.Family:
     """Lowering.family as it was before symbol.tree: a scan of all members per level."""
-    def build(prefix: tuple, depth: int) -> dict:
+    def build(prefix: tuple, depth: int) -> ir.Value:
         if depth == len(pattern):
-            return {"ref": symbol.members[prefix], "path": ()}
+            return ir.Ref(symbol.members[prefix])
         if pattern[depth] is not None:
             return build(prefix + (pattern[depth],), depth + 1)
         keys = list(dict.fromkeys(k[depth] for k in symbol.members if k[:len(prefix)] == prefix))
-        return {"family": symbol.name, "members": [[key, build(prefix + (key,), depth + 1)] for key in keys]}
+        return ir.Family(symbol.name, tuple((key, build(prefix + (key,), depth + 1)) for key in keys))
 
     value = build((), 0)
-    return value if "family" in value else {"family": symbol.name, "members": []}
+    return value if type(value) is ir.Family else ir.Family(symbol.name, ())
 
 
 @pytest.mark.parametrize("body", FAMILY_BODIES)

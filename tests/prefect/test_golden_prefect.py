@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from fuseflow.compiler import ir
+from fuseflow import ir
 from fuseflow.compiler.frontend import compile_file
 from fuseflow.compiler.targets import generator
 
@@ -71,9 +71,9 @@ def test_strange_names_cannot_inject_code():
     wf = ir.Workflow(
         name='w"""\nimport os', source='a\nimport os #.fuse',
         imports=(ir.Import("lib", "f", "f"),),
-        nodes=(ir.Node(name=evil, kind="call", target="lib:f", args=({"literal": evil},),
+        nodes=(ir.Node(name=evil, kind="call", target="lib:f", args=(ir.Literal(evil),),
                        options={"prefect": {"tags": [evil], "description": evil}}),),
-        outputs=(ir.Output(evil, {"ref": evil, "path": ()}),),
+        outputs=(ir.Output(evil, ir.Ref(evil)),),
     )
     text = generate(wf)
     tree = ast.parse(text)

@@ -58,16 +58,16 @@ def test_generator_does_not_import_ray():
 
 def test_strange_names_cannot_inject_code():
     """Node names, strings and the source path reach the module only as escaped literals."""
-    from fuseflow.compiler import ir
+    from fuseflow import ir
     from fuseflow.compiler.targets.ray import generate
 
     evil = 'x"); import os; os.system("echo pwned'
     wf = ir.Workflow(
         name='w"""\nimport os', source='a\nimport os #.fuse',
         imports=(ir.Import("lib", "f", "f"),),
-        nodes=(ir.Node(name=evil, kind="call", target="lib:f", args=({"literal": evil},),
+        nodes=(ir.Node(name=evil, kind="call", target="lib:f", args=(ir.Literal(evil),),
                        options={"ray": {"resources": {evil: 1}}}),),
-        outputs=(ir.Output(evil, {"ref": evil, "path": ()}),),
+        outputs=(ir.Output(evil, ir.Ref(evil)),),
     )
     text = generate(wf)
     tree = ast.parse(text)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Callable
 
-from ..ir import Workflow
+from ...ir import Workflow
 
 # name -> module under fuseflow.compiler.targets that defines generate(workflow) -> str
 REGISTRY = {

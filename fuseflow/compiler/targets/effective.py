@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ...runtime import ray_options
-from ..ir import Node, Workflow
+from ...ir import Node, Workflow
 from ...schemas import NEUTRAL_IGNORED, NEUTRAL_RUNTIME
 
 @dataclass(frozen=True)

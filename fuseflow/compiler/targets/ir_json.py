@@ -1,7 +1,7 @@
 """`--target ir`: the intermediate DAG as JSON, for tools and debugging."""
 from __future__ import annotations
 
-from ..ir import Workflow
+from ...ir import Workflow
 
 
 def generate(workflow: Workflow) -> str:

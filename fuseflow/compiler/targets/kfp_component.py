@@ -17,7 +17,7 @@ from typing import Any
 
 from ... import __version__
 from ...runtime.kfp_step import PROTOCOL
-from ..ir import Node, Workflow
+from ...ir import Node, Workflow
 from . import escape
 from .kfp_inputs import ARTIFACT_TYPE, RESERVED, RESULT, STATE, Inputs, unique
 from .kfp_options import NodeSettings

@@ -25,6 +25,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ... import ir
 from ...runtime.kfp_values import encode
 
 # KFP's parameter types, by fuseflow's type names ("json": a literal sent as JSON text).
@@ -50,15 +51,16 @@ class Inputs:
     producers: set[str] = field(default_factory=set)            # upstream tasks
     taken: set[str] = field(default_factory=lambda: set(RESERVED))
 
-    def value(self, value: dict, name: str) -> dict:
+    def value(self, value: ir.Value, name: str) -> dict:
         """The template of a value; literals, params and results become inputs named after `name`."""
-        if "literal" in value:
-            return self.literal(value["literal"], self.unique(name))
-        if "callable" in value:
-            return {"callable": value["callable"]}
-        if "param" in value:
+        kind = type(value)
+        if kind is ir.Literal:
+            return self.literal(value.value, self.unique(name))
+        if kind is ir.Imported:
+            return {"callable": value.target}
+        if kind is ir.ParamRef:
             return self.param(value, self.unique(name))
-        if "ref" in value:
+        if kind is ir.Ref:
             return self.ref(value, self.unique(name))
         return self.structure(value, name)
 
@@ -69,33 +71,33 @@ class Inputs:
         self.parameter(name, type_, {"runtimeValue": {"constant": constant}})
         return {"input": name, "type": type_}
 
-    def structure(self, value: dict, name: str) -> dict:
+    def structure(self, value: ir.Value, name: str) -> dict:
         holes = _Counter(name)
-        if "list" in value:
-            return {"list": [self.value(item, holes.next()) for item in value["list"]]}
-        if "dict" in value:
-            return {"dict": [[key, self.value(item, holes.next())] for key, item in value["dict"]]}
-        if "family" in value:
+        if type(value) is ir.ListOf:
+            return {"list": [self.value(item, holes.next()) for item in value.items]}
+        if type(value) is ir.DictOf:
+            return {"dict": [[key, self.value(item, holes.next())] for key, item in value.items]}
+        if type(value) is ir.Family:
             return self.family(value, holes)
         raise ValueError(f"unknown IR value {value!r}")
 
-    def family(self, value: dict, holes: "_Counter") -> dict:
-        members = [[key, self.family(m, holes) if "family" in m else self.value(m, holes.next())]
-                   for key, m in value["members"]]
-        return {"family": value["family"], "members": members}
+    def family(self, value: ir.Family, holes: "_Counter") -> dict:
+        members = [[key, self.family(m, holes) if type(m) is ir.Family else self.value(m, holes.next())]
+                   for key, m in value.members]
+        return {"family": value.name, "members": members}
 
-    def param(self, value: dict, name: str) -> dict:
-        type_ = self.param_types[value["param"]]
-        binding = {"componentInputParameter": self.pipeline_param[value["param"]]}
-        self.parameter(name, type_, binding, optional=value["param"] in self.nullable)
-        template = {"param": value["param"], "input": name, "type": type_}
-        if value.get("path"):
-            template["path"] = list(value["path"])
+    def param(self, value: ir.ParamRef, name: str) -> dict:
+        type_ = self.param_types[value.name]
+        binding = {"componentInputParameter": self.pipeline_param[value.name]}
+        self.parameter(name, type_, binding, optional=value.name in self.nullable)
+        template = {"param": value.name, "input": name, "type": type_}
+        if value.path:
+            template["path"] = list(value.path)
         return template
 
-    def ref(self, value: dict, name: str) -> dict:
-        self.artifact(name, value["ref"], self.producer_output[value["ref"]])
-        return {"ref": name, "path": list(value["path"])} if value.get("path") else {"ref": name}
+    def ref(self, value: ir.Ref, name: str) -> dict:
+        self.artifact(name, value.node, self.producer_output[value.node])
+        return {"ref": name, "path": list(value.path)} if value.path else {"ref": name}
 
     def artifact(self, name: str, node: str, output: str) -> None:
         task = self.task_of[node]
@@ -152,7 +154,7 @@ def literal_type(value: Any) -> str:
     return "json"
 
 
-def call_template(inputs: Inputs, args: tuple[dict, ...], kwargs: tuple[tuple[str, dict], ...]) -> dict:
+def call_template(inputs: Inputs, args: tuple[ir.Value, ...], kwargs: tuple[tuple[str, ir.Value], ...]) -> dict:
     """{"args": [...], "kwargs": [[name, template], ...]} for a node's arguments."""
     template: dict[str, Any] = {"args": [inputs.value(value, f"arg{i}") for i, value in enumerate(args)]}
     if kwargs:

@@ -27,7 +27,7 @@ from ...runtime.invoke import NodeFailed, environment
 from ...runtime.kfp_step import FAILURE_DIR, failure_from_report, read_value
 from ...runtime.kfp_values import encode
 from ...runtime.params import Param, ParamError, resolve
-from ..ir import Workflow
+from ...ir import Workflow
 from .kfp_spec import Names
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import CompileError, target_error
-from ..ir import Workflow
+from ...ir import Workflow
 
 
 def find_modules(wf: Workflow, base_dir: str | Path | None = None) -> dict[str, dict[str, str]]:

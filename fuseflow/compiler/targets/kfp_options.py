@@ -15,7 +15,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..ir import Node, Workflow
+from ...ir import Node, Workflow
 from ...schemas import format_size_k8s, map_neutral
 
 DEFAULT_IMAGE = "python:3.11"  # kfp's own default base image

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...runtime.kfp_values import encode
-from ..ir import Node, Output, Workflow
+from ... import ir
+from ...ir import Node, Output, Workflow
 from . import kfp_options
 from .kfp_component import Component, ComponentFactory
 from .kfp_inputs import ARTIFACT_TYPE, PARAMETER_TYPES, RESULT, SELF, STATE, Inputs, call_template, unique
@@ -167,8 +168,8 @@ class _Builder:
             name = unique(output_name(output.name), taken, "_")
             self.names.outputs[output.name] = name
             value = output.value
-            if "ref" in value and not value.get("path") and self.nodes[value["ref"]].kind != "object":
-                producer = self.names.tasks[value["ref"]]
+            if type(value) is ir.Ref and not value.path and self.nodes[value.node].kind != "object":
+                producer = self.names.tasks[value.node]
                 selectors[name] = {"artifactSelectors": [{"outputArtifactKey": RESULT, "producerSubtask": producer}]}
             else:
                 assembled.append((name, output))

@@ -18,7 +18,7 @@ from typing import Any
 
 from ... import __version__
 from ..errors import CompileError, UsageError, target_error
-from ..ir import Node, Workflow
+from ...ir import Node, Workflow
 from . import escape, kfp_check, kfp_spec, kfp_yaml
 from .kfp_modules import find_modules
 from .render import render

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ... import __version__
-from ..ir import Node, Workflow
+from ...ir import Node, Workflow
 from . import escape, pyexpr
 from .render import render
 

@@ -17,7 +17,8 @@ from typing import Any
 
 from ... import __version__
 from ..errors import target_error
-from ..ir import Node, Workflow
+from ... import ir
+from ...ir import Node, Workflow
 from ...schemas import known_options, map_neutral
 from . import escape, pyexpr
 from .local import node_line
@@ -275,6 +276,7 @@ class FlowBody:
         self.index = wf.node_index()
         self.previous: dict[str, str] = {}  # object -> its last method call so far
         self.task_specs = known_options("prefect", "node")
+        self.values = FlowValue(wf, names, callables, variables)
 
     def line(self, node: Node) -> str:
         task = self.tasks.for_node(node, self.index)
@@ -294,30 +296,45 @@ class FlowBody:
         return [f"{key}={option_value(self.wf, self.task_specs[key].kind, key, merged[key], self.names, self.callables)}"
                 for key in merged]
 
-    def value(self, v: dict) -> str:
-        """An IR argument value in the flow: futures by variable, params by name, indexing via rt.at."""
-        if "literal" in v:
-            return pyexpr.literal(v["literal"])
-        if "param" in v or "ref" in v:
-            base = v["param"] if "param" in v else self.variables[v["ref"]]
-            if not v["path"]:
-                return base
-            return f"{self.names.used['rt']}.at({', '.join([base, *(pyexpr.literal(p) for p in v['path'])])})"
-        if "callable" in v:
-            return callable_expression(self.wf, self.callables, v["callable"])
-        if "list" in v:
-            return "[" + ", ".join(self.value(i) for i in v["list"]) + "]"
-        if "dict" in v:
-            return "{" + ", ".join(f"{pyexpr.literal(k)}: {self.value(i)}" for k, i in v["dict"]) + "}"
-        if "family" in v:
-            return self.family(v)
-        raise ValueError(f"unknown IR value {v!r}")
+    def value(self, v: ir.Value) -> str:
+        return self.values.visit(v)
 
-    def family(self, v: dict) -> str:
+
+class FlowValue(ir.Visitor):
+    """An IR value in the flow body: futures by variable, params by name, indexing via rt.at."""
+
+    def __init__(self, wf: Workflow, names: Names, callables: pyexpr.Callables, variables: dict[str, str]):
+        self.wf = wf
+        self.names = names
+        self.callables = callables
+        self.variables = variables
+
+    def visit_Literal(self, v: ir.Literal) -> str:
+        return pyexpr.literal(v.value)
+
+    def visit_ParamRef(self, v: ir.ParamRef) -> str:
+        return self.indexed(v.name, v.path)
+
+    def visit_Ref(self, v: ir.Ref) -> str:
+        return self.indexed(self.variables[v.node], v.path)
+
+    def indexed(self, base: str, path: tuple) -> str:
+        if not path:
+            return base
+        return f"{self.names.used['rt']}.at({', '.join([base, *(pyexpr.literal(p) for p in path)])})"
+
+    def visit_Imported(self, v: ir.Imported) -> str:
+        return callable_expression(self.wf, self.callables, v.target)
+
+    def visit_ListOf(self, v: ir.ListOf) -> str:
+        return "[" + ", ".join(self.visit(i) for i in v.items) + "]"
+
+    def visit_DictOf(self, v: ir.DictOf) -> str:
+        return "{" + ", ".join(f"{pyexpr.literal(k)}: {self.visit(i)}" for k, i in v.items) + "}"
+
+    def visit_Family(self, v: ir.Family) -> str:
         """A loop family is a dict at run time, keyed by loop key (nested for nested loops)."""
-        if "family" not in v:
-            return self.value(v)
-        return "{" + ", ".join(f"{pyexpr.literal(k)}: {self.family(m)}" for k, m in v["members"]) + "}"
+        return "{" + ", ".join(f"{pyexpr.literal(k)}: {self.visit(m)}" for k, m in v.members) + "}"
 
 
 def task_options(wf: Workflow, node: Node) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import keyword
 
-from ..ir import Import, Workflow
+from ... import ir
+from ...ir import Import, Workflow
 from .escape import python_literal as literal  # the generators' pyexpr.literal
 
 
@@ -81,30 +82,41 @@ def keyword_arguments(pairs: list[tuple[str, str]]) -> list[str]:
     return [f"**{{{literal(name)}: {text}}}" if keyword.iskeyword(name) else f"{name}={text}" for name, text in pairs]
 
 
-def value(v: dict, rt: str, callables: Callables) -> str:
-    """An IR argument value as a runtime expression (see fuseflow.runtime.graph)."""
-    if "literal" in v:
-        return literal(v["literal"])
-    if "param" in v:
-        return f"{rt}.param({', '.join(literal(p) for p in [v['param'], *v['path']])})"
-    if "ref" in v:
-        return f"{rt}.ref({', '.join(literal(p) for p in [v['ref'], *v['path']])})"
-    if "callable" in v:
-        return callables.expression(v["callable"])
-    if "list" in v:
-        return f"{rt}.struct([{', '.join(value(i, rt, callables) for i in v['list'])}])"
-    if "dict" in v:
-        items = ", ".join(f"{literal(k)}: {value(i, rt, callables)}" for k, i in v["dict"])
-        return f"{rt}.struct({{{items}}})"
-    if "family" in v:
-        return _family(v, rt, callables)
-    raise ValueError(f"unknown IR value {v!r}")
+class RuntimeExpression(ir.Visitor):
+    """An IR value as the Python expression a generated module hands fuseflow's
+    runtime (see fuseflow.runtime.graph): `rt.ref("s1", 0)`, `rt.struct([...])`, ..."""
+
+    def __init__(self, rt: str, callables: Callables):
+        self.rt = rt
+        self.callables = callables
+
+    def visit_Literal(self, v: ir.Literal) -> str:
+        return literal(v.value)
+
+    def visit_ParamRef(self, v: ir.ParamRef) -> str:
+        return f"{self.rt}.param({', '.join(literal(p) for p in (v.name, *v.path))})"
+
+    def visit_Ref(self, v: ir.Ref) -> str:
+        return f"{self.rt}.ref({', '.join(literal(p) for p in (v.node, *v.path))})"
+
+    def visit_Imported(self, v: ir.Imported) -> str:
+        return self.callables.expression(v.target)
+
+    def visit_ListOf(self, v: ir.ListOf) -> str:
+        return f"{self.rt}.struct([{', '.join(self.visit(i) for i in v.items)}])"
+
+    def visit_DictOf(self, v: ir.DictOf) -> str:
+        return f"{self.rt}.struct({{{', '.join(f'{literal(k)}: {self.visit(i)}' for k, i in v.items)}}})"
+
+    def visit_Family(self, v: ir.Family) -> str:
+        return f"{self.rt}.family({literal(v.name)}, {self.members(v)})"
+
+    def members(self, v: ir.Family) -> str:
+        """{key: member}: nested loops nest plain dicts inside the one family."""
+        return "{" + ", ".join(f"{literal(k)}: {self.members(m) if type(m) is ir.Family else self.visit(m)}"
+                               for k, m in v.members) + "}"
 
 
-def _family(v: dict, rt: str, callables: Callables) -> str:
-    def members(m: dict) -> str:
-        if "family" not in m:
-            return value(m, rt, callables)
-        return "{" + ", ".join(f"{literal(k)}: {members(i)}" for k, i in m["members"]) + "}"
-
-    return f"{rt}.family({literal(v['family'])}, {members(v)})"
+def value(v: ir.Value, rt: str, callables: Callables) -> str:
+    """An IR argument value as a runtime expression."""
+    return RuntimeExpression(rt, callables).visit(v)

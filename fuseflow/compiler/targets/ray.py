@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ... import __version__
 from ...runtime import ray_options
-from ..ir import Node, Workflow
+from ...ir import Node, Workflow
 from . import escape, pyexpr
 
 

@@ -1,0 +1,19 @@
+"""The IR: the typed, immutable workflow every target is generated from and the runtime runs.
+
+Below the compiler and the runtime alike (it imports nothing else of
+fuseflow): the compiler builds it (fuseflow.compiler.frontend), generators
+fold over it, `fusec compile --target ir` writes it as JSON (ir.json), and
+docs/ir.md describes it.
+"""
+from __future__ import annotations
+
+from .json import IR_VERSION, JSON_WIDTH, dumps, value_from_data, value_to_data
+from .values import NONE, DictOf, Family, Imported, ListOf, Literal, ParamRef, Ref, Value
+from .walk import Transformer, Visitor, children, referenced_nodes, referenced_params, walk
+from .workflow import Import, Node, Output, Param, Workflow, from_data, to_data
+
+__all__ = [
+    "IR_VERSION", "JSON_WIDTH", "NONE", "DictOf", "Family", "Import", "Imported", "ListOf", "Literal", "Node",
+    "Output", "Param", "ParamRef", "Ref", "Transformer", "Value", "Visitor", "Workflow", "children", "dumps",
+    "from_data", "referenced_nodes", "referenced_params", "to_data", "value_from_data", "value_to_data", "walk",
+]

@@ -1,0 +1,81 @@
+"""The IR's values as JSON, and the JSON layout: where typed records meet plain data.
+
+`fusec compile --target ir` prints it and tools read it; docs/ir.md
+describes the format. A value is a small tagged object:
+
+    {"literal": 3}   {"param": "a", "path": [0]}   {"ref": "s1", "path": []}
+    {"list": [...]}  {"dict": [["k", value], ...]}  {"family": "acc", "members": [["moons", value], ...]}
+    {"callable": "module:qualname"}
+
+`from_data(to_data(wf)) == wf`, and the text is deterministic: it depends
+only on the workflow.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .values import DictOf, Family, Imported, ListOf, Literal, ParamRef, Ref, Value
+
+IR_VERSION = 1
+JSON_WIDTH = 100
+
+
+def value_to_data(value: Value) -> Any:
+    kind = type(value)
+    if kind is Literal:
+        return {"literal": value.value}
+    if kind is ParamRef:
+        return {"param": value.name, "path": list(value.path)}
+    if kind is Ref:
+        return {"ref": value.node, "path": list(value.path)}
+    if kind is ListOf:
+        return {"list": [value_to_data(item) for item in value.items]}
+    if kind is DictOf:
+        return {"dict": [[key, value_to_data(item)] for key, item in value.items]}
+    if kind is Family:
+        return {"family": value.name, "members": [[key, value_to_data(m)] for key, m in value.members]}
+    if kind is Imported:
+        return {"callable": value.target}
+    raise TypeError(f"not an IR value: {value!r}")
+
+
+def value_from_data(data: dict) -> Value:
+    if "literal" in data:
+        return Literal(data["literal"])
+    if "param" in data:
+        return ParamRef(data["param"], tuple(data["path"]))
+    if "ref" in data:
+        return Ref(data["ref"], tuple(data["path"]))
+    if "list" in data:
+        return ListOf(tuple(value_from_data(item) for item in data["list"]))
+    if "dict" in data:
+        return DictOf(tuple((key, value_from_data(item)) for key, item in data["dict"]))
+    if "family" in data:
+        return Family(data["family"], tuple((key, value_from_data(m)) for key, m in data["members"]))
+    if "callable" in data:
+        return Imported(data["callable"])
+    raise ValueError(f"not an IR value: {data!r}")
+
+
+def dumps(value: Any, indent: int = 0, lead: int = 0) -> str:
+    """JSON with short lists and dicts on one line, so golden diffs stay readable.
+
+    A list or dict goes on one line when that line (with its indentation and
+    key, `lead`) fits in JSON_WIDTH columns; otherwise one item per line. The
+    outermost value is always spread out. Deterministic: it depends only on
+    the value.
+    """
+    flat = json.dumps(value, ensure_ascii=False)
+    if not isinstance(value, (list, tuple, dict)) or not value or (indent and indent + lead + len(flat) < JSON_WIDTH):
+        return flat
+    pad = " " * (indent + 2)
+    if not isinstance(value, dict):
+        items = [pad + dumps(item, indent + 2) for item in value]
+    else:
+        items = []
+        for key, item in value.items():
+            head = json.dumps(key, ensure_ascii=False) + ": "
+            items.append(pad + head + dumps(item, indent + 2, len(head)))
+    open_, close = ("{", "}") if isinstance(value, dict) else ("[", "]")
+    return open_ + "\n" + ",\n".join(items) + "\n" + " " * indent + close

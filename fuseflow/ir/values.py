@@ -1,0 +1,76 @@
+"""Argument values of the IR: typed, immutable records.
+
+What a node passes to its callable, built by the compiler from the source and
+read by every generator and by the runtime:
+
+    Literal(3)                                   a constant (any JSON value)
+    ParamRef("a", (0,))                          a run-time param, optionally indexed
+    Ref("s1", (0, "X"))                          a node's result, optionally indexed
+    ListOf((Ref("a"), Literal(1)))               a list holding references
+    DictOf((("x", Ref("a")),))                   a dict holding references (keys are strings)
+    Family("acc", (("moons", Ref("acc.moons")),))
+                                                 every node of a loop family, keyed by loop key;
+                                                 members nest (a Family) for nested loops
+    Imported("examples.ops:add")                 an imported callable passed as a value
+
+An index path is a tuple of ints and strings. Equal values may be one shared
+object (a fan-out passes the same constant to every node): records are
+frozen, and a pass that needs a changed value builds a new one (see
+walk.Transformer).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+class Value:
+    """The base of every argument value."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Literal(Value):
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class ParamRef(Value):
+    name: str
+    path: tuple = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Ref(Value):
+    node: str
+    path: tuple = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ListOf(Value):
+    items: tuple[Value, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DictOf(Value):
+    items: tuple[tuple[str, Value], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Family(Value):
+    """A loop family used outside its loop: a dict keyed by loop key at run time.
+    Each member is a Ref, or a Family for the loops nested inside."""
+
+    name: str
+    members: tuple[tuple[str, Value], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Imported(Value):
+    """An imported callable or class passed as an argument: "module:qualname"."""
+
+    target: str
+
+
+NONE = Literal(None)  # the placeholder a value with an error is lowered to (the error is reported)

@@ -1,0 +1,100 @@
+"""One walk over IR values, in the spirit of Jinja's NodeVisitor and sqlglot's walk.
+
+    for value in walk(node_value):          # the value and everything inside it, depth first
+        ...
+    class Text(Visitor):                    # a fold: one method per kind of value
+        def visit_Literal(self, v): ...
+        def visit_Ref(self, v): ...
+    Text().visit(value)
+
+A Visitor without a method for a kind falls back to `generic_visit`, which
+visits the children and returns None; a Transformer's `generic_visit`
+rebuilds the value from its transformed children (and returns the value
+itself, shared, when nothing inside changed).
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from .values import DictOf, Family, ListOf, ParamRef, Ref, Value
+
+
+def children(value: Value) -> tuple[Value, ...]:
+    """The values directly inside `value` (items, dict values, family members)."""
+    kind = type(value)
+    if kind is ListOf:
+        return value.items
+    if kind is DictOf or kind is Family:
+        pairs = value.items if kind is DictOf else value.members
+        return tuple(item for _, item in pairs)
+    return ()
+
+
+def walk(value: Value) -> Iterator[Value]:
+    """`value` and every value inside it, depth first, in source order."""
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        yield current
+        inner = children(current)
+        if inner:
+            stack.extend(reversed(inner))
+
+
+def referenced_nodes(value: Value) -> Iterator[str]:
+    """Every node a value reads, in order (with repeats)."""
+    kind = type(value)
+    if kind is Ref:  # the common case, without the walk
+        yield value.node
+    elif kind in _CONTAINERS:
+        yield from (v.node for v in walk(value) if type(v) is Ref)
+
+
+def referenced_params(value: Value) -> Iterator[str]:
+    """Every param a value reads, in order (with repeats)."""
+    kind = type(value)
+    if kind is ParamRef:
+        yield value.name
+    elif kind in _CONTAINERS:
+        yield from (v.name for v in walk(value) if type(v) is ParamRef)
+
+
+_CONTAINERS = (ListOf, DictOf, Family)
+
+
+class Visitor:
+    """Dispatches `visit(value)` to `visit_<ClassName>(value)`, else `generic_visit`."""
+
+    def visit(self, value: Value) -> Any:
+        method = getattr(self, "visit_" + type(value).__name__, None)
+        return method(value) if method is not None else self.generic_visit(value)
+
+    def generic_visit(self, value: Value) -> Any:
+        for child in children(value):
+            self.visit(child)
+        return None
+
+
+class Transformer(Visitor):
+    """A Visitor whose methods return values: the result is the transformed value."""
+
+    def generic_visit(self, value: Value) -> Value:
+        kind = type(value)
+        if kind is ListOf:
+            items = tuple(self.visit(item) for item in value.items)
+            return value if _same(items, value.items) else ListOf(items)
+        if kind is DictOf:
+            pairs = tuple((key, self.visit(item)) for key, item in value.items)
+            return value if _same_pairs(pairs, value.items) else DictOf(pairs)
+        if kind is Family:
+            members = tuple((key, self.visit(item)) for key, item in value.members)
+            return value if _same_pairs(members, value.members) else Family(value.name, members)
+        return value
+
+
+def _same(new: tuple, old: tuple) -> bool:
+    return all(a is b for a, b in zip(new, old))
+
+
+def _same_pairs(new: tuple, old: tuple) -> bool:
+    return all(a[1] is b[1] for a, b in zip(new, old))

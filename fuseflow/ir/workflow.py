@@ -1,0 +1,171 @@
+"""The workflow records of the IR: params, imports, nodes, outputs.
+
+Plain frozen dataclasses; argument values are the typed records of
+fuseflow.ir.values. Nodes are in a topological order (source order after
+loop expansion). Option dicts may be one object shared by many nodes: the
+IR is read-only, and a pass that needs a change builds a new record
+(`dataclasses.replace`).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from typing import Any, Iterator
+
+from .json import IR_VERSION, dumps, value_from_data, value_to_data
+from .values import Value
+from .walk import referenced_nodes
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    type: str  # int float str bool list dict
+    default: Any = None
+    required: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Import:
+    module: str
+    name: str | None  # None for `import module as alias`
+    alias: str
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One call of the workflow.
+
+    kind "call": `target` is "module:qualname". kind "object": the same, the
+    callable builds an object whose methods later nodes call. kind "method":
+    `target` is the method name and `object` the object node; `after` orders
+    the method calls of one object in source order.
+    """
+
+    name: str
+    kind: str
+    target: str
+    args: tuple[Value, ...] = ()
+    kwargs: tuple[tuple[str, Value], ...] = ()
+    object: str | None = None
+    after: tuple[str, ...] = ()
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    statement: str = ""  # the name in the source (a loop family's name)
+    keys: tuple[str, ...] = ()  # loop keys, outermost first
+    span: tuple[int, int, int, int] = (0, 0, 0, 0)
+
+    def values(self) -> Iterator[Value]:
+        yield from self.args
+        for _, value in self.kwargs:
+            yield value
+
+    def dependencies(self) -> list[str]:
+        """Upstream node names: data edges first, then ordering edges, no repeats."""
+        seen: dict[str, None] = {}
+        if self.object:
+            seen[self.object] = None
+        for value in self.values():
+            for name in referenced_nodes(value):
+                seen[name] = None
+        for name in self.after:
+            seen[name] = None
+        return list(seen)
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    name: str
+    value: Value
+
+
+@dataclass(frozen=True, slots=True)
+class Workflow:
+    name: str
+    source: str
+    params: tuple[Param, ...] = ()
+    imports: tuple[Import, ...] = ()
+    nodes: tuple[Node, ...] = ()
+    storage: str | None = None
+    outputs: tuple[Output, ...] = ()
+    workflow_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def node(self, name: str) -> Node:
+        return self.node_index()[name]
+
+    def node_index(self) -> dict[str, Node]:
+        return {node.name: node for node in self.nodes}
+
+    def to_json(self) -> str:
+        return dumps(to_data(self)) + "\n"
+
+    @staticmethod
+    def from_json(text: str) -> "Workflow":
+        return from_data(json.loads(text))
+
+
+# --- JSON (fusec compile --target ir; docs/ir.md) ---------------------------------------
+
+
+def to_data(wf: Workflow) -> dict:
+    return {
+        "fuseflow_ir": IR_VERSION,
+        "name": wf.name,
+        "source": wf.source,
+        "params": [_fields(p) for p in wf.params],
+        "imports": [_fields(i) for i in wf.imports],
+        "storage": wf.storage,
+        "workflow_options": wf.workflow_options,
+        "nodes": [_node_data(node) for node in wf.nodes],
+        "outputs": [{"name": o.name, "value": value_to_data(o.value)} for o in wf.outputs],
+    }
+
+
+def _fields(record: Any) -> dict:
+    return {f.name: getattr(record, f.name) for f in fields(record)}
+
+
+def _node_data(node: Node) -> dict:
+    return {
+        "name": node.name,
+        "kind": node.kind,
+        "target": node.target,
+        "object": node.object,
+        "args": [value_to_data(v) for v in node.args],
+        "kwargs": [[k, value_to_data(v)] for k, v in node.kwargs],
+        "after": list(node.after),
+        "options": node.options,
+        "statement": node.statement,
+        "keys": list(node.keys),
+        "span": list(node.span),
+    }
+
+
+def from_data(data: dict) -> Workflow:
+    if data.get("fuseflow_ir") != IR_VERSION:
+        raise ValueError(f"unsupported IR version {data.get('fuseflow_ir')!r}; this fusec reads {IR_VERSION}")
+    return Workflow(
+        name=data["name"],
+        source=data["source"],
+        params=tuple(Param(**p) for p in data["params"]),
+        imports=tuple(Import(**i) for i in data["imports"]),
+        nodes=tuple(_node_from(n) for n in data["nodes"]),
+        storage=data["storage"],
+        outputs=tuple(Output(o["name"], value_from_data(o["value"])) for o in data["outputs"]),
+        workflow_options=data["workflow_options"],
+    )
+
+
+def _node_from(data: dict) -> Node:
+    return Node(
+        name=data["name"],
+        kind=data["kind"],
+        target=data["target"],
+        object=data["object"],
+        args=tuple(map(value_from_data, data["args"])),
+        kwargs=tuple((k, value_from_data(v)) for k, v in data["kwargs"]),
+        after=tuple(data["after"]),
+        options=data["options"],
+        statement=data["statement"],
+        keys=tuple(data["keys"]),
+        span=tuple(data["span"]),
+    )
