@@ -1,40 +1,21 @@
 """The Prefect target's tests: one Prefect API for the whole session, flows run in-process.
 
 shared/design/testing.md: one `prefect_test_harness(server_startup_timeout=120)`
-per session (about 20 s), a fresh PREFECT_HOME, generated flows imported as
-modules and called (1-2 s each), never run as subprocesses. Helpers are in
-prefect_helpers.py (this folder is not a package: it would be named prefect).
+per session (about 20 s; `prefect_api` in tests/conftest.py, which also gives the
+session a fresh PREFECT_HOME), generated flows imported as modules and called
+(1-2 s each), never run as subprocesses. Helpers are in prefect_helpers.py (this
+folder is not a package: it would be named prefect).
 """
 from __future__ import annotations
 
-import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 
-# Before anything imports prefect: its settings (and the paths derived from its home) are read once.
-_HOME = tempfile.mkdtemp(prefix="fuseflow-prefect-home-")
-os.environ["PREFECT_HOME"] = _HOME
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # task-run chatter would bury failures
-
 pytest.importorskip("prefect")
 
 from prefect_helpers import Project  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def prefect_api():
-    """A temporary Prefect API (SQLite, ephemeral server) for every flow of the session."""
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
-    shutil.rmtree(_HOME, ignore_errors=True)
 
 
 @pytest.fixture

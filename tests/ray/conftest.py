@@ -1,4 +1,4 @@
-"""One real local Ray for the tests of this folder, and helpers to run .fuse files on it.
+"""Helpers to run .fuse files on the session's local Ray (`ray_session`, tests/conftest.py).
 
 Ray starts once (a few seconds and about 1 GB), with two CPUs and one `_model`
 resource, and stops after the last test of this folder. Its workers import the examples
@@ -11,8 +11,6 @@ This folder has no __init__.py on purpose: as a package it would be named
 from __future__ import annotations
 
 import json
-import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,34 +18,6 @@ import pytest
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 EXAMPLES = ROOT / "examples"
-
-
-@pytest.fixture
-def ray_session():
-    """This process's Ray: started by the first test that needs it (or another part
-    of the suite's, shared), kept for the next ones, stopped after the last test here."""
-    ray = pytest.importorskip("ray")
-    if not ray.is_initialized():
-        path = os.pathsep.join([str(EXAMPLES), str(HERE)])
-        ray.init(address="local", num_cpus=2, include_dashboard=False, resources={"_model": 1},
-                 runtime_env={"env_vars": {"PYTHONPATH": path}}, logging_level="WARNING")
-    return ray
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
-    """Stop this process's Ray after the last test of this folder.
-
-    A Ray driver whose Ray goes away ends its own process a minute later (exit 1:
-    "Failed to connect to GCS within 60 seconds"). Kept until the session ended,
-    this Ray made pytest such a driver during every later test, and a Ray killed
-    from outside (another job's `ray stop`, the OOM killer) ended the whole run
-    with no summary (test_ray_session.py)."""
-    if nextitem is not None and HERE in nextitem.path.parents:
-        return
-    ray = sys.modules.get("ray")
-    if ray is not None and ray.is_initialized():
-        ray.shutdown()
 
 
 @pytest.fixture
