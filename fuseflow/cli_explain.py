@@ -68,29 +68,16 @@ def explain_file(args: argparse.Namespace):
     from .compiler.targets import local
     from .compiler.targets.loader import import_path, load_generated
     from .runtime import explain as explaining
-    from .runtime.execute import RunSettings, checked_overrides, open_workflow_store
     from .runtime.overrides import parse_set
     from .runtime.params import parse_assignments
-    from .runtime.params import resolve as resolve_params
+    from .runtime.prepare import RunSettings, prepare
 
     ir = load(args.file, args.defines)
     module = load_generated(local.generate(ir), args.file)
     wf = getattr(module, local.context(ir)["workflow_var"])
     settings = RunSettings(storage=args.storage, rerun=args.rerun, overrides=[parse_set(s) for s in args.set],
                            param_texts=parse_assignments(args.param))
-    values = resolve_params(wf.params, {}, settings.param_texts)
-    forced = _forced(wf, settings)
-    store = open_workflow_store(wf, settings)
-    with import_path(Path(args.file).resolve().parent):
-        overrides = checked_overrides(wf, settings)  # as `fusec run` checks them
-        rows = explaining.explain(wf, values, store, forced, overrides)
-    return rows, store.url
-
-
-def _forced(wf, settings) -> set[str]:
-    from .runtime import execute, plan
-
-    rerun_nodes = getattr(execute, "rerun_nodes", None)  # checks the regex and that it matches a node
-    if rerun_nodes is not None:
-        return rerun_nodes(wf, settings.rerun)
-    return plan.forced_nodes(wf, settings.rerun)
+    with import_path(Path(args.file).resolve().parent):  # a --set setup= callable is imported as `fusec run` does
+        plan = prepare(wf, {}, settings)
+        rows = explaining.explain(plan)
+    return rows, plan.store.url

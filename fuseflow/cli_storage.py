@@ -254,16 +254,14 @@ def _current_keys(args: argparse.Namespace):
     from .cli import load
     from .compiler.targets import local
     from .compiler.targets.loader import load_generated
-    from .runtime.execute import Executor, RunSettings, open_workflow_store
     from .runtime.params import parse_assignments
-    from .runtime.params import resolve as resolve_params
+    from .runtime.prepare import RunSettings, prepare
 
     ir = load(args.file, args.defines)
     wf = getattr(load_generated(local.generate(ir), args.file), local.context(ir)["workflow_var"])
-    values = resolve_params(wf.params, {}, parse_assignments(args.param))
-    store = open_workflow_store(wf, RunSettings(storage=args.storage))
-    keys = Executor(wf, values, store, list(wf.overrides)).keys
-    return store, (lambda workflow, node, key: keys.get(node) == key), [wf.name]
+    plan = prepare(wf, {}, RunSettings(storage=args.storage, param_texts=parse_assignments(args.param)))
+    keys = plan.keys
+    return plan.store, (lambda workflow, node, key: keys.get(node) == key), [wf.name]
 
 
 _COMMANDS = {"ls": _ls, "show": _show, "rm": _rm, "du": _du, "gc": _gc}

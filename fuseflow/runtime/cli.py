@@ -50,7 +50,7 @@ def add_run_flags(parser: argparse.ArgumentParser, *, param_help: str, storage_h
 
 def settings_from(args: argparse.Namespace):
     """RunSettings from the common flags; ParamError for a malformed -p or --set."""
-    from .execute import RunSettings
+    from .prepare import RunSettings
 
     return RunSettings(storage=args.storage, no_cache=args.no_cache, rerun=args.rerun,
                        progress=getattr(args, "progress", None), overrides=[parse_set(s) for s in args.set],

@@ -6,7 +6,7 @@ canonical text, the params read, the keys of the upstream results, the seed.
 On a cached rerun nothing of this is computed; it costs a few microseconds
 per saved result, and a rerun only ever reads it back in ``explain``.
 
-    >>> rows = explain(wf, params, store, forced=set())      # doctest: +SKIP
+    >>> rows = explain(prepare(wf, params, settings))      # doctest: +SKIP
     >>> rows[0]
     Row(node='x', status='run', reasons=['param a changed: 1 -> 5'])
 """
@@ -57,19 +57,19 @@ class Row:
     key: str = ""
 
 
-def explain(wf: Workflow, params: dict[str, Any], store, forced: set[str], overrides: list = ()) -> list[Row]:
-    """A row per node, in order: what a run with these params and this store would do, and why."""
+def explain(plan) -> list[Row]:
+    """A row per node, in order: what a run of this plan (runtime.prepare.RunPlan)
+    would do, and why."""
     from . import plan as planning
-    from .execute import Executor
 
-    executor = Executor(wf, params, store, list(overrides))
-    stored = {n.name: _cacheable(executor, i) and store.has(wf.name, n.name, executor.keys[n.name])
+    wf, store = plan.wf, plan.store
+    stored = {n.name: plan.cacheable[i] and store.has(wf.name, n.name, plan.keys[n.name])
               for i, n in enumerate(wf.nodes)} if store is not None else {}
     states = planning.plan(wf, planning.output_nodes(wf), (lambda name: stored[name]) if store is not None else None,
-                           forced)
+                           plan.forced)  # what is stored is asked once per node
     rows = []
     for i, node in enumerate(wf.nodes):
-        key = executor.keys.get(node.name, "")
+        key = plan.keys.get(node.name, "")
         state = states[node.name]
         if state == planning.LOAD:
             rows.append(Row(node.name, STORED, [], key))
@@ -79,20 +79,13 @@ def explain(wf: Workflow, params: dict[str, Any], store, forced: set[str], overr
             rows.append(Row(node.name, STORED if stored.get(node.name) else NOT_NEEDED,
                             [] if stored.get(node.name) else [why], key))
         else:
-            why = _why_run(wf, node, i, executor, store, stored, forced, states)
-            rows.append(Row(node.name, RUN, why, key))
+            rows.append(Row(node.name, RUN, _why_run(plan, node, i, stored, states), key))
     return rows
 
 
-def _cacheable(executor, i: int) -> bool:
-    cacheable = executor.cacheable
-    return cacheable[i] if isinstance(cacheable, list) else cacheable(executor.wf.nodes[i].name)
-
-
-def _why_run(wf: Workflow, node: Node, i: int, executor, store, stored: dict[str, bool], forced: set[str],
-             states: dict[str, str]) -> list[str]:
-    name = node.name
-    if store is None:
+def _why_run(plan, node: Node, i: int, stored: dict[str, bool], states: dict[str, str]) -> list[str]:
+    wf, name, forced = plan.wf, node.name, plan.forced
+    if plan.store is None:
         return ["no storage (--no-cache)"]
     if name in forced:
         upstream = _forced_upstream(wf, name, forced)
@@ -103,14 +96,14 @@ def _why_run(wf: Workflow, node: Node, i: int, executor, store, stored: dict[str
         return [f"forced by --rerun ({'; '.join(parts)})" if parts else "forced by --rerun"]
     if node.kind == "object":
         return ["an object: built in every run that calls its methods"]
-    if not _cacheable(executor, i):
+    if not plan.cacheable[i]:
         return ["its results are not stored (cache: false)"]
     if stored.get(name):
         later = [n.name for n in wf.nodes if n.kind == "method" and wf.topology.previous.get(n.name) == name
                  and states.get(n.name) == "run"]
         return [f"stored, but the later call {later[0]!r} on the same object runs, so this one is replayed"
                 if later else "stored, but replayed for a later call on the same object"]
-    return changes(wf, node, executor, store, states)
+    return changes(plan, i, states)
 
 
 def _forced_upstream(wf: Workflow, name: str, forced: set[str]) -> list[str]:
@@ -120,14 +113,14 @@ def _forced_upstream(wf: Workflow, name: str, forced: set[str]) -> list[str]:
     return [up for up in dict.fromkeys(upstream) if up in forced]
 
 
-def changes(wf: Workflow, node: Node, executor, store, states: dict[str, str]) -> list[str]:
-    """What differs between this run's key and the closest stored one of the node."""
-    name = node.name
+def changes(plan, i: int, states: dict[str, str]) -> list[str]:
+    """What differs between this run's key of node i and the closest stored one."""
+    wf, store = plan.wf, plan.store
+    name = wf.nodes[i].name
     results = [r for r in store.list(wf.name, name) if r.node == name]
     if not results:
         return ["never stored"]
-    i = wf.index[name]
-    now = describe_key(wf, executor.params, executor.keys, name, executor.options[i])
+    now = plan.describe(i)
     best: list[str] | None = None
     for result in reversed(results):  # newest first: ties go to the most recent result
         before = store.meta(wf.name, name, result.key)

@@ -166,8 +166,9 @@ class Workflow:
         return Query(self.overrides, pattern)
 
     def run(self, params: dict | None = None, **settings: Any) -> dict[str, Any]:
-        """Run locally and return {output name: value}. Settings: see execute.RunSettings."""
-        from .execute import RunSettings, run
+        """Run locally and return {output name: value}. Settings: see prepare.RunSettings."""
+        from .execute import run
+        from .prepare import RunSettings
 
         return run(self, params or {}, RunSettings(**settings))
 

@@ -43,7 +43,8 @@ from typing import Any, Callable
 from . import graph
 from .execute import resolve
 from .explain import describe_key
-from .invoke import NodeFailed, invoke, message, resolve_callable
+from . import node as node_run
+from .invoke import NodeFailed, message, resolve_callable
 from .keys import finish_key, templates
 from .kfp_values import decode as decode_text
 from .storage import REGISTRY, StorageWarning, open_store
@@ -188,17 +189,17 @@ class Step:
     # --- running ---------------------------------------------------------------------
 
     def run(self) -> str:
-        """Load the stored result or compute it; write the outputs. How it went, in words."""
+        """Load the stored result or compute it (runtime.node, as every target does);
+        write the outputs. How it went, in words."""
         store = self.open_store()
-        cacheable = store is not None and self.kind != "object" and self.options.get("cache", True)
+        job = self.job(store)
         value, obj, how = None, None, "ran"
-        if cacheable and self.kind == "call" and not self.forced:  # objects and methods must run for the state
-            found, value = load_quietly(store, self.spec["workflow"], self.name, self.key)
+        if job.store is not None and self.kind == "call" and not self.forced:  # objects and methods run for the state
+            found, value = load_quietly(job, store)
             how = "loaded from storage" if found else how
         if how == "ran":
-            value, obj = self.compute()
-            if cacheable:
-                value = self.save(store, value)
+            fn, args, kwargs, obj = self.call()
+            value = node_run.run(job, fn, args, kwargs, store, warn=log_warning)
         header = {"node": self.name, "key": self.key, "forced": self.forced}
         if self.kind != "object":
             write_artifact(self.values[RESULT], value, header)
@@ -210,8 +211,15 @@ class Step:
         url = decode_text(self.values.get(STORAGE)) or ""
         return open_store(url) if url else None
 
-    def compute(self) -> tuple[Any, Any]:
-        """(the node's value, the object after a method call)."""
+    def job(self, store) -> node_run.NodeJob:
+        """The node's job: the options the step carries out itself (the rest became KFP settings)."""
+        options = {k: self.options[k] for k in (*RUNTIME_OPTIONS, "always_read") if self.options.get(k) is not None}
+        kept = node_run.cacheable(self.kind, self.options, store)
+        return node_run.NodeJob(self.spec["workflow"], self.name, options, store.url if kept else None, self.key,
+                                self.describe() if kept else None)
+
+    def call(self) -> tuple[Any, list, dict, Any]:
+        """(what to call, its arguments, the object a method runs on): the inputs read."""
         results = self.inputs.results()
         params = self.inputs.params
         obj = results.get(SELF)
@@ -221,33 +229,21 @@ class Step:
             kwargs = {k: resolve(v, results, params) for k, v in self.kwargs.items()}
         except (AttributeError, LookupError, TypeError) as exc:  # a missing method, a bad index
             raise NodeFailed(self.name, exc) from None
-        options = {k: self.options[k] for k in RUNTIME_OPTIONS if self.options.get(k) is not None}
-        return invoke(self.name, fn, args, kwargs, options), obj
-
-    def save(self, store, value: Any) -> Any:
-        workflow = self.spec["workflow"]
-        try:
-            store.save(workflow, self.name, self.key, value, meta=self.describe())
-        except Exception as exc:
-            if self.options.get("always_read"):
-                raise NodeFailed(self.name, exc) from exc
-            warnings.warn(f"could not store the result of node {self.name!r} ({type(exc).__name__}: {exc})", StorageWarning)
-            return value
-        if not self.options.get("always_read"):
-            return value
-        found, loaded = store.load(workflow, self.name, self.key)
-        if not found:
-            raise NodeFailed(self.name, StepError(f"its result was stored but could not be read back from {store.url}"))
-        return loaded
+        return fn, args, kwargs, obj
 
 
-def load_quietly(store, workflow: str, node: str, key: str) -> tuple[bool, Any]:
-    """store.load, with a damaged record's warning printed to the step's log."""
+def log_warning(message: str) -> None:
+    """A warning in the step's log, where a KFP user looks."""
+    print(f"fuseflow: warning: {message}", flush=True)
+
+
+def load_quietly(job: node_run.NodeJob, store) -> tuple[bool, Any]:
+    """The stored result, with a damaged record's warning printed to the step's log."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", StorageWarning)
-        found, value = store.load(workflow, node, key)
+        found, value = node_run.load(job, store)
     for warning in caught:
-        print(f"fuseflow: warning: {warning.message}", flush=True)
+        log_warning(str(warning.message))
     return found, value
 
 

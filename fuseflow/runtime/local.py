@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Sequence
 
 from .cli import main as _main
-from .execute import RunSettings, run
+from .execute import run
+from .prepare import RunSettings
 from .graph import Workflow, call, family, method, obj, param, ref, struct
 from .params import Param
 

@@ -34,15 +34,14 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Sequence
 
 from .cli import main as cli_main
-from .execute import Executor, RunSettings, checked_overrides, open_workflow_store, rerun_nodes
-from .explain import describe_key
+from . import node as node_run
+from .execute import Executor
 from .extras import optional
 from .graph import Workflow, call, family, method, obj, param, ref, struct
-from .invoke import NodeFailed, invoke
-from .keys import compute_keys
-from .overrides import effective_options
-from .params import Param, resolve as resolve_params
-from .plan import LOAD, RUN, SKIP, output_nodes, plan
+from .invoke import NodeFailed
+from .params import Param
+from .plan import LOAD, RUN, SKIP, output_nodes
+from .prepare import RunPlan, RunSettings, prepare
 from .storage import StorageWarning
 
 with optional("prefect", "the Prefect target"):
@@ -57,6 +56,8 @@ __all__ = ["At", "FlowRun", "MethodResult", "NodeRun", "Param", "RunSettings", "
 PREFECT_MAPPING = {"retries": "retries", "retry_delay": "retry_delay_seconds", "timeout": "timeout_seconds"}
 
 _SETTINGS: contextvars.ContextVar[RunSettings | None] = contextvars.ContextVar("fuseflow_prefect_settings", default=None)
+# The plan `run_flow` prepared before the flow run began: the flow run takes it instead of preparing again.
+_PREPARED: contextvars.ContextVar[RunPlan | None] = contextvars.ContextVar("fuseflow_prefect_plan", default=None)
 
 
 # --- running a flow -------------------------------------------------------------------
@@ -82,12 +83,13 @@ def using(settings: RunSettings | None = None, **fields: Any) -> Iterator[RunSet
 def run_flow(flow_fn: Callable[..., dict], wf: Workflow, settings: RunSettings, params: dict | None = None) -> dict:
     """Call the flow with params from `params` and settings.param_texts. The params,
     overrides, --rerun and storage are checked first (ParamError), before a flow run exists."""
-    values = resolve_params(wf.params, params or {}, settings.param_texts)
-    checked_overrides(wf, settings)
-    rerun_nodes(wf, settings.rerun)
-    open_workflow_store(wf, settings)
-    with using(settings):
-        return flow_fn(**values)
+    plan = prepare(wf, params or {}, settings)
+    token = _PREPARED.set(plan)
+    try:
+        with using(settings):
+            return flow_fn(**plan.params)
+    finally:
+        _PREPARED.reset(token)
 
 
 def main(wf: Workflow, flow_fn: Callable[..., dict], argv: Sequence[str] | None = None) -> int:
@@ -97,52 +99,43 @@ def main(wf: Workflow, flow_fn: Callable[..., dict], argv: Sequence[str] | None 
 
 
 def start(wf: Workflow, params: dict[str, Any]) -> "FlowRun":
-    """Called first in the flow body: plans the run from the flow's params."""
-    return FlowRun(wf, params, _SETTINGS.get() or RunSettings())
+    """Called first in the flow body: the run's plan, from the flow's params (the one
+    `run_flow` prepared, when it started this flow run with them)."""
+    prepared = _PREPARED.get()
+    if prepared is not None and prepared.wf is wf and prepared.params == params:
+        return FlowRun(prepared)
+    return FlowRun(prepare(wf, params, _SETTINGS.get() or RunSettings()))
 
 
 class FlowRun:
-    """One flow run: cache keys, the plan, the options, and the futures submitted so far."""
+    """One flow run: its plan, the states of the nodes, and the futures submitted so far."""
 
-    def __init__(self, wf: Workflow, params: dict[str, Any], settings: RunSettings):
-        self.wf = wf
-        self.params = resolve_params(wf.params, params)
-        self.overrides = checked_overrides(wf, settings)
-        forced = rerun_nodes(wf, settings.rerun)
-        self.store = open_workflow_store(wf, settings)
-        options = [effective_options(n.name, n.options, self.overrides) for n in wf.nodes]
-        self.options = {n.name: o for n, o in zip(wf.nodes, options)}
-        self.keys = compute_keys(wf, self.params, options) if self.store is not None else {}
-        self.states = plan(wf, output_nodes(wf), self.is_stored if self.store is not None else None, forced)
-        if self.store is not None:  # a remote store fetches the results to load all at once
-            self.store.prefetch(wf.name, [(n, self.keys[n]) for n, state in self.states.items() if state == LOAD])
+    def __init__(self, plan: RunPlan):
+        self.plan = plan
+        self.wf = plan.wf
+        self.params = plan.params
+        self.overrides = plan.overrides
+        self.store = plan.store
+        self.states = plan.states(output_nodes(plan.wf))
+        plan.prefetch(self.states)
         self.futures: list[tuple[str, PrefectFuture]] = []
         self.log_plan()
 
     def __getstate__(self) -> dict[str, Any]:
         """What a task in another process needs (process and Ray task runners): the
-        store by URL (reopened there), no futures."""
-        state = dict(self.__dict__)
-        state["store"] = self.store.url if self.store is not None else None
-        state["futures"] = []
-        return state
+        plan (its store travels by URL), no futures."""
+        return {"plan": self.plan, "states": self.states}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        from .storage import open_store
+        plan = state["plan"]
+        self.plan, self.wf, self.params, self.overrides, self.store = plan, plan.wf, plan.params, plan.overrides, plan.store
+        self.states, self.futures = state["states"], []
 
-        self.__dict__.update(state)
-        self.store = open_store(state["store"]) if state["store"] is not None else None
-
-    def cacheable(self, name: str) -> bool:
-        node = self.wf.nodes[self.wf.index[name]]
-        return self.store is not None and node.kind != "object" and self.options[name].get("cache", True)
-
-    def is_stored(self, name: str) -> bool:
-        return self.cacheable(name) and self.store.has(self.wf.name, name, self.keys[name])
-
-    def runtime_options(self, name: str) -> dict[str, Any]:
-        """The options runtime.invoke does in the task; Prefect does the mapped ones."""
-        return {k: v for k, v in self.options[name].items() if k not in PREFECT_MAPPING}
+    def job(self, name: str) -> node_run.NodeJob:
+        """The node's job: its options without those Prefect carries out itself."""
+        i = self.wf.index[name]
+        options = {k: v for k, v in self.plan.options[i].items() if k not in PREFECT_MAPPING}
+        return self.plan.job(i, options)
 
     def log_plan(self) -> None:
         counts = {state: sum(s == state for s in self.states.values()) for state in (RUN, LOAD, SKIP)}
@@ -322,7 +315,7 @@ class NodeRun:
     def call(self, fn: Callable, args: list, kwargs: dict) -> Any:
         if self.loaded:
             return self.load()
-        return self.save(self.invoke(fn, args, kwargs))
+        return self.execute(fn, args, kwargs)
 
     def call_method(self, method_name: str, args: list, kwargs: dict) -> Any:
         """args[0] is the object (or the previous method call's MethodResult)."""
@@ -334,54 +327,35 @@ class NodeRun:
             bound = getattr(target, method_name)
         except AttributeError as exc:
             raise NodeFailed(self.name, exc) from exc
-        return MethodResult(target, self.save(self.invoke(bound, args[1:], kwargs)))
+        return MethodResult(target, self.execute(bound, args[1:], kwargs))
 
-    def invoke(self, fn: Callable, args: list, kwargs: dict) -> Any:
+    def execute(self, fn: Callable, args: list, kwargs: dict) -> Any:
+        """The node's sequence (runtime.node.run) with the arguments Prefect resolved;
+        a failure after Prefect's own retries names the attempts it made."""
         try:
             args = [_resolved(a) for a in args]
             kwargs = {k: _resolved(v) for k, v in kwargs.items()}
         except IndexError as exc:
             raise NodeFailed(self.name, exc) from None
         try:
-            return invoke(self.name, fn, args, kwargs, self.run.runtime_options(self.name))
+            return node_run.run(self.run.job(self.name), fn, args, kwargs, self.run.store, warn=_warn)
         except NodeFailed as failure:
             attempt = _attempt()
-            if attempt > 1:
+            if attempt > 1 and failure.node == self.name:
                 raise NodeFailed(self.name, failure.error, attempt) from failure.error
             raise
-
-    def save(self, value: Any) -> Any:
-        """Store the result (atomically: the store writes a temp file and renames it)."""
-        run, name = self.run, self.name
-        if not run.cacheable(name):
-            return value
-        always_read = run.options[name].get("always_read")
-        try:
-            run.store.save(run.wf.name, name, run.keys[name], value,
-                           meta=describe_key(run.wf, run.params, run.keys, name, run.options[name]))
-        except Exception as exc:
-            if always_read:
-                raise NodeFailed(name, exc) from exc
-            _warn(f"could not store the result of node {name!r} ({type(exc).__name__}: {exc}); "
-                  "the next run computes it again")
-            return value
-        if not always_read:
-            return value
-        found, value = run.store.load(run.wf.name, name, run.keys[name])
-        if not found:
-            raise NodeFailed(name, RuntimeError(f"its result was stored but could not be read back from {run.store.url}"))
-        return value
 
     def load(self) -> Any:
         """The stored result, as a task run that ends in the state "Cached"."""
         run, name = self.run, self.name
-        key = run.keys[name]
-        found, value = run.store.load(run.wf.name, name, key)
+        job = run.job(name)
+        found, value = node_run.load(job, run.store)
         if found:
-            return Completed(name="Cached", data=value, message=f"loaded from fuseflow storage {run.store.url} (key {key})")
+            return Completed(name="Cached", data=value,
+                             message=f"loaded from fuseflow storage {run.store.url} (key {job.key})")
         # Vanished or damaged since planning (the store warned): compute it here, with what it needs.
         _warn(f"the stored result of node {name!r} could not be read; computing it again in this task")
-        value = Executor(run.wf, run.params, run.store, run.overrides).run([name], forced={name})[name]
+        value = Executor(run.plan).run([name], forced={name})[name]
         return Completed(data=value, message="computed again: its stored result could not be read")
 
 

@@ -26,21 +26,20 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
 from . import graph
+from . import node as node_run
 from . import ray_options as mapping
 from .cli import main as cli_main
-from .execute import RunSettings, index, open_workflow_store, rerun_nodes, resolve
-from .explain import describe_key
+from .execute import index, resolve
 from .extras import require
 from .graph import ParamRef, Ref, Struct, family, param, ref, referenced, struct
 from .invoke import ACTIVE_OPTIONS, NodeFailed, resolve_callable
-from .keys import compute_keys
-from .overrides import Override, check
+from .overrides import Override
 from .params import Param, ParamError
-from .params import resolve as resolve_params
-from .plan import LOAD, RUN, SKIP, output_nodes, plan
+from .plan import LOAD, RUN, SKIP, output_nodes
+from .prepare import RunPlan, RunSettings, prepare
 from .progress import Progress, make_progress
 from .ray_worker import Nested, ObjectNode, Slot, Task, call_task
-from .storage import StorageWarning, Store
+from .storage import StorageWarning
 
 ray = require("ray", "the Ray target")
 
@@ -93,7 +92,7 @@ class Workflow(graph.Workflow):
             **settings: Any) -> dict[str, Any]:
         """Run on Ray; {output name: value}. Joins `address` (else the workflow's), uses
         Ray when it is already initialized, or starts a local Ray and leaves it running.
-        Settings: see execute.RunSettings (storage, no_cache, rerun, progress, ...)."""
+        Settings: see prepare.RunSettings (storage, no_cache, rerun, progress, ...)."""
         return run(self, params or {}, RunSettings(**settings), address=address, max_pending=max_pending)
 
 
@@ -104,24 +103,21 @@ def run(wf: Workflow, params: dict[str, Any], settings: RunSettings, *, address:
         max_pending: int | None = None, shutdown: bool = False) -> dict[str, Any]:
     """Check the inputs (ParamError before anything runs), connect, run; {output name: value}.
     `shutdown`: stop Ray afterwards if this call started it (the command line does)."""
-    values = resolve_params(wf.params, params, settings.param_texts)
-    overrides = checked_overrides(wf, settings)
-    forced = rerun_nodes(wf, settings.rerun)
+    plan = prepare(wf, params, settings, own="ray", node_options=lambda node, overrides: node_options(node, overrides)[0])
     bound = pending_bound(max_pending if max_pending is not None else wf.max_pending)
-    store = open_workflow_store(wf, settings)
     wanted = output_nodes(wf)
     with warnings.catch_warnings():
         warnings.filterwarnings("always", category=StorageWarning, append=True)  # every damaged record
         with make_progress(settings.progress, label=wf.name) as progress:
-            driver = Driver(wf, values, store, overrides, progress, bound)
-            states = driver.plan(wanted, set(forced))
+            driver = Driver(plan, progress, bound)
+            states = driver.plan(wanted, set(plan.forced))
             remotes = driver.prepare(states)
             if RUN not in states.values():  # everything stored: no need for Ray at all
                 results = driver.loaded
             else:
                 with connection(wf, address, shutdown):
                     results = driver.execute(states, remotes, wanted)
-    return {name: resolve(value, results, values) for name, value in wf.outputs.items()}
+    return {name: resolve(value, results, plan.params) for name, value in wf.outputs.items()}
 
 
 def pending_bound(value: Any) -> int | None:
@@ -130,13 +126,6 @@ def pending_bound(value: Any) -> int | None:
     if type(value) is not int or value < 1:
         raise ParamError(f"max_pending must be an integer >= 1, got {value!r}")
     return value
-
-
-def checked_overrides(wf: Workflow, settings: RunSettings) -> list[Override]:
-    """query(...).set(...) and --set overrides, checked as locally, Ray's own node
-    options too (`--set 'model.*:num_cpus=4'`): as in an `options ray` block."""
-    names = [node.name for node in wf.nodes]
-    return [*check(wf.overrides, names, "query", own="ray"), *check(settings.overrides, names, "--set", own="ray")]
 
 
 @contextlib.contextmanager
@@ -191,36 +180,29 @@ def init_arguments(wf: Workflow, address: str | None) -> dict[str, Any]:
 class Driver:
     """One run on Ray, as the driver sees it. Lists are by node index."""
 
-    def __init__(self, wf: Workflow, params: dict[str, Any], store: Store | None, overrides: list[Override],
-                 progress: Progress, max_pending: int | None):
-        self.wf = wf
-        self.params = params
-        self.store = store
-        self.store_url = store.url if store is not None else None  # absolute: the workers open it
-        self.options = [node_options(node, overrides) for node in wf.nodes]  # (worker options, Ray options)
-        self.cacheable = [store is not None and node.kind != "object" and worker.get("cache", True)
-                          for node, (worker, _) in zip(wf.nodes, self.options)]
-        self.keys = compute_keys(wf, params, [worker for worker, _ in self.options]) if store is not None else {}
-        self.direct = [node.kind == "call" and not cacheable and ACTIVE_OPTIONS.isdisjoint(worker) and _plain_arguments(node)
-                       for node, (worker, _), cacheable in zip(wf.nodes, self.options, self.cacheable)]
+    def __init__(self, plan: RunPlan, progress: Progress, max_pending: int | None):
+        self.run_plan = plan
+        self.wf = wf = plan.wf
+        self.params = plan.params
+        self.store = plan.store
+        self.ray_options = [node_options(node, plan.overrides)[1] for node in wf.nodes]  # .options() keywords
+        self.direct = [node.kind == "call" and not kept and ACTIVE_OPTIONS.isdisjoint(worker) and _plain_arguments(node)
+                       for node, worker, kept in zip(wf.nodes, plan.options, plan.cacheable)]
         self.progress = progress if progress.live else None
         self.max_pending = max_pending
         self.refs: dict[str, Any] = {}  # node -> ObjectRef of its result, or an object node's actor
         self.loaded: dict[str, Any] = {}  # node -> result loaded from the store
         self.inflight: dict[Any, str] = {}  # ObjectRef -> node, when somebody counts them
 
-    def is_stored(self, name: str) -> bool:
-        return self.cacheable[self.wf.index[name]] and self.store.has(self.wf.name, name, self.keys[name])
-
     def plan(self, wanted: list[str], forced: set[str]) -> dict[str, str]:
         """The plan, with every result it loads already loaded: a record that turns
         out damaged (the store warns) is computed after all, with what it needs."""
         while True:
-            states = plan(self.wf, wanted, self.is_stored if self.store is not None else None, forced)
+            states = self.run_plan.states(wanted, forced)
             missing = []
             for name, state in states.items():
                 if state == LOAD and name not in self.loaded:
-                    found, value = self.store.load(self.wf.name, name, self.keys[name])
+                    found, value = node_run.load(self.run_plan.job(self.wf.index[name]), self.store)
                     if found:
                         self.loaded[name] = value
                     else:
@@ -245,7 +227,7 @@ class Driver:
         for i, node in enumerate(self.wf.nodes):
             if states[node.name] != RUN or node.kind == "method":
                 continue
-            options = self.options[i][1]
+            options = self.ray_options[i]
             try:
                 options = ray_keywords(options)
                 if node.kind == "call":
@@ -302,11 +284,7 @@ class Driver:
         templated = bool(kwargs) or len(args) != len(inputs) or not all(
             type(a) is Slot and a.index == j and not a.path for j, a in enumerate(args))
         fn = {"call": None, "object": node.fn, "method": node.method}[node.kind]
-        worker = self.options[i][0]
-        cacheable = self.cacheable[i]
-        meta = describe_key(self.wf, self.params, self.keys, name, worker) if cacheable else None
-        task = tuple(Task(name, fn, args if templated else (), kwargs, worker,
-                          self.store_url if cacheable else None, self.wf.name, self.keys.get(name), templated, meta))
+        task = tuple(Task(tuple(self.run_plan.job(i)), fn, args if templated else (), kwargs, templated))
         if node.kind != "method":
             return remote.remote(task, *inputs)
         actor = self.refs[node.object]
@@ -412,7 +390,7 @@ class Driver:
         i = self.wf.index.get(name)
         if i is None:
             return 1
-        options = ray_keywords(self.options[i][1])
+        options = ray_keywords(self.ray_options[i])
         retry = options.get("retry_exceptions", False)
         if retry is True or (isinstance(retry, list) and isinstance(error, tuple(retry))):
             return 1 + max(int(options.get("max_retries", 3)), 0)

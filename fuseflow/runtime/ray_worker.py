@@ -18,17 +18,16 @@ task ever waits on another (`ray.get` is never called here).
 """
 from __future__ import annotations
 
-import warnings
 from typing import Any, Callable, NamedTuple
 
+from . import node as node_run
 from .execute import index
 from .extras import require
-from .invoke import ACTIVE_OPTIONS, NodeFailed, as_failure, attempt_call, count_interrupts, invoke, user_traceback
-from .storage import StorageWarning, Store, open_store
+from .invoke import NodeFailed, as_failure, count_interrupts, user_traceback
+from .node import NodeJob
 
 ray = require("ray", "the Ray target")
 
-_stores: dict[str, Store] = {}  # one per storage URL per worker process
 
 
 class Slot:
@@ -71,27 +70,20 @@ def build(template: Any, inputs: tuple) -> Any:
 
 
 class Task(NamedTuple):
-    """One node as its worker sees it: what to call (the class of an object node, a
-    method's name for a method call; None for a plain call, whose remote function
-    holds its callable), its argument templates, its runtime options, and where its result is
-    stored (a store URL, else not stored). `templated` is False when the arguments
-    are the inputs themselves, in order (args is then empty): the common case.
-    `meta` describes the key (runtime.explain.describe_key, made on the driver),
-    saved beside the result for `fusec explain`; None when nothing is stored.
+    """One node as its worker sees it: its job (runtime.node.NodeJob: name, runtime
+    options, where its result is kept), what to call (the class of an object node,
+    a method's name for a method call; None for a plain call, whose remote function
+    holds its callable) and its argument templates. `templated` is False when the
+    arguments are the inputs themselves, in order (args is then empty): the common case.
 
     Sent to the worker as a plain tuple (`tuple(task)`), which pickles several
     times faster than any class instance; the worker reads it with `Task._make`."""
 
-    name: str
+    job: tuple
     fn: Any
     args: tuple
     kwargs: dict
-    options: dict
-    store: str | None
-    workflow: str
-    key: str | None
     templated: bool
-    meta: dict | None = None
 
 
 def arguments(task: Task, inputs: tuple) -> tuple[list | tuple, dict]:
@@ -100,27 +92,6 @@ def arguments(task: Task, inputs: tuple) -> tuple[list | tuple, dict]:
     args = [build(a, inputs) for a in task.args]
     kwargs = {k: build(v, inputs) for k, v in task.kwargs.items()}
     return args, kwargs
-
-
-def save(task: Task, value: Any) -> Any:
-    """Store the result (a failure to store is a warning, as locally); with
-    always_read, the value read back from the store."""
-    store = _stores.get(task.store) or _stores.setdefault(task.store, open_store(task.store))
-    always_read = task.options.get("always_read")
-    try:
-        store.save(task.workflow, task.name, task.key, value, meta=task.meta)
-    except Exception as exc:
-        if always_read:
-            raise
-        warnings.warn(f"could not store the result of node {task.name!r} ({type(exc).__name__}: {exc}); "
-                      "the next run computes it again", StorageWarning, stacklevel=2)
-        return value
-    if not always_read:
-        return value
-    found, value = store.load(task.workflow, task.name, task.key)
-    if not found:
-        raise LookupError(f"its result was stored but could not be read back from {store.url}")
-    return value
 
 
 def mark(error: BaseException, node: str) -> BaseException:
@@ -174,20 +145,18 @@ def call_task(fn: Callable, direct: bool = False) -> Any:
 
 
 def run_call(fn: Callable, spec: tuple, inputs: tuple) -> Any:
-    """A plain call on a Ray worker (Ray has resolved the ObjectRefs among `inputs`).
-    Ray itself retries it (max_retries, retry_exceptions); one attempt here."""
+    """A plain call on a Ray worker (Ray has resolved the ObjectRefs among `inputs`): the
+    node's sequence (runtime.node.run). Ray itself retries it (max_retries,
+    retry_exceptions), so a failure goes back as the user's own exception."""
     task = Task._make(spec)
+    job = NodeJob._make(task.job)
     count_interrupts()
     try:
-        args, kwargs = arguments(task, inputs)
-        options = task.options
-        if options and not ACTIVE_OPTIONS.isdisjoint(options):
-            value = attempt_call(task.name, fn, args, kwargs, options)
-        else:
-            value = fn(*args, **kwargs)
-        return save(task, value) if task.store else value
-    except BaseException as exc:
-        raise mark(exc, task.name) from None
+        return node_run.run(job, fn, *arguments(task, inputs))
+    except NodeFailed as failure:
+        raise mark(failure.error, job.name) from None
+    except BaseException as exc:  # the arguments: an index that does not apply to the value
+        raise mark(exc, job.name) from None
 
 
 @ray.remote
@@ -202,30 +171,28 @@ class ObjectNode:
 
     def __init__(self, spec: tuple, *inputs: Any):
         task = Task._make(spec)
+        job = NodeJob._make(task.job)
         self.failure: NodeFailed | None = None
         self.obj = None
         try:
-            args, kwargs = arguments(task, inputs)
-            self.obj = invoke(task.name, task.fn, args, kwargs, task.options)
+            self.obj = node_run.run(job, task.fn, *arguments(task, inputs))
         except NodeFailed as failure:
             self.failure = failure
         except Exception as exc:
-            self.failure = NodeFailed(task.name, exc)
+            self.failure = NodeFailed(job.name, exc)
 
     def call(self, spec: tuple, receipt: Any, *inputs: Any) -> tuple[Any, bool]:
         """(result, receipt) of the method call named by the task's `fn`."""
         if self.failure is not None:
             raise self.failure
         task = Task._make(spec)
+        job = NodeJob._make(task.job)
         try:
-            args, kwargs = arguments(task, inputs)
-            value = invoke(task.name, getattr(self.obj, task.fn), args, kwargs, task.options)
-            if task.store:
-                value = save(task, value)
+            value = node_run.run(job, getattr(self.obj, task.fn), *arguments(task, inputs))
         except NodeFailed as failure:
             self.failure = failure
             raise
         except Exception as exc:
-            self.failure = NodeFailed(task.name, exc)
+            self.failure = NodeFailed(job.name, exc)
             raise self.failure from None
         return value, True

@@ -11,7 +11,7 @@ from fuseflow.cli import main as fusec
 from fuseflow.compiler.frontend import compile_file
 from fuseflow.compiler.targets import kfp_target, local
 from fuseflow.compiler.targets.loader import import_path, load_generated
-from fuseflow.runtime.execute import Executor, RunSettings
+from fuseflow.runtime.prepare import RunSettings, prepare
 from fuseflow.runtime.explain import describe_key
 from fuseflow.runtime.storage import open_store
 
@@ -41,7 +41,7 @@ def test_explain_names_the_changed_param_after_a_kfp_run(project, capsys):
     with import_path(path.parent):
         wf = getattr(load_generated(local.generate(ir), str(path)), local.context(ir)["workflow_var"])
         stored = open_store(str(store))
-        keys = Executor(wf, {"a": 1, "b": 10}, stored).keys
+        keys = prepare(wf, {"a": 1, "b": 10}, RunSettings(storage=stored)).keys
         for name in ("x", "y", "z", "n"):
             assert stored.meta(wf.name, name, keys[name]) == describe_key(wf, {"a": 1, "b": 10}, keys, name)
 

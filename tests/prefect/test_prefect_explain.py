@@ -7,7 +7,7 @@ import json
 import pytest
 
 from fuseflow.cli import main as fusec
-from fuseflow.runtime.execute import Executor
+from fuseflow.runtime.prepare import RunSettings, prepare
 from fuseflow.runtime.explain import describe_key
 from fuseflow.runtime.storage import open_store
 
@@ -36,7 +36,7 @@ def test_explain_names_the_changed_param_after_a_prefect_run(project, capsys):
     # what the tasks saved is what the local target saves
     wf = module.WORKFLOW
     store = open_store(str(project.root / ".fuseflow"))
-    local = Executor(wf, {"a": 1, "b": 10}, store)
+    local = prepare(wf, {"a": 1, "b": 10}, RunSettings(storage=store))
     for name in ("x", "y", "z", "n"):
         assert store.meta(wf.name, name, local.keys[name]) == describe_key(wf, local.params, local.keys, name,
                                                                            wf.nodes[wf.index[name]].options)

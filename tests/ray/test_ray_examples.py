@@ -89,7 +89,8 @@ def test_without_storage_calls_take_their_arguments_directly(fusec, tmp_path):
 
     fuse = EXAMPLES / "models.fuse"
     module = load_generated(generate(compile_file(fuse)[0]), fuse)
-    driver = ray_backend.Driver(module.WORKFLOW, {"n": 120, "noise": 0.2}, None, [], ray_backend.Progress(), None)
+    plan = ray_backend.prepare(module.WORKFLOW, {"n": 120, "noise": 0.2}, ray_backend.RunSettings(no_cache=True))
+    driver = ray_backend.Driver(plan, ray_backend.Progress(), None)
     direct = {node.name for node, plain in zip(module.WORKFLOW.nodes, driver.direct) if plain}
     assert "data.linear" in direct and "best" not in direct  # data[0] and families go through a task template
     status, out, err = fusec("run", str(fuse), "--target", "local", "--json", "--no-cache", "-p", "n=120")

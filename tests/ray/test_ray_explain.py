@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from fuseflow.runtime.execute import Executor
+from fuseflow.runtime.prepare import RunSettings, prepare
 from fuseflow.runtime.explain import describe_key
 from fuseflow.runtime.storage import open_store
 
@@ -35,7 +35,7 @@ def test_explain_names_the_changed_param_after_a_ray_run(workflow, fusec, tmp_pa
 
     # what the workers saved is what the local target saves
     stored = open_store(store)
-    local = Executor(wf, {"p": 1, "q": 1, "log": str(log.path)}, stored)
+    local = prepare(wf, {"p": 1, "q": 1, "log": str(log.path)}, RunSettings(storage=stored))
     for name in ("a", "b", "c", "n"):
         assert stored.meta(wf.name, name, local.keys[name]) == describe_key(wf, local.params, local.keys, name,
                                                                             wf.nodes[wf.index[name]].options)

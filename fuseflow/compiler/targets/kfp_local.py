@@ -21,7 +21,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Iterator
 
-from ...runtime.execute import open_run_store
+from ...runtime.prepare import open_run_store
 from ...runtime.extras import optional
 from ...runtime.invoke import NodeFailed, environment
 from ...runtime.kfp_step import FAILURE_DIR, failure_from_report, read_value

@@ -1,0 +1,104 @@
+"""One node, wherever it runs: the sequence every target calls.
+
+    job = NodeJob(workflow, name, options, store_url, key, meta)
+    found, value = load(job)                  # a stored result, or (False, None)
+    value = run(job, fn, args, kwargs)        # invoke under the options, then keep the result
+
+`run` is the whole sequence: environment, setup and seed before the call,
+the timeout around it, retries (runtime.invoke), then the result saved to
+the store and, with `always_read`, read back from it. Every failure is a
+NodeFailed naming the node, with the same text on every target. Locally the
+executor calls it in order; a Ray task, a Prefect task and a KFP step call
+it where they run: backends only move work and results.
+
+A NodeJob is a plain tuple (it pickles several times faster than a class
+instance) and holds only what the node needs: a Ray task carries it as its
+first argument.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any, Callable, NamedTuple
+
+from .invoke import NodeFailed, invoke
+from .storage import StorageWarning, Store, open_store
+
+
+class NodeJob(NamedTuple):
+    """What one node needs wherever it runs.
+
+    options: what the runtime does around the call (seed, setup, env, timeout,
+    retries: the target has left out what it does itself) and `always_read`.
+    store: the store's URL when the result is kept, else None. key: the cache
+    key. meta: what went into the key (runtime.explain.describe_key), saved
+    beside the result for `fusec explain`."""
+
+    workflow: str
+    name: str
+    options: dict
+    store: str | None = None
+    key: str | None = None
+    meta: dict | None = None
+
+
+class StoreRoundTripError(Exception):
+    """`always_read`: a result did not survive a round trip through storage."""
+
+
+_stores: dict[str, Store] = {}  # one per URL per process (a Ray worker, a Prefect task runner's process)
+
+
+def store_at(url: str) -> Store:
+    """The store at `url`, opened once per process."""
+    store = _stores.get(url)
+    if store is None:
+        store = _stores[url] = open_store(url)
+    return store
+
+
+def run(job: NodeJob, fn: Callable, args: list | tuple, kwargs: dict, store: Store | None = None,
+        warn: Callable[[str], None] | None = None) -> Any:
+    """Call the node under its options and keep its result: the value its readers get."""
+    value = invoke(job.name, fn, args, kwargs, job.options)
+    return keep(job, value, store, warn) if job.store is not None else value
+
+
+def keep(job: NodeJob, value: Any, store: Store | None = None, warn: Callable[[str], None] | None = None) -> Any:
+    """Save the result; with always_read, the value read back from the store.
+
+    A result that cannot be saved is a warning (`warn`: where the target shows it;
+    default a StorageWarning) and the run goes on, the next run computing it
+    again; unless always_read asks for the round trip: then it fails the node."""
+    store = store or store_at(job.store)
+    always_read = job.options.get("always_read")
+    try:
+        store.save(job.workflow, job.name, job.key, value, meta=job.meta)
+    except Exception as exc:
+        if always_read:
+            raise NodeFailed(job.name, exc) from exc
+        (warn or _storage_warning)(f"could not store the result of node {job.name!r} ({type(exc).__name__}: {exc}); "
+                                   "the run goes on and the next run computes it again (give the node `cache: false` "
+                                   "if that is expected)")
+        return value
+    if not always_read:
+        return value
+    found, value = store.load(job.workflow, job.name, job.key)
+    if not found:
+        raise NodeFailed(job.name, StoreRoundTripError(f"its result was stored but could not be read back from "
+                                                       f"{store.url}"))
+    return value
+
+
+def _storage_warning(message: str) -> None:
+    warnings.warn(message, StorageWarning, stacklevel=4)
+
+
+def load(job: NodeJob, store: Store | None = None) -> tuple[bool, Any]:
+    """(True, the stored result) or (False, None): absent, or damaged (the store warned)."""
+    return (store or store_at(job.store)).load(job.workflow, job.name, job.key)
+
+
+def cacheable(kind: str, options: dict, store: Any) -> bool:
+    """Whether a node's result is kept: there is a store, the node is not an object
+    (an object lives where its methods run), and its options do not say `cache: false`."""
+    return store is not None and kind != "object" and options.get("cache", True)

@@ -1,0 +1,182 @@
+"""A run, decided before its first node: the one setup every target shares.
+
+    plan = prepare(wf, {"a": 5}, RunSettings(storage="file:results"))
+    states = plan.states(output_nodes(wf))       # LOAD, RUN or SKIP per node
+    job = plan.job(i)                            # what node i needs wherever it runs (runtime.node)
+
+`prepare` checks the params, the option overrides and the --rerun regex
+(ParamError, before anything runs), opens the store, works out each node's
+effective options, whether its result is kept, and its cache key. The local
+executor, the Ray driver, a Prefect flow run, `fusec explain` and `fusec
+storage gc` all start from it, so a run means the same everywhere. A plan
+pickles (the store travels as its URL), for task runners in other processes.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from . import overrides as overriding
+from . import plan as planning
+from .explain import describe_key
+from .graph import Node, Workflow
+from .keys import compute_keys
+from .node import NodeJob, cacheable
+from .overrides import Override, effective_options
+from .params import ParamError, shortened
+from .params import resolve as resolve_params
+from .storage import FileStore, Store, open_store
+
+DEFAULT_STORE = ".fuseflow"
+
+
+@dataclass
+class RunSettings:
+    """How to run: where results are kept and which to recompute.
+
+    storage: a URL or Store; None means the workflow's own `storage`, else a
+    `.fuseflow` folder in the workflow's home. no_cache: neither load nor store.
+    rerun: regex of nodes to recompute (with everything downstream).
+    progress: None shows it on a terminal only; True or False forces it.
+    overrides: options set by regex (`--set`), after the workflow's own.
+    param_texts: params as command-line texts, parsed by their declared types.
+    """
+
+    storage: Any = None
+    no_cache: bool = False
+    rerun: str | None = None
+    progress: bool | None = None
+    overrides: list[Override] = field(default_factory=list)
+    param_texts: dict[str, str] = field(default_factory=dict)
+
+
+# A target's own reading of a node's options under the overrides: the options the
+# runtime carries out for that node (Ray keeps its `.options()` keywords apart).
+NodeOptions = Callable[[Node, list[Override]], dict[str, Any]]
+
+
+def _neutral(node: Node, overrides: list[Override]) -> dict[str, Any]:
+    return effective_options(node.name, node.options, overrides)
+
+
+@dataclass
+class RunPlan:
+    """Everything a run decides up front. Lists are by node index."""
+
+    wf: Workflow
+    params: dict[str, Any]
+    overrides: list[Override]
+    forced: set[str]
+    store: Store | None
+    options: list[dict[str, Any]]
+    cacheable: list[bool]
+    keys: dict[str, str]  # empty without a store: nothing is kept, nothing needs a key
+
+    def is_stored(self, name: str) -> bool:
+        i = self.wf.index[name]
+        return self.cacheable[i] and self.store.has(self.wf.name, name, self.keys[name])
+
+    def states(self, wanted: Iterable[str], forced: set[str] | None = None,
+               readers: dict[str, int] | None = None) -> dict[str, str]:
+        """node -> LOAD, RUN or SKIP for the `wanted` results (see runtime.plan)."""
+        stored = self.is_stored if self.store is not None else None
+        return planning.plan(self.wf, wanted, stored, self.forced if forced is None else forced, readers)
+
+    def prefetch(self, states: dict[str, str]) -> None:
+        """A remote store fetches the results the plan loads all at once."""
+        if self.store is not None:
+            self.store.prefetch(self.wf.name, [(n, self.keys[n]) for n, state in states.items() if state == planning.LOAD])
+
+    def describe(self, i: int) -> dict[str, Any]:
+        """What went into node i's key, saved beside its result for `fusec explain`."""
+        name = self.wf.nodes[i].name
+        return describe_key(self.wf, self.params, self.keys, name, self.options[i])
+
+    def job(self, i: int, options: dict[str, Any] | None = None) -> NodeJob:
+        """What node i needs wherever it runs; `options`: the runtime's part of its
+        options, when the target carries out some itself (default: all of them)."""
+        name = self.wf.nodes[i].name
+        kept = self.cacheable[i]
+        return NodeJob(self.wf.name, name, self.options[i] if options is None else options,
+                       self.store.url if kept else None, self.keys.get(name), self.describe(i) if kept else None)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["store"] = self.store.url if self.store is not None else None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if state["store"] is not None:
+            from .node import store_at
+
+            self.store = store_at(state["store"])
+
+
+def prepare(wf: Workflow, params: dict[str, Any], settings: RunSettings, *, own: str | None = None,
+            node_options: NodeOptions = _neutral, resolve: bool = True) -> RunPlan:
+    """The run's plan; ParamError for a bad param, override, --rerun regex or storage URL.
+
+    own: a target whose own node options `--set` may set too (Ray's). node_options:
+    the target's reading of a node's options under the overrides. resolve: import
+    the callables overrides name now (not for a target whose workers import them)."""
+    values = resolve_params(wf.params, params, settings.param_texts)
+    overrides = checked_overrides(wf, settings, own=own, resolve=resolve)
+    forced = rerun_nodes(wf, settings.rerun)
+    store = open_workflow_store(wf, settings)
+    options = [node_options(node, overrides) for node in wf.nodes] if overrides else [n.options for n in wf.nodes]
+    kept = [bool(cacheable(node.kind, opts, store)) for node, opts in zip(wf.nodes, options)]
+    keys = compute_keys(wf, values, options) if store is not None else {}
+    return RunPlan(wf, values, overrides, forced, store, options, kept, keys)
+
+
+def checked_overrides(wf: Workflow, settings: RunSettings, *, own: str | None = None,
+                      resolve: bool = True) -> list[Override]:
+    """The workflow's own `query(...).set(...)` overrides, then `--set`, checked as a file's options are."""
+    names = [node.name for node in wf.nodes]
+    return [*overriding.check(wf.overrides, names, "query", own=own, resolve=resolve),
+            *overriding.check(settings.overrides, names, "--set", own=own, resolve=resolve)]
+
+
+def rerun_nodes(wf: Workflow, pattern: str | None) -> set[str]:
+    """--rerun REGEX: the matching nodes and everything downstream; ParamError for a bad regex."""
+    if not pattern:
+        return set()
+    overriding.require_match(overriding.compile_regex(pattern, "--rerun"), [n.name for n in wf.nodes], "--rerun")
+    return planning.forced_nodes(wf, pattern)
+
+
+def open_workflow_store(wf: Workflow, settings: RunSettings) -> Store | None:
+    """The run's store (None with no_cache); ParamError for a URL it cannot open."""
+    if settings.no_cache:
+        return None
+    return open_run_store(settings.storage, wf.storage, wf.home)
+
+
+def open_run_store(given: Any, own: str | None, home: Any) -> Store:
+    """`given` (--storage: relative to the working directory), else the workflow's `own`
+    storage, else .fuseflow, both relative to its `home`; ParamError for a URL it cannot open."""
+    try:
+        if given is not None:
+            store = open_store(given)
+        else:
+            store = open_store(own or DEFAULT_STORE, base_dir=home)
+    except (ValueError, NotImplementedError) as exc:
+        raise ParamError(f"storage: {exc}") from None
+    check_folder(store)
+    return store
+
+
+def check_folder(store: Store) -> None:
+    """ParamError for a folder the system refuses to look at (a path too long, a loop of
+    links, no permission), before the plan reads it. A folder that does not exist yet
+    is made by the first save; one under a file makes each save a warning."""
+    if not isinstance(store, FileStore):
+        return
+    try:
+        os.stat(store.root)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    except OSError as exc:
+        raise ParamError(f"storage: cannot use {shortened(store.url)}: {exc.strerror or exc}") from None
