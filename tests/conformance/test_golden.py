@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import ast
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Callable
 
@@ -144,3 +146,13 @@ def test_every_target_has_a_golden_file_and_a_check():
 def test_every_required_case_exists():
     assert len(CASES) >= 10
     assert REQUIRED <= set(CASES), f"missing golden cases: {sorted(REQUIRED - set(CASES))}"
+
+
+def test_compiling_for_any_target_imports_no_backend():
+    """Generating an artifact needs neither the backend it is for nor the file's imports."""
+    code = ("import sys\nfrom fuseflow.cli import main\n"
+            f"for target in {TARGETS!r}:\n"
+            "    main(['compile', 'examples/counter.fuse', '--target', target, '-o', '-'])\n"
+            "print(sorted(name for name in ('ray', 'prefect', 'kfp') if name in sys.modules), file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.stderr.splitlines()[-1:] == ["[]"], done.stderr
