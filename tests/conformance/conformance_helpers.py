@@ -62,7 +62,7 @@ class Scenario:
     def reference(self, *runs: tuple[str, ...]) -> list[Run]:
         """The same runs on the reference target, in a store of their own (played once)."""
         if runs not in self._reference:
-            self._reference[runs] = self.play(REFERENCE, *runs, store="reference")
+            self._reference[runs] = self.play(REFERENCE, *runs, store=f"reference-{len(self._reference)}")
         return self._reference[runs]
 
     def run(self, target: str, store: Path, args: tuple[str, ...]) -> Run:
