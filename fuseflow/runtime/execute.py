@@ -17,7 +17,8 @@ from typing import Any
 
 from . import node as node_run
 from . import plan as planning
-from .graph import ParamRef, Ref, Struct, Workflow
+from .. import ir
+from .graph import Workflow
 from .invoke import ACTIVE_OPTIONS, NodeFailed, as_failure, count_interrupts, invoke
 from .prepare import RunPlan, RunSettings, prepare
 from .progress import Progress, make_progress
@@ -115,8 +116,8 @@ class Executor:
                 except BaseException as exc:
                     raise as_failure(name, exc) from exc
             else:
-                plain = self.wf.topology.plain[i]  # no argument holds a result or a param
-                args, kwargs = (node.args, node.kwargs) if plain else self.arguments(i, node, results)
+                literals = self.wf.topology.literals[i]  # no argument holds a result or a param
+                args, kwargs = literals if literals is not None else self.arguments(i, node, results)
                 value = invoke(name, fn, args, kwargs, self.options[i])
         except BaseException:
             if progress is not None:
@@ -131,7 +132,7 @@ class Executor:
     def arguments(self, i: int, node, results: dict[str, Any]) -> tuple[list, dict]:
         params = self.params
         try:
-            args = [results[a.node] if type(a) is Ref and not a.path else resolve(a, results, params) for a in node.args]
+            args = [results[a.node] if type(a) is ir.Ref and not a.path else resolve(a, results, params) for a in node.args]
             kwargs = {k: resolve(v, results, params) for k, v in node.kwargs.items()} if node.kwargs else {}
         except IndexingError as exc:
             raise NodeFailed(node.name, exc) from None
@@ -144,21 +145,25 @@ def bound_method(node, obj: Any) -> Any:
         raise NodeFailed(node.name, exc) from exc
 
 
-def resolve(value: Any, results: dict[str, Any], params: dict[str, Any]) -> Any:
-    """An argument's value: markers replaced by results and params, indexing applied."""
+def resolve(value: ir.Value, results: dict[str, Any], params: dict[str, Any]) -> Any:
+    """An argument's value: results and params read, indexing applied, lists, dicts
+    and families built (a family is a dict keyed by loop key)."""
     kind = type(value)
-    if kind is Ref:
+    if kind is ir.Literal:
+        return value.value
+    if kind is ir.Ref:
         found = results[value.node]
         return index(found, value.path, value.node) if value.path else found
-    if kind is ParamRef:
+    if kind is ir.ParamRef:
         found = params[value.name]
         return index(found, value.path, f"param {value.name}") if value.path else found
-    if kind is Struct:
-        inner = value.value
-        if isinstance(inner, dict):
-            return {k: resolve(v, results, params) for k, v in inner.items()}
-        return [resolve(v, results, params) for v in inner]
-    return value
+    if kind is ir.ListOf:
+        return [resolve(v, results, params) for v in value.items]
+    if kind is ir.DictOf:
+        return {k: resolve(v, results, params) for k, v in value.items}
+    if kind is ir.Family:
+        return {k: resolve(v, results, params) for k, v in value.members}
+    raise TypeError(f"not a value the runtime resolves: {value!r}")
 
 
 class IndexingError(LookupError):

@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .graph import Node, Workflow, referenced, referenced_params
+from ..ir import referenced_nodes, referenced_params
+from .graph import Node, Workflow
 from .keys import callable_identity, fingerprint
 
 META_VERSION = 1
@@ -28,7 +29,7 @@ def describe_key(wf: Workflow, params: dict[str, Any], keys: dict[str, str], nam
     """What went into the key of node ``name``: JSON-able, saved with its result."""
     node = wf.nodes[wf.index[name]]
     values = (*node.args, *node.kwargs.values())
-    upstream = {ref: keys[ref] for value in values for ref in referenced(value)}
+    upstream = {ref: keys[ref] for value in values for ref in referenced_nodes(value)}
     if node.kind == "method":
         before = wf.topology.previous[name]
         upstream[before] = keys[before]

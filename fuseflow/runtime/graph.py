@@ -6,8 +6,10 @@ Generated modules build one `Workflow` from these pieces, one line per node:
     rt.obj("counter", IncrementalSum, [], {"start": rt.ref("one")})
     rt.method("six", "counter", "add", [rt.ref("one")])
 
-An argument is a plain Python value (a literal) or one of the markers below,
-which the executor replaces by a node's result or a param's value.
+An argument is an IR value (fuseflow.ir: the IR the compiler writes is the one
+the runtime runs): `ref`, `param`, `struct` and `family` make them, and a plain
+Python value passed as an argument is a Literal. The executor replaces each by
+a node's result, a param's value or the literal's value.
 """
 from __future__ import annotations
 
@@ -16,67 +18,36 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from .. import ir
 from .params import Param
 
 
-class Ref:
+def ref(node: str, *path: Any) -> ir.Ref:
     """A node's result, optionally indexed: ref("split", "x_train")."""
-
-    __slots__ = ("node", "path")
-
-    def __init__(self, node: str, path: tuple = ()):
-        self.node = node
-        self.path = path
-
-    def __repr__(self) -> str:
-        return f"ref({', '.join(repr(p) for p in (self.node, *self.path))})"
+    return ir.Ref(node, path)
 
 
-class ParamRef:
+def param(name: str, *path: Any) -> ir.ParamRef:
     """A run-time param's value, optionally indexed."""
-
-    __slots__ = ("name", "path")
-
-    def __init__(self, name: str, path: tuple = ()):
-        self.name = name
-        self.path = path
-
-    def __repr__(self) -> str:
-        return f"param({', '.join(repr(p) for p in (self.name, *self.path))})"
+    return ir.ParamRef(name, path)
 
 
-class Struct:
-    """A list or dict literal that holds references, resolved element by element.
-    A loop family used outside its loop is one: a dict keyed by loop key."""
-
-    __slots__ = ("value", "family")
-
-    def __init__(self, value: list | dict, family: str | None = None):
-        self.value = value
-        self.family = family
-
-    def __repr__(self) -> str:
-        return f"family({self.family!r}, {self.value!r})" if self.family else f"struct({self.value!r})"
+def struct(value: list | dict) -> ir.Value:
+    """A list or dict literal that holds references, resolved element by element."""
+    if isinstance(value, dict):
+        return ir.DictOf(tuple((k, argument(v)) for k, v in value.items()))
+    return ir.ListOf(tuple(argument(v) for v in value))
 
 
-MARKERS = (Ref, ParamRef, Struct)
-
-
-def ref(node: str, *path: Any) -> Ref:
-    return Ref(node, path)
-
-
-def param(name: str, *path: Any) -> ParamRef:
-    return ParamRef(name, path)
-
-
-def struct(value: list | dict) -> Struct:
-    return Struct(value)
-
-
-def family(name: str, members: dict) -> Struct:
+def family(name: str, members: dict) -> ir.Family:
     """A loop family: {loop key: ref(...)}; nested loops nest plain dicts."""
-    return Struct({k: family(name, v) if type(v) is dict else v for k, v in members.items()}, family=name)
+    return ir.Family(name, tuple((k, family(name, v) if type(v) is dict else argument(v)) for k, v in members.items()))
+
+
+def argument(value: Any) -> ir.Value:
+    """An argument as the runtime holds it: an IR value, a plain value as its Literal
+    (an imported callable passed as an argument is the callable itself)."""
+    return value if isinstance(value, ir.Value) else ir.Literal(value)
 
 
 @dataclass(eq=False)
@@ -96,40 +67,26 @@ class Node:
     def inputs(self) -> Iterator[str]:
         """Names of the nodes whose results this node reads (with repeats)."""
         for value in (*self.args, *self.kwargs.values()):
-            yield from referenced(value)
+            yield from ir.referenced_nodes(value)
 
 
-def referenced(value: Any) -> Iterator[str]:
-    if type(value) is Ref:
-        yield value.node
-    elif type(value) is Struct:
-        items = value.value.values() if isinstance(value.value, dict) else value.value
-        for item in items:
-            yield from referenced(item)
-
-
-def referenced_params(value: Any) -> Iterator[str]:
-    if type(value) is ParamRef:
-        yield value.name
-    elif type(value) is Struct:
-        items = value.value.values() if isinstance(value.value, dict) else value.value
-        for item in items:
-            yield from referenced_params(item)
+def arguments(args: list | None, kwargs: dict | None) -> tuple[list[ir.Value], dict[str, ir.Value]]:
+    return [argument(a) for a in args or ()], {k: argument(v) for k, v in (kwargs or {}).items()}
 
 
 def call(name: str, fn: Callable, args: list | None = None, kwargs: dict | None = None, *,
          options: dict | None = None) -> Node:
-    return Node(name, "call", fn, list(args or ()), dict(kwargs or {}), dict(options or {}))
+    return Node(name, "call", fn, *arguments(args, kwargs), dict(options or {}))
 
 
 def obj(name: str, cls: Callable, args: list | None = None, kwargs: dict | None = None, *,
         options: dict | None = None) -> Node:
-    return Node(name, "object", cls, list(args or ()), dict(kwargs or {}), dict(options or {}))
+    return Node(name, "object", cls, *arguments(args, kwargs), dict(options or {}))
 
 
 def method(name: str, object_node: str, method_name: str, args: list | None = None,
            kwargs: dict | None = None, *, options: dict | None = None) -> Node:
-    return Node(name, "method", None, list(args or ()), dict(kwargs or {}), dict(options or {}),
+    return Node(name, "method", None, *arguments(args, kwargs), dict(options or {}),
                 object=object_node, method=method_name)
 
 
@@ -152,7 +109,9 @@ class Workflow:
         self.index = {node.name: i for i, node in enumerate(self.nodes)}
         if self.outputs is None:
             read = {name for reads in self.topology.reads for name in reads}
-            self.outputs = {n.name: Ref(n.name) for n in self.nodes if n.kind != "object" and n.name not in read}
+            self.outputs = {n.name: ir.Ref(n.name) for n in self.nodes if n.kind != "object" and n.name not in read}
+        else:
+            self.outputs = {name: argument(value) for name, value in self.outputs.items()}
 
     @functools.cached_property
     def topology(self) -> "Topology":
@@ -179,18 +138,19 @@ class Topology:
     reads: the distinct nodes whose results the node's arguments read.
     needs: reads, plus the object for a method: the results that must be live to run it.
     previous: method node -> the node before it on the same object (a method or the object).
-    plain: True when no argument holds a marker, so the arguments are used as they are.
+    literals: when every argument is a Literal, their values ((args, kwargs), worked out
+    once, so the call takes them as they are), else None.
     refs: when every argument is a whole result (and there are no keyword
     arguments), the names of those nodes in order, else None: the fast path.
     """
 
-    __slots__ = ("reads", "needs", "previous", "plain", "refs")
+    __slots__ = ("reads", "needs", "previous", "literals", "refs")
 
     def __init__(self, nodes: list[Node]):
         self.reads: list[tuple[str, ...]] = []
         self.needs: list[tuple[str, ...]] = []
         self.previous: dict[str, str] = {}
-        self.plain: list[bool] = []
+        self.literals: list[tuple[list, dict] | None] = []
         self.refs: list[tuple[str, ...] | None] = []
         last: dict[str, str] = {}
         for node in nodes:
@@ -202,6 +162,7 @@ class Topology:
                 reads = reads if node.object in reads else (*reads, node.object)
             self.needs.append(reads)
             values = (*node.args, *node.kwargs.values())
-            self.plain.append(not any(type(v) in MARKERS for v in values))
-            whole = not node.kwargs and all(type(a) is Ref and not a.path for a in node.args)
+            self.literals.append(([a.value for a in node.args], {k: v.value for k, v in node.kwargs.items()})
+                                 if all(type(v) is ir.Literal for v in values) else None)
+            whole = not node.kwargs and all(type(a) is ir.Ref and not a.path for a in node.args)
             self.refs.append(tuple(a.node for a in node.args) if whole else None)

@@ -13,7 +13,8 @@ import inspect
 import weakref
 from typing import Any, Callable
 
-from .graph import Node, ParamRef, Ref, Struct, Workflow
+from .. import ir
+from .graph import Node, Workflow
 
 KEY_VERSION = "fuseflow-key-2\x00"
 _source_hashes: dict[int, tuple[Callable, str]] = {}
@@ -65,14 +66,14 @@ def templates(wf: Workflow) -> list[tuple[str, tuple, bool]]:
 def _template(node: Node, previous: dict[str, str]) -> tuple[str, tuple, bool]:
     holes: list[Any] = []
 
-    def hole(value: Any) -> str:
-        if type(value) is Ref and not value.path:
+    def hole(value: ir.Value) -> str:
+        if type(value) is ir.Ref and not value.path:
             holes.append(value.node)
             return "@%s"
-        if type(value) in (Ref, ParamRef, Struct):
+        if type(value) is not ir.Literal:
             holes.append(value)
             return "%s"
-        return fingerprint(value, {}, {}).replace("%", "%%")
+        return literal_text(value.value).replace("%", "%%")
 
     if node.kind == "method":
         holes.append(previous[node.name])
@@ -110,20 +111,21 @@ def source_hash(fn: Callable) -> str:
     return digest
 
 
-def fingerprint(value: Any, params: dict[str, Any], keys: dict[str, str]) -> str:
+def fingerprint(value: ir.Value, params: dict[str, Any], keys: dict[str, str]) -> str:
     """A canonical text for an argument: the same value always gives the same text."""
     kind = type(value)
-    if kind is Ref:
+    if kind is ir.Literal:
+        return literal_text(value.value)
+    if kind is ir.Ref:
         return f"@{keys[value.node]}{value.path!r}" if value.path else "@" + keys[value.node]
-    if kind is ParamRef:
+    if kind is ir.ParamRef:
         return f"${literal_text(params[value.name])}{value.path!r}"
-    if kind is Struct:
-        return "S" + fingerprint(value.value, params, keys)
-    if kind is list or kind is tuple:
-        return "[" + ",".join(fingerprint(v, params, keys) for v in value) + "]"
-    if kind is dict:
-        return "{" + ",".join(f"{k!r}:{fingerprint(v, params, keys)}" for k, v in value.items()) + "}"
-    return literal_text(value)
+    if kind is ir.ListOf:
+        return "S[" + ",".join(fingerprint(v, params, keys) for v in value.items) + "]"
+    if kind is ir.DictOf or kind is ir.Family:  # a family is a dict keyed by loop key
+        pairs = value.items if kind is ir.DictOf else value.members
+        return "S{" + ",".join(f"{k!r}:{fingerprint(v, params, keys)}" for k, v in pairs) + "}"
+    return literal_text(value)  # a plain value, as a Literal holds it
 
 
 def literal_text(value: Any) -> str:

@@ -40,6 +40,7 @@ import time
 import warnings
 from typing import Any, Callable
 
+from .. import ir
 from . import graph
 from .execute import resolve
 from .explain import describe_key
@@ -93,18 +94,18 @@ def _check_protocol(spec: dict) -> None:
 
 
 class Arguments:
-    """A step's inputs as the local runtime's argument values: parameters decoded,
-    results as graph.Ref markers keyed by their artifact input (whose headers,
-    with the upstream cache keys, are read now; the values only when needed)."""
+    """A step's inputs as the runtime's argument values (IR values): parameters decoded,
+    results as Refs named after their artifact input (whose headers, with the
+    upstream cache keys, are read now; the values only when needed)."""
 
     def __init__(self, values: dict):
         self.values = values
         self.headers: dict[str, dict] = {}  # artifact input -> its header
         self.params: dict[str, Any] = {}
 
-    def marker(self, template: dict) -> Any:
+    def marker(self, template: dict) -> ir.Value:
         if "input" in template and "param" not in template:
-            return decode_parameter(self.values.get(template["input"]), template["type"])
+            return ir.Literal(decode_parameter(self.values.get(template["input"]), template["type"]))
         if "param" in template:
             self.params[template["param"]] = decode_parameter(self.values.get(template["input"]), template["type"])
             return graph.param(template["param"], *template.get("path", ()))
@@ -112,7 +113,7 @@ class Arguments:
             self.artifact(template["ref"])
             return graph.ref(template["ref"], *template.get("path", ()))
         if "callable" in template:
-            return resolve_callable(template["callable"])
+            return ir.Literal(resolve_callable(template["callable"]))
         if "list" in template:
             return graph.struct([self.marker(t) for t in template["list"]])
         if "dict" in template:

@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterable
 
-from .graph import Workflow, referenced
+from ..ir import referenced_nodes
+from .graph import Workflow
 
 LOAD, RUN, SKIP = "load", "run", "skip"
 
@@ -69,5 +70,5 @@ def plan(wf: Workflow, wanted: Iterable[str], is_stored: Callable[[str], bool] |
 def output_nodes(wf: Workflow) -> list[str]:
     names: list[str] = []
     for value in wf.outputs.values():
-        names.extend(referenced(value))
+        names.extend(referenced_nodes(value))
     return names

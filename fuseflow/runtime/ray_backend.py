@@ -31,7 +31,8 @@ from . import ray_options as mapping
 from .cli import main as cli_main
 from .execute import index, resolve
 from .extras import require
-from .graph import ParamRef, Ref, Struct, family, param, ref, referenced, struct
+from .. import ir
+from .graph import family, param, ref, struct
 from .invoke import ACTIVE_OPTIONS, NodeFailed, resolve_callable
 from .overrides import Override
 from .params import Param, ParamError
@@ -64,19 +65,19 @@ class Node(graph.Node):
 def call(name: str, fn: Any, args: list | None = None, kwargs: dict | None = None, *,
          options: dict | None = None, ray: dict | None = None) -> Node:
     """A plain call: one Ray task."""
-    return Node(name, "call", fn, list(args or ()), dict(kwargs or {}), dict(options or {}), ray=dict(ray or {}))
+    return Node(name, "call", fn, *graph.arguments(args, kwargs), dict(options or {}), ray=dict(ray or {}))
 
 
 def obj(name: str, cls: Any, args: list | None = None, kwargs: dict | None = None, *,
         options: dict | None = None, ray: dict | None = None) -> Node:
     """An object node: one Ray actor holding the object."""
-    return Node(name, "object", cls, list(args or ()), dict(kwargs or {}), dict(options or {}), ray=dict(ray or {}))
+    return Node(name, "object", cls, *graph.arguments(args, kwargs), dict(options or {}), ray=dict(ray or {}))
 
 
 def method(name: str, object_node: str, method_name: str, args: list | None = None, kwargs: dict | None = None, *,
            options: dict | None = None) -> Node:
     """A method call on an object node: an actor task, after the earlier calls on the same object."""
-    return Node(name, "method", None, list(args or ()), dict(kwargs or {}), dict(options or {}),
+    return Node(name, "method", None, *graph.arguments(args, kwargs), dict(options or {}),
                 object=object_node, method=method_name)
 
 
@@ -300,37 +301,36 @@ class Driver:
             handle = self.refs[node] = ray.put(self.loaded[node])
         return handle
 
-    def direct_value(self, value: Any) -> Any:
+    def direct_value(self, value: ir.Value) -> Any:
         """An argument of a direct call: a whole result as its ObjectRef, anything else resolved here."""
-        kind = type(value)
-        if kind is Ref:
+        if type(value) is ir.Ref:
             return self.handle(value.node)
-        return resolve(value, {}, self.params) if kind is ParamRef or kind is Struct else value
+        return resolve(value, {}, self.params)
 
-    def encode(self, value: Any, inputs: list, positions: dict[str, int]) -> Any:
+    def encode(self, value: ir.Value, inputs: list, positions: dict[str, int]) -> Any:
         """An argument for the worker: results as slots into the task's top-level
         inputs (each result once), params resolved here, literals as they are."""
         kind = type(value)
-        if kind is Ref:
+        if kind is ir.Literal:
+            return value.value
+        if kind is ir.Ref:
             node = value.node
             position = positions.get(node)
             if position is None:
                 position = positions[node] = len(inputs)
                 inputs.append(self.handle(node))
             return Slot(position, value.path, node)
-        if kind is ParamRef:
+        if kind is ir.ParamRef:
             found = self.params[value.name]
             return index(found, value.path, f"param {value.name}") if value.path else found
-        if kind is Struct:
-            inner = value.value
-            if isinstance(inner, dict):
-                items: Any = {k: self.encode(v, inputs, positions) for k, v in inner.items()}
-                holds = any(type(v) in (Slot, Nested) for v in items.values())
-            else:
-                items = [self.encode(v, inputs, positions) for v in inner]
-                holds = any(type(v) in (Slot, Nested) for v in items)
-            return Nested(items) if holds else items
-        return value
+        if kind is ir.ListOf:
+            items: Any = [self.encode(v, inputs, positions) for v in value.items]
+            holds = any(type(v) in (Slot, Nested) for v in items)
+        else:  # a dict; a family is a dict keyed by loop key
+            pairs = value.items if kind is ir.DictOf else value.members
+            items = {k: self.encode(v, inputs, positions) for k, v in pairs}
+            holds = any(type(v) in (Slot, Nested) for v in items.values())
+        return Nested(items) if holds else items
 
     def wait_for_room(self) -> None:
         """Block until fewer than max_pending tasks are in flight (and note what finished)."""
@@ -413,7 +413,8 @@ def _plain_arguments(node: Node) -> bool:
     results inside lists, dicts or families): then Ray can pass them as they are."""
     for value in (*node.args, *node.kwargs.values()):
         kind = type(value)
-        if (kind is Ref and value.path) or (kind is Struct and any(referenced(value))):
+        if (kind is ir.Ref and value.path) or (kind in (ir.ListOf, ir.DictOf, ir.Family)
+                                               and any(ir.referenced_nodes(value))):
             return False
     return True
 

@@ -91,4 +91,4 @@ def test_topology():
     assert topo.needs[names.index("t3")] == ("c", "t")
     assert topo.previous == {"t1": "t", "t2": "t1", "t3": "t2"}
     assert topo.refs[names.index("b")] == ("a",) and topo.refs[names.index("a")] is None
-    assert topo.plain[names.index("a")] and not topo.plain[names.index("b")]
+    assert topo.literals[names.index("a")] is not None and topo.literals[names.index("b")] is None
