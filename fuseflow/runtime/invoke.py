@@ -115,6 +115,11 @@ def is_interrupt(error: BaseException) -> bool:
 class NodeTimeout(Exception):
     """The node ran longer than its `timeout` option."""
 
+    @classmethod
+    def after(cls, seconds: float) -> "NodeTimeout":
+        """The error of an attempt stopped after `seconds`, with the same text wherever it stopped."""
+        return cls(f"timed out after {seconds:g} s")
+
 
 def user_traceback(error: BaseException) -> str:
     """The traceback without fuseflow's own frames: what the user's code did."""
@@ -208,7 +213,7 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         return
 
     def expire(signum, frame):
-        raise NodeTimeout(f"timed out after {seconds:g} s")
+        raise NodeTimeout.after(seconds)
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, float(seconds))

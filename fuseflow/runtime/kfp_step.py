@@ -57,7 +57,7 @@ NODE, STORAGE, RERUN = "fuseflow_node", "fuseflow_storage", "fuseflow_rerun"
 SELF, RESULT, STATE = "self", "result", "state"
 FAILURE_DIR = "FUSEFLOW_KFP_FAILURES"  # set by `fusec run --target kfp`: where a failing step reports
 # Neutral options the step carries out itself; the others became KFP settings.
-RUNTIME_OPTIONS = ("seed", "setup")
+RUNTIME_OPTIONS = ("seed", "setup", "timeout")
 
 
 class StepError(Exception):
@@ -364,7 +364,7 @@ def report_failure(failure: NodeFailed) -> None:
     if not folder:
         return
     report = {"node": failure.node, "error_type": type(failure.error).__name__, "error": message(failure.error),
-              "attempts": failure.attempts, "traceback": failure.user_traceback}
+              "attempts": failure.attempts, "traceback": failure.user_traceback, "time": time.time_ns()}
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, f"{os.getpid()}-{time.time_ns()}.json"), "w", encoding="utf-8") as f:
         json.dump(report, f)

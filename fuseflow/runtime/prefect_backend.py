@@ -38,7 +38,7 @@ from . import node as node_run
 from .execute import Executor
 from .extras import optional
 from .graph import Workflow, call, family, method, obj, param, ref, struct
-from .invoke import NodeFailed
+from .invoke import NodeFailed, NodeTimeout
 from .params import Param
 from .plan import LOAD, RUN, SKIP, output_nodes
 from .prepare import RunPlan, RunSettings, prepare
@@ -340,9 +340,11 @@ class NodeRun:
         try:
             return node_run.run(self.run.job(self.name), fn, args, kwargs, self.run.store, warn=_warn)
         except NodeFailed as failure:
-            attempt = _attempt()
-            if attempt > 1 and failure.node == self.name:
-                raise NodeFailed(self.name, failure.error, attempt) from failure.error
+            if failure.node != self.name:
+                raise
+            error, attempt = _timed_out(failure.error), _attempt()
+            if error is not failure.error or attempt > 1:
+                raise NodeFailed(self.name, error, max(attempt, failure.attempts)) from failure.error
             raise
 
     def load(self) -> Any:
@@ -357,6 +359,20 @@ class NodeRun:
         _warn(f"the stored result of node {name!r} could not be read; computing it again in this task")
         value = Executor(run.plan).run([name], forced={name})[name]
         return Completed(data=value, message="computed again: its stored result could not be read")
+
+
+def _timed_out(error: BaseException) -> BaseException:
+    """The error as the runtime names it: Prefect stops a task run past its `timeout_seconds`
+    by raising its CancelledError in the user's code, which is the runtime's NodeTimeout
+    (with the user's frames); any other error as it is."""
+    from prefect._internal.concurrency.cancellation import CancelledError
+    from prefect.context import TaskRunContext
+
+    context = TaskRunContext.get()
+    seconds = getattr(context.task, "timeout_seconds", None) if context is not None else None
+    if not seconds or not isinstance(error, CancelledError):
+        return error
+    return NodeTimeout.after(seconds).with_traceback(error.__traceback__)
 
 
 def _attempt() -> int:

@@ -39,11 +39,13 @@ NEUTRAL_RUNTIME: dict[str, dict[str, str]] = {
         "cache": _CACHE, "seed": _SEED, "setup": _SETUP, "env": _ENV, "always_read": _ALWAYS_READ,
     },
     "ray": {
-        "timeout": "the driver cancels the task (ray.cancel) when an attempt runs longer",
+        "timeout": "the runtime fails an attempt that runs longer, on the worker",
         "cache": _CACHE, "seed": _SEED, "setup": _SETUP, "env": _ENV, "always_read": _ALWAYS_READ,
     },
     "prefect": {"cache": _CACHE, "seed": _SEED, "setup": _SETUP, "env": _ENV, "always_read": _ALWAYS_READ},
-    "kfp": {"cache": _CACHE, "seed": _SEED, "setup": _SETUP, "always_read": _ALWAYS_READ},
+    "kfp": {"cache": _CACHE, "seed": _SEED, "setup": _SETUP, "always_read": _ALWAYS_READ,
+            "timeout": "the step fails an attempt that runs longer, as the other targets do (the pod's deadline "
+                       "alone would kill the pod, and kfp.local does not enforce it)"},
 }
 
 _NO_RESOURCES = "reserves no CPUs, GPUs or memory per node"

@@ -3,8 +3,7 @@ cache: false, and what a node that times out or runs out of retries reports.
 
 Each test plays a scenario on one target and on the reference target (local)
 and asserts identical runs (outputs, failure report, calls, stored cache keys),
-then the values expected. Where a target disagrees today the test is a strict
-xfail naming the bug, so it starts failing the day the bug is fixed.
+then the values expected.
 """
 from __future__ import annotations
 
@@ -50,12 +49,6 @@ options { "bad": { retries: 1 } }
 UNCHANGED = ()
 
 
-def disagrees(request: pytest.FixtureRequest, target: str, bugs: dict[str, str]) -> None:
-    """Mark the test a strict xfail on the targets that disagree today, with why."""
-    if target in bugs:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=bugs[target]))
-
-
 def test_options_have_the_same_effect_on_every_target(scenario, target):
     options = scenario("options", OPTIONS)
     runs = options.play(target, UNCHANGED, UNCHANGED)
@@ -75,23 +68,14 @@ def test_options_have_the_same_effect_on_every_target(scenario, target):
     assert "always" not in {node for node, _ in first.stored}  # ... and is never stored
 
 
-def test_a_node_that_times_out_fails_with_the_same_report(scenario, target, request):
-    disagrees(request, target, {
-        "prefect": "bug: a node that times out on Prefect (timeout_seconds cancels the task run) is reported as "
-                   "\"node 'slow' failed: CancelledError\", elsewhere as \"NodeTimeout: timed out after 1 s\"",
-        "kfp": "kfp.local does not enforce timeouts (docs/kfp.md): the node runs to the end and the run succeeds",
-    })
+def test_a_node_that_times_out_fails_with_the_same_report(scenario, target):
     timeout = scenario("timeout", TIMEOUT)
     runs = timeout.play(target, UNCHANGED)
     assert runs == timeout.reference(UNCHANGED)
     assert runs[0].failure.startswith("error: node 'slow' failed: NodeTimeout: timed out after 1 s\n")
 
 
-def test_a_node_out_of_retries_fails_with_the_same_report(scenario, target, request):
-    disagrees(request, target, {
-        "kfp": "bug: a node out of retries on KFP (kfp.local runs the step again) is reported as \"node 'bad' "
-               "failed: RuntimeError: ...\", elsewhere as \"node 'bad' failed after 2 attempts: RuntimeError: ...\"",
-    })
+def test_a_node_out_of_retries_fails_with_the_same_report(scenario, target):
     exhausted = scenario("exhausted", EXHAUSTED)
     runs = exhausted.play(target, UNCHANGED)
     assert runs == exhausted.reference(UNCHANGED)

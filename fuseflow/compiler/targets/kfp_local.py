@@ -106,9 +106,11 @@ def read_outputs(task: Any, names: Names, wf: Workflow) -> dict[str, Any]:
 def _raise_failure(failures: Path, exc: RuntimeError, log: io.StringIO | None, names: Names) -> None:
     """The failing node's own report when its step wrote one; else the node whose task
     kfp.local names, failed with the end of kfp's log (a pip install, a missing runtime)."""
-    reports = sorted(failures.glob("*.json"))
-    if reports:
-        raise failure_from_report(json.loads(reports[0].read_text(encoding="utf-8"))) from None
+    reports = [json.loads(path.read_text(encoding="utf-8")) for path in failures.glob("*.json")]
+    if reports:  # kfp.local stops at the first failing task: every report is an attempt of its node
+        last = max(reports, key=lambda report: report.get("time", 0))
+        last["attempts"] = sum(report["node"] == last["node"] for report in reports)
+        raise failure_from_report(last) from None
     text = plain(str(exc))
     task = _FAILED_TASK.search(text)
     nodes = {task_name: node for node, task_name in names.tasks.items()}

@@ -21,7 +21,7 @@ from ...schemas import format_size_k8s, map_neutral
 DEFAULT_IMAGE = "python:3.11"  # kfp's own default base image
 DEFAULT_ACCELERATOR = "nvidia.com/gpu"
 # Neutral options the step itself carries out (see fuseflow.runtime.kfp_step).
-STEP_OPTIONS = ("seed", "setup")
+STEP_OPTIONS = ("seed", "setup", "timeout")  # timeout: also the pod's deadline, which kfp.local does not enforce
 
 
 class OptionProblem(ValueError):
