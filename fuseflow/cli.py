@@ -17,11 +17,13 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 from . import __version__
 from .compiler import errors
 from .compiler.errors import CompileError, UsageError
+from .targets import UnknownTarget, own_names
+from .targets import get as get_target
 from .runtime.outputs import stdout_closed
 from .runtime.extras import MissingExtra
 
@@ -36,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not hasattr(args, "func"):
         parser.print_help()
@@ -85,7 +87,7 @@ class _InputProblem(Exception):
 def _call(args) -> int:
     """Run the command; a workflow whose modules fail to import is the user's
     mistake, reported as `fusec check --imports` reports it."""
-    from .compiler.targets.loader import ModuleLoadFailed
+    from .codegen.loader import ModuleLoadFailed
 
     try:
         return args.func(args)
@@ -94,7 +96,8 @@ def _call(args) -> int:
         raise exc.__cause__ from None  # no import problem found: fusec's own bug
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The command line; `argv` says which target's own `run` flags to offer (`--target T`)."""
     parser = argparse.ArgumentParser(
         prog="fusec",
         description="Compile .fuse workflows to local Python, Ray, Prefect or Kubeflow Pipelines.",
@@ -108,10 +111,29 @@ def build_parser() -> argparse.ArgumentParser:
     _add_compile(sub)
     _add_graph(sub)
     _add_nodes(sub)
-    _add_run(sub)
-    for extra in _EXTRA_COMMANDS:
-        extra(sub)
+    _add_run(sub, _run_target(argv))
+    _add_storage(sub)
+    _add_explain(sub)
+    for name in own_names():  # commands of fuseflow's own targets (KFP's `submit`)
+        get_target(name).add_commands(sub)
     return parser
+
+
+def _run_target(argv: Sequence[str] | None) -> str:
+    """The target `fusec run` is asked for (default local), read ahead of parsing, so that
+    the parser offers that target's own flags (Ray's --address)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "run" not in args:
+        return "local"
+    rest = args[args.index("run") + 1:]
+    for i, arg in enumerate(rest):
+        if arg in ("--target", "-t") and i + 1 < len(rest):
+            return rest[i + 1]
+        if arg.startswith("--target="):
+            return arg.partition("=")[2]
+        if arg.startswith("-t") and len(arg) > 2:
+            return arg[2:]
+    return "local"
 
 
 def _common(p: argparse.ArgumentParser, defines: bool = True) -> None:
@@ -133,12 +155,11 @@ def _add_check(sub) -> None:
 
 
 def _add_compile(sub) -> None:
-    from .compiler.targets import known_targets
-
     p = sub.add_parser("compile", help="compile a .fuse file to a target artifact",
-                       description="Compile a .fuse file. Targets: " + ", ".join(known_targets()) + ".")
+                       description="Compile a .fuse file. Targets: " + ", ".join(own_names()) +
+                                   ", or one an installed package registers (entry points `fuseflow.targets`).")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--target", "-t", required=True, metavar="TARGET", help="one of: " + ", ".join(known_targets()))
+    p.add_argument("--target", "-t", required=True, metavar="TARGET", help="one of: " + ", ".join(own_names()))
     p.add_argument("-o", "--output", metavar="OUT", help="write here instead of standard output")
     _common(p)
     p.set_defaults(func=cmd_compile)
@@ -159,40 +180,32 @@ def _add_nodes(sub) -> None:
                        description="List node names and effective options: see what a query selects before running.")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--match", "-m", metavar="REGEX", help="only nodes whose name the regex full-matches")
-    p.add_argument("--target", "-t", choices=("neutral", "local", "ray", "prefect", "kfp"),
-                   help="show what one target applies: neutral options in its own names merged with its own "
+    p.add_argument("--target", "-t", metavar="TARGET",
+                   help="neutral, or a target (" + ", ".join(own_names()) + "): show what one target applies: neutral options in its own names merged with its own "
                         "block, what fuseflow's runtime does on the worker, and what the target ignores")
     _common(p)
     p.set_defaults(func=cmd_nodes)
 
 
-def _add_run(sub) -> None:
+def _add_run(sub, target: str) -> None:
     p = sub.add_parser("run", help="compile in memory and run (locally by default)",
-                       description="Compile a .fuse file in memory and run it; print its outputs.")
+                       description="Compile a .fuse file in memory and run it; print its outputs. "
+                                   "`fusec run --target T --help` shows the flags of target T too.")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--target", "-t", default="local", choices=sorted(RUNNERS), help="where to run (default: local)")
+    p.add_argument("--target", "-t", default="local", metavar="TARGET",
+                   help="where to run: " + ", ".join(n for n in own_names() if get_target(n).runnable) +
+                        " (default: local)")
     from .runtime.cli import add_run_flags
 
     add_run_flags(p, param_help="set a param (repeatable)",
                   storage_help="where results are kept (default: .fuseflow beside FILE)")
-    for target_arguments in _RUN_ARGUMENTS:
-        target_arguments(p)
+    try:
+        get_target(target).add_run_arguments(p)
+    except UnknownTarget:
+        pass  # cmd_run says so
     _common(p)
     p.set_defaults(func=cmd_run)
 
-
-# target -> module under fuseflow.compiler.targets with run(workflow, fuse_path, settings, args)
-RUNNERS = {"local": "local", "ray": "ray", "prefect": "prefect_target", "kfp": "kfp_target"}
-
-
-def _ray_run_arguments(p: argparse.ArgumentParser) -> None:
-    from .compiler.targets.ray import add_run_arguments  # --address, --max-pending
-
-    add_run_arguments(p)
-
-
-# Extra `fusec run` flags of targets (Ray's --address, ...): functions(parser).
-_RUN_ARGUMENTS: list[Callable] = [_ray_run_arguments]
 
 def _add_storage(sub) -> None:
     from . import cli_storage
@@ -200,20 +213,10 @@ def _add_storage(sub) -> None:
     cli_storage.add_parser(sub)
 
 
-def _add_submit(sub) -> None:
-    from .compiler.targets import kfp_submit
-
-    kfp_submit.add_parser(sub)
-
-
-# Further commands: each is a function(subparsers).
 def _add_explain(sub) -> None:
     from . import cli_explain
 
     cli_explain.add_parser(sub)
-
-
-_EXTRA_COMMANDS: list[Callable] = [_add_storage, _add_submit, _add_explain]
 
 
 # --- commands -------------------------------------------------------------------
@@ -280,13 +283,18 @@ def cmd_check(args) -> int:
 
 
 def cmd_compile(args) -> int:
-    from .compiler.targets import generator, known_targets
-
-    if args.target not in known_targets():
-        raise UsageError(f"unknown target {args.target!r}; known targets: {', '.join(known_targets())}")
+    target = _target(args.target)
     workflow = load(args.file, args.defines)
-    write_output(generator(args.target)(workflow), args.output)
+    write_output(target.generate(workflow), args.output)
     return EXIT_OK
+
+
+def _target(name: str):
+    """The registered target `name`; UsageError naming the known ones."""
+    try:
+        return get_target(name)
+    except UnknownTarget as exc:
+        raise UsageError(str(exc)) from None
 
 
 def cmd_graph(args) -> int:
@@ -322,6 +330,8 @@ def cmd_nodes(args) -> int:
         pattern = re.compile(args.match) if args.match else None
     except re.error as exc:
         raise UsageError(f"--match {args.match!r} is not a valid regex: {exc}") from None
+    if args.target not in (None, "neutral"):
+        _target(args.target)  # an unknown one is a usage error before the file is read
     workflow = load(args.file, args.defines)
     shown = [node for node in workflow.nodes if pattern is None or pattern.fullmatch(node.name)]
     width = max((len(node.name) for node in shown), default=0)
@@ -340,14 +350,12 @@ def cmd_nodes(args) -> int:
 
 def _options_for(node, workflow, target: str | None, ignored: dict[str, dict[str, None]]) -> dict:
     """The IR's options (no target), the neutral ones, or what a target applies
-    (fuseflow.compiler.targets.effective); why the target ignores an option goes to `ignored`."""
+    (fuseflow.targets (each target's `applied`)); why the target ignores an option goes to `ignored`."""
     if target is None:
         return node.options
     if target == "neutral":
         return node.options.get("neutral", {})
-    from .compiler.targets.effective import applied
-
-    result = applied(target, node, workflow)
+    result = _target(target).applied(node, workflow)
     for key, why in sorted(result.reasons.items()):
         ignored.setdefault(why, {})[key] = None
     return result.as_dict()
@@ -356,15 +364,15 @@ def _options_for(node, workflow, target: str | None, ignored: dict[str, dict[str
 def cmd_run(args) -> int:
     """Compile in memory and run on the chosen target; the same flags, checks and
     messages as a generated module's own command line (fuseflow.runtime.cli)."""
-    import importlib
-
     from .runtime.cli import (EXIT_INTERRUPTED, json_only_on_stdout, plain_warnings, print_outputs,
                               report_failure, report_interrupt, settings_from)
     from .runtime.invoke import NodeFailed
     from .runtime.params import ParamError
 
+    target = _target(args.target)
+    if not target.runnable:
+        raise UsageError(f"the {target.name} target does not run workflows; `fusec compile --target {target.name}`")
     workflow = load(args.file, args.defines)
-    target = importlib.import_module(f"fuseflow.compiler.targets.{RUNNERS[args.target]}")
     with plain_warnings(), json_only_on_stdout(args.json):
         try:
             outputs = target.run(workflow, args.file, settings_from(args), args)

@@ -65,8 +65,8 @@ def explain_file(args: argparse.Namespace):
     from pathlib import Path
 
     from .cli import load
-    from .compiler.targets import local
-    from .compiler.targets.loader import import_path, load_generated
+    from .targets.local import generate as local
+    from .codegen.loader import import_path, load_generated
     from .runtime import explain as explaining
     from .runtime.overrides import parse_set
     from .runtime.params import parse_assignments

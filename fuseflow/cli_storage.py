@@ -252,8 +252,8 @@ def _gc(args: argparse.Namespace) -> int:
 def _current_keys(args: argparse.Namespace):
     """(store, keep, [workflow]) for FILE: keep the results whose keys FILE now produces."""
     from .cli import load
-    from .compiler.targets import local
-    from .compiler.targets.loader import load_generated
+    from .targets.local import generate as local
+    from .codegen.loader import load_generated
     from .runtime.params import parse_assignments
     from .runtime.prepare import RunSettings, prepare
 

@@ -265,7 +265,7 @@ def test_run_a_module_that_is_missing_or_raises_is_an_input_error_at_the_import(
 
 def test_a_generated_module_that_fails_to_load_for_no_import_reason_is_an_internal_error(tmp_path: Path):
     file = _project(tmp_path, "from ops import add\nx = add(1, 2)\n", ops="def add(a, b):\n    return a + b\n")
-    code = ("import sys\nfrom fuseflow import cli\nfrom fuseflow.compiler.targets import local\n"
+    code = ("import sys\nfrom fuseflow import cli\nfrom fuseflow.targets.local import generate as local\n"
             "local.generate = lambda wf: 'raise KeyError(1)'\nsys.exit(cli.main(sys.argv[1:]))\n")
     result = subprocess.run([sys.executable, "-c", code, "run", str(file), "--no-cache"], capture_output=True,
                             text=True, cwd=tmp_path, timeout=120)
@@ -418,7 +418,7 @@ def test_nodes_target_kfp_with_the_workflow_defaults_and_what_the_step_does():
     shown = _listed(fusec("nodes", OPTIONS, "--target", "kfp"))
     assert shown["data.circles"]["kfp"]["image"] == "python:3.12-slim"  # the later entry wins
     assert shown["model.moons"]["kfp"]["cpu_request"] == "2" and shown["model.moons"]["kfp"]["caching"] is True
-    assert shown["model.moons"]["runtime"] == {"seed": 7, "setup": "lib:init_worker"}
+    assert shown["model.moons"]["runtime"] == {"seed": 7, "setup": "lib:init_worker", "timeout": 600.0}
 
 
 def test_nodes_target_local_is_what_the_runtime_does_in_process():

@@ -36,8 +36,8 @@ from hypothesis import strategies as st
 from fuseflow import ir
 from fuseflow.compiler.errors import CompileError
 from fuseflow.compiler.frontend import compile_source
-from fuseflow.compiler.targets import generator
-from fuseflow.runtime import kfp_values
+from fuseflow.targets import generator
+from fuseflow.targets.kfp import values as kfp_values
 
 FUZZ = settings(max_examples=300, derandomize=True, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,

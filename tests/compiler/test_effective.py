@@ -12,8 +12,16 @@ import pytest
 
 from fuseflow.compiler.errors import CompileError
 from fuseflow.compiler.frontend import compile_source
-from fuseflow.compiler.targets import kfp_options, prefect_target, pyexpr, ray
-from fuseflow.compiler.targets.effective import applied
+from fuseflow.codegen import pyexpr
+from fuseflow.targets.kfp import options as kfp_options
+from fuseflow.targets.prefect import generate as prefect_target
+from fuseflow.targets.ray import generate as ray
+from fuseflow.targets import get as get_target
+
+
+def applied(target, node, wf):
+    """What the registered target applies of the node's options."""
+    return get_target(target).applied(node, wf)
 
 OPTIONS = Path(__file__).resolve().parents[2] / "tests/golden/options/input.fuse"
 

@@ -11,7 +11,11 @@ import pytest
 
 from fuseflow.cli import main
 from fuseflow.compiler.frontend import compile_file
-from fuseflow.compiler.targets import escape, local, prefect_target, ray
+from fuseflow.codegen import escape
+from fuseflow.targets.kfp import command_text
+from fuseflow.targets.local import generate as local
+from fuseflow.targets.prefect import generate as prefect_target
+from fuseflow.targets.ray import generate as ray
 
 # Each name would end a comment, a string or a docstring if written raw; the
 # code after it creates MARKER in the working directory.
@@ -92,8 +96,8 @@ def test_docstrings_read_back_as_the_comment_text():
 def test_python_literals_are_exact_for_hostile_strings():
     for text in ["'''", '"""', "\\", "\r\n\u2028\x85", "{{$}}", "\ud800", "a'b\"c", "\x00"]:
         assert ast.literal_eval(escape.python_literal(text)) == text
-        assert ast.literal_eval(escape.python_literal(text, command=True)) == text
-        assert "{{" not in escape.python_literal([text, {text: text}], command=True)
+        assert ast.literal_eval(command_text.python_literal(text)) == text
+        assert "{{" not in command_text.python_literal([text, {text: text}])
 
 
 

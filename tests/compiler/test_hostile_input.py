@@ -14,7 +14,7 @@ from fuseflow.compiler import errors
 from fuseflow.compiler.errors import CompileError, Diagnostic
 from fuseflow.compiler.frontend import compile_source
 from fuseflow.compiler.nodes import Span
-from fuseflow.compiler.targets import known_targets
+from fuseflow.targets import known_targets
 
 
 def only_error(text: str) -> Diagnostic:

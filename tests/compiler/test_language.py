@@ -14,7 +14,7 @@ from fuseflow.compiler.constants import PARAM_TYPES, loop_key
 from fuseflow.compiler.errors import CompileError, Diagnostic
 from fuseflow.compiler.frontend import compile_source
 from fuseflow.compiler.nodes import Span
-from fuseflow.compiler.targets import known_targets
+from fuseflow.targets import known_targets
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 GRAMMAR = ROOT / "fuseflow/grammar/fuse.lark"

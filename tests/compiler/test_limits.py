@@ -17,7 +17,7 @@ from fuseflow import ir
 from fuseflow.compiler import limits
 from fuseflow.compiler.errors import CompileError, Diagnostic
 from fuseflow.compiler.frontend import compile_source
-from fuseflow.compiler.targets import known_targets
+from fuseflow.targets import known_targets
 
 LIMIT = limits.MAX_NESTING
 TARGETS = known_targets()

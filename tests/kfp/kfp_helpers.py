@@ -13,7 +13,7 @@ pytest.importorskip("kfp")
 yaml = pytest.importorskip("yaml")
 
 from fuseflow.compiler.frontend import compile_file, compile_source  # noqa: E402
-from fuseflow.compiler.targets.kfp_target import compile_pipeline, generate  # noqa: E402
+from fuseflow.targets.kfp.generate import compile_pipeline, generate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from fuseflow.runtime.kfp_step import read_value
+from fuseflow.targets.kfp.step import read_value
 
 
 class Artifact:

@@ -5,7 +5,7 @@ import copy
 
 import pytest
 
-from fuseflow.compiler.targets import kfp_check
+from fuseflow.targets.kfp import check as kfp_check
 
 from kfp_helpers import compile_example, parse
 
@@ -89,7 +89,7 @@ def test_kfp_itself_loads_what_the_check_rejects(models, tmp_path):
     """Why the check exists: kfp's loader accepts a dangling componentRef."""
     from kfp import components
 
-    from fuseflow.compiler.targets import kfp_yaml
+    from fuseflow.targets.kfp import yaml_text as kfp_yaml
 
     spec = copy.deepcopy(models[0])
     tasks(spec)["best"]["componentRef"]["name"] = "comp-nowhere"

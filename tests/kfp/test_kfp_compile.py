@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from fuseflow.compiler.errors import CompileError
-from fuseflow.compiler.targets import kfp_check
-from fuseflow.compiler.targets.kfp_spec import KFP_SDK_VERSION, k8s_name
+from fuseflow.targets.kfp import check as kfp_check
+from fuseflow.targets.kfp.spec import KFP_SDK_VERSION, k8s_name
 
 from kfp_helpers import EXAMPLES, ROOT, compile_example, compile_text, parse, spec_of, yaml_of
 
@@ -231,7 +231,7 @@ def test_an_option_kfp_cannot_express_is_an_error_at_the_node():
         a = inc(1)
         options { "a": { gpus: 0.5 } }
         """)
-    from fuseflow.compiler.targets.kfp_target import generate
+    from fuseflow.targets.kfp.generate import generate
 
     with pytest.raises(CompileError) as caught:
         generate(workflow)
@@ -250,7 +250,7 @@ def test_embedded_modules(tmp_path):
         a = f(1)
         options kfp { workflow: { embed_modules: ["mine", "pkg"] } }
         """)
-    from fuseflow.compiler.targets.kfp_target import generate
+    from fuseflow.targets.kfp.generate import generate
 
     spec, _ = parse(generate(workflow, tmp_path))
     source = spec["deploymentSpec"]["executors"]["exec-f"]["container"]["command"][-1]
@@ -303,7 +303,7 @@ def test_the_example_spec_loads_back_with_kfp(tmp_path):
 
 def test_set_overrides_apply_before_compiling():
     from fuseflow.compiler.errors import UsageError
-    from fuseflow.compiler.targets.kfp_target import generate, with_overrides
+    from fuseflow.targets.kfp.generate import generate, with_overrides
     from fuseflow.runtime.execute import RunSettings
     from fuseflow.runtime.overrides import parse_set
 
@@ -362,7 +362,7 @@ def test_embed_modules_names_modules_not_paths(tmp_path, monkeypatch):
 def embedding_error(project, monkeypatch, options: str) -> str:
     """The error compiling, in `project`, a file whose third line is `options`."""
     from fuseflow.compiler.frontend import compile_file
-    from fuseflow.compiler.targets.kfp_target import generate
+    from fuseflow.targets.kfp.generate import generate
 
     (project / "wf.fuse").write_text(f"from steps import inc\na = inc(1)\n{options}\n")
     monkeypatch.chdir(project)

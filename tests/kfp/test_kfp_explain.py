@@ -9,8 +9,9 @@ import pytest
 
 from fuseflow.cli import main as fusec
 from fuseflow.compiler.frontend import compile_file
-from fuseflow.compiler.targets import kfp_target, local
-from fuseflow.compiler.targets.loader import import_path, load_generated
+from fuseflow.targets.kfp import generate as kfp_target
+from fuseflow.targets.local import generate as local
+from fuseflow.codegen.loader import import_path, load_generated
 from fuseflow.runtime.prepare import RunSettings, prepare
 from fuseflow.runtime.explain import describe_key
 from fuseflow.runtime.storage import open_store

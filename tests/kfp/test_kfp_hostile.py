@@ -98,7 +98,8 @@ def in_tmp(tmp_path, monkeypatch):
 @pytest.mark.parametrize("params", [{}, {"p": CRAFTED, "l": json.dumps(PLACEHOLDERS)}], ids=["defaults", "given"])
 def test_placeholders_in_literals_and_params_reach_the_step_as_written(in_tmp, params):
     from fuseflow.compiler.frontend import compile_file
-    from fuseflow.compiler.targets import kfp_target, local
+    from fuseflow.targets.kfp import generate as kfp_target
+    from fuseflow.targets.local import generate as local
     from fuseflow.runtime.execute import RunSettings
 
     tmp_path = in_tmp

@@ -11,8 +11,10 @@ import textwrap
 import pytest
 
 from fuseflow.compiler.frontend import compile_file
-from fuseflow.compiler.targets import kfp_local, kfp_target, local
-from fuseflow.compiler.targets.loader import import_path
+from fuseflow.targets.kfp import generate as kfp_target
+from fuseflow.targets.kfp import local as kfp_local
+from fuseflow.targets.local import generate as local
+from fuseflow.codegen.loader import import_path
 from fuseflow.runtime.execute import RunSettings
 from fuseflow.runtime.invoke import NodeFailed
 

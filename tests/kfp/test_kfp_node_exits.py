@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fuseflow.compiler.frontend import compile_file
-from fuseflow.compiler.targets import kfp_target
+from fuseflow.targets.kfp import generate as kfp_target
 from fuseflow.runtime.execute import RunSettings
 from fuseflow.runtime.invoke import NodeFailed
 

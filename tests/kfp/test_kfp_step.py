@@ -1,4 +1,4 @@
-"""The step runtime (fuseflow.runtime.kfp_step), run in this process on compiled YAML:
+"""The step runtime (fuseflow.targets.kfp.step), run in this process on compiled YAML:
 the same cache keys as the local target, so a KFP step finds what a local run
 stored (and the other way round); --rerun; artifacts; parameters as KFP sends them."""
 from __future__ import annotations
@@ -9,9 +9,9 @@ import types
 import pytest
 
 from fuseflow.compiler.frontend import compile_file
-from fuseflow.compiler.targets import local
-from fuseflow.compiler.targets.loader import import_path, load_generated
-from fuseflow.runtime import kfp_step
+from fuseflow.targets.local import generate as local
+from fuseflow.codegen.loader import import_path, load_generated
+from fuseflow.targets.kfp import step as kfp_step
 from fuseflow.runtime.keys import compute_keys
 from fuseflow.runtime.storage import open_store
 

@@ -50,9 +50,9 @@ def test_errors_in_the_file_are_reported_as_for_compile(tmp_path):
 def test_submitted_values_are_encoded_as_the_steps_read_them():
     import argparse
 
-    from fuseflow.compiler.targets.kfp_spec import build
-    from fuseflow.compiler.targets.kfp_submit import submit_arguments
-    from fuseflow.runtime.kfp_values import decode
+    from fuseflow.targets.kfp.spec import build
+    from fuseflow.targets.kfp.submit import submit_arguments
+    from fuseflow.targets.kfp.values import decode
 
     from kfp_helpers import compile_text
 

@@ -6,7 +6,7 @@ import string
 
 import pytest
 
-from fuseflow.compiler.targets import kfp_yaml
+from fuseflow.targets.kfp import yaml_text as kfp_yaml
 
 import yaml
 
@@ -118,10 +118,10 @@ def test_every_string_of_the_file_reads_back_exactly_from_the_yaml(s, tmp_path):
 
     from fuseflow import __version__
     from fuseflow.compiler.constants import loop_key
-    from fuseflow.compiler.targets import escape
+    from fuseflow.codegen import escape
     from fuseflow.compiler.frontend import compile_source
-    from fuseflow.compiler.targets.kfp_target import generate
-    from fuseflow.runtime.kfp_values import decode
+    from fuseflow.targets.kfp.generate import generate
+    from fuseflow.targets.kfp.values import decode
 
     name = s.replace("/", "_").replace("\x00", "_") + ".fuse"  # what a file name may hold
     workflow, _ = compile_source(hostile_workflow(s), name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from fuseflow.runtime import local as rt
+from fuseflow.targets.local import runtime as rt
 from fuseflow.runtime.params import ParamError
 from fuseflow.runtime.storage import open_store
 

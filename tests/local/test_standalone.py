@@ -43,7 +43,7 @@ def test_importing_the_runtime_imports_no_backend_or_compiler(tmp_path):
     import subprocess
     import sys
 
-    code = ("import sys; import fuseflow.runtime.local, fuseflow.runtime.execute; "
+    code = ("import sys; import fuseflow.targets.local.runtime, fuseflow.runtime.execute; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
             "('lark', 'jinja2', 'rich', 'numpy', 'ray', 'prefect', 'kfp') or m.startswith('fuseflow.compiler')))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from fuseflow.compiler.frontend import compile_file
-from fuseflow.compiler.targets import local
-from fuseflow.runtime import prefect_backend as rt
+from fuseflow.targets.local import generate as local
+from fuseflow.targets.prefect import backend as rt
 from fuseflow.runtime.execute import RunSettings
 from fuseflow.runtime.plan import output_nodes
 

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.prefect
 
 def test_strange_names_cannot_inject_code():
     """Node names, strings, the workflow name and the source path reach the file only as escaped literals."""
-    from fuseflow.compiler.targets.prefect_target import generate
+    from fuseflow.targets.prefect.generate import generate
 
     evil = 'x{0}"); import os; os.system("echo pwned'
     wf = ir.Workflow(

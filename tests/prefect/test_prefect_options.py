@@ -7,8 +7,8 @@ import pytest
 from fuseflow.compiler.errors import CompileError
 from fuseflow.compiler.frontend import compile_source
 from fuseflow.schemas import NEUTRAL_MAPPING
-from fuseflow.compiler.targets.prefect_target import generate
-from fuseflow.runtime import prefect_backend as rt
+from fuseflow.targets.prefect.generate import generate
+from fuseflow.targets.prefect import backend as rt
 from fuseflow.runtime.invoke import NodeFailed
 
 from prefect_helpers import run_state, task_runs

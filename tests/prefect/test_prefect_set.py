@@ -7,7 +7,7 @@ import pytest
 from fuseflow.runtime.execute import RunSettings
 from fuseflow.runtime.overrides import parse_set
 from fuseflow.runtime.params import ParamError
-from fuseflow.runtime.prefect_backend import run_flow
+from fuseflow.targets.prefect.backend import run_flow
 
 pytestmark = pytest.mark.prefect
 

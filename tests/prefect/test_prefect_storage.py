@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fuseflow.runtime import prefect_backend as rt
+from fuseflow.targets.prefect import backend as rt
 from fuseflow.runtime.invoke import NodeFailed
 from fuseflow.runtime.storage import FileStore, open_store
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from fuseflow.runtime import ray_backend
+from fuseflow.targets.ray import backend as ray_backend
 from fuseflow.runtime.invoke import NodeFailed
 
 pytestmark = pytest.mark.ray

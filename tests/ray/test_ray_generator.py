@@ -11,7 +11,7 @@ import ast
 def test_strange_names_cannot_inject_code():
     """Node names, strings and the source path reach the module only as escaped literals."""
     from fuseflow import ir
-    from fuseflow.compiler.targets.ray import generate
+    from fuseflow.targets.ray.generate import generate
 
     evil = 'x"); import os; os.system("echo pwned'
     wf = ir.Workflow(

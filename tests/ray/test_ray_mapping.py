@@ -1,11 +1,11 @@
 """The split of a node's options between Ray's `.options(...)` and the worker
-(fuseflow.runtime.ray_options) agrees with the option schema (docs/options.md)."""
+(fuseflow.targets.ray.options) agrees with the option schema (docs/options.md)."""
 from __future__ import annotations
 
 import pytest
 
 from fuseflow import schemas
-from fuseflow.runtime import ray_options as R
+from fuseflow.targets.ray import options as R
 from fuseflow.runtime.params import ParamError
 
 

@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from fuseflow.runtime import local as rt
+from fuseflow.targets.local import runtime as rt
 from fuseflow.runtime.invoke import NodeFailed, invoke, node_seed
 from fuseflow.runtime.storage import StorageWarning
 

@@ -1,7 +1,7 @@
 """Cache keys: what changes a node's key, and what must not."""
 from __future__ import annotations
 
-from fuseflow.runtime import local as rt
+from fuseflow.targets.local import runtime as rt
 from fuseflow.runtime.keys import compute_keys, fingerprint, source_hash
 
 

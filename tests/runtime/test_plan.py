@@ -2,7 +2,7 @@
 from the outputs; forced nodes; objects replayed whole."""
 from __future__ import annotations
 
-from fuseflow.runtime import local as rt
+from fuseflow.targets.local import runtime as rt
 from fuseflow.runtime.plan import LOAD, RUN, SKIP, forced_nodes, output_nodes, plan
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from fuseflow.runtime import local as rt
+from fuseflow.targets.local import runtime as rt
 from fuseflow.runtime.storage import FileStore, StorageWarning, open_store, pack
 
 from .conftest import S3

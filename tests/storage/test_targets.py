@@ -24,8 +24,8 @@ def target_available(module: str, backend: str) -> bool:
     return importlib.util.find_spec(backend) is not None and importlib.util.find_spec(module) is not None
 
 
-ray_target = pytest.mark.skipif(not target_available("fuseflow.runtime.ray_backend", "ray"),
-                                reason="the Ray target (fuseflow.runtime.ray_backend) or ray is not installed")
+ray_target = pytest.mark.skipif(not target_available("fuseflow.targets.ray.backend", "ray"),
+                                reason="the Ray target (fuseflow.targets.ray.backend) or ray is not installed")
 
 
 def computed(project: Project) -> list[str]:
@@ -84,7 +84,7 @@ def test_two_ray_runs_at_once_on_one_store_then_a_third_reuses_everything(s3: S3
 
 @pytest.mark.prefect
 @pytest.mark.slow
-@pytest.mark.skipif(not target_available("fuseflow.compiler.targets.prefect_target", "prefect"),
+@pytest.mark.skipif(not target_available("fuseflow.targets.prefect.generate", "prefect"),
                     reason="the Prefect target or prefect is not installed")
 def test_prefect_target_on_s3(s3: S3, project: Project) -> None:
     bucket = s3.bucket()
@@ -100,7 +100,7 @@ def test_prefect_target_on_s3(s3: S3, project: Project) -> None:
 
 @pytest.mark.kfp
 @pytest.mark.slow
-@pytest.mark.skipif(not target_available("fuseflow.compiler.targets.kfp_target", "kfp"),
+@pytest.mark.skipif(not target_available("fuseflow.targets.kfp.generate", "kfp"),
                     reason="the KFP target or kfp is not installed")
 def test_kfp_target_on_s3(s3: S3, project: Project) -> None:
     bucket = s3.bucket()
@@ -117,7 +117,7 @@ def test_kfp_target_on_s3(s3: S3, project: Project) -> None:
 TARGETS_WITH_A_BACKEND = [
     pytest.param("ray", marks=[pytest.mark.ray, ray_target]),
     pytest.param("kfp", marks=[pytest.mark.kfp, pytest.mark.skipif(
-        not target_available("fuseflow.compiler.targets.kfp_target", "kfp"), reason="kfp is not installed")]),
+        not target_available("fuseflow.targets.kfp.generate", "kfp"), reason="kfp is not installed")]),
 ]
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from fuseflow.runtime import kfp_step
+from fuseflow.targets.kfp import step as kfp_step
 from fuseflow.runtime.storage import FileStore, StorageWarning, open_store
 from fuseflow.runtime.storage import format as fmt
 from fuseflow.runtime.storage import signing

@@ -5,7 +5,7 @@
 Each node is one Ray task, submitted in source order as
 `<its callable, @ray.remote>.options(**ray).remote(...)` with the `ray=`
 keywords of its line; an object node is an `ObjectNode` actor and its method
-calls are actor tasks, in source order (fuseflow/runtime/ray_worker.py).
+calls are actor tasks, in source order (fuseflow/targets/ray/worker.py).
 Results pass between tasks as ObjectRefs, indexed by the task that reads
 them; each worker saves its own result, and the driver fetches only the
 outputs. `options=` is what fuseflow does on the worker around the call
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import sys
 
-from fuseflow.runtime import ray_backend as rt
+from fuseflow.targets.ray import backend as rt
 
 from lib import make, step, gather, gather_all
 

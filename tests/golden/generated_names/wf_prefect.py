@@ -19,7 +19,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from fuseflow.runtime import prefect_backend as rt
+from fuseflow.targets.prefect import backend as rt
 
 from lib import log, step
 import util as u

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from fuseflow.runtime import local as rt
+from fuseflow.targets.local import runtime as rt
 
 from a.b import f, g as h
 from single import one

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from fuseflow.runtime import local as rt
+from fuseflow.targets.local import runtime as rt
 
 from lib import use
 

@@ -1,0 +1,76 @@
+"""What a target is: one class in its own package, found by name (see fuseflow.targets).
+
+    class LocalTarget(Target):
+        name = "local"
+        def generate(self, wf, base_dir=None): ...     # pure: IR -> the artifact's text
+        def run(self, wf, fuse_path, settings, args): ...  # `fusec run --target local`
+
+A target overrides what it has: `generate` (every target), `run` (the targets
+`fusec run` can run), `add_run_arguments` (its own `fusec run` flags),
+`add_commands` (whole commands of its own, e.g. KFP's `submit`) and
+`applied` (what it makes of a node's options, for `fusec nodes --target`).
+A target package imports nothing heavy at import time (no backend, no
+Jinja2): the registry loads its class just to ask these questions.
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..ir import Node, Workflow
+from ..schemas import NEUTRAL_IGNORED, NEUTRAL_RUNTIME
+
+
+class Target:
+    name: str = ""
+    summary: str = ""          # one line for `fusec compile --help`
+    runnable: bool = False     # `fusec run --target NAME` works
+
+    def generate(self, wf: Workflow, base_dir: str | Path | None = None) -> str:
+        """The artifact for the workflow. `base_dir`: the .fuse file's folder, when a
+        target reads files beside it (KFP's embedded modules); default from the IR."""
+        raise NotImplementedError
+
+    def run(self, wf: Workflow, fuse_path: str, settings: Any, args: argparse.Namespace) -> dict[str, Any]:
+        """Run the workflow; {output name: value}. NodeFailed for a node's failure,
+        ParamError for a bad run-time input."""
+        raise NotImplementedError(f"the {self.name} target does not run workflows")
+
+    def add_run_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """The target's own `fusec run` flags (none by default)."""
+
+    def add_commands(self, subparsers: Any) -> None:
+        """Commands of the target's own (none by default)."""
+
+    def applied(self, node: Node, wf: Workflow) -> "Applied":
+        """What the target applies of a node's options (`fusec nodes --target`): by
+        default only what fuseflow's runtime does, per the neutral mapping tables."""
+        return Applied(self.name, {}, *neutral_rest(self.name, node))
+
+
+@dataclass(frozen=True)
+class Applied:
+    """A node's options as one target applies them: its own (in its names), what
+    fuseflow's runtime does on the worker, and what it ignores (with why)."""
+
+    target: str
+    own: dict[str, Any] = field(default_factory=dict)
+    runtime: dict[str, Any] = field(default_factory=dict)
+    ignored: dict[str, Any] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)  # ignored key -> why
+
+    def as_dict(self) -> dict[str, dict]:
+        """{target: own, "runtime": ..., "ignored": ...}, without the empty ones."""
+        parts = ((self.target, self.own), ("runtime", self.runtime), ("ignored", self.ignored))
+        return {name: dict(sorted(part.items())) for name, part in parts if part}
+
+
+def neutral_rest(target: str, node: Node) -> tuple[dict, dict, dict[str, str]]:
+    """(runtime, ignored, reasons): the neutral options the target does not map, by
+    schemas.mapping (a test holds the runtimes to it)."""
+    neutral = node.options.get("neutral", {})
+    runtime = {k: v for k, v in neutral.items() if k in NEUTRAL_RUNTIME.get(target, ())}
+    ignored = {k: v for k, v in neutral.items() if k in NEUTRAL_IGNORED.get(target, ())}
+    return runtime, ignored, {k: NEUTRAL_IGNORED[target][k] for k in ignored}

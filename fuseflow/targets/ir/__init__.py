@@ -1,0 +1,1 @@
+"""The IR target: the workflow as JSON."""

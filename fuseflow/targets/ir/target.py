@@ -1,0 +1,16 @@
+"""`--target ir`: the intermediate DAG as JSON, for tools and debugging (docs/ir.md)."""
+from __future__ import annotations
+
+from ...ir import Workflow
+from ..base import Target
+
+
+class IrTarget(Target):
+    name = "ir"
+    summary = "the intermediate DAG as JSON"
+
+    def generate(self, wf: Workflow, base_dir=None) -> str:
+        return wf.to_json()
+
+
+TARGET = IrTarget

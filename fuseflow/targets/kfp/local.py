@@ -1,0 +1,184 @@
+"""`fusec run --target kfp`: the compiled YAML run by kfp.local, then its outputs read back.
+
+kfp.local's SubprocessRunner(use_venv=False) runs each step as a subprocess
+of this Python, so the steps see what this environment has installed, and
+the .fuse file's folder on PYTHONPATH (as an image would hold the user's
+code). kfp's logs go to stderr when progress is shown (a terminal, or
+`--progress`), else they are kept and shown only when a step fails; stdout
+carries the outputs alone, as with every target.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import itertools
+import json
+import os
+import re
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any, Iterator
+
+from ...runtime.prepare import open_run_store
+from ...runtime.extras import optional
+from ...runtime.invoke import NodeFailed, environment
+from .step import FAILURE_DIR, failure_from_report, read_value
+from .values import encode
+from ...runtime.params import Param, ParamError, resolve
+from ...ir import Workflow
+from .spec import Names
+
+
+class LocalRunFailed(RuntimeError):
+    """kfp.local reported a failure that names no task (kfp's own log says why)."""
+
+
+class StepFailed(Exception):
+    """A step failed outside the node's function: installing its packages, starting
+    kfp's executor, importing the fuseflow runtime. Its log says why."""
+
+
+# kfp.local colours its messages; a terminal escape has no place in fusec's report.
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_FAILED_TASK = re.compile(r"Inner task failed: '([^']*)'")
+_LOG_LINES = 12  # of a failed step's log, shown as its failure
+
+
+def run_yaml(text: str, names: Names, wf: Workflow, fuse_path: str, settings) -> dict[str, Any]:
+    with optional("kfp", "fusec run --target kfp (kfp.local)"):
+        import kfp
+        from kfp import local
+
+    arguments = pipeline_arguments(wf, names, fuse_path, settings)
+    with tempfile.TemporaryDirectory(prefix="fusec-kfp-") as tmp:
+        path = Path(tmp) / "pipeline.yaml"
+        path.write_text(text, encoding="utf-8")
+        local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(Path(tmp) / "root"),
+                   raise_on_error=True)
+        component = kfp.components.load_component_from_file(str(path))
+        failures = Path(tmp) / "failures"
+        extra = {FAILURE_DIR: str(failures), "PYTHONPATH": _python_path(Path(fuse_path).resolve().parent)}
+        with _logs(settings.progress) as log, environment(extra), task_folders(), _quiet_display_names():
+            try:
+                task = component(**arguments)
+            except RuntimeError as exc:
+                _raise_failure(failures, exc, log, names)
+        return read_outputs(task, names, wf)
+
+
+def pipeline_arguments(wf: Workflow, names: Names, fuse_path: str, settings) -> dict[str, Any]:
+    """The params (typed, defaults filled in; ParamError before anything runs),
+    the storage URL the steps use, and the --rerun regex; encoded as the steps read them."""
+    params = resolve([Param(p.name, p.type, p.default, p.required) for p in wf.params], {}, settings.param_texts)
+    arguments = {name: value for name, value in params.items() if value is not None}
+    arguments[names.storage_input] = storage_url(wf, fuse_path, settings)
+    if settings.rerun:
+        try:
+            regex = re.compile(settings.rerun)
+        except re.error as exc:
+            raise ParamError(f"--rerun {settings.rerun!r} is not a valid regex: {exc}") from None
+        if not any(regex.fullmatch(node.name) for node in wf.nodes):
+            raise ParamError(f"--rerun {settings.rerun!r} matches no node (the regex must match a whole name)")
+        arguments[names.rerun_input] = settings.rerun
+    return encode(arguments)
+
+
+def storage_url(wf: Workflow, fuse_path: str, settings) -> str:
+    """As on the local target: --storage (relative to the working directory), else
+    the file's `storage` (relative to the .fuse file), else .fuseflow beside it."""
+    if settings.no_cache:
+        return ""
+    return open_run_store(settings.storage, wf.storage, Path(fuse_path).resolve().parent).url
+
+
+def read_outputs(task: Any, names: Names, wf: Workflow) -> dict[str, Any]:
+    """{workflow output: value}, read from the pipeline's output artifacts."""
+    if not wf.outputs:
+        return {}
+    outputs = getattr(task, "outputs", None) or {}
+    if not outputs and len(wf.outputs) == 1:
+        outputs = {names.outputs[wf.outputs[0].name]: task.output}
+    return {o.name: read_value(outputs[names.outputs[o.name]].path) for o in wf.outputs}
+
+
+def _raise_failure(failures: Path, exc: RuntimeError, log: io.StringIO | None, names: Names) -> None:
+    """The failing node's own report when its step wrote one; else the node whose task
+    kfp.local names, failed with the end of kfp's log (a pip install, a missing runtime)."""
+    reports = [json.loads(path.read_text(encoding="utf-8")) for path in failures.glob("*.json")]
+    if reports:  # kfp.local stops at the first failing task: every report is an attempt of its node
+        last = max(reports, key=lambda report: report.get("time", 0))
+        last["attempts"] = sum(report["node"] == last["node"] for report in reports)
+        raise failure_from_report(last) from None
+    text = plain(str(exc))
+    task = _FAILED_TASK.search(text)
+    nodes = {task_name: node for node, task_name in names.tasks.items()}
+    if task is None or task.group(1) not in nodes:
+        if log is not None:
+            sys.stderr.write(plain(log.getvalue()))
+        raise LocalRunFailed(f"kfp.local: {text}") from None
+    where = "the end of its log is below" if log is not None else "its log is above"
+    failure = NodeFailed(nodes[task.group(1)], StepFailed(f"the step failed outside the node's function; {where}"))
+    failure.user_traceback = (log_tail(log.getvalue()) if log is not None else "") + "\n"
+    raise failure from None
+
+
+def plain(text: str) -> str:
+    """Text without terminal escapes."""
+    return _ANSI.sub("", text)
+
+
+def log_tail(log: str) -> str:
+    """The last lines a failed step printed, from kfp.local's log of the run."""
+    block = plain(log).rpartition("Streamed logs:")[2].partition("finished with status FAILURE")[0]
+    lines = [line.strip() for line in block.splitlines()[:-1] if line.strip()]
+    return "\n".join(lines[-_LOG_LINES:]) or "(the step printed nothing)"
+
+
+@contextlib.contextmanager
+def task_folders() -> Iterator[None]:
+    """A folder of its own for each task kfp.local runs.
+
+    kfp.local names a task's output folder after its component, which is
+    unique per task in what kfp's compiler writes (one component per task).
+    fuseflow's YAML shares one component among all the nodes that call the
+    same callable in the same way, so without this every task of a fan-out
+    would write its result to the same file. (A KFP backend puts each task's
+    outputs under the task's own name, plus a random part since KFP 2.4.)
+    """
+    from kfp.local import executor_input_utils
+
+    original = executor_input_utils.construct_local_task_root
+    counter = itertools.count(1)
+
+    def per_task(pipeline_root: str, pipeline_resource_name: str, task_resource_name: str) -> str:
+        return original(pipeline_root, pipeline_resource_name, f"{task_resource_name}-{next(counter)}")
+
+    executor_input_utils.construct_local_task_root = per_task
+    try:
+        yield
+    finally:
+        executor_input_utils.construct_local_task_root = original
+
+
+@contextlib.contextmanager
+def _quiet_display_names() -> Iterator[None]:
+    """kfp.local warns, for every task, that display names mean nothing locally."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Task .*: settings \['display_name'\] have no effect")
+        yield
+
+
+@contextlib.contextmanager
+def _logs(progress: bool | None) -> Iterator[io.StringIO | None]:
+    """kfp.local prints to stdout: to stderr when progress shows, else to a buffer."""
+    show = progress if progress is not None else sys.stderr.isatty()
+    target = sys.stderr if show else io.StringIO()
+    with contextlib.redirect_stdout(target):
+        yield None if show else target
+
+
+def _python_path(folder: Path) -> str:
+    existing = os.environ.get("PYTHONPATH")
+    return str(folder) + (os.pathsep + existing if existing else "")

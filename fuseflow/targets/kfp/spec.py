@@ -1,0 +1,230 @@
+"""IR -> the KFP v2 pipeline spec and the kfp-kubernetes platform spec, as plain data.
+
+    pipeline, platform, names = build(workflow)
+
+One task per node, one component (and executor) per distinct callable,
+signature and container settings, the pipeline's inputs from the params, its
+outputs from the workflow's outputs. `kfp_yaml.dump` writes the data; nothing
+here imports kfp.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .values import encode
+from ... import ir
+from ...ir import Node, Output, Workflow
+from . import options as kfp_options
+from .component import Component, ComponentFactory
+from .inputs import ARTIFACT_TYPE, PARAMETER_TYPES, RESULT, SELF, STATE, Inputs, call_template, unique
+
+KFP_SDK_VERSION = "2.17.3"  # the kfp release whose output this target matches (and installs in steps)
+SCHEMA_VERSION = "2.1.0"
+STORAGE_INPUT, RERUN_INPUT = "fuseflow_storage", "fuseflow_rerun"
+OUTPUTS_TASK = "fuseflow-outputs"
+_K8S_NAME = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass
+class Names:
+    """How fuseflow names map to KFP names (fusec run reads outputs back with it)."""
+
+    pipeline: str
+    tasks: dict[str, str] = field(default_factory=dict)     # node -> task
+    outputs: dict[str, str] = field(default_factory=dict)   # workflow output -> pipeline output
+    storage_input: str = STORAGE_INPUT
+    rerun_input: str = RERUN_INPUT
+
+
+class NodeProblem(ValueError):
+    """A node the KFP target cannot express; carries the node for the error's position."""
+
+    def __init__(self, node: Node, message: str):
+        super().__init__(message)
+        self.node = node
+
+
+def build(wf: Workflow, modules: dict[str, dict[str, str]] | None = None) -> tuple[dict, dict, Names]:
+    """(pipeline spec, platform spec or {}, names). `modules`: embedded module
+    sources by module name (see kfp_modules.find_modules)."""
+    return _Builder(wf, modules or {}).build()
+
+
+def k8s_name(text: str, fallback: str = "node") -> str:
+    """Lowercase letters, digits and '-', as KFP wants task and pipeline names."""
+    return _K8S_NAME.sub("-", text.lower()).strip("-") or fallback
+
+
+class _Builder:
+    def __init__(self, wf: Workflow, modules: dict[str, dict[str, str]]):
+        self.wf = wf
+        self.nodes = wf.node_index()
+        taken_inputs = {p.name for p in wf.params}
+        self.names = Names(
+            pipeline=k8s_name(wf.name, "pipeline")[:128].strip("-") or "pipeline",
+            storage_input=unique(STORAGE_INPUT, taken_inputs, "_"),
+            rerun_input=unique(RERUN_INPUT, taken_inputs, "_"),
+        )
+        taken_tasks = {OUTPUTS_TASK}
+        self.names.tasks = {node.name: unique(k8s_name(node.name), taken_tasks) for node in wf.nodes}
+        self.factory = ComponentFactory(wf, modules, self.names.pipeline)
+        self.param_types = {p.name: p.type for p in wf.params}
+        self.pipeline_param = {p.name: p.name for p in wf.params}
+        self.nullable = frozenset(p.name for p in wf.params if not p.required and p.default is None)
+        self.settings_cache: dict[str, kfp_options.NodeSettings] = {}
+        self.producer_output = {node.name: STATE if node.kind == "object" else RESULT for node in wf.nodes}
+
+    def build(self) -> tuple[dict, dict, Names]:
+        tasks = {}
+        for node in self.wf.nodes:
+            try:
+                tasks[self.names.tasks[node.name]] = self.task(node)
+            except kfp_options.OptionProblem as problem:
+                raise NodeProblem(node, str(problem)) from None
+        outputs = self.outputs(tasks)
+        return self.pipeline_spec(tasks, outputs), self.platform_spec(), self.names
+
+    def pipeline_spec(self, tasks: dict, outputs: dict) -> dict:
+        components = self.factory.components()
+        spec = {
+            "components": {c.name: c.definition for c in components},
+            "deploymentSpec": {"executors": {c.executor: c.executor_spec for c in components}},
+            "pipelineInfo": self.pipeline_info(),
+            "root": {"dag": {"tasks": tasks}, "inputDefinitions": {"parameters": self.root_inputs()}},
+            "schemaVersion": SCHEMA_VERSION,
+            "sdkVersion": f"kfp-{KFP_SDK_VERSION}",
+        }
+        if outputs:
+            spec["root"]["dag"]["outputs"] = {"artifacts": outputs}
+            spec["root"]["outputDefinitions"] = {"artifacts": {name: {"artifactType": ARTIFACT_TYPE} for name in outputs}}
+        root = self.wf.workflow_options.get("kfp", {}).get("pipeline_root")
+        if root:
+            spec["defaultPipelineRoot"] = root
+        return spec
+
+    def platform_spec(self) -> dict:
+        """The kfp-kubernetes document: each executor's Kubernetes settings ({} when none has any)."""
+        executors = {c.executor: c.platform for c in self.factory.components() if c.platform}
+        return {"platforms": {"kubernetes": {"deploymentSpec": {"executors": executors}}}} if executors else {}
+
+    # --- tasks ---------------------------------------------------------------------------
+
+    def inputs(self) -> Inputs:
+        return Inputs(self.names.tasks, self.producer_output, self.param_types, self.pipeline_param,
+                      self.nullable)
+
+    def settings(self, node: Node) -> kfp_options.NodeSettings:
+        """The node's settings; computed once for all the nodes with the same options."""
+        key = repr(node.options)
+        found = self.settings_cache.get(key)
+        if found is None:
+            found = self.settings_cache[key] = kfp_options.settings(node, self.wf)
+        return found
+
+    def task(self, node: Node) -> dict:
+        settings = self.settings(node)
+        inputs = self.inputs()
+        if node.kind == "method":  # the object as the previous call on it left it
+            previous = node.after[0] if node.after else node.object
+            inputs.artifact(SELF, previous, STATE)
+        template = call_template(inputs, node.args, node.kwargs)
+        constant = {"runtimeValue": {"constant": encode(node.name)}}
+        inputs.parameter("fuseflow_node", "str", constant)
+        inputs.parameter("fuseflow_storage", "str", {"componentInputParameter": self.names.storage_input})
+        inputs.parameter("fuseflow_rerun", "str", {"componentInputParameter": self.names.rerun_input})
+        component = self.factory.for_node(node, template, inputs, settings)
+        task: dict[str, Any] = dict(settings.task)
+        task["componentRef"] = {"name": component.name}
+        dependencies = inputs.producers | {self.names.tasks[name] for name in node.after}
+        if dependencies:
+            task["dependentTasks"] = sorted(dependencies)
+        task["inputs"] = {kind: bound for kind, bound in inputs.bindings.items() if bound}
+        task["taskInfo"] = {"name": settings.display_name or display_name(node)}
+        return task
+
+    # --- pipeline inputs and outputs -------------------------------------------------------
+
+    def root_inputs(self) -> dict:
+        parameters = {}
+        for p in self.wf.params:
+            definition: dict[str, Any] = {"parameterType": PARAMETER_TYPES[p.type]}
+            if not p.required:
+                definition["defaultValue"] = encode(p.default)  # strings KFP would take for placeholders
+                definition["isOptional"] = True
+            parameters[p.name] = definition
+        for name, default in ((self.names.storage_input, storage_default(self.wf.storage)), (self.names.rerun_input, "")):
+            parameters[name] = {"defaultValue": encode(default), "isOptional": True, "parameterType": "STRING"}
+        return parameters
+
+    def outputs(self, tasks: dict) -> dict:
+        """Pipeline outputs: a node's whole result straight from its task; anything
+        else (indexing, a family, a list) through one `fuseflow-outputs` task."""
+        taken: set[str] = set()
+        selectors, assembled = {}, []
+        for output in self.wf.outputs:
+            name = unique(output_name(output.name), taken, "_")
+            self.names.outputs[output.name] = name
+            value = output.value
+            if type(value) is ir.Ref and not value.path and self.nodes[value.node].kind != "object":
+                producer = self.names.tasks[value.node]
+                selectors[name] = {"artifactSelectors": [{"outputArtifactKey": RESULT, "producerSubtask": producer}]}
+            else:
+                assembled.append((name, output))
+                selectors[name] = {"artifactSelectors": [{"outputArtifactKey": name, "producerSubtask": OUTPUTS_TASK}]}
+        if assembled:
+            tasks[OUTPUTS_TASK] = self.outputs_task(assembled)
+        return selectors
+
+    def outputs_task(self, assembled: list[tuple[str, Output]]) -> dict:
+        inputs = self.inputs()
+        inputs.taken.update(name for name, _ in assembled)
+        entries = [[name, output.name, inputs.value(output.value, "in")] for name, output in assembled]
+        component = self.factory.for_outputs(entries, inputs, kfp_options.settings(None, self.wf))
+        task: dict[str, Any] = {"cachingOptions": {"enableCache": True}, "componentRef": {"name": component.name}}
+        if inputs.producers:
+            task["dependentTasks"] = sorted(inputs.producers)
+        task["inputs"] = {kind: bound for kind, bound in inputs.bindings.items() if bound}
+        task["taskInfo"] = {"name": "outputs"}
+        return task
+
+    def pipeline_info(self) -> dict:
+        options = self.wf.workflow_options.get("kfp", {})
+        info = {"name": self.names.pipeline}
+        if options.get("description"):
+            info["description"] = options["description"]
+        display = options.get("display_name") or (self.wf.name if self.wf.name != self.names.pipeline else None)
+        if display:
+            info["displayName"] = display
+        return info
+
+
+def output_name(name: str) -> str:
+    """A pipeline output's name as kfp accepts it: ASCII letters, digits and '_',
+    starting with a letter (kfp.dsl.pipeline_channel). Never a name the step's
+    program reads (they start with '_', see kfp_component.TEMPLATE_NAMES)."""
+    name = re.sub(r"[^A-Za-z0-9_]", "_", name)
+    return name if name[:1].isalpha() else "output" + name
+
+
+def display_name(node: Node) -> str:
+    """`model (linear, poly1)` for a loop node, the node's name otherwise."""
+    if node.keys and node.statement:
+        return f"{node.statement} ({', '.join(node.keys)})"
+    return node.name
+
+
+def storage_default(storage: str | None) -> str:
+    """The workflow's storage as a pod would use it: a URL (s3://...) or an absolute
+    path (on a volume mounted in every step); a relative path means nothing there."""
+    if not storage:
+        return ""
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", storage) or storage.startswith(("/", "file:/")):
+        return storage
+    return ""
+
+
+def parameter_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)

@@ -1,0 +1,382 @@
+"""What runs inside every KFP step that `fusec compile --target kfp` generates.
+
+Each component's embedded program is a kfp lightweight component whose body is
+
+    from fuseflow.targets.kfp.step import run_step
+    run_step(SPEC, values, MODULES)
+
+SPEC is what the compiler wrote for the component (shared by every node that
+calls the same callable the same way)::
+
+    {"protocol": 1, "fusec": "0.1.0", "workflow": "models",
+     "kind": "call",                     # "object", "method" or "outputs" too
+     "target": "models:train",           # for a method, the method's name
+     "args": [TEMPLATE, ...], "kwargs": [[NAME, TEMPLATE], ...],
+     "options": {"seed": 7, "setup": "m:f", "cache": False, "always_read": True}}
+
+where a TEMPLATE says which input holds an argument and how to decode it
+(fuseflow.targets.kfp.inputs lists them). `values` are the
+function's arguments as kfp's executor passes them: parameter values (the
+node's name among them), and artifacts (objects with a `.path`, plus a
+`.metadata` dict for outputs). This module never imports kfp: it reads and
+writes plain files.
+
+A node's result travels to its consumers as a *fuseflow artifact*: two text
+lines (a magic line and a JSON header with the node name and its cache key),
+then a storage record (fuseflow.runtime.storage.format) of the value. The key
+lets each consumer compute its own key exactly as the local target does, so a
+step finds (and saves) results in the workflow's store under the same keys as
+every other target, when the store is reachable from the pod.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+import warnings
+from typing import Any, Callable
+
+from ... import ir
+from ...runtime import graph
+from ...runtime.execute import resolve
+from ...runtime.explain import describe_key
+from ...runtime import node as node_run
+from ...runtime.invoke import NodeFailed, message, resolve_callable
+from ...runtime.keys import finish_key, templates
+from .values import decode as decode_text
+from ...runtime.storage import REGISTRY, StorageWarning, open_store
+from ...runtime.storage.format import decode, encode_header
+
+PROTOCOL = 2  # 2: every value travels as an input, strings encoded by kfp_values
+MAGIC = b"FUSEFLOW-ARTIFACT 1\n"
+NODE, STORAGE, RERUN = "fuseflow_node", "fuseflow_storage", "fuseflow_rerun"
+SELF, RESULT, STATE = "self", "result", "state"
+FAILURE_DIR = "FUSEFLOW_KFP_FAILURES"  # set by `fusec run --target kfp`: where a failing step reports
+# Neutral options the step carries out itself; the others became KFP settings.
+RUNTIME_OPTIONS = ("seed", "setup", "timeout")
+
+
+class StepError(Exception):
+    """The step cannot run as compiled (a fuseflow runtime too old or too new, a missing input)."""
+
+
+def run_step(spec: dict, values: dict, modules: dict[str, str] | None = None) -> None:
+    """Run one node (or collect the workflow's outputs) and write the output artifacts."""
+    _check_protocol(spec)
+    if modules:
+        install_modules(modules)
+    if spec["kind"] == "outputs":
+        collect_outputs(spec, values)
+        return
+    started = time.perf_counter()
+    try:
+        step = Step(spec, values)
+        how = step.run()
+    except NodeFailed as failure:
+        report_failure(failure)
+        raise SystemExit(1) from None
+    print(f"fuseflow: node {step.name!r} {how} in {time.perf_counter() - started:.2f} s", flush=True)
+
+
+def _check_protocol(spec: dict) -> None:
+    from ... import __version__
+
+    if spec.get("protocol") != PROTOCOL:
+        raise StepError(f"this step was compiled by fusec {spec.get('fusec')} for step protocol {spec.get('protocol')}, "
+                        f"but the image has fuseflow {__version__} (protocol {PROTOCOL}): install fuseflow=="
+                        f"{spec.get('fusec')} in the image, or set the kfp option runtime_package")
+    if spec.get("fusec") != __version__:
+        print(f"fuseflow: warning: compiled by fusec {spec.get('fusec')}, running on fuseflow {__version__}", flush=True)
+
+
+class Arguments:
+    """A step's inputs as the runtime's argument values (IR values): parameters decoded,
+    results as Refs named after their artifact input (whose headers, with the
+    upstream cache keys, are read now; the values only when needed)."""
+
+    def __init__(self, values: dict):
+        self.values = values
+        self.headers: dict[str, dict] = {}  # artifact input -> its header
+        self.params: dict[str, Any] = {}
+
+    def marker(self, template: dict) -> ir.Value:
+        if "input" in template and "param" not in template:
+            return ir.Literal(decode_parameter(self.values.get(template["input"]), template["type"]))
+        if "param" in template:
+            self.params[template["param"]] = decode_parameter(self.values.get(template["input"]), template["type"])
+            return graph.param(template["param"], *template.get("path", ()))
+        if "ref" in template:
+            self.artifact(template["ref"])
+            return graph.ref(template["ref"], *template.get("path", ()))
+        if "callable" in template:
+            return ir.Literal(resolve_callable(template["callable"]))
+        if "list" in template:
+            return graph.struct([self.marker(t) for t in template["list"]])
+        if "dict" in template:
+            return graph.struct({k: self.marker(t) for k, t in template["dict"]})
+        if "family" in template:
+            return graph.family(template["family"], self.members(template))
+        raise StepError(f"unknown argument template {template!r}")
+
+    def members(self, template: dict) -> dict:
+        return {k: self.members(t) if "family" in t else self.marker(t) for k, t in template["members"]}
+
+    def artifact(self, name: str) -> dict:
+        header = self.headers[name] = read_header(_path(self.values, name))
+        return header
+
+    def results(self) -> dict[str, Any]:
+        """The values of the input artifacts, by input name."""
+        return {name: read_value(_path(self.values, name)) for name in self.headers}
+
+
+class Step:
+    """One node: its arguments, its cache key, and what to do (load, run, store)."""
+
+    def __init__(self, spec: dict, values: dict):
+        self.spec = spec
+        self.values = values
+        self.name = decode_text(values[NODE])
+        self.kind = spec["kind"]
+        self.options = spec.get("options", {})
+        self.inputs = Arguments(values)
+        try:  # the user's module may be missing from the image: the node's failure
+            self.args = [self.inputs.marker(t) for t in spec.get("args", ())]
+            self.kwargs = {k: self.inputs.marker(t) for k, t in spec.get("kwargs", ())}
+            self.fn = resolve_callable(spec["target"]) if self.kind != "method" else None
+        except (ImportError, AttributeError) as exc:
+            raise NodeFailed(self.name, exc) from None
+        if self.kind == "method":
+            self.inputs.artifact(SELF)
+        self.key = self.compute_key()
+        self.forced = self.is_forced(decode_text(values.get(RERUN)) or "")
+
+    # --- cache key and --rerun ----------------------------------------------------------
+
+    def alone(self) -> graph.Workflow:
+        """The node alone in a graph (its inputs named after the artifacts, a method's object `self`)."""
+        if self.kind == "method":
+            node = graph.method(self.name, SELF, self.spec["target"], self.args, self.kwargs)
+        else:
+            node = graph.Node(self.name, self.kind, self.fn, self.args, self.kwargs)
+        return graph.Workflow(self.spec["workflow"], [node])
+
+    def compute_key(self) -> str:
+        """The node's key, as fuseflow.runtime.keys.compute_keys computes it for the
+        whole graph, here from the keys its input artifacts carry (see `alone`)."""
+        keys = {name: header["key"] for name, header in self.inputs.headers.items()}
+        return finish_key(templates(self.alone())[0], self.inputs.params, keys, self.options.get("seed"))
+
+    def describe(self) -> dict[str, Any]:
+        """What went into the key, as runtime.explain.describe_key saves it on every
+        target (for `fusec explain`): made from the node alone, as the key is, with
+        each upstream result named by the node its artifact header names (the node
+        that wrote it; for a method's `self`, the previous call on the object)."""
+        keys = {name: header["key"] for name, header in self.inputs.headers.items()}
+        meta = describe_key(self.alone(), self.inputs.params, keys, self.name, self.options)
+        meta["upstream"] = {self.inputs.headers[name]["node"]: key for name, key in meta["upstream"].items()}
+        return meta
+
+    def is_forced(self, pattern: str) -> bool:
+        """`--rerun REGEX`: the node matches, or an input was forced upstream."""
+        if any(header.get("forced") for header in self.inputs.headers.values()):
+            return True
+        return bool(pattern) and re.fullmatch(pattern, self.name) is not None
+
+    # --- running ---------------------------------------------------------------------
+
+    def run(self) -> str:
+        """Load the stored result or compute it (runtime.node, as every target does);
+        write the outputs. How it went, in words."""
+        store = self.open_store()
+        job = self.job(store)
+        value, obj, how = None, None, "ran"
+        if job.store is not None and self.kind == "call" and not self.forced:  # objects and methods run for the state
+            found, value = load_quietly(job, store)
+            how = "loaded from storage" if found else how
+        if how == "ran":
+            fn, args, kwargs, obj = self.call()
+            value = node_run.run(job, fn, args, kwargs, store, warn=log_warning)
+        header = {"node": self.name, "key": self.key, "forced": self.forced}
+        if self.kind != "object":
+            write_artifact(self.values[RESULT], value, header)
+        if self.kind in ("object", "method"):
+            write_artifact(self.values[STATE], value if self.kind == "object" else obj, header)
+        return how
+
+    def open_store(self):
+        url = decode_text(self.values.get(STORAGE)) or ""
+        return open_store(url) if url else None
+
+    def job(self, store) -> node_run.NodeJob:
+        """The node's job: the options the step carries out itself (the rest became KFP settings)."""
+        options = {k: self.options[k] for k in (*RUNTIME_OPTIONS, "always_read") if self.options.get(k) is not None}
+        kept = node_run.cacheable(self.kind, self.options, store)
+        return node_run.NodeJob(self.spec["workflow"], self.name, options, store.url if kept else None, self.key,
+                                self.describe() if kept else None)
+
+    def call(self) -> tuple[Any, list, dict, Any]:
+        """(what to call, its arguments, the object a method runs on): the inputs read."""
+        results = self.inputs.results()
+        params = self.inputs.params
+        obj = results.get(SELF)
+        try:
+            fn = self.fn if self.kind != "method" else getattr(obj, self.spec["target"])
+            args = [resolve(a, results, params) for a in self.args]
+            kwargs = {k: resolve(v, results, params) for k, v in self.kwargs.items()}
+        except (AttributeError, LookupError, TypeError) as exc:  # a missing method, a bad index
+            raise NodeFailed(self.name, exc) from None
+        return fn, args, kwargs, obj
+
+
+def log_warning(message: str) -> None:
+    """A warning in the step's log, where a KFP user looks."""
+    print(f"fuseflow: warning: {message}", flush=True)
+
+
+def load_quietly(job: node_run.NodeJob, store) -> tuple[bool, Any]:
+    """The stored result, with a damaged record's warning printed to the step's log."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", StorageWarning)
+        found, value = node_run.load(job, store)
+    for warning in caught:
+        log_warning(str(warning.message))
+    return found, value
+
+
+def decode_parameter(value: Any, type_: str) -> Any:
+    """A parameter input as the exact Python value the local target passes.
+
+    KFP carries numbers as JSON numbers (protobuf Value), so an int may come as
+    1.0 and a float as 2; literals that are not scalars travel as JSON text.
+    Numbers inside list and dict params come back as ints when whole. Strings
+    come encoded (fuseflow.targets.kfp.values)."""
+    if value is None:
+        return None
+    if type_ == "json":
+        return decode_text(json.loads(value))
+    if type_ == "int":
+        return int(value)
+    if type_ == "float":
+        return float(value)
+    if type_ == "bool":
+        return value if isinstance(value, bool) else str(value).lower() == "true"
+    if type_ in ("list", "dict"):
+        return decode_text(_whole_numbers(json.loads(value) if isinstance(value, str) else value))
+    return decode_text(value)
+
+
+def _whole_numbers(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_whole_numbers(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _whole_numbers(v) for k, v in value.items()}
+    return value
+
+
+# --- artifacts ------------------------------------------------------------------------
+
+
+def _path(values: dict, name: str) -> str:
+    artifact = values.get(name)
+    if artifact is None:
+        raise StepError(f"the step has no input artifact {name!r}")
+    return artifact.path
+
+
+def write_artifact(artifact: Any, value: Any, header: dict) -> None:
+    """Write `value` to an output artifact (`.path`) in the fuseflow artifact format."""
+    serializer = REGISTRY.choose(value)
+    buffers = serializer.dump(value)
+    line = json.dumps(header, sort_keys=True).encode() + b"\n"
+    os.makedirs(os.path.dirname(artifact.path) or ".", exist_ok=True)
+    with open(artifact.path, "wb") as f:
+        f.write(MAGIC + line + encode_header(serializer.name, buffers))
+        for buf in buffers:
+            f.write(buf)
+    metadata = getattr(artifact, "metadata", None)
+    if isinstance(metadata, dict):  # shown in the KFP UI
+        metadata.update({"fuseflow_node": header["node"], "fuseflow_key": header["key"], "serializer": serializer.name})
+
+
+def read_header(path: str) -> dict:
+    """The JSON header of a fuseflow artifact (its value is not read)."""
+    with open(path, "rb") as f:
+        if f.readline() != MAGIC:
+            raise StepError(f"{path} is not a fuseflow artifact")
+        return json.loads(f.readline())
+
+
+def read_artifact(path: str) -> tuple[dict, Any]:
+    """(header, value) of a fuseflow artifact."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if not data.startswith(MAGIC):
+        raise StepError(f"{path} is not a fuseflow artifact")
+    end = data.index(b"\n", len(MAGIC))
+    name, payload = decode(memoryview(bytearray(data[end + 1 :])))
+    return json.loads(data[len(MAGIC) : end]), REGISTRY.get(name).load(payload)
+
+
+def read_value(path: str) -> Any:
+    return read_artifact(path)[1]
+
+
+# --- outputs, embedded modules, failures ------------------------------------------------
+
+
+def collect_outputs(spec: dict, values: dict) -> None:
+    """The `outputs` step: workflow outputs that are not one node's whole result
+    (an indexed result, a loop family, a list) assembled into artifacts."""
+    inputs = Arguments(values)
+    markers = [(artifact, name, inputs.marker(t)) for artifact, name, t in spec["outputs"]]
+    results = inputs.results()
+    for artifact, name, marker in markers:
+        value = resolve(marker, results, inputs.params)
+        write_artifact(values[artifact], value, {"node": name, "key": "", "forced": False})
+
+
+def install_modules(modules: dict[str, str]) -> str:
+    """Write embedded module sources (relative path -> text) to a fresh folder
+    put first on sys.path, so `import` finds them and inspect.getsource works
+    (cache keys hash the source, as on every other target)."""
+    root = tempfile.mkdtemp(prefix="fuseflow-modules-")
+    for relative, text in sorted(modules.items()):
+        path = os.path.join(root, *relative.split("/"))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+    sys.path.insert(0, root)
+    importlib.invalidate_caches()
+    return root
+
+
+def report_failure(failure: NodeFailed) -> None:
+    """The user's own traceback in the step's log, and for `fusec run` a JSON report."""
+    print(f"fuseflow: {failure}\n\nTraceback of node {failure.node!r}:\n{failure.user_traceback}", flush=True)
+    folder = os.environ.get(FAILURE_DIR)
+    if not folder:
+        return
+    report = {"node": failure.node, "error_type": type(failure.error).__name__, "error": message(failure.error),
+              "attempts": failure.attempts, "traceback": failure.user_traceback, "time": time.time_ns()}
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, f"{os.getpid()}-{time.time_ns()}.json"), "w", encoding="utf-8") as f:
+        json.dump(report, f)
+
+
+def failure_from_report(report: dict) -> NodeFailed:
+    """A NodeFailed for `fusec run`, rebuilt from a step's JSON report."""
+    error_class: Callable = type(report["error_type"], (Exception,), {"__module__": "builtins"})
+    failure = NodeFailed(report["node"], error_class(report["error"]), report.get("attempts", 1))
+    failure.user_traceback = report["traceback"]
+    return failure
+
+
+__all__ = ["run_step", "read_artifact", "read_header", "read_value", "write_artifact", "decode_parameter",
+           "install_modules", "failure_from_report"]

@@ -1,0 +1,35 @@
+"""`--target kfp`: a Kubeflow Pipelines v2 pipeline spec (YAML), written without the kfp SDK."""
+from __future__ import annotations
+
+from ..base import Applied, Target, neutral_rest
+from . import generate as generator
+from . import options as kfp_options
+
+
+class KfpTarget(Target):
+    name = "kfp"
+    summary = "a Kubeflow Pipelines v2 pipeline YAML (kfp.local runs it here)"
+    runnable = True
+
+    def generate(self, wf, base_dir=None) -> str:
+        return generator.generate(wf, base_dir)
+
+    def run(self, wf, fuse_path, settings, args):
+        return generator.run(wf, fuse_path, settings, args)
+
+    def add_commands(self, subparsers) -> None:
+        from . import submit  # `fusec submit`: a KFP endpoint's client, with the kfp SDK
+
+        submit.add_parser(subparsers)
+
+    def applied(self, node, wf) -> Applied:
+        """The step's KFP options (the workflow's defaults, then the node's) and what the step does itself."""
+        try:
+            own = kfp_options.node_options(node, wf)
+        except kfp_options.OptionProblem as problem:
+            raise generator.node_problem(wf, node, str(problem)) from None
+        _, ignored, reasons = neutral_rest("kfp", node)
+        return Applied("kfp", own, kfp_options.step_options(node.options.get("neutral", {})), ignored, reasons)
+
+
+TARGET = KfpTarget

@@ -1,0 +1,1 @@
+"""The local target: fuseflow/targets/local/target.py; generated modules import its runtime.py."""

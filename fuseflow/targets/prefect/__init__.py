@@ -1,0 +1,1 @@
+"""The Prefect target: the flow-file generator and what generated flows import (backend.py)."""

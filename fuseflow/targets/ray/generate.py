@@ -1,0 +1,73 @@
+"""`--target ray`: a Python module that runs the workflow on Ray.
+
+Each node line carries what Ray's `.options(...)` gets for it (`ray={...}`:
+neutral resources and retries mapped to Ray's names, plus the node's
+`options ray` entry) and what the runtime does on the worker (`options={...}`:
+seed, setup, timeout, ...), split by `fuseflow.targets.ray.options`, the same
+code that splits run-time overrides. This module never imports Ray; the
+generated code does.
+"""
+from __future__ import annotations
+
+from ... import __version__
+from . import options as ray_options
+from ...ir import Node, Workflow
+from ...codegen import escape, pyexpr
+from ...codegen.render import render
+
+PACKAGE = __package__  # where this target's templates are
+
+
+def generate(wf: Workflow) -> str:
+    return render(PACKAGE, "module.py.j2", **context(wf))
+
+
+def context(wf: Workflow) -> dict:
+    taken = {item.alias for item in wf.imports}
+    rt = pyexpr.unique_name("rt", taken)
+    callables = pyexpr.Callables(wf)
+    return {
+        "wf": wf,
+        "version": __version__,
+        "source": escape.comment(wf.source),
+        "name": escape.docstring(wf.name),
+        "rt": rt,
+        "workflow_var": pyexpr.unique_name("WORKFLOW", taken),
+        "imports": pyexpr.import_lines(wf.imports),
+        "literal": pyexpr.literal,
+        "nodes": [node_line(node, rt, callables) for node in wf.nodes],
+        "outputs": [(o.name, pyexpr.value(o.value, rt, callables)) for o in wf.outputs],
+        "settings": sorted(wf.workflow_options.get("ray", {}).items()),
+    }
+
+
+def node_line(node: Node, rt: str, callables: pyexpr.Callables) -> str:
+    """rt.call("name", fn, [args], {kwargs}, options={worker}, ray={.options keywords})."""
+    parts = [pyexpr.literal(node.name)]
+    if node.kind == "method":
+        parts += [pyexpr.literal(node.object), pyexpr.literal(node.target)]
+    else:
+        parts.append(callables.expression(node.target))
+    parts.append("[" + ", ".join(pyexpr.value(a, rt, callables) for a in node.args) + "]")
+    if node.kwargs:
+        parts.append("{" + ", ".join(f"{pyexpr.literal(k)}: {pyexpr.value(v, rt, callables)}" for k, v in node.kwargs) + "}")
+    worker, ray = ray_options.split(node.kind, node.options.get("neutral", {}), node.options.get("ray", {}))
+    if worker:
+        parts.append(f"options={pyexpr.literal(worker)}")
+    if ray:
+        parts.append(f"ray={pyexpr.literal(ray)}")
+    builder = {"call": "call", "object": "obj", "method": "method"}[node.kind]
+    return f"{rt}.{builder}({', '.join(parts)})"
+
+
+def run(wf: Workflow, fuse_path: str, settings, args) -> dict:
+    """`fusec run --target ray`: generate the module, load it in memory, run it on Ray."""
+    from pathlib import Path
+
+    from . import backend as ray_backend
+    from ...codegen.loader import import_path, load_generated
+
+    ctx = context(wf)
+    module = load_generated(generate(wf), fuse_path)
+    with import_path(Path(fuse_path).resolve().parent):  # workers: Ray adds the cwd, init_arguments the folder
+        return ray_backend.run_command(getattr(module, ctx["workflow_var"]), settings, args)

@@ -1,0 +1,46 @@
+"""`--target ray`: a Python module that runs the workflow on Ray, tasks and actors."""
+from __future__ import annotations
+
+from ...schemas import NEUTRAL_IGNORED
+from ..base import Applied, Target
+from . import generate as generator
+from . import options as ray_options
+
+
+class RayTarget(Target):
+    name = "ray"
+    summary = "a Python module that runs the workflow on Ray (tasks and actors)"
+    runnable = True
+
+    def generate(self, wf, base_dir=None) -> str:
+        return generator.generate(wf)
+
+    def run(self, wf, fuse_path, settings, args):
+        return generator.run(wf, fuse_path, settings, args)
+
+    def add_run_arguments(self, parser) -> None:
+        parser.add_argument("--address", metavar="ADDR", help="ray: the cluster to join (auto, HOST:PORT, "
+                                                              "ray://HOST:10001); default: start a local Ray")
+        parser.add_argument("--max-pending", type=int, metavar="N", help="ray: at most N tasks in flight")
+
+    def applied(self, node, wf) -> Applied:
+        """Ray's .options() keywords and the worker's options, as the generated module gets them."""
+        neutral, own = node.options.get("neutral", {}), node.options.get("ray", {})
+        worker, ray = ray_options.split(node.kind, neutral, own)
+        nothing = ({}, {})  # what a key that has no effect comes to on its own
+        ignored = {k: v for k, v in neutral.items() if ray_options.split(node.kind, {k: v}, {}) == nothing}
+        ignored.update({k: v for k, v in own.items() if ray_options.split(node.kind, {}, {k: v}) == nothing})
+        return Applied("ray", ray, worker, ignored, {key: _reason(node.kind, key) for key in ignored})
+
+
+def _reason(kind: str, key: str) -> str:
+    if kind == "method":
+        return "a method call runs in its object's actor, which takes the Ray options: set them on the object node"
+    if key in ray_options.ACTOR_ONLY:
+        return "Ray takes it for object nodes (actors) only"
+    if key in ray_options.TASK_ONLY:
+        return "Ray takes it for plain calls (tasks) only, not for object nodes (actors)"
+    return NEUTRAL_IGNORED["ray"].get(key, f"Ray does not use it for a node of kind {kind}")
+
+
+TARGET = RayTarget
