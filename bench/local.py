@@ -38,10 +38,11 @@ from typing import Any, Callable
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from fuseflow.compiler.frontend import compile_source  # noqa: E402
-from fuseflow.compiler.targets import local  # noqa: E402
-from fuseflow.compiler.targets.loader import load_generated  # noqa: E402
+from fuseflow.codegen.loader import load_generated  # noqa: E402
 from fuseflow.runtime.execute import Executor  # noqa: E402
 from fuseflow.runtime.keys import compute_keys  # noqa: E402
+from fuseflow.runtime.prepare import RunSettings, prepare  # noqa: E402
+from fuseflow.targets.local import generate as local  # noqa: E402
 from fuseflow.runtime.storage import open_store  # noqa: E402
 
 GOAL_OVERHEAD_US = 5.0  # per node, without storage
@@ -155,8 +156,8 @@ def bench_dag(n: int, repeat: int, base: Path, ops: Any) -> Timer:
         assert timer.time("plain", lambda: wf.run(no_cache=True)) == expected
         assert timer.time("first", lambda: wf.run(storage=str(folder))) == expected
         assert timer.time("cached", lambda: wf.run(storage=str(folder))) == expected
-        store = open_store(str(folder))
-        assert len(timer.time("all", lambda: Executor(wf, {"a": 1}, store).run(names))) == n
+        plan = prepare(wf, {"a": 1}, RunSettings(storage=open_store(str(folder))))
+        assert len(timer.time("all", lambda: Executor(plan).run(names))) == n
         timer.time("keys", lambda: compute_keys(wf, {"a": 1}))
         shutil.rmtree(folder, ignore_errors=True)
     return timer
