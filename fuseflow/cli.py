@@ -87,13 +87,22 @@ class _InputProblem(Exception):
 def _call(args) -> int:
     """Run the command; a workflow whose modules fail to import is the user's
     mistake, reported as `fusec check --imports` reports it."""
-    from .codegen.loader import ModuleLoadFailed
-
     try:
         return args.func(args)
-    except ModuleLoadFailed as exc:
-        _check_imports(exc.fuse_path, getattr(args, "defines", None))  # CompileError: the file's import problems
+    except Exception as exc:
+        if not _import_failed(exc):
+            raise
+        _check_imports(args.file, getattr(args, "defines", None))  # CompileError: the file's import problems
         raise exc.__cause__ from None  # no import problem found: fusec's own bug
+
+
+def _import_failed(exc: Exception) -> bool:
+    """Whether binding the workflow to its modules failed (imported here, after the fact:
+    the runtime is not on the start-up path of every command)."""
+    from .codegen.loader import ModuleLoadFailed
+    from .runtime.bind import CannotImport
+
+    return isinstance(exc, (CannotImport, ModuleLoadFailed)) and hasattr(exc, "__cause__")
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:

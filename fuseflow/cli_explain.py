@@ -65,19 +65,16 @@ def explain_file(args: argparse.Namespace):
     from pathlib import Path
 
     from .cli import load
-    from .targets.local import generate as local
-    from .codegen.loader import import_path, load_generated
     from .runtime import explain as explaining
+    from .runtime.bind import bind, import_path
     from .runtime.overrides import parse_set
     from .runtime.params import parse_assignments
     from .runtime.prepare import RunSettings, prepare
 
     ir = load(args.file, args.defines)
-    module = load_generated(local.generate(ir), args.file)
-    wf = getattr(module, local.context(ir)["workflow_var"])
     settings = RunSettings(storage=args.storage, rerun=args.rerun, overrides=[parse_set(s) for s in args.set],
                            param_texts=parse_assignments(args.param))
-    with import_path(Path(args.file).resolve().parent):  # a --set setup= callable is imported as `fusec run` does
-        plan = prepare(wf, {}, settings)
+    with import_path(Path(args.file).resolve().parent):  # the workflow's modules, as `fusec run` finds them
+        plan = prepare(bind(ir, args.file), {}, settings)
         rows = explaining.explain(plan)
     return rows, plan.store.url

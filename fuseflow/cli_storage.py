@@ -251,15 +251,17 @@ def _gc(args: argparse.Namespace) -> int:
 
 def _current_keys(args: argparse.Namespace):
     """(store, keep, [workflow]) for FILE: keep the results whose keys FILE now produces."""
+    from pathlib import Path
+
     from .cli import load
-    from .targets.local import generate as local
-    from .codegen.loader import load_generated
+    from .runtime.bind import bind, import_path
     from .runtime.params import parse_assignments
     from .runtime.prepare import RunSettings, prepare
 
     ir = load(args.file, args.defines)
-    wf = getattr(load_generated(local.generate(ir), args.file), local.context(ir)["workflow_var"])
-    plan = prepare(wf, {}, RunSettings(storage=args.storage, param_texts=parse_assignments(args.param)))
+    with import_path(Path(args.file).resolve().parent):  # the workflow's modules, as `fusec run` finds them
+        wf = bind(ir, args.file)
+        plan = prepare(wf, {}, RunSettings(storage=args.storage, param_texts=parse_assignments(args.param)))
     keys = plan.keys
     return plan.store, (lambda workflow, node, key: keys.get(node) == key), [wf.name]
 

@@ -263,10 +263,11 @@ def test_run_a_module_that_is_missing_or_raises_is_an_input_error_at_the_import(
     assert "pipe.fuse:2:6: error: importing 'helpers' raised RuntimeError: not configured" in result.stderr
 
 
-def test_a_generated_module_that_fails_to_load_for_no_import_reason_is_an_internal_error(tmp_path: Path):
+def test_a_workflow_that_fails_to_bind_for_no_import_reason_is_an_internal_error(tmp_path: Path):
     file = _project(tmp_path, "from ops import add\nx = add(1, 2)\n", ops="def add(a, b):\n    return a + b\n")
-    code = ("import sys\nfrom fuseflow import cli\nfrom fuseflow.targets.local import generate as local\n"
-            "local.generate = lambda wf: 'raise KeyError(1)'\nsys.exit(cli.main(sys.argv[1:]))\n")
+    code = ("import sys\nfrom fuseflow import cli\nfrom fuseflow.runtime import bind\n"
+            "def broken(target):\n    raise KeyError(1)\n"
+            "bind.resolve_callable = broken\nsys.exit(cli.main(sys.argv[1:]))\n")
     result = subprocess.run([sys.executable, "-c", code, "run", str(file), "--no-cache"], capture_output=True,
                             text=True, cwd=tmp_path, timeout=120)
     assert result.returncode == 70

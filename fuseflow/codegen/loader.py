@@ -1,19 +1,15 @@
-"""Running generated Python in memory (`fusec run`, `explain`, `storage gc`),
-as if it were a file beside the .fuse.
-
-While the workflow runs, the .fuse file's folder and then the working
-directory are first on sys.path, so `from ops import add` finds ops.py next
-to the workflow, or in the folder `fusec` runs from: where `fusec check
---imports` looks, and where KFP's `embed_modules` takes modules from.
+"""A generated Python module loaded in memory, as if it were a file beside the .fuse:
+how tests and benchmarks hold an artifact up against the runtime (fusec itself
+runs the IR: fuseflow.runtime.bind). Its imports see the .fuse file's folder,
+then the working directory (runtime.bind.import_path).
 """
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
 import types
 from pathlib import Path
-from typing import Iterator
+
+from ..runtime.bind import import_path
 
 
 class ModuleLoadFailed(Exception):
@@ -40,16 +36,3 @@ def load_generated(text: str, fuse_path: str | Path, name: str = "__fuseflow_wor
         finally:
             sys.modules.pop(name, None)
     return module
-
-
-@contextlib.contextmanager
-def import_path(directory: str | Path) -> Iterator[None]:
-    """``directory`` (the .fuse file's folder), then the working directory, first on sys.path."""
-    entries = list(dict.fromkeys([str(Path(directory).resolve()), os.getcwd()]))
-    sys.path[:0] = entries
-    try:
-        yield
-    finally:
-        for entry in entries:
-            with contextlib.suppress(ValueError):
-                sys.path.remove(entry)

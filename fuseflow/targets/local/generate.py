@@ -47,16 +47,3 @@ def node_line(node: Node, rt: str, callables: pyexpr.Callables) -> str:
         parts.append(f"options={pyexpr.literal(options)}")
     builder = {"call": "call", "object": "obj", "method": "method"}[node.kind]
     return f"{rt}.{builder}({', '.join(parts)})"
-
-
-def run(wf: Workflow, fuse_path: str, settings, args) -> dict:
-    """`fusec run --target local`: generate the module, load it in memory, run it."""
-    from pathlib import Path
-
-    from ...runtime.execute import run as run_workflow
-    from ...codegen.loader import import_path, load_generated
-
-    ctx = context(wf)
-    module = load_generated(generate(wf), fuse_path)
-    with import_path(Path(fuse_path).resolve().parent):
-        return run_workflow(getattr(module, ctx["workflow_var"]), {}, settings)

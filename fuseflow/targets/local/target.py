@@ -1,6 +1,10 @@
 """`--target local`: a Python module that runs the workflow with fuseflow's runtime alone."""
 from __future__ import annotations
 
+from pathlib import Path
+
+from ...runtime import execute
+from ...runtime.bind import bind, import_path
 from ..base import Target
 from . import generate as generator
 
@@ -14,7 +18,9 @@ class LocalTarget(Target):
         return generator.generate(wf)
 
     def run(self, wf, fuse_path, settings, args):
-        return generator.run(wf, fuse_path, settings, args)
+        """The IR, bound to its callables, run by the engine in this process."""
+        with import_path(Path(fuse_path).resolve().parent):
+            return execute.run(bind(wf, fuse_path), {}, settings)
 
 
 TARGET = LocalTarget

@@ -28,6 +28,7 @@ from typing import Any, Iterator, Sequence
 from ...runtime import graph
 from ...runtime import node as node_run
 from . import options as mapping
+from ...runtime import bind
 from ...runtime.cli import main as cli_main
 from ...runtime.execute import index, resolve
 from ...runtime.extras import require
@@ -95,6 +96,21 @@ class Workflow(graph.Workflow):
         Ray when it is already initialized, or starts a local Ray and leaves it running.
         Settings: see prepare.RunSettings (storage, no_cache, rerun, progress, ...)."""
         return run(self, params or {}, RunSettings(**settings), address=address, max_pending=max_pending)
+
+
+class Builders(bind.Builders):
+    """The Ray graph of an IR workflow (`fusec run --target ray`): each node's options split
+    into what the worker does and Ray's `.options()` keywords, as the generated module has them."""
+
+    def node(self, node: ir.Node, fn: Any, args: list, kwargs: dict) -> Node:
+        worker, keywords = mapping.split(node.kind, node.options.get("neutral", {}), node.options.get("ray", {}))
+        if node.kind == "method":
+            return method(node.name, node.object, node.target, args, kwargs, options=worker)
+        make = obj if node.kind == "object" else call
+        return make(node.name, fn, args, kwargs, options=worker, ray=keywords)
+
+    def workflow(self, wf: ir.Workflow, **fields: Any) -> Workflow:
+        return Workflow(**fields, **wf.workflow_options.get("ray", {}))
 
 
 # --- running ------------------------------------------------------------------------------

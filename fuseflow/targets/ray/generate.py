@@ -58,16 +58,3 @@ def node_line(node: Node, rt: str, callables: pyexpr.Callables) -> str:
         parts.append(f"ray={pyexpr.literal(ray)}")
     builder = {"call": "call", "object": "obj", "method": "method"}[node.kind]
     return f"{rt}.{builder}({', '.join(parts)})"
-
-
-def run(wf: Workflow, fuse_path: str, settings, args) -> dict:
-    """`fusec run --target ray`: generate the module, load it in memory, run it on Ray."""
-    from pathlib import Path
-
-    from . import backend as ray_backend
-    from ...codegen.loader import import_path, load_generated
-
-    ctx = context(wf)
-    module = load_generated(generate(wf), fuse_path)
-    with import_path(Path(fuse_path).resolve().parent):  # workers: Ray adds the cwd, init_arguments the folder
-        return ray_backend.run_command(getattr(module, ctx["workflow_var"]), settings, args)

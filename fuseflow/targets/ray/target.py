@@ -1,6 +1,9 @@
 """`--target ray`: a Python module that runs the workflow on Ray, tasks and actors."""
 from __future__ import annotations
 
+from pathlib import Path
+
+from ...runtime.bind import bind, import_path
 from ...schemas import NEUTRAL_IGNORED
 from ..base import Applied, Target
 from . import generate as generator
@@ -16,7 +19,11 @@ class RayTarget(Target):
         return generator.generate(wf)
 
     def run(self, wf, fuse_path, settings, args):
-        return generator.run(wf, fuse_path, settings, args)
+        """The IR, bound to its callables, run by the Ray driver."""
+        from . import backend  # imports Ray: an optional backend, needed only to run
+
+        with import_path(Path(fuse_path).resolve().parent):  # workers: Ray adds the cwd, init_arguments the folder
+            return backend.run_command(bind(wf, fuse_path, backend.Builders()), settings, args)
 
     def add_run_arguments(self, parser) -> None:
         parser.add_argument("--address", metavar="ADDR", help="ray: the cluster to join (auto, HOST:PORT, "

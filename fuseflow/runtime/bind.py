@@ -1,0 +1,96 @@
+"""An IR workflow bound to what it calls: the runtime's graph, with no code generated.
+
+    graph = bind(ir_workflow, "flows/models.fuse")      # imports the workflow's modules
+    outputs = execute.run(graph, {}, RunSettings())
+
+`fusec run`, `fusec explain` and `fusec storage gc` run the IR this way: each
+node's "module:qualname" is imported (once per name), an imported callable
+passed as an argument becomes its object, and the nodes, params and outputs
+are the ones a generated module declares with `rt.call(...)`. A target whose
+nodes carry more (Ray's `.options()` keywords) passes its own constructors.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from .. import ir
+from . import graph
+from .invoke import resolve_callable
+from .params import Param
+
+
+class CannotImport(Exception):
+    """A module the workflow names cannot be imported, or lacks a name (`__cause__`
+    says why): most often the user's to fix, reported as `fusec check --imports` does."""
+
+
+class Builders:
+    """How a target makes the runtime's nodes and workflow (fuseflow's local graph by default)."""
+
+    def node(self, node: ir.Node, fn: Callable | None, args: list, kwargs: dict) -> graph.Node:
+        options = node.options.get("neutral", {})
+        if node.kind == "method":
+            return graph.method(node.name, node.object, node.target, args, kwargs, options=options)
+        builder = graph.obj if node.kind == "object" else graph.call
+        return builder(node.name, fn, args, kwargs, options=options)
+
+    def workflow(self, wf: ir.Workflow, **fields: Any) -> graph.Workflow:
+        return graph.Workflow(**fields)
+
+
+def bind(wf: ir.Workflow, home: str, builders: Builders | None = None) -> graph.Workflow:
+    """The runtime's graph of `wf`; `home` is the .fuse file (relative storage resolves
+    beside it). CannotImport when a callable cannot be imported."""
+    builders = builders or Builders()
+    imported = Imports()
+    nodes = [builders.node(node, imported.get(node.target) if node.kind != "method" else None,
+                           [imported.values(v) for v in node.args],
+                           {key: imported.values(v) for key, v in node.kwargs})
+             for node in wf.nodes]
+    return builders.workflow(
+        wf, name=wf.name, nodes=nodes, source=wf.source, storage=wf.storage, home=home,
+        params=[Param(p.name, p.type, p.default, p.required) for p in wf.params],
+        outputs={output.name: output.value for output in wf.outputs},
+    )
+
+
+class Imports(ir.Transformer):
+    """Imported callables, each imported once; `values` gives an argument whose
+    imported callables are their objects (Literal), as generated code passes them."""
+
+    def __init__(self) -> None:
+        self.found: dict[str, Any] = {}
+
+    def get(self, target: str) -> Any:
+        found = self.found.get(target)
+        if found is None:
+            try:
+                found = self.found[target] = resolve_callable(target)
+            except Exception as exc:  # ImportError, AttributeError, or the module's own error as it runs
+                raise CannotImport(f"cannot import {target}: {type(exc).__name__}: {exc}") from exc
+        return found
+
+    def values(self, value: ir.Value) -> ir.Value:
+        return self.visit(value) if type(value) is not ir.Literal else value
+
+    def visit_Imported(self, value: ir.Imported) -> ir.Value:
+        return ir.Literal(self.get(value.target))
+
+
+@contextlib.contextmanager
+def import_path(directory: str | Path) -> Iterator[None]:
+    """`directory` (the .fuse file's folder), then the working directory, first on
+    sys.path while a workflow is bound and runs: `from ops import add` finds ops.py
+    beside the file, or where `fusec` runs, as `fusec check --imports` looks."""
+    entries = list(dict.fromkeys([str(Path(directory).resolve()), os.getcwd()]))
+    sys.path[:0] = entries
+    try:
+        yield
+    finally:
+        for entry in entries:
+            with contextlib.suppress(ValueError):
+                sys.path.remove(entry)
