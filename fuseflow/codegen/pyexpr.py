@@ -120,3 +120,22 @@ class RuntimeExpression(ir.Visitor):
 def value(v: ir.Value, rt: str, callables: Callables) -> str:
     """An IR argument value as a runtime expression."""
     return RuntimeExpression(rt, callables).visit(v)
+
+
+def node_line(node: ir.Node, rt: str, callables: Callables, options: dict[str, dict] | None = None) -> str:
+    """The node as the runtime's graph declares it, one line:
+    rt.call("name", fn, [args], {kwargs}, options={...}) (rt.obj, rt.method).
+    `options`: keyword -> the options it passes (default: options= the neutral ones);
+    empty ones are left out."""
+    parts = [literal(node.name)]
+    if node.kind == "method":
+        parts += [literal(node.object), literal(node.target)]
+    else:
+        parts.append(callables.expression(node.target))
+    parts.append("[" + ", ".join(value(a, rt, callables) for a in node.args) + "]")
+    if node.kwargs:
+        parts.append("{" + ", ".join(f"{literal(k)}: {value(v, rt, callables)}" for k, v in node.kwargs) + "}")
+    given = {"options": node.options.get("neutral")} if options is None else options
+    parts += [f"{keyword}={literal(found)}" for keyword, found in given.items() if found]
+    builder = {"call": "call", "object": "obj", "method": "method"}[node.kind]
+    return f"{rt}.{builder}({', '.join(parts)})"

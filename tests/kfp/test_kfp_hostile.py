@@ -100,6 +100,7 @@ def test_placeholders_in_literals_and_params_reach_the_step_as_written(in_tmp, p
     from fuseflow.compiler.frontend import compile_file
     from fuseflow.targets.kfp import generate as kfp_target
     from fuseflow.targets.local import generate as local
+    from fuseflow.targets import get as get_target
     from fuseflow.runtime.execute import RunSettings
 
     tmp_path = in_tmp
@@ -108,7 +109,7 @@ def test_placeholders_in_literals_and_params_reach_the_step_as_written(in_tmp, p
     path.write_text(placeholder_workflow(), encoding="utf-8")
     workflow, _ = compile_file(path)
     settings = RunSettings(progress=False, no_cache=True, param_texts=params)
-    expected = local.run(workflow, str(path), settings, None)
+    expected = get_target("local").run(workflow, str(path), settings, None)
     assert expected["top"][0][:len(PLACEHOLDERS)] == PLACEHOLDERS
     assert kfp_target.run(workflow, str(path), settings, None) == expected
     assert not (tmp_path / "MARKER").exists()

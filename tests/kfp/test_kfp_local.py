@@ -14,6 +14,7 @@ from fuseflow.compiler.frontend import compile_file
 from fuseflow.targets.kfp import generate as kfp_target
 from fuseflow.targets.kfp import local as kfp_local
 from fuseflow.targets.local import generate as local
+from fuseflow.targets import get as get_target
 from fuseflow.codegen.loader import import_path
 from fuseflow.runtime.execute import RunSettings
 from fuseflow.runtime.invoke import NodeFailed
@@ -35,7 +36,7 @@ def run_kfp(path, **kw):
 def run_local(path, **kw):
     workflow, _ = compile_file(path)
     with import_path(path.parent):
-        return local.run(workflow, str(path), settings(**kw), None)
+        return get_target("local").run(workflow, str(path), settings(**kw), None)
 
 
 def test_fusec_run_arith_prints_like_every_target(tmp_path):

@@ -10,6 +10,7 @@ import pytest
 
 from fuseflow.compiler.frontend import compile_file
 from fuseflow.targets.local import generate as local
+from fuseflow.targets import get as get_target
 from fuseflow.codegen.loader import import_path, load_generated
 from fuseflow.targets.kfp import step as kfp_step
 from fuseflow.runtime.keys import compute_keys
@@ -71,7 +72,7 @@ def test_a_kfp_step_loads_what_a_local_run_stored_and_back(examples_path, tmp_pa
     store = open_store(tmp_path / "store")
     workflow, (text, _) = compile_example("models")
     with import_path(EXAMPLES):
-        expected = local.run(workflow, str(EXAMPLES / "models.fuse"), RunSettings(storage=store.url, progress=False), None)
+        expected = get_target("local").run(workflow, str(EXAMPLES / "models.fuse"), RunSettings(storage=store.url, progress=False), None)
     run = kfp_inprocess.run(text, tmp_path / "k1", {"fuseflow_storage": store.url})
     assert set(run.states().values()) == {"loaded from storage"}
     assert run.outputs["best"] == expected["best"]
@@ -80,7 +81,7 @@ def test_a_kfp_step_loads_what_a_local_run_stored_and_back(examples_path, tmp_pa
     assert set(run.states().values()) == {"ran"}
     with import_path(EXAMPLES):
         settings = RunSettings(storage=store.url, progress=False, param_texts={"n": "80"})
-        again = local.run(workflow, str(EXAMPLES / "models.fuse"), settings, None)
+        again = get_target("local").run(workflow, str(EXAMPLES / "models.fuse"), settings, None)
     assert again["best"] == run.outputs["best"]
 
 

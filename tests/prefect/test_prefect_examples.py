@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from fuseflow.compiler.frontend import compile_file
-from fuseflow.targets.local import generate as local
+from fuseflow.targets import get as get_target
 from fuseflow.targets.prefect import backend as rt
 from fuseflow.runtime.execute import RunSettings
 from fuseflow.runtime.plan import output_nodes
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.prefect
 def local_outputs(fuse: Path, storage: Path | None) -> dict:
     workflow, _ = compile_file(fuse)
     settings = RunSettings(storage=str(storage), progress=False) if storage else RunSettings(no_cache=True, progress=False)
-    return local.run(workflow, str(fuse), settings, None)
+    return get_target("local").run(workflow, str(fuse), settings, None)
 
 
 @pytest.mark.parametrize("example", ["arith", "counter", "models"])

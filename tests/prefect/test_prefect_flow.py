@@ -7,6 +7,7 @@ import pytest
 
 from fuseflow.compiler.frontend import compile_file
 from fuseflow.targets.local import generate as local
+from fuseflow.targets import get as get_target
 from fuseflow.targets.prefect import backend as rt
 from fuseflow.runtime.execute import RunSettings
 
@@ -92,7 +93,7 @@ OBJECTS = """
 def test_objects_give_local_results_and_replay_when_a_later_call_reruns(project):
     module = project.flow(OBJECTS)
     workflow, _ = compile_file(project.root / "wf.fuse")
-    expected = local.run(workflow, str(project.root / "wf.fuse"), RunSettings(no_cache=True, progress=False), None)
+    expected = get_target("local").run(workflow, str(project.root / "wf.fuse"), RunSettings(no_cache=True, progress=False), None)
     project.calls()
     assert expected == {"x": 12, "y": 13, "z": 113}
     state = run_state(module.objs)

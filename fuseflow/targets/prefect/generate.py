@@ -12,7 +12,6 @@ This module does not import prefect: the generated file does.
 from __future__ import annotations
 
 import keyword
-from pathlib import Path
 from typing import Any
 
 from ... import __version__
@@ -21,7 +20,6 @@ from ... import ir
 from ...ir import Node, Workflow
 from ...schemas import known_options, map_neutral
 from ...codegen import escape, pyexpr
-from ..local.generate import node_line
 from ...codegen.render import render
 
 PACKAGE = __package__  # where this target's templates are
@@ -61,7 +59,7 @@ def context(wf: Workflow) -> dict:
         "n": names.used,
         "imports": names.import_lines(),
         "user_imports": pyexpr.import_lines(wf.imports),
-        "graph_nodes": [node_line(node, names.used["rt"], callables) for node in wf.nodes],
+        "graph_nodes": [pyexpr.node_line(node, names.used["rt"], callables) for node in wf.nodes],
         "graph_outputs": [(o.name, pyexpr.value(o.value, names.used["rt"], callables)) for o in wf.outputs],
         "tasks": tasks.definitions,
         "flow_fn": flow_fn,
@@ -194,15 +192,26 @@ def task_runner_expression(wf: Workflow, runner: str, max_workers: int | None, n
     return f"{names.used['rt']}.task_runner({pyexpr.literal(runner)}{', ' + arguments if arguments else ''})"
 
 
+def conversion(kind: str, key: str) -> str:
+    """How an option's checked value becomes the argument Prefect takes: "callable" (the
+    imported object), "callables" (a list of them), "cache_policy" (one of
+    prefect.cache_policies), "seconds" (a timedelta) or "value" (as it is). The generated
+    file writes it as source (option_value), `fusec run` makes the object (flow.py)."""
+    if kind in ("callable", "callable_list"):
+        return "callable" if kind == "callable" else "callables"
+    return {"cache_policy": "cache_policy", "cache_expiration": "seconds"}.get(key, "value")
+
+
 def option_value(wf: Workflow, kind: str, key: str, value: Any, names: Names, callables: pyexpr.Callables) -> str:
     """A checked option value as Python source: callables by name, policies and durations as objects."""
-    if kind == "callable":
+    how = conversion(kind, key)
+    if how == "callable":
         return callable_expression(wf, callables, value)
-    if kind == "callable_list":
+    if how == "callables":
         return "[" + ", ".join(callable_expression(wf, callables, v) for v in value) + "]"
-    if key == "cache_policy":
+    if how == "cache_policy":
         return names.imported("prefect.cache_policies", CACHE_POLICIES[value])
-    if key == "cache_expiration":
+    if how == "seconds":
         return f"{names.imported('datetime', 'timedelta')}(seconds={pyexpr.literal(value)})"
     return pyexpr.literal(value)
 
@@ -380,12 +389,8 @@ def fail(wf: Workflow, message: str, span: tuple | None = None, hint: str = "") 
     raise target_error(wf.source, message, span, hint)
 
 
-def run(wf: Workflow, fuse_path: str, settings, args) -> dict:
-    """`fusec run --target prefect`: generate the flow file in memory, import it, run the flow once."""
-    from .backend import run_flow
-    from ...codegen.loader import import_path, load_generated
-
-    ctx = context(wf)
-    module = load_generated(generate(wf), fuse_path, name="__fuseflow_prefect_flow__")
-    with import_path(Path(fuse_path).resolve().parent):
-        return run_flow(getattr(module, ctx["flow_fn"]), getattr(module, ctx["n"]["WORKFLOW"]), settings)
+def check(wf: Workflow) -> None:
+    """What the generator refuses, without generating: params Prefect cannot take, a task
+    runner option that does not apply, neutral options Prefect cannot carry out, callables
+    options name that the file does not import. `fusec run --target prefect` asks this."""
+    context(wf)

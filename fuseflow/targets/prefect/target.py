@@ -1,6 +1,9 @@
 """`--target prefect`: a Prefect 3 flow file, one task run per node, deployable as it is."""
 from __future__ import annotations
 
+from pathlib import Path
+
+from ...runtime.bind import bind, import_path
 from ..base import Applied, Target, neutral_rest
 from . import generate as generator
 
@@ -14,7 +17,12 @@ class PrefectTarget(Target):
         return generator.generate(wf)
 
     def run(self, wf, fuse_path, settings, args):
-        return generator.run(wf, fuse_path, settings, args)
+        """The flow the generated file would define, built from the IR in memory, run once."""
+        from . import backend, flow  # import Prefect: an optional backend, needed only to run
+
+        with import_path(Path(fuse_path).resolve().parent):
+            graph = bind(wf, fuse_path)
+            return backend.run_flow(flow.build(wf, graph), graph, settings)
 
     def applied(self, node, wf) -> Applied:
         """The task's options, as `.with_options(...)` (and @task, for version) get them."""

@@ -43,18 +43,5 @@ def context(wf: Workflow) -> dict:
 
 def node_line(node: Node, rt: str, callables: pyexpr.Callables) -> str:
     """rt.call("name", fn, [args], {kwargs}, options={worker}, ray={.options keywords})."""
-    parts = [pyexpr.literal(node.name)]
-    if node.kind == "method":
-        parts += [pyexpr.literal(node.object), pyexpr.literal(node.target)]
-    else:
-        parts.append(callables.expression(node.target))
-    parts.append("[" + ", ".join(pyexpr.value(a, rt, callables) for a in node.args) + "]")
-    if node.kwargs:
-        parts.append("{" + ", ".join(f"{pyexpr.literal(k)}: {pyexpr.value(v, rt, callables)}" for k, v in node.kwargs) + "}")
     worker, ray = ray_options.split(node.kind, node.options.get("neutral", {}), node.options.get("ray", {}))
-    if worker:
-        parts.append(f"options={pyexpr.literal(worker)}")
-    if ray:
-        parts.append(f"ray={pyexpr.literal(ray)}")
-    builder = {"call": "call", "object": "obj", "method": "method"}[node.kind]
-    return f"{rt}.{builder}({', '.join(parts)})"
+    return pyexpr.node_line(node, rt, callables, {"options": worker, "ray": ray})

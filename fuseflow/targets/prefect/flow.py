@@ -1,0 +1,175 @@
+"""The flow a generated flow file defines, built in memory from the IR: `fusec run --target prefect`.
+
+    flow = build(ir_workflow, graph)      # graph: runtime.bind(ir_workflow, fuse_path)
+    outputs = backend.run_flow(flow, graph, settings)
+
+The same flow as fuseflow/targets/prefect/templates/flow.py.j2 writes: one task per
+distinct callable (and version), named as there, with `persist_result=False` and
+no cache policy; a flow named after the workflow whose parameters are the params;
+a body that starts the run (backend.start) and submits every node's task
+`.with_options(task_run_name=<node>, <its options>)` with the futures of the nodes it
+reads, a method call after the previous call on its object. The options come from
+the generator's own mapping (generate.task_options, generate.conversion), so the
+two cannot drift; the conformance suite holds their runs equal.
+"""
+from __future__ import annotations
+
+import inspect
+from datetime import timedelta
+from typing import Any
+
+from prefect import flow, task
+from prefect import task_runners
+from prefect.cache_policies import NO_CACHE
+
+from ... import ir
+from ...codegen import pyexpr
+from ...runtime.graph import Workflow
+from ...runtime.invoke import resolve_callable
+from ...schemas import known_options
+from . import backend
+from . import generate as spelled
+
+PARAM_TYPES = {"int": int, "float": float, "str": str, "bool": bool, "list": list, "dict": dict}
+
+
+def build(wf: ir.Workflow, graph: Workflow) -> Any:
+    """The workflow's Prefect flow (a prefect.Flow), ready to call with its params."""
+    spelled.check(wf)  # what the generator refuses is refused here too, at the file's position
+    tasks = Tasks(wf)
+
+    def body(**params: Any) -> dict:
+        run = backend.start(graph, params)
+        futures: dict[str, Any] = {}
+        carriers: dict[str, str] = {}  # object -> its last method call so far
+        values = FlowValues(futures, params)
+        for node in wf.nodes:
+            args = [values.visit(a) for a in node.args]
+            if node.kind == "method":  # the object, as the previous call on it left it
+                args.insert(0, futures[carriers.get(node.object, node.object)])
+                carriers[node.object] = node.name
+            kwargs = {key: values.visit(v) for key, v in node.kwargs}
+            futures[node.name] = run.submit(tasks.submitted(node), *args, **kwargs)
+        return run.outputs({output.name: values.visit(output.value) for output in wf.outputs})
+
+    body.__name__ = body.__qualname__ = spelled.python_identifier(wf.name)
+    body.__signature__ = signature(wf)  # Prefect reads the flow's parameters from it
+    return flow(**flow_options(wf))(body)
+
+
+def signature(wf: ir.Workflow) -> inspect.Signature:
+    """Required params first, then those with defaults, typed: as the generated flow's."""
+    ordered = [p for p in wf.params if p.required] + [p for p in wf.params if not p.required]
+    return inspect.Signature([
+        inspect.Parameter(p.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=_annotation(p),
+                          default=inspect.Parameter.empty if p.required else p.default)
+        for p in ordered])
+
+
+def _annotation(param: ir.Param) -> Any:
+    kind = PARAM_TYPES[param.type]
+    return kind | None if not param.required and param.default is None else kind
+
+
+def flow_options(wf: ir.Workflow) -> dict[str, Any]:
+    """@flow's keywords: the workflow's name, its task runner, the rest of `options prefect { workflow: }`."""
+    options = dict(wf.workflow_options.get("prefect", {}))
+    runner, max_workers = options.pop("task_runner", "threads"), options.pop("max_workers", None)
+    workers = {} if max_workers is None else {"max_workers": max_workers}
+    if runner in spelled.BUILTIN_RUNNERS:
+        chosen = getattr(task_runners, spelled.BUILTIN_RUNNERS[runner])(**workers)
+    else:
+        chosen = backend.task_runner(runner, **workers)
+    specs = known_options("prefect", "workflow")
+    return {"name": wf.name, "task_runner": chosen,
+            **{key: option_object(specs[key].kind, key, options[key]) for key in sorted(options)}}
+
+
+def option_object(kind: str, key: str, value: Any) -> Any:
+    """A checked option value as the object Prefect takes (generate.conversion says which)."""
+    how = spelled.conversion(kind, key)
+    if how == "callable":
+        return resolve_callable(str(value))
+    if how == "callables":
+        return [resolve_callable(str(item)) for item in value]
+    if how == "cache_policy":
+        import prefect.cache_policies as policies
+
+        return getattr(policies, spelled.CACHE_POLICIES[value])
+    if how == "seconds":
+        return timedelta(seconds=value)
+    return value
+
+
+class Tasks:
+    """One task per distinct callable and version, as the generated file defines them."""
+
+    def __init__(self, wf: ir.Workflow):
+        self.wf = wf
+        self.index = wf.node_index()
+        self.made: dict[tuple, Any] = {}
+        self.specs = known_options("prefect", "node")
+        self.callables = pyexpr.Callables(wf)
+
+    def submitted(self, node: ir.Node) -> Any:
+        """The node's task with its options, as the flow submits it."""
+        options = spelled.task_options(self.wf, node)
+        options.pop("version", None)  # @task's alone
+        made = {key: option_object(self.specs[key].kind, key, value) for key, value in options.items()}
+        return self.task(node).with_options(task_run_name=spelled.run_name(node.name), **made)
+
+    def task(self, node: ir.Node) -> Any:
+        version = node.options.get("prefect", {}).get("version")
+        if node.kind == "method":
+            key = ("method", self.index[node.object].target, node.target, version)
+        else:
+            key = ("call", node.target, None, version)
+        if key not in self.made:
+            self.made[key] = self.make(*key)
+        return self.made[key]
+
+    def make(self, group: str, target: str, method: str | None, version: str | None) -> Any:
+        label = self.callables.dotted(target) + (f".{method}" if method else "")  # as the file spells it
+        if group == "method":
+            def run_node(node: backend.NodeRun, args: list, kwargs: dict) -> Any:
+                return node.call_method(method, args, kwargs)
+        else:
+            fn = resolve_callable(target)
+
+            def run_node(node: backend.NodeRun, args: list, kwargs: dict) -> Any:
+                return node.call(fn, args, kwargs)
+        run_node.__name__ = run_node.__qualname__ = spelled.python_identifier(label.replace(".", "_")) + "_task"
+        extra = {} if version is None else {"version": version}
+        return task(name=label, persist_result=False, cache_policy=NO_CACHE, **extra)(run_node)
+
+
+class FlowValues(ir.Visitor):
+    """An IR value in the flow body: futures of the nodes read, params by name, indexing
+    through backend.at: what generate.FlowValue writes as source."""
+
+    def __init__(self, futures: dict[str, Any], params: dict[str, Any]):
+        self.futures = futures
+        self.params = params
+
+    def visit_Literal(self, v: ir.Literal) -> Any:
+        return v.value
+
+    def visit_ParamRef(self, v: ir.ParamRef) -> Any:
+        return backend.at(self.params[v.name], *v.path) if v.path else self.params[v.name]
+
+    def visit_Ref(self, v: ir.Ref) -> Any:
+        found = self.futures[v.node]
+        return backend.at(found, *v.path) if v.path else found
+
+    def visit_Imported(self, v: ir.Imported) -> Any:
+        return resolve_callable(v.target)
+
+    def visit_ListOf(self, v: ir.ListOf) -> list:
+        return [self.visit(item) for item in v.items]
+
+    def visit_DictOf(self, v: ir.DictOf) -> dict:
+        return {key: self.visit(item) for key, item in v.items}
+
+    def visit_Family(self, v: ir.Family) -> dict:
+        return {key: self.visit(member) for key, member in v.members}
+
