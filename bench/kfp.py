@@ -34,7 +34,7 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 sys.path.insert(0, os.path.dirname(_HERE))
 
 from fuseflow.compiler.frontend import compile_source  # noqa: E402
-from fuseflow.compiler.targets.kfp_target import generate  # noqa: E402
+from fuseflow.targets.kfp.generate import generate  # noqa: E402
 
 GOAL_SPEEDUP = 20.0
 GOAL_SMALLER = 3.0

@@ -134,7 +134,7 @@ def main() -> None:
     from prefect.cache_policies import NO_CACHE
     from prefect.testing.utilities import prefect_test_harness
 
-    from fuseflow.runtime import prefect_backend as rt
+    from fuseflow.targets.prefect import backend as rt
 
     start = time.perf_counter()
     with prefect_test_harness(server_startup_timeout=120):

@@ -65,8 +65,8 @@ def by_hand(ray, mix, nodes: int) -> int:
 def generated(folder: str, nodes: int):
     """WORKFLOW of the module fusec writes for the DAG (compiled in this process)."""
     from fuseflow.compiler.frontend import compile_source
-    from fuseflow.compiler.targets.loader import load_generated
-    from fuseflow.compiler.targets.ray import generate
+    from fuseflow.codegen.loader import load_generated
+    from fuseflow.targets.ray.generate import generate
 
     path = os.path.join(folder, "dag.fuse")
     text = fuse_text(nodes)

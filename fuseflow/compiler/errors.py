@@ -10,7 +10,7 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from .nodes import Span
+from .span import Span
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,10 @@ def target_error(source: str, message: str, span: tuple | None = None, hint: str
 
 class UsageError(Exception):
     """A mistake on the command line rather than in a file (exit status 2)."""
+
+
+class UnreadableInput(Exception):
+    """A file that cannot be read at all (missing, not UTF-8): one line, exit status 1."""
 
 
 def suggest(name: str, candidates: Iterable[str]) -> str | None:

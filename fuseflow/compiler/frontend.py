@@ -17,28 +17,12 @@ from .checks import check_return, check_structure
 from .errors import CompileError, Diagnostic, Diagnostics
 from .lower import Lowering
 from .parser import gc_paused, parse
+from .source import display_path, unicode_path
 
 
 def compile_file(path: str | os.PathLike, defines: dict[str, str] | None = None) -> tuple[ir.Workflow, list[Diagnostic]]:
     text = Path(path).read_text(encoding="utf-8")
     return compile_source(text, display_path(path), defines)
-
-
-def display_path(path: str | os.PathLike) -> str:
-    """The path as recorded in artifacts: relative to the working directory when
-    the file is under it, so output is the same on every machine."""
-    path = Path(path)
-    try:
-        relative = path.resolve().relative_to(Path.cwd().resolve())
-    except ValueError:
-        return unicode_path(path.name if path.is_absolute() else path.as_posix())
-    return unicode_path(relative.as_posix())
-
-
-def unicode_path(path: str) -> str:
-    """`path` as text every artifact can hold: a byte of a file name that is not UTF-8
-    (a lone surrogate in Python's str, which UTF-8 cannot encode) as `\\udcff`."""
-    return path.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def compile_source(text: str, path: str = "<string>", defines: dict[str, str] | None = None) -> tuple[ir.Workflow, list[Diagnostic]]:

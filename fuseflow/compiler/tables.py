@@ -23,6 +23,8 @@ from pathlib import Path
 import lark
 from lark import Lark
 
+from .cachedir import cache_folder
+
 FORMAT = 1  # bump when what is saved changes in a way the key does not show
 
 
@@ -45,22 +47,6 @@ def load_or_build(grammar: str, **options) -> Lark:
 def cache_key(grammar: str, options: dict) -> str:
     parts = [str(FORMAT), lark.__version__, "%d.%d" % sys.version_info[:2], repr(sorted(options.items())), grammar]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
-
-
-def cache_folder() -> Path | None:
-    """The folder for the cache, made if need be; None where it is not this user's alone."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    if not os.path.isabs(base):
-        return None
-    folder = Path(base) / "fuseflow"
-    try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = folder.stat()
-    except OSError:
-        return None
-    if hasattr(os, "getuid") and (info.st_uid != os.getuid() or info.st_mode & 0o022):
-        return None
-    return folder
 
 
 def save(parser: Lark, path: Path) -> None:

@@ -104,7 +104,7 @@ def test_text_output_never_fails_after_the_run(project, fn, expected, warning):
 
 
 def test_storage_show_text_of_a_value_whose_repr_raises_is_its_stand_in():
-    from fuseflow.cli_storage import value_text
+    from fuseflow.cli.storage import value_text
 
     class Unprintable:
         def __repr__(self):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from fuseflow import cli_storage
+from fuseflow.cli import storage as cli_storage
 from fuseflow.runtime.storage import (
     FileStore,
     MissingResult,
@@ -734,7 +734,7 @@ def test_cli_rm_needs_globs_or_all_but_not_both(filled: FileStore, capsys) -> No
 
 def test_cli_as_a_module_exit_codes_and_no_traceback(filled: FileStore) -> None:
     def run(*argv: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "fuseflow.cli_storage", *argv],
+        return subprocess.run([sys.executable, "-m", "fuseflow.cli.storage", *argv],
                               capture_output=True, text=True, env=subprocess_env(), cwd=ROOT)
 
     ok = run("ls", "--storage", filled.url, "wf", "x")

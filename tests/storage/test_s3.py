@@ -314,7 +314,7 @@ def test_prefetch_fetches_the_results_to_load_at_once(s3: S3) -> None:
 
 
 def test_fusec_storage_commands_on_s3(s3: S3, capsys) -> None:
-    from fuseflow import cli_storage
+    from fuseflow.cli import storage as cli_storage
 
     bucket = s3.bucket()
     url = f"s3://{bucket}/cli"

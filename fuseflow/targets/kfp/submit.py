@@ -35,12 +35,13 @@ def add_parser(sub) -> None:
 
 
 def cmd_submit(args) -> int:
-    from ...cli import load
-    from ...runtime.extras import optional
+    from ...compiler import files
     from ...compiler.errors import UsageError
+    from ...runtime.extras import optional
     from .generate import compile_pipeline
 
-    workflow = load(args.file, args.defines)
+    workflow, warnings = files.load(args.file, files.define_values(args.defines))
+    sys.stderr.write(warnings)
     text, names = compile_pipeline(workflow, Path(args.file).resolve().parent)
     try:
         arguments = submit_arguments(workflow, names, args)

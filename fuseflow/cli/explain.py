@@ -16,7 +16,7 @@ import json
 import sys
 from typing import Any
 
-from .cli_storage import table
+from .storage import table
 
 
 def add_parser(subparsers: Any) -> None:
@@ -41,8 +41,8 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .compiler.errors import UsageError
-    from .runtime.params import ParamError
+    from ..compiler.errors import UsageError
+    from ..runtime.params import ParamError
 
     try:
         rows, url = explain_file(args)
@@ -64,12 +64,12 @@ def explain_file(args: argparse.Namespace):
     """(rows, storage URL) for the file and settings in ``args``."""
     from pathlib import Path
 
-    from .cli import load
-    from .runtime import explain as explaining
-    from .runtime.bind import bind, import_path
-    from .runtime.overrides import parse_set
-    from .runtime.params import parse_assignments
-    from .runtime.prepare import RunSettings, prepare
+    from .inputs import load
+    from ..runtime import explain as explaining
+    from ..runtime.bind import bind, import_path
+    from ..runtime.overrides import parse_set
+    from ..runtime.params import parse_assignments
+    from ..runtime.prepare import RunSettings, prepare
 
     ir = load(args.file, args.defines)
     settings = RunSettings(storage=args.storage, rerun=args.rerun, overrides=[parse_set(s) for s in args.set],

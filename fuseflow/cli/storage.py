@@ -6,7 +6,7 @@ Exit status: 0 fine, 1 unknown workflow, nothing matched, or a bad storage
 URL (one line on stderr, never a traceback), 2 usage error, 70 internal
 error (a bug in fusec).
 
-    python -m fuseflow.cli_storage ls --storage file:results my_workflow 'model.*'
+    python -m fuseflow.cli.storage ls --storage file:results my_workflow 'model.*'
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from .runtime.storage import MissingResult, Store, StoredResult, open_store
-from .runtime.storage.names import hint
+from ..runtime.storage import MissingResult, Store, StoredResult, open_store
+from ..runtime.storage.names import hint
 
 DEFAULT_STORAGE = "file:.fuseflow"
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
@@ -253,10 +253,10 @@ def _current_keys(args: argparse.Namespace):
     """(store, keep, [workflow]) for FILE: keep the results whose keys FILE now produces."""
     from pathlib import Path
 
-    from .cli import load
-    from .runtime.bind import bind, import_path
-    from .runtime.params import parse_assignments
-    from .runtime.prepare import RunSettings, prepare
+    from .inputs import load
+    from ..runtime.bind import bind, import_path
+    from ..runtime.params import parse_assignments
+    from ..runtime.prepare import RunSettings, prepare
 
     ir = load(args.file, args.defines)
     with import_path(Path(args.file).resolve().parent):  # the workflow's modules, as `fusec run` finds them
@@ -304,7 +304,7 @@ def table(rows: Sequence[Sequence[str]], right: Collection[int] = ()) -> str:
 def value_text(value: Any, *, full: bool = False) -> str:
     """``pprint`` text of a value; big containers and long text are shortened unless ``full``.
     Ints of any length are shown; a value whose repr() raises is shown by a stand-in."""
-    from .runtime.outputs import all_digits, safe_repr
+    from ..runtime.outputs import all_digits, safe_repr
 
     width = max(60, min(shutil.get_terminal_size((100, 24)).columns, 160))
     with all_digits():
@@ -357,7 +357,7 @@ def _first(items: Any) -> list:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m fuseflow.cli_storage ...`` until ``fusec`` has it built in."""
+    """``python -m fuseflow.cli.storage ...`` until ``fusec`` has it built in."""
     parser = argparse.ArgumentParser(prog="fusec", description="fuseflow result storage")
     add_parser(parser.add_subparsers(metavar="COMMAND", required=True))
     args = parser.parse_args(["storage", *(sys.argv[1:] if argv is None else argv)])

@@ -1,13 +1,5 @@
-"""`fusec`: a thin shell over the compiler's pure functions.
-
-Exit status: 0 fine (warnings allowed), 1 the input has errors (or a node
-failed), 2 usage error (a bad flag or run-time input, a backend not
-installed), 70 internal error: a bug in fusec, whatever the input
-(`--debug` shows its traceback; please report it). `fusec run` also exits
-130 when interrupted (Ctrl-C), and every command 141 when the reader of its
-output goes away (`| head`). A mistake in a .fuse file is printed as
-`file:line:col: message` with the source line and a caret, never as a
-Python traceback.
+"""The commands of `fusec` (the package docstring has the exit statuses): the parser,
+and one function per command over the compiler's and the runtime's functions.
 """
 from __future__ import annotations
 
@@ -19,13 +11,14 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from . import __version__
-from .compiler import errors
-from .compiler.errors import CompileError, UsageError
-from .targets import UnknownTarget, own_names
-from .targets import get as get_target
-from .runtime.outputs import stdout_closed
-from .runtime.extras import MissingExtra
+from .. import __version__
+from ..compiler import errors
+from ..compiler.errors import CompileError, UnreadableInput, UsageError
+from .inputs import check_imports, load
+from ..targets import UnknownTarget, own_names
+from ..targets import get as get_target
+from ..runtime.outputs import stdout_closed
+from ..runtime.extras import MissingExtra
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
@@ -59,7 +52,7 @@ def _main(argv: Sequence[str] | None) -> int:
     except MissingExtra as exc:  # a backend or optional piece that is not installed
         print(f"fusec: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except _InputProblem as exc:
+    except UnreadableInput as exc:
         print(f"fusec: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except Exception as exc:  # a bug in fusec, not a user mistake, unless the store could not be reached
@@ -75,13 +68,9 @@ def _main(argv: Sequence[str] | None) -> int:
 def _storage_unavailable(exc: Exception) -> bool:
     """Whether `exc` says a store cannot be used, from any command (imported here
     only when something failed: the storage package is not on the start-up path)."""
-    from .runtime.storage.base import StorageUnavailable
+    from ..runtime.storage.base import StorageUnavailable
 
     return isinstance(exc, StorageUnavailable)
-
-
-class _InputProblem(Exception):
-    """An input that cannot be read at all (missing file, not UTF-8)."""
 
 
 def _call(args) -> int:
@@ -92,17 +81,16 @@ def _call(args) -> int:
     except Exception as exc:
         if not _import_failed(exc):
             raise
-        _check_imports(args.file, getattr(args, "defines", None))  # CompileError: the file's import problems
+        check_imports(args.file, getattr(args, "defines", None))  # CompileError: the file's import problems
         raise exc.__cause__ from None  # no import problem found: fusec's own bug
 
 
 def _import_failed(exc: Exception) -> bool:
     """Whether binding the workflow to its modules failed (imported here, after the fact:
     the runtime is not on the start-up path of every command)."""
-    from .codegen.loader import ModuleLoadFailed
-    from .runtime.bind import CannotImport
+    from ..runtime.bind import CannotImport
 
-    return isinstance(exc, (CannotImport, ModuleLoadFailed)) and hasattr(exc, "__cause__")
+    return isinstance(exc, CannotImport)
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -123,9 +111,20 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     _add_run(sub, _run_target(argv))
     _add_storage(sub)
     _add_explain(sub)
-    for name in own_names():  # commands of fuseflow's own targets (KFP's `submit`)
-        get_target(name).add_commands(sub)
+    if _command(argv) not in CORE_COMMANDS:  # a target's own command (KFP's `submit`), or --help
+        for name in own_names():
+            get_target(name).add_commands(sub)
     return parser
+
+
+CORE_COMMANDS = frozenset({"check", "compile", "graph", "nodes", "run", "storage", "explain"})
+
+
+def _command(argv: Sequence[str] | None) -> str | None:
+    """The command asked for (the first word that is not a flag), read ahead of parsing:
+    the targets' own commands are offered only when it is none of fusec's."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    return next((arg for arg in args if not arg.startswith("-")), None)
 
 
 def _run_target(argv: Sequence[str] | None) -> str:
@@ -202,9 +201,8 @@ def _add_run(sub, target: str) -> None:
                                    "`fusec run --target T --help` shows the flags of target T too.")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--target", "-t", default="local", metavar="TARGET",
-                   help="where to run: " + ", ".join(n for n in own_names() if get_target(n).runnable) +
-                        " (default: local)")
-    from .runtime.cli import add_run_flags
+                   help="where to run: local (the default), ray, prefect, kfp, or a registered target's name")
+    from ..runtime.cli import add_run_flags
 
     add_run_flags(p, param_help="set a param (repeatable)",
                   storage_help="where results are kept (default: .fuseflow beside FILE)")
@@ -217,63 +215,18 @@ def _add_run(sub, target: str) -> None:
 
 
 def _add_storage(sub) -> None:
-    from . import cli_storage
+    from . import storage  # the storage layer: imported by its own commands, not on every start-up
 
-    cli_storage.add_parser(sub)
+    storage.add_parser(sub)
 
 
 def _add_explain(sub) -> None:
-    from . import cli_explain
+    from . import explain  # the runtime's explain: imported by its own command, not on every start-up
 
-    cli_explain.add_parser(sub)
+    explain.add_parser(sub)
 
 
 # --- commands -------------------------------------------------------------------
-
-
-def load(path: str, defines: list[str] | None = None, imports: bool = False):
-    """Compile a file to IR, printing warnings; CompileError on errors. With
-    `imports`, the modules it names are imported and its calls checked against them."""
-    from .compiler.frontend import compile_source, display_path
-    from .runtime.params import ParamError, parse_assignments
-
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")  # an editor's BOM is not a syntax error
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _InputProblem(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    try:
-        assignments = parse_assignments(defines)
-    except ParamError as exc:
-        raise UsageError(f"-D: {exc}") from None
-    if imports:
-        workflow, warnings = _compile_with_imports(path, text, assignments)
-    else:
-        workflow, warnings = compile_source(text, display_path(path), assignments)
-    if warnings:
-        sys.stderr.write(errors.render(display_path(path), text, warnings))
-        sys.stderr.write(errors.summary(warnings) + "\n")
-    return workflow
-
-
-def _check_imports(path: str, defines: list[str] | None) -> None:
-    """CompileError if the file's imports or calls do not resolve (warnings were printed already)."""
-    from .runtime.params import parse_assignments
-
-    _compile_with_imports(path, Path(path).read_text(encoding="utf-8-sig"), parse_assignments(defines))
-
-
-def _compile_with_imports(path: str, text: str, defines: dict[str, str]):
-    """Compile, then resolve the imports as a run would (fuseflow.compiler.imports)."""
-    from .compiler.frontend import compile_module, display_path
-    from .compiler.imports import check_imports
-    from .compiler.parser import parse
-
-    module = parse(text, display_path(path))
-    workflow, warnings = compile_module(module, text, defines)
-    found = check_imports(module, workflow, text, Path(path).resolve().parent)
-    if any(d.severity == "error" for d in found):
-        raise CompileError(module.path, text, warnings + found)
-    return workflow, sorted(warnings + found, key=lambda d: d.sort_key)
 
 
 def cmd_check(args) -> int:
@@ -285,7 +238,7 @@ def cmd_check(args) -> int:
             sys.stderr.write(exc.args[0])
             sys.stderr.write(errors.summary(exc.diagnostics) + "\n")
             status = EXIT_INPUT
-        except _InputProblem as exc:  # the other files are still checked
+        except UnreadableInput as exc:  # the other files are still checked
             print(f"fusec: error: {exc}", file=sys.stderr)
             status = EXIT_INPUT
     return status
@@ -307,7 +260,7 @@ def _target(name: str):
 
 
 def cmd_graph(args) -> int:
-    from .compiler.graph import to_dot, to_mermaid
+    from ..compiler.graph import to_dot, to_mermaid
 
     workflow = load(args.file, args.defines)
     if args.format == "mermaid":
@@ -373,10 +326,10 @@ def _options_for(node, workflow, target: str | None, ignored: dict[str, dict[str
 def cmd_run(args) -> int:
     """Compile in memory and run on the chosen target; the same flags, checks and
     messages as a generated module's own command line (fuseflow.runtime.cli)."""
-    from .runtime.cli import (EXIT_INTERRUPTED, json_only_on_stdout, plain_warnings, print_outputs,
+    from ..runtime.cli import (EXIT_INTERRUPTED, json_only_on_stdout, plain_warnings, print_outputs,
                               report_failure, report_interrupt, settings_from)
-    from .runtime.invoke import NodeFailed
-    from .runtime.params import ParamError
+    from ..runtime.invoke import NodeFailed
+    from ..runtime.params import ParamError
 
     target = _target(args.target)
     if not target.runnable:
@@ -406,7 +359,3 @@ def write_output(text: str, output: str | None) -> None:
         Path(output).write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
-
-
-if __name__ == "__main__":
-    sys.exit(main())
