@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -274,6 +272,9 @@ def cmd_graph(args) -> int:
 
 
 def _render_svg(dot: str, output: str | None) -> int:
+    import shutil  # Graphviz's `dot` is an optional program: looked for, and run, only here
+    import subprocess
+
     executable = shutil.which("dot")
     if executable is None:
         print("fusec: error: --format svg needs Graphviz's `dot` program, which is not installed "
