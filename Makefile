@@ -8,7 +8,7 @@ export RAY_USAGE_STATS_ENABLED = 0
 export RAY_AUTH_MODE = disabled
 export PREFECT_SERVER_ANALYTICS_ENABLED = false
 
-.PHONY: demo test venv bench golden clean
+.PHONY: demo test check venv bench golden clean
 
 venv: $(VENV)/.installed
 
@@ -27,6 +27,13 @@ test: venv
 	$(BIN)/python -m pytest -q -p no:cacheprovider; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; \
 	exit $$status
+
+# The gate CI runs before the tests: lint (ruff), types (mypy, strict on the compiler,
+# the IR, the option schemas and the runtime) and layers (import-linter contracts in pyproject.toml).
+check: venv
+	$(BIN)/ruff check fuseflow tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 golden: venv
 	$(BIN)/python -m pytest -q tests --update-golden

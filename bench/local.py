@@ -32,18 +32,19 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from fuseflow.compiler.frontend import compile_source  # noqa: E402
 from fuseflow.codegen.loader import load_generated  # noqa: E402
+from fuseflow.compiler.frontend import compile_source  # noqa: E402
 from fuseflow.runtime.execute import Executor  # noqa: E402
 from fuseflow.runtime.keys import compute_keys  # noqa: E402
 from fuseflow.runtime.prepare import RunSettings, prepare  # noqa: E402
-from fuseflow.targets.local import generate as local  # noqa: E402
 from fuseflow.runtime.storage import open_store  # noqa: E402
+from fuseflow.targets.local import generate as local  # noqa: E402
 
 GOAL_OVERHEAD_US = 5.0  # per node, without storage
 GOAL_STORAGE_US = 100.0  # per small result, first run

@@ -55,10 +55,9 @@ def fuse_text(width: int, depth: int) -> str:
 
 def hand_written(width: int, depth: int, named: bool = False, **task_options):
     """The same DAG as a Prefect user would write it."""
+    from benchops import add, inc
     from prefect import flow, task
     from prefect.task_runners import ThreadPoolTaskRunner
-
-    from benchops import add, inc
 
     inc_task, add_task = task(inc, **task_options), task(add, **task_options)
 

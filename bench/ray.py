@@ -64,8 +64,8 @@ def by_hand(ray, mix, nodes: int) -> int:
 
 def generated(folder: str, nodes: int):
     """WORKFLOW of the module fusec writes for the DAG (compiled in this process)."""
-    from fuseflow.compiler.frontend import compile_source
     from fuseflow.codegen.loader import load_generated
+    from fuseflow.compiler.frontend import compile_source
     from fuseflow.targets.ray.generate import generate
 
     path = os.path.join(folder, "dag.fuse")
@@ -99,7 +99,6 @@ def main() -> None:
     sys.path.insert(0, folder)
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     import ray
-
     from ffbench_ops import mix
 
     ray.init(address="local", num_cpus=args.num_cpus, include_dashboard=False, logging_level="WARNING",

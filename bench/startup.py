@@ -56,9 +56,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 GOAL_SMALL_RUN = 1.5  # x functionfuse, 30 nodes
 GOAL_LARGE_UNCHANGED = 1.0  # x functionfuse, 10,000 nodes, file unchanged since the last run

@@ -60,8 +60,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
-from fuseflow.targets.local import runtime as rt
 from fuseflow.runtime.storage import open_store  # noqa: E402
+from fuseflow.targets.local import runtime as rt
 
 GOAL_ARRAY = {"save": 0.90, "reload": 1.00}  # of np.save's and np.load's throughput ("reload + sum": none)
 GOAL_RERUN = 5000.0

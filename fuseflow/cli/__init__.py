@@ -12,7 +12,7 @@ The commands live in commands.py (explain.py, storage.py); `main` answers
 from __future__ import annotations
 
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 
 def main(argv: Sequence[str] | None = None) -> int:

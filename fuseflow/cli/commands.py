@@ -6,17 +6,17 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from .. import __version__
 from ..compiler import errors
 from ..compiler.errors import CompileError, UnreadableInput, UsageError
-from .inputs import check_imports, load
+from ..runtime.extras import MissingExtra
+from ..runtime.outputs import stdout_closed
 from ..targets import UnknownTarget, own_names
 from ..targets import get as get_target
-from ..runtime.outputs import stdout_closed
-from ..runtime.extras import MissingExtra
+from .inputs import check_imports, load
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
@@ -327,8 +327,15 @@ def _options_for(node, workflow, target: str | None, ignored: dict[str, dict[str
 def cmd_run(args) -> int:
     """Compile in memory and run on the chosen target; the same flags, checks and
     messages as a generated module's own command line (fuseflow.runtime.cli)."""
-    from ..runtime.cli import (EXIT_INTERRUPTED, json_only_on_stdout, plain_warnings, print_outputs,
-                              report_failure, report_interrupt, settings_from)
+    from ..runtime.cli import (
+        EXIT_INTERRUPTED,
+        json_only_on_stdout,
+        plain_warnings,
+        print_outputs,
+        report_failure,
+        report_interrupt,
+        settings_from,
+    )
     from ..runtime.invoke import NodeFailed
     from ..runtime.params import ParamError
 

@@ -64,12 +64,12 @@ def explain_file(args: argparse.Namespace):
     """(rows, storage URL) for the file and settings in ``args``."""
     from pathlib import Path
 
-    from .inputs import load
     from ..runtime import explain as explaining
     from ..runtime.bind import bind, import_path
     from ..runtime.overrides import parse_set
     from ..runtime.params import parse_assignments
     from ..runtime.prepare import RunSettings, prepare
+    from .inputs import load
 
     ir = load(args.file, args.defines)
     settings = RunSettings(storage=args.storage, rerun=args.rerun, overrides=[parse_set(s) for s in args.set],

@@ -253,10 +253,10 @@ def _current_keys(args: argparse.Namespace):
     """(store, keep, [workflow]) for FILE: keep the results whose keys FILE now produces."""
     from pathlib import Path
 
-    from .inputs import load
     from ..runtime.bind import bind, import_path
     from ..runtime.params import parse_assignments
     from ..runtime.prepare import RunSettings, prepare
+    from .inputs import load
 
     ir = load(args.file, args.defines)
     with import_path(Path(args.file).resolve().parent):  # the workflow's modules, as `fusec run` finds them

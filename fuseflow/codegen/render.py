@@ -8,7 +8,7 @@ import functools
 from typing import Any
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def environment(package: str):
     # Imported here, when a template is first rendered: `fusec run`, `check` and
     # `--version` never render one, and Jinja2 costs some 12 ms to import.

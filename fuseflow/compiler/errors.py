@@ -7,8 +7,8 @@ caret under the span, with the hint after the caret.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from .span import Span
 

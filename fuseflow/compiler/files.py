@@ -13,9 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import ir
+from ..runtime.params import ParamError, parse_assignments
 from . import errors
 from .cache import compiled
-from ..runtime.params import ParamError, parse_assignments
 from .errors import CompileError, UnreadableInput, UsageError
 from .source import display_path
 

@@ -22,7 +22,6 @@ error of the file, at its position, never a target's failure later:
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
 from .. import ir

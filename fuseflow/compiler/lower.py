@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from .. import ir
+from ..runtime.params import ParamError, parse_text, shortened, value_problem
+from ..schemas import CallableRef
 from . import limits
 from . import nodes as n
 from .checks import TOP_LEVEL_ONLY
 from .constants import BadConstant, NotConstant, conform, index_value, loop_key, mismatch, type_name
 from .errors import Diagnostics, suggest
-from ..schemas import CallableRef
-from ..runtime.params import ParamError, parse_text, shortened, value_problem
-
 
 SHARED_LITERAL_TYPES = frozenset({str, int, float, bool, type(None)})
 

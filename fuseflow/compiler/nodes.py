@@ -10,7 +10,6 @@ from typing import Any, Union
 
 from .span import Span
 
-
 # --- expressions -------------------------------------------------------------
 
 
@@ -25,27 +24,27 @@ class Ref:
     """A name, optionally indexed: `data`, `split["X_train"]`, `res[0][1]`."""
 
     name: str
-    indexes: tuple["Expr", ...]
+    indexes: tuple[Expr, ...]
     span: Span
     name_span: Span
 
 
 @dataclass(frozen=True, slots=True)
 class ListExpr:
-    items: tuple["Expr", ...]
+    items: tuple[Expr, ...]
     span: Span
 
 
 @dataclass(frozen=True, slots=True)
 class DictExpr:
-    pairs: tuple[tuple[str, "Expr"], ...]
+    pairs: tuple[tuple[str, Expr], ...]
     span: Span
 
 
 @dataclass(frozen=True, slots=True)
 class Keyword:
     name: str
-    value: "Expr"
+    value: Expr
     span: Span
 
 
@@ -54,7 +53,7 @@ class Call:
     """`f(...)`, `mod.f(...)` or `obj.method(...)`: callee is the dotted path."""
 
     callee: tuple[str, ...]
-    args: tuple["Expr", ...]
+    args: tuple[Expr, ...]
     kwargs: tuple[Keyword, ...]
     span: Span
     callee_span: Span
@@ -127,7 +126,7 @@ class CallStmt:
 class ForStmt:
     names: tuple[str, ...]
     iterable: Expr
-    body: tuple["Stmt", ...]
+    body: tuple[Stmt, ...]
     span: Span
 
 

@@ -8,13 +8,13 @@ functionfuse's `query(pattern)`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
+from ..schemas import TARGETS, check_option
 from . import nodes as n
 from .errors import Diagnostics, suggest
-from ..schemas import TARGETS, check_option
-
 
 # What the `constant` callback returns for a value it has already reported as wrong.
 INVALID = object()

@@ -13,8 +13,9 @@ import functools
 import gc
 import math
 import re
+from collections.abc import Callable, Iterator
 from importlib import resources
-from typing import Any, Callable, Iterator, NamedTuple
+from typing import Any, NamedTuple
 
 from lark import Lark, Token
 from lark.common import ParserConf
@@ -22,8 +23,8 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from lark.grammar import NonTerminal
 from lark.parsers.grammar_analysis import GrammarAnalyzer
 
-from . import nodes as n
 from . import limits, strings, tables
+from . import nodes as n
 from .errors import CompileError, Diagnostic, Diagnostics
 from .lalr import LalrParser
 from .nodes import Span

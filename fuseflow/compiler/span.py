@@ -19,10 +19,10 @@ class Span:
     end_col: int
 
     @staticmethod
-    def of_token(token: Any) -> "Span":
+    def of_token(token: Any) -> Span:
         return Span(token.line, token.column, token.end_line, token.end_column)
 
-    def to(self, other: "Span") -> "Span":
+    def to(self, other: Span) -> Span:
         """The span from the start of self to the end of other."""
         return Span(self.line, self.col, other.end_line, other.end_col)
 

@@ -14,7 +14,8 @@ itself, shared, when nothing inside changed).
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from .values import DictOf, Family, ListOf, ParamRef, Ref, Value
 

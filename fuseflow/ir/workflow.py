@@ -9,8 +9,9 @@ IR is read-only, and a pass that needs a change builds a new record
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
-from typing import Any, Iterator
+from typing import Any
 
 from .json import IR_VERSION, dumps, value_from_data, value_to_data
 from .values import Value
@@ -99,7 +100,7 @@ class Workflow:
         return dumps(to_data(self)) + "\n"
 
     @staticmethod
-    def from_json(text: str) -> "Workflow":
+    def from_json(text: str) -> Workflow:
         return from_data(json.loads(text))
 
 

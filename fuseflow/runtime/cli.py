@@ -15,10 +15,11 @@ import argparse
 import contextlib
 import sys
 import warnings
-from typing import Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
-from .invoke import NodeFailed
 from .extras import MissingExtra
+from .invoke import NodeFailed
 from .outputs import print_outputs, stdout_closed
 from .overrides import parse_set
 from .params import ParamError, parse_assignments

@@ -15,9 +15,9 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from .. import ir
 from . import node as node_run
 from . import plan as planning
-from .. import ir
 from .graph import Workflow
 from .invoke import ACTIVE_OPTIONS, NodeFailed, as_failure, count_interrupts, invoke
 from .prepare import RunPlan, RunSettings, prepare

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+from collections.abc import Iterator
 from types import ModuleType
-from typing import Iterator
 
 # import name -> the extra of pyproject.toml that installs it
 EXTRAS = {"ray": "ray", "prefect": "prefect", "kfp": "kfp", "s3fs": "s3", "fsspec": "s3", "rich": "progress"}

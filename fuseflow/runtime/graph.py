@@ -14,11 +14,13 @@ a node's result, a param's value or the literal's value.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from .. import ir
+from .overrides import Query
 from .params import Param
 
 
@@ -114,22 +116,13 @@ class Workflow:
             self.outputs = {name: argument(value) for name, value in self.outputs.items()}
 
     @functools.cached_property
-    def topology(self) -> "Topology":
+    def topology(self) -> Topology:
         """What every run needs to know about the graph, worked out once."""
         return Topology(self.nodes)
 
-    def query(self, pattern: str):
+    def query(self, pattern: str) -> Query:
         """Select nodes by regex (full match) to override their options: wf.query("m.*").set(retries=2)."""
-        from .overrides import Query
-
         return Query(self.overrides, pattern)
-
-    def run(self, params: dict | None = None, **settings: Any) -> dict[str, Any]:
-        """Run locally and return {output name: value}. Settings: see prepare.RunSettings."""
-        from .execute import run
-        from .prepare import RunSettings
-
-        return run(self, params or {}, RunSettings(**settings))
 
 
 class Topology:

@@ -18,8 +18,9 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 RUNTIME_DIR = str(Path(__file__).resolve().parent)
 # The options invoke acts on; others (cache, always_read, cpus, ...) are the caller's.
@@ -116,7 +117,7 @@ class NodeTimeout(Exception):
     """The node ran longer than its `timeout` option."""
 
     @classmethod
-    def after(cls, seconds: float) -> "NodeTimeout":
+    def after(cls, seconds: float) -> NodeTimeout:
         """The error of an attempt stopped after `seconds`, with the same text wherever it stopped."""
         return cls(f"timed out after {seconds:g} s")
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import inspect
 import weakref
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .. import ir
 from .graph import Node, Workflow
@@ -49,7 +50,7 @@ def finish_key(template: tuple[str, tuple, bool], params: dict[str, Any], keys: 
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
-_templates: "weakref.WeakKeyDictionary[Workflow, list]" = weakref.WeakKeyDictionary()
+_templates: weakref.WeakKeyDictionary[Workflow, list] = weakref.WeakKeyDictionary()
 
 
 def templates(wf: Workflow) -> list[tuple[str, tuple, bool]]:

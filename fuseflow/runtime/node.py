@@ -18,7 +18,8 @@ first argument.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from .invoke import NodeFailed, invoke
 from .storage import StorageWarning, Store, open_store

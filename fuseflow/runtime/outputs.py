@@ -19,7 +19,8 @@ import json
 import math
 import os
 import sys
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 _SCALARS = (str, int, float, bool, type(None))
 Notes = dict[str, dict[str, None]]  # output name -> why parts of it are shown in a stand-in form (in order, once each)

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from .params import ParamError, parse_text, shortened, value_problem
 
@@ -36,7 +37,7 @@ class Query:
         self._overrides = overrides
         self._pattern = compile_regex(pattern, "query")
 
-    def set(self, options: dict[str, Any] | None = None, **more: Any) -> "Query":
+    def set(self, options: dict[str, Any] | None = None, **more: Any) -> Query:
         self._overrides.append(Override(self._pattern, {**(options or {}), **more}))
         return self
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 _WORDS = {"true": True, "false": False, "none": None, "True": True, "False": False, "None": None, "null": None}
 _TYPES = {"int": int, "float": float, "str": str, "bool": bool, "list": list, "dict": dict}

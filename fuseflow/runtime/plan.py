@@ -12,7 +12,7 @@ replayed in order (their stored results are simply rewritten).
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from ..ir import referenced_nodes
 from .graph import Workflow

@@ -14,8 +14,9 @@ pickles (the store travels as its URL), for task runners in other processes.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from . import overrides as overriding
 from . import plan as planning

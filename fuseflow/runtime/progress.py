@@ -56,7 +56,7 @@ class Progress:
         c = self.counts
         return f"done {c['done']}  loaded {c['loaded']}  running {c['running']}  failed {c['failed']}"
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -107,7 +107,7 @@ class RichProgress(Progress):
         line.add_row(self.label, ProgressBar(total=max(self.total, 1), completed=finished, width=width), figures, counts)
         yield line
 
-    def __enter__(self) -> "RichProgress":
+    def __enter__(self) -> RichProgress:
         self.display.start()
         return self
 

@@ -28,8 +28,8 @@ from .kinds import KINDS, Reject, expects
 from .mapping import MAPPING_NOTES, NEUTRAL_IGNORED, NEUTRAL_MAPPING, NEUTRAL_RUNTIME
 from .markdown import render_markdown
 from .spec import SCOPES, CallableRef, OptionSpec
-from .units import format_size_k8s, parse_cpu, parse_duration, parse_size
 from .tables import EXCLUDED, KFP_UNEXPOSED, PREFECT_TASK_RUNNERS, TABLES, TARGETS
+from .units import format_size_k8s, parse_cpu, parse_duration, parse_size
 
 __all__ = [
     "TARGETS", "SCOPES", "KINDS", "CallableRef", "OptionSpec", "known_options", "check_option",

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import builtins
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .spec import IDENT_PATH, CallableRef
 from .units import is_int, is_number, parse_cpu, parse_duration, parse_size

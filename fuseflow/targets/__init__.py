@@ -31,7 +31,7 @@ class UnknownTarget(LookupError):
     """No target has this name; the message lists those that do."""
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def get(name: str) -> Target:
     """The target called `name`; UnknownTarget when none is."""
     if not name.isidentifier():

@@ -44,7 +44,7 @@ class Target:
     def add_commands(self, subparsers: Any) -> None:
         """Commands of the target's own (none by default)."""
 
-    def applied(self, node: Node, wf: Workflow) -> "Applied":
+    def applied(self, node: Node, wf: Workflow) -> Applied:
         """What the target applies of a node's options (`fusec nodes --target`): by
         default only what fuseflow's runtime does, per the neutral mapping tables."""
         return Applied(self.name, {}, *neutral_rest(self.name, node))

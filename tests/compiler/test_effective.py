@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from fuseflow.codegen import pyexpr
 from fuseflow.compiler.errors import CompileError
 from fuseflow.compiler.frontend import compile_source
-from fuseflow.codegen import pyexpr
+from fuseflow.targets import get as get_target
 from fuseflow.targets.kfp import options as kfp_options
 from fuseflow.targets.prefect import generate as prefect_target
 from fuseflow.targets.ray import generate as ray
-from fuseflow.targets import get as get_target
 
 
 def applied(target, node, wf):

@@ -10,8 +10,8 @@ import sys
 import pytest
 
 from fuseflow.cli import main
-from fuseflow.compiler.frontend import compile_file
 from fuseflow.codegen import escape
+from fuseflow.compiler.frontend import compile_file
 from fuseflow.targets.kfp import command_text
 from fuseflow.targets.local import generate as local
 from fuseflow.targets.prefect import generate as prefect_target

@@ -1,7 +1,6 @@
 """The IR: plain data that survives JSON, byte-identical from run to run."""
 from __future__ import annotations
 
-import gc
 import json
 import subprocess
 import sys

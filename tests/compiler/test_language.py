@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from fuseflow.compiler import errors
 from fuseflow import ir
+from fuseflow.compiler import errors
 from fuseflow.compiler.constants import PARAM_TYPES, loop_key
 from fuseflow.compiler.errors import CompileError, Diagnostic
 from fuseflow.compiler.frontend import compile_source

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fuseflow.cli import main
 from fuseflow import ir
+from fuseflow.cli import main
 from fuseflow.compiler import limits
 from fuseflow.compiler.errors import CompileError, Diagnostic
 from fuseflow.compiler.frontend import compile_source

@@ -22,9 +22,9 @@ import pytest
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedInput
 
-from fuseflow.compiler import nodes as n
 from fuseflow import ir
 from fuseflow.compiler import limits, parser, strings
+from fuseflow.compiler import nodes as n
 from fuseflow.compiler.errors import CompileError, Diagnostics
 from fuseflow.compiler.lalr import LalrParser
 from fuseflow.compiler.nodes import Span

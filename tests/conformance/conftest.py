@@ -9,8 +9,7 @@ tests/kfp have none.
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 

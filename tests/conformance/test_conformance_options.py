@@ -7,8 +7,6 @@ then the values expected.
 """
 from __future__ import annotations
 
-import pytest
-
 OPTIONS = """
 workflow options
 from conformance_steps import draw, getenv, flaky, fragile, is_fresh, inc

@@ -13,11 +13,10 @@ import ast
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
-
 from conformance_helpers import TARGETS, fusec
 
 ROOT = Path(__file__).resolve().parents[2]

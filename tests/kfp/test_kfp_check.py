@@ -4,10 +4,9 @@ from __future__ import annotations
 import copy
 
 import pytest
+from kfp_helpers import compile_example, parse
 
 from fuseflow.targets.kfp import check as kfp_check
-
-from kfp_helpers import compile_example, parse
 
 pytestmark = pytest.mark.kfp
 

@@ -6,12 +6,11 @@ import subprocess
 import sys
 
 import pytest
+from kfp_helpers import EXAMPLES, ROOT, compile_example, compile_text, parse, spec_of, yaml_of
 
 from fuseflow.compiler.errors import CompileError
 from fuseflow.targets.kfp import check as kfp_check
 from fuseflow.targets.kfp.spec import KFP_SDK_VERSION, k8s_name
-
-from kfp_helpers import EXAMPLES, ROOT, compile_example, compile_text, parse, spec_of, yaml_of
 
 pytestmark = pytest.mark.kfp
 
@@ -303,9 +302,9 @@ def test_the_example_spec_loads_back_with_kfp(tmp_path):
 
 def test_set_overrides_apply_before_compiling():
     from fuseflow.compiler.errors import UsageError
-    from fuseflow.targets.kfp.generate import generate, with_overrides
     from fuseflow.runtime.execute import RunSettings
     from fuseflow.runtime.overrides import parse_set
+    from fuseflow.targets.kfp.generate import generate, with_overrides
 
     workflow = compile_text("""
         from steps import inc

@@ -8,13 +8,13 @@ import json
 import pytest
 
 from fuseflow.cli import main as fusec
+from fuseflow.codegen.loader import import_path, load_generated
 from fuseflow.compiler.frontend import compile_file
+from fuseflow.runtime.explain import describe_key
+from fuseflow.runtime.prepare import RunSettings, prepare
+from fuseflow.runtime.storage import open_store
 from fuseflow.targets.kfp import generate as kfp_target
 from fuseflow.targets.local import generate as local
-from fuseflow.codegen.loader import import_path, load_generated
-from fuseflow.runtime.prepare import RunSettings, prepare
-from fuseflow.runtime.explain import describe_key
-from fuseflow.runtime.storage import open_store
 
 pytestmark = [pytest.mark.kfp, pytest.mark.slow]
 

@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import pytest
-
 from kfp_helpers import parse
 
 pytestmark = [pytest.mark.kfp, pytest.mark.slow]
@@ -98,10 +97,9 @@ def in_tmp(tmp_path, monkeypatch):
 @pytest.mark.parametrize("params", [{}, {"p": CRAFTED, "l": json.dumps(PLACEHOLDERS)}], ids=["defaults", "given"])
 def test_placeholders_in_literals_and_params_reach_the_step_as_written(in_tmp, params):
     from fuseflow.compiler.frontend import compile_file
-    from fuseflow.targets.kfp import generate as kfp_target
-    from fuseflow.targets.local import generate as local
-    from fuseflow.targets import get as get_target
     from fuseflow.runtime.execute import RunSettings
+    from fuseflow.targets import get as get_target
+    from fuseflow.targets.kfp import generate as kfp_target
 
     tmp_path = in_tmp
     (tmp_path / "hostile_ops.py").write_text(SHOW, encoding="utf-8")

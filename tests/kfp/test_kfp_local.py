@@ -9,17 +9,15 @@ import sys
 import textwrap
 
 import pytest
+from kfp_helpers import EXAMPLES, ROOT
 
-from fuseflow.compiler.frontend import compile_file
-from fuseflow.targets.kfp import generate as kfp_target
-from fuseflow.targets.kfp import local as kfp_local
-from fuseflow.targets.local import generate as local
-from fuseflow.targets import get as get_target
 from fuseflow.codegen.loader import import_path
+from fuseflow.compiler.frontend import compile_file
 from fuseflow.runtime.execute import RunSettings
 from fuseflow.runtime.invoke import NodeFailed
-
-from kfp_helpers import EXAMPLES, ROOT
+from fuseflow.targets import get as get_target
+from fuseflow.targets.kfp import generate as kfp_target
+from fuseflow.targets.kfp import local as kfp_local
 
 pytestmark = [pytest.mark.kfp, pytest.mark.slow]
 

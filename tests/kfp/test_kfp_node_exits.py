@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from fuseflow.compiler.frontend import compile_file
-from fuseflow.targets.kfp import generate as kfp_target
 from fuseflow.runtime.execute import RunSettings
 from fuseflow.runtime.invoke import NodeFailed
+from fuseflow.targets.kfp import generate as kfp_target
 
 pytestmark = [pytest.mark.kfp, pytest.mark.slow]
 

@@ -8,7 +8,6 @@ import pytest
 pytestmark = pytest.mark.kfp
 
 from kfp import compiler, dsl, kubernetes  # noqa: E402
-
 from kfp_helpers import parse, spec_of  # noqa: E402
 
 OPTIONS = """

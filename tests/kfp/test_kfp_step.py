@@ -6,18 +6,17 @@ from __future__ import annotations
 import sys
 import types
 
+import kfp_inprocess
 import pytest
+from kfp_helpers import EXAMPLES, compile_example
 
-from fuseflow.compiler.frontend import compile_file
-from fuseflow.targets.local import generate as local
-from fuseflow.targets import get as get_target
 from fuseflow.codegen.loader import import_path, load_generated
-from fuseflow.targets.kfp import step as kfp_step
+from fuseflow.compiler.frontend import compile_file
 from fuseflow.runtime.keys import compute_keys
 from fuseflow.runtime.storage import open_store
-
-import kfp_inprocess
-from kfp_helpers import EXAMPLES, compile_example
+from fuseflow.targets import get as get_target
+from fuseflow.targets.kfp import step as kfp_step
+from fuseflow.targets.local import generate as local
 
 pytestmark = pytest.mark.kfp
 

@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-
 from kfp_helpers import EXAMPLES
 
 pytestmark = pytest.mark.kfp
@@ -50,11 +49,11 @@ def test_errors_in_the_file_are_reported_as_for_compile(tmp_path):
 def test_submitted_values_are_encoded_as_the_steps_read_them():
     import argparse
 
+    from kfp_helpers import compile_text
+
     from fuseflow.targets.kfp.spec import build
     from fuseflow.targets.kfp.submit import submit_arguments
     from fuseflow.targets.kfp.values import decode
-
-    from kfp_helpers import compile_text
 
     workflow = compile_text("""
         from steps import show

@@ -5,10 +5,9 @@ import random
 import string
 
 import pytest
+import yaml
 
 from fuseflow.targets.kfp import yaml_text as kfp_yaml
-
-import yaml
 
 pytestmark = pytest.mark.kfp
 
@@ -117,8 +116,8 @@ def test_every_string_of_the_file_reads_back_exactly_from_the_yaml(s, tmp_path):
     from kfp import components
 
     from fuseflow import __version__
-    from fuseflow.compiler.constants import loop_key
     from fuseflow.codegen import escape
+    from fuseflow.compiler.constants import loop_key
     from fuseflow.compiler.frontend import compile_source
     from fuseflow.targets.kfp.generate import generate
     from fuseflow.targets.kfp.values import decode

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from fuseflow.targets.local import runtime as rt
 from fuseflow.runtime.params import ParamError
 from fuseflow.runtime.storage import open_store
+from fuseflow.targets.local import runtime as rt
 
 from .conftest import EXAMPLES
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from prefect_helpers import EXAMPLES, run_state, task_runs
 
 from fuseflow.compiler.frontend import compile_file
-from fuseflow.targets import get as get_target
-from fuseflow.targets.prefect import backend as rt
 from fuseflow.runtime.execute import RunSettings
 from fuseflow.runtime.plan import output_nodes
-
-from prefect_helpers import EXAMPLES, run_state, task_runs
+from fuseflow.targets import get as get_target
+from fuseflow.targets.prefect import backend as rt
 
 pytestmark = pytest.mark.prefect
 

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import cloudpickle
 import pytest
+from prefect_helpers import run_state, task_runs
 
 from fuseflow.compiler.frontend import compile_file
-from fuseflow.targets.local import generate as local
+from fuseflow.runtime.execute import RunSettings
 from fuseflow.targets import get as get_target
 from fuseflow.targets.prefect import backend as rt
-from fuseflow.runtime.execute import RunSettings
-
-from prefect_helpers import run_state, task_runs
 
 pytestmark = pytest.mark.prefect
 
@@ -122,9 +120,9 @@ def test_method_results_carry_their_object_across_processes():
 @pytest.mark.slow
 def test_objects_under_the_process_task_runner(project):
     """Each call runs in a worker process: the object travels with its method calls."""
-    from fuseflow.cli import main as fusec
-
     from prefect_helpers import import_file
+
+    from fuseflow.cli import main as fusec
 
     path = project.write("wf.fuse", OBJECTS + '\noptions prefect { workflow: { task_runner: "processes", max_workers: 2 } }\n')
     out = project.root / "procs_flow.py"

@@ -3,15 +3,14 @@ key on the task and on the flow, task runners."""
 from __future__ import annotations
 
 import pytest
+from prefect_helpers import run_state, task_runs
 
 from fuseflow.compiler.errors import CompileError
 from fuseflow.compiler.frontend import compile_source
-from fuseflow.schemas import NEUTRAL_MAPPING
-from fuseflow.targets.prefect.generate import generate
-from fuseflow.targets.prefect import backend as rt
 from fuseflow.runtime.invoke import NodeFailed
-
-from prefect_helpers import run_state, task_runs
+from fuseflow.schemas import NEUTRAL_MAPPING
+from fuseflow.targets.prefect import backend as rt
+from fuseflow.targets.prefect.generate import generate
 
 pytestmark = pytest.mark.prefect
 

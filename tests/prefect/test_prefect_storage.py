@@ -3,12 +3,11 @@ the Prefect API records it; a failing node; a damaged record."""
 from __future__ import annotations
 
 import pytest
+from prefect_helpers import run_state, task_runs
 
-from fuseflow.targets.prefect import backend as rt
 from fuseflow.runtime.invoke import NodeFailed
 from fuseflow.runtime.storage import FileStore, open_store
-
-from prefect_helpers import run_state, task_runs
+from fuseflow.targets.prefect import backend as rt
 
 pytestmark = pytest.mark.prefect
 

@@ -39,8 +39,8 @@ def fusec(ray_session, capsys, monkeypatch):
 @pytest.fixture
 def workflow(ray_session, tmp_path):
     """Compile .fuse text for Ray and load the module: its WORKFLOW (run it with .run(...))."""
-    from fuseflow.compiler.frontend import compile_source
     from fuseflow.codegen.loader import load_generated
+    from fuseflow.compiler.frontend import compile_source
     from fuseflow.targets.ray.generate import generate
 
     def make(text: str, name: str = "wf.fuse"):

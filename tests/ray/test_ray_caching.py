@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from fuseflow.targets.ray import backend as ray_backend
 from fuseflow.runtime.invoke import NodeFailed
+from fuseflow.targets.ray import backend as ray_backend
 
 pytestmark = pytest.mark.ray
 

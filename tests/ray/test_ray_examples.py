@@ -82,10 +82,10 @@ return d, m
 def test_without_storage_calls_take_their_arguments_directly(fusec, tmp_path):
     """No store, no runtime options: each call gets its own arguments as a Ray user
     passes them (results as ObjectRefs, params and literals as values, keywords too)."""
-    from fuseflow.compiler.frontend import compile_file
     from fuseflow.codegen.loader import load_generated
-    from fuseflow.targets.ray.generate import generate
+    from fuseflow.compiler.frontend import compile_file
     from fuseflow.targets.ray import backend as ray_backend
+    from fuseflow.targets.ray.generate import generate
 
     fuse = EXAMPLES / "models.fuse"
     module = load_generated(generate(compile_file(fuse)[0]), fuse)

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from fuseflow.runtime.prepare import RunSettings, prepare
 from fuseflow.runtime.explain import describe_key
+from fuseflow.runtime.prepare import RunSettings, prepare
 from fuseflow.runtime.storage import open_store
 
 pytestmark = pytest.mark.ray

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from fuseflow import schemas
-from fuseflow.targets.ray import options as R
 from fuseflow.runtime.params import ParamError
+from fuseflow.targets.ray import options as R
 
 
 def test_resource_keys_map_as_the_schema_says():

@@ -6,9 +6,9 @@ import pickle
 
 import pytest
 
-from fuseflow.targets.local import runtime as rt
 from fuseflow.runtime.invoke import NodeFailed, invoke, node_seed
 from fuseflow.runtime.storage import StorageWarning
+from fuseflow.targets.local import runtime as rt
 
 
 def split(n):

@@ -1,8 +1,8 @@
 """Cache keys: what changes a node's key, and what must not."""
 from __future__ import annotations
 
-from fuseflow.targets.local import runtime as rt
 from fuseflow.runtime.keys import compute_keys, fingerprint, source_hash
+from fuseflow.targets.local import runtime as rt
 
 
 def add(a, b):

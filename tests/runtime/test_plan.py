@@ -2,8 +2,8 @@
 from the outputs; forced nodes; objects replayed whole."""
 from __future__ import annotations
 
-from fuseflow.targets.local import runtime as rt
 from fuseflow.runtime.plan import LOAD, RUN, SKIP, forced_nodes, output_nodes, plan
+from fuseflow.targets.local import runtime as rt
 
 
 def f(*args):

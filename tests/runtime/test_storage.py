@@ -23,9 +23,9 @@ from fuseflow.runtime.storage import (
     StorageWarning,
     Store,
     StoredResult,
+    fileio,
     open_store,
 )
-from fuseflow.runtime.storage import fileio
 from fuseflow.runtime.storage import format as fmt
 from fuseflow.runtime.storage.serializers import PickleSerializer
 

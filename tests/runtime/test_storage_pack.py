@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from fuseflow.runtime.storage import FileStore, StorageWarning, open_store
-from fuseflow.runtime.storage import crc, pack
+from fuseflow.runtime.storage import FileStore, StorageWarning, crc, open_store, pack
 
 KEY = "ab" * 16
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from fuseflow.targets.local import runtime as rt
 from fuseflow.runtime.storage import FileStore, StorageWarning, open_store, pack
+from fuseflow.targets.local import runtime as rt
 
 from .conftest import S3
 

@@ -6,8 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from fuseflow.runtime.storage import FileStore, open_store
-from fuseflow.runtime.storage import pack
+from fuseflow.runtime.storage import FileStore, open_store, pack
 
 from .conftest import Project
 from .test_explain import DIAMOND

@@ -21,11 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from fuseflow.targets.kfp import step as kfp_step
-from fuseflow.runtime.storage import FileStore, StorageWarning, open_store
+from fuseflow.runtime.storage import FileStore, StorageWarning, open_store, signing
 from fuseflow.runtime.storage import format as fmt
-from fuseflow.runtime.storage import signing
 from fuseflow.runtime.storage.serializers import PickleSerializer
+from fuseflow.targets.kfp import step as kfp_step
 
 from .conftest import S3, Project
 

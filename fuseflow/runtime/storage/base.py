@@ -8,8 +8,8 @@ backend is one more Store subclass registered by URL scheme in ``urls.py``.
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 

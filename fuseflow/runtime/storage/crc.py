@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from .format import Buffer
+Buffer = bytes | bytearray | memoryview
 
 CHUNK = 8 << 20  # bytes per chunk handed to a helper thread
 PARALLEL_MIN = 32 << 20  # below this, one zlib.crc32 call is cheaper than threads

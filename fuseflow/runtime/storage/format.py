@@ -43,7 +43,8 @@ from collections.abc import Sequence
 
 import xxhash
 
-from . import signing
+from . import crc, signing
+from .crc import Buffer
 
 MAGIC = b"FFR\x1a"
 VERSION = 3
@@ -60,7 +61,6 @@ _CONTEXT_LENGTH = struct.Struct("<I")
 FIXED_SIZE = _PREFIX.size + _CRC.size  # 20
 PEEK_SIZE = FIXED_SIZE + 255  # enough to read any serializer name
 
-Buffer = bytes | bytearray | memoryview
 
 
 class CorruptRecord(ValueError):
@@ -221,7 +221,6 @@ def _crc_of(view: memoryview) -> int:
     head = zlib.crc32(view[:16])
     if len(view) < 1 << 25:
         return zlib.crc32(view[FIXED_SIZE:], head)
-    from . import crc  # large records: checksummed on all cores
 
     return crc.crc32([view[FIXED_SIZE:]], head)
 

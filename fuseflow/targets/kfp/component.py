@@ -16,14 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ... import __version__
-from .step import PROTOCOL
+from ...codegen.render import render
 from ...ir import Node, Workflow
 from . import command_text
 from .inputs import ARTIFACT_TYPE, RESERVED, RESULT, STATE, Inputs, unique
 from .options import NodeSettings
-from ...codegen.render import render
+from .step import PROTOCOL
 
 PACKAGE = __package__  # where this target's templates are
+KFP_SDK_VERSION = "2.17.3"  # the kfp release whose output this target matches (and installs in steps)
 
 _PYTHON_TYPES = {"NUMBER_INTEGER": "int", "NUMBER_DOUBLE": "float", "STRING": "str", "BOOLEAN": "bool",
                  "LIST": "list", "STRUCT": "dict"}
@@ -142,8 +143,6 @@ def install_command(install: dict) -> list[str]:
     pip = "python3 -m pip install --quiet --no-warn-script-location "
     commands = pip + index + " ".join(command_text.shell_word(p) for p in packages)
     if install.get("runtime_package"):
-        from .spec import KFP_SDK_VERSION
-
         kfp = [f"kfp=={KFP_SDK_VERSION}", *KFP_INSTALL]
         commands += " && " + pip + index + " ".join(command_text.shell_word(p) for p in kfp)
     return ["sh", "-c", INSTALL.format(commands=commands)]

@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from ... import __version__
+from ...codegen import escape
+from ...codegen.render import render
 from ...compiler.errors import CompileError, UsageError, target_error
 from ...ir import Node, Workflow
-from ...codegen import escape
 from . import check as kfp_check
 from . import spec as kfp_spec
 from . import yaml_text as kfp_yaml
 from .modules import find_modules
-from ...codegen.render import render
 
 PACKAGE = __package__  # where this target's templates are
 

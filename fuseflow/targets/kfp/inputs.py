@@ -81,7 +81,7 @@ class Inputs:
             return self.family(value, holes)
         raise ValueError(f"unknown IR value {value!r}")
 
-    def family(self, value: ir.Family, holes: "_Counter") -> dict:
+    def family(self, value: ir.Family, holes: _Counter) -> dict:
         members = [[key, self.family(m, holes) if type(m) is ir.Family else self.value(m, holes.next())]
                    for key, m in value.members]
         return {"family": value.name, "members": members}

@@ -18,17 +18,18 @@ import re
 import sys
 import tempfile
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from ...runtime.prepare import open_run_store
+from ...ir import Workflow
 from ...runtime.extras import optional
 from ...runtime.invoke import NodeFailed, environment
+from ...runtime.params import Param, ParamError, resolve
+from ...runtime.prepare import open_run_store
+from .spec import Names
 from .step import FAILURE_DIR, failure_from_report, read_value
 from .values import encode
-from ...runtime.params import Param, ParamError, resolve
-from ...ir import Workflow
-from .spec import Names
 
 
 class LocalRunFailed(RuntimeError):

@@ -14,14 +14,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .values import encode
 from ... import ir
 from ...ir import Node, Output, Workflow
 from . import options as kfp_options
-from .component import Component, ComponentFactory
+from .component import KFP_SDK_VERSION, ComponentFactory
 from .inputs import ARTIFACT_TYPE, PARAMETER_TYPES, RESULT, SELF, STATE, Inputs, call_template, unique
+from .values import encode
 
-KFP_SDK_VERSION = "2.17.3"  # the kfp release whose output this target matches (and installs in steps)
 SCHEMA_VERSION = "2.1.0"
 STORAGE_INPUT, RERUN_INPUT = "fuseflow_storage", "fuseflow_rerun"
 OUTPUTS_TASK = "fuseflow-outputs"

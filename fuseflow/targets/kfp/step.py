@@ -38,18 +38,19 @@ import sys
 import tempfile
 import time
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ... import ir
 from ...runtime import graph
+from ...runtime import node as node_run
 from ...runtime.execute import resolve
 from ...runtime.explain import describe_key
-from ...runtime import node as node_run
 from ...runtime.invoke import NodeFailed, message, resolve_callable
 from ...runtime.keys import finish_key, templates
-from .values import decode as decode_text
 from ...runtime.storage import REGISTRY, StorageWarning, open_store
 from ...runtime.storage.format import decode, encode_header
+from .values import decode as decode_text
 
 PROTOCOL = 2  # 2: every value travels as an input, strings encoded by kfp_values
 MAGIC = b"FUSEFLOW-ARTIFACT 1\n"

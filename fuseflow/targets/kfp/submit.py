@@ -67,8 +67,8 @@ def cmd_submit(args) -> int:
 def submit_arguments(workflow, names, args) -> dict:
     """The params given with -p (typed; the YAML holds the defaults), --storage and --rerun,
     encoded as the steps read them (fuseflow.targets.kfp.values)."""
-    from .values import encode
     from ...runtime.params import Param, parse_assignments, resolve
+    from .values import encode
 
     texts = parse_assignments(args.param)
     params = [Param(p.name, p.type, p.default, False) for p in workflow.params]

@@ -33,7 +33,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 PREFIX = "fuseflow-json:"
 # What KFP may take for a placeholder: `{{` starts every one; kfp.local rewrites the workspace path.

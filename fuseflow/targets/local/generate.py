@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from ... import __version__
-from ...ir import Workflow
 from ...codegen import escape, pyexpr
 from ...codegen.render import render
+from ...ir import Workflow
 
 PACKAGE = __package__  # where this target's templates are
 

@@ -6,13 +6,23 @@
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
+from typing import Any
 
+from ...runtime import graph
 from ...runtime.cli import main as _main
 from ...runtime.execute import run
-from ...runtime.prepare import RunSettings
-from ...runtime.graph import Workflow, call, family, method, obj, param, ref, struct
+from ...runtime.graph import call, family, method, obj, param, ref, struct
 from ...runtime.params import Param
+from ...runtime.prepare import RunSettings
+
+
+class Workflow(graph.Workflow):
+    """A workflow compiled for the local target: run here, in this process."""
+
+    def run(self, params: dict | None = None, **settings: Any) -> dict[str, Any]:
+        """Run locally and return {output name: value}. Settings: see prepare.RunSettings."""
+        return run(self, params or {}, RunSettings(**settings))
 
 __all__ = ["Param", "RunSettings", "Workflow", "call", "family", "main", "method", "obj", "param", "ref",
            "run", "struct"]

@@ -30,11 +30,12 @@ import contextlib
 import contextvars
 import importlib
 import warnings
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
-from ...runtime.cli import main as cli_main
 from ...runtime import node as node_run
+from ...runtime.cli import main as cli_main
 from ...runtime.execute import Executor
 from ...runtime.extras import optional
 from ...runtime.graph import Workflow, call, family, method, obj, param, ref, struct
@@ -98,7 +99,7 @@ def main(wf: Workflow, flow_fn: Callable[..., dict], argv: Sequence[str] | None 
                     runner=lambda w, params, settings, args: run_flow(flow_fn, w, settings, params))
 
 
-def start(wf: Workflow, params: dict[str, Any]) -> "FlowRun":
+def start(wf: Workflow, params: dict[str, Any]) -> FlowRun:
     """Called first in the flow body: the run's plan, from the flow's params (the one
     `run_flow` prepared, when it started this flow run with them)."""
     prepared = _PREPARED.get()
@@ -199,8 +200,8 @@ def node_name(task: Any) -> str:
 
 
 def _logger() -> Any:
-    from prefect.logging import get_run_logger
     from prefect.exceptions import MissingContextError
+    from prefect.logging import get_run_logger
 
     try:
         return get_run_logger()

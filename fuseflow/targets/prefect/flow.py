@@ -18,8 +18,7 @@ import inspect
 from datetime import timedelta
 from typing import Any
 
-from prefect import flow, task
-from prefect import task_runners
+from prefect import flow, task, task_runners
 from prefect.cache_policies import NO_CACHE
 
 from ... import ir

@@ -14,13 +14,12 @@ from __future__ import annotations
 import keyword
 from typing import Any
 
-from ... import __version__
-from ...compiler.errors import target_error
-from ... import ir
-from ...ir import Node, Workflow
-from ...schemas import known_options, map_neutral
+from ... import __version__, ir
 from ...codegen import escape, pyexpr
 from ...codegen.render import render
+from ...compiler.errors import target_error
+from ...ir import Node, Workflow
+from ...schemas import known_options, map_neutral
 
 PACKAGE = __package__  # where this target's templates are
 

@@ -22,17 +22,16 @@ import contextlib
 import os
 import sys
 import warnings
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any
 
-from ...runtime import graph
+from ... import ir
+from ...runtime import bind, graph
 from ...runtime import node as node_run
-from . import options as mapping
-from ...runtime import bind
 from ...runtime.cli import main as cli_main
 from ...runtime.execute import index, resolve
 from ...runtime.extras import require
-from ... import ir
 from ...runtime.graph import family, param, ref, struct
 from ...runtime.invoke import ACTIVE_OPTIONS, NodeFailed, resolve_callable
 from ...runtime.overrides import Override
@@ -40,8 +39,9 @@ from ...runtime.params import Param, ParamError
 from ...runtime.plan import LOAD, RUN, SKIP, output_nodes
 from ...runtime.prepare import RunPlan, RunSettings, prepare
 from ...runtime.progress import Progress, make_progress
-from .worker import Nested, ObjectNode, Slot, Task, call_task
 from ...runtime.storage import StorageWarning
+from . import options as mapping
+from .worker import Nested, ObjectNode, Slot, Task, call_task
 
 ray = require("ray", "the Ray target")
 

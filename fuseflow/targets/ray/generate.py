@@ -10,10 +10,10 @@ generated code does.
 from __future__ import annotations
 
 from ... import __version__
-from . import options as ray_options
-from ...ir import Node, Workflow
 from ...codegen import escape, pyexpr
 from ...codegen.render import render
+from ...ir import Node, Workflow
+from . import options as ray_options
 
 PACKAGE = __package__  # where this target's templates are
 

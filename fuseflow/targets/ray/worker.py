@@ -18,7 +18,8 @@ task ever waits on another (`ray.get` is never called here).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from ...runtime import node as node_run
 from ...runtime.execute import index
