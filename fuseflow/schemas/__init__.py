@@ -135,12 +135,16 @@ def _closest(key: str, names: list[str]) -> list[str]:
 def _suggest(target: str, key: str, scope: str) -> str:
     names = sorted(TABLES[target][scope])
     if not names:
-        return f"{target} has no {scope} options" if target != "neutral" else (
-            "the neutral block has no workflow options; put them in a target block, e.g. `options ray { workflow: { ... } }`"
+        if target != "neutral":
+            return f"{target} has no {scope} options"
+        return (
+            "the neutral block has no workflow options; put them in a target block,"
+            " e.g. `options ray { workflow: { ... } }`"
         )
     close = _closest(key, names)
     if close:
         quoted = [f"'{name}'" for name in close]
-        return "did you mean " + (" or ".join([", ".join(quoted[:-1]), quoted[-1]]) if len(quoted) > 1 else quoted[0]) + "?"
+        choices = " or ".join([", ".join(quoted[:-1]), quoted[-1]]) if len(quoted) > 1 else quoted[0]
+        return f"did you mean {choices}?"
     shown = ", ".join(f"'{name}'" for name in names[:6])
     return f"valid ones are {shown}" + (f" and {len(names) - 6} more (see docs/options.md)" if len(names) > 6 else "")

@@ -14,9 +14,9 @@ import builtins
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from .spec import IDENT_PATH, CallableRef
+from .spec import IDENT_PATH, CallableRef, OptionSpec
 from .units import is_int, is_number, parse_cpu, parse_duration, parse_size
 
 
@@ -78,27 +78,31 @@ class Kind:
 
     name: str
     expects: str
-    check: Callable[[Any, Any], Any]
+    check: Callable[[Any, OptionSpec], Any]
 
 
 KINDS: dict[str, Kind] = {}
 
+# A checker keeps its own signature once registered, so kinds built on other
+# kinds (``env`` on ``str_dict``) see what those return.
+_Check = TypeVar("_Check", bound=Callable[[Any, OptionSpec], Any])
 
-def kind(name: str, expects: str) -> Callable[[Callable[[Any, Any], Any]], Callable[[Any, Any], Any]]:
-    def register(check: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+
+def kind(name: str, expects: str) -> Callable[[_Check], _Check]:
+    def register(check: _Check) -> _Check:
         KINDS[name] = Kind(name, expects, check)
         return check
 
     return register
 
 
-def expects(kind_name: str, spec: Any) -> str:
+def expects(kind_name: str, spec: OptionSpec) -> str:
     """The phrase for a kind, with a choice list filled in from the spec."""
     phrase = KINDS[kind_name].expects
     return phrase.format(choices=_choices(spec)) if "{choices}" in phrase else phrase
 
 
-def _choices(spec: Any) -> str:
+def _choices(spec: OptionSpec) -> str:
     names = [json.dumps(c) for c in spec.choices]
     return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else "".join(names)
 
@@ -112,29 +116,29 @@ def _int_at_least(value: Any, low: int, phrase: str) -> int:
 
 
 @kind("int", "an integer")
-def _int(value: Any, spec: Any) -> int:
+def _int(value: Any, spec: OptionSpec) -> int:
     if not is_int(value):
         raise Reject(describe(value))
     return value
 
 
 @kind("nonneg_int", "an integer >= 0")
-def _nonneg_int(value: Any, spec: Any) -> int:
+def _nonneg_int(value: Any, spec: OptionSpec) -> int:
     return _int_at_least(value, 0, "an integer >= 0")
 
 
 @kind("positive_int", "an integer >= 1")
-def _positive_int(value: Any, spec: Any) -> int:
+def _positive_int(value: Any, spec: OptionSpec) -> int:
     return _int_at_least(value, 1, "an integer >= 1")
 
 
 @kind("count", "an integer >= 0, or -1 for no limit")
-def _count(value: Any, spec: Any) -> int:
+def _count(value: Any, spec: OptionSpec) -> int:
     return _int_at_least(value, -1, "an integer >= 0, or -1 for no limit")
 
 
 @kind("number", "a number")
-def _number(value: Any, spec: Any) -> int | float:
+def _number(value: Any, spec: OptionSpec) -> int | float:
     if not is_number(value):
         raise Reject(describe(value))
     if value < 0:
@@ -143,21 +147,21 @@ def _number(value: Any, spec: Any) -> int | float:
 
 
 @kind("bool", "true or false")
-def _bool(value: Any, spec: Any) -> bool:
+def _bool(value: Any, spec: OptionSpec) -> bool:
     if not isinstance(value, bool):
         raise Reject(describe(value))
     return value
 
 
 @kind("str", "a string")
-def _str(value: Any, spec: Any) -> str:
+def _str(value: Any, spec: OptionSpec) -> str:
     if not isinstance(value, str) or isinstance(value, CallableRef):
         raise Reject(describe(value))
     return str(value)
 
 
 @kind("choice", "one of {choices}")
-def _choice(value: Any, spec: Any) -> str:
+def _choice(value: Any, spec: OptionSpec) -> str:
     _str(value, spec)
     if value not in spec.choices:
         same = [c for c in spec.choices if c.lower() == value.lower()]
@@ -166,7 +170,7 @@ def _choice(value: Any, spec: Any) -> str:
 
 
 @kind("choice_or_callable", 'one of {choices}, an imported class or a "module:Class" path')
-def _choice_or_callable(value: Any, spec: Any) -> str:
+def _choice_or_callable(value: Any, spec: OptionSpec) -> str:
     if isinstance(value, CallableRef):
         return value
     _str(value, spec)
@@ -179,7 +183,7 @@ def _choice_or_callable(value: Any, spec: Any) -> str:
 
 
 @kind("duration", 'a duration such as 30, "90s", "10m" or "1h30m"')
-def _duration(value: Any, spec: Any) -> float:
+def _duration(value: Any, spec: OptionSpec) -> float:
     try:
         return parse_duration(value)
     except ValueError:
@@ -187,7 +191,7 @@ def _duration(value: Any, spec: Any) -> float:
 
 
 @kind("whole_duration", 'a whole number of seconds such as 30, "90s", "10m" or "1h30m"')
-def _whole_duration(value: Any, spec: Any) -> int:
+def _whole_duration(value: Any, spec: OptionSpec) -> int:
     seconds = _duration(value, spec)
     if seconds != int(seconds):
         raise Reject(literal(value))
@@ -195,16 +199,17 @@ def _whole_duration(value: Any, spec: Any) -> int:
 
 
 @kind("size", 'a size such as 1073741824, "512Mi", "2Gi" or "1G"')
-def _size(value: Any, spec: Any) -> int:
+def _size(value: Any, spec: OptionSpec) -> int:
     try:
         return parse_size(value)
     except ValueError:
-        hint = 'sizes use "M" or "Mi"; "m" would mean thousandths' if _plain_str(value) and value.endswith("m") else None
+        thousandths = _plain_str(value) and value.endswith("m")
+        hint = 'sizes use "M" or "Mi"; "m" would mean thousandths' if thousandths else None
         raise Reject(literal(value) if is_number(value) or _plain_str(value) else describe(value), hint=hint) from None
 
 
 @kind("cpu", 'a CPU amount such as 1, 0.5 or "500m"')
-def _cpu(value: Any, spec: Any) -> str:
+def _cpu(value: Any, spec: OptionSpec) -> str:
     try:
         return parse_cpu(value)
     except ValueError:
@@ -216,14 +221,14 @@ def _plain_str(value: Any) -> bool:
 
 
 @kind("callable", "an imported callable (a name from a `from ... import` line)")
-def _callable(value: Any, spec: Any) -> CallableRef:
+def _callable(value: Any, spec: OptionSpec) -> CallableRef:
     if not isinstance(value, CallableRef):
         raise Reject(describe(value))
     return value
 
 
 @kind("callable_list", "an imported callable or a list of them")
-def _callable_list(value: Any, spec: Any) -> list[CallableRef]:
+def _callable_list(value: Any, spec: OptionSpec) -> list[CallableRef]:
     items = value if isinstance(value, list) else [value]
     for i, item in enumerate(items):
         if not isinstance(item, CallableRef):
@@ -240,7 +245,7 @@ def _entry(key: Any, value: Any) -> str:
 
 
 @kind("str_list", "a list of strings")
-def _str_list(value: Any, spec: Any) -> list[str]:
+def _str_list(value: Any, spec: OptionSpec) -> list[str]:
     if not isinstance(value, list):
         raise Reject(describe(value), hint=f"write [{literal(value)}]" if _plain_str(value) else None)
     for i, item in enumerate(value):
@@ -250,7 +255,7 @@ def _str_list(value: Any, spec: Any) -> list[str]:
 
 
 @kind("module_list", "a list of module names (dotted Python names)")
-def _module_list(value: Any, spec: Any) -> list[str]:
+def _module_list(value: Any, spec: OptionSpec) -> list[str]:
     names = _str_list(value, spec)
     for i, name in enumerate(names):
         if not IDENT_PATH.fullmatch(name):
@@ -259,7 +264,7 @@ def _module_list(value: Any, spec: Any) -> list[str]:
     return names
 
 
-def _dict(value: Any) -> dict:
+def _dict(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise Reject(describe(value))
     for key in value:
@@ -269,7 +274,7 @@ def _dict(value: Any) -> dict:
 
 
 @kind("str_dict", "a dict of strings to strings")
-def _str_dict(value: Any, spec: Any) -> dict[str, str]:
+def _str_dict(value: Any, spec: OptionSpec) -> dict[str, str]:
     for key, item in _dict(value).items():
         if not _plain_str(item):
             hint = f"write {json.dumps(str(item))}" if is_number(item) else None
@@ -278,25 +283,27 @@ def _str_dict(value: Any, spec: Any) -> dict[str, str]:
 
 
 @kind("env", "a dict of strings to strings")
-def _env(value: Any, spec: Any) -> dict[str, str]:
+def _env(value: Any, spec: OptionSpec) -> dict[str, str]:
     """What a process environment can hold: os.environ refuses a name that is
     empty or holds '=', and NUL anywhere, only when the node is about to run."""
     env = _str_dict(value, spec)
     for name, text in env.items():
         if not name or "=" in name or "\x00" in name:
-            raise Reject(f"the variable name {literal(name)}", hint="a variable's name is not empty and holds no '=' or NUL")
+            raise Reject(f"the variable name {literal(name)}",
+                         hint="a variable's name is not empty and holds no '=' or NUL")
         if "\x00" in text:
-            raise Reject(f"a NUL character in the value of {literal(name)}", hint="an environment variable cannot hold NUL")
+            raise Reject(f"a NUL character in the value of {literal(name)}",
+                         hint="an environment variable cannot hold NUL")
     return env
 
 
 @kind("dict", "a dict with string keys")
-def _any_dict(value: Any, spec: Any) -> dict:
+def _any_dict(value: Any, spec: OptionSpec) -> dict[str, Any]:
     return dict(_dict(value))
 
 
 @kind("dict_list", "a list of dicts")
-def _dict_list(value: Any, spec: Any) -> list[dict]:
+def _dict_list(value: Any, spec: OptionSpec) -> list[dict[str, Any]]:
     if not isinstance(value, list):
         raise Reject(describe(value))
     for i, item in enumerate(value):
@@ -306,7 +313,7 @@ def _dict_list(value: Any, spec: Any) -> list[dict]:
 
 
 @kind("resources", "a dict of resource names to numbers")
-def _resources(value: Any, spec: Any) -> dict[str, int | float]:
+def _resources(value: Any, spec: OptionSpec) -> dict[str, int | float]:
     for key, item in _dict(value).items():
         if key in ("CPU", "GPU"):
             raise Reject(f"the resource {literal(key)}", hint=f"use num_{key.lower()}s instead")
@@ -316,7 +323,7 @@ def _resources(value: Any, spec: Any) -> dict[str, int | float]:
 
 
 @kind("number_or_list", "a number or a list of numbers")
-def _number_or_list(value: Any, spec: Any) -> int | float | list[int | float]:
+def _number_or_list(value: Any, spec: OptionSpec) -> int | float | list[int | float]:
     if not isinstance(value, list):
         return _number(value, spec)
     for i, item in enumerate(value):
@@ -328,7 +335,7 @@ def _number_or_list(value: Any, spec: Any) -> int | float | list[int | float]:
 
 
 @kind("retry_exceptions", 'true, false or a list of exception classes such as ["ValueError", "mypkg.errors.Flaky"]')
-def _retry_exceptions(value: Any, spec: Any) -> bool | list[CallableRef]:
+def _retry_exceptions(value: Any, spec: OptionSpec) -> bool | list[CallableRef]:
     if isinstance(value, bool):
         return value
     if not isinstance(value, list):
@@ -361,11 +368,11 @@ _TOLERATION_CHOICES = {"operator": ("Equal", "Exists"), "effect": ("NoExecute", 
 
 
 @kind("tolerations", 'a list of tolerations such as [{"key": "gpu", "operator": "Exists", "effect": "NoSchedule"}]')
-def _tolerations(value: Any, spec: Any) -> list[dict]:
+def _tolerations(value: Any, spec: OptionSpec) -> list[dict[str, Any]]:
     return [_toleration(item, i) for i, item in enumerate(_dict_list(value, spec))]
 
 
-def _toleration(item: dict, i: int) -> dict:
+def _toleration(item: dict[str, Any], i: int) -> dict[str, Any]:
     where = f"a toleration (item {i + 1})"
     for key, field in item.items():
         if key not in _TOLERATION_KEYS:
@@ -375,14 +382,15 @@ def _toleration(item: dict, i: int) -> dict:
         if key != "toleration_seconds" and not _plain_str(field):
             raise Reject(f"{where} whose {key} is {describe(field)}")
         if field not in _TOLERATION_CHOICES.get(key, (field,)):
-            raise Reject(f"{where} whose {key} is {literal(field)}", hint="one of " + ", ".join(_TOLERATION_CHOICES[key]))
+            raise Reject(f"{where} whose {key} is {literal(field)}",
+                         hint="one of " + ", ".join(_TOLERATION_CHOICES[key]))
     if not item.get("key") and item.get("operator", "Equal") != "Exists":
         raise Reject(f"{where} without a key", hint='a toleration without a key needs "operator": "Exists"')
     return dict(item)
 
 
 @kind("env_from", 'a dict of names to {"ENV_VAR": "key"} dicts')
-def _env_from(value: Any, spec: Any) -> dict[str, dict[str, str]]:
+def _env_from(value: Any, spec: OptionSpec) -> dict[str, dict[str, str]]:
     out = {}
     for name, mapping in _dict(value).items():
         if not isinstance(mapping, dict):
@@ -391,12 +399,13 @@ def _env_from(value: Any, spec: Any) -> dict[str, dict[str, str]]:
         keys = list(out[name].values())
         twice = sorted({k for k in keys if keys.count(k) > 1})
         if twice:
-            raise Reject(f"two variables reading the key {literal(twice[0])} of {literal(name)}", hint="Kubernetes maps each key to one variable")
+            raise Reject(f"two variables reading the key {literal(twice[0])} of {literal(name)}",
+                         hint="Kubernetes maps each key to one variable")
     return out
 
 
 @kind("path_dict", "a dict of names to absolute mount paths")
-def _path_dict(value: Any, spec: Any) -> dict[str, str]:
+def _path_dict(value: Any, spec: OptionSpec) -> dict[str, str]:
     paths = _str_dict(value, spec)
     for name, path in paths.items():
         if not path.startswith("/"):
@@ -405,5 +414,5 @@ def _path_dict(value: Any, spec: Any) -> dict[str, str]:
 
 
 @kind("any", "any value")
-def _any(value: Any, spec: Any) -> Any:
+def _any(value: Any, spec: OptionSpec) -> Any:
     return value

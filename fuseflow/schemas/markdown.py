@@ -6,6 +6,8 @@ a test fails when the file and ``render_markdown()`` differ.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .kinds import KINDS
 from .mapping import MAPPING_NOTES, NEUTRAL_IGNORED, NEUTRAL_MAPPING, NEUTRAL_RUNTIME
 from .spec import OptionSpec
@@ -36,13 +38,17 @@ KIND_RESULTS = {
     "dict_list": "the list",
     "resources": "the dict; `CPU` and `GPU` are refused (use num_cpus, num_gpus)",
     "number_or_list": "the number or the list",
-    "retry_exceptions": "true/false, or a list of `module:Class` references (`\"ValueError\"` -> `builtins:ValueError`)",
+    "retry_exceptions": (
+        "true/false, or a list of `module:Class` references (`\"ValueError\"` -> `builtins:ValueError`)"
+    ),
     "tolerations": "the list; fields key, operator (Equal, Exists), value, effect, toleration_seconds",
     "env_from": "the dict; each key of a secret or config map feeds one variable",
     "path_dict": "the dict",
     "any": "the value",
 }
 
+# A backslash at the end of a line joins it to the next: each `fusec nodes`
+# output below is one line in docs/options.md.
 _INTRO = """\
 # Options
 
@@ -96,9 +102,11 @@ generates `T`'s artifact, so the two always agree. For the file above:
 
 ```text
 $ fusec nodes pipeline.fuse --match 'model\\..*' --target ray
-model.moons  {"ray": {"max_retries": 2, "memory": 2147483648, "num_cpus": 2, "resources": {"_model": 1}, "retry_exceptions": true}, "runtime": {"seed": 7, "timeout": 600.0}}
+model.moons  {"ray": {"max_retries": 2, "memory": 2147483648, "num_cpus": 2, \
+"resources": {"_model": 1}, "retry_exceptions": true}, "runtime": {"seed": 7, "timeout": 600.0}}
 $ fusec nodes pipeline.fuse --match 'model\\..*' --target prefect
-model.moons  {"prefect": {"retries": 2, "tags": ["ml"], "timeout_seconds": 600.0}, "runtime": {"seed": 7}, "ignored": {"cpus": 1, "memory": 2147483648}}
+model.moons  {"prefect": {"retries": 2, "tags": ["ml"], "timeout_seconds": 600.0}, \
+"runtime": {"seed": 7}, "ignored": {"cpus": 1, "memory": 2147483648}}
 fusec: note: prefect ignores 'cpus', 'memory': a Prefect task reserves no CPUs, GPUs or memory per node
 ```
 
@@ -127,7 +135,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
@@ -144,7 +152,10 @@ def _kind(spec: OptionSpec) -> str:
 
 
 def _kinds_section() -> str:
-    rows = [(f"`{k.name}`", k.expects.replace("{choices}", "the listed names"), KIND_RESULTS[k.name]) for k in KINDS.values()]
+    rows = [
+        (f"`{k.name}`", k.expects.replace("{choices}", "the listed names"), KIND_RESULTS[k.name])
+        for k in KINDS.values()
+    ]
     return "## Value kinds\n\n" + _table(("kind", "accepts", "becomes"), rows)
 
 
@@ -156,8 +167,12 @@ def _how(target: str, key: str) -> str:
 
 def _neutral_section() -> str:
     targets = tuple(NEUTRAL_MAPPING)
-    rows = [(f"`{s.name}`", _kind(s), s.doc, *(_how(t, s.name) for t in targets)) for s in TABLES["neutral"]["node"].values()]
-    text = "## Neutral options (`options { ... }`)\n\nEvery target reads these; the last columns say what each target makes of them:\n"
+    rows = [
+        (f"`{s.name}`", _kind(s), s.doc, *(_how(t, s.name) for t in targets))
+        for s in TABLES["neutral"]["node"].values()
+    ]
+    text = "## Neutral options (`options { ... }`)\n\n"
+    text += "Every target reads these; the last columns say what each target makes of them:\n"
     text += "its own option, `runtime` (done by `fuseflow.runtime` on the worker) or `ignored` (no effect there).\n\n"
     text += _table(("option", "kind", "meaning", *targets), rows) + "\n"
     notes = [f"- {n}" for n in MAPPING_NOTES] + _ignored_notes()
@@ -173,7 +188,11 @@ def _ignored_notes() -> list[str]:
     return notes
 
 
-_TITLES = {"ray": "Ray (`options ray { ... }`)", "prefect": "Prefect (`options prefect { ... }`)", "kfp": "KFP (`options kfp { ... }`)"}
+_TITLES = {
+    "ray": "Ray (`options ray { ... }`)",
+    "prefect": "Prefect (`options prefect { ... }`)",
+    "kfp": "KFP (`options kfp { ... }`)",
+}
 
 
 def _target_section(target: str) -> str:
