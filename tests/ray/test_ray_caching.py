@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import pytest
 
+from fuseflow.runtime.execute import run as run_locally
 from fuseflow.runtime.invoke import NodeFailed
+from fuseflow.runtime.prepare import RunSettings
 from fuseflow.targets.ray import backend as ray_backend
 
 pytestmark = pytest.mark.ray
@@ -59,9 +61,7 @@ def test_the_local_target_reads_what_ray_stored(workflow, tmp_path, log):
     store = str(tmp_path / "store")
     assert wf.run({"p": 3}, storage=store) == {"d": 7}
     log.take()
-    from fuseflow.runtime.graph import Workflow as LocalWorkflow
-
-    assert LocalWorkflow.run(wf, {"p": 3}, storage=store) == {"d": 7}  # the same keys, so all loaded
+    assert run_locally(wf, {"p": 3}, RunSettings(storage=store)) == {"d": 7}  # the same keys, so all loaded
     assert log.take() == []
 
 
