@@ -19,9 +19,12 @@ import hashlib
 import os
 import pickle
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .cachedir import cache_folder
+
+if TYPE_CHECKING:
+    from .frontend import Compiled
 
 FORMAT = 1
 KEEP = 200
@@ -29,7 +32,7 @@ _PACKAGE = Path(__file__).resolve().parent.parent  # fuseflow/
 _COMPILER_PARTS = ("compiler", "ir", "schemas", "grammar")  # what the front end is made of
 
 
-def compiled(text: str, path: str, defines: dict[str, str]) -> tuple[Any, list]:
+def compiled(text: str, path: str, defines: dict[str, str]) -> Compiled:
     """(IR workflow, warnings) of `text`: from the cache, else from the front end
     (CompileError for a file with errors, which is never cached)."""
     folder = cache_folder()
@@ -37,7 +40,8 @@ def compiled(text: str, path: str, defines: dict[str, str]) -> tuple[Any, list]:
     if entry is not None:
         try:
             with open(entry, "rb") as f:
-                return pickle.load(f)
+                cached: Compiled = pickle.load(f)
+                return cached
         except Exception:  # none yet, or damaged: compiled again and saved below
             pass
     from .frontend import compile_source  # the front end, on a miss only (lark and all)
@@ -66,7 +70,7 @@ def compiler_fingerprint() -> str:
     return "|".join(sorted(found))
 
 
-def save(entry: Path, result: tuple) -> None:
+def save(entry: Path, result: Compiled) -> None:
     """Write an entry atomically, then trim the cache to KEEP entries; a failure only loses the cache."""
     temp = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
     try:

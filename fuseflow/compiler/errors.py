@@ -30,7 +30,7 @@ class Diagnostics:
     """Collects every problem of a file; passes add to it instead of raising."""
 
     items: list[Diagnostic] = field(default_factory=list)
-    _seen: set = field(default_factory=set, repr=False)
+    _seen: set[tuple[str, Span | None, str]] = field(default_factory=set, repr=False)
 
     def error(self, span: Span | None, message: str, hint: str = "") -> None:
         self.add(Diagnostic("error", message, span, hint))
@@ -68,7 +68,8 @@ class CompileError(Exception):
         super().__init__(render(path, source, self.diagnostics))
 
 
-def target_error(source: str, message: str, span: tuple | None = None, hint: str = "") -> CompileError:
+def target_error(source: str, message: str, span: tuple[int, int, int, int] | None = None,
+                 hint: str = "") -> CompileError:
     """What a target cannot express, as an error at the .fuse file's position.
 
     Targets work from the IR, which keeps the source's path and each node's

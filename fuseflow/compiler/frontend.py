@@ -7,8 +7,9 @@ Raises CompileError carrying every error (and the warnings) of the file.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from .. import ir
 from . import nodes as n
@@ -19,24 +20,26 @@ from .lower import Lowering
 from .parser import gc_paused, parse
 from .source import display_path, unicode_path
 
+Compiled: TypeAlias = tuple[ir.Workflow, list[Diagnostic]]  # the IR, and the warnings
 
-def compile_file(path: str | os.PathLike, defines: dict[str, str] | None = None) -> tuple[ir.Workflow, list[Diagnostic]]:
+
+def compile_file(path: str | os.PathLike[str], defines: dict[str, str] | None = None) -> Compiled:
     text = Path(path).read_text(encoding="utf-8")
     return compile_source(text, display_path(path), defines)
 
 
-def compile_source(text: str, path: str = "<string>", defines: dict[str, str] | None = None) -> tuple[ir.Workflow, list[Diagnostic]]:
+def compile_source(text: str, path: str = "<string>", defines: dict[str, str] | None = None) -> Compiled:
     with gc_paused():  # the tree and the IR are many small objects without cycles
         return compile_module(parse(text, unicode_path(path)), text, defines)
 
 
-def compile_module(module: n.Module, text: str, defines: dict[str, str] | None = None) -> tuple[ir.Workflow, list[Diagnostic]]:
+def compile_module(module: n.Module, text: str, defines: dict[str, str] | None = None) -> Compiled:
     """Everything after the parse (checks, lowering, options, IR); `text` is for error messages."""
     with gc_paused():
         return _compile(module, text, defines)
 
 
-def _compile(module: n.Module, text: str, defines: dict[str, str] | None) -> tuple[ir.Workflow, list[Diagnostic]]:
+def _compile(module: n.Module, text: str, defines: dict[str, str] | None) -> Compiled:
     path = module.path
     diags = Diagnostics()
     check_structure(module, diags)
@@ -52,7 +55,7 @@ def _compile(module: n.Module, text: str, defines: dict[str, str] | None) -> tup
     return workflow, diags.sorted()
 
 
-def _option_constant(lowering: Lowering):
+def _option_constant(lowering: Lowering) -> Callable[[n.Expr], Any]:
     def constant(expr: n.Expr) -> Any:
         from .constants import BadConstant, NotConstant
 
@@ -68,11 +71,11 @@ def _option_constant(lowering: Lowering):
     return constant
 
 
-NO_OPTIONS: dict[str, dict] = {}  # shared by the nodes no query selects: IR values are read-only
+NO_OPTIONS: opts.TargetOptions = {}  # shared by the nodes no query selects: IR values are read-only
 
 
-def _build(module: n.Module, lowering: Lowering, effective: dict, workflow_options: dict,
-           returned: n.ReturnStmt | None) -> ir.Workflow:
+def _build(module: n.Module, lowering: Lowering, effective: dict[str, opts.TargetOptions],
+           workflow_options: opts.TargetOptions, returned: n.ReturnStmt | None) -> ir.Workflow:
     nodes = tuple(
         ir.Node(
             name=d.name, kind=d.kind, target=d.target, args=d.args, kwargs=d.kwargs, object=d.object,
@@ -104,10 +107,18 @@ def _workflow_name(module: n.Module) -> str:
 def _outputs(nodes: tuple[ir.Node, ...], lowering: Lowering, returned: n.ReturnStmt | None) -> tuple[ir.Output, ...]:
     """`return`ed names, or else every node no other node consumes (objects aside)."""
     if returned is not None:
-        return tuple(ir.Output(item.name, lowering.node_value(item.name, item.span)) for item in returned.names)
+        return tuple(ir.Output(item.name, _returned_value(lowering, item)) for item in returned.names)
     consumed = {dep for node in nodes for dep in node.dependencies()}
     return tuple(
         ir.Output(node.name, ir.Ref(node.name))
         for node in nodes
         if node.name not in consumed and node.kind != "object"
     )
+
+
+def _returned_value(lowering: Lowering, item: n.ReturnName) -> ir.Value:
+    """A returned node's value: check_return lets only nodes through, and the
+    errors have been raised, so there is one (None goes with an error)."""
+    value = lowering.node_value(item.name, item.span)
+    assert value is not None, f"returned node '{item.name}' has no value"
+    return value

@@ -39,7 +39,8 @@ MISSING = object()  # a name that failed to resolve, already reported
 ARGUMENT = object()  # what every argument is bound as: only the shape of a call matters
 
 
-def check_imports(module: n.Module, workflow: ir.Workflow, source: str, folder: str | os.PathLike) -> list[Diagnostic]:
+def check_imports(module: n.Module, workflow: ir.Workflow, source: str,
+                  folder: str | os.PathLike[str]) -> list[Diagnostic]:
     """Every problem of the file's imports and calls, sorted by position."""
     diags = Diagnostics()
     with user_modules([Path(folder), Path.cwd()]):
@@ -91,7 +92,8 @@ class Resolver:
             if found is MISSING and has_submodule(module, item.name):  # as Python's `from` does
                 found = self.load(f"{stmt.module}.{item.name}", span) or MISSING
             elif found is MISSING:
-                self.diags.error(span, f"module '{stmt.module}' has no name '{item.name}'", did_you_mean(item.name, module))
+                self.diags.error(span, f"module '{stmt.module}' has no name '{item.name}'",
+                                 did_you_mean(item.name, module))
             self.imported[(stmt.module, item.name)] = found
 
     def target(self, target: str, call: n.Call) -> Any:
@@ -247,18 +249,20 @@ class CallChecker:
 
     def run(self) -> None:
         index = self.workflow.node_index()
-        checked: set[tuple] = set()
-        callees: dict[tuple, Any] = {}  # (callee span, target) -> object or MISSING
+        checked: set[tuple[n.Span, str, str | None, str, int, tuple[str, ...]]] = set()
+        callees: dict[tuple[tuple[int, int, int, int], str], Any] = {}  # (callee span, target) -> object or MISSING
         for node in self.workflow.nodes:
             span = n.Span(*node.span)
             call = self.calls.get(span)
-            owner = index[node.object].target if node.object else None
+            object_node = index[node.object] if node.object else None
+            owner = object_node.target if object_node else None
             shape = (span, node.kind, owner, node.target, len(node.args), tuple(k for k, _ in node.kwargs))
             if call is None or shape in checked:
                 continue
             checked.add(shape)
             if node.kind == "method":
-                self.method(node, call, callees.get((index[node.object].span, owner), MISSING))
+                assert object_node is not None, f"method node '{node.name}' names no object node"
+                self.method(node, call, callees.get((object_node.span, object_node.target), MISSING))
             else:
                 found = callees[(node.span, node.target)] = self.resolver.target(node.target, call)
                 if found is not MISSING:

@@ -25,7 +25,8 @@ import math
 from typing import Any
 
 from .. import ir
-from ..runtime.params import MAX_NESTING, SURROGATE  # one limit for values from files and from the command line
+from ..runtime.params import MAX_NESTING as MAX_NESTING  # exported: one limit for files and the command line
+from ..runtime.params import SURROGATE
 
 MAX_INT_DIGITS = 4300  # Python's default limit, sys.int_info.default_max_str_digits
 MAX_EXPANSION = 1_000_000  # nodes, and loop iterations in all: the front end takes some 25 s and 1.5 GB there

@@ -6,9 +6,9 @@ about targets or the IR.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, TypeAlias
 
-from .span import Span
+from .span import Span as Span  # re-exported: nodes and their users say n.Span
 
 # --- expressions -------------------------------------------------------------
 
@@ -59,7 +59,7 @@ class Call:
     callee_span: Span
 
 
-Expr = Union[Literal, Ref, ListExpr, DictExpr, Call]
+Expr: TypeAlias = Literal | Ref | ListExpr | DictExpr | Call
 
 
 # --- statements --------------------------------------------------------------
@@ -174,10 +174,10 @@ class ReturnStmt:
     span: Span
 
 
-Stmt = Union[
-    WorkflowStmt, FromImport, ImportModule, ParamStmt, LetStmt, AssignStmt,
-    CallStmt, ForStmt, OptionsStmt, StorageStmt, ReturnStmt,
-]
+Stmt: TypeAlias = (
+    WorkflowStmt | FromImport | ImportModule | ParamStmt | LetStmt | AssignStmt
+    | CallStmt | ForStmt | OptionsStmt | StorageStmt | ReturnStmt
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 from ..schemas import TARGETS, check_option
 from . import nodes as n
@@ -19,21 +19,23 @@ from .errors import Diagnostics, suggest
 # What the `constant` callback returns for a value it has already reported as wrong.
 INVALID = object()
 
+TargetOptions: TypeAlias = dict[str, dict[str, Any]]  # target -> option -> value
+
 
 @dataclass(frozen=True)
 class Query:
     target: str
-    pattern: re.Pattern
+    pattern: re.Pattern[str]
     options: dict[str, Any]
     span: n.Span
 
 
 def collect(
     statements: tuple[n.Stmt, ...], constant: Callable[[n.Expr], Any], diags: Diagnostics
-) -> tuple[list[Query], dict[str, dict[str, Any]]]:
+) -> tuple[list[Query], TargetOptions]:
     """The node queries in order, and the merged `workflow:` options per target."""
     queries: list[Query] = []
-    workflow: dict[str, dict[str, Any]] = {}
+    workflow: TargetOptions = {}
     for stmt in statements:
         if not isinstance(stmt, n.OptionsStmt):
             continue
@@ -48,17 +50,17 @@ def collect(
             if entry.pattern is None:
                 workflow.setdefault(stmt.target, {}).update(values)
                 continue
-            pattern = _compile(entry, diags)
+            pattern = _compile(entry.pattern, entry.pattern_span, diags)
             if pattern is not None:
                 queries.append(Query(stmt.target, pattern, values, entry.pattern_span))
     return queries, {target: dict(sorted(opts.items())) for target, opts in sorted(workflow.items())}
 
 
-def _compile(entry: n.OptionEntry, diags: Diagnostics) -> re.Pattern | None:
+def _compile(pattern: str, span: n.Span, diags: Diagnostics) -> re.Pattern[str] | None:
     try:
-        return re.compile(entry.pattern)
+        return re.compile(pattern)
     except re.error as exc:
-        diags.error(entry.pattern_span, f"invalid regex {shown(entry.pattern)}: {exc.msg}",
+        diags.error(span, f"invalid regex {shown(pattern)}: {exc.msg}",
                     f"at position {exc.pos}" if exc.pos is not None else "")
         return None
 
@@ -90,7 +92,7 @@ def shown(pattern: str) -> str:
     return '"' + pattern.replace('"', '\\"') + '"'
 
 
-def resolve(node_names: list[str], queries: list[Query], diags: Diagnostics) -> dict[str, dict[str, dict]]:
+def resolve(node_names: list[str], queries: list[Query], diags: Diagnostics) -> dict[str, TargetOptions]:
     """node name -> target -> options, with a warning for a query that selects nothing.
 
     Nodes selected by the same queries share one (read-only) dict: a fan-out of
@@ -102,8 +104,8 @@ def resolve(node_names: list[str], queries: list[Query], diags: Diagnostics) -> 
             diags.warning(query.span, f"query {shown(query.pattern.pattern)} matches no node")
         for name in matched:
             selected_by.setdefault(name, []).append(index)
-    merged: dict[tuple[int, ...], dict[str, dict]] = {}
-    effective: dict[str, dict[str, dict]] = {}
+    merged: dict[tuple[int, ...], TargetOptions] = {}
+    effective: dict[str, TargetOptions] = {}
     for name, indexes in selected_by.items():
         key = tuple(indexes)
         if key not in merged:
@@ -112,9 +114,9 @@ def resolve(node_names: list[str], queries: list[Query], diags: Diagnostics) -> 
     return effective
 
 
-def _merge(queries: list[Query]) -> dict[str, dict]:
+def _merge(queries: list[Query]) -> TargetOptions:
     """target -> options of the queries in order, later ones winning; keys sorted."""
-    by_target: dict[str, dict] = {}
+    by_target: TargetOptions = {}
     for query in queries:
         by_target.setdefault(query.target, {}).update(query.options)
     return {target: dict(sorted(by_target[target].items())) for target in TARGETS if by_target.get(target)}

@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 
 
-def display_path(path: str | os.PathLike) -> str:
+def display_path(path: str | os.PathLike[str]) -> str:
     """The path as recorded in artifacts: relative to the working directory when
     the file is under it, so output is the same on every machine."""
     path = Path(path)

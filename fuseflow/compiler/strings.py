@@ -38,7 +38,7 @@ def _without_surrogates(value: str) -> str:
     return value
 
 
-def _replace(match: re.Match) -> str:
+def _replace(match: re.Match[str]) -> str:
     escape = match.group(1)
     head = escape[0]
     if head in HEX_LENGTH:

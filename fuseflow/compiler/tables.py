@@ -19,6 +19,7 @@ import hashlib
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import lark
 from lark import Lark
@@ -28,7 +29,7 @@ from .cachedir import cache_folder
 FORMAT = 1  # bump when what is saved changes in a way the key does not show
 
 
-def load_or_build(grammar: str, **options) -> Lark:
+def load_or_build(grammar: str, **options: Any) -> Lark:
     """``Lark(grammar, **options)``, loaded from the cache when it holds this grammar."""
     folder = cache_folder()
     if folder is None:
@@ -44,8 +45,9 @@ def load_or_build(grammar: str, **options) -> Lark:
     return parser
 
 
-def cache_key(grammar: str, options: dict) -> str:
-    parts = [str(FORMAT), lark.__version__, "%d.%d" % sys.version_info[:2], repr(sorted(options.items())), grammar]
+def cache_key(grammar: str, options: dict[str, Any]) -> str:
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    parts = [str(FORMAT), lark.__version__, python, repr(sorted(options.items())), grammar]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
 
 
