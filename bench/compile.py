@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _load() -> str:
     try:
-        return "%.2f" % os.getloadavg()[0]
+        return f"{os.getloadavg()[0]:.2f}"
     except OSError:
         return "unknown"
 

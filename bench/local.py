@@ -148,20 +148,24 @@ def verdict(ok: bool) -> str:
 
 def bench_dag(n: int, repeat: int, base: Path, ops: Any) -> Timer:
     wf = compiled(dag_source(n), base)
-    expected = {f"n{n - 1}": direct_dag(ops.add, n)}
-    names = [node.name for node in wf.nodes]
     timer = Timer()
     for _ in range(repeat):
-        folder = Path(tempfile.mkdtemp(prefix="store-", dir=base))
-        assert timer.time("direct", lambda: direct_dag(ops.add, n)) == expected[f"n{n - 1}"]
-        assert timer.time("plain", lambda: wf.run(no_cache=True)) == expected
-        assert timer.time("first", lambda: wf.run(storage=str(folder))) == expected
-        assert timer.time("cached", lambda: wf.run(storage=str(folder))) == expected
-        plan = prepare(wf, {"a": 1}, RunSettings(storage=open_store(str(folder))))
-        assert len(timer.time("all", lambda: Executor(plan).run(names))) == n
-        timer.time("keys", lambda: compute_keys(wf, {"a": 1}))
-        shutil.rmtree(folder, ignore_errors=True)
+        _dag_pass(timer, wf, n, Path(tempfile.mkdtemp(prefix="store-", dir=base)), ops)
     return timer
+
+
+def _dag_pass(timer: Timer, wf: Any, n: int, folder: Path, ops: Any) -> None:
+    """One timed pass of every way of running the chain, storing into ``folder`` (removed after)."""
+    expected = {f"n{n - 1}": direct_dag(ops.add, n)}
+    names = [node.name for node in wf.nodes]
+    assert timer.time("direct", lambda: direct_dag(ops.add, n)) == expected[f"n{n - 1}"]
+    assert timer.time("plain", lambda: wf.run(no_cache=True)) == expected
+    assert timer.time("first", lambda: wf.run(storage=str(folder))) == expected
+    assert timer.time("cached", lambda: wf.run(storage=str(folder))) == expected
+    plan = prepare(wf, {"a": 1}, RunSettings(storage=open_store(str(folder))))
+    assert len(timer.time("all", lambda: Executor(plan).run(names))) == n
+    timer.time("keys", lambda: compute_keys(wf, {"a": 1}))
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def report_dag(n: int, timer: Timer) -> list[str]:
@@ -241,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def load() -> str:
     try:
-        return "%.2f" % os.getloadavg()[0]
+        return f"{os.getloadavg()[0]:.2f}"
     except OSError:
         return "unknown"
 

@@ -265,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     base = Path(tempfile.mkdtemp(prefix="fuseflow-startup-", dir=args.dir))
     try:
         space = Workspace(base, functionfuse)
-        print(f"{os.cpu_count()} cores, load average {load_average()} at the start; timed runs per command: {args.repeat}; {fusec}")
+        print(f"{os.cpu_count()} cores, load average {load_average()} at the start; "
+              f"timed runs per command: {args.repeat}; {fusec}")
         print(f"functionfuse from {functionfuse}" if functionfuse else
               f"functionfuse not found, measuring fuseflow alone; to compare: {GET_FUNCTIONFUSE}")
         sections = [

@@ -195,7 +195,10 @@ def report_array(root: str, args: argparse.Namespace, key: str | None) -> bool:
     """Print the array figures, without a storage key or with one (signed records); whether the goals are met."""
     with storage_key(key):
         figures = array_figures(root, args.mb, args.repeat, args.cold)
-    print("  with a storage key (records signed: keyed BLAKE3)" if key else "  no storage key (records hashed: XXH3-128)")
+    if key:
+        print("  with a storage key (records signed: keyed BLAKE3)")
+    else:
+        print("  no storage key (records hashed: XXH3-128)")
     ok = True
     for label, plain_times, our_times in figures:
         t_plain, t_ours = min(plain_times), min(our_times)
@@ -236,7 +239,8 @@ def main() -> None:
     args = parser.parse_args()
     folder = args.dir or os.getcwd()
     with tempfile.TemporaryDirectory(dir=folder, prefix=".fuseflow-bench-") as root:
-        print(f"{args.mb} MB float64 array in {root} ({'cold' if args.cold else 'warm'} page cache), best of {args.repeat}")
+        cache = "cold" if args.cold else "warm"
+        print(f"{args.mb} MB float64 array in {root} ({cache} page cache), best of {args.repeat}")
         print("load average at the start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         ok = True
         for key in (None, secrets.token_hex(32)):
@@ -245,7 +249,8 @@ def main() -> None:
         rate = args.nodes / cached
         ok &= rate >= GOAL_RERUN
         print(f"file, {args.nodes} small results: first run {first:.2f} s ({first / args.nodes * 1e6:.0f} us/node), "
-              f"fully cached rerun {cached:.3f} s = {rate:,.0f} nodes/s   goal >= 5,000: {'met' if rate >= GOAL_RERUN else 'MISSED'}")
+              f"fully cached rerun {cached:.3f} s = {rate:,.0f} nodes/s   "
+              f"goal >= 5,000: {'met' if rate >= GOAL_RERUN else 'MISSED'}")
     if args.s3_nodes:
         first, cached, raw = s3_figures(args.s3_nodes)
         print(f"S3 (moto on 127.0.0.1), {args.s3_nodes} small results: first run {first:.2f} s "

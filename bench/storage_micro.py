@@ -62,8 +62,12 @@ def big_array(url: str, repeat: int) -> None:
     store = open_store(url)
     array = np.random.default_rng(0).random(10 * 2**20 // 8)
     for label, value in (("10 MB numpy array (npy)", array), ("dict holding a 10 MB array (pickle)", {"X": array})):
-        best(f"save, {label}", 5, repeat, lambda r: lambda: [store.save("big", "n", "k", value) for _ in range(5)])
-        best(f"load, {label}", 5, repeat, lambda r: lambda: [store.load("big", "n", "k") for _ in range(5)])
+        save_and_load(store, label, value, repeat)
+
+
+def save_and_load(store, label: str, value, repeat: int) -> None:
+    best(f"save, {label}", 5, repeat, lambda r: lambda: [store.save("big", "n", "k", value) for _ in range(5)])
+    best(f"load, {label}", 5, repeat, lambda r: lambda: [store.load("big", "n", "k") for _ in range(5)])
 
 
 def main() -> None:

@@ -187,8 +187,9 @@ def _add_nodes(sub) -> None:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--match", "-m", metavar="REGEX", help="only nodes whose name the regex full-matches")
     p.add_argument("--target", "-t", metavar="TARGET",
-                   help="neutral, or a target (" + ", ".join(own_names()) + "): show what one target applies: neutral options in its own names merged with its own "
-                        "block, what fuseflow's runtime does on the worker, and what the target ignores")
+                   help="neutral, or a target (" + ", ".join(own_names()) + "): show what one target applies: "
+                        "neutral options in its own names merged with its own block, "
+                        "what fuseflow's runtime does on the worker, and what the target ignores")
     _common(p)
     p.set_defaults(func=cmd_nodes)
 

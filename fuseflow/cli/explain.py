@@ -30,7 +30,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("file", metavar="FILE")
     p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE", help="set a param (repeatable)")
     p.add_argument("--storage", metavar="URL", help="where results are kept (default: as `fusec run` would use)")
-    p.add_argument("--rerun", metavar="REGEX", help="as for `fusec run`: nodes forced to run, with what depends on them")
+    p.add_argument("--rerun", metavar="REGEX",
+                   help="as for `fusec run`: nodes forced to run, with what depends on them")
     p.add_argument("--set", action="append", default=[], metavar="REGEX:KEY=VALUE",
                    help="override an option, as for `fusec run` (a seed changes keys)")
     p.add_argument("--json", action="store_true", help="one JSON object per node, one per line")

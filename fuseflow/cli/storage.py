@@ -38,7 +38,8 @@ def add_parser(subparsers: Any) -> None:
     """Register ``storage`` and its subcommands on the main CLI's subparsers."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--storage", metavar="URL", default=DEFAULT_STORAGE,
-                        help=f"where results are stored: file:PATH, a path or s3://bucket/prefix (default: {DEFAULT_STORAGE})")
+                        help="where results are stored: file:PATH, a path or s3://bucket/prefix "
+                             f"(default: {DEFAULT_STORAGE})")
     parser = subparsers.add_parser("storage", help="list, show and remove stored node results",
                                    description="Inspect and prune the results that workflow runs stored.",
                                    epilog="Exit status: 0 fine, 1 nothing matched or bad storage, 2 usage error, "
@@ -296,7 +297,8 @@ def table(rows: Sequence[Sequence[str]], right: Collection[int] = ()) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for row in rows:
-        cells = [cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))]
+        cells = [cell.rjust(w) if i in right else cell.ljust(w)
+                 for i, (cell, w) in enumerate(zip(row, widths, strict=True))]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
 

@@ -56,7 +56,8 @@ __all__ = ["At", "FlowRun", "MethodResult", "NodeRun", "Param", "RunSettings", "
 # Neutral options Prefect carries out itself (the compiler's NEUTRAL_MAPPING["prefect"]; a test keeps them equal).
 PREFECT_MAPPING = {"retries": "retries", "retry_delay": "retry_delay_seconds", "timeout": "timeout_seconds"}
 
-_SETTINGS: contextvars.ContextVar[RunSettings | None] = contextvars.ContextVar("fuseflow_prefect_settings", default=None)
+_SETTINGS: contextvars.ContextVar[RunSettings | None] = contextvars.ContextVar("fuseflow_prefect_settings",
+                                                                               default=None)
 # The plan `run_flow` prepared before the flow run began: the flow run takes it instead of preparing again.
 _PREPARED: contextvars.ContextVar[RunPlan | None] = contextvars.ContextVar("fuseflow_prefect_plan", default=None)
 
@@ -129,7 +130,8 @@ class FlowRun:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         plan = state["plan"]
-        self.plan, self.wf, self.params, self.overrides, self.store = plan, plan.wf, plan.params, plan.overrides, plan.store
+        self.plan, self.wf, self.params = plan, plan.wf, plan.params
+        self.overrides, self.store = plan.overrides, plan.store
         self.states, self.futures = state["states"], []
 
     def job(self, name: str) -> node_run.NodeJob:

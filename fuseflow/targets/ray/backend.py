@@ -120,7 +120,8 @@ def run(wf: Workflow, params: dict[str, Any], settings: RunSettings, *, address:
         max_pending: int | None = None, shutdown: bool = False) -> dict[str, Any]:
     """Check the inputs (ParamError before anything runs), connect, run; {output name: value}.
     `shutdown`: stop Ray afterwards if this call started it (the command line does)."""
-    plan = prepare(wf, params, settings, own="ray", node_options=lambda node, overrides: node_options(node, overrides)[0])
+    plan = prepare(wf, params, settings, own="ray",
+                   node_options=lambda node, overrides: node_options(node, overrides)[0])
     bound = pending_bound(max_pending if max_pending is not None else wf.max_pending)
     wanted = output_nodes(wf)
     with warnings.catch_warnings():
@@ -204,7 +205,7 @@ class Driver:
         self.store = plan.store
         self.ray_options = [node_options(node, plan.overrides)[1] for node in wf.nodes]  # .options() keywords
         self.direct = [node.kind == "call" and not kept and ACTIVE_OPTIONS.isdisjoint(worker) and _plain_arguments(node)
-                       for node, worker, kept in zip(wf.nodes, plan.options, plan.cacheable)]
+                       for node, worker, kept in zip(wf.nodes, plan.options, plan.cacheable, strict=True)]
         self.progress = progress if progress.live else None
         self.max_pending = max_pending
         self.refs: dict[str, Any] = {}  # node -> ObjectRef of its result, or an object node's actor
@@ -456,7 +457,7 @@ def _exception_class(name: Any) -> Any:
 def _reader_counts(wf: Workflow, states: dict[str, str], wanted: list[str]) -> dict[str, int]:
     """How many running nodes read each result; wanted results are pinned (+1)."""
     counts = dict.fromkeys(wanted, 1)
-    for node, reads in zip(wf.nodes, wf.topology.reads):
+    for node, reads in zip(wf.nodes, wf.topology.reads, strict=True):
         if states[node.name] == RUN:
             for name in reads:
                 counts[name] = counts.get(name, 0) + 1

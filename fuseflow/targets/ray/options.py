@@ -32,7 +32,8 @@ WORKER = {
     "object": frozenset({"retries", "retry_delay", "timeout", "cache", "seed", "setup", "always_read"}),
     "method": frozenset({"retries", "retry_delay", "timeout", "cache", "seed", "setup", "env", "always_read"}),
 }
-NEUTRAL_KEYS = frozenset(RESOURCES) | {"retries", "retry_delay", "timeout", "cache", "seed", "setup", "env", "always_read"}
+NEUTRAL_KEYS = frozenset(RESOURCES) | {"retries", "retry_delay", "timeout", "cache", "seed", "setup", "env",
+                                       "always_read"}
 
 
 def split(kind: str, neutral: dict[str, Any], own: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
