@@ -32,10 +32,14 @@ class CannotImport(Exception):
 class Builders:
     """How a target makes the runtime's nodes and workflow (fuseflow's local graph by default)."""
 
-    def node(self, node: ir.Node, fn: Callable | None, args: list, kwargs: dict) -> graph.Node:
+    def node(self, node: ir.Node, fn: Callable[..., Any] | None, args: list[ir.Value],
+             kwargs: dict[str, ir.Value]) -> graph.Node:
+        """`fn`: what a call or object node calls, imported; None for a method call."""
         options = node.options.get("neutral", {})
         if node.kind == "method":
+            assert node.object is not None, "the IR names the object of a method call"
             return graph.method(node.name, node.object, node.target, args, kwargs, options=options)
+        assert fn is not None, "bind imports what every call and object node calls"
         builder = graph.obj if node.kind == "object" else graph.call
         return builder(node.name, fn, args, kwargs, options=options)
 

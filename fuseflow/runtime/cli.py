@@ -16,7 +16,7 @@ import contextlib
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO, TypeAlias, TypeVar
 
 from .extras import MissingExtra
 from .invoke import NodeFailed
@@ -24,13 +24,23 @@ from .outputs import print_outputs, stdout_closed
 from .overrides import parse_set
 from .params import ParamError, parse_assignments
 
+if TYPE_CHECKING:  # imported when a run starts, not for `--help` or a usage error
+    from .graph import Workflow
+    from .prepare import RunSettings
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
+# The workflow a target's runner takes: its own subclass (Ray's carries its `workflow:` options).
+WorkflowT = TypeVar("WorkflowT", bound="Workflow")
+# How a target runs it: (the workflow, params, settings, the parsed command line) -> {output name: value}.
+Runner: TypeAlias = "Callable[[WorkflowT, dict[str, Any], RunSettings, argparse.Namespace], dict[str, Any]]"
 
-def base_parser(wf, description: str) -> argparse.ArgumentParser:
+
+def base_parser(wf: Workflow, description: str) -> argparse.ArgumentParser:
     params = [f"  {p.name}: {p.type}" + (" (required)" if p.required else f" = {p.default!r}") for p in wf.params]
+    epilog = "params:\n" + "\n".join(params) if params else "This workflow has no params."
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="params:\n" + "\n".join(params) if params else "This workflow has no params.")
+                                     epilog=epilog)
     add_run_flags(parser, param_help="set a param (repeatable); a value in .fuse/JSON spelling, a str param as it is",
                   storage_help="where results are kept (file:PATH, PATH or s3://...)")
     return parser
@@ -49,7 +59,7 @@ def add_run_flags(parser: argparse.ArgumentParser, *, param_help: str, storage_h
                         help="live progress display (default: on when stderr is a terminal)")
 
 
-def settings_from(args: argparse.Namespace):
+def settings_from(args: argparse.Namespace) -> RunSettings:
     """RunSettings from the common flags; ParamError for a malformed -p or --set."""
     from .prepare import RunSettings
 
@@ -58,9 +68,9 @@ def settings_from(args: argparse.Namespace):
                        param_texts=parse_assignments(args.param))
 
 
-def main(wf, argv: Sequence[str] | None = None, *, description: str | None = None,
+def main(wf: WorkflowT, argv: Sequence[str] | None = None, *, description: str | None = None,
          extra_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
-         runner: Callable[[Any, dict, Any, argparse.Namespace], dict] | None = None) -> int:
+         runner: Runner[WorkflowT] | None = None) -> int:
     """Parse the command line, run, print the outputs; the process exit status."""
     parser = base_parser(wf, description or f"Run workflow '{wf.name}' (compiled from {wf.source}).")
     if extra_arguments:
@@ -74,13 +84,13 @@ def main(wf, argv: Sequence[str] | None = None, *, description: str | None = Non
         return EXIT_USAGE
 
 
-def _run(wf, args: argparse.Namespace, runner: Callable | None) -> int:
+def _run(wf: WorkflowT, args: argparse.Namespace, runner: Runner[WorkflowT] | None) -> int:
     from .execute import run
 
     with plain_warnings(), json_only_on_stdout(args.json):
         try:
             settings = settings_from(args)
-            outputs = (runner or (lambda w, p, s, a: run(w, p, s)))(wf, {}, settings, args)
+            outputs = runner(wf, {}, settings, args) if runner is not None else run(wf, {}, settings)
         except NodeFailed as exc:
             report_failure(exc, stored=not args.no_cache)
             return EXIT_FAILED
@@ -106,7 +116,8 @@ def report_interrupt(stored: bool = True) -> None:
 def plain_warnings() -> Iterator[None]:
     """Warnings as one `warning: ...` line on stderr, without Python's source echo."""
 
-    def show(message, category, filename, lineno, file=None, line=None):
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: TextIO | None = None, line: str | None = None) -> None:
         (file or sys.stderr).write(f"warning: {message}\n")
 
     with warnings.catch_warnings():

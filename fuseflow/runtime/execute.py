@@ -13,12 +13,13 @@ stores and frees: the runtime adds a few microseconds per node.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from .. import ir
 from . import node as node_run
 from . import plan as planning
-from .graph import Workflow
+from .graph import Node, Workflow
 from .invoke import ACTIVE_OPTIONS, NodeFailed, as_failure, count_interrupts, invoke
 from .prepare import RunPlan, RunSettings, prepare
 from .progress import Progress, make_progress
@@ -36,6 +37,7 @@ def run(wf: Workflow, params: dict[str, Any], settings: RunSettings) -> dict[str
         warnings.filterwarnings("always", category=StorageWarning, append=True)
         with make_progress(settings.progress, label=wf.name) as progress:
             results = Executor(plan, progress).run(planning.output_nodes(wf), plan.forced)
+    assert wf.outputs is not None, "Workflow.__post_init__ fills in the default outputs"
     return {name: resolve(value, results, plan.params) for name, value in wf.outputs.items()}
 
 
@@ -51,13 +53,13 @@ class Executor:
         self.cacheable = plan.cacheable
         self.keys = plan.keys
         self.refs = [refs if not options or ACTIVE_OPTIONS.isdisjoint(options) else None
-                     for refs, options in zip(self.wf.topology.refs, self.options)]
+                     for refs, options in zip(self.wf.topology.refs, self.options, strict=True)]
         self.progress = progress if progress is not None and progress.live else None  # None: nobody watches
         # the loop's own fast path: plain calls whose result is neither stored nor shown
         self.quick = [refs if node.kind == "call" and not cacheable and self.progress is None else None
-                      for node, refs, cacheable in zip(self.wf.nodes, self.refs, self.cacheable)]
+                      for node, refs, cacheable in zip(self.wf.nodes, self.refs, self.cacheable, strict=True)]
 
-    def run(self, wanted: list[str], forced: set[str] = frozenset()) -> dict[str, Any]:
+    def run(self, wanted: list[str], forced: AbstractSet[str] = frozenset()) -> dict[str, Any]:
         """Results of the `wanted` nodes; every other result is freed once its last reader ran."""
         count_interrupts()  # the quick paths below call nodes without invoke
         pending = dict.fromkeys(wanted, 1)  # wanted results are pinned; plan adds their readers
@@ -77,6 +79,7 @@ class Executor:
             else:
                 refs = quick[i]
                 if refs is not None:  # a plain call of whole results, nothing to store or show: inline
+                    assert node.fn is not None, "a call has its callable"
                     try:
                         value = node.fn(*map(results.__getitem__, refs))
                     except BaseException as exc:
@@ -102,13 +105,13 @@ class Executor:
         # Vanished or damaged since planning (the store warned): compute it, and what it needs, after all.
         return self.run([name], forced={name})[name]
 
-    def compute(self, i: int, node, results: dict[str, Any]) -> Any:
+    def compute(self, i: int, node: Node, results: dict[str, Any]) -> Any:
         name = node.name
         progress = self.progress
         if progress is not None:
             progress.started(name)
         try:
-            fn = node.fn if node.kind != "method" else bound_method(node, results[node.object])
+            fn = node.fn if node.fn is not None else bound_method(node, results)  # only a method call has no fn
             refs = self.refs[i]
             if refs is not None:  # the common case, kept lean: no options, arguments are results
                 try:
@@ -129,16 +132,21 @@ class Executor:
             progress.finished(name)
         return value
 
-    def arguments(self, i: int, node, results: dict[str, Any]) -> tuple[list, dict]:
+    def arguments(self, i: int, node: Node, results: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
         params = self.params
         try:
-            args = [results[a.node] if type(a) is ir.Ref and not a.path else resolve(a, results, params) for a in node.args]
+            args = [results[a.node] if type(a) is ir.Ref and not a.path else resolve(a, results, params)
+                    for a in node.args]
             kwargs = {k: resolve(v, results, params) for k, v in node.kwargs.items()} if node.kwargs else {}
         except IndexingError as exc:
             raise NodeFailed(node.name, exc) from None
         return args, kwargs
 
-def bound_method(node, obj: Any) -> Any:
+
+def bound_method(node: Node, results: dict[str, Any]) -> Any:
+    """The method a method call calls, on its object (the object node's result)."""
+    assert node.object is not None and node.method is not None, "method() names both"
+    obj = results[node.object]
     try:
         return getattr(obj, node.method)
     except AttributeError as exc:
@@ -148,20 +156,19 @@ def bound_method(node, obj: Any) -> Any:
 def resolve(value: ir.Value, results: dict[str, Any], params: dict[str, Any]) -> Any:
     """An argument's value: results and params read, indexing applied, lists, dicts
     and families built (a family is a dict keyed by loop key)."""
-    kind = type(value)
-    if kind is ir.Literal:
+    if type(value) is ir.Literal:
         return value.value
-    if kind is ir.Ref:
+    if type(value) is ir.Ref:
         found = results[value.node]
         return index(found, value.path, value.node) if value.path else found
-    if kind is ir.ParamRef:
+    if type(value) is ir.ParamRef:
         found = params[value.name]
         return index(found, value.path, f"param {value.name}") if value.path else found
-    if kind is ir.ListOf:
+    if type(value) is ir.ListOf:
         return [resolve(v, results, params) for v in value.items]
-    if kind is ir.DictOf:
+    if type(value) is ir.DictOf:
         return {k: resolve(v, results, params) for k, v in value.items}
-    if kind is ir.Family:
+    if type(value) is ir.Family:
         return {k: resolve(v, results, params) for k, v in value.members}
     raise TypeError(f"not a value the runtime resolves: {value!r}")
 
@@ -170,11 +177,12 @@ class IndexingError(LookupError):
     """An argument like `data[0]` or `parts["x"]` could not be taken from the value."""
 
 
-def index(found: Any, path: tuple, what: str) -> Any:
+def index(found: Any, path: tuple[int | str, ...], what: str) -> Any:
     for depth, key in enumerate(path):
         try:
             found = found[key]
         except (LookupError, TypeError) as exc:
             where = what + "".join(f"[{k!r}]" for k in path[:depth])
-            raise IndexingError(f"cannot take [{key!r}] of {where} ({type(found).__name__}): {type(exc).__name__}: {exc}") from None
+            raise IndexingError(f"cannot take [{key!r}] of {where} ({type(found).__name__}): "
+                                f"{type(exc).__name__}: {exc}") from None
     return found

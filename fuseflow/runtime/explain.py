@@ -14,11 +14,15 @@ per saved result, and a rerun only ever reads it back in ``explain``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..ir import referenced_nodes, referenced_params
 from .graph import Node, Workflow
 from .keys import callable_identity, fingerprint
+
+if TYPE_CHECKING:  # prepare imports this module: describe_key is part of a plan
+    from .prepare import RunPlan
+    from .storage import Store
 
 META_VERSION = 1
 STORED, RUN, NOT_NEEDED = "stored", "run", "not needed"
@@ -58,7 +62,7 @@ class Row:
     key: str = ""
 
 
-def explain(plan) -> list[Row]:
+def explain(plan: RunPlan) -> list[Row]:
     """A row per node, in order: what a run of this plan (runtime.prepare.RunPlan)
     would do, and why."""
     from . import plan as planning
@@ -84,9 +88,9 @@ def explain(plan) -> list[Row]:
     return rows
 
 
-def _why_run(plan, node: Node, i: int, stored: dict[str, bool], states: dict[str, str]) -> list[str]:
-    wf, name, forced = plan.wf, node.name, plan.forced
-    if plan.store is None:
+def _why_run(plan: RunPlan, node: Node, i: int, stored: dict[str, bool], states: dict[str, str]) -> list[str]:
+    wf, name, forced, store = plan.wf, node.name, plan.forced, plan.store
+    if store is None:
         return ["no storage (--no-cache)"]
     if name in forced:
         upstream = _forced_upstream(wf, name, forced)
@@ -104,7 +108,7 @@ def _why_run(plan, node: Node, i: int, stored: dict[str, bool], states: dict[str
                  and states.get(n.name) == "run"]
         return [f"stored, but the later call {later[0]!r} on the same object runs, so this one is replayed"
                 if later else "stored, but replayed for a later call on the same object"]
-    return changes(plan, i, states)
+    return changes(plan, store, i, states)
 
 
 def _forced_upstream(wf: Workflow, name: str, forced: set[str]) -> list[str]:
@@ -114,9 +118,9 @@ def _forced_upstream(wf: Workflow, name: str, forced: set[str]) -> list[str]:
     return [up for up in dict.fromkeys(upstream) if up in forced]
 
 
-def changes(plan, i: int, states: dict[str, str]) -> list[str]:
-    """What differs between this run's key of node i and the closest stored one."""
-    wf, store = plan.wf, plan.store
+def changes(plan: RunPlan, store: Store, i: int, states: dict[str, str]) -> list[str]:
+    """What differs between this run's key of node i and the closest stored one in `store` (the plan's)."""
+    wf = plan.wf
     name = wf.nodes[i].name
     results = [r for r in store.list(wf.name, name) if r.node == name]
     if not results:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import ir
-from .overrides import Query
+from .overrides import Override, Query
 from .params import Param
 
 
@@ -34,14 +34,14 @@ def param(name: str, *path: Any) -> ir.ParamRef:
     return ir.ParamRef(name, path)
 
 
-def struct(value: list | dict) -> ir.Value:
+def struct(value: list[Any] | dict[str, Any]) -> ir.Value:
     """A list or dict literal that holds references, resolved element by element."""
     if isinstance(value, dict):
         return ir.DictOf(tuple((k, argument(v)) for k, v in value.items()))
     return ir.ListOf(tuple(argument(v) for v in value))
 
 
-def family(name: str, members: dict) -> ir.Family:
+def family(name: str, members: dict[str, Any]) -> ir.Family:
     """A loop family: {loop key: ref(...)}; nested loops nest plain dicts."""
     return ir.Family(name, tuple((k, family(name, v) if type(v) is dict else argument(v)) for k, v in members.items()))
 
@@ -59,10 +59,10 @@ class Node:
 
     name: str
     kind: str
-    fn: Callable | None
-    args: list
-    kwargs: dict
-    options: dict = field(default_factory=dict)
+    fn: Callable[..., Any] | None  # None for a method call
+    args: list[ir.Value]
+    kwargs: dict[str, ir.Value]
+    options: dict[str, Any] = field(default_factory=dict)
     object: str | None = None
     method: str | None = None
 
@@ -72,22 +72,22 @@ class Node:
             yield from ir.referenced_nodes(value)
 
 
-def arguments(args: list | None, kwargs: dict | None) -> tuple[list[ir.Value], dict[str, ir.Value]]:
+def arguments(args: list[Any] | None, kwargs: dict[str, Any] | None) -> tuple[list[ir.Value], dict[str, ir.Value]]:
     return [argument(a) for a in args or ()], {k: argument(v) for k, v in (kwargs or {}).items()}
 
 
-def call(name: str, fn: Callable, args: list | None = None, kwargs: dict | None = None, *,
-         options: dict | None = None) -> Node:
+def call(name: str, fn: Callable[..., Any], args: list[Any] | None = None, kwargs: dict[str, Any] | None = None, *,
+         options: dict[str, Any] | None = None) -> Node:
     return Node(name, "call", fn, *arguments(args, kwargs), dict(options or {}))
 
 
-def obj(name: str, cls: Callable, args: list | None = None, kwargs: dict | None = None, *,
-        options: dict | None = None) -> Node:
+def obj(name: str, cls: Callable[..., Any], args: list[Any] | None = None, kwargs: dict[str, Any] | None = None, *,
+        options: dict[str, Any] | None = None) -> Node:
     return Node(name, "object", cls, *arguments(args, kwargs), dict(options or {}))
 
 
-def method(name: str, object_node: str, method_name: str, args: list | None = None,
-           kwargs: dict | None = None, *, options: dict | None = None) -> Node:
+def method(name: str, object_node: str, method_name: str, args: list[Any] | None = None,
+           kwargs: dict[str, Any] | None = None, *, options: dict[str, Any] | None = None) -> Node:
     return Node(name, "method", None, *arguments(args, kwargs), dict(options or {}),
                 object=object_node, method=method_name)
 
@@ -103,7 +103,7 @@ class Workflow:
     storage: str | None = None
     source: str = ""
     home: str | None = None  # directory relative storage paths resolve against
-    overrides: list = field(default_factory=list)  # from query(...).set(...)
+    overrides: list[Override] = field(default_factory=list)  # from query(...).set(...)
 
     def __post_init__(self) -> None:
         if self.home and Path(self.home).suffix:  # given __file__: use its folder
@@ -143,19 +143,36 @@ class Topology:
         self.reads: list[tuple[str, ...]] = []
         self.needs: list[tuple[str, ...]] = []
         self.previous: dict[str, str] = {}
-        self.literals: list[tuple[list, dict] | None] = []
+        self.literals: list[tuple[list[Any], dict[str, Any]] | None] = []
         self.refs: list[tuple[str, ...] | None] = []
         last: dict[str, str] = {}
         for node in nodes:
             reads = tuple(dict.fromkeys(node.inputs()))
             self.reads.append(reads)
             if node.kind == "method":
-                self.previous[node.name] = last.get(node.object, node.object)
-                last[node.object] = node.name
-                reads = reads if node.object in reads else (*reads, node.object)
+                owner = node.object
+                assert owner is not None, "method() always names the object"
+                self.previous[node.name] = last.get(owner, owner)
+                last[owner] = node.name
+                reads = reads if owner in reads else (*reads, owner)
             self.needs.append(reads)
-            values = (*node.args, *node.kwargs.values())
-            self.literals.append(([a.value for a in node.args], {k: v.value for k, v in node.kwargs.items()})
-                                 if all(type(v) is ir.Literal for v in values) else None)
-            whole = not node.kwargs and all(type(a) is ir.Ref and not a.path for a in node.args)
-            self.refs.append(tuple(a.node for a in node.args) if whole else None)
+            self.literals.append(_literal_arguments(node))
+            self.refs.append(_whole_results(node))
+
+
+def _literal_arguments(node: Node) -> tuple[list[Any], dict[str, Any]] | None:
+    """The values of the arguments when every one is a Literal, else None."""
+    args = [a.value for a in node.args if type(a) is ir.Literal]
+    kwargs = {k: v.value for k, v in node.kwargs.items() if type(v) is ir.Literal}
+    if len(args) != len(node.args) or len(kwargs) != len(node.kwargs):
+        return None
+    return args, kwargs
+
+
+def _whole_results(node: Node) -> tuple[str, ...] | None:
+    """The nodes whose whole results are the arguments, in order, when that is all the
+    arguments are (no keyword arguments, no indexing), else None."""
+    if node.kwargs:
+        return None
+    names = tuple(a.node for a in node.args if type(a) is ir.Ref and not a.path)
+    return names if len(names) == len(node.args) else None

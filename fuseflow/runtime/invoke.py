@@ -18,9 +18,13 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any
+
+# What signal.signal takes and signal.getsignal gives for a handler written in Python.
+SignalHandler = Callable[[int, FrameType | None], Any]
 
 RUNTIME_DIR = str(Path(__file__).resolve().parent)
 # The options invoke acts on; others (cache, always_read, cpus, ...) are the caller's.
@@ -38,7 +42,8 @@ class NodeFailed(Exception):
         tries = f" after {attempts} attempts" if attempts > 1 else ""
         super().__init__(f"node '{node}' failed{tries}: {describe(error)}")
 
-    def __reduce__(self):  # keep it picklable across process boundaries (Ray, KFP)
+    def __reduce__(self) -> tuple[Callable[..., NodeFailed], tuple[str, BaseException, int, str]]:
+        """Keep it picklable across process boundaries (Ray, KFP)."""
         return (_rebuild_failure, (self.node, self.error, self.attempts, self.user_traceback))
 
 
@@ -77,11 +82,11 @@ def as_failure(name: str, error: BaseException, attempts: int = 1) -> NodeFailed
 class _SigintCounter:
     """A SIGINT handler that counts the signals, then hands each to the handler it replaced."""
 
-    def __init__(self, previous: Callable):
+    def __init__(self, previous: SignalHandler):
         self.previous = previous
         self.seen = 0
 
-    def __call__(self, signum: int, frame: Any) -> Any:
+    def __call__(self, signum: int, frame: FrameType | None) -> Any:
         self.seen += 1
         return self.previous(signum, frame)
 
@@ -110,7 +115,10 @@ def is_interrupt(error: BaseException) -> bool:
     stopping is the safe choice). In any other thread it is always the code's own."""
     if not isinstance(error, KeyboardInterrupt) or threading.current_thread() is not threading.main_thread():
         return False
-    return signal.getsignal(signal.SIGINT) is not _counter or _counter.seen > 0
+    counter = _counter
+    if counter is None or signal.getsignal(signal.SIGINT) is not counter:
+        return True
+    return counter.seen > 0
 
 
 class NodeTimeout(Exception):
@@ -131,7 +139,8 @@ def user_traceback(error: BaseException) -> str:
     return "".join(tb.format())
 
 
-def invoke(name: str, fn: Callable, args: list, kwargs: dict, options: dict) -> Any:
+def invoke(name: str, fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any],
+           options: dict[str, Any]) -> Any:
     """fn(*args, **kwargs) under the node's options; NodeFailed when every attempt failed."""
     count_interrupts()
     if not options or ACTIVE_OPTIONS.isdisjoint(options):
@@ -151,7 +160,8 @@ def invoke(name: str, fn: Callable, args: list, kwargs: dict, options: dict) -> 
     raise AssertionError("unreachable")
 
 
-def attempt_call(name: str, fn: Callable, args: list, kwargs: dict, options: dict) -> Any:
+def attempt_call(name: str, fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any],
+                 options: dict[str, Any]) -> Any:
     """One attempt: environment, setup and seed before the call, the timeout
     around it. (No context-manager frames between this and the user's code,
     so the user's traceback shows only the user's frames.)"""
@@ -177,8 +187,9 @@ def seed_everything(seed: int) -> None:
         numpy.random.seed(seed)
 
 
-def resolve_callable(path: str | Callable) -> Callable:
-    """'package.module:qualname' -> the object (a callable is returned as it is)."""
+def resolve_callable(path: str | Callable[..., Any]) -> Any:
+    """'package.module:qualname' -> the object (a callable is returned as it is); Any:
+    whatever the module holds under that name."""
     if callable(path):
         return path
     module_name, _, qualname = path.partition(":")
@@ -189,7 +200,7 @@ def resolve_callable(path: str | Callable) -> Callable:
 
 
 @contextlib.contextmanager
-def environment(env: dict | None) -> Iterator[None]:
+def environment(env: dict[str, Any] | None) -> Iterator[None]:
     if not env:
         yield
         return
@@ -208,12 +219,11 @@ def environment(env: dict | None) -> Iterator[None]:
 @contextlib.contextmanager
 def time_limit(seconds: float | None) -> Iterator[None]:
     """Interrupt the call after `seconds` (SIGALRM: main thread of a POSIX process)."""
-    usable = seconds and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    if not usable:
+    if not (seconds and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()):
         yield
         return
 
-    def expire(signum, frame):
+    def expire(signum: int, frame: FrameType | None) -> None:
         raise NodeTimeout.after(seconds)
 
     previous = signal.signal(signal.SIGALRM, expire)

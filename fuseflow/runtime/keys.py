@@ -12,16 +12,20 @@ import hashlib
 import inspect
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from .. import ir
 from .graph import Node, Workflow
 
 KEY_VERSION = "fuseflow-key-2\x00"
-_source_hashes: dict[int, tuple[Callable, str]] = {}
+_source_hashes: dict[int, tuple[Callable[..., Any], str]] = {}
+
+# A node's key text with %s holes; what fills each hole, in order: a node name (its
+# key goes in) or an argument (fingerprinted at run time); whether all are names.
+KeyTemplate = tuple[str, tuple[str | ir.Value, ...], bool]
 
 
-def compute_keys(wf: Workflow, params: dict[str, Any], options: list[dict] | None = None) -> dict[str, str]:
+def compute_keys(wf: Workflow, params: dict[str, Any], options: list[dict[str, Any]] | None = None) -> dict[str, str]:
     """node name -> hex key, for every node, in one pass in topological order.
 
     `options`: the effective options by node index (with run-time overrides),
@@ -29,19 +33,18 @@ def compute_keys(wf: Workflow, params: dict[str, Any], options: list[dict] | Non
     What does not change between runs (callables, literals) is worked out
     once per workflow (`templates`); a run fills in upstream keys and params."""
     keys: dict[str, str] = {}
-    for i, (node, template) in enumerate(zip(wf.nodes, templates(wf))):
+    for i, (node, template) in enumerate(zip(wf.nodes, templates(wf), strict=True)):
         seed = (options[i] if options is not None else node.options).get("seed")
         keys[node.name] = finish_key(template, params, keys, seed)
     return keys
 
 
-def finish_key(template: tuple[str, tuple, bool], params: dict[str, Any], keys: dict[str, str],
-               seed: Any = None) -> str:
+def finish_key(template: KeyTemplate, params: dict[str, Any], keys: dict[str, str], seed: Any = None) -> str:
     """One node's key from its template, the params and the upstream keys known so far.
     Every target computes keys through here (KFP steps one node at a time)."""
     text, holes, names_only = template
     if names_only:
-        text %= tuple(map(keys.__getitem__, holes))
+        text %= tuple(map(keys.__getitem__, cast("tuple[str, ...]", holes)))
     elif holes:
         text %= tuple([keys[h] if type(h) is str else fingerprint(h, params, keys) for h in holes])
     if seed is not None:
@@ -50,10 +53,10 @@ def finish_key(template: tuple[str, tuple, bool], params: dict[str, Any], keys: 
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
-_templates: weakref.WeakKeyDictionary[Workflow, list] = weakref.WeakKeyDictionary()
+_templates: weakref.WeakKeyDictionary[Workflow, list[KeyTemplate]] = weakref.WeakKeyDictionary()
 
 
-def templates(wf: Workflow) -> list[tuple[str, tuple, bool]]:
+def templates(wf: Workflow) -> list[KeyTemplate]:
     """Per node, the key text with %s holes, what fills each hole (a node name,
     for its key: an upstream result or the previous call on an object; or an
     argument to fingerprint at run time: params, indexed results, structures),
@@ -64,8 +67,8 @@ def templates(wf: Workflow) -> list[tuple[str, tuple, bool]]:
     return found
 
 
-def _template(node: Node, previous: dict[str, str]) -> tuple[str, tuple, bool]:
-    holes: list[Any] = []
+def _template(node: Node, previous: dict[str, str]) -> KeyTemplate:
+    holes: list[str | ir.Value] = []
 
     def hole(value: ir.Value) -> str:
         if type(value) is ir.Ref and not value.path:
@@ -90,6 +93,7 @@ def _template(node: Node, previous: dict[str, str]) -> tuple[str, tuple, bool]:
 def callable_identity(node: Node) -> str:
     if node.kind == "method":
         return f"method:{node.method}"
+    assert node.fn is not None, "only a method call has no callable"
     return f"{qualified_name(node.fn)}:{source_hash(node.fn)}"
 
 
@@ -97,7 +101,7 @@ def qualified_name(fn: Any) -> str:
     return f"{getattr(fn, '__module__', '?')}:{getattr(fn, '__qualname__', repr(fn))}"
 
 
-def source_hash(fn: Callable) -> str:
+def source_hash(fn: Callable[..., Any]) -> str:
     """A hash of the function's (or class's) source; cached per object."""
     cached = _source_hashes.get(id(fn))
     if cached is not None and cached[0] is fn:
@@ -112,21 +116,26 @@ def source_hash(fn: Callable) -> str:
     return digest
 
 
-def fingerprint(value: ir.Value, params: dict[str, Any], keys: dict[str, str]) -> str:
-    """A canonical text for an argument: the same value always gives the same text."""
-    kind = type(value)
-    if kind is ir.Literal:
+def fingerprint(value: object, params: dict[str, Any], keys: dict[str, str]) -> str:
+    """A canonical text for an argument (an IR value, or a plain value as a Literal
+    holds it): the same value always gives the same text."""
+    if type(value) is ir.Literal:
         return literal_text(value.value)
-    if kind is ir.Ref:
+    if type(value) is ir.Ref:
         return f"@{keys[value.node]}{value.path!r}" if value.path else "@" + keys[value.node]
-    if kind is ir.ParamRef:
+    if type(value) is ir.ParamRef:
         return f"${literal_text(params[value.name])}{value.path!r}"
-    if kind is ir.ListOf:
+    if type(value) is ir.ListOf:
         return "S[" + ",".join(fingerprint(v, params, keys) for v in value.items) + "]"
-    if kind is ir.DictOf or kind is ir.Family:  # a family is a dict keyed by loop key
-        pairs = value.items if kind is ir.DictOf else value.members
-        return "S{" + ",".join(f"{k!r}:{fingerprint(v, params, keys)}" for k, v in pairs) + "}"
+    if type(value) is ir.DictOf:
+        return _dict_fingerprint(value.items, params, keys)
+    if type(value) is ir.Family:  # a family is a dict keyed by loop key
+        return _dict_fingerprint(value.members, params, keys)
     return literal_text(value)  # a plain value, as a Literal holds it
+
+
+def _dict_fingerprint(pairs: tuple[tuple[str, ir.Value], ...], params: dict[str, Any], keys: dict[str, str]) -> str:
+    return "S{" + ",".join(f"{k!r}:{fingerprint(v, params, keys)}" for k, v in pairs) + "}"
 
 
 def literal_text(value: Any) -> str:

@@ -18,7 +18,7 @@ first argument.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from .invoke import NodeFailed, invoke
@@ -36,10 +36,10 @@ class NodeJob(NamedTuple):
 
     workflow: str
     name: str
-    options: dict
+    options: dict[str, Any]
     store: str | None = None
     key: str | None = None
-    meta: dict | None = None
+    meta: dict[str, Any] | None = None
 
 
 class StoreRoundTripError(Exception):
@@ -57,7 +57,7 @@ def store_at(url: str) -> Store:
     return store
 
 
-def run(job: NodeJob, fn: Callable, args: list | tuple, kwargs: dict, store: Store | None = None,
+def run(job: NodeJob, fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any], store: Store | None = None,
         warn: Callable[[str], None] | None = None) -> Any:
     """Call the node under its options and keep its result: the value its readers get."""
     value = invoke(job.name, fn, args, kwargs, job.options)
@@ -70,10 +70,10 @@ def keep(job: NodeJob, value: Any, store: Store | None = None, warn: Callable[[s
     A result that cannot be saved is a warning (`warn`: where the target shows it;
     default a StorageWarning) and the run goes on, the next run computing it
     again; unless always_read asks for the round trip: then it fails the node."""
-    store = store or store_at(job.store)
+    store, key = _store_and_key(job, store)
     always_read = job.options.get("always_read")
     try:
-        store.save(job.workflow, job.name, job.key, value, meta=job.meta)
+        store.save(job.workflow, job.name, key, value, meta=job.meta)
     except Exception as exc:
         if always_read:
             raise NodeFailed(job.name, exc) from exc
@@ -83,7 +83,7 @@ def keep(job: NodeJob, value: Any, store: Store | None = None, warn: Callable[[s
         return value
     if not always_read:
         return value
-    found, value = store.load(job.workflow, job.name, job.key)
+    found, value = store.load(job.workflow, job.name, key)
     if not found:
         raise NodeFailed(job.name, StoreRoundTripError(f"its result was stored but could not be read back from "
                                                        f"{store.url}"))
@@ -96,10 +96,21 @@ def _storage_warning(message: str) -> None:
 
 def load(job: NodeJob, store: Store | None = None) -> tuple[bool, Any]:
     """(True, the stored result) or (False, None): absent, or damaged (the store warned)."""
-    return (store or store_at(job.store)).load(job.workflow, job.name, job.key)
+    store, key = _store_and_key(job, store)
+    return store.load(job.workflow, job.name, key)
 
 
-def cacheable(kind: str, options: dict, store: Any) -> bool:
+def _store_and_key(job: NodeJob, store: Store | None) -> tuple[Store, str]:
+    """Where a kept result goes: `store`, else the job's own, and its key (a job whose
+    result is kept names both: see cacheable)."""
+    assert job.key is not None, "a job whose result is kept has a key"
+    if store is not None:
+        return store, job.key
+    assert job.store is not None, "a job whose result is kept names its store"
+    return store_at(job.store), job.key
+
+
+def cacheable(kind: str, options: dict[str, Any], store: Any) -> bool:
     """Whether a node's result is kept: there is a store, the node is not an object
     (an object lives where its methods run), and its options do not say `cache: false`."""
     return store is not None and kind != "object" and options.get("cache", True)

@@ -54,7 +54,8 @@ def all_digits() -> Iterator[None]:
 
 def _outputs_text(outputs: dict[str, Any], as_json: bool, notes: Notes) -> str:
     if as_json:  # the object json.dumps would write, one output at a time
-        return "{" + ", ".join(f"{json.dumps(name)}: {json_text(name, value, notes)}" for name, value in outputs.items()) + "}"
+        members = (f"{json.dumps(name)}: {json_text(name, value, notes)}" for name, value in outputs.items())
+        return "{" + ", ".join(members) + "}"
     if len(outputs) == 1:
         name, value = next(iter(outputs.items()))
         return plain_text(name, value, notes)

@@ -23,7 +23,7 @@ from .params import ParamError, parse_text, shortened, value_problem
 
 @dataclass(frozen=True)
 class Override:
-    pattern: re.Pattern
+    pattern: re.Pattern[str]
     options: dict[str, Any]
 
     def applies_to(self, name: str) -> bool:
@@ -74,7 +74,7 @@ def parse_set(text: str) -> Override:
     return Override(regex, {match["key"]: value})
 
 
-def compile_regex(pattern: str, where: str) -> re.Pattern:
+def compile_regex(pattern: str, where: str) -> re.Pattern[str]:
     try:
         return re.compile(pattern)
     except re.error as exc:
@@ -105,7 +105,7 @@ def check(overrides: Iterable[Override], names: list[str], where: str = "--set",
     return checked
 
 
-def require_match(pattern: re.Pattern, names: list[str], where: str) -> None:
+def require_match(pattern: re.Pattern[str], names: list[str], where: str) -> None:
     if any(pattern.fullmatch(name) for name in names):
         return
     close = difflib.get_close_matches(pattern.pattern, names, n=3) if len(pattern.pattern) <= 200 else []

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 
 from ..ir import referenced_nodes
 from .graph import Workflow
@@ -28,7 +29,7 @@ def forced_nodes(wf: Workflow, pattern: str | None) -> set[str]:
     regex = re.compile(pattern)
     previous = wf.topology.previous
     forced: set[str] = set()
-    for node, reads in zip(wf.nodes, wf.topology.reads):
+    for node, reads in zip(wf.nodes, wf.topology.reads, strict=True):
         name = node.name
         if regex.fullmatch(name) or not forced.isdisjoint(reads) or previous.get(name) in forced:
             forced.add(name)
@@ -36,7 +37,7 @@ def forced_nodes(wf: Workflow, pattern: str | None) -> set[str]:
 
 
 def plan(wf: Workflow, wanted: Iterable[str], is_stored: Callable[[str], bool] | None,
-         forced: set[str] = frozenset(), readers: dict[str, int] | None = None) -> dict[str, str]:
+         forced: AbstractSet[str] = frozenset(), readers: dict[str, int] | None = None) -> dict[str, str]:
     """node name -> LOAD, RUN or SKIP. `is_stored(name)` says whether a usable
     result exists (False for nodes whose results are never stored); None means
     nothing is stored (no storage), so every needed node runs.
@@ -69,6 +70,7 @@ def plan(wf: Workflow, wanted: Iterable[str], is_stored: Callable[[str], bool] |
 
 def output_nodes(wf: Workflow) -> list[str]:
     names: list[str] = []
+    assert wf.outputs is not None, "Workflow.__post_init__ fills in the default outputs"
     for value in wf.outputs.values():
         names.extend(referenced_nodes(value))
     return names

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,7 +45,7 @@ class RunSettings:
     param_texts: params as command-line texts, parsed by their declared types.
     """
 
-    storage: Any = None
+    storage: str | os.PathLike[str] | Store | None = None
     no_cache: bool = False
     rerun: str | None = None
     progress: bool | None = None
@@ -76,9 +77,9 @@ class RunPlan:
 
     def is_stored(self, name: str) -> bool:
         i = self.wf.index[name]
-        return self.cacheable[i] and self.store.has(self.wf.name, name, self.keys[name])
+        return self.cacheable[i] and self.store is not None and self.store.has(self.wf.name, name, self.keys[name])
 
-    def states(self, wanted: Iterable[str], forced: set[str] | None = None,
+    def states(self, wanted: Iterable[str], forced: AbstractSet[str] | None = None,
                readers: dict[str, int] | None = None) -> dict[str, str]:
         """node -> LOAD, RUN or SKIP for the `wanted` results (see runtime.plan)."""
         stored = self.is_stored if self.store is not None else None
@@ -87,7 +88,8 @@ class RunPlan:
     def prefetch(self, states: dict[str, str]) -> None:
         """A remote store fetches the results the plan loads all at once."""
         if self.store is not None:
-            self.store.prefetch(self.wf.name, [(n, self.keys[n]) for n, state in states.items() if state == planning.LOAD])
+            loaded = [(n, self.keys[n]) for n, state in states.items() if state == planning.LOAD]
+            self.store.prefetch(self.wf.name, loaded)
 
     def describe(self, i: int) -> dict[str, Any]:
         """What went into node i's key, saved beside its result for `fusec explain`."""
@@ -98,9 +100,10 @@ class RunPlan:
         """What node i needs wherever it runs; `options`: the runtime's part of its
         options, when the target carries out some itself (default: all of them)."""
         name = self.wf.nodes[i].name
-        kept = self.cacheable[i]
+        kept = self.cacheable[i]  # never without a store
+        store_url = self.store.url if kept and self.store is not None else None
         return NodeJob(self.wf.name, name, self.options[i] if options is None else options,
-                       self.store.url if kept else None, self.keys.get(name), self.describe(i) if kept else None)
+                       store_url, self.keys.get(name), self.describe(i) if kept else None)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -127,7 +130,7 @@ def prepare(wf: Workflow, params: dict[str, Any], settings: RunSettings, *, own:
     forced = rerun_nodes(wf, settings.rerun)
     store = open_workflow_store(wf, settings)
     options = [node_options(node, overrides) for node in wf.nodes] if overrides else [n.options for n in wf.nodes]
-    kept = [bool(cacheable(node.kind, opts, store)) for node, opts in zip(wf.nodes, options)]
+    kept = [bool(cacheable(node.kind, opts, store)) for node, opts in zip(wf.nodes, options, strict=True)]
     keys = compute_keys(wf, values, options) if store is not None else {}
     return RunPlan(wf, values, overrides, forced, store, options, kept, keys)
 
@@ -155,7 +158,8 @@ def open_workflow_store(wf: Workflow, settings: RunSettings) -> Store | None:
     return open_run_store(settings.storage, wf.storage, wf.home)
 
 
-def open_run_store(given: Any, own: str | None, home: Any) -> Store:
+def open_run_store(given: str | os.PathLike[str] | Store | None, own: str | None,
+                   home: str | os.PathLike[str] | None) -> Store:
     """`given` (--storage: relative to the working directory), else the workflow's `own`
     storage, else .fuseflow, both relative to its `home`; ParamError for a URL it cannot open."""
     try:

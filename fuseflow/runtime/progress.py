@@ -104,7 +104,8 @@ class RichProgress(Progress):
         line.add_column(no_wrap=True)
         line.add_column(no_wrap=True)
         line.add_column(no_wrap=True, overflow="ellipsis")
-        line.add_row(self.label, ProgressBar(total=max(self.total, 1), completed=finished, width=width), figures, counts)
+        bar = ProgressBar(total=max(self.total, 1), completed=finished, width=width)
+        line.add_row(self.label, bar, figures, counts)
         yield line
 
     def __enter__(self) -> RichProgress:
