@@ -29,14 +29,41 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedToken
-from lark.lexer import LexerThread
+from lark.grammar import Terminal
+from lark.lexer import LexerThread, UnlessCallback
 from lark.parsers.lalr_analysis import Shift
 from lark.parsers.lalr_interactive_parser import InteractiveParser
 from lark.parsers.lalr_parser_state import ParseConf, ParserState
+
+if TYPE_CHECKING:
+    from typing import Protocol, TypeAlias
+
+    from lark.grammar import Rule
+    from lark.lexer import BasicLexer
+
+    class TerminalMatch(Protocol):
+        """A match of lark's master regex: each terminal is a named group of it, so
+        `lastgroup` is the terminal matched (for re.Match in general it may be None)."""
+
+        @property
+        def lastgroup(self) -> str: ...
+        def group(self) -> str: ...
+        def end(self) -> int: ...
+
+    # A terminal as the builder gets it: (type, value, start_pos, line, column, end_line, end_column, end_pos).
+    RawToken: TypeAlias = tuple[str, str, int, int, int, int, int, int]
+    # (text, position) -> the terminal at that position, or None.
+    Matcher: TypeAlias = Callable[[str, int], TerminalMatch | None]
+    # A NAME-like terminal's text -> the keyword's terminal when it is one, else None (lark's "unless").
+    Keyword: TypeAlias = Callable[[str], str | None]
+    # The values a reduction pops -> the rule's value.
+    Reduce: TypeAlias = Callable[[list[Any]], Any]
+    # Per rule: (values popped, goto: state below -> next state, what makes the value; None: the values themselves).
+    Reduction: TypeAlias = tuple[int, dict[int, int], Reduce | None]
 
 END = "$END"
 
@@ -47,12 +74,13 @@ class _StateLexer:
 
     __slots__ = ("match", "keywords", "lark_lexer")
 
-    def __init__(self, lark_lexer: Any):
+    def __init__(self, lark_lexer: BasicLexer):
         scanner = lark_lexer.scanner  # builds lark's regexes and its callbacks
         self.lark_lexer = lark_lexer
         self.match = _first_match([mre.match for mre in scanner._mres])
-        self.keywords: dict[str, Any] = {}
+        self.keywords: dict[str, Keyword] = {}
         for type_, callback in lark_lexer.callback.items():
+            assert isinstance(callback, UnlessCallback)  # the only kind, without lexer_callbacks (see LalrParser)
             strings = callback.scanner.terminals
             if any(t.pattern.flags for t in strings):
                 self.keywords[str(type_)] = callback.scanner.fullmatch  # e.g. "select"i
@@ -72,9 +100,9 @@ class LalrParser:
         frontend = lark.parser
         self._lark_parser = frontend.parser.parser
         table = self._lark_parser.parse_table
-        self.start = lark.options.start[0]
-        self.start_state = table.start_states[self.start]
-        self.end_state = table.end_states[self.start]
+        self.start: str = lark.options.start[0]
+        self.start_state: int = table.start_states[self.start]
+        self.end_state: int = table.end_states[self.start]
         # Plain str everywhere: lark's names are often Tokens, whose __eq__ is Python code.
         self.ignore = frozenset(str(name) for name in lark.lexer_conf.ignore)
         # Terminals lark checks for newlines when it counts lines (the others cannot hold one).
@@ -82,8 +110,8 @@ class LalrParser:
         self.multiline = frozenset(str(name) for name in root.newline_types)
         # actions[state][terminal]: n >= 0 shifts and goes to state n, ~i reduces by rules[i];
         # goto[rule name][state below]: the state after a reduction.
-        self.rules: list = []
-        rule_index: dict[Any, int] = {}
+        self.rules: list[Rule] = []
+        rule_index: dict[Rule, int] = {}
         self.actions: list[dict[str, int]] = [{} for _ in range(max(table.states) + 1)]
         self.goto: dict[str, dict[int, int]] = {}
         for state, row in table.states.items():
@@ -98,13 +126,15 @@ class LalrParser:
                     self.actions[state][symbol] = arg
                 else:
                     self.goto.setdefault(symbol, {})[state] = arg
+        # lark's contextual lexer has one for each state of the table (states 0 to n - 1), many shared.
         shared: dict[int, _StateLexer] = {}
-        self.lexers: list[_StateLexer | None] = [None] * len(self.actions)
+        by_state: dict[int, _StateLexer] = {}
         for state, lark_lexer in frontend.lexer.lexers.items():
             if id(lark_lexer) not in shared:
                 shared[id(lark_lexer)] = _StateLexer(lark_lexer)
-            self.lexers[state] = shared[id(lark_lexer)]
-        self.scanners = [(lexer.match, lexer.keywords) if lexer else None for lexer in self.lexers]
+            by_state[state] = shared[id(lark_lexer)]
+        self.lexers = [by_state[state] for state in range(len(self.actions))]
+        self.scanners = [(lexer.match, lexer.keywords) for lexer in self.lexers]
         self._plans = [_plan(rule, lark.options.maybe_placeholders) for rule in self.rules]
         sources = [_reducer_source(i, plan) for i, plan in enumerate(self._plans)]
         self._generated = {i for i, source in enumerate(sources) if source}
@@ -112,14 +142,14 @@ class LalrParser:
 
     # --- the loop ---------------------------------------------------------------
 
-    def parse(self, text: str, builder: Any) -> Any:
+    def parse(self, text: str, builder: object) -> Any:
         """Parse `text`, calling `builder.<rule name>(children)` at each reduction.
 
         One function, with all it uses in locals: it runs some 30 times a line."""
         reductions = self._reductions(builder)
         actions, scanners, ignore, multiline = self.actions, self.scanners, self.ignore, self.multiline
         states = [self.start_state]
-        values: list = []
+        values: list[Any] = []  # tokens, and what the builder made of rules
         state = self.start_state
         pos, size, last = 0, len(text), None
         line, line_start = 1, 0  # lines and columns counted as lark's LineCounter does
@@ -182,7 +212,8 @@ class LalrParser:
                 row = actions[state]
         return self._end(states, values, reductions, last, text)
 
-    def _end(self, states: list, values: list, reductions: list, last: tuple | None, text: str) -> Any:
+    def _end(self, states: list[int], values: list[Any], reductions: list[Reduction], last: RawToken | None,
+             text: str) -> Any:
         """The end of the text: reduce until the start rule is complete."""
         while True:
             act = self.actions[states[-1]].get(END)
@@ -198,7 +229,7 @@ class LalrParser:
             if state == self.end_state:
                 return values[-1]
 
-    def _reductions(self, builder: Any) -> list[tuple[int, dict[int, int], Callable | None]]:
+    def _reductions(self, builder: object) -> list[Reduction]:
         """(values popped, goto: state below -> next state, function making the rule's value)
         per rule, for this builder."""
         namespace: dict[str, Any] = {}
@@ -206,8 +237,10 @@ class LalrParser:
         for i, plan in enumerate(self._plans):
             if not plan.inline:
                 method = getattr(builder, plan.name, None)
-                if method is None:
-                    method = functools.partial(_default, default, plan.name) if default else functools.partial(Tree, plan.name)
+                if method is None and default:
+                    method = functools.partial(_default, default, plan.name)
+                elif method is None:
+                    method = functools.partial(Tree, plan.name)
                 namespace[f"m{i}"] = method
         exec(self._code, namespace)  # noqa: S102 - our own generated reductions, compiled once
         return [
@@ -218,7 +251,8 @@ class LalrParser:
 
     # --- errors, as lark raises them ----------------------------------------------
 
-    def _lex_error(self, text: str, pos: int, line: int, column: int, states: list, last: tuple | None) -> None:
+    def _lex_error(self, text: str, pos: int, line: int, column: int, states: list[int],
+                   last: RawToken | None) -> NoReturn:
         """No terminal of this state matches: lark's contextual lexer then tries every
         terminal, to report the token as unexpected rather than the character."""
         lexer = self.lexers[states[-1]]
@@ -227,9 +261,11 @@ class LalrParser:
         parser_state = self._parser_state(states, text)
         root = self.lark.parser.lexer.root_lexer
         m = _first_match([mre.match for mre in root.scanner._mres])(text, pos)
+        exc: UnexpectedCharacters | UnexpectedToken
         if m is None:
-            exc: Any = UnexpectedCharacters(text, pos, line, column, allowed=allowed, token_history=history,
-                                            state=parser_state, terminals_by_name=root.terminals_by_name)
+            exc = UnexpectedCharacters(  # type: ignore[no-untyped-call]  # lark's __init__ has no annotations
+                text, pos, line, column, allowed=allowed, token_history=history, state=parser_state,
+                terminals_by_name=root.terminals_by_name)
         else:
             value = m.group()
             end_line = line + (value.count("\n") if m.lastgroup in self.multiline else 0)
@@ -237,12 +273,14 @@ class LalrParser:
             token = Token(m.lastgroup, value, pos, line, column, end_line, end_col, m.end())
             callback = root.callback.get(token.type)
             token = callback(token) if callback else token
-            exc = UnexpectedToken(token, allowed, state=parser_state, token_history=[history[0] if history else None],
-                                  terminals_by_name=root.terminals_by_name)
+            exc = UnexpectedToken(  # type: ignore[no-untyped-call]  # lark's __init__ has no annotations
+                token, allowed, state=parser_state, token_history=[history[0] if history else None],
+                terminals_by_name=root.terminals_by_name)
         exc.interactive_parser = InteractiveParser(self._lark_parser, parser_state, parser_state.lexer)
         raise exc
 
-    def _token_error(self, type_: str, token: tuple | None, states: list, last: tuple | None, text: str) -> None:
+    def _token_error(self, type_: str, token: RawToken | None, states: list[int], last: RawToken | None,
+                     text: str) -> NoReturn:
         if token is None:
             lark_token = Token.new_borrow_pos(END, "", Token(*last)) if last else Token(END, "", 0, 1, 1)
         else:
@@ -250,27 +288,28 @@ class LalrParser:
         table = self._lark_parser.parse_table.states
         expected = {s for s in table[states[-1]] if s.isupper()}
         parser_state = self._parser_state(states, text)
-        exc = UnexpectedToken(lark_token, expected, state=parser_state, interactive_parser=None)
+        exc = UnexpectedToken(  # type: ignore[no-untyped-call]  # lark's __init__ has no annotations
+            lark_token, expected, state=parser_state, interactive_parser=None)
         exc.interactive_parser = InteractiveParser(self._lark_parser, parser_state, parser_state.lexer)
         raise exc
 
-    def _parser_state(self, states: list, text: str) -> ParserState:
+    def _parser_state(self, states: list[int], text: str) -> ParserState[int]:
         """A lark parser state at our stack, for `accepts()`; values are not needed there."""
         conf = ParseConf(self._lark_parser.parse_table, {}, self.start)
         thread = LexerThread.from_text(self.lark.parser.lexer, text)
         return ParserState(conf, thread, list(states), [None] * (len(states) - 1))
 
 
-def _default(handler: Callable, name: str, children: list) -> Any:
+def _default(handler: Callable[[str, list[Any], None], Any], name: str, children: list[Any]) -> Any:
     return handler(name, children, None)
 
 
-def _first_match(matchers: list[Callable]) -> Callable:
+def _first_match(matchers: list[Matcher]) -> Matcher:
     """lark splits a master regex past Python's 100 groups: try the parts in order."""
     if len(matchers) == 1:
         return matchers[0]
 
-    def match(text: str, pos: int) -> Any:
+    def match(text: str, pos: int) -> TerminalMatch | None:
         for part in matchers:
             m = part(text, pos)
             if m is not None:
@@ -294,7 +333,7 @@ class _Plan(NamedTuple):
     size: int  # values popped
 
 
-def _plan(rule: Any, maybe_placeholders: bool) -> _Plan:
+def _plan(rule: Rule, maybe_placeholders: bool) -> _Plan:
     """lark's ParseTreeBuilder for one rule: to_include as maybe_create_child_filter computes it."""
     expansion = rule.expansion
     empty = rule.options.empty_indices if maybe_placeholders else ()
@@ -307,12 +346,13 @@ def _plan(rule: Any, maybe_placeholders: bool) -> _Plan:
     to_include, pending = [], 0
     for i, sym in enumerate(expansion):
         pending += nones[i]
-        if keep_all or not (sym.is_term and sym.filter_out):
+        if keep_all or not (isinstance(sym, Terminal) and sym.filter_out):
             to_include.append((i, not sym.is_term and sym.name.startswith("_"), pending))
             pending = 0
     pending += nones[len(expansion)]
-    return _Plan(tuple(to_include), pending, rule.origin.name.startswith("_"), bool(rule.options.expand1 and not rule.alias),
-                 rule.alias or rule.options.template_source or rule.origin.name, len(expansion))
+    expand1 = bool(rule.options.expand1 and not rule.alias)
+    name = rule.alias or rule.options.template_source or rule.origin.name
+    return _Plan(tuple(to_include), pending, rule.origin.name.startswith("_"), expand1, name, len(expansion))
 
 
 def _reducer_source(index: int, plan: _Plan) -> str | None:
