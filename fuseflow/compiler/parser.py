@@ -15,7 +15,7 @@ import math
 import re
 from collections.abc import Callable, Iterator
 from importlib import resources
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 from lark import Lark, Token
 from lark.common import ParserConf
@@ -27,7 +27,22 @@ from . import limits, strings, tables
 from . import nodes as n
 from .errors import CompileError, Diagnostic, Diagnostics
 from .lalr import LalrParser
-from .nodes import Span
+from .span import Span
+
+if TYPE_CHECKING:
+    from typing import Protocol, TypeAlias
+
+    from .lalr import RawToken
+
+    # `parse(text, diags)`: a file's statements, or a lark UnexpectedInput at its first syntax error.
+    _Parse: TypeAlias = Callable[[str, Diagnostics], list[n.Stmt]]
+    # What a rule's method gets, as lalr.py hands it over (see "tree building" below):
+    # what each position holds (a token, a node, None) is fixed by the grammar rule.
+    _Children: TypeAlias = list[Any]
+
+    class _Spanned(Protocol):
+        @property
+        def span(self) -> Span: ...
 
 # How a terminal is named in "expected ..." messages.
 TERMINAL_WORDS = {
@@ -73,7 +88,7 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _parse_recovering(source: str, diags: Diagnostics, parse: Callable[[str, Diagnostics], list]) -> list:
+def _parse_recovering(source: str, diags: Diagnostics, parse: _Parse) -> list[n.Stmt]:
     """Report a syntax error, blank its line and parse again, so one run shows them all.
     `parse(text, diags)` is lalr.py's parser here, lark's own in tests.
 
@@ -81,7 +96,8 @@ def _parse_recovering(source: str, diags: Diagnostics, parse: Callable[[str, Dia
     stopped; an error before that is the blanking's doing, or the same mistake
     again, and is not reported. Recovery ends there, at the end of the file, at
     a line that cannot be blanked, and after MAX_SYNTAX_ERRORS errors."""
-    text, checked, last = source, (0, 0), 0
+    text, last = source, 0
+    checked: tuple[float, float] = (0, 0)
     for _ in range(MAX_SYNTAX_ERRORS):
         try:
             return parse(text, diags)
@@ -95,6 +111,7 @@ def _parse_recovering(source: str, diags: Diagnostics, parse: Callable[[str, Dia
                 continue
             diag = _describe(exc, text, parse)
             diags.items.append(diag)
+            assert diag.span is not None  # a syntax error is always somewhere
             blanked = None if stop == _END_OF_FILE else _blank_line(text, diag.span.line)
             if blanked is None:
                 return []
@@ -247,15 +264,17 @@ def _deeper_than(text: str, limit: int) -> bool:
 # --- syntax error messages -----------------------------------------------------
 
 
-def _describe(exc: UnexpectedInput, text: str, parse: Callable[[str, Diagnostics], list]) -> Diagnostic:
+def _describe(exc: UnexpectedInput, text: str, parse: _Parse) -> Diagnostic:
     accepts = _accepts(exc)
     if isinstance(exc, UnexpectedCharacters):
-        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        pos: int = exc.pos_in_stream  # type: ignore[assignment]  # lark declares it None on the base class
+        char = text[pos] if pos < len(text) else ""
         span = Span(exc.line, exc.column, exc.line, exc.column + 1)
         if char and char in "\"'":  # a string ends on its line: what the parser expected misleads here
             return Diagnostic("error", "syntax error: an unterminated string", span,
                               f"close it with {char} before the end of the line")
         return Diagnostic("error", f"syntax error: unexpected character {char!r}", span, _expected(accepts))
+    assert isinstance(exc, (UnexpectedToken, UnexpectedEOF))  # lark's other two
     keyword = _keyword_before(exc, text, parse)
     if keyword is not None:
         return _keyword_as_name(*keyword)
@@ -278,7 +297,7 @@ def _keyword_as_name(span: Span, word: str) -> Diagnostic:
     return Diagnostic("error", f"{word!r} is a keyword and cannot be used as a name", span, "choose another name")
 
 
-def _keyword_before(exc: UnexpectedInput, text: str, parse: Callable) -> tuple[Span, str] | None:
+def _keyword_before(exc: UnexpectedToken | UnexpectedEOF, text: str, parse: _Parse) -> tuple[Span, str] | None:
     """A keyword meant as a name right before where the parser stopped: the parser took
     it for the keyword (`options = f()` stops at '=', `from m import let` at the end),
     and it goes further with the word made a name."""
@@ -302,7 +321,9 @@ def _end_of_previous_line(text: str, line: int) -> Span | None:
     """Where the last code before `line` ends, skipping blank lines and comments."""
     lines = text.split("\n")
     for number in range(line - 1, 0, -1):
-        code = _CODE.match(lines[number - 1]).group(0).rstrip()
+        found = _CODE.match(lines[number - 1])
+        assert found is not None  # it matches the empty string
+        code = found.group(0).rstrip()
         if code:
             return Span(number, len(code) + 1, number, len(code) + 2)
     return None
@@ -346,11 +367,12 @@ def _accepts(exc: UnexpectedInput) -> set[str]:
     items of the same state) and leaves out the keywords folded into NAME."""
     interactive = getattr(exc, "interactive_parser", None)
     if interactive is not None:
-        return interactive.accepts()
+        accepts: set[str] = interactive.accepts()
+        return accepts
     return set(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())
 
 
-def _expected(terminals: Any) -> str:
+def _expected(terminals: set[str]) -> str:
     """What was expected, in words; a whole group (every way to start a statement,
     or a value) is one word, so the list stays short and nothing is cut."""
     terminals = {"NAME" if t == "WORD" else t for t in terminals or ()}  # a WORD is a name, keywords allowed
@@ -393,9 +415,10 @@ class _GrammarFacts(NamedTuple):
 
 @functools.lru_cache(maxsize=1)
 def _grammar() -> _GrammarFacts:
-    first = GrammarAnalyzer(ParserConf(_lark().rules, None, _lark().options.start)).FIRST
+    first = GrammarAnalyzer(ParserConf(_lark().rules, {}, _lark().options.start)).FIRST
     statement, value = (frozenset(t.name for t in first[NonTerminal(rule)]) for rule in ("_statement", "_value"))
-    words = {t.name: t.pattern.value for t in _lark().terminals if t.pattern.type == "str" and _WORD.fullmatch(t.pattern.value)}
+    words = {t.name: t.pattern.value for t in _lark().terminals
+             if t.pattern.type == "str" and _WORD.fullmatch(t.pattern.value)}
     return _GrammarFacts(statement, value, frozenset(words), frozenset(words.values()))
 
 
@@ -420,18 +443,18 @@ def _end_of_text(text: str) -> Span:
 _LITERAL_WORDS = {"TRUE": True, "FALSE": False, "NONE": None}
 
 
-def _token_span(token: tuple) -> Span:
+def _token_span(token: RawToken) -> Span:
     return Span(token[3], token[4], token[5], token[6])
 
 
-def _tokens_span(first: tuple, last: tuple) -> Span:
+def _tokens_span(first: RawToken, last: RawToken) -> Span:
     """From the start of token `first` to the end of token `last`."""
     return Span(first[3], first[4], last[5], last[6])
 
 
-def _until(first: tuple, last: Any) -> Span:
+def _until(first: RawToken, last: RawToken | _Spanned) -> Span:
     """From the start of token `first` to the end of `last`, a token or anything with a span."""
-    if type(last) is tuple:
+    if isinstance(last, tuple):
         return Span(first[3], first[4], last[5], last[6])
     end = last.span
     return Span(first[3], first[4], end.end_line, end.end_col)
@@ -449,105 +472,114 @@ class _Builder:
 
     # --- statements ---
 
-    def start(self, c):
+    def start(self, c: _Children) -> list[n.Stmt]:
         return c
 
-    def workflow_stmt(self, c):
+    def workflow_stmt(self, c: _Children) -> n.WorkflowStmt:
         return n.WorkflowStmt(c[1][1], _tokens_span(c[0], c[1]))
 
-    def dotted_name(self, c):
+    def dotted_name(self, c: _Children) -> _Part[str]:
         return _Part(".".join([t[1] for t in c[::2]]), _tokens_span(c[0], c[-1]))
 
-    def import_name(self, c):
+    def import_name(self, c: _Children) -> n.ImportName:
         return n.ImportName(c[0][1], c[-1][1], _tokens_span(c[0], c[-1]))
 
-    def from_import(self, c):
+    def from_import(self, c: _Children) -> n.FromImport:
         names = tuple(x for x in c if isinstance(x, n.ImportName))
         return n.FromImport(c[1].value, names, _until(c[0], c[-1]))
 
-    def import_module(self, c):
+    def import_module(self, c: _Children) -> n.ImportModule:
         return n.ImportModule(c[1].value, c[3][1], _tokens_span(c[0], c[3]))
 
-    def param_stmt(self, c):
+    def param_stmt(self, c: _Children) -> n.ParamStmt:
         default = c[5] if len(c) > 5 else None
         return n.ParamStmt(c[1][1], c[3][1], _token_span(c[3]), default, _until(c[0], c[-1]))
 
-    def let_stmt(self, c):
+    def let_stmt(self, c: _Children) -> n.LetStmt:
         return n.LetStmt(c[1][1], c[3], _until(c[0], c[3]))
 
-    def assign_stmt(self, c):
-        name, value = c[0], c[2]
+    def assign_stmt(self, c: _Children) -> n.AssignStmt:
+        name: RawToken = c[0]
+        value: n.Expr = c[2]
         line, col, end = name[3], name[4], value.span  # spans written out: the commonest statement
         text = self.names.setdefault(name[1], name[1])
         return n.AssignStmt(text, value, Span(line, col, end.end_line, end.end_col), Span(line, col, name[5], name[6]))
 
-    def call_stmt(self, c):
+    def call_stmt(self, c: _Children) -> n.CallStmt:
         return n.CallStmt(c[0], c[0].span)
 
-    def for_stmt(self, c):
+    def for_stmt(self, c: _Children) -> n.ForStmt:
         names = tuple(t[1] for t in c if type(t) is tuple and t[0] == "NAME")
-        iterable, block = c[-2], c[-1]
+        iterable: n.Expr = c[-2]
+        block: _Part[tuple[n.Stmt, ...]] = c[-1]
         return n.ForStmt(names, iterable, block.value, _until(c[0], block))
 
-    def block(self, c):
+    def block(self, c: _Children) -> _Part[tuple[n.Stmt, ...]]:
         return _Part(tuple(x for x in c if type(x) is not tuple), _tokens_span(c[0], c[-1]))
 
-    def options_stmt(self, c):
-        target = c[1]
+    def options_stmt(self, c: _Children) -> n.OptionsStmt:
+        target: RawToken | None = c[1]
         entries = tuple(x for x in c if isinstance(x, n.OptionEntry))
         target_span = _token_span(target if target is not None else c[0])
         return n.OptionsStmt(target[1] if target is not None else "neutral", entries, _tokens_span(c[0], c[-1]),
                              target_span)
 
-    def option_entry(self, c):
-        key, body = c[0], c[2]
+    def option_entry(self, c: _Children) -> n.OptionEntry:
+        key: RawToken = c[0]
+        body: _Part[tuple[n.OptionItem, ...]] = c[2]
         pattern = None if key[0] == "WORKFLOW" else self._string(key)
         return n.OptionEntry(pattern, body.value, _until(key, c[-1]), _token_span(key))
 
-    def option_body(self, c):
+    def option_body(self, c: _Children) -> _Part[tuple[n.OptionItem, ...]]:
         return _Part(tuple(x for x in c if isinstance(x, n.OptionItem)), _tokens_span(c[0], c[-1]))
 
-    def option_item(self, c):
+    def option_item(self, c: _Children) -> n.OptionItem:
         return n.OptionItem(c[0][1], c[2], _until(c[0], c[2]), _token_span(c[0]))
 
-    def storage_stmt(self, c):
+    def storage_stmt(self, c: _Children) -> n.StorageStmt:
         return n.StorageStmt(self._string(c[1]), _tokens_span(c[0], c[1]))
 
-    def return_stmt(self, c):
+    def return_stmt(self, c: _Children) -> n.ReturnStmt:
         names = tuple(n.ReturnName(t[1], _token_span(t)) for t in c if t[0] == "NAME")
         return n.ReturnStmt(names, _tokens_span(c[0], c[-1]))
 
     # --- expressions ---
 
-    def call(self, c):
-        names, start = c[0]  # from callee
-        args, kwargs = [], []
+    def call(self, c: _Children) -> n.Call:
+        callee: tuple[tuple[str, ...], Span] = c[0]
+        names, start = callee
+        args: list[n.Expr] = []
+        kwargs: list[n.Keyword] = []
         for part in c[2:-1]:
             if part is None or type(part) is tuple:
                 continue
             (kwargs if type(part) is n.Keyword else args).append(part)
-        end = c[-1]
+        end: RawToken = c[-1]
         return n.Call(names, tuple(args), tuple(kwargs), Span(start.line, start.col, end[5], end[6]), start)
 
-    def callee(self, c):
+    def callee(self, c: _Children) -> tuple[tuple[str, ...], Span]:
         """(names, span): the dotted path of a call."""
         if len(c) == 1:
-            name = c[0]
+            name: RawToken = c[0]
             names = self.callees.get(name[1])
             if names is None:
                 names = self.callees[name[1]] = (name[1],)
             return names, Span(name[3], name[4], name[5], name[6])
         return tuple(t[1] for t in c[::2]), _tokens_span(c[0], c[-1])
 
-    def argument(self, c):
-        return c[0]
+    def argument(self, c: _Children) -> n.Expr:
+        value: n.Expr = c[0]
+        return value
 
-    def keyword_argument(self, c):
-        name, end = c[0], c[2].span
-        return n.Keyword(self.names.setdefault(name[1], name[1]), c[2], Span(name[3], name[4], end.end_line, end.end_col))
+    def keyword_argument(self, c: _Children) -> n.Keyword:
+        name: RawToken = c[0]
+        value: n.Expr = c[2]
+        end = value.span
+        span = Span(name[3], name[4], end.end_line, end.end_col)
+        return n.Keyword(self.names.setdefault(name[1], name[1]), value, span)
 
-    def reference(self, c):
-        name = c[0]
+    def reference(self, c: _Children) -> n.Ref:
+        name: RawToken = c[0]
         name_span = Span(name[3], name[4], name[5], name[6])
         text = self.names.setdefault(name[1], name[1])
         if len(c) == 1:
@@ -555,18 +587,19 @@ class _Builder:
         indexes = tuple(x for x in c[1:] if type(x) is not tuple)
         return n.Ref(text, indexes, _tokens_span(name, c[-1]), name_span)
 
-    def list(self, c):
-        return n.ListExpr(tuple(x for x in c[1:-1] if x is not None and type(x) is not tuple), _tokens_span(c[0], c[-1]))
+    def list(self, c: _Children) -> n.ListExpr:
+        items = tuple(x for x in c[1:-1] if x is not None and type(x) is not tuple)
+        return n.ListExpr(items, _tokens_span(c[0], c[-1]))
 
-    def dict(self, c):
+    def dict(self, c: _Children) -> n.DictExpr:
         pairs = tuple(x for x in c[1:-1] if type(x) is tuple and len(x) == 2)
         return n.DictExpr(pairs, _tokens_span(c[0], c[-1]))
 
-    def pair(self, c):
+    def pair(self, c: _Children) -> tuple[str, n.Expr]:
         return (self._string(c[0]), c[2])
 
-    def literal(self, c):
-        token = c[0]
+    def literal(self, c: _Children) -> n.Literal:
+        token: RawToken = c[0]
         kind = token[0]
         if kind == "STRING":
             value: Any = self._string(token)
@@ -578,7 +611,7 @@ class _Builder:
             value = _LITERAL_WORDS[kind]
         return n.Literal(value, Span(token[3], token[4], token[5], token[6]))
 
-    def _within_limits(self, value_of: Callable[[str], Any], token: tuple) -> Any:
+    def _within_limits(self, value_of: Callable[[str], int | float], token: RawToken) -> int | float:
         """A number's value; an error at its token when no target could write it."""
         try:
             return value_of(token[1])
@@ -586,7 +619,7 @@ class _Builder:
             self.diags.error(_token_span(token), exc.message, exc.hint)
             return 0
 
-    def _string(self, token: tuple) -> str:
+    def _string(self, token: RawToken) -> str:
         """The literal's value: Python's escapes, an unknown one keeping its backslash."""
         body = token[1][1:-1]
         try:
@@ -596,12 +629,15 @@ class _Builder:
             return body
 
 
-class _Part:
+_V = TypeVar("_V")
+
+
+class _Part(Generic[_V]):
     """A rule's value that is not a node: a dotted name, a block's statements, an option body."""
 
     __slots__ = ("value", "span")
 
-    def __init__(self, value: Any, span: Span):
+    def __init__(self, value: _V, span: Span):
         self.value = value
         self.span = span
 
