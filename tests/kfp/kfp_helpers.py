@@ -75,6 +75,20 @@ class Counter:
 '''
 
 
+# Loop keys and keywords that are no input name as they stand (a space, a placeholder, an
+# accent, a sign, a Python keyword, a dot, nothing but `_`) or are names the step uses itself.
+ODD_NAMES = '''
+    workflow odd
+    from steps import show
+    for k in ["a b", "{{$}}", "é", "-1", "1", "if", "x.y", "_"] {
+        data = show(k)
+        part = show(data, data[0], class=1, self=2, _SPEC=3, fuseflow_node=4, result=5)
+    }
+    all = show(data, part["1"], data["-1"][0])
+    return all
+'''
+
+
 def parse(text: str) -> tuple[dict, dict]:
     docs = list(yaml.safe_load_all(text))
     return docs[0], (docs[1] if len(docs) > 1 else {})

@@ -27,6 +27,11 @@ def tasks(spec: dict) -> dict:
     return spec["root"]["dag"]["tasks"]
 
 
+def first_member(spec: dict) -> dict:
+    """What `best` reads for the first member of the family `err` (input `err_linear_poly1`)."""
+    return tasks(spec)["best"]["inputs"]["artifacts"]["err_linear_poly1"]["taskOutputArtifact"]
+
+
 def test_the_generated_spec_is_clean(models):
     spec, platform = models
     assert kfp_check.references(spec, platform) == []
@@ -37,16 +42,16 @@ def test_the_generated_spec_is_clean(models):
      "task 'best': componentRef 'comp-nowhere' is not a component"),
     (lambda s: tasks(s)["best"]["dependentTasks"].append("ghost"),
      "task 'best': dependentTasks names 'ghost', which is not a task"),
-    (lambda s: tasks(s)["best"]["inputs"]["artifacts"]["arg0_0"]["taskOutputArtifact"].update(producerTask="ghost"),
-     "task 'best': input 'arg0_0' reads producerTask 'ghost', which is not a task"),
-    (lambda s: tasks(s)["best"]["inputs"]["artifacts"]["arg0_0"]["taskOutputArtifact"].update(outputArtifactKey="nope"),
-     "task 'best': input 'arg0_0' reads 'nope', which task 'err-linear-poly1' does not produce"),
+    (lambda s: first_member(s).update(producerTask="ghost"),
+     "task 'best': input 'err_linear_poly1' reads producerTask 'ghost', which is not a task"),
+    (lambda s: first_member(s).update(outputArtifactKey="nope"),
+     "task 'best': input 'err_linear_poly1' reads 'nope', which task 'err-linear-poly1' does not produce"),
     (lambda s: tasks(s)["best"]["dependentTasks"].remove("err-wave-ridge"),
-     "task 'best': input 'arg0_11' reads task 'err-wave-ridge', which is not in its dependentTasks"),
-    (lambda s: tasks(s)["data-wave"]["inputs"]["parameters"]["kw_n"].update(componentInputParameter="size"),
-     "task 'data-wave': input 'kw_n' reads pipeline input 'size', which is not declared"),
-    (lambda s: tasks(s)["data-wave"]["inputs"]["parameters"].pop("kw_n"),
-     "task 'data-wave': required input 'kw_n' is not given"),
+     "task 'best': input 'err_wave_ridge' reads task 'err-wave-ridge', which is not in its dependentTasks"),
+    (lambda s: tasks(s)["data-wave"]["inputs"]["parameters"]["n"].update(componentInputParameter="size"),
+     "task 'data-wave': input 'n' reads pipeline input 'size', which is not declared"),
+    (lambda s: tasks(s)["data-wave"]["inputs"]["parameters"].pop("n"),
+     "task 'data-wave': required input 'n' is not given"),
     (lambda s: tasks(s)["data-wave"]["inputs"]["parameters"].update(extra={"runtimeValue": {"constant": 1}}),
      "task 'data-wave': input 'extra' is not an input of 'comp-make-dataset'"),
     (lambda s: s["deploymentSpec"]["executors"]["exec-score"]["container"].update(image=3.11),

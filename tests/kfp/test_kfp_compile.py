@@ -1,12 +1,14 @@
 """What `fusec compile --target kfp` writes: tasks, components, inputs, outputs, names."""
 from __future__ import annotations
 
+import keyword
 import os
+import re
 import subprocess
 import sys
 
 import pytest
-from kfp_helpers import EXAMPLES, ROOT, compile_example, compile_text, parse, spec_of, yaml_of
+from kfp_helpers import EXAMPLES, ODD_NAMES, ROOT, compile_example, compile_text, parse, spec_of, yaml_of
 
 from fuseflow.compiler.errors import CompileError
 from fuseflow.targets.kfp import check as kfp_check
@@ -35,7 +37,7 @@ def test_one_component_per_callable_in_a_fan_out():
     assert {t["componentRef"]["name"] for n, t in tasks_of(spec).items() if n != "base"} == {"comp-add"}
     y7 = tasks_of(spec)["y-7"]
     assert y7["inputs"]["parameters"]["arg1"] == {"runtimeValue": {"constant": 7}}
-    assert y7["inputs"]["artifacts"]["arg0"] == {"taskOutputArtifact": {"outputArtifactKey": "result", "producerTask": "base"}}
+    assert y7["inputs"]["artifacts"]["base"] == {"taskOutputArtifact": {"outputArtifactKey": "result", "producerTask": "base"}}
     assert y7["dependentTasks"] == ["base"]
     assert y7["taskInfo"] == {"name": "y (7)"}
 
@@ -92,10 +94,10 @@ def test_params_are_typed_pipeline_inputs_with_defaults():
     assert inputs["nothing"] == {"defaultValue": None, "isOptional": True, "parameterType": "STRING"}
     assert inputs["required"] == {"parameterType": "NUMBER_INTEGER"}
     task = tasks_of(spec)["out"]["inputs"]["parameters"]
-    assert task["arg0"] == {"componentInputParameter": "i"}
-    assert task["arg8"] == {"componentInputParameter": "l"}  # indexed by the step: l[1]
+    assert task["i"] == {"componentInputParameter": "i"}
+    assert task["l_1"] == {"componentInputParameter": "l"}  # indexed by the step: l[1]
     component = spec["components"][tasks_of(spec)["out"]["componentRef"]["name"]]
-    assert component["inputDefinitions"]["parameters"]["arg6"] == {"isOptional": True, "parameterType": "STRING"}
+    assert component["inputDefinitions"]["parameters"]["nothing"] == {"isOptional": True, "parameterType": "STRING"}
 
 
 def test_literals_are_constants_exactly_typed():
@@ -104,9 +106,9 @@ def test_literals_are_constants_exactly_typed():
         x = show(1, 2.0, "s", true, none, [1, 2.5], {"k": 1}, 12345678901234567890, key=0.5)
         """)
     params = tasks_of(spec)["x"]["inputs"]["parameters"]
-    constants = {k: v["runtimeValue"]["constant"] for k, v in params.items() if k.startswith(("arg", "kw_"))}
+    constants = {k: v["runtimeValue"]["constant"] for k, v in params.items() if not k.startswith("fuseflow_")}
     assert constants == {"arg0": 1, "arg1": 2.0, "arg2": "s", "arg3": True, "arg4": "null", "arg5": "[1, 2.5]",
-                         "arg6": '{"k": 1}', "arg7": "12345678901234567890", "kw_key": 0.5}
+                         "arg6": '{"k": 1}', "arg7": "12345678901234567890", "key": 0.5}
     types = spec["components"]["comp-show"]["inputDefinitions"]["parameters"]
     assert [types[f"arg{i}"]["parameterType"] for i in range(8)] == [
         "NUMBER_INTEGER", "NUMBER_DOUBLE", "STRING", "BOOLEAN", "STRING", "STRING", "STRING", "STRING"]
@@ -121,8 +123,74 @@ def test_structures_holding_results_become_one_input_per_result():
         """)
     artifacts = tasks_of(spec)["x"]["inputs"]["artifacts"]
     assert {k: v["taskOutputArtifact"]["producerTask"] for k, v in artifacts.items()} == {
-        "arg0_0": "a", "arg0_2": "b", "arg1_0": "a"}  # named by position
+        "a": "a", "b_k": "b", "a_2": "a"}  # named after what they carry
     assert tasks_of(spec)["x"]["dependentTasks"] == ["a", "b"]
+
+
+def bound(spec: dict, node: str) -> dict:
+    """The inputs of a node's task (but fuseflow's own): a result as the node that makes it,
+    a param as its pipeline input, a literal as its constant."""
+    tasks = tasks_of(spec)
+    node_of = {name: t["inputs"]["parameters"]["fuseflow_node"]["runtimeValue"]["constant"]
+               for name, t in tasks.items()}
+    (inputs,) = [tasks[name]["inputs"] for name, n in node_of.items() if n == node]
+    names = {k: node_of[v["taskOutputArtifact"]["producerTask"]] for k, v in inputs.get("artifacts", {}).items()}
+    for k, v in inputs["parameters"].items():
+        if k not in ("fuseflow_node", "fuseflow_rerun", "fuseflow_storage"):
+            names[k] = v.get("componentInputParameter", v.get("runtimeValue", {}).get("constant"))
+    return names
+
+
+def test_inputs_are_named_after_what_they_carry():
+    spec, _ = spec_of("""
+        from steps import inc, show
+        param size: int = 3
+        for ds in ["moons", "circles"] {
+            data = inc(size)
+            parts = show(data[0], {"lr": 0.1, "raw": data}, 7, n=2, by=size)
+            for m in ["knn", "tree"] {
+                acc = show(parts["x_train"], m)
+            }
+        }
+        best = show(acc)
+        row = show(acc["moons"], parts["circles"])
+        one = show(acc["circles"]["tree"][0])
+        """)
+    # what the current iteration made is named after its variable; a literal after its keyword or place
+    assert bound(spec, "parts.moons") == {"data_0": "data.moons", "data": "data.moons", "size": "size",
+                                          "arg1_lr": 0.1, "arg2": 7, "n": 2}
+    assert bound(spec, "acc.circles.tree") == {"parts_x_train": "parts.circles", "arg1": "tree"}
+    # a family's members after the family and their keys, a member picked by key after its node
+    assert bound(spec, "best") == {f"acc_{d}_{m}": f"acc.{d}.{m}"
+                                   for d in ("moons", "circles") for m in ("knn", "tree")}
+    assert bound(spec, "row") == {"acc_moons_knn": "acc.moons.knn", "acc_moons_tree": "acc.moons.tree",
+                                  "parts_circles": "parts.circles"}
+    assert bound(spec, "one") == {"acc_circles_tree_0": "acc.circles.tree"}
+    # every iteration names its inputs alike, so they share one component
+    components = {name: t["componentRef"]["name"] for name, t in tasks_of(spec).items()}
+    assert components["parts-moons"] == components["parts-circles"]
+    assert len({components[f"acc-{d}-{m}"] for d in ("moons", "circles") for m in ("knn", "tree")}) == 1
+    program: dict = {}
+    exec(spec["deploymentSpec"]["executors"]["exec-show"]["container"]["command"][-1], program)
+    assert program["_SPEC"]["args"][:2] == [
+        {"ref": "data_0", "path": [0]},
+        {"dict": [["lr", {"input": "arg1_lr", "type": "float"}], ["raw", {"ref": "data"}]]}]
+    assert program["_SPEC"]["kwargs"][1] == ["by", {"param": "size", "input": "size", "type": "int"}]
+
+
+def test_odd_loop_keys_and_keywords_give_valid_unique_input_names():
+    spec, _ = spec_of(ODD_NAMES)
+    for component in spec["components"].values():
+        definitions = component["inputDefinitions"]
+        names = [*definitions.get("artifacts", {}), *definitions.get("parameters", {})]
+        assert len(names) == len(set(names))
+        assert all(re.fullmatch("[A-Za-z][A-Za-z0-9_]*", n) and not keyword.iskeyword(n) for n in names), names
+    assert bound(spec, "part.if") == {"data": "data.if", "data_0": "data.if", "class_": 1, "self_2": 2, "SPEC": 3,
+                                      "fuseflow_node_2": 4, "result_2": 5}
+    assert bound(spec, "all") == {
+        "data_a_b": "data.a_b", "data": "data._____", "data_e": "data.é", "data_1": "data.-1", "data_1_2": "data.1",
+        "data_if": "data.if", "data_x_y": "data.x_y", "data_2": "data._", "part_1": "part.1", "data_1_0": "data.-1"}
+    assert spec == spec_of(ODD_NAMES)[0]  # the same every time
 
 
 def test_method_calls_chain_the_object_state():
@@ -134,7 +202,7 @@ def test_method_calls_chain_the_object_state():
         last = c.add(2)
         """)
     tasks = tasks_of(spec)
-    assert tasks["c"]["inputs"]["artifacts"]["kw_start"]["taskOutputArtifact"]["producerTask"] == "one"
+    assert tasks["c"]["inputs"]["artifacts"]["one"]["taskOutputArtifact"]["producerTask"] == "one"
     first, last = tasks["c-add-1"], tasks["last"]
     assert first["inputs"]["artifacts"]["self"] == {"taskOutputArtifact": {"outputArtifactKey": "state", "producerTask": "c"}}
     assert last["inputs"]["artifacts"]["self"] == {"taskOutputArtifact": {"outputArtifactKey": "state", "producerTask": "c-add-1"}}
@@ -333,7 +401,7 @@ def test_literals_beside_references_travel_as_task_constants_not_in_the_command(
     task = tasks_of(spec)["x"]["inputs"]["parameters"]
     constants = {name: binding["runtimeValue"]["constant"] for name, binding in task.items() if "runtimeValue" in binding}
     assert constants == {"arg0_0": 'fuseflow-json:"\\u007b\\u007b$.pipeline_job_name\\u007d\\u007d"', "arg0_2": 2,
-                         "arg1_1": 'fuseflow-json:"\\u002fkfp-workspace"', "fuseflow_node": "x"}
+                         "arg1_k": 'fuseflow-json:"\\u002fkfp-workspace"', "fuseflow_node": "x"}
     assert spec["root"]["inputDefinitions"]["parameters"]["p"]["defaultValue"] == constants["arg0_0"]
     container = spec["deploymentSpec"]["executors"]["exec-show"]["container"]
     assert kfp_check.references(spec) == []  # no placeholder left in the command

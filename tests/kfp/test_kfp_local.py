@@ -9,7 +9,7 @@ import sys
 import textwrap
 
 import pytest
-from kfp_helpers import EXAMPLES, ROOT
+from kfp_helpers import EXAMPLES, ODD_NAMES, ROOT
 
 from fuseflow.codegen.loader import import_path
 from fuseflow.compiler.frontend import compile_file
@@ -169,6 +169,11 @@ def test_callables_and_outputs_named_like_what_the_step_program_uses_still_run(p
         """)
     expected = {"_SPEC": {"v": 1}, "values": [{"v": 1}], "SystemExit": ([{"v": 1}],), "kfp": "([{'v': 1}],)"}
     assert run_kfp(path, no_cache=True) == expected
+
+
+def test_inputs_named_after_odd_loop_keys_and_keywords_reach_the_step(project):
+    path = project(ODD_NAMES)  # kfp's executor passes each input as the step function's parameter
+    assert run_kfp(path, no_cache=True) == run_local(path, no_cache=True)
 
 
 def test_a_workflow_named_like_its_callable_is_loaded_as_the_pipeline(project, tmp_path):

@@ -30,7 +30,8 @@ _PYTHON_TYPES = {"NUMBER_INTEGER": "int", "NUMBER_DOUBLE": "float", "STRING": "s
                  "LIST": "list", "STRUCT": "dict"}
 # The names the embedded program binds and reads (templates/kfp/component.py.j2), builtins
 # included: the step's function never takes one of them. (Its parameters are inputs and
-# outputs, named arg0, kw_x, ... or after outputs, which start with a letter.)
+# outputs, which start with a letter and are no keyword (inputs.input_name, spec.output_name);
+# its body reads only `_fuseflow_run` and them.)
 TEMPLATE_NAMES = frozenset({"_SPEC", "_MODULES", "_fuseflow_run", "kfp", "dsl", *dir(builtins)})
 _K8S = re.compile(r"[^a-z0-9]+")
 PROGRAM = ('program_path=$(mktemp -d)\n\n'

@@ -11,17 +11,29 @@ placeholders are encoded (fuseflow.targets.kfp.values). Alongside, a
 fuseflow.targets.kfp.step):
 
     {"input": "arg0", "type": "int"}                     a literal
-    {"param": "n", "input": "kw_n", "type": "int"}       a param, maybe with "path"
-    {"ref": "arg1", "path": [0]}                         a result, maybe indexed
+    {"param": "n", "input": "size", "type": "int"}       a param, maybe with "path"
+    {"ref": "data_0", "path": [0]}                       a result, maybe indexed
     {"callable": "m:f"}, {"list": [...]}, {"dict": [[k, t], ...]},
     {"family": "err", "members": [[key, t], ...]}
 
+Inputs are named after what they carry (`input_name`), so that a reviewer
+reads the YAML: a result after its node, the loop keys it shares with the
+consumer left out (`parts["X_train"]` in the loop that made `parts` is
+`parts_X_train`, `acc["moons"]["knn"]` outside it `acc_moons_knn`); a family's
+members after the family and their keys (`acc_moons_knn`); a param after the
+param (`size`); a literal after its keyword (`n_neighbors`) or its position
+(`arg0`), and the key or index it sits at in a list or dict (`arg1_lr`).
+
 Two nodes whose templates and input types match share one component: a
-10,000-node fan-out `f(i)` is one component and 10,000 tasks.
+10,000-node fan-out `f(i)` is one component and 10,000 tasks (every
+iteration names its inputs alike).
 """
 from __future__ import annotations
 
 import json
+import keyword
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,24 +57,40 @@ class Inputs:
     param_types: dict[str, str]
     pipeline_param: dict[str, str]    # param name -> pipeline input name
     nullable: frozenset[str]          # params whose default is none: optional inputs
+    origins: dict[str, tuple[str, tuple[str, ...]]]  # node name -> (its variable, its loop keys)
+    keys: tuple[str, ...] = ()        # the consuming node's loop keys
     parameters: dict[str, dict] = field(default_factory=dict)   # name -> inputDefinitions entry
     artifacts: dict[str, dict] = field(default_factory=dict)
     bindings: dict[str, dict] = field(default_factory=lambda: {"artifacts": {}, "parameters": {}})
     producers: set[str] = field(default_factory=set)            # upstream tasks
     taken: set[str] = field(default_factory=lambda: set(RESERVED))
 
-    def value(self, value: ir.Value, name: str) -> dict:
-        """The template of a value; literals, params and results become inputs named after `name`."""
+    def value(self, value: ir.Value, place: tuple = ()) -> dict:
+        """The template of a value; its literals, params and results become inputs named
+        after what they carry. `place`: where a literal sits (`("arg1", "lr")`)."""
         kind = type(value)
         if kind is ir.Literal:
-            return self.literal(value.value, self.unique(name))
+            return self.literal(value.value, self.unique(*place))
         if kind is ir.Imported:
             return {"callable": value.target}
         if kind is ir.ParamRef:
-            return self.param(value, self.unique(name))
+            return self.param(value, self.unique(value.name, *value.path))
         if kind is ir.Ref:
-            return self.ref(value, self.unique(name))
-        return self.structure(value, name)
+            return self.ref(value, self.unique(*self.source(value.node), *value.path))
+        return self.structure(value, place)
+
+    def source(self, node: str, member_keys: int = 0) -> tuple[str, ...]:
+        """A node as the consumer sees it: its variable and its loop keys but those of the
+        iteration they share (`parts` for the current iteration's `parts.moons`,
+        `acc.moons.knn` outside the loops). The last `member_keys` keys, a family
+        member's own, always stay: every member of `acc` is named alike in every iteration."""
+        variable, keys = self.origins[node]
+        if not variable:
+            return (node,)
+        shared, fixed = 0, min(len(keys) - member_keys, len(self.keys))
+        while shared < fixed and keys[shared] == self.keys[shared]:
+            shared += 1
+        return (variable, *keys[shared:])
 
     def literal(self, literal: Any, name: str) -> dict:
         """A constant of the task: scalars typed, anything else JSON text (see literal_type)."""
@@ -71,19 +99,25 @@ class Inputs:
         self.parameter(name, type_, {"runtimeValue": {"constant": constant}})
         return {"input": name, "type": type_}
 
-    def structure(self, value: ir.Value, name: str) -> dict:
-        holes = _Counter(name)
+    def structure(self, value: ir.Value, place: tuple) -> dict:
         if type(value) is ir.ListOf:
-            return {"list": [self.value(item, holes.next()) for item in value.items]}
+            return {"list": [self.value(item, (*place, i)) for i, item in enumerate(value.items)]}
         if type(value) is ir.DictOf:
-            return {"dict": [[key, self.value(item, holes.next())] for key, item in value.items]}
+            return {"dict": [[key, self.value(item, (*place, key))] for key, item in value.items]}
         if type(value) is ir.Family:
-            return self.family(value, holes)
+            return self.family(value)
         raise ValueError(f"unknown IR value {value!r}")
 
-    def family(self, value: ir.Family, holes: _Counter) -> dict:
-        members = [[key, self.family(m, holes) if type(m) is ir.Family else self.value(m, holes.next())]
-                   for key, m in value.members]
+    def family(self, value: ir.Family, depth: int = 1) -> dict:
+        """Members named after their nodes (`acc_moons_knn`; `fam_n_u` for `fam["n"]`)."""
+        members = []
+        for key, member in value.members:
+            if type(member) is ir.Family:
+                members.append([key, self.family(member, depth + 1)])
+            elif type(member) is ir.Ref:
+                members.append([key, self.ref(member, self.unique(*self.source(member.node, depth), *member.path))])
+            else:
+                members.append([key, self.value(member, (value.name, key))])
         return {"family": value.name, "members": members}
 
     def param(self, value: ir.ParamRef, name: str) -> dict:
@@ -112,8 +146,8 @@ class Inputs:
         self.parameters[name] = definition
         self.bindings["parameters"][name] = binding
 
-    def unique(self, name: str) -> str:
-        return unique(name, self.taken, "_")
+    def unique(self, *parts: Any) -> str:
+        return unique(input_name(*parts), self.taken, "_")
 
 
 ARTIFACT_TYPE = {"schemaTitle": "system.Artifact", "schemaVersion": "0.0.1"}
@@ -129,16 +163,32 @@ def unique(name: str, taken: set[str], sep: str = "-") -> str:
     return candidate
 
 
-class _Counter:
-    """Names for the inputs inside one structured argument: arg0_0, arg0_1, ..."""
+_NOT_IN_NAME = re.compile(r"[^A-Za-z0-9_]+")
+MAX_NAME = 64  # a long dict key or index still gives a name a reader can take in
 
-    def __init__(self, base: str):
-        self.base, self.n = base, 0
 
-    def next(self) -> str:
-        name = f"{self.base}_{self.n}"
-        self.n += 1
-        return name
+def input_name(*parts: Any) -> str:
+    """An input's name from what it carries, its parts joined by `_`: ASCII letters,
+    digits and `_`, starting with a letter, no Python keyword. The name is a parameter
+    of the step's Python function (kfp's executor passes inputs by name), a key
+    kfp.local splits placeholders on `.` and `'` to read, and a name no program name
+    (`_SPEC`, ...) can be. Any other character becomes `_`; the caller makes it unique.
+
+        >>> input_name("parts", "X_train"), input_name("acc", "moons", "knn"), input_name("x", "{{$}}", "é")
+        ('parts_X_train', 'acc_moons_knn', 'x_e')
+    """
+    words = (_NOT_IN_NAME.sub("_", _ascii(str(part))).strip("_") for part in parts)
+    name = "_".join(word for word in words if word)[:MAX_NAME].rstrip("_")
+    if not name[:1].isalpha():
+        name = "input_" + name if name else "input"
+    return name + "_" if keyword.iskeyword(name) else name
+
+
+def _ascii(text: str) -> str:
+    """`text` with accents taken off letters (`données` -> `donnees`); other characters stay."""
+    if text.isascii():
+        return text
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def literal_type(value: Any) -> str:
@@ -156,7 +206,7 @@ def literal_type(value: Any) -> str:
 
 def call_template(inputs: Inputs, args: tuple[ir.Value, ...], kwargs: tuple[tuple[str, ir.Value], ...]) -> dict:
     """{"args": [...], "kwargs": [[name, template], ...]} for a node's arguments."""
-    template: dict[str, Any] = {"args": [inputs.value(value, f"arg{i}") for i, value in enumerate(args)]}
+    template: dict[str, Any] = {"args": [inputs.value(value, (f"arg{i}",)) for i, value in enumerate(args)]}
     if kwargs:
-        template["kwargs"] = [[key, inputs.value(value, f"kw_{key}")] for key, value in kwargs]
+        template["kwargs"] = [[key, inputs.value(value, (key,))] for key, value in kwargs]
     return template

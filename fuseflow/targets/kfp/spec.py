@@ -75,6 +75,7 @@ class _Builder:
         self.nullable = frozenset(p.name for p in wf.params if not p.required and p.default is None)
         self.settings_cache: dict[str, kfp_options.NodeSettings] = {}
         self.producer_output = {node.name: STATE if node.kind == "object" else RESULT for node in wf.nodes}
+        self.origins = {node.name: (node.statement, node.keys) for node in wf.nodes}
 
     def build(self) -> tuple[dict, dict, Names]:
         tasks = {}
@@ -111,9 +112,10 @@ class _Builder:
 
     # --- tasks ---------------------------------------------------------------------------
 
-    def inputs(self) -> Inputs:
+    def inputs(self, keys: tuple[str, ...] = ()) -> Inputs:
+        """The inputs of a task for a node with these loop keys (the outputs task has none)."""
         return Inputs(self.names.tasks, self.producer_output, self.param_types, self.pipeline_param,
-                      self.nullable)
+                      self.nullable, self.origins, keys)
 
     def settings(self, node: Node) -> kfp_options.NodeSettings:
         """The node's settings; computed once for all the nodes with the same options."""
@@ -125,7 +127,7 @@ class _Builder:
 
     def task(self, node: Node) -> dict:
         settings = self.settings(node)
-        inputs = self.inputs()
+        inputs = self.inputs(node.keys)
         if node.kind == "method":  # the object as the previous call on it left it
             previous = node.after[0] if node.after else node.object
             inputs.artifact(SELF, previous, STATE)
@@ -180,7 +182,7 @@ class _Builder:
     def outputs_task(self, assembled: list[tuple[str, Output]]) -> dict:
         inputs = self.inputs()
         inputs.taken.update(name for name, _ in assembled)
-        entries = [[name, output.name, inputs.value(output.value, "in")] for name, output in assembled]
+        entries = [[name, output.name, inputs.value(output.value, (name,))] for name, output in assembled]
         component = self.factory.for_outputs(entries, inputs, kfp_options.settings(None, self.wf))
         task: dict[str, Any] = {"cachingOptions": {"enableCache": True}, "componentRef": {"name": component.name}}
         if inputs.producers:
