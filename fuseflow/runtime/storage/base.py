@@ -8,6 +8,7 @@ backend is one more Store subclass registered by URL scheme in ``urls.py``.
 from __future__ import annotations
 
 import abc
+import builtins
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -86,6 +87,7 @@ class Store(abc.ABC):
     def prefetch(self, workflow: str, items: list[tuple[str, str]]) -> None:
         """A hint: these (node, key) results are about to be loaded. Remote stores
         fetch them concurrently; local ones need not do anything."""
+        return None  # not abstract: a store that fetches nothing ahead keeps this
 
     @abc.abstractmethod
     def has(self, workflow: str, node: str, key: str) -> bool:
@@ -108,7 +110,7 @@ class Store(abc.ABC):
         """Remove everything stored for ``workflow``; False if there was nothing."""
 
     @abc.abstractmethod
-    def workflows(self) -> list[str]:
+    def workflows(self) -> builtins.list[str]:
         """Names of the workflows with stored results, sorted."""
 
     def meta(self, workflow: str, node: str, key: str) -> dict[str, Any] | None:
@@ -116,25 +118,26 @@ class Store(abc.ABC):
         return None
 
     def garbage(self, keep: Callable[[str, str, str], bool] | None = None, max_age: float = 3600.0,
-                workflows: list[str] | None = None) -> list[Garbage]:
+                workflows: builtins.list[str] | None = None) -> builtins.list[Garbage]:
         """What ``gc`` would remove: temp files older than ``max_age`` seconds,
         superseded copies, and results for which ``keep(workflow, node, key)`` is false."""
         return []
 
     def gc(self, max_age: float = 3600.0, keep: Callable[[str, str, str], bool] | None = None,
-           dry_run: bool = False, workflows: list[str] | None = None) -> int:
+           dry_run: bool = False, workflows: builtins.list[str] | None = None) -> int:
         """Remove what ``garbage`` lists (nothing with ``dry_run``); how many items."""
         items = self.garbage(keep, max_age, workflows)
         if not dry_run:
             self.remove_garbage(items)
         return len(items)
 
-    def remove_garbage(self, items: list[Garbage]) -> None:
+    def remove_garbage(self, items: builtins.list[Garbage]) -> None:
         """Remove items that ``garbage`` listed."""
+        return None  # not abstract: ``garbage`` lists nothing unless a store says otherwise
 
     # functionfuse's FileStorage API, for notebooks moving over from it.
 
-    def list_tasks(self, workflow: str, pattern: str = "*") -> list[str]:
+    def list_tasks(self, workflow: str, pattern: str = "*") -> builtins.list[str]:
         """Names of the nodes with stored results matching the glob, sorted."""
         return sorted({result.node for result in self.list(workflow, pattern)})
 

@@ -85,16 +85,16 @@ def chunks_of(buffers: Sequence[Buffer], size: int = CHUNK) -> list[memoryview]:
     return out
 
 
-def crc_chunks_async(chunks: Sequence[memoryview]) -> list[Future]:
+def crc_chunks_async(chunks: Sequence[memoryview]) -> list[Future[int]]:
     """Start computing each chunk's CRC32 on the helper threads."""
     submit = pool().submit
     return [submit(zlib.crc32, chunk) for chunk in chunks]
 
 
-def join(start: int, chunks: Sequence[memoryview], futures: Sequence[Future]) -> int:
-    """CRC32 of (what ``start`` covers) + all chunks, from the per-chunk CRCs."""
+def join(start: int, chunks: Sequence[memoryview], futures: Sequence[Future[int]]) -> int:
+    """CRC32 of (what ``start`` covers) + all chunks, from the per-chunk CRCs (one per chunk)."""
     crc = start
-    for chunk, future in zip(chunks, futures):
+    for chunk, future in zip(chunks, futures, strict=True):
         crc = combine(crc, future.result(), len(chunk))
     return crc
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import dask.array as da
 import zarr
+from zarr.core.buffer import Buffer as ZarrBuffer
 from zarr.core.buffer import cpu
 from zarr.storage import MemoryStore
 
@@ -27,13 +28,13 @@ _ITEM = struct.Struct("<HQ")
 
 
 def dump(array: Any) -> list[Buffer]:
-    objects: dict[str, Any] = {}
-    da.to_zarr(array, MemoryStore(objects), overwrite=True)
+    objects: dict[str, ZarrBuffer] = {}
+    da.to_zarr(array, MemoryStore(objects), overwrite=True)  # type: ignore[no-untyped-call]  # dask has no annotations
     names = sorted(objects)
     blobs = [objects[name].as_buffer_like() if hasattr(objects[name], "as_buffer_like") else objects[name].to_bytes()
              for name in names]
     head = bytearray(_COUNT.pack(len(names)))
-    for name, blob in zip(names, blobs):
+    for name, blob in zip(names, blobs, strict=True):
         head += _ITEM.pack(len(name.encode()), memoryview(blob).nbytes)
     for name in names:
         head += name.encode()
@@ -52,11 +53,12 @@ def dump(array: Any) -> list[Buffer]:
 CODECS = frozenset({"bytes", "transpose", "zstd", "gzip", "blosc", "crc32c", "vlen-utf8", "vlen-bytes"})
 
 
-def check_metadata(objects: dict[str, Any]) -> None:
+def check_metadata(objects: dict[str, ZarrBuffer]) -> None:
     """Refuse what dump never writes: other zarr versions, groups, or a codec outside CODECS."""
     extra = [name for name in objects if name != "zarr.json" and (name.rsplit("/", 1)[-1].startswith((".z", "zarr.")))]
     if extra or "zarr.json" not in objects:
-        raise ValueError(f"the zarr record holds metadata fuseflow does not write ({', '.join(extra) or 'no zarr.json'})")
+        raise ValueError("the zarr record holds metadata fuseflow does not write "
+                         f"({', '.join(extra) or 'no zarr.json'})")
     meta = json.loads(bytes(objects["zarr.json"].as_buffer_like()))
     if meta.get("zarr_format") != 3 or meta.get("node_type") != "array":
         raise ValueError("the zarr record is not a zarr v3 array")
@@ -74,10 +76,11 @@ def load(payload: memoryview) -> Any:
     for name_len, _ in items:
         names.append(bytes(payload[pos : pos + name_len]).decode())
         pos += name_len
-    objects = {}
-    for name, (_, size) in zip(names, items):
+    objects: dict[str, ZarrBuffer] = {}
+    for name, (_, size) in zip(names, items, strict=True):
         pos = aligned(pos)
         objects[name] = cpu.Buffer.from_bytes(payload[pos : pos + size])
         pos += size
     check_metadata(objects)
-    return da.from_zarr(zarr.open_array(MemoryStore(objects), mode="r"))
+    array = zarr.open_array(MemoryStore(objects), mode="r")
+    return da.from_zarr(array)  # type: ignore[no-untyped-call]  # dask has no annotations

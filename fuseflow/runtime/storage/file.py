@@ -12,6 +12,7 @@ docs/storage.md.
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import shutil
@@ -23,7 +24,7 @@ from typing import Any
 
 from . import fileio, pack
 from .base import Garbage, MissingResult, StorageWarning, Store, StoredResult
-from .format import PEEK_SIZE, SUFFIX, CorruptRecord, address, decode, encode_header, peek_serializer
+from .format import PEEK_SIZE, SUFFIX, Buffer, CorruptRecord, address, decode, encode_header, peek_serializer
 from .names import check_name, hint
 from .serializers import REGISTRY, SerializerRegistry
 
@@ -41,7 +42,7 @@ class FileStore(Store):
     ``inline_max`` is the largest payload appended to a pack (0: none).
     """
 
-    def __init__(self, root: str | os.PathLike, *, serializers: SerializerRegistry | None = None,
+    def __init__(self, root: str | os.PathLike[str], *, serializers: SerializerRegistry | None = None,
                  fsync: bool | None = None, inline_max: int = INLINE_MAX) -> None:
         self.root = os.path.abspath(os.fspath(root))
         self.serializers = serializers or REGISTRY
@@ -62,8 +63,8 @@ class FileStore(Store):
         return {"root": self.root, "serializers": own, "fsync": self.fsync, "inline_max": self.inline_max}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["root"], serializers=state["serializers"], fsync=state["fsync"],
-                      inline_max=state.get("inline_max", INLINE_MAX))
+        FileStore.__init__(self, state["root"], serializers=state["serializers"], fsync=state["fsync"],
+                           inline_max=state.get("inline_max", INLINE_MAX))
 
     # The hot path: one call per node of every run.
 
@@ -142,7 +143,8 @@ class FileStore(Store):
             return index.get(node, key)
         return None
 
-    def _append(self, workflow: str, kind: int, node: str, key: str, meta: bytes, record: list) -> None:
+    def _append(self, workflow: str, kind: int, node: str, key: str, meta: bytes,
+                record: builtins.list[Buffer]) -> None:
         writer = self._writers.get(workflow)
         if writer is None:
             writer = self._writers[workflow] = pack.Writer(f"{self.root}/{workflow}", self.fsync)
@@ -155,7 +157,8 @@ class FileStore(Store):
         entry = pack.Entry(node, key, kind, path, start, start + head, length, saved, size, meta)
         self._index(workflow).add(entry)
 
-    def _write_file(self, workflow: str, node: str, key: str, path: str, name: str, buffers: list) -> None:
+    def _write_file(self, workflow: str, node: str, key: str, path: str, name: str,
+                    buffers: builtins.list[Buffer]) -> None:
         directory = self._dirs[workflow, node]
         if directory not in self._made:
             self._make_dir(directory)
@@ -195,16 +198,19 @@ class FileStore(Store):
 
     def _decode(self, record: Any, discard: Callable[[], None], where: str, workflow: str, node: str,
                 key: str) -> tuple[bool, Any]:
-        """(True, value), or a StorageWarning and (False, None): bad data never raises, and is never deserialized."""
+        """(True, value), or a StorageWarning and (False, None): bad data never raises, and is
+        never deserialized."""
         try:
             name, payload = decode(record, address(workflow, node, key))
             return True, self.serializers.get(name).load(payload)
         except CorruptRecord as exc:
             discard()
-            _warn(f"discarded the stored result of node {node!r} in workflow {workflow!r} ({where}): {exc}; it will be recomputed")
+            _warn(f"discarded the stored result of node {node!r} in workflow {workflow!r} ({where}): {exc}; "
+                  "it will be recomputed")
         except Exception as exc:  # intact but not loadable here: keep it, recompute
             reason = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc  # KeyError's str() adds quotes
-            _warn(f"could not load the stored result of node {node!r} in workflow {workflow!r} ({where}): {reason}; it will be recomputed")
+            _warn(f"could not load the stored result of node {node!r} in workflow {workflow!r} ({where}): {reason}; "
+                  "it will be recomputed")
         return False, None
 
     def _discard_entry(self, workflow: str, bad: pack.Entry) -> None:
@@ -222,10 +228,10 @@ class FileStore(Store):
 
     # Inspection and pruning: notebooks and `fusec storage`.
 
-    def workflows(self) -> list[str]:
+    def workflows(self) -> builtins.list[str]:
         return fileio.subdirs(self.root)
 
-    def list(self, workflow: str, pattern: str = "*") -> list[StoredResult]:
+    def list(self, workflow: str, pattern: str = "*") -> builtins.list[StoredResult]:
         check_name("workflow", workflow)
         match = _matcher(pattern)
         results: dict[tuple[str, str], StoredResult] = {}
@@ -292,14 +298,15 @@ class FileStore(Store):
         return True
 
     def garbage(self, keep: Callable[[str, str, str], bool] | None = None, max_age: float = STALE_AFTER,
-                workflows: list[str] | None = None) -> list[Garbage]:
+                workflows: builtins.list[str] | None = None) -> builtins.list[Garbage]:
         out = [Garbage("temp", "", "", e.name, _size(e), e.path) for e in fileio.scandir(self.root)
                if fileio.is_temp(e.name) and _stale(e, max_age)]
         for workflow in self.workflows() if workflows is None else workflows:
             out.extend(self._workflow_garbage(workflow, keep, max_age))
         return out
 
-    def _workflow_garbage(self, workflow: str, keep: Callable | None, max_age: float) -> list[Garbage]:
+    def _workflow_garbage(self, workflow: str, keep: Callable[[str, str, str], bool] | None,
+                          max_age: float) -> builtins.list[Garbage]:
         check_name("workflow", workflow)
         base = f"{self.root}/{workflow}"
         out = [Garbage("temp", workflow, "", e.name, _size(e), e.path)
@@ -318,7 +325,7 @@ class FileStore(Store):
                        for r in self.list(workflow) if not keep(workflow, r.node, r.key))
         return out
 
-    def _all_entries(self, workflow: str) -> list[pack.Entry]:
+    def _all_entries(self, workflow: str) -> builtins.list[pack.Entry]:
         """Every entry of every pack, superseded ones included."""
         entries = []
         for item in fileio.scandir(f"{self.root}/{workflow}/{pack.DIRNAME}"):
@@ -331,19 +338,19 @@ class FileStore(Store):
         return entries
 
     def gc(self, max_age: float = STALE_AFTER, keep: Callable[[str, str, str], bool] | None = None,
-           dry_run: bool = False, workflows: list[str] | None = None) -> int:
+           dry_run: bool = False, workflows: builtins.list[str] | None = None) -> int:
         items = self.garbage(keep, max_age, workflows)
         if not dry_run:
             self.remove_garbage(items)
         return len(items)
 
-    def remove_garbage(self, items: list[Garbage]) -> None:
+    def remove_garbage(self, items: builtins.list[Garbage]) -> None:
         for item in items:
             if item.kind == "temp":
                 _remove_path(item.path)
         self._drop_entries(items)
 
-    def _drop_entries(self, items: list[Garbage]) -> None:
+    def _drop_entries(self, items: builtins.list[Garbage]) -> None:
         """Rewrite the packs holding superseded or unreferenced entries; unlink unreferenced files."""
         dead = {(i.workflow, i.node, i.key) for i in items if i.kind == "unreferenced"}
         stale = {(i.workflow, i.path) for i in items if i.kind == "superseded"}
@@ -353,13 +360,13 @@ class FileStore(Store):
             packs |= {e.pack for e in live.all() if (workflow, e.node, e.key) in dead}
             current = {(e.pack, e.start) for e in live.all() if (workflow, e.node, e.key) not in dead}
             for path in sorted(packs):
-                self._compact(workflow, path, lambda e: (path, e.start) in current)
+                self._compact(workflow, path, _at(current, path))
             for w, node, key in sorted(dead):
                 if w == workflow:
                     fileio.unlink_quietly(self._record_path(workflow, node, key))
                     _rmdir_quietly(f"{self.root}/{workflow}/{node}")
 
-    def _node_results(self, workflow: str, node: str, directory: str) -> list[StoredResult]:
+    def _node_results(self, workflow: str, node: str, directory: str) -> builtins.list[StoredResult]:
         """The node's record files, oldest first; stale temp files are removed on the way."""
         index = self._indexes.get(workflow)
         results = []
@@ -385,9 +392,8 @@ class FileStore(Store):
 
     def _remove_node(self, directory: str) -> int:
         """Remove the node's records (temp files of live writers are theirs to finish)."""
-        removed = sum(
-            fileio.unlink_quietly(e.path) for e in fileio.scandir(directory) if e.name.endswith(SUFFIX) and e.name[0] != "."
-        )
+        records = (e.path for e in fileio.scandir(directory) if e.name.endswith(SUFFIX) and e.name[0] != ".")
+        removed = sum(fileio.unlink_quietly(path) for path in records)
         self._made.discard(directory)
         _rmdir_quietly(directory)
         return removed
@@ -398,18 +404,20 @@ class FileStore(Store):
             return f"no workflow {workflow!r} in {self.url}" + hint(workflow, workflows, "stored workflows")
         nodes = self.list_tasks(workflow)
         if node not in nodes:
-            return f"no stored result of node {node!r} in workflow {workflow!r}" + hint(node, nodes, "nodes with results")
+            return (f"no stored result of node {node!r} in workflow {workflow!r}"
+                    + hint(node, nodes, "nodes with results"))
         if key is not None and self.has(workflow, node, key):
             return f"the stored result of node {node!r} with key {key!r} could not be loaded (see the StorageWarning)"
         keys = [r.key for r in self.list(workflow, node) if r.node == node]
-        return f"node {node!r} of workflow {workflow!r} has no result with key {key!r}" + hint(key or "", keys, "stored keys")
+        return (f"node {node!r} of workflow {workflow!r} has no result with key {key!r}"
+                + hint(key or "", keys, "stored keys"))
 
 
 def _matcher(pattern: str) -> Callable[[str], bool]:
     return lambda node: node == pattern or fnmatchcase(node, pattern)
 
 
-def _describe(workflow: str, node: str, entry: os.DirEntry) -> StoredResult | None:
+def _describe(workflow: str, node: str, entry: os.DirEntry[str]) -> StoredResult | None:
     """A listing row, from the entry's stat and the record's header; None if just removed."""
     try:
         info = entry.stat()
@@ -431,14 +439,19 @@ def _describe_entry(workflow: str, entry: pack.Entry) -> StoredResult:
     return StoredResult(workflow, entry.node, entry.key, entry.size, entry.saved, serializer)
 
 
-def _stale(entry: os.DirEntry, max_age: float) -> bool:
+def _at(positions: set[tuple[str, int]], path: str) -> Callable[[pack.Entry], bool]:
+    """Whether an entry of the pack at ``path`` is at one of ``positions`` (pack, start)."""
+    return lambda e: (path, e.start) in positions
+
+
+def _stale(entry: os.DirEntry[str], max_age: float) -> bool:
     try:
         return entry.stat(follow_symlinks=False).st_mtime <= time.time() - max_age
     except FileNotFoundError:
         return False
 
 
-def _size(entry: os.DirEntry) -> int:
+def _size(entry: os.DirEntry[str]) -> int:
     try:
         return entry.stat(follow_symlinks=False).st_size
     except FileNotFoundError:

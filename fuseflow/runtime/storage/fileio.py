@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from typing import Literal
 
 from .format import Buffer, Seal
 
@@ -35,7 +36,8 @@ HASH_PIECE = 16 << 20  # a large payload is hashed in pieces of this size, besid
 PREALLOCATE_MIN = 8 << 20  # records from this size get their disk blocks reserved before the write
 _counter = itertools.count()
 HELPER_MIN = 32 << 20  # payloads from this size are hashed by a helper thread while a CPU is free
-_fallocate = None  # libc's fallocate, looked up at the first large write (Linux)
+# libc's fallocate, looked up at the first large write (Linux): (fd, size) -> errno; False: there is none
+_fallocate: Callable[[int, int], int] | Literal[False] | None = None
 
 
 def fsync_from_env() -> bool:
@@ -114,7 +116,8 @@ def _pieces(chunks: Sequence[Buffer], size: int = 0) -> list[Buffer]:
         if len(chunk) <= size:
             out.append(chunk)
             continue
-        view = memoryview(chunk).cast("B") if isinstance(chunk, memoryview) and chunk.format != "B" else memoryview(chunk)
+        shaped = isinstance(chunk, memoryview) and chunk.format != "B"
+        view = memoryview(chunk).cast("B") if shaped else memoryview(chunk)
         out.extend(view[i : i + size] for i in range(0, len(view), size))
     return out
 
@@ -153,7 +156,7 @@ def unlink_quietly(path: str) -> bool:
     return True
 
 
-def scandir(path: str) -> Iterator[os.DirEntry]:
+def scandir(path: str) -> Iterator[os.DirEntry[str]]:
     """The entries of ``path``; none when it does not exist (or was just removed)."""
     try:
         with os.scandir(path) as entries:
@@ -167,7 +170,7 @@ def subdirs(path: str) -> list[str]:
     return sorted(e.name for e in scandir(path) if e.name[:1] != "." and e.is_dir())
 
 
-def remove_if_stale(entry: os.DirEntry, max_age: float) -> bool:
+def remove_if_stale(entry: os.DirEntry[str], max_age: float) -> bool:
     """Remove a leftover temp file or folder older than ``max_age`` seconds."""
     try:
         if entry.stat(follow_symlinks=False).st_mtime > time.time() - max_age:
@@ -225,7 +228,7 @@ def preallocate(fd: int, size: int) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
-def _find_fallocate():
+def _find_fallocate() -> Callable[[int, int], int] | Literal[False]:
     """A function (fd, size) -> errno (0: done) calling the C library's fallocate; False if none."""
     if not sys.platform.startswith("linux") or sys.maxsize <= 2**32:
         return False

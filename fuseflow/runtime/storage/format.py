@@ -40,11 +40,12 @@ import hmac
 import struct
 import zlib
 from collections.abc import Sequence
+from typing import Protocol
 
 import xxhash
 
 from . import crc, signing
-from .crc import Buffer
+from .crc import Buffer as Buffer  # re-exported: the bytes-like type every serializer writes
 
 MAGIC = b"FFR\x1a"
 VERSION = 3
@@ -80,6 +81,14 @@ def aligned(n: int) -> int:
     return (n + ALIGN - 1) & -ALIGN
 
 
+class Digest(Protocol):
+    """A record's digest as it is computed: XXH3-128, or a keyed BLAKE3 (signing.signer)."""
+
+    def update(self, data: Buffer, /) -> object: ...
+
+    def digest(self) -> bytes: ...
+
+
 def address(workflow: str, node: str, key: str) -> bytes:
     """The context a stored record's digest covers (names never hold NUL: names.check_name)."""
     return f"{workflow}\0{node}\0{key}".encode()
@@ -101,7 +110,7 @@ class Seal:
         self.size = aligned(FIXED_SIZE + len(raw) + DIGEST_SIZE[self.check])
         self.prefix = _PREFIX.pack(MAGIC, VERSION, len(raw), self.check, self.size // ALIGN, length)
         self.name = raw
-        self.digest = _digester(self.check, key, context, self.prefix, raw)
+        self.digest = _digester(key, context, self.prefix, raw)
 
     def update(self, buf: Buffer) -> None:
         """Feed the next bytes of the payload (any thread; the hash runs without the GIL)."""
@@ -114,9 +123,10 @@ class Seal:
         return self.prefix + _CRC.pack(zlib.crc32(tail, zlib.crc32(self.prefix))) + tail
 
 
-def _digester(check: int, key: bytes | None, context: bytes, prefix: Buffer, name: Buffer):
-    """A hasher for ``check``, already fed the address, bytes 0-15 and the name."""
-    digest = signing.signer(key) if check == SIGNED else xxhash.xxh3_128()
+def _digester(key: bytes | None, context: bytes, prefix: Buffer, name: Buffer) -> Digest:
+    """The record's hasher, already fed the address, bytes 0-15 and the name: a keyed
+    BLAKE3 with a storage key (check SIGNED), else XXH3-128 (check HASHED)."""
+    digest: Digest = signing.signer(key) if key is not None else xxhash.xxh3_128()
     digest.update(_CONTEXT_LENGTH.pack(len(context)) + context)
     digest.update(prefix)
     digest.update(name)
@@ -155,7 +165,7 @@ def decode(record: Buffer, context: bytes = b"") -> tuple[str, memoryview]:
         raise UnreadableRecord(f"record format version {version} is newer than this fuseflow reads")
     _check_length(len(view), start + length)
     stored = _stored_digest(view, nlen, check, start)
-    digest = _digester(check, _key_for(check), context, view[:16], view[FIXED_SIZE : FIXED_SIZE + nlen])
+    digest = _digester(_key_for(check), context, view[:16], view[FIXED_SIZE : FIXED_SIZE + nlen])
     digest.update(view[start:])
     if not hmac.compare_digest(digest.digest(), stored):
         raise CorruptRecord(_MISMATCH[check])
@@ -178,7 +188,8 @@ def _stored_digest(view: memoryview, nlen: int, check: int, start: int) -> bytes
 
 
 def _key_for(check: int) -> bytes | None:
-    """The storage key a record of this check needs; refuses an unsigned record when there is a key."""
+    """The storage key a record of this check needs (a key exactly when it is SIGNED); refuses an
+    unsigned record when there is a key."""
     key = signing.storage_key()
     if key is not None and check != SIGNED:
         raise UntrustedRecord(_UNSIGNED)

@@ -16,7 +16,8 @@ def check_name(kind: str, name: str) -> None:
     if not isinstance(name, str):
         raise TypeError(f"{kind} name must be a str, not {type(name).__name__}")
     if not name or name[0] == "." or "/" in name or "\\" in name or "\0" in name:
-        raise ValueError(f"invalid {kind} name {name!r}: it must be non-empty, not start with '.', and contain no slash")
+        raise ValueError(f"invalid {kind} name {name!r}: it must be non-empty, not start with '.', "
+                         "and contain no slash")
 
 
 def hint(name: str, candidates: Sequence[str], what: str) -> str:

@@ -47,14 +47,15 @@ def _data(array: np.ndarray) -> memoryview:
     if array.flags.f_contiguous and not array.flags.c_contiguous:
         array = array.T
     flat = np.ascontiguousarray(array).reshape(-1)
-    return memoryview(flat.view(np.uint8))
+    return flat.view(np.uint8).data  # memoryview(array): numpy types __buffer__ only from Python 3.12
 
 
 def load(payload: memoryview) -> np.ndarray:
     """The array stored in ``payload``, as a view of it when the layout allows."""
     version = (payload[6], payload[7]) if len(payload) >= 8 else None
     if bytes(payload[:6]) != _MAGIC or version not in _FAST_VERSIONS:
-        return np.load(io.BytesIO(payload), allow_pickle=False)
+        saved: np.ndarray = np.load(io.BytesIO(payload), allow_pickle=False)
+        return saved
     start, (shape, fortran, dtype) = _read_header(payload, version)
     if dtype.hasobject:
         raise ValueError("the npy record holds Python objects; refusing to unpickle it")
@@ -62,7 +63,7 @@ def load(payload: memoryview) -> np.ndarray:
     return array if array.flags.aligned else array.copy()
 
 
-def _read_header(payload: memoryview, version: tuple[int, int]) -> tuple[int, tuple]:
+def _read_header(payload: memoryview, version: tuple[int, int]) -> tuple[int, tuple[tuple[int, ...], bool, np.dtype]]:
     size = _FAST_VERSIONS[version]
     start = 8 + size + int.from_bytes(payload[8 : 8 + size], "little")
     head = io.BytesIO(bytes(payload[:start]))
@@ -71,7 +72,7 @@ def _read_header(payload: memoryview, version: tuple[int, int]) -> tuple[int, tu
     return start, reader(head, max_header_size=start)
 
 
-def _view(payload: memoryview, start: int, shape: tuple, fortran: bool, dtype: np.dtype) -> np.ndarray:
+def _view(payload: memoryview, start: int, shape: tuple[int, ...], fortran: bool, dtype: np.dtype) -> np.ndarray:
     count = math.prod(shape)
     if count * dtype.itemsize != len(payload) - start:
         raise ValueError(f"npy payload holds {len(payload) - start} data bytes, expected {count * dtype.itemsize}")

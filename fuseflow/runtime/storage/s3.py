@@ -18,6 +18,7 @@ URL: ``s3://bucket/prefix?endpoint_url=http://127.0.0.1:9000&region=eu-west-1``
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import fnmatch
 import json
@@ -25,15 +26,18 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from ..extras import optional
 from . import pack
 from .base import Garbage, MissingResult, StorageUnavailable, StorageWarning, Store, StoredResult
-from .format import PEEK_SIZE, CorruptRecord, address, decode, encode_header, peek_serializer
+from .format import PEEK_SIZE, Buffer, CorruptRecord, address, aligned, decode, encode_header, peek_serializer
 from .names import check_name, hint
 from .serializers import REGISTRY, SerializerRegistry
+
+if TYPE_CHECKING:  # imported on first use (_filesystem)
+    import s3fs
 
 SUFFIX = ".ffp"
 SINGLE_PUT_MAX = 32 << 20  # larger objects go up as a multipart upload, part by part
@@ -61,7 +65,7 @@ class S3Store(Store):
         if unknown:
             raise ValueError(f"unknown S3 storage option {unknown[0]!r}; known: {', '.join(sorted(OPTIONS))}")
         self.serializers = serializers or REGISTRY
-        self._fs = None
+        self._fs: _Reaching | None = None
         self._indexes: dict[str, _Listing] = {}
         self._lock = threading.Lock()
         self._ahead: dict[str, bytes] = {}  # object path -> its bytes, fetched by prefetch
@@ -86,10 +90,11 @@ class S3Store(Store):
         return {"bucket": self.bucket, "prefix": self.prefix, "options": self.options, "serializers": own}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["bucket"], state["prefix"], options=state["options"], serializers=state["serializers"])
+        S3Store.__init__(self, state["bucket"], state["prefix"], options=state["options"],
+                         serializers=state["serializers"])
 
     @property
-    def fs(self):
+    def fs(self) -> _Reaching:
         """The s3fs filesystem, made on first use (s3fs is imported only then), its calls
         reporting missing credentials and an unreachable endpoint as StorageUnavailable."""
         if self._fs is None:
@@ -117,7 +122,10 @@ class S3Store(Store):
             return False, None
         try:
             ahead = self._ahead.pop(path, None)
-            data = bytearray(ahead) if ahead is not None else self._get(path, self._listing(workflow).objects.get(path, {}).get("size"))
+            if ahead is not None:
+                data = bytearray(ahead)
+            else:
+                data = self._get(path, self._listing(workflow).objects.get(path, {}).get("size"))
         except FileNotFoundError:
             self._listing(workflow).objects.pop(path, None)
             return False, None
@@ -206,7 +214,7 @@ class S3Store(Store):
                 pos += len(chunk)
         return buf if pos == size else buf[:pos]
 
-    def _upload(self, path: str, buffers: list) -> None:
+    def _upload(self, path: str, buffers: builtins.list[Buffer]) -> None:
         """A multipart upload: S3 shows the object only once every part is in; abort on failure."""
         f = self.fs.open(path, "wb", block_size=PART_SIZE)
         try:
@@ -246,14 +254,14 @@ class S3Store(Store):
 
     # Inspection and pruning.
 
-    def workflows(self) -> list[str]:
+    def workflows(self) -> builtins.list[str]:
         try:
             entries = self.fs.ls(self._root() + "/", detail=True, refresh=True)
         except FileNotFoundError:
             return []
         return sorted(e["name"].rstrip("/").rsplit("/", 1)[-1] for e in entries if e.get("type") == "directory")
 
-    def list(self, workflow: str, pattern: str = "*") -> list[StoredResult]:
+    def list(self, workflow: str, pattern: str = "*") -> builtins.list[StoredResult]:
         check_name("workflow", workflow)
         listing = self._listing(workflow)
         self._refresh(listing)
@@ -264,7 +272,7 @@ class S3Store(Store):
                 rows.append((path, node, key, info))
         names = self._serializers([path for path, *_ in rows])
         results = [StoredResult(workflow, node, key, info["size"], info["mtime"], name)
-                   for (path, node, key, info), name in zip(rows, names)]
+                   for (path, node, key, info), name in zip(rows, names, strict=True)]
         return sorted(results, key=lambda r: (r.node, r.mtime, r.key))
 
     def _split(self, root: str, path: str) -> tuple[str | None, str]:
@@ -274,7 +282,7 @@ class S3Store(Store):
             return None, ""
         return node, name[: -len(SUFFIX)]
 
-    def _serializers(self, paths: list[str]) -> list[str]:
+    def _serializers(self, paths: builtins.list[str]) -> builtins.list[str]:
         """Serializer names from the first bytes of each object, fetched concurrently."""
         if not paths:
             return []
@@ -337,7 +345,7 @@ class S3Store(Store):
         return True
 
     def garbage(self, keep: Callable[[str, str, str], bool] | None = None, max_age: float = STALE_AFTER,
-                workflows: list[str] | None = None) -> list[Garbage]:
+                workflows: builtins.list[str] | None = None) -> builtins.list[Garbage]:
         out = []
         for upload in self._uploads():
             initiated = upload.get("Initiated")
@@ -349,7 +357,7 @@ class S3Store(Store):
                            for r in self.list(workflow) if not keep(workflow, r.node, r.key))
         return out
 
-    def _uploads(self) -> list[dict]:
+    def _uploads(self) -> builtins.list[dict[str, Any]]:
         """Incomplete multipart uploads under the prefix (left by killed writers)."""
         prefix = self.prefix + "/" if self.prefix else ""
         try:
@@ -359,13 +367,13 @@ class S3Store(Store):
         return list(reply.get("Uploads", []))
 
     def gc(self, max_age: float = STALE_AFTER, keep: Callable[[str, str, str], bool] | None = None,
-           dry_run: bool = False, workflows: list[str] | None = None) -> int:
+           dry_run: bool = False, workflows: builtins.list[str] | None = None) -> int:
         items = self.garbage(keep, max_age, workflows)
         if not dry_run:
             self.remove_garbage(items)
         return len(items)
 
-    def remove_garbage(self, items: list[Garbage]) -> None:
+    def remove_garbage(self, items: builtins.list[Garbage]) -> None:
         for item in items:
             if item.kind == "temp":
                 self.fs.call_s3("abort_multipart_upload", Bucket=self.bucket, Key=item.key, UploadId=item.path)
@@ -382,7 +390,7 @@ class _Listing:
         self.refreshed = 0.0
 
 
-def _filesystem(options: dict[str, str]):
+def _filesystem(options: dict[str, str]) -> s3fs.S3FileSystem:
     with optional("s3fs", "S3 storage"):
         import s3fs
     kwargs: dict[str, Any] = {"use_listings_cache": False}
@@ -453,8 +461,8 @@ def _unreachable(exc: Exception, url: str) -> StorageUnavailable | None:
 
 
 def _mtime(info: dict[str, Any]) -> float:
-    modified = info.get("LastModified")
-    return modified.timestamp() if hasattr(modified, "timestamp") else 0.0
+    modified = info.get("LastModified")  # a datetime, when the service gives one
+    return modified.timestamp() if modified is not None and hasattr(modified, "timestamp") else 0.0
 
 
 def _record_start(head: bytes) -> int:
@@ -463,7 +471,7 @@ def _record_start(head: bytes) -> int:
     if len(head) < fixed or head[:4] != pack.MAGIC:
         return 0
     _, _, nlen, klen, mlen, _, _ = pack._PREFIX.unpack_from(head)
-    return pack.aligned(fixed + nlen + klen + mlen + 4)
+    return aligned(fixed + nlen + klen + mlen + 4)
 
 
 def _meta_of(head: bytes) -> bytes | None:

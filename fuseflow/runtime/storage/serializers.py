@@ -145,7 +145,7 @@ def _plain(value: Any, max_depth: int, max_int_bits: int) -> bool:
     seen: set[int] = set()
     level = [value]
     for _ in range(max_depth):
-        below: list = []
+        below: list[Any] = []
         for item in level:
             kind = type(item)
             if kind in _SCALARS or kind is int and item.bit_length() <= max_int_bits:

@@ -22,8 +22,12 @@ from __future__ import annotations
 
 import os
 import stat
+from typing import TYPE_CHECKING
 
 from .base import StorageUnavailable
+
+if TYPE_CHECKING:  # imported when a key is first used (_blake3)
+    import blake3
 
 KEY_VARIABLE = "FUSEFLOW_STORAGE_KEY"
 KEY_FILE_VARIABLE = "FUSEFLOW_STORAGE_KEY_FILE"
@@ -79,24 +83,25 @@ def _read_key_file(path: str) -> bytes:
 def _checked(secret: bytes, source: str) -> bytes:
     if len(secret) < MIN_LENGTH:
         raise StorageKeyError(f"the storage key in {source} is {len(secret)} characters long; use at least "
-                              f"{MIN_LENGTH}, e.g. the output of: python -c 'import secrets; print(secrets.token_hex(32))'")
+                              f"{MIN_LENGTH}, e.g. the output of: "
+                              "python -c 'import secrets; print(secrets.token_hex(32))'")
     return secret
 
 
 def _derive(secret: bytes | None) -> bytes | None:
     if secret is None:
         return None
-    return _blake3().blake3(secret, derive_key_context=_CONTEXT).digest()
+    return _blake3()(secret, derive_key_context=_CONTEXT).digest()
 
 
-def signer(key: bytes):
+def signer(key: bytes) -> blake3.blake3:
     """A keyed BLAKE3 hasher (``update``, ``digest``), the record's signature."""
-    return _blake3().blake3(key=key)
+    return _blake3()(key=key)
 
 
-def _blake3():
+def _blake3() -> type[blake3.blake3]:
     try:
-        import blake3
+        from blake3 import blake3
     except ImportError:  # a dependency of fuseflow: only a broken install gets here
         raise StorageKeyError("signing stored results needs the blake3 package: pip install blake3") from None
     return blake3

@@ -18,7 +18,7 @@ from .signing import storage_key
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+):")
 
 
-def open_store(url: str | os.PathLike | Store, *, base_dir: str | os.PathLike | None = None) -> Store:
+def open_store(url: str | os.PathLike[str] | Store, *, base_dir: str | os.PathLike[str] | None = None) -> Store:
     """The Store for ``url``; relative paths resolve against ``base_dir`` (default: cwd).
 
     >>> open_store("file:results", base_dir="/data").url
@@ -47,7 +47,7 @@ def _split(url: str) -> tuple[str, str]:
     return "", url
 
 
-def _file(rest: str, base_dir: str | os.PathLike | None) -> Store:
+def _file(rest: str, base_dir: str | os.PathLike[str] | None) -> Store:
     """``file:rel``, ``file:/abs`` and ``file:///abs`` (percent-escapes decoded)."""
     if rest.startswith("//"):
         host, _, path = rest[2:].partition("/")
@@ -59,16 +59,16 @@ def _file(rest: str, base_dir: str | os.PathLike | None) -> Store:
     return FileStore(_resolve(rest, base_dir))
 
 
-def _resolve(path: str, base_dir: str | os.PathLike | None) -> str:
+def _resolve(path: str, base_dir: str | os.PathLike[str] | None) -> str:
     path = os.path.expanduser(path)
     return os.path.abspath(os.path.join(os.fspath(base_dir) if base_dir is not None else os.getcwd(), path))
 
 
-def _s3(rest: str, base_dir: str | os.PathLike | None) -> Store:
+def _s3(rest: str, base_dir: str | os.PathLike[str] | None) -> Store:
     """``s3://bucket/prefix?endpoint_url=...``; s3fs itself is imported on first use."""
     from .s3 import S3Store
 
     return S3Store.from_url("s3:" + rest)
 
 
-SCHEMES: dict[str, Callable[[str, str | os.PathLike | None], Store]] = {"file": _file, "s3": _s3}
+SCHEMES: dict[str, Callable[[str, str | os.PathLike[str] | None], Store]] = {"file": _file, "s3": _s3}
