@@ -24,7 +24,7 @@ from .outputs import print_outputs, stdout_closed
 from .overrides import parse_set
 from .params import ParamError, parse_assignments
 
-if TYPE_CHECKING:  # imported when a run starts, not for `--help` or a usage error
+if TYPE_CHECKING:  # for annotations only: `fusec` imports this module for its flags, without the run machinery
     from .graph import Workflow
     from .prepare import RunSettings
 
