@@ -176,7 +176,8 @@ def test_check_imports_a_module_that_raises_is_an_error_not_a_traceback(tmp_path
     file = _project(tmp_path, "from ops import add\nx = add(1, 2)\n", ops="import sys\n1 / 0\n")
     result = fusec("check", str(file), "--imports")  # fusec() asserts there is no traceback
     assert result.returncode == 1
-    assert result.stderr.startswith("pipe.fuse:1:6: error: importing 'ops' raised ZeroDivisionError: division by zero\n")
+    assert result.stderr.startswith(
+        "pipe.fuse:1:6: error: importing 'ops' raised ZeroDivisionError: division by zero\n")
     assert result.stderr.splitlines()[2].endswith(f"^^^ at {(tmp_path / 'wf' / 'ops.py').resolve()}:2")
 
 
@@ -483,7 +484,8 @@ def test_every_compile_target_and_local_run_work_without_ray_prefect_or_kfp(tmp_
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"m": -1}
-    assert sorted(p.name for p in tmp_path.glob("wf_*")) == [f"wf_{t}" for t in ("ir", "kfp", "local", "prefect", "ray")]
+    expected = [f"wf_{t}" for t in ("ir", "kfp", "local", "prefect", "ray")]
+    assert sorted(p.name for p in tmp_path.glob("wf_*")) == expected
 
 
 def fusec_without_extras(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:

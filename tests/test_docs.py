@@ -123,7 +123,7 @@ def error_examples() -> list[tuple[Block, Block | None]]:
     """Each ```fuse-error block with the ```text block of messages after it (None if there is none)."""
     blocks = all_blocks()
     return [(block, after if shows_messages(block, after) else None)
-            for block, after in zip(blocks, [*blocks[1:], None]) if block.kind == "fuse-error"]
+            for block, after in zip(blocks, [*blocks[1:], None], strict=True) if block.kind == "fuse-error"]
 
 
 def shows_messages(block: Block, after: Block | None) -> bool:
@@ -160,7 +160,8 @@ def test_an_option_dict_with_unquoted_keys_is_caught_in_a_file_and_in_a_fragment
     for info in ("fuse", "fuse fragment init_worker"):
         found = problems_of(RAY_INIT, info)
         assert found.startswith("doc.md:4:34: error: syntax error: unexpected name 'num_cpus'"), found
-    assert problems_of(RAY_INIT.replace("num_cpus", '"num_cpus"').replace("include_dashboard", '"include_dashboard"')) == ""
+    quoted = RAY_INIT.replace("num_cpus", '"num_cpus"').replace("include_dashboard", '"include_dashboard"')
+    assert problems_of(quoted) == ""
 
 
 def test_errors_point_at_the_line_in_the_document() -> None:

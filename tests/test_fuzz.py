@@ -152,7 +152,8 @@ def test_hostile_values_in_every_position_compile_run_and_load_exactly(fuzz_dir,
             return  # two loop items that name their nodes alike ("a b", "a_b"): refused by design
         pytest.fail(f"a valid file was refused:\n{exc.args[0]}\n{text}")
     assert ir.Workflow.from_json(wf.to_json()) == wf
-    graphs = {target: _graph(_load(generator(target)(wf), fuzz_dir / file_name)) for target in ("local", "ray", "prefect")}
+    graphs = {target: _graph(_load(generator(target)(wf), fuzz_dir / file_name))
+              for target in ("local", "ray", "prefect")}
     assert graphs["ray"] == graphs["local"] == graphs["prefect"]
     local = _load(generator("local")(wf), fuzz_dir / file_name)
     outputs = _workflow(local).run({}, storage=None, no_cache=True, progress=False)
@@ -252,7 +253,8 @@ def test_any_token_soup_compiles_or_gives_positioned_errors(text):
     try:
         wf, _ = compile_source(text, "soup.fuse")
     except CompileError as exc:
-        assert exc.diagnostics and all(d.span is not None for d in exc.diagnostics if d.severity == "error"), exc.args[0]
+        errors = [d for d in exc.diagnostics if d.severity == "error"]
+        assert exc.diagnostics and all(d.span is not None for d in errors), exc.args[0]
         return
     for target in ("local", "ray", "prefect", "kfp", "ir"):
         try:

@@ -110,7 +110,8 @@ def test_prefect_maps_neutral_names_and_its_own_block_wins():
         "ignored": {"cpus": 2, "memory": 2**30},
     }
     wf = workflow(COUNTER)
-    assert applied("prefect", wf.nodes[0], wf).reasons["cpus"] == "a Prefect task reserves no CPUs, GPUs or memory per node"
+    reasons = applied("prefect", wf.nodes[0], wf).reasons
+    assert reasons["cpus"] == "a Prefect task reserves no CPUs, GPUs or memory per node"
 
 
 def test_prefect_is_what_the_flow_file_passes():
@@ -168,7 +169,8 @@ def test_the_example_in_docs_options_md(tmp_path: Path, monkeypatch, capsys):
 
     doc = (Path(__file__).resolve().parents[2] / "docs/options.md").read_text()
     options = doc.split("```fuse")[1].split("\n", 1)[1].split("```")[0]  # ```fuse fragment init_worker
-    nodes = 'from ops import load, train, init_worker\nfor ds in ["moons"] {\n    data = load(ds)\n    model = train(data)\n}\n'
+    nodes = ('from ops import load, train, init_worker\n'
+             'for ds in ["moons"] {\n    data = load(ds)\n    model = train(data)\n}\n')
     (tmp_path / "pipeline.fuse").write_text(nodes + options)
     monkeypatch.chdir(tmp_path)
     example = doc.split("## What a target applies")[1].split("```text\n")[1].split("```")[0]

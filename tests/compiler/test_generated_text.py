@@ -39,7 +39,8 @@ WORKFLOW = "\n".join([
     "return x\n",
 ])
 OPS = "def join(*parts):\n    return '|'.join(parts)\n"
-EXPECTED = "\"\"\"'''\nimport os; os.system('touch MARKER')\n#|''' + __import__('os').system('touch MARKER') + '''|\u2028\r{{$}}"
+EXPECTED = ("\"\"\"'''\nimport os; os.system('touch MARKER')\n"
+            "#|''' + __import__('os').system('touch MARKER') + '''|\u2028\r{{$}}")
 
 
 @pytest.fixture

@@ -213,13 +213,13 @@ def test_any_arguments_bind_to_args_and_kwargs(tmp_path: Path):
 def test_a_wrong_call_in_a_big_loop_is_one_error(tmp_path: Path):
     text = check(tmp_path, """
         from ops import train
-        let items = [%s]
+        let items = [ITEMS]
         for i in items {
             for j in [1, 2] {
                 t = train(i, lr=j)
             }
         }
-    """ % ", ".join(str(i) for i in range(1000)))
+    """.replace("ITEMS", ", ".join(str(i) for i in range(1000))))
     assert text.count("error:") == 1
     assert "wf.fuse:5:13: error: wrong arguments for train(): got an unexpected keyword argument 'lr'" in text
 

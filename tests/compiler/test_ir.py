@@ -59,7 +59,7 @@ def test_equal_scalars_share_one_value_and_keep_their_types():
     workflow, _ = compile_source(source, "t.fuse")
     first, second = workflow.node("x.1"), workflow.node("x.2")
     values = [*first.args, first.kwargs[0][1]], [*second.args, second.kwargs[0][1]]
-    assert all(a is b for a, b in zip(*values))
+    assert all(a is b for a, b in zip(*values, strict=True))
     assert [type(value.value) for value in first.args[1:]] == [int, bool, float]
     assert first.target is second.target
 

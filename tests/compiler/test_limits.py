@@ -197,7 +197,8 @@ def test_a_workflow_stops_growing_at_the_expansion_limit(monkeypatch: pytest.Mon
         problem = only_error(f"from m import f\n{heads}{body}\n{'}' * (LIMIT - 1)}\n")
         assert problem.message == "the workflow grows beyond 1,000 nodes or loop iterations here"
     problem = only_error("from m import f\n" + "".join(f"x{i} = f({i})\n" for i in range(1001)))
-    assert (problem.span.line, problem.message) == (1002, "the workflow grows beyond 1,000 nodes or loop iterations here")
+    assert (problem.span.line, problem.message) == (
+        1002, "the workflow grows beyond 1,000 nodes or loop iterations here")
 
 
 # --- every target, at the limits and beyond them ---------------------------------------------------

@@ -340,7 +340,8 @@ def fuzz_cases() -> list[tuple[str, str]]:
 
 
 def test_same_result_as_lark_on_random_edits():
-    different = [(name, text) for name, text in fuzz_cases() if outcome(parser.parse, text) != outcome(reference_parse, text)]
+    different = [(name, text) for name, text in fuzz_cases()
+                 if outcome(parser.parse, text) != outcome(reference_parse, text)]
     assert not different, f"{len(different)} edits parse differently, e.g. {different[0][1]!r}"
 
 
@@ -365,7 +366,8 @@ def test_first_syntax_error_is_lark_s_own():
 def _exception_facts(exc: UnexpectedInput) -> tuple:
     token = getattr(exc, "token", None)
     token_facts = None if token is None else (
-        token.type, str(token), token.start_pos, token.line, token.column, token.end_line, token.end_column, token.end_pos)
+        token.type, str(token), token.start_pos, token.line, token.column,
+        token.end_line, token.end_column, token.end_pos)
     return (type(exc).__name__, exc.line, exc.column, exc.pos_in_stream, token_facts,
             sorted(getattr(exc, "allowed", None) or ()), sorted(getattr(exc, "expected", None) or ()),
             sorted(getattr(exc, "accepts", None) or ()))

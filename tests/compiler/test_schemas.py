@@ -181,14 +181,18 @@ ACCEPTED = [
     ("ray", "retry_exceptions", True, True),
     (
         "ray", "retry_exceptions", ["ValueError", "pkg.errors.Flaky", "pkg.errors:Outer.Inner", CallableRef("m:E")],
-        [CallableRef("builtins:ValueError"), CallableRef("pkg.errors:Flaky"), CallableRef("pkg.errors:Outer.Inner"), CallableRef("m:E")],
+        [CallableRef("builtins:ValueError"), CallableRef("pkg.errors:Flaky"), CallableRef("pkg.errors:Outer.Inner"),
+         CallableRef("m:E")],
     ),
     ("kfp", "tolerations", [{"operator": "Exists"}], [{"operator": "Exists"}]),
     (
         "kfp", "tolerations", [{"key": "k", "value": "v", "effect": "NoExecute", "toleration_seconds": 30}],
         [{"key": "k", "value": "v", "effect": "NoExecute", "toleration_seconds": 30}],
     ),
-    ("kfp", "secret_env", {"db": {"USER": "user", "PASSWORD": "password"}}, {"db": {"USER": "user", "PASSWORD": "password"}}),
+    (
+        "kfp", "secret_env",
+        {"db": {"USER": "user", "PASSWORD": "password"}}, {"db": {"USER": "user", "PASSWORD": "password"}},
+    ),
     ("kfp", "pvc_mounts", {"data": "/mnt/data"}, {"data": "/mnt/data"}),
 ]
 
@@ -261,9 +265,18 @@ REJECTED = [
         "kfp", "timeout", "1.5s",
         'kfp option \'timeout\' expects a whole number of seconds such as 30, "90s", "10m" or "1h30m", got "1.5s"',
     ),
-    ("kfp", "cpu_request", "0.0005", 'kfp option \'cpu_request\' expects a CPU amount such as 1, 0.5 or "500m", got "0.0005"'),
-    ("kfp", "cpu_request", "1.5m", 'kfp option \'cpu_request\' expects a CPU amount such as 1, 0.5 or "500m", got "1.5m"'),
-    ("kfp", "cpu_request", "two", 'kfp option \'cpu_request\' expects a CPU amount such as 1, 0.5 or "500m", got "two"'),
+    (
+        "kfp", "cpu_request", "0.0005",
+        'kfp option \'cpu_request\' expects a CPU amount such as 1, 0.5 or "500m", got "0.0005"',
+    ),
+    (
+        "kfp", "cpu_request", "1.5m",
+        'kfp option \'cpu_request\' expects a CPU amount such as 1, 0.5 or "500m", got "1.5m"',
+    ),
+    (
+        "kfp", "cpu_request", "two",
+        'kfp option \'cpu_request\' expects a CPU amount such as 1, 0.5 or "500m", got "two"',
+    ),
     (
         "neutral", "setup", "pkg.mod:init",
         "option 'setup' expects an imported callable (a name from a `from ... import` line), got a string",
@@ -276,24 +289,36 @@ REJECTED = [
     ("prefect", "tags", ["ml", 3], "prefect option 'tags' expects a list of strings, got a list whose item 2 is 3"),
     (
         "neutral", "env", {"OMP_NUM_THREADS": 1},
-        'option \'env\' expects a dict of strings to strings, got a dict whose value for "OMP_NUM_THREADS" is 1; write "1"',
+        'option \'env\' expects a dict of strings to strings, '
+        'got a dict whose value for "OMP_NUM_THREADS" is 1; write "1"',
     ),
     (
         "neutral", "env", {"A": ["x"]},
         'option \'env\' expects a dict of strings to strings, got a dict whose value for "A" is a list',
     ),
     ("neutral", "env", ["A=1"], "option 'env' expects a dict of strings to strings, got a list"),
-    ("ray", "runtime_env", {1: "x"}, "ray option 'runtime_env' expects a dict with string keys, got a dict with the key 1; keys are strings"),
-    ("ray", "fallback_strategy", [1], "ray option 'fallback_strategy' expects a list of dicts, got a list whose item 1 is 1"),
+    (
+        "ray", "runtime_env", {1: "x"},
+        "ray option 'runtime_env' expects a dict with string keys, got a dict with the key 1; keys are strings",
+    ),
+    (
+        "ray", "fallback_strategy", [1],
+        "ray option 'fallback_strategy' expects a list of dicts, got a list whose item 1 is 1",
+    ),
     (
         "ray", "resources", {"CPU": 1},
-        'ray option \'resources\' expects a dict of resource names to numbers, got the resource "CPU"; use num_cpus instead',
+        'ray option \'resources\' expects a dict of resource names to numbers, '
+        'got the resource "CPU"; use num_cpus instead',
     ),
     (
         "ray", "resources", {"_m": "1"},
-        'ray option \'resources\' expects a dict of resource names to numbers, got a dict whose value for "_m" is a string',
+        'ray option \'resources\' expects a dict of resource names to numbers, '
+        'got a dict whose value for "_m" is a string',
     ),
-    ("ray", "resources", {"_m": -1}, 'ray option \'resources\' expects a dict of resource names to numbers, got -1 for "_m"'),
+    (
+        "ray", "resources", {"_m": -1},
+        'ray option \'resources\' expects a dict of resource names to numbers, got -1 for "_m"',
+    ),
     (
         "prefect", "retry_delay_seconds", [1, "2"],
         "prefect option 'retry_delay_seconds' expects a number or a list of numbers, got a list whose item 2 is \"2\"",
@@ -403,8 +428,14 @@ UNKNOWN = [
         "ray", "workflow", "zzz",
         "unknown ray workflow option 'zzz'; valid ones are 'address', 'init', 'max_pending'",
     ),
-    ("ray", "node", "cpus", "unknown ray option 'cpus'; ray calls it 'num_cpus' (or put 'cpus' in the neutral `options { ... }` block)"),
-    ("ray", "node", "seed", "unknown ray option 'seed'; 'seed' is a neutral option: put it in the neutral `options { ... }` block"),
+    (
+        "ray", "node", "cpus",
+        "unknown ray option 'cpus'; ray calls it 'num_cpus' (or put 'cpus' in the neutral `options { ... }` block)",
+    ),
+    (
+        "ray", "node", "seed",
+        "unknown ray option 'seed'; 'seed' is a neutral option: put it in the neutral `options { ... }` block",
+    ),
     (
         "neutral", "node", "num_cpus",
         "unknown option 'num_cpus'; did you mean 'cpus'? 'num_cpus' is a ray option: put it in `options ray { ... }`",
@@ -435,11 +466,13 @@ UNKNOWN = [
     ),
     (
         "ray", "node", "num_returns",
-        "unknown ray option 'num_returns'; fuseflow does not expose it: a node returns one value; index its result instead",
+        "unknown ray option 'num_returns'; fuseflow does not expose it: "
+        "a node returns one value; index its result instead",
     ),
     (
         "prefect", "node", "task_run_name",
-        "unknown prefect option 'task_run_name'; fuseflow does not expose it: fuseflow names each task run after its node",
+        "unknown prefect option 'task_run_name'; fuseflow does not expose it: "
+        "fuseflow names each task run after its node",
     ),
     (
         "prefect", "workflow", "name",
@@ -455,7 +488,7 @@ def test_unknown_key_message(target, scope, key, message):
 
 def test_unknown_messages_start_with_unknown_and_a_headline():
     # the checker puts a message's part before the first "; " under the key
-    for target, scope, key, message in UNKNOWN:
+    for _target, _scope, key, message in UNKNOWN:
         headline = message.split("; ", 1)[0]
         assert headline.startswith("unknown ") and headline.endswith(f"'{key}'")
 
@@ -635,7 +668,7 @@ def parameters(func: object) -> set[str]:
 
 
 def check_apis(prefix: str) -> None:
-    for target, spec in all_specs():
+    for _target, spec in all_specs():
         for api in spec.api:
             if api.startswith(prefix):
                 obj, param = resolve_api(api)
@@ -660,7 +693,8 @@ def ray_options():
 def test_ray_keys_are_real_ray_options_and_applies_to_is_right(ray_options):
     task, actor = ray_options
     for spec in known_options("ray").values():
-        where = {(True, True): "both", (True, False): "task", (False, True): "actor"}.get((spec.name in task, spec.name in actor))
+        places = {(True, True): "both", (True, False): "task", (False, True): "actor"}
+        where = places.get((spec.name in task, spec.name in actor))
         assert where == spec.applies_to, spec.name
 
 
@@ -870,7 +904,8 @@ def test_kfp_compiles_a_pipeline_with_every_normalized_option(kfp, tmp_path):
 
     node, wf = normalized("kfp", "node"), normalized("kfp", "workflow")
 
-    @dsl.component(base_image=node["image"], packages_to_install=node["packages"], pip_index_urls=node["pip_index_urls"])
+    @dsl.component(base_image=node["image"], packages_to_install=node["packages"],
+                   pip_index_urls=node["pip_index_urls"])
     def step():  # no annotations: `from __future__ import annotations` turns them into strings KFP cannot read
         pass
 

@@ -77,7 +77,8 @@ def test_a_result_computed_on_one_target_is_loaded_by_every_other(scenario, targ
     for other in TARGETS:
         if other != target:
             (loaded,) = diamond.play(ready(other), UNCHANGED, store=f"from-{target}")
-            assert (other, loaded.outputs, loaded.calls, loaded.stored) == (other, computed.outputs, [], computed.stored)
+            assert (other, loaded.outputs, loaded.calls, loaded.stored) == (
+                other, computed.outputs, [], computed.stored)
 
 
 def test_fan_out_and_fan_in_over_static_loops(scenario, target):

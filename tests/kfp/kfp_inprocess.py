@@ -80,7 +80,10 @@ def run(text: str, workdir: Path, arguments: dict[str, Any] | None = None) -> Ru
             exec(compile(container["command"][-1], f"<{component['executorLabel']}>", "exec"), program)
         kwargs: dict[str, Any] = {}
         for key, binding in task.get("inputs", {}).get("parameters", {}).items():
-            value = binding["runtimeValue"]["constant"] if "runtimeValue" in binding else inputs[binding["componentInputParameter"]]
+            if "runtimeValue" in binding:
+                value = binding["runtimeValue"]["constant"]
+            else:
+                value = inputs[binding["componentInputParameter"]]
             if value is not None:
                 kwargs[key] = value
         for key, binding in task.get("inputs", {}).get("artifacts", {}).items():

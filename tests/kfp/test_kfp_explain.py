@@ -48,7 +48,8 @@ def test_explain_names_the_changed_param_after_a_kfp_run(project, capsys):
 
     capsys.readouterr()
     assert fusec(["explain", str(path), "--storage", str(store), "--json", "-p", "a=5"]) == 0
-    rows = {row["node"]: (row["status"], row["reasons"]) for row in map(json.loads, capsys.readouterr().out.splitlines())}
+    lines = capsys.readouterr().out.splitlines()
+    rows = {row["node"]: (row["status"], row["reasons"]) for row in map(json.loads, lines)}
     assert rows["x"] == ("run", ["param a changed: 1 -> 5"])
     assert rows["y"] == ("stored", [])
     assert rows["z"] == ("run", ["upstream x changed (it runs)"])

@@ -75,10 +75,10 @@ def test_retries_are_honoured_by_kfp_local(project):
     path = project("""
         workflow retrying
         from steps import flaky
-        x = flaky(4, 2, "%s")
+        x = flaky(4, 2, "MARKER")
         options { "x": { retries: 2 } }
         return x
-        """ % marker)
+        """.replace("MARKER", str(marker)))
     assert run_kfp(path, no_cache=True) == {"x": 40}
     assert project.calls() == ["flaky attempt 1", "flaky attempt 2", "flaky attempt 3"]
 

@@ -28,7 +28,8 @@ OPTIONS = """
             config_map_volumes: {"conf": "/etc/conf"},
             pvc_mounts: {"data": "/data", "cache": "/cache"},
             node_selector: {"disk": "ssd", "zone": "a"},
-            tolerations: [{"key": "gpu", "operator": "Equal", "value": "yes", "effect": "NoSchedule", "toleration_seconds": 30},
+            tolerations: [{"key": "gpu", "operator": "Equal", "value": "yes", "effect": "NoSchedule",
+                           "toleration_seconds": 30},
                           {"key": "spot", "operator": "Exists"}],
             image_pull_secrets: ["regcred", "other"],
             image_pull_policy: "Always",
@@ -56,7 +57,8 @@ def kfp_reference(tmp_path):
         task.set_env_variable("A", "1").set_env_variable("B", "2")
         kubernetes.set_timeout(task, 600)
         kubernetes.use_secret_as_env(task, secret_name="api", secret_key_to_env={"token": "TOKEN"})
-        kubernetes.use_secret_as_env(task, secret_name="db", secret_key_to_env={"password": "DB_PASS", "user": "DB_USER"})
+        kubernetes.use_secret_as_env(task, secret_name="db",
+                                     secret_key_to_env={"password": "DB_PASS", "user": "DB_USER"})
         kubernetes.use_secret_as_volume(task, secret_name="certs", mount_path="/etc/certs")
         kubernetes.use_config_map_as_env(task, config_map_name="settings", config_map_key_to_env={"mode": "MODE"})
         kubernetes.use_config_map_as_volume(task, config_map_name="conf", mount_path="/etc/conf")
@@ -64,7 +66,8 @@ def kfp_reference(tmp_path):
         kubernetes.mount_pvc(task, pvc_name="data", mount_path="/data")
         kubernetes.add_node_selector(task, label_key="disk", label_value="ssd")
         kubernetes.add_node_selector(task, label_key="zone", label_value="a")
-        kubernetes.add_toleration(task, key="gpu", operator="Equal", value="yes", effect="NoSchedule", toleration_seconds=30)
+        kubernetes.add_toleration(task, key="gpu", operator="Equal", value="yes", effect="NoSchedule",
+                                  toleration_seconds=30)
         kubernetes.add_toleration(task, key="spot", operator="Exists")
         kubernetes.set_image_pull_secrets(task, ["regcred", "other"])
         kubernetes.set_image_pull_policy(task, "Always")

@@ -42,7 +42,7 @@ def local_keys(name: str, params: dict | None = None) -> dict[str, str]:
 def step_keys(run: kfp_inprocess.Run, names) -> dict[str, str]:
     """node -> the key in its result (or, for an object, its state) artifact."""
     keys = {}
-    for (task, output), path in run.produced.items():
+    for (_task, output), path in run.produced.items():
         if output in ("result", "state"):
             header = kfp_step.read_header(path)
             keys[header["node"]] = header["key"]
@@ -71,7 +71,8 @@ def test_a_kfp_step_loads_what_a_local_run_stored_and_back(examples_path, tmp_pa
     store = open_store(tmp_path / "store")
     workflow, (text, _) = compile_example("models")
     with import_path(EXAMPLES):
-        expected = get_target("local").run(workflow, str(EXAMPLES / "models.fuse"), RunSettings(storage=store.url, progress=False), None)
+        settings = RunSettings(storage=store.url, progress=False)
+        expected = get_target("local").run(workflow, str(EXAMPLES / "models.fuse"), settings, None)
     run = kfp_inprocess.run(text, tmp_path / "k1", {"fuseflow_storage": store.url})
     assert set(run.states().values()) == {"loaded from storage"}
     assert run.outputs["best"] == expected["best"]
@@ -125,7 +126,8 @@ def test_artifact_format_round_trip(tmp_path):
 
 
 @pytest.mark.parametrize(("value", "type_", "expected"), [
-    (3.0, "int", 3), (2, "float", 2.0), ("true", "bool", True), (False, "bool", False), ('{"k": [1]}', "json", {"k": [1]}),
+    (3.0, "int", 3), (2, "float", 2.0), ("true", "bool", True), (False, "bool", False),
+    ('{"k": [1]}', "json", {"k": [1]}),
     ("null", "json", None), ([1.0, {"x": 2.0, "y": 2.5}], "list", [1, {"x": 2, "y": 2.5}]), (None, "int", None),
     ("text", "str", "text"),
 ])
@@ -136,7 +138,8 @@ def test_parameters_decode_to_the_values_the_local_target_passes(value, type_, e
 
 def test_a_step_from_another_protocol_says_what_to_install():
     spec = {"protocol": 99, "fusec": "9.9.9", "kind": "call"}
-    with pytest.raises(kfp_step.StepError, match="install fuseflow==9.9.9 in the image, or set the kfp option runtime_package"):
+    message = "install fuseflow==9.9.9 in the image, or set the kfp option runtime_package"
+    with pytest.raises(kfp_step.StepError, match=message):
         kfp_step.run_step(spec, {})
 
 

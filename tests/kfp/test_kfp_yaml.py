@@ -59,7 +59,8 @@ def test_random_documents_read_back():
         if kind == 3:
             return rng.choice(TRICKY)
         if kind in (4, 5):
-            return {"".join(rng.choice(string.ascii_letters + " :#-") for _ in range(rng.randrange(1, 6))): value(depth + 1)
+            letters = string.ascii_letters + " :#-"
+            return {"".join(rng.choice(letters) for _ in range(rng.randrange(1, 6))): value(depth + 1)
                     for _ in range(rng.randrange(5))}
         return [value(depth + 1) for _ in range(rng.randrange(5))]
 

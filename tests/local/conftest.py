@@ -189,7 +189,8 @@ def run_module(module: Path, *args: str, cwd: Path, pythonpath: Path, env: dict 
     if prelude is None:
         command = [sys.executable, str(module), *args]
     else:
-        launch = f"{prelude}\nimport runpy, sys\nsys.argv = sys.argv[1:]\nrunpy.run_path(sys.argv[0], run_name='__main__')"
+        launch = (f"{prelude}\nimport runpy, sys\nsys.argv = sys.argv[1:]\n"
+                  "runpy.run_path(sys.argv[0], run_name='__main__')")
         command = [sys.executable, "-c", launch, str(module), *args]
     return subprocess.run(command, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=120)
 

@@ -268,7 +268,8 @@ def test_ctrl_c_stops_the_run_and_keeps_what_was_stored(project):
     nap.write_text("60")
     command = [FUSEC] if FUSEC else [sys.executable, "-m", "fuseflow.cli"]
     process = subprocess.Popen([*command, "run", str(project.root / "wf.fuse"), "--storage", str(project.store)],
-                               env=project.env(FUSE_NAP=str(nap)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               env=project.env(FUSE_NAP=str(nap)), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
     try:
         deadline = time.monotonic() + 60
         while "nap 2" not in (project.log_path.read_text() if project.log_path.exists() else ""):

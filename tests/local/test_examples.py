@@ -29,7 +29,7 @@ def check_models(outputs: dict) -> None:
     for dataset, (model, error) in outputs["best"].items():
         assert model in MODELS
         assert error == min(outputs["err"][dataset].values())
-    for dataset, errors in outputs["err"].items():
+    for errors in outputs["err"].values():
         assert set(errors) == MODELS
         assert all(isinstance(e, float) and e > 0 for e in errors.values())
 

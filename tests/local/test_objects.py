@@ -103,4 +103,5 @@ def test_a_missing_method_names_the_node(project):
     """)
     done = project.run()
     assert done.returncode == 1
-    assert done.stderr.startswith("error: node 'x' failed: AttributeError: 'Counter' object has no attribute 'subtract'")
+    assert done.stderr.startswith(
+        "error: node 'x' failed: AttributeError: 'Counter' object has no attribute 'subtract'")

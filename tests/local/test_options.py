@@ -232,7 +232,8 @@ def test_set_on_the_command_line(tools):
     done = tools.run("--no-cache")
     assert done.returncode == 1
     assert tools.run("--no-cache", "--set", "x:retries=1").stdout == "4\n"
-    done = tools.run("--no-cache", "--set", ".*:retries=1", "--set", ".*:setup=tools:prepare", "--set", "x:env={\"STAGE\": \"s\"}")
+    done = tools.run("--no-cache", "--set", ".*:retries=1", "--set", ".*:setup=tools:prepare",
+                     "--set", "x:env={\"STAGE\": \"s\"}")
     assert done.stdout == "4\n", done.stderr
     assert tools.calls()[-3:] == ["flaky 4 attempt 1", "prepare s", "flaky 4 attempt 2"]
 

@@ -92,7 +92,8 @@ def test_json_output_of_a_value_nested_too_deeply_is_its_stand_in(project):
     ("nan", "nan\n", ""),
     ("circular", "[1, [...]]\n", ""),
     ("unprintable", "<list object; repr() raised ValueError>\n",
-     "warning: output 'x' holds a list whose repr() raises ValueError, shown as <list object; repr() raised ValueError>\n"),
+     "warning: output 'x' holds a list whose repr() raises ValueError, "
+     "shown as <list object; repr() raised ValueError>\n"),
     ("surrogate", "\\ud800\n", ""),
     ("huge", "1" + "0" * 5000 + "\n", ""),
 ], ids=["nan", "circular", "unprintable", "surrogate", "huge"])

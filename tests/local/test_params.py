@@ -37,19 +37,24 @@ ERRORS = [
     (["-p", "a=1", "--set", "y:retries=1"], "--set 'y' matches no node (the regex must match a whole name)"),
     (["-p", "a=1", "--set", "x:retries=-1"], "--set 'x': option 'retries' expects an integer >= 0, got -1"),
     (["-p", "a=1", "--set", 'x:env={"K": 1}'],
-     '--set \'x\': option \'env\' expects a dict of strings to strings, got a dict whose value for "K" is 1; write "1"'),
+     '--set \'x\': option \'env\' expects a dict of strings to strings, '
+     'got a dict whose value for "K" is 1; write "1"'),
     (["-p", "a=1", "--set", "x:setup=nonexist:fn"], "--set 'x': option 'setup' names 'nonexist:fn', which cannot be "
                                                     "imported: ModuleNotFoundError: No module named 'nonexist'"),
     (["-p", "a=1", "--set", "x:cpus=NaN"],
-     "--set 'x:cpus=NaN': the value is nan: NaN and infinities are not option values (numbers are finite, as in a .fuse file)"),
-    (["-p", "a=1", "-p", "s=x\udcff"], "param 's' is 'x\\udcff', whose '\\udcff' is a lone surrogate (bytes that are not "
-                                      "UTF-8): param values are valid Unicode text, as in a .fuse file"),
-    (["-p", "a=1", "--rerun", "("], "--rerun '(' is not a valid regex: missing ), unterminated subpattern at position 0"),
+     "--set 'x:cpus=NaN': the value is nan: NaN and infinities are not option values "
+     "(numbers are finite, as in a .fuse file)"),
+    (["-p", "a=1", "-p", "s=x\udcff"],
+     "param 's' is 'x\\udcff', whose '\\udcff' is a lone surrogate (bytes that are not "
+     "UTF-8): param values are valid Unicode text, as in a .fuse file"),
+    (["-p", "a=1", "--rerun", "("],
+     "--rerun '(' is not a valid regex: missing ), unterminated subpattern at position 0"),
     (["-p", "a=1", "--rerun", "q"], "--rerun 'q' matches no node (the regex must match a whole name)"),
     (["-p", "a=1", "--storage", "file://elsewhere/x"], "storage: file URLs on another host are not supported: file://elsewhere/x"),
     (["-p", "a=1", "-p", "f=NaN"],
      "param 'f' is nan: NaN and infinities are not param values (numbers are finite, as in a .fuse file)"),
-    (["-p", "a=1", "-p", "items=" + "[" * 600 + "]" * 600], "param 'items' nests lists and dicts more than 32 levels deep"),
+    (["-p", "a=1", "-p", "items=" + "[" * 600 + "]" * 600],
+     "param 'items' nests lists and dicts more than 32 levels deep"),
 ]
 
 
@@ -78,7 +83,8 @@ def test_values_take_their_declared_types(project):
     project.fuse(WORKFLOW)
     outputs = project.outputs("-p", "a=1", "-p", "f=2", "-p", "s=true", "-p", "flag=true",
                               "-p", 'items=["a", 2]', "-p", 'opts={"z": null}')
-    assert outputs == {"out": {"a": 2, "b": [2.0, "true", True, ["a", 2], {"z": None}], "both": [2, [2.0, "true", True, ["a", 2], {"z": None}]]}}
+    assert outputs == {"out": {"a": 2, "b": [2.0, "true", True, ["a", 2], {"z": None}],
+                               "both": [2, [2.0, "true", True, ["a", 2], {"z": None}]]}}
 
 
 def test_defaults_apply_and_str_params_take_text_as_is(project):

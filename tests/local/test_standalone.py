@@ -16,7 +16,8 @@ CHECK = """
 import atexit, sys
 @atexit.register
 def report():
-    loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("lark", "jinja2") or m.startswith("fuseflow.compiler"))
+    loaded = sorted(m for m in sys.modules
+                    if m.split(".")[0] in ("lark", "jinja2") or m.startswith("fuseflow.compiler"))
     sys.stderr.write("loaded: " + ",".join(m for m in loaded if sys.modules[m] is not None) + "\\n")
 """
 

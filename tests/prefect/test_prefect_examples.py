@@ -17,7 +17,10 @@ pytestmark = pytest.mark.prefect
 
 def local_outputs(fuse: Path, storage: Path | None) -> dict:
     workflow, _ = compile_file(fuse)
-    settings = RunSettings(storage=str(storage), progress=False) if storage else RunSettings(no_cache=True, progress=False)
+    if storage:
+        settings = RunSettings(storage=str(storage), progress=False)
+    else:
+        settings = RunSettings(no_cache=True, progress=False)
     return get_target("local").run(workflow, str(fuse), settings, None)
 
 

@@ -44,7 +44,8 @@ def test_explain_names_the_changed_param_after_a_prefect_run(project, capsys):
     capsys.readouterr()
     assert fusec(["explain", str(project.root / "wf.fuse"), "--storage", str(project.root / ".fuseflow"), "--json",
                   "-p", "a=5"]) == 0
-    rows = {row["node"]: (row["status"], row["reasons"]) for row in map(json.loads, capsys.readouterr().out.splitlines())}
+    lines = capsys.readouterr().out.splitlines()
+    rows = {row["node"]: (row["status"], row["reasons"]) for row in map(json.loads, lines)}
     assert rows["x"] == ("run", ["param a changed: 1 -> 5"])
     assert rows["y"] == ("stored", [])
     assert rows["z"] == ("run", ["upstream x changed (it runs)"])

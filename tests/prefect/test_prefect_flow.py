@@ -54,7 +54,8 @@ def test_flow_parameters_are_the_workflows_params(project):
     flow = module.typed
     assert flow.name == "typed"
     check_schema(flow.parameters.model_dump())
-    assert flow(n=4) == {"r": {"a": 4, "b": [2.0, "hi", True, [1, 2], {"k": 1}, None], "both": [4, [2.0, "hi", True, [1, 2], {"k": 1}, None]]}}
+    assert flow(n=4) == {"r": {"a": 4, "b": [2.0, "hi", True, [1, 2], {"k": 1}, None],
+                               "both": [4, [2.0, "hi", True, [1, 2], {"k": 1}, None]]}}
     with pytest.raises(Exception, match="n"):
         flow(n="four")  # Prefect validates the parameters before the run
 
@@ -91,7 +92,8 @@ OBJECTS = """
 def test_objects_give_local_results_and_replay_when_a_later_call_reruns(project):
     module = project.flow(OBJECTS)
     workflow, _ = compile_file(project.root / "wf.fuse")
-    expected = get_target("local").run(workflow, str(project.root / "wf.fuse"), RunSettings(no_cache=True, progress=False), None)
+    settings = RunSettings(no_cache=True, progress=False)
+    expected = get_target("local").run(workflow, str(project.root / "wf.fuse"), settings, None)
     project.calls()
     assert expected == {"x": 12, "y": 13, "z": 113}
     state = run_state(module.objs)
@@ -124,7 +126,8 @@ def test_objects_under_the_process_task_runner(project):
 
     from fuseflow.cli import main as fusec
 
-    path = project.write("wf.fuse", OBJECTS + '\noptions prefect { workflow: { task_runner: "processes", max_workers: 2 } }\n')
+    options = '\noptions prefect { workflow: { task_runner: "processes", max_workers: 2 } }\n'
+    path = project.write("wf.fuse", OBJECTS + options)
     out = project.root / "procs_flow.py"
     assert fusec(["compile", str(path), "--target", "prefect", "-o", str(out)]) == 0
     module = import_file(out, "procs_flow")  # importable by that name in the workers, too

@@ -27,7 +27,8 @@ FLAKY = """
 
 def test_node_failing_twice_then_succeeding_with_retries_2(project):
     module = project.flow(FLAKY)
-    assert 'f = run.submit(flaky_task.with_options(task_run_name="f", retries=2), 3)' in (project.root / "wf_flow.py").read_text()
+    generated = (project.root / "wf_flow.py").read_text()
+    assert 'f = run.submit(flaky_task.with_options(task_run_name="f", retries=2), 3)' in generated
     project.steps.FLAKY["flaky"] = 2
     state = run_state(module.retrying)
     assert state.result() == {"g": 31}
@@ -132,7 +133,8 @@ def test_task_runner_by_class_path():
 
 @pytest.mark.parametrize("text, message", [
     ("param wait_for: int = 1\nx = inc(wait_for)", "cannot name a flow parameter 'wait_for'"),
-    ('x = inc(1)\noptions prefect { workflow: { task_runner: "dask", max_workers: 2 } }', "max_workers is an option of"),
+    ('x = inc(1)\noptions prefect { workflow: { task_runner: "dask", max_workers: 2 } }',
+     "max_workers is an option of"),
 ])
 def test_what_the_target_cannot_express_is_a_compile_error(text, message):
     workflow, _ = compile_source("from steps import inc\n" + text, "wf.fuse")

@@ -91,7 +91,7 @@ def test_without_storage_calls_take_their_arguments_directly(fusec, tmp_path):
     module = load_generated(generate(compile_file(fuse)[0]), fuse)
     plan = ray_backend.prepare(module.WORKFLOW, {"n": 120, "noise": 0.2}, ray_backend.RunSettings(no_cache=True))
     driver = ray_backend.Driver(plan, ray_backend.Progress(), None)
-    direct = {node.name for node, plain in zip(module.WORKFLOW.nodes, driver.direct) if plain}
+    direct = {node.name for node, plain in zip(module.WORKFLOW.nodes, driver.direct, strict=True) if plain}
     assert "data.linear" in direct and "best" not in direct  # data[0] and families go through a task template
     status, out, err = fusec("run", str(fuse), "--target", "local", "--json", "--no-cache", "-p", "n=120")
     assert status == 0, err

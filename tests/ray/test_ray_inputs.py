@@ -18,12 +18,13 @@ pytestmark = pytest.mark.ray
     ("", ["--address", "garbage"],
      "fusec: error: cannot join the Ray cluster at 'garbage': ValueError: Invalid address format: garbage\n"),
     ('options ray { workflow: { init: {"bogus": 1} } }', [],
-     "fusec: error: cannot start a local Ray with init {'bogus': 1}: RuntimeError: Unknown keyword argument(s): bogus\n"),
+     "fusec: error: cannot start a local Ray with init {'bogus': 1}: "
+     "RuntimeError: Unknown keyword argument(s): bogus\n"),
 ])
 def test_an_address_or_init_that_ray_refuses_is_a_usage_error(tmp_path, options, args, message):
     (tmp_path / "wf.fuse").write_text(f"workflow w\nfrom examples.ops import add\nx = add(1, 2)\n{options}\nreturn x\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_ADDRESS": ""}
-    done = subprocess.run([sys.executable, "-m", "fuseflow.cli", "run", "wf.fuse", "--target", "ray", "--no-cache", *args],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    command = [sys.executable, "-m", "fuseflow.cli", "run", "wf.fuse", "--target", "ray", "--no-cache", *args]
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr.endswith(message)

@@ -48,7 +48,8 @@ def test_an_object_is_retried_by_the_runtime_and_a_method_reserves_nothing():
 
 
 def test_env_joins_the_runtime_env_whose_own_variables_win():
-    worker, ray = R.split("call", {"env": {"A": "1", "B": "2"}}, {"runtime_env": {"env_vars": {"A": "x"}, "pip": ["q"]}})
+    worker, ray = R.split("call", {"env": {"A": "1", "B": "2"}},
+                          {"runtime_env": {"env_vars": {"A": "x"}, "pip": ["q"]}})
     assert worker == {}
     assert ray == {"runtime_env": {"env_vars": {"A": "x", "B": "2"}, "pip": ["q"]}}
 

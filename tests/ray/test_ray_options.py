@@ -33,7 +33,8 @@ return t
 def test_a_custom_resource_lets_one_such_node_run_at_a_time(workflow, log):
     """The session's Ray has one `_model`; each node asks for it and half a CPU,
     so without the resource four could run at once."""
-    wf = workflow(STAMPS.format(log=log.path, options='options ray { "t\\\\..*": { num_cpus: 0.5, resources: {"_model": 1} } }'))
+    options = 'options ray { "t\\\\..*": { num_cpus: 0.5, resources: {"_model": 1} } }'
+    wf = workflow(STAMPS.format(log=log.path, options=options))
     assert wf.run(no_cache=True) == {"t": {"1": 1, "2": 2, "3": 3, "4": 4}}
     lines = log.take()
     assert len(lines) == 4
@@ -41,7 +42,8 @@ def test_a_custom_resource_lets_one_such_node_run_at_a_time(workflow, log):
 
 
 def test_max_pending_bounds_the_tasks_in_flight(workflow, log):
-    wf = workflow(STAMPS.format(log=log.path, options='options ray { "t\\\\..*": { num_cpus: 0.25 }  workflow: { max_pending: 1 } }'))
+    options = 'options ray { "t\\\\..*": { num_cpus: 0.25 }  workflow: { max_pending: 1 } }'
+    wf = workflow(STAMPS.format(log=log.path, options=options))
     wf.run(no_cache=True)
     assert overlaps(log.take()) == []
 

@@ -42,6 +42,7 @@ def test_the_session_ray_stops_after_the_last_test_of_this_folder(tmp_path: Path
     outside = tmp_path / "test_outside.py"
     outside.write_text(OUTSIDE)
     inside = f"{Path(__file__).relative_to(ROOT)}::test_a_workflow_runs_on_the_session_ray"
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", str(ROOT / "pyproject.toml"),
-                           inside, str(outside)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "-c", str(ROOT / "pyproject.toml"), inside, str(outside)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0 and "2 passed" in done.stdout, done.stdout + done.stderr

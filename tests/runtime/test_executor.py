@@ -94,8 +94,9 @@ def test_a_result_that_cannot_be_stored_warns_and_the_run_goes_on(tmp_path):
 
 def test_always_read_fails_the_node_when_its_result_does_not_come_back(tmp_path):
     wf = rt.Workflow(name="a", nodes=[rt.call("u", unloadable, [], options={"always_read": True})])
+    failed = "node 'u' failed: StoreRoundTripError: its result was stored but could not be read back"
     with pytest.warns(StorageWarning, match="could not load the stored result of node 'u'"):
-        with pytest.raises(NodeFailed, match="node 'u' failed: StoreRoundTripError: its result was stored but could not be read back"):
+        with pytest.raises(NodeFailed, match=failed):
             wf.run(storage=str(tmp_path))
 
 

@@ -44,7 +44,8 @@ def test_assignments_and_texts():
     assert parse_assignments(["a=1", "b=x=y", "c="]) == {"a": "1", "b": "x=y", "c": ""}
     with pytest.raises(ParamError, match="expected NAME=VALUE, got '=1'"):
         parse_assignments(["=1"])
-    assert parse_text("none", None) is None and parse_text("hello", None) == "hello" and parse_text("none", "str") == "none"
+    assert parse_text("none", None) is None and parse_text("hello", None) == "hello"
+    assert parse_text("none", "str") == "none"
 
 
 def test_parse_set():
@@ -64,7 +65,8 @@ def test_check_normalizes_and_rejects():
     names = ["data.a", "data.b", "model"]
     [override] = check([parse_set('data\\..*:timeout="1m30s"')], names)
     assert override.options == {"timeout": 90.0}
-    with pytest.raises(ParamError, match=r"--set 'modle' matches no node \(the regex must match a whole name\); did you mean 'model'\?"):
+    did_you_mean = r"--set 'modle' matches no node \(the regex must match a whole name\); did you mean 'model'\?"
+    with pytest.raises(ParamError, match=did_you_mean):
         check([parse_set("modle:retries=1")], names)
     with pytest.raises(ParamError, match="--set 'data' matches no node"):
         check([parse_set("data:retries=1")], names)
@@ -88,7 +90,8 @@ def test_normalize(key, value, expected):
     ("setup", "not a callable", "option 'setup' expects an imported callable (a name from a `from ... import` line), "
                                 "got a string; on the command line a callable is written \"module:qualname\""),
     ("env", ["A"], "option 'env' expects a dict of strings to strings, got a list"),
-    ("env", {"A": 1}, "option 'env' expects a dict of strings to strings, got a dict whose value for \"A\" is 1; write \"1\""),
+    ("env", {"A": 1},
+     "option 'env' expects a dict of strings to strings, got a dict whose value for \"A\" is 1; write \"1\""),
     ("cache", "no", "option 'cache' expects true or false, got a string"),
     ("seeds", 1, "unknown option 'seeds'; did you mean 'seed'?"),
     ("cpus", float("nan"), "option 'cpus' expects a number, got nan"),
@@ -115,7 +118,8 @@ def test_duration():
 
 
 @pytest.mark.parametrize(("texts", "message"), [
-    ({"x": "NaN"}, "param 'x' is nan: NaN and infinities are not param values (numbers are finite, as in a .fuse file)"),
+    ({"x": "NaN"},
+     "param 'x' is nan: NaN and infinities are not param values (numbers are finite, as in a .fuse file)"),
     ({"x": "Infinity"}, "param 'x' is inf: NaN and infinities are not param values"),
     ({"x": "-Infinity"}, "param 'x' is -inf: NaN and infinities are not param values"),
     ({"x": "1e999"}, "param 'x' is inf: NaN and infinities are not param values"),
@@ -153,7 +157,8 @@ def test_a_long_text_is_shortened_in_the_message():
 
 @pytest.mark.parametrize(("text", "message"), [
     ("x:cpus=NaN", "--set 'x:cpus=NaN': the value is nan: NaN and infinities are not option values"),
-    ('x:env={"K": "\\udcff"}', "--set 'x:env={\"K\": \"\\\\udcff\"}': the value holds '\\udcff', whose '\\udcff' is a lone"),
+    ('x:env={"K": "\\udcff"}',
+     "--set 'x:env={\"K\": \"\\\\udcff\"}': the value holds '\\udcff', whose '\\udcff' is a lone"),
     ("x:env=" + "[" * 100_000, "--set 'x:env=[[[["),
 ])
 def test_a_set_value_a_fuse_file_cannot_write_is_refused(text, message):

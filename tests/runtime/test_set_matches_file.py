@@ -16,7 +16,8 @@ from fuseflow.schemas import known_options
 VALUES = [
     "0", "2", "-1", "1.5", "0.5", "1e999", "true", "false", "none", '"90s"', '"1h30m"', '"10 minutes"', '"2Gi"',
     '"512Mi"', '"500m"', '"x"', '"A100"', '"SPREAD"', '""', "[]", "[1]", '["a"]', '["ValueError"]', '[{"a": "b"}]',
-    "{}", '{"A": "1"}', '{"A": 1}', '{"A=B": "1"}', '{"": "1"}', '{"A": "x\\u0000"}', '{"_model": 1}', '{"CPU": 1}', '{"pip": ["x"]}',
+    "{}", '{"A": "1"}', '{"A": 1}', '{"A=B": "1"}', '{"": "1"}', '{"A": "x\\u0000"}', '{"_model": 1}', '{"CPU": 1}',
+    '{"pip": ["x"]}',
 ]
 # A callable: imported and named in a file, "module:qualname" on the command line.
 CALLABLES = [("prep", "steps:prep"), ('"steps:prep"', None), ("1", "1")]

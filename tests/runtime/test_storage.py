@@ -145,7 +145,8 @@ def test_arrays_inside_containers_come_back_as_writable_aligned_views(store: Fil
     value = {"X": np.arange(1000.0).reshape(100, 10), "y": np.arange(7, dtype=np.int8), "name": "moons"}
     store.save("wf", "data", KEY, value)
     loaded = store.read("wf", "data")
-    assert loaded["name"] == "moons" and np.array_equal(loaded["X"], value["X"]) and np.array_equal(loaded["y"], value["y"])
+    assert loaded["name"] == "moons"
+    assert np.array_equal(loaded["X"], value["X"]) and np.array_equal(loaded["y"], value["y"])
     assert all(a.flags.writeable and a.flags.aligned for a in (loaded["X"], loaded["y"]))
 
 
@@ -422,7 +423,7 @@ for i in range(start, start + 10**9):
 
 
 def test_sigkill_while_writing_large_arrays_leaves_every_record_whole(store: FileStore, tmp_path: Path) -> None:
-    np = pytest.importorskip("numpy")
+    pytest.importorskip("numpy")  # the writer saves numpy arrays
     script = tmp_path / "writer.py"
     script.write_text(LARGE_WRITER)
     kill_while_writing(script, store.root, [(0, 0.02), (10**6, 0.1), (2 * 10**6, 0.3)])
@@ -624,7 +625,8 @@ def test_the_runtime_imports_only_the_standard_library(tmp_path: Path) -> None:
     code = (
         "import sys\n"
         "from fuseflow.runtime.storage import open_store\n"
-        f"s = open_store({str(tmp_path)!r}); s.save('w', 'n', 'k', {{'a': [1]}}); assert s.read('w', 'n') == {{'a': [1]}}\n"
+        f"s = open_store({str(tmp_path)!r}); s.save('w', 'n', 'k', {{'a': [1]}})\n"
+        "assert s.read('w', 'n') == {'a': [1]}\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('numpy', 'lark', 'jinja2')\n"
         "       or m.startswith(('fuseflow.compiler', 'fuseflow.cli'))]\n"
         "print(bad)\n"

@@ -78,8 +78,9 @@ def test_two_runs_at_once_on_one_file_store_then_a_third_reuses_everything(proje
     project.fuse(CONCURRENT.replace("add(y, y)", "add(y[1], y[6])"))
     store = project.root / "shared-store"
     env = {**os.environ, "STEPS_LOG": str(project.log), "PYTHONPATH": str(ROOT)}
-    procs = [subprocess.Popen([sys.executable, "-m", "fuseflow.cli", "run", "wf.fuse", "--json", "--storage", str(store)],
-                              cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    command = [sys.executable, "-m", "fuseflow.cli", "run", "wf.fuse", "--json", "--storage", str(store)]
+    procs = [subprocess.Popen(command, cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env=env)
              for _ in range(2)]
     outs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs

@@ -110,7 +110,8 @@ def test_endpoint_and_region_as_url_options(s3: S3, monkeypatch) -> None:
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     store = open_store(f"s3://{bucket}/x?endpoint_url={s3.endpoint}&region=us-east-1")
     store.save("wf", "n", KEY, 7)
-    assert store.url == f"s3://{bucket}/x?endpoint_url={s3.endpoint.replace(':', '%3A').replace('/', '%2F')}&region=us-east-1"
+    quoted = s3.endpoint.replace(":", "%3A").replace("/", "%2F")
+    assert store.url == f"s3://{bucket}/x?endpoint_url={quoted}&region=us-east-1"
     clone = pickle.loads(pickle.dumps(store))  # travels to Ray workers and KFP steps
     assert clone._fs is None and clone.load("wf", "n", KEY) == (True, 7)
 
@@ -133,7 +134,8 @@ def test_endpoint_and_credentials_from_aws_config_files(s3: S3, tmp_path: Path) 
 def test_s3fs_is_imported_only_when_an_s3_store_is_used(tmp_path: Path) -> None:
     code = ("import sys\nfrom fuseflow.runtime.storage import open_store\n"
             "s = open_store('s3://bucket/p'); assert 's3fs' not in sys.modules\n"
-            f"open_store({str(tmp_path)!r}).save('w', 'n', 'k', 1)\nprint('s3fs' in sys.modules, 'boto3' in sys.modules)\n")
+            f"open_store({str(tmp_path)!r}).save('w', 'n', 'k', 1)\n"
+            "print('s3fs' in sys.modules, 'boto3' in sys.modules)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.stdout.strip() == "False False", done.stderr
@@ -228,7 +230,7 @@ for i in range(1000):
 
 
 def test_a_killed_writer_leaves_no_visible_partial_object(s3: S3, tmp_path: Path) -> None:
-    np = pytest.importorskip("numpy")
+    pytest.importorskip("numpy")  # the writer saves a numpy array
     bucket = s3.bucket()
     url = f"s3://{bucket}/kill"
     script = tmp_path / "writer.py"

@@ -119,7 +119,8 @@ def test_an_entry_point_plugin_is_found_and_reads_its_own_records(tmp_path: Path
     site = tmp_path / "site"
     (site / "thingplugin-1.0.dist-info").mkdir(parents=True)
     (site / "thingplugin.py").write_text(PLUGIN)
-    (site / "thingplugin-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: thingplugin\nVersion: 1.0\n")
+    (site / "thingplugin-1.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: thingplugin\nVersion: 1.0\n")
     (site / "thingplugin-1.0.dist-info" / "entry_points.txt").write_text(
         "[fuseflow.serializers]\nthing = thingplugin:ThingSerializer\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(site)])}

@@ -63,7 +63,8 @@ def test_ray_target_on_s3(s3: S3, project: Project) -> None:
 @pytest.mark.slow
 @ray_target
 def test_two_ray_runs_at_once_on_one_store_then_a_third_reuses_everything(s3: S3, project: Project) -> None:
-    project.fuse(CONCURRENT.replace("add(y, y)", "add(y[1], y[6])").replace("pause: float = 0.05", "pause: float = 0.3"))
+    project.fuse(CONCURRENT.replace("add(y, y)", "add(y[1], y[6])")
+                           .replace("pause: float = 0.05", "pause: float = 0.3"))
     store = str(project.root / "shared")
     env = {**os.environ, **quiet_env(s3), "STEPS_LOG": str(project.log), "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "fuseflow.cli", "run", "wf.fuse", "--json", "--target", "ray", "--storage", store]
