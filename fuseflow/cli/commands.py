@@ -4,16 +4,17 @@ and one function per command over the compiler's and the runtime's functions.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .. import __version__
 from ..compiler import errors
 from ..compiler.errors import CompileError, UnreadableInput, UsageError
 from ..runtime.extras import MissingExtra
-from ..runtime.outputs import stdout_closed
 from ..targets import UnknownTarget, own_names
 from ..targets import get as get_target
 from .inputs import check_imports, load
@@ -25,6 +26,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _main(argv)
     except BrokenPipeError:  # `fusec nodes FILE | head -1`
+        from ..runtime.outputs import stdout_closed  # deferred: the runtime is not on every command's path
+
         return stdout_closed()
 
 
@@ -93,7 +96,7 @@ def _import_failed(exc: Exception) -> bool:
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The command line; `argv` says which target's own `run` flags to offer (`--target T`)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="fusec",
         description="Compile .fuse workflows to local Python, Ray, Prefect or Kubeflow Pipelines.",
         epilog="Exit status: 0 fine, 1 the input has errors (or a node failed), 2 usage error (or a backend not "
@@ -102,20 +105,15 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"fusec {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
-    _add_check(sub)
-    _add_compile(sub)
-    _add_graph(sub)
-    _add_nodes(sub)
-    _add_run(sub, _run_target(argv))
-    _add_storage(sub)
-    _add_explain(sub)
-    if _command(argv) not in CORE_COMMANDS:  # a target's own command (KFP's `submit`), or --help
-        for name in own_names():
-            get_target(name).add_commands(sub)
+    command = _command(argv)
+    if command in CORE_COMMANDS:  # only its parser: the others' imports stay off its start-up path
+        CORE_COMMANDS[command](sub, argv)
+        return parser
+    for add in CORE_COMMANDS.values():  # `fusec --help`, a mistyped command, or a target's own (KFP's `submit`)
+        add(sub, argv)
+    for name in own_names():
+        get_target(name).add_commands(sub)
     return parser
-
-
-CORE_COMMANDS = frozenset({"check", "compile", "graph", "nodes", "run", "storage", "explain"})
 
 
 def _command(argv: Sequence[str] | None) -> str | None:
@@ -149,7 +147,7 @@ def _common(p: argparse.ArgumentParser, defines: bool = True) -> None:
                        help="override a `let` constant (repeatable)")
 
 
-def _add_check(sub) -> None:
+def _add_check(sub, argv: Sequence[str] | None) -> None:
     p = sub.add_parser("check", help="check .fuse files and report every problem",
                        description="Check .fuse files; print every error and warning with its position.")
     p.add_argument("files", nargs="+", metavar="FILE")
@@ -160,7 +158,7 @@ def _add_check(sub) -> None:
     p.set_defaults(func=cmd_check)
 
 
-def _add_compile(sub) -> None:
+def _add_compile(sub, argv: Sequence[str] | None) -> None:
     p = sub.add_parser("compile", help="compile a .fuse file to a target artifact",
                        description="Compile a .fuse file. Targets: " + ", ".join(own_names()) +
                                    ", or one an installed package registers (entry points `fuseflow.targets`).")
@@ -171,7 +169,7 @@ def _add_compile(sub) -> None:
     p.set_defaults(func=cmd_compile)
 
 
-def _add_graph(sub) -> None:
+def _add_graph(sub, argv: Sequence[str] | None) -> None:
     p = sub.add_parser("graph", help="draw the workflow's DAG (dot, mermaid or svg)",
                        description="Print the DAG as Graphviz DOT, Mermaid, or SVG (needs Graphviz `dot`).")
     p.add_argument("file", metavar="FILE")
@@ -181,7 +179,7 @@ def _add_graph(sub) -> None:
     p.set_defaults(func=cmd_graph)
 
 
-def _add_nodes(sub) -> None:
+def _add_nodes(sub, argv: Sequence[str] | None) -> None:
     p = sub.add_parser("nodes", help="list nodes and their effective options",
                        description="List node names and effective options: see what a query selects before running.")
     p.add_argument("file", metavar="FILE")
@@ -194,7 +192,7 @@ def _add_nodes(sub) -> None:
     p.set_defaults(func=cmd_nodes)
 
 
-def _add_run(sub, target: str) -> None:
+def _add_run(sub, argv: Sequence[str] | None) -> None:
     p = sub.add_parser("run", help="compile in memory and run (locally by default)",
                        description="Compile a .fuse file in memory and run it; print its outputs. "
                                    "`fusec run --target T --help` shows the flags of target T too.")
@@ -206,23 +204,61 @@ def _add_run(sub, target: str) -> None:
     add_run_flags(p, param_help="set a param (repeatable)",
                   storage_help="where results are kept (default: .fuseflow beside FILE)")
     try:
-        get_target(target).add_run_arguments(p)
+        get_target(_run_target(argv)).add_run_arguments(p)
     except UnknownTarget:
         pass  # cmd_run says so
     _common(p)
     p.set_defaults(func=cmd_run)
 
 
-def _add_storage(sub) -> None:
+def _add_storage(sub, argv: Sequence[str] | None) -> None:
     from . import storage  # the storage layer: imported by its own commands, not on every start-up
 
     storage.add_parser(sub)
 
 
-def _add_explain(sub) -> None:
+def _add_explain(sub, argv: Sequence[str] | None) -> None:
     from . import explain  # the runtime's explain: imported by its own command, not on every start-up
 
     explain.add_parser(sub)
+
+
+# fusec's own commands, in the order `fusec --help` lists them.
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help layout, told the terminal's width as shutil would tell it:
+    argparse imports shutil (and with it bz2, lzma, fnmatch) on every start to ask."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position, _terminal_width() - 2 if width is None else width)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser with _Formatter; its subcommands' parsers are of this class too."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
+
+def _terminal_width() -> int:
+    """shutil.get_terminal_size().columns: $COLUMNS, else the terminal's, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", 0))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+CORE_COMMANDS = {
+    "check": _add_check, "compile": _add_compile, "graph": _add_graph, "nodes": _add_nodes,
+    "run": _add_run, "storage": _add_storage, "explain": _add_explain,
+}
 
 
 # --- commands -------------------------------------------------------------------

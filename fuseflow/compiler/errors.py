@@ -6,7 +6,6 @@ caret under the span, with the hint after the caret.
 """
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -96,6 +95,8 @@ class UnreadableInput(Exception):
 
 def suggest(name: str, candidates: Iterable[str]) -> str | None:
     """The closest candidate to a misspelt name, if one is close enough."""
+    import difflib  # deferred: needed only for a file with a misspelt name, not on every start-up
+
     matches = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
     return matches[0] if matches else None
 

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from ..ir import Node, Workflow
-from ..schemas import NEUTRAL_IGNORED, NEUTRAL_RUNTIME
 
 
 class Target:
@@ -70,6 +69,8 @@ class Applied:
 def neutral_rest(target: str, node: Node) -> tuple[dict, dict, dict[str, str]]:
     """(runtime, ignored, reasons): the neutral options the target does not map, by
     schemas.mapping (a test holds the runtimes to it)."""
+    from ..schemas import NEUTRAL_IGNORED, NEUTRAL_RUNTIME  # deferred: `fusec nodes` only, not run's start-up
+
     neutral = node.options.get("neutral", {})
     runtime = {k: v for k, v in neutral.items() if k in NEUTRAL_RUNTIME.get(target, ())}
     ignored = {k: v for k, v in neutral.items() if k in NEUTRAL_IGNORED.get(target, ())}

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...runtime import execute
-from ...runtime.bind import bind, import_path
 from ..base import Target
 from . import generate as generator
 
@@ -19,6 +17,9 @@ class LocalTarget(Target):
 
     def run(self, wf, fuse_path, settings, args):
         """The IR, bound to its callables, run by the engine in this process."""
+        from ...runtime import execute  # deferred: compile and check start without the engine
+        from ...runtime.bind import bind, import_path
+
         with import_path(Path(fuse_path).resolve().parent):
             return execute.run(bind(wf, fuse_path), {}, settings)
 

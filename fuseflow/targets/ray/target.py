@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...runtime.bind import bind, import_path
 from ...schemas import NEUTRAL_IGNORED
 from ..base import Applied, Target
 from . import generate as generator
@@ -21,6 +20,7 @@ class RayTarget(Target):
     def run(self, wf, fuse_path, settings, args):
         """The IR, bound to its callables, run by the Ray driver."""
         from . import backend  # imports Ray: an optional backend, needed only to run
+        from ...runtime.bind import bind, import_path  # deferred: compile and check start without the engine
 
         with import_path(Path(fuse_path).resolve().parent):  # workers: Ray adds the cwd, init_arguments the folder
             return backend.run_command(bind(wf, fuse_path, backend.Builders()), settings, args)
