@@ -64,7 +64,8 @@ def test_the_generated_spec_is_clean(models):
      "pipeline output 'err' is declared but not produced"),
     (lambda s: tasks(s)["data-wave"].update(dependentTasks=["best"]),
      "depends on itself through dependentTasks"),
-    (lambda s: s["deploymentSpec"]["executors"]["exec-score"]["container"]["command"].append("n={{$.pipeline_job_name}}"),
+    (lambda s: s["deploymentSpec"]["executors"]["exec-score"]["container"]["command"]
+               .append("n={{$.pipeline_job_name}}"),
      "executor 'exec-score': command[4] holds a KFP placeholder"),
     (lambda s: s["deploymentSpec"]["executors"]["exec-score"]["container"]["args"].append("/kfp-workspace/x"),
      "executor 'exec-score': args[4] holds a KFP placeholder"),

@@ -27,17 +27,18 @@ def test_one_component_per_callable_in_a_fan_out():
         from steps import inc, add
         param start: int = 0
         base = inc(start)
-        for i in [%s] {
+        for i in [ITEMS] {
             y = add(base, i)
         }
-        """ % ", ".join(str(i) for i in range(100)))
+        """.replace("ITEMS", ", ".join(str(i) for i in range(100))))
     assert len(tasks_of(spec)) == 101
     assert sorted(spec["components"]) == ["comp-add", "comp-inc"]
     assert sorted(spec["deploymentSpec"]["executors"]) == ["exec-add", "exec-inc"]
     assert {t["componentRef"]["name"] for n, t in tasks_of(spec).items() if n != "base"} == {"comp-add"}
     y7 = tasks_of(spec)["y-7"]
     assert y7["inputs"]["parameters"]["arg1"] == {"runtimeValue": {"constant": 7}}
-    assert y7["inputs"]["artifacts"]["base"] == {"taskOutputArtifact": {"outputArtifactKey": "result", "producerTask": "base"}}
+    assert y7["inputs"]["artifacts"]["base"] == {
+        "taskOutputArtifact": {"outputArtifactKey": "result", "producerTask": "base"}}
     assert y7["dependentTasks"] == ["base"]
     assert y7["taskInfo"] == {"name": "y (7)"}
 
@@ -204,8 +205,10 @@ def test_method_calls_chain_the_object_state():
     tasks = tasks_of(spec)
     assert tasks["c"]["inputs"]["artifacts"]["one"]["taskOutputArtifact"]["producerTask"] == "one"
     first, last = tasks["c-add-1"], tasks["last"]
-    assert first["inputs"]["artifacts"]["self"] == {"taskOutputArtifact": {"outputArtifactKey": "state", "producerTask": "c"}}
-    assert last["inputs"]["artifacts"]["self"] == {"taskOutputArtifact": {"outputArtifactKey": "state", "producerTask": "c-add-1"}}
+    assert first["inputs"]["artifacts"]["self"] == {
+        "taskOutputArtifact": {"outputArtifactKey": "state", "producerTask": "c"}}
+    assert last["inputs"]["artifacts"]["self"] == {
+        "taskOutputArtifact": {"outputArtifactKey": "state", "producerTask": "c-add-1"}}
     assert last["dependentTasks"] == ["c-add-1"]
     method = spec["components"][last["componentRef"]["name"]]
     assert sorted(method["outputDefinitions"]["artifacts"]) == ["result", "state"]
@@ -225,7 +228,8 @@ def test_outputs_a_whole_result_directly_anything_else_through_the_outputs_task(
         """)
     outputs = spec["root"]["dag"]["outputs"]["artifacts"]
     assert outputs["whole"] == {"artifactSelectors": [{"outputArtifactKey": "result", "producerSubtask": "whole"}]}
-    assert outputs["fam"] == {"artifactSelectors": [{"outputArtifactKey": "fam", "producerSubtask": "fuseflow-outputs"}]}
+    assert outputs["fam"] == {
+        "artifactSelectors": [{"outputArtifactKey": "fam", "producerSubtask": "fuseflow-outputs"}]}
     assert sorted(spec["root"]["outputDefinitions"]["artifacts"]) == ["fam", "p", "whole"]
     collector = tasks_of(spec)["fuseflow-outputs"]
     assert collector["dependentTasks"] == ["fam-x", "fam-y"]
@@ -289,7 +293,8 @@ def test_a_param_named_like_fuseflow_input_keeps_both():
     inputs = spec["root"]["inputDefinitions"]["parameters"]
     assert inputs["fuseflow_storage"]["parameterType"] == "NUMBER_INTEGER"
     assert inputs["fuseflow_storage_2"]["parameterType"] == "STRING"
-    assert tasks_of(spec)["a"]["inputs"]["parameters"]["fuseflow_storage"] == {"componentInputParameter": "fuseflow_storage_2"}
+    parameters = tasks_of(spec)["a"]["inputs"]["parameters"]
+    assert parameters["fuseflow_storage"] == {"componentInputParameter": "fuseflow_storage_2"}
 
 
 def test_an_option_kfp_cannot_express_is_an_error_at_the_node():
@@ -399,7 +404,8 @@ def test_literals_beside_references_travel_as_task_constants_not_in_the_command(
         options kfp { "x": { packages: ["a{{$}}b"], pip_index_urls: ["https://h/kfp-workspace"] } }
         """)
     task = tasks_of(spec)["x"]["inputs"]["parameters"]
-    constants = {name: binding["runtimeValue"]["constant"] for name, binding in task.items() if "runtimeValue" in binding}
+    constants = {name: binding["runtimeValue"]["constant"]
+                 for name, binding in task.items() if "runtimeValue" in binding}
     assert constants == {"arg0_0": 'fuseflow-json:"\\u007b\\u007b$.pipeline_job_name\\u007d\\u007d"', "arg0_2": 2,
                          "arg1_k": 'fuseflow-json:"\\u002fkfp-workspace"', "fuseflow_node": "x"}
     assert spec["root"]["inputDefinitions"]["parameters"]["p"]["defaultValue"] == constants["arg0_0"]
@@ -456,7 +462,8 @@ def test_embed_modules_never_follows_a_symlink_out_of_the_folder(tmp_path, monke
         (secret.parent / "__init__.py").write_text("")
         (project / "ops").symlink_to(secret.parent)
     message = embedding_error(project, monkeypatch, 'options kfp { workflow: { embed_modules: ["ops"] } }')
-    assert message.startswith("wf.fuse:3:43: error: embed_modules names module 'ops', but ") and "leads outside" in message
+    assert message.startswith("wf.fuse:3:43: error: embed_modules names module 'ops', but ")
+    assert "leads outside" in message
     assert "TOKEN" not in message  # the file's text is never shown
 
 
