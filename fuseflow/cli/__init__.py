@@ -14,12 +14,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from .. import __version__
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args == ["--version"]:
-        from .. import __version__
-
         print(f"fusec {__version__}")
         return 0
     from .commands import main as run_command  # the whole command line: parser, compiler, runtime

@@ -4,6 +4,7 @@ and one function per command over the compiler's and the runtime's functions.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
@@ -15,6 +16,7 @@ from .. import __version__
 from ..compiler import errors
 from ..compiler.errors import CompileError, UnreadableInput, UsageError
 from ..runtime.extras import MissingExtra
+from ..runtime.params import ParamError
 from ..targets import UnknownTarget, own_names
 from ..targets import get as get_target
 from .inputs import check_imports, load
@@ -69,7 +71,7 @@ def _main(argv: Sequence[str] | None) -> int:
 def _storage_unavailable(exc: Exception) -> bool:
     """Whether `exc` says a store cannot be used, from any command (imported here
     only when something failed: the storage package is not on the start-up path)."""
-    from ..runtime.storage.base import StorageUnavailable
+    from ..runtime.storage.base import StorageUnavailable  # deferred: only once something failed
 
     return isinstance(exc, StorageUnavailable)
 
@@ -89,7 +91,7 @@ def _call(args) -> int:
 def _import_failed(exc: Exception) -> bool:
     """Whether binding the workflow to its modules failed (imported here, after the fact:
     the runtime is not on the start-up path of every command)."""
-    from ..runtime.bind import CannotImport
+    from ..runtime.bind import CannotImport  # deferred: only once something failed
 
     return isinstance(exc, CannotImport)
 
@@ -199,7 +201,7 @@ def _add_run(sub, argv: Sequence[str] | None) -> None:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--target", "-t", default="local", metavar="TARGET",
                    help="where to run: local (the default), ray, prefect, kfp, or a registered target's name")
-    from ..runtime.cli import add_run_flags
+    from ..runtime.cli import add_run_flags  # deferred: only when the run command's parser is built
 
     add_run_flags(p, param_help="set a param (repeatable)",
                   storage_help="where results are kept (default: .fuseflow beside FILE)")
@@ -295,7 +297,7 @@ def _target(name: str):
 
 
 def cmd_graph(args) -> int:
-    from ..compiler.graph import to_dot, to_mermaid
+    from ..compiler.graph import to_dot, to_mermaid  # deferred: the graph command's own module
 
     workflow = load(args.file, args.defines)
     if args.format == "mermaid":
@@ -324,8 +326,6 @@ def _render_svg(dot: str, output: str | None) -> int:
 
 
 def cmd_nodes(args) -> int:
-    import json
-
     try:
         pattern = re.compile(args.match) if args.match else None
     except re.error as exc:
@@ -364,6 +364,7 @@ def _options_for(node, workflow, target: str | None, ignored: dict[str, dict[str
 def cmd_run(args) -> int:
     """Compile in memory and run on the chosen target; the same flags, checks and
     messages as a generated module's own command line (fuseflow.runtime.cli)."""
+    # deferred: the engine loads when a workflow runs, not on every command's start-up
     from ..runtime.cli import (
         EXIT_INTERRUPTED,
         json_only_on_stdout,
@@ -374,7 +375,6 @@ def cmd_run(args) -> int:
         settings_from,
     )
     from ..runtime.invoke import NodeFailed
-    from ..runtime.params import ParamError
 
     target = _target(args.target)
     if not target.runnable:

@@ -14,8 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
+from ..compiler.errors import UsageError
+from ..runtime.params import ParamError, parse_assignments
+from .inputs import load
 from .storage import table
 
 
@@ -42,9 +46,6 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..compiler.errors import UsageError
-    from ..runtime.params import ParamError
-
     try:
         rows, url = explain_file(args)
     except ParamError as exc:
@@ -63,14 +64,11 @@ def run(args: argparse.Namespace) -> int:
 
 def explain_file(args: argparse.Namespace):
     """(rows, storage URL) for the file and settings in ``args``."""
-    from pathlib import Path
-
+    # deferred: the engine and the storage layer load when explain runs, not when `fusec --help` builds its parser
     from ..runtime import explain as explaining
     from ..runtime.bind import bind, import_path
     from ..runtime.overrides import parse_set
-    from ..runtime.params import parse_assignments
     from ..runtime.prepare import RunSettings, prepare
-    from .inputs import load
 
     ir = load(args.file, args.defines)
     settings = RunSettings(storage=args.storage, rerun=args.rerun, overrides=[parse_set(s) for s in args.set],

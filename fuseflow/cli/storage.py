@@ -19,8 +19,11 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Collection, Sequence
+from pathlib import Path
 from typing import Any
 
+from ..runtime.outputs import all_digits, safe_repr
+from ..runtime.params import parse_assignments
 from ..runtime.storage import MissingResult, Store, StoredResult, open_store
 from ..runtime.storage.names import hint
 
@@ -252,10 +255,8 @@ def _gc(args: argparse.Namespace) -> int:
 
 def _current_keys(args: argparse.Namespace):
     """(store, keep, [workflow]) for FILE: keep the results whose keys FILE now produces."""
-    from pathlib import Path
-
+    # deferred: the compiler and the engine, for `gc FILE` only (not ls, show, rm, du or `fusec --help`)
     from ..runtime.bind import bind, import_path
-    from ..runtime.params import parse_assignments
     from ..runtime.prepare import RunSettings, prepare
     from .inputs import load
 
@@ -306,8 +307,6 @@ def table(rows: Sequence[Sequence[str]], right: Collection[int] = ()) -> str:
 def value_text(value: Any, *, full: bool = False) -> str:
     """``pprint`` text of a value; big containers and long text are shortened unless ``full``.
     Ints of any length are shown; a value whose repr() raises is shown by a stand-in."""
-    from ..runtime.outputs import all_digits, safe_repr
-
     width = max(60, min(shutil.get_terminal_size((100, 24)).columns, 160))
     with all_digits():
         try:
