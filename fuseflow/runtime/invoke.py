@@ -12,7 +12,6 @@ import contextlib
 import hashlib
 import importlib
 import os
-import random
 import signal
 import sys
 import threading
@@ -181,6 +180,8 @@ def node_seed(base: int, name: str) -> int:
 
 
 def seed_everything(seed: int) -> None:
+    import random  # deferred: only nodes with a seed need it, and it is not free to import
+
     random.seed(seed)
     numpy = sys.modules.get("numpy")  # seeded only when the user's code uses it
     if numpy is not None:

@@ -21,8 +21,9 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
+from . import storage
 from .invoke import NodeFailed, invoke
-from .storage import StorageWarning, Store, open_store
+from .storage import StorageWarning, Store
 
 
 class NodeJob(NamedTuple):
@@ -53,7 +54,7 @@ def store_at(url: str) -> Store:
     """The store at `url`, opened once per process."""
     store = _stores.get(url)
     if store is None:
-        store = _stores[url] = open_store(url)
+        store = _stores[url] = storage.open_store(url)
     return store
 
 

@@ -12,7 +12,6 @@ kind is an error, as it is in a .fuse file.
 """
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -108,6 +107,8 @@ def check(overrides: Iterable[Override], names: list[str], where: str = "--set",
 def require_match(pattern: re.Pattern[str], names: list[str], where: str) -> None:
     if any(pattern.fullmatch(name) for name in names):
         return
+    import difflib  # deferred: suggestions are for a mistake, not for every start
+
     close = difflib.get_close_matches(pattern.pattern, names, n=3) if len(pattern.pattern) <= 200 else []
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     shown = shortened(repr(pattern.pattern))
@@ -119,7 +120,7 @@ def normalize(key: str, value: Any, own: str | None = None, resolve: bool = Fals
     a file); ParamError with the checker's message. A Python callable stands for an
     imported one (`query(...).set(setup=init)`) and is kept as it is; with `resolve`, a
     "module:qualname" one is imported now."""
-    from ..schemas import check_option, known_options
+    from ..schemas import check_option, known_options  # deferred: the option tables, once an option is checked
 
     table = _table(key, own)
     kind = known_options(table)[key].kind if key in known_options(table) else None
@@ -138,12 +139,14 @@ def normalize(key: str, value: Any, own: str | None = None, resolve: bool = Fals
 def _table(key: str, own: str | None) -> str:
     """Whose option `key` is: neutral, else the target's own; an unknown key is taken for
     a misspelling of the closest name, so the message suggests that one."""
-    from ..schemas import known_options
+    from ..schemas import known_options  # deferred: the option tables, once an option is checked
 
     if own is None or key in known_options("neutral"):
         return "neutral"
     if key in known_options(own):
         return own
+    import difflib  # deferred: suggestions are for a mistake, not for every start
+
     closeness = {table: max((difflib.SequenceMatcher(None, key, name).ratio() for name in known_options(table)),
                             default=0) for table in ("neutral", own)}
     return own if closeness[own] > closeness["neutral"] else "neutral"
@@ -159,7 +162,7 @@ def _as_written(kind: str | None, value: Any) -> tuple[Any, bool]:
     and a callable given in Python stands for one."""
     if kind not in _CALLABLE_KINDS:
         return value, False
-    from ..schemas import CallableRef
+    from ..schemas import CallableRef  # deferred: the option tables, once an option is checked
 
     if isinstance(value, list):
         items = [_as_written(kind, item) for item in value]
@@ -175,7 +178,7 @@ def _as_written(kind: str | None, value: Any) -> tuple[Any, bool]:
 
 
 def _importable(key: str, reference: str) -> None:
-    from .invoke import resolve_callable
+    from .invoke import resolve_callable  # deferred: the engine's importer, only for a callable --set names
 
     try:
         resolve_callable(reference)

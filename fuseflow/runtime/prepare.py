@@ -21,14 +21,15 @@ from typing import Any
 
 from . import overrides as overriding
 from . import plan as planning
+from . import storage
 from .explain import describe_key
 from .graph import Node, Workflow
 from .keys import compute_keys
-from .node import NodeJob, cacheable
+from .node import NodeJob, cacheable, store_at
 from .overrides import Override, effective_options
 from .params import ParamError, shortened
 from .params import resolve as resolve_params
-from .storage import FileStore, Store, open_store
+from .storage import Store
 
 DEFAULT_STORE = ".fuseflow"
 
@@ -113,8 +114,6 @@ class RunPlan:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         if state["store"] is not None:
-            from .node import store_at
-
             self.store = store_at(state["store"])
 
 
@@ -164,9 +163,9 @@ def open_run_store(given: str | os.PathLike[str] | Store | None, own: str | None
     storage, else .fuseflow, both relative to its `home`; ParamError for a URL it cannot open."""
     try:
         if given is not None:
-            store = open_store(given)
+            store = storage.open_store(given)
         else:
-            store = open_store(own or DEFAULT_STORE, base_dir=home)
+            store = storage.open_store(own or DEFAULT_STORE, base_dir=home)
     except (ValueError, NotImplementedError) as exc:
         raise ParamError(f"storage: {exc}") from None
     check_folder(store)
@@ -177,7 +176,7 @@ def check_folder(store: Store) -> None:
     """ParamError for a folder the system refuses to look at (a path too long, a loop of
     links, no permission), before the plan reads it. A folder that does not exist yet
     is made by the first save; one under a file makes each save a warning."""
-    if not isinstance(store, FileStore):
+    if not isinstance(store, storage.FileStore):
         return
     try:
         os.stat(store.root)

@@ -11,10 +11,28 @@ values (or records) that are numpy arrays.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .base import Garbage, MissingResult, StorageUnavailable, StorageWarning, Store, StoredResult
-from .file import FileStore
-from .serializers import REGISTRY, Serializer, SerializerRegistry
-from .urls import open_store
+
+if TYPE_CHECKING:
+    from .file import FileStore
+    from .serializers import REGISTRY, Serializer, SerializerRegistry
+    from .urls import open_store
+
+# Loaded on first use (PEP 562): a run that keeps nothing (--no-cache), and every
+# command that only names these types, starts without the record format and its hashes.
+_LAZY = {"FileStore": ".file", "REGISTRY": ".serializers", "Serializer": ".serializers",
+         "SerializerRegistry": ".serializers", "open_store": ".urls"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "FileStore",

@@ -15,7 +15,10 @@ import os
 import threading
 import zlib
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 Buffer = bytes | bytearray | memoryview
 
@@ -68,6 +71,8 @@ def combine(crc1: int, crc2: int, len2: int) -> int:
 def pool() -> ThreadPoolExecutor:
     """Helper threads for checksums (one per core, at most 4); a fresh pool after fork."""
     global _pool, _pool_pid
+    from concurrent.futures import ThreadPoolExecutor  # deferred: large records only (it loads logging)
+
     with _pool_lock:
         if _pool is None or _pool_pid != os.getpid():
             _pool = ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1)), thread_name_prefix="fuseflow-crc")

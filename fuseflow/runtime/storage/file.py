@@ -15,7 +15,6 @@ from __future__ import annotations
 import builtins
 import json
 import os
-import shutil
 import time
 import warnings
 from collections.abc import Callable
@@ -294,7 +293,7 @@ class FileStore(Store):
         self._made = {d for d in self._made if not d.startswith(directory + "/")}
         self._writers.pop(workflow, None)
         self._indexes.pop(workflow, None)
-        shutil.rmtree(trash, ignore_errors=True)
+        fileio.remove_tree(trash)
         return True
 
     def garbage(self, keep: Callable[[str, str, str], bool] | None = None, max_age: float = STALE_AFTER,
@@ -460,7 +459,7 @@ def _size(entry: os.DirEntry[str]) -> int:
 
 def _remove_path(path: str) -> None:
     if os.path.isdir(path) and not os.path.islink(path):
-        shutil.rmtree(path, ignore_errors=True)
+        fileio.remove_tree(path)
     else:
         fileio.unlink_quietly(path)
 

@@ -17,7 +17,6 @@ import errno
 import itertools
 import mmap
 import os
-import shutil
 import sys
 import threading
 import time
@@ -170,13 +169,20 @@ def subdirs(path: str) -> list[str]:
     return sorted(e.name for e in scandir(path) if e.name[:1] != "." and e.is_dir())
 
 
+def remove_tree(path: str) -> None:
+    """Remove a folder and what it holds, as far as possible (rm -rf)."""
+    import shutil  # deferred: removing a tree is rare, and shutil would load on every start
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def remove_if_stale(entry: os.DirEntry[str], max_age: float) -> bool:
     """Remove a leftover temp file or folder older than ``max_age`` seconds."""
     try:
         if entry.stat(follow_symlinks=False).st_mtime > time.time() - max_age:
             return False
         if entry.is_dir(follow_symlinks=False):
-            shutil.rmtree(entry.path, ignore_errors=True)
+            remove_tree(entry.path)
             return True
         return unlink_quietly(entry.path)
     except FileNotFoundError:
@@ -233,7 +239,7 @@ def _find_fallocate() -> Callable[[int, int], int] | Literal[False]:
     if not sys.platform.startswith("linux") or sys.maxsize <= 2**32:
         return False
     try:
-        import ctypes
+        import ctypes  # deferred: only on Linux, once, to find the C library's fallocate
 
         function = ctypes.CDLL(None, use_errno=True).fallocate
     except (ImportError, OSError, AttributeError):

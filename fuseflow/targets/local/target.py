@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..base import Target
-from . import generate as generator
 
 
 class LocalTarget(Target):
@@ -13,6 +12,8 @@ class LocalTarget(Target):
     runnable = True
 
     def generate(self, wf, base_dir=None) -> str:
+        from . import generate as generator  # deferred: Jinja2 and the templates, for compile only
+
         return generator.generate(wf)
 
     def run(self, wf, fuse_path, settings, args):
