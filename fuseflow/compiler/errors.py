@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .span import Span
 
@@ -75,8 +76,6 @@ def target_error(source: str, message: str, span: tuple[int, int, int, int] | No
     span but not the text: it is read again here to show the line (an
     unreadable file still gets the message, without the line).
     """
-    from pathlib import Path
-
     try:
         text = Path(source).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):

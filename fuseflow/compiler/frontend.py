@@ -15,6 +15,7 @@ from .. import ir
 from . import nodes as n
 from . import options as opts
 from .checks import check_return, check_structure
+from .constants import BadConstant, NotConstant
 from .errors import CompileError, Diagnostic, Diagnostics
 from .lower import Lowering
 from .parser import gc_paused, parse
@@ -57,8 +58,6 @@ def _compile(module: n.Module, text: str, defines: dict[str, str] | None) -> Com
 
 def _option_constant(lowering: Lowering) -> Callable[[n.Expr], Any]:
     def constant(expr: n.Expr) -> Any:
-        from .constants import BadConstant, NotConstant
-
         try:
             return lowering.constant_or_raise(expr, callables=True)
         except NotConstant as exc:

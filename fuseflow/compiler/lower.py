@@ -19,7 +19,7 @@ from ..schemas import CallableRef
 from . import limits
 from . import nodes as n
 from .checks import TOP_LEVEL_ONLY
-from .constants import BadConstant, NotConstant, conform, index_value, loop_key, mismatch, type_name
+from .constants import PARAM_TYPES, BadConstant, NotConstant, conform, index_value, loop_key, mismatch, type_name
 from .errors import Diagnostics, suggest
 
 SHARED_LITERAL_TYPES = frozenset({str, int, float, bool, type(None)})
@@ -148,8 +148,6 @@ class Lowering:
             self.import_list.append(ir.Import(stmt.module, None, stmt.alias))
 
     def stmt_ParamStmt(self, stmt: n.ParamStmt) -> None:
-        from .constants import PARAM_TYPES
-
         if stmt.type not in PARAM_TYPES:
             guess = suggest(stmt.type, PARAM_TYPES)
             hint = f"did you mean '{guess}'?" if guess else "expected one of " + ", ".join(PARAM_TYPES)

@@ -61,7 +61,7 @@ def add_run_flags(parser: argparse.ArgumentParser, *, param_help: str, storage_h
 
 def settings_from(args: argparse.Namespace) -> RunSettings:
     """RunSettings from the common flags; ParamError for a malformed -p or --set."""
-    from .prepare import RunSettings
+    from .prepare import RunSettings  # deferred: the engine and storage load when a run starts, not for the flags
 
     return RunSettings(storage=args.storage, no_cache=args.no_cache, rerun=args.rerun,
                        progress=getattr(args, "progress", None), overrides=[parse_set(s) for s in args.set],
@@ -85,7 +85,7 @@ def main(wf: WorkflowT, argv: Sequence[str] | None = None, *, description: str |
 
 
 def _run(wf: WorkflowT, args: argparse.Namespace, runner: Runner[WorkflowT] | None) -> int:
-    from .execute import run
+    from .execute import run  # deferred: the engine and storage load when a run starts, not for the flags
 
     with plain_warnings(), json_only_on_stdout(args.json):
         try:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..ir import referenced_nodes, referenced_params
+from . import plan as planning
 from .graph import Node, Workflow
 from .keys import callable_identity, fingerprint
 
@@ -65,8 +66,6 @@ class Row:
 def explain(plan: RunPlan) -> list[Row]:
     """A row per node, in order: what a run of this plan (runtime.prepare.RunPlan)
     would do, and why."""
-    from . import plan as planning
-
     wf, store = plan.wf, plan.store
     stored = {n.name: plan.cacheable[i] and store.has(wf.name, n.name, plan.keys[n.name])
               for i, n in enumerate(wf.nodes)} if store is not None else {}

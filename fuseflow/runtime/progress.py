@@ -76,6 +76,7 @@ class RichProgress(Progress):
     def __init__(self, total: int = 0, label: str = "fuseflow"):
         super().__init__(total)
         with optional("rich", "the progress display"):
+            # optional: rich, from the progress extra, only for a live display
             from rich.console import Console
             from rich.live import Live
 
@@ -89,6 +90,7 @@ class RichProgress(Progress):
 
     def __rich_console__(self, console: Any, options: Any) -> Any:
         """One line: the bar takes what the label, the figures and the counts leave."""
+        # rich is loaded by now (it calls this method); kept here with the display's other rich imports
         from rich.progress_bar import ProgressBar
         from rich.table import Table
 

@@ -55,7 +55,7 @@ def own_names() -> list[str]:
 
 
 def _plugins() -> dict:
-    from importlib.metadata import entry_points
+    from importlib.metadata import entry_points  # deferred: slow to import; fuseflow's own targets need no scan
 
     return {entry.name: entry for entry in entry_points(group=GROUP)}
 

@@ -392,7 +392,7 @@ class _Listing:
 
 def _filesystem(options: dict[str, str]) -> s3fs.S3FileSystem:
     with optional("s3fs", "S3 storage"):
-        import s3fs
+        import s3fs  # optional backend: only with the s3 extra, for an s3:// store
     kwargs: dict[str, Any] = {"use_listings_cache": False}
     client: dict[str, Any] = {}
     for name, value in options.items():
@@ -446,7 +446,7 @@ def _reaching(url: str) -> Iterator[None]:
 
 def _unreachable(exc: Exception, url: str) -> StorageUnavailable | None:
     try:
-        from botocore import exceptions as boto
+        from botocore import exceptions as boto  # optional: comes with s3fs (the s3 extra)
     except ImportError:
         return None
     if isinstance(exc, (boto.NoCredentialsError, boto.PartialCredentialsError, boto.ProfileNotFound)):

@@ -184,12 +184,12 @@ class NpySerializer(Serializer):
         return type(value) is np.ndarray and not value.dtype.hasobject
 
     def dump(self, value: Any) -> list[Buffer]:
-        from . import npy
+        from . import npy  # optional: imports numpy, only for an array
 
         return npy.dump(value)
 
     def load(self, payload: memoryview) -> Any:
-        from . import npy
+        from . import npy  # optional: imports numpy, only for an array
 
         return npy.load(payload)
 
@@ -205,17 +205,17 @@ class ParquetSerializer(Serializer):
     modules = frozenset({"pandas"})
 
     def accepts(self, value: Any) -> bool:
-        import pandas as pd
+        import pandas as pd  # already imported: asked only for a value from pandas (``modules``)
 
         return type(value) is pd.DataFrame and _installed("pyarrow")
 
     def dump(self, value: Any) -> list[Buffer]:
-        from . import parquet
+        from . import parquet  # optional: imports pandas and pyarrow, only for a DataFrame
 
         return parquet.dump(value)
 
     def load(self, payload: memoryview) -> Any:
-        from . import parquet
+        from . import parquet  # optional: imports pandas and pyarrow, only for a DataFrame
 
         return parquet.load(payload)
 
@@ -227,17 +227,17 @@ class ZarrSerializer(Serializer):
     modules = frozenset({"dask"})
 
     def accepts(self, value: Any) -> bool:
-        import dask.array as da
+        import dask.array as da  # already imported: asked only for a value from dask (``modules``)
 
         return type(value) is da.Array and _installed("zarr")
 
     def dump(self, value: Any) -> list[Buffer]:
-        from . import daskzarr
+        from . import daskzarr  # optional: imports dask and zarr, only for a dask array
 
         return daskzarr.dump(value)
 
     def load(self, payload: memoryview) -> Any:
-        from . import daskzarr
+        from . import daskzarr  # optional: imports dask and zarr, only for a dask array
 
         return daskzarr.load(payload)
 
@@ -315,7 +315,7 @@ class SerializerRegistry:
             if not self._plugins_pending:
                 return
             self._plugins_pending = False
-            from importlib.metadata import entry_points
+            from importlib.metadata import entry_points  # deferred: slow to import; plugins are looked up once
 
             for entry in entry_points(group=ENTRY_POINT_GROUP):
                 try:

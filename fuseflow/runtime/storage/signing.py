@@ -102,7 +102,7 @@ def signer(key: bytes) -> blake3.blake3:
 def _blake3() -> type[blake3.blake3]:
     """The BLAKE3 hasher class, its package imported on first use."""
     try:
-        import blake3
+        import blake3  # deferred: only once results are signed (a storage key is set)
     except ImportError:  # a dependency of fuseflow: only a broken install gets here
         raise StorageKeyError("signing stored results needs the blake3 package: pip install blake3") from None
     return blake3.blake3

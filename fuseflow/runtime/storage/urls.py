@@ -66,7 +66,7 @@ def _resolve(path: str, base_dir: str | os.PathLike[str] | None) -> str:
 
 def _s3(rest: str, base_dir: str | os.PathLike[str] | None) -> Store:
     """``s3://bucket/prefix?endpoint_url=...``; s3fs itself is imported on first use."""
-    from .s3 import S3Store
+    from .s3 import S3Store  # deferred: the S3 store, only for an s3:// URL
 
     return S3Store.from_url("s3:" + rest)
 

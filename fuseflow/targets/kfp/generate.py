@@ -91,7 +91,7 @@ def run(wf: Workflow, fuse_path: str, settings, args) -> dict[str, Any]:
     """Compile, then run the YAML with kfp.local (SubprocessRunner(use_venv=False)):
     the steps run as subprocesses of this Python, with the .fuse file's folder on
     the import path as the image would hold the code. {output name: value}."""
-    from . import local as kfp_local
+    from . import local as kfp_local  # deferred: the kfp.local runner, only when a run starts
 
     wf = with_overrides(wf, settings)
     text, names = compile_pipeline(wf, Path(fuse_path).resolve().parent)

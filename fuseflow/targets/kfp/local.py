@@ -49,7 +49,7 @@ _LOG_LINES = 12  # of a failed step's log, shown as its failure
 
 def run_yaml(text: str, names: Names, wf: Workflow, fuse_path: str, settings) -> dict[str, Any]:
     with optional("kfp", "fusec run --target kfp (kfp.local)"):
-        import kfp
+        import kfp  # optional backend: only with the kfp extra
         from kfp import local
 
     arguments = pipeline_arguments(wf, names, fuse_path, settings)
@@ -148,7 +148,7 @@ def task_folders() -> Iterator[None]:
     would write its result to the same file. (A KFP backend puts each task's
     outputs under the task's own name, plus a random part since KFP 2.4.)
     """
-    from kfp.local import executor_input_utils
+    from kfp.local import executor_input_utils  # optional backend: kfp, loaded by run_yaml before this runs
 
     original = executor_input_utils.construct_local_task_root
     counter = itertools.count(1)

@@ -62,6 +62,7 @@ def _error(wf: Workflow, name: str, message: str) -> CompileError:
 def option_span(source: str, module: str) -> tuple[int, int, int, int] | None:
     """Where the file names `module` in an `embed_modules` option (the IR keeps no
     option positions): the string itself, else the option; None if the file is gone."""
+    # deferred: the file is parsed again (lark) only to place an error
     from ...compiler import nodes as n
     from ...compiler.parser import parse
 

@@ -35,6 +35,7 @@ def add_parser(sub) -> None:
 
 
 def cmd_submit(args) -> int:
+    # deferred: the compiler and the generator load when a pipeline is submitted, not to build the parser
     from ...compiler import files
     from ...compiler.errors import UsageError
     from ...runtime.extras import optional
@@ -48,7 +49,7 @@ def cmd_submit(args) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     with optional("kfp", "fusec submit"):
-        import kfp
+        import kfp  # optional backend: only with the kfp extra
     with tempfile.TemporaryDirectory(prefix="fusec-submit-") as tmp:
         path = Path(tmp) / f"{names.pipeline}.yaml"
         path.write_text(text, encoding="utf-8")
@@ -67,6 +68,7 @@ def cmd_submit(args) -> int:
 def submit_arguments(workflow, names, args) -> dict:
     """The params given with -p (typed; the YAML holds the defaults), --storage and --rerun,
     encoded as the steps read them (fuseflow.targets.kfp.values)."""
+    # deferred: loaded when a pipeline is submitted, not to build the parser
     from ...runtime.params import Param, parse_assignments, resolve
     from .values import encode
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import importlib
+import logging
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -46,7 +47,11 @@ from ...runtime.prepare import RunPlan, RunSettings, prepare
 from ...runtime.storage import StorageWarning
 
 with optional("prefect", "the Prefect target"):
+    from prefect._internal.concurrency.cancellation import CancelledError
+    from prefect.context import TaskRunContext
+    from prefect.exceptions import MissingContextError
     from prefect.futures import PrefectFuture, wait
+    from prefect.logging import get_run_logger
     from prefect.states import Completed
     from prefect.task_runners import TaskRunner
 
@@ -202,14 +207,9 @@ def node_name(task: Any) -> str:
 
 
 def _logger() -> Any:
-    from prefect.exceptions import MissingContextError
-    from prefect.logging import get_run_logger
-
     try:
         return get_run_logger()
     except MissingContextError:
-        import logging
-
         return logging.getLogger("fuseflow.prefect")
 
 
@@ -368,9 +368,6 @@ def _timed_out(error: BaseException) -> BaseException:
     """The error as the runtime names it: Prefect stops a task run past its `timeout_seconds`
     by raising its CancelledError in the user's code, which is the runtime's NodeTimeout
     (with the user's frames); any other error as it is."""
-    from prefect._internal.concurrency.cancellation import CancelledError
-    from prefect.context import TaskRunContext
-
     context = TaskRunContext.get()
     seconds = getattr(context.task, "timeout_seconds", None) if context is not None else None
     if not seconds or not isinstance(error, CancelledError):
@@ -379,8 +376,6 @@ def _timed_out(error: BaseException) -> BaseException:
 
 
 def _attempt() -> int:
-    from prefect.context import TaskRunContext
-
     context = TaskRunContext.get()
     return context.task_run.run_count if context is not None else 1
 

@@ -18,7 +18,7 @@ import inspect
 from datetime import timedelta
 from typing import Any
 
-from prefect import flow, task, task_runners
+from prefect import cache_policies, flow, task, task_runners
 from prefect.cache_policies import NO_CACHE
 
 from ... import ir
@@ -92,9 +92,7 @@ def option_object(kind: str, key: str, value: Any) -> Any:
     if how == "callables":
         return [resolve_callable(str(item)) for item in value]
     if how == "cache_policy":
-        import prefect.cache_policies as policies
-
-        return getattr(policies, spelled.CACHE_POLICIES[value])
+        return getattr(cache_policies, spelled.CACHE_POLICIES[value])
     if how == "seconds":
         return timedelta(seconds=value)
     return value

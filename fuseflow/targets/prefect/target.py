@@ -17,8 +17,8 @@ class PrefectTarget(Target):
 
     def run(self, wf, fuse_path, settings, args):
         """The flow the generated file would define, built from the IR in memory, run once."""
-        from . import backend, flow  # import Prefect: an optional backend, needed only to run
         from ...runtime.bind import bind, import_path  # deferred: compile and check start without the engine
+        from . import backend, flow  # import Prefect: an optional backend, needed only to run
 
         with import_path(Path(fuse_path).resolve().parent):
             graph = bind(wf, fuse_path)

@@ -19,8 +19,8 @@ class RayTarget(Target):
 
     def run(self, wf, fuse_path, settings, args):
         """The IR, bound to its callables, run by the Ray driver."""
-        from . import backend  # imports Ray: an optional backend, needed only to run
         from ...runtime.bind import bind, import_path  # deferred: compile and check start without the engine
+        from . import backend  # imports Ray: an optional backend, needed only to run
 
         with import_path(Path(fuse_path).resolve().parent):  # workers: Ray adds the cwd, init_arguments the folder
             return backend.run_command(bind(wf, fuse_path, backend.Builders()), settings, args)
