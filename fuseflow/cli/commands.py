@@ -9,7 +9,6 @@ import os
 import re
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from .. import __version__
@@ -19,7 +18,7 @@ from ..runtime.extras import MissingExtra
 from ..runtime.params import ParamError
 from ..targets import UnknownTarget, own_names
 from ..targets import get as get_target
-from .inputs import check_imports, load
+from .inputs import check_imports, load, write
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
@@ -167,8 +166,22 @@ def _add_compile(sub, argv: Sequence[str] | None) -> None:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--target", "-t", required=True, metavar="TARGET", help="one of: " + ", ".join(own_names()))
     p.add_argument("-o", "--output", metavar="OUT", help="write here instead of standard output")
+    p.add_argument("--check", action="store_true",
+                   help="write nothing: exit 0 when OUT holds exactly what would be written, else 1 with a diff")
     _common(p)
     p.set_defaults(func=cmd_compile)
+
+
+def _add_build(sub, argv: Sequence[str] | None) -> None:
+    p = sub.add_parser("build", help="compile every artifact pyproject.toml lists ([[tool.fuseflow.artifacts]])",
+                       description="Compile every artifact the project's pyproject.toml lists in "
+                                   "[[tool.fuseflow.artifacts]] tables (source, target, output, optional defines), "
+                                   "paths relative to that file, as `fusec compile` does from its folder.")
+    p.add_argument("--project", metavar="DIR", default=".", help="the folder of pyproject.toml (default: here)")
+    p.add_argument("--check", action="store_true",
+                   help="write nothing: exit 1 listing every stale or missing artifact with its diff")
+    p.add_argument("--debug", action="store_true", help="show Python tracebacks for internal errors")
+    p.set_defaults(func=cmd_build)
 
 
 def _add_graph(sub, argv: Sequence[str] | None) -> None:
@@ -258,7 +271,7 @@ def _terminal_width() -> int:
 
 
 CORE_COMMANDS = {
-    "check": _add_check, "compile": _add_compile, "graph": _add_graph, "nodes": _add_nodes,
+    "check": _add_check, "compile": _add_compile, "build": _add_build, "graph": _add_graph, "nodes": _add_nodes,
     "run": _add_run, "storage": _add_storage, "explain": _add_explain,
 }
 
@@ -284,8 +297,18 @@ def cmd_check(args) -> int:
 def cmd_compile(args) -> int:
     target = _target(args.target)
     workflow = load(args.file, args.defines)
+    if args.check:
+        from . import artifacts  # deferred: difflib and tomllib, for --check and build only
+
+        return artifacts.compile_check(target.generate(workflow), args.output)
     write_output(target.generate(workflow), args.output)
     return EXIT_OK
+
+
+def cmd_build(args) -> int:
+    from . import artifacts  # deferred: difflib and tomllib, for --check and build only
+
+    return artifacts.build(args.project, args.check)
 
 
 def _target(name: str):
@@ -398,9 +421,5 @@ def cmd_run(args) -> int:
 def write_output(text: str, output: str | None) -> None:
     if output is None or output == "-":
         sys.stdout.write(text)
-        return
-    try:
-        Path(output).parent.mkdir(parents=True, exist_ok=True)
-        Path(output).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+    else:
+        write(text, output)
