@@ -1,12 +1,14 @@
 """What the conformance scenarios share: the targets, and a scenario run as users run it.
 
+The targets are those of the registry that `fusec run` can run, so a target
+another package registers (entry-point group `fuseflow.targets`) is played too.
 A scenario is one .fuse file in a folder of its own. It is played on a target
 as a list of `fusec run --target T --json` command lines (in this process, on
 the session's Ray and Prefect API), each target keeping results in a store of
 its own in that folder, and the same list is played once on the reference
-target. Only the public surface is used: `fuseflow.cli.main` and
-`fuseflow.runtime.storage.open_store`, so the suite outlives how fuseflow is
-built inside.
+target. Only the public surface is used: `fuseflow.cli.main`, the registry
+(`fuseflow.targets`) and `fuseflow.runtime.storage.open_store`, so the suite
+outlives how fuseflow is built inside.
 """
 from __future__ import annotations
 
@@ -18,11 +20,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
+from fuseflow.targets import get as get_target
+from fuseflow.targets import names as target_names
 
-# Every target, in one place: the target registry (issue 13 item 3) replaces this tuple.
-TARGETS = ("local", "ray", "prefect", "kfp")
+HERE = Path(__file__).resolve().parent
 REFERENCE = "local"  # what every other target is compared with
+
+
+def runnable_targets() -> tuple[str, ...]:
+    """Every registered target `fusec run` can run (not `ir`), the reference first, then by name."""
+    runnable = [name for name in target_names() if get_target(name).runnable]
+    assert REFERENCE in runnable, f"the reference target {REFERENCE!r} is not a runnable target: {runnable}"
+    return (REFERENCE, *(name for name in runnable if name != REFERENCE))
+
+
+TARGETS = runnable_targets()
 
 # fuseflow's report of a failed node, without what a backend logs around it (Prefect's task-run errors).
 _FAILURE = re.compile(r"^error: node .*?^Results finished before the failure are stored; the next run reuses them\.$",

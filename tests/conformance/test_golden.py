@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from conformance_helpers import TARGETS, fusec
 
+from fuseflow.targets import names as target_names
+
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
 CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "input.fuse").is_file())
@@ -140,7 +142,7 @@ def test_artifact_is_the_same_every_time_and_well_formed(case: str, target: str,
 
 
 def test_every_target_has_a_golden_file_and_a_check():
-    assert set(ARTIFACTS) == set(CHECKS) == {"ir", *TARGETS}
+    assert set(ARTIFACTS) == set(CHECKS) == set(target_names()) == {"ir", *TARGETS}
 
 
 def test_every_required_case_exists():
