@@ -21,13 +21,6 @@ import grimp
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "fuseflow"
-# Imports with no reason to sit in their function, in files other work is rewriting (KFP's target,
-# the generators): they move to the top of their modules with that work, and this list empties.
-NOT_YET_MOVED = {
-    ("fuseflow/targets/kfp/generate.py", "from ...runtime.overrides import check"),
-    ("fuseflow/targets/kfp/generate.py", "from ...runtime.params import ParamError"),
-    ("fuseflow/targets/kfp/step.py", "from ... import __version__"),
-}
 
 
 def test_no_import_cycles() -> None:
@@ -40,11 +33,9 @@ def test_no_import_cycles() -> None:
 def test_imports_inside_functions_say_why() -> None:
     found = [(str(path.relative_to(ROOT)), line, text)
              for path in sorted(PACKAGE.rglob("*.py")) for line, text in unexplained_imports(path)]
-    unexplained = [f"{path}:{line}: {text}" for path, line, text in found if (path, text) not in NOT_YET_MOVED]
+    unexplained = [f"{path}:{line}: {text}" for path, line, text in found]
     assert not unexplained, ("imports inside a function with no comment saying why "
                              "(on the line or the line above):\n" + "\n".join(unexplained))
-    moved = NOT_YET_MOVED - {(path, text) for path, _, text in found}
-    assert not moved, f"moved or explained now: take them off NOT_YET_MOVED: {sorted(moved)}"
 
 
 def test_import_linter_contracts_are_kept() -> None:

@@ -45,8 +45,9 @@ def references(spec: dict, platform: dict | None = None) -> list[str]:
             problems.append(f"component {name!r}: executorLabel {label!r} is not an executor")
     for name, executor in executors.items():
         container = _mapping(executor).get("container")
-        if container is not None and (not isinstance(_mapping(container).get("image"), str) or not container.get("image")):
-            problems.append(f"executor {name!r}: image is {_mapping(container).get('image')!r}, not a non-empty string")
+        image = _mapping(container).get("image") if container is not None else None
+        if container is not None and (not isinstance(image, str) or not image):
+            problems.append(f"executor {name!r}: image is {image!r}, not a non-empty string")
         problems += _placeholders(name, _mapping(container))
     problems += _pipeline_name(spec, components, executors)
     root = _mapping(spec.get("root"))
@@ -98,7 +99,8 @@ def _dag(dag: dict, components: dict, inputs: dict, where: str) -> list[str]:
         if component is None:
             problems.append(f"task {name!r}: componentRef {ref!r} is not a component")
         depends = task.get("dependentTasks", [])
-        problems += [f"task {name!r}: dependentTasks names {d!r}, which is not a task" for d in depends if d not in tasks]
+        problems += [f"task {name!r}: dependentTasks names {d!r}, which is not a task"
+                     for d in depends if d not in tasks]
         problems += _task_inputs(name, task, tasks, components, component, parameters, depends)
     problems += _cycles(tasks)
     return problems
@@ -166,8 +168,9 @@ def _dag_outputs(root: dict, components: dict) -> list[str]:
                 problems.append(f"pipeline output {name!r}: producerSubtask {producer!r} is not a task")
                 continue
             produced = _outputs_of(tasks[producer], components, "artifacts")
-            if produced is not None and selector.get("outputArtifactKey") not in produced:
-                problems.append(f"pipeline output {name!r}: task {producer!r} has no output {selector.get('outputArtifactKey')!r}")
+            key = selector.get("outputArtifactKey")
+            if produced is not None and key not in produced:
+                problems.append(f"pipeline output {name!r}: task {producer!r} has no output {key!r}")
     problems += [f"pipeline output {name!r} is declared but not produced" for name in declared if name not in outputs]
     return problems
 

@@ -165,7 +165,8 @@ def program(what: str, function: str, spec: dict, definition: dict, modules: dic
 def parameter_names(definition: dict) -> list[str]:
     """The embedded function's parameters: every input and output (identifiers)."""
     inputs = definition["inputDefinitions"]
-    return sorted([*inputs.get("parameters", {}), *inputs.get("artifacts", {}), *definition["outputDefinitions"]["artifacts"]])
+    outputs = definition["outputDefinitions"]["artifacts"]
+    return sorted([*inputs.get("parameters", {}), *inputs.get("artifacts", {}), *outputs])
 
 
 def signature(definition: dict) -> list[str]:

@@ -21,6 +21,8 @@ from ...codegen import escape
 from ...codegen.render import render
 from ...compiler.errors import CompileError, UsageError, target_error
 from ...ir import Node, Workflow
+from ...runtime.overrides import check as check_overrides
+from ...runtime.params import ParamError
 from . import check as kfp_check
 from . import spec as kfp_spec
 from . import yaml_text as kfp_yaml
@@ -61,7 +63,9 @@ def header(wf: Workflow, spec: dict) -> str:
     root = spec["root"]
     inputs = []
     for name, definition in sorted(root["inputDefinitions"]["parameters"].items()):
-        default = f" [Default: {kfp_spec.parameter_json(definition['defaultValue'])}]" if "defaultValue" in definition else ""
+        default = ""
+        if "defaultValue" in definition:
+            default = f" [Default: {kfp_spec.parameter_json(definition['defaultValue'])}]"
         inputs.append(f"{name}: {_TYPE_NAMES[definition['parameterType']]}{default}")
     outputs = [f"{name}: system.Artifact" for name in sorted(root.get("outputDefinitions", {}).get("artifacts", {}))]
     return render(PACKAGE, "header.yaml.j2", version=__version__, source=escape.comment(wf.source),
@@ -103,11 +107,8 @@ def with_overrides(wf: Workflow, settings) -> Workflow:
     checked as every target checks them (runtime.overrides.check: the checker of a
     file's options blocks); UsageError for a bad one. A callable it names is imported
     by the steps, in their image, as a file's is."""
-    from ...runtime.overrides import check
-    from ...runtime.params import ParamError
-
     try:
-        overrides = check(settings.overrides, [node.name for node in wf.nodes], resolve=False)
+        overrides = check_overrides(settings.overrides, [node.name for node in wf.nodes], resolve=False)
     except ParamError as exc:
         raise UsageError(str(exc)) from None
     if not overrides:

@@ -146,7 +146,8 @@ def resource_settings(options: dict[str, Any]) -> dict:
     if kind or count:
         kind = kind or DEFAULT_ACCELERATOR
         count = 1 if count is None else count
-        resources["accelerator"] = {"count": str(count), "resourceCount": str(count), "resourceType": kind, "type": kind}
+        resources["accelerator"] = {"count": str(count), "resourceCount": str(count),
+                                    "resourceType": kind, "type": kind}
     return resources
 
 
@@ -166,7 +167,8 @@ def _secret_volumes(volumes: dict) -> list:
 
 def _config_map_env(maps: dict) -> list:
     return [{"configMapName": c, "configMapNameParameter": _constant(c), "optional": False,
-             "keyToEnv": [{"configMapKey": maps[c][env], "envVar": env} for env in sorted(maps[c])]} for c in sorted(maps)]
+             "keyToEnv": [{"configMapKey": maps[c][env], "envVar": env} for env in sorted(maps[c])]}
+            for c in sorted(maps)]
 
 
 def _config_map_volumes(volumes: dict) -> list:
@@ -204,8 +206,8 @@ _PLATFORM = {
 def platform_settings(options: dict[str, Any]) -> dict:
     """The executor's kfp-kubernetes config: the keys kfp.kubernetes writes, same shapes."""
     k8s = {key: write(options[option]) for option, (key, write) in _PLATFORM.items() if options.get(option)}
-    metadata = {key: dict(sorted(options[option].items()))
-                for key, option in (("labels", "pod_labels"), ("annotations", "pod_annotations")) if options.get(option)}
+    kinds = (("labels", "pod_labels"), ("annotations", "pod_annotations"))
+    metadata = {key: dict(sorted(options[option].items())) for key, option in kinds if options.get(option)}
     if metadata:
         k8s["podMetadata"] = metadata
     return k8s

@@ -99,7 +99,8 @@ class _Builder:
         }
         if outputs:
             spec["root"]["dag"]["outputs"] = {"artifacts": outputs}
-            spec["root"]["outputDefinitions"] = {"artifacts": {name: {"artifactType": ARTIFACT_TYPE} for name in outputs}}
+            declared = {name: {"artifactType": ARTIFACT_TYPE} for name in outputs}
+            spec["root"]["outputDefinitions"] = {"artifacts": declared}
         root = self.wf.workflow_options.get("kfp", {}).get("pipeline_root")
         if root:
             spec["defaultPipelineRoot"] = root
@@ -156,7 +157,8 @@ class _Builder:
                 definition["defaultValue"] = encode(p.default)  # strings KFP would take for placeholders
                 definition["isOptional"] = True
             parameters[p.name] = definition
-        for name, default in ((self.names.storage_input, storage_default(self.wf.storage)), (self.names.rerun_input, "")):
+        run_inputs = ((self.names.storage_input, storage_default(self.wf.storage)), (self.names.rerun_input, ""))
+        for name, default in run_inputs:
             parameters[name] = {"defaultValue": encode(default), "isOptional": True, "parameterType": "STRING"}
         return parameters
 

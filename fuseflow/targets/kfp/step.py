@@ -41,7 +41,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from ... import ir
+from ... import __version__, ir
 from ...runtime import graph
 from ...runtime import node as node_run
 from ...runtime.execute import resolve
@@ -84,14 +84,14 @@ def run_step(spec: dict, values: dict, modules: dict[str, str] | None = None) ->
 
 
 def _check_protocol(spec: dict) -> None:
-    from ... import __version__
-
     if spec.get("protocol") != PROTOCOL:
-        raise StepError(f"this step was compiled by fusec {spec.get('fusec')} for step protocol {spec.get('protocol')}, "
+        raise StepError(f"this step was compiled by fusec {spec.get('fusec')} "
+                        f"for step protocol {spec.get('protocol')}, "
                         f"but the image has fuseflow {__version__} (protocol {PROTOCOL}): install fuseflow=="
                         f"{spec.get('fusec')} in the image, or set the kfp option runtime_package")
     if spec.get("fusec") != __version__:
-        print(f"fuseflow: warning: compiled by fusec {spec.get('fusec')}, running on fuseflow {__version__}", flush=True)
+        print(f"fuseflow: warning: compiled by fusec {spec.get('fusec')}, running on fuseflow {__version__}",
+              flush=True)
 
 
 class Arguments:
