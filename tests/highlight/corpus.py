@@ -1,0 +1,84 @@
+"""What the highlighters are held to: every `.fuse` file of the repository and every ```fuse
+block of README.md and docs/ (```fuse-error ones included: they are shown highlighted too),
+and, for each text, where the compiler's own lexer rejects a character.
+
+A highlighter may flag a character (Pygments' Error token, TextMate's `invalid` scope) exactly
+there, and nowhere else: so a file that `fusec check` lexes highlights with no error at all,
+and the few files of tests/invalid/ that exist to show a bad character (`$`, `@`, a quote never
+closed) are flagged at that character only.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import lark
+
+ROOT = Path(__file__).resolve().parents[2]
+GRAMMAR = ROOT / "fuseflow" / "grammar" / "fuse.lark"
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+# As tests/test_docs.py reads them: a fence, its info string, its text.
+FENCE = re.compile(r"^[ \t]*```[ \t]*([^\n`]*)\n(.*?)^[ \t]*```[ \t]*$", re.S | re.M)
+SKIPPED_FOLDERS = {"node_modules", "build", "dist", "__pycache__"}
+
+
+@dataclass(frozen=True)
+class Text:
+    name: str  # a path relative to the repository, and `:LINE` for a document's block
+    text: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def fuse_files() -> list[Text]:
+    """Every .fuse file under the repository, hidden folders (.venv, .git) and build output aside."""
+    paths = (path for path in ROOT.rglob("*.fuse")
+             if not any(part.startswith(".") or part in SKIPPED_FOLDERS
+                        for part in path.relative_to(ROOT).parts[:-1]))
+    return [Text(path.relative_to(ROOT).as_posix(), path.read_text(encoding="utf-8")) for path in sorted(paths)]
+
+
+def doc_blocks() -> list[Text]:
+    """Every fenced block of README.md and docs/ whose info string starts with `fuse`."""
+    found = []
+    for path in DOCUMENTS:
+        document = path.read_text(encoding="utf-8")
+        for match in FENCE.finditer(document):
+            if (match.group(1).split() or [""])[0].lower().startswith("fuse"):
+                line = document.count("\n", 0, match.start()) + 1
+                found.append(Text(f"{path.relative_to(ROOT).as_posix()}:{line}", match.group(2)))
+    return found
+
+
+def corpus() -> list[Text]:
+    return fuse_files() + doc_blocks()
+
+
+@cache
+def _lexer() -> lark.Lark:
+    # the grammar's terminals alone, as a lexer that does not depend on where the parser is
+    return lark.Lark(GRAMMAR.read_text(encoding="utf-8"), parser=None, lexer="basic")
+
+
+def lexical_errors(text: str) -> list[tuple[int, int]]:
+    """(line, column), both from 1, of each character the compiler's lexer cannot start a token
+    with; lexing goes on after it, as a highlighter's does."""
+    offsets, start = [], 0
+    while True:
+        try:
+            for _ in _lexer().lex(text[start:]):
+                pass
+            break
+        except lark.exceptions.UnexpectedCharacters as error:
+            offsets.append(start + error.pos_in_stream)
+            start += error.pos_in_stream + 1
+    return [position(text, offset) for offset in offsets]
+
+
+def position(text: str, offset: int) -> tuple[int, int]:
+    """(line, column), both from 1, of an offset into text; lines end at \\n only."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1
