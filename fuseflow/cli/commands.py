@@ -14,7 +14,7 @@ from typing import Any
 from .. import __version__
 from ..compiler import errors
 from ..compiler.errors import CompileError, UnreadableInput, UsageError
-from ..runtime.extras import MissingExtra
+from ..runtime.extras import MissingExtra, optional
 from ..runtime.params import ParamError
 from ..targets import UnknownTarget, own_names
 from ..targets import get as get_target
@@ -238,6 +238,17 @@ def _add_explain(sub, argv: Sequence[str] | None) -> None:
     explain.add_parser(sub)
 
 
+def _add_lsp(sub, argv: Sequence[str] | None) -> None:
+    p = sub.add_parser("lsp", help="run the language server for editors (LSP over stdin/stdout)",
+                       description="Run the .fuse language server (diagnostics, hover, go to definition, completion, "
+                                   "symbols, formatting), speaking LSP over stdin/stdout; an editor starts it. "
+                                   "Needs the lsp extra: pip install 'fuseflow[lsp]'. See docs/editors.md.")
+    p.add_argument("--stdio", action="store_true",
+                   help="talk over stdin/stdout: the default and only transport, accepted for editors that pass it")
+    p.add_argument("--debug", action="store_true", help="show Python tracebacks for internal errors")
+    p.set_defaults(func=cmd_lsp)
+
+
 # fusec's own commands, in the order `fusec --help` lists them.
 class _Formatter(argparse.HelpFormatter):
     """argparse's help layout, told the terminal's width as shutil would tell it:
@@ -272,7 +283,7 @@ def _terminal_width() -> int:
 
 CORE_COMMANDS = {
     "check": _add_check, "compile": _add_compile, "build": _add_build, "graph": _add_graph, "nodes": _add_nodes,
-    "run": _add_run, "storage": _add_storage, "explain": _add_explain,
+    "run": _add_run, "storage": _add_storage, "explain": _add_explain, "lsp": _add_lsp,
 }
 
 
@@ -416,6 +427,12 @@ def cmd_run(args) -> int:
             return EXIT_INTERRUPTED
     print_outputs(outputs, args.json)
     return EXIT_OK
+
+
+def cmd_lsp(args) -> int:
+    with optional("pygls", "fusec lsp (the language server)"):
+        from ..lsp.server import serve  # deferred: pygls is an optional extra (fuseflow[lsp]), loaded for lsp only
+    return serve()
 
 
 def write_output(text: str, output: str | None) -> None:

@@ -19,7 +19,8 @@ from collections.abc import Iterator
 from types import ModuleType
 
 # import name -> the extra of pyproject.toml that installs it
-EXTRAS = {"ray": "ray", "prefect": "prefect", "kfp": "kfp", "s3fs": "s3", "fsspec": "s3", "rich": "progress"}
+EXTRAS = {"ray": "ray", "prefect": "prefect", "kfp": "kfp", "s3fs": "s3", "fsspec": "s3", "rich": "progress",
+          "pygls": "lsp"}
 
 
 class MissingExtra(ImportError):

@@ -1,0 +1,109 @@
+"""Completion: what may be typed where the cursor is.
+
+- in an options entry (`options ray { ".*": { | } }`): the option keys that
+  block and entry accept (fuseflow.schemas), each with its documentation;
+  after `key:`, the constants and callables in scope;
+- after `options`: the targets; after `param NAME:`, the param types;
+- after `ALIAS.` of an imported module: its public names, when it imports;
+- elsewhere: the names in scope at the cursor (params, constants, nodes,
+  imported names, the loop variables of the loops around it) and keywords.
+
+The names come from the latest text that parsed: while a statement is half
+typed, its file does not parse, and the names a keystroke ago are as good.
+"""
+from __future__ import annotations
+
+from lsprotocol import types
+
+from .. import targets as registry
+from ..compiler.constants import PARAM_TYPES
+from ..schemas import known_options
+from .context import Where, where
+from .documents import Analysis
+from .index import Definition
+from .positions import Lines
+from .python import find
+
+STATEMENT_KEYWORDS = ("workflow", "from", "import", "param", "let", "for", "options", "storage", "return")
+VALUE_KEYWORDS = ("true", "false", "none")
+KINDS = {
+    "param": types.CompletionItemKind.Variable,
+    "let": types.CompletionItemKind.Constant,
+    "node": types.CompletionItemKind.Field,
+    "import": types.CompletionItemKind.Function,
+    "module": types.CompletionItemKind.Module,
+    "loop": types.CompletionItemKind.Variable,
+}
+DETAILS = {"param": "param", "let": "constant", "node": "node", "import": "imported", "module": "module",
+           "loop": "loop variable"}
+
+
+def completion(analysis: Analysis, lines: Lines, position: types.Position) -> types.CompletionList:
+    line, col = lines.at(position)
+    text = "\n".join([*lines.lines[:line - 1], lines.line(line)[:col - 1]])
+    place = where(text)
+    return types.CompletionList(is_incomplete=False, items=list(_items(analysis, place, line, col)))
+
+
+def _items(analysis: Analysis, place: Where, line: int, col: int) -> list[types.CompletionItem]:
+    if place.kind == "option-key":
+        return _option_keys(place)
+    if place.kind == "option-entry":
+        return [_keyword("workflow")]
+    if place.kind == "target":
+        return [_item(name, types.CompletionItemKind.EnumMember, "target") for name in registry.names()]
+    if place.kind == "type":
+        return [_item(name, types.CompletionItemKind.TypeParameter, "param type") for name in PARAM_TYPES]
+    if place.kind == "attribute":
+        return _attributes(analysis, place)
+    names = _names(analysis, line, col, callables_and_constants=place.kind == "option-value")
+    words = VALUE_KEYWORDS if place.kind != "statement" else STATEMENT_KEYWORDS + VALUE_KEYWORDS
+    return names + [_keyword(word) for word in words]
+
+
+def _option_keys(place: Where) -> list[types.CompletionItem]:
+    try:
+        specs = known_options(place.target, place.scope)
+    except ValueError:  # `options nosuch { ... }`: reported as an error; nothing to offer
+        return []
+    return [
+        types.CompletionItem(
+            label=name, kind=types.CompletionItemKind.Property, detail=f"{spec.kind} ({place.target} {place.scope})",
+            documentation=types.MarkupContent(kind=types.MarkupKind.Markdown, value=spec.doc),
+            insert_text=f"{name}: ",
+        )
+        for name, spec in sorted(specs.items())
+    ]
+
+
+def _names(analysis: Analysis, line: int, col: int, callables_and_constants: bool) -> list[types.CompletionItem]:
+    parsed = analysis.parsed
+    if parsed is None:
+        return []
+    seen: dict[str, Definition] = {}
+    for definition in parsed.index.visible(line, col):
+        if not callables_and_constants or definition.kind in ("let", "import", "loop"):
+            seen.setdefault(definition.name, definition)
+    return [_item(d.name, KINDS[d.kind], DETAILS[d.kind]) for d in seen.values()]
+
+
+def _attributes(analysis: Analysis, place: Where) -> list[types.CompletionItem]:
+    """The public names of `ALIAS.` when ALIAS is an imported module that imports."""
+    parsed = analysis.parsed
+    definition = parsed.index.first(place.after[0]) if parsed is not None else None
+    if definition is None or definition.kind != "module" or len(place.after) != 1:
+        return []
+    module = getattr(definition.statement, "module", "")
+    found = find(module, analysis.folder) if module else None
+    names = found.names if found is not None else ()
+    return [_item(name, types.CompletionItemKind.Function if callable_ else types.CompletionItemKind.Variable, module)
+            for name, callable_ in names]
+
+
+def _item(label: str, kind: types.CompletionItemKind, detail: str) -> types.CompletionItem:
+    return types.CompletionItem(label=label, kind=kind, detail=detail)
+
+
+def _keyword(word: str) -> types.CompletionItem:
+    return types.CompletionItem(label=word, kind=types.CompletionItemKind.Keyword)
+

@@ -1,0 +1,118 @@
+"""Where the cursor stands, read from the text before it, which need not parse.
+
+Completion is asked for while a statement is half typed (`{ num_` has no
+value yet), so the syntax tree cannot say where the cursor is. The tokens
+before it can: the brackets still open, and what opened each one.
+
+    >>> where('options ray {\\n  "model.*": { num_')
+    Where(kind='option-key', target='ray', scope='node', prefix='num_', after=())
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_TOKEN = re.compile(r"""
+    (?P<skip>\#[^\n]*|\s+)
+  | (?P<string>"(?:\\.|[^"\\\n])*"?|'(?:\\.|[^'\\\n])*'?)
+  | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<number>[0-9][0-9A-Za-z_.]*)
+  | (?P<punct>.)
+""", re.VERBOSE)
+_OPENING = {"(": ")", "[": "]", "{": "}"}
+
+
+@dataclass(frozen=True)
+class Where:
+    # "option-key" (a key of an options entry), "option-value", "option-entry" (an options
+    # block's entries), "target" (after `options`), "type" (a param's), "attribute" (after `NAME.`),
+    # "expression" (inside brackets), "statement" (where a statement starts or goes on)
+    kind: str
+    target: str = "neutral"  # options: the block's target
+    scope: str = "node"  # options: "node" or "workflow"
+    prefix: str = ""  # the part of a word typed so far
+    after: tuple[str, ...] = ()  # attribute: the dotted words before the dot
+
+
+@dataclass
+class _Open:
+    bracket: str
+    kind: str  # "options", "entry-node", "entry-workflow", "block", "value"
+    target: str = "neutral"
+
+
+def where(text: str) -> Where:
+    """The place of a cursor that stands at the end of `text`."""
+    tokens = [(kind, value) for kind, value in _tokens(text)]
+    prefix = tokens.pop()[1] if tokens and tokens[-1][0] == "word" and not text[-1:].isspace() else ""
+    stack: list[_Open] = []
+    for i, (kind, value) in enumerate(tokens):
+        if kind == "punct" and value in _OPENING:
+            stack.append(_Open(value, *_opened(tokens[:i], stack)))
+        elif kind == "punct" and stack and value == _OPENING[stack[-1].bracket]:
+            stack.pop()
+    return _place(tokens, stack, prefix)
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    found = []
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup or "punct"
+        if kind != "skip":
+            found.append((kind, match.group()))
+    return found
+
+
+def _opened(before: list[tuple[str, str]], stack: list[_Open]) -> tuple[str, str]:
+    """What a `{` (or another bracket) opens, from the tokens before it: (kind, target)."""
+    values = [value for _, value in before[-2:]]
+    outer = stack[-1] if stack else None
+    if values[-1:] == ["options"] or values[-2:-1] == ["options"]:
+        return "options", values[-1] if values[-1] != "options" else "neutral"
+    if outer is not None and outer.kind == "options" and values[-1:] == [":"]:
+        scope = "entry-workflow" if values[0] == "workflow" else "entry-node"
+        return scope, outer.target
+    if (outer is None or outer.kind == "block") and _loop_head(before):
+        return "block", "neutral"
+    return "value", "neutral"
+
+
+def _loop_head(before: list[tuple[str, str]]) -> bool:
+    """Whether a `{` ends a `for X in VALUE` head: a `for` since the last statement, no `=` in between."""
+    for kind, value in reversed(before):
+        if kind == "word" and value == "for":
+            return True
+        if value in ("=", "}") or (kind == "word" and value in ("let", "param", "options", "return")):
+            return False
+    return False
+
+
+def _place(tokens: list[tuple[str, str]], stack: list[_Open], prefix: str) -> Where:
+    last = [value for _, value in tokens[-3:]]
+    top = stack[-1] if stack else None
+    if top is not None and top.kind in ("entry-node", "entry-workflow"):
+        kind = "option-value" if last[-1:] == [":"] else "option-key"
+        return Where(kind, top.target, "workflow" if top.kind == "entry-workflow" else "node", prefix)
+    if top is not None and top.kind == "options":
+        return Where("option-entry", top.target, prefix=prefix)
+    if last[-1:] == ["."] and len(tokens) >= 2 and tokens[-2][0] == "word":
+        return Where("attribute", prefix=prefix, after=_dotted(tokens[:-1]))
+    if last[-1:] == ["options"] and (top is None or top.kind == "block"):
+        return Where("target", prefix=prefix)
+    if last[-1:] == [":"] and len(last) == 3 and last[0] == "param":
+        return Where("type", prefix=prefix)
+    if (top is not None and top.kind == "value") or last[-1:] in (["="], [","], ["in"], ["return"]):
+        return Where("expression", prefix=prefix)
+    return Where("statement", prefix=prefix)
+
+
+def _dotted(tokens: list[tuple[str, str]]) -> tuple[str, ...]:
+    """The dotted name ending the tokens: `ops.nested` of `x = ops.nested`."""
+    words: list[str] = []
+    while tokens and tokens[-1][0] == "word":
+        words.insert(0, tokens[-1][1])
+        if len(tokens) >= 2 and tokens[-2][1] == ".":
+            tokens = tokens[:-2]
+        else:
+            break
+    return tuple(words)

@@ -1,0 +1,44 @@
+"""Go to definition: a name to the line that binds it; a callable to its Python source.
+
+- a name used (`data`, `n`, `ds`, a returned name) -> where the file binds it;
+- a callee (`train(...)`, `ops.add(...)`, `counter.add(...)`), an imported
+  name, a module -> the Python file and line (inspect), when it imports;
+  a callee that does not import -> its import statement in the file;
+- the object of a method call (`counter` in `counter.add`) -> its node.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from lsprotocol import types
+
+from .callees import target_of
+from .documents import Analysis
+from .index import Occurrence
+from .positions import Lines
+from .python import find
+
+
+def definition(analysis: Analysis, lines: Lines, uri: str, position: types.Position) -> list[types.Location]:
+    occurrence = analysis.index.at(*lines.at(position))
+    if occurrence is None or occurrence.role == "option":
+        return []
+    in_file = occurrence.definition
+    if occurrence.role == "reference" or (in_file is not None and in_file.kind not in ("import", "module")):
+        return [types.Location(uri=uri, range=lines.range(in_file.span))] if in_file else []
+    python = _python(analysis, occurrence)
+    if python is not None:
+        return [python]
+    if occurrence.role == "callee":  # not importable: the import that names it
+        in_file = analysis.index.lookup(occurrence.words[0], occurrence.span)
+    return [types.Location(uri=uri, range=lines.range(in_file.span))] if in_file else []
+
+
+def _python(analysis: Analysis, occurrence: Occurrence) -> types.Location | None:
+    target = target_of(occurrence, analysis.index)
+    found = find(target, analysis.folder) if target else None
+    if found is None or found.file is None:
+        return None
+    line = max((found.line or 1) - 1, 0)
+    start = types.Position(line=line, character=0)
+    return types.Location(uri=Path(found.file).resolve().as_uri(), range=types.Range(start=start, end=start))

@@ -1,0 +1,231 @@
+"""Every name of a file: where each is defined, and each word the cursor can be on.
+
+    index = Index(module, text)
+    index.at(12, 9)          # Occurrence: the word at line 12, column 9, and what it means
+    index.visible(12, 9)     # the definitions in scope there, for completion
+
+The syntax tree keeps spans of statements and of most names; the few names
+it does not (a param's, a loop variable's, an import's alias) are found in
+the text after the statement's start, skipping comments and strings.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..compiler import nodes as n
+from ..compiler.errors import source_lines
+from ..compiler.imports import module_span
+from ..compiler.span import Span
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A name the file binds, where it is bound."""
+
+    name: str
+    kind: str  # "param", "let", "node", "import" (a callable), "module" (import M as A), "loop" (a loop variable)
+    span: Span  # the name where it is bound
+    statement: n.Stmt
+    scope: Span | None = None  # a loop variable's loop, outside which it means nothing
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """A word the cursor can be on, and what it is."""
+
+    name: str
+    span: Span
+    # "definition" (where a name is bound), "reference" (a name used), "callee" (a word of a call's
+    # dotted callee), "import" (the NAME of `from M import NAME`), "module" (a module's dotted name),
+    # "option" (a key of an options block)
+    role: str
+    definition: Definition | None = None  # what the name means in the file, when it is one of its names
+    words: tuple[str, ...] = ()  # callee: its words up to this one; import: (module, name); option: (target, scope)
+    call: n.Call | None = None  # callee: the call
+
+    def contains(self, line: int, col: int) -> bool:
+        """Whether the cursor is on the word (just after its last character counts)."""
+        span = self.span
+        return (span.line, span.col) <= (line, col) <= (span.end_line, span.end_col)
+
+
+_SKIPPED = r"#[^\n]*|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'"  # comments and strings
+
+
+class Index:
+    def __init__(self, module: n.Module | None, text: str):
+        self.lines = source_lines(text)
+        self._text = text
+        self._starts = _line_starts(text)
+        self.definitions: list[Definition] = []
+        self.occurrences: list[Occurrence] = []
+        self.by_statement: dict[int, list[Definition]] = {}  # id(statement) -> the names it binds
+        self.loops: dict[int, tuple[n.ForStmt, ...]] = {}  # id(statement) -> its loops, outermost first
+        if module is not None:
+            for stmt in module.statements:
+                self._statement(stmt, ())
+            self._resolve()
+
+    # --- queries ---------------------------------------------------------------------
+
+    def at(self, line: int, col: int) -> Occurrence | None:
+        """The word at a position (the innermost, when words touch)."""
+        found = [o for o in self.occurrences if o.contains(line, col)]
+        return min(found, key=lambda o: (o.span.end_line - o.span.line, o.span.end_col - o.span.col), default=None)
+
+    def visible(self, line: int, col: int) -> list[Definition]:
+        """The definitions in scope at a position: bound before it, loop variables inside their loop."""
+        return [d for d in self.definitions
+                if (d.span.line, d.span.col) < (line, col) and (d.scope is None or _inside(d.scope, line, col))]
+
+    def lookup(self, name: str, span: Span) -> Definition | None:
+        """What `name` means where `span` is: a loop variable of an enclosing loop, else the file's name."""
+        loops = [d for d in self.definitions if d.name == name and d.scope and _inside(d.scope, span.line, span.col)]
+        if loops:
+            return loops[-1]
+        return next((d for d in self.definitions if d.name == name and d.scope is None), None)
+
+    def first(self, name: str) -> Definition | None:
+        return next((d for d in self.definitions if d.name == name), None)
+
+    # --- statements ------------------------------------------------------------------
+
+    def _statement(self, stmt: n.Stmt, loops: tuple[n.ForStmt, ...]) -> None:
+        self.loops[id(stmt)] = loops
+        if isinstance(stmt, n.FromImport):
+            self._from_import(stmt)
+        elif isinstance(stmt, n.ImportModule):
+            span = module_span(self.lines, stmt)
+            self._add(Occurrence(stmt.module, span, "module", words=(stmt.module,)))
+            self._define(stmt.alias, "module", stmt, self._word(stmt.alias, span.end_line, span.end_col))
+        elif isinstance(stmt, n.ParamStmt):
+            self._define(stmt.name, "param", stmt, self._word(stmt.name, stmt.span.line, stmt.span.col + 5))
+            self._expressions([stmt.default] if stmt.default else [])
+        elif isinstance(stmt, n.LetStmt):
+            self._define(stmt.name, "let", stmt, self._word(stmt.name, stmt.span.line, stmt.span.col + 3))
+            self._expressions([stmt.value])
+        elif isinstance(stmt, n.AssignStmt):
+            self._expressions([stmt.value])
+            self._define(stmt.name, "node", stmt, stmt.name_span)
+        elif isinstance(stmt, n.CallStmt):
+            self._expressions([stmt.call])
+        elif isinstance(stmt, n.ForStmt):
+            self._loop(stmt, loops)
+        elif isinstance(stmt, n.OptionsStmt):
+            self._options(stmt)
+        elif isinstance(stmt, n.ReturnStmt):
+            for item in stmt.names:
+                self._add(Occurrence(item.name, item.span, "reference"))
+
+    def _from_import(self, stmt: n.FromImport) -> None:
+        span = module_span(self.lines, stmt)
+        self._add(Occurrence(stmt.module, span, "module", words=(stmt.module,)))
+        for item in stmt.names:
+            name = Span(item.span.line, item.span.col, item.span.line, item.span.col + len(item.name))
+            self._add(Occurrence(item.name, name, "import", words=(stmt.module, item.name)))
+            alias = name if item.alias == item.name else self._word(item.alias, name.end_line, name.end_col)
+            self._define(item.alias, "import", stmt, alias)
+
+    def _loop(self, stmt: n.ForStmt, loops: tuple[n.ForStmt, ...]) -> None:
+        self._expressions([stmt.iterable])
+        line, col = stmt.span.line, stmt.span.col + 3
+        for name in stmt.names:
+            span = self._word(name, line, col)
+            self._define(name, "loop", stmt, span, scope=stmt.span)
+            line, col = span.end_line, span.end_col
+        for inner in stmt.body:
+            self._statement(inner, (*loops, stmt))
+
+    def _options(self, stmt: n.OptionsStmt) -> None:
+        for entry in stmt.entries:
+            scope = "node" if entry.pattern is not None else "workflow"
+            for item in entry.items:
+                self._add(Occurrence(item.key, item.key_span, "option", words=(stmt.target, scope)))
+                self._expressions([item.value])
+
+    def _define(self, name: str, kind: str, stmt: n.Stmt, span: Span, scope: Span | None = None) -> None:
+        definition = Definition(name, kind, span, stmt, scope)
+        self.definitions.append(definition)
+        self.by_statement.setdefault(id(stmt), []).append(definition)
+        self._add(Occurrence(name, span, "definition", definition))
+
+    def _add(self, occurrence: Occurrence) -> None:
+        self.occurrences.append(occurrence)
+
+    # --- expressions -----------------------------------------------------------------
+
+    def _expressions(self, exprs: list[n.Expr]) -> None:
+        for expr in _walk(exprs):
+            if isinstance(expr, n.Ref):
+                self._add(Occurrence(expr.name, expr.name_span, "reference"))
+            elif isinstance(expr, n.Call):
+                self._callee(expr)
+
+    def _callee(self, call: n.Call) -> None:
+        line, col = call.callee_span.line, call.callee_span.col
+        for i, word in enumerate(call.callee):
+            span = self._word(word, line, col)
+            self._add(Occurrence(word, span, "callee", words=call.callee[:i + 1], call=call))
+            line, col = span.end_line, span.end_col
+
+    def _resolve(self) -> None:
+        """Each used name's definition, once every definition is known."""
+        self.occurrences = [
+            Occurrence(o.name, o.span, o.role, self.lookup(o.name, o.span), o.words, o.call)
+            if o.role == "reference" or (o.role == "callee" and len(o.words) == 1) else o
+            for o in self.occurrences
+        ]
+
+    # --- the text --------------------------------------------------------------------
+
+    def text(self, span: Span) -> str:
+        """The source text of a span."""
+        return self._text[self._offset(span.line, span.col):self._offset(span.end_line, span.end_col)]
+
+    def _word(self, word: str, line: int, col: int) -> Span:
+        """Where `word` first stands as a whole word from (line, col) on, outside comments and strings."""
+        start = self._offset(line, col)
+        pattern = re.compile(rf"{_SKIPPED}|(?<![A-Za-z0-9_])({re.escape(word)})(?![A-Za-z0-9_])")
+        for found in pattern.finditer(self._text, start):
+            if found.group(1) is not None:
+                return self._span(found.start(1), found.end(1))
+        return Span(line, col, line, col + len(word))  # not found (cannot happen for a parsed file)
+
+    def _offset(self, line: int, col: int) -> int:
+        return self._starts[min(max(line, 1), len(self._starts)) - 1] + col - 1
+
+    def _span(self, start: int, end: int) -> Span:
+        line = _line_of(self._starts, start)
+        end_line = _line_of(self._starts, end)
+        return Span(line, start - self._starts[line - 1] + 1, end_line, end - self._starts[end_line - 1] + 1)
+
+
+def _walk(exprs: list[n.Expr]) -> Iterator[n.Expr]:
+    """Expressions and all the expressions inside them, in source order."""
+    for expr in exprs:
+        yield expr
+        if isinstance(expr, n.Ref):
+            yield from _walk(list(expr.indexes))
+        elif isinstance(expr, n.ListExpr):
+            yield from _walk(list(expr.items))
+        elif isinstance(expr, n.DictExpr):
+            yield from _walk([value for _, value in expr.pairs])
+        elif isinstance(expr, n.Call):
+            yield from _walk([*expr.args, *(kw.value for kw in expr.kwargs)])
+
+
+def _inside(span: Span, line: int, col: int) -> bool:
+    """Whether a position is in a loop, before its closing brace."""
+    return (span.line, span.col) <= (line, col) < (span.end_line, span.end_col)
+
+
+def _line_starts(text: str) -> list[int]:
+    return [0, *(found.end() for found in re.finditer("\n", text))]
+
+
+def _line_of(starts: list[int], offset: int) -> int:
+    """The 1-based line holding `offset`."""
+    return bisect.bisect_right(starts, offset)
