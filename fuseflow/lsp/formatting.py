@@ -1,10 +1,13 @@
 """Formatting: the whole document as `fusec fmt` lays it out (fuseflow.fmt).
 
 A file with syntax errors is left as it is (fmt refuses it, as `fusec fmt`
-does), and so is one already formatted: no edit at all.
+does; the errors are on screen already), and so is one already formatted:
+no edit at all. When the formatter cannot run, or fails, the editor is told
+why (NotFormatted) and the text stays as it is.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from lsprotocol import types
@@ -13,16 +16,22 @@ from ..compiler.errors import CompileError
 from .documents import Analysis
 from .positions import Lines
 
+log = logging.getLogger(__name__)
 
-class Unavailable(Exception):
-    """fuseflow.fmt cannot be imported: formatting is not there to do."""
+
+class NotFormatted(Exception):
+    """Why the document was not formatted, for the editor to show."""
 
 
 def formatting(analysis: Analysis, lines: Lines) -> list[types.TextEdit]:
+    format_source = _formatter()
     try:
-        formatted = _formatter()(analysis.text, analysis.path)
+        formatted = format_source(analysis.text, analysis.path)
     except CompileError:  # syntax errors: already shown as diagnostics
         return []
+    except Exception as exc:  # the formatter's own bug (fuseflow.fmt.FormatError): the text stays
+        log.exception("formatting %s failed", analysis.path)
+        raise NotFormatted(f"fusec fmt failed on {analysis.path}: {exc}") from None
     if formatted == analysis.text:
         return []
     return [types.TextEdit(range=lines.whole(), new_text=formatted)]
@@ -32,6 +41,6 @@ def _formatter() -> Callable[[str, str], str]:
     try:
         from ..fmt import format_source  # deferred: the formatter is a package of its own, loaded on first use
     except ImportError as exc:
-        raise Unavailable(f"formatting unavailable: fuseflow.fmt cannot be imported ({exc})") from None
+        raise NotFormatted(f"formatting unavailable: fuseflow.fmt cannot be imported ({exc})") from None
     formatter: Callable[[str, str], str] = format_source
     return formatter

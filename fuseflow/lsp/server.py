@@ -25,7 +25,7 @@ from .completion import completion
 from .definition import definition
 from .diagnostics import diagnostics
 from .documents import Analysis, analyse
-from .formatting import Unavailable, formatting
+from .formatting import NotFormatted, formatting
 from .hover import hover
 from .positions import Lines
 from .symbols import document_symbols
@@ -117,7 +117,7 @@ def on_formatting(ls: FuseServer, params: types.DocumentFormattingParams) -> lis
     analysis = ls.analysis(params.text_document.uri)
     try:
         return formatting(analysis, ls.lines(analysis))
-    except Unavailable as exc:
+    except NotFormatted as exc:
         ls.window_show_message(types.ShowMessageParams(types.MessageType.Warning, str(exc)))
         return []
 
