@@ -4,7 +4,8 @@
   block and entry accept (fuseflow.schemas), each with its documentation;
   after `key:`, the constants and callables in scope;
 - after `options`: the targets; after `param NAME:`, the param types;
-- after `ALIAS.` of an imported module: its public names, when it imports;
+- after `ALIAS.` of an imported module, and after `from MODULE import`:
+  the module's public names, when it imports;
 - elsewhere: the names in scope at the cursor (params, constants, nodes,
   imported names, the loop variables of the loops around it) and keywords.
 
@@ -56,6 +57,8 @@ def _items(analysis: Analysis, place: Where, line: int, col: int) -> list[types.
         return [_item(name, types.CompletionItemKind.TypeParameter, "param type") for name in PARAM_TYPES]
     if place.kind == "attribute":
         return _attributes(analysis, place)
+    if place.kind == "import-name":
+        return _module_names(analysis, place.after[0])
     names = _names(analysis, line, col, callables_and_constants=place.kind == "option-value")
     words = VALUE_KEYWORDS if place.kind != "statement" else STATEMENT_KEYWORDS + VALUE_KEYWORDS
     return names + [_keyword(word) for word in words]
@@ -88,12 +91,16 @@ def _names(analysis: Analysis, line: int, col: int, callables_and_constants: boo
 
 
 def _attributes(analysis: Analysis, place: Where) -> list[types.CompletionItem]:
-    """The public names of `ALIAS.` when ALIAS is an imported module that imports."""
+    """The public names of `ALIAS.` when ALIAS is an imported module."""
     parsed = analysis.parsed
     definition = parsed.index.first(place.after[0]) if parsed is not None else None
     if definition is None or definition.kind != "module" or len(place.after) != 1:
         return []
-    module = getattr(definition.statement, "module", "")
+    return _module_names(analysis, getattr(definition.statement, "module", ""))
+
+
+def _module_names(analysis: Analysis, module: str) -> list[types.CompletionItem]:
+    """A module's public names, when it imports (as `fusec check --imports` imports it)."""
     found = find(module, analysis.folder) if module else None
     names = found.names if found is not None else ()
     return [_item(name, types.CompletionItemKind.Function if callable_ else types.CompletionItemKind.Variable, module)

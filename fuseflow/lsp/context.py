@@ -9,6 +9,7 @@ before it can: the brackets still open, and what opened each one.
 """
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -26,12 +27,13 @@ _OPENING = {"(": ")", "[": "]", "{": "}"}
 class Where:
     # "option-key" (a key of an options entry), "option-value", "option-entry" (an options
     # block's entries), "target" (after `options`), "type" (a param's), "attribute" (after `NAME.`),
+    # "import-name" (after `from MODULE import`),
     # "expression" (inside brackets), "statement" (where a statement starts or goes on)
     kind: str
     target: str = "neutral"  # options: the block's target
     scope: str = "node"  # options: "node" or "workflow"
     prefix: str = ""  # the part of a word typed so far
-    after: tuple[str, ...] = ()  # attribute: the dotted words before the dot
+    after: tuple[str, ...] = ()  # attribute: the dotted words before the dot; import-name: (MODULE,)
 
 
 @dataclass
@@ -95,6 +97,9 @@ def _place(tokens: list[tuple[str, str]], stack: list[_Open], prefix: str) -> Wh
         return Where(kind, top.target, "workflow" if top.kind == "entry-workflow" else "node", prefix)
     if top is not None and top.kind == "options":
         return Where("option-entry", top.target, prefix=prefix)
+    module = _importing_from(tokens)
+    if module:
+        return Where("import-name", prefix=prefix, after=(module,))
     if last[-1:] == ["."] and len(tokens) >= 2 and tokens[-2][0] == "word":
         return Where("attribute", prefix=prefix, after=_dotted(tokens[:-1]))
     if last[-1:] == ["options"] and (top is None or top.kind == "block"):
@@ -104,6 +109,23 @@ def _place(tokens: list[tuple[str, str]], stack: list[_Open], prefix: str) -> Wh
     if (top is not None and top.kind == "value") or last[-1:] in (["="], [","], ["in"], ["return"]):
         return Where("expression", prefix=prefix)
     return Where("statement", prefix=prefix)
+
+
+def _importing_from(tokens: list[tuple[str, str]]) -> str:
+    """MODULE when the cursor is where `from MODULE import ...` names what it imports, else ""."""
+    if not tokens or tokens[-1][1] not in ("import", ","):
+        return ""
+    i = len(tokens)
+    while i > 0 and tokens[i - 1][1] != "import":
+        if tokens[i - 1][0] != "word" and tokens[i - 1][1] != ",":
+            return ""
+        i -= 1
+    names = [value not in (",", "as") for _, value in tokens[i:]]  # a name, or what joins names
+    if i == 0 or any(a and b for a, b in itertools.pairwise(names)):
+        return ""  # two names in a row: a statement after the import
+    words = _dotted(tokens[:i - 1])
+    first = i - 1 - (2 * len(words) - 1)
+    return ".".join(words) if words and first > 0 and tokens[first - 1][1] == "from" else ""
 
 
 def _dotted(tokens: list[tuple[str, str]]) -> tuple[str, ...]:

@@ -162,9 +162,10 @@ def test_completion_of_names_in_scope_and_keywords(editor: Editor, flow: str) ->
 
 def test_completion_of_a_module_s_names_and_param_types(editor: Editor, workspace: Path) -> None:
     uri = editor.open(workspace / "attr.fuse", "import ops as o\nparam p: int\nx = o.add(1)\n", save=False)
-    editor.change(uri, "import ops as o\nparam p: \nx = o.\n", version=2)  # half typed: names as they were
+    editor.change(uri, "import ops as o\nparam p: \nx = o.\nfrom ops import \n", version=2)  # half typed
     assert editor.diagnostics(uri, version=2)
-    assert {"add", "Counter", "minus"} <= set(labels(editor.completion(uri, 2, 6)))
+    assert {"add", "Counter", "minus"} <= set(labels(editor.completion(uri, 2, 6)))  # o's names as they were
+    assert {"add", "Counter", "minus"} <= set(labels(editor.completion(uri, 3, 16)))
     assert labels(editor.completion(uri, 1, 9)) == ["int", "float", "str", "bool", "list", "dict"]
 
 
