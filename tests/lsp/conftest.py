@@ -52,9 +52,13 @@ class Counter:
 '''
 
 
+SERVER = ["-m", "fuseflow.cli", "lsp"]  # python's arguments that start the server
+
+
 class Editor:
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, server: list[str] = SERVER):
         self.folder = folder
+        self.server = server
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
@@ -77,7 +81,7 @@ class Editor:
         def message(params: types.ShowMessageParams) -> None:
             self._message(params)
 
-        await client.start_io(sys.executable, "-m", "fuseflow.cli", "lsp", cwd=str(self.folder))
+        await client.start_io(sys.executable, *self.server, cwd=str(self.folder))
         await client.initialize_async(types.InitializeParams(
             capabilities=types.ClientCapabilities(), root_uri=self.folder.as_uri(),
             workspace_folders=[types.WorkspaceFolder(uri=self.folder.as_uri(), name="tests")],

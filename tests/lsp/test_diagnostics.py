@@ -7,8 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import Editor
 from lsprotocol import types
+
+from .conftest import Editor
 
 BROKEN = """\
 from ops import add

@@ -4,8 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import Editor
 from lsprotocol import types
+
+from .conftest import Editor
 
 FLOW = """\
 workflow flow
