@@ -5,7 +5,7 @@ import pytest
 
 pytest.importorskip("kfp")
 
-from kfp_helpers import _project  # noqa: E402
+from kfp_helpers import _project, build_wheel  # noqa: E402
 
 
 @pytest.fixture
@@ -13,3 +13,9 @@ def project(tmp_path, monkeypatch):
     """A folder with steps.py (steps log their calls to $FUSE_LOG); returns a
     function writing a .fuse file there."""
     return _project(tmp_path, monkeypatch)
+
+
+@pytest.fixture(scope="session")
+def fuseflow_wheel(tmp_path_factory):
+    """A wheel of this checkout's fuseflow (for the runtime_package option), built once a session."""
+    return build_wheel(tmp_path_factory.mktemp("fuseflow-wheel"))

@@ -4,6 +4,9 @@ pipeline YAML, read it back, and a throwaway project folder with a module whose
 steps log each call (so a test sees which nodes computed and which loaded)."""
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -125,3 +128,18 @@ def _project(tmp_path, monkeypatch):
 def compile_example(name: str, base_dir: Path | None = None):
     workflow, _ = compile_file(EXAMPLES / f"{name}.fuse")
     return workflow, compile_pipeline(workflow, base_dir or EXAMPLES)
+
+
+def build_wheel(folder: Path) -> Path:
+    """A wheel of this checkout's fuseflow, built in `folder` from a copy of its sources,
+    so the build (setuptools writes build/ and *.egg-info beside them) leaves the tree alone."""
+    source = folder / "source"
+    shutil.copytree(ROOT / "fuseflow", source / "fuseflow",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(folder / "dist"), str(source)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    (wheel,) = (folder / "dist").glob("fuseflow-*.whl")
+    return wheel

@@ -94,12 +94,13 @@ _TYPE_NAMES = {"NUMBER_INTEGER": "int", "NUMBER_DOUBLE": "float", "STRING": "str
 def run(wf: Workflow, fuse_path: str, settings, args) -> dict[str, Any]:
     """Compile, then run the YAML with kfp.local (SubprocessRunner(use_venv=False)):
     the steps run as subprocesses of this Python, with the .fuse file's folder on
-    the import path as the image would hold the code. {output name: value}."""
+    the import path as the image would hold the code; with `--bare`, each in a new
+    virtualenv holding nothing, as on a bare image. {output name: value}."""
     from . import local as kfp_local  # deferred: the kfp.local runner, only when a run starts
 
     wf = with_overrides(wf, settings)
     text, names = compile_pipeline(wf, Path(fuse_path).resolve().parent)
-    return kfp_local.run_yaml(text, names, wf, fuse_path, settings)
+    return kfp_local.run_yaml(text, names, wf, fuse_path, settings, bare=bool(getattr(args, "bare", False)))
 
 
 def with_overrides(wf: Workflow, settings) -> Workflow:

@@ -3,7 +3,11 @@
 kfp.local's SubprocessRunner(use_venv=False) runs each step as a subprocess
 of this Python, so the steps see what this environment has installed, and
 the .fuse file's folder on PYTHONPATH (as an image would hold the user's
-code). kfp's logs go to stderr when progress is shown (a terminal, or
+code). With `--bare` (use_venv=True) each step gets a new virtualenv holding
+nothing, runs in an empty folder with no PYTHONPATH, and so sees only what
+its own command installs (runtime_package, packages) and embeds
+(embed_modules): what a step on a bare `python:3.11` image sees.
+kfp's logs go to stderr when progress is shown (a terminal, or
 `--progress`), else they are kept and shown only when a step fails; stdout
 carries the outputs alone, as with every target.
 """
@@ -22,11 +26,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ... import __version__
+from ...compiler.errors import UsageError
 from ...ir import Workflow
 from ...runtime.extras import optional
 from ...runtime.invoke import NodeFailed, environment
 from ...runtime.params import Param, ParamError, resolve
 from ...runtime.prepare import open_run_store
+from .options import settings as node_settings
 from .spec import Names
 from .step import FAILURE_DIR, failure_from_report, read_value
 from .values import encode
@@ -47,26 +54,44 @@ _FAILED_TASK = re.compile(r"Inner task failed: '([^']*)'")
 _LOG_LINES = 12  # of a failed step's log, shown as its failure
 
 
-def run_yaml(text: str, names: Names, wf: Workflow, fuse_path: str, settings) -> dict[str, Any]:
+def run_yaml(text: str, names: Names, wf: Workflow, fuse_path: str, settings, bare: bool = False) -> dict[str, Any]:
+    """Run the pipeline with kfp.local; {output name: value}. `bare`: every step in a
+    new virtualenv and an empty folder (UsageError first if a step installs no runtime)."""
     with optional("kfp", "fusec run --target kfp (kfp.local)"):
         import kfp  # optional backend: only with the kfp extra
         from kfp import local
 
+    if bare:
+        check_bare(wf, names)
     arguments = pipeline_arguments(wf, names, fuse_path, settings)
     with tempfile.TemporaryDirectory(prefix="fusec-kfp-") as tmp:
         path = Path(tmp) / "pipeline.yaml"
         path.write_text(text, encoding="utf-8")
-        local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(Path(tmp) / "root"),
+        local.init(runner=local.SubprocessRunner(use_venv=bare), pipeline_root=str(Path(tmp) / "root"),
                    raise_on_error=True)
         component = kfp.components.load_component_from_file(str(path))
         failures = Path(tmp) / "failures"
-        extra = {FAILURE_DIR: str(failures), "PYTHONPATH": _python_path(Path(fuse_path).resolve().parent)}
-        with _logs(settings.progress) as log, environment(extra), task_folders(), _quiet_display_names():
+        extra = {FAILURE_DIR: str(failures), "PYTHONPATH": _python_path(Path(fuse_path).resolve().parent, bare)}
+        with _logs(settings.progress) as log, environment(extra), _working_folder(Path(tmp), bare), \
+                task_folders(), _quiet_display_names():
             try:
                 task = component(**arguments)
             except RuntimeError as exc:
                 _raise_failure(failures, exc, log, names)
         return read_outputs(task, names, wf)
+
+
+def check_bare(wf: Workflow, names: Names) -> None:
+    """Every step of a bare run must install the fuseflow runtime (and with it kfp's
+    executor): UsageError naming the nodes whose steps would not, before any venv is made."""
+    lacking = [f"node '{n.name}'" for n in wf.nodes if not node_settings(n, wf).install.get("runtime_package")]
+    if names.outputs_task and not node_settings(None, wf).install.get("runtime_package"):
+        lacking.append("the outputs step")
+    if lacking:
+        shown = ", ".join(lacking[:5]) + (f" and {len(lacking) - 5} more" if len(lacking) > 5 else "")
+        raise UsageError(f"--bare runs each step where nothing is installed, but these steps install no fuseflow "
+                         f"runtime: {shown}; set the kfp option runtime_package, e.g. "
+                         'options kfp { workflow: { runtime_package: "fuseflow==' + __version__ + '" } }')
 
 
 def pipeline_arguments(wf: Workflow, names: Names, fuse_path: str, settings) -> dict[str, Any]:
@@ -180,6 +205,25 @@ def _logs(progress: bool | None) -> Iterator[io.StringIO | None]:
         yield None if show else target
 
 
-def _python_path(folder: Path) -> str:
+def _python_path(folder: Path, bare: bool) -> str:
+    """The .fuse file's folder first on the steps' import path; nothing at all for a
+    bare run (an empty PYTHONPATH is no path: Python ignores it)."""
+    if bare:
+        return ""
     existing = os.environ.get("PYTHONPATH")
     return str(folder) + (os.pathsep + existing if existing else "")
+
+
+@contextlib.contextmanager
+def _working_folder(tmp: Path, bare: bool) -> Iterator[None]:
+    """A bare run's steps start in an empty folder, as in a fresh container: kfp.local
+    starts them in this process's working directory, which `python -m` (kfp's executor)
+    puts first on their import path, so a project's own folder would lend them its
+    modules and, in fuseflow's own checkout, fuseflow itself."""
+    if not bare:
+        yield
+        return
+    folder = tmp / "work"
+    folder.mkdir()
+    with contextlib.chdir(folder):
+        yield

@@ -34,6 +34,7 @@ class Names:
     pipeline: str
     tasks: dict[str, str] = field(default_factory=dict)     # node -> task
     outputs: dict[str, str] = field(default_factory=dict)   # workflow output -> pipeline output
+    outputs_task: bool = False  # some outputs are assembled by the fuseflow-outputs task
     storage_input: str = STORAGE_INPUT
     rerun_input: str = RERUN_INPUT
 
@@ -179,6 +180,7 @@ class _Builder:
                 selectors[name] = {"artifactSelectors": [{"outputArtifactKey": name, "producerSubtask": OUTPUTS_TASK}]}
         if assembled:
             tasks[OUTPUTS_TASK] = self.outputs_task(assembled)
+            self.names.outputs_task = True
         return selectors
 
     def outputs_task(self, assembled: list[tuple[str, Output]]) -> dict:

@@ -17,10 +17,17 @@ class KfpTarget(Target):
     def run(self, wf, fuse_path, settings, args):
         return generator.run(wf, fuse_path, settings, args)
 
+    def add_run_arguments(self, parser) -> None:
+        parser.add_argument("--bare", action="store_true",
+                            help="kfp: run each step in a new virtualenv holding nothing, in an empty folder, as on "
+                                 "a bare python image: fuseflow comes from the runtime_package option, your modules "
+                                 "from embed_modules or packages")
+
     def add_commands(self, subparsers) -> None:
-        from . import submit  # `fusec submit`: a KFP endpoint's client, with the kfp SDK
+        from . import image, submit  # `fusec submit` and `fusec image`: parsers only; their work loads when run
 
         submit.add_parser(subparsers)
+        image.add_parser(subparsers)
 
     def applied(self, node, wf) -> Applied:
         """The step's KFP options (the workflow's defaults, then the node's) and what the step does itself."""

@@ -1,0 +1,2 @@
+def numbers(n):
+    return list(range(n))

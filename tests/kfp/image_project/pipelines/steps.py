@@ -1,0 +1,5 @@
+import helpers
+
+
+def prepare(n):
+    return helpers.numbers(n)

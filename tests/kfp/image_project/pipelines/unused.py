@@ -1,0 +1,1 @@
+"""Not imported by train.fuse: left out of the image."""
