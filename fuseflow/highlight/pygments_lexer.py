@@ -168,6 +168,7 @@ class FuseLexer(RegexLexer):
         "param-type": [
             *_SKIP,
             (alternatives(TYPES), Keyword.Type, "#pop"),
+            (NAME, Name, "#pop"),  # an unknown type, which the compiler reports
             default("#pop"),
         ],
         # let NAME = VALUE

@@ -9,6 +9,7 @@ closed) are flagged at that character only.
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -33,14 +34,17 @@ class Text:
         return self.name
 
 
+@cache
 def fuse_files() -> list[Text]:
     """Every .fuse file under the repository, hidden folders (.venv, .git) and build output aside."""
-    paths = (path for path in ROOT.rglob("*.fuse")
-             if not any(part.startswith(".") or part in SKIPPED_FOLDERS
-                        for part in path.relative_to(ROOT).parts[:-1]))
+    paths = []
+    for folder, subfolders, files in os.walk(ROOT):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".") and name not in SKIPPED_FOLDERS]
+        paths += [Path(folder) / name for name in files if name.endswith(".fuse")]
     return [Text(path.relative_to(ROOT).as_posix(), path.read_text(encoding="utf-8")) for path in sorted(paths)]
 
 
+@cache
 def doc_blocks() -> list[Text]:
     """Every fenced block of README.md and docs/ whose info string starts with `fuse`."""
     found = []
