@@ -171,3 +171,12 @@ def test_defines_that_are_not_strings_are_written_as_json(project: Path):
     by_compile = fusec("compile", "flows/loop.fuse", "-t", "ir", "-D", "sizes=[1, 2, 3]", cwd=project).stdout
     assert (project / "loop.json").read_text() == by_compile
     assert '"x.3"' in by_compile
+
+
+def test_compile_from_another_folder_finds_embedded_modules_beside_the_file(project: Path, tmp_path_factory):
+    (project / "flows" / "small.fuse").write_text(
+        WORKFLOW + 'options kfp { workflow: { embed_modules: ["ops"] } }\n')
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    result = fusec("compile", str(project / "flows" / "small.fuse"), "-t", "kfp", cwd=elsewhere)
+    assert result.returncode == 0, result.stderr
+    assert "def add(a, b)" in result.stdout  # ops.py, embedded from beside the .fuse file

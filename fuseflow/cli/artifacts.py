@@ -128,7 +128,8 @@ def build(folder: str, check: bool) -> int:
     failed = stale = 0
     for artifact in artifacts:
         try:
-            text = get_target(artifact.target).generate(load(artifact.source, list(artifact.defines)))
+            workflow = load(artifact.source, list(artifact.defines))
+            text = get_target(artifact.target).generate(workflow, os.path.dirname(os.path.abspath(artifact.source)))
         except CompileError as exc:
             sys.stderr.write(exc.args[0] + errors.summary(exc.diagnostics) + "\n")
             failed += 1

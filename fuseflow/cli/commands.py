@@ -184,6 +184,22 @@ def _add_build(sub, argv: Sequence[str] | None) -> None:
     p.set_defaults(func=cmd_build)
 
 
+def _add_fmt(sub, argv: Sequence[str] | None) -> None:
+    p = sub.add_parser("fmt", help="lay out .fuse files the one canonical way, comments kept",
+                       description="Rewrite .fuse files in the canonical layout (docs/language.md, 'Formatting'), "
+                                   "only those that change. Exit status, as black's: 0 nothing to change (or every "
+                                   "change written), 1 some file would change (--check), 123 a file could not be "
+                                   "formatted (its syntax errors are printed; it is left as it is) or an internal "
+                                   "error.")
+    p.add_argument("files", nargs="*", metavar="FILE",
+                   help="a .fuse file, or a folder for every .fuse file under it (default: .); "
+                        "- reads standard input and writes standard output")
+    p.add_argument("--check", action="store_true", help="write nothing: exit 1 when some file would change")
+    p.add_argument("--diff", action="store_true", help="write nothing: print a unified diff of each change")
+    p.add_argument("--debug", action="store_true", help="show Python tracebacks for internal errors")
+    p.set_defaults(func=cmd_fmt)
+
+
 def _add_graph(sub, argv: Sequence[str] | None) -> None:
     p = sub.add_parser("graph", help="draw the workflow's DAG (dot, mermaid or svg)",
                        description="Print the DAG as Graphviz DOT, Mermaid, or SVG (needs Graphviz `dot`).")
@@ -283,7 +299,7 @@ def _terminal_width() -> int:
 
 CORE_COMMANDS = {
     "check": _add_check, "compile": _add_compile, "build": _add_build, "graph": _add_graph, "nodes": _add_nodes,
-    "run": _add_run, "storage": _add_storage, "explain": _add_explain, "lsp": _add_lsp,
+    "run": _add_run, "storage": _add_storage, "explain": _add_explain, "lsp": _add_lsp, "fmt": _add_fmt,
 }
 
 
@@ -308,11 +324,12 @@ def cmd_check(args) -> int:
 def cmd_compile(args) -> int:
     target = _target(args.target)
     workflow = load(args.file, args.defines)
+    text = target.generate(workflow, os.path.dirname(os.path.abspath(args.file)))  # files beside it: embed_modules
     if args.check:
         from . import artifacts  # deferred: difflib and tomllib, for --check and build only
 
-        return artifacts.compile_check(target.generate(workflow), args.output)
-    write_output(target.generate(workflow), args.output)
+        return artifacts.compile_check(text, args.output)
+    write_output(text, args.output)
     return EXIT_OK
 
 
@@ -320,6 +337,12 @@ def cmd_build(args) -> int:
     from . import artifacts  # deferred: difflib and tomllib, for --check and build only
 
     return artifacts.build(args.project, args.check)
+
+
+def cmd_fmt(args) -> int:
+    from . import formatting  # deferred: the formatter and difflib, for fmt only
+
+    return formatting.run(args.files or ["."], check=args.check, diff=args.diff, debug=args.debug)
 
 
 def _target(name: str):
