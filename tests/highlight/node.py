@@ -4,7 +4,8 @@ uses. No Python engine is faithful enough: textmate-grammar-python 0.6.1, the cl
 the scopes of what follows a nested rule that ends on the same line (`add(minus(1, 2), 3)`: the
 second comma has none), where VS Code gives them.
 
-The engine's two packages (no dependencies of their own) are installed by the test itself with
+The engine's two packages (no dependencies of their own), and tm-grammars for VS Code's own
+Markdown grammar (the host of the ```fuse blocks' grammar), are installed by the test itself with
 `npm ci` from tests/highlight/textmate/package-lock.json into a cache folder
 ($FUSEFLOW_NODE_CACHE, else $XDG_CACHE_HOME/fuseflow or ~/.cache/fuseflow), once per lock file.
 Where node is not installed, those tests are skipped and say why; `make test` needs only Python.
@@ -23,6 +24,7 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 TEXTMATE = HERE / "textmate"  # package.json, package-lock.json, tokenize.js
+PACKAGES = ("vscode-textmate", "vscode-oniguruma", "tm-grammars")
 NO_NODE = ("node is not installed: the VS Code extension's code and its grammar (tested with VS Code's "
            "own TextMate engine, vscode-textmate) run under node; install node 18 or later to run these tests")
 
@@ -43,12 +45,13 @@ def cache_folder() -> Path:
 
 
 def textmate_modules() -> Path:
-    """The node_modules folder holding vscode-textmate and vscode-oniguruma, installed on first use."""
+    """The node_modules folder holding vscode-textmate, vscode-oniguruma and tm-grammars, installed on
+    first use."""
     node()
     lock = (TEXTMATE / "package-lock.json").read_bytes()
     folder = cache_folder() / f"textmate-{hashlib.sha256(lock).hexdigest()[:16]}"
     modules = folder / "node_modules"
-    if (modules / "vscode-textmate" / "package.json").exists() and (modules / "vscode-oniguruma").exists():
+    if all((modules / name / "package.json").exists() for name in PACKAGES):
         return modules
     npm = shutil.which("npm")
     if npm is None:

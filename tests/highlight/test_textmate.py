@@ -2,7 +2,8 @@
 TextMate engine, vscode-textmate with vscode-oniguruma, under node (tests/highlight/node.py says
 why not a Python engine, and how the engine is installed): every .fuse file and documented
 block tokenizes with an `invalid` scope only where the compiler's lexer rejects a character;
-each kind of word gets its scope; the grammar's keywords are those of fuseflow.highlight.words."""
+each kind of word gets its scope; the grammar's keywords are those of fuseflow.highlight.words;
+in Markdown (VS Code's own grammar), a ```fuse block is highlighted as a .fuse file is."""
 from __future__ import annotations
 
 import json
@@ -13,10 +14,12 @@ import pytest
 
 from fuseflow.highlight import words
 
-from .corpus import GRAMMAR, ROOT, Text, corpus, lexical_errors
+from .corpus import DOCUMENTS, GRAMMAR, ROOT, Text, corpus, doc_blocks, lexical_errors
 from .node import TEXTMATE, run_node, textmate_modules
 
 TM_GRAMMAR = ROOT / "editors" / "vscode" / "syntaxes" / "fuse.tmLanguage.json"
+# Injected into VS Code's Markdown grammar: ```fuse blocks highlighted in .md files.
+MARKDOWN_INJECTION = ROOT / "editors" / "vscode" / "syntaxes" / "fuse.markdown.tmLanguage.json"
 
 # A line's tokens: (start, end, scopes), the scopes outermost first, as VS Code gives them.
 Line = list[tuple[int, int, list[str]]]
@@ -205,3 +208,43 @@ def test_the_grammar_lists_the_words_of_fuseflow_highlight() -> None:
               for group in re.findall(r"\(\?:([a-z|]+)\)", rule["match"]) for word in group.split("|")]
     assert sorted(listed) == sorted(words.KEYWORDS)
     assert grammar["scopeName"] == "source.fuse"
+
+
+@cache
+def markdown_tokenized() -> dict[str, list[Line]]:
+    """README.md and docs/*.md tokenized by VS Code's Markdown grammar with the ```fuse injection."""
+    modules = textmate_modules()
+    documents = {path.relative_to(ROOT).as_posix(): path.read_text(encoding="utf-8") for path in DOCUMENTS}
+    found = run_node(TEXTMATE / "tokenize.js", str(modules), request={
+        "grammar": str(TM_GRAMMAR),
+        "grammars": {"text.html.markdown": str(modules / "tm-grammars" / "grammars" / "markdown.json"),
+                     "markdown.fuse.codeblock": str(MARKDOWN_INJECTION)},
+        "injections": {"text.html.markdown": ["markdown.fuse.codeblock"]},
+        "scopeName": "text.html.markdown",
+        "texts": list(documents.values())})
+    return dict(zip(documents, found, strict=True))
+
+
+def after(scope: str, line: Line) -> list[tuple[str, ...]]:
+    """Each character's scopes inside `scope` (the grammar's own, or the embedded block's)."""
+    return [tuple(scopes[scopes.index(scope) + 1:]) if scope in scopes else ()
+            for start, end, scopes in line for _ in range(start, end)]
+
+
+@pytest.mark.parametrize("block", doc_blocks(), ids=str)
+def test_a_block_in_markdown_is_highlighted_as_a_file(block: Text) -> None:
+    document, fence = block.name.rsplit(":", 1)
+    lines = markdown_tokenized()[document]
+    inside = lines[int(fence):int(fence) + block.text.count("\n")]
+    alone = tokens(block.text)[:len(inside)]
+    assert [after("meta.embedded.block.fuse", line) for line in inside] == [after("source.fuse", line)
+                                                                            for line in alone]
+
+
+def test_only_fuse_blocks_are_embedded() -> None:
+    embedded = {(document, number) for document, lines in markdown_tokenized().items()
+                for number, line in enumerate(lines, 1)
+                if any("meta.embedded.block.fuse" in scopes for _, _, scopes in line)}
+    blocks = {(block.name.rsplit(":", 1)[0], int(block.name.rsplit(":", 1)[1]) + offset)
+              for block in doc_blocks() for offset in range(1, block.text.count("\n") + 1)}
+    assert embedded == blocks

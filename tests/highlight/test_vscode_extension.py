@@ -22,10 +22,13 @@ MANIFEST = json.loads((EXTENSION / "package.json").read_text(encoding="utf-8"))
 def test_the_manifest_contributes_the_language_and_its_grammar() -> None:
     [language] = MANIFEST["contributes"]["languages"]
     assert language["id"] == "fuse" and language["extensions"] == [".fuse"]
-    [grammar] = MANIFEST["contributes"]["grammars"]
+    grammar, markdown = MANIFEST["contributes"]["grammars"]
     assert grammar["language"] == "fuse" and grammar["scopeName"] == "source.fuse"
-    tm_grammar = json.loads((EXTENSION / grammar["path"]).read_text(encoding="utf-8"))
-    assert tm_grammar["scopeName"] == grammar["scopeName"]
+    assert markdown["injectTo"] == ["text.html.markdown"]  # ```fuse blocks of Markdown files
+    assert markdown["embeddedLanguages"] == {"meta.embedded.block.fuse": "fuse"}
+    for contributed in (grammar, markdown):
+        tm_grammar = json.loads((EXTENSION / contributed["path"]).read_text(encoding="utf-8"))
+        assert tm_grammar["scopeName"] == contributed["scopeName"]
     assert (EXTENSION / MANIFEST["main"]).is_file()
     assert "onLanguage:fuse" in MANIFEST["activationEvents"]
     assert "vscode-languageclient" in MANIFEST["dependencies"]

@@ -3,6 +3,10 @@
 //
 //   node tokenize.js MODULES_DIR < {"grammar": PATH, "texts": [TEXT, ...]}
 //   > [[[[start, end, [scope, ...]], ...] per line] per text]
+//
+// The request may also name more grammars by scope ("grammars": {SCOPE: PATH}), the grammars
+// injected into a scope ("injections": {SCOPE: [SCOPE, ...]}) and the one to tokenize with
+// ("scopeName", source.fuse by default).
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -20,8 +24,11 @@ async function main() {
       createOnigScanner: (patterns) => new oniguruma.OnigScanner(patterns),
       createOnigString: (text) => new oniguruma.OnigString(text),
     }),
-    loadGrammar: async () =>
-      textmate.parseRawGrammar(fs.readFileSync(request.grammar, "utf8"), request.grammar),
+    loadGrammar: async (scopeName) => {
+      const file = Object.assign({ "source.fuse": request.grammar }, request.grammars)[scopeName];
+      return file ? textmate.parseRawGrammar(fs.readFileSync(file, "utf8"), file) : null;
+    },
+    getInjections: (scopeName) => (request.injections || {})[scopeName],
   });
   const grammar = await registry.loadGrammar(request.scopeName || "source.fuse");
   const result = request.texts.map((text) => {
