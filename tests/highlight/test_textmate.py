@@ -3,7 +3,8 @@ TextMate engine, vscode-textmate with vscode-oniguruma, under node (tests/highli
 why not a Python engine, and how the engine is installed): every .fuse file and documented
 block tokenizes with an `invalid` scope only where the compiler's lexer rejects a character;
 each kind of word gets its scope; the grammar's keywords are those of fuseflow.highlight.words;
-in Markdown (VS Code's own grammar), a ```fuse block is highlighted as a .fuse file is."""
+in Markdown (VS Code's own grammar), a ```fuse block is highlighted as a .fuse file is; and the
+grammar and the Pygments lexer agree on what each character of the corpus is."""
 from __future__ import annotations
 
 import json
@@ -11,8 +12,10 @@ import re
 from functools import cache
 
 import pytest
+from pygments.token import Comment, Error, Keyword, Name, Number, Operator, String
 
 from fuseflow.highlight import words
+from fuseflow.highlight.pygments_lexer import FuseLexer
 
 from .corpus import DOCUMENTS, GRAMMAR, ROOT, Text, corpus, doc_blocks, lexical_errors
 from .node import TEXTMATE, run_node, textmate_modules
@@ -248,3 +251,40 @@ def test_only_fuse_blocks_are_embedded() -> None:
     blocks = {(block.name.rsplit(":", 1)[0], int(block.name.rsplit(":", 1)[1]) + offset)
               for block in doc_blocks() for offset in range(1, block.text.count("\n") + 1)}
     assert embedded == blocks
+
+
+# What a character is, for the Pygments lexer's tokens and the grammar's scopes (first match).
+KINDS = [("error", Error, "invalid."), ("comment", Comment, "comment."), ("string", String, "string."),
+         ("string", String, "constant.character.escape."), ("number", Number, "constant.numeric."),
+         ("type", Keyword.Type, "support.type.fuse"), ("keyword", Keyword, "keyword.control."),
+         ("keyword", Keyword, "storage.type."), ("keyword", Keyword, "constant.language."),
+         ("keyword", Operator.Word, "keyword.operator.logical."), ("function", Name.Function, "entity.name.function."),
+         ("option", Name.Attribute, "support.type.property-name.option.")]
+
+
+def pygments_kinds(text: str) -> list[str]:
+    kinds = []
+    for _, token, value in FuseLexer().get_tokens_unprocessed(text):
+        kind = next((kind for kind, parent, _ in KINDS if token in parent), "other")
+        kinds += [kind] * len(value)
+    return kinds
+
+
+def textmate_kinds(text: str) -> list[str]:
+    kinds = []
+    for line, tokenized_line in zip(text.split("\n"), tokens(text), strict=True):
+        for start, end, scopes in tokenized_line:
+            kind = next((kind for kind, _, prefix in KINDS if any(scope.startswith(prefix) for scope in scopes)),
+                        "other")
+            kinds += [kind] * (end - start)
+        kinds += ["other"] * (len(line) + 1 - sum(end - start for start, end, _ in tokenized_line))
+    return kinds[:len(text)]
+
+
+@pytest.mark.parametrize("source", corpus(), ids=str)
+def test_the_grammar_and_the_pygments_lexer_agree(source: Text) -> None:
+    text = source.text
+    differ = [(text.count("\n", 0, offset) + 1, text[offset], ours, theirs)
+              for offset, (ours, theirs) in enumerate(zip(pygments_kinds(text), textmate_kinds(text), strict=True))
+              if ours != theirs and not text[offset].isspace()]
+    assert differ == []
