@@ -142,12 +142,16 @@ class LalrParser:
 
     # --- the loop ---------------------------------------------------------------
 
-    def parse(self, text: str, builder: object) -> Any:
+    def parse(self, text: str, builder: object, comments: list[tuple[int, int]] | None = None) -> Any:
         """Parse `text`, calling `builder.<rule name>(children)` at each reduction.
 
-        One function, with all it uses in locals: it runs some 30 times a line."""
+        One function, with all it uses in locals: it runs some 30 times a line.
+        The grammar ignores comments; `comments`, when given (the formatter's),
+        receives the (start, end) offsets of each one lexed. The compiler gives
+        none, and its loop lexes exactly as before: the recording is in the scanners."""
         reductions = self._reductions(builder)
-        actions, scanners, ignore, multiline = self.actions, self.scanners, self.ignore, self.multiline
+        actions, ignore, multiline = self.actions, self.ignore, self.multiline
+        scanners = self.scanners if comments is None else self._recording(comments)
         states = [self.start_state]
         values: list[Any] = []  # tokens, and what the builder made of rules
         state = self.start_state
@@ -211,6 +215,20 @@ class LalrParser:
                     values.append(children if reduce is None else reduce(children))
                 row = actions[state]
         return self._end(states, values, reductions, last, text)
+
+    def _recording(self, found: list[tuple[int, int]]) -> list[tuple[Matcher, dict[str, Keyword]]]:
+        """The scanners, each noting in `found` where it lexes a COMMENT (one the grammar ignores)."""
+        def recording(match: Matcher) -> Matcher:
+            def scan(text: str, pos: int) -> TerminalMatch | None:
+                m = match(text, pos)
+                if m is not None and m.lastgroup == "COMMENT":
+                    found.append((pos, m.end()))
+                return m
+
+            return scan
+
+        wrapped = {id(match): recording(match) for match, _ in self.scanners}  # states share their lexers
+        return [(wrapped[id(match)], keywords) for match, keywords in self.scanners]
 
     def _end(self, states: list[int], values: list[Any], reductions: list[Reduction], last: RawToken | None,
              text: str) -> Any:

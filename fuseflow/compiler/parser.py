@@ -71,6 +71,14 @@ def parse(source: str, path: str = "<string>") -> n.Module:
     return n.Module(path=path, statements=tuple(statements))
 
 
+def parse_concrete(source: str, builder: object, comments: list[tuple[int, int]]) -> Any:
+    """The formatter's parse: `builder` gets every rule with all its tokens (lalr.py's
+    shapes), and `comments` the (start, end) offsets of every comment. lark's
+    UnexpectedInput at the first syntax error: `parse` is the one that reports them."""
+    with gc_paused():
+        return _parser().parse(source, builder, comments)
+
+
 @contextlib.contextmanager
 def gc_paused() -> Iterator[None]:
     """No cyclic garbage collection while a tree of many small objects is built.
