@@ -2,17 +2,17 @@
 
 A file with syntax errors is left as it is (fmt refuses it, as `fusec fmt`
 does; the errors are on screen already), and so is one already formatted:
-no edit at all. When the formatter cannot run, or fails, the editor is told
-why (NotFormatted) and the text stays as it is.
+no edit at all. When the formatter fails (a bug of its own: FormatError),
+the editor is told why (NotFormatted) and the text stays as it is.
 """
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from lsprotocol import types
 
 from ..compiler.errors import CompileError
+from ..fmt import format_source
 from .documents import Analysis
 from .positions import Lines
 
@@ -24,23 +24,14 @@ class NotFormatted(Exception):
 
 
 def formatting(analysis: Analysis, lines: Lines) -> list[types.TextEdit]:
-    format_source = _formatter()
     try:
         formatted = format_source(analysis.text, analysis.path)
     except CompileError:  # syntax errors: already shown as diagnostics
         return []
-    except Exception as exc:  # the formatter's own bug (fuseflow.fmt.FormatError): the text stays
+    except Exception as exc:  # the formatter's own bug (FormatError, or worse): the text stays
         log.exception("formatting %s failed", analysis.path)
         raise NotFormatted(f"fusec fmt failed on {analysis.path}: {exc}") from None
     if formatted == analysis.text:
         return []
     return [types.TextEdit(range=lines.whole(), new_text=formatted)]
 
-
-def _formatter() -> Callable[[str, str], str]:
-    try:
-        from ..fmt import format_source  # deferred: the formatter is a package of its own, loaded on first use
-    except ImportError as exc:
-        raise NotFormatted(f"formatting unavailable: fuseflow.fmt cannot be imported ({exc})") from None
-    formatter: Callable[[str, str], str] = format_source
-    return formatter
