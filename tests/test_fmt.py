@@ -160,3 +160,10 @@ def test_the_compiler_s_parse_does_not_record_comments(monkeypatch: pytest.Monke
     monkeypatch.setattr(LalrParser, "_recording", refuse)
     parse("let x = 1  # a comment\n")
     compile_source("from lib import f\nx = f(1)  # a comment\n")
+
+
+def test_the_docs_example_is_what_fmt_writes() -> None:
+    """docs/language.md, "Formatting": the first ```fuse block formats to the second."""
+    doc = (ROOT / "docs" / "language.md").read_text()
+    messy, tidy = re.findall(r"```fuse\n(.*?)```", doc[doc.index("\n## Formatting\n"):], re.S)[:2]
+    assert format_source(messy) == tidy != messy
