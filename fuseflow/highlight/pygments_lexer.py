@@ -33,7 +33,8 @@ __all__ = ["FuseLexer"]
 
 WORD = r"[A-Za-z_][A-Za-z0-9_]*"  # any word: a workflow's name, a keyword argument, after a dot
 NAME = rf"(?!{alternatives(KEYWORDS)}){WORD}"  # a word that is not a keyword
-DOTTED = rf"{WORD}(?:\s*\.\s*{WORD})*"  # a module path
+DOTTED = rf"{NAME}(?:[ \t]*\.[ \t]*{WORD})*"  # a module path
+NOT_CALLED = r"(?![A-Za-z0-9_])(?![ \t]*\()"  # a word in a statement's head, unless a call starts there instead
 # A string is one line; it opens only where its closing quote is on the same line, as in
 # the grammar's STRING, so a quote never closed is the one Error token of its line.
 DOUBLE = r'"(?=(?:[^"\\\n]|\\.)*")'
@@ -43,6 +44,9 @@ FLOAT = r"[+-]?(?:\d+\.\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?\d+[eE][+-]?\d+"
 INT = r"[+-]?\d+"
 
 _SKIP = [(r"\s+", Whitespace), (r"#[^\n]*", Comment.Single)]
+# A statement's head (`param NAME: TYPE`, `from MODULE import NAME as ALIAS`, ...) is read on
+# its line, as a TextMate grammar can: the VS Code grammar and this lexer agree.
+_INLINE = [(r"[ \t]+", Whitespace)]
 
 
 def _string_state(quote: str, token: type[String]) -> list:
@@ -68,13 +72,13 @@ class FuseLexer(RegexLexer):
         ],
         # Statements whose words mean something more than their token: what they declare.
         "statements": [
-            (rf"(workflow)(\s+)({WORD})", bygroups(Keyword.Declaration, Whitespace, Name.Class)),
+            (rf"(workflow)([ \t]+)({WORD})", bygroups(Keyword.Declaration, Whitespace, Name.Class)),
             (r"from(?![A-Za-z0-9_])", Keyword.Namespace, "from-module"),
             (r"import(?![A-Za-z0-9_])", Keyword.Namespace, "import-module"),
             (r"param(?![A-Za-z0-9_])", Keyword.Declaration, "param-name"),
             (r"let(?![A-Za-z0-9_])", Keyword.Declaration, "let-name"),
             (r"options(?![A-Za-z0-9_])", Keyword.Declaration, "options-head"),
-            (rf"({NAME})(\s*)(=)(?!=)", bygroups(Name.Variable, Whitespace, Operator)),  # a node
+            (rf"({NAME})([ \t]*)(=)(?!=)", bygroups(Name.Variable, Whitespace, Operator)),  # a node
         ],
         "expression": [
             *_SKIP,
@@ -87,7 +91,7 @@ class FuseLexer(RegexLexer):
             (alternatives(NAMESPACE), Keyword.Namespace),
             (alternatives(DECLARATIONS), Keyword.Declaration),
             (alternatives(CONTROL), Keyword),
-            (rf"({WORD})(\s*)(\()", bygroups(Name.Function, Whitespace, Punctuation), "arguments"),
+            (rf"({WORD})([ \t]*)(\()", bygroups(Name.Function, Whitespace, Punctuation), "arguments"),
             (r"\(", Punctuation, "arguments"),
             (r"\.", Punctuation, "attribute"),
             (r"==|!=|<=|>=|<|>|=", Operator),
@@ -99,89 +103,90 @@ class FuseLexer(RegexLexer):
         # Inside a call's parentheses (or a condition's): `NAME=` is a keyword argument, any word.
         "arguments": [
             (r"\)", Punctuation, "#pop"),
-            (rf"({WORD})(\s*)(=)(?!=)", bygroups(Name, Whitespace, Operator)),
+            (rf"({WORD})([ \t]*)(=)(?!=)", bygroups(Name, Whitespace, Operator)),
             include("expression"),
         ],
         # After a dot: a module's function or an object node's method, any word.
         "attribute": [
-            (rf"({WORD})(\s*)(\()", bygroups(Name.Function, Whitespace, Punctuation), ("#pop", "arguments")),
+            (rf"({WORD})([ \t]*)(\()", bygroups(Name.Function, Whitespace, Punctuation), ("#pop", "arguments")),
             (WORD, Name, "#pop"),
-            (r"\s+", Whitespace),
+            (r"[ \t]+", Whitespace),
             default("#pop"),
         ],
         # from MODULE import NAME [as ALIAS], ...
         "from-module": [
-            *_SKIP,
+            *_INLINE,
             (r"import(?![A-Za-z0-9_])", Keyword.Namespace, ("#pop", "import-name")),
-            (DOTTED, Name.Namespace, ("#pop", "from-import")),
+            (DOTTED + NOT_CALLED, Name.Namespace, ("#pop", "from-import")),
             default("#pop"),
         ],
         "from-import": [
-            *_SKIP,
+            *_INLINE,
             (r"import(?![A-Za-z0-9_])", Keyword.Namespace, ("#pop", "import-name")),
             default("#pop"),
         ],
         "import-name": [
-            *_SKIP,
+            *_INLINE,
             (WORD, Name, ("#pop", "import-next")),
             default("#pop"),
         ],
         "import-next": [
-            *_SKIP,
+            *_INLINE,
             (r"as(?![A-Za-z0-9_])", Keyword.Namespace, ("#pop", "import-alias")),
             (r",", Punctuation, ("#pop", "import-name")),
             default("#pop"),
         ],
         "import-alias": [
-            *_SKIP,
+            *_INLINE,
             (WORD, Name, ("#pop", "import-after-alias")),
             default("#pop"),
         ],
         "import-after-alias": [
-            *_SKIP,
+            *_INLINE,
             (r",", Punctuation, ("#pop", "import-name")),
             default("#pop"),
         ],
         # import MODULE as ALIAS
         "import-module": [
-            *_SKIP,
+            *_INLINE,
             (r"as(?![A-Za-z0-9_])", Keyword.Namespace, ("#pop", "import-alias")),
-            (DOTTED, Name.Namespace, ("#pop", "import-as")),
+            (DOTTED + NOT_CALLED, Name.Namespace, ("#pop", "import-as")),
             default("#pop"),
         ],
         "import-as": [
-            *_SKIP,
+            *_INLINE,
             (r"as(?![A-Za-z0-9_])", Keyword.Namespace, ("#pop", "import-alias")),
             default("#pop"),
         ],
         # param NAME: TYPE [= DEFAULT]
         "param-name": [
-            *_SKIP,
-            (NAME, Name.Variable, ("#pop", "param-colon")),
+            *_INLINE,
+            (NAME + NOT_CALLED, Name.Variable, ("#pop", "param-colon")),
             default("#pop"),
         ],
         "param-colon": [
-            *_SKIP,
+            *_INLINE,
             (r":", Punctuation, ("#pop", "param-type")),
             default("#pop"),
         ],
         "param-type": [
-            *_SKIP,
+            *_INLINE,
             (alternatives(TYPES), Keyword.Type, "#pop"),
             (NAME, Name, "#pop"),  # an unknown type, which the compiler reports
             default("#pop"),
         ],
         # let NAME = VALUE
         "let-name": [
-            *_SKIP,
-            (NAME, Name.Variable, "#pop"),
+            *_INLINE,
+            (NAME + NOT_CALLED, Name.Variable, "#pop"),
             default("#pop"),
         ],
         # options [TARGET] { "REGEX": { key: value, ... } workflow: { ... } }
         "options-head": [
-            *_SKIP,
+            *_INLINE,
             (r"\{", Punctuation, ("#pop", "options-block")),
-            (NAME, Name.Label, ("#pop", "options-brace")),
+            (NAME + NOT_CALLED, Name.Label, ("#pop", "options-brace")),
+            (r"(?=[\n#])", Whitespace, ("#pop", "options-brace")),  # the block on a later line
             default("#pop"),
         ],
         "options-brace": [

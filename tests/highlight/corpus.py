@@ -10,6 +10,7 @@ closed) are flagged at that character only.
 from __future__ import annotations
 
 import os
+import random
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -86,3 +87,17 @@ def position(text: str, offset: int) -> tuple[int, int]:
     """(line, column), both from 1, of an offset into text; lines end at \\n only."""
     line_start = text.rfind("\n", 0, offset) + 1
     return text.count("\n", 0, offset) + 1, offset - line_start + 1
+
+
+# Pieces of text the random texts below are made of: words, numbers and their parts, quotes,
+# escapes, comments, brackets, and characters no token starts with. Part 2's comparison
+# operators (`<`, `!=`, ...) join once fuse.lark has them.
+PIECES = ("workflow", "from", "import", "as", "param", "let", "options", "storage", "for", "in", "return",
+          "true", "none", "x", "ab_1", "int", "1", "-2", "+", "-", ".", "5", "e", "E", "3.", ".5", '"', "'",
+          "\\", "#", "\n", " ", "\t", "(", ")", "{", "}", "[", "]", ",", ":", "=", "$", "@", "*", "é", "x4", "u")
+
+
+def random_texts(count: int, seed: int = 16) -> list[str]:
+    """Texts of up to 25 pieces, the same ones every run."""
+    generator = random.Random(seed)
+    return ["".join(generator.choices(PIECES, k=generator.randint(0, 25))) for _ in range(count)]

@@ -8,6 +8,8 @@ import re
 from importlib.metadata import entry_points
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
@@ -16,7 +18,7 @@ from pygments.token import Error, Keyword, Name, Number, Operator, Punctuation, 
 from fuseflow.highlight import words
 from fuseflow.highlight.pygments_lexer import FuseLexer
 
-from .corpus import GRAMMAR, Text, corpus, doc_blocks, fuse_files, lexical_errors, position
+from .corpus import GRAMMAR, PIECES, Text, corpus, doc_blocks, fuse_files, lexical_errors, position
 
 REINSTALL = "the entry point is missing: reinstall fuseflow (`.venv/bin/pip install -e . --no-deps`)"
 
@@ -37,6 +39,12 @@ def errors_of(text: str) -> list[tuple[int, int, str]]:
 @pytest.mark.parametrize("source", corpus(), ids=str)
 def test_error_tokens_only_where_the_compiler_rejects_a_character(source: Text) -> None:
     assert [(line, column) for line, column, _ in errors_of(source.text)] == lexical_errors(source.text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=25).map("".join))
+def test_error_tokens_only_where_the_compiler_rejects_a_character_in_any_text(text: str) -> None:
+    assert [(line, column) for line, column, _ in errors_of(text)] == lexical_errors(text)
 
 
 @pytest.mark.parametrize("block", doc_blocks(), ids=str)

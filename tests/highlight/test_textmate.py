@@ -17,7 +17,7 @@ from pygments.token import Comment, Error, Keyword, Name, Number, Operator, Stri
 from fuseflow.highlight import words
 from fuseflow.highlight.pygments_lexer import FuseLexer
 
-from .corpus import DOCUMENTS, GRAMMAR, ROOT, Text, corpus, doc_blocks, lexical_errors
+from .corpus import DOCUMENTS, GRAMMAR, ROOT, Text, corpus, doc_blocks, lexical_errors, random_texts
 from .node import TEXTMATE, run_node, textmate_modules
 
 TM_GRAMMAR = ROOT / "editors" / "vscode" / "syntaxes" / "fuse.tmLanguage.json"
@@ -118,6 +118,7 @@ TABLE = [
       ("after", "keyword.control.fuse"), ("done", "variable.other.fuse"), ("return", "keyword.control.fuse"),
       ("rows", "variable.other.fuse")]),
 ]
+RANDOM = random_texts(500)
 # A block over several lines keeps its scopes from line to line.
 # Characters no token starts with: a quote never closed, `$`, a sign without a digit.
 BAD = 's1 = add("abc, 2)\ns2 = $add(s1, 3)\nx = 1 + 2'
@@ -138,7 +139,7 @@ def tokenized() -> dict[str, list[Line]]:
     """Every text of the corpus and of this file, tokenized by one run of the engine."""
     modules = textmate_modules()
     texts = [source.text for source in corpus()] + [line for line, _ in TABLE] + [MULTILINE, BAD]
-    texts += list(words.KEYWORDS)
+    texts += list(words.KEYWORDS) + RANDOM
     found = run_node(TEXTMATE / "tokenize.js", str(modules), request={"grammar": str(TM_GRAMMAR), "texts": texts})
     return dict(zip(texts, found, strict=True))
 
@@ -160,6 +161,11 @@ def test_invalid_only_where_the_compiler_rejects_a_character(source: Text) -> No
         covered = [index for start, end, _ in line for index in range(start, end)]
         assert covered == list(range(len(text))), text  # every character has its token
     assert invalid(source.text) == lexical_errors(source.text)
+
+
+def test_invalid_only_where_the_compiler_rejects_a_character_in_any_text() -> None:
+    differ = [text for text in RANDOM if invalid(text) != lexical_errors(text)]
+    assert differ == []
 
 
 def test_a_bad_character_is_invalid() -> None:
@@ -281,10 +287,17 @@ def textmate_kinds(text: str) -> list[str]:
     return kinds[:len(text)]
 
 
+def disagreements(text: str) -> list[tuple[int, str, str, str]]:
+    """(line, character, Pygments' kind, the grammar's kind) wherever they differ, blanks aside."""
+    return [(text.count("\n", 0, offset) + 1, text[offset], ours, theirs)
+            for offset, (ours, theirs) in enumerate(zip(pygments_kinds(text), textmate_kinds(text), strict=True))
+            if ours != theirs and not text[offset].isspace()]
+
+
 @pytest.mark.parametrize("source", corpus(), ids=str)
 def test_the_grammar_and_the_pygments_lexer_agree(source: Text) -> None:
-    text = source.text
-    differ = [(text.count("\n", 0, offset) + 1, text[offset], ours, theirs)
-              for offset, (ours, theirs) in enumerate(zip(pygments_kinds(text), textmate_kinds(text), strict=True))
-              if ours != theirs and not text[offset].isspace()]
-    assert differ == []
+    assert disagreements(source.text) == []
+
+
+def test_the_grammar_and_the_pygments_lexer_agree_on_any_text() -> None:
+    assert [text for text in RANDOM if disagreements(text)] == []
