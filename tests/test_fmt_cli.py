@@ -110,10 +110,10 @@ def test_folders_stand_for_their_fuse_files(files: Path, capsys: pytest.CaptureF
     for name in ("sub/deeper/a.fuse", "sub/b.fuse", ".hidden/c.fuse", "sub/notes.txt"):
         Path(name).parent.mkdir(parents=True, exist_ok=True)
         Path(name).write_text(MESSY)
-    status, _, err = fmt(capsys, "sub")
+    status, _, err = fmt(capsys, "sub", "sub/b.fuse")
     assert status == 0
     assert err == ("reformatted sub/b.fuse\nreformatted sub/deeper/a.fuse\n"
-                   "fusec: 2 files reformatted\n")
+                   "fusec: 2 files reformatted\n")  # each file once
     assert Path(".hidden/c.fuse").read_text() == Path("sub/notes.txt").read_text() == MESSY
     status, _, err = fmt(capsys, "--check")  # no path: the working directory
     assert status == 1 and err.endswith("fusec: 1 file would be reformatted, 3 files would be left unchanged\n")

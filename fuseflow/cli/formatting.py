@@ -75,14 +75,14 @@ def sources(paths: list[str]) -> list[str]:
             found += _fuse_files(path)
         else:
             found.append(path)
-    return found
+    return list(dict.fromkeys(found))  # a file named twice (itself and its folder) is formatted once
 
 
 def _fuse_files(folder: str) -> list[str]:
     found = []
     for root, folders, files in os.walk(folder):
         folders[:] = sorted(name for name in folders if not name.startswith("."))
-        found += [os.path.join(root, name) for name in sorted(files) if name.endswith(".fuse")]
+        found += [os.path.normpath(os.path.join(root, name)) for name in sorted(files) if name.endswith(".fuse")]
     return found
 
 
