@@ -6,9 +6,9 @@ pyproject.toml), so Sphinx and MkDocs highlight ```fuse blocks once fuseflow is 
     'Fuse'
 
 It follows fuseflow/grammar/fuse.lark: a character no token of the grammar starts with (`$`,
-`@`, a `+` without a digit, a quote never closed on its line) is an Error token, exactly where
-`fusec check` reports "syntax error: unexpected character"; anything else is highlighted,
-including files whose statements are wrong. The `fuse-error` alias serves the documentation's
+`@`, a `+` without a digit, a quote never closed on its line) is an Error token, at the column
+`fusec check` reports ("unexpected character '$'", "an unterminated string"); anything else is
+highlighted, including files whose statements are wrong. The `fuse-error` alias serves the documentation's
 blocks that show a file for its error messages.
 """
 from __future__ import annotations
