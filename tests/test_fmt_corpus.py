@@ -28,8 +28,8 @@ from fuseflow.fmt import format_source
 from fuseflow.fmt.tree import Tree, TreeBuilder
 
 ROOT = Path(__file__).resolve().parent.parent
-FILES = sorted(path for path in ROOT.rglob("*.fuse")
-               if not any(part.startswith(".") for part in path.relative_to(ROOT).parts))
+FILES = sorted(path for path in ROOT.rglob("*.fuse")  # .venv, .git and node_modules hold none of ours
+               if not any(part.startswith(".") or part == "node_modules" for part in path.relative_to(ROOT).parts))
 BLOCKS = [block for document in DOCUMENTS for block in blocks_of(str(document.relative_to(ROOT)), document.read_text())
           if block.kind.startswith("fuse")]
 CORPUS = {str(path.relative_to(ROOT)): path.read_bytes().decode("utf-8-sig") for path in FILES}
