@@ -117,7 +117,7 @@ def _parse_recovering(source: str, diags: Diagnostics, parse: _Parse) -> list[n.
                     return []
                 text = widened
                 continue
-            diag = _describe(exc, text, parse)
+            diag = _never_closed(exc, text) or _describe(exc, text, parse)
             diags.items.append(diag)
             assert diag.span is not None  # a syntax error is always somewhere
             blanked = None if stop == _END_OF_FILE else _blank_line(text, diag.span.line)
@@ -334,6 +334,32 @@ def _end_of_previous_line(text: str, line: int) -> Span | None:
         code = found.group(0).rstrip()
         if code:
             return Span(number, len(code) + 1, number, len(code) + 2)
+    return None
+
+
+def _never_closed(exc: UnexpectedInput, text: str) -> Diagnostic | None:
+    """The error when a '(' or '[' of an earlier line is never closed and the lines
+    after it were read as its arguments (`x = f(a,` then `y = g(b)`, a keyword
+    argument), so the parser stops further on. That bracket is the mistake; blanking
+    its line, not the one the parser stopped on (then the next, and so on: twenty
+    false errors and as many parses), lets the rest of the file be checked."""
+    if not isinstance(exc, (UnexpectedToken, UnexpectedCharacters)) or _stop(exc) == _END_OF_FILE:
+        return None
+    offset = exc.token.start_pos if isinstance(exc, UnexpectedToken) else exc.pos_in_stream
+    if not isinstance(offset, int):
+        return None
+    line_start = text.rfind("\n", 0, offset) + 1
+    starts_line = not text[line_start:offset].strip()
+    for bracket in reversed(_open_brackets(text, line_start)):
+        if text[bracket] == "{":
+            return None  # inside a block: its statements are not a bracket's arguments
+        if starts_line and text.count("\n", bracket, line_start) == 1:
+            return None  # the line after the bracket's could not continue it: "unfinished statement" says it best
+        if _closing(text, [text[bracket]], bracket + 1) is None:
+            closer = _CLOSERS[text[bracket]][0]
+            return Diagnostic("error", f"syntax error: {text[bracket]!r} is never closed",
+                              _offset_span(text, bracket, 1),
+                              f"close it with {closer!r}: the lines after it were read as part of it")
     return None
 
 
