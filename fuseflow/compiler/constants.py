@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+# loop_key lives in the IR, so that generated code computes node names with the compiler's own function.
+from ..ir.loops import loop_key as loop_key
 from . import nodes as n
 
 PARAM_TYPES = ("int", "float", "str", "bool", "list", "dict")
@@ -76,14 +78,3 @@ def index_value(value: Any, key: Any, span: n.Span) -> Any:
             raise BadConstant(span, f"key {key!r} is not in the dict (keys: {known})")
         return value[key]
     raise BadConstant(span, f"cannot index a {type_name(value)} value")
-
-
-def loop_key(item: Any, index: int) -> str:
-    """The part of a node name an iteration adds: the item itself when it is a
-    short scalar, its position otherwise. Characters that could not appear in a
-    node name (dots, spaces, ...) become '_'; collisions are reported by lowering."""
-    if isinstance(item, bool) or item is None:
-        return str(item).lower() if item is not None else "none"
-    if isinstance(item, (int, str)) and str(item) != "":
-        return "".join(c if c.isalnum() or c in "_-" else "_" for c in str(item))
-    return str(index)

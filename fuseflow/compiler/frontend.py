@@ -92,6 +92,7 @@ def _build(module: n.Module, lowering: Lowering, effective: dict[str, opts.Targe
         storage=next((s.url for s in module.statements if isinstance(s, n.StorageStmt)), None),
         outputs=_outputs(nodes, lowering, returned),
         workflow_options=workflow_options,
+        loops=lowering.loops.records(lowering.nodes),
     )
 
 

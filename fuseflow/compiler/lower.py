@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import ir
+from ..ir.loops import loop_key
 from ..runtime.params import ParamError, parse_text, shortened, value_problem
 from ..schemas import CallableRef
 from . import limits
 from . import nodes as n
 from .checks import TOP_LEVEL_ONLY
-from .constants import PARAM_TYPES, BadConstant, NotConstant, conform, index_value, loop_key, mismatch, type_name
+from .constants import PARAM_TYPES, BadConstant, NotConstant, conform, index_value, mismatch, type_name
 from .errors import Diagnostics, suggest
+from .loops import LoopRecorder
 
 SHARED_LITERAL_TYPES = frozenset({str, int, float, bool, type(None)})
 
@@ -108,6 +110,7 @@ class Lowering:
     used_defines: set[str] = field(default_factory=set)
     declared: dict[str, int] = field(default_factory=dict)  # every name the file declares -> its line
     lowered_once: set[int] = field(default_factory=set)
+    loops: LoopRecorder = field(default_factory=LoopRecorder)  # the loops as written (Workflow.loops)
     iterations: int = 0  # of every loop, counted against limits.MAX_EXPANSION
     stopped: bool = False  # the workflow grew beyond limits.MAX_EXPANSION: no more nodes or iterations
 
@@ -205,7 +208,7 @@ class Lowering:
 
     def stmt_ForStmt(self, stmt: n.ForStmt) -> None:
         try:
-            items = self.loop_items(stmt)
+            value, items = self.loop_items(stmt)
         except NotConstant as exc:
             if not exc.reported:
                 self.diags.error(exc.expr.span, f"a `for` loop needs a compile-time constant: {exc.reason}",
@@ -215,6 +218,7 @@ class Lowering:
             self.diags.error(exc.span, exc.message, exc.hint)
             return
         self.check_loop_names(stmt)
+        self.loops.enter(self, stmt, value)
         seen: dict[str, Any] = {}
         for key, bindings in items:
             self.iterations += 1
@@ -241,20 +245,20 @@ class Lowering:
                 self.diags.error(stmt.span, f"loop variable '{name}' hides {what} defined on line {line}",
                                  "choose another name for the loop variable")
 
-    def loop_items(self, stmt: n.ForStmt) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(loop key, bindings) per iteration, made as the loop runs (they are many in a big fan-out)."""
+    def loop_items(self, stmt: n.ForStmt) -> tuple[Any, Iterator[tuple[str, dict[str, Any]]]]:
+        """The constant iterated, and (loop key, bindings) per iteration, made as the loop runs
+        (they are many in a big fan-out)."""
         value = self.constant_or_raise(stmt.iterable)
         if len(stmt.names) == 2:
             if not isinstance(value, dict):
                 raise NotConstant(stmt.iterable, f"`for {', '.join(stmt.names)} in ...` needs a dict, "
                                   f"got {type_name(value)}")
             k, v = stmt.names
-            return ((loop_key(key, i), {k: key, v: item}) for i, (key, item) in enumerate(value.items()))
-        if isinstance(value, dict):
-            value = list(value)
-        if not isinstance(value, list):
+            return value, ((loop_key(key, i), {k: key, v: item}) for i, (key, item) in enumerate(value.items()))
+        items = list(value) if isinstance(value, dict) else value
+        if not isinstance(items, list):
             raise NotConstant(stmt.iterable, f"cannot loop over {type_name(value)} {value!r}")
-        return ((loop_key(item, i), {stmt.names[0]: item}) for i, item in enumerate(value))
+        return value, ((loop_key(item, i), {stmt.names[0]: item}) for i, item in enumerate(items))
 
     # --- nodes --------------------------------------------------------------------
 
@@ -285,6 +289,8 @@ class Lowering:
         if keys and symbol.tree is not None:
             symbol.add_to_tree(keys, node_name)
         self.nodes[node_name] = draft or NodeDraft(node_name, "call", "", (), (), call.span, name, keys)
+        if keys and draft is not None:
+            self.loops.statement(self, stmt, name, call, draft)
 
     def symbol_for(self, name: str, stmt: Any, span: n.Span) -> NodeSymbol | None:
         symbol = self.symbols.get(name)
@@ -536,8 +542,9 @@ class Lowering:
         return key
 
     def is_constant_name(self, name: str) -> bool:
-        if name in self.lets:
-            return True
+        return name in self.lets or self.is_loop_variable(name)
+
+    def is_loop_variable(self, name: str) -> bool:
         for frame in self.frames:
             if name in frame.bindings:
                 return True

@@ -7,6 +7,10 @@ describes the format. A value is a small tagged object:
     {"list": [...]}  {"dict": [["k", value], ...]}  {"family": "acc", "members": [["moons", value], ...]}
     {"callable": "module:qualname"}
 
+and, in the statements of loop descriptions only (fuseflow.ir.loops):
+
+    {"loop_var": "spec", "path": ["kind"]}  {"loop_ref": "parts", "path": [0]}  {"loop_family": "x", "fixed": 1}
+
 `from_data(to_data(wf)) == wf`, and the text is deterministic: it depends
 only on the workflow.
 """
@@ -15,7 +19,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .values import DictOf, Family, Imported, ListOf, Literal, ParamRef, Ref, Value
+from .values import DictOf, Family, Imported, ListOf, Literal, LoopFamily, LoopRef, LoopVar, ParamRef, Ref, Value
 
 IR_VERSION = 1
 JSON_WIDTH = 100
@@ -37,6 +41,12 @@ def value_to_data(value: Value) -> Any:
         return {"family": value.name, "members": [[key, value_to_data(m)] for key, m in value.members]}
     if kind is Imported:
         return {"callable": value.target}
+    if kind is LoopVar:
+        return {"loop_var": value.name, "path": list(value.path)}
+    if kind is LoopRef:
+        return {"loop_ref": value.statement, "path": list(value.path)}
+    if kind is LoopFamily:
+        return {"loop_family": value.statement, "fixed": value.fixed}
     raise TypeError(f"not an IR value: {value!r}")
 
 
@@ -55,6 +65,12 @@ def value_from_data(data: dict) -> Value:
         return Family(data["family"], tuple((key, value_from_data(m)) for key, m in data["members"]))
     if "callable" in data:
         return Imported(data["callable"])
+    if "loop_var" in data:
+        return LoopVar(data["loop_var"], tuple(data["path"]))
+    if "loop_ref" in data:
+        return LoopRef(data["loop_ref"], tuple(data["path"]))
+    if "loop_family" in data:
+        return LoopFamily(data["loop_family"], data["fixed"])
     raise ValueError(f"not an IR value: {data!r}")
 
 

@@ -13,6 +13,15 @@ read by every generator and by the runtime:
                                                  members nest (a Family) for nested loops
     Imported("examples.ops:add")                 an imported callable passed as a value
 
+Three more appear only in the statements of a loop's description
+(fuseflow.ir.loops), where one record stands for every iteration:
+
+    LoopVar("spec", ("kind",))                   a loop variable, optionally indexed: spec["kind"]
+    LoopRef("parts", ("x_train",))               the node of statement `parts` at the current
+                                                 iteration's keys, optionally indexed
+    LoopFamily("x", 1)                           the family of statement `x` in the current
+                                                 iteration of its first 1 loops
+
 An index path is a tuple of ints and strings. Equal values may be one shared
 object (a fan-out passes the same constant to every node): records are
 frozen, and a pass that needs a changed value builds a new one (see
@@ -71,6 +80,32 @@ class Imported(Value):
     """An imported callable or class passed as an argument: "module:qualname"."""
 
     target: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoopVar(Value):
+    """In a loop statement: the loop variable `name` of the current iteration, indexed by `path`."""
+
+    name: str
+    path: tuple = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LoopRef(Value):
+    """In a loop statement: the node of `statement` at the current iteration's keys (its loops
+    enclose the use), indexed by `path` at run time."""
+
+    statement: str
+    path: tuple = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LoopFamily(Value):
+    """In a loop statement: the family of `statement` whose first `fixed` loop keys are the
+    current iteration's (its outer loops enclose the use; the inner ones do not)."""
+
+    statement: str
+    fixed: int
 
 
 NONE = Literal(None)  # the placeholder a value with an error is lowered to (the error is reported)

@@ -7,6 +7,9 @@
         def visit_Ref(self, v): ...
     Text().visit(value)
 
+    for chain, statement in loop_statements(wf.loops):   # loop descriptions, statement by statement
+        ...
+
 A Visitor without a method for a kind falls back to `generic_visit`, which
 visits the children and returns None; a Transformer's `generic_visit`
 rebuilds the value from its transformed children (and returns the value
@@ -14,9 +17,10 @@ itself, shared, when nothing inside changed).
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
+from .loops import Loop, Statement
 from .values import DictOf, Family, ListOf, ParamRef, Ref, Value
 
 
@@ -63,6 +67,18 @@ def referenced_params(value: Value) -> Iterator[str]:
 _CONTAINERS = (ListOf, DictOf, Family)
 
 
+def loop_statements(loops: Iterable[Loop], outer: tuple[Loop, ...] = ()
+                    ) -> Iterator[tuple[tuple[Loop, ...], Statement]]:
+    """Every statement of loop descriptions with the loops around it, outermost first, in source order."""
+    for loop in loops:
+        chain = (*outer, loop)
+        for item in loop.body:
+            if isinstance(item, Loop):
+                yield from loop_statements((item,), chain)
+            else:
+                yield chain, item
+
+
 class Visitor:
     """Dispatches `visit(value)` to `visit_<ClassName>(value)`, else `generic_visit`."""
 
@@ -94,8 +110,8 @@ class Transformer(Visitor):
 
 
 def _same(new: tuple, old: tuple) -> bool:
-    return all(a is b for a, b in zip(new, old))
+    return all(a is b for a, b in zip(new, old, strict=True))
 
 
 def _same_pairs(new: tuple, old: tuple) -> bool:
-    return all(a[1] is b[1] for a, b in zip(new, old))
+    return all(a[1] is b[1] for a, b in zip(new, old, strict=True))

@@ -1,4 +1,4 @@
-"""The workflow records of the IR: params, imports, nodes, outputs.
+"""The workflow records of the IR: params, imports, nodes, outputs, loop descriptions.
 
 Plain frozen dataclasses; argument values are the typed records of
 fuseflow.ir.values. Nodes are in a topological order (source order after
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .json import IR_VERSION, dumps, value_from_data, value_to_data
+from .loops import Loop, Statement
 from .values import Value
 from .walk import referenced_nodes
 
@@ -89,6 +90,7 @@ class Workflow:
     storage: str | None = None
     outputs: tuple[Output, ...] = ()
     workflow_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    loops: tuple[Loop, ...] = ()  # the top-level loops as written (fuseflow.ir.loops), where they can be
 
     def node(self, name: str) -> Node:
         return self.node_index()[name]
@@ -118,6 +120,7 @@ def to_data(wf: Workflow) -> dict:
         "workflow_options": wf.workflow_options,
         "nodes": [_node_data(node) for node in wf.nodes],
         "outputs": [{"name": o.name, "value": value_to_data(o.value)} for o in wf.outputs],
+        "loops": [_loop_data(loop) for loop in wf.loops],
     }
 
 
@@ -141,6 +144,28 @@ def _node_data(node: Node) -> dict:
     }
 
 
+def _loop_data(loop: Loop) -> dict:
+    return {
+        "vars": list(loop.vars),
+        "items": loop.items,
+        "let": loop.let,
+        "span": list(loop.span),
+        "body": [_loop_data(item) if isinstance(item, Loop) else _statement_data(item) for item in loop.body],
+    }
+
+
+def _statement_data(s: Statement) -> dict:
+    return {
+        "statement": s.name,
+        "kind": s.kind,
+        "target": s.target,
+        "object": value_to_data(s.object) if s.object is not None else None,
+        "args": [value_to_data(v) for v in s.args],
+        "kwargs": [[k, value_to_data(v)] for k, v in s.kwargs],
+        "span": list(s.span),
+    }
+
+
 def from_data(data: dict) -> Workflow:
     if data.get("fuseflow_ir") != IR_VERSION:
         raise ValueError(f"unsupported IR version {data.get('fuseflow_ir')!r}; this fusec reads {IR_VERSION}")
@@ -153,6 +178,7 @@ def from_data(data: dict) -> Workflow:
         storage=data["storage"],
         outputs=tuple(Output(o["name"], value_from_data(o["value"])) for o in data["outputs"]),
         workflow_options=data["workflow_options"],
+        loops=tuple(_loop_from(loop) for loop in data.get("loops", ())),  # none in IR written before them
     )
 
 
@@ -168,5 +194,22 @@ def _node_from(data: dict) -> Node:
         options=data["options"],
         statement=data["statement"],
         keys=tuple(data["keys"]),
+        span=tuple(data["span"]),
+    )
+
+
+def _loop_from(data: dict) -> Loop:
+    body = tuple(_loop_from(item) if "vars" in item else _statement_from(item) for item in data["body"])
+    return Loop(vars=tuple(data["vars"]), items=data["items"], body=body, let=data["let"], span=tuple(data["span"]))
+
+
+def _statement_from(data: dict) -> Statement:
+    return Statement(
+        name=data["statement"],
+        kind=data["kind"],
+        target=data["target"],
+        args=tuple(map(value_from_data, data["args"])),
+        kwargs=tuple((k, value_from_data(v)) for k, v in data["kwargs"]),
+        object=value_from_data(data["object"]) if data["object"] is not None else None,
         span=tuple(data["span"]),
     )

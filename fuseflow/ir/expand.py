@@ -1,0 +1,108 @@
+"""The nodes loop descriptions stand for: each statement of Workflow.loops, once per iteration.
+
+    expansion = Expansion(wf.loops)
+    for node in expansion.nodes(wf.loops[0]): ...      # Expanded(name="model.moons.knn", ...)
+
+What lowering the loops gives Workflow.nodes, less options and ordering edges:
+the generators check a description against the nodes before they write it as
+a Python loop, and tests hold them equal for every file.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .loops import Loop, Statement
+from .values import DictOf, Family, ListOf, Literal, LoopFamily, LoopRef, LoopVar, Ref, Value
+from .walk import loop_statements
+
+
+@dataclass(frozen=True, slots=True)
+class Expanded:
+    """A node a loop statement makes in one iteration (what Workflow.nodes holds for it, less
+    its options and ordering edges)."""
+
+    name: str
+    kind: str
+    target: str
+    object: str | None
+    args: tuple[Value, ...]
+    kwargs: tuple[tuple[str, Value], ...]
+    keys: tuple[str, ...]
+
+
+class Expansion:
+    """The nodes of loop descriptions: `Expansion(wf.loops).nodes(loop)` gives, per iteration
+    and statement in order, the node with the values that iteration gives it."""
+
+    def __init__(self, loops: Iterable[Loop]):
+        self.chains = {statement.name: chain for chain, statement in loop_statements(loops)}
+        self._iterations: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+
+    def iterations(self, loop: Loop) -> list[tuple[str, dict[str, Any]]]:
+        """loop.iterations(), worked out once per loop."""
+        found = self._iterations.get(id(loop))
+        if found is None:
+            found = self._iterations[id(loop)] = loop.iterations()
+        return found
+
+    def nodes(self, loop: Loop, keys: tuple[str, ...] = (), bindings: dict[str, Any] | None = None
+              ) -> Iterator[Expanded]:
+        for key, values in self.iterations(loop):
+            scope = {**(bindings or {}), **values}
+            inner = (*keys, key)
+            for item in loop.body:
+                if isinstance(item, Loop):
+                    yield from self.nodes(item, inner, scope)
+                else:
+                    yield self.node(item, Iteration(self, inner, scope))
+
+    def node(self, s: Statement, at: Iteration) -> Expanded:
+        obj = at.value(s.object) if s.object is not None else None
+        return Expanded(".".join((s.name, *at.keys)), s.kind, s.target, obj.node if isinstance(obj, Ref) else None,
+                        tuple(at.value(v) for v in s.args), tuple((k, at.value(v)) for k, v in s.kwargs), at.keys)
+
+    def family(self, statement: str, keys: tuple[str, ...]) -> Value:
+        """The family of `statement` with its first len(keys) loop keys `keys`."""
+        chain = self.chains[statement]
+        return self._members(statement, chain, keys)
+
+    def _members(self, statement: str, chain: tuple[Loop, ...], keys: tuple[str, ...]) -> Value:
+        if len(keys) == len(chain):
+            return Ref(".".join((statement, *keys)))
+        loop = chain[len(keys)]
+        return Family(statement, tuple((key, self._members(statement, chain, (*keys, key)))
+                                       for key, _ in self.iterations(loop)))
+
+
+class Iteration:
+    """The values of a statement in one iteration: loop variables and loop references resolved."""
+
+    def __init__(self, expansion: Expansion, keys: tuple[str, ...], bindings: dict[str, Any]):
+        self.expansion = expansion
+        self.keys = keys
+        self.bindings = bindings
+
+    def value(self, value: Value) -> Value:
+        if isinstance(value, LoopVar):
+            found = self.bindings[value.name]
+            for step in value.path:
+                found = found[step]
+            return Literal(found)
+        if isinstance(value, LoopRef):
+            depth = len(self.expansion.chains[value.statement])
+            return Ref(".".join((value.statement, *self.keys[:depth])), value.path)
+        if isinstance(value, LoopFamily):
+            return self.expansion.family(value.statement, self.keys[:value.fixed])
+        if isinstance(value, ListOf):
+            items = tuple(self.value(item) for item in value.items)
+            if all(isinstance(item, Literal) for item in items):
+                return Literal([item.value for item in items])  # type: ignore[attr-defined]
+            return ListOf(items)
+        if isinstance(value, DictOf):
+            pairs = tuple((key, self.value(item)) for key, item in value.items)
+            if all(isinstance(item, Literal) for _, item in pairs):
+                return Literal({key: item.value for key, item in pairs})  # type: ignore[attr-defined]
+            return DictOf(pairs)
+        return value  # a Literal, ParamRef, Ref, Family or Imported: the same in every iteration

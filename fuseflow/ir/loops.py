@@ -1,0 +1,88 @@
+"""The loops of a workflow as the file writes them: each statement once, for every iteration.
+
+The nodes of a Workflow are its loops expanded, one node per statement and
+iteration; the generators of Python also want the loops themselves, so that
+a node statement inside `for` loops is written once, inside Python loops.
+`Workflow.loops` keeps them:
+
+    Loop(vars=("ds",), items=["moons", "circles"], let="datasets", body=(
+        Statement("data", "call", "examples.models:make_dataset", args=(LoopVar("ds"),)),
+        Loop(vars=("name", "pars"), items={"knn": {...}, "tree": {...}}, let="models", body=(
+            Statement("model", "call", "examples.models:train",
+                      args=(LoopVar("name"), LoopVar("pars"), LoopRef("data", (0,)))),
+        )),
+    ))
+
+An iteration adds loop_key(item, index) to the names of the nodes made in it
+(`model.moons.knn`); fuseflow.ir.expand gives the nodes a description stands
+for, which are the workflow's own (tests hold them equal). Options are not part of a
+statement: `options` entries select nodes by name, so the nodes carry them.
+A loop the description cannot express (its items depend on an outer loop's
+variable, an argument indexes by a loop variable, ...) is left out with the
+loops around it: its nodes are only in Workflow.nodes.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .values import Value
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """A node statement in a loop body: the call every iteration makes. `object` (a method's)
+    is a Ref to a node outside the loops or a LoopRef to one made in them."""
+
+    name: str  # node names are the name, then the loop keys: model.moons.knn
+    kind: str  # call, object or method, as the nodes'
+    target: str
+    args: tuple[Value, ...] = ()
+    kwargs: tuple[tuple[str, Value], ...] = ()
+    object: Value | None = None
+    span: tuple[int, int, int, int] = (0, 0, 0, 0)
+
+    def values(self) -> Iterator[Value]:
+        yield from self.args
+        for _, value in self.kwargs:
+            yield value
+
+
+@dataclass(frozen=True, slots=True)
+class Loop:
+    """`for VARS in ITEMS { BODY }`: `items` is the constant iterated (a list, or a dict whose
+    keys a single variable takes), `let` the name of the `let` constant it is, if it is one."""
+
+    vars: tuple[str, ...]
+    items: Any
+    body: tuple[Statement | Loop, ...] = ()
+    let: str | None = None
+    span: tuple[int, int, int, int] = (0, 0, 0, 0)
+
+    def iterations(self) -> list[tuple[str, dict[str, Any]]]:
+        """(loop key, the variables' values) per iteration, in order."""
+        if isinstance(self.items, dict):
+            pairs = list(self.items.items())
+            if len(self.vars) == 2:
+                return [(loop_key(k, i), {self.vars[0]: k, self.vars[1]: v}) for i, (k, v) in enumerate(pairs)]
+            return [(loop_key(k, i), {self.vars[0]: k}) for i, (k, _) in enumerate(pairs)]
+        return [(loop_key(item, i), {self.vars[0]: item}) for i, item in enumerate(self.items)]
+
+
+def loop_key(item: Any, index: int) -> str:
+    """The part of a node name an iteration adds: the item itself when it is a
+    short scalar, its position otherwise. Characters that could not appear in a
+    node name (dots, spaces, ...) become '_'; collisions are reported by the compiler."""
+    if isinstance(item, bool) or item is None:
+        return str(item).lower() if item is not None else "none"
+    if isinstance(item, (int, str)) and str(item) != "":
+        return "".join(c if c.isalnum() or c in "_-" else "_" for c in str(item))
+    return str(index)
+
+
+def keyed(items: Iterable[Any]) -> list[tuple[str, Any]]:
+    """(loop key, item) for each item, as generated code loops when the keys are not the items:
+    `for x_key, x in rt.keyed(xs)`; a pair from `dict.items()` is keyed by its dict key:
+    `for k_key, (k, v) in rt.keyed(d.items())`."""
+    return [(loop_key(item[0] if type(item) is tuple else item, i), item) for i, item in enumerate(items)]
