@@ -1,17 +1,56 @@
-"""IR pieces as Python source text, for the targets that generate Python.
+"""IR pieces as Python source, for the targets that generate Python.
 
 Everything from the .fuse file reaches generated code through `literal` (a
-repr of plain data, escape.python_literal) or as an identifier the grammar
-already restricted to [A-Za-z_][A-Za-z0-9_]*, so a name or string in a file
-can never become code.
+repr of plain data, escape.python_literal, with strings quoted as ruff quotes
+them) or as an identifier the grammar already restricted to
+[A-Za-z_][A-Za-z0-9_]*, so a name or string in a file can never become code.
+Expressions are pretty.Piece trees, so that pretty.render lays them out as
+ruff format does.
 """
 from __future__ import annotations
 
 import keyword
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 from .. import ir
-from ..ir import Import, Workflow
-from .escape import python_literal as literal  # the generators' pyexpr.literal
+from ..ir import Workflow
+from . import pretty
+from .escape import python_literal
+from .pretty import Piece, Seq, Text
+
+
+def string(value: str) -> str:
+    """A string literal as ruff format writes it: double quotes, unless the text holds more
+    double quotes than single ones; every unprintable character escaped as repr escapes it.
+    A str subclass (CallableRef) is written as its text."""
+    text = str(value)
+    doubles, singles = text.count('"'), text.count("'")
+    quote = "'" if doubles > singles else '"'
+    body = "".join(_escaped(c, quote) for c in text)
+    return quote + body + quote
+
+
+def _escaped(char: str, quote: str) -> str:
+    if char == "\\":
+        return "\\\\"
+    if char == quote:
+        return "\\" + quote
+    return char if char.isprintable() else repr(char)[1:-1]
+
+
+def literal(value: Any) -> str:
+    """A Python literal of JSON-like data, exact, on one line."""
+    return python_literal(value, string)
+
+
+def literal_piece(value: Any) -> Piece:
+    """A Python literal of JSON-like data, as a piece the layout may split."""
+    if isinstance(value, list) and value:
+        return pretty.display("[", [literal_piece(item) for item in value], "]")
+    if isinstance(value, dict) and value:
+        return pretty.display("{", [pretty.entry(literal(k), literal_piece(v)) for k, v in value.items()], "}")
+    return Text(literal(value))
 
 
 def unique_name(wanted: str, taken: set[str]) -> str:
@@ -22,27 +61,30 @@ def unique_name(wanted: str, taken: set[str]) -> str:
     return name
 
 
-def import_lines(imports: tuple[Import, ...]) -> list[str]:
-    """`from m import a, b as c` grouped by module in first-use order; `import m as x` lines."""
-    lines: list[str] = []
-    grouped: dict[str, list[str]] = {}
-    for item in imports:
-        if item.name is None:
-            lines.append(f"import {item.module} as {item.alias}")
-            continue
-        if item.module not in grouped:
-            grouped[item.module] = []
-            lines.append(item.module)  # placeholder keeps the order
-        grouped[item.module].append(item.name if item.name == item.alias else f"{item.name} as {item.alias}")
-    return [f"from {line} import {', '.join(grouped[line])}" if line in grouped else line for line in lines]
+class Names:
+    """The names a generated module defines beside the user's imports: each allocated once,
+    unique (`rt`, or `rt_` when the file imports an `rt`)."""
+
+    def __init__(self, taken: Iterable[str]):
+        self.taken = set(taken) | set(keyword.kwlist)
+        self.used: dict[str, str] = {}
+
+    def module(self, wanted: str) -> str:
+        name = unique_name(wanted, self.taken)
+        self.taken.add(name)
+        return name
+
+    local = module  # a function's local follows the same rule: it hides nothing the function reads
 
 
 class Callables:
-    """Maps IR callable targets ("module:qualname") to expressions over the file's imports."""
+    """Maps IR callable targets ("module:qualname") to expressions over the file's imports,
+    and remembers which imports the generated code uses (`used`: their aliases)."""
 
     def __init__(self, wf: Workflow):
         self.from_names: dict[str, str] = {}
         self.modules: dict[str, str] = {}
+        self.used: set[str] = set()
         for item in wf.imports:
             if item.name is None:
                 self.modules.setdefault(item.module, item.alias)
@@ -51,7 +93,9 @@ class Callables:
 
     def expression(self, target: str) -> str:
         """The callable as a Python expression over the imports (KeyError: not imported)."""
-        return attributes(*self.path(target))
+        base, parts = self.path(target)
+        self.used.add(base)
+        return attributes(base, parts)
 
     def dotted(self, target: str) -> str:
         """The callable as the file spells it (`m.train`), for labels."""
@@ -76,66 +120,96 @@ def attributes(base: str, parts: list[str]) -> str:
     return base
 
 
-def keyword_arguments(pairs: list[tuple[str, str]]) -> list[str]:
-    """`name=value` for each keyword argument (value already Python text), in order;
-    a name Python reads as a keyword (`f(lambda=1)` in a .fuse file) as `**{"lambda": 1}`."""
-    return [f"**{{{literal(name)}: {text}}}" if keyword.iskeyword(name) else f"{name}={text}" for name, text in pairs]
+def keyword_arguments(pairs: list[tuple[str, Piece]]) -> list[Piece]:
+    """`name=value` for each keyword argument, in order; a name Python reads as a keyword
+    (`f(lambda=1)` in a .fuse file) as `**{"lambda": 1}`."""
+    return [pretty.Seq(["**", pretty.display("{", [pretty.entry(literal(name), value)], "}")])
+            if keyword.iskeyword(name) else pretty.entry(name + "=", value) for name, value in pairs]
+
+
+class LoopValues(Protocol):
+    """How the values of a loop statement read where they are written (codegen.loops.Scope)."""
+
+    def loop_var(self, value: ir.LoopVar) -> Piece: ...
+    def node_name(self, value: ir.LoopRef) -> Piece: ...
+    def family(self, value: ir.LoopFamily | ir.Family, rt: str) -> Piece | None: ...
 
 
 class RuntimeExpression(ir.Visitor):
     """An IR value as the Python expression a generated module hands fuseflow's
-    runtime (see fuseflow.runtime.graph): `rt.ref("s1", 0)`, `rt.struct([...])`, ..."""
+    runtime (see fuseflow.runtime.graph): `rt.ref("s1", 0)`, `rt.struct([...])`, ...
+    Loop values read through `loops` (the loops open where the value is written)."""
 
-    def __init__(self, rt: str, callables: Callables):
+    def __init__(self, rt: str, callables: Callables, loops: LoopValues | None = None):
         self.rt = rt
         self.callables = callables
+        self.loops = loops
 
-    def visit_Literal(self, v: ir.Literal) -> str:
-        return literal(v.value)
+    def visit_Literal(self, v: ir.Literal) -> Piece:
+        return literal_piece(v.value)
 
-    def visit_ParamRef(self, v: ir.ParamRef) -> str:
-        return f"{self.rt}.param({', '.join(literal(p) for p in (v.name, *v.path))})"
+    def visit_ParamRef(self, v: ir.ParamRef) -> Piece:
+        return pretty.call(f"{self.rt}.param", [Text(literal(p)) for p in (v.name, *v.path)])
 
-    def visit_Ref(self, v: ir.Ref) -> str:
-        return f"{self.rt}.ref({', '.join(literal(p) for p in (v.node, *v.path))})"
+    def visit_Ref(self, v: ir.Ref) -> Piece:
+        return pretty.call(f"{self.rt}.ref", [Text(literal(p)) for p in (v.node, *v.path)])
 
-    def visit_Imported(self, v: ir.Imported) -> str:
-        return self.callables.expression(v.target)
+    def visit_Imported(self, v: ir.Imported) -> Piece:
+        return Text(self.callables.expression(v.target))
 
-    def visit_ListOf(self, v: ir.ListOf) -> str:
-        return f"{self.rt}.struct([{', '.join(self.visit(i) for i in v.items)}])"
+    def visit_ListOf(self, v: ir.ListOf) -> Piece:
+        items = pretty.display("[", [self.visit(i) for i in v.items], "]")
+        return items if constant(v) else pretty.call(f"{self.rt}.struct", [items])
 
-    def visit_DictOf(self, v: ir.DictOf) -> str:
-        return f"{self.rt}.struct({{{', '.join(f'{literal(k)}: {self.visit(i)}' for k, i in v.items)}}})"
+    def visit_DictOf(self, v: ir.DictOf) -> Piece:
+        items = pretty.display("{", [pretty.entry(literal(k), self.visit(i)) for k, i in v.items], "}")
+        return items if constant(v) else pretty.call(f"{self.rt}.struct", [items])
 
-    def visit_Family(self, v: ir.Family) -> str:
-        return f"{self.rt}.family({literal(v.name)}, {self.members(v)})"
+    def visit_Family(self, v: ir.Family) -> Piece:
+        found = self.loops.family(v, self.rt) if self.loops is not None else None
+        if found is not None:
+            return found
+        return pretty.call(f"{self.rt}.family", [Text(literal(v.name)), self.members(v)])
 
-    def members(self, v: ir.Family) -> str:
+    def members(self, v: ir.Family) -> Piece:
         """{key: member}: nested loops nest plain dicts inside the one family."""
-        return "{" + ", ".join(f"{literal(k)}: {self.members(m) if type(m) is ir.Family else self.visit(m)}"
-                               for k, m in v.members) + "}"
+        return pretty.display("{", [pretty.entry(literal(k), self.members(m) if type(m) is ir.Family else self.visit(m))
+                                    for k, m in v.members], "}")
+
+    def visit_LoopVar(self, v: ir.LoopVar) -> Piece:
+        return self.loops.loop_var(v)  # type: ignore[union-attr]
+
+    def visit_LoopRef(self, v: ir.LoopRef) -> Piece:
+        return pretty.call(f"{self.rt}.ref", [self.loops.node_name(v), *(Text(literal(p)) for p in v.path)])  # type: ignore[union-attr]
+
+    def visit_LoopFamily(self, v: ir.LoopFamily) -> Piece:
+        return self.loops.family(v, self.rt)  # type: ignore[union-attr, return-value]
 
 
-def value(v: ir.Value, rt: str, callables: Callables) -> str:
-    """An IR argument value as a runtime expression."""
-    return RuntimeExpression(rt, callables).visit(v)
+def constant(value: ir.Value) -> bool:
+    """A list or dict of a loop statement that holds only constants and loop variables: a plain
+    Python list or dict (a Literal at run time, as lowering makes it in each iteration)."""
+    return all(type(v) in (ir.Literal, ir.LoopVar, ir.ListOf, ir.DictOf) for v in ir.walk(value))
 
 
-def node_line(node: ir.Node, rt: str, callables: Callables, options: dict[str, dict] | None = None) -> str:
-    """The node as the runtime's graph declares it, one line:
-    rt.call("name", fn, [args], {kwargs}, options={...}) (rt.obj, rt.method).
-    `options`: keyword -> the options it passes (default: options= the neutral ones);
-    empty ones are left out."""
-    parts = [literal(node.name)]
+def node_call(rt: str, node: ir.Node | ir.Statement, name: Piece, object_name: Piece | None, callables: Callables,
+              values: RuntimeExpression, keywords: list[tuple[str, Piece]]) -> Piece:
+    """The node as the runtime's graph declares it: rt.call("name", fn, [args], {kwargs}, options={...})
+    (rt.obj, rt.method("name", "object", "method", ...)); `keywords` follow, in order (keyword "**":
+    spread a dict of them)."""
+    parts: list[Piece] = [name]
     if node.kind == "method":
-        parts += [literal(node.object), literal(node.target)]
+        parts += [object_name, Text(literal(node.target))]  # type: ignore[list-item]
     else:
-        parts.append(callables.expression(node.target))
-    parts.append("[" + ", ".join(value(a, rt, callables) for a in node.args) + "]")
+        parts.append(Text(callables.expression(node.target)))
+    parts.append(pretty.display("[", [values.visit(a) for a in node.args], "]"))
     if node.kwargs:
-        parts.append("{" + ", ".join(f"{literal(k)}: {value(v, rt, callables)}" for k, v in node.kwargs) + "}")
-    given = {"options": node.options.get("neutral")} if options is None else options
-    parts += [f"{keyword}={literal(found)}" for keyword, found in given.items() if found]
+        parts.append(pretty.display("{", [pretty.entry(literal(k), values.visit(v)) for k, v in node.kwargs], "}"))
+    parts += [Seq(["**", value]) if key == "**" else pretty.entry(key + "=", value) for key, value in keywords]
     builder = {"call": "call", "object": "obj", "method": "method"}[node.kind]
-    return f"{rt}.{builder}({', '.join(parts)})"
+    return pretty.call(f"{rt}.{builder}", parts)
+
+
+def option_keywords(given: dict[str, dict | None]) -> list[tuple[str, Piece]]:
+    """`options={...}` (and a target's own, `ray={...}`) for the non-empty ones, in order."""
+    return [(keyword, literal_piece(found)) for keyword, found in given.items() if found]

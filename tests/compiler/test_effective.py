@@ -4,6 +4,8 @@ runtime does on the worker, and what the target ignores; always what the
 generated code does."""
 from __future__ import annotations
 
+import ast
+import re
 import shlex
 import textwrap
 from pathlib import Path
@@ -86,13 +88,51 @@ def test_ray_reasons_say_why():
     assert "object's actor" in reasons["c_add_1"]["cpus"]
 
 
+def passed(text: str, call: str, name_keyword: str | None) -> list[tuple]:
+    """(the node names a call stands for, its keywords as source) for each `call(...)` of a generated
+    module (its name is its first argument, or the keyword `name_keyword`); keywords spread from an
+    options table (`**x_options[f"x.{i}"]`) are looked up by node name in the table."""
+    tree = ast.parse(text)
+    tables = {statement.targets[0].id: {key.value: value for key, value in zip(statement.value.keys,
+                                                                              statement.value.values, strict=True)}
+              for statement in tree.body if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Dict)
+              and getattr(statement.targets[0], "id", "").endswith("_options")}
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == call):
+            continue
+        name = node.args[0] if name_keyword is None else next(k.value for k in node.keywords if k.arg == name_keyword)
+        parts = name.values if isinstance(name, ast.JoinedStr) else [name]
+        pattern = re.compile("".join(re.escape(p.value) if isinstance(p, ast.Constant) else "[^.]+" for p in parts))
+        keywords = {k.arg: k.value for k in node.keywords if k.arg and k.arg != name_keyword}
+        spread = [k.value for k in node.keywords if k.arg is None]
+        found.append((pattern, keywords, spread, tables))
+    return found
+
+
+def keywords_of(text: str, call: str, name_keyword: str | None, node_name: str) -> dict[str, str]:
+    matches = [(k, spread, tables) for pattern, k, spread, tables in passed(text, call, name_keyword)
+               if pattern.fullmatch(node_name)]
+    assert len(matches) == 1, node_name
+    keywords, spread, tables = matches[0]
+    keywords = dict(keywords)
+    for value in spread:  # table[name]
+        row = tables[value.value.id][node_name]
+        keywords.update({key.value: item for key, item in zip(row.keys, row.values, strict=True)})
+    return {key: ast.unparse(value) for key, value in keywords.items()}
+
+
+def source_of(value) -> str:
+    return ast.unparse(ast.parse(pyexpr.literal(value), mode="eval").body)
+
+
 def test_ray_is_what_the_generated_module_passes():
     wf, _ = compile_source(OPTIONS.read_text(), "input.fuse")
     text = ray.generate(wf)
     for node in wf.nodes:
         shown = applied("ray", node, wf)
-        assert f"ray={pyexpr.literal(shown.own)})" in text
-        assert f"options={pyexpr.literal(shown.runtime)}, ray=" in text
+        passes = keywords_of(text, node.kind if node.kind != "object" else "obj", None, node.name)
+        assert passes == {"options": source_of(shown.runtime), "ray": source_of(shown.own)}
 
 
 # --- prefect ---------------------------------------------------------------------------------
@@ -119,8 +159,8 @@ def test_prefect_is_what_the_flow_file_passes():
     text = prefect_target.generate(wf)
     for node in wf.nodes:
         own = applied("prefect", node, wf).own
-        keywords = ", ".join(f"{key}={pyexpr.literal(value)}" for key, value in own.items())
-        assert f'task_run_name="{node.name}", {keywords})' in text
+        assert keywords_of(text, "with_options", "task_run_name", node.name) == {
+            key: source_of(value) for key, value in own.items()}
 
 
 # --- kfp --------------------------------------------------------------------------------------

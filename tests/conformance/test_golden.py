@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -79,17 +80,26 @@ def check_ray(case: str, text: str, artifact_of: Compile) -> None:
 
 
 def check_prefect(case: str, text: str, artifact_of: Compile) -> None:
-    """One flow, one submit per node named after it, and the local module's graph,
-    so cache keys and plans are the same on both."""
+    """One flow, whose task run names (a string, or an f-string in a loop) name every node once,
+    and the local module's graph, so cache keys and plans are the same on both."""
     tree = ast.parse(text)
     flows = [f for f in tree.body if isinstance(f, ast.FunctionDef)
              and any(getattr(getattr(d, "func", None), "id", "") == "flow" for d in f.decorator_list)]
     assert len(flows) == 1
-    run_names = [kw.value.value for call in ast.walk(flows[0]) if isinstance(call, ast.Call)
-                 for kw in call.keywords if kw.arg == "task_run_name"]
-    assert run_names == [node["name"] for node in json.loads(artifact_of("ir"))["nodes"]]
+    patterns = [run_name_pattern(kw.value) for call in ast.walk(flows[0]) if isinstance(call, ast.Call)
+                for kw in call.keywords if kw.arg == "task_run_name"]
+    names = [node["name"] for node in json.loads(artifact_of("ir"))["nodes"]]
+    assert all(sum(bool(p.fullmatch(name)) for p in patterns) == 1 for name in names)
+    assert all(any(p.fullmatch(name) for name in names) for p in patterns)
     header_names_source(case, text)
     assert workflow_block(text) == workflow_block(artifact_of("local"))
+
+
+def run_name_pattern(value: ast.expr) -> re.Pattern[str]:
+    """The node names a task run name can be: an f-string's fields stand for a loop key."""
+    parts = value.values if isinstance(value, ast.JoinedStr) else [value]
+    return re.compile("".join(re.escape(part.value.replace("{{", "{").replace("}}", "}"))
+                              if isinstance(part, ast.Constant) else "[^.]+" for part in parts))
 
 
 def check_kfp(case: str, text: str, artifact_of: Compile) -> None:
@@ -112,9 +122,13 @@ CHECKS: dict[str, Callable[[str, str, Compile], None]] = {
 }
 
 
-def workflow_block(module: str) -> str:
-    start = module.index("\nWORKFLOW = ")
-    return module[start:module.index("\n)\n", start)]
+def workflow_block(module: str) -> list[str]:
+    """The graph: the statements after the imports, up to `WORKFLOW = ...`."""
+    body = ast.parse(module).body
+    start = max(i for i, statement in enumerate(body) if isinstance(statement, (ast.Import, ast.ImportFrom))) + 1
+    end = next(i for i, statement in enumerate(body) if isinstance(statement, ast.Assign)
+               and getattr(statement.targets[0], "id", "") == "WORKFLOW")
+    return [ast.unparse(statement) for statement in body[start:end + 1]]
 
 
 def golden_params():

@@ -84,15 +84,18 @@ EVERYTHING = """
 def test_every_prefect_option_is_accepted_by_prefect(project):
     module = project.flow(EVERYTHING)
     text = (project.root / "wf_flow.py").read_text()
-    assert ('    a = run.submit(\n        inc_task.with_options(task_run_name="a", cache_result_in_memory=True, '
-            'description="one step", log_prints=True, on_completion=[hook], on_failure=[hook], on_running=[hook], '
-            'refresh_cache=False, retries=1, retry_condition_fn=retry_if, retry_delay_seconds=1.0, '
-            'retry_jitter_factor=0.5, tags=["ml", "nightly"], timeout_seconds=60.0),\n        n,\n    )\n') in text
-    assert "cache_expiration=timedelta(seconds=3600.0), cache_policy=INPUTS" in text
+    keywords = ['task_run_name="a"', "cache_result_in_memory=True", 'description="one step"', "log_prints=True",
+                "on_completion=[hook]", "on_failure=[hook]", "on_running=[hook]", "refresh_cache=False", "retries=1",
+                "retry_condition_fn=retry_if", "retry_delay_seconds=1.0", "retry_jitter_factor=0.5",
+                'tags=["ml", "nightly"]', "timeout_seconds=60.0"]
+    assert ("    a = run.submit(\n        inc_task.with_options(\n" + "".join(f"            {k},\n" for k in keywords)
+            + "        ),\n        n,\n    )\n") in text
+    assert "cache_expiration=timedelta(seconds=3600.0),\n            cache_policy=INPUTS," in text
     assert "persist_result=True" in text  # Prefect's caching needs it, as @task's own default does
     assert '@task(name="inc", persist_result=False, cache_policy=NO_CACHE, version="1.2")' in text
-    assert ('@flow(name="tuned", task_runner=ThreadPoolTaskRunner(max_workers=3), description="every option", '
-            'flow_run_name="tuned-{n}", log_prints=True, on_completion=[hook], retries=0') in text
+    assert ('@flow(\n    name="tuned",\n    task_runner=ThreadPoolTaskRunner(max_workers=3),\n'
+            '    description="every option",\n    flow_run_name="tuned-{n}",\n    log_prints=True,\n'
+            '    on_completion=[hook],\n    retries=0,\n') in text
 
     flow = module.tuned
     assert flow.description == "every option" and flow.version == "7" and flow.timeout_seconds == 600

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from ... import __version__
 from ...codegen import escape, pyexpr
+from ...codegen.graph import Graph
+from ...codegen.imports import Import, block, workflow_imports
 from ...codegen.render import render
-from ...ir import Workflow
+from ...ir import Node, Workflow
 
 PACKAGE = __package__  # where this target's templates are
 
@@ -14,18 +16,26 @@ def generate(wf: Workflow) -> str:
 
 
 def context(wf: Workflow) -> dict:
-    taken = {item.alias for item in wf.imports}
-    rt = pyexpr.unique_name("rt", taken)
+    names = pyexpr.Names(item.alias for item in wf.imports)
+    rt, sys_ = names.module("rt"), names.module("sys")
     callables = pyexpr.Callables(wf)
+    workflow_var = names.module("WORKFLOW")
+    graph = Graph(wf, names, rt, workflow_var, callables, options)
+    graph_text = graph.text()  # before the imports: they are the ones it uses
     return {
-        "wf": wf,
         "version": __version__,
         "source": escape.comment(wf.source),
         "name": escape.docstring(wf.name),
         "rt": rt,
-        "workflow_var": pyexpr.unique_name("WORKFLOW", taken),
-        "imports": pyexpr.import_lines(wf.imports),
-        "literal": pyexpr.literal,
-        "nodes": [pyexpr.node_line(node, rt, callables) for node in wf.nodes],
-        "outputs": [(o.name, pyexpr.value(o.value, rt, callables)) for o in wf.outputs],
+        "sys": sys_,
+        "workflow_var": workflow_var,
+        "imports": block([Import("sys", alias=sys_), Import("fuseflow.targets.local", "runtime", rt),
+                          *workflow_imports(wf, callables.used)]),
+        "graph": graph_text,
     }
+
+
+def options(node: Node) -> list[tuple[str, pyexpr.Piece]]:
+    """options={the neutral options}, when there are any."""
+    return pyexpr.option_keywords({"options": node.options.get("neutral")})
+

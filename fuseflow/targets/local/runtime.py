@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ...ir.loops import keyed  # the compiler's own loop keys, for generated loops
 from ...runtime import graph
 from ...runtime.cli import main as _main
 from ...runtime.execute import run
@@ -24,7 +25,7 @@ class Workflow(graph.Workflow):
         """Run locally and return {output name: value}. Settings: see prepare.RunSettings."""
         return run(self, params or {}, RunSettings(**settings))
 
-__all__ = ["Param", "RunSettings", "Workflow", "call", "family", "main", "method", "obj", "param", "ref",
+__all__ = ["Param", "RunSettings", "Workflow", "call", "family", "keyed", "main", "method", "obj", "param", "ref",
            "run", "struct"]
 
 

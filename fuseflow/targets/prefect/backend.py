@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ...ir.loops import keyed  # the compiler's own loop keys, for generated loops
 from ...runtime import node as node_run
 from ...runtime.cli import main as cli_main
 from ...runtime.execute import Executor
@@ -56,7 +57,7 @@ with optional("prefect", "the Prefect target"):
     from prefect.task_runners import TaskRunner
 
 __all__ = ["At", "FlowRun", "MethodResult", "NodeRun", "Param", "RunSettings", "Workflow", "at", "call", "family",
-           "main", "method", "obj", "param", "ref", "run_flow", "start", "struct", "task_runner", "using"]
+           "keyed", "main", "method", "obj", "param", "ref", "run_flow", "start", "struct", "task_runner", "using"]
 
 # Neutral options Prefect carries out itself (the compiler's NEUTRAL_MAPPING["prefect"]; a test keeps them equal).
 PREFECT_MAPPING = {"retries": "retries", "retry_delay": "retry_delay_seconds", "timeout": "timeout_seconds"}

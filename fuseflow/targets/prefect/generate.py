@@ -1,11 +1,16 @@
 """`--target prefect`: a Prefect 3 flow file, ready to run, serve and deploy.
 
-The file holds the workflow's graph (the same lines the local target writes,
-so cache keys and storage are shared), one `@task` per distinct callable, and
-a module-level `@flow` named after the workflow whose parameters are the
-workflow's params. The flow body has one line per node: the node's task
-`.with_options(task_run_name=<node name>, <its options>)`, submitted with the
-futures of the nodes it reads. Runtime support: fuseflow/targets/prefect/backend.py.
+The file holds the workflow's graph (as the local target writes it, so cache
+keys and storage are shared: codegen.graph), one `@task` per distinct callable,
+and a module-level `@flow` named after the workflow whose parameters are the
+workflow's params. The flow body submits each node's task
+`.with_options(task_run_name=<node name>, <its options>)` with the futures of
+the nodes it reads, in the loops of the file (codegen.loops): a statement in a
+loop is one line there, its futures kept in a variable for the current
+iteration, or in a dict by loop key when the statement is read as a family or
+from outside its loop (`err[ds][name] = run.submit(...)`). An object's variable
+is rebound to each of its method calls' results, which the next call takes.
+Runtime support: fuseflow/targets/prefect/backend.py.
 
 This module does not import prefect: the generated file does.
 """
@@ -15,7 +20,11 @@ import keyword
 from typing import Any
 
 from ... import __version__, ir
-from ...codegen import escape, pyexpr
+from ...codegen import escape, pretty, pyexpr
+from ...codegen.graph import Graph, Tables
+from ...codegen.imports import Import, block, workflow_imports
+from ...codegen.loops import Block, Program, Scope, every_member, used_variables
+from ...codegen.pretty import DEF, Group, Piece, Seq, Text
 from ...codegen.render import render
 from ...compiler.errors import target_error
 from ...ir import Node, Workflow
@@ -27,7 +36,6 @@ FLOW_RESERVED = ("return_state", "wait_for")  # Prefect's own keywords of a flow
 PARAM_TYPES = {"int": "int", "float": "float", "str": "str", "bool": "bool", "list": "list", "dict": "dict"}
 CACHE_POLICIES = {"default": "DEFAULT", "inputs": "INPUTS", "task_source": "TASK_SOURCE", "run_id": "RUN_ID",
                   "flow_parameters": "FLOW_PARAMETERS", "none": "NO_CACHE"}
-LINE_WIDTH = 100
 TASK_PARAMETERS = ("node", "args", "kwargs")  # of every task function, in order
 BUILTIN_RUNNERS = {"threads": "ThreadPoolTaskRunner", "processes": "ProcessPoolTaskRunner"}
 
@@ -43,33 +51,27 @@ def context(wf: Workflow) -> dict:
     tasks = Tasks(wf, names, callables)
     flow_fn = names.module(python_identifier(wf.name))
     decorator = flow_decorator(wf, names, callables)
-    run = names.local("run")
-    variables = {node.name: names.local(python_identifier(node.name)) for node in wf.nodes}
-    body = FlowBody(wf, names, callables, tasks, variables, run)
-    lines = [body.line(node) for node in wf.nodes]  # before the imports: options may need some
-    outputs = braces([f"{pyexpr.literal(o.name)}: {body.value(o.value)}" for o in wf.outputs], 30)
+    graph = Graph(wf, names, names.used["rt"], names.used["WORKFLOW"], callables, graph_keywords,
+                  uniform=lambda node: tasks.for_node(node, tasks.index))
+    body = FlowBody(wf, names, callables, tasks, graph.program)
+    flow = body.text(flow_fn, decorator, signature(wf))  # before the imports: options may need some
     return {
-        "wf": wf,
         "version": __version__,
         "source": escape.comment(wf.source),
-        "doc_source": escape.docstring(wf.source),
         "name": escape.docstring(wf.name),
-        "literal": pyexpr.literal,
         "n": names.used,
-        "imports": names.import_lines(),
-        "user_imports": pyexpr.import_lines(wf.imports),
-        "graph_nodes": [pyexpr.node_line(node, names.used["rt"], callables) for node in wf.nodes],
-        "graph_outputs": [(o.name, pyexpr.value(o.value, names.used["rt"], callables)) for o in wf.outputs],
-        "tasks": tasks.definitions,
+        "imports": block([*names.import_list(), *workflow_imports(wf, callables.used)]),
+        "graph": graph.text(comment="The workflow as fuseflow's storage sees it: what each node computes, "
+                                    "for cache keys and planning."),
+        "tasks": "\n\n\n".join(tasks.definitions),
         "flow_fn": flow_fn,
-        "flow_decorator": decorator,
-        "signature": signature(wf),
-        "param_dict": param_dict(wf),
-        "run": run,
-        "has_methods": any(node.kind == "method" for node in wf.nodes),
-        "lines": lines,
-        "outputs": outputs,
+        "flow": flow,
     }
+
+
+def graph_keywords(node: Node) -> list[tuple[str, Piece]]:
+    """The graph's node lines carry the neutral options, as the local target's do."""
+    return pyexpr.option_keywords({"options": node.options.get("neutral")})
 
 
 # --- names ------------------------------------------------------------------------------
@@ -81,30 +83,24 @@ def python_identifier(text: str) -> str:
     return "_" + name if name[0].isdigit() else name
 
 
-class Names:
+class Names(pyexpr.Names):
     """Every name the generated module defines, none of them the user's imports or params.
 
     Module-level names are allocated first, then the flow body's locals, which
     must not shadow a module-level name the body reads."""
 
     def __init__(self, wf: Workflow):
-        self.taken = {item.alias for item in wf.imports} | {p.name for p in wf.params} | set(keyword.kwlist)
-        self.used: dict[str, str] = {}
-        self.imports: dict[str, list[tuple[str, str]]] = {}
+        super().__init__([item.alias for item in wf.imports] + [p.name for p in wf.params])
+        self.imports: list[Import] = []
+        self.unused: set[str] = set()  # imports the module makes only if it defines a task
         for module, name in (("sys", None), ("typing", "Any"), ("prefect", "flow"), ("prefect", "task"),
                              ("prefect.cache_policies", "NO_CACHE")):
             self.imported(module, name)
+        self.unused.update({"Any", "task", "NO_CACHE"})
         self.used["rt"] = self.module("rt")
         self.used["WORKFLOW"] = self.module("WORKFLOW")
         for parameter in TASK_PARAMETERS:  # a task body reads them beside the user's callable: never its name
             self.used[parameter] = self.module(parameter)
-
-    def module(self, wanted: str) -> str:
-        name = pyexpr.unique_name(wanted, self.taken)
-        self.taken.add(name)
-        return name
-
-    local = module  # same namespace rules: a local must not shadow anything above
 
     def imported(self, module: str, name: str | None) -> str:
         """`from module import name [as alias]` (or `import module`), once; the alias."""
@@ -112,22 +108,12 @@ class Names:
         if key not in self.used:
             alias = self.module(key)
             self.used[key] = alias
-            self.imports.setdefault(module, []).append((name or module, alias))
+            self.imports.append(Import(module, name, alias))
         return self.used[key]
 
-    def import_lines(self) -> list[list[str]]:
-        """Standard library imports, then Prefect's; sorted."""
-        groups: list[list[str]] = [[], []]
-        for module in sorted(self.imports):
-            items = self.imports[module]
-            group = groups[module.partition(".")[0] == "prefect"]
-            if items == [(module, items[0][1])]:
-                alias = items[0][1]
-                group.append(f"import {module}" + ("" if alias == module else f" as {alias}"))
-                continue
-            parts = sorted(name if name == alias else f"{name} as {alias}" for name, alias in items)
-            group.append(f"from {module} import {', '.join(parts)}")
-        return [group for group in groups if group]
+    def import_list(self) -> list[Import]:
+        imports = [item for item in self.imports if (item.name or item.module) not in self.unused]
+        return [*imports, Import("fuseflow.targets.prefect", "backend", self.used["rt"])]
 
 
 # --- params and the flow decorator -----------------------------------------------------------
@@ -141,54 +127,37 @@ def check_params(wf: Workflow) -> None:
                  hint="rename the param")
 
 
-def signature(wf: Workflow) -> str:
-    """Required params first, then those with defaults, each in source order, typed."""
+def signature(wf: Workflow) -> Piece:
+    """(params): required ones first, then those with defaults, each in source order, typed;
+    a list or dict default is Prefect's to show, never mutated (`# noqa: B006`)."""
     ordered = [p for p in wf.params if p.required] + [p for p in wf.params if not p.required]
-    parts = []
+    parts: list[Piece] = []
     for p in ordered:
         annotation = PARAM_TYPES[p.type] + (" | None" if not p.required and p.default is None else "")
-        parts.append(f"{p.name}: {annotation}" + ("" if p.required else f" = {pyexpr.literal(p.default)}"))
-    return spread(parts, len(wf.name) + 20)
+        default = [] if p.required else [" = ", pyexpr.literal_piece(p.default)]
+        parts.append(Seq([f"{p.name}: {annotation}", *default]))
+    comments = ["# noqa: B006" if not p.required and isinstance(p.default, (list, dict)) else "" for p in ordered]
+    return Group("(", parts, ")", DEF, comments=comments) if parts else Text("()")
 
 
-def spread(parts: list[str], lead: int) -> str:
-    """Items on one line when short, else one per line (inside parentheses or braces)."""
-    flat = ", ".join(parts)
-    if lead + len(flat) <= LINE_WIDTH:
-        return flat
-    return "\n" + "".join(f"    {part},\n" for part in parts)
-
-
-def param_dict(wf: Workflow) -> str:
-    """{"a": a, ...}: the flow's arguments by param name, for rt.start; one a line when long."""
-    return braces([f"{pyexpr.literal(p.name)}: {p.name}" for p in wf.params], 40)
-
-
-def braces(items: list[str], lead: int) -> str:
-    flat = "{" + ", ".join(items) + "}"
-    if lead + len(flat) <= LINE_WIDTH:
-        return flat
-    return "{\n" + "".join(f"        {item},\n" for item in items) + "    }"
-
-
-def flow_decorator(wf: Workflow, names: Names, callables: pyexpr.Callables) -> str:
+def flow_decorator(wf: Workflow, names: Names, callables: pyexpr.Callables) -> Piece:
     options = dict(wf.workflow_options.get("prefect", {}))
     runner = task_runner_expression(wf, options.pop("task_runner", "threads"), options.pop("max_workers", None), names)
-    parts = [f"name={pyexpr.literal(wf.name)}", f"task_runner={runner}"]
+    parts = [pretty.entry("name=", Text(pyexpr.literal(wf.name))), pretty.entry("task_runner=", runner)]
     specs = known_options("prefect", "workflow")
     for key in sorted(options):
-        parts.append(f"{key}={option_value(wf, specs[key].kind, key, options[key], names, callables)}")
-    return ", ".join(parts)
+        parts.append(pretty.entry(key + "=", option_value(wf, specs[key].kind, key, options[key], names, callables)))
+    return Seq(["@", pretty.call(names.used["flow"], parts)])
 
 
-def task_runner_expression(wf: Workflow, runner: str, max_workers: int | None, names: Names) -> str:
-    arguments = "" if max_workers is None else f"max_workers={pyexpr.literal(max_workers)}"
+def task_runner_expression(wf: Workflow, runner: str, max_workers: int | None, names: Names) -> Piece:
+    arguments = [] if max_workers is None else [Text(f"max_workers={pyexpr.literal(max_workers)}")]
     if runner in BUILTIN_RUNNERS:
-        return f"{names.imported('prefect.task_runners', BUILTIN_RUNNERS[runner])}({arguments})"
+        return pretty.call(names.imported("prefect.task_runners", BUILTIN_RUNNERS[runner]), arguments)
     if max_workers is not None and runner in ("ray", "dask"):
         fail(wf, f"max_workers is an option of the threads and processes task runners, not of {runner!r}",
              hint="size a Ray or Dask task runner through its own cluster settings")
-    return f"{names.used['rt']}.task_runner({pyexpr.literal(runner)}{', ' + arguments if arguments else ''})"
+    return pretty.call(f"{names.used['rt']}.task_runner", [Text(pyexpr.literal(runner)), *arguments])
 
 
 def conversion(kind: str, key: str) -> str:
@@ -201,18 +170,18 @@ def conversion(kind: str, key: str) -> str:
     return {"cache_policy": "cache_policy", "cache_expiration": "seconds"}.get(key, "value")
 
 
-def option_value(wf: Workflow, kind: str, key: str, value: Any, names: Names, callables: pyexpr.Callables) -> str:
+def option_value(wf: Workflow, kind: str, key: str, value: Any, names: Names, callables: pyexpr.Callables) -> Piece:
     """A checked option value as Python source: callables by name, policies and durations as objects."""
     how = conversion(kind, key)
     if how == "callable":
-        return callable_expression(wf, callables, value)
+        return Text(callable_expression(wf, callables, value))
     if how == "callables":
-        return "[" + ", ".join(callable_expression(wf, callables, v) for v in value) + "]"
+        return pretty.display("[", [Text(callable_expression(wf, callables, v)) for v in value], "]")
     if how == "cache_policy":
-        return names.imported("prefect.cache_policies", CACHE_POLICIES[value])
+        return Text(names.imported("prefect.cache_policies", CACHE_POLICIES[value]))
     if how == "seconds":
-        return f"{names.imported('datetime', 'timedelta')}(seconds={pyexpr.literal(value)})"
-    return pyexpr.literal(value)
+        return pretty.call(names.imported("datetime", "timedelta"), [Text(f"seconds={pyexpr.literal(value)}")])
+    return pyexpr.literal_piece(value)
 
 
 def callable_expression(wf: Workflow, callables: pyexpr.Callables, target: str) -> str:
@@ -221,7 +190,7 @@ def callable_expression(wf: Workflow, callables: pyexpr.Callables, target: str) 
     except KeyError:
         fail(wf, f"the prefect target needs the callable {str(target)!r} imported by the file",
              hint=f"add `from {str(target).partition(':')[0]} import ...`")
-        raise AssertionError("unreachable")
+        raise AssertionError("unreachable") from None
 
 
 # --- tasks ------------------------------------------------------------------------------------
@@ -235,10 +204,10 @@ class Tasks:
         self.names = names
         self.callables = callables
         self.by_key: dict[tuple, str] = {}
-        self.definitions: list[dict] = []
-        index = wf.node_index()
+        self.definitions: list[str] = []
+        self.index = wf.node_index()
         for node in wf.nodes:
-            self.for_node(node, index)
+            self.for_node(node, self.index)
 
     def key(self, node: Node, index: dict[str, Node]) -> tuple:
         version = node.options.get("prefect", {}).get("version")
@@ -254,18 +223,25 @@ class Tasks:
 
     def define(self, key: tuple) -> str:
         group, target, method_name, version = key
-        expression = callable_expression(self.wf, self.callables, target)
+        self.names.unused.clear()  # a task: its imports are used
         label = self.callables.dotted(str(target)) + (f".{method_name}" if method_name else "")
         fn = self.names.module(python_identifier(label.replace(".", "_")) + "_task")
-        decorator = [f"name={pyexpr.literal(label)}", "persist_result=False", f"cache_policy={self.names.used['NO_CACHE']}"]
+        decorator = [pretty.entry("name=", Text(pyexpr.literal(label))), Text("persist_result=False"),
+                     Text(f"cache_policy={self.names.used['NO_CACHE']}")]
         if version is not None:
-            decorator.append(f"version={pyexpr.literal(version)}")
+            decorator.append(pretty.entry("version=", Text(pyexpr.literal(version))))
         node, args, kwargs = (self.names.used[p] for p in TASK_PARAMETERS)
         if group == "method":
-            body = f"{node}.call_method({pyexpr.literal(method_name)}, {args}, {kwargs})"
+            body = pretty.call(f"{node}.call_method", [Text(pyexpr.literal(method_name)), Text(args), Text(kwargs)])
         else:
-            body = f"{node}.call({expression}, {args}, {kwargs})"
-        self.definitions.append({"fn": fn, "decorator": ", ".join(decorator), "body": body})
+            body = pretty.call(f"{node}.call", [Text(callable_expression(self.wf, self.callables, target)),
+                                                Text(args), Text(kwargs)])
+        text = pretty.Block(0)
+        text.add(Seq(["@", pretty.call(self.names.used["task"], decorator)]))
+        parameters = [Text(f"{node}: {self.names.used['rt']}.NodeRun"), Text(f"{args}: list"), Text(f"{kwargs}: dict")]
+        text.nested(Seq([f"def {fn}", Group("(", parameters, ")", DEF), f" -> {self.names.used['Any']}:"])).add(
+            Seq(["return ", body]))
+        self.definitions.append(text.text())
         return fn
 
 
@@ -273,78 +249,215 @@ class Tasks:
 
 
 class FlowBody:
-    """One line per node: `x = run.submit(f_task.with_options(task_run_name="x", ...), args...)`."""
+    """The flow function: `run = rt.start(...)`, a submit per node statement in the loops of the
+    file, `return run.outputs(...)`.
 
-    def __init__(self, wf: Workflow, names: Names, callables: pyexpr.Callables, tasks: Tasks,
-                 variables: dict[str, str], run: str):
+        err = {}
+        for ds in datasets:
+            data = run.submit(make_dataset_task.with_options(task_run_name=f"data.{ds}"), ds)
+            err[ds] = run.submit(score_task.with_options(task_run_name=f"err.{ds}"), data)
+        best = run.submit(pick_best_task.with_options(task_run_name="best"), err)
+    """
+
+    def __init__(self, wf: Workflow, names: Names, callables: pyexpr.Callables, tasks: Tasks, program: Program):
         self.wf = wf
         self.names = names
         self.callables = callables
         self.tasks = tasks
-        self.variables = variables
-        self.run = run
-        self.index = wf.node_index()
-        self.previous: dict[str, str] = {}  # object -> its last method call so far
+        self.program = program
         self.task_specs = known_options("prefect", "node")
-        self.values = FlowValue(wf, names, callables, variables)
+        self.options = Tables(program, names, self.task_keywords, "task_options")
+        self.run = names.local("run")
+        self.families = read_as_families(program)
+        self.variables: dict[str, str] = {}  # a node outside loops, or a statement -> its variable
+        for item in program.items:
+            for node in item.nodes if isinstance(item, Block) else [item]:
+                owner = node.statement if isinstance(item, Block) else node.name
+                if owner not in self.variables:
+                    self.variables[owner] = names.local(python_identifier(owner))
+        self.read = read_nodes(wf, program)
+        self.methods_seen = False
 
-    def line(self, node: Node) -> str:
-        task = self.tasks.for_node(node, self.index)
-        options = ", ".join([f"task_run_name={pyexpr.literal(run_name(node.name))}", *self.options(node)])
-        args = [self.value(a) for a in node.args]
-        if node.kind == "method":  # the object, as the previous call on it left it
-            carrier = self.previous.get(node.object, node.object)
-            args.insert(0, self.variables[carrier])
-            self.previous[node.object] = node.name
-        args += pyexpr.keyword_arguments([(k, self.value(v)) for k, v in node.kwargs])
-        return submit_line(f"{self.variables[node.name]} = {self.run}.submit(", f"{task}.with_options({options})", args)
+    def text(self, flow_fn: str, decorator: Piece, parameters: Piece) -> str:
+        block = pretty.Block(0)
+        block.add(decorator)
+        body = block.nested(Seq([f"def {flow_fn}", parameters, " -> dict:"]))
+        body.add(f'"""Workflow {escape.docstring(self.wf.name)}; returns {{output name: value}}."""')
+        params = pretty.display("{", [pretty.entry(pyexpr.literal(p.name), Text(p.name)) for p in self.wf.params], "}")
+        body.add(Seq([f"{self.run} = ", pretty.call(f"{self.names.used['rt']}.start",
+                                                     [Text(self.names.used["WORKFLOW"]), params])]))
+        scope = Scope(self.program)
+        for item in self.program.items:
+            if isinstance(item, Block):
+                self.loop(body, item.loop, scope)
+            else:
+                self.node(body, item)
+        outputs = [every_member(self.program, item[0], self.names.used["rt"], lambda inner: Text(self.slot(
+            item[0], inner))) if isinstance(item, tuple) else self.output(item)  # noqa: B023 (called at once)
+            for item in self.program.outputs()]
+        body.add(Seq(["return ", pretty.call(f"{self.run}.outputs", [pretty.display("{", outputs, "}")])]))
+        tables = self.options.text()
+        return (tables + "\n\n\n" if tables else "") + block.text()
 
-    def options(self, node: Node) -> list[str]:
+    # --- statements
+
+    def node(self, block: pretty.Block, node: Node) -> None:
+        """A node outside loops (or in a loop written node by node)."""
+        values = FlowValue(self, Scope(self.program))
+        self.submit(block, node, node, Text(pyexpr.literal(run_name(node.name))), self.task_keywords(node),
+                    self.node_targets(node), values, self.variables.get(node.object or "", ""))
+
+    def loop(self, block: pretty.Block, loop: ir.Loop, scope: Scope) -> None:
+        for statement in self.families:
+            chain = self.program.chains[statement]
+            if len(chain) > len(scope.open) and chain[len(scope.open)] is loop:
+                block.add(Seq([self.slot(statement, scope), " = {}"]))
+        body = block.nested(scope.header(loop).statement(self.names.used["rt"], used_variables(loop)))
+        inner = scope.inside(loop)
+        for item in loop.body:
+            if isinstance(item, ir.Loop):
+                self.loop(body, item, inner)
+            else:
+                self.statement(body, item, inner)
+
+    def statement(self, block: pretty.Block, statement: ir.Statement, scope: Scope) -> None:
+        members = self.program.members[statement.name]
+        name = scope.node_name(statement.name)
+        keywords = self.options.statement_keywords(statement.name, name)
+        targets = []
+        if statement.name in self.families:
+            targets.append(self.slot(statement.name, scope))
+        elif any(node.name in self.read for node in members):
+            targets.append(self.variables[statement.name])
+        obj = statement.object
+        carrier = self.variables[obj.statement if isinstance(obj, ir.LoopRef) else obj.node] if obj else ""  # type: ignore[union-attr]
+        self.submit(block, members[0], statement, name, keywords, targets, FlowValue(self, scope), carrier)
+
+    def submit(self, block: pretty.Block, node: Node, written: Node | ir.Statement, name: Piece,
+               keywords: list[tuple[str, Piece]], targets: list[str], values: FlowValue, carrier: str) -> None:
+        """`targets = run.submit(task.with_options(task_run_name=name, ...), args..., kwargs...)` of the
+        node (`written`: its statement, when it stands for every member); a method call takes its
+        object's variable first and rebinds it."""
+        task = self.tasks.for_node(node, self.tasks.index)
+        options = [pretty.entry("task_run_name=", name),
+                   *(Seq(["**", value]) if key == "**" else pretty.entry(key + "=", value) for key, value in keywords)]
+        args = [values.visit(a) for a in written.args]
+        if node.kind == "method":
+            if not self.methods_seen:
+                block.comment("A method call takes its object as the call before left it: each call rebinds")
+                block.comment("the object's variable to its result.")
+                self.methods_seen = True
+            args.insert(0, Text(carrier))
+            targets = [carrier, *targets]
+        args += pyexpr.keyword_arguments([(k, values.visit(v)) for k, v in written.kwargs])
+        call = pretty.call(f"{self.run}.submit", [pretty.call(f"{task}.with_options", options), *args])
+        block.add(Seq([*(target + " = " for target in targets), call]))
+
+    def node_targets(self, node: Node) -> list[str]:
+        return [self.variables[node.name]] if node.name in self.read else []
+
+    def slot(self, statement: str, scope: Scope) -> str:
+        """The statement's dict, indexed by the keys of the loops open around it: `err[ds][name]`."""
+        depth = min(len(scope.open), len(self.program.chains[statement]))
+        return self.variables[statement] + "".join(f"[{scope.header(loop).key()}]" for loop in scope.open[:depth])
+
+    def output(self, output: ir.Output) -> Piece:
+        return pretty.entry(pyexpr.literal(output.name), FlowValue(self, Scope(self.program)).visit(output.value))
+
+    def task_keywords(self, node: Node) -> list[tuple[str, Piece]]:
         """The node's task options as keywords of `.with_options` (`version` goes to @task)."""
         merged = task_options(self.wf, node)
         merged.pop("version", None)
-        return [f"{key}={option_value(self.wf, self.task_specs[key].kind, key, merged[key], self.names, self.callables)}"
+        return [(key, option_value(self.wf, self.task_specs[key].kind, key, merged[key], self.names, self.callables))
                 for key in merged]
 
-    def value(self, v: ir.Value) -> str:
-        return self.values.visit(v)
+
+def read_as_families(program: Program) -> list[str]:
+    """The statements of loops written as loops whose nodes are read otherwise than as the current
+    iteration's (a family, a member by its keys): their futures are kept in dicts by loop key."""
+    found: dict[str, None] = {}
+    values: list[ir.Value] = [o.value for o in program.wf.outputs]
+    for item in program.items:
+        if isinstance(item, Block):
+            values += [v for _, s in ir.loop_statements((item.loop,)) for v in s.values()]
+        else:
+            values += list(item.values())
+    members = {node.name: statement for statement, nodes in program.members.items() for node in nodes}
+    for value in values:
+        for inner in ir.walk(value):
+            if type(inner) is ir.LoopFamily:
+                found[inner.statement] = None
+            elif type(inner) is ir.Family and inner.name not in found and program.family_keys(inner) is not None:
+                found[inner.name] = None
+            elif type(inner) is ir.Ref and inner.node in members:
+                found[members[inner.node]] = None
+    return [statement for statement in program.chains if statement in found]  # in source order
+
+
+def read_nodes(wf: Workflow, program: Program) -> set[str]:
+    """The nodes something reads (an argument, an output, a method call its object): the others
+    need no variable."""
+    read = {name for node in wf.nodes for value in node.values() for name in ir.referenced_nodes(value)}
+    read.update(node.object for node in wf.nodes if node.object)
+    read.update(name for output in wf.outputs for name in ir.referenced_nodes(output.value))
+    return read
 
 
 class FlowValue(ir.Visitor):
     """An IR value in the flow body: futures by variable, params by name, indexing via rt.at."""
 
-    def __init__(self, wf: Workflow, names: Names, callables: pyexpr.Callables, variables: dict[str, str]):
-        self.wf = wf
-        self.names = names
-        self.callables = callables
-        self.variables = variables
+    def __init__(self, body: FlowBody, scope: Scope):
+        self.body = body
+        self.scope = scope
+        self.rt = body.names.used["rt"]
 
-    def visit_Literal(self, v: ir.Literal) -> str:
-        return pyexpr.literal(v.value)
+    def visit_Literal(self, v: ir.Literal) -> Piece:
+        return pyexpr.literal_piece(v.value)
 
-    def visit_ParamRef(self, v: ir.ParamRef) -> str:
-        return self.indexed(v.name, v.path)
+    def visit_ParamRef(self, v: ir.ParamRef) -> Piece:
+        return self.indexed(Text(v.name), v.path)
 
-    def visit_Ref(self, v: ir.Ref) -> str:
-        return self.indexed(self.variables[v.node], v.path)
+    def visit_Ref(self, v: ir.Ref) -> Piece:
+        statement = v.node.partition(".")[0]
+        if statement in self.body.families:  # a member of a loop statement, by its keys
+            keys = v.node.split(".")[1:]
+            return self.indexed(Text(self.body.variables[statement] + "".join(f"[{pyexpr.literal(k)}]" for k in keys)),
+                                v.path)
+        return self.indexed(Text(self.body.variables[v.node]), v.path)
 
-    def indexed(self, base: str, path: tuple) -> str:
+    def visit_LoopRef(self, v: ir.LoopRef) -> Piece:
+        if v.statement in self.body.families:
+            return self.indexed(Text(self.body.slot(v.statement, self.scope)), v.path)
+        return self.indexed(Text(self.body.variables[v.statement]), v.path)
+
+    def visit_LoopFamily(self, v: ir.LoopFamily) -> Piece:
+        keys = "".join(f"[{self.scope.header(loop).key()}]" for loop in self.scope.open[:v.fixed])
+        return Text(self.body.variables[v.statement] + keys)
+
+    def visit_LoopVar(self, v: ir.LoopVar) -> Piece:
+        return self.scope.loop_var(v)
+
+    def indexed(self, base: Piece, path: tuple) -> Piece:
         if not path:
             return base
-        return f"{self.names.used['rt']}.at({', '.join([base, *(pyexpr.literal(p) for p in path)])})"
+        return pretty.call(f"{self.rt}.at", [base, *(Text(pyexpr.literal(p)) for p in path)])
 
-    def visit_Imported(self, v: ir.Imported) -> str:
-        return callable_expression(self.wf, self.callables, v.target)
+    def visit_Imported(self, v: ir.Imported) -> Piece:
+        return Text(callable_expression(self.body.wf, self.body.callables, v.target))
 
-    def visit_ListOf(self, v: ir.ListOf) -> str:
-        return "[" + ", ".join(self.visit(i) for i in v.items) + "]"
+    def visit_ListOf(self, v: ir.ListOf) -> Piece:
+        return pretty.display("[", [self.visit(i) for i in v.items], "]")
 
-    def visit_DictOf(self, v: ir.DictOf) -> str:
-        return "{" + ", ".join(f"{pyexpr.literal(k)}: {self.visit(i)}" for k, i in v.items) + "}"
+    def visit_DictOf(self, v: ir.DictOf) -> Piece:
+        return pretty.display("{", [pretty.entry(pyexpr.literal(k), self.visit(i)) for k, i in v.items], "}")
 
-    def visit_Family(self, v: ir.Family) -> str:
+    def visit_Family(self, v: ir.Family) -> Piece:
         """A loop family is a dict at run time, keyed by loop key (nested for nested loops)."""
-        return "{" + ", ".join(f"{pyexpr.literal(k)}: {self.visit(m)}" for k, m in v.members) + "}"
+        found = self.body.program.family_keys(v)
+        if found is not None and found[0] in self.body.families:
+            statement, keys = found
+            return Text(self.body.variables[statement] + "".join(f"[{pyexpr.literal(k)}]" for k in keys))
+        return pretty.display("{", [pretty.entry(pyexpr.literal(k), self.visit(m)) for k, m in v.members], "}")
 
 
 def task_options(wf: Workflow, node: Node) -> dict[str, Any]:
@@ -362,17 +475,6 @@ def task_options(wf: Workflow, node: Node) -> dict[str, Any]:
     if own.get("cache_policy", "none") != "none" and "persist_result" not in own:
         merged["persist_result"] = True  # Prefect's caching needs its results persisted, as @task's default does
     return dict(sorted(merged.items()))
-
-
-def submit_line(head: str, task: str, args: list[str]) -> str:
-    """`x = run.submit(task, args)` on one line when it fits, else the task and the
-    arguments on lines of their own (one argument a line when they do not fit either)."""
-    flat = head + ", ".join([task, *args]) + ")"
-    if 4 + len(flat) <= LINE_WIDTH:
-        return flat
-    joined = ", ".join(args)
-    parts = [task, *([joined] if args and 8 + len(joined) < LINE_WIDTH else args)]
-    return head + "\n" + "".join(f"        {part},\n" for part in parts) + "    )"
 
 
 def run_name(node_name: str) -> str:

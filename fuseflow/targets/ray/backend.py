@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ... import ir
+from ...ir.loops import keyed  # the compiler's own loop keys, for generated loops
 from ...runtime import bind, graph
 from ...runtime import node as node_run
 from ...runtime.cli import main as cli_main
@@ -45,8 +46,8 @@ from .worker import Nested, ObjectNode, Slot, Task, call_task
 
 ray = require("ray", "the Ray target")
 
-__all__ = ["Param", "RunSettings", "Workflow", "call", "family", "main", "method", "obj", "param", "ref", "run",
-           "struct"]
+__all__ = ["Param", "RunSettings", "Workflow", "call", "family", "keyed", "main", "method", "obj", "param", "ref",
+           "run", "struct"]
 
 # ray.init keywords that still mean something when joining a running cluster
 CONNECT_KEYS = ("runtime_env", "namespace", "log_to_driver", "logging_level", "logging_format", "job_config")

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from ... import __version__
 from ...codegen import escape, pyexpr
+from ...codegen.graph import Graph
+from ...codegen.imports import Import, block, workflow_imports
 from ...codegen.render import render
 from ...ir import Node, Workflow
 from . import options as ray_options
@@ -23,25 +25,27 @@ def generate(wf: Workflow) -> str:
 
 
 def context(wf: Workflow) -> dict:
-    taken = {item.alias for item in wf.imports}
-    rt = pyexpr.unique_name("rt", taken)
+    names = pyexpr.Names(item.alias for item in wf.imports)
+    rt, sys_ = names.module("rt"), names.module("sys")
     callables = pyexpr.Callables(wf)
+    workflow_var = names.module("WORKFLOW")
+    settings = [(key, pyexpr.literal_piece(value)) for key, value in sorted(wf.workflow_options.get("ray", {}).items())]
+    graph = Graph(wf, names, rt, workflow_var, callables, node_keywords, settings)
+    graph_text = graph.text()  # before the imports: they are the ones it uses
     return {
-        "wf": wf,
         "version": __version__,
         "source": escape.comment(wf.source),
         "name": escape.docstring(wf.name),
         "rt": rt,
-        "workflow_var": pyexpr.unique_name("WORKFLOW", taken),
-        "imports": pyexpr.import_lines(wf.imports),
-        "literal": pyexpr.literal,
-        "nodes": [node_line(node, rt, callables) for node in wf.nodes],
-        "outputs": [(o.name, pyexpr.value(o.value, rt, callables)) for o in wf.outputs],
-        "settings": sorted(wf.workflow_options.get("ray", {}).items()),
+        "sys": sys_,
+        "workflow_var": workflow_var,
+        "imports": block([Import("sys", alias=sys_), Import("fuseflow.targets.ray", "backend", rt),
+                          *workflow_imports(wf, callables.used)]),
+        "graph": graph_text,
     }
 
 
-def node_line(node: Node, rt: str, callables: pyexpr.Callables) -> str:
-    """rt.call("name", fn, [args], {kwargs}, options={worker}, ray={.options keywords})."""
+def node_keywords(node: Node) -> list[tuple[str, pyexpr.Piece]]:
+    """options={worker}, ray={.options keywords}: each when not empty."""
     worker, ray = ray_options.split(node.kind, node.options.get("neutral", {}), node.options.get("ray", {}))
-    return pyexpr.node_line(node, rt, callables, {"options": worker, "ray": ray})
+    return pyexpr.option_keywords({"options": worker, "ray": ray})

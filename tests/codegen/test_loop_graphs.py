@@ -1,0 +1,119 @@
+"""The modules the local, Ray and Prefect targets write build exactly the graph `fusec run`
+binds from the IR (runtime.bind): the same nodes in the same order, with the same callables,
+arguments, keyword arguments and options, the same params and outputs. So a loop written as
+a Python loop makes the nodes lowering made, and cache keys cannot tell them apart.
+
+The workflow's modules are stand-ins (any name they are asked for is a callable of its own,
+the same one every time), so every source compiles to a graph without its real modules.
+"""
+from __future__ import annotations
+
+import contextlib
+import sys
+import types
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from fuseflow import ir
+from fuseflow.codegen.loader import load_generated
+from fuseflow.runtime.bind import bind
+from fuseflow.targets.local import generate as local
+
+from .sources import sources
+from .test_loop_descriptions import compiled, typed
+
+
+class Stand:
+    """A callable standing for whatever the workflow's module holds under a name."""
+
+    def __init__(self, path: str):
+        self._path = path
+        self._children: dict[str, Stand] = {}
+
+    def __getattr__(self, name: str) -> Stand:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._children.setdefault(name, Stand(f"{self._path}.{name}"))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return f"<stand-in {self._path}>"
+
+
+class StandModule(types.ModuleType):
+    def __getattr__(self, name: str) -> Stand:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        stands = self.__dict__.setdefault("_stands", {})
+        return stands.setdefault(name, Stand(f"{self.__name__}.{name}"))
+
+
+@contextlib.contextmanager
+def stand_ins(wf: ir.Workflow) -> Iterator[None]:
+    """The workflow's modules (and their packages) as StandModules while it lasts."""
+    names = {".".join(item.module.split(".")[:depth]) for item in wf.imports
+             for depth in range(1, item.module.count(".") + 2)}
+    saved = {name: sys.modules.get(name) for name in names}
+    try:
+        for name in sorted(names, key=lambda n: n.count(".")):
+            sys.modules[name] = StandModule(name)
+            parent, _, last = name.rpartition(".")
+            if parent:
+                setattr(sys.modules[parent], last, sys.modules[name])
+        yield
+    finally:
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+
+
+def node_facts(node: Any) -> tuple:
+    return (node.name, node.kind, id(node.fn) if node.fn is not None else None, node.object, node.method,
+            typed(node.options), getattr(node, "ray", None), [typed(a) for a in node.args],
+            {k: typed(v) for k, v in node.kwargs.items()})
+
+
+def graph_facts(graph: Any) -> tuple:
+    params = [(p.name, p.type, typed(p.default), p.required) for p in graph.params]
+    return ([node_facts(n) for n in graph.nodes], params, {k: typed(v) for k, v in graph.outputs.items()},
+            graph.name, graph.source, graph.storage)
+
+
+@pytest.mark.parametrize("label", list(sources()))
+def test_the_local_module_builds_the_graph_bind_builds(label: str):
+    wf, home = compiled(label)
+    with stand_ins(wf):
+        expected = graph_facts(bind(wf, str(home)))
+        module = load_generated(local.generate(wf), home)
+        assert graph_facts(module.WORKFLOW) == expected
+
+
+@pytest.mark.parametrize("label", list(sources()))
+def test_the_ray_module_builds_the_graph_bind_builds(label: str):
+    pytest.importorskip("ray")
+    from fuseflow.targets.ray import backend
+    from fuseflow.targets.ray import generate as ray
+
+    wf, home = compiled(label)
+    with stand_ins(wf):
+        expected = bind(wf, str(home), backend.Builders())
+        module = load_generated(ray.generate(wf), home)
+        assert graph_facts(module.WORKFLOW) == graph_facts(expected)
+        assert (module.WORKFLOW.max_pending, module.WORKFLOW.init) == (expected.max_pending, expected.init)
+
+
+@pytest.mark.parametrize("label", list(sources()))
+def test_the_prefect_module_builds_the_graph_bind_builds(label: str):
+    pytest.importorskip("prefect")
+    from fuseflow.targets.prefect import generate as prefect
+
+    wf, home = compiled(label)
+    with stand_ins(wf):
+        module = load_generated(prefect.generate(wf), home)
+        assert graph_facts(module.WORKFLOW) == graph_facts(bind(wf, str(home)))
