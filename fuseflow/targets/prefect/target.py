@@ -24,6 +24,11 @@ class PrefectTarget(Target):
             graph = bind(wf, fuse_path)
             return backend.run_flow(flow.build(wf, graph), graph, settings)
 
+    def add_commands(self, subparsers) -> None:
+        from . import deploy  # `fusec deploy`: its parser only; Prefect loads when a workflow is deployed
+
+        deploy.add_parser(subparsers)
+
     def applied(self, node, wf) -> Applied:
         """The task's options, as `.with_options(...)` (and @task, for version) get them."""
         return Applied("prefect", generator.task_options(wf, node), *neutral_rest("prefect", node))
