@@ -11,7 +11,7 @@ import keyword
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from .. import ir
 from ..ir.loops import loop_key
@@ -56,6 +56,7 @@ class NodeSymbol:
         return self.tree
 
     def add_to_tree(self, keys: tuple[str, ...], node_name: str) -> None:
+        assert self.tree is not None, "member_tree() makes the tree before members are added to it"
         branch = self.tree
         for key in keys[:-1]:
             branch = branch.setdefault(key, {})
@@ -186,11 +187,12 @@ class Lowering:
         except limits.LimitError as exc:
             self.diags.error(stmt.span, f"-D {stmt.name}={shortened(text)}: {exc.message}", exc.hint)
             return original
-        fits, value = conform(expected, value) if expected else (True, value)
-        if not fits:
-            self.diags.error(stmt.span, f"-D {stmt.name}={shortened(text)}: expected {expected} like the `let` on "
-                             f"line {stmt.span.line}, got {mismatch(expected, value)}")
-            return original
+        if expected:
+            fits, value = conform(expected, value)
+            if not fits:
+                self.diags.error(stmt.span, f"-D {stmt.name}={shortened(text)}: expected {expected} like the `let` "
+                                 f"on line {stmt.span.line}, got {mismatch(expected, value)}")
+                return original
         return value
 
     def stmt_AssignStmt(self, stmt: n.AssignStmt) -> None:
@@ -437,6 +439,7 @@ class Lowering:
         if isinstance(expr, n.DictExpr):
             self.check_dict_keys(expr)
             return self.within_nesting(ir.DictOf(tuple((key, self.value(item)) for key, item in expr.pairs)), expr)
+        assert isinstance(expr, n.Ref), "a literal is a constant: it returned above"
         return self.reference(expr)
 
     def within_nesting(self, value: ir.Value, expr: n.Expr) -> ir.Value:
@@ -484,14 +487,15 @@ class Lowering:
         self.undefined(ref.name, ref.name_span)
         return ir.NONE
 
-    def pick_members(self, symbol: NodeSymbol, path: tuple, ref: n.Ref) -> ir.Value | None:
+    def pick_members(self, symbol: NodeSymbol, path: ir.Path, ref: n.Ref) -> ir.Value | None:
         """`fam[k]...` as index_node_value(node_value(...)) gives it, from symbol.tree, without
         building the whole family first (which made `g(fam[i])` in a loop quadratic).
         None, with nothing reported, unless the path picks members of a family."""
         pattern = self.loop_pattern(symbol)
         if None not in pattern:
             return None
-        branch, depth = symbol.member_tree(), 0
+        branch: Any = symbol.member_tree()  # dicts down to the leaves, node names
+        depth = 0
         while pattern[depth] is not None:  # the running loops come first: their keys are fixed
             branch = branch.get(pattern[depth])
             depth += 1
@@ -508,12 +512,13 @@ class Lowering:
         self.data_uses.append((value, ref.span))
         return value
 
-    def index_node_value(self, value: ir.Value, path: tuple, ref: n.Ref) -> ir.Value:
+    def index_node_value(self, value: ir.Value, path: ir.Path, ref: n.Ref) -> ir.Value:
         if type(value) is ir.Ref:
             self.data_uses.append((value, ref.span))
             return ir.Ref(value.node, path) if path else value
         # A family is a dict keyed by loop key: a constant index picks a member.
         for depth, key in enumerate(path):
+            assert isinstance(value, ir.Family), "node_value gives a Ref or a Family; a Ref returned above"
             members = dict(value.members)
             if str(key) not in members:
                 self.diags.error(ref.indexes[depth].span, f"{key!r} is not a key of the family '{ref.name}'",
@@ -555,7 +560,7 @@ class Lowering:
         symbol = self.symbols[name]
         pattern = self.loop_pattern(symbol)
         if None not in pattern:
-            node = symbol.members.get(pattern)
+            node = symbol.members.get(cast(tuple[str, ...], pattern))  # no None in it: every loop is running
             if node is None:
                 self.diags.error(span, f"'{name}' is used before it is defined",
                                  f"it is defined on line {symbol.line}")

@@ -9,13 +9,27 @@ from __future__ import annotations
 
 from .json import IR_VERSION, JSON_WIDTH, dumps, value_from_data, value_to_data
 from .loops import Loop, Statement, keyed, loop_key
-from .values import NONE, DictOf, Family, Imported, ListOf, Literal, LoopFamily, LoopRef, LoopVar, ParamRef, Ref, Value
+from .values import (
+    NONE,
+    DictOf,
+    Family,
+    Imported,
+    ListOf,
+    Literal,
+    LoopFamily,
+    LoopRef,
+    LoopVar,
+    ParamRef,
+    Path,
+    Ref,
+    Value,
+)
 from .walk import Transformer, Visitor, children, loop_statements, referenced_nodes, referenced_params, walk
 from .workflow import Import, Node, Output, Param, Workflow, from_data, to_data
 
 __all__ = [
     "IR_VERSION", "JSON_WIDTH", "NONE", "DictOf", "Family", "Import", "Imported", "ListOf", "Literal", "Loop",
-    "LoopFamily", "LoopRef", "LoopVar", "Node", "Output", "Param", "ParamRef", "Ref", "Statement", "Transformer",
-    "Value", "Visitor", "Workflow", "children", "dumps", "from_data", "keyed", "loop_key", "loop_statements",
-    "referenced_nodes", "referenced_params", "to_data", "value_from_data", "value_to_data", "walk",
+    "LoopFamily", "LoopRef", "LoopVar", "Node", "Output", "Param", "ParamRef", "Path", "Ref", "Statement",
+    "Transformer", "Value", "Visitor", "Workflow", "children", "dumps", "from_data", "keyed", "loop_key",
+    "loop_statements", "referenced_nodes", "referenced_params", "to_data", "value_from_data", "value_to_data", "walk",
 ]

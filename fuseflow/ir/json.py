@@ -26,31 +26,30 @@ JSON_WIDTH = 100
 
 
 def value_to_data(value: Value) -> Any:
-    kind = type(value)
-    if kind is Literal:
+    if type(value) is Literal:
         return {"literal": value.value}
-    if kind is ParamRef:
+    if type(value) is ParamRef:
         return {"param": value.name, "path": list(value.path)}
-    if kind is Ref:
+    if type(value) is Ref:
         return {"ref": value.node, "path": list(value.path)}
-    if kind is ListOf:
+    if type(value) is ListOf:
         return {"list": [value_to_data(item) for item in value.items]}
-    if kind is DictOf:
+    if type(value) is DictOf:
         return {"dict": [[key, value_to_data(item)] for key, item in value.items]}
-    if kind is Family:
+    if type(value) is Family:
         return {"family": value.name, "members": [[key, value_to_data(m)] for key, m in value.members]}
-    if kind is Imported:
+    if type(value) is Imported:
         return {"callable": value.target}
-    if kind is LoopVar:
+    if type(value) is LoopVar:
         return {"loop_var": value.name, "path": list(value.path)}
-    if kind is LoopRef:
+    if type(value) is LoopRef:
         return {"loop_ref": value.statement, "path": list(value.path)}
-    if kind is LoopFamily:
+    if type(value) is LoopFamily:
         return {"loop_family": value.statement, "fixed": value.fixed}
     raise TypeError(f"not an IR value: {value!r}")
 
 
-def value_from_data(data: dict) -> Value:
+def value_from_data(data: dict[str, Any]) -> Value:
     if "literal" in data:
         return Literal(data["literal"])
     if "param" in data:

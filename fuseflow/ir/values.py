@@ -32,6 +32,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+Path = tuple[int | str, ...]  # an index path: `x[0]["X"]` is (0, "X")
+
 
 class Value:
     """The base of every argument value."""
@@ -47,13 +49,13 @@ class Literal(Value):
 @dataclass(frozen=True, slots=True)
 class ParamRef(Value):
     name: str
-    path: tuple = ()
+    path: Path = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Ref(Value):
     node: str
-    path: tuple = ()
+    path: Path = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +89,7 @@ class LoopVar(Value):
     """In a loop statement: the loop variable `name` of the current iteration, indexed by `path`."""
 
     name: str
-    path: tuple = ()
+    path: Path = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +98,7 @@ class LoopRef(Value):
     enclose the use), indexed by `path` at run time."""
 
     statement: str
-    path: tuple = ()
+    path: Path = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,12 +26,12 @@ from .values import DictOf, Family, ListOf, ParamRef, Ref, Value
 
 def children(value: Value) -> tuple[Value, ...]:
     """The values directly inside `value` (items, dict values, family members)."""
-    kind = type(value)
-    if kind is ListOf:
+    if type(value) is ListOf:
         return value.items
-    if kind is DictOf or kind is Family:
-        pairs = value.items if kind is DictOf else value.members
-        return tuple(item for _, item in pairs)
+    if type(value) is DictOf:
+        return tuple(item for _, item in value.items)
+    if type(value) is Family:
+        return tuple(item for _, item in value.members)
     return ()
 
 
@@ -48,20 +48,18 @@ def walk(value: Value) -> Iterator[Value]:
 
 def referenced_nodes(value: Value) -> Iterator[str]:
     """Every node a value reads, in order (with repeats)."""
-    kind = type(value)
-    if kind is Ref:  # the common case, without the walk
+    if type(value) is Ref:  # the common case, without the walk
         yield value.node
-    elif kind in _CONTAINERS:
-        yield from (v.node for v in walk(value) if type(v) is Ref)
+    elif type(value) in _CONTAINERS:
+        yield from (v.node for v in walk(value) if isinstance(v, Ref))
 
 
 def referenced_params(value: Value) -> Iterator[str]:
     """Every param a value reads, in order (with repeats)."""
-    kind = type(value)
-    if kind is ParamRef:
+    if type(value) is ParamRef:
         yield value.name
-    elif kind in _CONTAINERS:
-        yield from (v.name for v in walk(value) if type(v) is ParamRef)
+    elif type(value) in _CONTAINERS:
+        yield from (v.name for v in walk(value) if isinstance(v, ParamRef))
 
 
 _CONTAINERS = (ListOf, DictOf, Family)
@@ -96,22 +94,21 @@ class Transformer(Visitor):
     """A Visitor whose methods return values: the result is the transformed value."""
 
     def generic_visit(self, value: Value) -> Value:
-        kind = type(value)
-        if kind is ListOf:
+        if type(value) is ListOf:
             items = tuple(self.visit(item) for item in value.items)
             return value if _same(items, value.items) else ListOf(items)
-        if kind is DictOf:
+        if type(value) is DictOf:
             pairs = tuple((key, self.visit(item)) for key, item in value.items)
             return value if _same_pairs(pairs, value.items) else DictOf(pairs)
-        if kind is Family:
+        if type(value) is Family:
             members = tuple((key, self.visit(item)) for key, item in value.members)
             return value if _same_pairs(members, value.members) else Family(value.name, members)
         return value
 
 
-def _same(new: tuple, old: tuple) -> bool:
+def _same(new: tuple[Value, ...], old: tuple[Value, ...]) -> bool:
     return all(a is b for a, b in zip(new, old, strict=True))
 
 
-def _same_pairs(new: tuple, old: tuple) -> bool:
+def _same_pairs(new: tuple[tuple[str, Value], ...], old: tuple[tuple[str, Value], ...]) -> bool:
     return all(a[1] is b[1] for a, b in zip(new, old, strict=True))

@@ -109,7 +109,7 @@ class Workflow:
 # --- JSON (fusec compile --target ir; docs/ir.md) ---------------------------------------
 
 
-def to_data(wf: Workflow) -> dict:
+def to_data(wf: Workflow) -> dict[str, Any]:
     return {
         "fuseflow_ir": IR_VERSION,
         "name": wf.name,
@@ -124,11 +124,11 @@ def to_data(wf: Workflow) -> dict:
     }
 
 
-def _fields(record: Any) -> dict:
+def _fields(record: Any) -> dict[str, Any]:
     return {f.name: getattr(record, f.name) for f in fields(record)}
 
 
-def _node_data(node: Node) -> dict:
+def _node_data(node: Node) -> dict[str, Any]:
     return {
         "name": node.name,
         "kind": node.kind,
@@ -144,7 +144,7 @@ def _node_data(node: Node) -> dict:
     }
 
 
-def _loop_data(loop: Loop) -> dict:
+def _loop_data(loop: Loop) -> dict[str, Any]:
     return {
         "vars": list(loop.vars),
         "items": loop.items,
@@ -154,7 +154,7 @@ def _loop_data(loop: Loop) -> dict:
     }
 
 
-def _statement_data(s: Statement) -> dict:
+def _statement_data(s: Statement) -> dict[str, Any]:
     return {
         "statement": s.name,
         "kind": s.kind,
@@ -166,7 +166,7 @@ def _statement_data(s: Statement) -> dict:
     }
 
 
-def from_data(data: dict) -> Workflow:
+def from_data(data: dict[str, Any]) -> Workflow:
     if data.get("fuseflow_ir") != IR_VERSION:
         raise ValueError(f"unsupported IR version {data.get('fuseflow_ir')!r}; this fusec reads {IR_VERSION}")
     return Workflow(
@@ -182,7 +182,7 @@ def from_data(data: dict) -> Workflow:
     )
 
 
-def _node_from(data: dict) -> Node:
+def _node_from(data: dict[str, Any]) -> Node:
     return Node(
         name=data["name"],
         kind=data["kind"],
@@ -198,12 +198,12 @@ def _node_from(data: dict) -> Node:
     )
 
 
-def _loop_from(data: dict) -> Loop:
+def _loop_from(data: dict[str, Any]) -> Loop:
     body = tuple(_loop_from(item) if "vars" in item else _statement_from(item) for item in data["body"])
     return Loop(vars=tuple(data["vars"]), items=data["items"], body=body, let=data["let"], span=tuple(data["span"]))
 
 
-def _statement_from(data: dict) -> Statement:
+def _statement_from(data: dict[str, Any]) -> Statement:
     return Statement(
         name=data["statement"],
         kind=data["kind"],
