@@ -99,19 +99,20 @@ def cmd_deploy(args) -> int:
 
 
 def plan(workflow, args) -> Deployment:
-    """The deployment the command line asks for; UsageError for a bad -p or -o."""
+    """The deployment the command line asks for; UsageError for a bad -p or -o, or a storage
+    URL the runs could not open."""
     from .. import get as get_target  # deferred: the registry (the generator behind it), when deploying
 
     project = Path(args.file).resolve().parent
     flow_file = flow_file_path(args.file, args.output, project)
+    check_not_foreign(flow_file)
     text = get_target("prefect").generate(workflow, project)
-    try:
-        parameters = default_parameters(workflow, args.param)
+    try:  # ParamError (a ValueError), as `fusec run` would give it
+        parameters, store = default_parameters(workflow, args.param), store_url(workflow, flow_file)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    check_not_foreign(flow_file)
     return Deployment(project, flow_file, text, flow_function(text), args.name, args.pool, args.cron,
-                      parameters, store_url(workflow, flow_file))
+                      parameters, store)
 
 
 def flow_file_path(fuse_file: str, output: str | None, project: Path) -> Path:
