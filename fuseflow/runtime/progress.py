@@ -4,9 +4,16 @@ A live display (rich) on a terminal; nothing at all when output is not a
 terminal, so logs and pipes stay clean. The executor tells it how many nodes
 a run will touch (`expect`, after planning: skipped nodes do not count) and
 each node's moves; the silent one only keeps the counts.
+
+A run whose display is drawn by another process (a Ray job that `fusec
+submit` follows) writes each move as a line of its log instead
+(`EventProgress`, when $FUSEFLOW_PROGRESS_EVENTS names the lines' prefix);
+the watching process plays the lines back into its own display (`replay`).
 """
 from __future__ import annotations
 
+import json
+import os
 import sys
 import time
 import warnings
@@ -121,9 +128,66 @@ class RichProgress(Progress):
             self.display.console.line()
 
 
+EVENTS_VARIABLE = "FUSEFLOW_PROGRESS_EVENTS"
+EVENTS = ("expect", "started", "finished", "loaded", "failed")
+
+
+class EventProgress(Progress):
+    """Each move as one line on stderr, `PREFIX progress ["started", "train"]`, for a
+    display drawn by the process that reads this one's output (`replay`)."""
+
+    live = True
+
+    def __init__(self, prefix: str, total: int = 0):
+        super().__init__(total)
+        self.prefix = prefix
+
+    def expect(self, nodes: int) -> None:
+        super().expect(nodes)
+        self._send("expect", nodes)
+
+    def started(self, name: str) -> None:
+        super().started(name)
+        self._send("started", name)
+
+    def finished(self, name: str) -> None:
+        super().finished(name)
+        self._send("finished", name)
+
+    def loaded(self, name: str) -> None:
+        super().loaded(name)
+        self._send("loaded", name)
+
+    def failed(self, name: str) -> None:
+        super().failed(name)
+        self._send("failed", name)
+
+    def _send(self, event: str, value: int | str) -> None:
+        sys.stderr.write(f"{self.prefix} progress {json.dumps([event, value])}\n")
+        sys.stderr.flush()
+
+
+def replay(progress: Progress, payload: str) -> bool:
+    """Play one EventProgress line's payload (what follows `PREFIX progress `) into
+    `progress`; False for a payload that is not one (then it is plain text)."""
+    try:
+        event, value = json.loads(payload)
+    except (ValueError, TypeError):
+        return False
+    if event not in EVENTS or not isinstance(value, int if event == "expect" else str):
+        return False
+    if progress.live:
+        getattr(progress, event)(value)
+    return True
+
+
 def make_progress(enabled: bool | None, total: int = 0, label: str = "fuseflow") -> Progress:
     """rich on a terminal (when installed), silent otherwise; `enabled` forces either way.
-    `label` heads the bar (the workflow's name)."""
+    `label` heads the bar (the workflow's name). With $FUSEFLOW_PROGRESS_EVENTS set (and
+    `enabled` not False), the moves go to stderr as lines for another process to draw."""
+    prefix = os.environ.get(EVENTS_VARIABLE)
+    if prefix and enabled is not False:
+        return EventProgress(prefix, total)
     asked = enabled
     if enabled is None:
         enabled = sys.stderr.isatty()

@@ -1,37 +1,34 @@
-"""`fusec submit FILE --host URL`: compile for KFP and start a run with kfp.Client.
+"""`fusec submit FILE [--target kfp] --host URL`: compile for KFP and start a run with kfp.Client.
 
     fusec submit pipeline.fuse --host https://kfp.example.com -p n=500 --experiment nightly
+
+KFP is `fusec submit`'s default target (fuseflow.targets.submit holds the command).
 
 Exit status: 0 the run was created (its id is printed), 1 the file has errors
 or the endpoint refused or could not be reached, 2 usage error.
 """
 from __future__ import annotations
 
-import re
 import sys
 import tempfile
 from pathlib import Path
+
+from ..submit import command, reason
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("submit", help="compile for Kubeflow Pipelines and start a run on a KFP endpoint",
-                       description="Compile a .fuse file to a KFP pipeline and start a run with kfp.Client "
-                                   "(needs the kfp package). See docs/kfp.md.")
-    p.add_argument("file", metavar="FILE")
-    p.add_argument("--host", required=True, metavar="URL", help="the KFP API endpoint, e.g. http://localhost:8080")
-    p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE", help="set a param (repeatable)")
-    p.add_argument("--storage", metavar="URL",
-                   help="the fuseflow store the steps use: an absolute path on a mounted volume, or s3://...")
-    p.add_argument("--rerun", metavar="REGEX", help="recompute matching nodes and everything downstream")
-    p.add_argument("--experiment", metavar="NAME", help="the experiment to add the run to")
-    p.add_argument("--run-name", metavar="NAME", help="the run's name in the KFP UI")
-    p.add_argument("--namespace", metavar="NS", help="Kubernetes namespace (multi-user KFP)")
-    p.add_argument("--debug", action="store_true", help="show Python tracebacks for internal errors")
-    p.add_argument("-D", dest="defines", action="append", metavar="NAME=VALUE", default=[],
-                   help="override a `let` constant (repeatable)")
-    p.set_defaults(func=cmd_submit)
+    """KFP's flags and way of submitting, under the one `fusec submit` (fuseflow.targets.submit)."""
+    command(sub).add_target("kfp", "start a run on a Kubeflow Pipelines endpoint with kfp.Client",
+                            add_arguments, cmd_submit)
+
+
+def add_arguments(group) -> None:
+    group.add_argument("--host", metavar="URL", help="the KFP API endpoint, e.g. http://localhost:8080 (required)")
+    group.add_argument("--experiment", metavar="NAME", help="the experiment to add the run to")
+    group.add_argument("--run-name", metavar="NAME", help="the run's name in the KFP UI")
+    group.add_argument("--namespace", metavar="NS", help="Kubernetes namespace (multi-user KFP)")
 
 
 def cmd_submit(args) -> int:
@@ -41,6 +38,8 @@ def cmd_submit(args) -> int:
     from ...runtime.extras import optional
     from .generate import compile_pipeline
 
+    if not args.host:
+        raise UsageError("fusec submit --target kfp needs --host URL, the KFP API endpoint")
     workflow, warnings = files.load(args.file, files.define_values(args.defines))
     sys.stderr.write(warnings)
     text, names = compile_pipeline(workflow, Path(args.file).resolve().parent)
@@ -84,13 +83,3 @@ def submit_arguments(workflow, names, args) -> dict:
     if args.rerun:
         arguments[names.rerun_input] = args.rerun
     return encode(arguments)
-
-
-def reason(exc: BaseException) -> str:
-    """The gist of a client error: "[Errno 111] Connection refused" rather than a page of urllib3."""
-    text = str(exc)
-    errno = re.search(r"\[Errno -?\d+\][^'\")]*", text)
-    if errno:
-        return errno.group(0).strip()
-    first = text.splitlines()[0] if text else ""
-    return f"{type(exc).__name__}: {first[:300]}" if first else type(exc).__name__

@@ -30,6 +30,12 @@ class RayTarget(Target):
                                                               "ray://HOST:10001); default: start a local Ray")
         parser.add_argument("--max-pending", type=int, metavar="N", help="ray: at most N tasks in flight")
 
+    def add_commands(self, subparsers) -> None:
+        from . import jobs, submit  # `fusec submit --target ray` and `fusec jobs`: parsers only; Ray loads when run
+
+        submit.add_parser(subparsers)
+        jobs.add_parser(subparsers)
+
     def applied(self, node, wf) -> Applied:
         """Ray's .options() keywords and the worker's options, as the generated module gets them."""
         neutral, own = node.options.get("neutral", {}), node.options.get("ray", {})
