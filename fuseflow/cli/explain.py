@@ -74,6 +74,6 @@ def explain_file(args: argparse.Namespace):
     settings = RunSettings(storage=args.storage, rerun=args.rerun, overrides=[parse_set(s) for s in args.set],
                            param_texts=parse_assignments(args.param))
     with import_path(Path(args.file).resolve().parent):  # the workflow's modules, as `fusec run` finds them
-        plan = prepare(bind(ir, args.file), {}, settings)
+        plan = prepare(bind(ir, args.file), {}, settings, warn_shared=False)
         rows = explaining.explain(plan)
     return rows, plan.store.url

@@ -24,8 +24,8 @@ from typing import Any
 
 from ..runtime.outputs import all_digits, safe_repr
 from ..runtime.params import parse_assignments
-from ..runtime.storage import MissingResult, Store, StoredResult, open_store
-from ..runtime.storage.names import hint
+from ..runtime.storage import Garbage, MissingResult, Store, StoredResult, open_store
+from ..runtime.storage.names import hint, shown
 
 DEFAULT_STORAGE = "file:.fuseflow"
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
@@ -160,7 +160,20 @@ def _show(store: Store, args: argparse.Namespace) -> int:
     key = _resolve_key(store, args.workflow, args.node, args.key) if args.key else None
     value = store.read(args.workflow, args.node, key)
     print(value_text(value, full=args.full))
+    source = _source_of(store, args.workflow, args.node, key)
+    if source:
+        print(f"written by {shown(source)}", file=sys.stderr)
     return EXIT_OK
+
+
+def _source_of(store: Store, workflow: str, node: str, key: str | None) -> str:
+    """The .fuse file that wrote the result, as its meta says ("" for a result saved before results said)."""
+    if key is None:
+        results = _results_of(store, workflow, node)
+        key = results[-1].key if results else None
+    saved = store.meta(workflow, node, key) if key is not None else None
+    source = saved.get("source") if saved else None
+    return source if isinstance(source, str) else ""
 
 
 def _resolve_key(store: Store, workflow: str, node: str, prefix: str) -> str:
@@ -237,25 +250,21 @@ def _du(store: Store, args: argparse.Namespace) -> int:
 
 def _gc(args: argparse.Namespace) -> int:
     """Garbage of the store, printed; removed unless --dry-run."""
-    store, keep, workflows = open_store(args.storage or DEFAULT_STORAGE), None, None
     if args.file:
-        store, keep, workflows = _current_keys(args)
-    items = store.garbage(keep, args.max_age, workflows)
-    verb = "would remove" if args.dry_run else "removed"
-    for item in items:
-        where = "/".join(p for p in (item.workflow, item.node) if p) or "."
-        what = item.key[:12] if item.kind != "temp" else item.key
-        print(f"{verb} {item.kind} {where} {what} ({human_size(item.size)})")
+        return _gc_file(args)
+    store = open_store(args.storage or DEFAULT_STORAGE)
+    items = store.garbage(None, args.max_age)
+    _report_garbage(store, items, args.dry_run)
     if not args.dry_run:
         store.remove_garbage(items)
-    size = sum(item.size for item in items)
-    print(f"{verb} {plural(len(items), 'item')}, {human_size(size)} in {store.url}", file=sys.stderr)
     return EXIT_OK
 
 
-def _current_keys(args: argparse.Namespace):
-    """(store, keep, [workflow]) for FILE: keep the results whose keys FILE now produces."""
+def _gc_file(args: argparse.Namespace) -> int:
+    """gc FILE: also the results of FILE's workflow whose keys FILE no longer produces,
+    except those another .fuse file wrote (counted, never removed: runtime.shared)."""
     # deferred: the compiler and the engine, for `gc FILE` only (not ls, show, rm, du or `fusec --help`)
+    from ..runtime import shared
     from ..runtime.bind import bind, import_path
     from ..runtime.prepare import RunSettings, prepare
     from .inputs import load
@@ -263,9 +272,39 @@ def _current_keys(args: argparse.Namespace):
     ir = load(args.file, args.defines)
     with import_path(Path(args.file).resolve().parent):  # the workflow's modules, as `fusec run` finds them
         wf = bind(ir, args.file)
-        plan = prepare(wf, {}, RunSettings(storage=args.storage, param_texts=parse_assignments(args.param)))
-    keys = plan.keys
-    return plan.store, (lambda workflow, node, key: keys.get(node) == key), [wf.name]
+        settings = RunSettings(storage=args.storage, param_texts=parse_assignments(args.param))
+        plan = prepare(wf, {}, settings, warn_shared=False)
+    assert plan.store is not None, "gc never runs without a store"
+    store = plan.store
+    pruning = shared.prune(store, wf.name, plan.keys, plan.origin, args.max_age)
+    _report_garbage(store, pruning.garbage, args.dry_run, kept_message(wf.name, pruning.kept, args.dry_run))
+    if not args.dry_run:
+        store.remove_garbage(pruning.garbage)
+        shared.forget_former(store, pruning, plan.origin)
+    return EXIT_OK
+
+
+def _report_garbage(store: Store, items: list[Garbage], dry_run: bool, kept: str = "") -> None:
+    verb = "would remove" if dry_run else "removed"
+    for item in items:
+        where = "/".join(p for p in (item.workflow, item.node) if p) or "."
+        what = item.key[:12] if item.kind != "temp" else item.key
+        print(f"{verb} {item.kind} {where} {what} ({human_size(item.size)})")
+    if kept:
+        print(kept, file=sys.stderr)
+    size = sum(item.size for item in items)
+    print(f"{verb} {plural(len(items), 'item')}, {human_size(size)} in {store.url}", file=sys.stderr)
+
+
+def kept_message(workflow: str, kept: dict[str, int], dry_run: bool) -> str:
+    """What gc FILE leaves of the results other files wrote ("" when none)."""
+    if not kept:
+        return ""
+    files = sorted(kept)
+    names = ", ".join(shown(path) for path in files)
+    that = "that file" if len(files) == 1 else "each of those files"
+    return (f"{'would keep' if dry_run else 'kept'} {plural(sum(kept.values()), 'result')} of workflow {workflow!r} "
+            f"written by other files: {names}; run `fusec storage gc` with {that} to prune them")
 
 
 _COMMANDS = {"ls": _ls, "show": _show, "rm": _rm, "du": _du, "gc": _gc}

@@ -20,10 +20,12 @@ from ..ir import referenced_nodes, referenced_params
 from . import plan as planning
 from .graph import Node, Workflow
 from .keys import callable_identity, fingerprint
+from .shared import owner
+from .storage.names import shown
 
 if TYPE_CHECKING:  # prepare imports this module: describe_key is part of a plan
     from .prepare import RunPlan
-    from .storage import Store
+    from .storage import Source, Store
 
 META_VERSION = 1
 STORED, RUN, NOT_NEEDED = "stored", "run", "not needed"
@@ -126,16 +128,26 @@ def changes(plan: RunPlan, store: Store, i: int, states: dict[str, str]) -> list
         return ["never stored"]
     now = plan.describe(i)
     best: list[str] | None = None
+    closest: dict[str, Any] = {}
     for result in reversed(results):  # newest first: ties go to the most recent result
         before = store.meta(wf.name, name, result.key)
         if before is None:
             continue
         diff = diff_meta(before, now, states)
         if best is None or len(diff) < len(best):
-            best = diff
+            best, closest = diff, before
     if best is None:
         return [f"stored under {plural(len(results), 'other key')}, saved without a description of the key"]
-    return best or ["stored under another key (the same inputs: written by another fuseflow version?)"]
+    return (best or ["stored under another key (the same inputs: written by another fuseflow version?)"]) + \
+        _other_file(closest, plan.origin)
+
+
+def _other_file(before: dict[str, Any], origin: Source | None) -> list[str]:
+    """When the stored result compared was written by another .fuse file (runtime.shared), say which."""
+    writer = owner(before)
+    if writer is None or origin is None or writer.same_file(origin):
+        return []
+    return [f"the closest stored result was written by another file, {shown(writer.path)}"]
 
 
 def diff_meta(before: dict[str, Any], now: dict[str, Any], states: dict[str, str]) -> list[str]:

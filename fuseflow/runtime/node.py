@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-from . import storage
+from . import shared, storage
 from .invoke import NodeFailed, invoke
 from .storage import StorageWarning, Store
 
@@ -82,6 +82,7 @@ def keep(job: NodeJob, value: Any, store: Store | None = None, warn: Callable[[s
                                    "the run goes on and the next run computes it again (give the node `cache: false` "
                                    "if that is expected)")
         return value
+    shared.note(store, job.workflow, job.meta, warn or _storage_warning)  # once per process: the file's marker
     if not always_read:
         return value
     found, value = store.load(job.workflow, job.name, key)

@@ -6,7 +6,9 @@
 
 `prepare` checks the params, the option overrides and the --rerun regex
 (ParamError, before anything runs), opens the store, works out each node's
-effective options, whether its result is kept, and its cache key. The local
+effective options, whether its result is kept, and its cache key; a run warns
+when other .fuse files wrote results of the same workflow name to the store
+(runtime.shared). The local
 executor, the Ray driver, a Prefect flow run, `fusec explain` and `fusec
 storage gc` all start from it, so a run means the same everywhere. A plan
 pickles (the store travels as its URL), for task runners in other processes.
@@ -21,7 +23,7 @@ from typing import Any
 
 from . import overrides as overriding
 from . import plan as planning
-from . import storage
+from . import shared, storage
 from .explain import describe_key
 from .graph import Node, Workflow
 from .keys import compute_keys
@@ -29,7 +31,7 @@ from .node import NodeJob, cacheable, store_at
 from .overrides import Override, effective_options
 from .params import ParamError, shortened
 from .params import resolve as resolve_params
-from .storage import Store
+from .storage import Source, Store
 
 DEFAULT_STORE = ".fuseflow"
 
@@ -75,6 +77,7 @@ class RunPlan:
     options: list[dict[str, Any]]
     cacheable: list[bool]
     keys: dict[str, str]  # empty without a store: nothing is kept, nothing needs a key
+    origin: Source | None = None  # the .fuse file, named in each saved result's meta (runtime.shared)
 
     def is_stored(self, name: str) -> bool:
         i = self.wf.index[name]
@@ -95,7 +98,10 @@ class RunPlan:
     def describe(self, i: int) -> dict[str, Any]:
         """What went into node i's key, saved beside its result for `fusec explain`."""
         name = self.wf.nodes[i].name
-        return describe_key(self.wf, self.params, self.keys, name, self.options[i])
+        meta = describe_key(self.wf, self.params, self.keys, name, self.options[i])
+        if self.origin is not None:  # not part of the key: which file wrote the result
+            meta.update(shared.meta(self.origin))
+        return meta
 
     def job(self, i: int, options: dict[str, Any] | None = None) -> NodeJob:
         """What node i needs wherever it runs; `options`: the runtime's part of its
@@ -118,12 +124,15 @@ class RunPlan:
 
 
 def prepare(wf: Workflow, params: dict[str, Any], settings: RunSettings, *, own: str | None = None,
-            node_options: NodeOptions = _neutral, resolve: bool = True) -> RunPlan:
+            node_options: NodeOptions = _neutral, resolve: bool = True, warn_shared: bool = True) -> RunPlan:
     """The run's plan; ParamError for a bad param, override, --rerun regex or storage URL.
 
     own: a target whose own node options `--set` may set too (Ray's). node_options:
     the target's reading of a node's options under the overrides. resolve: import
-    the callables overrides name now (not for a target whose workers import them)."""
+    the callables overrides name now (not for a target whose workers import them).
+    warn_shared: a StorageWarning when the store holds results of this workflow name
+    written by another .fuse file (runtime.shared): every run; not `fusec explain`
+    or `fusec storage gc`, which only read the plan."""
     values = resolve_params(wf.params, params, settings.param_texts)
     overrides = checked_overrides(wf, settings, own=own, resolve=resolve)
     forced = rerun_nodes(wf, settings.rerun)
@@ -131,7 +140,10 @@ def prepare(wf: Workflow, params: dict[str, Any], settings: RunSettings, *, own:
     options = [node_options(node, overrides) for node in wf.nodes] if overrides else [n.options for n in wf.nodes]
     kept = [bool(cacheable(node.kind, opts, store)) for node, opts in zip(wf.nodes, options, strict=True)]
     keys = compute_keys(wf, values, options) if store is not None else {}
-    return RunPlan(wf, values, overrides, forced, store, options, kept, keys)
+    origin = shared.origin(wf.source, wf.home) if store is not None else None
+    if warn_shared and store is not None:
+        shared.warn_if_shared(store, wf.name, origin)
+    return RunPlan(wf, values, overrides, forced, store, options, kept, keys, origin)
 
 
 def checked_overrides(wf: Workflow, settings: RunSettings, *, own: str | None = None,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .base import Garbage, MissingResult, StorageUnavailable, StorageWarning, Store, StoredResult
+from .base import Garbage, MissingResult, Source, StorageUnavailable, StorageWarning, Store, StoredResult
 
 if TYPE_CHECKING:
     from .file import FileStore
@@ -41,6 +41,7 @@ __all__ = [
     "REGISTRY",
     "Serializer",
     "SerializerRegistry",
+    "Source",
     "StorageUnavailable",
     "StorageWarning",
     "Store",

@@ -44,6 +44,24 @@ class StoredResult:
 
 
 @dataclass(frozen=True)
+class Source:
+    """A .fuse file that wrote results of a workflow (docs/storage.md, "Stores shared by
+    several files").
+
+    path: the file as artifacts name it (relative to where fusec ran, e.g.
+    ``flows/models.fuse``). file: a hash of its absolute path on the machine that
+    ran it ("" when unknown), so the same file run from another folder is known
+    as the same one. Both are data read from a store: never a file name.
+    """
+
+    path: str
+    file: str = ""
+
+    def same_file(self, other: Source) -> bool:
+        return self.path == other.path or (bool(self.file) and self.file == other.file)
+
+
+@dataclass(frozen=True)
 class Garbage:
     """Something ``gc`` would remove.
 
@@ -115,6 +133,26 @@ class Store(abc.ABC):
 
     def meta(self, workflow: str, node: str, key: str) -> dict[str, Any] | None:
         """The ``meta`` saved with a result (None if none, or no such result)."""
+        return None
+
+    def metas(self, workflow: str, items: builtins.list[tuple[str, str]]) -> builtins.list[dict[str, Any] | None]:
+        """``meta`` of each (node, key); a remote store asks for them all at once."""
+        return [self.meta(workflow, node, key) for node, key in items]
+
+    # Which .fuse files wrote results of a workflow: one small marker per file, beside
+    # the results (a name starting with '.', which no node has). Not abstract: a store
+    # that keeps no markers knows of no other file, as before.
+
+    def sources(self, workflow: str) -> set[Source]:
+        """The files that wrote results of ``workflow`` here (as ``add_source`` noted them)."""
+        return set()
+
+    def add_source(self, workflow: str, source: Source) -> None:
+        """Note that ``source`` writes results of ``workflow``; idempotent, safe to race."""
+        return None
+
+    def remove_source(self, workflow: str, source: Source) -> None:
+        """Forget ``source`` (``gc`` does, once none of its results are left)."""
         return None
 
     def garbage(self, keep: Callable[[str, str, str], bool] | None = None, max_age: float = 3600.0,

@@ -2,6 +2,7 @@
 
     ROOT/<workflow>/.packs/<time>-<pid>-<rand>.ffp   small results, appended (pack.py)
     ROOT/<workflow>/<node>/<key>.ffr                 a large result: temp file + rename
+    ROOT/<workflow>/.sources/<hash>                  a .fuse file that wrote results (markers.py)
 
 Local disks and shared filesystems (NFS, a cluster's scratch) alike: every
 process appends only to its own pack and every file is written under a temp
@@ -21,8 +22,8 @@ from collections.abc import Callable
 from fnmatch import fnmatchcase
 from typing import Any
 
-from . import fileio, pack
-from .base import Garbage, MissingResult, StorageWarning, Store, StoredResult
+from . import fileio, markers, pack
+from .base import Garbage, MissingResult, Source, StorageWarning, Store, StoredResult
 from .format import PEEK_SIZE, SUFFIX, Buffer, CorruptRecord, address, decode, encode_header, peek_serializer
 from .names import check_name, hint
 from .serializers import REGISTRY, SerializerRegistry
@@ -250,6 +251,35 @@ class FileStore(Store):
         entry = self._index(workflow).get(node, key) or self._refreshed(self._index(workflow), node, key, force=True)
         return entry.meta_dict() if entry is not None else None
 
+    def sources(self, workflow: str) -> set[Source]:
+        check_name("workflow", workflow)
+        found = (_read_marker(e) for e in fileio.scandir(f"{self.root}/{workflow}/{markers.DIRNAME}")
+                 if e.name[:1] != ".")
+        return {source for source in found if source is not None}
+
+    def add_source(self, workflow: str, source: Source) -> None:
+        """A marker, unless there is one: written under a temp name and renamed, so racing
+        writers (the same bytes) and readers see it whole or not at all."""
+        check_name("workflow", workflow)
+        directory = f"{self.root}/{workflow}/{markers.DIRNAME}"
+        path = f"{directory}/{markers.name(source)}"
+        if os.path.isfile(path):
+            return
+        if directory not in self._made:
+            self._make_dir(directory)
+        try:
+            fileio.write_atomic(fileio.temp_path(directory, "source"), path, [markers.encode(source)], self.fsync)
+        except FileNotFoundError:  # the folder was removed meanwhile (gc, fusec storage rm)
+            self._make_dir(directory)
+            fileio.write_atomic(fileio.temp_path(directory, "source"), path, [markers.encode(source)], self.fsync)
+
+    def remove_source(self, workflow: str, source: Source) -> None:
+        check_name("workflow", workflow)
+        directory = f"{self.root}/{workflow}/{markers.DIRNAME}"
+        fileio.unlink_quietly(f"{directory}/{markers.name(source)}")
+        self._made.discard(directory)
+        _rmdir_quietly(directory)
+
     def where(self, workflow: str, node: str, key: str) -> tuple[str, int, int] | None:
         """(file, offset, length) of a stored record: a pack or a file of its own; None if absent.
 
@@ -278,6 +308,9 @@ class FileStore(Store):
         for node in fileio.subdirs(f"{self.root}/{workflow}"):
             if match(node):
                 self._remove_node(f"{self.root}/{workflow}/{node}")
+        if not self.list(workflow):  # nothing left: no file has results here any more
+            self._made.discard(f"{self.root}/{workflow}/{markers.DIRNAME}")
+            fileio.remove_tree(f"{self.root}/{workflow}/{markers.DIRNAME}")
         _rmdir_quietly(f"{self.root}/{workflow}")
         return len(removed)
 
@@ -309,7 +342,8 @@ class FileStore(Store):
         check_name("workflow", workflow)
         base = f"{self.root}/{workflow}"
         out = [Garbage("temp", workflow, "", e.name, _size(e), e.path)
-               for e in fileio.scandir(f"{base}/{pack.DIRNAME}") if fileio.is_temp(e.name) and _stale(e, max_age)]
+               for folder in (pack.DIRNAME, markers.DIRNAME)
+               for e in fileio.scandir(f"{base}/{folder}") if fileio.is_temp(e.name) and _stale(e, max_age)]
         for node in fileio.subdirs(base):
             out.extend(Garbage("temp", workflow, node, e.name, _size(e), e.path)
                        for e in fileio.scandir(f"{base}/{node}") if fileio.is_temp(e.name) and _stale(e, max_age))
@@ -426,6 +460,17 @@ def _describe(workflow: str, node: str, entry: os.DirEntry[str]) -> StoredResult
         return None
     key = entry.name[: -len(SUFFIX)]
     return StoredResult(workflow, node, key, info.st_size, info.st_mtime, serializer)
+
+
+def _read_marker(entry: os.DirEntry[str]) -> Source | None:
+    """A marker file's source; None for anything else (a link, a pipe, not ours, just removed)."""
+    try:
+        if not entry.is_file(follow_symlinks=False):
+            return None
+        with open(entry.path, "rb") as f:
+            return markers.decode(f.read(markers.MAX_SIZE + 1))
+    except OSError:
+        return None
 
 
 def _describe_entry(workflow: str, entry: pack.Entry) -> StoredResult:

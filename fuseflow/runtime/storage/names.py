@@ -1,4 +1,4 @@
-"""Checks on workflow, node and key names, and "did you mean" hints.
+"""Checks on workflow, node and key names, "did you mean" hints, stored text made safe to show.
 
 Names become path components, so they are checked before any file is
 touched: a name with a slash or a leading dot could escape its folder or
@@ -18,6 +18,12 @@ def check_name(kind: str, name: str) -> None:
     if not name or name[0] == "." or "/" in name or "\\" in name or "\0" in name:
         raise ValueError(f"invalid {kind} name {name!r}: it must be non-empty, not start with '.', "
                          "and contain no slash")
+
+
+def shown(text: str) -> str:
+    """Text read from a store (a source path in a marker) fit for a one-line message:
+    control characters escaped, so it cannot break the line or colour the terminal."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def hint(name: str, candidates: Sequence[str], what: str) -> str:

@@ -1,6 +1,7 @@
 """S3Store: results as objects in an S3 bucket (or any S3-compatible service), via s3fs.
 
     s3://bucket/prefix/<workflow>/<node>/<key>.ffp
+    s3://bucket/prefix/<workflow>/.sources/<hash>    a .fuse file that wrote results (markers.py)
 
 Each object is a one-entry pack (pack.py): the node, the key, the key's
 description (meta) and the whole record with its own CRC, so an object
@@ -30,8 +31,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from ..extras import optional
-from . import pack
-from .base import Garbage, MissingResult, StorageUnavailable, StorageWarning, Store, StoredResult
+from . import markers, pack
+from .base import Garbage, MissingResult, Source, StorageUnavailable, StorageWarning, Store, StoredResult
 from .format import PEEK_SIZE, Buffer, CorruptRecord, address, aligned, decode, encode_header, peek_serializer
 from .names import check_name, hint
 from .serializers import REGISTRY, SerializerRegistry
@@ -198,6 +199,8 @@ class S3Store(Store):
             found = {}
         listing.objects = {path: {"size": info.get("size", 0), "mtime": _mtime(info)}
                            for path, info in found.items() if path.endswith(SUFFIX)}
+        folder = f"{listing.root}/{markers.DIRNAME}/"
+        listing.markers = {path for path in found if path.startswith(folder) and "/" not in path[len(folder):]}
 
     def _get(self, path: str, size: int | None) -> bytearray:
         """The whole object in one writable buffer; large ones read part by part into it."""
@@ -302,13 +305,50 @@ class S3Store(Store):
             head = self.fs.cat_file(path, start=0, end=1 << 16)
         except FileNotFoundError:
             return None
-        meta = _meta_of(bytes(head))
-        if meta is None:
-            return None
-        try:
-            return json.loads(meta) if meta else None
-        except ValueError:
-            return None
+        return _meta_dict(_meta_of(bytes(head)))
+
+    def metas(self, workflow: str, items: builtins.list[tuple[str, str]]) -> builtins.list[dict[str, Any] | None]:
+        """The metas of many results: their first bytes, fetched concurrently."""
+        paths = [self._object(workflow, node, key) for node, key in items]
+        if len(paths) < 2:
+            return [self.meta(workflow, node, key) for node, key in items]
+        heads = self.fs.cat_ranges(paths, [0] * len(paths), [1 << 16] * len(paths), on_error="return")
+        return [None if isinstance(head, Exception) else _meta_dict(_meta_of(bytes(head))) for head in heads]
+
+    def sources(self, workflow: str) -> set[Source]:
+        """From the workflow's listing (one LIST, shared with the run's look-ups), then one GET each."""
+        check_name("workflow", workflow)
+        listing = self._listing(workflow)
+        if time.monotonic() - listing.refreshed > REFRESH_AFTER:
+            self._refresh(listing)
+        if not listing.markers:
+            return set()
+        paths = sorted(listing.markers)
+        found = self.fs.cat_ranges(paths, [0] * len(paths), [markers.MAX_SIZE + 1] * len(paths), on_error="return")
+        sources = (markers.decode(bytes(data)) for data in found if not isinstance(data, Exception))
+        return {source for source in sources if source is not None}
+
+    def add_source(self, workflow: str, source: Source) -> None:
+        """One PUT of the marker (the same bytes whoever writes it, so a race is harmless)."""
+        check_name("workflow", workflow)
+        path = f"{self._root(workflow)}/{markers.DIRNAME}/{markers.name(source)}"
+        listing = self._indexes.get(workflow)
+        if listing is not None and path in listing.markers:
+            return
+        self.fs.pipe_file(path, markers.encode(source))
+        if listing is not None:
+            listing.markers.add(path)
+
+    def remove_source(self, workflow: str, source: Source) -> None:
+        check_name("workflow", workflow)
+        self._discard_marker(workflow, f"{self._root(workflow)}/{markers.DIRNAME}/{markers.name(source)}")
+
+    def _discard_marker(self, workflow: str, path: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.fs.rm_file(path)
+        listing = self._indexes.get(workflow)
+        if listing is not None:
+            listing.markers.discard(path)
 
     def read(self, workflow: str, node: str, key: str | None = None) -> Any:
         if key is None:
@@ -334,6 +374,10 @@ class S3Store(Store):
             self.fs.rm(paths)
             for path in paths:
                 self._listing(workflow).objects.pop(path, None)
+        listing = self._listing(workflow)
+        if not listing.objects:  # nothing left: no file has results here any more
+            for marker in sorted(listing.markers):
+                self._discard_marker(workflow, marker)
         return len(paths)
 
     def remove_workflow(self, workflow: str) -> bool:
@@ -387,6 +431,7 @@ class _Listing:
     def __init__(self, root: str) -> None:
         self.root = root
         self.objects: dict[str, dict[str, Any]] = {}
+        self.markers: set[str] = set()  # the workflow's source markers (markers.py)
         self.refreshed = 0.0
 
 
@@ -482,6 +527,14 @@ def _meta_of(head: bytes) -> bytes | None:
     if len(head) < fixed + nlen + klen + mlen:
         return None
     return head[fixed + nlen + klen : fixed + nlen + klen + mlen]
+
+
+def _meta_dict(meta: bytes | None) -> dict[str, Any] | None:
+    try:
+        found = json.loads(meta) if meta else None
+    except ValueError:
+        return None
+    return found if isinstance(found, dict) else None
 
 
 def _warn(message: str) -> None:

@@ -33,6 +33,7 @@ from ...runtime.extras import optional
 from ...runtime.invoke import NodeFailed, environment
 from ...runtime.params import Param, ParamError, resolve
 from ...runtime.prepare import open_run_store
+from ...runtime.shared import origin, warn_if_shared
 from .options import settings as node_settings
 from .spec import Names
 from .step import FAILURE_DIR, failure_from_report, read_value
@@ -116,7 +117,10 @@ def storage_url(wf: Workflow, fuse_path: str, settings) -> str:
     the file's `storage` (relative to the .fuse file), else .fuseflow beside it."""
     if settings.no_cache:
         return ""
-    return open_run_store(settings.storage, wf.storage, Path(fuse_path).resolve().parent).url
+    home = Path(fuse_path).resolve().parent
+    store = open_run_store(settings.storage, wf.storage, home)
+    warn_if_shared(store, wf.name, origin(wf.source, home))  # as every target's run does (runtime.shared)
+    return store.url
 
 
 def read_outputs(task: Any, names: Names, wf: Workflow) -> dict[str, Any]:
