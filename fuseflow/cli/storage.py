@@ -80,6 +80,9 @@ def _add_rm(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("workflow", metavar="WORKFLOW")
     p.add_argument("globs", nargs="*", metavar="GLOB")
     p.add_argument("--all", action="store_true", help="remove everything stored for WORKFLOW")
+    p.add_argument("--source", metavar="PATH", help="only the results the .fuse file PATH wrote, as warnings and gc "
+                                                      "name it (the file need not exist any more); all nodes "
+                                                      "unless GLOBs are given")
 
 
 def _add_du(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -193,10 +196,12 @@ def _results_of(store: Store, workflow: str, node: str) -> list[StoredResult]:
 
 
 def _rm(store: Store, args: argparse.Namespace) -> int:
-    if args.all == bool(args.globs):
-        print("fusec storage rm: error: give node names or globs, or --all (not both)", file=sys.stderr)
+    if args.all == bool(args.globs or args.source):
+        print("fusec storage rm: error: give node names or globs (or --source), or --all (not both)", file=sys.stderr)
         return EXIT_USAGE
     _require_workflow(store, args.workflow)
+    if args.source:
+        return _rm_source(store, args.workflow, args.source, args.globs)
     if args.all:
         count = len(store.list(args.workflow))
         store.remove_workflow(args.workflow)
@@ -213,6 +218,26 @@ def _rm_glob(store: Store, workflow: str, glob: str) -> int:
     store.remove(workflow, glob)
     for node in sorted(counts):
         print(f"removed {workflow}/{node} ({plural(counts[node], 'result')})")
+    return EXIT_OK
+
+
+def _rm_source(store: Store, workflow: str, path: str, globs: list[str]) -> int:
+    """rm --source: the results of `workflow` whose meta names `path` (runtime.shared), and
+    its markers once none of them is left."""
+    from ..runtime import shared  # deferred: the engine's part of the storage commands, for --source only
+
+    items = [item for glob in globs or ["*"] for item in shared.written_by(store, workflow, path, glob)]
+    items = list({(item.node, item.key): item for item in items}.values())  # globs may overlap
+    if not items:
+        known = sorted({source.path for source in store.sources(workflow)})
+        raise CommandError(f"no stored result of workflow {workflow!r} was written by {shown(path)!r}"
+                           + hint(path, [shown(k) for k in known], "files with results"))
+    store.remove_garbage(items)
+    if not globs:
+        shared.forget(store, workflow, path)
+    counts = Counter(item.node for item in items)
+    for node in sorted(counts):
+        print(f"removed {workflow}/{node} ({plural(counts[node], 'result')} written by {shown(path)})")
     return EXIT_OK
 
 

@@ -168,6 +168,22 @@ def owners_of(store: Store, items: list[Garbage]) -> dict[tuple[str, str, str], 
     return found
 
 
+def written_by(store: Store, workflow: str, path: str, pattern: str = "*") -> list[Garbage]:
+    """The results of `workflow`'s nodes matching `pattern` whose meta names the file `path`
+    (as warnings and gc show it), as items `remove_garbage` removes: `fusec storage rm --source`."""
+    results = store.list(workflow, pattern)
+    saved = store.metas(workflow, [(r.node, r.key) for r in results])
+    return [Garbage("unreferenced", workflow, r.node, r.key, r.size)
+            for r, found in zip(results, saved, strict=True) if (who := owner(found)) is not None and who.path == path]
+
+
+def forget(store: Store, workflow: str, path: str) -> None:
+    """The markers of the file `path` in `workflow` (its results are gone)."""
+    for source in store.sources(workflow):
+        if source.path == path:
+            store.remove_source(workflow, source)
+
+
 def forget_former(store: Store, pruning: Pruning, me: Source | None) -> None:
     """After the garbage is removed: `me`'s markers in the workflows it no longer writes."""
     if me is None:

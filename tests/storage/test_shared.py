@@ -150,6 +150,25 @@ def test_gc_after_a_rename_removes_the_file_s_results_under_its_old_name(project
     assert run(project, "b/models.fuse") == []
 
 
+def test_rm_source_removes_what_a_file_that_is_gone_wrote(project: Project) -> None:
+    two_files(project)
+    run(project, "a/models.fuse")
+    run(project, "b/models.fuse")
+    (project.root / "a" / "models.fuse").unlink()
+    rm = ["storage", "rm", "--storage", "shared", "models"]
+    done = project.fusec(*rm, "--source", "a/model.fuse")
+    assert done.returncode == 1 and "was written by 'a/model.fuse'; did you mean 'a/models.fuse'" in done.stderr
+    assert project.fusec(*rm, "--all", "--source", "a/models.fuse").returncode == 2
+    done = project.fusec(*rm, "--source", "a/models.fuse")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["removed models/x (1 result written by a/models.fuse)",
+                                        "removed models/y (1 result written by a/models.fuse)"]
+    store = FileStore(project.root / "shared")
+    assert sorted(r.node for r in store.list("models")) == ["x", "z"]
+    assert {s.path for s in store.sources("models")} == {"b/models.fuse"}
+    assert run(project, "b/models.fuse") == []
+
+
 def test_results_of_the_same_file_saved_from_another_folder_are_its_own(project: Project) -> None:
     two_files(project)
     run(project, "a/models.fuse")
