@@ -1,0 +1,195 @@
+"""`fusec submit --target ray` and `fusec jobs` against a real cluster and its job server.
+
+The head is started by this module (`ray start --head --block` with the
+dashboard, ray_heads.py) from a folder of its own, with this virtualenv's
+Python; the workflows' modules exist only beside their .fuse files, in other
+folders, so the job finds them only because its working_dir brought them.
+fusec runs as a subprocess, from the project's folder, as a user runs it.
+test_ray_jobs_bare.py does the same on a cluster whose Python has no fuseflow.
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from ray_heads import clean_environment, job_server
+
+pytestmark = [pytest.mark.ray, pytest.mark.slow]
+BIN = Path(sys.executable).parent
+
+SHIPPED = """\
+workflow shipped
+
+from shipped_steps_beside import greet, listing
+
+param name: str = "world"
+
+g = greet(name)
+files = listing()
+
+return g, files
+"""
+
+STEPS = """\
+import os
+
+
+def greet(name):
+    print("greeting", name)
+    return f"hello {name}"
+
+
+def listing():
+    return sorted(os.listdir("."))
+"""
+
+FAILING = """\
+workflow failing
+
+from failing_steps_beside import boom, twice
+
+param x: int = 3
+
+t = twice(x)
+b = boom(t)
+
+return b
+"""
+
+FAILING_STEPS = """\
+def twice(x):
+    return 2 * x
+
+
+def boom(x):
+    raise ValueError(f"no good: {x}")
+"""
+
+NAP = """\
+workflow nap
+
+from nap_steps_beside import nap
+
+param seconds: float = 0
+
+n = nap(seconds)
+
+return n
+"""
+
+NAP_STEPS = """\
+import time
+
+
+def nap(seconds):
+    time.sleep(seconds)
+    return seconds
+"""
+
+
+@pytest.fixture(scope="module")
+def address(tmp_path_factory):
+    """The job server of a one-CPU cluster started from a folder of its own."""
+    with job_server(BIN, tmp_path_factory.mktemp("cluster-home")) as found:
+        yield found
+
+
+def project(folder: Path, files: dict[str, str]) -> Path:
+    folder.mkdir(parents=True)
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    return folder
+
+
+def fusec(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "fusec"), *args], cwd=cwd, env=clean_environment(), capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_a_workflow_whose_module_is_only_beside_the_fuse_file_runs_as_a_job(address, tmp_path):
+    folder = project(tmp_path / "project", {
+        "wf.fuse": SHIPPED, "shipped_steps_beside.py": STEPS, ".rayignore": "data/\n",
+        "data/big.csv": "1,2\n", ".fuseflow/old/x.ffr": "x", ".git/HEAD": "ref", "env/pyvenv.cfg": "home = /",
+    })
+    store = tmp_path / "store"
+    started = time.monotonic()
+    done = fusec("submit", "wf.fuse", "--target", "ray", "--address", address, "--storage", str(store), "-p",
+                 "name=ray", "--json", "--progress", cwd=folder)
+    took = time.monotonic() - started
+    assert done.returncode == 0, done.stderr
+    outputs = json.loads(done.stdout)
+    assert outputs == {"g": "hello ray",
+                       "files": [".fuseflow-job.json", ".rayignore", "shipped_steps_beside.py", "wf.fuse"]}
+    assert f"warning: the store {store} is a folder: every node of the cluster must see it" in done.stderr
+    assert re.search(r"shipped .* 2/2 .* done 2  loaded 0  running 0  failed 0", done.stderr), done.stderr
+    assert " progress [" not in done.stderr and " outputs {" not in done.stderr  # fusec's own lines taken out
+    print(f"first job: {took:.1f} s")
+
+    from fuseflow.runtime.storage import open_store
+
+    assert open_store(str(store)).list_tasks("shipped") == ["files", "g"]
+
+    done = fusec("submit", "wf.fuse", "--target", "ray", "--address", address, "--storage", str(store), "-p",
+                 "name=ray", "--progress", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ("g = hello ray\n"
+                           "files = ['.fuseflow-job.json', '.rayignore', 'shipped_steps_beside.py', 'wf.fuse']\n")
+    assert "done 0  loaded 2" in done.stderr and "greeting" not in done.stderr  # stored: nothing ran
+
+
+def test_a_failing_node_fails_the_job_with_its_error_as_fusec_run_prints_it(address, tmp_path):
+    folder = project(tmp_path / "failing", {"failing.fuse": FAILING, "failing_steps_beside.py": FAILING_STEPS})
+    done = fusec("submit", "failing.fuse", "--target", "ray", "--address", address, "--storage",
+                 str(tmp_path / "store"), cwd=folder)
+    assert (done.returncode, done.stdout) == (1, ""), done.stderr
+    assert "error: node 'b' failed: ValueError: no good: 6\n\nTraceback of node 'b':\n" in done.stderr
+    assert 'raise ValueError(f"no good: {x}")' in done.stderr
+    assert "Results finished before the failure are stored; the next run reuses them." in done.stderr
+    assert "fusec: error" not in done.stderr  # the driver said it all
+
+    done = fusec("submit", "failing.fuse", "--target", "ray", "--address", address, "--no-cache", "-p", "x=q",
+                 cwd=folder)
+    assert done.returncode == 2 and "param 'x'" in done.stderr  # checked here: no job at all
+
+
+def test_no_wait_prints_the_id_and_fusec_jobs_follows_reports_and_stops(address, tmp_path):
+    folder = project(tmp_path / "nap", {"nap.fuse": NAP, "nap_steps_beside.py": NAP_STEPS})
+    done = fusec("submit", "nap.fuse", "--target", "ray", "--address", address, "--no-cache", "--json",
+                 "--no-wait", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    job = done.stdout.strip()
+    assert re.fullmatch(r"raysubmit_\w+", job), done.stdout
+    assert f"fusec jobs logs {job} --address {address} --follow" in done.stderr
+
+    done = fusec("jobs", "logs", job, "--address", address, "--follow", cwd=tmp_path)
+    assert (done.returncode, json.loads(done.stdout)) == (0, {"n": 0}), done.stderr
+    done = fusec("jobs", "status", job, "--address", address, "--json", cwd=tmp_path)
+    status = json.loads(done.stdout)
+    assert (status["status"], status["exit_code"], status["outputs"]) == ("SUCCEEDED", 0, {"n": 0})
+    done = fusec("jobs", "logs", job, "--address", address, cwd=tmp_path)
+    assert "Running entrypoint" in done.stdout and done.stdout.endswith('{"n": 0.0}\n')
+    assert "fuseflow-" not in done.stdout.replace("fuseflow-job", "")
+    done = fusec("jobs", "stop", job, "--address", address, cwd=tmp_path)
+    assert done.stdout == f"job {job} had ended already: SUCCEEDED\n"
+
+    done = fusec("submit", "nap.fuse", "--target", "ray", "--address", address, "--no-cache", "-p", "seconds=300",
+                 "--no-wait", cwd=folder)
+    slow = done.stdout.strip()
+    done = fusec("jobs", "stop", slow, "--address", address, cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (0, f"stopping job {slow}\n"), done.stderr
+    done = fusec("jobs", "logs", slow, "--address", address, "--follow", cwd=tmp_path, timeout=120)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr.endswith(f"fusec: error: job {slow} was stopped\n"), done.stderr
+    done = fusec("jobs", "status", slow, "--address", address, cwd=tmp_path)
+    assert done.stdout.startswith(f"{slow}: STOPPED")
+
+    done = fusec("jobs", "status", "raysubmit_nosuch", "--address", address, cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr == (f"fusec: error: could not get job raysubmit_nosuch from {address}: RuntimeError: "
+                           f"Request failed with status code 404: Job raysubmit_nosuch does not exist.\n")
