@@ -50,8 +50,9 @@ def clean_environment(bin_dir: Path | None = None) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def job_server(bin_dir: Path, cwd: Path, num_cpus: int = 1) -> Iterator[str]:
-    """The job server's address (http://127.0.0.1:PORT) of a new one-node cluster."""
+def job_server(bin_dir: Path, cwd: Path, num_cpus: int = 1, env: dict[str, str] | None = None) -> Iterator[str]:
+    """The job server's address (http://127.0.0.1:PORT) of a new one-node cluster; `env`: more
+    of its environment (its workers inherit it: an S3 endpoint and credentials, say)."""
     temp_dir = tempfile.mkdtemp(prefix="ffjob", dir="/tmp")  # short: Ray puts sockets in it
     dashboard = free_port()
     command = [str(bin_dir / "ray"), "start", "--head", "--block", f"--port={free_port()}", f"--num-cpus={num_cpus}",
@@ -60,8 +61,8 @@ def job_server(bin_dir: Path, cwd: Path, num_cpus: int = 1) -> Iterator[str]:
                "--disable-usage-stats", f"--temp-dir={temp_dir}", "--node-ip-address=127.0.0.1"]
     log = Path(temp_dir) / "ray-start.log"
     with open(log, "w") as out:
-        head = subprocess.Popen(command, cwd=cwd, env=clean_environment(bin_dir), stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True, preexec_fn=terminated_with_parent)
+        head = subprocess.Popen(command, cwd=cwd, env={**clean_environment(bin_dir), **(env or {})}, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=terminated_with_parent)
     try:
         address = f"http://127.0.0.1:{dashboard}"
         wait_for_jobs_api(address, head, log)

@@ -93,9 +93,24 @@ def nap(seconds):
 
 
 @pytest.fixture(scope="module")
-def address(tmp_path_factory):
-    """The job server of a one-CPU cluster started from a folder of its own."""
-    with job_server(BIN, tmp_path_factory.mktemp("cluster-home")) as found:
+def s3_env():
+    """An S3-compatible server on 127.0.0.1 (moto), and the environment that reaches it."""
+    moto_server = pytest.importorskip("moto.server")
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield {"AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_ACCESS_KEY_ID": "testing",
+               "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def address(tmp_path_factory, s3_env):
+    """The job server of a one-CPU cluster started from a folder of its own, whose
+    nodes have credentials for the S3 server (as a cluster in the cloud would)."""
+    with job_server(BIN, tmp_path_factory.mktemp("cluster-home"), env=s3_env) as found:
         yield found
 
 
@@ -193,3 +208,22 @@ def test_no_wait_prints_the_id_and_fusec_jobs_follows_reports_and_stops(address,
     assert done.returncode == 1
     assert done.stderr == (f"fusec: error: could not get job raysubmit_nosuch from {address}: RuntimeError: "
                            f"Request failed with status code 404: Job raysubmit_nosuch does not exist.\n")
+
+
+def test_an_s3_store_just_works(address, s3_env, tmp_path, monkeypatch):
+    """No warning, no shared folder: the nodes write to S3, where this machine reads the results."""
+    boto3 = pytest.importorskip("boto3")
+    for name, value in s3_env.items():
+        monkeypatch.setenv(name, value)
+    boto3.client("s3", endpoint_url=s3_env["AWS_ENDPOINT_URL"]).create_bucket(Bucket="jobs")
+    folder = project(tmp_path / "project", {"wf.fuse": SHIPPED, "shipped_steps_beside.py": STEPS})
+    done = fusec("submit", "wf.fuse", "--target", "ray", "--address", address, "--storage", "s3://jobs/runs",
+                 "--json", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["g"] == "hello world" and "warning" not in done.stderr
+
+    from fuseflow.runtime.storage import open_store
+
+    store = open_store("s3://jobs/runs")
+    assert store.list_tasks("shipped") == ["files", "g"]
+    assert store.read("shipped", "g") == "hello world"
