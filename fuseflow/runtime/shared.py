@@ -59,11 +59,11 @@ def meta(source: Source) -> dict[str, str]:
 
 def owner(saved: dict[str, Any] | None) -> Source | None:
     """The file a result's meta names; None for a result saved before results named one."""
-    path = saved.get("source") if saved else None
+    if not saved:
+        return None
+    path, file = saved.get("source"), saved.get("file", "")
     if not isinstance(path, str) or not path:
         return None
-    assert saved is not None, "a path was found in it"
-    file = saved.get("file", "")
     return Source(path, file if isinstance(file, str) else "")
 
 
@@ -87,8 +87,8 @@ def warn_if_shared(store: Store, workflow: str, me: Source | None) -> None:
 def shared_message(url: str, workflow: str, others: list[str]) -> str:
     names = ", ".join(shown(path) for path in others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
     files = "another file" if len(others) == 1 else "other files"
-    return (f"storage {url} also holds results of workflow {workflow!r} from {files} ({names}), and `fusec storage` "
-            "cannot tell the files' results apart: give one of them another `workflow` name (`fusec storage gc FILE` "
+    return (f"storage {url} also holds results of workflow {workflow!r} from {files} ({names}); `fusec storage` "
+            "shows them as one workflow's: give one of the files another `workflow` name (`fusec storage gc FILE` "
             "then removes its results under the old one) or another `storage`")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -297,8 +298,14 @@ def test_a_run_on_every_target_warns_once(target: str, project: Project, monkeyp
     project.calls()
     monkeypatch.chdir(project.root)
     monkeypatch.setenv("STEPS_LOG", str(project.log))
-    with import_path(project.root):
-        warned = warnings_of(lambda: run_on(target, "b/models.fuse", "shared"))
+    before = set(sys.modules)
+    try:
+        with import_path(project.root):
+            warned = warnings_of(lambda: run_on(target, "b/models.fuse", "shared"))
+    finally:  # forget this project's steps.py: other tests import their own
+        for name in set(sys.modules) - before:
+            if str(getattr(sys.modules[name], "__file__", "") or "").startswith(str(project.root)):
+                del sys.modules[name]
     assert len(warned) == 1 and "(a/models.fuse)" in warned[0], warned
     assert project.calls() == []
 
