@@ -7,13 +7,13 @@ caret under the span, with the hint after the caret.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..ir.record import record
 from .span import Span
 
 
-@dataclass(frozen=True)
+@record
 class Diagnostic:
     severity: str  # "error" or "warning"
     message: str
@@ -25,12 +25,12 @@ class Diagnostic:
         return (self.span.line, self.span.col) if self.span else (0, 0)
 
 
-@dataclass
 class Diagnostics:
     """Collects every problem of a file; passes add to it instead of raising."""
 
-    items: list[Diagnostic] = field(default_factory=list)
-    _seen: set[tuple[str, Span | None, str]] = field(default_factory=set, repr=False)
+    def __init__(self, items: list[Diagnostic] | None = None) -> None:
+        self.items: list[Diagnostic] = [] if items is None else items
+        self._seen: set[tuple[str, Span | None, str]] = {(d.severity, d.span, d.message) for d in self.items}
 
     def error(self, span: Span | None, message: str, hint: str = "") -> None:
         self.add(Diagnostic("error", message, span, hint))

@@ -5,11 +5,12 @@ syntax tree's classes.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from ..ir.record import record
 
-@dataclass(frozen=True, slots=True)
+
+@record
 class Span:
     """A region of the source: 1-based lines and columns, end column exclusive."""
 

@@ -24,13 +24,13 @@ loops around it: its nodes are only in Workflow.nodes.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
+from .record import record
 from .values import Value
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Statement:
     """A node statement in a loop body: the call every iteration makes. `object` (a method's)
     is a Ref to a node outside the loops or a LoopRef to one made in them."""
@@ -49,7 +49,7 @@ class Statement:
             yield value
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Loop:
     """`for VARS in ITEMS { BODY }`: `items` is the constant iterated (a list, or a dict whose
     keys a single variable takes), `let` the name of the `let` constant it is, if it is one."""

@@ -29,8 +29,9 @@ walk.Transformer).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+from .record import record
 
 Path = tuple[int | str, ...]  # an index path: `x[0]["X"]` is (0, "X")
 
@@ -41,34 +42,34 @@ class Value:
     __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Literal(Value):
     value: Any
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ParamRef(Value):
     name: str
     path: Path = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Ref(Value):
     node: str
     path: Path = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ListOf(Value):
     items: tuple[Value, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DictOf(Value):
     items: tuple[tuple[str, Value], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Family(Value):
     """A loop family used outside its loop: a dict keyed by loop key at run time.
     Each member is a Ref, or a Family for the loops nested inside."""
@@ -77,14 +78,14 @@ class Family(Value):
     members: tuple[tuple[str, Value], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Imported(Value):
     """An imported callable or class passed as an argument: "module:qualname"."""
 
     target: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LoopVar(Value):
     """In a loop statement: the loop variable `name` of the current iteration, indexed by `path`."""
 
@@ -92,7 +93,7 @@ class LoopVar(Value):
     path: Path = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LoopRef(Value):
     """In a loop statement: the node of `statement` at the current iteration's keys (its loops
     enclose the use), indexed by `path` at run time."""
@@ -101,7 +102,7 @@ class LoopRef(Value):
     path: Path = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LoopFamily(Value):
     """In a loop statement: the family of `statement` whose first `fixed` loop keys are the
     current iteration's (its outer loops enclose the use; the inner ones do not)."""

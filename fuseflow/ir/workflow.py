@@ -1,25 +1,25 @@
 """The workflow records of the IR: params, imports, nodes, outputs, loop descriptions.
 
-Plain frozen dataclasses; argument values are the typed records of
+Frozen records (fuseflow.ir.record); argument values are the typed records of
 fuseflow.ir.values. Nodes are in a topological order (source order after
 loop expansion). Option dicts may be one object shared by many nodes: the
 IR is read-only, and a pass that needs a change builds a new record
-(`dataclasses.replace`).
+(`record.replace`).
 """
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .json import IR_VERSION, dumps, value_from_data, value_to_data
 from .loops import Loop, Statement
+from .record import field, fields, record
 from .values import Value
 from .walk import referenced_nodes
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Param:
     name: str
     type: str  # int float str bool list dict
@@ -27,14 +27,14 @@ class Param:
     required: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Import:
     module: str
     name: str | None  # None for `import module as alias`
     alias: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Node:
     """One call of the workflow.
 
@@ -74,13 +74,13 @@ class Node:
         return list(seen)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Output:
     name: str
     value: Value
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Workflow:
     name: str
     source: str
@@ -124,8 +124,8 @@ def to_data(wf: Workflow) -> dict[str, Any]:
     }
 
 
-def _fields(record: Any) -> dict[str, Any]:
-    return {f.name: getattr(record, f.name) for f in fields(record)}
+def _fields(item: Param | Import) -> dict[str, Any]:
+    return {name: getattr(item, name) for name in fields(item)}
 
 
 def _node_data(node: Node) -> dict[str, Any]:

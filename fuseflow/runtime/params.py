@@ -13,8 +13,9 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from ..ir.record import record
 
 _WORDS = {"true": True, "false": False, "none": None, "True": True, "False": False, "None": None, "null": None}
 _TYPES = {"int": int, "float": float, "str": str, "bool": bool, "list": list, "dict": dict}
@@ -26,7 +27,7 @@ class ParamError(ValueError):
     anything runs (exit status 2 on the command line)."""
 
 
-@dataclass(frozen=True)
+@record
 class Param:
     name: str
     type: str

@@ -15,11 +15,11 @@ Jinja2): the registry loads its class just to ask these questions.
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..ir import Node, Workflow
+from ..ir.record import field, record
 
 
 class Target:
@@ -49,7 +49,7 @@ class Target:
         return Applied(self.name, {}, *neutral_rest(self.name, node))
 
 
-@dataclass(frozen=True)
+@record
 class Applied:
     """A node's options as one target applies them: its own (in its names), what
     fuseflow's runtime does on the worker, and what it ignores (with why)."""

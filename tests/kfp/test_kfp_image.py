@@ -4,7 +4,6 @@ every line a comment or a known instruction, each COPY argument a JSON string th
 Docker's word rules and wildcard matching turn back into the exact path."""
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import subprocess
@@ -16,6 +15,7 @@ import pytest
 from fuseflow import __version__
 from fuseflow.compiler.frontend import compile_file
 from fuseflow.ir import Import
+from fuseflow.ir.record import replace
 from fuseflow.targets.kfp.image import copy_source, dockerfile, imported_modules
 
 pytestmark = pytest.mark.kfp
@@ -177,6 +177,6 @@ def test_only_python_module_names_are_looked_for(tmp_path):
     path = tmp_path / "wf.fuse"
     path.write_text("from ops import f\na = f(1)\n", encoding="utf-8")
     workflow, _ = compile_file(path)
-    odd = dataclasses.replace(workflow, imports=(*workflow.imports, Import("x\nRUN y", "f", "g"),
+    odd = replace(workflow, imports=(*workflow.imports, Import("x\nRUN y", "f", "g"),
                                                  Import("../up", "f", "h"), Import("pkg.sub", None, "p")))
     assert imported_modules(odd) == {"ops", "pkg"}

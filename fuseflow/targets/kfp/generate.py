@@ -12,7 +12,6 @@ fuseflow.targets.kfp.step in the node's image. See docs/kfp.md.
 """
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from ...codegen import escape
 from ...codegen.render import render
 from ...compiler.errors import CompileError, UsageError, target_error
 from ...ir import Node, Workflow
+from ...ir.record import replace
 from ...runtime.overrides import check as check_overrides
 from ...runtime.params import ParamError
 from . import check as kfp_check
@@ -120,5 +120,5 @@ def with_overrides(wf: Workflow, settings) -> Workflow:
         for override in overrides:
             if override.applies_to(node.name):
                 neutral.update(override.options)
-        nodes.append(dataclasses.replace(node, options={**node.options, "neutral": neutral}))
-    return dataclasses.replace(wf, nodes=tuple(nodes))
+        nodes.append(replace(node, options={**node.options, "neutral": neutral}))
+    return replace(wf, nodes=tuple(nodes))
