@@ -16,7 +16,6 @@ import signal
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
@@ -131,6 +130,8 @@ class NodeTimeout(Exception):
 
 def user_traceback(error: BaseException) -> str:
     """The traceback without fuseflow's own frames: what the user's code did."""
+    import traceback  # deferred: only a failed node needs it (it loads linecache, tokenize, textwrap)
+
     tb = traceback.TracebackException.from_exception(error)
     tb.stack = traceback.StackSummary.from_list(
         [frame for frame in tb.stack if not frame.filename.startswith(RUNTIME_DIR)]

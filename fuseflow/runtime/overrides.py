@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
+from ..ir.record import record
 from .params import ParamError, parse_text, shortened, value_problem
 
 
-@dataclass(frozen=True)
+@record
 class Override:
     pattern: re.Pattern[str]
     options: dict[str, Any]
