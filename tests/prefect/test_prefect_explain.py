@@ -7,7 +7,6 @@ import json
 import pytest
 
 from fuseflow.cli import main as fusec
-from fuseflow.runtime.explain import describe_key
 from fuseflow.runtime.prepare import RunSettings, prepare
 from fuseflow.runtime.storage import open_store
 
@@ -38,8 +37,7 @@ def test_explain_names_the_changed_param_after_a_prefect_run(project, capsys):
     store = open_store(str(project.root / ".fuseflow"))
     local = prepare(wf, {"a": 1, "b": 10}, RunSettings(storage=store))
     for name in ("x", "y", "z", "n"):
-        assert store.meta(wf.name, name, local.keys[name]) == describe_key(wf, local.params, local.keys, name,
-                                                                           wf.nodes[wf.index[name]].options)
+        assert store.meta(wf.name, name, local.keys[name]) == local.describe(wf.index[name])  # the file too
 
     capsys.readouterr()
     assert fusec(["explain", str(project.root / "wf.fuse"), "--storage", str(project.root / ".fuseflow"), "--json",

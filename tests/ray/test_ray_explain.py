@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from fuseflow.runtime.explain import describe_key
 from fuseflow.runtime.prepare import RunSettings, prepare
 from fuseflow.runtime.storage import open_store
 
@@ -37,8 +36,7 @@ def test_explain_names_the_changed_param_after_a_ray_run(workflow, fusec, tmp_pa
     stored = open_store(store)
     local = prepare(wf, {"p": 1, "q": 1, "log": str(log.path)}, RunSettings(storage=stored))
     for name in ("a", "b", "c", "n"):
-        assert stored.meta(wf.name, name, local.keys[name]) == describe_key(wf, local.params, local.keys, name,
-                                                                            wf.nodes[wf.index[name]].options)
+        assert stored.meta(wf.name, name, local.keys[name]) == local.describe(wf.index[name])  # the file too
 
     status, out, err = fusec("explain", str(tmp_path / "wf.fuse"), "--storage", store, "--json", "-p", "p=5")
     assert status == 0, err
