@@ -96,7 +96,8 @@ def _add_gc(sub: Any) -> None:
                        description="Remove temp files of interrupted writes (older than --max-age), superseded "
                                    "copies inside packs (and, on S3, abandoned multipart uploads). With FILE, also "
                                    "the results of FILE's workflow whose keys the current file and params (-p) no "
-                                   "longer produce.")
+                                   "longer produce (those another .fuse file wrote are kept, and counted), and FILE's "
+                                   "results under workflow names it no longer has.")
     p.add_argument("file", nargs="?", metavar="FILE", help="a .fuse file: keep only its current keys")
     p.add_argument("--storage", metavar="URL",
                    help=f"the store (default: FILE's own storage, else {DEFAULT_STORAGE})")
