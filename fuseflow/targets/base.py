@@ -7,7 +7,8 @@
 
 A target overrides what it has: `generate` (every target), `run` (the targets
 `fusec run` can run), `add_run_arguments` (its own `fusec run` flags),
-`add_commands` (whole commands of its own, e.g. KFP's `submit`) and
+`add_commands` (whole commands of its own, e.g. Ray's `jobs`; `fusec submit` is one
+command each target adds its flags to: fuseflow.targets.submit) and
 `applied` (what it makes of a node's options, for `fusec nodes --target`).
 A target package imports nothing heavy at import time (no backend, no
 Jinja2): the registry loads its class just to ask these questions.

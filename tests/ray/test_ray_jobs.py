@@ -110,7 +110,8 @@ def s3_env():
 def address(tmp_path_factory, s3_env):
     """The job server of a one-CPU cluster started from a folder of its own, whose
     nodes have credentials for the S3 server (as a cluster in the cloud would)."""
-    with job_server(BIN, tmp_path_factory.mktemp("cluster-home"), env=s3_env) as found:
+    env = {**s3_env, "RUNTIME_ENV_RETRY_TIMES": "1"}  # a runtime_env that cannot be made fails at once
+    with job_server(BIN, tmp_path_factory.mktemp("cluster-home"), env=env) as found:
         yield found
 
 
@@ -171,6 +172,13 @@ def test_a_failing_node_fails_the_job_with_its_error_as_fusec_run_prints_it(addr
     done = fusec("submit", "failing.fuse", "--target", "ray", "--address", address, "--no-cache", "-p", "x=q",
                  cwd=folder)
     assert done.returncode == 2 and "param 'x'" in done.stderr  # checked here: no job at all
+
+    (folder / "unmade.fuse").write_text(FAILING.replace("return b", 'return b\n\noptions ray { workflow: { init: '
+                                                        '{"runtime_env": {"pip": ["/nonexistent/fuseflow-pkg"]}} } }'))
+    done = fusec("submit", "unmade.fuse", "--target", "ray", "--address", address, "--no-cache", cwd=folder)
+    assert (done.returncode, done.stdout) == (1, ""), done.stderr
+    assert re.search(r"fusec: error: job raysubmit_\w+ failed: .*/nonexistent/fuseflow-pkg", done.stderr, re.S), \
+        done.stderr  # the job's runtime_env could not be made: Ray's message
 
 
 def test_no_wait_prints_the_id_and_fusec_jobs_follows_reports_and_stops(address, tmp_path):

@@ -21,6 +21,7 @@ says otherwise); a bigger folder is refused with its largest parts named.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import tempfile
 import zipfile
@@ -81,6 +82,8 @@ def zip_folder(folder: Path, zipped: Path, patterns: list[str]) -> None:
     from ray._private.ray_constants import RAY_RUNTIME_ENV_IGNORE_GITIGNORE
     from ray._private.runtime_env.packaging import create_package
 
+    # Ray's "Creating a file package" (INFO): fusec says what it sent
+    logging.getLogger(create_package.__module__).setLevel(logging.WARNING)
     include_gitignore = os.environ.get(RAY_RUNTIME_ENV_IGNORE_GITIGNORE, "0") != "1"
     create_package(str(folder), zipped, include_gitignore=include_gitignore, excludes=patterns)
 

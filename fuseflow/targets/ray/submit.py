@@ -103,13 +103,14 @@ def cmd_submit(args) -> int:
         with package.working_dir(fuse.parent, workflow.to_json(), submission.excludes) as zipped:  # checked first
             client = jobs.connect(address)
             job_id = jobs.submit(client, submission, zipped, address)
+            sent = package.mib(zipped.stat().st_size)
     except jobs.JobServerError as exc:
         print(f"fusec: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    sys.stderr.write(f"submitted job {job_id} to {address} (the folder {fuse.parent}: {sent} zipped)\n")
     if args.no_wait:
         print(job_id)
-        sys.stderr.write(f"submitted job {job_id}; follow it with: fusec jobs logs {job_id} --address {address} "
-                         f"--follow\n")
+        sys.stderr.write(f"follow it with: fusec jobs logs {job_id} --address {address} --follow\n")
         return EXIT_OK
     return jobs.follow(client, job_id, address, label=workflow.name, progress=progress, as_json=args.json)
 
