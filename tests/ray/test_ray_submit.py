@@ -273,3 +273,17 @@ def submit_args(**given) -> argparse.Namespace:
     """`fusec submit --target ray`'s flags, as parsed."""
     args = dict(param=[], set=[], rerun=None, max_pending=None, json=False, no_cache=False, storage=None)
     return argparse.Namespace(**{**args, **given})
+
+
+def test_without_ray_installed_the_extra_is_named(project):
+    code = ("import sys\n"
+            "sys.modules['ray'] = None  # import fails as if not installed\n"
+            "from fuseflow.cli import main\n"
+            "sys.exit(main(sys.argv[1:]))\n")
+    for args in (["submit", "wf.fuse", "--target", "ray", "--address", nobody(), "--storage", "/tmp/x"],
+                 ["jobs", "status", "raysubmit_x", "--address", nobody()]):
+        done = subprocess.run([sys.executable, "-c", code, *args], cwd=project, capture_output=True, text=True,
+                              timeout=120)
+        needed = "fusec submit --target ray" if args[0] == "submit" else "fusec jobs"
+        assert (done.returncode, done.stderr) == (
+            2, f"fusec: error: {needed} needs ray, which is not installed: pip install 'fuseflow[ray]'\n")

@@ -91,8 +91,10 @@ class Submission:
 def cmd_submit(args) -> int:
     # deferred: the compiler and the job client load when a job is submitted, not to build the parser
     from ...compiler import files
+    from ...runtime.extras import require
     from . import jobs, package
 
+    require("ray.job_submission", "fusec submit --target ray")  # Ray zips the folder too: needed from the start
     address = job_server(args.address)
     workflow, messages = files.load(args.file, files.define_values(args.defines))
     sys.stderr.write(messages)
