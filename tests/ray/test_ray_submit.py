@@ -287,3 +287,68 @@ def test_without_ray_installed_the_extra_is_named(project):
         needed = "fusec submit --target ray" if args[0] == "submit" else "fusec jobs"
         assert (done.returncode, done.stderr) == (
             2, f"fusec: error: {needed} needs ray, which is not installed: pip install 'fuseflow[ray]'\n")
+
+
+class FakeJobs:
+    """A JobSubmissionClient's answers for one job: its log in chunks, then its end."""
+
+    def __init__(self, chunks, status, code=None, message=None, interrupt=False):
+        from ray.job_submission import JobInfo, JobStatus
+
+        self.chunks, self.interrupt = chunks, interrupt
+        self.info = JobInfo(status=JobStatus(status), entrypoint="python -m x", driver_exit_code=code, message=message,
+                            metadata={"fuseflow_marker": "fuseflow-m"})
+
+    def get_job_info(self, job_id):
+        return self.info
+
+    async def tail_job_logs(self, job_id):
+        for chunk in self.chunks:
+            yield chunk
+        if self.interrupt:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize(("jobs", "status", "out", "err"), [
+    (FakeJobs(["hi\nfuseflow-m outputs ", '{"text": "5\\n", "json": "{\\"m\\": 5}\\n"}\n'], "SUCCEEDED", 0),
+     0, "5\n", "hi\n"),
+    (FakeJobs(["error: node 'b' failed: ValueError: x\n"], "FAILED", 1, "Job entrypoint command failed"),
+     1, "", "error: node 'b' failed: ValueError: x\n"),
+    (FakeJobs(["error: unknown param 'q'\n"], "FAILED", 2, "Job entrypoint command failed"), 2, "",
+     "error: unknown param 'q'\n"),
+    (FakeJobs([], "FAILED", None, "runtime_env setup failed: pip"), 1, "",
+     "fusec: error: job J failed: runtime_env setup failed: pip\n"),
+    (FakeJobs(["started\n"], "STOPPED", None, "Job was intentionally stopped."), 1, "",
+     "started\nfusec: error: job J was stopped\n"),
+    (FakeJobs(["working\n"], "RUNNING", interrupt=True), 130, "",
+     "working\n\ninterrupted; the job goes on: fusec jobs stop J --address http://h:1\n"),
+], ids=["succeeded", "node-failed", "bad-input", "runtime-env", "stopped", "interrupted"])
+def test_following_a_job_ends_with_its_status(capsys, jobs, status, out, err):
+    from fuseflow.targets.ray.jobs import follow
+
+    assert follow(jobs, "J", "http://h:1") == status
+    assert capsys.readouterr() == (out, err)
+
+
+def test_a_run_whose_display_is_drawn_elsewhere_writes_its_moves(monkeypatch, capsys):
+    from fuseflow.runtime.progress import EventProgress, Progress, make_progress, replay
+
+    monkeypatch.setenv("FUSEFLOW_PROGRESS_EVENTS", "fuseflow-m")
+    assert type(make_progress(False)) is Progress  # --no-progress: nothing at all
+    progress = make_progress(True)
+    assert isinstance(progress, EventProgress) and progress.live
+    progress.expect(2)
+    progress.started("a")
+    progress.finished("a")
+    progress.loaded("b")
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == ['fuseflow-m progress ["expect", 2]', 'fuseflow-m progress ["started", "a"]',
+                     'fuseflow-m progress ["finished", "a"]', 'fuseflow-m progress ["loaded", "b"]']
+
+    class Drawn(Progress):
+        live = True
+
+    drawn = Drawn()
+    assert all(replay(drawn, line.partition(" progress ")[2]) for line in lines)
+    assert (drawn.total, drawn.counts) == (2, {"done": 1, "loaded": 1, "running": 0, "failed": 0})
+    assert not replay(drawn, '["explode", 1]') and not replay(drawn, "not json")
