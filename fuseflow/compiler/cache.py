@@ -15,12 +15,12 @@ about node results and leaves this alone.
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import pickle
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..digest import sha256
 from .cachedir import cache_folder
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def compiled(text: str, path: str, defines: dict[str, str]) -> Compiled:
 
 def entry_key(text: str, path: str, defines: dict[str, str]) -> str:
     parts = [str(FORMAT), compiler_fingerprint(), path, repr(sorted(defines.items())), text]
-    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 @functools.lru_cache(maxsize=1)

@@ -15,7 +15,6 @@ memory as without a cache: the cache only ever saves time.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 import lark
 from lark import Lark
 
+from ..digest import sha256
 from .cachedir import cache_folder
 
 FORMAT = 1  # bump when what is saved changes in a way the key does not show
@@ -48,7 +48,7 @@ def load_or_build(grammar: str, **options: Any) -> Lark:
 def cache_key(grammar: str, options: dict[str, Any]) -> str:
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     parts = [str(FORMAT), lark.__version__, python, repr(sorted(options.items())), grammar]
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
+    return sha256("\0".join(parts).encode()).hexdigest()[:24]
 
 
 def save(parser: Lark, path: Path) -> None:

@@ -9,7 +9,6 @@ Ctrl-C of the run is not the node's failure: it stops the run.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib
 import os
 import signal
@@ -20,6 +19,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
+
+from ..digest import sha256
 
 # What signal.signal takes and signal.getsignal gives for a handler written in Python.
 SignalHandler = Callable[[int, FrameType | None], Any]
@@ -176,7 +177,7 @@ def attempt_call(name: str, fn: Callable[..., Any], args: Sequence[Any], kwargs:
 
 def node_seed(base: int, name: str) -> int:
     """A per-node seed: the same base seed gives every node its own, reproducible one."""
-    digest = hashlib.sha256(f"{base}:{name}".encode()).digest()
+    digest = sha256(f"{base}:{name}".encode()).digest()
     return int.from_bytes(digest[:4], "big")
 
 

@@ -8,13 +8,13 @@ their dependents; an unchanged rerun has the same keys and recomputes nothing.
 """
 from __future__ import annotations
 
-import hashlib
 import inspect
 import weakref
 from collections.abc import Callable
 from typing import Any, cast
 
 from .. import ir
+from ..digest import blake2b, sha256
 from .graph import Node, Workflow
 
 KEY_VERSION = "fuseflow-key-2\x00"
@@ -50,7 +50,7 @@ def finish_key(template: KeyTemplate, params: dict[str, Any], keys: dict[str, st
     if seed is not None:
         text += f"\x00seed={seed}"
     # 128-bit blake2b: faster than sha256 for texts this short
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    return blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 _templates: weakref.WeakKeyDictionary[Workflow, list[KeyTemplate]] = weakref.WeakKeyDictionary()
@@ -111,7 +111,7 @@ def source_hash(fn: Callable[..., Any]) -> str:
     except (OSError, TypeError):
         code = getattr(fn, "__code__", None)
         text = repr(code.co_code) if code is not None else qualified_name(fn)
-    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    digest = sha256(text.encode()).hexdigest()[:16]
     _source_hashes[id(fn)] = (fn, digest)
     return digest
 

@@ -17,7 +17,6 @@ the same way still share its result.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import warnings
 from collections import Counter
@@ -26,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from ..digest import sha256
 from .storage import Garbage, Source, StorageUnavailable, StorageWarning, Store
 from .storage.names import shown
 
@@ -49,7 +49,7 @@ def file_id(path: Path) -> str:
         return ""
     if not resolved.is_file():
         return ""
-    return hashlib.sha256(os.fsencode(resolved)).hexdigest()[:16]
+    return sha256(os.fsencode(resolved)).hexdigest()[:16]
 
 
 def meta(source: Source) -> dict[str, str]:

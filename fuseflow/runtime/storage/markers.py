@@ -13,9 +13,9 @@ read as bounded JSON and shown escaped (names.shown), never used as a path.
 
 from __future__ import annotations
 
-import hashlib
 import json
 
+from ...digest import sha256
 from .base import Source
 
 DIRNAME = ".sources"
@@ -24,7 +24,7 @@ MAX_SIZE = 16 << 10  # a marker larger than this is not one of ours: ignored
 
 def name(source: Source) -> str:
     """The marker's object name: 32 hex digits, whatever the path holds."""
-    return hashlib.sha256(encode(source)).hexdigest()[:32]
+    return sha256(encode(source)).hexdigest()[:32]
 
 
 def encode(source: Source) -> bytes:
