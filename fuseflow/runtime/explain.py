@@ -13,10 +13,10 @@ per saved result, and a rerun only ever reads it back in ``explain``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..ir import referenced_nodes, referenced_params
+from ..ir.record import field, record
 from . import plan as planning
 from .graph import Node, Workflow
 from .keys import callable_identity, fingerprint
@@ -55,7 +55,7 @@ def describe_key(wf: Workflow, params: dict[str, Any], keys: dict[str, str], nam
     return meta
 
 
-@dataclass
+@record
 class Row:
     """One node of the report: ``status`` is stored, run or not needed."""
 

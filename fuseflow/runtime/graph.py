@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,19 +51,27 @@ def argument(value: Any) -> ir.Value:
     return value if isinstance(value, ir.Value) else ir.Literal(value)
 
 
-@dataclass(eq=False)
 class Node:
     """One call. kind "call" and "object" call `fn`; "method" calls `method` on the
-    object made by node `object`, after the earlier method calls on it."""
+    object made by node `object`, after the earlier method calls on it. (A plain
+    class: equal only to itself, as the executor's bookkeeping wants.)"""
 
-    name: str
-    kind: str
-    fn: Callable[..., Any] | None  # None for a method call
-    args: list[ir.Value]
-    kwargs: dict[str, ir.Value]
-    options: dict[str, Any] = field(default_factory=dict)
-    object: str | None = None
-    method: str | None = None
+    __slots__ = ("name", "kind", "fn", "args", "kwargs", "options", "object", "method")
+
+    def __init__(self, name: str, kind: str, fn: Callable[..., Any] | None, args: list[ir.Value],
+                 kwargs: dict[str, ir.Value], options: dict[str, Any] | None = None, object: str | None = None,
+                 method: str | None = None) -> None:
+        self.name = name
+        self.kind = kind
+        self.fn = fn  # None for a method call
+        self.args = args
+        self.kwargs = kwargs
+        self.options: dict[str, Any] = {} if options is None else options
+        self.object = object
+        self.method = method
+
+    def __repr__(self) -> str:
+        return f"Node({self.name!r}, {self.kind!r}, {getattr(self.fn, '__qualname__', self.fn)!r})"
 
     def inputs(self) -> Iterator[str]:
         """Names of the nodes whose results this node reads (with repeats)."""
@@ -92,20 +99,30 @@ def method(name: str, object_node: str, method_name: str, args: list[Any] | None
                 object=object_node, method=method_name)
 
 
-@dataclass(eq=False)
 class Workflow:
-    """A compiled workflow: what `fusec compile --target local` writes out."""
+    """A compiled workflow: what `fusec compile --target local` writes out.
 
-    name: str
-    nodes: list[Node]
-    params: list[Param] = field(default_factory=list)
-    outputs: dict[str, Any] | None = None  # None: every node no other node reads (objects aside)
-    storage: str | None = None
-    source: str = ""
-    home: str | None = None  # directory relative storage paths resolve against
-    overrides: list[Override] = field(default_factory=list)  # from query(...).set(...)
+    outputs None: every node no other node reads (objects aside). home: the folder
+    relative storage paths resolve against (given __file__: its folder).
+    overrides: from query(...).set(...)."""
 
-    def __post_init__(self) -> None:
+    def __init__(self, name: str, nodes: list[Node], params: list[Param] | None = None,
+                 outputs: dict[str, Any] | None = None, storage: str | None = None, source: str = "",
+                 home: str | None = None, overrides: list[Override] | None = None) -> None:
+        self.name = name
+        self.nodes = nodes
+        self.params: list[Param] = [] if params is None else params
+        self.outputs = outputs
+        self.storage = storage
+        self.source = source
+        self.home = home
+        self.overrides: list[Override] = [] if overrides is None else overrides
+        self._settle()
+
+    def __repr__(self) -> str:
+        return f"Workflow({self.name!r}, {len(self.nodes)} nodes)"
+
+    def _settle(self) -> None:
         if self.home and Path(self.home).suffix:  # given __file__: use its folder
             self.home = str(Path(self.home).resolve().parent)
         self.index = {node.name: i for i, node in enumerate(self.nodes)}

@@ -18,9 +18,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
 from typing import Any
 
+from ..ir.record import field, fields, record
 from . import overrides as overriding
 from . import plan as planning
 from . import shared, storage
@@ -36,7 +36,7 @@ from .storage import Source, Store
 DEFAULT_STORE = ".fuseflow"
 
 
-@dataclass
+@record
 class RunSettings:
     """How to run: where results are kept and which to recompute.
 
@@ -65,7 +65,7 @@ def _neutral(node: Node, overrides: list[Override]) -> dict[str, Any]:
     return effective_options(node.name, node.options, overrides)
 
 
-@dataclass
+@record
 class RunPlan:
     """Everything a run decides up front. Lists are by node index."""
 
@@ -112,15 +112,18 @@ class RunPlan:
         return NodeJob(self.wf.name, name, self.options[i] if options is None else options,
                        store_url, self.keys.get(name), self.describe(i) if kept else None)
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["store"] = self.store.url if self.store is not None else None
-        return state
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled with the store as its URL, opened again where the plan arrives
+        (a Ray worker, a Prefect task runner's process)."""
+        values = {name: getattr(self, name) for name in fields(self)}
+        values["store"] = self.store.url if self.store is not None else None
+        return _arrived, (values,)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        if state["store"] is not None:
-            self.store = store_at(state["store"])
+
+def _arrived(values: dict[str, Any]) -> RunPlan:
+    if values["store"] is not None:
+        values["store"] = store_at(values["store"])
+    return RunPlan(**values)
 
 
 def prepare(wf: Workflow, params: dict[str, Any], settings: RunSettings, *, own: str | None = None,

@@ -21,11 +21,11 @@ import os
 import warnings
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..digest import sha256
+from ..ir.record import field, record
 from .storage import Garbage, Source, StorageUnavailable, StorageWarning, Store
 from .storage.names import shown
 
@@ -113,7 +113,7 @@ def note(store: Store, workflow: str, saved: dict[str, Any] | None, warn: Callab
 # --- fusec storage gc FILE ----------------------------------------------------------------
 
 
-@dataclass
+@record
 class Pruning:
     """What `gc FILE` removes, and what it keeps because another file wrote it.
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import abc
 import builtins
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
+
+from ...ir.record import record
 
 
 class StorageWarning(UserWarning):
@@ -31,7 +32,7 @@ class MissingResult(KeyError):
         return str(self.args[0]) if self.args else ""
 
 
-@dataclass(frozen=True)
+@record
 class StoredResult:
     """One stored result as listed: ``size`` is bytes on disk, ``mtime`` a POSIX time."""
 
@@ -43,7 +44,7 @@ class StoredResult:
     serializer: str
 
 
-@dataclass(frozen=True)
+@record
 class Source:
     """A .fuse file that wrote results of a workflow (docs/storage.md, "Stores shared by
     several files").
@@ -61,7 +62,7 @@ class Source:
         return self.path == other.path or (bool(self.file) and self.file == other.file)
 
 
-@dataclass(frozen=True)
+@record
 class Garbage:
     """Something ``gc`` would remove.
 

@@ -23,7 +23,6 @@ import os
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from ... import ir
@@ -56,12 +55,15 @@ CONNECT_KEYS = ("runtime_env", "namespace", "log_to_driver", "logging_level", "l
 # --- what generated modules declare ------------------------------------------------------
 
 
-@dataclass(eq=False)
 class Node(graph.Node):
     """A node with its Ray `.options(...)` keywords (`ray`); `options` holds what
     the runtime does on the worker (seed, setup, timeout, cache, ...)."""
 
-    ray: dict = field(default_factory=dict)
+    __slots__ = ("ray",)
+
+    def __init__(self, *args: Any, ray: dict | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ray: dict = {} if ray is None else ray
 
 
 def call(name: str, fn: Any, args: list | None = None, kwargs: dict | None = None, *,
@@ -83,13 +85,17 @@ def method(name: str, object_node: str, method_name: str, args: list | None = No
                 object=object_node, method=method_name)
 
 
-@dataclass(eq=False)
 class Workflow(graph.Workflow):
-    """A workflow compiled for Ray, with its `options ray { workflow: {...} }` settings."""
+    """A workflow compiled for Ray, with its `options ray { workflow: {...} }` settings:
+    max_pending, at most this many tasks in flight; init, the ray.init keywords when
+    fuseflow starts Ray; address, the cluster to join ("auto", "HOST:PORT", "ray://HOST:10001")."""
 
-    max_pending: int | None = None  # at most this many tasks in flight
-    init: dict = field(default_factory=dict)  # ray.init keywords when fuseflow starts Ray
-    address: str | None = None  # the cluster to join ("auto", "HOST:PORT", "ray://HOST:10001")
+    def __init__(self, *args: Any, max_pending: int | None = None, init: dict | None = None,
+                 address: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_pending = max_pending
+        self.init: dict = {} if init is None else init
+        self.address = address
 
     def run(self, params: dict | None = None, *, address: str | None = None, max_pending: int | None = None,
             **settings: Any) -> dict[str, Any]:
