@@ -54,6 +54,25 @@ def test_round_trips_and_listing(s3: S3) -> None:
         fresh.read("wf", "arr")
 
 
+def test_a_store_opened_later_uses_the_endpoint_the_environment_names_now(s3: S3, monkeypatch) -> None:
+    """fsspec keeps one filesystem per set of arguments: a store opened after AWS_ENDPOINT_URL
+    changed (another server, as one test after another) went to the old endpoint."""
+    moto_server = pytest.importorskip("moto.server")
+    boto3 = pytest.importorskip("boto3")
+    other = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    other.start()
+    host, port = other.get_host_and_port()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
+    boto3.client("s3", endpoint_url=f"http://{host}:{port}").create_bucket(Bucket="first")
+    open_store("s3://first/p").save("wf", "n", KEY, 1)
+    other.stop()  # gone, as a server of an earlier test is
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3.endpoint)
+    bucket = s3.bucket()
+    store = open_store(f"s3://{bucket}/p")
+    store.save("wf", "n", KEY, 2)
+    assert store.load("wf", "n", KEY) == (True, 2)
+
+
 def test_a_large_result_goes_up_in_parts_and_comes_back_whole(s3: S3, monkeypatch) -> None:
     np = pytest.importorskip("numpy")
     monkeypatch.setattr(s3mod, "SINGLE_PUT_MAX", 6 << 20)

@@ -438,7 +438,10 @@ class _Listing:
 def _filesystem(options: dict[str, str]) -> s3fs.S3FileSystem:
     with optional("s3fs", "S3 storage"):
         import s3fs  # optional backend: only with the s3 extra, for an s3:// store
-    kwargs: dict[str, Any] = {"use_listings_cache": False}
+    # skip_instance_cache: fsspec would hand back the filesystem made for the same arguments
+    # earlier in the process, with the endpoint and credentials the environment had then
+    # (AWS_ENDPOINT_URL changed since: every request went to the old endpoint).
+    kwargs: dict[str, Any] = {"use_listings_cache": False, "skip_instance_cache": True}
     client: dict[str, Any] = {}
     for name, value in options.items():
         target = OPTIONS[name]
