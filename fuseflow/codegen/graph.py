@@ -25,13 +25,35 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
-from .. import ir
-from . import pretty
+from .. import __version__, ir
+from . import escape, pretty
+from .imports import Import, block, workflow_imports
 from .loops import Block, Program, Scope, every_member, used_variables
 from .pretty import Piece, Seq, Text
 from .pyexpr import Callables, Names, RuntimeExpression, literal, literal_piece, node_call
 
 Keywords = Callable[[ir.Node], list[tuple[str, Piece]]]  # a node -> the keywords its line carries
+
+
+def module_context(wf: ir.Workflow, runtime: tuple[str, str], keywords: Keywords,
+                   settings: list[tuple[str, Piece]] | None = None) -> dict[str, object]:
+    """What the module template of a Python target that runs the graph itself (local, Ray)
+    is rendered with; `runtime`: (package, module) the module imports as `rt`."""
+    names = Names(item.alias for item in wf.imports)
+    rt, sys_ = names.module("rt"), names.module("sys")
+    callables = Callables(wf)
+    workflow_var = names.module("WORKFLOW")
+    graph_text = Graph(wf, names, rt, workflow_var, callables, keywords, settings).text()  # before the imports
+    return {
+        "version": __version__,
+        "source": escape.comment(wf.source),
+        "name": escape.docstring(wf.name),
+        "rt": rt,
+        "sys": sys_,
+        "workflow_var": workflow_var,
+        "imports": block([Import("sys", alias=sys_), Import(*runtime, rt), *workflow_imports(wf, callables.used)]),
+        "graph": graph_text,
+    }
 
 
 class Graph:
