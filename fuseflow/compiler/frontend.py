@@ -20,6 +20,7 @@ from .errors import CompileError, Diagnostic, Diagnostics
 from .lower import Lowering
 from .parser import gc_paused, parse
 from .source import display_path, unicode_path
+from .unused import report as report_unneeded
 
 Compiled: TypeAlias = tuple[ir.Workflow, list[Diagnostic]]  # the IR, and the warnings
 
@@ -53,6 +54,7 @@ def _compile(module: n.Module, text: str, defines: dict[str, str] | None) -> Com
     if diags.errors:
         raise CompileError(path, text, diags.items)
     workflow = _build(module, lowering, effective, workflow_options, returned)
+    report_unneeded(workflow, returned, diags)  # warnings: nodes no returned output needs
     return workflow, diags.sorted()
 
 
