@@ -124,9 +124,14 @@ class Store(abc.ABC):
     def remove(self, workflow: str, pattern: str) -> int:
         """Remove the results of nodes matching the glob; how many were removed."""
 
+    def remove_workflow(self, workflow: str | None = None, *, workflow_name: str | None = None) -> bool:
+        """Remove everything stored for ``workflow``; False if there was nothing.
+        ``workflow_name=`` is functionfuse's name for ``workflow``."""
+        return self._remove_workflow(_either("remove_workflow", "workflow", workflow, "workflow_name", workflow_name))
+
     @abc.abstractmethod
-    def remove_workflow(self, workflow: str) -> bool:
-        """Remove everything stored for ``workflow``; False if there was nothing."""
+    def _remove_workflow(self, workflow: str) -> bool:
+        """``remove_workflow`` as each store does it."""
 
     @abc.abstractmethod
     def workflows(self) -> builtins.list[str]:
@@ -174,19 +179,42 @@ class Store(abc.ABC):
         """Remove items that ``garbage`` listed."""
         return None  # not abstract: ``garbage`` lists nothing unless a store says otherwise
 
-    # functionfuse's FileStorage API, for notebooks moving over from it.
+    # functionfuse's FileStorage API, for notebooks moving over from it: each argument
+    # under fuseflow's name or under functionfuse's (workflow_name=, task_name=), not both.
 
-    def list_tasks(self, workflow: str, pattern: str = "*") -> builtins.list[str]:
+    def list_tasks(self, workflow: str | None = None, pattern: str = "*", *,
+                   workflow_name: str | None = None) -> builtins.list[str]:
         """Names of the nodes with stored results matching the glob, sorted."""
+        workflow = _either("list_tasks", "workflow", workflow, "workflow_name", workflow_name)
         return sorted({result.node for result in self.list(workflow, pattern)})
 
-    def read_task(self, workflow: str, node: str) -> Any:
-        """The most recent stored result of ``node``."""
-        return self.read(workflow, node)
+    def read_task(self, workflow: str | None = None, node: str | None = None, *,
+                  workflow_name: str | None = None, task_name: str | None = None) -> Any:
+        """The most recent stored result of ``node``; MissingResult if none."""
+        workflow = _either("read_task", "workflow", workflow, "workflow_name", workflow_name)
+        return self.read(workflow, _either("read_task", "node", node, "task_name", task_name))
 
-    def remove_task(self, workflow: str, pattern: str) -> int:
-        """Remove the results of the node (or of the nodes matching the glob)."""
-        return self.remove(workflow, pattern)
+    def remove_task(self, workflow: str | None = None, pattern: str | None = None, *,
+                    workflow_name: str | None = None, task_name: str | None = None) -> int:
+        """Remove the results of the nodes matching the glob ``pattern`` (a plain name
+        is a glob too), or of the node named exactly ``task_name``; how many."""
+        workflow = _either("remove_task", "workflow", workflow, "workflow_name", workflow_name)
+        exact = None if task_name is None else _literal(task_name)
+        return self.remove(workflow, _either("remove_task", "pattern", pattern, "task_name", exact))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.url!r})"
+
+
+def _either(method: str, name: str, value: Any, alias: str, aliased: Any) -> Any:
+    """The argument given as ``name`` or as ``alias`` (the name functionfuse gave it): one of them."""
+    if value is not None and aliased is not None:
+        raise TypeError(f"{method}() got both {name!r} and {alias!r}: give one of them")
+    if value is None and aliased is None:
+        raise TypeError(f"{method}() missing an argument: {name!r} or {alias!r}")
+    return aliased if value is None else value
+
+
+def _literal(name: str) -> str:
+    """A glob that matches exactly ``name``, even when it holds ``*``, ``?`` or ``[``."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)

@@ -314,7 +314,7 @@ class FileStore(Store):
         _rmdir_quietly(f"{self.root}/{workflow}")
         return len(removed)
 
-    def remove_workflow(self, workflow: str) -> bool:
+    def _remove_workflow(self, workflow: str) -> bool:
         """Rename the folder away first, so no reader sees it half deleted."""
         check_name("workflow", workflow)
         directory = f"{self.root}/{workflow}"

@@ -380,7 +380,7 @@ class S3Store(Store):
                 self._discard_marker(workflow, marker)
         return len(paths)
 
-    def remove_workflow(self, workflow: str) -> bool:
+    def _remove_workflow(self, workflow: str) -> bool:
         check_name("workflow", workflow)
         if workflow not in self.workflows():
             return False
