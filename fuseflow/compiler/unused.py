@@ -4,51 +4,88 @@ A literal port of functionfuse's `LocalWorkflow(*roots).run()` returns one
 node while the training hangs off the others; a run then says `3 to run,
 0 stored, 35 not needed` and trains nothing. `fusec check` says so first:
 one warning per source statement (a loop statement's nodes together), at
-its first such node, in source order.
+its first such node, in source order; past MOST statements, one more warning
+counts the rest (`fusec explain` lists every node a run leaves out).
 
     report(workflow, returned, diags)      # after the IR is built
 
 Needed is what a run needs (runtime/plan.py): the returned values' nodes and
-everything they depend on (Node.dependencies: a method's object and the
+everything they depend on (as Node.dependencies: a method's object and the
 method calls before it on that object, as well as the data read), so an
 object whose methods are needed is needed. Linear in the nodes: the IR's
 nodes are in topological order, so one backwards pass finds them all.
 """
 from __future__ import annotations
 
+from collections import Counter
+
 from .. import ir
 from . import nodes as n
 from .errors import Diagnostics
 from .span import Span
 
+MOST = 20  # statements warned about one by one; a generated file can have thousands
+_NO_NODES = frozenset({ir.Literal, ir.ParamRef, ir.Imported})  # values that read no node
+
 
 def report(workflow: ir.Workflow, returned: n.ReturnStmt | None, diags: Diagnostics) -> None:
-    """A warning per statement with nodes that no output needs; none without `return`
+    """Warnings for the statements with nodes that no output needs; none without `return`
     (then the outputs are every node nothing consumes, so every node is needed)."""
     if returned is None:
         return
     needed = needed_nodes(workflow)
     if len(needed) == len(workflow.nodes):
         return
-    unneeded: dict[str, list[ir.Node]] = {}
-    totals: dict[str, int] = {}
-    for node in workflow.nodes:
-        totals[node.statement] = totals.get(node.statement, 0) + 1
-        if node.name not in needed:
-            unneeded.setdefault(node.statement, []).append(node)
-    for statement, found in unneeded.items():
-        first = found[0]
-        message, hint = _words(statement, len(found), totals[statement], first.name)
-        diags.warning(Span(*first.span) if first.span[0] else None, message, hint)
+    nodes = workflow.nodes
+    counts = Counter(node.statement for node in nodes if node.name not in needed)  # in source order
+    shown = list(counts)[:MOST + 1]
+    first = _first_nodes(nodes, needed, set(shown))
+    totals = Counter(node.statement for node in nodes if node.statement in first)
+    for statement in shown[:MOST]:
+        node = first[statement]
+        diags.warning(_span(node), *_words(statement, counts[statement], totals[statement], node.name))
+    if len(counts) > MOST:
+        rest = list(counts.values())[MOST:]
+        diags.warning(_span(first[shown[MOST]]), *_more(len(rest), sum(rest)))
 
 
 def needed_nodes(workflow: ir.Workflow) -> set[str]:
-    """The nodes a run with these outputs needs: the outputs' nodes and all they depend on."""
+    """The nodes a run with these outputs needs: the outputs' nodes and all they depend on
+    (Node.dependencies, spelt out: this pass sees every node of a 100,000-node file)."""
     needed = {name for output in workflow.outputs for name in ir.referenced_nodes(output.value)}
+    add, update = needed.add, needed.update
     for node in reversed(workflow.nodes):
-        if node.name in needed:
-            needed.update(node.dependencies())
+        if node.name not in needed:
+            continue
+        if node.object:
+            add(node.object)
+        for value in node.args:
+            if type(value) is ir.Ref:
+                add(value.node)
+            elif type(value) not in _NO_NODES:
+                update(ir.referenced_nodes(value))
+        for _, value in node.kwargs:
+            if type(value) is ir.Ref:
+                add(value.node)
+            elif type(value) not in _NO_NODES:
+                update(ir.referenced_nodes(value))
+        update(node.after)
     return needed
+
+
+def _first_nodes(nodes: tuple[ir.Node, ...], needed: set[str], statements: set[str]) -> dict[str, ir.Node]:
+    """The first node no output needs of each of `statements` (a few), stopping once all are found."""
+    first: dict[str, ir.Node] = {}
+    for node in nodes:
+        if node.statement in statements and node.statement not in first and node.name not in needed:
+            first[node.statement] = node
+            if len(first) == len(statements):
+                break
+    return first
+
+
+def _span(node: ir.Node) -> Span | None:
+    return Span(*node.span) if node.span[0] else None
 
 
 def _words(statement: str, count: int, total: int, first: str) -> tuple[str, str]:
@@ -60,3 +97,10 @@ def _words(statement: str, count: int, total: int, first: str) -> tuple[str, str
     return (f"{count} of the {total} nodes of '{statement}' are not needed by any returned output "
             f"(the first is '{first}'): with `return`, they do not run",
             f"return '{statement}' whole, or remove what no output needs")
+
+
+def _more(statements: int, nodes: int) -> tuple[str, str]:
+    """The warning past MOST statements, at the first of the rest."""
+    return (f"{statements} more statements from here on ({nodes} nodes) are not needed by any returned output: "
+            "with `return`, they do not run",
+            "`fusec explain FILE` lists every node a run leaves out")
