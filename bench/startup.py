@@ -32,7 +32,13 @@ to get it and measures fuseflow alone.
 after `make venv`). Its commands run with XDG_CACHE_HOME in the bench's
 temp folder, so they neither use nor leave anything in the user's cache;
 one untimed run of every command first fills it, as a user's first run
-would. An "edit" rewrites the file with a new default for its param
+would. Every command (fusec, the functionfuse script, `python -c pass`)
+keeps its compiled bytecode in the temp folder too (PYTHONPYCACHEPREFIX,
+PYTHONDONTWRITEBYTECODE unset), so each side runs from .pyc files as
+after `pip install`, whatever the caller's environment says: with
+PYTHONDONTWRITEBYTECODE=1 a source tree whose .pyc files are older than
+its sources is compiled again on every run, and functionfuse, which pip
+does not install, on every run too. An "edit" rewrites the file with a new default for its param
 (untimed), so the file's content, its result and its modification time
 change before every timed run.
 
@@ -202,7 +208,9 @@ class Workspace:
         self.fusec = str(Path(sys.executable).parent / "fusec")
         # The DAG's value has ~5% as many digits as it has nodes: past 4,300 Python refuses to print it.
         sys.set_int_max_str_digits(0)
-        self.env = {**os.environ, "XDG_CACHE_HOME": str(base / "cache"), "PYTHONINTMAXSTRDIGITS": "0"}
+        inherited = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+        self.env = {**inherited, "XDG_CACHE_HOME": str(base / "cache"), "PYTHONPYCACHEPREFIX": str(base / "pycache"),
+                    "PYTHONINTMAXSTRDIGITS": "0"}
         self.functionfuse = functionfuse
         self.edits = 1  # the param's default of the last edit; every edit takes the next one
 
