@@ -1,24 +1,34 @@
 """The commands of `fusec` (the package docstring has the exit statuses): the parser,
 and one function per command over the compiler's and the runtime's functions.
+
+A plain `fusec run FILE ...` (every flag spelled in full, its target with no
+flags of its own) is read without argparse (runtime.flags.read_plain): the
+parser's import and building are some 5 ms of a run's start. Every other
+line, help and usage errors included, goes to the argparse parser, built
+from the same flags.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
 import sys
 from collections.abc import Sequence
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..compiler import errors
 from ..compiler.errors import CompileError, UnreadableInput, UsageError
 from ..runtime.extras import MissingExtra, optional
+from ..runtime.flags import APPEND, RUN_FLAGS, STORE, STORE_TRUE, Flag, add_flags, read_plain, settings_from
 from ..runtime.params import ParamError
-from ..targets import UnknownTarget, own_names
+from ..targets import Target, UnknownTarget, own_names
 from ..targets import get as get_target
 from .inputs import check_imports, load, write
+
+if TYPE_CHECKING:  # for annotations only: argparse loads when a line needs the parser
+    import argparse
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
@@ -33,11 +43,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser = build_parser(argv)
-    args = parser.parse_args(argv)
-    if not hasattr(args, "func"):
-        parser.print_help()
-        return EXIT_USAGE
+    args = plain_run(list(sys.argv[1:] if argv is None else argv))
+    if args is None:
+        parser = build_parser(argv)
+        args = parser.parse_args(argv)
+        if not hasattr(args, "func"):
+            parser.print_help()
+            return EXIT_USAGE
     try:
         status = _call(args)
         sys.stdout.flush()  # a closed pipe shows now, not as Python's complaint at exit
@@ -95,9 +107,40 @@ def _import_failed(exc: Exception) -> bool:
     return isinstance(exc, CannotImport)
 
 
+# The flags several commands share, and `fusec run`'s own (runtime.flags: argparse and the plain reader read them).
+DEBUG = Flag(("--debug",), "debug", STORE_TRUE, "show Python tracebacks for internal errors")
+DEFINES = Flag(("-D",), "defines", APPEND, "override a `let` constant (repeatable)", "NAME=VALUE")
+TARGET = Flag(("--target", "-t"), "target", STORE,
+              "where to run: local (the default), ray, prefect, kfp, or a registered target's name", "TARGET", "local")
+RUN_HELPS = {"param": "set a param (repeatable)", "storage": "where results are kept (default: .fuseflow beside FILE)"}
+
+
+def plain_run(argv: list[str]) -> SimpleNamespace | None:
+    """`fusec run FILE ...` read as the parser would read it, when it is plainly spelled
+    (runtime.flags.read_plain) and its target adds no flags of its own; else None."""
+    if argv[:1] != ["run"]:
+        return None
+    values = read_plain(argv[1:], (TARGET, *RUN_FLAGS, DEBUG, DEFINES), "file")
+    if values is None or _has_run_flags(values["target"]):
+        return None
+    return SimpleNamespace(**values, func=cmd_run)
+
+
+def _has_run_flags(name: str) -> bool:
+    """Whether target `name` adds flags of its own to `fusec run` (Ray's --address): then the
+    parser reads the line, with their defaults. An unknown name: cmd_run says so."""
+    try:
+        target = get_target(name)
+    except UnknownTarget:
+        return False
+    return type(target).add_run_arguments is not Target.add_run_arguments
+
+
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The command line; `argv` says which target's own `run` flags to offer (`--target T`)."""
-    parser = _Parser(
+    from .argparser import Parser  # deferred: argparse, for a line that is not a plain `fusec run FILE`
+
+    parser = Parser(
         prog="fusec",
         description="Compile .fuse workflows to local Python, Ray, Prefect or Kubeflow Pipelines.",
         epilog="Exit status: 0 fine, 1 the input has errors (or a node failed), 2 usage error (or a backend not "
@@ -142,10 +185,7 @@ def _run_target(argv: Sequence[str] | None) -> str:
 
 
 def _common(p: argparse.ArgumentParser, defines: bool = True) -> None:
-    p.add_argument("--debug", action="store_true", help="show Python tracebacks for internal errors")
-    if defines:
-        p.add_argument("-D", dest="defines", action="append", metavar="NAME=VALUE", default=[],
-                       help="override a `let` constant (repeatable)")
+    add_flags(p, (DEBUG, DEFINES) if defines else (DEBUG,))
 
 
 def _add_check(sub, argv: Sequence[str] | None) -> None:
@@ -180,7 +220,7 @@ def _add_build(sub, argv: Sequence[str] | None) -> None:
     p.add_argument("--project", metavar="DIR", default=".", help="the folder of pyproject.toml (default: here)")
     p.add_argument("--check", action="store_true",
                    help="write nothing: exit 1 listing every stale or missing artifact with its diff")
-    p.add_argument("--debug", action="store_true", help="show Python tracebacks for internal errors")
+    _common(p, defines=False)
     p.set_defaults(func=cmd_build)
 
 
@@ -196,7 +236,7 @@ def _add_fmt(sub, argv: Sequence[str] | None) -> None:
                         "- reads standard input and writes standard output")
     p.add_argument("--check", action="store_true", help="write nothing: exit 1 when some file would change")
     p.add_argument("--diff", action="store_true", help="write nothing: print a unified diff of each change")
-    p.add_argument("--debug", action="store_true", help="show Python tracebacks for internal errors")
+    _common(p, defines=False)
     p.set_defaults(func=cmd_fmt)
 
 
@@ -228,12 +268,7 @@ def _add_run(sub, argv: Sequence[str] | None) -> None:
                        description="Compile a .fuse file in memory and run it; print its outputs. "
                                    "`fusec run --target T --help` shows the flags of target T too.")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--target", "-t", default="local", metavar="TARGET",
-                   help="where to run: local (the default), ray, prefect, kfp, or a registered target's name")
-    from ..runtime.cli import add_run_flags  # deferred: only when the run command's parser is built
-
-    add_run_flags(p, param_help="set a param (repeatable)",
-                  storage_help="where results are kept (default: .fuseflow beside FILE)")
+    add_flags(p, (TARGET, *RUN_FLAGS), RUN_HELPS)
     try:
         get_target(_run_target(argv)).add_run_arguments(p)
     except UnknownTarget:
@@ -261,42 +296,11 @@ def _add_lsp(sub, argv: Sequence[str] | None) -> None:
                                    "Needs the lsp extra: pip install 'fuseflow[lsp]'. See docs/editors.md.")
     p.add_argument("--stdio", action="store_true",
                    help="talk over stdin/stdout: the default and only transport, accepted for editors that pass it")
-    p.add_argument("--debug", action="store_true", help="show Python tracebacks for internal errors")
+    _common(p, defines=False)
     p.set_defaults(func=cmd_lsp)
 
 
 # fusec's own commands, in the order `fusec --help` lists them.
-class _Formatter(argparse.HelpFormatter):
-    """argparse's help layout, told the terminal's width as shutil would tell it:
-    argparse imports shutil (and with it bz2, lzma, fnmatch) on every start to ask."""
-
-    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
-                 width: int | None = None) -> None:
-        super().__init__(prog, indent_increment, max_help_position, _terminal_width() - 2 if width is None else width)
-
-
-class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser with _Formatter; its subcommands' parsers are of this class too."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", _Formatter)
-        super().__init__(*args, **kwargs)
-
-
-def _terminal_width() -> int:
-    """shutil.get_terminal_size().columns: $COLUMNS, else the terminal's, else 80."""
-    try:
-        columns = int(os.environ.get("COLUMNS", 0))
-    except ValueError:
-        columns = 0
-    if columns <= 0:
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
-        except (AttributeError, ValueError, OSError):
-            columns = 0
-    return columns or 80
-
-
 CORE_COMMANDS = {
     "check": _add_check, "compile": _add_compile, "build": _add_build, "graph": _add_graph, "nodes": _add_nodes,
     "run": _add_run, "storage": _add_storage, "explain": _add_explain, "lsp": _add_lsp, "fmt": _add_fmt,
@@ -421,35 +425,20 @@ def _options_for(node, workflow, target: str | None, ignored: dict[str, dict[str
 def cmd_run(args) -> int:
     """Compile in memory and run on the chosen target; the same flags, checks and
     messages as a generated module's own command line (fuseflow.runtime.cli)."""
-    # deferred: the engine loads when a workflow runs, not on every command's start-up
-    from ..runtime.cli import (
-        EXIT_INTERRUPTED,
-        json_only_on_stdout,
-        plain_warnings,
-        print_outputs,
-        report_failure,
-        report_interrupt,
-        settings_from,
-    )
-    from ..runtime.invoke import NodeFailed
+    from ..runtime.report import run_and_report  # deferred: the engine loads when a workflow runs, not on every start
 
     target = _target(args.target)
     if not target.runnable:
         raise UsageError(f"the {target.name} target does not run workflows; `fusec compile --target {target.name}`")
     workflow = load(args.file, args.defines)
-    with plain_warnings(), json_only_on_stdout(args.json):
+
+    def run() -> dict[str, Any]:
         try:
-            outputs = target.run(workflow, args.file, settings_from(args), args)
+            return target.run(workflow, args.file, settings_from(args), args)
         except ParamError as exc:
             raise UsageError(str(exc)) from None
-        except NodeFailed as exc:
-            report_failure(exc, stored=not args.no_cache)
-            return EXIT_INPUT
-        except KeyboardInterrupt:
-            report_interrupt(stored=not args.no_cache)
-            return EXIT_INTERRUPTED
-    print_outputs(outputs, args.json)
-    return EXIT_OK
+
+    return run_and_report(run, as_json=args.json, stored=not args.no_cache)
 
 
 def cmd_lsp(args) -> int:

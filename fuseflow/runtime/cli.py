@@ -1,9 +1,10 @@
 """The command line of a generated module: `python wf.py [-p NAME=VALUE ...] ...`.
 
 Targets add their own flags (Ray's --address, ...) through `extra_arguments`
-and run the workflow their way through `runner`; parsing params, printing
-outputs and reporting failures are the same for all of them, and for
-`fusec run`.
+and run the workflow their way through `runner`; the flags and the settings
+they give (runtime.flags) and how a run ends (runtime.report: outputs
+printed, a failure or Ctrl-C reported) are the same for all of them, for
+`fusec run` and for a Ray job's driver.
 
 Exit status: 0 fine, 1 a node failed, 2 usage (a bad param, --set or --rerun,
 or a backend not installed; nothing ran), 130 interrupted (Ctrl-C), 141 the
@@ -12,23 +13,19 @@ reader of stdout went away (`| head`).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
-import warnings
-from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, TextIO, TypeAlias, TypeVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from .extras import MissingExtra
-from .invoke import NodeFailed
-from .outputs import print_outputs, stdout_closed
-from .overrides import parse_set
-from .params import ParamError, parse_assignments
+from .flags import RUN_FLAGS, add_flags, settings_from
+from .outputs import stdout_closed
+from .params import ParamError
+from .report import EXIT_USAGE, run_and_report
 
-if TYPE_CHECKING:  # for annotations only: `fusec` imports this module for its flags, without the run machinery
+if TYPE_CHECKING:  # for annotations only: the run machinery loads when a run starts
     from .graph import Workflow
     from .prepare import RunSettings
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 # The workflow a target's runner takes: its own subclass (Ray's carries its `workflow:` options).
 WorkflowT = TypeVar("WorkflowT", bound="Workflow")
@@ -47,25 +44,8 @@ def base_parser(wf: Workflow, description: str) -> argparse.ArgumentParser:
 
 
 def add_run_flags(parser: argparse.ArgumentParser, *, param_help: str, storage_help: str) -> None:
-    """The flags every way of running a workflow shares: `python wf.py` and `fusec run`."""
-    parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE", help=param_help)
-    parser.add_argument("--storage", metavar="URL", help=storage_help)
-    parser.add_argument("--json", action="store_true", help="print the outputs as one JSON object")
-    parser.add_argument("--rerun", metavar="REGEX", help="recompute matching nodes and everything downstream")
-    parser.add_argument("--no-cache", action="store_true", help="neither load nor store results")
-    parser.add_argument("--set", action="append", default=[], metavar="REGEX:KEY=VALUE",
-                        help="override an option of the matching nodes (repeatable)")
-    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                        help="live progress display (default: on when stderr is a terminal)")
-
-
-def settings_from(args: argparse.Namespace) -> RunSettings:
-    """RunSettings from the common flags; ParamError for a malformed -p or --set."""
-    from .prepare import RunSettings  # deferred: the engine and storage load when a run starts, not for the flags
-
-    return RunSettings(storage=args.storage, no_cache=args.no_cache, rerun=args.rerun,
-                       progress=getattr(args, "progress", None), overrides=[parse_set(s) for s in args.set],
-                       param_texts=parse_assignments(args.param))
+    """The flags every way of running a workflow shares (runtime.flags): `python wf.py`, `fusec run`, a Ray job."""
+    add_flags(parser, RUN_FLAGS, {"param": param_help, "storage": storage_help})
 
 
 def main(wf: WorkflowT, argv: Sequence[str] | None = None, *, description: str | None = None,
@@ -87,49 +67,8 @@ def main(wf: WorkflowT, argv: Sequence[str] | None = None, *, description: str |
 def _run(wf: WorkflowT, args: argparse.Namespace, runner: Runner[WorkflowT] | None) -> int:
     from .execute import run  # deferred: the engine and storage load when a run starts, not for the flags
 
-    with plain_warnings(), json_only_on_stdout(args.json):
-        try:
-            settings = settings_from(args)
-            outputs = runner(wf, {}, settings, args) if runner is not None else run(wf, {}, settings)
-        except NodeFailed as exc:
-            report_failure(exc, stored=not args.no_cache)
-            return EXIT_FAILED
-        except KeyboardInterrupt:
-            report_interrupt(stored=not args.no_cache)
-            return EXIT_INTERRUPTED
-    print_outputs(outputs, args.json)
-    return EXIT_OK
+    def go() -> dict[str, Any]:
+        settings = settings_from(args)
+        return runner(wf, {}, settings, args) if runner is not None else run(wf, {}, settings)
 
-
-def report_failure(exc: NodeFailed, stored: bool = True) -> None:
-    sys.stderr.write(f"error: {exc}\n\nTraceback of node '{exc.node}':\n{exc.user_traceback}")
-    if stored:
-        sys.stderr.write("Results finished before the failure are stored; the next run reuses them.\n")
-
-
-def report_interrupt(stored: bool = True) -> None:
-    kept = " Results finished so far are stored; the next run reuses them." if stored else ""
-    sys.stderr.write(f"\ninterrupted.{kept}\n")
-
-
-@contextlib.contextmanager
-def plain_warnings() -> Iterator[None]:
-    """Warnings as one `warning: ...` line on stderr, without Python's source echo."""
-
-    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
-             file: TextIO | None = None, line: str | None = None) -> None:
-        (file or sys.stderr).write(f"warning: {message}\n")
-
-    with warnings.catch_warnings():
-        warnings.showwarning = show
-        yield
-
-
-@contextlib.contextmanager
-def json_only_on_stdout(enabled: bool) -> Iterator[None]:
-    """With --json, what nodes print goes to stderr, so stdout holds the one JSON object."""
-    if not enabled:
-        yield
-        return
-    with contextlib.redirect_stdout(sys.stderr):
-        yield
+    return run_and_report(go, as_json=args.json, stored=not args.no_cache)

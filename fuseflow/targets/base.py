@@ -15,12 +15,14 @@ Jinja2): the registry loads its class just to ask these questions.
 """
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..ir import Node, Workflow
 from ..ir.record import field, record
+
+if TYPE_CHECKING:  # for annotations only: a plain `fusec run FILE` starts without argparse
+    import argparse
 
 
 class Target:
@@ -33,9 +35,10 @@ class Target:
         target reads files beside it (KFP's embedded modules); default from the IR."""
         raise NotImplementedError
 
-    def run(self, wf: Workflow, fuse_path: str, settings: Any, args: argparse.Namespace) -> dict[str, Any]:
+    def run(self, wf: Workflow, fuse_path: str, settings: Any, args: Any) -> dict[str, Any]:
         """Run the workflow; {output name: value}. NodeFailed for a node's failure,
-        ParamError for a bad run-time input."""
+        ParamError for a bad run-time input. `args`: `fusec run`'s flags as attributes (an
+        argparse Namespace, or a namespace like it: fusec reads a plain line without argparse)."""
         raise NotImplementedError(f"the {self.name} target does not run workflows")
 
     def add_run_arguments(self, parser: argparse.ArgumentParser) -> None:

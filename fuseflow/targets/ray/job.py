@@ -33,23 +33,13 @@ from pathlib import Path
 
 from ... import ir
 from ...runtime.bind import CannotImport, bind, import_path
-from ...runtime.cli import (
-    EXIT_FAILED,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_USAGE,
-    add_run_flags,
-    json_only_on_stdout,
-    plain_warnings,
-    report_failure,
-    report_interrupt,
-    settings_from,
-)
+from ...runtime.cli import add_run_flags
 from ...runtime.extras import MissingExtra
-from ...runtime.invoke import NodeFailed
+from ...runtime.flags import settings_from
 from ...runtime.outputs import print_outputs
 from ...runtime.params import ParamError
 from ...runtime.progress import EVENTS_VARIABLE
+from ...runtime.report import EXIT_FAILED, EXIT_USAGE, run_and_report
 
 JOB_FILE = ".fuseflow-job.json"  # the compiled workflow, beside the .fuse file in the job's working_dir
 MARKER_VARIABLE = "FUSEFLOW_JOB_MARKER"  # the prefix of the lines for fusec, set in the job's runtime_env
@@ -71,24 +61,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ[EVENTS_VARIABLE] = marker  # the display is drawn by the fusec that follows the job
     os.environ.setdefault("RAY_OVERRIDE_JOB_RUNTIME_ENV", "1")
     args.address = os.environ.get("RAY_ADDRESS") or "auto"  # the job's own cluster
-    with plain_warnings(), json_only_on_stdout(args.json):
-        try:
-            outputs = run(args)
-        except (ParamError, MissingExtra) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-        except CannotImport as exc:
-            print(f"error: {exc}\n(the job has the .fuse file's folder and the packages of its runtime_env; "
-                  f"a module from elsewhere must be installed on the cluster)", file=sys.stderr)
-            return EXIT_FAILED
-        except NodeFailed as exc:
-            report_failure(exc, stored=not args.no_cache)
-            return EXIT_FAILED
-        except KeyboardInterrupt:
-            report_interrupt(stored=not args.no_cache)
-            return EXIT_INTERRUPTED
-    send_outputs(outputs, args.json, marker)
-    return EXIT_OK
+    try:
+        return run_and_report(lambda: run(args), as_json=args.json, stored=not args.no_cache,
+                              show=lambda outputs, as_json: send_outputs(outputs, as_json, marker))
+    except (ParamError, MissingExtra) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except CannotImport as exc:
+        print(f"error: {exc}\n(the job has the .fuse file's folder and the packages of its runtime_env; "
+              f"a module from elsewhere must be installed on the cluster)", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def run(args: argparse.Namespace) -> dict:
