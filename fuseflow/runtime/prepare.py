@@ -8,7 +8,9 @@
 (ParamError, before anything runs), opens the store, works out each node's
 effective options, whether its result is kept, and its cache key; a run warns
 when other .fuse files wrote results of the same workflow name to the store
-(runtime.shared). The local
+(runtime.shared). A run that keeps nothing (--no-cache) has no store, and
+loads none of the store's side (storage, keys, runtime.node's saving and
+loading, runtime.shared): some 2 ms of a small run's start. The local
 executor, the Ray driver, a Prefect flow run, `fusec explain` and `fusec
 storage gc` all start from it, so a run means the same everywhere. A plan
 pickles (the store travels as its URL), for task runners in other processes.
@@ -18,20 +20,19 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..ir.record import field, fields, record
 from . import overrides as overriding
 from . import plan as planning
-from . import shared, storage
-from .explain import describe_key
 from .graph import Node, Workflow
-from .keys import compute_keys
-from .node import NodeJob, cacheable, store_at
 from .overrides import Override, effective_options
 from .params import ParamError, shortened
 from .params import resolve as resolve_params
-from .storage import Source, Store
+
+if TYPE_CHECKING:  # for annotations only: the store's side loads when a run has a store
+    from .node import NodeJob
+    from .storage import Source, Store
 
 DEFAULT_STORE = ".fuseflow"
 
@@ -97,6 +98,10 @@ class RunPlan:
 
     def describe(self, i: int) -> dict[str, Any]:
         """What went into node i's key, saved beside its result for `fusec explain`."""
+        # deferred: only a run that keeps results describes them
+        from . import shared
+        from .explain import describe_key
+
         name = self.wf.nodes[i].name
         meta = describe_key(self.wf, self.params, self.keys, name, self.options[i])
         if self.origin is not None:  # not part of the key: which file wrote the result
@@ -106,6 +111,8 @@ class RunPlan:
     def job(self, i: int, options: dict[str, Any] | None = None) -> NodeJob:
         """What node i needs wherever it runs; `options`: the runtime's part of its
         options, when the target carries out some itself (default: all of them)."""
+        from .node import NodeJob  # deferred: runtime.node loads with the store, or where the job is run
+
         name = self.wf.nodes[i].name
         kept = self.cacheable[i]  # never without a store
         store_url = self.store.url if kept and self.store is not None else None
@@ -122,6 +129,8 @@ class RunPlan:
 
 def _arrived(values: dict[str, Any]) -> RunPlan:
     if values["store"] is not None:
+        from .node import store_at  # deferred: the store's side, for a plan that has a store
+
         values["store"] = store_at(values["store"])
     return RunPlan(**values)
 
@@ -141,12 +150,27 @@ def prepare(wf: Workflow, params: dict[str, Any], settings: RunSettings, *, own:
     forced = rerun_nodes(wf, settings.rerun)
     store = open_workflow_store(wf, settings)
     options = [node_options(node, overrides) for node in wf.nodes] if overrides else [n.options for n in wf.nodes]
-    kept = [bool(cacheable(node.kind, opts, store)) for node, opts in zip(wf.nodes, options, strict=True)]
-    keys = compute_keys(wf, values, options) if store is not None else {}
-    origin = shared.origin(wf.source, wf.home) if store is not None else None
-    if warn_shared and store is not None:
-        shared.warn_if_shared(store, wf.name, origin)
+    if store is None:  # nothing is kept (runtime.node.cacheable), so nothing needs a key
+        return RunPlan(wf, values, overrides, forced, None, options, [False] * len(wf.nodes), {})
+    kept, keys, origin = _kept(wf, values, options, store, warn_shared)
     return RunPlan(wf, values, overrides, forced, store, options, kept, keys, origin)
+
+
+def _kept(wf: Workflow, values: dict[str, Any], options: list[dict[str, Any]], store: Store,
+          warn_shared: bool) -> tuple[list[bool], dict[str, str], Source | None]:
+    """Which results are kept, their keys, and the .fuse file that writes them (None for a
+    workflow built in Python); warn_shared: as prepare's."""
+    # deferred: a run that keeps nothing (--no-cache) loads none of the store's side
+    from . import shared
+    from .keys import compute_keys
+    from .node import cacheable
+
+    kept = [bool(cacheable(node.kind, opts, store)) for node, opts in zip(wf.nodes, options, strict=True)]
+    keys = compute_keys(wf, values, options)
+    origin = shared.origin(wf.source, wf.home)
+    if warn_shared:
+        shared.warn_if_shared(store, wf.name, origin)
+    return kept, keys, origin
 
 
 def checked_overrides(wf: Workflow, settings: RunSettings, *, own: str | None = None,
@@ -176,6 +200,8 @@ def open_run_store(given: str | os.PathLike[str] | Store | None, own: str | None
                    home: str | os.PathLike[str] | None) -> Store:
     """`given` (--storage: relative to the working directory), else the workflow's `own`
     storage, else .fuseflow, both relative to its `home`; ParamError for a URL it cannot open."""
+    from . import storage  # deferred: a run that keeps nothing (--no-cache) opens no store
+
     try:
         if given is not None:
             store = storage.open_store(given)
@@ -191,7 +217,9 @@ def check_folder(store: Store) -> None:
     """ParamError for a folder the system refuses to look at (a path too long, a loop of
     links, no permission), before the plan reads it. A folder that does not exist yet
     is made by the first save; one under a file makes each save a warning."""
-    if not isinstance(store, storage.FileStore):
+    from .storage import FileStore  # deferred: loaded by open_run_store already; the file store's own check
+
+    if not isinstance(store, FileStore):
         return
     try:
         os.stat(store.root)

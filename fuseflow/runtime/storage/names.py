@@ -7,7 +7,6 @@ collide with the hidden temporary files that writers leave while working.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 
 
@@ -28,6 +27,8 @@ def shown(text: str) -> str:
 
 def hint(name: str, candidates: Sequence[str], what: str) -> str:
     """A "did you mean" suffix for an error message, or the list of what exists."""
+    import difflib  # deferred: suggestions are for a mistake, not for every start (every run imports this module)
+
     close = difflib.get_close_matches(name, candidates, n=3)
     if close:
         return "; did you mean " + " or ".join(repr(c) for c in close) + "?"
