@@ -67,7 +67,7 @@ class Graph:
         self.workflow_var = workflow_var
         self.callables = callables
         self.settings = settings or []
-        self.program = Program(wf, names, uniform)
+        self.program = Program(wf, names, uniform, callables)
         self.function = names.module("nodes")
         self.tables = Tables(self.program, names, keywords, "options")
 

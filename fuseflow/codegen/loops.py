@@ -26,7 +26,7 @@ from .. import ir
 from ..ir.expand import Expanded, Expansion
 from . import pretty
 from .pretty import COMPREHENSION, Group, Piece, Seq, Text
-from .pyexpr import Names, literal, literal_piece
+from .pyexpr import Callables, Names, literal, literal_piece, subscripts
 
 ITEM, STR, KEYED = "item", "str", "keyed"  # how a loop's keys are written (Header.style)
 INLINE_ITEMS = 40  # a literal iterated longer than this (written flat) is a module constant
@@ -45,15 +45,17 @@ class Block:
 class Program:
     """The top-level items of a module in source order, and what its loops need."""
 
-    def __init__(self, wf: ir.Workflow, names: Names, uniform: Callable[[ir.Node], object] | None = None):
+    def __init__(self, wf: ir.Workflow, names: Names, uniform: Callable[[ir.Node], object] | None = None,
+                 callables: Callables | None = None):
         self.wf = wf
+        self.callables = callables or Callables(wf)  # how an imported name in a loop's items is written
         self.uniform = uniform  # what must be the same for every node of a statement written once
         self.expansion = Expansion(wf.loops)
         self.items: list[ir.Node | Block] = []
         self.chains: dict[str, tuple[ir.Loop, ...]] = {}  # statement -> its loops, for loops written as loops
         self.members: dict[str, list[ir.Node]] = {}  # statement -> its nodes, in order
         self.lay_out()
-        self.names = LoopNames(self, names)
+        self.names = LoopNames(self, names, self.callables)
 
     def lay_out(self) -> None:
         roots = {statement.name: chain[0] for chain, statement in ir.loop_statements(self.wf.loops)}
@@ -206,6 +208,12 @@ class Header:
     def statement(self, rt: str, used: set[str]) -> Piece:
         """`for ... in ...:` over the items, binding the variables in `used` (the others `_`)."""
         names = [name if name in used else "_" for name in self.vars]
+        if self.loop.unpacks:
+            if self.style != KEYED:
+                names[0] = self.vars[0]  # the key is the first value
+                return Seq(["for ", ", ".join(names), " in ", self.source, ":"])
+            return Seq(["for ", f"{self.key_var}, ({', '.join(names)})", " in ",
+                        pretty.call(f"{rt}.keyed", [self.source, Text("first=True")]), ":"])
         pairs = isinstance(self.loop.items, dict) and len(self.vars) == 2 and names[1] != "_"
         if self.style != KEYED:
             names[0] = self.vars[0]  # the key is the first variable
@@ -218,8 +226,10 @@ class Header:
     def clause(self, rt: str) -> Piece:
         """`for ... in ...` of a comprehension that needs only the keys."""
         if self.style != KEYED:
-            return Seq(["for ", self.vars[0], " in ", self.source])
-        return Seq(["for ", f"{self.key_var}, _", " in ", pretty.call(f"{rt}.keyed", [self.source])])
+            rest = ", *_" if self.loop.unpacks else ""
+            return Seq(["for ", self.vars[0] + rest, " in ", self.source])
+        first = [Text("first=True")] if self.loop.unpacks else []
+        return Seq(["for ", f"{self.key_var}, _", " in ", pretty.call(f"{rt}.keyed", [self.source, *first])])
 
     def iterated(self, pairs: bool) -> Piece:
         return Seq([self.source, ".items()"]) if pairs else self.source
@@ -228,8 +238,9 @@ class Header:
 class LoopNames:
     """The Python names of the loops' variables and constants, allocated once for the module."""
 
-    def __init__(self, program: Program, names: Names):
+    def __init__(self, program: Program, names: Names, callables: Callables):
         self.names = names
+        self.callables = callables
         self.constants: list[tuple[str, Any]] = []  # module constants the loops iterate, in order
         self.headers: dict[int, Header] = {}  # by id() of the loop
         self.allocated: dict[tuple[str, str], str] = {}  # ("let" | "var" | "key", name in the file) -> Python name
@@ -242,11 +253,11 @@ class LoopNames:
 
     def header(self, loop: ir.Loop) -> Header:
         variables = tuple(self.allocate("var", name) for name in loop.vars)
-        style = key_style(loop.items)
+        style = key_style([item[0] for item in loop.items] if loop.unpacks else loop.items)
         key_var = self.allocate("key", variables[0] + "_key") if style == KEYED else ""
         if loop.let:
             source: Piece = Text(self.allocated[("let", loop.let)])
-        elif len(literal(loop.items)) <= INLINE_ITEMS:
+        elif not ir.holds_imported(loop.items) and len(literal(loop.items)) <= INLINE_ITEMS:
             source = literal_piece(loop.items)
         else:
             name = self.names.module(f"{variables[0]}_items")
@@ -260,7 +271,17 @@ class LoopNames:
         return self.allocated[(kind, name)]
 
     def constant_statements(self) -> list[Piece]:
-        return [Seq([name, " = ", literal_piece(items)]) for name, items in self.constants]
+        return [Seq([name, " = ", self.data_piece(items)]) for name, items in self.constants]
+
+    def data_piece(self, items: Any) -> Piece:
+        """Loop items as Python: literal data, with an imported name (ir.Imported) as the file imports it."""
+        if type(items) is ir.Imported:
+            return Text(self.callables.expression(items.target) + subscripts(items.path))
+        if not ir.holds_imported(items):
+            return literal_piece(items)
+        if isinstance(items, list):
+            return pretty.display("[", [self.data_piece(item) for item in items], "]")
+        return pretty.display("{", [pretty.entry(literal(k), self.data_piece(v)) for k, v in items.items()], "}")
 
 
 def _all_loops(loops: list[ir.Loop]) -> list[ir.Loop]:

@@ -112,6 +112,11 @@ class Callables:
         return self.modules[module], qualname.split(".")
 
 
+def subscripts(path: ir.Path) -> str:
+    """`[0]["X"]`: an index path as Python subscripts (each key a literal)."""
+    return "".join(f"[{literal(key)}]" for key in path)
+
+
 def attributes(base: str, parts: list[str]) -> str:
     """`base.a.b`, with `getattr(x, "for")` for a part Python reads as a keyword:
     the language allows any word after a dot (`gcs.Client`, `store.for`)."""
@@ -155,7 +160,7 @@ class RuntimeExpression(ir.Visitor):
         return pretty.call(f"{self.rt}.ref", [Text(literal(p)) for p in (v.node, *v.path)])
 
     def visit_Imported(self, v: ir.Imported) -> Piece:
-        return Text(self.callables.expression(v.target))
+        return Text(self.callables.expression(v.target) + subscripts(v.path))
 
     def visit_ListOf(self, v: ir.ListOf) -> Piece:
         items = pretty.display("[", [self.visit(i) for i in v.items], "]")

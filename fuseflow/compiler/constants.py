@@ -9,6 +9,7 @@ from typing import Any
 
 # loop_key lives in the IR, so that generated code computes node names with the compiler's own function.
 from ..ir.loops import loop_key as loop_key
+from ..schemas import CallableRef
 from . import nodes as n
 
 PARAM_TYPES = ("int", "float", "str", "bool", "list", "dict")
@@ -78,3 +79,14 @@ def index_value(value: Any, key: Any, span: n.Span) -> Any:
             raise BadConstant(span, f"key {key!r} is not in the dict (keys: {known})")
         return value[key]
     raise BadConstant(span, f"cannot index a {type_name(value)} value")
+
+
+def holds_import(value: Any) -> bool:
+    """Whether a constant holds an imported name (a CallableRef) anywhere."""
+    if isinstance(value, CallableRef):
+        return True
+    if type(value) is list:
+        return any(holds_import(item) for item in value)
+    if type(value) is dict:
+        return any(holds_import(item) for item in value.values())
+    return False

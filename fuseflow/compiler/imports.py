@@ -26,12 +26,13 @@ import re
 import sys
 import traceback
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from .. import ir
+from ..runtime.invoke import IndexingError, resolve_imported
 from . import nodes as n
 from .errors import Diagnostic, Diagnostics, source_lines, suggest
 
@@ -246,6 +247,7 @@ class CallChecker:
     resolver: Resolver
     workflow: ir.Workflow
     calls: dict[n.Span, n.Call]
+    indexed: set[tuple[n.Span, ir.Imported]] = field(default_factory=set)  # imported values indexed, checked
 
     def run(self) -> None:
         index = self.workflow.node_index()
@@ -257,6 +259,8 @@ class CallChecker:
             object_node = index[node.object] if node.object else None
             owner = object_node.target if object_node else None
             shape = (span, node.kind, owner, node.target, len(node.args), tuple(k for k, _ in node.kwargs))
+            if call is not None:
+                self.indexed_imports(node, call)
             if call is None or shape in checked:
                 continue
             checked.add(shape)
@@ -267,6 +271,24 @@ class CallChecker:
                 found = callees[(node.span, node.target)] = self.resolver.target(node.target, call)
                 if found is not MISSING:
                     bind(self.resolver.diags, found, ".".join(call.callee), node, call, has_self=False)
+
+    def indexed_imports(self, node: ir.Node, call: n.Call) -> None:
+        """An imported value indexed (`DATA[5]`): the index is taken as a run would take it."""
+        # a node's arguments are its call's, in order: lowering makes one value per argument
+        keywords = ((value, kw.value) for (_, value), kw in zip(node.kwargs, call.kwargs, strict=True))
+        arguments = [*zip(node.args, call.args, strict=True), *keywords]
+        for value, expr in arguments:
+            for found in ir.walk(value):
+                if type(found) is not ir.Imported or not found.path or (expr.span, found) in self.indexed:
+                    continue
+                self.indexed.add((expr.span, found))
+                try:
+                    resolve_imported(found.target, found.path)
+                except IndexingError as exc:
+                    self.resolver.diags.error(expr.span, str(exc), "an imported value is indexed as the workflow "
+                                              "starts; fix the index or the module's value")
+                except Exception:  # noqa: BLE001  # not importable: the imports' own checks say so
+                    continue
 
     def method(self, node: ir.Node, call: n.Call, cls: Any) -> None:
         """A method of the object node's class; nothing is known of what a factory function returns."""

@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .. import ir
+from ..schemas import CallableRef
 from . import nodes as n
+from .constants import holds_import
 
 if TYPE_CHECKING:
     from .lower import Lowering, NodeDraft
@@ -70,13 +72,13 @@ class LoopRecorder:
         iterable = stmt.iterable
         let = iterable.name if type(iterable) is n.Ref and not iterable.indexes and iterable.name in low.lets \
             and not low.is_loop_variable(iterable.name) else None
-        draft = LoopDraft(stmt.names, items, let, stmt.span, parent.outermost() if parent else None)
+        draft = LoopDraft(stmt.names, ir_data(items), let, stmt.span, parent.outermost() if parent else None)
         self.drafts[id(stmt)] = draft
         if parent is None:
             self.roots.append(draft)
         else:
             parent.body.append(draft)
-        if dynamic(low, iterable):  # its items change with an outer iteration
+        if dynamic(low, iterable):
             draft.outermost().broken = True
 
     def statement(self, low: Lowering, stmt: Any, name: str, call: n.Call, node: NodeDraft) -> None:
@@ -86,6 +88,9 @@ class LoopRecorder:
         self.described.add(id(stmt))
         loop = self.drafts[low.frames[-1].loop]
         if loop.outermost().broken or low.diags.errors:  # with errors there is no IR to describe
+            return
+        if low.is_constant_name(call.callee[0]):  # `cls()`: the callable changes with the iteration
+            loop.outermost().broken = True
             return
         try:
             draft = StatementDraft(name, node.target, tuple(template(low, arg) for arg in call.args),
@@ -115,6 +120,17 @@ def _record(draft: LoopDraft, nodes: dict[str, NodeDraft]) -> ir.Loop | None:
     if not body:
         return None
     return ir.Loop(draft.vars, draft.items, tuple(body), draft.let, _span(draft.span))
+
+
+def ir_data(items: Any) -> Any:
+    """A loop's items as the IR keeps them: an imported name (CallableRef) an ir.Imported."""
+    if not holds_import(items):
+        return items
+    if isinstance(items, CallableRef):
+        return ir.Imported(str(items))
+    if isinstance(items, list):
+        return [ir_data(item) for item in items]
+    return {key: ir_data(item) for key, item in items.items()}
 
 
 def _span(span: n.Span) -> tuple[int, int, int, int]:

@@ -20,7 +20,7 @@ from ..schemas import CallableRef
 from . import limits
 from . import nodes as n
 from .checks import TOP_LEVEL_ONLY
-from .constants import PARAM_TYPES, BadConstant, NotConstant, conform, index_value, mismatch, type_name
+from .constants import PARAM_TYPES, BadConstant, NotConstant, conform, holds_import, index_value, mismatch, type_name
 from .errors import Diagnostics, suggest
 from .loops import LoopRecorder
 
@@ -64,6 +64,18 @@ class NodeSymbol:
 
 
 @dataclass(slots=True)
+class Alias:
+    """`x = split["X_train"]`: a name for a reference, no node. Its uses read the reference
+    itself (with their own indexes after its), where they are: inside its loops the current
+    iteration's, which is why an alias made in a loop is used only in that loop."""
+
+    ref: n.Ref
+    statement: int  # id() of the defining statement
+    loops: tuple[int, ...]  # ids of the loops around it, outermost first
+    line: int
+
+
+@dataclass(slots=True)
 class Frame:
     loop: int
     key: str
@@ -101,6 +113,8 @@ class Lowering:
     lets: dict[str, Any] = field(default_factory=dict)
     let_lines: dict[str, int] = field(default_factory=dict)
     symbols: dict[str, NodeSymbol] = field(default_factory=dict)
+    aliases: dict[str, Alias] = field(default_factory=dict)
+    constants_hold_imports: bool = False  # a `let` or a loop's items hold an imported name (rare: checked then)
     nodes: dict[str, NodeDraft] = field(default_factory=dict)
     frames: list[Frame] = field(default_factory=list)
     generated: dict[int, str] = field(default_factory=dict)
@@ -171,12 +185,13 @@ class Lowering:
             self.param_lines[stmt.name] = stmt.span.line
 
     def stmt_LetStmt(self, stmt: n.LetStmt) -> None:
-        value = self.constant(stmt.value)
+        value = self.constant(stmt.value, callables=True)  # `let models = [KNN, Tree]`
         if stmt.name in self.defines:
             self.used_defines.add(stmt.name)
             value = self.override(stmt, value)
         if self.declare(stmt.name, stmt.span, "constant"):
             self.lets[stmt.name] = value
+            self.constants_hold_imports = self.constants_hold_imports or holds_import(value)
             self.let_lines[stmt.name] = stmt.span.line
 
     def override(self, stmt: n.LetStmt, original: Any) -> Any:
@@ -196,14 +211,43 @@ class Lowering:
         return value
 
     def stmt_AssignStmt(self, stmt: n.AssignStmt) -> None:
+        if isinstance(stmt.value, n.Ref):
+            self.add_alias(stmt, stmt.value)
+            return
         if not isinstance(stmt.value, n.Call):
             self.diags.error(
                 stmt.value.span,
-                f"'{stmt.name}' must be assigned a call",
-                "a node is a call, e.g. `x = f(...)`; use `let` for a constant",
+                f"'{stmt.name}' must be assigned a call or a reference",
+                "a node is a call: `x = f(...)`; an alias a reference: `x = parts[0]`; a constant a `let`",
             )
             return
         self.add_node(stmt.name, stmt, stmt.value, stmt.name_span)
+
+    def add_alias(self, stmt: n.AssignStmt, ref: n.Ref) -> None:
+        """`x = ref`: checked where it is written, then read wherever `x` is used."""
+        known = self.aliases.get(stmt.name)
+        if known is not None and known.statement == id(stmt):
+            return  # the same alias, in a later loop iteration
+        mark = len(self.data_uses)
+        self.value(ref)  # its errors are reported here, at the definition
+        del self.data_uses[mark:]
+        if self.declare(stmt.name, stmt.name_span, "alias"):
+            loops = tuple(frame.loop for frame in self.frames)
+            self.aliases[stmt.name] = Alias(self.unalias(ref), id(stmt), loops, stmt.span.line)
+
+    def unalias(self, ref: n.Ref) -> n.Ref:
+        """The reference an alias stands for, with the use's own indexes after its;
+        NotConstant (reported) for an alias used outside the loop it is made in."""
+        alias = self.aliases.get(ref.name)
+        if alias is None:
+            return ref
+        running = tuple(frame.loop for frame in self.frames)
+        if running[:len(alias.loops)] != alias.loops:
+            self.diags.error(ref.name_span, f"'{ref.name}' is an alias made inside a `for` loop (line {alias.line}), "
+                             "used outside it", "use it inside the loop, or name what it stands for")
+            raise NotConstant(ref, "an alias outside its loop", reported=True)
+        target = alias.ref
+        return n.Ref(target.name, target.indexes + ref.indexes, ref.span, target.name_span, target.attrs)
 
     def stmt_CallStmt(self, stmt: n.CallStmt) -> None:
         self.add_node(self.generated[id(stmt)], stmt, stmt.call, stmt.call.callee_span)
@@ -238,9 +282,12 @@ class Lowering:
 
     def check_loop_names(self, stmt: n.ForStmt) -> None:
         """Loop variables share the one namespace: they may not hide another name."""
-        if len(stmt.names) == 2 and stmt.names[0] == stmt.names[1]:
-            self.diags.error(stmt.span, f"both loop variables are named '{stmt.names[0]}'",
-                             "name the key and the value differently")
+        for name in dict.fromkeys(name for name in stmt.names if stmt.names.count(name) > 1):
+            if len(stmt.names) == 2:
+                self.diags.error(stmt.span, f"both loop variables are named '{name}'",
+                                 "name the key and the value differently")
+            else:
+                self.diags.error(stmt.span, f"two loop variables are named '{name}'", "give each a name of its own")
         for name in dict.fromkeys(stmt.names):
             what, line = self.describe_with_line(name)
             if what is not None:
@@ -250,17 +297,28 @@ class Lowering:
     def loop_items(self, stmt: n.ForStmt) -> tuple[Any, Iterator[tuple[str, dict[str, Any]]]]:
         """The constant iterated, and (loop key, bindings) per iteration, made as the loop runs
         (they are many in a big fan-out)."""
-        value = self.constant_or_raise(stmt.iterable)
-        if len(stmt.names) == 2:
-            if not isinstance(value, dict):
-                raise NotConstant(stmt.iterable, f"`for {', '.join(stmt.names)} in ...` needs a dict, "
-                                  f"got {type_name(value)}")
-            k, v = stmt.names
+        value = self.constant_or_raise(stmt.iterable, callables=True)
+        self.constants_hold_imports = self.constants_hold_imports or holds_import(value)
+        names = stmt.names
+        if len(names) == 2 and isinstance(value, dict):
+            k, v = names
             return value, ((loop_key(key, i), {k: key, v: item}) for i, (key, item) in enumerate(value.items()))
+        if len(names) > 2 and isinstance(value, dict):
+            raise BadConstant(stmt.iterable.span, f"`for {', '.join(names)} in ...` over a dict binds two names, "
+                              f"its keys and values, not {len(names)}", "loop over a list of lists to unpack more")
         items = list(value) if isinstance(value, dict) else value
         if not isinstance(items, list):
-            raise NotConstant(stmt.iterable, f"cannot loop over {type_name(value)} {value!r}")
-        return value, ((loop_key(item, i), {stmt.names[0]: item}) for i, item in enumerate(items))
+            raise NotConstant(stmt.iterable, f"cannot loop over {type_name(value)} {shortened(repr(value))}")
+        if len(names) == 1:
+            return value, ((loop_key(item, i), {names[0]: item}) for i, item in enumerate(items))
+        for i, item in enumerate(items):
+            if not isinstance(item, list) or len(item) != len(names):
+                got = f"a list of {len(item)}" if isinstance(item, list) else type_name(item)
+                raise BadConstant(stmt.iterable.span, f"`for {', '.join(names)} in ...` needs lists of {len(names)} "
+                                  f"items to unpack; item {i} is {got}",
+                                  "a dict's keys and values take two names: `for k, v in d`")
+        # Keyed by the first item of each (`for name, cls in [["knn", KNN], ...]` makes `model.knn`).
+        return value, ((loop_key(item[0], i), dict(zip(names, item, strict=True))) for i, item in enumerate(items))
 
     # --- nodes --------------------------------------------------------------------
 
@@ -357,6 +415,12 @@ class Lowering:
         """(kind, target, object node) for the callee of a call, or None after an error."""
         head, rest = call.callee[0], call.callee[1:]
         span = call.callee_span
+        if head in self.aliases:
+            return self.resolve_aliased(call)
+        if self.is_constant_name(head):
+            value = self.named_constant(n.Ref(head, (), span, span), callables=True)
+            if isinstance(value, CallableRef):  # `for name, cls in models { m = cls() }`
+                return "call", ".".join((str(value), *rest)), None
         if head in self.imports:
             sym = self.imports[head]
             if sym.name is None and not rest:
@@ -377,6 +441,19 @@ class Lowering:
         else:
             self.undefined(head, span, callable_only=not rest)
         return None
+
+    def resolve_aliased(self, call: n.Call) -> tuple[str, str, str | None] | None:
+        """The callee of `M(...)` after `M = KNN` (or `M = models.KNN`): what the alias names."""
+        try:
+            ref = self.unalias(n.Ref(call.callee[0], (), call.callee_span, call.callee_span))
+        except NotConstant:
+            return None
+        if ref.indexes:
+            self.diags.error(call.callee_span, f"'{call.callee[0]}' is an alias of an indexed value, not a function",
+                             "call an imported callable, or a method of an object node")
+            return None
+        callee = (ref.name, *ref.attrs, *call.callee[1:])
+        return self.resolve_callee(n.Call(callee, call.args, call.kwargs, call.span, call.callee_span))
 
     def resolve_method(self, head: str, rest: tuple[str, ...], span: n.Span) -> tuple[str, str, str | None] | None:
         if not rest:
@@ -419,11 +496,16 @@ class Lowering:
         # Fast paths for the common arguments, with the results of the general way below.
         if type(expr) is n.Literal:
             return self.literal(expr.value)
+        if type(expr) is n.Ref and expr.name in self.aliases:
+            try:
+                expr = self.unalias(expr)
+            except NotConstant:
+                return ir.NONE
         if type(expr) is n.Ref and not self.is_constant_name(expr.name) and (
                 expr.name in self.symbols or expr.name in self.params or expr.name in self.imports):
             return self.reference(expr)  # not a constant: constant_or_raise would raise, with no side effect
         try:
-            return ir.Literal(self.constant_or_raise(expr))
+            return self.constant_value(self.constant_or_raise(expr))
         except NotConstant as exc:
             if exc.reported:
                 return ir.NONE
@@ -441,6 +523,17 @@ class Lowering:
             return self.within_nesting(ir.DictOf(tuple((key, self.value(item)) for key, item in expr.pairs)), expr)
         assert isinstance(expr, n.Ref), "a literal is a constant: it returned above"
         return self.reference(expr)
+
+    def constant_value(self, value: Any) -> ir.Value:
+        """A constant as an argument: a Literal, unless it holds imported names
+        (`let models = [KNN, Tree]`), which are passed as the objects they name."""
+        if not self.constants_hold_imports or not holds_import(value):
+            return ir.Literal(value)
+        if isinstance(value, CallableRef):
+            return ir.Imported(str(value))
+        if isinstance(value, list):
+            return ir.ListOf(tuple(self.constant_value(item) for item in value))
+        return ir.DictOf(tuple((key, self.constant_value(item)) for key, item in value.items()))
 
     def within_nesting(self, value: ir.Value, expr: n.Expr) -> ir.Value:
         """`value`, a list or dict holding references, unless it nests deeper than
@@ -467,6 +560,8 @@ class Lowering:
         path = tuple([self.index_constant(index) for index in ref.indexes])
         if self.is_constant_name(ref.name) or None in path:
             return ir.NONE  # a wrong index, already reported
+        if ref.attrs and ref.name not in self.imports:
+            return self.not_an_attribute(ref)
         if ref.name in self.params:
             if not path:  # one value per param, shared by all its plain uses (values are read-only)
                 return self.param_values.setdefault(ref.name, ir.ParamRef(ref.name))
@@ -479,12 +574,28 @@ class Lowering:
             value = self.node_value(ref.name, ref.name_span)
             return self.index_node_value(value, path, ref) if value else ir.NONE
         if ref.name in self.imports:
-            sym = self.imports[ref.name]
-            if sym.name is None:
-                self.diags.error(ref.span, f"'{ref.name}' is a module; pass one of its functions instead")
-                return ir.NONE
-            return ir.Imported(f"{sym.module}:{sym.name}")
+            target = self.imported_name(ref)
+            return ir.Imported(target, path) if target is not None else ir.NONE
         self.undefined(ref.name, ref.name_span)
+        return ir.NONE
+
+    def imported_name(self, ref: n.Ref) -> str | None:
+        """"module:qualname" of an imported name (`KNN`, `dm.DATA`); None after an error."""
+        sym = self.imports[ref.name]
+        if sym.name is None and not ref.attrs:
+            self.diags.error(ref.span, f"'{ref.name}' is a module; pass one of its names instead",
+                             f"e.g. {ref.name}.name")
+            return None
+        return f"{sym.module}:{'.'.join(([sym.name] if sym.name else []) + list(ref.attrs))}"
+
+    def not_an_attribute(self, ref: n.Ref) -> ir.Value:
+        dotted = ".".join((ref.name, *ref.attrs))
+        what = self.describe(ref.name)
+        if what is None:
+            self.undefined(ref.name, ref.span)
+        else:
+            self.diags.error(ref.name_span, f"'{dotted}': '{ref.name}' is {what}; only an import's names are "
+                             "reached with '.'", f"index a value with [...]: {ref.name}[\"{ref.attrs[0]}\"]")
         return ir.NONE
 
     def pick_members(self, symbol: NodeSymbol, path: ir.Path, ref: n.Ref) -> ir.Value | None:
@@ -597,9 +708,9 @@ class Lowering:
 
     # --- constants ------------------------------------------------------------------
 
-    def constant(self, expr: n.Expr) -> Any:
+    def constant(self, expr: n.Expr, callables: bool = False) -> Any:
         try:
-            return self.constant_or_raise(expr)
+            return self.constant_or_raise(expr, callables)
         except NotConstant as exc:
             if not exc.reported:
                 self.diags.error(exc.expr.span, f"expected a compile-time constant: {exc.reason}")
@@ -625,11 +736,39 @@ class Lowering:
             self.check_dict_keys(expr)
             return {key: self.evaluate(item, callables) for key, item in expr.pairs}
         if isinstance(expr, n.Call):
+            if expr.callee == ("range",) and "range" not in self.declared:
+                return self.range_value(expr)
             raise NotConstant(expr, "a call is not a constant")
+        if expr.name in self.aliases:
+            expr = self.unalias(expr)
+        if expr.attrs and expr.name not in self.imports:
+            self.not_an_attribute(expr)
+            raise NotConstant(expr, "not an attribute", reported=True)
         value = self.named_constant(expr, callables)
+        if expr.indexes and isinstance(value, CallableRef):
+            dotted = ".".join((expr.name, *expr.attrs))
+            raise NotConstant(expr, f"'{dotted}' is imported, its value known only when the workflow runs; "
+                              "pass it as an argument")
         for index in expr.indexes:
             value = index_value(value, self.evaluate(index), index.span)
         return value
+
+    def range_value(self, call: n.Call) -> list[int]:
+        """`range(N)`, `range(A, B)`, `range(A, B, STEP)`: as Python's, of integer constants."""
+        if call.kwargs or not 1 <= len(call.args) <= 3:
+            raise BadConstant(call.span, "range() takes one to three integers: range(N), range(A, B), "
+                              "range(A, B, STEP)")
+        bounds = [self.evaluate(arg) for arg in call.args]
+        for arg, bound in zip(call.args, bounds, strict=True):
+            if type(bound) is not int:
+                raise BadConstant(arg.span, f"range() takes integers, not {type_name(bound)}")
+        if len(bounds) == 3 and bounds[2] == 0:
+            raise BadConstant(call.args[2].span, "range() step must not be zero")
+        numbers = range(*bounds)
+        if len(numbers) > limits.MAX_EXPANSION:
+            raise BadConstant(call.span, f"range() of {len(numbers):,} numbers: beyond the limit of "
+                              f"{limits.MAX_EXPANSION:,} nodes or loop iterations")
+        return list(numbers)
 
     @staticmethod
     def check_nesting(depth: int, expr: n.Expr) -> None:
@@ -643,9 +782,10 @@ class Lowering:
                 return frame.bindings[ref.name]
         if ref.name in self.lets:
             return self.lets[ref.name]
-        if callables and ref.name in self.imports and self.imports[ref.name].name is not None:
-            sym = self.imports[ref.name]
-            return CallableRef(f"{sym.module}:{sym.name}")
+        if callables and ref.name in self.imports and (self.imports[ref.name].name is not None or ref.attrs):
+            target = self.imported_name(ref)
+            assert target is not None, "a module with attributes, or an imported name: no error"
+            return CallableRef(target)
         what = self.describe(ref.name)
         if what is None:
             self.undefined(ref.name, ref.name_span)
@@ -680,6 +820,8 @@ class Lowering:
             return "a constant", self.let_lines[name]
         if name in self.symbols:
             return "a node", self.symbols[name].line
+        if name in self.aliases:
+            return "an alias", self.aliases[name].line
         return None, 0
 
     def undefined(self, name: str, span: n.Span, callable_only: bool = False) -> None:
@@ -702,7 +844,7 @@ class Lowering:
         self.diags.error(span, f"undefined name '{name}'", hint)
 
     def visible_names(self) -> list[str]:
-        names = list(self.imports) + list(self.params) + list(self.lets) + list(self.symbols)
+        names = list(self.imports) + list(self.params) + list(self.lets) + list(self.symbols) + list(self.aliases)
         for frame in self.frames:
             names.extend(frame.bindings)
         return names

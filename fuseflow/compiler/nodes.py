@@ -21,12 +21,14 @@ class Literal:
 
 @dataclass(frozen=True, slots=True)
 class Ref:
-    """A name, optionally indexed: `data`, `split["X_train"]`, `res[0][1]`."""
+    """A name, optionally indexed: `data`, `split["X_train"]`, `res[0][1]`; or an
+    attribute of an imported module: `dm.DATA[0]` (name "dm", attrs ("DATA",))."""
 
     name: str
     indexes: tuple[Expr, ...]
     span: Span
-    name_span: Span
+    name_span: Span  # the name with its attributes: `dm.DATA`
+    attrs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,16 @@ class ImportModule:
     module: str
     alias: str
     span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class UseStmt:
+    """`use "prep.fuse" as prep`: another workflow, called later as `r = prep(...)`."""
+
+    path: str
+    alias: str
+    span: Span
+    path_span: Span
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +187,7 @@ class ReturnStmt:
 
 
 Stmt: TypeAlias = (
-    WorkflowStmt | FromImport | ImportModule | ParamStmt | LetStmt | AssignStmt
+    WorkflowStmt | FromImport | ImportModule | UseStmt | ParamStmt | LetStmt | AssignStmt
     | CallStmt | ForStmt | OptionsStmt | StorageStmt | ReturnStmt
 )
 

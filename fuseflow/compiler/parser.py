@@ -525,6 +525,9 @@ class _Builder:
     def import_module(self, c: _Children) -> n.ImportModule:
         return n.ImportModule(c[1].value, c[3][1], _tokens_span(c[0], c[3]))
 
+    def use_stmt(self, c: _Children) -> n.UseStmt:
+        return n.UseStmt(self._string(c[1]), c[3][1], _tokens_span(c[0], c[3]), _token_span(c[1]))
+
     def param_stmt(self, c: _Children) -> n.ParamStmt:
         default = c[5] if len(c) > 5 else None
         return n.ParamStmt(c[1][1], c[3][1], _token_span(c[3]), default, _until(c[0], c[-1]))
@@ -618,8 +621,15 @@ class _Builder:
         text = self.names.setdefault(name[1], name[1])
         if len(c) == 1:
             return n.Ref(text, (), name_span, name_span)
-        indexes = tuple(x for x in c[1:] if type(x) is not tuple)
-        return n.Ref(text, indexes, _tokens_span(name, c[-1]), name_span)
+        words: list[RawToken] = []  # `dm.DATA`: the words after the dots
+        for i in range(2, len(c), 2):
+            if type(c[i - 1]) is not tuple or c[i - 1][1] != ".":
+                break
+            words.append(c[i])
+        if words:
+            name_span = _tokens_span(name, words[-1])
+        indexes = tuple(x for x in c[1 + 2 * len(words):] if type(x) is not tuple)
+        return n.Ref(text, indexes, _tokens_span(name, c[-1]), name_span, tuple(w[1] for w in words))
 
     def list(self, c: _Children) -> n.ListExpr:
         items = tuple(x for x in c[1:-1] if x is not None and type(x) is not tuple)

@@ -23,6 +23,9 @@ from .values import (
     Path,
     Ref,
     Value,
+    constant,
+    data_of,
+    holds_imported,
 )
 from .walk import Transformer, Visitor, children, loop_statements, referenced_nodes, referenced_params, walk
 from .workflow import Import, Node, Output, Param, Workflow, from_data, to_data
@@ -30,6 +33,7 @@ from .workflow import Import, Node, Output, Param, Workflow, from_data, to_data
 __all__ = [
     "IR_VERSION", "JSON_WIDTH", "NONE", "DictOf", "Family", "Import", "Imported", "ListOf", "Literal", "Loop",
     "LoopFamily", "LoopRef", "LoopVar", "Node", "Output", "Param", "ParamRef", "Path", "Ref", "Statement",
-    "Transformer", "Value", "Visitor", "Workflow", "children", "dumps", "from_data", "keyed", "loop_key",
+    "Transformer", "Value", "Visitor", "Workflow", "children", "constant", "data_of", "dumps", "from_data",
+    "holds_imported", "keyed", "loop_key",
     "loop_statements", "referenced_nodes", "referenced_params", "to_data", "value_from_data", "value_to_data", "walk",
 ]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .loops import Loop, Statement
-from .values import DictOf, Family, ListOf, Literal, LoopFamily, LoopRef, LoopVar, Ref, Value
+from .values import DictOf, Family, ListOf, Literal, LoopFamily, LoopRef, LoopVar, Ref, Value, constant
 from .walk import loop_statements
 
 
@@ -89,7 +89,7 @@ class Iteration:
             found = self.bindings[value.name]
             for step in value.path:
                 found = found[step]
-            return Literal(found)
+            return constant(found)
         if isinstance(value, LoopRef):
             depth = len(self.expansion.chains[value.statement])
             return Ref(".".join((value.statement, *self.keys[:depth])), value.path)

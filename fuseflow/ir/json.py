@@ -39,7 +39,7 @@ def value_to_data(value: Value) -> Any:
     if type(value) is Family:
         return {"family": value.name, "members": [[key, value_to_data(m)] for key, m in value.members]}
     if type(value) is Imported:
-        return {"callable": value.target}
+        return {"callable": value.target, "path": list(value.path)} if value.path else {"callable": value.target}
     if type(value) is LoopVar:
         return {"loop_var": value.name, "path": list(value.path)}
     if type(value) is LoopRef:
@@ -63,7 +63,7 @@ def value_from_data(data: dict[str, Any]) -> Value:
     if "family" in data:
         return Family(data["family"], tuple((key, value_from_data(m)) for key, m in data["members"]))
     if "callable" in data:
-        return Imported(data["callable"])
+        return Imported(data["callable"], tuple(data.get("path", ())))
     if "loop_var" in data:
         return LoopVar(data["loop_var"], tuple(data["path"]))
     if "loop_ref" in data:

@@ -52,7 +52,9 @@ class Statement:
 @record
 class Loop:
     """`for VARS in ITEMS { BODY }`: `items` is the constant iterated (a list, or a dict whose
-    keys a single variable takes), `let` the name of the `let` constant it is, if it is one."""
+    keys a single variable takes), `let` the name of the `let` constant it is, if it is one.
+    Several variables over a list unpack each item (a list of as many values), keyed by its
+    first value. An imported name in the items is an Imported record (fuseflow.ir.values)."""
 
     vars: tuple[str, ...]
     items: Any
@@ -67,7 +69,15 @@ class Loop:
             if len(self.vars) == 2:
                 return [(loop_key(k, i), {self.vars[0]: k, self.vars[1]: v}) for i, (k, v) in enumerate(pairs)]
             return [(loop_key(k, i), {self.vars[0]: k}) for i, (k, _) in enumerate(pairs)]
+        if self.unpacks:
+            rows = enumerate(self.items)
+            return [(loop_key(item[0], i), dict(zip(self.vars, item, strict=True))) for i, item in rows]
         return [(loop_key(item, i), {self.vars[0]: item}) for i, item in enumerate(self.items)]
+
+    @property
+    def unpacks(self) -> bool:
+        """Whether each item is a list its variables take apart: `for name, cls in rows`."""
+        return len(self.vars) > 1 and not isinstance(self.items, dict)
 
 
 def loop_key(item: Any, index: int) -> str:
@@ -76,13 +86,14 @@ def loop_key(item: Any, index: int) -> str:
     node name (dots, spaces, ...) become '_'; collisions are reported by the compiler."""
     if isinstance(item, bool) or item is None:
         return str(item).lower() if item is not None else "none"
-    if isinstance(item, (int, str)) and str(item) != "":
+    if type(item) in (int, str) and str(item) != "":  # exactly: an imported name (a str subclass) is no key
         return "".join(c if c.isalnum() or c in "_-" else "_" for c in str(item))
     return str(index)
 
 
-def keyed(items: Iterable[Any]) -> list[tuple[str, Any]]:
+def keyed(items: Iterable[Any], first: bool = False) -> list[tuple[str, Any]]:
     """(loop key, item) for each item, as generated code loops when the keys are not the items:
     `for x_key, x in rt.keyed(xs)`; a pair from `dict.items()` is keyed by its dict key:
-    `for k_key, (k, v) in rt.keyed(d.items())`."""
-    return [(loop_key(item[0] if type(item) is tuple else item, i), item) for i, item in enumerate(items)]
+    `for k_key, (k, v) in rt.keyed(d.items())`; `first`: a list unpacked is keyed by its first
+    value: `for name_key, (name, cls) in rt.keyed(rows, first=True)`."""
+    return [(loop_key(item[0] if first or type(item) is tuple else item, i), item) for i, item in enumerate(items)]

@@ -12,6 +12,7 @@ read by every generator and by the runtime:
                                                  every node of a loop family, keyed by loop key;
                                                  members nest (a Family) for nested loops
     Imported("examples.ops:add")                 an imported callable passed as a value
+    Imported("examples.data:TABLE", (0,))        an imported module-level value, indexed
 
 Three more appear only in the statements of a loop's description
 (fuseflow.ir.loops), where one record stands for every iteration:
@@ -80,9 +81,11 @@ class Family(Value):
 
 @record
 class Imported(Value):
-    """An imported callable or class passed as an argument: "module:qualname"."""
+    """An imported name passed as an argument: "module:qualname", a callable, a class or
+    any module-level value, indexed by `path` (`DATA[0]`) when the program runs."""
 
     target: str
+    path: Path = ()
 
 
 @record
@@ -112,3 +115,38 @@ class LoopFamily(Value):
 
 
 NONE = Literal(None)  # the placeholder a value with an error is lowered to (the error is reported)
+
+
+def holds_imported(data: Any) -> bool:
+    """Whether constant data (lists, dicts, scalars) holds an Imported record anywhere."""
+    if type(data) is Imported:
+        return True
+    if type(data) is list:
+        return any(holds_imported(item) for item in data)
+    if type(data) is dict:
+        return any(holds_imported(item) for item in data.values())
+    return False
+
+
+def constant(data: Any) -> Value:
+    """Constant data as an argument value: a Literal, or, when it holds imported names
+    (`[["knn", KNN]]`), the lists and dicts around them (an Imported is no literal)."""
+    if not holds_imported(data):
+        return Literal(data)
+    if type(data) is Imported:
+        return data
+    if type(data) is list:
+        return ListOf(tuple(constant(item) for item in data))
+    return DictOf(tuple((key, constant(item)) for key, item in data.items()))
+
+
+def data_of(value: Value) -> Any:
+    """The constant data a value made by `constant` stands for (its inverse)."""
+    if type(value) is Literal:
+        return value.value
+    if type(value) is ListOf:
+        return [data_of(item) for item in value.items]
+    if type(value) is DictOf:
+        return {key: data_of(item) for key, item in value.items}
+    assert type(value) is Imported, f"not a constant: {value!r}"
+    return value

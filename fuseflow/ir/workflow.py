@@ -15,7 +15,7 @@ from typing import Any
 from .json import IR_VERSION, dumps, value_from_data, value_to_data
 from .loops import Loop, Statement
 from .record import field, fields, record
-from .values import Value
+from .values import Value, constant, data_of, holds_imported
 from .walk import referenced_nodes
 
 
@@ -147,7 +147,9 @@ def _node_data(node: Node) -> dict[str, Any]:
 def _loop_data(loop: Loop) -> dict[str, Any]:
     return {
         "vars": list(loop.vars),
-        "items": loop.items,
+        # items holding imported names are written as a value (`{"list": [...]}`), plain data as itself
+        **({"items_value": value_to_data(constant(loop.items))} if holds_imported(loop.items)
+           else {"items": loop.items}),
         "let": loop.let,
         "span": list(loop.span),
         "body": [_loop_data(item) if isinstance(item, Loop) else _statement_data(item) for item in loop.body],
@@ -200,7 +202,8 @@ def _node_from(data: dict[str, Any]) -> Node:
 
 def _loop_from(data: dict[str, Any]) -> Loop:
     body = tuple(_loop_from(item) if "vars" in item else _statement_from(item) for item in data["body"])
-    return Loop(vars=tuple(data["vars"]), items=data["items"], body=body, let=data["let"], span=tuple(data["span"]))
+    items = data_of(value_from_data(data["items_value"])) if "items_value" in data else data["items"]
+    return Loop(vars=tuple(data["vars"]), items=items, body=body, let=data["let"], span=tuple(data["span"]))
 
 
 def _statement_from(data: dict[str, Any]) -> Statement:

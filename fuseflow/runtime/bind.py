@@ -20,7 +20,7 @@ from typing import Any
 
 from .. import ir
 from . import graph
-from .invoke import resolve_callable
+from .invoke import IndexingError, index, resolve_callable
 from .params import Param
 
 
@@ -83,7 +83,13 @@ class Imports(ir.Transformer):
         return self.visit(value) if type(value) is not ir.Literal else value
 
     def visit_Imported(self, value: ir.Imported) -> ir.Value:
-        return ir.Literal(self.get(value.target))
+        found = self.get(value.target)
+        if not value.path:
+            return ir.Literal(found)
+        try:  # a module-level value, indexed once, as the workflow is bound: before any node runs
+            return ir.Literal(index(found, value.path, value.target.partition(":")[2]))
+        except IndexingError as exc:
+            raise CannotImport(str(exc)) from None
 
 
 @contextlib.contextmanager

@@ -20,7 +20,7 @@ from .. import ir
 from . import node as node_run
 from . import plan as planning
 from .graph import Node, Workflow
-from .invoke import ACTIVE_OPTIONS, NodeFailed, as_failure, count_interrupts, invoke
+from .invoke import ACTIVE_OPTIONS, IndexingError, NodeFailed, as_failure, count_interrupts, index, invoke
 from .prepare import RunPlan, RunSettings, prepare
 from .progress import Progress, make_progress
 from .storage import StorageWarning
@@ -171,18 +171,3 @@ def resolve(value: ir.Value, results: dict[str, Any], params: dict[str, Any]) ->
     if type(value) is ir.Family:
         return {k: resolve(v, results, params) for k, v in value.members}
     raise TypeError(f"not a value the runtime resolves: {value!r}")
-
-
-class IndexingError(LookupError):
-    """An argument like `data[0]` or `parts["x"]` could not be taken from the value."""
-
-
-def index(found: Any, path: tuple[int | str, ...], what: str) -> Any:
-    for depth, key in enumerate(path):
-        try:
-            found = found[key]
-        except (LookupError, TypeError) as exc:
-            where = what + "".join(f"[{k!r}]" for k in path[:depth])
-            raise IndexingError(f"cannot take [{key!r}] of {where} ({type(found).__name__}): "
-                                f"{type(exc).__name__}: {exc}") from None
-    return found

@@ -202,6 +202,27 @@ def resolve_callable(path: str | Callable[..., Any]) -> Any:
     return target
 
 
+def resolve_imported(target: str, path: tuple[int | str, ...] = ()) -> Any:
+    """An imported name passed as a value (`train(KNN)`), indexed as the file writes it (`DATA[0]`)."""
+    found = resolve_callable(target)
+    return index(found, path, target.partition(":")[2]) if path else found
+
+
+class IndexingError(LookupError):
+    """An argument like `data[0]` or `parts["x"]` could not be taken from the value."""
+
+
+def index(found: Any, path: tuple[int | str, ...], what: str) -> Any:
+    for depth, key in enumerate(path):
+        try:
+            found = found[key]
+        except (LookupError, TypeError) as exc:
+            where = what + "".join(f"[{k!r}]" for k in path[:depth])
+            raise IndexingError(f"cannot take [{key!r}] of {where} ({type(found).__name__}): "
+                                f"{type(exc).__name__}: {exc}") from None
+    return found
+
+
 @contextlib.contextmanager
 def environment(env: dict[str, Any] | None) -> Iterator[None]:
     if not env:

@@ -40,6 +40,9 @@ class Stand:
     def __call__(self, *args: Any, **kwargs: Any) -> None:
         return None
 
+    def __getitem__(self, key: Any) -> Stand:  # an imported value indexed: `TABLE[0]`
+        return self._children.setdefault(f"[{key!r}]", Stand(f"{self._path}[{key!r}]"))
+
     def __repr__(self) -> str:
         return f"<stand-in {self._path}>"
 

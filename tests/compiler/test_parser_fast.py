@@ -105,6 +105,9 @@ class ReferenceBuilder(Transformer):
     def call_stmt(self, c):
         return n.CallStmt(c[0], c[0].span)
 
+    def use_stmt(self, c):
+        return n.UseStmt(self._string(c[1]), str(c[3]), _span(c), Span.of_token(c[1]))
+
     def for_stmt(self, c):
         names = tuple(str(t) for t in c if isinstance(t, Token) and t.type == "NAME")
         iterable, block = c[-2], c[-1]
@@ -154,8 +157,14 @@ class ReferenceBuilder(Transformer):
         return n.Keyword(str(c[0]), c[2], _span(c))
 
     def reference(self, c):
-        indexes = tuple(x for x in c[1:] if not isinstance(x, Token) or _is_value_token(x))
-        return n.Ref(str(c[0]), indexes, _span(c), Span.of_token(c[0]))
+        attrs = []
+        while len(c) > 2 * len(attrs) + 2 and isinstance(c[2 * len(attrs) + 1], Token) \
+                and c[2 * len(attrs) + 1].type == "DOT":
+            attrs.append(c[2 * len(attrs) + 2])
+        rest = c[1 + 2 * len(attrs):]
+        indexes = tuple(x for x in rest if not isinstance(x, Token) or _is_value_token(x))
+        name_span = _span([c[0], *attrs]) if attrs else Span.of_token(c[0])
+        return n.Ref(str(c[0]), indexes, _span(c), name_span, tuple(str(a) for a in attrs))
 
     def list(self, c):
         return n.ListExpr(tuple(_significant(c)), _span(c))

@@ -118,3 +118,12 @@ class Tally:
     def history(self):
         note(self.log, "Tally.history")
         return list(self.seen)
+
+
+TABLE = [10, 20, 30]  # a module-level value the scenarios index: `TABLE[1]`
+
+
+def apply(log, fn, x):
+    """Calls `fn`, an imported function passed as a value."""
+    note(log, f"apply {fn.__name__} {x}")
+    return fn(log, x)

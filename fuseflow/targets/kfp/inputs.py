@@ -72,7 +72,7 @@ class Inputs:
         if kind is ir.Literal:
             return self.literal(value.value, self.unique(*place))
         if kind is ir.Imported:
-            return {"callable": value.target}
+            return {"callable": value.target, "path": list(value.path)} if value.path else {"callable": value.target}
         if kind is ir.ParamRef:
             return self.param(value, self.unique(value.name, *value.path))
         if kind is ir.Ref:

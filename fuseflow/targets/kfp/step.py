@@ -46,7 +46,7 @@ from ...runtime import graph
 from ...runtime import node as node_run
 from ...runtime.execute import resolve
 from ...runtime.explain import describe_key
-from ...runtime.invoke import NodeFailed, message, resolve_callable
+from ...runtime.invoke import NodeFailed, message, resolve_callable, resolve_imported
 from ...runtime.keys import finish_key, templates
 from ...runtime.storage import REGISTRY, StorageWarning, open_store
 from ...runtime.storage.format import decode, encode_header
@@ -114,7 +114,7 @@ class Arguments:
             self.artifact(template["ref"])
             return graph.ref(template["ref"], *template.get("path", ()))
         if "callable" in template:
-            return ir.Literal(resolve_callable(template["callable"]))
+            return ir.Literal(resolve_imported(template["callable"], tuple(template.get("path", ()))))
         if "list" in template:
             return graph.struct([self.marker(t) for t in template["list"]])
         if "dict" in template:

@@ -24,7 +24,7 @@ from prefect.cache_policies import NO_CACHE
 from ... import ir
 from ...codegen import pyexpr
 from ...runtime.graph import Workflow
-from ...runtime.invoke import resolve_callable
+from ...runtime.invoke import resolve_callable, resolve_imported
 from ...schemas import known_options
 from . import backend
 from . import generate as spelled
@@ -159,7 +159,7 @@ class FlowValues(ir.Visitor):
         return backend.at(found, *v.path) if v.path else found
 
     def visit_Imported(self, v: ir.Imported) -> Any:
-        return resolve_callable(v.target)
+        return resolve_imported(v.target, v.path)
 
     def visit_ListOf(self, v: ir.ListOf) -> list:
         return [self.visit(item) for item in v.items]

@@ -55,14 +55,15 @@ def context(wf: Workflow) -> dict:
                   uniform=lambda node: tasks.for_node(node, tasks.index))
     body = FlowBody(wf, names, callables, tasks, graph.program)
     flow = body.text(flow_fn, decorator, signature(wf))  # before the imports: options may need some
+    graph_text = graph.text(comment="The workflow as fuseflow's storage sees it: what each node computes, "
+                                    "for cache keys and planning.")  # and loop items: imported names
     return {
         "version": __version__,
         "source": escape.comment(wf.source),
         "name": escape.docstring(wf.name),
         "n": names.used,
         "imports": block([*names.import_list(), *workflow_imports(wf, callables.used)]),
-        "graph": graph.text(comment="The workflow as fuseflow's storage sees it: what each node computes, "
-                                    "for cache keys and planning."),
+        "graph": graph_text,
         "tasks": "\n\n\n".join(tasks.definitions),
         "flow_fn": flow_fn,
         "flow": flow,
@@ -443,7 +444,7 @@ class FlowValue(ir.Visitor):
         return pretty.call(f"{self.rt}.at", [base, *(Text(pyexpr.literal(p)) for p in path)])
 
     def visit_Imported(self, v: ir.Imported) -> Piece:
-        return Text(callable_expression(self.body.wf, self.body.callables, v.target))
+        return Text(callable_expression(self.body.wf, self.body.callables, v.target) + pyexpr.subscripts(v.path))
 
     def visit_ListOf(self, v: ir.ListOf) -> Piece:
         return pretty.display("[", [self.visit(i) for i in v.items], "]")

@@ -11,20 +11,21 @@ from __future__ import annotations
 import sys
 
 from fuseflow.targets.local import runtime as rt
-from lib import produce, use
+from lib import produce
+from lib import use as consume
 
 
 def nodes():
     """The nodes in source order; each loop of the .fuse file is a loop here."""
     yield rt.call("x", produce, [])
-    yield rt.call("a", use, [rt.ref("x", 0, "k", 1)])
-    yield rt.call("b", use, [rt.ref("x", -1), rt.ref("x", "s", "k"), rt.param("p", "k", 0)])
+    yield rt.call("a", consume, [rt.ref("x", 0, "k", 1)])
+    yield rt.call("b", consume, [rt.ref("x", -1), rt.ref("x", "s", "k"), rt.param("p", "k", 0)])
     for d in ["m", "n"]:
         for e in ["u", "v"]:
             yield rt.call(f"fam.{d}.{e}", produce, [d, e])
-    yield rt.call("one_member", use, [rt.ref("fam.m.v")])
-    yield rt.call("one_row", use, [rt.family("fam", {e: rt.ref(f"fam.n.{e}") for e in ["u", "v"]})])
-    yield rt.call("member_indexed", use, [rt.ref("fam.m.u", 0, "z")])
+    yield rt.call("one_member", consume, [rt.ref("fam.m.v")])
+    yield rt.call("one_row", consume, [rt.family("fam", {e: rt.ref(f"fam.n.{e}") for e in ["u", "v"]})])
+    yield rt.call("member_indexed", consume, [rt.ref("fam.m.u", 0, "z")])
 
 
 WORKFLOW = rt.Workflow(

@@ -17,7 +17,8 @@ import sys
 from typing import Any
 
 from fuseflow.targets.prefect import backend as rt
-from lib import produce, use
+from lib import produce
+from lib import use as consume
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -26,14 +27,14 @@ from prefect.task_runners import ThreadPoolTaskRunner
 def nodes():
     """The nodes in source order; each loop of the .fuse file is a loop here."""
     yield rt.call("x", produce, [])
-    yield rt.call("a", use, [rt.ref("x", 0, "k", 1)])
-    yield rt.call("b", use, [rt.ref("x", -1), rt.ref("x", "s", "k"), rt.param("p", "k", 0)])
+    yield rt.call("a", consume, [rt.ref("x", 0, "k", 1)])
+    yield rt.call("b", consume, [rt.ref("x", -1), rt.ref("x", "s", "k"), rt.param("p", "k", 0)])
     for d in ["m", "n"]:
         for e in ["u", "v"]:
             yield rt.call(f"fam.{d}.{e}", produce, [d, e])
-    yield rt.call("one_member", use, [rt.ref("fam.m.v")])
-    yield rt.call("one_row", use, [rt.family("fam", {e: rt.ref(f"fam.n.{e}") for e in ["u", "v"]})])
-    yield rt.call("member_indexed", use, [rt.ref("fam.m.u", 0, "z")])
+    yield rt.call("one_member", consume, [rt.ref("fam.m.v")])
+    yield rt.call("one_row", consume, [rt.family("fam", {e: rt.ref(f"fam.n.{e}") for e in ["u", "v"]})])
+    yield rt.call("member_indexed", consume, [rt.ref("fam.m.u", 0, "z")])
 
 
 # The workflow as fuseflow's storage sees it: what each node computes, for cache keys and planning.
@@ -62,9 +63,9 @@ def produce_task(node: rt.NodeRun, args: list, kwargs: dict) -> Any:
     return node.call(produce, args, kwargs)
 
 
-@task(name="use", persist_result=False, cache_policy=NO_CACHE)
-def use_task(node: rt.NodeRun, args: list, kwargs: dict) -> Any:
-    return node.call(use, args, kwargs)
+@task(name="consume", persist_result=False, cache_policy=NO_CACHE)
+def consume_task(node: rt.NodeRun, args: list, kwargs: dict) -> Any:
+    return node.call(consume, args, kwargs)
 
 
 @flow(name="indexing", task_runner=ThreadPoolTaskRunner())
@@ -74,16 +75,16 @@ def indexing(
     """Workflow indexing; returns {output name: value}."""
     run = rt.start(WORKFLOW, {"p": p})
     x = run.submit(produce_task.with_options(task_run_name="x"))
-    a = run.submit(use_task.with_options(task_run_name="a"), rt.at(x, 0, "k", 1))
-    b = run.submit(use_task.with_options(task_run_name="b"), rt.at(x, -1), rt.at(x, "s", "k"), rt.at(p, "k", 0))
+    a = run.submit(consume_task.with_options(task_run_name="a"), rt.at(x, 0, "k", 1))
+    b = run.submit(consume_task.with_options(task_run_name="b"), rt.at(x, -1), rt.at(x, "s", "k"), rt.at(p, "k", 0))
     fam = {}
     for d in ["m", "n"]:
         fam[d] = {}
         for e in ["u", "v"]:
             fam[d][e] = run.submit(produce_task.with_options(task_run_name=f"fam.{d}.{e}"), d, e)
-    one_member = run.submit(use_task.with_options(task_run_name="one_member"), fam["m"]["v"])
-    one_row = run.submit(use_task.with_options(task_run_name="one_row"), fam["n"])
-    member_indexed = run.submit(use_task.with_options(task_run_name="member_indexed"), rt.at(fam["m"]["u"], 0, "z"))
+    one_member = run.submit(consume_task.with_options(task_run_name="one_member"), fam["m"]["v"])
+    one_row = run.submit(consume_task.with_options(task_run_name="one_row"), fam["n"])
+    member_indexed = run.submit(consume_task.with_options(task_run_name="member_indexed"), rt.at(fam["m"]["u"], 0, "z"))
     return run.outputs({"a": a, "b": b, "one_member": one_member, "one_row": one_row, "member_indexed": member_indexed})
 
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 import sys
 
 from fuseflow.targets.local import runtime as rt
-from lib import use
+from lib import use as consume
 
 
 def nodes():
     """The nodes in source order; each loop of the .fuse file is a loop here."""
     yield rt.call(
         "all",
-        use,
+        consume,
         [
             rt.param("i"),
             rt.param("neg"),
@@ -37,7 +37,7 @@ def nodes():
             rt.param("rd"),
         ],
     )
-    yield rt.call("indexed", use, [rt.param("l", 2, 0), rt.param("d", "k")], {"key": rt.param("d", "n")})
+    yield rt.call("indexed", consume, [rt.param("l", 2, 0), rt.param("d", "k")], {"key": rt.param("d", "n")})
 
 
 WORKFLOW = rt.Workflow(

@@ -17,7 +17,7 @@ import sys
 from typing import Any
 
 from fuseflow.targets.prefect import backend as rt
-from lib import use
+from lib import use as consume
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -27,7 +27,7 @@ def nodes():
     """The nodes in source order; each loop of the .fuse file is a loop here."""
     yield rt.call(
         "all",
-        use,
+        consume,
         [
             rt.param("i"),
             rt.param("neg"),
@@ -46,7 +46,7 @@ def nodes():
             rt.param("rd"),
         ],
     )
-    yield rt.call("indexed", use, [rt.param("l", 2, 0), rt.param("d", "k")], {"key": rt.param("d", "n")})
+    yield rt.call("indexed", consume, [rt.param("l", 2, 0), rt.param("d", "k")], {"key": rt.param("d", "n")})
 
 
 # The workflow as fuseflow's storage sees it: what each node computes, for cache keys and planning.
@@ -81,9 +81,9 @@ WORKFLOW = rt.Workflow(
 
 
 # One task per callable: fuseflow runs the user's code with the node's options and stores the result.
-@task(name="use", persist_result=False, cache_policy=NO_CACHE)
-def use_task(node: rt.NodeRun, args: list, kwargs: dict) -> Any:
-    return node.call(use, args, kwargs)
+@task(name="consume", persist_result=False, cache_policy=NO_CACHE)
+def consume_task(node: rt.NodeRun, args: list, kwargs: dict) -> Any:
+    return node.call(consume, args, kwargs)
 
 
 @flow(name="params", task_runner=ThreadPoolTaskRunner())
@@ -126,10 +126,10 @@ def params(
         },
     )
     all = run.submit(
-        use_task.with_options(task_run_name="all"), i, neg, f, widened, s, b, l, d, nothing, ri, rf, rs, rb, rl, rd
+        consume_task.with_options(task_run_name="all"), i, neg, f, widened, s, b, l, d, nothing, ri, rf, rs, rb, rl, rd
     )
     indexed = run.submit(
-        use_task.with_options(task_run_name="indexed"), rt.at(l, 2, 0), rt.at(d, "k"), key=rt.at(d, "n")
+        consume_task.with_options(task_run_name="indexed"), rt.at(l, 2, 0), rt.at(d, "k"), key=rt.at(d, "n")
     )
     return run.outputs({"all": all, "indexed": indexed})
 
