@@ -86,7 +86,7 @@ def test_golden_output_is_stable_and_means_the_input(case: str) -> None:
 
 def test_the_cases_cover_what_the_issue_lists() -> None:
     assert {"comments", "long_calls", "nested_literals", "options", "loops", "methods", "params", "imports",
-            "return", "blank_lines", "windows_bom_tabs"} <= set(CASES)
+            "return", "blank_lines", "windows_bom_tabs", "aliases_and_dots"} <= set(CASES)
     windows = (CASES_DIR / "windows_bom_tabs" / "input.fuse").read_bytes()
     assert windows.startswith(b"\xef\xbb\xbf") and b"\r\n" in windows and b"\t" in windows
 
@@ -124,6 +124,13 @@ def test_the_line_length_is_100_columns_and_blocks_indent_by_4() -> None:
     too_long = fits.replace("123)", "1234)")
     assert format_source(too_long).splitlines()[:2] == ["x = f(", "    1234567,"]
     assert format_source("for x in [1] {\ny = f(x)\n}") == "for x in [1] {\n    y = f(x)\n}\n"
+
+
+def test_dotted_references_have_no_spaces_and_loops_any_number_of_names() -> None:
+    assert format_source("import m as dm\nx = dm.f(dm . DATA [ 0 ], dm.\n add)\n") == (
+        "import m as dm\n\nx = dm.f(dm.DATA[0], dm.add)\n")
+    assert format_source("for a ,b,c,  d in xs {\n}") == "for a, b, c, d in xs {}\n"
+    assert format_source("X  =  split [ 'X' ] [0]") == 'X = split["X"][0]\n'
 
 
 def test_the_formatted_text_is_checked_to_mean_the_same(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -271,8 +271,10 @@ def _literal(c: list[Any]) -> list[Part]:
 
 
 def _reference(c: list[Any]) -> list[Part]:
-    parts: list[Part] = [str(c[0][_VALUE])]
-    for i in range(1, len(c), 3):  # "[" value "]", as many as there are
+    """`dm.DATA[0]`: the name and its attributes without spaces, then each index."""
+    first = next((i for i, child in enumerate(c) if _is_token(child, "LSQB")), len(c))
+    parts: list[Part] = ["".join(str(tok[_VALUE]) for tok in c[:first])]
+    for i in range(first, len(c), 3):  # "[" value "]", as many as there are
         parts.append(_bracketed(c[i:i + 3], _value_item, trailing_sep=False))
     return parts
 
