@@ -7,6 +7,8 @@ errors elsewhere:
     from examples.ops import add as plus     plus(1, 2)      -> "examples.ops:add"
     import examples.ops as ops               ops.add(1, 2)   -> "examples.ops:add"
     counter = IncrementalSum(0)              counter.add(1)  -> "examples.counter:IncrementalSum.add"
+    import examples.data as dm               f(dm.DATA[0])   -> "examples.data:DATA"
+    Model = dm.Model                         m = Model()     -> "examples.data:Model"
 """
 from __future__ import annotations
 
@@ -25,14 +27,22 @@ def target_of(occurrence: Occurrence, index: Index) -> str | None:
     if occurrence.role == "callee":
         return callee_target(occurrence.words, index, occurrence.span)
     definition = occurrence.definition
-    if definition is not None and definition.kind in ("import", "module"):
+    if definition is not None and definition.kind in ("import", "module", "alias"):
         return callee_target((definition.name,), index, occurrence.span)
     return None
 
 
 def callee_target(words: tuple[str, ...], index: Index, where: Span, depth: int = 0) -> str | None:
-    """The target of a dotted callee `words` used at `where`."""
+    """The target of a dotted callee (or dotted reference) `words` used at `where`."""
     head = index.lookup(words[0], where)
+    seen: set[int] = set()
+    while head is not None and head.aliased is not None and id(head) not in seen:  # `Model = dm.Model`
+        seen.add(id(head))
+        ref = head.aliased
+        if ref.indexes:  # an alias of an indexed value: known only when the workflow runs
+            return None
+        words = (ref.name, *ref.attrs, *words[1:])
+        head = index.lookup(ref.name, ref.name_span)
     if head is None or depth > 1:
         return None
     stmt, rest = head.statement, list(words[1:])

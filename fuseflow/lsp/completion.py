@@ -7,7 +7,7 @@
 - after `ALIAS.` of an imported module, and after `from MODULE import`:
   the module's public names, when it imports;
 - elsewhere: the names in scope at the cursor (params, constants, nodes,
-  imported names, the loop variables of the loops around it) and keywords.
+  aliases, imported names, the loop variables of the loops around it) and keywords.
 
 The names come from the latest text that parsed: while a statement is half
 typed, its file does not parse, and the names a keystroke ago are as good.
@@ -21,7 +21,7 @@ from ..compiler.constants import PARAM_TYPES
 from ..schemas import known_options
 from .context import Where, where
 from .documents import Analysis
-from .index import Definition
+from .index import Definition, Index
 from .positions import Lines
 from .python import find
 
@@ -31,12 +31,13 @@ KINDS = {
     "param": types.CompletionItemKind.Variable,
     "let": types.CompletionItemKind.Constant,
     "node": types.CompletionItemKind.Field,
+    "alias": types.CompletionItemKind.Variable,
     "import": types.CompletionItemKind.Function,
     "module": types.CompletionItemKind.Module,
     "loop": types.CompletionItemKind.Variable,
 }
-DETAILS = {"param": "param", "let": "constant", "node": "node", "import": "imported", "module": "module",
-           "loop": "loop variable"}
+DETAILS = {"param": "param", "let": "constant", "node": "node", "alias": "alias", "import": "imported",
+           "module": "module", "loop": "loop variable"}
 
 
 def completion(analysis: Analysis, lines: Lines, position: types.Position) -> types.CompletionList:
@@ -85,9 +86,17 @@ def _names(analysis: Analysis, line: int, col: int, callables_and_constants: boo
         return []
     seen: dict[str, Definition] = {}
     for definition in parsed.index.visible(line, col):
-        if not callables_and_constants or definition.kind in ("let", "import", "loop"):
+        if not callables_and_constants or _constant(parsed.index, definition):
             seen.setdefault(definition.name, definition)
     return [_item(d.name, KINDS[d.kind], DETAILS[d.kind]) for d in seen.values()]
+
+
+def _constant(index: Index, definition: Definition | None) -> bool:
+    """Whether a name may be an option's value: a constant, a callable, a loop variable, an alias of one."""
+    if definition is not None and definition.kind == "alias":
+        unaliased = index.unaliased(definition)
+        definition = unaliased[1] if unaliased is not None else None
+    return definition is not None and definition.kind in ("let", "import", "loop")
 
 
 def _attributes(analysis: Analysis, place: Where) -> list[types.CompletionItem]:

@@ -1,9 +1,11 @@
 """Go to definition: a name to the line that binds it; a callable to its Python source.
 
-- a name used (`data`, `n`, `ds`, a returned name) -> where the file binds it;
-- a callee (`train(...)`, `ops.add(...)`, `counter.add(...)`), an imported
-  name, a module -> the Python file and line (inspect), when it imports;
-  a callee that does not import -> its import statement in the file;
+- a name used (`data`, `n`, `ds`, a returned name, an alias `X`, a callee
+  that is an alias `Model(...)`) -> where the file binds it;
+- a callee (`train(...)`, `ops.add(...)`, `counter.add(...)`), a dotted
+  reference (`ops.add` passed as a value, `dm.DATA[0]`), an imported name, a
+  module -> the Python file and line (inspect; a value: the line that assigns
+  it), when it imports; one that does not import -> its import statement;
 - the object of a method call (`counter` in `counter.add`) -> its node.
 """
 from __future__ import annotations

@@ -5,6 +5,10 @@
   signature and docstring, and its effective options per target, as
   `fusec nodes --target T` shows them;
 - a callable or a module: its signature and docstring, when it imports;
+- an alias (`X = split["X_train"]`, where it is named or used): what it
+  stands for, with the aliases in it followed, and what that is: a node, a
+  param, a constant, a loop variable, or an imported name with its signature;
+- a word of a dotted reference (`dm.DATA[0]`): as a callee's;
 - a param, a constant, a loop variable: its statement;
 - an option key: what the option does (fuseflow.schemas).
 """
@@ -51,6 +55,8 @@ def _sections(analysis: Analysis, occurrence: Occurrence) -> Iterator[str]:
         yield from _node(analysis, definition)
     elif definition is not None and definition.kind in ("param", "let", "loop"):
         yield _code(_statement_text(analysis, definition))
+    elif definition is not None and definition.kind == "alias":
+        yield from _alias(analysis, definition)
     else:
         target = target_of(occurrence, analysis.index)
         if target is not None:
@@ -124,6 +130,35 @@ def _few(names: list[str]) -> str:
     return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
+# --- aliases ------------------------------------------------------------------------------
+
+ROOTS = {"node": "a node", "param": "a param", "let": "a constant", "loop": "a loop variable",
+         "import": "an imported name", "module": "an imported module"}
+
+
+def _alias(analysis: Analysis, definition: Definition) -> Iterator[str]:
+    """`X = split["X_train"]`: what X stands for, and what that is."""
+    ref = definition.aliased
+    assert ref is not None  # an alias's statement assigns a reference
+    written = analysis.index.text(ref.span)
+    where = " made in a loop, used only inside it" if definition.scope else ""
+    yield f"**{definition.name}** = `{written}` — an alias{where}: no node, `{definition.name}` reads `{written}`"
+    unaliased = analysis.index.unaliased(definition)
+    if unaliased is None:
+        return
+    meaning, root = unaliased
+    if meaning != written:
+        yield f"that is `{meaning}`"
+    target = target_of(Occurrence(definition.name, definition.span, "reference", definition), analysis.index)
+    if target is not None:
+        yield from _python(analysis, target)
+    elif root is not None and root.kind in ("param", "let", "loop"):
+        yield f"`{root.name}` is {ROOTS[root.kind]}:\n\n" + _code(_statement_text(analysis, root))
+    elif root is not None and root.kind in ROOTS:
+        call = node_call(root)
+        yield f"`{root.name}` is {ROOTS[root.kind]}" + (f": `{'.'.join(call.callee)}(…)`" if call else "")
+
+
 # --- Python, statements, options ----------------------------------------------------------
 
 
@@ -136,6 +171,8 @@ def _python(analysis: Analysis, target: str) -> Iterator[str]:
         yield _code(_signature(found), "python")
     where = f" — {found.file}" + (f":{found.line}" if found.line else "") if found.file else ""
     yield f"`{target}`{where}"
+    if found.value_type is not None:  # `dm.DATA`: no signature, no docstring of its own
+        yield f"a `{found.value_type}` value"
     if found.doc:
         yield found.doc
 

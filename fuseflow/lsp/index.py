@@ -5,8 +5,9 @@
     index.visible(12, 9)     # the definitions in scope there, for completion
 
 The syntax tree keeps spans of statements and of most names; the few names
-it does not (a param's, a loop variable's, an import's alias) are found in
-the text after the statement's start, skipping comments and strings.
+it does not (a param's, a loop variable's, an import's alias, the words after
+a dot) are found in the text after the statement's start, skipping comments
+and strings.
 """
 from __future__ import annotations
 
@@ -26,10 +27,19 @@ class Definition:
     """A name the file binds, where it is bound."""
 
     name: str
-    kind: str  # "param", "let", "node", "import" (a callable), "module" (import M as A), "loop" (a loop variable)
+    # "param", "let", "node", "alias" (`X = split["X"]`), "import" (a callable), "module" (import M as A),
+    # "loop" (a loop variable)
+    kind: str
     span: Span  # the name where it is bound
     statement: n.Stmt
-    scope: Span | None = None  # a loop variable's loop, outside which it means nothing
+    scope: Span | None = None  # a loop variable's loop, an alias's innermost loop: outside it, it means nothing
+
+    @property
+    def aliased(self) -> n.Ref | None:
+        """What an alias stands for, as written (`split["X_train"]`); None for any other name."""
+        stmt = self.statement
+        return stmt.value if self.kind == "alias" and isinstance(stmt, n.AssignStmt) and isinstance(
+            stmt.value, n.Ref) else None
 
 
 @dataclass(frozen=True)
@@ -39,12 +49,12 @@ class Occurrence:
     name: str
     span: Span
     # "definition" (where a name is bound), "reference" (a name used), "callee" (a word of a call's
-    # dotted callee), "import" (the NAME of `from M import NAME`), "module" (a module's dotted name),
-    # "option" (a key of an options block)
+    # dotted callee, `ops.add(...)`, or of a dotted reference, `dm.DATA[0]`), "import" (the NAME of
+    # `from M import NAME`), "module" (a module's dotted name), "option" (a key of an options block)
     role: str
     definition: Definition | None = None  # what the name means in the file, when it is one of its names
     words: tuple[str, ...] = ()  # callee: its words up to this one; import: (module, name); option: (target, scope)
-    call: n.Call | None = None  # callee: the call
+    call: n.Call | None = None  # callee: the call (None for a dotted reference)
 
     def contains(self, line: int, col: int) -> bool:
         """Whether the cursor is on the word (just after its last character counts)."""
@@ -91,6 +101,25 @@ class Index:
     def first(self, name: str) -> Definition | None:
         return next((d for d in self.definitions if d.name == name), None)
 
+    def unaliased(self, definition: Definition) -> tuple[str, Definition | None] | None:
+        """What an alias stands for, the aliases in it followed, and the definition of its
+        first name: `Y = X[0]` after `X = split["X"]` is `split["X"][0]`, and `split`'s.
+        None for a name that is not an alias, and for aliases that go round in a circle."""
+        ref = definition.aliased
+        if ref is None:
+            return None
+        words, indexes = [ref.name, *ref.attrs], list(ref.indexes)
+        seen = {id(definition)}
+        head = self.lookup(ref.name, ref.name_span)
+        while head is not None and head.aliased is not None:
+            if id(head) in seen:
+                return None
+            seen.add(id(head))
+            inner = head.aliased
+            words[:1], indexes[:0] = [inner.name, *inner.attrs], inner.indexes
+            head = self.lookup(inner.name, inner.name_span)
+        return ".".join(words) + "".join(f"[{self.text(index.span)}]" for index in indexes), head
+
     # --- statements ------------------------------------------------------------------
 
     def _statement(self, stmt: n.Stmt, loops: tuple[n.ForStmt, ...]) -> None:
@@ -109,7 +138,10 @@ class Index:
             self._expressions([stmt.value])
         elif isinstance(stmt, n.AssignStmt):
             self._expressions([stmt.value])
-            self._define(stmt.name, "node", stmt, stmt.name_span)
+            if isinstance(stmt.value, n.Ref):  # an alias: used only inside the loop it is made in
+                self._define(stmt.name, "alias", stmt, stmt.name_span, scope=loops[-1].span if loops else None)
+            else:
+                self._define(stmt.name, "node", stmt, stmt.name_span)
         elif isinstance(stmt, n.CallStmt):
             self._expressions([stmt.call])
         elif isinstance(stmt, n.ForStmt):
@@ -159,16 +191,19 @@ class Index:
 
     def _expressions(self, exprs: list[n.Expr]) -> None:
         for expr in _walk(exprs):
-            if isinstance(expr, n.Ref):
+            if isinstance(expr, n.Ref) and expr.attrs:  # `dm.DATA[0]`: its words, as a callee's
+                self._dotted((expr.name, *expr.attrs), expr.name_span, None)
+            elif isinstance(expr, n.Ref):
                 self._add(Occurrence(expr.name, expr.name_span, "reference"))
             elif isinstance(expr, n.Call):
-                self._callee(expr)
+                self._dotted(expr.callee, expr.callee_span, expr)
 
-    def _callee(self, call: n.Call) -> None:
-        line, col = call.callee_span.line, call.callee_span.col
-        for i, word in enumerate(call.callee):
+    def _dotted(self, words: tuple[str, ...], where: Span, call: n.Call | None) -> None:
+        """The words of `ops.add(...)`'s callee or of the reference `dm.DATA`, each with the words up to it."""
+        line, col = where.line, where.col
+        for i, word in enumerate(words):
             span = self._word(word, line, col)
-            self._add(Occurrence(word, span, "callee", words=call.callee[:i + 1], call=call))
+            self._add(Occurrence(word, span, "callee", words=words[:i + 1], call=call))
             line, col = span.end_line, span.end_col
 
     def _resolve(self) -> None:

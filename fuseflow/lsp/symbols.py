@@ -9,6 +9,7 @@
       for name, spec in models    a nested loop
         model, err
     best                          a node
+    X                             an alias (`X = best["X"]`)
     options, options ray          options blocks, one child per entry
 """
 from __future__ import annotations
@@ -22,9 +23,10 @@ from .index import Index
 from .positions import Lines
 
 Kind = types.SymbolKind
-KINDS = {"param": Kind.Variable, "let": Kind.Constant, "node": Kind.Function, "import": Kind.Function,
-         "module": Kind.Module, "loop": Kind.Variable}
-DETAILS = {"param": "param", "let": "constant", "node": "node", "import": "imported", "module": "module"}
+KINDS = {"param": Kind.Variable, "let": Kind.Constant, "node": Kind.Function, "alias": Kind.Variable,
+         "import": Kind.Function, "module": Kind.Module, "loop": Kind.Variable}
+DETAILS = {"param": "param", "let": "constant", "node": "node", "alias": "alias", "import": "imported",
+           "module": "module"}
 
 
 def document_symbols(analysis: Analysis, lines: Lines) -> list[types.DocumentSymbol]:
