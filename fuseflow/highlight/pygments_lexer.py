@@ -78,7 +78,7 @@ class FuseLexer(RegexLexer):
             (r"param(?![A-Za-z0-9_])", Keyword.Declaration, "param-name"),
             (r"let(?![A-Za-z0-9_])", Keyword.Declaration, "let-name"),
             (r"options(?![A-Za-z0-9_])", Keyword.Declaration, "options-head"),
-            (rf"({NAME})([ \t]*)(=)(?!=)", bygroups(Name.Variable, Whitespace, Operator)),  # a node
+            (rf"({NAME})([ \t]*)(=)(?!=)", bygroups(Name.Variable, Whitespace, Operator)),  # a node, an alias
         ],
         "expression": [
             *_SKIP,
@@ -106,7 +106,8 @@ class FuseLexer(RegexLexer):
             (rf"({WORD})([ \t]*)(=)(?!=)", bygroups(Name, Whitespace, Operator)),
             include("expression"),
         ],
-        # After a dot: a module's function or an object node's method, any word.
+        # After a dot, any word: a module's function or an object node's method, called, or a name an
+        # import defines, passed as a value (`dm.DATA[0]`, `ops.add`).
         "attribute": [
             (rf"({WORD})([ \t]*)(\()", bygroups(Name.Function, Whitespace, Punctuation), ("#pop", "arguments")),
             (WORD, Name, "#pop"),

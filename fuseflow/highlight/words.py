@@ -5,6 +5,10 @@ The keywords are those of fuseflow/grammar/fuse.lark (a keyword is never a name)
 the control flow and composition to come (docs/language.md, part 2 of the design): a file
 written today cannot use them as names either without being highlighted as a keyword, which
 is what it will be told once they land.
+
+A new keyword is one line here: the Pygments lexer reads these lists, and
+`pytest tests/highlight --update-golden` writes them into the VS Code grammar, which, being
+JSON, cannot read them (tests/highlight/grammar_words.py; the test fails until it is run).
 """
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from fuseflow.highlight import words
 from fuseflow.highlight.pygments_lexer import FuseLexer
 
 from .corpus import DOCUMENTS, GRAMMAR, ROOT, Text, corpus, doc_blocks, lexical_errors, random_texts
+from .grammar_words import with_words
 from .node import TEXTMATE, run_node, textmate_modules
 
 TM_GRAMMAR = ROOT / "editors" / "vscode" / "syntaxes" / "fuse.tmLanguage.json"
@@ -70,6 +71,30 @@ TABLE = [
       ("counter", "variable.other.fuse"), (".", "punctuation.accessor.fuse"), ("add", "entity.name.function.fuse"),
       ("(", "punctuation.section.arguments.begin.fuse"), ("one", "variable.other.fuse"),
       (")", "punctuation.section.arguments.end.fuse")]),
+    # a dotted reference into an import, passed as a value: a name and its property, any word after the dot
+    ("s = f(dm.DATA[0], ops . add, gcs.storage, key=m.KNN)",
+     [("s", "variable.other.definition.fuse"), ("=", "keyword.operator.assignment.fuse"),
+      ("f", "entity.name.function.fuse"), ("(", "punctuation.section.arguments.begin.fuse"),
+      ("dm", "variable.other.fuse"), (".", "punctuation.accessor.fuse"), ("DATA", "variable.other.property.fuse"),
+      ("[", "punctuation.section.brackets.fuse"), ("0", "constant.numeric.integer.fuse"),
+      ("]", "punctuation.section.brackets.fuse"), (",", "punctuation.separator.comma.fuse"),
+      ("ops", "variable.other.fuse"), (".", "punctuation.accessor.fuse"), ("add", "variable.other.property.fuse"),
+      (",", "punctuation.separator.comma.fuse"), ("gcs", "variable.other.fuse"), (".", "punctuation.accessor.fuse"),
+      ("storage", "variable.other.property.fuse"), (",", "punctuation.separator.comma.fuse"),
+      ("key", "variable.parameter.argument.fuse"), ("=", "keyword.operator.assignment.fuse"),
+      ("m", "variable.other.fuse"), (".", "punctuation.accessor.fuse"), ("KNN", "variable.other.property.fuse"),
+      (")", "punctuation.section.arguments.end.fuse")]),
+    # an alias is named as a node is
+    ('X = split["X_train"]',
+     [("X", "variable.other.definition.fuse"), ("=", "keyword.operator.assignment.fuse"),
+      ("split", "variable.other.fuse"), ("[", "punctuation.section.brackets.fuse"),
+      ('"', "punctuation.definition.string.begin.fuse"), ("X_train", "string.quoted.double.fuse"),
+      ('"', "punctuation.definition.string.end.fuse"), ("]", "punctuation.section.brackets.fuse")]),
+    ("for name, cls, pars in models.ROWS {",
+     [("for", "keyword.control.fuse"), ("name", "variable.other.fuse"), (",", "punctuation.separator.comma.fuse"),
+      ("cls", "variable.other.fuse"), (",", "punctuation.separator.comma.fuse"), ("pars", "variable.other.fuse"),
+      ("in", "keyword.control.fuse"), ("models", "variable.other.fuse"), (".", "punctuation.accessor.fuse"),
+      ("ROWS", "variable.other.property.fuse"), ("{", "punctuation.section.braces.fuse")]),
     ("for ds in datasets {",
      [("for", "keyword.control.fuse"), ("ds", "variable.other.fuse"), ("in", "keyword.control.fuse"),
       ("datasets", "variable.other.fuse"), ("{", "punctuation.section.braces.fuse")]),
@@ -217,6 +242,27 @@ def test_the_grammar_lists_the_words_of_fuseflow_highlight() -> None:
               for group in re.findall(r"\(\?:([a-z|]+)\)", rule["match"]) for word in group.split("|")]
     assert sorted(listed) == sorted(words.KEYWORDS)
     assert grammar["scopeName"] == "source.fuse"
+
+
+def test_the_grammar_s_word_lists_are_those_of_fuseflow_highlight(update_golden: bool) -> None:
+    text = TM_GRAMMAR.read_text(encoding="utf-8")
+    synced = with_words(text)
+    if update_golden:
+        TM_GRAMMAR.write_text(synced, encoding="utf-8")
+    assert synced == text, ("the grammar's keywords or types differ from fuseflow/highlight/words.py: "
+                            "`pytest tests/highlight --update-golden` writes them in")
+    assert text.count(f"(?!{words.alternatives(words.KEYWORDS)})") >= 7  # every rule that reads a NAME
+
+
+def test_a_keyword_added_to_words_is_written_into_every_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = TM_GRAMMAR.read_text(encoding="utf-8")
+    monkeypatch.setattr(words, "CONTROL", (*words.CONTROL, "while"))
+    monkeypatch.setattr(words, "KEYWORDS", (*words.KEYWORDS, "while"))
+    monkeypatch.setattr(words, "TYPES", (*words.TYPES, "path"))
+    synced = with_words(text)
+    assert synced.count("|while|") == text.count("|after|") == 8  # every NAME's list, and the keyword rule's
+    assert synced.count("|path|") == 1  # the param rule's types
+    assert with_words(synced.replace("|while|", "|").replace("|path|", "|")) == synced
 
 
 @cache
