@@ -81,8 +81,9 @@ def test_other_lines_go_to_argparse(words: list[str]) -> None:
 
 
 # What a plain `fusec run --no-cache FILE` does without: argparse (and the gettext it asks), the
-# generated module's command line, and cache keys and their descriptions.
-NOT_LOADED = ("argparse", "gettext", "fuseflow.runtime.cli", "fuseflow.runtime.keys", "fuseflow.runtime.explain")
+# generated module's command line, and the storage side (keys, loading and saving, the store).
+NOT_LOADED = ("argparse", "gettext", "fuseflow.runtime.cli", "fuseflow.runtime.keys", "fuseflow.runtime.explain",
+              "fuseflow.runtime.node", "fuseflow.runtime.shared", "fuseflow.runtime.storage")
 
 
 def test_a_plain_run_that_keeps_nothing_loads_only_what_it_uses() -> None:

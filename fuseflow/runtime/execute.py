@@ -8,7 +8,10 @@ arrays holds one or two of them, not all).
 
 Everything a run does per node is worked out before the first node runs
 (plan, cache keys, options, consumer counts), so the loop itself only calls,
-stores and frees: the runtime adds a few microseconds per node.
+stores and frees: the runtime adds a few microseconds per node. A run that
+keeps nothing (--no-cache) never loads the storage side (runtime.node's
+loading and saving, the storage package): part of what a small run's start
+costs.
 """
 from __future__ import annotations
 
@@ -17,13 +20,11 @@ from collections.abc import Set as AbstractSet
 from typing import Any
 
 from .. import ir
-from . import node as node_run
 from . import plan as planning
 from .graph import Node, Workflow
 from .invoke import ACTIVE_OPTIONS, IndexingError, NodeFailed, as_failure, count_interrupts, index, invoke
 from .prepare import RunPlan, RunSettings, prepare
 from .progress import Progress, make_progress
-from .storage import StorageWarning
 
 RUN, LOAD, SKIP = planning.RUN, planning.LOAD, planning.SKIP
 
@@ -33,8 +34,10 @@ def run(wf: Workflow, params: dict[str, Any], settings: RunSettings) -> dict[str
     runs), then run what the outputs need; {output name: value}."""
     plan = prepare(wf, params, settings)
     with warnings.catch_warnings():
-        # every damaged record, not just the first; the user's own filters still come first
-        warnings.filterwarnings("always", category=StorageWarning, append=True)
+        if plan.store is not None:  # every damaged record, not just the first; the user's own filters still come first
+            from .storage import StorageWarning  # deferred: a run that keeps nothing reads no record
+
+            warnings.filterwarnings("always", category=StorageWarning, append=True)
         with make_progress(settings.progress, label=wf.name) as progress:
             results = Executor(plan, progress).run(planning.output_nodes(wf), plan.forced)
     assert wf.outputs is not None, "Workflow.__post_init__ fills in the default outputs"
@@ -97,6 +100,8 @@ class Executor:
         return results
 
     def load(self, name: str) -> Any:
+        from . import node as node_run  # deferred: only a run with a store loads results (see the module docstring)
+
         found, value = node_run.load(self.plan.job(self.wf.index[name]), self.store)
         if found:
             if self.progress is not None:
@@ -127,6 +132,8 @@ class Executor:
                 progress.failed(name)
             raise
         if self.cacheable[i]:
+            from . import node as node_run  # deferred: only a run with a store keeps results (module docstring)
+
             value = node_run.keep(self.plan.job(i), value, self.store)
         if progress is not None:
             progress.finished(name)
