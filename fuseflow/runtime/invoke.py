@@ -13,7 +13,6 @@ import importlib
 import os
 import signal
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -96,28 +95,39 @@ _counter: _SigintCounter | None = None
 def count_interrupts() -> None:
     """Count the SIGINTs (Ctrl-C) this process receives from now on, so `is_interrupt` can
     tell a real Ctrl-C from a KeyboardInterrupt a node raises itself. Python runs signal
-    handlers in the main thread only, so elsewhere there is nothing to do; SIGINT ignored or
-    left to the OS raises nothing to tell apart."""
+    handlers in the main thread only, so elsewhere there is nothing to do (signal.signal
+    refuses, which tells without importing threading, 1-2 ms of every run's start); SIGINT
+    ignored or left to the OS raises nothing to tell apart."""
     global _counter
-    if threading.current_thread() is not threading.main_thread():
-        return
     current = signal.getsignal(signal.SIGINT)
     if current is _counter or not callable(current):
         return
-    _counter = _SigintCounter(current)
-    signal.signal(signal.SIGINT, _counter)
+    counter = _SigintCounter(current)
+    try:
+        signal.signal(signal.SIGINT, counter)
+    except ValueError:  # not the main thread
+        return
+    _counter = counter
 
 
 def is_interrupt(error: BaseException) -> bool:
     """Whether `error` is a real Ctrl-C: a KeyboardInterrupt in the main thread after a
     SIGINT was counted, or while nobody counts (then the two cannot be told apart, and
     stopping is the safe choice). In any other thread it is always the code's own."""
-    if not isinstance(error, KeyboardInterrupt) or threading.current_thread() is not threading.main_thread():
+    if not isinstance(error, KeyboardInterrupt) or not _in_main_thread():
         return False
     counter = _counter
     if counter is None or signal.getsignal(signal.SIGINT) is not counter:
         return True
     return counter.seen > 0
+
+
+def _in_main_thread() -> bool:
+    """Whether this is the main thread. threading knows it even when first imported here:
+    a process with other threads started them through threading, which it imported then."""
+    import threading  # deferred: asked after a KeyboardInterrupt or for a timeout only, not on every run's start
+
+    return threading.current_thread() is threading.main_thread()
 
 
 class NodeTimeout(Exception):
@@ -243,7 +253,7 @@ def environment(env: dict[str, Any] | None) -> Iterator[None]:
 @contextlib.contextmanager
 def time_limit(seconds: float | None) -> Iterator[None]:
     """Interrupt the call after `seconds` (SIGALRM: main thread of a POSIX process)."""
-    if not (seconds and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()):
+    if not (seconds and hasattr(signal, "setitimer") and _in_main_thread()):
         yield
         return
 
