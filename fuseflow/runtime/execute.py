@@ -57,6 +57,10 @@ class Executor:
         self.keys = plan.keys
         self.refs = [refs if not options or ACTIVE_OPTIONS.isdisjoint(options) else None
                      for refs, options in zip(self.wf.topology.refs, self.options, strict=True)]
+        if plan.store is not None:  # loading and keeping results, bound once: a run that keeps nothing never loads them
+            from . import node as node_run  # deferred: see the module docstring
+
+            self.load_result, self.keep_result = node_run.load, node_run.keep
         self.progress = progress if progress is not None and progress.live else None  # None: nobody watches
         # the loop's own fast path: plain calls whose result is neither stored nor shown
         self.quick = [refs if node.kind == "call" and not cacheable and self.progress is None else None
@@ -100,9 +104,7 @@ class Executor:
         return results
 
     def load(self, name: str) -> Any:
-        from . import node as node_run  # deferred: only a run with a store loads results (see the module docstring)
-
-        found, value = node_run.load(self.plan.job(self.wf.index[name]), self.store)
+        found, value = self.load_result(self.plan.job(self.wf.index[name]), self.store)
         if found:
             if self.progress is not None:
                 self.progress.loaded(name)
@@ -132,9 +134,7 @@ class Executor:
                 progress.failed(name)
             raise
         if self.cacheable[i]:
-            from . import node as node_run  # deferred: only a run with a store keeps results (module docstring)
-
-            value = node_run.keep(self.plan.job(i), value, self.store)
+            value = self.keep_result(self.plan.job(i), value, self.store)
         if progress is not None:
             progress.finished(name)
         return value
