@@ -51,3 +51,40 @@ def score(model: dict, x, y) -> float:
 def pick_best(scores: dict) -> dict:
     """For each data set, the model with the lowest error: {dataset: [model, error]}."""
     return {ds: list(min(sorted(by_model.items()), key=lambda kv: kv[1])) for ds, by_model in sorted(scores.items())}
+
+
+# --- model classes, for a loop over classes (examples/tune.fuse) ---------------------------
+
+
+class Poly:
+    """A model class, configured then fitted: `Poly(degree=3).fit(x, y)` is `train("poly", {"degree": 3}, x, y)`."""
+
+    kind = "poly"
+
+    def __init__(self, **settings):
+        self.settings = settings
+
+    def fit(self, x, y) -> dict:
+        return train(self.kind, self.settings, x, y)
+
+
+class Knn(Poly):
+    """k nearest neighbours: `Knn(k=5)`."""
+
+    kind = "knn"
+
+
+class Ridge(Poly):
+    """Ridge regression on polynomial features: `Ridge(degree=5, alpha=0.1)`."""
+
+    kind = "ridge"
+
+
+def fit(model_class, settings: dict, x, y) -> dict:
+    """`model_class(**settings)` fitted to (x, y): a class passed as a value."""
+    return model_class(**settings).fit(x, y)
+
+
+def lowest(scores: dict) -> list:
+    """[name, error] of the lowest error in {name: error}."""
+    return list(min(sorted(scores.items()), key=lambda kv: kv[1]))

@@ -76,9 +76,10 @@ def fuse_blocks() -> list[Block]:
 
 
 def compiled(block: Block) -> list[Diagnostic]:
-    """The errors `fusec check` gives for the block; lines count from the top of its document."""
+    """The errors `fusec check` gives for the block; lines count from the top of its document.
+    A block is compiled as a file of examples/ would be, so `use "prep.fuse"` finds the example."""
     try:
-        compile_source("\n" * block.line + block.text, block.document)
+        compile_source("\n" * block.line + block.text, block.document, file=ROOT / "examples" / "doc-block.fuse")
     except CompileError as exc:
         return [d for d in exc.diagnostics if d.severity == "error"]
     return []

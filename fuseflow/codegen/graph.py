@@ -135,9 +135,17 @@ class Graph:
             pretty.entry("params=", pretty.display("[", params, "]", magic=True)),
             pretty.entry("nodes=", Text(f"list({self.function}())")),
             pretty.entry("outputs=", pretty.display("{", outputs, "}", magic=True)),
+            *([pretty.entry("uses=", used_workflows(wf))] if wf.uses else []),
             *(pretty.entry(key + "=", value) for key, value in self.settings),
         ]
         return Seq([self.workflow_var, " = ", pretty.call(f"{rt}.Workflow", fields, magic=True)])
+
+
+def used_workflows(wf: ir.Workflow) -> Piece:
+    """`{"r": ("prep", "lib/prep.fuse")}`: the used workflows' calls, where their nodes keep results."""
+    entries = [pretty.entry(literal(use.prefix), Text(f"({literal(use.workflow)}, {literal(use.source)})"))
+               for use in wf.uses]
+    return pretty.display("{", entries, "}", magic=True)
 
 
 class Tables:

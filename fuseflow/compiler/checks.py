@@ -8,10 +8,10 @@ from __future__ import annotations
 from . import nodes as n
 from .errors import Diagnostics, suggest
 
-TOP_LEVEL_ONLY = (n.WorkflowStmt, n.FromImport, n.ImportModule, n.ParamStmt, n.LetStmt,
+TOP_LEVEL_ONLY = (n.WorkflowStmt, n.FromImport, n.ImportModule, n.UseStmt, n.ParamStmt, n.LetStmt,
                   n.OptionsStmt, n.StorageStmt, n.ReturnStmt)
 STATEMENT_WORDS = {
-    n.WorkflowStmt: "`workflow`", n.FromImport: "an import", n.ImportModule: "an import",
+    n.WorkflowStmt: "`workflow`", n.FromImport: "an import", n.ImportModule: "an import", n.UseStmt: "a `use`",
     n.ParamStmt: "a `param`", n.LetStmt: "a `let`", n.OptionsStmt: "an `options` block",
     n.StorageStmt: "`storage`", n.ReturnStmt: "`return`",
 }

@@ -26,7 +26,7 @@ def load(path: str, defines: dict[str, str], imports: bool = False) -> tuple[ir.
     if imports:
         workflow, warnings = with_imports(path, text, defines)
     else:
-        workflow, warnings = compiled(text, display_path(path), defines)  # the front end on a change only
+        workflow, warnings = compiled(text, display_path(path), defines, path)  # the front end on a change only
     if not warnings:
         return workflow, ""
     return workflow, errors.render(display_path(path), text, warnings) + errors.summary(warnings) + "\n"
@@ -55,8 +55,11 @@ def with_imports(path: str, text: str, defines: dict[str, str]) -> tuple[ir.Work
     from .parser import parse
 
     module = parse(text, display_path(path))
-    workflow, warnings = compile_module(module, text, defines)
+    workflow, warnings = compile_module(module, text, defines, file=path)
     found = check_imports(module, workflow, text, Path(path).resolve().parent)
     if any(d.severity == "error" for d in found):
         raise CompileError(module.path, text, warnings + found)
+    for used in dict.fromkeys(use.source for use in workflow.uses):  # each used file's own imports and calls
+        used_path = str(Path(path).resolve().parent / used)
+        with_imports(used_path, read(used_path), {})
     return workflow, sorted(warnings + found, key=lambda d: d.sort_key)

@@ -12,45 +12,66 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 from .. import ir
+from ..schemas import TARGETS
 from . import nodes as n
 from . import options as opts
 from .checks import check_return, check_structure
 from .constants import BadConstant, NotConstant
 from .errors import CompileError, Diagnostic, Diagnostics
-from .lower import Lowering
+from .lower import Lowering, NodeDraft
 from .parser import gc_paused, parse
 from .source import display_path, unicode_path
 from .unused import report as report_unneeded
+from .use import Loader
 
 Compiled: TypeAlias = tuple[ir.Workflow, list[Diagnostic]]  # the IR, and the warnings
 
 
 def compile_file(path: str | os.PathLike[str], defines: dict[str, str] | None = None) -> Compiled:
     text = Path(path).read_text(encoding="utf-8")
-    return compile_source(text, display_path(path), defines)
+    return compile_source(text, display_path(path), defines, file=path)
 
 
-def compile_source(text: str, path: str = "<string>", defines: dict[str, str] | None = None) -> Compiled:
+def compile_source(text: str, path: str = "<string>", defines: dict[str, str] | None = None, *,
+                   file: str | os.PathLike[str] | None = None, chain: tuple[str, ...] = ()) -> Compiled:
+    """`path` is the file as artifacts record it; `file` where it is (default: `path` itself),
+    which `use` paths are relative to; `chain`: the files whose `use` led here, for a used file."""
     with gc_paused():  # the tree and the IR are many small objects without cycles
-        return compile_module(parse(text, unicode_path(path)), text, defines)
+        return compile_module(parse(text, unicode_path(path)), text, defines, file=file, chain=chain)
 
 
-def compile_module(module: n.Module, text: str, defines: dict[str, str] | None = None) -> Compiled:
+def compile_module(module: n.Module, text: str, defines: dict[str, str] | None = None, *,
+                   file: str | os.PathLike[str] | None = None, chain: tuple[str, ...] = ()) -> Compiled:
     """Everything after the parse (checks, lowering, options, IR); `text` is for error messages."""
     with gc_paused():
-        return _compile(module, text, defines)
+        return _compile(module, text, defines, _loader(module.path, file, chain))
 
 
-def _compile(module: n.Module, text: str, defines: dict[str, str] | None) -> Compiled:
+def _compile_used(text: str, file: Path, chain: tuple[str, ...]) -> ir.Workflow:
+    """A file a `use` names, compiled on its own (its warnings are its own file's business)."""
+    return compile_source(text, display_path(file), file=file, chain=chain)[0]
+
+
+def _loader(path: str, file: str | os.PathLike[str] | None, chain: tuple[str, ...]) -> Loader | None:
+    """What compiles the files this one uses; None for source that is no file."""
+    if file is None and path == "<string>":
+        return None
+    where = Path(file if file is not None else path).resolve()
+    return Loader(where, _compile_used, chain or (str(where),))
+
+
+def _compile(module: n.Module, text: str, defines: dict[str, str] | None, loader: Loader | None) -> Compiled:
     path = module.path
     diags = Diagnostics()
     check_structure(module, diags)
-    lowering = Lowering(diags, dict(defines or {}))
+    lowering = Lowering(diags, dict(defines or {}), loader=loader)
     lowering.run(module.statements)
     queries, workflow_options = opts.collect(module.statements, _option_constant(lowering), diags)
     effective = opts.resolve(list(lowering.nodes), queries, diags)
     returned = next((s for s in module.statements if isinstance(s, n.ReturnStmt)), None)
-    check_return(returned, {s: 1 for s in lowering.symbols}, lowering.visible_names(), diags)
+    returnable = {**dict.fromkeys(lowering.symbols, 1), **dict.fromkeys(lowering.aliases, 1),
+                  **dict.fromkeys(lowering.instances, 1)}
+    check_return(returned, returnable, lowering.visible_names(), diags)
     if diags.errors:
         raise CompileError(path, text, diags.items)
     workflow = _build(module, lowering, effective, workflow_options, returned)
@@ -80,8 +101,8 @@ def _build(module: n.Module, lowering: Lowering, effective: dict[str, opts.Targe
     nodes = tuple(
         ir.Node(
             name=d.name, kind=d.kind, target=d.target, args=d.args, kwargs=d.kwargs, object=d.object,
-            after=d.after, options=effective.get(d.name, NO_OPTIONS), statement=d.statement, keys=d.keys,
-            span=(d.span.line, d.span.col, d.span.end_line, d.span.end_col),
+            after=d.after, options=_options(d, effective), statement=d.statement, keys=d.keys,
+            span=(d.span.line, d.span.col, d.span.end_line, d.span.end_col), use=d.use,
         )
         for d in lowering.nodes.values()
     )
@@ -95,7 +116,22 @@ def _build(module: n.Module, lowering: Lowering, effective: dict[str, opts.Targe
         outputs=_outputs(nodes, lowering, returned),
         workflow_options=workflow_options,
         loops=lowering.loops.records(lowering.nodes),
+        uses=tuple(lowering.uses),
     )
+
+
+def _options(draft: NodeDraft, effective: dict[str, opts.TargetOptions]) -> opts.TargetOptions:
+    """A node's options: those the file's queries give it; a used workflow's node starts from its
+    own file's, which the queries here select over (`"r\\..*"`)."""
+    own = effective.get(draft.name, NO_OPTIONS)
+    if draft.options is None or not draft.options:
+        return own
+    if not own:
+        return draft.options
+    merged = {target: dict(values) for target, values in draft.options.items()}
+    for target, values in own.items():
+        merged.setdefault(target, {}).update(values)
+    return {target: dict(sorted(merged[target].items())) for target in TARGETS if target in merged}
 
 
 def _workflow_name(module: n.Module) -> str:
@@ -119,8 +155,13 @@ def _outputs(nodes: tuple[ir.Node, ...], lowering: Lowering, returned: n.ReturnS
 
 
 def _returned_value(lowering: Lowering, item: n.ReturnName) -> ir.Value:
-    """A returned node's value: check_return lets only nodes through, and the
+    """A returned name's value: a node's (or family's), what an alias names, or every output
+    of a used workflow's call as a dict. check_return lets only those through, and the
     errors have been raised, so there is one (None goes with an error)."""
+    if item.name in lowering.instances:
+        return ir.DictOf(tuple(lowering.instances[item.name].outputs.items()))
+    if item.name in lowering.aliases:
+        return lowering.value(n.Ref(item.name, (), item.span, item.span))
     value = lowering.node_value(item.name, item.span)
     assert value is not None, f"returned node '{item.name}' has no value"
     return value

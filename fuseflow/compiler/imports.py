@@ -254,6 +254,8 @@ class CallChecker:
         checked: set[tuple[n.Span, str, str | None, str, int, tuple[str, ...]]] = set()
         callees: dict[tuple[tuple[int, int, int, int], str], Any] = {}  # (callee span, target) -> object or MISSING
         for node in self.workflow.nodes:
+            if node.use:  # a used workflow's node: its own file's calls, checked with that file
+                continue
             span = n.Span(*node.span)
             call = self.calls.get(span)
             object_node = index[node.object] if node.object else None

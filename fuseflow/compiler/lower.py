@@ -23,6 +23,7 @@ from .checks import TOP_LEVEL_ONLY
 from .constants import PARAM_TYPES, BadConstant, NotConstant, conform, holds_import, index_value, mismatch, type_name
 from .errors import Diagnostics, suggest
 from .loops import LoopRecorder
+from .use import IndexProblem, Loader, Rewrite, UsedFile, indexed, prefixed_uses
 
 SHARED_LITERAL_TYPES = frozenset({str, int, float, bool, type(None)})
 
@@ -97,6 +98,17 @@ class NodeDraft:
     keys: tuple[str, ...]
     object: str | None = None
     after: tuple[str, ...] = ()
+    options: dict[str, dict[str, Any]] | None = None  # a used workflow's node: its own file's options
+    use: str = ""  # and the prefix of the call it comes from (ir.Node.use)
+
+
+@dataclass(slots=True)
+class Instance:
+    """`r = prep(...)`: a call of a used workflow; its outputs, as this file reads them."""
+
+    used: UsedFile
+    outputs: dict[str, ir.Value]
+    line: int
 
 
 @dataclass(slots=True)
@@ -114,6 +126,10 @@ class Lowering:
     let_lines: dict[str, int] = field(default_factory=dict)
     symbols: dict[str, NodeSymbol] = field(default_factory=dict)
     aliases: dict[str, Alias] = field(default_factory=dict)
+    loader: Loader | None = None  # compiles the files `use` names (None: a file that cannot use any)
+    used: dict[str, UsedFile] = field(default_factory=dict)  # by alias
+    instances: dict[str, Instance] = field(default_factory=dict)  # calls of used workflows, by name
+    uses: list[ir.Use] = field(default_factory=list)  # Workflow.uses
     constants_hold_imports: bool = False  # a `let` or a loop's items hold an imported name (rare: checked then)
     nodes: dict[str, NodeDraft] = field(default_factory=dict)
     frames: list[Frame] = field(default_factory=list)
@@ -164,6 +180,14 @@ class Lowering:
         if self.declare(stmt.alias, stmt.span, "import"):
             self.imports[stmt.alias] = ImportSym(stmt.module, None, stmt.span.line)
             self.import_list.append(ir.Import(stmt.module, None, stmt.alias))
+
+    def stmt_UseStmt(self, stmt: n.UseStmt) -> None:
+        if self.loader is None:
+            self.diags.error(stmt.span, "`use` needs a file to be relative to", "compile a file, not a string")
+            return
+        used = self.loader.load(stmt, self.diags)
+        if used is not None and self.declare(stmt.alias, stmt.span, "used workflow"):
+            self.used[stmt.alias] = used
 
     def stmt_ParamStmt(self, stmt: n.ParamStmt) -> None:
         if stmt.type not in PARAM_TYPES:
@@ -221,6 +245,9 @@ class Lowering:
                 "a node is a call: `x = f(...)`; an alias a reference: `x = parts[0]`; a constant a `let`",
             )
             return
+        if stmt.value.callee[0] in self.used:
+            self.add_instance(stmt.name, stmt, stmt.value, stmt.name_span)
+            return
         self.add_node(stmt.name, stmt, stmt.value, stmt.name_span)
 
     def add_alias(self, stmt: n.AssignStmt, ref: n.Ref) -> None:
@@ -250,7 +277,141 @@ class Lowering:
         return n.Ref(target.name, target.indexes + ref.indexes, ref.span, target.name_span, target.attrs)
 
     def stmt_CallStmt(self, stmt: n.CallStmt) -> None:
+        if stmt.call.callee[0] in self.used:
+            self.add_instance(self.generated[id(stmt)], stmt, stmt.call, stmt.call.callee_span)
+            return
         self.add_node(self.generated[id(stmt)], stmt, stmt.call, stmt.call.callee_span)
+
+    # --- calls of used workflows ------------------------------------------------------
+
+    def add_instance(self, name: str, stmt: Any, call: n.Call, name_span: n.Span) -> None:
+        """`r = prep(k=v, ...)`: the used workflow's nodes, named `r.<node>`, its params bound."""
+        used = self.used[call.callee[0]]
+        if len(call.callee) > 1:
+            self.diags.error(call.callee_span, f"'{call.callee[0]}' is a used workflow; call it whole: "
+                             f"{call.callee[0]}(...)")
+            return
+        if self.frames:
+            self.diags.error(call.callee_span, "a used workflow is called at the top level, not inside a `for` loop",
+                             "call it once before the loop, or loop inside the used file")
+            return
+        bound = self.bound_params(used, call)
+        if bound is None or not self.declare(name, name_span, "used workflow's call"):
+            return
+        rewrite = Rewrite(name, bound)
+        for node in used.workflow.nodes:
+            self.inline_node(name, node, rewrite, call)
+        self.uses.extend(prefixed_uses(used, name))
+        self.merge_imports(used)
+        outputs = {output.name: rewrite.visit(output.value) for output in used.workflow.outputs}
+        self.instances[name] = Instance(used, outputs, name_span.line)
+
+    def bound_params(self, used: UsedFile, call: n.Call) -> dict[str, ir.Value] | None:
+        """The used workflow's params as the call gives them (defaults for those it leaves out);
+        None after an error."""
+        params = {param.name: param for param in used.workflow.params}
+        ok = True
+        for arg in call.args:
+            self.diags.error(arg.span, "a used workflow's params are passed by name",
+                             "e.g. " + ", ".join(f"{p}=..." for p in list(params)[:3]) if params else "")
+            ok = False
+        self.check_argument_order(call)
+        bound: dict[str, ir.Value] = {}
+        for kw in call.kwargs:
+            value = self.value(kw.value)
+            param = params.get(kw.name)
+            if param is None:
+                guess = suggest(kw.name, list(params))
+                known = ", ".join(params) if params else "none"
+                self.diags.error(kw.span, f"'{kw.name}' is not a param of {used.relative}",
+                                 f"did you mean '{guess}'?" if guess else f"its params: {known}")
+                ok = False
+            elif not self.fits_param(param, value, kw):
+                ok = False
+            elif type(value) is ir.Literal:
+                value = ir.Literal(conform(param.type, value.value)[1])  # an int for a float param: the float
+            bound[kw.name] = value
+        for param in params.values():
+            if param.name in bound:
+                continue
+            if param.required:
+                self.diags.error(call.span, f"{used.relative} needs its param '{param.name}' ({param.type})",
+                                 f"pass it: {call.callee[0]}({param.name}=...)")
+                ok = False
+            else:
+                bound[param.name] = self.literal(param.default) if param.default is not None else ir.NONE
+        return bound if ok else None
+
+    def fits_param(self, param: ir.Param, value: ir.Value, kw: n.Keyword) -> bool:
+        """A constant, or a param of this file, passed for a used workflow's param: of its type."""
+        if type(value) is ir.Literal:
+            fits, _ = conform(param.type, value.value)
+            if not fits:
+                self.diags.error(kw.value.span, f"param '{param.name}' is declared {param.type}, "
+                                 f"but this is {mismatch(param.type, value.value)}")
+            return fits
+        if type(value) is ir.ParamRef and not value.path:
+            mine = self.params[value.name].type
+            if mine != param.type and not (mine == "int" and param.type == "float"):
+                self.diags.error(kw.value.span, f"param '{param.name}' is declared {param.type}, "
+                                 f"but '{value.name}' is {mine}")
+                return False
+        return True
+
+    def inline_node(self, prefix: str, node: ir.Node, rewrite: Rewrite, call: n.Call) -> None:
+        name = f"{prefix}.{node.name}"
+        if name in self.nodes:
+            self.diags.error(call.span, f"node name '{name}' is already used by another node",
+                             f"rename the call's '{prefix}' or that node")
+            return
+        try:
+            args = tuple(rewrite.visit(value) for value in node.args)
+            kwargs = tuple((key, rewrite.visit(value)) for key, value in node.kwargs)
+        except IndexProblem as exc:
+            self.diags.error(call.span, f"node '{node.name}' of the used workflow indexes a param: {exc}")
+            return
+        self.nodes[name] = NodeDraft(
+            name, node.kind, node.target, args, kwargs, call.span, f"{prefix}.{node.statement}", node.keys,
+            f"{prefix}.{node.object}" if node.object else None, tuple(f"{prefix}.{a}" for a in node.after),
+            node.options, f"{prefix}.{node.use}" if node.use else prefix)
+
+    def merge_imports(self, used: UsedFile) -> None:
+        """The used file's imports, for generated code: under their own alias unless this file
+        uses that alias for something else (then another, unique one)."""
+        have = {(item.module, item.name) for item in self.import_list}
+        taken = {item.alias for item in self.import_list} | set(self.declared)
+        for item in used.workflow.imports:
+            if (item.module, item.name) in have:
+                continue
+            alias, number = item.alias, 1
+            while alias in taken:
+                number += 1
+                alias = f"{item.alias}_{number}"
+            taken.add(alias)
+            have.add((item.module, item.name))
+            self.import_list.append(ir.Import(item.module, item.name, alias))
+
+    def instance_output(self, ref: n.Ref, path: ir.Path) -> ir.Value:
+        """`r["out"]...`: an output of a used workflow's call, indexed further."""
+        instance = self.instances[ref.name]
+        if not path or type(path[0]) is not str:
+            outputs = ", ".join(f'{ref.name}["{o}"]' for o in instance.outputs) or "none"
+            self.diags.error(ref.span, f"'{ref.name}' is a call of a used workflow: name one of its outputs",
+                             f"its outputs: {outputs}")
+            return ir.NONE
+        value = instance.outputs.get(path[0])
+        if value is None:
+            guess = suggest(path[0], list(instance.outputs))
+            self.diags.error(ref.indexes[0].span, f"{instance.used.relative} has no output '{path[0]}'",
+                             f"did you mean '{guess}'?" if guess else "its outputs: " + ", ".join(instance.outputs))
+            return ir.NONE
+        try:
+            found = indexed(value, path[1:])
+        except IndexProblem as exc:
+            self.diags.error(ref.span, str(exc))
+            return ir.NONE
+        self.data_uses.append((found, ref.span))
+        return found
 
     def stmt_ForStmt(self, stmt: n.ForStmt) -> None:
         try:
@@ -562,6 +723,8 @@ class Lowering:
             return ir.NONE  # a wrong index, already reported
         if ref.attrs and ref.name not in self.imports:
             return self.not_an_attribute(ref)
+        if ref.name in self.instances:
+            return self.instance_output(ref, path)
         if ref.name in self.params:
             if not path:  # one value per param, shared by all its plain uses (values are read-only)
                 return self.param_values.setdefault(ref.name, ir.ParamRef(ref.name))
@@ -822,6 +985,10 @@ class Lowering:
             return "a node", self.symbols[name].line
         if name in self.aliases:
             return "an alias", self.aliases[name].line
+        if name in self.used:
+            return "a used workflow", self.used[name].line
+        if name in self.instances:
+            return "a used workflow's call", self.instances[name].line
         return None, 0
 
     def undefined(self, name: str, span: n.Span, callable_only: bool = False) -> None:
@@ -844,7 +1011,8 @@ class Lowering:
         self.diags.error(span, f"undefined name '{name}'", hint)
 
     def visible_names(self) -> list[str]:
-        names = list(self.imports) + list(self.params) + list(self.lets) + list(self.symbols) + list(self.aliases)
+        names = list(self.imports) + list(self.params) + list(self.lets) + list(self.symbols) + list(self.aliases) \
+            + list(self.used) + list(self.instances)
         for frame in self.frames:
             names.extend(frame.bindings)
         return names
@@ -912,7 +1080,7 @@ def declared_lines(statements: tuple[n.Stmt, ...]) -> dict[str, int]:
         elif isinstance(stmt, n.FromImport):
             for item in stmt.names:
                 lines.setdefault(item.alias, stmt.span.line)
-        elif isinstance(stmt, n.ImportModule):
+        elif isinstance(stmt, (n.ImportModule, n.UseStmt)):
             lines.setdefault(stmt.alias, stmt.span.line)
     return lines
 

@@ -25,7 +25,6 @@ from .errors import Diagnostics
 from .span import Span
 
 MOST = 20  # statements warned about one by one; a generated file can have thousands
-_NO_NODES = frozenset({ir.Literal, ir.ParamRef, ir.Imported})  # values that read no node
 
 
 def report(workflow: ir.Workflow, returned: n.ReturnStmt | None, diags: Diagnostics) -> None:
@@ -33,11 +32,12 @@ def report(workflow: ir.Workflow, returned: n.ReturnStmt | None, diags: Diagnost
     (then the outputs are every node nothing consumes, so every node is needed)."""
     if returned is None:
         return
-    needed = needed_nodes(workflow)
+    needed = ir.needed_nodes(workflow)
     if len(needed) == len(workflow.nodes):
         return
     nodes = workflow.nodes
-    counts = Counter(node.statement for node in nodes if node.name not in needed)  # in source order
+    # a used workflow's nodes aside: using some of its outputs is how it is used
+    counts = Counter(node.statement for node in nodes if node.name not in needed and not node.use)  # source order
     shown = list(counts)[:MOST + 1]
     first = _first_nodes(nodes, needed, set(shown))
     totals = Counter(node.statement for node in nodes if node.statement in first)
@@ -47,30 +47,6 @@ def report(workflow: ir.Workflow, returned: n.ReturnStmt | None, diags: Diagnost
     if len(counts) > MOST:
         rest = list(counts.values())[MOST:]
         diags.warning(_span(first[shown[MOST]]), *_more(len(rest), sum(rest)))
-
-
-def needed_nodes(workflow: ir.Workflow) -> set[str]:
-    """The nodes a run with these outputs needs: the outputs' nodes and all they depend on
-    (Node.dependencies, spelt out: this pass sees every node of a 100,000-node file)."""
-    needed = {name for output in workflow.outputs for name in ir.referenced_nodes(output.value)}
-    add, update = needed.add, needed.update
-    for node in reversed(workflow.nodes):
-        if node.name not in needed:
-            continue
-        if node.object:
-            add(node.object)
-        for value in node.args:
-            if type(value) is ir.Ref:
-                add(value.node)
-            elif type(value) not in _NO_NODES:
-                update(ir.referenced_nodes(value))
-        for _, value in node.kwargs:
-            if type(value) is ir.Ref:
-                add(value.node)
-            elif type(value) not in _NO_NODES:
-                update(ir.referenced_nodes(value))
-        update(node.after)
-    return needed
 
 
 def _first_nodes(nodes: tuple[ir.Node, ...], needed: set[str], statements: set[str]) -> dict[str, ir.Node]:

@@ -23,7 +23,7 @@ from itertools import pairwise
 
 from .tree import Comment, Item, Seq
 
-IMPORTS = frozenset({"from_import", "import_module"})
+IMPORTS = frozenset({"from_import", "import_module", "use_stmt"})  # kept together, apart from what follows
 
 
 def comments_at(text: str, found: list[tuple[int, int]]) -> list[Comment]:

@@ -205,6 +205,10 @@ def _import_module(c: list[Any]) -> list[Part]:
     return [f"import {_text(c[1])} as {c[3][_VALUE]}"]
 
 
+def _use(c: list[Any]) -> list[Part]:
+    return [f"use {string(c[1][_VALUE])} as {c[3][_VALUE]}"]
+
+
 def _param(c: list[Any]) -> list[Part]:
     head = f"param {c[1][_VALUE]}: {c[3][_VALUE]}"
     return [head, " = ", *_value(c[5])] if len(c) > 5 else [head]
@@ -252,7 +256,8 @@ def _return(c: list[Any]) -> list[Part]:
 
 
 _STATEMENTS = {
-    "workflow_stmt": _workflow, "from_import": _from_import, "import_module": _import_module, "param_stmt": _param,
+    "workflow_stmt": _workflow, "from_import": _from_import, "import_module": _import_module, "use_stmt": _use,
+    "param_stmt": _param,
     "let_stmt": _let, "assign_stmt": _assign, "call_stmt": _call_stmt, "for_stmt": _for, "options_stmt": _options,
     "storage_stmt": _storage, "return_stmt": _return,
 }

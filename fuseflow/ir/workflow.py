@@ -35,6 +35,19 @@ class Import:
 
 
 @record
+class Use:
+    """A call of another workflow (`r = prep(...)` after `use "lib/prep.fuse" as prep`), inlined:
+    its nodes are named `r.<node>` and keep their results where that file keeps them, as
+    `workflow` (its name) and their own names, so a run of either file loads what the other
+    stored. `source` is the used file's path relative to this file's folder (POSIX). A used
+    file's own uses come too, prefixed: `r.c` for its `c = clean(...)`."""
+
+    prefix: str
+    workflow: str
+    source: str
+
+
+@record
 class Node:
     """One call of the workflow.
 
@@ -55,6 +68,12 @@ class Node:
     statement: str = ""  # the name in the source (a loop family's name)
     keys: tuple[str, ...] = ()  # loop keys, outermost first
     span: tuple[int, int, int, int] = (0, 0, 0, 0)
+    use: str = ""  # the prefix of the innermost used workflow it comes from (Workflow.uses), if any
+
+    @property
+    def stored_as(self) -> str:
+        """The name its results are kept under (in its used workflow's folder: Workflow.address)."""
+        return self.name[len(self.use) + 1:] if self.use else self.name
 
     def values(self) -> Iterator[Value]:
         yield from self.args
@@ -91,6 +110,15 @@ class Workflow:
     outputs: tuple[Output, ...] = ()
     workflow_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     loops: tuple[Loop, ...] = ()  # the top-level loops as written (fuseflow.ir.loops), where they can be
+    uses: tuple[Use, ...] = ()  # the workflows `use`d and called, inlined (outermost first)
+
+    def stored_at(self, node: Node) -> tuple[str, str]:
+        """(workflow, node) its results are kept under: a used workflow's node is kept as that
+        workflow keeps it."""
+        if not node.use:
+            return self.name, node.name
+        workflow = next(use.workflow for use in self.uses if use.prefix == node.use)
+        return workflow, node.stored_as
 
     def node(self, name: str) -> Node:
         return self.node_index()[name]
@@ -121,10 +149,11 @@ def to_data(wf: Workflow) -> dict[str, Any]:
         "nodes": [_node_data(node) for node in wf.nodes],
         "outputs": [{"name": o.name, "value": value_to_data(o.value)} for o in wf.outputs],
         "loops": [_loop_data(loop) for loop in wf.loops],
+        **({"uses": [_fields(use) for use in wf.uses]} if wf.uses else {}),
     }
 
 
-def _fields(item: Param | Import) -> dict[str, Any]:
+def _fields(item: Param | Import | Use) -> dict[str, Any]:
     return {name: getattr(item, name) for name in fields(item)}
 
 
@@ -141,6 +170,7 @@ def _node_data(node: Node) -> dict[str, Any]:
         "statement": node.statement,
         "keys": list(node.keys),
         "span": list(node.span),
+        **({"use": node.use} if node.use else {}),
     }
 
 
@@ -181,6 +211,7 @@ def from_data(data: dict[str, Any]) -> Workflow:
         outputs=tuple(Output(o["name"], value_from_data(o["value"])) for o in data["outputs"]),
         workflow_options=data["workflow_options"],
         loops=tuple(_loop_from(loop) for loop in data.get("loops", ())),  # none in IR written before them
+        uses=tuple(Use(**use) for use in data.get("uses", ())),
     )
 
 
@@ -197,6 +228,7 @@ def _node_from(data: dict[str, Any]) -> Node:
         statement=data["statement"],
         keys=tuple(data["keys"]),
         span=tuple(data["span"]),
+        use=data.get("use", ""),
     )
 
 

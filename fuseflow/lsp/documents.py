@@ -54,12 +54,13 @@ def analyse(text: str, file: str | None = None, previous: Analysis | None = None
     path = display_path(file) if file else "<untitled>"
     folder = Path(file).resolve().parent if file else None
     source = " " + text[1:] if text.startswith("\ufeff") else text  # a BOM, read as fusec reads files, same columns
-    module, workflow, diagnostics = _compile(source, path)
+    module, workflow, diagnostics = _compile(source, path, file)
     earlier = previous.parsed if previous is not None and module is None else None
     return Analysis(text, path, folder, module, workflow, tuple(diagnostics), earlier)
 
 
-def _compile(text: str, path: str) -> tuple[n.Module | None, ir.Workflow | None, list[Diagnostic]]:
+def _compile(text: str, path: str, file: str | None = None) -> tuple[n.Module | None, ir.Workflow | None,
+                                                                      list[Diagnostic]]:
     try:
         module = parse(text, path)
     except CompileError as exc:
@@ -68,13 +69,24 @@ def _compile(text: str, path: str) -> tuple[n.Module | None, ir.Workflow | None,
         log.exception("parsing %s failed", path)
         return None, None, [_internal(exc)]
     try:
-        workflow, warnings = compile_module(module, text)
+        workflow, warnings = compile_module(module, text, file=file)
     except CompileError as exc:
+        if exc.path != path:  # errors of a file it uses: one diagnostic at the `use` that names it
+            return module, None, [_in_used_file(module, exc)]
         return module, None, exc.diagnostics
     except Exception as exc:
         log.exception("compiling %s failed", path)
         return module, None, [_internal(exc)]
     return module, workflow, warnings
+
+
+def _in_used_file(module: n.Module, exc: CompileError) -> Diagnostic:
+    uses = [stmt for stmt in module.statements if isinstance(stmt, n.UseStmt)]
+    named = [stmt for stmt in uses if exc.path.endswith(stmt.path.lstrip("./"))] or uses
+    first = exc.diagnostics[0] if exc.diagnostics else None
+    where = f"{exc.path}:{first.span.line}:{first.span.col}" if first and first.span else exc.path
+    message = f"{exc.path} has errors: {where}: {first.message}" if first else f"{exc.path} has errors"
+    return Diagnostic("error", message, named[0].path_span if named else None, "open it to see them all")
 
 
 def _internal(exc: Exception) -> Diagnostic:

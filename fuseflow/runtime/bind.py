@@ -60,6 +60,7 @@ def bind(wf: ir.Workflow, home: str, builders: Builders | None = None) -> graph.
         wf, name=wf.name, nodes=nodes, source=wf.source, storage=wf.storage, home=home,
         params=[Param(p.name, p.type, p.default, p.required) for p in wf.params],
         outputs={output.name: output.value for output in wf.outputs},
+        uses={use.prefix: (use.workflow, use.source) for use in wf.uses} or None,
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .. import ir
 from ..ir import referenced_nodes, referenced_params
 from ..ir.record import field, record
 from . import plan as planning
@@ -44,8 +45,8 @@ def describe_key(wf: Workflow, params: dict[str, Any], keys: dict[str, str], nam
     meta: dict[str, Any] = {
         "v": META_VERSION,
         "fn": callable_identity(node),
-        "args": [fingerprint(v, params, keys) for v in node.args],
-        "kwargs": {k: fingerprint(v, params, keys) for k, v in node.kwargs.items()},
+        "args": [_described(v, params, keys) for v in node.args],
+        "kwargs": {k: _described(v, params, keys) for k, v in node.kwargs.items()},
         "params": read,
         "upstream": upstream,
     }
@@ -53,6 +54,13 @@ def describe_key(wf: Workflow, params: dict[str, Any], keys: dict[str, str], nam
     if seed is not None:
         meta["seed"] = seed
     return meta
+
+
+def _described(value: ir.Value, params: dict[str, Any], keys: dict[str, str]) -> str:
+    """An argument as the meta keeps it: its key text, a param's marked `$` (its change is
+    reported as the param's, not as an argument's; the key does not tell it from a constant)."""
+    text = fingerprint(value, params, keys)
+    return "$" + text if type(value) is ir.ParamRef and not text.startswith("$") else text
 
 
 @record
@@ -69,7 +77,7 @@ def explain(plan: RunPlan) -> list[Row]:
     """A row per node, in order: what a run of this plan (runtime.prepare.RunPlan)
     would do, and why."""
     wf, store = plan.wf, plan.store
-    stored = {n.name: plan.cacheable[i] and store.has(wf.name, n.name, plan.keys[n.name])
+    stored = {n.name: plan.cacheable[i] and store.has(*wf.stored_at(n.name), plan.keys[n.name])
               for i, n in enumerate(wf.nodes)} if store is not None else {}
     states = planning.plan(wf, planning.output_nodes(wf), (lambda name: stored[name]) if store is not None else None,
                            plan.forced)  # what is stored is asked once per node
@@ -123,14 +131,15 @@ def changes(plan: RunPlan, store: Store, i: int, states: dict[str, str]) -> list
     """What differs between this run's key of node i and the closest stored one in `store` (the plan's)."""
     wf = plan.wf
     name = wf.nodes[i].name
-    results = [r for r in store.list(wf.name, name) if r.node == name]
+    workflow, stored_as = wf.stored_at(name)
+    results = [r for r in store.list(workflow, stored_as) if r.node == stored_as]
     if not results:
         return ["never stored"]
     now = plan.describe(i)
     best: list[str] | None = None
     closest: dict[str, Any] = {}
     for result in reversed(results):  # newest first: ties go to the most recent result
-        before = store.meta(wf.name, name, result.key)
+        before = store.meta(workflow, stored_as, result.key)
         if before is None:
             continue
         diff = diff_meta(before, now, states)

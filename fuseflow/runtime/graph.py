@@ -104,11 +104,14 @@ class Workflow:
 
     outputs None: every node no other node reads (objects aside). home: the folder
     relative storage paths resolve against (given __file__: its folder).
-    overrides: from query(...).set(...)."""
+    overrides: from query(...).set(...). uses: the calls of used workflows inlined, by
+    prefix: (that workflow's name, its file relative to home); their nodes keep their
+    results as that workflow keeps them (`address`)."""
 
     def __init__(self, name: str, nodes: list[Node], params: list[Param] | None = None,
                  outputs: dict[str, Any] | None = None, storage: str | None = None, source: str = "",
-                 home: str | None = None, overrides: list[Override] | None = None) -> None:
+                 home: str | None = None, overrides: list[Override] | None = None,
+                 uses: dict[str, tuple[str, str]] | None = None) -> None:
         self.name = name
         self.nodes = nodes
         self.params: list[Param] = [] if params is None else params
@@ -117,6 +120,7 @@ class Workflow:
         self.source = source
         self.home = home
         self.overrides: list[Override] = [] if overrides is None else overrides
+        self.uses: dict[str, tuple[str, str]] = {} if uses is None else uses
         self._settle()
 
     def __repr__(self) -> str:
@@ -131,6 +135,29 @@ class Workflow:
             self.outputs = {n.name: ir.Ref(n.name) for n in self.nodes if n.kind != "object" and n.name not in read}
         else:
             self.outputs = {name: argument(value) for name, value in self.outputs.items()}
+
+    @functools.cached_property
+    def used_by(self) -> dict[str, str]:
+        """node name -> the prefix of the innermost used workflow it comes from (those that do)."""
+        if not self.uses:
+            return {}
+        found: dict[str, str] = {}
+        for node in self.nodes:
+            prefix = node.name
+            while "." in prefix:
+                prefix = prefix.rpartition(".")[0]
+                if prefix in self.uses:
+                    found[node.name] = prefix
+                    break
+        return found
+
+    def stored_at(self, name: str) -> tuple[str, str]:
+        """(workflow, node) the results of node `name` are kept under: a used workflow's node
+        as a run of its own file keeps it."""
+        prefix = self.used_by.get(name) if self.uses else None
+        if prefix is None:
+            return self.name, name
+        return self.uses[prefix][0], name[len(prefix) + 1:]
 
     @functools.cached_property
     def topology(self) -> Topology:

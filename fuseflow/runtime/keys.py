@@ -125,7 +125,7 @@ def fingerprint(value: object, params: dict[str, Any], keys: dict[str, str]) -> 
     if type(value) is ir.Ref:
         return f"@{keys[value.node]}{value.path!r}" if value.path else "@" + keys[value.node]
     if type(value) is ir.ParamRef:
-        return f"${literal_text(params[value.name])}{value.path!r}"
+        return _param_fingerprint(value, params)
     if type(value) is ir.ListOf:
         return "S[" + ",".join(fingerprint(v, params, keys) for v in value.items) + "]"
     if type(value) is ir.DictOf:
@@ -133,6 +133,19 @@ def fingerprint(value: object, params: dict[str, Any], keys: dict[str, str]) -> 
     if type(value) is ir.Family:  # a family is a dict keyed by loop key
         return _dict_fingerprint(value.members, params, keys)
     return literal_text(value)  # a plain value, as a Literal holds it
+
+
+def _param_fingerprint(value: ir.ParamRef, params: dict[str, Any]) -> str:
+    """A param's value, indexed, as the literal of that value is fingerprinted: a node whose
+    argument is `n` with n=3 has the key of one whose argument is 3, which is how a used
+    workflow's node (its params bound by the call) shares its results with a run of its file."""
+    found = params[value.name]
+    for step in value.path:
+        try:
+            found = found[step]
+        except (LookupError, TypeError):  # the node fails when it runs; its key only has to differ
+            return f"${literal_text(params[value.name])}{value.path!r}"
+    return literal_text(found)
 
 
 def _dict_fingerprint(pairs: tuple[tuple[str, ir.Value], ...], params: dict[str, Any], keys: dict[str, str]) -> str:

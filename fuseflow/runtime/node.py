@@ -41,6 +41,11 @@ class NodeJob(NamedTuple):
     store: str | None = None
     key: str | None = None
     meta: dict[str, Any] | None = None
+    stored_as: str | None = None  # where the result is kept in `workflow`, when not as `name` (a used workflow's node)
+
+    @property
+    def address(self) -> str:
+        return self.stored_as or self.name
 
 
 class StoreRoundTripError(Exception):
@@ -74,7 +79,7 @@ def keep(job: NodeJob, value: Any, store: Store | None = None, warn: Callable[[s
     store, key = _store_and_key(job, store)
     always_read = job.options.get("always_read")
     try:
-        store.save(job.workflow, job.name, key, value, meta=job.meta)
+        store.save(job.workflow, job.address, key, value, meta=job.meta)
     except Exception as exc:
         if always_read:
             raise NodeFailed(job.name, exc) from exc
@@ -85,7 +90,7 @@ def keep(job: NodeJob, value: Any, store: Store | None = None, warn: Callable[[s
     shared.note(store, job.workflow, job.meta, warn or _storage_warning)  # once per process: the file's marker
     if not always_read:
         return value
-    found, value = store.load(job.workflow, job.name, key)
+    found, value = store.load(job.workflow, job.address, key)
     if not found:
         raise NodeFailed(job.name, StoreRoundTripError(f"its result was stored but could not be read back from "
                                                        f"{store.url}"))
@@ -99,7 +104,7 @@ def _storage_warning(message: str) -> None:
 def load(job: NodeJob, store: Store | None = None) -> tuple[bool, Any]:
     """(True, the stored result) or (False, None): absent, or damaged (the store warned)."""
     store, key = _store_and_key(job, store)
-    return store.load(job.workflow, job.name, key)
+    return store.load(job.workflow, job.address, key)
 
 
 def _store_and_key(job: NodeJob, store: Store | None) -> tuple[Store, str]:

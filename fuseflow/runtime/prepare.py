@@ -79,10 +79,13 @@ class RunPlan:
     cacheable: list[bool]
     keys: dict[str, str]  # empty without a store: nothing is kept, nothing needs a key
     origin: Source | None = None  # the .fuse file, named in each saved result's meta (runtime.shared)
+    used_origins: dict[str, Source | None] | None = None  # the same for the files of used workflows, by prefix
 
     def is_stored(self, name: str) -> bool:
         i = self.wf.index[name]
-        return self.cacheable[i] and self.store is not None and self.store.has(self.wf.name, name, self.keys[name])
+        if not self.cacheable[i] or self.store is None:
+            return False
+        return self.store.has(*self.wf.stored_at(name), self.keys[name])
 
     def states(self, wanted: Iterable[str], forced: AbstractSet[str] | None = None,
                readers: dict[str, int] | None = None) -> dict[str, str]:
@@ -93,8 +96,13 @@ class RunPlan:
     def prefetch(self, states: dict[str, str]) -> None:
         """A remote store fetches the results the plan loads all at once."""
         if self.store is not None:
-            loaded = [(n, self.keys[n]) for n, state in states.items() if state == planning.LOAD]
-            self.store.prefetch(self.wf.name, loaded)
+            by_workflow: dict[str, list[tuple[str, str]]] = {}
+            for n, state in states.items():
+                if state == planning.LOAD:
+                    workflow, stored_as = self.wf.stored_at(n)
+                    by_workflow.setdefault(workflow, []).append((stored_as, self.keys[n]))
+            for workflow, loaded in by_workflow.items():
+                self.store.prefetch(workflow, loaded)
 
     def describe(self, i: int) -> dict[str, Any]:
         """What went into node i's key, saved beside its result for `fusec explain`."""
@@ -104,8 +112,11 @@ class RunPlan:
 
         name = self.wf.nodes[i].name
         meta = describe_key(self.wf, self.params, self.keys, name, self.options[i])
-        if self.origin is not None:  # not part of the key: which file wrote the result
-            meta.update(shared.meta(self.origin))
+        origin = self.origin
+        if self.used_origins and name in self.wf.used_by:  # a used workflow's result is its file's
+            origin = self.used_origins[self.wf.used_by[name]]
+        if origin is not None:  # not part of the key: which file wrote the result
+            meta.update(shared.meta(origin))
         return meta
 
     def job(self, i: int, options: dict[str, Any] | None = None) -> NodeJob:
@@ -116,8 +127,9 @@ class RunPlan:
         name = self.wf.nodes[i].name
         kept = self.cacheable[i]  # never without a store
         store_url = self.store.url if kept and self.store is not None else None
-        return NodeJob(self.wf.name, name, self.options[i] if options is None else options,
-                       store_url, self.keys.get(name), self.describe(i) if kept else None)
+        workflow, stored_as = self.wf.stored_at(name)
+        return NodeJob(workflow, name, self.options[i] if options is None else options,
+                       store_url, self.keys.get(name), self.describe(i) if kept else None, stored_as)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled with the store as its URL, opened again where the plan arrives
@@ -152,14 +164,15 @@ def prepare(wf: Workflow, params: dict[str, Any], settings: RunSettings, *, own:
     options = [node_options(node, overrides) for node in wf.nodes] if overrides else [n.options for n in wf.nodes]
     if store is None:  # nothing is kept (runtime.node.cacheable), so nothing needs a key
         return RunPlan(wf, values, overrides, forced, None, options, [False] * len(wf.nodes), {})
-    kept, keys, origin = _kept(wf, values, options, store, warn_shared)
-    return RunPlan(wf, values, overrides, forced, store, options, kept, keys, origin)
+    kept, keys, origin, used = _kept(wf, values, options, store, warn_shared)
+    return RunPlan(wf, values, overrides, forced, store, options, kept, keys, origin, used)
 
 
 def _kept(wf: Workflow, values: dict[str, Any], options: list[dict[str, Any]], store: Store,
-          warn_shared: bool) -> tuple[list[bool], dict[str, str], Source | None]:
-    """Which results are kept, their keys, and the .fuse file that writes them (None for a
-    workflow built in Python); warn_shared: as prepare's."""
+          warn_shared: bool) -> tuple[list[bool], dict[str, str], Source | None, dict[str, Source | None] | None]:
+    """Which results are kept, their keys, the .fuse file that writes them (None for a
+    workflow built in Python) and the files of the workflows it uses, by prefix (None when
+    it uses none); warn_shared: as prepare's."""
     # deferred: a run that keeps nothing (--no-cache) loads none of the store's side
     from . import shared
     from .keys import compute_keys
@@ -170,7 +183,8 @@ def _kept(wf: Workflow, values: dict[str, Any], options: list[dict[str, Any]], s
     origin = shared.origin(wf.source, wf.home)
     if warn_shared:
         shared.warn_if_shared(store, wf.name, origin)
-    return kept, keys, origin
+    used = {prefix: shared.used_origin(wf.source, wf.home, source) for prefix, (_, source) in wf.uses.items()}
+    return kept, keys, origin, used or None
 
 
 def checked_overrides(wf: Workflow, settings: RunSettings, *, own: str | None = None,

@@ -40,6 +40,16 @@ def origin(source: str, home: str | os.PathLike[str] | None) -> Source | None:
     return Source(source, file_id(Path(home) / PurePosixPath(source).name) if home else "")
 
 
+def used_origin(source: str, home: str | os.PathLike[str] | None, used: str) -> Source | None:
+    """The file of a used workflow (`used`, relative to the using file's folder), as `origin`
+    names it when that file runs on its own from the same working directory: its nodes' results
+    are that file's, wherever they are computed."""
+    if not source:
+        return None
+    path = PurePosixPath(os.path.normpath((PurePosixPath(source).parent / used).as_posix())).as_posix()
+    return Source(path, file_id(Path(home) / used) if home else "")
+
+
 def file_id(path: Path) -> str:
     """A hash of the file's absolute path ("" if there is no such file): the same file run
     from another folder has another `source` path but the same id."""

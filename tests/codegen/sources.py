@@ -96,7 +96,8 @@ def sources() -> dict[str, tuple[str, str]]:
             relative, path.read_text(encoding="utf-8"))
     for document in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
         for i, match in enumerate(FENCE.finditer(document.read_text(encoding="utf-8"))):
-            found[f"{document.stem}_{i}"] = (f"{document.stem}_{i}.fuse", match.group(1))
+            # compiled as a file of examples/ (as tests/test_docs.py does): `use "prep.fuse"` finds the example
+            found[f"{document.stem}_{i}"] = (f"examples/{document.stem}_{i}.fuse", match.group(1))
     for name, text in EXTRA.items():
         found[name] = (f"{name}.fuse", text)
     return found

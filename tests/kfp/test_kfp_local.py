@@ -46,7 +46,7 @@ def test_fusec_run_arith_prints_like_every_target(tmp_path):
     assert "Task" not in done.stdout  # kfp.local's log stays off stdout
 
 
-@pytest.mark.parametrize("example", ["counter", "models"])
+@pytest.mark.parametrize("example", ["counter", "models", "tune", "compare"])
 def test_examples_give_the_local_targets_outputs(example):
     path = EXAMPLES / f"{example}.fuse"
     assert run_kfp(path, no_cache=True) == run_local(path, no_cache=True)

@@ -24,7 +24,7 @@ def local_outputs(fuse: Path, storage: Path | None) -> dict:
     return get_target("local").run(workflow, str(fuse), settings, None)
 
 
-@pytest.mark.parametrize("example", ["arith", "counter", "models"])
+@pytest.mark.parametrize("example", ["arith", "counter", "models", "tune", "compare"])
 def test_example_gives_local_outputs_and_reuses_local_results(example: str, project, monkeypatch):
     monkeypatch.syspath_prepend(str(EXAMPLES))
     fuse = EXAMPLES / f"{example}.fuse"

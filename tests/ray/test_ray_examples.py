@@ -15,6 +15,8 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
     ("arith", ["-p", "a=5", "-p", "b=3"]),
     ("counter", []),
     ("models", ["-p", "n=120"]),
+    ("tune", []),
+    ("compare", []),
 ])
 def test_example_matches_the_local_target(fusec, tmp_path, example, args):
     fuse = str(EXAMPLES / f"{example}.fuse")

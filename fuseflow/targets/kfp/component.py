@@ -73,8 +73,10 @@ class ComponentFactory:
             callable_name = f"{self.objects[node.object].partition(':')[2]}.{node.target}"
         else:
             callable_name = node.target.partition(":")[2]
-        spec = {"protocol": PROTOCOL, "fusec": __version__, "workflow": self.wf.name, "kind": node.kind,
-                "target": node.target, **template}
+        # a used workflow's node keeps its result in that workflow, under its name there (ir.Use)
+        workflow, _ = self.wf.stored_at(node)
+        spec = {"protocol": PROTOCOL, "fusec": __version__, "workflow": workflow, "kind": node.kind,
+                "target": node.target, **({"use": node.use} if node.use else {}), **template}
         if settings.step:
             spec["options"] = settings.step
         outputs = {"call": [RESULT], "object": [STATE], "method": [RESULT, STATE]}[node.kind]

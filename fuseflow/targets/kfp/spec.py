@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ... import ir
-from ...ir import Node, Output, Workflow
+from ...ir import Node, Output, Workflow, needed_nodes
 from . import options as kfp_options
 from .component import KFP_SDK_VERSION, ComponentFactory
 from .inputs import ARTIFACT_TYPE, PARAMETER_TYPES, RESULT, SELF, STATE, Inputs, call_template, unique
@@ -80,7 +80,10 @@ class _Builder:
 
     def build(self) -> tuple[dict, dict, Names]:
         tasks = {}
+        needed = needed_nodes(self.wf)  # with `return`, what no output needs does not run, as on every target
         for node in self.wf.nodes:
+            if node.name not in needed:
+                continue
             try:
                 tasks[self.names.tasks[node.name]] = self.task(node)
             except kfp_options.OptionProblem as problem:

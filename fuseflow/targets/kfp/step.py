@@ -217,8 +217,9 @@ class Step:
         """The node's job: the options the step carries out itself (the rest became KFP settings)."""
         options = {k: self.options[k] for k in (*RUNTIME_OPTIONS, "always_read") if self.options.get(k) is not None}
         kept = node_run.cacheable(self.kind, self.options, store)
+        use = self.spec.get("use")  # a used workflow's node: kept under its name in that workflow
         return node_run.NodeJob(self.spec["workflow"], self.name, options, store.url if kept else None, self.key,
-                                self.describe() if kept else None)
+                                self.describe() if kept else None, self.name[len(use) + 1:] if use else None)
 
     def call(self) -> tuple[Any, list, dict, Any]:
         """(what to call, its arguments, the object a method runs on): the inputs read."""

@@ -1,0 +1,54 @@
+"""`use`: another workflow's nodes inlined, the same on every target, their results kept
+where a run of that file keeps them, so either file loads what the other stored."""
+from __future__ import annotations
+
+import json
+
+from conformance_helpers import fusec
+
+from fuseflow.runtime.storage import open_store
+
+PREP = """
+workflow prep
+from conformance_steps import inc, double
+param log: str
+param n: int = 1
+param cfg: dict = {"k": 2}
+up = inc(log, n)
+twice = double(log, cfg["k"])
+return up, twice
+"""
+
+COMPOSED = """
+workflow composed
+from conformance_steps import add
+use "lib/prep.fuse" as prep
+param log: str = LOG
+param m: int = 3
+first = prep(log=log, n=m)
+second = prep(log=log, cfg={"k": 5})
+total = add(log, first["up"], second["twice"])
+return total
+"""
+
+
+def test_a_used_workflow_runs_inlined_on_every_target_and_shares_its_results(scenario, target):
+    composed = scenario("composed", COMPOSED)
+    (composed.folder / "lib").mkdir(exist_ok=True)
+    (composed.folder / "lib" / "prep.fuse").write_text(PREP, encoding="utf-8")
+    runs = composed.play(target, ())
+    assert runs == composed.reference(())
+    (run,) = runs
+    assert run.outputs == {"total": 14}
+    assert run.calls == ["add 4 10", "double 5", "inc 3"]  # first.twice and second.up: no output needs them
+    assert [node for node, _ in run.stored] == ["total"]
+    store = composed.store(target)
+    assert sorted(r.node for r in open_store(str(store)).list("prep")) == ["twice", "up"]
+
+    # prep.fuse run on its own with first's params loads `up` from the composed run
+    log = json.dumps(str(composed.log))
+    status, out, err = fusec("run", str(composed.folder / "lib" / "prep.fuse"), "--json", "--storage", str(store),
+                             "-p", f"log={json.loads(log)}", "-p", "n=3")
+    assert status == 0, err
+    assert json.loads(out) == {"up": 4, "twice": 4}
+    assert composed.take_calls() == ["double 2"]
