@@ -359,6 +359,18 @@ def test_graph_mermaid(tmp_path: Path):
     assert text.count(" --> ") == 2 * (1 + 2 + 2 + 2) + 4
 
 
+def test_graph_groups_the_nodes_of_each_used_workflow_nested_as_the_calls_are():
+    dot = fusec("graph", "tests/golden/use/input.fuse").stdout
+    assert '  subgraph "cluster_nested" {\n    label="nested: steps (lib/steps.fuse)";\n' \
+           '    subgraph "cluster_nested.inner" {\n      label="nested.inner: prep (lib/prep.fuse)";\n' \
+           '      "nested.inner.x" [label="nested.inner.x\\nlib.produce"];\n' in dot
+    assert '  "out" [label="out\\nlib.consume"];' in dot  # outside every group
+    mermaid = fusec("graph", "tests/golden/use/input.fuse", "--format", "mermaid").stdout
+    assert '  subgraph u2["nested: steps (lib/steps.fuse)"]\n    subgraph u3["nested.inner: prep (lib/prep.fuse)"]' \
+           in mermaid
+    assert mermaid.count("subgraph ") == mermaid.count("  end\n") == 4
+
+
 def test_graph_svg_without_graphviz_is_a_clear_usage_error(tmp_path: Path):
     result = fusec("graph", ARITH, "--format", "svg", path=str(tmp_path))  # no `dot` on this PATH
     assert result.returncode == 2
