@@ -1,7 +1,8 @@
-"""`fusec run FILE ...` read without argparse (fuseflow.runtime.flags.read_plain) means what
-argparse reads: for every line the plain reader takes, the same values; every other line
-(help, abbreviations, errors) is argparse's alone. And a plain --no-cache run starts
-without argparse and without the store's side of the engine.
+"""`fusec run FILE ...` and `fusec check FILE...` read without argparse
+(fuseflow.runtime.flags.read_plain) mean what argparse reads: for every line the plain
+reader takes, the same values; every other line (help, abbreviations, errors) is
+argparse's alone. And a plain --no-cache run starts without argparse and without the
+store's side of the engine.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fuseflow.cli.commands import build_parser, cmd_run, plain_run
+from fuseflow.cli.commands import build_parser, cmd_check, cmd_run, plain_line
 
 ROOT = Path(__file__).resolve().parent
 ARITH = "tests/golden/arith/input.fuse"
@@ -30,8 +31,8 @@ WORDS = [
     "--json", "--json=1", "--js", "--rerun", "--rerun=t.*", "t.*",
     "--no-cache", "--no-cache=yes", "--no-c", "--set", "--set=.*:retries=2", ".*:cache=false",
     "--progress", "--no-progress", "--progress=1", "--prog",
-    "--target", "-t", "--target=local", "-tlocal", "local", "prefect", "kfp", "nowhere", "--tar",
-    "--debug", "--deb", "-D", "-Dn=1", "n=2", "--bare",
+    "--target", "-t", "--target=local", "-tlocal", "local", "prefect", "kfp", "ray", "nowhere", "--tar",
+    "--debug", "--deb", "-D", "-Dn=1", "n=2", "--bare", "--imports", "--imports=1", "--imp",
 ]
 
 
@@ -44,11 +45,11 @@ def parsed(argv: list[str]) -> dict | None:
             return None
 
 
-@settings(max_examples=400, deadline=None)
-@given(st.lists(st.sampled_from(WORDS), max_size=7))
-def test_a_plain_reading_is_argparses_reading(words: list[str]) -> None:
-    argv = ["run", *words]
-    plain = plain_run(argv)
+@settings(max_examples=600, deadline=None)
+@given(st.sampled_from(["run", "check"]), st.lists(st.sampled_from(WORDS), max_size=7))
+def test_a_plain_reading_is_argparses_reading(command: str, words: list[str]) -> None:
+    argv = [command, *words]
+    plain = plain_line(argv)
     if plain is not None:
         assert vars(plain) == parsed(argv), argv
 
@@ -64,8 +65,20 @@ def test_a_plain_reading_is_argparses_reading(words: list[str]) -> None:
 ])
 def test_common_lines_are_read_plainly(words: list[str]) -> None:
     argv = ["run", *words]
-    plain = plain_run(argv)
+    plain = plain_line(argv)
     assert plain is not None and plain.func is cmd_run
+    assert vars(plain) == parsed(argv)
+
+
+@pytest.mark.parametrize("words", [
+    ["wf.fuse"],
+    ["a.fuse", "b.fuse", "--imports"],
+    ["--imports", "-D", "n=3", "a.fuse", "b.fuse", "--debug"],
+])
+def test_common_check_lines_are_read_plainly(words: list[str]) -> None:
+    argv = ["check", *words]
+    plain = plain_line(argv)
+    assert plain is not None and plain.func is cmd_check
     assert vars(plain) == parsed(argv)
 
 
@@ -77,7 +90,13 @@ def test_common_lines_are_read_plainly(words: list[str]) -> None:
     [],
 ])
 def test_other_lines_go_to_argparse(words: list[str]) -> None:
-    assert plain_run(["run", *words]) is None
+    assert plain_line(["run", *words]) is None
+
+
+def test_check_files_after_a_flag_go_to_argparse() -> None:
+    """argparse takes FILE... in one stretch: `check a.fuse --imports b.fuse` is its error."""
+    assert plain_line(["check", "a.fuse", "--imports", "b.fuse"]) is None
+    assert parsed(["check", "a.fuse", "--imports", "b.fuse"]) is None
 
 
 # What a plain `fusec run --no-cache FILE` does without: argparse (and the gettext it asks), the

@@ -2,10 +2,10 @@
 and one function per command over the compiler's and the runtime's functions.
 
 A plain `fusec run FILE ...` (every flag spelled in full, its target with no
-flags of its own) is read without argparse (runtime.flags.read_plain): the
-parser's import and building are some 5 ms of a run's start. Every other
-line, help and usage errors included, goes to the argparse parser, built
-from the same flags.
+flags of its own) or `fusec check FILE...` is read without argparse
+(runtime.flags.read_plain): the parser's import and building are some 5 ms
+of their start. Every other line, help and usage errors included, goes to
+the argparse parser, built from the same flags.
 """
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    args = plain_run(list(sys.argv[1:] if argv is None else argv))
+    args = plain_line(list(sys.argv[1:] if argv is None else argv))
     if args is None:
         parser = build_parser(argv)
         args = parser.parse_args(argv)
@@ -113,22 +113,29 @@ DEFINES = Flag(("-D",), "defines", APPEND, "override a `let` constant (repeatabl
 TARGET = Flag(("--target", "-t"), "target", STORE,
               "where to run: local (the default), ray, prefect, kfp, or a registered target's name", "TARGET", "local")
 RUN_HELPS = {"param": "set a param (repeatable)", "storage": "where results are kept (default: .fuseflow beside FILE)"}
+IMPORTS = Flag(("--imports",), "imports", STORE_TRUE,
+               "also import the modules each FILE names (from its folder, then the working directory) and check the "
+               "imported names, the callables and each call's arguments; runs the modules' code")
 
 
-def plain_run(argv: list[str]) -> SimpleNamespace | None:
-    """`fusec run FILE ...` read as the parser would read it, when it is plainly spelled
-    (runtime.flags.read_plain) and its target adds no flags of its own; else None."""
+def plain_line(argv: list[str]) -> SimpleNamespace | None:
+    """`fusec run FILE ...` or `fusec check FILE...` read as the parser would read them, when
+    plainly spelled (runtime.flags.read_plain) and, for run, its target adds no flags of its
+    own; else None."""
+    if argv[:1] == ["check"]:
+        values = read_plain(argv[1:], (IMPORTS, DEBUG, DEFINES), "files", many=True)
+        return None if values is None else SimpleNamespace(**values, func=cmd_check)
     if argv[:1] != ["run"]:
         return None
     values = read_plain(argv[1:], (TARGET, *RUN_FLAGS, DEBUG, DEFINES), "file")
-    if values is None or _has_run_flags(values["target"]):
-        return None
+    if values is None or _has_run_flags(values["target"]) or _has_run_flags(_run_target(argv)):
+        return None  # the parser offers a target's flags (the first --target's: _run_target), with their defaults
     return SimpleNamespace(**values, func=cmd_run)
 
 
 def _has_run_flags(name: str) -> bool:
-    """Whether target `name` adds flags of its own to `fusec run` (Ray's --address): then the
-    parser reads the line, with their defaults. An unknown name: cmd_run says so."""
+    """Whether target `name` adds flags of its own to `fusec run` (Ray's --address). An
+    unknown name: cmd_run says so."""
     try:
         target = get_target(name)
     except UnknownTarget:
@@ -192,9 +199,7 @@ def _add_check(sub, argv: Sequence[str] | None) -> None:
     p = sub.add_parser("check", help="check .fuse files and report every problem",
                        description="Check .fuse files; print every error and warning with its position.")
     p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--imports", action="store_true",
-                   help="also import the modules each FILE names (from its folder, then the working directory) and "
-                        "check the imported names, the callables and each call's arguments; runs the modules' code")
+    add_flags(p, (IMPORTS,))
     _common(p)
     p.set_defaults(func=cmd_check)
 

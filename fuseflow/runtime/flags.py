@@ -5,8 +5,8 @@
     read_plain(["wf.fuse", "--no-cache"], RUN_FLAGS, "file")  # the plain spellings, without argparse
 
 `read_plain` gives the values argparse would give for the plain spellings of
-a line (each flag by its full name, a value after it or after `=`, one
-positional) and None for any other line, which argparse then reads, so help,
+a line (each flag by its full name, a value after it or after `=`, the
+positional words together) and None for any other line, which argparse then reads, so help,
 abbreviations and every error come from argparse alone. Why two readers:
 importing argparse and building a parser is some 5 ms, a tenth of what
 `fusec run` of a small workflow costs as a whole process.
@@ -72,20 +72,25 @@ def add_flags(parser: argparse.ArgumentParser, flags: Iterable[Flag], helps: dic
             parser.add_argument(*flag.names, dest=flag.dest, default=flag.default, metavar=flag.metavar, help=text)
 
 
-def read_plain(argv: Sequence[str], flags: Iterable[Flag], positional: str) -> dict[str, Any] | None:
-    """{dest: value} as argparse reads `argv` with `flags` and one required positional,
-    when every word is spelled plainly; None otherwise (module docstring)."""
+def read_plain(argv: Sequence[str], flags: Iterable[Flag], positional: str,
+               many: bool = False) -> dict[str, Any] | None:
+    """{dest: value} as argparse reads `argv` with `flags` and a required positional (`many`:
+    one or more words, as nargs="+", a list), when every word is spelled plainly; None
+    otherwise (module docstring)."""
     by_name = {name: flag for flag in flags for name in spellings(flag)}
     values: dict[str, Any] = {flag.dest: initial(flag) for flag in by_name.values()}
+    words: list[str] = []  # the positional's
+    closed = False  # a flag came after them: argparse takes the positional's words in one stretch
     at = 0
     while at < len(argv):
         word = argv[at]
         at += 1
         if not word.startswith("-"):
-            if positional in values:
-                return None  # a second one: argparse says it is not recognized
-            values[positional] = word
+            if closed or (words and not many):
+                return None  # argparse says it is not recognized
+            words.append(word)
             continue
+        closed = bool(words)
         name, equals, value = word.partition("=") if word.startswith("--") else (word, "", "")
         flag = by_name.get(name)
         if flag is None:  # -h, an abbreviation, a short flag with its value attached, `--`, `-`
@@ -104,7 +109,10 @@ def read_plain(argv: Sequence[str], flags: Iterable[Flag], positional: str) -> d
             values[flag.dest].append(value)
         else:
             values[flag.dest] = value
-    return values if positional in values else None
+    if not words:
+        return None  # argparse says the positional is required
+    values[positional] = words if many else words[0]
+    return values
 
 
 def initial(flag: Flag) -> Any:
