@@ -17,6 +17,7 @@ pickles (the store travels as its URL), for task runners in other processes.
 """
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
@@ -106,30 +107,26 @@ class RunPlan:
 
     def describe(self, i: int) -> dict[str, Any]:
         """What went into node i's key, saved beside its result for `fusec explain`."""
-        # deferred: only a run that keeps results describes them
-        from . import shared
-        from .explain import describe_key
-
+        describe_key, source_meta = _describing()
         name = self.wf.nodes[i].name
         meta = describe_key(self.wf, self.params, self.keys, name, self.options[i])
         origin = self.origin
         if self.used_origins and name in self.wf.used_by:  # a used workflow's result is its file's
             origin = self.used_origins[self.wf.used_by[name]]
         if origin is not None:  # not part of the key: which file wrote the result
-            meta.update(shared.meta(origin))
+            meta.update(source_meta(origin))
         return meta
 
     def job(self, i: int, options: dict[str, Any] | None = None) -> NodeJob:
         """What node i needs wherever it runs; `options`: the runtime's part of its
         options, when the target carries out some itself (default: all of them)."""
-        from .node import NodeJob  # deferred: runtime.node loads with the store, or where the job is run
-
         name = self.wf.nodes[i].name
         kept = self.cacheable[i]  # never without a store
         store_url = self.store.url if kept and self.store is not None else None
         workflow, stored_as = self.wf.stored_at(name)
-        return NodeJob(workflow, name, self.options[i] if options is None else options,
-                       store_url, self.keys.get(name), self.describe(i) if kept else None, stored_as)
+        node_job = _node_job()
+        return node_job(workflow, name, self.options[i] if options is None else options,
+                        store_url, self.keys.get(name), self.describe(i) if kept else None, stored_as)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled with the store as its URL, opened again where the plan arrives
@@ -137,6 +134,25 @@ class RunPlan:
         values = {name: getattr(self, name) for name in fields(self)}
         values["store"] = self.store.url if self.store is not None else None
         return _arrived, (values,)
+
+
+# What the per-node methods above use, imported the first time a plan needs them: a run that
+# keeps nothing (--no-cache) never loads runtime.node, shared, explain or keys (some 2 ms of its
+# start), and kept once, since an import inside a per-node method costs about a microsecond per node.
+@functools.cache
+def _node_job() -> type[NodeJob]:
+    from .node import NodeJob  # deferred: see above
+
+    return NodeJob
+
+
+@functools.cache
+def _describing() -> tuple[Callable[..., dict[str, Any]], Callable[[Source], dict[str, str]]]:
+    # deferred: see above
+    from .explain import describe_key
+    from .shared import meta
+
+    return describe_key, meta
 
 
 def _arrived(values: dict[str, Any]) -> RunPlan:
