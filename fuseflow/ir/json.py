@@ -19,7 +19,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .values import DictOf, Family, Imported, ListOf, Literal, LoopFamily, LoopRef, LoopVar, ParamRef, Ref, Value
+from .values import (
+    DictOf,
+    Family,
+    Gathered,
+    Imported,
+    ListOf,
+    Literal,
+    LoopFamily,
+    LoopRef,
+    LoopVar,
+    ParamRef,
+    Ref,
+    Value,
+)
 
 IR_VERSION = 1
 JSON_WIDTH = 100
@@ -46,6 +59,8 @@ def value_to_data(value: Value) -> Any:
         return {"loop_ref": value.statement, "path": list(value.path)}
     if type(value) is LoopFamily:
         return {"loop_family": value.statement, "fixed": value.fixed}
+    if type(value) is Gathered:
+        return {"gathered": value.statement, "keys": list(value.keys), "path": list(value.path)}
     raise TypeError(f"not an IR value: {value!r}")
 
 
@@ -68,6 +83,8 @@ def value_from_data(data: dict[str, Any]) -> Value:
         return LoopVar(data["loop_var"], tuple(data["path"]))
     if "loop_ref" in data:
         return LoopRef(data["loop_ref"], tuple(data["path"]))
+    if "gathered" in data:
+        return Gathered(data["gathered"], tuple(data["keys"]), tuple(data["path"]))
     if "loop_family" in data:
         return LoopFamily(data["loop_family"], data["fixed"])
     raise ValueError(f"not an IR value: {data!r}")

@@ -23,6 +23,11 @@ Three more appear only in the statements of a loop's description
     LoopFamily("x", 1)                           the family of statement `x` in the current
                                                  iteration of its first 1 loops
 
+and one only in a workflow with run-time loops (Workflow.fanouts):
+
+    Gathered("stats", ("moons",), (0,))          every item's `stats` of the run-time loop made in
+                                                 static iteration moons, indexed, once it has run
+
 An index path is a tuple of ints and strings. Equal values may be one shared
 object (a fan-out passes the same constant to every node): records are
 frozen, and a pass that needs a changed value builds a new one (see
@@ -112,6 +117,18 @@ class LoopFamily(Value):
 
     statement: str
     fixed: int
+
+
+@record
+class Gathered(Value):
+    """Outside a run-time loop (fuseflow.ir.fanout): the results of statement `statement` over
+    every item, a list in item order (a dict keyed by item key for a loop over a dict), of the
+    loop made in the static loop iteration `keys`; `path` indexes it when the loop has run.
+    Replaced by the members themselves once the loop's items are known (FanOut.expand)."""
+
+    statement: str
+    keys: tuple[str, ...] = ()
+    path: Path = ()
 
 
 NONE = Literal(None)  # the placeholder a value with an error is lowered to (the error is reported)

@@ -1,0 +1,93 @@
+"""Run-time loops: `for f in files { ... }` over a node's result or a param, expanded when it is known.
+
+    FanOut(vars=("f",), iterable=Ref("files"), body=(Statement("table", ..., args=(LoopVar("f"),)), ...))
+
+A static loop is expanded by the compiler; a run-time loop's items exist only
+when the workflow runs, so the IR keeps it as a description (the statements
+of its body written once, as in fuseflow.ir.loops) and the engine expands it
+when the value it iterates is known:
+
+    nodes, gathered = expand(fanout, ["a.csv", "b.csv"])
+    # nodes: table.0, table.1, ... (ir.Node); gathered: {"table": ListOf((Ref("table.0"), Ref("table.1")))}
+
+An iteration's nodes carry the item's position (`table.0`), or its key for a
+loop over a dict (`table.moons`), after the keys of the static loops around the
+run-time loop (`keys`: `table.ds1.0`). A loop variable is the item itself, a
+constant of that iteration, so each node's cache key comes from the item's
+content: appending an item runs the new iteration only. Outside the loop, a
+statement's results are a list in item order (a dict for a loop over a dict),
+which is what Gathered values become (`gathered`).
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .expand import Expansion
+from .loops import FanOut, Loop, loop_key
+from .values import DictOf, Family, ListOf, Value
+from .workflow import Node
+
+
+class NotIterable(Exception):
+    """The value a run-time loop iterates is not a list or a dict (or its items do not unpack)."""
+
+
+def expand(fanout: FanOut, items: Any, where: str = "") -> tuple[list[Node], dict[str, Value]]:
+    """The nodes `fanout` makes over `items` (in order) and each statement's value outside the
+    loop (a ListOf of its members, or a DictOf for a loop over a dict). NotIterable for items
+    that are not a list or dict (`where` names the iterable in the message)."""
+    items = _checked(fanout, items, where)
+    loop = Loop(fanout.vars, items, fanout.body, positions=True)
+    root = loop
+    for depth, key in reversed(list(enumerate(fanout.keys))):  # one-iteration loops: the static keys around it
+        root = Loop((f"*{depth}",), {key: None}, (root,))
+    expansion = Expansion([root])
+    nodes = [Node(name=e.name, kind=e.kind, target=e.target, args=e.args, kwargs=e.kwargs, object=e.object,
+                  options=options_for(e.name, fanout.queries), statement=e.name.partition(".")[0], keys=e.keys)
+             for e in expansion.nodes(root)]
+    gathered: dict[str, Value] = {}
+    for statement in fanout.statements():
+        family = expansion.family(statement, fanout.keys)
+        assert isinstance(family, Family), "a run-time loop's statement has a family over its items"
+        if isinstance(items, dict):
+            gathered[statement] = DictOf(tuple((str(key), member) for key, (_, member)
+                                               in zip(items, family.members, strict=True)))
+        else:
+            gathered[statement] = ListOf(tuple(member for _, member in family.members))
+    return nodes, gathered
+
+
+def options_for(name: str, queries: tuple[tuple[str, str, dict[str, Any]], ...]) -> dict[str, dict[str, Any]]:
+    """A node's options: those of the queries whose regex matches its whole name, per target, a
+    later query winning a key (as the compiler merges them for every other node)."""
+    by_target: dict[str, dict[str, Any]] = {}
+    for pattern, target, options in queries:
+        if re.fullmatch(pattern, name):
+            by_target.setdefault(target, {}).update(options)
+    return {target: dict(sorted(options.items())) for target, options in by_target.items()}
+
+
+def _checked(fanout: FanOut, items: Any, where: str) -> Any:
+    what = f"the run-time loop over {where}" if where else "a run-time loop"
+    if isinstance(items, tuple):
+        items = list(items)
+    if isinstance(items, dict):
+        if len(fanout.vars) > 2:
+            raise NotIterable(f"{what} binds {len(fanout.vars)} names, but {where or 'it'} is a dict "
+                              "(its keys and values take two)")
+        keys: dict[str, Any] = {}
+        for i, key in enumerate(items):
+            made = loop_key(key, i)
+            if made in keys:
+                raise NotIterable(f"{what}: keys {keys[made]!r} and {key!r} give the same node name key {made!r}")
+            keys[made] = key
+        return items
+    if not isinstance(items, list):
+        raise NotIterable(f"{what} needs a list or a dict; {where or 'it'} is {type(items).__name__}")
+    if len(fanout.vars) > 1:
+        for i, item in enumerate(items):
+            if not isinstance(item, (list, tuple)) or len(item) != len(fanout.vars):
+                got = f"{len(item)} values" if isinstance(item, (list, tuple)) else type(item).__name__
+                raise NotIterable(f"{what} unpacks {len(fanout.vars)} names from each item; item {i} is {got}")
+    return items
