@@ -121,17 +121,27 @@ class LetStmt:
 
 
 @dataclass(frozen=True, slots=True)
+class AfterName:
+    """A name after `after`: a node this statement's node runs after, although no data flows."""
+
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
 class AssignStmt:
     name: str
     value: Expr
     span: Span
     name_span: Span
+    after: tuple[AfterName, ...] = ()  # `x = f(a) after y, z`
 
 
 @dataclass(frozen=True, slots=True)
 class CallStmt:
     call: Call
     span: Span
+    after: tuple[AfterName, ...] = ()  # `f(a) after y`
 
 
 @dataclass(frozen=True, slots=True)

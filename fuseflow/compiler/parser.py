@@ -540,10 +540,23 @@ class _Builder:
         value: n.Expr = c[2]
         line, col, end = name[3], name[4], value.span  # spans written out: the commonest statement
         text = self.names.setdefault(name[1], name[1])
-        return n.AssignStmt(text, value, Span(line, col, end.end_line, end.end_col), Span(line, col, name[5], name[6]))
+        if c[3] is None:
+            return n.AssignStmt(text, value, Span(line, col, end.end_line, end.end_col),
+                                Span(line, col, name[5], name[6]))
+        after: _Part[tuple[n.AfterName, ...]] = c[3]
+        return n.AssignStmt(text, value, _until(name, after), Span(line, col, name[5], name[6]), after.value)
 
     def call_stmt(self, c: _Children) -> n.CallStmt:
-        return n.CallStmt(c[0], c[0].span)
+        call: n.Call = c[0]
+        if c[1] is None:
+            return n.CallStmt(call, call.span)
+        after: _Part[tuple[n.AfterName, ...]] = c[1]
+        return n.CallStmt(call, call.span.to(after.span), after.value)
+
+    def after(self, c: _Children) -> _Part[tuple[n.AfterName, ...]]:
+        """`after x, y`: the names, each with its span."""
+        names = tuple(n.AfterName(self.names.setdefault(t[1], t[1]), _token_span(t)) for t in c if t[0] == "NAME")
+        return _Part(names, _tokens_span(c[0], c[-1]))
 
     def for_stmt(self, c: _Children) -> n.ForStmt:
         names = tuple(t[1] for t in c if type(t) is tuple and t[0] == "NAME")

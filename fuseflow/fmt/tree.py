@@ -219,11 +219,18 @@ def _let(c: list[Any]) -> list[Part]:
 
 
 def _assign(c: list[Any]) -> list[Part]:
-    return [f"{c[0][_VALUE]} = ", *_value(c[2])]
+    return [f"{c[0][_VALUE]} = ", *_value(c[2]), *_after(c[3])]
 
 
 def _call_stmt(c: list[Any]) -> list[Part]:
-    return _value(c[0])
+    return [*_value(c[0]), *_after(c[1])]
+
+
+def _after(tree: Tree | None) -> list[Part]:
+    """` after x, y`, or nothing: text, never broken (a long line breaks the call's brackets)."""
+    if tree is None:
+        return []
+    return [" after " + ", ".join(str(tok[_VALUE]) for tok in tree.children if _is_token(tok, "NAME"))]
 
 
 def _for(c: list[Any]) -> list[Part]:

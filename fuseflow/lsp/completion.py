@@ -6,6 +6,7 @@
 - after `options`: the targets; after `param NAME:`, the param types;
 - after `ALIAS.` of an imported module, and after `from MODULE import`:
   the module's public names, when it imports;
+- after `after`: the nodes in scope; after a statement's call, `after` among the keywords;
 - elsewhere: the names in scope at the cursor (params, constants, nodes,
   aliases, imported names, the loop variables of the loops around it) and keywords.
 
@@ -61,7 +62,10 @@ def _items(analysis: Analysis, place: Where, line: int, col: int) -> list[types.
     if place.kind == "import-name":
         return _module_names(analysis, place.after[0])
     names = _names(analysis, line, col, callables_and_constants=place.kind == "option-value")
-    words = VALUE_KEYWORDS if place.kind != "statement" else STATEMENT_KEYWORDS + VALUE_KEYWORDS
+    if place.kind == "after":
+        return [item for item in names if item.detail == DETAILS["node"]]
+    words = {"statement": STATEMENT_KEYWORDS + VALUE_KEYWORDS,
+             "call-end": ("after", *STATEMENT_KEYWORDS, *VALUE_KEYWORDS)}.get(place.kind, VALUE_KEYWORDS)
     return names + [_keyword(word) for word in words]
 
 

@@ -28,7 +28,8 @@ class Where:
     # "option-key" (a key of an options entry), "option-value", "option-entry" (an options
     # block's entries), "target" (after `options`), "type" (a param's), "attribute" (after `NAME.`),
     # "import-name" (after `from MODULE import`),
-    # "expression" (inside brackets), "statement" (where a statement starts or goes on)
+    # "expression" (inside brackets), "after" (the nodes after `after`), "statement" (where a statement
+    # starts or goes on), "call-end" (after a call's `)` outside brackets: `after`, or the next statement)
     kind: str
     target: str = "neutral"  # options: the block's target
     scope: str = "node"  # options: "node" or "workflow"
@@ -106,9 +107,19 @@ def _place(tokens: list[tuple[str, str]], stack: list[_Open], prefix: str) -> Wh
         return Where("target", prefix=prefix)
     if last[-1:] == [":"] and len(last) == 3 and last[0] == "param":
         return Where("type", prefix=prefix)
+    if (last[-1:] == ["after"] or (last[-1:] == [","] and _in_after(tokens))) and (top is None or top.kind == "block"):
+        return Where("after", prefix=prefix)
     if (top is not None and top.kind == "value") or last[-1:] in (["="], [","], ["in"], ["return"]):
         return Where("expression", prefix=prefix)
-    return Where("statement", prefix=prefix)
+    return Where("call-end" if last[-1:] == [")"] else "statement", prefix=prefix)
+
+
+def _in_after(tokens: list[tuple[str, str]]) -> bool:
+    """Whether the tokens end in `after NAME, NAME,`: the names of an `after`."""
+    i = len(tokens) - 1
+    while i >= 1 and tokens[i][1] == "," and tokens[i - 1][0] == "word":
+        i -= 2
+    return i >= 0 and tokens[i][1] == "after" and i < len(tokens) - 1
 
 
 def _importing_from(tokens: list[tuple[str, str]]) -> str:

@@ -142,8 +142,10 @@ class Index:
                 self._define(stmt.name, "alias", stmt, stmt.name_span, scope=loops[-1].span if loops else None)
             else:
                 self._define(stmt.name, "node", stmt, stmt.name_span)
+            self._after(stmt.after)
         elif isinstance(stmt, n.CallStmt):
             self._expressions([stmt.call])
+            self._after(stmt.after)
         elif isinstance(stmt, n.ForStmt):
             self._loop(stmt, loops)
         elif isinstance(stmt, n.OptionsStmt):
@@ -151,6 +153,11 @@ class Index:
         elif isinstance(stmt, n.ReturnStmt):
             for item in stmt.names:
                 self._add(Occurrence(item.name, item.span, "reference"))
+
+    def _after(self, names: tuple[n.AfterName, ...]) -> None:
+        """`... after x, y`: uses of nodes, as references are."""
+        for item in names:
+            self._add(Occurrence(item.name, item.span, "reference"))
 
     def _from_import(self, stmt: n.FromImport) -> None:
         span = module_span(self.lines, stmt)

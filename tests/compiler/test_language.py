@@ -429,15 +429,16 @@ def test_bad_character_after_a_statement_expects_a_statement():
         compile_source("from m import f\nx = f(1) + 2\n", "t.fuse")
     (problem,) = info.value.diagnostics
     assert "')'" not in problem.hint and "']'" not in problem.hint
-    assert problem.hint == "expected a statement or end of file"
+    assert problem.hint == "expected 'after', a statement or end of file"  # `x = f(1) after y` goes on
 
 
 @pytest.mark.parametrize("source, hint", [
-    ("for x in [1] {\n    y = f(x) ?\n}\n", "expected '}' or a statement"),
+    ("for x in [1] {\n    y = f(x) ?\n}\n", "expected 'after', '}' or a statement"),
     ("x = f(1, ?)\n", "expected ')' or a value"),
     ("x = f(k=?)\n", "expected a value"),
     ("let xs = [1 ?]\n", "expected ',' or ']'"),
-    ("x = f(1) ?\n", "expected a statement or end of file"),
+    ("x = f(1) ?\n", "expected 'after', a statement or end of file"),
+    ("x = f(1) after y ?\n", "expected ',', a statement or end of file"),
 ])
 def test_expected_tokens_of_a_bad_character_come_from_the_parser(source: str, hint: str):
     """Keywords the lexer folds into NAME are there too: 'true' is a value."""

@@ -100,10 +100,15 @@ class ReferenceBuilder(Transformer):
         return n.LetStmt(str(c[1]), c[3], _span(c))
 
     def assign_stmt(self, c):
-        return n.AssignStmt(str(c[0]), c[2], _span(c), Span.of_token(c[0]))
+        after = c[3][0] if c[3] is not None else ()
+        return n.AssignStmt(str(c[0]), c[2], _span(c), Span.of_token(c[0]), after)
 
     def call_stmt(self, c):
-        return n.CallStmt(c[0], c[0].span)
+        after = c[1][0] if c[1] is not None else ()
+        return n.CallStmt(c[0], _span(c), after)
+
+    def after(self, c):
+        return (tuple(n.AfterName(str(t), Span.of_token(t)) for t in c if t.type == "NAME"), _span(c))
 
     def use_stmt(self, c):
         return n.UseStmt(self._string(c[1]), str(c[3]), _span(c), Span.of_token(c[1]))
@@ -248,6 +253,8 @@ SNIPPETS = [
     'options {\n  "n.*": { retries: 2, timeout: "5m", },\n  workflow: { seed: 1 }\n}\noptions ray { }\noptions {}',
     'storage "file:out"\nreturn a, b, c',
     "x=f(a,b=c)y=g(x)",  # layout is free
+    "x = f()\ny = g(1) after x\nh(y) after x, y\nz = x after y\nfor i in [1] {\n  w = g(i) after z\n}",
+    "y = g() after\nz = g() after x,\nw = g() after x y\nafter = f()\nx = f(after)\nv = h after",
     "x = f(in)\nin = f(1)\nx = f(as, from, import, param, let, options, storage)",  # keywords are not names
     "workflow = f()\nx = f(workflow)\nreturn workflow",
     "from m import let\nfrom m import f, for as g\nlet true = 1\nparam none: int\nx = f(k=in)\nfor in in [1] {}",

@@ -15,24 +15,24 @@ COUNTER = """
     mid = c.add(20)
     two = inc(one)
     end = c.add(last)
-    after = inc(end)
-    return mid, after
+    then = inc(end)
+    return mid, then
 """
 
 
 def test_one_object_and_method_calls_in_source_order(project):
     project.fuse(COUNTER)
-    assert project.outputs() == {"mid": 31, "after": 132}
+    assert project.outputs() == {"mid": 31, "then": 132}
     assert project.calls() == ["inc 0", "Counter 1", "Counter.add 10", "Counter.add 20", "Counter.add 100", "inc 131"]
     # `two` is nobody's input and not returned: it does not run
-    assert project.stored_nodes("counting") == ["after", "c_add_1", "end", "mid", "one"]  # objects are not stored
+    assert project.stored_nodes("counting") == ["c_add_1", "end", "mid", "one", "then"]  # objects are not stored
 
 
 def test_unchanged_rerun_does_not_build_the_object(project):
     project.fuse(COUNTER)
     project.outputs()
     project.calls()
-    assert project.outputs() == {"mid": 31, "after": 132}
+    assert project.outputs() == {"mid": 31, "then": 132}
     assert project.calls() == []
 
 
@@ -40,10 +40,10 @@ def test_changed_input_of_a_later_call_replays_the_object(project):
     project.fuse(COUNTER)
     project.outputs()
     project.calls()
-    assert project.outputs("-p", "last=1000") == {"mid": 31, "after": 1032}
+    assert project.outputs("-p", "last=1000") == {"mid": 31, "then": 1032}
     # `one` is loaded; the object is built again and the earlier calls replayed in order
     assert project.calls() == ["Counter 1", "Counter.add 10", "Counter.add 20", "Counter.add 1000", "inc 1031"]
-    assert project.outputs("-p", "last=1000") == {"mid": 31, "after": 1032}
+    assert project.outputs("-p", "last=1000") == {"mid": 31, "then": 1032}
     assert project.calls() == []
 
 

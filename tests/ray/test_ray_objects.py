@@ -35,15 +35,15 @@ param log: str = "{log.path}"
 r = Recorder(log)
 before = r.add(1)
 r.boom()
-after = r.add(2)
-return before, after
+later = r.add(2)
+return before, later
 ''')
     with pytest.raises(NodeFailed) as failed:
         wf.run(storage=str(tmp_path / "store"))
     assert failed.value.node == "r_boom_1"
     assert isinstance(failed.value.error, KeyError)
     assert "ff_ray_helpers.py" in failed.value.user_traceback
-    assert log.take() == ["Recorder", "add 1"]  # `after` never ran on the object that missed a step
+    assert log.take() == ["Recorder", "add 1"]  # `later` never ran on the object that missed a step
 
 
 def test_a_failing_input_of_a_method_call_stops_the_later_calls_too(workflow, tmp_path, log):
@@ -55,8 +55,8 @@ param log: str = "{log.path}"
 bad = fail_if(log, "bad", 5, "{flag}")
 r = Recorder(log)
 r.add(bad)
-after = r.add(2)
-return after
+later = r.add(2)
+return later
 ''')
     with pytest.raises(NodeFailed) as failed:
         wf.run(no_cache=True)
