@@ -106,7 +106,7 @@ class Graph:
     def node_line(self, node: ir.Node, scope: Scope) -> Piece:
         values = RuntimeExpression(self.rt, self.callables, scope)
         return node_call(self.rt, node, Text(literal(node.name)), Text(literal(node.object)) if node.object else None,
-                         self.callables, values, self.tables.keywords(node))
+                         self.callables, values, self.tables.keywords(node), self.program.after_values(node))
 
     def statement_line(self, statement: ir.Statement, scope: Scope) -> Piece:
         values = RuntimeExpression(self.rt, self.callables, scope)
@@ -115,7 +115,7 @@ class Graph:
         object_name = scope.node_name(obj) if isinstance(obj, ir.LoopRef) else (
             Text(literal(obj.node)) if isinstance(obj, ir.Ref) else None)
         return node_call(self.rt, statement, name, object_name, self.callables, values,
-                         self.tables.statement_keywords(statement.name, name))
+                         self.tables.statement_keywords(statement.name, name), statement.after)
 
     def workflow_statement(self) -> Piece:
         wf, rt = self.wf, self.rt

@@ -115,6 +115,29 @@ class Program:
                 i += 1
         return found
 
+    def after_values(self, node: ir.Node) -> list[ir.Value]:
+        """The file's `after` of a node written alone, as values: a run of names that is a family
+        of a statement written as a loop (all of it, or the members under some of its keys) is
+        that Family, written as the loop's comprehension; any other name a Ref."""
+        names, found, i = node.declared_after, [], 0
+        while i < len(names):
+            family = self._family_at(names, i)
+            found.append(family or ir.Ref(names[i]))
+            i += len(tuple(ir.referenced_nodes(family))) if family is not None else 1
+        return found
+
+    def _family_at(self, names: tuple[str, ...], i: int) -> ir.Family | None:
+        statement, *keys = names[i].split(".")
+        chain = self.chains.get(statement)
+        if chain is None or len(keys) != len(chain):
+            return None
+        for fixed in range(len(keys)):  # the whole family first
+            family = self.expansion.family(statement, tuple(keys[:fixed]))
+            members = tuple(ir.referenced_nodes(family))
+            if type(family) is ir.Family and names[i:i + len(members)] == members:
+                return family
+        return None
+
     def family_keys(self, value: ir.Family) -> tuple[str, tuple[str, ...]] | None:
         """(statement, the constant keys of its outer loops) when `value` is all the members of a
         statement written as a loop under those keys: `fam["n"]` is ("fam", ("n",))."""
@@ -144,8 +167,9 @@ def well_formed(root: ir.Loop) -> bool:
 
 
 def same_node(expected: Expanded, node: ir.Node) -> bool:
-    return (expected.name, expected.kind, expected.target, expected.object, expected.keys) == \
-        (node.name, node.kind, node.target, node.object, node.keys) and _same_all(expected.args, node.args) and \
+    return (expected.name, expected.kind, expected.target, expected.object, expected.keys, expected.after) == \
+        (node.name, node.kind, node.target, node.object, node.keys, node.declared_after) and \
+        _same_all(expected.args, node.args) and \
         [k for k, _ in expected.kwargs] == [k for k, _ in node.kwargs] and \
         _same_all([v for _, v in expected.kwargs], [v for _, v in node.kwargs])
 

@@ -10,7 +10,7 @@ ruff format does.
 from __future__ import annotations
 
 import keyword
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from .. import ir
@@ -198,10 +198,11 @@ def constant(value: ir.Value) -> bool:
 
 
 def node_call(rt: str, node: ir.Node | ir.Statement, name: Piece, object_name: Piece | None, callables: Callables,
-              values: RuntimeExpression, keywords: list[tuple[str, Piece]]) -> Piece:
+              values: RuntimeExpression, keywords: list[tuple[str, Piece]], after: Sequence[ir.Value] = ()) -> Piece:
     """The node as the runtime's graph declares it: rt.call("name", fn, [args], {kwargs}, options={...})
-    (rt.obj, rt.method("name", "object", "method", ...)); `keywords` follow, in order (keyword "**":
-    spread a dict of them)."""
+    (rt.obj, rt.method("name", "object", "method", ...)), with `after=["x", ...]` when the file
+    orders it after nodes (`after`: Refs, families, loop values); `keywords` follow, in order
+    (keyword "**": spread a dict of them)."""
     parts: list[Piece] = [name]
     if node.kind == "method":
         parts += [object_name, Text(literal(node.target))]  # type: ignore[list-item]
@@ -210,9 +211,25 @@ def node_call(rt: str, node: ir.Node | ir.Statement, name: Piece, object_name: P
     parts.append(pretty.display("[", [values.visit(a) for a in node.args], "]"))
     if node.kwargs:
         parts.append(pretty.display("{", [pretty.entry(literal(k), values.visit(v)) for k, v in node.kwargs], "}"))
+    if after:
+        parts.append(pretty.entry("after=", pretty.display("[", after_names(after, values), "]")))
     parts += [Seq(["**", value]) if key == "**" else pretty.entry(key + "=", value) for key, value in keywords]
     builder = {"call": "call", "object": "obj", "method": "method"}[node.kind]
     return pretty.call(f"{rt}.{builder}", parts)
+
+
+def after_names(after: Sequence[ir.Value], values: RuntimeExpression) -> list[Piece]:
+    """The nodes of the file's `after`, as `after=[...]` lists them: a node by its name (the current
+    iteration's as an f-string), a family as the runtime's family (every member)."""
+    found: list[Piece] = []
+    for value in after:
+        if type(value) is ir.Ref and not value.path:
+            found.append(Text(literal(value.node)))
+        elif type(value) is ir.LoopRef and not value.path:
+            found.append(values.loops.node_name(value))  # type: ignore[union-attr]
+        else:
+            found.append(values.visit(value))
+    return found
 
 
 def option_keywords(given: dict[str, dict | None]) -> list[tuple[str, Piece]]:

@@ -42,6 +42,7 @@ class StatementDraft:
     object: ir.Value | None
     span: n.Span
     first_node: str  # its kind (call or object) is final only once every statement is lowered
+    after: tuple[ir.Value, ...] = ()
 
 
 @dataclass(slots=True)
@@ -95,7 +96,8 @@ class LoopRecorder:
         try:
             draft = StatementDraft(name, node.target, tuple(template(low, arg) for arg in call.args),
                                    tuple((kw.name, template(low, kw.value)) for kw in call.kwargs),
-                                   method_object(low, call, node), call.span, node.name)
+                                   method_object(low, call, node), call.span, node.name,
+                                   tuple(after_template(low, item) for item in stmt.after))
         except Unsupported:
             loop.outermost().broken = True
             return
@@ -116,7 +118,7 @@ def _record(draft: LoopDraft, nodes: dict[str, NodeDraft]) -> ir.Loop | None:
                 body.append(inner)
         else:
             body.append(ir.Statement(item.name, nodes[item.first_node].kind, item.target, item.args, item.kwargs,
-                                     item.object, _span(item.span)))
+                                     item.object, _span(item.span), item.after))
     if not body:
         return None
     return ir.Loop(draft.vars, draft.items, tuple(body), draft.let, _span(draft.span))
@@ -196,6 +198,15 @@ def _reference(low: Lowering, ref: n.Ref) -> ir.Value:
     if path:  # members picked from a family of the current iteration
         raise Unsupported(ref)
     return ir.LoopFamily(ref.name, pattern.index(None))
+
+
+def after_template(low: Lowering, item: n.AfterName) -> ir.Value:
+    """A node `after` names, as every iteration reads it: the current iteration's (LoopRef), a
+    family of it (LoopFamily), or a node or family outside the loops. A used workflow's call or
+    an alias is left to the nodes (Unsupported)."""
+    if item.name not in low.symbols:
+        raise Unsupported(item)
+    return template(low, n.Ref(item.name, (), item.span, item.span))
 
 
 def method_object(low: Lowering, call: n.Call, node: NodeDraft) -> ir.Value | None:

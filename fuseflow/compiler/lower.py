@@ -138,6 +138,8 @@ class Lowering:
     # Argument values that pass node results (a Ref or a Family), with the span of
     # their reference; expanded into node names only if some node turns out an object.
     data_uses: list[tuple[ir.Value, n.Span]] = field(default_factory=list)
+    # The nodes each `after` name stands for, with its span: checked for objects at the end, as data_uses.
+    after_uses: list[tuple[tuple[str, ...], n.Span]] = field(default_factory=list)
     used_defines: set[str] = field(default_factory=set)
     declared: dict[str, int] = field(default_factory=dict)  # every name the file declares -> its line
     lowered_once: set[int] = field(default_factory=set)
@@ -236,6 +238,9 @@ class Lowering:
 
     def stmt_AssignStmt(self, stmt: n.AssignStmt) -> None:
         if isinstance(stmt.value, n.Ref):
+            if stmt.after:
+                self.diags.error(_after_span(stmt.after), f"'{stmt.name}' is an alias, and `after` orders a node",
+                                 "an alias makes no node: write `after` on the call it reads from")
             self.add_alias(stmt, stmt.value)
             return
         if not isinstance(stmt.value, n.Call):
@@ -284,8 +289,9 @@ class Lowering:
 
     # --- calls of used workflows ------------------------------------------------------
 
-    def add_instance(self, name: str, stmt: Any, call: n.Call, name_span: n.Span) -> None:
-        """`r = prep(k=v, ...)`: the used workflow's nodes, named `r.<node>`, its params bound."""
+    def add_instance(self, name: str, stmt: n.AssignStmt | n.CallStmt, call: n.Call, name_span: n.Span) -> None:
+        """`r = prep(k=v, ...)`: the used workflow's nodes, named `r.<node>`, its params bound;
+        `... after x`: every one of them after x."""
         used = self.used[call.callee[0]]
         if len(call.callee) > 1:
             self.diags.error(call.callee_span, f"'{call.callee[0]}' is a used workflow; call it whole: "
@@ -296,11 +302,12 @@ class Lowering:
                              "call it once before the loop, or loop inside the used file")
             return
         bound = self.bound_params(used, call)
+        after = self.after_nodes(stmt.after, name)
         if bound is None or not self.declare(name, name_span, "used workflow's call"):
             return
         rewrite = Rewrite(name, bound)
         for node in used.workflow.nodes:
-            self.inline_node(name, node, rewrite, call)
+            self.inline_node(name, node, rewrite, call, after)
         self.uses.extend(prefixed_uses(used, name))
         self.merge_imports(used)
         outputs = {output.name: rewrite.visit(output.value) for output in used.workflow.outputs}
@@ -358,7 +365,8 @@ class Lowering:
                 return False
         return True
 
-    def inline_node(self, prefix: str, node: ir.Node, rewrite: Rewrite, call: n.Call) -> None:
+    def inline_node(self, prefix: str, node: ir.Node, rewrite: Rewrite, call: n.Call, after: tuple[str, ...]) -> None:
+        """A node of a used workflow, as the call `prefix` makes it (after the nodes `after` too)."""
         name = f"{prefix}.{node.name}"
         if name in self.nodes:
             self.diags.error(call.span, f"node name '{name}' is already used by another node",
@@ -370,10 +378,13 @@ class Lowering:
         except IndexProblem as exc:
             self.diags.error(call.span, f"node '{node.name}' of the used workflow indexes a param: {exc}")
             return
+        obj = f"{prefix}.{node.object}" if node.object else None
+        chained = tuple(f"{prefix}.{a}" for a in node.after[:len(node.after) - len(node.declared_after)])
+        declared = tuple(f"{prefix}.{a}" for a in node.declared_after) + after
         self.nodes[name] = NodeDraft(
             name, node.kind, node.target, args, kwargs, call.span, f"{prefix}.{node.statement}", node.keys,
-            f"{prefix}.{node.object}" if node.object else None, tuple(f"{prefix}.{a}" for a in node.after),
-            node.options, f"{prefix}.{node.use}" if node.use else prefix)
+            obj, ir.ordering(node.kind, obj, chained, declared), node.options,
+            f"{prefix}.{node.use}" if node.use else prefix)
 
     def merge_imports(self, used: UsedFile) -> None:
         """The used file's imports, for generated code: under their own alias unless this file
@@ -503,7 +514,7 @@ class Lowering:
         if node_name in self.nodes and symbol.members.get(keys) is None:
             self.diags.error(name_span, f"node name '{node_name}' is already used by another node")
             return
-        draft = self.call_node(node_name, call, name, keys)
+        draft = self.call_node(node_name, call, name, keys, stmt.after)
         # A node whose call has errors is still recorded, so its uses do not
         # cascade into more errors; with errors, no IR is built from it.
         symbol.members[keys] = node_name
@@ -526,21 +537,113 @@ class Lowering:
             return None
         return symbol
 
-    def call_node(self, node_name: str, call: n.Call, statement: str, keys: tuple[str, ...]) -> NodeDraft | None:
+    def call_node(self, node_name: str, call: n.Call, statement: str, keys: tuple[str, ...],
+                  after_names: tuple[n.AfterName, ...] = ()) -> NodeDraft | None:
         resolved = self.resolve_callee(call)
         self.check_argument_order(call)
         args = tuple(self.value(arg) for arg in call.args)  # checked even when the callee is wrong
         kwargs = tuple((kw.name, self.value(kw.value)) for kw in call.kwargs)
+        declared = self.after_nodes(after_names, statement) if after_names else ()
         if resolved is None:
             return None
         kind, target, obj = resolved
-        after: tuple[str, ...] = ()
+        chained: tuple[str, ...] = ()
         if obj is not None:
             previous = self.last_method.get(obj)
-            after = (previous,) if previous else ()
+            chained = (previous,) if previous else ()
             self.last_method[obj] = node_name
             self.nodes[obj].kind = "object"
-        return NodeDraft(node_name, kind, target, args, kwargs, call.span, statement, keys, obj, after)
+        return NodeDraft(node_name, kind, target, args, kwargs, call.span, statement, keys, obj,
+                         ir.ordering(kind, obj, chained, declared))
+
+    # --- ordering without data: `after` ---------------------------------------------------
+
+    def after_nodes(self, names: tuple[n.AfterName, ...], statement: str) -> tuple[str, ...]:
+        """The nodes `... after x, y` names, as a reference reads them here: inside x's loops the
+        current iteration's node, outside them every member of its family. Errors for a name
+        that is no node, a node defined later, the statement itself."""
+        found: dict[str, None] = {}
+        for item in names:
+            nodes = self.after_node(item, statement)
+            if nodes:
+                self.after_uses.append((nodes, item.span))
+                found.update(dict.fromkeys(nodes))
+        return tuple(found)
+
+    def after_node(self, item: n.AfterName, statement: str) -> tuple[str, ...]:
+        name, span = item.name, item.span
+        if name == statement:
+            self.diags.error(span, f"'{name}' cannot run after itself", "`after` names other nodes, defined above")
+            return ()
+        if name in self.symbols:
+            return self.after_symbol(self.symbols[name], span)
+        if name in self.instances:
+            return self.after_instance(name, span)
+        if name in self.aliases:
+            return self.after_alias(item, statement)
+        what = self.describe(name)
+        if what is not None:
+            self.diags.error(span, f"`after` names '{name}', {what}, not a node",
+                             "`after` orders nodes: name calls defined above")
+            return ()
+        line = self.declared.get(name)
+        if line is not None:
+            if line >= span.line:
+                self.after_later(name, span, line)
+            elif not self.diags.errors:  # e.g. assigned only inside a loop that runs no iteration
+                self.diags.error(span, f"'{name}' has no node here", f"the statement on line {line} made none")
+            return ()  # otherwise its statement has an error already: do not cascade
+        nodes = [x for x, symbol in self.symbols.items() if symbol.members] + list(self.instances)
+        guess = suggest(name, nodes)
+        self.diags.error(span, f"`after` names an unknown node '{name}'",
+                         f"did you mean '{guess}' (a node on line {self.describe_with_line(guess)[1]})?" if guess
+                         else "`after` orders nodes: name calls defined above")
+        return ()
+
+    def after_symbol(self, symbol: NodeSymbol, span: n.Span) -> tuple[str, ...]:
+        """The current iteration's node, or every member of the family (none yet: defined later)."""
+        pattern = self.loop_pattern(symbol)
+        if None not in pattern:
+            node = symbol.members.get(cast(tuple[str, ...], pattern))  # no None in it: every loop is running
+            if node is None:
+                self.after_later(symbol.name, span, symbol.line)
+            return (node,) if node else ()
+        members = ir.referenced_nodes(self.family(symbol, pattern))
+        if not members:
+            self.after_later(symbol.name, span, symbol.line)
+        return tuple(members)
+
+    def after_later(self, name: str, span: n.Span, line: int) -> None:
+        self.diags.error(span, f"`after` names '{name}', a node defined later (line {line})",
+                         "a node runs after nodes defined above it: move this statement below that one")
+
+    def after_instance(self, name: str, span: n.Span) -> tuple[str, ...]:
+        """A used workflow's call: the nodes its outputs read (which run after all they need)."""
+        instance = self.instances[name]
+        nodes = tuple(dict.fromkeys(x for value in instance.outputs.values() for x in ir.referenced_nodes(value)))
+        if not nodes:
+            self.diags.error(span, f"`after` names '{name}', a call of {instance.used.relative} whose outputs "
+                             "read no node", "name a node that must finish first")
+        return nodes
+
+    def after_alias(self, item: n.AfterName, statement: str) -> tuple[str, ...]:
+        """An alias of a node's result: that node (a member, for an indexed family)."""
+        try:
+            ref = self.unalias(n.Ref(item.name, (), item.span, item.span))
+        except NotConstant:
+            return ()
+        mark = len(self.data_uses)
+        value = self.reference(ref) if ref.name in self.symbols or ref.name in self.instances else None
+        del self.data_uses[mark:]
+        nodes = tuple(dict.fromkeys(ir.referenced_nodes(value))) if value is not None else ()
+        if not nodes:
+            what = self.describe(ref.name) or ref.name
+            self.diags.error(item.span, f"`after` names '{item.name}', an alias of {what}, not of a node's result",
+                             "`after` orders nodes: name calls defined above")
+        if statement in (node.partition(".")[0] for node in nodes):
+            self.diags.error(item.span, f"'{statement}' cannot run after itself", "`after` names other nodes")
+            return ()
+        return nodes
 
     def check_python_names(self, words: Iterable[str], span: n.Span) -> None:
         """Modules, the names imported from them and their aliases are written into
@@ -643,6 +746,11 @@ class Lowering:
         objects = {name for name, draft in self.nodes.items() if draft.kind == "object"}
         if not objects:
             return
+        for names, span in self.after_uses:
+            name = next((name for name in names if name in objects), None)
+            if name is not None:
+                self.diags.error(span, f"`after` names '{name}', an object node (its methods are called)",
+                                 "name the method call it must follow: an object is done when its calls are")
         for value, span in self.data_uses:
             for name in ir.referenced_nodes(value):
                 if name not in objects:
@@ -1016,6 +1124,10 @@ class Lowering:
         for frame in self.frames:
             names.extend(frame.bindings)
         return names
+
+
+def _after_span(names: tuple[n.AfterName, ...]) -> n.Span:
+    return names[0].span.to(names[-1].span)
 
 
 def define_value(text: str, expected: str | None) -> Any:

@@ -29,12 +29,12 @@ from .values import (
     holds_imported,
 )
 from .walk import Transformer, Visitor, children, loop_statements, referenced_nodes, referenced_params, walk
-from .workflow import Import, Node, Output, Param, Use, Workflow, from_data, to_data
+from .workflow import Import, Node, Output, Param, Use, Workflow, from_data, ordering, to_data
 
 __all__ = [
     "IR_VERSION", "JSON_WIDTH", "NONE", "DictOf", "Family", "Import", "Imported", "ListOf", "Literal", "Loop",
     "LoopFamily", "LoopRef", "LoopVar", "Node", "Output", "Param", "ParamRef", "Path", "Ref", "Statement",
     "Transformer", "Use", "Value", "Visitor", "Workflow", "children", "constant", "data_of", "dumps", "from_data",
-    "holds_imported", "keyed", "loop_key", "needed_nodes",
+    "holds_imported", "keyed", "loop_key", "needed_nodes", "ordering",
     "loop_statements", "referenced_nodes", "referenced_params", "to_data", "value_from_data", "value_to_data", "walk",
 ]

@@ -3,25 +3,25 @@
     expansion = Expansion(wf.loops)
     for node in expansion.nodes(wf.loops[0]): ...      # Expanded(name="model.moons.knn", ...)
 
-What lowering the loops gives Workflow.nodes, less options and ordering edges:
-the generators check a description against the nodes before they write it as
-a Python loop, and tests hold them equal for every file.
+What lowering the loops gives Workflow.nodes, less options and a method call's
+ordering on its object: the generators check a description against the nodes
+before they write it as a Python loop, and tests hold them equal for every file.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from .loops import Loop, Statement
+from .record import record
 from .values import DictOf, Family, ListOf, Literal, LoopFamily, LoopRef, LoopVar, Ref, Value, constant
-from .walk import loop_statements
+from .walk import loop_statements, referenced_nodes
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Expanded:
     """A node a loop statement makes in one iteration (what Workflow.nodes holds for it, less
-    its options and ordering edges)."""
+    its options and a method call's ordering on its object: `after` is Node.declared_after)."""
 
     name: str
     kind: str
@@ -30,6 +30,7 @@ class Expanded:
     args: tuple[Value, ...]
     kwargs: tuple[tuple[str, Value], ...]
     keys: tuple[str, ...]
+    after: tuple[str, ...] = ()
 
 
 class Expansion:
@@ -60,8 +61,10 @@ class Expansion:
 
     def node(self, s: Statement, at: Iteration) -> Expanded:
         obj = at.value(s.object) if s.object is not None else None
+        after = tuple(dict.fromkeys(name for v in s.after for name in referenced_nodes(at.value(v))))
         return Expanded(".".join((s.name, *at.keys)), s.kind, s.target, obj.node if isinstance(obj, Ref) else None,
-                        tuple(at.value(v) for v in s.args), tuple((k, at.value(v)) for k, v in s.kwargs), at.keys)
+                        tuple(at.value(v) for v in s.args), tuple((k, at.value(v)) for k, v in s.kwargs), at.keys,
+                        after)
 
     def family(self, statement: str, keys: tuple[str, ...]) -> Value:
         """The family of `statement` with its first len(keys) loop keys `keys`."""

@@ -33,7 +33,9 @@ from .values import Value
 @record
 class Statement:
     """A node statement in a loop body: the call every iteration makes. `object` (a method's)
-    is a Ref to a node outside the loops or a LoopRef to one made in them."""
+    is a Ref to a node outside the loops or a LoopRef to one made in them. `after`: the nodes
+    the file says it runs after (Node.declared_after), each a Ref or Family outside the loops,
+    a LoopRef (the current iteration's) or a LoopFamily."""
 
     name: str  # node names are the name, then the loop keys: model.moons.knn
     kind: str  # call, object or method, as the nodes'
@@ -42,6 +44,7 @@ class Statement:
     kwargs: tuple[tuple[str, Value], ...] = ()
     object: Value | None = None
     span: tuple[int, int, int, int] = (0, 0, 0, 0)
+    after: tuple[Value, ...] = ()
 
     def values(self) -> Iterator[Value]:
         yield from self.args

@@ -53,8 +53,13 @@ class Node:
 
     kind "call": `target` is "module:qualname". kind "object": the same, the
     callable builds an object whose methods later nodes call. kind "method":
-    `target` is the method name and `object` the object node; `after` orders
-    the method calls of one object in source order.
+    `target` is the method name and `object` the object node.
+
+    `after`: the nodes it runs after although no data flows: those the file names
+    (`y = f(a) after x`), and for a method call, first, the call before it on its
+    object, which orders the calls of one object in source order (when the file names
+    nodes of its own, that first edge is always there: the object itself for its first
+    call). `declared_after` is the file's part.
     """
 
     name: str
@@ -69,6 +74,12 @@ class Node:
     keys: tuple[str, ...] = ()  # loop keys, outermost first
     span: tuple[int, int, int, int] = (0, 0, 0, 0)
     use: str = ""  # the prefix of the innermost used workflow it comes from (Workflow.uses), if any
+
+    @property
+    def declared_after(self) -> tuple[str, ...]:
+        """The nodes the file says it runs after (`y = f(a) after x`), without a method call's
+        ordering on its object."""
+        return self.after[1:] if self.kind == "method" else self.after
 
     @property
     def stored_as(self) -> str:
@@ -91,6 +102,17 @@ class Node:
         for name in self.after:
             seen[name] = None
         return list(seen)
+
+
+def ordering(kind: str, object: str | None, chained: tuple[str, ...], declared: tuple[str, ...]) -> tuple[str, ...]:
+    """Node.after of a node of `kind` whose file names `declared` (`chained`: a method call's
+    edge to the call before it on its object, or nothing for its object's first call)."""
+    if kind != "method":
+        return declared
+    if not declared:
+        return chained
+    assert object is not None, "a method call names its object"
+    return (chained[0] if chained else object, *declared)
 
 
 @record
@@ -194,6 +216,7 @@ def _statement_data(s: Statement) -> dict[str, Any]:
         "object": value_to_data(s.object) if s.object is not None else None,
         "args": [value_to_data(v) for v in s.args],
         "kwargs": [[k, value_to_data(v)] for k, v in s.kwargs],
+        **({"after": [value_to_data(v) for v in s.after]} if s.after else {}),
         "span": list(s.span),
     }
 
@@ -246,5 +269,6 @@ def _statement_from(data: dict[str, Any]) -> Statement:
         args=tuple(map(value_from_data, data["args"])),
         kwargs=tuple((k, value_from_data(v)) for k, v in data["kwargs"]),
         object=value_from_data(data["object"]) if data["object"] is not None else None,
+        after=tuple(map(value_from_data, data.get("after", ()))),
         span=tuple(data["span"]),
     )

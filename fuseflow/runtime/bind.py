@@ -35,13 +35,13 @@ class Builders:
     def node(self, node: ir.Node, fn: Callable[..., Any] | None, args: list[ir.Value],
              kwargs: dict[str, ir.Value]) -> graph.Node:
         """`fn`: what a call or object node calls, imported; None for a method call."""
-        options = node.options.get("neutral", {})
+        options, after = node.options.get("neutral", {}), node.declared_after
         if node.kind == "method":
             assert node.object is not None, "the IR names the object of a method call"
-            return graph.method(node.name, node.object, node.target, args, kwargs, options=options)
+            return graph.method(node.name, node.object, node.target, args, kwargs, after=after, options=options)
         assert fn is not None, "bind imports what every call and object node calls"
         builder = graph.obj if node.kind == "object" else graph.call
-        return builder(node.name, fn, args, kwargs, options=options)
+        return builder(node.name, fn, args, kwargs, after=after, options=options)
 
     def workflow(self, wf: ir.Workflow, **fields: Any) -> graph.Workflow:
         return graph.Workflow(**fields)

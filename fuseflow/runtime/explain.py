@@ -104,9 +104,11 @@ def _why_run(plan: RunPlan, node: Node, i: int, stored: dict[str, bool], states:
     if name in forced:
         upstream = _forced_upstream(wf, name, forced)
         before = wf.topology.previous.get(name)
-        reads = [up for up in upstream if up != before]
+        reads = [up for up in upstream if up != before and up in wf.topology.reads[i]]
+        follows = [up for up in upstream if up != before and up not in reads]  # its `after`
         parts = ([f"it reads {', '.join(reads)}"] if reads else []) + \
-            ([f"it follows {before} on the same object"] if before in upstream else [])
+            ([f"it follows {before} on the same object"] if before in upstream else []) + \
+            ([f"it runs after {', '.join(follows)}"] if follows else [])
         return [f"forced by --rerun ({'; '.join(parts)})" if parts else "forced by --rerun"]
     if node.kind == "object":
         return ["an object: built in every run that calls its methods"]
@@ -121,9 +123,11 @@ def _why_run(plan: RunPlan, node: Node, i: int, stored: dict[str, bool], states:
 
 
 def _forced_upstream(wf: Workflow, name: str, forced: set[str]) -> list[str]:
-    """The forced nodes that ``name`` reads (empty when the --rerun regex matched it directly)."""
+    """The forced nodes that ``name`` reads, follows on its object or runs after (empty when the
+    --rerun regex matched it directly)."""
     i = wf.index[name]
-    upstream = [*wf.topology.reads[i], *([wf.topology.previous[name]] if name in wf.topology.previous else [])]
+    upstream = [*wf.topology.reads[i], *([wf.topology.previous[name]] if name in wf.topology.previous else []),
+                *wf.topology.after[i]]
     return [up for up in dict.fromkeys(upstream) if up in forced]
 
 

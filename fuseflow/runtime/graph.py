@@ -5,6 +5,7 @@ Generated modules build one `Workflow` from these pieces, one line per node:
     rt.call("s2", add, [rt.ref("s1"), rt.param("b")])
     rt.obj("counter", IncrementalSum, [], {"start": rt.ref("one")})
     rt.method("six", "counter", "add", [rt.ref("one")])
+    rt.call("rows", load_rows, [rt.param("db")], after=["done"])     # `after done`: no data flows
 
 An argument is an IR value (fuseflow.ir: the IR the compiler writes is the one
 the runtime runs): `ref`, `param`, `struct` and `family` make them, and a plain
@@ -14,7 +15,7 @@ a node's result, a param's value or the literal's value.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,14 +54,15 @@ def argument(value: Any) -> ir.Value:
 
 class Node:
     """One call. kind "call" and "object" call `fn`; "method" calls `method` on the
-    object made by node `object`, after the earlier method calls on it. (A plain
-    class: equal only to itself, as the executor's bookkeeping wants.)"""
+    object made by node `object`, after the earlier method calls on it. `after`: the
+    nodes it runs after although it reads nothing of theirs (the file's `after`). (A
+    plain class: equal only to itself, as the executor's bookkeeping wants.)"""
 
-    __slots__ = ("name", "kind", "fn", "args", "kwargs", "options", "object", "method")
+    __slots__ = ("name", "kind", "fn", "args", "kwargs", "options", "object", "method", "after")
 
     def __init__(self, name: str, kind: str, fn: Callable[..., Any] | None, args: list[ir.Value],
                  kwargs: dict[str, ir.Value], options: dict[str, Any] | None = None, object: str | None = None,
-                 method: str | None = None) -> None:
+                 method: str | None = None, after: tuple[str, ...] = ()) -> None:
         self.name = name
         self.kind = kind
         self.fn = fn  # None for a method call
@@ -69,6 +71,7 @@ class Node:
         self.options: dict[str, Any] = {} if options is None else options
         self.object = object
         self.method = method
+        self.after = after
 
     def __repr__(self) -> str:
         return f"Node({self.name!r}, {self.kind!r}, {getattr(self.fn, '__qualname__', self.fn)!r})"
@@ -83,20 +86,32 @@ def arguments(args: list[Any] | None, kwargs: dict[str, Any] | None) -> tuple[li
     return [argument(a) for a in args or ()], {k: argument(v) for k, v in (kwargs or {}).items()}
 
 
+def ordered_after(after: Iterable[str | ir.Value] | None) -> tuple[str, ...]:
+    """The node names of `after=[...]`: each a node's name, or a value naming nodes (a loop
+    family: every member), in order, each once."""
+    if not after:
+        return ()
+    names: dict[str, None] = {}
+    for item in after:
+        names.update(dict.fromkeys([item] if isinstance(item, str) else ir.referenced_nodes(item)))
+    return tuple(names)
+
+
 def call(name: str, fn: Callable[..., Any], args: list[Any] | None = None, kwargs: dict[str, Any] | None = None, *,
-         options: dict[str, Any] | None = None) -> Node:
-    return Node(name, "call", fn, *arguments(args, kwargs), dict(options or {}))
+         after: Iterable[str | ir.Value] | None = None, options: dict[str, Any] | None = None) -> Node:
+    return Node(name, "call", fn, *arguments(args, kwargs), dict(options or {}), after=ordered_after(after))
 
 
 def obj(name: str, cls: Callable[..., Any], args: list[Any] | None = None, kwargs: dict[str, Any] | None = None, *,
-        options: dict[str, Any] | None = None) -> Node:
-    return Node(name, "object", cls, *arguments(args, kwargs), dict(options or {}))
+        after: Iterable[str | ir.Value] | None = None, options: dict[str, Any] | None = None) -> Node:
+    return Node(name, "object", cls, *arguments(args, kwargs), dict(options or {}), after=ordered_after(after))
 
 
 def method(name: str, object_node: str, method_name: str, args: list[Any] | None = None,
-           kwargs: dict[str, Any] | None = None, *, options: dict[str, Any] | None = None) -> Node:
+           kwargs: dict[str, Any] | None = None, *, after: Iterable[str | ir.Value] | None = None,
+           options: dict[str, Any] | None = None) -> Node:
     return Node(name, "method", None, *arguments(args, kwargs), dict(options or {}),
-                object=object_node, method=method_name)
+                object=object_node, method=method_name, after=ordered_after(after))
 
 
 class Workflow:
@@ -174,6 +189,7 @@ class Topology:
 
     reads: the distinct nodes whose results the node's arguments read.
     needs: reads, plus the object for a method: the results that must be live to run it.
+    after: the nodes it runs after without reading them (Node.after).
     previous: method node -> the node before it on the same object (a method or the object).
     literals: when every argument is a Literal, their values ((args, kwargs), worked out
     once, so the call takes them as they are), else None.
@@ -181,11 +197,12 @@ class Topology:
     arguments), the names of those nodes in order, else None: the fast path.
     """
 
-    __slots__ = ("reads", "needs", "previous", "literals", "refs")
+    __slots__ = ("reads", "needs", "after", "previous", "literals", "refs")
 
     def __init__(self, nodes: list[Node]):
         self.reads: list[tuple[str, ...]] = []
         self.needs: list[tuple[str, ...]] = []
+        self.after: list[tuple[str, ...]] = [node.after for node in nodes]
         self.previous: dict[str, str] = {}
         self.literals: list[tuple[list[Any], dict[str, Any]] | None] = []
         self.refs: list[tuple[str, ...] | None] = []

@@ -8,6 +8,10 @@ loads only the outputs.
 An object and its method calls go together: a method that must run needs the
 live object, so the object is built again and the earlier method calls on it
 replayed in order (their stored results are simply rewritten).
+
+`y = f(a) after x` makes x needed for ordering only: when y runs, x runs or is
+loaded before it, although y reads nothing of x (no reader is counted for x's
+result). `--rerun x` forces y too: it said it must follow x.
 """
 from __future__ import annotations
 
@@ -23,15 +27,17 @@ LOAD, RUN, SKIP = "load", "run", "skip"
 
 def forced_nodes(wf: Workflow, pattern: str | None) -> set[str]:
     """Nodes matching the regex (full match) and everything downstream of them
-    (for a method call, also the later calls on the same object)."""
+    (for a method call, also the later calls on the same object; for a node with
+    `after`, the nodes it follows: it must follow them again)."""
     if not pattern:
         return set()
     regex = re.compile(pattern)
     previous = wf.topology.previous
     forced: set[str] = set()
-    for node, reads in zip(wf.nodes, wf.topology.reads, strict=True):
+    for node, reads, after in zip(wf.nodes, wf.topology.reads, wf.topology.after, strict=True):
         name = node.name
-        if regex.fullmatch(name) or not forced.isdisjoint(reads) or previous.get(name) in forced:
+        if regex.fullmatch(name) or not forced.isdisjoint(reads) or previous.get(name) in forced or (
+                after and not forced.isdisjoint(after)):
             forced.add(name)
     return forced
 
@@ -49,7 +55,7 @@ def plan(wf: Workflow, wanted: Iterable[str], is_stored: Callable[[str], bool] |
     must_run: set[str] = set()  # earlier calls on an object that a later method call runs on
     states: dict[str, str] = {}
     nodes, topology = wf.nodes, wf.topology
-    reads, needs, previous = topology.reads, topology.needs, topology.previous
+    reads, needs, previous, after = topology.reads, topology.needs, topology.previous, topology.after
     for i in range(len(nodes) - 1, -1, -1):
         node = nodes[i]
         name = node.name
@@ -58,6 +64,8 @@ def plan(wf: Workflow, wanted: Iterable[str], is_stored: Callable[[str], bool] |
         elif is_stored is None or name in must_run or name in forced or node.kind == "object" or not is_stored(name):
             states[name] = RUN
             needed.update(reads[i])
+            if after[i]:  # it runs after them: each runs (or is loaded) first, though nothing of theirs is read
+                needed.update(after[i])
             if node.kind == "method":
                 must_run.add(previous[name])
             if readers is not None:

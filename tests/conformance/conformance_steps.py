@@ -127,3 +127,22 @@ def apply(log, fn, x):
     """Calls `fn`, an imported function passed as a value."""
     note(log, f"apply {fn.__name__} {x}")
     return fn(log, x)
+
+
+def stamp(log, name, seconds):
+    """Counts a run in a marker file beside the log, `seconds` after it starts: a node that
+    runs after it (`after`) and reads the marker sees the count only if it waited."""
+    time.sleep(seconds)
+    marker = f"{log}.{name}"
+    count = int(open(marker).read()) + 1 if os.path.exists(marker) else 1
+    with open(marker, "w") as f:
+        f.write(str(count))
+    note(log, f"stamp {name} {count}")
+    return count
+
+
+def peek(log, *names):
+    """The counts of stamp's markers as they are now (0: none yet), read without a data edge."""
+    counts = [int(open(f"{log}.{name}").read()) if os.path.exists(f"{log}.{name}") else 0 for name in names]
+    note(log, "peek " + " ".join(f"{name}={count}" for name, count in zip(names, counts, strict=True)))
+    return counts

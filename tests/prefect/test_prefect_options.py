@@ -136,6 +136,7 @@ def test_task_runner_by_class_path():
 
 @pytest.mark.parametrize("text, message", [
     ("param wait_for: int = 1\nx = inc(wait_for)", "cannot name a flow parameter 'wait_for'"),
+    ("x = inc(wait_for=1)", "cannot pass a keyword argument 'wait_for'"),
     ('x = inc(1)\noptions prefect { workflow: { task_runner: "dask", max_workers: 2 } }',
      "max_workers is an option of"),
 ])

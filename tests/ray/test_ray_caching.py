@@ -17,9 +17,9 @@ def submissions(monkeypatch):
     submitted: list[str] = []
     original = ray_backend.Driver.submit
 
-    def counting(self, i, node, remote, receipts):
+    def counting(self, i, node, remote, receipts, *waits):
         submitted.append(node.name)
-        return original(self, i, node, remote, receipts)
+        return original(self, i, node, remote, receipts, *waits)
 
     monkeypatch.setattr(ray_backend.Driver, "submit", counting)
     return submitted

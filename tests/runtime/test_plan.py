@@ -92,3 +92,34 @@ def test_topology():
     assert topo.previous == {"t1": "t", "t2": "t1", "t3": "t2"}
     assert topo.refs[names.index("b")] == ("a",) and topo.refs[names.index("a")] is None
     assert topo.literals[names.index("a")] is not None and topo.literals[names.index("b")] is None
+
+
+ORDERED = rt.Workflow(name="o", nodes=[
+    rt.call("migrate", f, [1]),
+    rt.call("other", f, [2]),
+    rt.call("rows", f, [3], after=["migrate"]),
+    rt.call("count", f, [rt.ref("rows")], after=["other"]),
+], outputs={"count": rt.ref("count")})
+
+
+def test_after_makes_a_node_needed_for_order_only():
+    """`rows = f(3) after migrate`: migrate runs (or loads) before rows, although nothing reads it."""
+    assert plan(ORDERED, ["count"], None) == {"count": RUN, "rows": RUN, "other": RUN, "migrate": RUN}
+    stored = plan(ORDERED, ["count"], lambda name: name != "count")
+    assert stored == {"count": RUN, "rows": LOAD, "other": LOAD, "migrate": SKIP}  # rows is stored: no order
+    readers: dict[str, int] = {}
+    plan(ORDERED, ["count"], None, readers=readers)
+    assert readers == {"rows": 1}  # nobody reads migrate's or other's result: it is freed at once
+    assert ORDERED.topology.after == [(), (), ("migrate",), ("other",)]
+
+
+def test_rerun_of_a_node_forces_what_runs_after_it():
+    assert forced_nodes(ORDERED, "migrate") == {"migrate", "rows", "count"}
+    assert forced_nodes(ORDERED, "other") == {"other", "count"}
+    states = plan(ORDERED, ["count"], lambda name: True, forced_nodes(ORDERED, "migrate"))
+    assert states == {"count": RUN, "rows": RUN, "other": LOAD, "migrate": RUN}
+
+
+def test_after_takes_names_or_families():
+    node = rt.call("z", f, [], after=["a", rt.family("w", {"1": rt.ref("w.1"), "2": rt.ref("w.2")}), "a"])
+    assert node.after == ("a", "w.1", "w.2")

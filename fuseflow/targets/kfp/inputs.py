@@ -45,7 +45,8 @@ PARAMETER_TYPES = {"int": "NUMBER_INTEGER", "float": "NUMBER_DOUBLE", "str": "ST
                    "list": "LIST", "dict": "STRUCT", "json": "STRING"}
 SAFE_INT = 2**53  # beyond this a JSON number (a double) is no longer exact
 RESULT, STATE, SELF = "result", "state", "self"
-RESERVED = frozenset({"fuseflow_node", "fuseflow_storage", "fuseflow_rerun", RESULT, STATE, SELF})
+AFTER = "fuseflow_after"  # a task with `after`: the nodes whose --rerun forces it (step.Step.is_forced)
+RESERVED = frozenset({"fuseflow_node", "fuseflow_storage", "fuseflow_rerun", AFTER, RESULT, STATE, SELF})
 
 
 @dataclass

@@ -18,7 +18,7 @@ from ... import ir
 from ...ir import Node, Output, Workflow, needed_nodes
 from . import options as kfp_options
 from .component import KFP_SDK_VERSION, ComponentFactory
-from .inputs import ARTIFACT_TYPE, PARAMETER_TYPES, RESULT, SELF, STATE, Inputs, call_template, unique
+from .inputs import AFTER, ARTIFACT_TYPE, PARAMETER_TYPES, RESULT, SELF, STATE, Inputs, call_template, unique
 from .values import encode
 
 SCHEMA_VERSION = "2.1.0"
@@ -141,6 +141,9 @@ class _Builder:
         inputs.parameter("fuseflow_node", "str", constant)
         inputs.parameter("fuseflow_storage", "str", {"componentInputParameter": self.names.storage_input})
         inputs.parameter("fuseflow_rerun", "str", {"componentInputParameter": self.names.rerun_input})
+        if node.declared_after:  # --rerun of a node it runs after (or of what that one follows) forces it
+            names = json.dumps(encode(self.followed(node)), ensure_ascii=False)
+            inputs.parameter(AFTER, "json", {"runtimeValue": {"constant": names}})
         component = self.factory.for_node(node, template, inputs, settings)
         task: dict[str, Any] = dict(settings.task)
         task["componentRef"] = {"name": component.name}
@@ -150,6 +153,19 @@ class _Builder:
         task["inputs"] = {kind: bound for kind, bound in inputs.bindings.items() if bound}
         task["taskInfo"] = {"name": settings.display_name or display_name(node)}
         return task
+
+    def followed(self, node: Node) -> list[str]:
+        """The nodes of its `after` and all they depend on, sorted: a --rerun of any of them forces
+        it, as runtime.plan.forced_nodes does (a task reads no artifact of those, which would
+        carry it: `after` is kfp's `.after()`, a dependency alone)."""
+        found: set[str] = set()
+        pending = list(node.declared_after)
+        while pending:
+            name = pending.pop()
+            if name not in found:
+                found.add(name)
+                pending.extend(self.nodes[name].dependencies())
+        return sorted(found)
 
     # --- pipeline inputs and outputs -------------------------------------------------------
 

@@ -54,7 +54,7 @@ from .values import decode as decode_text
 
 PROTOCOL = 2  # 2: every value travels as an input, strings encoded by kfp_values
 MAGIC = b"FUSEFLOW-ARTIFACT 1\n"
-NODE, STORAGE, RERUN = "fuseflow_node", "fuseflow_storage", "fuseflow_rerun"
+NODE, STORAGE, RERUN, AFTER = "fuseflow_node", "fuseflow_storage", "fuseflow_rerun", "fuseflow_after"
 SELF, RESULT, STATE = "self", "result", "state"
 FAILURE_DIR = "FUSEFLOW_KFP_FAILURES"  # set by `fusec run --target kfp`: where a failing step reports
 # Neutral options the step carries out itself; the others became KFP settings.
@@ -183,10 +183,14 @@ class Step:
         return meta
 
     def is_forced(self, pattern: str) -> bool:
-        """`--rerun REGEX`: the node matches, or an input was forced upstream."""
+        """`--rerun REGEX`: the node matches, an input was forced upstream, or it runs after a
+        node that matches or follows one that does (its `after`: the names come with the task)."""
         if any(header.get("forced") for header in self.inputs.headers.values()):
             return True
-        return bool(pattern) and re.fullmatch(pattern, self.name) is not None
+        if not pattern:
+            return False
+        followed = decode_parameter(self.values[AFTER], "json") if self.values.get(AFTER) is not None else []
+        return any(re.fullmatch(pattern, name) is not None for name in (self.name, *followed))
 
     # --- running ---------------------------------------------------------------------
 

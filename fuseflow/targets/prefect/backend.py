@@ -152,9 +152,11 @@ class FlowRun:
         _logger().info("fuseflow: %d nodes to run, %d to load from storage, %d not needed; storage %s",
                        counts[RUN], counts[LOAD], counts[SKIP], where)
 
-    def submit(self, task: Any, /, *args: Any, **kwargs: Any) -> PrefectFuture | None:
+    def submit(self, task: Any, /, *args: Any, wait_for: Sequence[Any] = (), **kwargs: Any) -> PrefectFuture | None:
         """Submit the node the task's run name names: its user code (RUN), a load of
-        its stored result (LOAD), or nothing when no output needs it (SKIP, None)."""
+        its stored result (LOAD), or nothing when no output needs it (SKIP, None).
+        `wait_for`: the futures of the nodes of its `after` (a family's dict of them too),
+        which Prefect waits for, as its own `task.submit(..., wait_for=...)`."""
         name = node_name(task)
         state = self.states.get(name)
         if state is None:
@@ -166,7 +168,9 @@ class FlowRun:
         else:
             args_ = [_wrap(a) for a in args]
             kwargs_ = {k: _wrap(v) for k, v in kwargs.items()}
-            future = self.tuned(task, name).submit(NodeRun(self, name), args_, kwargs_)
+            waited = _futures(wait_for)
+            extra = {"wait_for": waited} if waited else {}
+            future = self.tuned(task, name).submit(NodeRun(self, name), args_, kwargs_, **extra)
         self.futures.append((name, future))
         return future
 
@@ -273,6 +277,18 @@ def _wrap(value: Any) -> Any:
     if kind is dict:
         return {k: _wrap(v) for k, v in value.items()}
     return value
+
+
+def _futures(values: Any) -> list[PrefectFuture]:
+    """The futures in `wait_for`: a family's dict (nested for nested loops) stands for its
+    members; a node not submitted (loaded nodes are, skipped ones are None) is not waited for."""
+    found: list[PrefectFuture] = []
+    for value in values.values() if type(values) is dict else values:
+        if isinstance(value, PrefectFuture):
+            found.append(value)
+        elif type(value) in (dict, list, tuple):
+            found.extend(_futures(value))
+    return found
 
 
 def _resolved(value: Any) -> Any:

@@ -8,7 +8,8 @@ distinct callable (and version), named as there, with `persist_result=False` and
 no cache policy; a flow named after the workflow whose parameters are the params;
 a body that starts the run (backend.start) and submits every node's task
 `.with_options(task_run_name=<node>, <its options>)` with the futures of the nodes it
-reads, a method call after the previous call on its object. The options come from
+reads, a method call after the previous call on its object, a node with `after`
+waiting for those nodes' futures (`wait_for=`). The options come from
 the generator's own mapping (generate.task_options, generate.conversion), so the
 two cannot drift; the conformance suite holds their runs equal.
 """
@@ -48,7 +49,8 @@ def build(wf: ir.Workflow, graph: Workflow) -> Any:
                 args.insert(0, futures[carriers.get(node.object, node.object)])
                 carriers[node.object] = node.name
             kwargs = {key: values.visit(v) for key, v in node.kwargs}
-            futures[node.name] = run.submit(tasks.submitted(node), *args, **kwargs)
+            after = [futures[name] for name in node.declared_after]  # `after`: waited for, not read
+            futures[node.name] = run.submit(tasks.submitted(node), *args, wait_for=after, **kwargs)
         return run.outputs({output.name: values.visit(output.value) for output in wf.outputs})
 
     body.__name__ = body.__qualname__ = spelled.python_identifier(wf.name)

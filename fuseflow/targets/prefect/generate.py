@@ -33,6 +33,7 @@ from ...schemas import known_options, map_neutral
 PACKAGE = __package__  # where this target's templates are
 
 FLOW_RESERVED = ("return_state", "wait_for")  # Prefect's own keywords of a flow call
+SUBMIT_RESERVED = ("wait_for",)  # the flow run's submit takes it (`after`), as Prefect's task.submit does
 PARAM_TYPES = {"int": "int", "float": "float", "str": "str", "bool": "bool", "list": "list", "dict": "dict"}
 CACHE_POLICIES = {"default": "DEFAULT", "inputs": "INPUTS", "task_source": "TASK_SOURCE", "run_id": "RUN_ID",
                   "flow_parameters": "FLOW_PARAMETERS", "none": "NO_CACHE"}
@@ -46,6 +47,7 @@ def generate(wf: Workflow) -> str:
 
 def context(wf: Workflow) -> dict:
     check_params(wf)
+    check_keywords(wf)
     names = Names(wf)
     callables = pyexpr.Callables(wf)
     tasks = Tasks(wf, names, callables)
@@ -126,6 +128,16 @@ def check_params(wf: Workflow) -> None:
             what = "a Python keyword" if keyword.iskeyword(p.name) else "reserved by Prefect's flow call"
             fail(wf, f"the prefect target cannot name a flow parameter '{p.name}': it is {what}",
                  hint="rename the param")
+
+
+def check_keywords(wf: Workflow) -> None:
+    """A keyword argument the flow body's `run.submit(...)` would take for its own."""
+    for node in wf.nodes:
+        for key, _ in node.kwargs:
+            if key in SUBMIT_RESERVED:
+                fail(wf, f"node '{node.name}': the prefect target cannot pass a keyword argument '{key}': "
+                     "the flow run's submit takes it, as Prefect's task.submit does", node.span,
+                     hint="rename the function's parameter, or pass it by position")
 
 
 def signature(wf: Workflow) -> Piece:
@@ -306,7 +318,8 @@ class FlowBody:
         """A node outside loops (or in a loop written node by node)."""
         values = FlowValue(self, Scope(self.program))
         self.submit(block, node, node, Text(pyexpr.literal(run_name(node.name))), self.task_keywords(node),
-                    self.node_targets(node), values, self.variables.get(node.object or "", ""))
+                    self.node_targets(node), values, self.variables.get(node.object or "", ""),
+                    self.program.after_values(node))
 
     def loop(self, block: pretty.Block, loop: ir.Loop, scope: Scope) -> None:
         for statement in self.families:
@@ -332,13 +345,16 @@ class FlowBody:
             targets.append(self.variables[statement.name])
         obj = statement.object
         carrier = self.variables[obj.statement if isinstance(obj, ir.LoopRef) else obj.node] if obj else ""  # type: ignore[union-attr]
-        self.submit(block, members[0], statement, name, keywords, targets, FlowValue(self, scope), carrier)
+        self.submit(block, members[0], statement, name, keywords, targets, FlowValue(self, scope), carrier,
+                    list(statement.after))
 
     def submit(self, block: pretty.Block, node: Node, written: Node | ir.Statement, name: Piece,
-               keywords: list[tuple[str, Piece]], targets: list[str], values: FlowValue, carrier: str) -> None:
+               keywords: list[tuple[str, Piece]], targets: list[str], values: FlowValue, carrier: str,
+               after: list[ir.Value]) -> None:
         """`targets = run.submit(task.with_options(task_run_name=name, ...), args..., kwargs...)` of the
         node (`written`: its statement, when it stands for every member); a method call takes its
-        object's variable first and rebinds it."""
+        object's variable first and rebinds it. `after`: the nodes of the file's `after`, whose
+        futures it waits for (`wait_for=[...]`; a family's dict stands for every member)."""
         task = self.tasks.for_node(node, self.tasks.index)
         options = [pretty.entry("task_run_name=", name),
                    *(Seq(["**", value]) if key == "**" else pretty.entry(key + "=", value) for key, value in keywords)]
@@ -351,6 +367,8 @@ class FlowBody:
             args.insert(0, Text(carrier))
             targets = [carrier, *targets]
         args += pyexpr.keyword_arguments([(k, values.visit(v)) for k, v in written.kwargs])
+        if after:
+            args.append(pretty.entry("wait_for=", pretty.display("[", [values.visit(v) for v in after], "]")))
         call = pretty.call(f"{self.run}.submit", [pretty.call(f"{task}.with_options", options), *args])
         block.add(Seq([*(target + " = " for target in targets), call]))
 
@@ -380,9 +398,9 @@ def read_as_families(program: Program) -> list[str]:
     values: list[ir.Value] = [o.value for o in program.wf.outputs]
     for item in program.items:
         if isinstance(item, Block):
-            values += [v for _, s in ir.loop_statements((item.loop,)) for v in s.values()]
+            values += [v for _, s in ir.loop_statements((item.loop,)) for v in (*s.values(), *s.after)]
         else:
-            values += list(item.values())
+            values += [*item.values(), *program.after_values(item)]
     members = {node.name: statement for statement, nodes in program.members.items() for node in nodes}
     for value in values:
         for inner in ir.walk(value):
@@ -396,10 +414,11 @@ def read_as_families(program: Program) -> list[str]:
 
 
 def read_nodes(wf: Workflow, program: Program) -> set[str]:
-    """The nodes something reads (an argument, an output, a method call its object): the others
-    need no variable."""
+    """The nodes something reads (an argument, an output, a method call its object) or waits for
+    (`after`): the others need no variable."""
     read = {name for node in wf.nodes for value in node.values() for name in ir.referenced_nodes(value)}
     read.update(node.object for node in wf.nodes if node.object)
+    read.update(name for node in wf.nodes for name in node.declared_after)
     read.update(name for output in wf.outputs for name in ir.referenced_nodes(output.value))
     return read
 

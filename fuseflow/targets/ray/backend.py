@@ -67,22 +67,24 @@ class Node(graph.Node):
 
 
 def call(name: str, fn: Any, args: list | None = None, kwargs: dict | None = None, *,
-         options: dict | None = None, ray: dict | None = None) -> Node:
+         after: list | None = None, options: dict | None = None, ray: dict | None = None) -> Node:
     """A plain call: one Ray task."""
-    return Node(name, "call", fn, *graph.arguments(args, kwargs), dict(options or {}), ray=dict(ray or {}))
+    return Node(name, "call", fn, *graph.arguments(args, kwargs), dict(options or {}),
+                after=graph.ordered_after(after), ray=dict(ray or {}))
 
 
 def obj(name: str, cls: Any, args: list | None = None, kwargs: dict | None = None, *,
-        options: dict | None = None, ray: dict | None = None) -> Node:
+        after: list | None = None, options: dict | None = None, ray: dict | None = None) -> Node:
     """An object node: one Ray actor holding the object."""
-    return Node(name, "object", cls, *graph.arguments(args, kwargs), dict(options or {}), ray=dict(ray or {}))
+    return Node(name, "object", cls, *graph.arguments(args, kwargs), dict(options or {}),
+                after=graph.ordered_after(after), ray=dict(ray or {}))
 
 
 def method(name: str, object_node: str, method_name: str, args: list | None = None, kwargs: dict | None = None, *,
-           options: dict | None = None) -> Node:
+           after: list | None = None, options: dict | None = None) -> Node:
     """A method call on an object node: an actor task, after the earlier calls on the same object."""
     return Node(name, "method", None, *graph.arguments(args, kwargs), dict(options or {}),
-                object=object_node, method=method_name)
+                object=object_node, method=method_name, after=graph.ordered_after(after))
 
 
 class Workflow(graph.Workflow):
@@ -111,10 +113,11 @@ class Builders(bind.Builders):
 
     def node(self, node: ir.Node, fn: Any, args: list, kwargs: dict) -> Node:
         worker, keywords = mapping.split(node.kind, node.options.get("neutral", {}), node.options.get("ray", {}))
+        after = list(node.declared_after)
         if node.kind == "method":
-            return method(node.name, node.object, node.target, args, kwargs, options=worker)
+            return method(node.name, node.object, node.target, args, kwargs, after=after, options=worker)
         make = obj if node.kind == "object" else call
-        return make(node.name, fn, args, kwargs, options=worker, ray=keywords)
+        return make(node.name, fn, args, kwargs, after=after, options=worker, ray=keywords)
 
     def workflow(self, wf: ir.Workflow, **fields: Any) -> Workflow:
         return Workflow(**fields, **wf.workflow_options.get("ray", {}))
@@ -211,7 +214,8 @@ class Driver:
         self.params = plan.params
         self.store = plan.store
         self.ray_options = [node_options(node, plan.overrides)[1] for node in wf.nodes]  # .options() keywords
-        self.direct = [node.kind == "call" and not kept and ACTIVE_OPTIONS.isdisjoint(worker) and _plain_arguments(node)
+        self.direct = [node.kind == "call" and not kept and not node.after and ACTIVE_OPTIONS.isdisjoint(worker)
+                       and _plain_arguments(node)
                        for node, worker, kept in zip(wf.nodes, plan.options, plan.cacheable, strict=True)]
         self.progress = progress if progress.live else None
         self.max_pending = max_pending
@@ -268,7 +272,8 @@ class Driver:
         whether it is a wanted result) for the wanted results and each object's last
         call (its receipt: that call and every earlier one on the object succeeded)."""
         wf = self.wf
-        remaining = _reader_counts(wf, states, wanted)
+        waits = _waits(wf, states)
+        remaining = _reader_counts(wf, states, wanted, waits)
         receipts: dict[str, tuple[str, Any]] = {}  # object node -> (its last call, that call's receipt)
         counting = self.max_pending is not None or self.progress is not None
         try:
@@ -276,11 +281,11 @@ class Driver:
                 if states[node.name] != RUN:
                     continue
                 self.wait_for_room()
-                result = self.submit(i, node, remotes[i], receipts)
+                result = self.submit(i, node, remotes[i], receipts, waits[i])
                 self.refs[node.name] = result  # an object node's actor stays here until the run ends
                 if counting and node.kind != "object":
                     self.inflight[result] = node.name
-                for name in wf.topology.reads[i]:
+                for name in (*wf.topology.reads[i], *waits[i]):
                     remaining[name] -= 1
                     if not remaining[name]:
                         del self.refs[name]  # the submitted tasks hold it now
@@ -292,7 +297,9 @@ class Driver:
         self.settle([*self.inflight, *(ref for _, ref, _ in watched)])
         return watched
 
-    def submit(self, i: int, node: Node, remote: Any, receipts: dict[str, Any]) -> Any:
+    def submit(self, i: int, node: Node, remote: Any, receipts: dict[str, Any], waits: tuple[str, ...] = ()) -> Any:
+        """Submit one node; `waits`: the nodes of its `after` that run too, whose ObjectRefs it
+        takes as inputs it does not read, so Ray starts it once they have finished."""
         name = node.name
         if self.progress is not None:
             self.progress.started(name)
@@ -304,6 +311,7 @@ class Driver:
             positions: dict[str, int] = {}
             args = tuple(self.encode(a, inputs, positions) for a in node.args)
             kwargs = {k: self.encode(v, inputs, positions) for k, v in node.kwargs.items()}
+            inputs.extend(self.refs[after] for after in waits)  # waited on, never read: no slot
         except LookupError as exc:  # a param indexed wrongly
             raise NodeFailed(name, exc) from None
         templated = bool(kwargs) or len(args) != len(inputs) or not all(
@@ -461,12 +469,19 @@ def _exception_class(name: Any) -> Any:
     return resolve_callable(name)
 
 
-def _reader_counts(wf: Workflow, states: dict[str, str], wanted: list[str]) -> dict[str, int]:
-    """How many running nodes read each result; wanted results are pinned (+1)."""
+def _waits(wf: Workflow, states: dict[str, str]) -> list[tuple[str, ...]]:
+    """Per node, the nodes of its `after` that run in this run: a loaded one has finished already."""
+    return [tuple(name for name in after if states[name] == RUN) if after and states[node.name] == RUN else ()
+            for node, after in zip(wf.nodes, wf.topology.after, strict=True)]
+
+
+def _reader_counts(wf: Workflow, states: dict[str, str], wanted: list[str],
+                   waits: list[tuple[str, ...]]) -> dict[str, int]:
+    """How many running nodes read (or wait for) each result; wanted results are pinned (+1)."""
     counts = dict.fromkeys(wanted, 1)
-    for node, reads in zip(wf.nodes, wf.topology.reads, strict=True):
+    for node, reads, waited in zip(wf.nodes, wf.topology.reads, waits, strict=True):
         if states[node.name] == RUN:
-            for name in reads:
+            for name in (*reads, *waited):
                 counts[name] = counts.get(name, 0) + 1
     return counts
 
