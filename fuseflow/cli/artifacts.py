@@ -129,7 +129,9 @@ def build(folder: str, check: bool) -> int:
     for artifact in artifacts:
         try:
             workflow = load(artifact.source, list(artifact.defines))
-            text = get_target(artifact.target).generate(workflow, os.path.dirname(os.path.abspath(artifact.source)))
+            target = get_target(artifact.target)
+            target.supports(workflow)
+            text = target.generate(workflow, os.path.dirname(os.path.abspath(artifact.source)))
         except CompileError as exc:
             sys.stderr.write(exc.args[0] + errors.summary(exc.diagnostics) + "\n")
             failed += 1

@@ -333,6 +333,7 @@ def cmd_check(args) -> int:
 def cmd_compile(args) -> int:
     target = _target(args.target)
     workflow = load(args.file, args.defines)
+    target.supports(workflow)
     text = target.generate(workflow, os.path.dirname(os.path.abspath(args.file)))  # files beside it: embed_modules
     if args.check:
         from . import artifacts  # deferred: difflib and tomllib, for --check and build only
@@ -436,6 +437,7 @@ def cmd_run(args) -> int:
     if not target.runnable:
         raise UsageError(f"the {target.name} target does not run workflows; `fusec compile --target {target.name}`")
     workflow = load(args.file, args.defines)
+    target.supports(workflow, running=True)
 
     def run() -> dict[str, Any]:
         try:

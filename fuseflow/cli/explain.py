@@ -19,7 +19,7 @@ from typing import Any
 
 from ..compiler.errors import UsageError
 from ..runtime.params import ParamError, parse_assignments
-from .inputs import load
+from .inputs import expanded_as_stored, load
 from .storage import table
 
 
@@ -74,6 +74,7 @@ def explain_file(args: argparse.Namespace):
     settings = RunSettings(storage=args.storage, rerun=args.rerun, overrides=[parse_set(s) for s in args.set],
                            param_texts=parse_assignments(args.param))
     with import_path(Path(args.file).resolve().parent):  # the workflow's modules, as `fusec run` finds them
-        plan = prepare(bind(ir, args.file), {}, settings, warn_shared=False)
+        wf = expanded_as_stored(bind(ir, args.file), settings)  # run-time loops whose items are stored
+        plan = prepare(wf, {}, settings, warn_shared=False, part=bool(wf.fanouts))
         rows = explaining.explain(plan)
     return rows, plan.store.url

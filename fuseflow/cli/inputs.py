@@ -3,9 +3,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..compiler import files
 from ..compiler.errors import UsageError
+
+if TYPE_CHECKING:
+    from ..runtime.graph import Workflow
+    from ..runtime.prepare import RunSettings
 
 
 def load(path: str, defines: list[str] | None = None, imports: bool = False):
@@ -28,3 +33,17 @@ def write(text: str, output: str) -> None:
         Path(output).write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+def expanded_as_stored(wf: Workflow, settings: RunSettings) -> Workflow:
+    """`wf` with the run-time loops expanded whose items are stored (under the keys they have now),
+    for what runs nothing (`fusec explain`, `storage gc`); the others are left as they are."""
+    if not wf.fanouts:
+        return wf
+    # deferred: the engine, for explain and gc of a file with run-time loops only
+    from ..runtime.fanout import as_stored
+    from ..runtime.params import resolve as resolve_params
+    from ..runtime.prepare import prepare
+
+    values = resolve_params(wf.params, {}, settings.param_texts)
+    return as_stored(wf, values, lambda part: prepare(part, {}, settings, warn_shared=False, part=True))

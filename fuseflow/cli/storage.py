@@ -292,17 +292,19 @@ def _gc_file(args: argparse.Namespace) -> int:
     # deferred: the compiler and the engine, for `gc FILE` only (not ls, show, rm, du or `fusec --help`)
     from ..runtime import shared
     from ..runtime.bind import bind, import_path
+    from ..runtime.fanout import unknown_keys
     from ..runtime.prepare import RunSettings, prepare
-    from .inputs import load
+    from .inputs import expanded_as_stored, load
 
     ir = load(args.file, args.defines)
     with import_path(Path(args.file).resolve().parent):  # the workflow's modules, as `fusec run` finds them
         wf = bind(ir, args.file)
         settings = RunSettings(storage=args.storage, param_texts=parse_assignments(args.param))
-        plan = prepare(wf, {}, settings, warn_shared=False)
+        wf = expanded_as_stored(wf, settings)
+        plan = prepare(wf, {}, settings, warn_shared=False, part=bool(wf.fanouts))
     assert plan.store is not None, "gc never runs without a store"
     store = plan.store
-    pruning = shared.prune(store, wf.name, plan.keys, plan.origin, args.max_age)
+    pruning = shared.prune(store, wf.name, plan.keys, plan.origin, args.max_age, unknown_keys(wf))
     _report_garbage(store, pruning.garbage, args.dry_run, kept_message(wf.name, pruning.kept, args.dry_run))
     if not args.dry_run:
         store.remove_garbage(pruning.garbage)

@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 from .. import ir
+from ..ir.record import replace
 from ..schemas import TARGETS
 from . import nodes as n
 from . import options as opts
 from .checks import check_return, check_structure
 from .constants import BadConstant, NotConstant
 from .errors import CompileError, Diagnostic, Diagnostics
+from .fanout import RUNTIME_KEY, Gather, placeholder
 from .lower import Lowering, NodeDraft
 from .parser import gc_paused, parse
 from .source import display_path, unicode_path
@@ -67,14 +69,16 @@ def _compile(module: n.Module, text: str, defines: dict[str, str] | None, loader
     lowering = Lowering(diags, dict(defines or {}), loader=loader)
     lowering.run(module.statements)
     queries, workflow_options = opts.collect(module.statements, _option_constant(lowering), diags)
-    effective = opts.resolve(list(lowering.nodes), queries, diags)
+    # a run-time loop's placeholder nodes stand for their first item here (`sq.0`): the queries that
+    # select them are told apart from those that select nothing
+    effective = opts.resolve([name.replace(f".{RUNTIME_KEY}", ".0") for name in lowering.nodes], queries, diags)
     returned = next((s for s in module.statements if isinstance(s, n.ReturnStmt)), None)
     returnable = {**dict.fromkeys(lowering.symbols, 1), **dict.fromkeys(lowering.aliases, 1),
                   **dict.fromkeys(lowering.instances, 1)}
     check_return(returned, returnable, lowering.visible_names(), diags)
     if diags.errors:
         raise CompileError(path, text, diags.items)
-    workflow = _build(module, lowering, effective, workflow_options, returned)
+    workflow = _build(module, lowering, effective, workflow_options, returned, queries)
     report_unneeded(workflow, returned, diags)  # warnings: nodes no returned output needs
     return workflow, diags.sorted()
 
@@ -97,8 +101,9 @@ NO_OPTIONS: opts.TargetOptions = {}  # shared by the nodes no query selects: IR 
 
 
 def _build(module: n.Module, lowering: Lowering, effective: dict[str, opts.TargetOptions],
-           workflow_options: opts.TargetOptions, returned: n.ReturnStmt | None) -> ir.Workflow:
-    nodes = tuple(
+           workflow_options: opts.TargetOptions, returned: n.ReturnStmt | None,
+           queries: list[opts.Query]) -> ir.Workflow:
+    every = tuple(
         ir.Node(
             name=d.name, kind=d.kind, target=d.target, args=d.args, kwargs=d.kwargs, object=d.object,
             after=d.after, options=_options(d, effective), statement=d.statement, keys=d.keys,
@@ -106,6 +111,15 @@ def _build(module: n.Module, lowering: Lowering, effective: dict[str, opts.Targe
         )
         for d in lowering.nodes.values()
     )
+    fanouts = lowering.fanouts.records(lowering.nodes, queries)
+    outputs = _outputs(every, lowering, returned, fanouts)
+    nodes = every
+    if fanouts:  # a run-time loop's placeholder nodes go; its results outside it are Gathered (compiler.fanout)
+        gather = Gather()
+        nodes = tuple(replace(node, args=tuple(gather.visit(v) for v in node.args),
+                                 kwargs=tuple((k, gather.visit(v)) for k, v in node.kwargs))
+                      for node in every if not placeholder(node.name))
+        outputs = tuple(ir.Output(o.name, gather.visit(o.value)) for o in outputs)
     return ir.Workflow(
         name=_workflow_name(module),
         source=module.path,
@@ -113,10 +127,11 @@ def _build(module: n.Module, lowering: Lowering, effective: dict[str, opts.Targe
         imports=tuple(lowering.import_list),
         nodes=nodes,
         storage=next((s.url for s in module.statements if isinstance(s, n.StorageStmt)), None),
-        outputs=_outputs(nodes, lowering, returned),
+        outputs=outputs,
         workflow_options=workflow_options,
         loops=lowering.loops.records(lowering.nodes),
         uses=tuple(lowering.uses),
+        fanouts=fanouts,
     )
 
 
@@ -134,6 +149,11 @@ def _options(draft: NodeDraft, effective: dict[str, opts.TargetOptions]) -> opts
     return {target: dict(sorted(merged[target].items())) for target in TARGETS if target in merged}
 
 
+def gathered_output(node: ir.Node) -> ir.Gathered:
+    """The results of a run-time loop's statement, for a placeholder node of it (`stats.moons.*`)."""
+    return ir.Gathered(node.statement, node.keys[:node.keys.index(RUNTIME_KEY)])
+
+
 def _workflow_name(module: n.Module) -> str:
     stmt = next((s for s in module.statements if isinstance(s, n.WorkflowStmt)), None)
     if stmt is not None:
@@ -142,16 +162,24 @@ def _workflow_name(module: n.Module) -> str:
     return "".join(c if c.isalnum() or c == "_" else "_" for c in stem)
 
 
-def _outputs(nodes: tuple[ir.Node, ...], lowering: Lowering, returned: n.ReturnStmt | None) -> tuple[ir.Output, ...]:
-    """`return`ed names, or else every node no other node consumes (objects aside)."""
+def _outputs(nodes: tuple[ir.Node, ...], lowering: Lowering, returned: n.ReturnStmt | None,
+             fanouts: tuple[ir.FanOut, ...] = ()) -> tuple[ir.Output, ...]:
+    """`return`ed names, or else every node no other node consumes (objects aside); a run-time
+    loop consumes the node it iterates and those its body reads."""
     if returned is not None:
         return tuple(ir.Output(item.name, _returned_value(lowering, item)) for item in returned.names)
     consumed = {dep for node in nodes for dep in node.dependencies()}
-    return tuple(
-        ir.Output(node.name, ir.Ref(node.name))
-        for node in nodes
-        if node.name not in consumed and node.kind != "object"
-    )
+    consumed.update(name for fanout in fanouts for name in ir.fanout_inputs(fanout))
+    outputs: dict[str, ir.Value] = {}
+    for node in nodes:
+        if node.name in consumed or node.kind == "object":
+            continue
+        if placeholder(node.name):  # a run-time loop's results no node reads: all of them, gathered
+            value = gathered_output(node)
+            outputs.setdefault(".".join((value.statement, *value.keys)), value)
+        else:
+            outputs[node.name] = ir.Ref(node.name)
+    return tuple(ir.Output(name, value) for name, value in outputs.items())
 
 
 def _returned_value(lowering: Lowering, item: n.ReturnName) -> ir.Value:

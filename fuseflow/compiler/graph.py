@@ -8,10 +8,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from .. import ir
 from ..ir import Node, Use, Workflow, referenced_nodes
+from ..ir.record import replace
 
 
 def to_dot(wf: Workflow) -> str:
+    wf, loops = _drawable(wf)
     lines = [f"digraph {_dot_id(wf.name)} {{", "  rankdir=TB;", '  node [shape=box, fontname="Helvetica"];']
 
     def node_line(node: Node, indent: str) -> None:
@@ -24,6 +27,10 @@ def to_dot(wf: Workflow) -> str:
         return f"{indent}}}"
 
     _grouped(wf, node_line, group, lines)
+    for i, (label, names) in enumerate(loops):
+        lines += [f"  subgraph {_dot_id(f'cluster_loop{i}')} {{", f"    label={_dot_id(label)};", "    style=dashed;"]
+        lines += [f"    {_dot_id(name)};" for name in names]
+        lines.append("  }")
     for node in wf.nodes:
         for dep in node.dependencies():
             style = " [style=dashed]" if _order_only(node, dep) else ""
@@ -33,6 +40,7 @@ def to_dot(wf: Workflow) -> str:
 
 
 def to_mermaid(wf: Workflow) -> str:
+    wf, loops = _drawable(wf)
     ids = {node.name: f"n{i}" for i, node in enumerate(wf.nodes)}
     lines = ["flowchart TD"]
 
@@ -44,11 +52,81 @@ def to_mermaid(wf: Workflow) -> str:
         return f"{indent}end"
 
     _grouped(wf, node_line, group, lines)
+    for i, (label, names) in enumerate(loops):
+        lines += [f'  subgraph loop{i}["{_mermaid_text(label)}"]', *(f"    {ids[name]}" for name in names), "  end"]
     for node in wf.nodes:
         for dep in node.dependencies():
             arrow = "-.->" if _order_only(node, dep) else "-->"
             lines.append(f"  {ids[dep]} {arrow} {ids[node.name]}")
     return "\n".join(lines) + "\n"
+
+
+def _drawable(wf: Workflow) -> tuple[Workflow, list[tuple[str, list[str]]]]:
+    """`wf` with each run-time loop's statements as nodes keyed `*` (`table.*`, one for every
+    item), after the node it iterates (a dashed edge) and read where its results are gathered;
+    and per loop, its label and those nodes, to draw as a group."""
+    if not wf.fanouts:
+        return wf, []
+    drawn: list[Node] = []
+    groups: list[tuple[str, list[str]]] = []
+    members: dict[tuple[str, tuple[str, ...]], ir.Value] = {}
+    for fanout in wf.fanouts:
+        one = [None] if len(fanout.vars) == 1 else [[None] * len(fanout.vars)]
+        made, gathered = ir.expand_fanout(fanout, one)
+        rename = _ItemKey(len(fanout.keys))
+        producers = tuple(referenced_nodes(fanout.iterable))
+        reading = _reading_items(fanout)  # the statements that read the item: after the node iterated
+        nodes = [replace(node, name=rename.name(node.name), object=rename.name(node.object) if node.object else None,
+                         args=tuple(rename.visit(v) for v in node.args),
+                         kwargs=tuple((k, rename.visit(v)) for k, v in node.kwargs),
+                         after=producers if node.statement in reading else ())
+                 for node in made]
+        drawn += nodes
+        groups.append((f"for {', '.join(fanout.vars)} in {_iterable_text(fanout.iterable)}: one per item, at run time",
+                       [node.name for node in nodes]))
+        members.update({(statement, fanout.keys): rename.visit(value) for statement, value in gathered.items()})
+    gather = _Gathered(members)
+    static = [replace(node, args=tuple(gather.visit(v) for v in node.args),
+                      kwargs=tuple((k, gather.visit(v)) for k, v in node.kwargs)) for node in wf.nodes]
+    return replace(wf, nodes=(*static, *drawn), fanouts=()), groups
+
+
+def _reading_items(fanout: ir.FanOut) -> set[str]:
+    found: set[str] = set()
+    for _, statement in ir.loop_statements([ir.Loop(fanout.vars, [], fanout.body)]):
+        values = [*statement.values(), *([statement.object] if statement.object is not None else [])]
+        if any(type(v) is ir.LoopVar and v.name in fanout.vars for value in values for v in ir.walk(value)):
+            found.add(statement.name)
+    return found
+
+
+class _ItemKey(ir.Transformer):
+    """Names of a run-time loop's one drawn item: its key `*`."""
+
+    def __init__(self, position: int):
+        self.position = position + 1  # after the statement and the static keys
+
+    def name(self, name: str) -> str:
+        parts = name.split(".")
+        parts[self.position] = "*"
+        return ".".join(parts)
+
+    def visit_Ref(self, value: ir.Ref) -> ir.Value:
+        return ir.Ref(self.name(value.node), value.path) if "." in value.node else value
+
+
+class _Gathered(ir.Transformer):
+    def __init__(self, members: dict[tuple[str, tuple[str, ...]], ir.Value]):
+        self.members = members
+
+    def visit_Gathered(self, value: ir.Gathered) -> ir.Value:
+        found: ir.Value = self.members.get((value.statement, value.keys), value)
+        return found
+
+
+def _iterable_text(value: ir.Value) -> str:
+    path = "".join(f"[{json.dumps(key)}]" for key in value.path)  # type: ignore[attr-defined]
+    return (value.name if type(value) is ir.ParamRef else value.node) + path  # type: ignore[attr-defined]
 
 
 def _grouped(wf: Workflow, node_line: Callable[[Node, str], None],

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from .. import ir
+from ..ir.indexing import IndexProblem, indexed
 from ..ir.loops import loop_key
 from ..runtime.params import ParamError, parse_text, shortened, value_problem
 from ..schemas import CallableRef
@@ -22,8 +23,9 @@ from . import nodes as n
 from .checks import TOP_LEVEL_ONLY
 from .constants import PARAM_TYPES, BadConstant, NotConstant, conform, holds_import, index_value, mismatch, type_name
 from .errors import Diagnostics, suggest
+from .fanout import RUNTIME_KEY, FanOutRecorder, RuntimeItem, gathered, inside_fanout, placeholder
 from .loops import LoopRecorder
-from .use import IndexProblem, Loader, Rewrite, UsedFile, indexed, prefixed_uses
+from .use import Loader, Rewrite, UsedFile, prefixed_uses
 
 SHARED_LITERAL_TYPES = frozenset({str, int, float, bool, type(None)})
 
@@ -144,6 +146,7 @@ class Lowering:
     declared: dict[str, int] = field(default_factory=dict)  # every name the file declares -> its line
     lowered_once: set[int] = field(default_factory=set)
     loops: LoopRecorder = field(default_factory=LoopRecorder)  # the loops as written (Workflow.loops)
+    fanouts: FanOutRecorder = field(default_factory=FanOutRecorder)  # the run-time loops (Workflow.fanouts)
     iterations: int = 0  # of every loop, counted against limits.MAX_EXPANSION
     stopped: bool = False  # the workflow grew beyond limits.MAX_EXPANSION: no more nodes or iterations
 
@@ -428,7 +431,12 @@ class Lowering:
         try:
             value, items = self.loop_items(stmt)
         except NotConstant as exc:
-            if not exc.reported:
+            if self.reads_run_time_item(stmt.iterable):
+                self.diags.error(stmt.iterable.span, "a run-time loop inside another run-time loop",
+                                 "loop over a constant inside it, or gather the outer loop's results first")
+            elif not exc.reported and self.iterates_at_run_time(stmt.iterable):
+                self.run_time_loop(stmt)
+            elif not exc.reported:
                 self.diags.error(exc.expr.span, f"a `for` loop needs a compile-time constant: {exc.reason}",
                                  "loop over a `let` constant or a literal list or dict")
             return
@@ -436,7 +444,10 @@ class Lowering:
             self.diags.error(exc.span, exc.message, exc.hint)
             return
         self.check_loop_names(stmt)
-        self.loops.enter(self, stmt, value)
+        if inside_fanout(self):
+            self.fanouts.enter_static(self, stmt, value)
+        else:
+            self.loops.enter(self, stmt, value)
         seen: dict[str, Any] = {}
         for key, bindings in items:
             self.iterations += 1
@@ -451,6 +462,47 @@ class Lowering:
             self.frames.append(Frame(id(stmt), key, bindings, stmt.span.line))
             self.block(stmt.body)
             self.frames.pop()
+
+    def reads_run_time_item(self, expr: n.Expr) -> bool:
+        """Whether `expr` names a run-time loop's variable (compiler.fanout), in the loops running."""
+        if not isinstance(expr, n.Ref):
+            return False
+        return any(type(frame.bindings.get(expr.name)) is RuntimeItem for frame in self.frames)
+
+    def iterates_at_run_time(self, iterable: n.Expr) -> bool:
+        """Whether a `for` over `iterable` is a run-time loop: it names a node, a param, or a
+        used workflow's output (possibly through an alias), indexed or not."""
+        if not isinstance(iterable, n.Ref) or iterable.attrs:
+            return False
+        name = self.aliases[iterable.name].ref.name if iterable.name in self.aliases else iterable.name
+        return name in self.symbols or name in self.params or name in self.instances
+
+    def run_time_loop(self, stmt: n.ForStmt) -> None:
+        """`for f in files { ... }` over a node or a param: its body lowered once, for every item
+        (compiler.fanout), expanded when the workflow runs."""
+        if inside_fanout(self):
+            self.diags.error(stmt.iterable.span, "a run-time loop inside another run-time loop",
+                             "loop over a constant inside it, or gather the outer loop's results first")
+            return
+        iterable = self.value(stmt.iterable)
+        if type(iterable) not in (ir.Ref, ir.ParamRef):
+            if iterable is not ir.NONE:
+                self.diags.error(stmt.iterable.span, "a run-time loop goes over one node's result or a param",
+                                 "loop over one member of a loop's results, e.g. `for x in fam[\"key\"]`")
+            return
+        if type(iterable) is ir.ParamRef and not iterable.path:
+            kind = self.params[iterable.name].type
+            if kind not in ("list", "dict"):
+                self.diags.error(stmt.iterable.span, f"a run-time loop over param '{iterable.name}', which is {kind}",
+                                 "loop over a param declared list or dict")
+                return
+        self.check_loop_names(stmt)
+        self.fanouts.enter(self, stmt, iterable)
+        self.frames.append(Frame(id(stmt), RUNTIME_KEY, {name: RuntimeItem(name) for name in stmt.names},
+                                 stmt.span.line))
+        self.block(stmt.body)
+        self.frames.pop()
+        self.fanouts.exit()
 
     def check_loop_names(self, stmt: n.ForStmt) -> None:
         """Loop variables share the one namespace: they may not hide another name."""
@@ -522,7 +574,10 @@ class Lowering:
             symbol.add_to_tree(keys, node_name)
         self.nodes[node_name] = draft or NodeDraft(node_name, "call", "", (), (), call.span, name, keys)
         if keys and draft is not None:
-            self.loops.statement(self, stmt, name, call, draft)
+            if inside_fanout(self):
+                self.fanouts.statement(self, stmt, name, call, draft)
+            else:
+                self.loops.statement(self, stmt, name, call, draft)
 
     def symbol_for(self, name: str, stmt: Any, span: n.Span) -> NodeSymbol | None:
         symbol = self.symbols.get(name)
@@ -565,6 +620,10 @@ class Lowering:
         found: dict[str, None] = {}
         for item in names:
             nodes = self.after_node(item, statement)
+            if any(placeholder(node) for node in nodes) and not inside_fanout(self):
+                self.diags.error(item.span, f"`after` names '{item.name}', a run-time loop's nodes, outside it",
+                                 f"name a node that reads {item.name} (it runs after all of them) instead")
+                continue
             if nodes:
                 self.after_uses.append((nodes, item.span))
                 found.update(dict.fromkeys(nodes))
@@ -682,6 +741,10 @@ class Lowering:
         if head in self.aliases:
             return self.resolve_aliased(call)
         if self.is_constant_name(head):
+            if self.reads_run_time_item(n.Ref(head, (), span, span)):
+                self.diags.error(span, f"'{head}' is a run-time loop's item: what it holds is known when the "
+                                 "workflow runs", "call an imported callable, and pass the item to it")
+                return None
             value = self.named_constant(n.Ref(head, (), span, span), callables=True)
             if isinstance(value, CallableRef):  # `for name, cls in models { m = cls() }`
                 return "call", ".".join((str(value), *rest)), None
@@ -902,6 +965,8 @@ class Lowering:
         for depth, key in enumerate(path):
             assert isinstance(value, ir.Family), "node_value gives a Ref or a Family; a Ref returned above"
             members = dict(value.members)
+            if RUNTIME_KEY in members:  # a run-time loop's results: indexed once it has run
+                return gathered(value, path[depth:])
             if str(key) not in members:
                 self.diags.error(ref.indexes[depth].span, f"{key!r} is not a key of the family '{ref.name}'",
                                  "keys: " + ", ".join(sorted(members)[:8]))
@@ -1050,7 +1115,11 @@ class Lowering:
     def named_constant(self, ref: n.Ref, callables: bool) -> Any:
         for frame in reversed(self.frames):
             if ref.name in frame.bindings:
-                return frame.bindings[ref.name]
+                found = frame.bindings[ref.name]
+                if type(found) is RuntimeItem:  # the body's statements say what it is (compiler.fanout)
+                    raise NotConstant(ref, f"'{ref.name}' is a run-time loop's item, known when the workflow runs",
+                                      reported=True)
+                return found
         if ref.name in self.lets:
             return self.lets[ref.name]
         if callables and ref.name in self.imports and (self.imports[ref.name].name is not None or ref.attrs):

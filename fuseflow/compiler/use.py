@@ -18,19 +18,14 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from .. import ir
+from ..ir.indexing import indexed
 from . import nodes as n
-from .constants import index_value
 from .errors import CompileError, Diagnostics, UnreadableInput
 from .source import display_path
 
 MAX_DEPTH = 32  # used files within used files: a longer chain is surely a mistake
-
-
-class IndexProblem(Exception):
-    """A param's index path cannot be taken of the value a call passes for it."""
 
 
 @dataclass(slots=True)
@@ -120,37 +115,4 @@ class Rewrite(ir.Transformer):
         return ir.Family(f"{self.prefix}.{value.name}", members)
 
     def visit_ParamRef(self, value: ir.ParamRef) -> ir.Value:
-        return indexed(self.bound[value.name], value.path)
-
-
-def indexed(value: ir.Value, path: ir.Path) -> ir.Value:
-    """`value` indexed by `path`: at compile time where the value is known, else as the
-    reference's own path; IndexProblem when it cannot be."""
-    if not path:
-        return value
-    kind = type(value)
-    if kind is ir.Literal:
-        found: Any = value.value  # type: ignore[attr-defined]
-        for key in path:
-            try:
-                found = index_value(found, key, _NO_SPAN)
-            except Exception as exc:  # BadConstant: its message says what is wrong
-                raise IndexProblem(getattr(exc, "message", str(exc))) from None
-        return ir.Literal(found)
-    if kind is ir.ParamRef:
-        return ir.ParamRef(value.name, value.path + path)  # type: ignore[attr-defined]
-    if kind is ir.Ref:
-        return ir.Ref(value.node, value.path + path)  # type: ignore[attr-defined]
-    if kind is ir.Imported:
-        return ir.Imported(value.target, value.path + path)  # type: ignore[attr-defined]
-    key, rest = path[0], path[1:]
-    if kind is ir.ListOf and type(key) is int and -len(value.items) <= key < len(value.items):  # type: ignore[attr-defined]
-        return indexed(value.items[key], rest)  # type: ignore[attr-defined]
-    if kind in (ir.DictOf, ir.Family):
-        pairs = dict(value.items if kind is ir.DictOf else value.members)  # type: ignore[attr-defined]
-        if str(key) in pairs and (kind is ir.Family or type(key) is str):
-            return indexed(pairs[str(key)], rest)
-    raise IndexProblem(f"cannot take [{key!r}] of the value passed")
-
-
-_NO_SPAN = n.Span(0, 0, 0, 0)
+        return indexed(self.bound[value.name], value.path)  # IndexProblem: reported at the call

@@ -7,13 +7,16 @@ docs/ir.md describes it.
 """
 from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from .json import IR_VERSION, JSON_WIDTH, dumps, value_from_data, value_to_data
-from .loops import Loop, Statement, keyed, loop_key
-from .needed import needed_nodes
+from .loops import FanOut, Loop, Statement, keyed, loop_key
 from .values import (
     NONE,
     DictOf,
     Family,
+    Gathered,
     Imported,
     ListOf,
     Literal,
@@ -31,10 +34,30 @@ from .values import (
 from .walk import Transformer, Visitor, children, loop_statements, referenced_nodes, referenced_params, walk
 from .workflow import Import, Node, Output, Param, Use, Workflow, from_data, ordering, to_data
 
+if TYPE_CHECKING:
+    from .fanout import NotIterable, expand_fanout, fanout_inputs, gathering
+    from .needed import needed_nodes
+
+# Loaded when first asked for (PEP 562): a run of a workflow without run-time loops, which
+# reads the IR, never needs their expansion, and each module is part of every start's cost.
+_LAZY = {"NotIterable": "fanout", "expand_fanout": "fanout", "fanout_inputs": "fanout", "gathering": "fanout",
+         "needed_nodes": "needed"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
-    "IR_VERSION", "JSON_WIDTH", "NONE", "DictOf", "Family", "Import", "Imported", "ListOf", "Literal", "Loop",
-    "LoopFamily", "LoopRef", "LoopVar", "Node", "Output", "Param", "ParamRef", "Path", "Ref", "Statement",
-    "Transformer", "Use", "Value", "Visitor", "Workflow", "children", "constant", "data_of", "dumps", "from_data",
-    "holds_imported", "keyed", "loop_key", "needed_nodes", "ordering",
-    "loop_statements", "referenced_nodes", "referenced_params", "to_data", "value_from_data", "value_to_data", "walk",
+    "DictOf", "Family", "FanOut", "Gathered", "IR_VERSION", "Import", "Imported", "JSON_WIDTH", "ListOf", "Literal",
+    "Loop", "LoopFamily", "LoopRef", "LoopVar", "NONE", "Node", "NotIterable", "Output", "Param", "ParamRef", "Path",
+    "Ref", "Statement", "Transformer", "Use", "Value", "Visitor", "Workflow", "children", "constant", "data_of",
+    "dumps", "expand_fanout", "fanout_inputs", "from_data", "gathering", "holds_imported", "keyed", "loop_key",
+    "loop_statements", "needed_nodes", "ordering", "referenced_nodes", "referenced_params", "to_data",
+    "value_from_data", "value_to_data", "walk",
 ]

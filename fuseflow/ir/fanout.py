@@ -7,7 +7,7 @@ when the workflow runs, so the IR keeps it as a description (the statements
 of its body written once, as in fuseflow.ir.loops) and the engine expands it
 when the value it iterates is known:
 
-    nodes, gathered = expand(fanout, ["a.csv", "b.csv"])
+    nodes, gathered = expand_fanout(fanout, ["a.csv", "b.csv"])
     # nodes: table.0, table.1, ... (ir.Node); gathered: {"table": ListOf((Ref("table.0"), Ref("table.1")))}
 
 An iteration's nodes carry the item's position (`table.0`), or its key for a
@@ -20,20 +20,20 @@ which is what Gathered values become (`gathered`).
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from .expand import Expansion
-from .loops import FanOut, Loop, loop_key
-from .values import DictOf, Family, ListOf, Value
-from .workflow import Node
+from .loops import FanOut, Loop, Statement, loop_key
+from .values import DictOf, Family, Gathered, ListOf, Ref, Value
+from .walk import referenced_nodes, walk
+from .workflow import Node, ordering
 
 
 class NotIterable(Exception):
     """The value a run-time loop iterates is not a list or a dict (or its items do not unpack)."""
 
 
-def expand(fanout: FanOut, items: Any, where: str = "") -> tuple[list[Node], dict[str, Value]]:
+def expand_fanout(fanout: FanOut, items: Any, where: str = "") -> tuple[list[Node], dict[str, Value]]:
     """The nodes `fanout` makes over `items` (in order) and each statement's value outside the
     loop (a ListOf of its members, or a DictOf for a loop over a dict). NotIterable for items
     that are not a list or dict (`where` names the iterable in the message)."""
@@ -44,7 +44,8 @@ def expand(fanout: FanOut, items: Any, where: str = "") -> tuple[list[Node], dic
         root = Loop((f"*{depth}",), {key: None}, (root,))
     expansion = Expansion([root])
     nodes = [Node(name=e.name, kind=e.kind, target=e.target, args=e.args, kwargs=e.kwargs, object=e.object,
-                  options=options_for(e.name, fanout.queries), statement=e.name.partition(".")[0], keys=e.keys)
+                  after=ordering(e.kind, e.object, (), e.after), options=options_for(e.name, fanout.queries),
+                  statement=e.name.partition(".")[0], keys=e.keys)
              for e in expansion.nodes(root)]
     gathered: dict[str, Value] = {}
     for statement in fanout.statements():
@@ -58,9 +59,32 @@ def expand(fanout: FanOut, items: Any, where: str = "") -> tuple[list[Node], dic
     return nodes, gathered
 
 
+def fanout_inputs(fanout: FanOut) -> list[str]:
+    """The nodes outside a run-time loop that it reads: the one it iterates, and those its
+    statements read (each once, in order)."""
+    found: dict[str, None] = dict.fromkeys(referenced_nodes(fanout.iterable))
+    stack: list[Statement | Loop] = list(fanout.body)
+    while stack:
+        item = stack.pop(0)
+        if isinstance(item, Loop):
+            stack[:0] = item.body
+            continue
+        values = [*item.values(), *([item.object] if item.object is not None else [])]
+        for value in values:
+            found.update(dict.fromkeys(v.node for v in walk(value) if type(v) is Ref))
+    return list(found)
+
+
+def gathering(fanouts: tuple[FanOut, ...], value: Gathered) -> FanOut | None:
+    """The run-time loop a Gathered value gathers from."""
+    return next((f for f in fanouts if f.keys == value.keys and value.statement in f.statements()), None)
+
+
 def options_for(name: str, queries: tuple[tuple[str, str, dict[str, Any]], ...]) -> dict[str, dict[str, Any]]:
     """A node's options: those of the queries whose regex matches its whole name, per target, a
     later query winning a key (as the compiler merges them for every other node)."""
+    import re  # deferred: only a run-time loop's nodes, when it expands (re is some 3 ms of a start)
+
     by_target: dict[str, dict[str, Any]] = {}
     for pattern, target, options in queries:
         if re.fullmatch(pattern, name):

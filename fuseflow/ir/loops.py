@@ -64,9 +64,14 @@ class Loop:
     body: tuple[Statement | Loop, ...] = ()
     let: str | None = None
     span: tuple[int, int, int, int] = (0, 0, 0, 0)
+    positions: bool = False  # a list's iterations keyed by position, always (a run-time loop's: ir.fanout)
 
     def iterations(self) -> list[tuple[str, dict[str, Any]]]:
         """(loop key, the variables' values) per iteration, in order."""
+        if self.positions and not isinstance(self.items, dict):
+            if self.unpacks:
+                return [(str(i), dict(zip(self.vars, item, strict=True))) for i, item in enumerate(self.items)]
+            return [(str(i), {self.vars[0]: item}) for i, item in enumerate(self.items)]
         if isinstance(self.items, dict):
             pairs = list(self.items.items())
             if len(self.vars) == 2:
@@ -81,6 +86,34 @@ class Loop:
     def unpacks(self) -> bool:
         """Whether each item is a list its variables take apart: `for name, cls in rows`."""
         return len(self.vars) > 1 and not isinstance(self.items, dict)
+
+
+@record
+class FanOut:
+    """`for VARS in ITERABLE { BODY }` where ITERABLE is a node's result or a param (a Ref or a
+    ParamRef, possibly indexed): its body as loop descriptions say it (Statements, static Loops
+    inside), `keys` those of the static loop iteration it is in."""
+
+    vars: tuple[str, ...]
+    iterable: Value
+    body: tuple[Statement | Loop, ...]
+    keys: tuple[str, ...] = ()
+    span: tuple[int, int, int, int] = (0, 0, 0, 0)
+    # the file's option queries, in order, as (regex, target, options): its nodes' names are known
+    # only when it runs, and that is when the queries select them, as they select every other node
+    queries: tuple[tuple[str, str, dict[str, Any]], ...] = ()
+
+    def statements(self) -> list[str]:
+        """The names of the statements in its body, inner loops' included, in order."""
+        found: list[str] = []
+        stack: list[Statement | Loop] = list(reversed(self.body))
+        while stack:
+            item = stack.pop()
+            if isinstance(item, Loop):
+                stack.extend(reversed(item.body))
+            else:
+                found.append(item.name)
+        return found
 
 
 def loop_key(item: Any, index: int) -> str:

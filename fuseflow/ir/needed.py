@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .values import Imported, Literal, ParamRef, Ref
-from .walk import referenced_nodes
+from .fanout import fanout_inputs, gathering
+from .values import Gathered, Imported, Literal, ParamRef, Ref, Value
+from .walk import referenced_nodes, walk
 
 if TYPE_CHECKING:
     from .workflow import Workflow
@@ -26,6 +27,9 @@ def needed_nodes(workflow: Workflow) -> set[str]:
     (Node.dependencies, spelt out: this pass sees every node of a 100,000-node file)."""
     needed = {name for output in workflow.outputs for name in referenced_nodes(output.value)}
     add, update = needed.add, needed.update
+    if workflow.fanouts:  # what the run-time loops whose results are read read themselves
+        for output in workflow.outputs:
+            update(_gathered_needs(workflow, output.value))
     for node in reversed(workflow.nodes):
         if node.name not in needed:
             continue
@@ -36,10 +40,25 @@ def needed_nodes(workflow: Workflow) -> set[str]:
                 add(value.node)
             elif type(value) not in _NO_NODES:
                 update(referenced_nodes(value))
+                if workflow.fanouts:
+                    update(_gathered_needs(workflow, value))
         for _, value in node.kwargs:
             if type(value) is Ref:
                 add(value.node)
             elif type(value) not in _NO_NODES:
                 update(referenced_nodes(value))
+                if workflow.fanouts:
+                    update(_gathered_needs(workflow, value))
         update(node.after)
     return needed
+
+
+def _gathered_needs(workflow: Workflow, value: Value) -> list[str]:
+    """The nodes the run-time loops gathered in `value` read."""
+    found: list[str] = []
+    for inner in walk(value):
+        if type(inner) is Gathered:
+            fanout = gathering(workflow.fanouts, inner)
+            if fanout is not None:
+                found.extend(fanout_inputs(fanout))
+    return found

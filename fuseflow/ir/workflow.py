@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .json import IR_VERSION, dumps, value_from_data, value_to_data
-from .loops import Loop, Statement
+from .loops import FanOut, Loop, Statement
 from .record import field, fields, record
 from .values import Value, constant, data_of, holds_imported
 from .walk import referenced_nodes
@@ -133,6 +133,7 @@ class Workflow:
     workflow_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     loops: tuple[Loop, ...] = ()  # the top-level loops as written (fuseflow.ir.loops), where they can be
     uses: tuple[Use, ...] = ()  # the workflows `use`d and called, inlined (outermost first)
+    fanouts: tuple[FanOut, ...] = ()  # run-time loops (fuseflow.ir.fanout), expanded when the workflow runs
 
     def stored_at(self, node: Node) -> tuple[str, str]:
         """(workflow, node) its results are kept under: a used workflow's node is kept as that
@@ -172,6 +173,7 @@ def to_data(wf: Workflow) -> dict[str, Any]:
         "outputs": [{"name": o.name, "value": value_to_data(o.value)} for o in wf.outputs],
         "loops": [_loop_data(loop) for loop in wf.loops],
         **({"uses": [_fields(use) for use in wf.uses]} if wf.uses else {}),
+        **({"fanouts": [_fanout_data(fanout) for fanout in wf.fanouts]} if wf.fanouts else {}),
     }
 
 
@@ -204,7 +206,19 @@ def _loop_data(loop: Loop) -> dict[str, Any]:
            else {"items": loop.items}),
         "let": loop.let,
         "span": list(loop.span),
+        **({"positions": True} if loop.positions else {}),
         "body": [_loop_data(item) if isinstance(item, Loop) else _statement_data(item) for item in loop.body],
+    }
+
+
+def _fanout_data(fanout: FanOut) -> dict[str, Any]:
+    return {
+        "vars": list(fanout.vars),
+        "iterable": value_to_data(fanout.iterable),
+        "keys": list(fanout.keys),
+        "span": list(fanout.span),
+        "body": [_loop_data(item) if isinstance(item, Loop) else _statement_data(item) for item in fanout.body],
+        "queries": [list(query) for query in fanout.queries],
     }
 
 
@@ -235,6 +249,7 @@ def from_data(data: dict[str, Any]) -> Workflow:
         workflow_options=data["workflow_options"],
         loops=tuple(_loop_from(loop) for loop in data.get("loops", ())),  # none in IR written before them
         uses=tuple(Use(**use) for use in data.get("uses", ())),
+        fanouts=tuple(_fanout_from(fanout) for fanout in data.get("fanouts", ())),
     )
 
 
@@ -258,7 +273,15 @@ def _node_from(data: dict[str, Any]) -> Node:
 def _loop_from(data: dict[str, Any]) -> Loop:
     body = tuple(_loop_from(item) if "vars" in item else _statement_from(item) for item in data["body"])
     items = data_of(value_from_data(data["items_value"])) if "items_value" in data else data["items"]
-    return Loop(vars=tuple(data["vars"]), items=items, body=body, let=data["let"], span=tuple(data["span"]))
+    return Loop(vars=tuple(data["vars"]), items=items, body=body, let=data["let"], span=tuple(data["span"]),
+                positions=data.get("positions", False))
+
+
+def _fanout_from(data: dict[str, Any]) -> FanOut:
+    body = tuple(_loop_from(item) if "vars" in item else _statement_from(item) for item in data["body"])
+    return FanOut(vars=tuple(data["vars"]), iterable=value_from_data(data["iterable"]), body=body,
+                  keys=tuple(data["keys"]), span=tuple(data["span"]),
+                  queries=tuple((pattern, target, options) for pattern, target, options in data["queries"]))
 
 
 def _statement_from(data: dict[str, Any]) -> Statement:

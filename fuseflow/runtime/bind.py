@@ -61,7 +61,32 @@ def bind(wf: ir.Workflow, home: str, builders: Builders | None = None) -> graph.
         params=[Param(p.name, p.type, p.default, p.required) for p in wf.params],
         outputs={output.name: output.value for output in wf.outputs},
         uses={use.prefix: (use.workflow, use.source) for use in wf.uses} or None,
+        fanouts=[bound_fanout(fanout, builders, imported) for fanout in wf.fanouts] or None,
     )
+
+
+def bound_fanout(fanout: ir.FanOut, builders: Builders, imported: Imports) -> graph.FanOut:
+    """A run-time loop of the runtime graph: its nodes built as bind builds every node, when its
+    items are known (runtime.fanout)."""
+    where = iterable_text(fanout.iterable)
+
+    def expand(items: Any) -> tuple[list[graph.Node], dict[str, ir.Value]]:
+        made, gathered = ir.expand_fanout(fanout, items, where)
+        nodes = [builders.node(node, imported.get(node.target) if node.kind != "method" else None,
+                               [imported.values(v) for v in node.args],
+                               {key: imported.values(v) for key, v in node.kwargs}) for node in made]
+        return nodes, gathered
+
+    return graph.FanOut(fanout.iterable, expand, tuple(fanout.statements()), tuple(ir.fanout_inputs(fanout)),
+                        fanout.keys, where)
+
+
+def iterable_text(value: ir.Value) -> str:
+    """What a run-time loop iterates, as messages name it: `files`, `parts["names"]`, param `root`."""
+    path = "".join(f"[{key!r}]" for key in value.path)  # type: ignore[attr-defined]
+    if type(value) is ir.ParamRef:
+        return f"param {value.name}{path}"
+    return f"{value.node}{path}"  # type: ignore[attr-defined]
 
 
 class Imports(ir.Transformer):

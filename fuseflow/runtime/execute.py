@@ -23,6 +23,7 @@ from .. import ir
 from . import plan as planning
 from .graph import Node, Workflow
 from .invoke import ACTIVE_OPTIONS, IndexingError, NodeFailed, as_failure, count_interrupts, index, invoke
+from .params import resolve as resolve_params
 from .prepare import RunPlan, RunSettings, prepare
 from .progress import Progress, make_progress
 
@@ -32,23 +33,37 @@ RUN, LOAD, SKIP = planning.RUN, planning.LOAD, planning.SKIP
 def run(wf: Workflow, params: dict[str, Any], settings: RunSettings) -> dict[str, Any]:
     """Check the params, overrides and --rerun regex (ParamError before anything
     runs), then run what the outputs need; {output name: value}."""
+    known: dict[str, Any] = {}
+    if wf.fanouts:  # run-time loops: what their items need runs first, then they are expanded (runtime.fanout)
+        from .fanout import expanded  # deferred: a workflow without run-time loops never loads their expansion
+
+        values = resolve_params(wf.params, params, settings.param_texts)
+        wf, known = expanded(wf, values, lambda part, wanted, done: _run(part, params, settings, wanted, done, True))
     plan = prepare(wf, params, settings)
+    results = _run(wf, params, settings, planning.output_nodes(wf), known, False, plan)
+    assert wf.outputs is not None, "Workflow.__post_init__ fills in the default outputs"
+    return {name: resolve(value, results, plan.params) for name, value in wf.outputs.items()}
+
+
+def _run(wf: Workflow, params: dict[str, Any], settings: RunSettings, wanted: list[str], known: dict[str, Any],
+         part: bool, plan: RunPlan | None = None) -> dict[str, Any]:
+    """The `wanted` results of `wf` (`part`: a part of the workflow a run-time loop needs first)."""
+    plan = plan or prepare(wf, params, settings, part=part, warn_shared=not part)
     with warnings.catch_warnings():
         if plan.store is not None:  # every damaged record, not just the first; the user's own filters still come first
             from .storage import StorageWarning  # deferred: a run that keeps nothing reads no record
 
             warnings.filterwarnings("always", category=StorageWarning, append=True)
         with make_progress(settings.progress, label=wf.name) as progress:
-            results = Executor(plan, progress).run(planning.output_nodes(wf), plan.forced)
-    assert wf.outputs is not None, "Workflow.__post_init__ fills in the default outputs"
-    return {name: resolve(value, results, plan.params) for name, value in wf.outputs.items()}
+            return Executor(plan, progress, known).run(wanted, plan.forced)
 
 
 class Executor:
     """The local backend: the plan's nodes in order, in this process."""
 
-    def __init__(self, plan: RunPlan, progress: Progress | None = None):
+    def __init__(self, plan: RunPlan, progress: Progress | None = None, known: dict[str, Any] | None = None):
         self.plan = plan
+        self.known = known or {}  # results the run has already (runtime.fanout): taken, not loaded or computed
         self.wf = plan.wf
         self.params = plan.params
         self.store = plan.store
@@ -70,8 +85,8 @@ class Executor:
         """Results of the `wanted` nodes; every other result is freed once its last reader ran."""
         count_interrupts()  # the quick paths below call nodes without invoke
         pending = dict.fromkeys(wanted, 1)  # wanted results are pinned; plan adds their readers
-        states = self.plan.states(wanted, forced, readers=pending)
-        self.plan.prefetch(states)
+        states = self.plan.states(wanted, forced, readers=pending, known=self.known.keys())
+        self.plan.prefetch({name: state for name, state in states.items() if name not in self.known})
         if self.progress is not None:
             self.progress.expect(sum(state != SKIP for state in states.values()))
         needs, quick = self.wf.topology.needs, self.quick
@@ -104,6 +119,8 @@ class Executor:
         return results
 
     def load(self, name: str) -> Any:
+        if name in self.known:
+            return self.known[name]
         found, value = self.load_result(self.plan.job(self.wf.index[name]), self.store)
         if found:
             if self.progress is not None:

@@ -79,13 +79,17 @@ def explain(plan: RunPlan) -> list[Row]:
     wf, store = plan.wf, plan.store
     stored = {n.name: plan.cacheable[i] and store.has(*wf.stored_at(n.name), plan.keys[n.name])
               for i, n in enumerate(wf.nodes)} if store is not None else {}
-    states = planning.plan(wf, planning.output_nodes(wf), (lambda name: stored[name]) if store is not None else None,
+    wanted = [*planning.output_nodes(wf), *(name for fanout in wf.fanouts for name in fanout.reads)]
+    states = planning.plan(wf, wanted, (lambda name: stored[name]) if store is not None else None,
                            plan.forced)  # what is stored is asked once per node
+    waiting = _waiting(wf)
     rows = []
     for i, node in enumerate(wf.nodes):
         key = plan.keys.get(node.name, "")
         state = states[node.name]
-        if state == planning.LOAD:
+        if node.name in waiting:
+            rows.append(Row(node.name, RUN, [waiting[node.name]]))
+        elif state == planning.LOAD:
             rows.append(Row(node.name, STORED, [], key))
         elif state == planning.SKIP:
             why = "an object: built only when one of its calls runs" if node.kind == "object" else \
@@ -94,7 +98,21 @@ def explain(plan: RunPlan) -> list[Row]:
                             [] if stored.get(node.name) else [why], key))
         else:
             rows.append(Row(node.name, RUN, _why_run(plan, node, i, stored, states), key))
+    for fanout in wf.fanouts:  # a run-time loop whose items are not stored: its nodes are not known yet
+        for statement in fanout.statements:
+            rows.append(Row(".".join((statement, *fanout.keys, "*")), RUN,
+                            [f"one per item of {fanout.where}, known once it has run"]))
     return rows
+
+
+def _waiting(wf: Workflow) -> dict[str, str]:
+    """Nodes that read results of a run-time loop whose items are not stored, with why they run."""
+    if not wf.fanouts:
+        return {}
+    from .fanout import waiting_nodes  # deferred: only a workflow with run-time loops left
+
+    loops = ", ".join(sorted({fanout.where for fanout in wf.fanouts}))
+    return {name: f"after the run-time loop over {loops}, whose items are not stored" for name in waiting_nodes(wf)}
 
 
 def _why_run(plan: RunPlan, node: Node, i: int, stored: dict[str, bool], states: dict[str, str]) -> list[str]:

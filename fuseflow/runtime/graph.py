@@ -14,6 +14,7 @@ a node's result, a param's value or the literal's value.
 """
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -81,6 +82,33 @@ class Node:
         for value in (*self.args, *self.kwargs.values()):
             yield from ir.referenced_nodes(value)
 
+    def with_arguments(self, args: list[ir.Value], kwargs: dict[str, ir.Value]) -> Node:
+        """The same call with other argument values (a run-time loop's results, once it has run)."""
+        made = copy.copy(self)
+        made.args, made.kwargs = args, kwargs
+        return made
+
+
+class FanOut:
+    """A run-time loop (fuseflow.ir.fanout): `expand(items)` gives the nodes its items make and
+    each statement's results gathered (a ListOf, a DictOf for a dict), once `iterable` (a Ref
+    or a ParamRef, indexed) is known. `keys`: the static loop iteration it is in; `where`: the
+    iterable as the file writes it, for messages; `statements`: the names of the statements
+    of its body; `reads`: the nodes outside it that it reads (the iterable's among them).
+    runtime.fanout runs and expands them."""
+
+    __slots__ = ("iterable", "expand", "statements", "reads", "keys", "where")
+
+    def __init__(self, iterable: ir.Value, expand: Callable[[Any], tuple[list[Node], dict[str, ir.Value]]],
+                 statements: tuple[str, ...], reads: tuple[str, ...], keys: tuple[str, ...] = (),
+                 where: str = "") -> None:
+        self.iterable = iterable
+        self.expand = expand
+        self.statements = statements
+        self.reads = reads
+        self.keys = keys
+        self.where = where
+
 
 def arguments(args: list[Any] | None, kwargs: dict[str, Any] | None) -> tuple[list[ir.Value], dict[str, ir.Value]]:
     return [argument(a) for a in args or ()], {k: argument(v) for k, v in (kwargs or {}).items()}
@@ -121,12 +149,13 @@ class Workflow:
     relative storage paths resolve against (given __file__: its folder).
     overrides: from query(...).set(...). uses: the calls of used workflows inlined, by
     prefix: (that workflow's name, its file relative to home); their nodes keep their
-    results as that workflow keeps them (`address`)."""
+    results as that workflow keeps them (`stored_at`). fanouts: run-time loops, expanded
+    as the workflow runs (runtime.fanout)."""
 
     def __init__(self, name: str, nodes: list[Node], params: list[Param] | None = None,
                  outputs: dict[str, Any] | None = None, storage: str | None = None, source: str = "",
                  home: str | None = None, overrides: list[Override] | None = None,
-                 uses: dict[str, tuple[str, str]] | None = None) -> None:
+                 uses: dict[str, tuple[str, str]] | None = None, fanouts: list[FanOut] | None = None) -> None:
         self.name = name
         self.nodes = nodes
         self.params: list[Param] = [] if params is None else params
@@ -136,7 +165,17 @@ class Workflow:
         self.home = home
         self.overrides: list[Override] = [] if overrides is None else overrides
         self.uses: dict[str, tuple[str, str]] = {} if uses is None else uses
+        self.fanouts: list[FanOut] = [] if fanouts is None else fanouts
         self._settle()
+
+    def replaced(self, *, nodes: list[Node], outputs: dict[str, Any], fanouts: list[FanOut]) -> Workflow:
+        """The same workflow (its class, settings and params) with other nodes, outputs and loops."""
+        made = copy.copy(self)
+        for worked_out in ("topology", "used_by"):  # functools.cached_property values, of the old nodes
+            made.__dict__.pop(worked_out, None)
+        made.nodes, made.outputs, made.fanouts = nodes, outputs, fanouts
+        made._settle()
+        return made
 
     def __repr__(self) -> str:
         return f"Workflow({self.name!r}, {len(self.nodes)} nodes)"

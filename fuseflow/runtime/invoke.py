@@ -29,6 +29,11 @@ RUNTIME_DIR = str(Path(__file__).resolve().parent)
 ACTIVE_OPTIONS = frozenset({"retries", "retry_delay", "timeout", "seed", "setup", "env"})
 
 
+class RunFailed(Exception):
+    """The run stopped for a reason that is no node's own exception (a run-time loop's items
+    are no list or dict, ...): the message says what and where."""
+
+
 class NodeFailed(Exception):
     """A node raised: carries the node name and the user's own traceback."""
 

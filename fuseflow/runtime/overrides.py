@@ -83,7 +83,7 @@ def compile_regex(pattern: str, where: str) -> re.Pattern[str]:
 # --- checking overrides: the checker of a .fuse file's options blocks ---------------
 
 
-def check(overrides: Iterable[Override], names: list[str], where: str = "--set", *, own: str | None = None,
+def check(overrides: Iterable[Override], names: list[str] | None, where: str = "--set", *, own: str | None = None,
           resolve: bool = True) -> list[Override]:
     """The overrides with their values as the runtime uses them (durations in seconds,
     sizes in bytes, ...), checked by the checker of a .fuse file's `options` blocks
@@ -92,10 +92,12 @@ def check(overrides: Iterable[Override], names: list[str], where: str = "--set",
     Neutral options everywhere; `own` names a target whose own node options may be set
     as well (Ray's `.options()` keywords). `resolve`: import each callable named as
     "module:qualname" now, as the generated module imports a file's (not for KFP,
-    whose steps import them in their image). ParamError naming the override otherwise."""
+    whose steps import them in their image). ParamError naming the override otherwise;
+    also for one whose regex matches none of `names` (None: not checked, a part of a workflow)."""
     checked = []
     for override in overrides:
-        require_match(override.pattern, names, where)
+        if names is not None:
+            require_match(override.pattern, names, where)
         try:
             options = {key: normalize(key, value, own, resolve) for key, value in override.options.items()}
         except ParamError as exc:

@@ -89,10 +89,19 @@ class RunPlan:
         return self.store.has(*self.wf.stored_at(name), self.keys[name])
 
     def states(self, wanted: Iterable[str], forced: AbstractSet[str] | None = None,
-               readers: dict[str, int] | None = None) -> dict[str, str]:
-        """node -> LOAD, RUN or SKIP for the `wanted` results (see runtime.plan)."""
+               readers: dict[str, int] | None = None, known: AbstractSet[str] = frozenset()) -> dict[str, str]:
+        """node -> LOAD, RUN or SKIP for the `wanted` results (see runtime.plan). `known`: results
+        the run has already (computed before run-time loops expanded: runtime.fanout), LOAD too."""
         stored = self.is_stored if self.store is not None else None
-        return planning.plan(self.wf, wanted, stored, self.forced if forced is None else forced, readers)
+        forced = self.forced if forced is None else forced
+        if known:
+            in_store = stored
+
+            def stored(name: str) -> bool:
+                return name in known or (in_store is not None and in_store(name))
+
+            forced = forced - known
+        return planning.plan(self.wf, wanted, stored, forced, readers)
 
     def prefetch(self, states: dict[str, str]) -> None:
         """A remote store fetches the results the plan loads all at once."""
@@ -164,7 +173,8 @@ def _arrived(values: dict[str, Any]) -> RunPlan:
 
 
 def prepare(wf: Workflow, params: dict[str, Any], settings: RunSettings, *, own: str | None = None,
-            node_options: NodeOptions = _neutral, resolve: bool = True, warn_shared: bool = True) -> RunPlan:
+            node_options: NodeOptions = _neutral, resolve: bool = True, warn_shared: bool = True,
+            part: bool = False) -> RunPlan:
     """The run's plan; ParamError for a bad param, override, --rerun regex or storage URL.
 
     own: a target whose own node options `--set` may set too (Ray's). node_options:
@@ -172,10 +182,12 @@ def prepare(wf: Workflow, params: dict[str, Any], settings: RunSettings, *, own:
     the callables overrides name now (not for a target whose workers import them).
     warn_shared: a StorageWarning when the store holds results of this workflow name
     written by another .fuse file (runtime.shared): every run; not `fusec explain`
-    or `fusec storage gc`, which only read the plan."""
+    or `fusec storage gc`, which only read the plan. part: the plan of a part of the
+    workflow (what run-time loops need before they expand, runtime.fanout): an override
+    or a --rerun regex may select nodes of other parts only (the whole is checked)."""
     values = resolve_params(wf.params, params, settings.param_texts)
-    overrides = checked_overrides(wf, settings, own=own, resolve=resolve)
-    forced = rerun_nodes(wf, settings.rerun)
+    overrides = checked_overrides(wf, settings, own=own, resolve=resolve, part=part)
+    forced = rerun_nodes(wf, settings.rerun, part=part)
     store = open_workflow_store(wf, settings)
     options = [node_options(node, overrides) for node in wf.nodes] if overrides else [n.options for n in wf.nodes]
     if store is None:  # nothing is kept (runtime.node.cacheable), so nothing needs a key
@@ -204,18 +216,22 @@ def _kept(wf: Workflow, values: dict[str, Any], options: list[dict[str, Any]], s
 
 
 def checked_overrides(wf: Workflow, settings: RunSettings, *, own: str | None = None,
-                      resolve: bool = True) -> list[Override]:
-    """The workflow's own `query(...).set(...)` overrides, then `--set`, checked as a file's options are."""
-    names = [node.name for node in wf.nodes]
+                      resolve: bool = True, part: bool = False) -> list[Override]:
+    """The workflow's own `query(...).set(...)` overrides, then `--set`, checked as a file's options
+    are (`part`: prepare's)."""
+    names = None if part else [node.name for node in wf.nodes]
     return [*overriding.check(wf.overrides, names, "query", own=own, resolve=resolve),
             *overriding.check(settings.overrides, names, "--set", own=own, resolve=resolve)]
 
 
-def rerun_nodes(wf: Workflow, pattern: str | None) -> set[str]:
-    """--rerun REGEX: the matching nodes and everything downstream; ParamError for a bad regex."""
+def rerun_nodes(wf: Workflow, pattern: str | None, part: bool = False) -> set[str]:
+    """--rerun REGEX: the matching nodes and everything downstream; ParamError for a bad regex
+    (`part`: prepare's)."""
     if not pattern:
         return set()
-    overriding.require_match(overriding.compile_regex(pattern, "--rerun"), [n.name for n in wf.nodes], "--rerun")
+    regex = overriding.compile_regex(pattern, "--rerun")
+    if not part:
+        overriding.require_match(regex, [n.name for n in wf.nodes], "--rerun")
     return planning.forced_nodes(wf, pattern)
 
 

@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
-from .invoke import NodeFailed
+from .invoke import NodeFailed, RunFailed
 from .outputs import print_outputs
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -29,6 +29,11 @@ def run_and_report(run: Callable[[], dict[str, Any]], *, as_json: bool, stored: 
             outputs = run()
         except NodeFailed as exc:
             report_failure(exc, stored)
+            return EXIT_FAILED
+        except RunFailed as exc:
+            sys.stderr.write(f"error: {exc}\n")
+            if stored:
+                sys.stderr.write("Results finished before the failure are stored; the next run reuses them.\n")
             return EXIT_FAILED
         except KeyboardInterrupt:
             report_interrupt(stored)

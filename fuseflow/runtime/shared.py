@@ -136,11 +136,18 @@ class Pruning:
     former: list[str] = field(default_factory=list)
 
 
-def prune(store: Store, workflow: str, keys: dict[str, str], me: Source | None, max_age: float) -> Pruning:
+def prune(store: Store, workflow: str, keys: dict[str, str], me: Source | None, max_age: float,
+          unknown: Callable[[str], bool] | None = None) -> Pruning:
     """The garbage of `workflow` (results whose keys are not in `keys`) that is `me`'s, or
-    no file's (saved before results named one), plus `me`'s results under former names."""
+    no file's (saved before results named one), plus `me`'s results under former names.
+    `unknown(node)`: a node whose key is not known now (a run-time loop's, when what it iterates
+    is not stored): every result of it is kept."""
     former = former_names(store, workflow, me)
-    items = store.garbage(lambda w, node, key: w == workflow and keys.get(node) == key, max_age, [workflow, *former])
+
+    def current(w: str, node: str, key: str) -> bool:
+        return w == workflow and (keys.get(node) == key or (unknown is not None and unknown(node)))
+
+    items = store.garbage(current, max_age, [workflow, *former])
     if me is None:
         return Pruning(items)
     owners = owners_of(store, [item for item in items if item.kind == "unreferenced"])

@@ -29,6 +29,23 @@ class Target:
     name: str = ""
     summary: str = ""          # one line for `fusec compile --help`
     runnable: bool = False     # `fusec run --target NAME` works
+    # run-time loops (Workflow.fanouts: `for x in <node or param>`): which a target's artifact
+    # writes, and which its `fusec run` runs
+    writes_run_time_loops: bool = False
+    runs_run_time_loops: bool = False
+
+    def supports(self, wf: Workflow, running: bool = False) -> None:
+        """CompileError at the first construct of `wf` this target cannot write (or, `running`,
+        run) yet, naming the target."""
+        if wf.fanouts and not (self.runs_run_time_loops if running else self.writes_run_time_loops):
+            # deferred: generated modules import the targets' runtime without the compiler
+            from ..compiler.errors import target_error
+
+            fanout = wf.fanouts[0]
+            does = "run" if running else "write"
+            raise target_error(wf.source, f"--target {self.name} does not {does} run-time loops yet "
+                               f"(`for {', '.join(fanout.vars)} in` a node or a param)", fanout.span,
+                               "fusec run FILE runs them on this machine (--target local)")
 
     def generate(self, wf: Workflow, base_dir: str | Path | None = None) -> str:
         """The artifact for the workflow. `base_dir`: the .fuse file's folder, when a

@@ -3,6 +3,7 @@
 loop forms below that no golden case shows."""
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -101,3 +102,13 @@ def sources() -> dict[str, tuple[str, str]]:
     for name, text in EXTRA.items():
         found[name] = (f"{name}.fuse", text)
     return found
+
+
+@functools.lru_cache(maxsize=1)
+def written_sources() -> dict[str, tuple[str, str]]:
+    """The sources the Python generators write: all but those with run-time loops, which the
+    generators do not write yet (`fusec compile` says so at the loop: Target.supports; issue 14)."""
+    from fuseflow.compiler.frontend import compile_source
+
+    return {label: (path, text) for label, (path, text) in sources().items()
+            if not compile_source(text, path)[0].fanouts}

@@ -21,7 +21,7 @@ from fuseflow.codegen.loader import load_generated
 from fuseflow.runtime.bind import bind
 from fuseflow.targets.local import generate as local
 
-from .sources import sources
+from .sources import written_sources
 from .test_loop_descriptions import compiled, typed
 
 
@@ -88,7 +88,7 @@ def graph_facts(graph: Any) -> tuple:
             graph.name, graph.source, graph.storage)
 
 
-@pytest.mark.parametrize("label", list(sources()))
+@pytest.mark.parametrize("label", list(written_sources()))
 def test_the_local_module_builds_the_graph_bind_builds(label: str):
     wf, home = compiled(label)
     with stand_ins(wf):
@@ -97,7 +97,7 @@ def test_the_local_module_builds_the_graph_bind_builds(label: str):
         assert graph_facts(module.WORKFLOW) == expected
 
 
-@pytest.mark.parametrize("label", list(sources()))
+@pytest.mark.parametrize("label", list(written_sources()))
 def test_the_ray_module_builds_the_graph_bind_builds(label: str):
     pytest.importorskip("ray")
     from fuseflow.targets.ray import backend
@@ -111,7 +111,7 @@ def test_the_ray_module_builds_the_graph_bind_builds(label: str):
         assert (module.WORKFLOW.max_pending, module.WORKFLOW.init) == (expected.max_pending, expected.init)
 
 
-@pytest.mark.parametrize("label", list(sources()))
+@pytest.mark.parametrize("label", list(written_sources()))
 def test_the_prefect_module_builds_the_graph_bind_builds(label: str):
     pytest.importorskip("prefect")
     from fuseflow.targets.prefect import generate as prefect

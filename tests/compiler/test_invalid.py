@@ -25,7 +25,7 @@ CASES = sorted(p.stem for p in INVALID.glob("*.fuse"))
 REQUIRED = {
     "syntax_missing_paren", "syntax_unterminated_string", "syntax_bad_character",
     "syntax_unexpected_keyword", "syntax_unfinished_at_eof", "syntax_several", "undefined_name",
-    "duplicate_node", "loop_name_collision", "nested_call", "method_on_non_node", "for_over_param",
+    "duplicate_node", "loop_name_collision", "nested_call", "method_on_non_node", "run_time_loop_mistakes",
     "param_default_type", "param_unknown_type", "define_wrong_type", "invalid_regex",
     "option_unknown_key", "option_value_type", "query_matches_nothing", "return_unknown",
     "top_level_in_loop", "two_workflows", "options_unknown_target", "object_as_argument",
@@ -87,7 +87,7 @@ def test_many_errors_reports_each_kind_once():
     assert err.endswith("fusec: 11 errors, 1 warning\n")
     for fragment in ("unknown param type", "declared int but its default is str", "undefined name 'ad'",
                      "duplicate node name", "a call inside an argument", "cannot appear inside a `for` loop",
-                     "a `for` loop needs a compile-time constant", "unknown ray option",
+                     "a run-time loop over param 'm', which is int", "unknown ray option",
                      "matches no node", "invalid regex", "appears more than once", "return of unknown name"):
         assert fragment in err, fragment
 

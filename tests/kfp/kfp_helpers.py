@@ -88,7 +88,7 @@ ODD_NAMES = '''
         part = show(data, data[0], class=1, self=2, _SPEC=3, fuseflow_node=4, result=5)
     }
     all = show(data, part["1"], data["-1"][0])
-    return all
+    return all, part                            # every part is needed: its task is in the pipeline
 '''
 
 

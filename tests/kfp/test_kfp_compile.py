@@ -133,7 +133,7 @@ def bound(spec: dict, node: str) -> dict:
     a param as its pipeline input, a literal as its constant."""
     tasks = tasks_of(spec)
     node_of = {name: t["inputs"]["parameters"]["fuseflow_node"]["runtimeValue"]["constant"]
-               for name, t in tasks.items()}
+               for name, t in tasks.items() if "fuseflow_node" in t["inputs"].get("parameters", {})}
     (inputs,) = [tasks[name]["inputs"] for name, n in node_of.items() if n == node]
     names = {k: node_of[v["taskOutputArtifact"]["producerTask"]] for k, v in inputs.get("artifacts", {}).items()}
     for k, v in inputs["parameters"].items():

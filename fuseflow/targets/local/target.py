@@ -10,6 +10,7 @@ class LocalTarget(Target):
     name = "local"
     summary = "a Python module that runs the workflow here, with fuseflow's runtime alone"
     runnable = True
+    runs_run_time_loops = True  # the engine itself (runtime.fanout)
 
     def generate(self, wf, base_dir=None) -> str:
         from . import generate as generator  # deferred: Jinja2 and the templates, for compile only

@@ -1,0 +1,244 @@
+"""Run-time loops in the front end: `for f in files { ... }` where `files` is a node or a param.
+
+The items exist only when the workflow runs, so the body is lowered once,
+symbolically: the loop variables are RuntimeItem markers and the nodes made
+are placeholders named with the key RUNTIME_KEY (`table.*`, `x.moons.*.knn`
+inside a static loop), never part of the IR's nodes. Each statement is
+described as loop descriptions are (fuseflow.compiler.loops), relative to the
+run-time loop: a loop variable is a LoopVar, a node of the same iteration a
+LoopRef, a family of a static loop inside it a LoopFamily; what is the same
+for every item (params, constants, nodes outside the loop) is the value
+lowering gives it. The result is one ir.FanOut per run-time loop and
+iteration of the static loops around it.
+
+Outside the loop, a statement's family is what every item made: lowering
+gives a Family whose one member is keyed RUNTIME_KEY, which `gathered`
+rewrites into an ir.Gathered the engine replaces once the loop has run.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .. import ir
+from . import nodes as n
+from .loops import StatementDraft, Unsupported, ir_data
+
+if TYPE_CHECKING:
+    from .lower import Lowering, NodeDraft
+    from .options import Query
+
+RUNTIME_KEY = "*"  # a run-time iteration's key while lowering: no real key has it (loop_key makes [A-Za-z0-9_-])
+
+
+class RuntimeItem:
+    """A run-time loop's variable while its body is lowered: no compile-time value."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"RuntimeItem({self.name!r})"
+
+
+@dataclass(slots=True)
+class StaticDraft:
+    """A static loop inside a run-time loop's body."""
+
+    vars: tuple[str, ...]
+    items: Any
+    span: n.Span
+    body: list[StaticDraft | StatementDraft] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class FanOutDraft:
+    vars: tuple[str, ...]
+    iterable: ir.Value
+    keys: tuple[str, ...]
+    span: n.Span
+    loop: int  # id() of the `for` statement
+    body: list[StaticDraft | StatementDraft] = field(default_factory=list)
+    inner: dict[int, StaticDraft] = field(default_factory=dict)  # static loops inside, by id() of their `for`
+    described: set[int] = field(default_factory=set)  # id() of the statements described
+
+
+@dataclass(slots=True)
+class FanOutRecorder:
+    drafts: list[FanOutDraft] = field(default_factory=list)
+    open: FanOutDraft | None = None
+
+    def enter(self, low: Lowering, stmt: n.ForStmt, iterable: ir.Value) -> None:
+        keys = tuple(frame.key for frame in low.frames)
+        self.open = FanOutDraft(stmt.names, iterable, keys, stmt.span, id(stmt))
+        self.drafts.append(self.open)
+
+    def exit(self) -> None:
+        self.open = None
+
+    def enter_static(self, low: Lowering, stmt: n.ForStmt, items: Any) -> None:
+        """A static loop inside the open run-time loop (its body is lowered once per item of it)."""
+        draft = self.open
+        assert draft is not None, "enter_static is called inside a run-time loop"
+        if id(stmt) in draft.inner:
+            return
+        made = StaticDraft(stmt.names, ir_data(items), stmt.span)
+        draft.inner[id(stmt)] = made
+        parent = draft.inner.get(low.frames[-1].loop) if low.frames[-1].loop != draft.loop else None
+        (parent.body if parent is not None else draft.body).append(made)
+
+    def statement(self, low: Lowering, stmt: Any, name: str, call: n.Call, node: NodeDraft) -> None:
+        """A node statement in the open run-time loop was lowered (without an error) to `node`."""
+        draft = self.open
+        assert draft is not None, "statement is called inside a run-time loop"
+        if id(stmt) in draft.described:
+            return
+        draft.described.add(id(stmt))
+        try:
+            made = StatementDraft(name, node.target, tuple(template(low, draft, arg) for arg in call.args),
+                                  tuple((kw.name, template(low, draft, kw.value)) for kw in call.kwargs),
+                                  method_object(low, draft, call, node), call.span, node.name,
+                                  tuple(_after(low, draft, item) for item in stmt.after))
+        except Unsupported as exc:
+            expr = exc.args[0] if exc.args else call
+            low.diags.error(expr.span, "a run-time loop cannot say this: an index that changes with the item",
+                            "index with constants; pass the item whole and index it in Python")
+            return
+        inner = draft.inner.get(low.frames[-1].loop) if low.frames[-1].loop != draft.loop else None
+        (inner.body if inner is not None else draft.body).append(made)
+
+    def records(self, nodes: dict[str, NodeDraft], queries: list[Query]) -> tuple[ir.FanOut, ...]:
+        """The run-time loops, each with the file's option queries (their nodes' names are known
+        when they run, and the queries select them then)."""
+        selecting = tuple((q.pattern.pattern, q.target, q.options) for q in queries)
+        return tuple(ir.FanOut(d.vars, d.iterable, tuple(_body(d.body, nodes)), d.keys, _span(d.span), selecting)
+                     for d in self.drafts)
+
+
+def _body(items: list[StaticDraft | StatementDraft], nodes: dict[str, NodeDraft]) -> list[ir.Statement | ir.Loop]:
+    body: list[ir.Statement | ir.Loop] = []
+    for item in items:
+        if isinstance(item, StaticDraft):
+            inner = _body(item.body, nodes)
+            if inner:
+                body.append(ir.Loop(item.vars, item.items, tuple(inner), span=_span(item.span)))
+        else:
+            body.append(ir.Statement(item.name, nodes[item.first_node].kind, item.target, item.args, item.kwargs,
+                                     item.object, _span(item.span), item.after))
+    return body
+
+
+def _span(span: n.Span) -> tuple[int, int, int, int]:
+    return (span.line, span.col, span.end_line, span.end_col)
+
+
+def inside_fanout(low: Lowering) -> bool:
+    return any(frame.key == RUNTIME_KEY for frame in low.frames)
+
+
+# --- values ---------------------------------------------------------------------------
+
+
+def _inner_loops(low: Lowering, draft: FanOutDraft) -> list[int]:
+    """The loops running from the run-time loop inward (its own first)."""
+    ids = [frame.loop for frame in low.frames]
+    return ids[ids.index(draft.loop):]
+
+
+def varies(low: Lowering, draft: FanOutDraft, expr: n.Expr) -> bool:
+    """Whether `expr` differs from one item to the next: it reads a variable of the run-time loop
+    or of a loop inside it, or a node made inside it."""
+    if isinstance(expr, n.Ref):
+        ref = low.unalias(expr) if expr.name in low.aliases else expr
+        inner = _inner_loops(low, draft)
+        if any(ref.name in frame.bindings for frame in low.frames if frame.loop in inner):
+            return True
+        symbol = low.symbols.get(ref.name)
+        if symbol is not None and draft.loop in symbol.loops:
+            return True
+        return any(varies(low, draft, index) for index in ref.indexes)
+    if isinstance(expr, n.ListExpr):
+        return any(varies(low, draft, item) for item in expr.items)
+    if isinstance(expr, n.DictExpr):
+        return any(varies(low, draft, item) for _, item in expr.pairs)
+    return False
+
+
+def template(low: Lowering, draft: FanOutDraft, expr: n.Expr) -> ir.Value:
+    """An argument as every item's iteration reads it (Unsupported if it cannot be said)."""
+    if not varies(low, draft, expr):
+        mark = len(low.data_uses)
+        value = low.value(expr)
+        del low.data_uses[mark:]
+        return value
+    if isinstance(expr, n.Ref):
+        return _reference(low, draft, low.unalias(expr) if expr.name in low.aliases else expr)
+    if isinstance(expr, n.ListExpr):
+        return ir.ListOf(tuple(template(low, draft, item) for item in expr.items))
+    if isinstance(expr, n.DictExpr):
+        return ir.DictOf(tuple((key, template(low, draft, item)) for key, item in expr.pairs))
+    raise Unsupported(expr)
+
+
+def _reference(low: Lowering, draft: FanOutDraft, ref: n.Ref) -> ir.Value:
+    if any(varies(low, draft, index) for index in ref.indexes):
+        raise Unsupported(ref)
+    path = tuple(low.index_constant(index) for index in ref.indexes)
+    inner = _inner_loops(low, draft)
+    if any(ref.name in frame.bindings for frame in low.frames if frame.loop in inner):
+        return ir.LoopVar(ref.name, path)
+    symbol = low.symbols[ref.name]
+    pattern = low.loop_pattern(symbol)
+    if None not in pattern:
+        return ir.LoopRef(ref.name, path)
+    if path:  # members picked from a family of the current item
+        raise Unsupported(ref)
+    return ir.LoopFamily(ref.name, pattern.index(None))
+
+
+def _after(low: Lowering, draft: FanOutDraft, item: n.AfterName) -> ir.Value:
+    """A node `after` names inside a run-time loop, as every item reads it (compiler.loops's
+    after_template: a node, not an alias or a used workflow's call)."""
+    if item.name not in low.symbols:
+        raise Unsupported(item)
+    return template(low, draft, n.Ref(item.name, (), item.span, item.span))
+
+
+def method_object(low: Lowering, draft: FanOutDraft, call: n.Call, node: NodeDraft) -> ir.Value | None:
+    """The object a method statement calls: the current item's (an object made outside the loop
+    has its method calls in source order, which a run-time loop's items have not)."""
+    if node.object is None:
+        return None
+    symbol = low.symbols[call.callee[0]]
+    if draft.loop not in symbol.loops:
+        raise Unsupported(call)
+    return ir.LoopRef(symbol.name)
+
+
+# --- outside the loop ---------------------------------------------------------------------
+
+
+class Gather(ir.Transformer):
+    """A node's (or an output's) values with the families of run-time loops made Gathered."""
+
+    def visit_Family(self, value: ir.Family) -> ir.Value:
+        if len(value.members) == 1 and value.members[0][0] == RUNTIME_KEY:
+            return gathered(value)
+        return self.generic_visit(value)
+
+
+def gathered(family: ir.Family, path: ir.Path = ()) -> ir.Gathered:
+    """The Gathered value a run-time loop's family (its one member keyed RUNTIME_KEY) stands for."""
+    leaf: ir.Value = family
+    while type(leaf) is ir.Family:
+        leaf = leaf.members[0][1]
+    assert type(leaf) is ir.Ref, "a family's members end in Refs"
+    parts = leaf.node.split(".")
+    return ir.Gathered(family.name, tuple(parts[1:parts.index(RUNTIME_KEY)]), path)
+
+
+def placeholder(node_name: str) -> bool:
+    """Whether a node of lowering is a run-time loop's placeholder (not a node of the IR)."""
+    return f".{RUNTIME_KEY}" in node_name

@@ -1,0 +1,180 @@
+"""Run-time loops on the engine: run what their iterables need, expand them, then run the rest.
+
+    wf, known = expanded(wf, params, run_part)     # every target, before its own run
+
+A workflow with run-time loops (Workflow.fanouts) is run in stages: the nodes
+a loop's iterable needs run first (`run_part`, the target's own executor, on
+the part of the graph that does not wait for a loop), the loop is expanded
+into the nodes its items make (FanOut.expand), the values that gathered its
+results outside it (ir.Gathered) become those nodes' results, and so on
+until no loop is left; the target then runs the whole, now static, graph.
+The results the stages computed that the rest reads are handed on (`known`),
+so nothing runs twice even when nothing is stored; with a store, they are
+stored as every result is, and a rerun loads them.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .. import ir
+from ..ir.indexing import IndexProblem, indexed
+from .graph import FanOut, Node, Workflow
+from .invoke import IndexingError, RunFailed, index
+
+# run_part(workflow, wanted, known): the results of the `wanted` nodes of `workflow` (a part of
+# the whole with no run-time loop left in it), with `known` results not computed again.
+RunPart = Callable[[Workflow, list[str], dict[str, Any]], dict[str, Any]]
+
+
+class ItemsUnknown(Exception):
+    """What a run-time loop iterates is not stored: `fusec explain` and `storage gc`, which run
+    nothing, leave that loop as it is."""
+
+
+class LoopFailed(RunFailed):
+    """A run-time loop's items are not a list or a dict, or a result gathered outside it
+    cannot be indexed as the file says: the run stops there, naming the loop."""
+
+
+def expanded(wf: Workflow, params: dict[str, Any], run_part: RunPart) -> tuple[Workflow, dict[str, Any]]:
+    """`wf` with every run-time loop expanded, and the results computed on the way that the
+    rest of the run reads (by node name)."""
+    known: dict[str, Any] = {}
+    while wf.fanouts:
+        waiting = waiting_nodes(wf)
+        ready = [fanout for fanout in wf.fanouts if not set(ir.referenced_nodes(fanout.iterable)) & waiting]
+        assert ready, "a run-time loop's iterable is a node before it in the file, so one is always ready"
+        part = [node for node in wf.nodes if node.name not in waiting]
+        producers = [name for fanout in ready for name in ir.referenced_nodes(fanout.iterable)]
+        wanted = handed_on(part, producers, wf)
+        try:
+            results = run_part(wf.replaced(nodes=part, outputs={}, fanouts=[]), wanted, known) if wanted else {}
+        except ItemsUnknown:  # (as_stored's) the rest stays a run-time loop
+            return wf, known
+        known.update({name: results[name] for name in wanted})
+        for fanout in ready:
+            wf = expand_one(wf, fanout, items_of(fanout, results, params))
+    return wf, known
+
+
+def unknown_keys(wf: Workflow) -> Callable[[str], bool]:
+    """Whether a node's key is not known now: it waits for a run-time loop left unexpanded, or is
+    one of such a loop's (named after one of its statements and static keys)."""
+    waiting = waiting_nodes(wf)
+    prefixes = tuple(".".join((statement, *fanout.keys)) + "." for fanout in wf.fanouts
+                     for statement in fanout.statements)
+
+    def unknown(node: str) -> bool:
+        return node in waiting or node.startswith(prefixes)
+
+    return unknown
+
+
+def as_stored(wf: Workflow, params: dict[str, Any], plan_part: Callable[[Workflow], Any]) -> Workflow:
+    """expanded_as_stored, with the params' values and `plan_part(part)`, the RunPlan of a part of
+    the workflow (runtime.prepare.prepare(..., part=True))."""
+
+    def load_stored(part: Workflow, wanted: list[str], known: dict[str, Any]) -> dict[str, Any]:
+        from .node import load  # deferred: the store's side, as every plan with a store loads it
+
+        plan = plan_part(part)
+        found = {}
+        for name in wanted:
+            if name in known:
+                found[name] = known[name]
+                continue
+            hit, value = (False, None) if not plan.is_stored(name) else load(plan.job(part.index[name]), plan.store)
+            if not hit:
+                raise ItemsUnknown(name)
+            found[name] = value
+        return found
+
+    return expanded(wf, params, load_stored)[0]
+
+
+def waiting_nodes(wf: Workflow) -> set[str]:
+    """The nodes that read a run-time loop's results (ir.Gathered), and every node after them."""
+    waiting: set[str] = set()
+    for node, reads in zip(wf.nodes, wf.topology.needs, strict=True):
+        if any(_gathers(value) for value in (*node.args, *node.kwargs.values())) or not waiting.isdisjoint(reads):
+            waiting.add(node.name)
+    return waiting
+
+
+def _gathers(value: ir.Value) -> bool:
+    return type(value) is ir.Gathered or any(type(v) is ir.Gathered for v in ir.walk(value))
+
+
+def handed_on(part: list[Node], producers: list[str], wf: Workflow) -> list[str]:
+    """The nodes of `part` the stage runs and whose results the rest reads: the iterables'
+    producers, and what the stage computes on the way that any other node or output reads."""
+    index = {node.name: node for node in part}
+    stage: set[str] = set()
+    stack = [name for name in producers if name in index]
+    while stack:
+        name = stack.pop()
+        if name in stage:
+            continue
+        stage.add(name)
+        stack.extend(read for read in wf.topology.needs[wf.index[name]] if read in index)
+    read_later = {read for node, reads in zip(wf.nodes, wf.topology.needs, strict=True)
+                  if node.name not in stage for read in reads}
+    assert wf.outputs is not None, "Workflow fills in its outputs"
+    read_later.update(name for value in wf.outputs.values() for name in ir.referenced_nodes(value))
+    return [node.name for node in part if node.name in stage and (node.name in read_later or node.name in producers)]
+
+
+def items_of(fanout: FanOut, results: dict[str, Any], params: dict[str, Any]) -> Any:
+    """The value a run-time loop iterates: a node's result or a param, indexed by its path."""
+    source = fanout.iterable
+    found = results[source.node] if type(source) is ir.Ref else params[source.name]  # type: ignore[attr-defined]
+    try:
+        return index(found, source.path, fanout.where) if source.path else found  # type: ignore[attr-defined]
+    except IndexingError as exc:
+        raise LoopFailed(f"the run-time loop over {fanout.where}: {exc}") from None
+
+
+def expand_one(wf: Workflow, fanout: FanOut, items: Any) -> Workflow:
+    """`wf` with `fanout` expanded over `items`: its nodes in place, its results gathered."""
+    try:
+        made, gathered = fanout.expand(items)
+    except ir.NotIterable as exc:
+        raise LoopFailed(str(exc)) from None
+    rewrite = _Replace(fanout.keys, gathered)
+
+    def replace(value: ir.Value) -> ir.Value:
+        replaced: ir.Value = rewrite.visit(value)
+        return replaced
+
+    nodes: list[Node] = []
+    placed = False
+    for node in wf.nodes:
+        args = [replace(value) for value in node.args]
+        kwargs = {key: replace(value) for key, value in node.kwargs.items()}
+        if not placed and (args != node.args or kwargs != node.kwargs):
+            nodes.extend(made)  # before the first node that reads them
+            placed = True
+        nodes.append(node if args == node.args and kwargs == node.kwargs else node.with_arguments(args, kwargs))
+    if not placed:
+        nodes.extend(made)
+    assert wf.outputs is not None, "Workflow fills in its outputs"
+    outputs = {name: replace(value) for name, value in wf.outputs.items()}
+    return wf.replaced(nodes=nodes, outputs=outputs, fanouts=[f for f in wf.fanouts if f is not fanout])
+
+
+class _Replace(ir.Transformer):
+    """Gathered values of one run-time loop (its static keys) as the members it made."""
+
+    def __init__(self, keys: tuple[str, ...], gathered: dict[str, ir.Value]):
+        self.keys = keys
+        self.gathered = gathered
+
+    def visit_Gathered(self, value: ir.Gathered) -> ir.Value:
+        if value.keys != self.keys or value.statement not in self.gathered:
+            return value
+        try:
+            found: ir.Value = indexed(self.gathered[value.statement], value.path)
+            return found
+        except IndexProblem as exc:
+            raise LoopFailed(f"{value.statement}{''.join(f'[{k!r}]' for k in value.path)}: {exc}") from None
