@@ -146,3 +146,9 @@ def peek(log, *names):
     counts = [int(open(f"{log}.{name}").read()) if os.path.exists(f"{log}.{name}") else 0 for name in names]
     note(log, "peek " + " ".join(f"{name}={count}" for name, count in zip(names, counts, strict=True)))
     return counts
+
+
+def upto(log, n):
+    """[1, ..., n]: a list whose length is known when the workflow runs."""
+    note(log, f"upto {n}")
+    return list(range(1, n + 1))
