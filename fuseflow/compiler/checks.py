@@ -9,11 +9,11 @@ from . import nodes as n
 from .errors import Diagnostics, suggest
 
 TOP_LEVEL_ONLY = (n.WorkflowStmt, n.FromImport, n.ImportModule, n.UseStmt, n.ParamStmt, n.LetStmt,
-                  n.OptionsStmt, n.StorageStmt, n.ReturnStmt)
+                  n.OptionsStmt, n.StorageStmt, n.ReturnStmt, n.FinallyStmt)
 STATEMENT_WORDS = {
     n.WorkflowStmt: "`workflow`", n.FromImport: "an import", n.ImportModule: "an import", n.UseStmt: "a `use`",
     n.ParamStmt: "a `param`", n.LetStmt: "a `let`", n.OptionsStmt: "an `options` block",
-    n.StorageStmt: "`storage`", n.ReturnStmt: "`return`",
+    n.StorageStmt: "`storage`", n.ReturnStmt: "`return`", n.FinallyStmt: "`finally`",
 }
 STORAGE_SCHEMES = ("file:", "s3://")
 
@@ -23,9 +23,12 @@ def check_structure(module: n.Module, diags: Diagnostics) -> None:
     _once(module.statements, n.WorkflowStmt, diags)
     _once(module.statements, n.StorageStmt, diags)
     _once(module.statements, n.ReturnStmt, diags)
+    _once(module.statements, n.FinallyStmt, diags)
     for stmt in module.statements:
         if isinstance(stmt, n.ForStmt):
             _no_top_level_in_loop(stmt.body, diags)
+        if isinstance(stmt, n.FinallyStmt):
+            _calls_only(stmt.body, diags)
         if isinstance(stmt, n.StorageStmt):
             check_storage_url(stmt, diags)
 
@@ -44,6 +47,14 @@ def _no_top_level_in_loop(body: tuple[n.Stmt, ...], diags: Diagnostics) -> None:
                         "move it to the top level of the file")
         elif isinstance(stmt, n.ForStmt):
             _no_top_level_in_loop(stmt.body, diags)
+
+
+def _calls_only(body: tuple[n.Stmt, ...], diags: Diagnostics) -> None:
+    """`finally` holds calls (named or bare), which run once each: no loops, no declarations."""
+    for stmt in body:
+        if not isinstance(stmt, (n.AssignStmt, n.CallStmt)):
+            what = STATEMENT_WORDS.get(type(stmt), "a `for` loop")
+            diags.error(stmt.span, f"{what} cannot appear inside `finally`", "`finally` holds calls: `notify(...)`")
 
 
 def check_storage_url(stmt: n.StorageStmt, diags: Diagnostics) -> None:

@@ -107,7 +107,7 @@ def _build(module: n.Module, lowering: Lowering, effective: dict[str, opts.Targe
         ir.Node(
             name=d.name, kind=d.kind, target=d.target, args=d.args, kwargs=d.kwargs, object=d.object,
             after=d.after, options=_options(d, effective), statement=d.statement, keys=d.keys,
-            span=(d.span.line, d.span.col, d.span.end_line, d.span.end_col), use=d.use,
+            span=(d.span.line, d.span.col, d.span.end_line, d.span.end_col), use=d.use, final=d.final,
         )
         for d in lowering.nodes.values()
     )
@@ -172,7 +172,7 @@ def _outputs(nodes: tuple[ir.Node, ...], lowering: Lowering, returned: n.ReturnS
     consumed.update(name for fanout in fanouts for name in ir.fanout_inputs(fanout))
     outputs: dict[str, ir.Value] = {}
     for node in nodes:
-        if node.name in consumed or node.kind == "object":
+        if node.name in consumed or node.kind == "object" or node.final:  # `finally` runs after the outputs
             continue
         if placeholder(node.name):  # a run-time loop's results no node reads: all of them, gathered
             value = gathered_output(node)

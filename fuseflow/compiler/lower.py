@@ -28,6 +28,7 @@ from .loops import LoopRecorder
 from .use import Loader, Rewrite, UsedFile, prefixed_uses
 
 SHARED_LITERAL_TYPES = frozenset({str, int, float, bool, type(None)})
+RUN_STATUS = "run_status"  # the built-in value `finally` reads: how the run went
 
 
 @dataclass(slots=True)
@@ -102,6 +103,7 @@ class NodeDraft:
     after: tuple[str, ...] = ()
     options: dict[str, dict[str, Any]] | None = None  # a used workflow's node: its own file's options
     use: str = ""  # and the prefix of the call it comes from (ir.Node.use)
+    final: bool = False  # in `finally`: runs after the rest, on success and on failure
 
 
 @dataclass(slots=True)
@@ -132,6 +134,7 @@ class Lowering:
     used: dict[str, UsedFile] = field(default_factory=dict)  # by alias
     instances: dict[str, Instance] = field(default_factory=dict)  # calls of used workflows, by name
     uses: list[ir.Use] = field(default_factory=list)  # Workflow.uses
+    in_finally: bool = False  # lowering the body of `finally`
     constants_hold_imports: bool = False  # a `let` or a loop's items hold an imported name (rare: checked then)
     nodes: dict[str, NodeDraft] = field(default_factory=dict)
     frames: list[Frame] = field(default_factory=list)
@@ -185,6 +188,12 @@ class Lowering:
         if self.declare(stmt.alias, stmt.span, "import"):
             self.imports[stmt.alias] = ImportSym(stmt.module, None, stmt.span.line)
             self.import_list.append(ir.Import(stmt.module, None, stmt.alias))
+
+    def stmt_FinallyStmt(self, stmt: n.FinallyStmt) -> None:
+        """`finally { ... }`: its calls run after the rest, on success and on failure (ir.Node.final)."""
+        self.in_finally = True
+        self.block(stmt.body)
+        self.in_finally = False
 
     def stmt_UseStmt(self, stmt: n.UseStmt) -> None:
         if self.loader is None:
@@ -573,6 +582,7 @@ class Lowering:
         if keys and symbol.tree is not None:
             symbol.add_to_tree(keys, node_name)
         self.nodes[node_name] = draft or NodeDraft(node_name, "call", "", (), (), call.span, name, keys)
+        self.nodes[node_name].final = self.in_finally
         if keys and draft is not None:
             if inside_fanout(self):
                 self.fanouts.statement(self, stmt, name, call, draft)
@@ -833,6 +843,8 @@ class Lowering:
                 expr = self.unalias(expr)
             except NotConstant:
                 return ir.NONE
+        if type(expr) is n.Ref and expr.name == RUN_STATUS and expr.name not in self.declared:
+            return self.run_status(expr)
         if type(expr) is n.Ref and not self.is_constant_name(expr.name) and (
                 expr.name in self.symbols or expr.name in self.params or expr.name in self.imports):
             return self.reference(expr)  # not a constant: constant_or_raise would raise, with no side effect
@@ -900,6 +912,8 @@ class Lowering:
             if not path:  # one value per param, shared by all its plain uses (values are read-only)
                 return self.param_values.setdefault(ref.name, ir.ParamRef(ref.name))
             return ir.ParamRef(ref.name, path)
+        if ref.name in self.symbols and not self.across_finally(ref):
+            return ir.NONE
         if ref.name in self.symbols:
             if path:
                 picked = self.pick_members(self.symbols[ref.name], path, ref)
@@ -912,6 +926,32 @@ class Lowering:
             return ir.Imported(target, path) if target is not None else ir.NONE
         self.undefined(ref.name, ref.name_span)
         return ir.NONE
+
+    def across_finally(self, ref: n.Ref) -> bool:
+        """Whether a node reference keeps to its side of `finally` (an error otherwise): the rest of
+        the file does not read what `finally` makes (it runs last), and `finally` reads no node of
+        the rest (it runs on failure too, when they may have none: it gets run_status instead)."""
+        symbol = self.symbols[ref.name]
+        node = next(iter(symbol.members.values()), None)
+        final = node is not None and self.nodes[node].final
+        if final and not self.in_finally:
+            self.diags.error(ref.name_span, f"'{ref.name}' is made in `finally`, which runs last: nothing else "
+                             "reads it")
+            return False
+        if self.in_finally and not final:
+            self.diags.error(ref.name_span, f"inside `finally`, '{ref.name}' is read: a node of the run, which may "
+                             "have failed", "`finally` reads params, constants, run_status and its own nodes")
+            return False
+        return True
+
+    def run_status(self, ref: n.Ref) -> ir.Value:
+        """The built-in `run_status` (inside `finally` only): the run's state and its failed nodes."""
+        if not self.in_finally:
+            self.diags.error(ref.name_span, "run_status is known only inside `finally`",
+                             "`finally { notify(run_status) }` gets how the run went")
+            return ir.NONE
+        path = tuple([self.index_constant(index) for index in ref.indexes])
+        return ir.NONE if None in path else ir.RunStatus(path)
 
     def imported_name(self, ref: n.Ref) -> str | None:
         """"module:qualname" of an imported name (`KNN`, `dm.DATA`); None after an error."""
@@ -1269,5 +1309,5 @@ def declared_lines(statements: tuple[n.Stmt, ...]) -> dict[str, int]:
 def walk(statements: tuple[n.Stmt, ...]) -> Iterator[n.Stmt]:
     for stmt in statements:
         yield stmt
-        if isinstance(stmt, n.ForStmt):
+        if isinstance(stmt, (n.ForStmt, n.FinallyStmt)):
             yield from walk(stmt.body)

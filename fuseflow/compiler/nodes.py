@@ -153,6 +153,14 @@ class ForStmt:
 
 
 @dataclass(frozen=True, slots=True)
+class FinallyStmt:
+    """`finally { ... }`: calls that always run after the rest, on success and on failure."""
+
+    body: tuple[Stmt, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
 class OptionItem:
     key: str
     value: Expr
@@ -198,7 +206,7 @@ class ReturnStmt:
 
 Stmt: TypeAlias = (
     WorkflowStmt | FromImport | ImportModule | UseStmt | ParamStmt | LetStmt | AssignStmt
-    | CallStmt | ForStmt | OptionsStmt | StorageStmt | ReturnStmt
+    | CallStmt | ForStmt | FinallyStmt | OptionsStmt | StorageStmt | ReturnStmt
 )
 
 

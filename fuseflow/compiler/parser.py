@@ -564,6 +564,10 @@ class _Builder:
         block: _Part[tuple[n.Stmt, ...]] = c[-1]
         return n.ForStmt(names, iterable, block.value, _until(c[0], block))
 
+    def finally_stmt(self, c: _Children) -> n.FinallyStmt:
+        block: _Part[tuple[n.Stmt, ...]] = c[-1]
+        return n.FinallyStmt(block.value, _until(c[0], block))
+
     def block(self, c: _Children) -> _Part[tuple[n.Stmt, ...]]:
         return _Part(tuple(x for x in c if type(x) is not tuple), _tokens_span(c[0], c[-1]))
 

@@ -37,7 +37,8 @@ def report(workflow: ir.Workflow, returned: n.ReturnStmt | None, diags: Diagnost
         return
     nodes = workflow.nodes
     # a used workflow's nodes aside: using some of its outputs is how it is used
-    counts = Counter(node.statement for node in nodes if node.name not in needed and not node.use)  # source order
+    counts = Counter(node.statement for node in nodes  # source order; `finally` runs whatever the outputs need
+                     if node.name not in needed and not node.use and not node.final)
     shown = list(counts)[:MOST + 1]
     first = _first_nodes(nodes, needed, set(shown))
     totals = Counter(node.statement for node in nodes if node.statement in first)

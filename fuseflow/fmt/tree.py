@@ -239,6 +239,10 @@ def _for(c: list[Any]) -> list[Part]:
     return [f"for {names} in ", *_value(c[-2]), " ", block]
 
 
+def _finally(c: list[Any]) -> list[Part]:
+    return ["finally ", _bracketed(c[-1].children, _statement, sep="", always=True, blank_lines=True)]
+
+
 def _options(c: list[Any]) -> list[Part]:
     head = "options " if c[1] is None else f"options {c[1][_VALUE]} "
     entries = _bracketed(c[2:], _entry, sep="", always=True, blank_lines=True)
@@ -265,7 +269,8 @@ def _return(c: list[Any]) -> list[Part]:
 _STATEMENTS = {
     "workflow_stmt": _workflow, "from_import": _from_import, "import_module": _import_module, "use_stmt": _use,
     "param_stmt": _param,
-    "let_stmt": _let, "assign_stmt": _assign, "call_stmt": _call_stmt, "for_stmt": _for, "options_stmt": _options,
+    "let_stmt": _let, "assign_stmt": _assign, "call_stmt": _call_stmt, "for_stmt": _for, "finally_stmt": _finally,
+    "options_stmt": _options,
     "storage_stmt": _storage, "return_stmt": _return,
 }
 

@@ -26,6 +26,7 @@ from .values import (
     ParamRef,
     Path,
     Ref,
+    RunStatus,
     Value,
     constant,
     data_of,
@@ -56,8 +57,8 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "DictOf", "Family", "FanOut", "Gathered", "IR_VERSION", "Import", "Imported", "JSON_WIDTH", "ListOf", "Literal",
     "Loop", "LoopFamily", "LoopRef", "LoopVar", "NONE", "Node", "NotIterable", "Output", "Param", "ParamRef", "Path",
-    "Ref", "Statement", "Transformer", "Use", "Value", "Visitor", "Workflow", "children", "constant", "data_of",
-    "dumps", "expand_fanout", "fanout_inputs", "from_data", "gathering", "holds_imported", "keyed", "loop_key",
-    "loop_statements", "needed_nodes", "ordering", "referenced_nodes", "referenced_params", "to_data",
+    "Ref", "RunStatus", "Statement", "Transformer", "Use", "Value", "Visitor", "Workflow", "children", "constant",
+    "data_of", "dumps", "expand_fanout", "fanout_inputs", "from_data", "gathering", "holds_imported", "keyed",
+    "loop_key", "loop_statements", "needed_nodes", "ordering", "referenced_nodes", "referenced_params", "to_data",
     "value_from_data", "value_to_data", "walk",
 ]

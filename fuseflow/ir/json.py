@@ -31,6 +31,7 @@ from .values import (
     LoopVar,
     ParamRef,
     Ref,
+    RunStatus,
     Value,
 )
 
@@ -61,6 +62,8 @@ def value_to_data(value: Value) -> Any:
         return {"loop_family": value.statement, "fixed": value.fixed}
     if type(value) is Gathered:
         return {"gathered": value.statement, "keys": list(value.keys), "path": list(value.path)}
+    if type(value) is RunStatus:
+        return {"run_status": list(value.path)}
     raise TypeError(f"not an IR value: {value!r}")
 
 
@@ -85,6 +88,8 @@ def value_from_data(data: dict[str, Any]) -> Value:
         return LoopRef(data["loop_ref"], tuple(data["path"]))
     if "gathered" in data:
         return Gathered(data["gathered"], tuple(data["keys"]), tuple(data["path"]))
+    if "run_status" in data:
+        return RunStatus(tuple(data["run_status"]))
     if "loop_family" in data:
         return LoopFamily(data["loop_family"], data["fixed"])
     raise ValueError(f"not an IR value: {data!r}")

@@ -131,6 +131,15 @@ class Gathered(Value):
     path: Path = ()
 
 
+@record
+class RunStatus(Value):
+    """Inside `finally`: how the run went, indexed by `path` (`run_status["state"]`): a dict with
+    "state" ("succeeded", "failed" or "interrupted") and "failed" (the nodes that failed, each
+    {"node": name, "error": message}), known when the rest of the run has ended."""
+
+    path: Path = ()
+
+
 NONE = Literal(None)  # the placeholder a value with an error is lowered to (the error is reported)
 
 

@@ -74,6 +74,7 @@ class Node:
     keys: tuple[str, ...] = ()  # loop keys, outermost first
     span: tuple[int, int, int, int] = (0, 0, 0, 0)
     use: str = ""  # the prefix of the innermost used workflow it comes from (Workflow.uses), if any
+    final: bool = False  # in `finally`: runs after the rest, on success and on failure, never stored
 
     @property
     def declared_after(self) -> tuple[str, ...]:
@@ -195,6 +196,7 @@ def _node_data(node: Node) -> dict[str, Any]:
         "keys": list(node.keys),
         "span": list(node.span),
         **({"use": node.use} if node.use else {}),
+        **({"final": True} if node.final else {}),
     }
 
 
@@ -267,6 +269,7 @@ def _node_from(data: dict[str, Any]) -> Node:
         keys=tuple(data["keys"]),
         span=tuple(data["span"]),
         use=data.get("use", ""),
+        final=data.get("final", False),
     )
 
 

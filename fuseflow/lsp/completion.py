@@ -26,7 +26,8 @@ from .index import Definition, Index
 from .positions import Lines
 from .python import find
 
-STATEMENT_KEYWORDS = ("workflow", "from", "import", "use", "param", "let", "for", "options", "storage", "return")
+STATEMENT_KEYWORDS = ("workflow", "from", "import", "use", "param", "let", "for", "finally", "options", "storage",
+                      "return")
 VALUE_KEYWORDS = ("true", "false", "none")
 KINDS = {
     "param": types.CompletionItemKind.Variable,

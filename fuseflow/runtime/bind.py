@@ -56,12 +56,17 @@ def bind(wf: ir.Workflow, home: str, builders: Builders | None = None) -> graph.
                            [imported.values(v) for v in node.args],
                            {key: imported.values(v) for key, v in node.kwargs})
              for node in wf.nodes]
+    finals: list[graph.Node] = []
+    if any(node.final for node in wf.nodes):  # `finally`: run after the rest (runtime.final)
+        final = {node.name for node in wf.nodes if node.final}
+        nodes, finals = [n for n in nodes if n.name not in final], [n for n in nodes if n.name in final]
     return builders.workflow(
         wf, name=wf.name, nodes=nodes, source=wf.source, storage=wf.storage, home=home,
         params=[Param(p.name, p.type, p.default, p.required) for p in wf.params],
         outputs={output.name: output.value for output in wf.outputs},
         uses={use.prefix: (use.workflow, use.source) for use in wf.uses} or None,
         fanouts=[bound_fanout(fanout, builders, imported) for fanout in wf.fanouts] or None,
+        finals=finals or None,
     )
 
 

@@ -33,6 +33,10 @@ RUN, LOAD, SKIP = planning.RUN, planning.LOAD, planning.SKIP
 def run(wf: Workflow, params: dict[str, Any], settings: RunSettings) -> dict[str, Any]:
     """Check the params, overrides and --rerun regex (ParamError before anything
     runs), then run what the outputs need; {output name: value}."""
+    if wf.finals:  # `finally`: the rest first, then its nodes, whatever the rest did (runtime.final)
+        from .final import with_finally  # deferred: only a workflow with `finally` loads it
+
+        return with_finally(wf, params, settings, run)
     known: dict[str, Any] = {}
     if wf.fanouts:  # run-time loops: what their items need runs first, then they are expanded (runtime.fanout)
         from .fanout import expanded  # deferred: a workflow without run-time loops never loads their expansion

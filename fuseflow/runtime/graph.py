@@ -150,12 +150,14 @@ class Workflow:
     overrides: from query(...).set(...). uses: the calls of used workflows inlined, by
     prefix: (that workflow's name, its file relative to home); their nodes keep their
     results as that workflow keeps them (`stored_at`). fanouts: run-time loops, expanded
-    as the workflow runs (runtime.fanout)."""
+    as the workflow runs (runtime.fanout). finals: the nodes of `finally`, run after the
+    rest on success and on failure, never stored (runtime.final)."""
 
     def __init__(self, name: str, nodes: list[Node], params: list[Param] | None = None,
                  outputs: dict[str, Any] | None = None, storage: str | None = None, source: str = "",
                  home: str | None = None, overrides: list[Override] | None = None,
-                 uses: dict[str, tuple[str, str]] | None = None, fanouts: list[FanOut] | None = None) -> None:
+                 uses: dict[str, tuple[str, str]] | None = None, fanouts: list[FanOut] | None = None,
+                 finals: list[Node] | None = None) -> None:
         self.name = name
         self.nodes = nodes
         self.params: list[Param] = [] if params is None else params
@@ -166,14 +168,19 @@ class Workflow:
         self.overrides: list[Override] = [] if overrides is None else overrides
         self.uses: dict[str, tuple[str, str]] = {} if uses is None else uses
         self.fanouts: list[FanOut] = [] if fanouts is None else fanouts
+        self.finals: list[Node] = [] if finals is None else finals
         self._settle()
 
-    def replaced(self, *, nodes: list[Node], outputs: dict[str, Any], fanouts: list[FanOut]) -> Workflow:
-        """The same workflow (its class, settings and params) with other nodes, outputs and loops."""
+    def replaced(self, *, nodes: list[Node], outputs: dict[str, Any], fanouts: list[FanOut],
+                 finals: list[Node] | None = None) -> Workflow:
+        """The same workflow (its class, settings and params) with other nodes, outputs and loops
+        (and `finally` nodes, when given)."""
         made = copy.copy(self)
         for worked_out in ("topology", "used_by"):  # functools.cached_property values, of the old nodes
             made.__dict__.pop(worked_out, None)
         made.nodes, made.outputs, made.fanouts = nodes, outputs, fanouts
+        if finals is not None:
+            made.finals = finals
         made._settle()
         return made
 

@@ -33,19 +33,21 @@ class Target:
     # writes, and which its `fusec run` runs
     writes_run_time_loops: bool = False
     runs_run_time_loops: bool = False
+    # `finally { ... }` (nodes marked final): the same
+    writes_finally: bool = False
+    runs_finally: bool = False
 
     def supports(self, wf: Workflow, running: bool = False) -> None:
         """CompileError at the first construct of `wf` this target cannot write (or, `running`,
         run) yet, naming the target."""
+        does = "run" if running else "write"
         if wf.fanouts and not (self.runs_run_time_loops if running else self.writes_run_time_loops):
-            # deferred: generated modules import the targets' runtime without the compiler
-            from ..compiler.errors import target_error
-
             fanout = wf.fanouts[0]
-            does = "run" if running else "write"
-            raise target_error(wf.source, f"--target {self.name} does not {does} run-time loops yet "
-                               f"(`for {', '.join(fanout.vars)} in` a node or a param)", fanout.span,
-                               "fusec run FILE runs them on this machine (--target local)")
+            raise _not_yet(wf, f"--target {self.name} does not {does} run-time loops yet "
+                           f"(`for {', '.join(fanout.vars)} in` a node or a param)", fanout.span)
+        final = next((node for node in wf.nodes if node.final), None)
+        if final is not None and not (self.runs_finally if running else self.writes_finally):
+            raise _not_yet(wf, f"--target {self.name} does not {does} `finally` yet", final.span)
 
     def generate(self, wf: Workflow, base_dir: str | Path | None = None) -> str:
         """The artifact for the workflow. `base_dir`: the .fuse file's folder, when a
@@ -85,6 +87,13 @@ class Applied:
         """{target: own, "runtime": ..., "ignored": ...}, without the empty ones."""
         parts = ((self.target, self.own), ("runtime", self.runtime), ("ignored", self.ignored))
         return {name: dict(sorted(part.items())) for name, part in parts if part}
+
+
+def _not_yet(wf: Workflow, message: str, span: tuple[int, int, int, int]) -> Exception:
+    # deferred: generated modules import the targets' runtime without the compiler
+    from ..compiler.errors import target_error
+
+    return target_error(wf.source, message, span, "fusec run FILE runs it on this machine (--target local)")
 
 
 def neutral_rest(target: str, node: Node) -> tuple[dict, dict, dict[str, str]]:

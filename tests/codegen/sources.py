@@ -106,9 +106,13 @@ def sources() -> dict[str, tuple[str, str]]:
 
 @functools.lru_cache(maxsize=1)
 def written_sources() -> dict[str, tuple[str, str]]:
-    """The sources the Python generators write: all but those with run-time loops, which the
-    generators do not write yet (`fusec compile` says so at the loop: Target.supports; issue 14)."""
+    """The sources the Python generators write: all but those with run-time loops or `finally`,
+    which the generators do not write yet (`fusec compile` says so at the construct:
+    Target.supports; issue 14)."""
     from fuseflow.compiler.frontend import compile_source
 
-    return {label: (path, text) for label, (path, text) in sources().items()
-            if not compile_source(text, path)[0].fanouts}
+    def written(path: str, text: str) -> bool:
+        wf = compile_source(text, path)[0]
+        return not wf.fanouts and not any(node.final for node in wf.nodes)
+
+    return {label: (path, text) for label, (path, text) in sources().items() if written(path, text)}

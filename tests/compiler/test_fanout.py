@@ -113,3 +113,17 @@ def test_a_target_that_does_not_write_run_time_loops_yet_says_so_at_the_loop():
             get_target(name).supports(wf, running=True)
         assert f"t.fuse:3:1: error: --target {name} does not run run-time loops yet" in str(caught.value)
     get_target("local").supports(wf, running=True)  # the engine runs them
+
+
+def test_finally_nodes_are_final_read_run_status_and_are_no_outputs():
+    wf = compiled("""
+from m import f, notify
+a = f(1)
+finally {
+    notify(run_status, run_status["state"])
+}
+""")
+    notify = wf.node("notify_1")
+    assert notify.final and notify.args == (ir.RunStatus(), ir.RunStatus(("state",)))
+    assert wf.outputs == (ir.Output("a", ir.Ref("a")),)
+    assert ir.Workflow.from_json(wf.to_json()) == wf

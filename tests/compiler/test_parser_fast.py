@@ -113,6 +113,9 @@ class ReferenceBuilder(Transformer):
     def use_stmt(self, c):
         return n.UseStmt(self._string(c[1]), str(c[3]), _span(c), Span.of_token(c[1]))
 
+    def finally_stmt(self, c):
+        return n.FinallyStmt(c[-1][0], _span(c))
+
     def for_stmt(self, c):
         names = tuple(str(t) for t in c if isinstance(t, Token) and t.type == "NAME")
         iterable, block = c[-2], c[-1]

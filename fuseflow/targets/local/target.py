@@ -11,6 +11,7 @@ class LocalTarget(Target):
     summary = "a Python module that runs the workflow here, with fuseflow's runtime alone"
     runnable = True
     runs_run_time_loops = True  # the engine itself (runtime.fanout)
+    runs_finally = True  # the engine itself (runtime.execute)
 
     def generate(self, wf, base_dir=None) -> str:
         from . import generate as generator  # deferred: Jinja2 and the templates, for compile only

@@ -1,0 +1,82 @@
+"""`finally { ... }`: calls that run after the rest of the workflow, on success and on failure.
+
+    outputs = with_finally(wf, params, settings, run)     # run: a target's run of a workflow
+
+The rest runs first (`run`, the target's own); then the `finally` nodes run,
+never stored, each reading `run_status` (ir.RunStatus) as how the rest went:
+
+    {"state": "succeeded"}
+    {"state": "failed", "failed": [{"node": "train", "error": "ValueError: no data"}]}
+    {"state": "interrupted"}
+
+The run's own outcome is never hidden: a failure of the rest is raised after
+`finally` ran (a failure in `finally` then is a warning), and a failure in
+`finally` after a success fails the run.
+"""
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from .. import ir
+from ..ir.indexing import IndexProblem, indexed
+from ..ir.record import replace
+from .graph import Workflow
+from .invoke import NodeFailed, RunFailed
+from .prepare import RunSettings
+
+Run = Callable[[Workflow, dict[str, Any], RunSettings], dict[str, Any]]
+
+
+class FinallyFailed(UserWarning):
+    """A node of `finally` failed after the rest of the run had failed (whose error is the run's)."""
+
+
+def with_finally(wf: Workflow, params: dict[str, Any], settings: RunSettings, run: Run) -> dict[str, Any]:
+    """The outputs of `wf`, its `finally` nodes run after the rest whatever the rest did."""
+    rest = wf.replaced(nodes=wf.nodes, outputs=dict(wf.outputs or {}), fanouts=wf.fanouts, finals=[])
+    outcome: BaseException | None = None
+    try:
+        outputs = run(rest, params, settings)
+        status: dict[str, Any] = {"state": "succeeded", "failed": []}
+    except NodeFailed as exc:
+        outcome, status = exc, {"state": "failed", "failed": [{"node": exc.node, "error": _said(exc.error)}]}
+    except RunFailed as exc:
+        outcome, status = exc, {"state": "failed", "failed": [], "error": str(exc)}
+    except KeyboardInterrupt as exc:
+        outcome, status = exc, {"state": "interrupted", "failed": []}
+    finals = [node.with_arguments([_status(v, status) for v in node.args],
+                                  {k: _status(v, status) for k, v in node.kwargs.items()}) for node in wf.finals]
+    last = wf.replaced(nodes=finals, outputs={node.name: ir.Ref(node.name) for node in finals}, fanouts=[], finals=[])
+    try:
+        run(last, params, replace(settings, no_cache=True))  # always run, never stored
+    except (NodeFailed, RunFailed) as exc:
+        if outcome is None:
+            raise
+        warnings.warn(f"finally: {exc}", FinallyFailed, stacklevel=2)
+    if outcome is not None:
+        raise outcome
+    return outputs
+
+
+def _said(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+def _status(value: ir.Value, status: dict[str, Any]) -> ir.Value:
+    replaced: ir.Value = _RunStatus(status).visit(value)
+    return replaced
+
+
+class _RunStatus(ir.Transformer):
+    def __init__(self, status: dict[str, Any]):
+        self.status = status
+
+    def visit_RunStatus(self, value: ir.RunStatus) -> ir.Value:
+        try:
+            found: ir.Value = indexed(ir.Literal(self.status), value.path)
+        except IndexProblem as exc:
+            raise RunFailed(f"run_status{''.join(f'[{k!r}]' for k in value.path)}: {exc}") from None
+        return found
+
