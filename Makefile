@@ -39,7 +39,7 @@ golden: venv
 	$(BIN)/python -m pytest -q tests --update-golden
 
 bench: venv
-	for b in compile local storage startup lsp ray prefect kfp; do $(BIN)/python bench/$$b.py || exit 1; done
+	for b in compile local flow storage startup lsp ray prefect kfp; do $(BIN)/python bench/$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache examples/.fuseflow
