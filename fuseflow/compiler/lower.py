@@ -135,6 +135,7 @@ class Lowering:
     instances: dict[str, Instance] = field(default_factory=dict)  # calls of used workflows, by name
     uses: list[ir.Use] = field(default_factory=list)  # Workflow.uses
     in_finally: bool = False  # lowering the body of `finally`
+    finals: bool = False  # `finally` has begun: references are checked across it (across_finally)
     constants_hold_imports: bool = False  # a `let` or a loop's items hold an imported name (rare: checked then)
     nodes: dict[str, NodeDraft] = field(default_factory=dict)
     frames: list[Frame] = field(default_factory=list)
@@ -191,7 +192,7 @@ class Lowering:
 
     def stmt_FinallyStmt(self, stmt: n.FinallyStmt) -> None:
         """`finally { ... }`: its calls run after the rest, on success and on failure (ir.Node.final)."""
-        self.in_finally = True
+        self.in_finally = self.finals = True
         self.block(stmt.body)
         self.in_finally = False
 
@@ -912,7 +913,7 @@ class Lowering:
             if not path:  # one value per param, shared by all its plain uses (values are read-only)
                 return self.param_values.setdefault(ref.name, ir.ParamRef(ref.name))
             return ir.ParamRef(ref.name, path)
-        if ref.name in self.symbols and not self.across_finally(ref):
+        if self.finals and ref.name in self.symbols and not self.across_finally(ref):
             return ir.NONE
         if ref.name in self.symbols:
             if path:
