@@ -10,25 +10,24 @@ a body that starts the run (backend.start) and submits every node's task
 `.with_options(task_run_name=<node>, <its options>)` with the futures of the nodes it
 reads, a method call after the previous call on its object, a node with `after`
 waiting for those nodes' futures (`wait_for=`). The options come from
-the generator's own mapping (generate.task_options, generate.conversion), so the
+the generator's own mapping (options.py), so the
 two cannot drift; the conformance suite holds their runs equal.
 """
 from __future__ import annotations
 
 import inspect
-from datetime import timedelta
 from typing import Any
 
-from prefect import cache_policies, flow, task, task_runners
+from prefect import flow, task, task_runners
 from prefect.cache_policies import NO_CACHE
 
 from ... import ir
 from ...codegen import pyexpr
 from ...runtime.graph import Workflow
 from ...runtime.invoke import resolve_callable, resolve_imported
-from ...schemas import known_options
 from . import backend
 from . import generate as spelled
+from .options import as_objects
 
 PARAM_TYPES = {"int": int, "float": float, "str": str, "bool": bool, "list": list, "dict": dict}
 
@@ -81,23 +80,7 @@ def flow_options(wf: ir.Workflow) -> dict[str, Any]:
         chosen = getattr(task_runners, spelled.BUILTIN_RUNNERS[runner])(**workers)
     else:
         chosen = backend.task_runner(runner, **workers)
-    specs = known_options("prefect", "workflow")
-    return {"name": wf.name, "task_runner": chosen,
-            **{key: option_object(specs[key].kind, key, options[key]) for key in sorted(options)}}
-
-
-def option_object(kind: str, key: str, value: Any) -> Any:
-    """A checked option value as the object Prefect takes (generate.conversion says which)."""
-    how = spelled.conversion(kind, key)
-    if how == "callable":
-        return resolve_callable(str(value))
-    if how == "callables":
-        return [resolve_callable(str(item)) for item in value]
-    if how == "cache_policy":
-        return getattr(cache_policies, spelled.CACHE_POLICIES[value])
-    if how == "seconds":
-        return timedelta(seconds=value)
-    return value
+    return {"name": wf.name, "task_runner": chosen, **as_objects(dict(sorted(options.items())), "workflow")}
 
 
 class Tasks:
@@ -107,14 +90,13 @@ class Tasks:
         self.wf = wf
         self.index = wf.node_index()
         self.made: dict[tuple, Any] = {}
-        self.specs = known_options("prefect", "node")
         self.callables = pyexpr.Callables(wf)
 
     def submitted(self, node: ir.Node) -> Any:
         """The node's task with its options, as the flow submits it."""
         options = spelled.task_options(self.wf, node)
         options.pop("version", None)  # @task's alone
-        made = {key: option_object(self.specs[key].kind, key, value) for key, value in options.items()}
+        made = as_objects(options)
         return self.task(node).with_options(task_run_name=spelled.run_name(node.name), **made)
 
     def task(self, node: ir.Node) -> Any:

@@ -28,15 +28,15 @@ from ...codegen.pretty import DEF, Group, Piece, Seq, Text
 from ...codegen.render import render
 from ...compiler.errors import target_error
 from ...ir import Node, Workflow
-from ...schemas import known_options, map_neutral
+from ...schemas import known_options
+from .options import CACHE_POLICIES, Unmappable, conversion
+from .options import task_options as mapped_task_options
 
 PACKAGE = __package__  # where this target's templates are
 
 FLOW_RESERVED = ("return_state", "wait_for")  # Prefect's own keywords of a flow call
 SUBMIT_RESERVED = ("wait_for",)  # the flow run's submit takes it (`after`), as Prefect's task.submit does
 PARAM_TYPES = {"int": "int", "float": "float", "str": "str", "bool": "bool", "list": "list", "dict": "dict"}
-CACHE_POLICIES = {"default": "DEFAULT", "inputs": "INPUTS", "task_source": "TASK_SOURCE", "run_id": "RUN_ID",
-                  "flow_parameters": "FLOW_PARAMETERS", "none": "NO_CACHE"}
 TASK_PARAMETERS = ("node", "args", "kwargs")  # of every task function, in order
 BUILTIN_RUNNERS = {"threads": "ThreadPoolTaskRunner", "processes": "ProcessPoolTaskRunner"}
 
@@ -171,16 +171,6 @@ def task_runner_expression(wf: Workflow, runner: str, max_workers: int | None, n
         fail(wf, f"max_workers is an option of the threads and processes task runners, not of {runner!r}",
              hint="size a Ray or Dask task runner through its own cluster settings")
     return pretty.call(f"{names.used['rt']}.task_runner", [Text(pyexpr.literal(runner)), *arguments])
-
-
-def conversion(kind: str, key: str) -> str:
-    """How an option's checked value becomes the argument Prefect takes: "callable" (the
-    imported object), "callables" (a list of them), "cache_policy" (one of
-    prefect.cache_policies), "seconds" (a timedelta) or "value" (as it is). The generated
-    file writes it as source (option_value), `fusec run` makes the object (flow.py)."""
-    if kind in ("callable", "callable_list"):
-        return "callable" if kind == "callable" else "callables"
-    return {"cache_policy": "cache_policy", "cache_expiration": "seconds"}.get(key, "value")
 
 
 def option_value(wf: Workflow, kind: str, key: str, value: Any, names: Names, callables: pyexpr.Callables) -> Piece:
@@ -481,20 +471,13 @@ class FlowValue(ir.Visitor):
 
 
 def task_options(wf: Workflow, node: Node) -> dict[str, Any]:
-    """The node's Prefect task options, sorted: the neutral ones Prefect does (mapped),
-    then `options prefect`, which wins. A compile error if a neutral one cannot be mapped."""
-    merged: dict[str, Any] = {}
-    for key, value in sorted(node.options.get("neutral", {}).items()):
-        target_key, mapped, message = map_neutral("prefect", key, value)
-        if message is not None:
-            fail(wf, f"node '{node.name}': {message}", node.span)
-        if target_key is not None:
-            merged[target_key] = mapped
-    own = node.options.get("prefect", {})
-    merged.update(own)
-    if own.get("cache_policy", "none") != "none" and "persist_result" not in own:
-        merged["persist_result"] = True  # Prefect's caching needs its results persisted, as @task's default does
-    return dict(sorted(merged.items()))
+    """The node's Prefect task options, sorted (options.task_options); a compile error if a
+    neutral one cannot be mapped."""
+    try:
+        return mapped_task_options(node.options)
+    except Unmappable as exc:
+        fail(wf, f"node '{node.name}': {exc}", node.span)
+        raise AssertionError("unreachable") from None
 
 
 def run_name(node_name: str) -> str:
