@@ -14,7 +14,9 @@
 
 Each node statement is written once, inside the loops of the file
 (codegen.loops); `list(nodes())` is the same list of nodes, in the same
-order, that runtime.bind makes of the IR. A target says what keywords a node
+order, that runtime.bind makes of the IR. A run-time loop is a generator
+function of its nodes for given items, declared in `fanouts=[...]`
+(codegen.fanout), which makes the nodes runtime.bind makes when it expands. A target says what keywords a node
 line carries (`options={...}`, Ray's `ray={...}`); when the members of one loop
 statement carry different ones (an `options` entry selects some of them by
 name), they come from a table keyed by node name, spread into the call:
@@ -22,11 +24,13 @@ name), they come from a table keyed by node name, spread into the call:
 """
 from __future__ import annotations
 
+import textwrap
 from collections import Counter
 from collections.abc import Callable
 
 from .. import __version__, ir
 from . import escape, pretty
+from .fanout import RunTimeLoop, queries_for, queries_piece
 from .imports import Import, block, workflow_imports
 from .loops import Block, Program, Scope, every_member, used_variables
 from .pretty import Piece, Seq, Text
@@ -36,14 +40,17 @@ Keywords = Callable[[ir.Node], list[tuple[str, Piece]]]  # a node -> the keyword
 
 
 def module_context(wf: ir.Workflow, runtime: tuple[str, str], keywords: Keywords,
-                   settings: list[tuple[str, Piece]] | None = None) -> dict[str, object]:
+                   settings: list[tuple[str, Piece]] | None = None,
+                   query_targets: tuple[str, ...] = ("neutral",)) -> dict[str, object]:
     """What the module template of a Python target that runs the graph itself (local, Ray)
-    is rendered with; `runtime`: (package, module) the module imports as `rt`."""
+    is rendered with; `runtime`: (package, module) the module imports as `rt`; `query_targets`:
+    the option tables whose queries its run-time loops' nodes take (Graph's)."""
     names = Names(item.alias for item in wf.imports)
     rt, sys_ = names.module("rt"), names.module("sys")
     callables = Callables(wf)
     workflow_var = names.module("WORKFLOW")
-    graph_text = Graph(wf, names, rt, workflow_var, callables, keywords, settings).text()  # before the imports
+    graph = Graph(wf, names, rt, workflow_var, callables, keywords, settings, query_targets=query_targets)
+    graph_text = graph.text()  # before the imports
     return {
         "version": __version__,
         "source": escape.comment(wf.source),
@@ -57,11 +64,13 @@ def module_context(wf: ir.Workflow, runtime: tuple[str, str], keywords: Keywords
 
 
 class Graph:
-    """The graph section of a module; `program` and `tables` are the flow body's too (Prefect)."""
+    """The graph section of a module; `program` and `tables` are the flow body's too (Prefect).
+    `query_targets`: the option tables (neutral, the target's own) whose queries select the
+    nodes of its run-time loops when they exist (runtime.fanout gives each node its options)."""
 
     def __init__(self, wf: ir.Workflow, names: Names, rt: str, workflow_var: str, callables: Callables,
                  keywords: Keywords, settings: list[tuple[str, Piece]] | None = None,
-                 uniform: Callable[[ir.Node], object] | None = None):
+                 uniform: Callable[[ir.Node], object] | None = None, query_targets: tuple[str, ...] = ("neutral",)):
         self.wf = wf
         self.rt = rt
         self.workflow_var = workflow_var
@@ -70,15 +79,31 @@ class Graph:
         self.program = Program(wf, names, uniform, callables)
         self.function = names.module("nodes")
         self.tables = Tables(self.program, names, keywords, "options")
+        self.run_time = [RunTimeLoop(fanout, self.program) for fanout in wf.fanouts]
+        self.query_targets = query_targets
+        self.queries: list[tuple[tuple, str]] = []  # the run-time loops' queries, the module constant holding them
+        for fanout in wf.fanouts:
+            queries = queries_for(fanout, query_targets)
+            if queries and self.queries_name(queries) is None:
+                self.queries.append((queries, names.module("run_time_options")))
+
+    def queries_name(self, queries: tuple) -> str | None:
+        return next((name for known, name in self.queries if known == queries), None)
 
     def text(self, comment: str = "") -> str:
         """From the line after the imports to the end of `WORKFLOW = ...` (its first line is blank);
         `comment` goes before WORKFLOW."""
         chunks = ["\n".join(pretty.render(piece) for piece in self.program.names.constant_statements()),
-                  self.tables.text()]
+                  self.tables.text(), self.queries_text()]
         head = "".join("\n" + chunk + "\n" for chunk in chunks if chunk)
         workflow = pretty.render(self.workflow_statement())
-        return f"{head}\n\n{self.nodes_function()}\n\n\n" + (f"# {comment}\n" if comment else "") + workflow
+        functions = "\n\n\n".join([self.nodes_function(), *(self.fanout_function(loop) for loop in self.run_time)])
+        return f"{head}\n\n{functions}\n\n\n" + (f"# {comment}\n" if comment else "") + workflow
+
+    def queries_text(self) -> str:
+        lines = ["# The file's options for the nodes of a run-time loop, selected by the names they get as it runs\n"
+                 + pretty.render(Seq([name, " = ", queries_piece(queries)])) for queries, name in self.queries]
+        return "\n".join(lines)
 
     def nodes_function(self) -> str:
         block = pretty.Block(0)
@@ -96,12 +121,29 @@ class Graph:
 
     def loop(self, block: pretty.Block, loop: ir.Loop, scope: Scope) -> None:
         body = block.nested(scope.header(loop).statement(self.rt, used_variables(loop)))
-        inner = scope.inside(loop)
-        for item in loop.body:
+        self.body(body, loop.body, scope.inside(loop))
+
+    def body(self, block: pretty.Block, items: tuple[ir.Statement | ir.Loop, ...], scope: Scope) -> None:
+        for item in items:
             if isinstance(item, ir.Loop):
-                self.loop(body, item, inner)
+                self.loop(block, item, scope)
             else:
-                body.add(Seq(["yield ", self.statement_line(item, inner)]))
+                block.add(Seq(["yield ", self.statement_line(item, scope)]))
+
+    def fanout_function(self, loop: RunTimeLoop) -> str:
+        """`def table_loop(files):`, the nodes of a run-time loop for its items (codegen.fanout)."""
+        block = pretty.Block(0)
+        parameters = pretty.group("(", [Text(loop.parameter)], ")", pretty.DEF)
+        body = block.nested(Seq(["def ", loop.function, parameters, ":"]))
+        text = loop.docstring()
+        if body.indent + len(text) + 6 <= pretty.WIDTH:
+            body.add(f'"""{text}"""')
+        else:  # wrapped at its spaces (an escape never holds one), the closing quotes on a line of their own
+            lines = textwrap.wrap(text, pretty.WIDTH - body.indent - 3, break_long_words=False, break_on_hyphens=False)
+            body.add('"""' + "\n".join([lines[0], *(" " * body.indent + line for line in lines[1:])]) + "\n" +
+                     " " * body.indent + '"""')
+        self.body(body.nested(loop.header(self.rt)), loop.loop.body, loop.scope(self.program))
+        return block.text()
 
     def node_line(self, node: ir.Node, scope: Scope) -> Piece:
         values = RuntimeExpression(self.rt, self.callables, scope)
@@ -134,6 +176,9 @@ class Graph:
             Text("home=__file__"),
             pretty.entry("params=", pretty.display("[", params, "]", magic=True)),
             pretty.entry("nodes=", Text(f"list({self.function}())")),
+            *([pretty.entry("fanouts=", pretty.display("[", [loop.declaration(
+                rt, values, self.queries_name(queries_for(loop.fanout, self.query_targets)))
+                for loop in self.run_time], "]", magic=True))] if self.run_time else []),
             pretty.entry("outputs=", pretty.display("{", outputs, "}", magic=True)),
             *([pretty.entry("uses=", used_workflows(wf))] if wf.uses else []),
             *(pretty.entry(key + "=", value) for key, value in self.settings),
@@ -172,7 +217,8 @@ class Tables:
                 self.tables[statement] = (names.module(f"{statement}_{suffix}"), rows)
 
     def statement_keywords(self, statement: str, name: Piece) -> list[tuple[str, Piece]]:
-        shared = self.shared[statement]
+        """A run-time loop's statement has none: its nodes take their options as it runs."""
+        shared = self.shared.get(statement)
         if statement not in self.tables:
             return shared or []
         table = self.tables[statement][0]

@@ -29,6 +29,7 @@ from .pretty import COMPREHENSION, Group, Piece, Seq, Text
 from .pyexpr import Callables, Names, literal, literal_piece, subscripts
 
 ITEM, STR, KEYED = "item", "str", "keyed"  # how a loop's keys are written (Header.style)
+FIXED = "fixed"  # one key, known when the module is written: the static loop iteration a run-time loop is in
 INLINE_ITEMS = 40  # a literal iterated longer than this (written flat) is a module constant
 MAX_DEPTH = 8  # loops nested deeper are written node by node (Python compiles at most 20 nested blocks, and
 # a Prefect flow's `x[a][b]...` grows a subscript a level)
@@ -216,17 +217,21 @@ class Header:
     loop: ir.Loop
     vars: tuple[str, ...]  # the Python names of its variables
     source: Piece  # what it iterates: a constant's name, or a short literal
-    style: str  # ITEM: a key is the item (dict key); STR: str(item); KEYED: from rt.keyed
-    key_var: str  # the key's name under KEYED
+    style: str  # ITEM: a key is the item (dict key); STR: str(item); KEYED: from rt.keyed (rt.items); FIXED
+    key_var: str  # the key's name under KEYED (and a run-time loop's), the key itself under FIXED
 
     def key(self) -> str:
         """The loop key as an expression."""
+        if self.style == FIXED:
+            return literal(self.key_var)
         if self.style == KEYED:
             return self.key_var
         return self.vars[0] if self.style == ITEM else f"str({self.vars[0]})"
 
     def name_part(self) -> str:
-        """The loop key inside an f-string."""
+        """The loop key inside an f-string (a FIXED key as it is: it holds no brace or quote)."""
+        if self.style == FIXED:
+            return self.key_var
         return "{" + (self.key_var if self.style == KEYED else self.vars[0]) + "}"
 
     def statement(self, rt: str, used: set[str]) -> Piece:
@@ -268,7 +273,11 @@ class LoopNames:
         self.constants: list[tuple[str, Any]] = []  # module constants the loops iterate, in order
         self.headers: dict[int, Header] = {}  # by id() of the loop
         self.allocated: dict[tuple[str, str], str] = {}  # ("let" | "var" | "key", name in the file) -> Python name
-        loops = _all_loops([block.loop for block in program.items if isinstance(block, Block)])
+        self.add([block.loop for block in program.items if isinstance(block, Block)])
+
+    def add(self, roots: list[ir.Loop]) -> None:
+        """Headers for these loops and those inside them (and the `let` constants they iterate)."""
+        loops = _all_loops(roots)
         for loop in loops:
             if loop.let and ("let", loop.let) not in self.allocated:
                 self.constants.append((self.allocate("let", loop.let), loop.items))
@@ -339,18 +348,37 @@ def used_variables(loop: ir.Loop) -> set[str]:
 # --- values where they are written ------------------------------------------------------------
 
 
-class Scope:
-    """The loops open where a value is written (outermost first), and how it reads there."""
+@dataclass(slots=True)
+class Layer:
+    """Loops a module writes apart from the program's: a run-time loop's (codegen.fanout), its
+    statements' chains (the loops around each, outermost first) and their headers, by id()."""
 
-    def __init__(self, program: Program, open_loops: tuple[ir.Loop, ...] = ()):
+    chains: dict[str, tuple[ir.Loop, ...]]
+    headers: dict[int, Header]
+
+
+class Scope:
+    """The loops open where a value is written (outermost first), and how it reads there;
+    `layer`: the run-time loop it is in, if any."""
+
+    def __init__(self, program: Program, open_loops: tuple[ir.Loop, ...] = (), layer: Layer | None = None):
         self.program = program
         self.open = open_loops
+        self.layer = layer
 
     def inside(self, loop: ir.Loop) -> Scope:
-        return Scope(self.program, (*self.open, loop))
+        return Scope(self.program, (*self.open, loop), self.layer)
 
     def header(self, loop: ir.Loop) -> Header:
+        if self.layer is not None and id(loop) in self.layer.headers:
+            return self.layer.headers[id(loop)]
         return self.program.names.headers[id(loop)]
+
+    def chain(self, statement: str) -> tuple[ir.Loop, ...]:
+        """The loops around a statement written as a loop, outermost first."""
+        if self.layer is not None and statement in self.layer.chains:
+            return self.layer.chains[statement]
+        return self.program.chains[statement]
 
     def python_var(self, name: str) -> str:
         """The Python name of the loop variable `name` of an open loop."""
@@ -365,7 +393,7 @@ class Scope:
     def node_name(self, value: ir.LoopRef | str) -> Piece:
         """The name of a statement's node at the current keys: f"parts.{ds}"."""
         statement = value if isinstance(value, str) else value.statement
-        depth = len(self.program.chains[statement])
+        depth = len(self.chain(statement))
         return name_piece(statement, [self.header(loop).name_part() for loop in self.open[:depth]])
 
     def family(self, value: ir.LoopFamily | ir.Family, rt: str) -> Piece | None:
@@ -380,7 +408,7 @@ class Scope:
                 return None
             statement, keys = found
             fixed = list(keys)
-        free = self.program.chains[statement][len(fixed):]
+        free = self.chain(statement)[len(fixed):]
         element: Piece = pretty.call(f"{rt}.ref", [name_piece(statement, fixed + [
             self.header(loop).name_part() for loop in free])])
         for loop in reversed(free):

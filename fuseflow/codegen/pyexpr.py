@@ -190,6 +190,12 @@ class RuntimeExpression(ir.Visitor):
     def visit_LoopFamily(self, v: ir.LoopFamily) -> Piece:
         return self.loops.family(v, self.rt)  # type: ignore[union-attr, return-value]
 
+    def visit_Gathered(self, v: ir.Gathered) -> Piece:
+        """A run-time loop's results outside it: rt.gathered("table", 0), keys=[...] when the loop
+        is in a static loop."""
+        keys = [pretty.entry("keys=", pretty.display("[", [Text(literal(k)) for k in v.keys], "]"))] if v.keys else []
+        return pretty.call(f"{self.rt}.gathered", [Text(literal(p)) for p in (v.statement, *v.path)] + keys)
+
 
 def constant(value: ir.Value) -> bool:
     """A list or dict of a loop statement that holds only constants and loop variables: a plain

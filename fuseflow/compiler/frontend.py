@@ -97,6 +97,16 @@ def _option_constant(lowering: Lowering) -> Callable[[n.Expr], Any]:
     return constant
 
 
+def _gathered_loop(loop: ir.Loop, gather: Gather) -> ir.Loop:
+    """A static loop's description with the results of run-time loops its statements read Gathered,
+    as its nodes have them."""
+    body = tuple(_gathered_loop(item, gather) if isinstance(item, ir.Loop) else
+                 replace(item, args=tuple(gather.visit(v) for v in item.args),
+                         kwargs=tuple((k, gather.visit(v)) for k, v in item.kwargs))
+                 for item in loop.body)
+    return replace(loop, body=body)
+
+
 NO_OPTIONS: opts.TargetOptions = {}  # shared by the nodes no query selects: IR values are read-only
 
 
@@ -114,12 +124,14 @@ def _build(module: n.Module, lowering: Lowering, effective: dict[str, opts.Targe
     fanouts = lowering.fanouts.records(lowering.nodes, queries)
     outputs = _outputs(every, lowering, returned, fanouts)
     nodes = every
+    loops = lowering.loops.records(lowering.nodes)
     if fanouts:  # a run-time loop's placeholder nodes go; its results outside it are Gathered (compiler.fanout)
         gather = Gather()
         nodes = tuple(replace(node, args=tuple(gather.visit(v) for v in node.args),
                                  kwargs=tuple((k, gather.visit(v)) for k, v in node.kwargs))
                       for node in every if not placeholder(node.name))
         outputs = tuple(ir.Output(o.name, gather.visit(o.value)) for o in outputs)
+        loops = tuple(_gathered_loop(loop, gather) for loop in loops)  # a static loop after one reads them too
     return ir.Workflow(
         name=_workflow_name(module),
         source=module.path,
@@ -129,7 +141,7 @@ def _build(module: n.Module, lowering: Lowering, effective: dict[str, opts.Targe
         storage=next((s.url for s in module.statements if isinstance(s, n.StorageStmt)), None),
         outputs=outputs,
         workflow_options=workflow_options,
-        loops=lowering.loops.records(lowering.nodes),
+        loops=loops,
         uses=tuple(lowering.uses),
         fanouts=fanouts,
     )

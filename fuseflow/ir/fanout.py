@@ -37,7 +37,7 @@ def expand_fanout(fanout: FanOut, items: Any, where: str = "") -> tuple[list[Nod
     """The nodes `fanout` makes over `items` (in order) and each statement's value outside the
     loop (a ListOf of its members, or a DictOf for a loop over a dict). NotIterable for items
     that are not a list or dict (`where` names the iterable in the message)."""
-    items = _checked(fanout, items, where)
+    items = checked_items(len(fanout.vars), items, where)
     loop = Loop(fanout.vars, items, fanout.body, positions=True)
     root = loop
     for depth, key in reversed(list(enumerate(fanout.keys))):  # one-iteration loops: the static keys around it
@@ -92,13 +92,15 @@ def options_for(name: str, queries: tuple[tuple[str, str, dict[str, Any]], ...])
     return {target: dict(sorted(options.items())) for target, options in by_target.items()}
 
 
-def _checked(fanout: FanOut, items: Any, where: str) -> Any:
+def checked_items(names: int, items: Any, where: str) -> Any:
+    """`items` as a run-time loop binding that many names iterates them (a tuple as a list);
+    NotIterable for a value that is no list or dict, or whose items the names do not take apart."""
     what = f"the run-time loop over {where}" if where else "a run-time loop"
     if isinstance(items, tuple):
         items = list(items)
     if isinstance(items, dict):
-        if len(fanout.vars) > 2:
-            raise NotIterable(f"{what} binds {len(fanout.vars)} names, but {where or 'it'} is a dict "
+        if names > 2:
+            raise NotIterable(f"{what} binds {names} names, but {where or 'it'} is a dict "
                               "(its keys and values take two)")
         keys: dict[str, Any] = {}
         for i, key in enumerate(items):
@@ -109,9 +111,9 @@ def _checked(fanout: FanOut, items: Any, where: str) -> Any:
         return items
     if not isinstance(items, list):
         raise NotIterable(f"{what} needs a list or a dict; {where or 'it'} is {type(items).__name__}")
-    if len(fanout.vars) > 1:
+    if names > 1:
         for i, item in enumerate(items):
-            if not isinstance(item, (list, tuple)) or len(item) != len(fanout.vars):
+            if not isinstance(item, (list, tuple)) or len(item) != names:
                 got = f"{len(item)} values" if isinstance(item, (list, tuple)) else type(item).__name__
-                raise NotIterable(f"{what} unpacks {len(fanout.vars)} names from each item; item {i} is {got}")
+                raise NotIterable(f"{what} unpacks {names} names from each item; item {i} is {got}")
     return items

@@ -11,16 +11,35 @@ until no loop is left; the target then runs the whole, now static, graph.
 The results the stages computed that the rest reads are handed on (`known`),
 so nothing runs twice even when nothing is stored; with a store, they are
 stored as every result is, and a rerun loads them.
+
+A generated module declares each loop as a generator function of its nodes
+for given items, which `declare` makes a FanOut of (`rt.fanout`):
+
+    def table_loop(files):
+        for f_key, f in rt.items(files):
+            yield rt.call(f"table.{f_key}", load, [f])
+
+    rt.fanout(rt.ref("files"), table_loop, ["table"], reads=["files"])
+
+The nodes get the options the file's queries select by their names, and the
+results outside the loop (`rt.gathered("table", 0)`) are what runtime.bind
+gives for the IR's loop (ir.expand_fanout): the same nodes, options and keys.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .. import ir
+from ..ir.fanout import checked_items, options_for
 from ..ir.indexing import IndexProblem, indexed
+from .bind import iterable_text
 from .graph import FanOut, Node, Workflow
 from .invoke import IndexingError, RunFailed, index
+
+# Options(node, options): give a node of a run-time loop the options the file's queries select
+# for it, {target: {key: value}} (ir.fanout.options_for), as the target's nodes carry them.
+Options = Callable[[Node, dict[str, dict[str, Any]]], None]
 
 # run_part(workflow, wanted, known): the results of the `wanted` nodes of `workflow` (a part of
 # the whole with no run-time loop left in it), with `known` results not computed again.
@@ -178,3 +197,82 @@ class _Replace(ir.Transformer):
             return found
         except IndexProblem as exc:
             raise LoopFailed(f"{value.statement}{''.join(f'[{k!r}]' for k in value.path)}: {exc}") from None
+
+
+# --- run-time loops as generated modules declare them ---------------------------------------
+
+
+def declare(iterable: ir.Value, nodes: Callable[[Any], Iterable[Node]], statements: Iterable[str], *,
+            keys: Iterable[str] = (), reads: Iterable[str] = (), names: int = 1,
+            queries: Iterable[tuple[str, str, dict[str, Any]]] = (), options: Options | None = None) -> FanOut:
+    """A run-time loop of a generated module: `nodes(items)` yields the nodes its items make (written
+    with `items`), `statements` are those of its body, `keys` the static loop iteration it is in,
+    `reads` the nodes outside it that it reads, `names` how many names it binds (`for k, v in`: 2),
+    `queries` the file's option queries (regex, target, options), which `options` gives each node
+    (default: the neutral ones, as runtime.graph's nodes carry them)."""
+    where = iterable_text(iterable)
+    statements, keys, queries = tuple(statements), tuple(keys), tuple(queries)
+    give = options or neutral_options
+
+    def expand(values: Any) -> tuple[list[Node], dict[str, ir.Value]]:
+        values = checked_items(names, values, where)
+        made = list(nodes(values))
+        for node in made:
+            give(node, options_for(node.name, queries))
+        return made, gathered_results(made, statements, keys, values)
+
+    return FanOut(iterable, expand, statements, tuple(reads), keys, where)
+
+
+def neutral_options(node: Node, options: dict[str, dict[str, Any]]) -> None:
+    """A node's options as runtime.graph carries them: the neutral ones."""
+    node.options = dict(options.get("neutral", {}))
+
+
+def items(values: Any, names: int = 1) -> list[tuple[str, Any]]:
+    """(key, item) for each item of what a run-time loop iterates, as its nodes are named (ir.fanout):
+    a list's by position (`table.0`), a dict's by key (ir.loop_key). A dict's item is its key, or
+    (key, value) for a loop of two names (`for k, v in sizes`)."""
+    if isinstance(values, dict):
+        return [(ir.loop_key(key, i), key if names == 1 else (key, value))
+                for i, (key, value) in enumerate(values.items())]
+    return [(str(i), item) for i, item in enumerate(values)]
+
+
+def gathered(statement: str, *path: Any, keys: Iterable[str] = ()) -> ir.Gathered:
+    """Outside a run-time loop, the results of one of its statements, optionally indexed:
+    gathered("table", 0); `keys`: the static loop iteration the loop is in."""
+    return ir.Gathered(statement, tuple(keys), path)
+
+
+def gathered_results(made: list[Node], statements: tuple[str, ...], keys: tuple[str, ...],
+                     values: Any) -> dict[str, ir.Value]:
+    """Each statement's results outside the loop, from the nodes its items made: a list in item
+    order (a dict for a dict), an item's nodes in static loops inside it a family keyed as they are."""
+    item_keys = [key for key, _ in items(values)]
+    found: dict[str, ir.Value] = {}
+    for statement in statements:
+        prefix = ".".join((statement, *keys)) + "."
+        tree: dict[str, Any] = {key: {} for key in item_keys}
+        for node in made:
+            if node.name.startswith(prefix):
+                item, *inner = node.name[len(prefix):].split(".")
+                if not inner:
+                    tree[item] = ir.Ref(node.name)
+                    continue
+                place = tree[item]
+                for key in inner[:-1]:
+                    place = place.setdefault(key, {})
+                place[inner[-1]] = ir.Ref(node.name)
+        members = [_member(statement, tree[key]) for key in item_keys]
+        if isinstance(values, dict):
+            found[statement] = ir.DictOf(tuple((str(key), member) for key, member in zip(values, members, strict=True)))
+        else:
+            found[statement] = ir.ListOf(tuple(members))
+    return found
+
+
+def _member(statement: str, tree: Any) -> ir.Value:
+    if type(tree) is not dict:
+        return tree  # type: ignore[no-any-return]
+    return ir.Family(statement, tuple((key, _member(statement, inner)) for key, inner in tree.items()))

@@ -60,7 +60,14 @@ for o in ["p", "q"] {
 for e in [] {
     never = f(e)
 }
-all = g(x, y, z, w)
+for ds in ["p", "q"] {
+    pre = f(ds)
+    for item in x["a"] {
+        at = g(item, pre)
+    }
+    post = g(at, at[0])
+}
+all = g(x, y, z, w, post)
 """,
     # options that differ between the members of one statement; Prefect's own; params
     "options_table": """
@@ -80,6 +87,57 @@ options prefect {
     "x\\.3": { tags: ["third"], on_failure: [hook] }
 }
 return x
+""",
+    # run-time loops: over a node (indexed) and over params, a list's items unpacked, a dict's keys and
+    # values, static loops inside (a `let` one and one whose keys are not its items), a family of one
+    # read in the same iteration, `after`, options selecting their nodes, their results read outside
+    # them, in a static loop too; names the module uses itself
+    "run_time_loops": """
+workflow run_time_loops
+from lib import f, g, listing, Counter
+let models = {"knn": 1, "tree.x": 2}
+let items = [1.5, 2.5]
+param rows: list = [[1, "a"], [2, "b"]]
+param sizes: dict = {"small": 1, "big.one": 10}
+c = Counter()
+files = listing(3)
+parts = g(files)
+for x in files {
+    a = f(x, [x, 1], {"k": x})
+    for name, v in models {
+        b = f(a, name, v)
+    }
+    s = g(b, a[0], x)
+    for it in items {
+        d = g(it, s)
+    }
+    last = f(x) after a, b
+}
+for n, label in rows {
+    r = f(n, label, lambda=n)
+}
+for k, size in sizes {
+    z = f(k, size, {"big": size})
+}
+for rt in parts[0]["x"] {
+    q = f(rt)
+}
+for m in [1, 2] {
+    late = g(a[0], m, s)
+}
+cv = c.value()
+total = g(a, b, s, r, z["small"], late, cv, d[1])
+options {
+    "a\\..*": { retries: 2 }
+    "b\\.1\\.knn": { seed: 3 }
+}
+options ray {
+    "s\\..*": { num_cpus: 2 }
+}
+options prefect {
+    "z\\..*": { tags: ["z"] }
+}
+return total, a, z
 """,
     # loops nested as deep as generated Python writes them as loops (codegen.loops.MAX_DEPTH), and deeper
     "deep_loops": "from lib import f, g\n" + "".join(f'for v{i} in ["a"] {{\n' for i in range(8)) + "x = f(v7)\n"
@@ -104,15 +162,19 @@ def sources() -> dict[str, tuple[str, str]]:
     return found
 
 
-@functools.lru_cache(maxsize=1)
-def written_sources() -> dict[str, tuple[str, str]]:
-    """The sources the Python generators write: all but those with run-time loops or `finally`,
-    which the generators do not write yet (`fusec compile` says so at the construct:
-    Target.supports; issue 14)."""
+@functools.cache
+def written(target: str) -> dict[str, tuple[str, str]]:
+    """The sources `fusec compile --target TARGET` writes: all but those with a construct it does
+    not write yet, which it refuses at the construct (Target.supports: `finally`, run-time loops)."""
+    from fuseflow.compiler.errors import CompileError
     from fuseflow.compiler.frontend import compile_source
+    from fuseflow.targets import get
 
-    def written(path: str, text: str) -> bool:
-        wf = compile_source(text, path)[0]
-        return not wf.fanouts and not any(node.final for node in wf.nodes)
-
-    return {label: (path, text) for label, (path, text) in sources().items() if written(path, text)}
+    found = {}
+    for label, (path, text) in sources().items():
+        try:
+            get(target).supports(compile_source(text, path)[0])
+        except CompileError:
+            continue
+        found[label] = (path, text)
+    return found

@@ -22,7 +22,7 @@ from fuseflow.targets.local import generate as local
 from fuseflow.targets.prefect import generate as prefect
 from fuseflow.targets.ray import generate as ray
 
-from .sources import ROOT, sources, written_sources
+from .sources import ROOT, sources, written
 
 RUFF = Path(sys.executable).parent / "ruff"
 GENERATORS = {"local": local, "ray": ray, "prefect": prefect}
@@ -55,29 +55,37 @@ def test_golden_modules_are_ruff_clean(tmp_path: Path):
 
 def test_every_generated_module_is_ruff_clean(tmp_path: Path):
     """Every .fuse of the repository and of the docs, and the loop forms of sources.EXTRA."""
-    for label, (path, text) in written_sources().items():
-        wf, _ = compile_source(text, path)
-        for target, generator in GENERATORS.items():
+    for target, generator in GENERATORS.items():
+        for label, (path, text) in written(target).items():
+            wf, _ = compile_source(text, path)
             (tmp_path / f"{label}_{target}.py").write_text(generator.generate(wf), encoding="utf-8")
+    assert len(list(tmp_path.glob("run_time_loops_*.py"))) >= 2  # the local and Ray modules at least
     assert_ruff_clean(tmp_path)
 
 
 # --- each loop statement once -------------------------------------------------------------------
 
 
-def node_calls(text: str) -> list[ast.Call]:
-    """The rt.call / rt.obj / rt.method calls of a local module's nodes function."""
+def node_calls(text: str, prefix: str = "nodes") -> list[ast.Call]:
+    """The rt.call / rt.obj / rt.method calls of a local module's nodes function (of the
+    functions whose names start with `prefix`: `a_loop`, a run-time loop's)."""
     tree = ast.parse(text)
-    function = next(f for f in tree.body if isinstance(f, ast.FunctionDef) and f.name.startswith("nodes"))
-    return [c for c in ast.walk(function) if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute)
-            and c.func.attr in ("call", "obj", "method")]
+    functions = [f for f in tree.body if isinstance(f, ast.FunctionDef) and f.name.startswith(prefix)]
+    return [c for function in functions for c in ast.walk(function) if isinstance(c, ast.Call)
+            and isinstance(c.func, ast.Attribute) and c.func.attr in ("call", "obj", "method")]
+
+
+def loop_functions(text: str) -> list[str]:
+    """The names of the generator functions of a module's run-time loops (`fanouts=[rt.fanout(...)]`)."""
+    return [call.args[1].id for call in ast.walk(ast.parse(text)) if isinstance(call, ast.Call)  # type: ignore[attr-defined]
+            and isinstance(call.func, ast.Attribute) and call.func.attr == "fanout"]
 
 
 def strings(text: str) -> set[str]:
     return {n.value for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
 
 
-@pytest.mark.parametrize("label", [label for label in written_sources() if label not in ("undescribed", "deep_loops")])
+@pytest.mark.parametrize("label", [label for label in sources() if label not in ("undescribed", "deep_loops")])
 def test_each_loop_statement_is_written_once(label: str):
     path, text = sources()[label]
     wf, _ = compile_source(text, path)
@@ -85,17 +93,25 @@ def test_each_loop_statement_is_written_once(label: str):
     outside = [node for node in wf.nodes if not node.keys]
     assert {node.statement for node in wf.nodes if node.keys} == {s.name for s in statements}  # all described
     for target, generator in GENERATORS.items():
+        if label not in written(target):
+            continue
         module = generator.generate(wf)
         if target != "prefect":
             assert len(node_calls(module)) == len(outside) + len(statements), target
+            functions = loop_functions(module)  # a run-time loop's statements: once each, in its function
+            assert [len(node_calls(module, name)) for name in functions] == [
+                len(fanout.statements()) for fanout in wf.fanouts], target
         run_names = [kw for c in ast.walk(ast.parse(module)) if isinstance(c, ast.Call)
                      for kw in c.keywords if kw.arg == "task_run_name"]
         assert target != "prefect" or len(run_names) == len(outside) + len(statements)
         members = {node.name for node in wf.nodes if node.keys and len(statement_members(wf, node)) > 1}
-        spelled = members & strings(module) - picked(wf) - table_keys(module)
+        # a run-time loop in a static loop is written once per iteration, reading that iteration's nodes by name
+        read_by_run_time_loops = {name for fanout in wf.fanouts for name in ir.fanout_inputs(fanout)}
+        spelled = members & strings(module) - picked(wf) - table_keys(module) - read_by_run_time_loops
         assert not spelled, f"{target}: a loop's nodes are spelled out: {sorted(spelled)}"
         for call in ast.walk(ast.parse(module)):
-            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "family":
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "family" \
+                    and "gathered(" not in ast.unparse(call):  # run-time loops' results: one per static iteration
                 assert isinstance(call.args[1], ast.DictComp), f"{target}: {ast.unparse(call)}"
 
 
@@ -131,6 +147,24 @@ def test_a_loop_the_ir_does_not_describe_is_written_node_by_node():
     wf, _ = compile_source(text, path)
     assert wf.loops == ()
     assert len(node_calls(local.generate(wf))) == len(wf.nodes)
+
+
+def test_a_run_time_loop_reads_as_its_file():
+    """sources.EXTRA's run_time_loops: a generator function per loop, keyed by rt.items, a static loop
+    inside as a loop; the results outside it gathered; the file's queries once, for every loop."""
+    path, text = sources()["run_time_loops"]
+    wf, _ = compile_source(text, path)
+    module = local.generate(wf)
+    assert 'def a_loop(files):\n    """`for x in files`: the nodes of each item' in module
+    assert "    for x_key, x in rt.items(files):\n" in module
+    assert '            yield rt.call(f"b.{x_key}.{name_key}", f, [rt.ref(f"a.{x_key}"), name, v])\n' in module
+    assert "    for n_key, (n, label) in rt.items(rows, names=2):\n" in module
+    assert "    for k_key, (k, size) in rt.items(sizes, names=2):\n" in module
+    assert 'rt.gathered("z", "small")' in module and 'rt.gathered("d", 1)' in module
+    assert 'rt.fanout(rt.param("rows"), r_loop, ["r"], names=2, queries=run_time_options)' in module
+    assert module.count("run_time_options") == 1 + len(wf.fanouts)
+    assert '("a\\\\..*", "neutral", {"retries": 2})' in module and '"ray"' not in module
+    assert '("s\\\\..*", "ray", {"num_cpus": 2})' in ray.generate(wf)  # a target's own queries, in its module
 
 
 def test_loops_nested_too_deep_are_written_node_by_node():

@@ -6,10 +6,16 @@ deliberate change, `pytest --update-golden` rewrites the files and a reviewer
 reads the diff as that of a checked-in pipeline. What only one target's artifact
 must hold (its header, that it is valid Python or loads back with kfp, ...) is a
 small check of that target's, in CHECKS.
+
+A target that does not write a construct yet refuses it at the construct
+(Target.supports: run-time loops, `finally`): a case that has one holds no
+artifact of that target, and the test holds the refusal instead, so the day the
+target writes it the missing file fails the test until --update-golden adds it.
 """
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 import subprocess
@@ -46,6 +52,22 @@ def compile_case(case: str, target: str) -> str:
     status, text, err = fusec("compile", f"tests/golden/{case}/input.fuse", "--target", target)
     assert (status, err) == (0, ""), f"{case} --target {target}: exit {status}\n{err}"
     return text
+
+
+@functools.cache
+def written(case: str, target: str) -> bool:
+    """Whether `fusec compile --target TARGET` writes the case, or refuses a construct of it that
+    it does not write yet (Target.supports)."""
+    from fuseflow.compiler.errors import CompileError
+    from fuseflow.compiler.frontend import compile_source
+    from fuseflow.targets import get
+
+    path = f"tests/golden/{case}/input.fuse"
+    try:
+        get(target).supports(compile_source((ROOT / path).read_text(encoding="utf-8"), path)[0])
+    except CompileError:
+        return False
+    return True
 
 
 def header_names_source(case: str, text: str) -> None:
@@ -138,8 +160,13 @@ def golden_params():
 
 @pytest.mark.parametrize(("case", "target"), golden_params())
 def test_artifact_matches_golden(case: str, target: str, in_root: Path, update_golden: bool):
-    text = compile_case(case, target)
     expected = GOLDEN / case / ARTIFACTS[target]
+    if not written(case, target):  # not yet: fusec says so at the construct, and the case has no file of it
+        status, _, err = fusec("compile", f"tests/golden/{case}/input.fuse", "--target", target)
+        assert status == 1 and f"error: --target {target} does not write " in err, err
+        assert not expected.exists(), f"{expected.relative_to(ROOT)}: --target {target} does not write {case}"
+        return
+    text = compile_case(case, target)
     if update_golden:
         expected.write_text(text, encoding="utf-8")
     assert expected.is_file(), f"{expected} is missing: run pytest --update-golden and review it"
@@ -150,6 +177,8 @@ def test_artifact_matches_golden(case: str, target: str, in_root: Path, update_g
 
 @pytest.mark.parametrize(("case", "target"), golden_params())
 def test_artifact_is_the_same_every_time_and_well_formed(case: str, target: str, in_root: Path):
+    if not written(case, target):
+        pytest.skip(f"--target {target} does not write {case} yet (test_artifact_matches_golden holds that)")
     text = compile_case(case, target)
     assert compile_case(case, target) == text
     CHECKS[target](case, text, lambda other: compile_case(case, other))

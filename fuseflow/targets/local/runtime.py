@@ -3,11 +3,16 @@
     from fuseflow.targets.local import runtime as rt
     WORKFLOW = rt.Workflow("arith", nodes=[rt.call("s1", add, [rt.param("a"), 1])], ...)
     outputs = WORKFLOW.run({"a": 5})
+
+A module with run-time loops also uses rt.fanout, rt.items and rt.gathered
+(runtime.fanout), loaded when first asked for (PEP 562): a module without them
+never loads their engine.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from ...ir.loops import keyed  # the compiler's own loop keys, for generated loops
 from ...runtime import graph
@@ -17,6 +22,13 @@ from ...runtime.graph import call, family, method, obj, param, ref, struct
 from ...runtime.params import Param
 from ...runtime.prepare import RunSettings
 
+if TYPE_CHECKING:
+    from ...runtime.fanout import declare as fanout
+    from ...runtime.fanout import gathered, items
+
+# rt.NAME -> runtime.fanout's name for it
+_RUN_TIME_LOOPS = {"fanout": "declare", "items": "items", "gathered": "gathered"}
+
 
 class Workflow(graph.Workflow):
     """A workflow compiled for the local target: run here, in this process."""
@@ -25,9 +37,18 @@ class Workflow(graph.Workflow):
         """Run locally and return {output name: value}. Settings: see prepare.RunSettings."""
         return run(self, params or {}, RunSettings(**settings))
 
-__all__ = ["Param", "RunSettings", "Workflow", "call", "family", "keyed", "main", "method", "obj", "param", "ref",
-           "run", "struct"]
+__all__ = ["Param", "RunSettings", "Workflow", "call", "family", "fanout", "gathered", "items", "keyed", "main",
+           "method", "obj", "param", "ref", "run", "struct"]
 
 
 def main(wf: Workflow, argv: Sequence[str] | None = None) -> int:
     return _main(wf, argv)
+
+
+def __getattr__(name: str) -> Any:
+    found = _RUN_TIME_LOOPS.get(name)
+    if found is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module("fuseflow.runtime.fanout"), found)
+    globals()[name] = value
+    return value

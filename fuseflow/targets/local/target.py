@@ -10,6 +10,7 @@ class LocalTarget(Target):
     name = "local"
     summary = "a Python module that runs the workflow here, with fuseflow's runtime alone"
     runnable = True
+    writes_run_time_loops = True  # a generator function per loop (codegen.fanout)
     runs_run_time_loops = True  # the engine itself (runtime.fanout)
     runs_finally = True  # the engine itself (runtime.execute)
 

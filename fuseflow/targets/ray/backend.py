@@ -32,6 +32,7 @@ from ...runtime import node as node_run
 from ...runtime.cli import main as cli_main
 from ...runtime.execute import index, resolve
 from ...runtime.extras import require
+from ...runtime.fanout import declare, gathered, items
 from ...runtime.graph import family, param, ref, struct
 from ...runtime.invoke import ACTIVE_OPTIONS, NodeFailed, resolve_callable
 from ...runtime.overrides import Override
@@ -45,8 +46,8 @@ from .worker import Nested, ObjectNode, Slot, Task, call_task
 
 ray = require("ray", "the Ray target")
 
-__all__ = ["Param", "RunSettings", "Workflow", "call", "family", "keyed", "main", "method", "obj", "param", "ref",
-           "run", "struct"]
+__all__ = ["Param", "RunSettings", "Workflow", "call", "family", "fanout", "gathered", "items", "keyed", "main",
+           "method", "obj", "param", "ref", "run", "struct"]
 
 # ray.init keywords that still mean something when joining a running cluster
 CONNECT_KEYS = ("runtime_env", "namespace", "log_to_driver", "logging_level", "logging_format", "job_config")
@@ -85,6 +86,20 @@ def method(name: str, object_node: str, method_name: str, args: list | None = No
     """A method call on an object node: an actor task, after the earlier calls on the same object."""
     return Node(name, "method", None, *graph.arguments(args, kwargs), dict(options or {}),
                 object=object_node, method=method_name, after=graph.ordered_after(after))
+
+
+def fanout(iterable: ir.Value, nodes: Any, statements: list[str], **declared: Any) -> graph.FanOut:
+    """A run-time loop (runtime.fanout.declare): its nodes get their options as `call` and `obj`
+    take them, split into what the worker does and Ray's `.options()` keywords."""
+    return declare(iterable, nodes, statements, options=loop_options, **declared)
+
+
+def loop_options(node: graph.Node, options: dict[str, dict[str, Any]]) -> None:
+    """The options the file's queries select for a node of a run-time loop, as Builders gives them."""
+    worker, keywords = mapping.split(node.kind, options.get("neutral", {}), options.get("ray", {}))
+    node.options = worker
+    if isinstance(node, Node) and node.kind != "method":
+        node.ray = keywords
 
 
 class Workflow(graph.Workflow):

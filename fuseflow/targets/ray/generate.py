@@ -24,7 +24,8 @@ def generate(wf: Workflow) -> str:
 
 def context(wf: Workflow) -> dict[str, object]:
     settings = [(key, pyexpr.literal_piece(value)) for key, value in sorted(wf.workflow_options.get("ray", {}).items())]
-    return module_context(wf, ("fuseflow.targets.ray", "backend"), node_keywords, settings)
+    return module_context(wf, ("fuseflow.targets.ray", "backend"), node_keywords, settings,
+                          query_targets=("neutral", "ray"))
 
 
 def node_keywords(node: Node) -> list[tuple[str, pyexpr.Piece]]:

@@ -13,6 +13,7 @@ class RayTarget(Target):
     name = "ray"
     summary = "a Python module that runs the workflow on Ray (tasks and actors)"
     runnable = True
+    writes_run_time_loops = True  # a generator function per loop (codegen.fanout), as the local module's
 
     def generate(self, wf, base_dir=None) -> str:
         return generator.generate(wf)
