@@ -61,20 +61,29 @@ def expanded(wf: Workflow, params: dict[str, Any], run_part: RunPart) -> tuple[W
     rest of the run reads (by node name)."""
     known: dict[str, Any] = {}
     while wf.fanouts:
-        waiting = waiting_nodes(wf)
-        ready = [fanout for fanout in wf.fanouts if not set(ir.referenced_nodes(fanout.iterable)) & waiting]
-        assert ready, "a run-time loop's iterable is a node before it in the file, so one is always ready"
-        part = [node for node in wf.nodes if node.name not in waiting]
-        producers = [name for fanout in ready for name in ir.referenced_nodes(fanout.iterable)]
-        wanted = handed_on(part, producers, wf)
+        part, wanted, ready = next_stage(wf)
         try:
-            results = run_part(wf.replaced(nodes=part, outputs={}, fanouts=[]), wanted, known) if wanted else {}
+            results = run_part(part, wanted, known) if wanted else {}
         except ItemsUnknown:  # (as_stored's) the rest stays a run-time loop
             return wf, known
         known.update({name: results[name] for name in wanted})
         for fanout in ready:
             wf = expand_one(wf, fanout, items_of(fanout, results, params))
     return wf, known
+
+
+def next_stage(wf: Workflow) -> tuple[Workflow, list[str], list[FanOut]]:
+    """What runs before the run-time loops that can expand now (those whose iterable waits for
+    no other loop): the part of `wf` that waits for none (a workflow of its own, without
+    outputs or loops), the nodes of it to compute (handed_on), and those loops. `expanded`
+    goes through the stages itself; a target whose run reaches the loops one by one (a
+    Prefect flow body) asks for each stage as it goes."""
+    waiting = waiting_nodes(wf)
+    ready = [fanout for fanout in wf.fanouts if not set(ir.referenced_nodes(fanout.iterable)) & waiting]
+    assert ready, "a run-time loop's iterable is a node before it in the file, so one is always ready"
+    part = [node for node in wf.nodes if node.name not in waiting]
+    producers = [name for fanout in ready for name in ir.referenced_nodes(fanout.iterable)]
+    return wf.replaced(nodes=part, outputs={}, fanouts=[]), handed_on(part, producers, wf), ready
 
 
 def unknown_keys(wf: Workflow) -> Callable[[str], bool]:
@@ -156,6 +165,12 @@ def items_of(fanout: FanOut, results: dict[str, Any], params: dict[str, Any]) ->
 
 def expand_one(wf: Workflow, fanout: FanOut, items: Any) -> Workflow:
     """`wf` with `fanout` expanded over `items`: its nodes in place, its results gathered."""
+    return expansion(wf, fanout, items)[0]
+
+
+def expansion(wf: Workflow, fanout: FanOut, items: Any) -> tuple[Workflow, list[Node], dict[str, ir.Value]]:
+    """expand_one, and what it made: the nodes of the items (in order) and each statement's
+    results outside the loop (FanOut.expand's), for a target that submits them itself."""
     try:
         made, gathered = fanout.expand(items)
     except ir.NotIterable as exc:
@@ -179,7 +194,15 @@ def expand_one(wf: Workflow, fanout: FanOut, items: Any) -> Workflow:
         nodes.extend(made)
     assert wf.outputs is not None, "Workflow fills in its outputs"
     outputs = {name: replace(value) for name, value in wf.outputs.items()}
-    return wf.replaced(nodes=nodes, outputs=outputs, fanouts=[f for f in wf.fanouts if f is not fanout])
+    return wf.replaced(nodes=nodes, outputs=outputs, fanouts=[f for f in wf.fanouts if f is not fanout]), made, gathered
+
+
+def gathered_value(value: ir.Gathered, gathered: dict[str, ir.Value]) -> ir.Value:
+    """A Gathered value as its loop's results (`gathered`: expansion's) make it, indexed by its
+    path: ListOf(Ref("table.0"), ...), or Ref("table.0") for table[0]; LoopFailed when the
+    path does not fit them."""
+    replaced: ir.Value = _Replace(value.keys, gathered).visit(value)
+    return replaced
 
 
 class _Replace(ir.Transformer):
