@@ -7,7 +7,8 @@ all load fine and fail on the cluster. Nor does it see that a component
 named after the pipeline (`comp-<pipeline name>`) makes
 `load_component_from_file` load that component instead of the pipeline, or
 that text in a step's command holds something KFP substitutes as a
-placeholder. `references(spec, platform)` lists every such problem;
+placeholder. The sub-DAG of each run-time loop (`dsl.ParallelFor`) is checked
+as the root is, against its own inputs. `references(spec, platform)` lists every such problem;
 `fusec compile --target kfp` runs it on each pipeline it writes (an empty
 list is the only acceptable answer).
 
@@ -50,9 +51,10 @@ def references(spec: dict, platform: dict | None = None) -> list[str]:
             problems.append(f"executor {name!r}: image is {image!r}, not a non-empty string")
         problems += _placeholders(name, _mapping(container))
     problems += _pipeline_name(spec, components, executors)
-    root = _mapping(spec.get("root"))
-    problems += _dag(_mapping(root.get("dag")), components, _mapping(root.get("inputDefinitions")), "root")
-    problems += _dag_outputs(root, components)
+    loops = [(f"loop {name!r}", _mapping(c)) for name, c in components.items() if "dag" in _mapping(c)]
+    for what, owner in [("pipeline", _mapping(spec.get("root"))), *loops]:
+        problems += _dag(_mapping(owner.get("dag")), components, _mapping(owner.get("inputDefinitions")), what)
+        problems += _dag_outputs(owner, components, what)
     platform_executors = _mapping(_mapping(_mapping(_mapping(platform).get("platforms")).get("kubernetes"))
                                   .get("deploymentSpec")).get("executors")
     for name in _mapping(platform_executors):
@@ -88,10 +90,10 @@ def _k8s(name: str) -> str:
     return re.sub("-+", "-", re.sub("[^-0-9a-z]+", "-", name.lower())).strip("-")
 
 
-def _dag(dag: dict, components: dict, inputs: dict, where: str) -> list[str]:
+def _dag(dag: dict, components: dict, inputs: dict, what: str) -> list[str]:
+    """The tasks of the pipeline's DAG or a loop's (`what` names it), which has `inputs`."""
     problems: list[str] = []
     tasks = _mapping(dag.get("tasks"))
-    parameters = _mapping(inputs.get("parameters"))
     for name, task in tasks.items():
         task = _mapping(task)
         ref = _mapping(task.get("componentRef")).get("name")
@@ -101,30 +103,36 @@ def _dag(dag: dict, components: dict, inputs: dict, where: str) -> list[str]:
         depends = task.get("dependentTasks", [])
         problems += [f"task {name!r}: dependentTasks names {d!r}, which is not a task"
                      for d in depends if d not in tasks]
-        problems += _task_inputs(name, task, tasks, components, component, parameters, depends)
+        problems += _task_inputs(name, task, tasks, components, component, (what, inputs), depends)
     problems += _cycles(tasks)
     return problems
 
 
 def _task_inputs(name: str, task: dict, tasks: dict, components: dict, component: dict | None,
-                 parameters: dict, depends: list) -> list[str]:
+                 scope: tuple[str, dict], depends: list) -> list[str]:
+    """`scope`: the DAG the task is in, and its inputs."""
     problems: list[str] = []
     inputs = _mapping(task.get("inputs"))
     declared = _mapping(_mapping(component).get("inputDefinitions"))
+    iterator = _mapping(task.get("parameterIterator"))
+    given = {iterator.get("itemInput")} if iterator else set()  # each iteration's item: the loop gives it
+    if iterator and _mapping(iterator.get("items")).get("inputParameter") not in _mapping(inputs.get("parameters")):
+        problems.append(f"task {name!r}: parameterIterator iterates {iterator.get('items')!r}, not an input it binds")
     for kind in ("artifacts", "parameters"):
         for key, binding in _mapping(inputs.get(kind)).items():
             if component is not None and key not in _mapping(declared.get(kind)):
                 problems.append(f"task {name!r}: input {key!r} is not an input of {task['componentRef']['name']!r}")
-            problems += _binding(name, key, _mapping(binding), tasks, components, parameters, depends)
+            problems += _binding(name, key, _mapping(binding), tasks, components, scope, depends)
     if component is not None:
         for kind in ("artifacts", "parameters"):
             for key, definition in _mapping(declared.get(kind)).items():
-                if not _mapping(definition).get("isOptional") and key not in _mapping(inputs.get(kind)):
+                if not _mapping(definition).get("isOptional") and key not in _mapping(inputs.get(kind)) \
+                        and key not in given:
                     problems.append(f"task {name!r}: required input {key!r} is not given")
     return problems
 
 
-def _binding(name: str, key: str, binding: dict, tasks: dict, components: dict, parameters: dict,
+def _binding(name: str, key: str, binding: dict, tasks: dict, components: dict, scope: tuple[str, dict],
              depends: list) -> list[str]:
     problems: list[str] = []
     for field, output_kind in (("taskOutputArtifact", "artifacts"), ("taskOutputParameter", "parameters")):
@@ -141,9 +149,11 @@ def _binding(name: str, key: str, binding: dict, tasks: dict, components: dict, 
         output = source.get("outputArtifactKey" if output_kind == "artifacts" else "outputParameterKey")
         if produced is not None and output not in produced:
             problems.append(f"task {name!r}: input {key!r} reads {output!r}, which task {producer!r} does not produce")
-    parameter = binding.get("componentInputParameter")
-    if parameter is not None and parameter not in parameters:
-        problems.append(f"task {name!r}: input {key!r} reads pipeline input {parameter!r}, which is not declared")
+    what, inputs = scope
+    for field, kind in (("componentInputParameter", "parameters"), ("componentInputArtifact", "artifacts")):
+        source = binding.get(field)
+        if source is not None and source not in _mapping(inputs.get(kind)):
+            problems.append(f"task {name!r}: input {key!r} reads {what} input {source!r}, which is not declared")
     return problems
 
 
@@ -154,24 +164,25 @@ def _outputs_of(task: Any, components: dict, kind: str) -> dict | None:
     return _mapping(_mapping(_mapping(component).get("outputDefinitions")).get(kind))
 
 
-def _dag_outputs(root: dict, components: dict) -> list[str]:
+def _dag_outputs(owner: dict, components: dict, what: str) -> list[str]:
+    """The outputs of the pipeline, or of a loop's sub-DAG (what dsl.Collected gathers)."""
     problems: list[str] = []
-    tasks = _mapping(_mapping(root.get("dag")).get("tasks"))
-    declared = _mapping(_mapping(root.get("outputDefinitions")).get("artifacts"))
-    outputs = _mapping(_mapping(_mapping(root.get("dag")).get("outputs")).get("artifacts"))
+    tasks = _mapping(_mapping(owner.get("dag")).get("tasks"))
+    declared = _mapping(_mapping(owner.get("outputDefinitions")).get("artifacts"))
+    outputs = _mapping(_mapping(_mapping(owner.get("dag")).get("outputs")).get("artifacts"))
     for name, output in outputs.items():
         if name not in declared:
-            problems.append(f"pipeline output {name!r} is not in outputDefinitions")
+            problems.append(f"{what} output {name!r} is not in outputDefinitions")
         for selector in _mapping(output).get("artifactSelectors", []):
             producer = _mapping(selector).get("producerSubtask")
             if producer not in tasks:
-                problems.append(f"pipeline output {name!r}: producerSubtask {producer!r} is not a task")
+                problems.append(f"{what} output {name!r}: producerSubtask {producer!r} is not a task")
                 continue
             produced = _outputs_of(tasks[producer], components, "artifacts")
             key = selector.get("outputArtifactKey")
             if produced is not None and key not in produced:
-                problems.append(f"pipeline output {name!r}: task {producer!r} has no output {key!r}")
-    problems += [f"pipeline output {name!r} is declared but not produced" for name in declared if name not in outputs]
+                problems.append(f"{what} output {name!r}: task {producer!r} has no output {key!r}")
+    problems += [f"{what} output {name!r} is declared but not produced" for name in declared if name not in outputs]
     return problems
 
 

@@ -19,7 +19,7 @@ from ... import __version__
 from ...codegen.render import render
 from ...ir import Node, Workflow
 from . import command_text
-from .inputs import ARTIFACT_TYPE, RESERVED, RESULT, STATE, Inputs, unique
+from .inputs import ARTIFACT_TYPE, ITEMS, KEYS, RESERVED, RESULT, STATE, Inputs, unique
 from .options import NodeSettings
 from .step import PROTOCOL
 
@@ -57,13 +57,14 @@ class Component:
 class ComponentFactory:
     """Hands out components, making a new one only for a new shape."""
 
-    def __init__(self, wf: Workflow, modules: dict[str, dict[str, str]], pipeline: str):
+    def __init__(self, wf: Workflow, modules: dict[str, dict[str, str]], pipeline: str, nodes: list[Node]):
+        """`nodes`: the workflow's and its run-time loops' (one item's: kfp.loops)."""
         self.wf = wf
         self.modules = modules
         self.by_shape: dict[str, Component] = {}
         # kfp's loader would take a component named after the pipeline for the pipeline itself
         self.taken: set[str] = {pipeline}
-        self.objects = {node.name: node.target for node in wf.nodes if node.kind == "object"}
+        self.objects = {node.name: node.target for node in nodes if node.kind == "object"}
 
     def components(self) -> list[Component]:
         return list(self.by_shape.values())
@@ -83,6 +84,13 @@ class ComponentFactory:
         what = f"{node.kind} {self.objects[node.object] + '.' + node.target if node.object else node.target}"
         return self.component(callable_name, what, spec, inputs, outputs, settings)
 
+    def for_items(self, spec: dict, inputs: Inputs, settings: NodeSettings) -> Component:
+        """The step handing out a run-time loop's items: returns them (`Output`, as kfp names a
+        component's return value, which dsl.ParallelFor iterates) and writes their keys (`keys`)."""
+        spec = {"protocol": PROTOCOL, "fusec": __version__, "workflow": self.wf.name, "kind": "items", **spec}
+        return self.component("fuseflow-items", f"the items of {spec['where']}", spec, inputs, [], settings,
+                              {ITEMS: "LIST", KEYS: "STRING"})
+
     def for_outputs(self, entries: list, inputs: Inputs, settings: NodeSettings) -> Component:
         spec = {"protocol": PROTOCOL, "fusec": __version__, "workflow": self.wf.name, "kind": "outputs",
                 "outputs": entries}
@@ -90,9 +98,14 @@ class ComponentFactory:
                               [name for name, _, _ in entries], settings)
 
     def component(self, callable_name: str, what: str, spec: dict, inputs: Inputs, outputs: list[str],
-                  settings: NodeSettings) -> Component:
-        definition = {"inputDefinitions": _sorted_inputs(inputs),
-                      "outputDefinitions": {"artifacts": {name: {"artifactType": ARTIFACT_TYPE} for name in outputs}}}
+                  settings: NodeSettings, parameters: dict[str, str] | None = None) -> Component:
+        """`outputs`: its output artifacts; `parameters`: its output parameters and their types."""
+        produced: dict[str, Any] = {}
+        if outputs:
+            produced["artifacts"] = {name: {"artifactType": ARTIFACT_TYPE} for name in outputs}
+        if parameters:
+            produced["parameters"] = {name: {"parameterType": kind} for name, kind in parameters.items()}
+        definition = {"inputDefinitions": _sorted_inputs(inputs), "outputDefinitions": produced}
         shape = repr((spec, definition, settings.key))  # the same construction gives the same repr
         found = self.by_shape.get(shape)
         if found is not None:
@@ -161,27 +174,40 @@ def program(what: str, function: str, spec: dict, definition: dict, modules: dic
         function=function,
         parameters=signature(definition),
         names=parameter_names(definition),
+        returns=_PYTHON_TYPES.get(_returned(definition) or "", ""),
     )
 
 
 def parameter_names(definition: dict) -> list[str]:
-    """The embedded function's parameters: every input and output (identifiers)."""
+    """The embedded function's parameters: every input and output (identifiers) but the return value."""
     inputs = definition["inputDefinitions"]
-    outputs = definition["outputDefinitions"]["artifacts"]
-    return sorted([*inputs.get("parameters", {}), *inputs.get("artifacts", {}), *outputs])
+    outputs = definition["outputDefinitions"]
+    written = [name for name in outputs.get("parameters", {}) if name != ITEMS]
+    return sorted([*inputs.get("parameters", {}), *inputs.get("artifacts", {}), *outputs.get("artifacts", {}),
+                   *written])
 
 
 def signature(definition: dict) -> list[str]:
-    """`name: type` for each input (kfp's executor reads the annotations), outputs last."""
+    """`name: type` for each input (kfp's executor reads the annotations), outputs last: an
+    artifact an `Output[Artifact]`, a parameter an `OutputPath` (but `Output`, the return value)."""
     inputs = definition["inputDefinitions"]
     rows: dict[str, str] = {}
     for name, spec in inputs.get("parameters", {}).items():
         optional = " = None" if spec.get("isOptional") else ""
         rows[name] = f"{name}: {_PYTHON_TYPES[spec['parameterType']]}{optional}"
-    for name in inputs.get("artifacts", {}):
-        rows[name] = f"{name}: Input[Artifact]"
+    for name, spec in inputs.get("artifacts", {}).items():
+        rows[name] = f"{name}: Input[List[Artifact]]" if spec.get("isArtifactList") else f"{name}: Input[Artifact]"
     ordered = [rows[n] for n in sorted(rows) if n not in RESERVED] + [rows[n] for n in sorted(rows) if n in RESERVED]
-    return ordered + [f"{name}: Output[Artifact]" for name in sorted(definition["outputDefinitions"]["artifacts"])]
+    outputs = definition["outputDefinitions"]
+    written = [f"{name}: OutputPath({_PYTHON_TYPES[spec['parameterType']]})"
+               for name, spec in sorted(outputs.get("parameters", {}).items()) if name != ITEMS]
+    return ordered + [f"{name}: Output[Artifact]" for name in sorted(outputs.get("artifacts", {}))] + written
+
+
+def _returned(definition: dict) -> str | None:
+    """The type of the function's return value, when it has one (the output parameter `Output`)."""
+    found = definition["outputDefinitions"].get("parameters", {}).get(ITEMS)
+    return found["parameterType"] if found else None
 
 
 def _source_lines(text: str) -> list[str]:

@@ -108,8 +108,10 @@ def with_overrides(wf: Workflow, settings) -> Workflow:
     checked as every target checks them (runtime.overrides.check: the checker of a
     file's options blocks); UsageError for a bad one. A callable it names is imported
     by the steps, in their image, as a file's is."""
+    # a run-time loop's nodes are named once its items are known: a regex may select them only
+    names = None if wf.fanouts else [node.name for node in wf.nodes]
     try:
-        overrides = check_overrides(settings.overrides, [node.name for node in wf.nodes], resolve=False)
+        overrides = check_overrides(settings.overrides, names, resolve=False)
     except ParamError as exc:
         raise UsageError(str(exc)) from None
     if not overrides:
@@ -121,4 +123,7 @@ def with_overrides(wf: Workflow, settings) -> Workflow:
             if override.applies_to(node.name):
                 neutral.update(override.options)
         nodes.append(replace(node, options={**node.options, "neutral": neutral}))
-    return replace(wf, nodes=tuple(nodes))
+    # a loop's nodes take options by their names as the file's queries give them (kfp.loops)
+    queries = tuple((override.pattern.pattern, "neutral", override.options) for override in overrides)
+    fanouts = tuple(replace(fanout, queries=fanout.queries + queries) for fanout in wf.fanouts)
+    return replace(wf, nodes=tuple(nodes), fanouts=fanouts)

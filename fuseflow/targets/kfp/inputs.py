@@ -15,6 +15,14 @@ fuseflow.targets.kfp.step):
     {"ref": "data_0", "path": [0]}                       a result, maybe indexed
     {"callable": "m:f"}, {"list": [...]}, {"dict": [[k, t], ...]},
     {"family": "err", "members": [[key, t], ...]}
+    {"item": "x", "path": ["kind"]}                      a run-time loop's item (its JSON text)
+    {"list": [...], "literal": true}                     a list of constants and items: a constant
+    {"gather": {"each": "up", "node": "up.*"}, "keys": "up_keys", "path": [0]}
+                                                         a run-time loop's results outside it
+
+A task is in a scope (`Scope`): the pipeline's root, or the DAG of a run-time
+loop (`LoopScope`), whose tasks read params and results from outside it through
+the loop's own inputs, as kfp's compiler passes them into a `dsl.ParallelFor`.
 
 Inputs are named after what they carry (`input_name`), so that a reviewer
 reads the YAML: a result after its node, the loop keys it shares with the
@@ -38,6 +46,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ... import ir
+from .loops import KEY_FIELD, Item, RunTimeLoop, holds_item
+from .step import KEYS
 from .values import encode
 
 # KFP's parameter types, by fuseflow's type names ("json": a literal sent as JSON text).
@@ -46,7 +56,92 @@ PARAMETER_TYPES = {"int": "NUMBER_INTEGER", "float": "NUMBER_DOUBLE", "str": "ST
 SAFE_INT = 2**53  # beyond this a JSON number (a double) is no longer exact
 RESULT, STATE, SELF = "result", "state", "self"
 AFTER = "fuseflow_after"  # a task with `after`: the nodes whose --rerun forces it (step.Step.is_forced)
-RESERVED = frozenset({"fuseflow_node", "fuseflow_storage", "fuseflow_rerun", AFTER, RESULT, STATE, SELF})
+RESERVED = frozenset({"fuseflow_node", "fuseflow_storage", "fuseflow_rerun", AFTER, KEY_FIELD, RESULT, STATE, SELF})
+ITEMS = "Output"  # the items step's return value, as kfp names it: dsl.ParallelFor iterates it
+ARTIFACT_TYPE = {"schemaTitle": "system.Artifact", "schemaVersion": "0.0.1"}
+
+
+class Scope:
+    """The pipeline's root DAG: tasks read pipeline inputs and each other's outputs directly."""
+
+    def pipeline_input(self, name: str, definition: dict) -> dict:
+        """The binding of a pipeline input (a param, the store's URL, --rerun)."""
+        return {"componentInputParameter": name}
+
+    def artifact(self, task: str, output: str) -> tuple[dict, str | None]:
+        """(binding, the task to depend on) of a task's output artifact."""
+        return {"taskOutputArtifact": {"outputArtifactKey": output, "producerTask": task}}, task
+
+    def after(self, task: str) -> str | None:
+        """The task a task of this scope lists in dependentTasks to run after `task`."""
+        return task
+
+    def item(self, var: str) -> dict:
+        raise AssertionError("an item is read inside its run-time loop only")
+
+    def key(self) -> dict:
+        raise AssertionError("an item's key is read inside its run-time loop only")
+
+
+class LoopScope(Scope):
+    """The DAG of a run-time loop (`dsl.ParallelFor`): its tasks (`inside`) read one another
+    directly, and the rest through the loop component's inputs, named as kfp's compiler names
+    them (`pipelinechannel--n`, `pipelinechannel--base-result`), which the loop task binds."""
+
+    def __init__(self, loop: RunTimeLoop, task: str, items_task: str, needed: set[str], inside: set[str]):
+        self.loop = loop
+        self.task = task  # the loop's task in the root DAG
+        self.items_task = items_task
+        self.needed = needed  # the loop's nodes that what reads its results needs
+        self.inside = inside  # their tasks
+        taken = {KEY_FIELD}  # the loop item's fields: the key, and each variable's JSON text
+        self.fields = {var: unique(var, taken, "_") for var in loop.fanout.vars}
+        self.items_input = f"pipelinechannel--{items_task}-{ITEMS}"
+        self.item_input = self.items_input + "-loop-item"
+        self.parameters: dict[str, dict] = {self.items_input: {"parameterType": "LIST"},
+                                            self.item_input: {"parameterType": "STRING"}}
+        self.artifacts: dict[str, dict] = {}
+        self.bindings: dict[str, dict] = {"artifacts": {}, "parameters": {self.items_input: {
+            "taskOutputParameter": {"outputParameterKey": ITEMS, "producerTask": items_task}}}}
+        self.dependencies: set[str] = {items_task}
+        self.outputs: dict[str, tuple[str, str]] = {}  # output -> (inner task, its output): dsl.Collected
+
+    def pipeline_input(self, name: str, definition: dict) -> dict:
+        channel = f"pipelinechannel--{name}"
+        self.parameters[channel] = definition
+        self.bindings["parameters"][channel] = {"componentInputParameter": name}
+        return {"componentInputParameter": channel}
+
+    def artifact(self, task: str, output: str) -> tuple[dict, str | None]:
+        if task in self.inside:
+            return super().artifact(task, output)
+        channel = f"pipelinechannel--{task}-{output}"
+        self.artifacts[channel] = {"artifactType": ARTIFACT_TYPE}
+        self.bindings["artifacts"][channel] = super().artifact(task, output)[0]
+        self.dependencies.add(task)
+        return {"componentInputArtifact": channel}, None
+
+    def after(self, task: str) -> str | None:
+        if task in self.inside:
+            return task
+        self.dependencies.add(task)  # the loop runs after it, as kfp's compiler writes `.after()` in a loop
+        return None
+
+    def item(self, var: str) -> dict:
+        return self._field(self.fields[var])
+
+    def key(self) -> dict:
+        return self._field(KEY_FIELD)
+
+    def _field(self, field: str) -> dict:
+        return {"componentInputParameter": self.item_input,
+                "parameterExpressionSelector": f'parseJson(string_value)["{field}"]'}
+
+    def collected(self, task: str, output: str) -> str:
+        """The loop's output that collects `task`'s `output` over every item (dsl.Collected)."""
+        name = f"pipelinechannel--{task}-{output}"
+        self.outputs[name] = (task, output)
+        return name
 
 
 @dataclass
@@ -60,6 +155,8 @@ class Inputs:
     nullable: frozenset[str]          # params whose default is none: optional inputs
     origins: dict[str, tuple[str, tuple[str, ...]]]  # node name -> (its variable, its loop keys)
     keys: tuple[str, ...] = ()        # the consuming node's loop keys
+    scope: Scope = field(default_factory=Scope)
+    loops: dict[tuple[str, tuple[str, ...]], LoopScope] = field(default_factory=dict)  # Gathered -> its loop
     parameters: dict[str, dict] = field(default_factory=dict)   # name -> inputDefinitions entry
     artifacts: dict[str, dict] = field(default_factory=dict)
     bindings: dict[str, dict] = field(default_factory=lambda: {"artifacts": {}, "parameters": {}})
@@ -71,7 +168,11 @@ class Inputs:
         after what they carry. `place`: where a literal sits (`("arg1", "lr")`)."""
         kind = type(value)
         if kind is ir.Literal:
+            if holds_item(value.value):
+                return self.with_items(value.value, place)
             return self.literal(value.value, self.unique(*place))
+        if kind is ir.Gathered:
+            return self.gathered(value)
         if kind is ir.Imported:
             return {"callable": value.target, "path": list(value.path)} if value.path else {"callable": value.target}
         if kind is ir.ParamRef:
@@ -121,10 +222,63 @@ class Inputs:
                 members.append([key, self.value(member, (value.name, key))])
         return {"family": value.name, "members": members}
 
+    def with_items(self, data: Any, place: tuple) -> dict:
+        """Constant data holding the current item (`[x, 1]`): each part an input, made one constant
+        again by the step, as the engine makes it for each item."""
+        if type(data) is Item:
+            return self.item(data)
+        if type(data) is list:
+            return {"list": [self.with_items(item, (*place, i)) for i, item in enumerate(data)], "literal": True}
+        if type(data) is dict:
+            return {"dict": [[key, self.with_items(item, (*place, key))] for key, item in data.items()],
+                    "literal": True}
+        return self.literal(data, self.unique(*place))
+
+    def item(self, item: Item) -> dict:
+        """The current item's variable, from the loop item's field of that name: JSON text."""
+        name = self.unique(item.name, *item.path)
+        self.parameter(name, "json", self.scope.item(item.name))
+        return {"item": name, "path": list(item.path)} if item.path else {"item": name}
+
+    def loop_key(self) -> None:
+        """The current item's key (the `*` in the node's name), from the loop item."""
+        self.parameter(KEY_FIELD, "str", self.scope.key())
+
+    def gathered(self, value: ir.Gathered) -> dict:
+        """A run-time loop's results outside it (dsl.Collected): for each node of one item, the list
+        of its results over every item, and the items' keys from the items step, which say whether
+        the whole is a list or a dict and its order."""
+        loop = self.loops[(value.statement, value.keys)]
+        template = {"gather": self.collected(loop, loop.loop.members(value.statement)),
+                    "keys": self.unique(value.statement, "keys"), "statement": value.statement}
+        self.parameter(template["keys"], "json", {"taskOutputParameter": {"outputParameterKey": KEYS,
+                                                                          "producerTask": loop.items_task}})
+        self.producers.add(loop.items_task)
+        if value.path:
+            template["path"] = list(value.path)
+        return template
+
+    def collected(self, loop: LoopScope, member: ir.Value) -> dict:
+        if type(member) is ir.Family:
+            return {"family": member.name, "members": [[key, self.collected(loop, inner)]
+                                                       for key, inner in member.members]}
+        assert type(member) is ir.Ref, "a run-time loop's family ends in its nodes"
+        node = member.node
+        name = self.unique(*self.source(node))
+        task = self.task_of[node]
+        self.artifacts[name] = {"artifactType": ARTIFACT_TYPE, "isArtifactList": True}
+        output = loop.collected(task, self.producer_output[node])
+        self.bindings["artifacts"][name] = {"taskOutputArtifact": {"outputArtifactKey": output,
+                                                                   "producerTask": loop.task}}
+        self.producers.add(loop.task)
+        return {"each": name, "node": node}
+
     def param(self, value: ir.ParamRef, name: str) -> dict:
         type_ = self.param_types[value.name]
-        binding = {"componentInputParameter": self.pipeline_param[value.name]}
-        self.parameter(name, type_, binding, optional=value.name in self.nullable)
+        optional = value.name in self.nullable
+        definition = {"parameterType": PARAMETER_TYPES[type_], **({"isOptional": True} if optional else {})}
+        binding = self.scope.pipeline_input(self.pipeline_param[value.name], definition)
+        self.parameter(name, type_, binding, optional=optional)
         template = {"param": value.name, "input": name, "type": type_}
         if value.path:
             template["path"] = list(value.path)
@@ -135,10 +289,10 @@ class Inputs:
         return {"ref": name, "path": list(value.path)} if value.path else {"ref": name}
 
     def artifact(self, name: str, node: str, output: str) -> None:
-        task = self.task_of[node]
         self.artifacts[name] = {"artifactType": ARTIFACT_TYPE}
-        self.bindings["artifacts"][name] = {"taskOutputArtifact": {"outputArtifactKey": output, "producerTask": task}}
-        self.producers.add(task)
+        self.bindings["artifacts"][name], producer = self.scope.artifact(self.task_of[node], output)
+        if producer is not None:
+            self.producers.add(producer)
 
     def parameter(self, name: str, type_: str, binding: dict, optional: bool = False) -> None:
         definition: dict[str, Any] = {"parameterType": PARAMETER_TYPES[type_]}
@@ -149,9 +303,6 @@ class Inputs:
 
     def unique(self, *parts: Any) -> str:
         return unique(input_name(*parts), self.taken, "_")
-
-
-ARTIFACT_TYPE = {"schemaTitle": "system.Artifact", "schemaVersion": "0.0.1"}
 
 
 def unique(name: str, taken: set[str], sep: str = "-") -> str:

@@ -30,10 +30,12 @@ from ... import __version__
 from ...compiler.errors import UsageError
 from ...ir import Workflow
 from ...runtime.extras import optional
+from ...runtime.fanout import LoopFailed
 from ...runtime.invoke import NodeFailed, environment
 from ...runtime.params import Param, ParamError, resolve
 from ...runtime.prepare import open_run_store
 from ...runtime.shared import origin, warn_if_shared
+from .loops import RunTimeLoop
 from .options import settings as node_settings
 from .spec import Names
 from .step import FAILURE_DIR, failure_from_report, read_value
@@ -74,7 +76,7 @@ def run_yaml(text: str, names: Names, wf: Workflow, fuse_path: str, settings, ba
         failures = Path(tmp) / "failures"
         extra = {FAILURE_DIR: str(failures), "PYTHONPATH": _python_path(Path(fuse_path).resolve().parent, bare)}
         with _logs(settings.progress) as log, environment(extra), _working_folder(Path(tmp), bare), \
-                task_folders(), _quiet_display_names():
+                task_folders(), empty_loops(), _quiet_display_names():
             try:
                 task = component(**arguments)
             except RuntimeError as exc:
@@ -85,9 +87,12 @@ def run_yaml(text: str, names: Names, wf: Workflow, fuse_path: str, settings, ba
 def check_bare(wf: Workflow, names: Names) -> None:
     """Every step of a bare run must install the fuseflow runtime (and with it kfp's
     executor): UsageError naming the nodes whose steps would not, before any venv is made."""
-    lacking = [f"node '{n.name}'" for n in wf.nodes if not node_settings(n, wf).install.get("runtime_package")]
+    nodes = [*wf.nodes, *(node for fanout in wf.fanouts for node in RunTimeLoop(fanout).nodes)]
+    lacking = [f"node '{n.name}'" for n in nodes if not node_settings(n, wf).install.get("runtime_package")]
     if names.outputs_task and not node_settings(None, wf).install.get("runtime_package"):
         lacking.append("the outputs step")
+    if wf.fanouts and not node_settings(None, wf).install.get("runtime_package"):
+        lacking.append("the items steps of run-time loops")
     if lacking:
         shown = ", ".join(lacking[:5]) + (f" and {len(lacking) - 5} more" if len(lacking) > 5 else "")
         raise UsageError(f"--bare runs each step where nothing is installed, but these steps install no fuseflow "
@@ -106,7 +111,8 @@ def pipeline_arguments(wf: Workflow, names: Names, fuse_path: str, settings) -> 
             regex = re.compile(settings.rerun)
         except re.error as exc:
             raise ParamError(f"--rerun {settings.rerun!r} is not a valid regex: {exc}") from None
-        if not any(regex.fullmatch(node.name) for node in wf.nodes):
+        # a run-time loop's nodes are named once its items are known: a regex may select them only
+        if not any(regex.fullmatch(node.name) for node in wf.nodes) and not wf.fanouts:
             raise ParamError(f"--rerun {settings.rerun!r} matches no node (the regex must match a whole name)")
         arguments[names.rerun_input] = settings.rerun
     return encode(arguments)
@@ -139,7 +145,9 @@ def _raise_failure(failures: Path, exc: RuntimeError, log: io.StringIO | None, n
     reports = [json.loads(path.read_text(encoding="utf-8")) for path in failures.glob("*.json")]
     if reports:  # kfp.local stops at the first failing task: every report is an attempt of its node
         last = max(reports, key=lambda report: report.get("time", 0))
-        last["attempts"] = sum(report["node"] == last["node"] for report in reports)
+        if "run_failed" in last:  # a run-time loop's items, or its results read outside it, as the engine says
+            raise LoopFailed(last["run_failed"]) from None
+        last["attempts"] = sum(report.get("node") == last["node"] for report in reports)
         raise failure_from_report(last) from None
     text = plain(str(exc))
     task = _FAILED_TASK.search(text)
@@ -190,6 +198,40 @@ def task_folders() -> Iterator[None]:
         yield
     finally:
         executor_input_utils.construct_local_task_root = original
+
+
+@contextlib.contextmanager
+def empty_loops() -> Iterator[None]:
+    """Empty lists for what a run-time loop over no items collects.
+
+    kfp.local (2.17) runs no iteration of a `dsl.ParallelFor` over an empty
+    list and sets none of the loop's outputs, so a task reading them through
+    `dsl.Collected` fails ("task 'for-x-in-numbers' not found"). While the run
+    lasts, such a loop's outputs are empty lists, as the engine gives the nodes
+    after a loop over no items on every target.
+    """
+    from kfp.local.orchestrator import enhanced_dag_orchestrator  # optional backend: loaded by run_yaml first
+
+    original = enhanced_dag_orchestrator._run_parallel_for_task
+
+    def run_loop(**kwargs: Any) -> bool:
+        failed = original(**kwargs)
+        if failed:
+            return failed
+        task, io_store = kwargs["task_name"], kwargs["io_store"]
+        component = kwargs["components"][kwargs["task_spec"].component_ref.name]
+        for output in component.output_definitions.artifacts:
+            try:
+                io_store.get_task_output(task, output)
+            except ValueError:  # no iteration ran
+                io_store.put_task_output(task, output, [])
+        return failed
+
+    enhanced_dag_orchestrator._run_parallel_for_task = run_loop
+    try:
+        yield
+    finally:
+        enhanced_dag_orchestrator._run_parallel_for_task = original
 
 
 @contextlib.contextmanager

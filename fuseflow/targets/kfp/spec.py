@@ -4,8 +4,11 @@
 
 One task per node, one component (and executor) per distinct callable,
 signature and container settings, the pipeline's inputs from the params, its
-outputs from the workflow's outputs. `kfp_yaml.dump` writes the data; nothing
-here imports kfp.
+outputs from the workflow's outputs. A run-time loop is a `dsl.ParallelFor`
+(a loop task over a sub-DAG component) over the items a small step hands out,
+its results collected for the tasks outside it (`dsl.Collected`): see
+fuseflow.targets.kfp.loops. `kfp_yaml.dump` writes the data; nothing here
+imports kfp.
 """
 from __future__ import annotations
 
@@ -18,7 +21,20 @@ from ... import ir
 from ...ir import Node, Output, Workflow, needed_nodes
 from . import options as kfp_options
 from .component import KFP_SDK_VERSION, ComponentFactory
-from .inputs import AFTER, ARTIFACT_TYPE, PARAMETER_TYPES, RESULT, SELF, STATE, Inputs, call_template, unique
+from .inputs import (
+    AFTER,
+    ARTIFACT_TYPE,
+    PARAMETER_TYPES,
+    RESULT,
+    SELF,
+    STATE,
+    Inputs,
+    LoopScope,
+    Scope,
+    call_template,
+    unique,
+)
+from .loops import KEY, RunTimeLoop
 from .values import encode
 
 SCHEMA_VERSION = "2.1.0"
@@ -58,10 +74,15 @@ def k8s_name(text: str, fallback: str = "node") -> str:
     return _K8S_NAME.sub("-", text.lower()).strip("-") or fallback
 
 
+ROOT = Scope()
+
+
 class _Builder:
     def __init__(self, wf: Workflow, modules: dict[str, dict[str, str]]):
         self.wf = wf
-        self.nodes = wf.node_index()
+        self.runtime_loops = [RunTimeLoop(fanout) for fanout in wf.fanouts]
+        every = [*wf.nodes, *(node for loop in self.runtime_loops for node in loop.nodes)]  # loops' as one item's
+        self.nodes = {node.name: node for node in every}
         taken_inputs = {p.name for p in wf.params}
         self.names = Names(
             pipeline=k8s_name(wf.name, "pipeline")[:128].strip("-") or "pipeline",
@@ -69,32 +90,46 @@ class _Builder:
             rerun_input=unique(RERUN_INPUT, taken_inputs, "_"),
         )
         taken_tasks = {OUTPUTS_TASK}
-        self.names.tasks = {node.name: unique(k8s_name(node.name), taken_tasks) for node in wf.nodes}
-        self.factory = ComponentFactory(wf, modules, self.names.pipeline)
+        self.names.tasks = {node.name: unique(k8s_name(node.name), taken_tasks) for node in every}
+        self.taken_tasks = taken_tasks
+        self.factory = ComponentFactory(wf, modules, self.names.pipeline, every)
         self.param_types = {p.name: p.type for p in wf.params}
         self.pipeline_param = {p.name: p.name for p in wf.params}
         self.nullable = frozenset(p.name for p in wf.params if not p.required and p.default is None)
         self.settings_cache: dict[str, kfp_options.NodeSettings] = {}
-        self.producer_output = {node.name: STATE if node.kind == "object" else RESULT for node in wf.nodes}
-        self.origins = {node.name: (node.statement, node.keys) for node in wf.nodes}
+        self.producer_output = {node.name: STATE if node.kind == "object" else RESULT for node in every}
+        self.origins = {node.name: (node.statement, node.keys) for node in every}
+        self.loop_scopes: list[LoopScope] = []
+        self.gathered: dict[tuple[str, tuple[str, ...]], LoopScope] = {}  # (statement, keys) -> its loop
+        self.loop_components: dict[str, dict] = {}
+        self.loop_component_name: dict[str, str] = {}  # loop task -> its component
 
     def build(self) -> tuple[dict, dict, Names]:
         tasks = {}
         needed = needed_nodes(self.wf)  # with `return`, what no output needs does not run, as on every target
+        self.loops_read([node for node in self.wf.nodes if node.name in needed])
         for node in self.wf.nodes:
-            if node.name not in needed:
-                continue
-            try:
-                tasks[self.names.tasks[node.name]] = self.task(node)
-            except kfp_options.OptionProblem as problem:
-                raise NodeProblem(node, str(problem)) from None
-        outputs = self.outputs(tasks)
+            if node.name in needed:
+                tasks[self.names.tasks[node.name]] = self.node_task(node, ROOT)
+        loops = {scope.task: self.loop_tasks(scope) for scope in self.loop_scopes}
+        outputs = self.outputs(tasks)  # the loops' results are collected for it, so before the loops are written
+        for scope in self.loop_scopes:
+            items, inner = loops[scope.task]
+            tasks[scope.items_task] = items
+            tasks[scope.task] = self.loop_task(scope)
+            self.loop_components[self.loop_component_name[scope.task]] = self.loop_component(scope, inner)
         return self.pipeline_spec(tasks, outputs), self.platform_spec(), self.names
+
+    def node_task(self, node: Node, scope: Scope) -> dict:
+        try:
+            return self.task(node, scope)
+        except kfp_options.OptionProblem as problem:
+            raise NodeProblem(node, str(problem)) from None
 
     def pipeline_spec(self, tasks: dict, outputs: dict) -> dict:
         components = self.factory.components()
         spec = {
-            "components": {c.name: c.definition for c in components},
+            "components": {**{c.name: c.definition for c in components}, **self.loop_components},
             "deploymentSpec": {"executors": {c.executor: c.executor_spec for c in components}},
             "pipelineInfo": self.pipeline_info(),
             "root": {"dag": {"tasks": tasks}, "inputDefinitions": {"parameters": self.root_inputs()}},
@@ -117,10 +152,10 @@ class _Builder:
 
     # --- tasks ---------------------------------------------------------------------------
 
-    def inputs(self, keys: tuple[str, ...] = ()) -> Inputs:
-        """The inputs of a task for a node with these loop keys (the outputs task has none)."""
+    def inputs(self, keys: tuple[str, ...] = (), scope: Scope = ROOT) -> Inputs:
+        """The inputs of a task for a node with these loop keys (the outputs task has none), in `scope`."""
         return Inputs(self.names.tasks, self.producer_output, self.param_types, self.pipeline_param,
-                      self.nullable, self.origins, keys)
+                      self.nullable, self.origins, keys, scope, self.gathered)
 
     def settings(self, node: Node) -> kfp_options.NodeSettings:
         """The node's settings; computed once for all the nodes with the same options."""
@@ -130,24 +165,28 @@ class _Builder:
             found = self.settings_cache[key] = kfp_options.settings(node, self.wf)
         return found
 
-    def task(self, node: Node) -> dict:
+    def task(self, node: Node, scope: Scope = ROOT) -> dict:
         settings = self.settings(node)
-        inputs = self.inputs(node.keys)
+        inputs = self.inputs(node.keys, scope)
         if node.kind == "method":  # the object as the previous call on it left it
             previous = node.after[0] if node.after else node.object
             inputs.artifact(SELF, previous, STATE)
         template = call_template(inputs, node.args, node.kwargs)
         constant = {"runtimeValue": {"constant": encode(node.name)}}
         inputs.parameter("fuseflow_node", "str", constant)
-        inputs.parameter("fuseflow_storage", "str", {"componentInputParameter": self.names.storage_input})
-        inputs.parameter("fuseflow_rerun", "str", {"componentInputParameter": self.names.rerun_input})
+        if scope is not ROOT:  # the node's name has the item's key for its `*`
+            inputs.loop_key()
+        run_input = {"parameterType": "STRING"}
+        inputs.parameter("fuseflow_storage", "str", scope.pipeline_input(self.names.storage_input, run_input))
+        inputs.parameter("fuseflow_rerun", "str", scope.pipeline_input(self.names.rerun_input, run_input))
         if node.declared_after:  # --rerun of a node it runs after (or of what that one follows) forces it
             names = json.dumps(encode(self.followed(node)), ensure_ascii=False)
             inputs.parameter(AFTER, "json", {"runtimeValue": {"constant": names}})
         component = self.factory.for_node(node, template, inputs, settings)
         task: dict[str, Any] = dict(settings.task)
         task["componentRef"] = {"name": component.name}
-        dependencies = inputs.producers | {self.names.tasks[name] for name in node.after}
+        after = (scope.after(self.names.tasks[name]) for name in node.after)
+        dependencies = inputs.producers | {task for task in after if task is not None}
         if dependencies:
             task["dependentTasks"] = sorted(dependencies)
         task["inputs"] = {kind: bound for kind, bound in inputs.bindings.items() if bound}
@@ -166,6 +205,86 @@ class _Builder:
                 found.add(name)
                 pending.extend(self.nodes[name].dependencies())
         return sorted(found)
+
+    # --- run-time loops: dsl.ParallelFor over what a small step hands out ------------------
+
+    def loops_read(self, needed: list[Node]) -> None:
+        """The run-time loops whose results a needed node or an output reads, with their scopes."""
+        read: dict[int, set[str]] = {}
+        values = [*(value for node in needed for value in node.values()), *(o.value for o in self.wf.outputs)]
+        for value in values:
+            for inner in ir.walk(value):
+                if type(inner) is ir.Gathered:
+                    fanout = ir.gathering(self.wf.fanouts, inner)
+                    assert fanout is not None, "a Gathered value names a run-time loop of the workflow"
+                    read.setdefault(self.wf.fanouts.index(fanout), set()).add(inner.statement)
+        for i, loop in enumerate(self.runtime_loops):
+            if i not in read:
+                continue
+            task = unique(loop_name(loop), self.taken_tasks)
+            items = unique(task + "-items", self.taken_tasks)
+            needed = loop.needs(read[i])
+            scope = LoopScope(loop, task, items, needed, {self.names.tasks[name] for name in needed})
+            self.loop_scopes.append(scope)
+            self.loop_component_name[task] = "comp-" + unique(task, self.factory.taken)
+            for statement in loop.fanout.statements():
+                self.gathered[(statement, loop.fanout.keys)] = scope
+
+    def loop_tasks(self, scope: LoopScope) -> tuple[dict, dict]:
+        """(the items task, the tasks of one iteration)."""
+        inner = {}
+        for node in scope.loop.nodes:
+            if node.name not in scope.needed:
+                continue
+            other = [name for name in node.dependencies() if KEY in name and name not in scope.loop.index]
+            if other:
+                how = "runs after" if other[0] in node.declared_after else "reads"
+                raise NodeProblem(node, f"it {how} {other[0].partition('.')[0]}, the nodes of another run-time "
+                                        "loop, which the KFP target does not pass into a loop yet")
+            inner[self.names.tasks[node.name]] = self.node_task(node, scope)
+        return self.items_task(scope), inner
+
+    def items_task(self, scope: LoopScope) -> dict:
+        """The step that hands out the loop's items (kind "items" of fuseflow.targets.kfp.step)."""
+        fanout = scope.loop.fanout
+        inputs = self.inputs()
+        spec = {"vars": [[var, scope.fields[var]] for var in fanout.vars], "where": scope.loop.where,
+                "iterable": inputs.value(fanout.iterable)}
+        component = self.factory.for_items(spec, inputs, kfp_options.settings(None, self.wf))
+        task: dict[str, Any] = {"cachingOptions": {"enableCache": True}, "componentRef": {"name": component.name}}
+        if inputs.producers:
+            task["dependentTasks"] = sorted(inputs.producers)
+        task["inputs"] = {kind: bound for kind, bound in inputs.bindings.items() if bound}
+        task["taskInfo"] = {"name": f"items of {scope.loop.where}"}
+        return task
+
+    def loop_task(self, scope: LoopScope) -> dict:
+        """The loop's task: kfp's `dsl.ParallelFor(items)`, one iteration per item."""
+        fanout = scope.loop.fanout
+        keys = f" ({', '.join(fanout.keys)})" if fanout.keys else ""
+        return {
+            "componentRef": {"name": self.loop_component_name[scope.task]},
+            "dependentTasks": sorted(scope.dependencies),
+            "inputs": {kind: dict(sorted(bound.items())) for kind, bound in scope.bindings.items() if bound},
+            "parameterIterator": {"itemInput": scope.item_input, "items": {"inputParameter": scope.items_input}},
+            "taskInfo": {"name": f"for {', '.join(fanout.vars)} in {scope.loop.where}{keys}"},
+        }
+
+    def loop_component(self, scope: LoopScope, tasks: dict) -> dict:
+        """The loop's sub-DAG: one iteration's tasks, and what is collected of them for the tasks outside."""
+        dag: dict[str, Any] = {"tasks": tasks}
+        definition: dict[str, Any] = {"dag": dag, "inputDefinitions": {}}
+        if scope.outputs:
+            collected = sorted(scope.outputs.items())
+            dag["outputs"] = {"artifacts": {name: {"artifactSelectors": [{"outputArtifactKey": output,
+                                                                          "producerSubtask": task}]}
+                                            for name, (task, output) in collected}}
+            listed = {"artifactType": ARTIFACT_TYPE, "isArtifactList": True}
+            definition["outputDefinitions"] = {"artifacts": {name: listed for name, _ in collected}}
+        if scope.artifacts:
+            definition["inputDefinitions"]["artifacts"] = dict(sorted(scope.artifacts.items()))
+        definition["inputDefinitions"]["parameters"] = dict(sorted(scope.parameters.items()))
+        return definition
 
     # --- pipeline inputs and outputs -------------------------------------------------------
 
@@ -231,6 +350,15 @@ def output_name(name: str) -> str:
     program reads (they start with '_', see kfp_component.TEMPLATE_NAMES)."""
     name = re.sub(r"[^A-Za-z0-9_]", "_", name)
     return name if name[:1].isalpha() else "output" + name
+
+
+def loop_name(loop: RunTimeLoop) -> str:
+    """A run-time loop's task: `for-x-in-numbers`, and the keys of the static loop iteration it is
+    in unless what it iterates names them (`for-x-in-data-moons`)."""
+    fanout = loop.fanout
+    name = k8s_name(f"for {' '.join(fanout.vars)} in {loop.where.removeprefix('param ')}", "for")
+    keys = k8s_name(" ".join(fanout.keys), "")
+    return name if not keys or name.endswith(keys) else f"{name}-{keys}"
 
 
 def display_name(node: Node) -> str:

@@ -15,7 +15,10 @@ calls the same callable the same way)::
      "options": {"seed": 7, "setup": "m:f", "cache": False, "always_read": True}}
 
 where a TEMPLATE says which input holds an argument and how to decode it
-(fuseflow.targets.kfp.inputs lists them). `values` are the
+(fuseflow.targets.kfp.inputs lists them). A task inside a run-time loop is one
+iteration's: its node's name has `*` for the item's key, which comes with the
+item (`fuseflow_key`); kind "items" is the step that hands a loop's items out
+(`hand_out`). `values` are the
 function's arguments as kfp's executor passes them: parameter values (the
 node's name among them), and artifacts (objects with a `.path`, plus a
 `.metadata` dict for outputs). This module never imports kfp: it reads and
@@ -30,6 +33,7 @@ every other target, when the store is reachable from the pod.
 """
 from __future__ import annotations
 
+import base64
 import importlib
 import json
 import os
@@ -42,20 +46,28 @@ from collections.abc import Callable
 from typing import Any
 
 from ... import __version__, ir
+from ...ir.fanout import NotIterable, checked_items
+from ...ir.indexing import IndexProblem, indexed
 from ...runtime import graph
 from ...runtime import node as node_run
 from ...runtime.execute import resolve
 from ...runtime.explain import describe_key
-from ...runtime.invoke import NodeFailed, message, resolve_callable, resolve_imported
+from ...runtime.fanout import LoopFailed
+from ...runtime.invoke import IndexingError, NodeFailed, index, message, resolve_callable, resolve_imported
 from ...runtime.keys import finish_key, templates
 from ...runtime.storage import REGISTRY, StorageWarning, open_store
 from ...runtime.storage.format import decode, encode_header
 from .values import decode as decode_text
+from .values import encode as encode_text
 
 PROTOCOL = 2  # 2: every value travels as an input, strings encoded by kfp_values
 MAGIC = b"FUSEFLOW-ARTIFACT 1\n"
 NODE, STORAGE, RERUN, AFTER = "fuseflow_node", "fuseflow_storage", "fuseflow_rerun", "fuseflow_after"
 SELF, RESULT, STATE = "self", "result", "state"
+KEY = "*"  # the item's key in the name of a node in a run-time loop (`up.*`), as the compiler writes it
+KEY_FIELD = "fuseflow_key"  # the input (and the loop item's field) with the item's key
+KEYS = "keys"  # the items step's output: the items' keys, which say a list from a dict and the order
+RECORD = "fuseflow-record:"  # an item JSON cannot carry exactly travels as a storage record, in base64
 FAILURE_DIR = "FUSEFLOW_KFP_FAILURES"  # set by `fusec run --target kfp`: where a failing step reports
 # Neutral options the step carries out itself; the others became KFP settings.
 RUNTIME_OPTIONS = ("seed", "setup", "timeout")
@@ -65,22 +77,29 @@ class StepError(Exception):
     """The step cannot run as compiled (a fuseflow runtime too old or too new, a missing input)."""
 
 
-def run_step(spec: dict, values: dict, modules: dict[str, str] | None = None) -> None:
-    """Run one node (or collect the workflow's outputs) and write the output artifacts."""
+def run_step(spec: dict, values: dict, modules: dict[str, str] | None = None) -> Any:
+    """Run one node (or collect the workflow's outputs) and write the output artifacts; the items
+    step returns a run-time loop's items."""
     _check_protocol(spec)
     if modules:
         install_modules(modules)
-    if spec["kind"] == "outputs":
-        collect_outputs(spec, values)
-        return
     started = time.perf_counter()
     try:
+        if spec["kind"] == "items":
+            return hand_out(spec, values)
+        if spec["kind"] == "outputs":
+            collect_outputs(spec, values)
+            return None
         step = Step(spec, values)
         how = step.run()
     except NodeFailed as failure:
         report_failure(failure)
         raise SystemExit(1) from None
+    except LoopFailed as failure:  # a run-time loop's items, or its results read outside it
+        report_run_failure(failure)
+        raise SystemExit(1) from None
     print(f"fuseflow: node {step.name!r} {how} in {time.perf_counter() - started:.2f} s", flush=True)
+    return None
 
 
 def _check_protocol(spec: dict) -> None:
@@ -103,8 +122,15 @@ class Arguments:
         self.values = values
         self.headers: dict[str, dict] = {}  # artifact input -> its header
         self.params: dict[str, Any] = {}
+        self.paths: dict[str, str] = {}  # a run-time loop's result read outside it (`up[2]`) -> its artifact's path
+        self.gathered_from: dict[str, tuple[str, str]] = {}  # such a result -> (its list of artifacts, its node)
+        self.collected: dict[str, dict[str, str]] = {}  # a list of artifacts -> {node: path}, by their headers
 
     def marker(self, template: dict) -> ir.Value:
+        if "item" in template:
+            return ir.Literal(self.item(template))
+        if "gather" in template:
+            return self.gathered(template)
         if "input" in template and "param" not in template:
             return ir.Literal(decode_parameter(self.values.get(template["input"]), template["type"]))
         if "param" in template:
@@ -116,9 +142,15 @@ class Arguments:
         if "callable" in template:
             return ir.Literal(resolve_imported(template["callable"], tuple(template.get("path", ()))))
         if "list" in template:
-            return graph.struct([self.marker(t) for t in template["list"]])
+            items = [self.marker(t) for t in template["list"]]
+            if template.get("literal"):  # constants and the item: one constant, as the engine expands it
+                return ir.Literal([item.value for item in items])  # type: ignore[attr-defined]
+            return graph.struct(items)
         if "dict" in template:
-            return graph.struct({k: self.marker(t) for k, t in template["dict"]})
+            pairs = {k: self.marker(t) for k, t in template["dict"]}
+            if template.get("literal"):
+                return ir.Literal({k: item.value for k, item in pairs.items()})  # type: ignore[attr-defined]
+            return graph.struct(pairs)
         if "family" in template:
             return graph.family(template["family"], self.members(template))
         raise StepError(f"unknown argument template {template!r}")
@@ -126,13 +158,58 @@ class Arguments:
     def members(self, template: dict) -> dict:
         return {k: self.members(t) if "family" in t else self.marker(t) for k, t in template["members"]}
 
+    def item(self, template: dict) -> Any:
+        """A run-time loop's variable for the current item, indexed: IndexingError when it cannot be."""
+        found = item_value(self.values[template["item"]])
+        return index(found, tuple(template["path"]), template["item"]) if "path" in template else found
+
+    def gathered(self, template: dict) -> ir.Value:
+        """A run-time loop's results outside it: a list of one value per item in item order (a dict
+        keyed by the items' keys for a loop over a dict), indexed as the file says, as the engine
+        makes it once the loop has run; LoopFailed, as the engine's, for a path it cannot take."""
+        shape = decode_parameter(self.values.get(template["keys"]), "json")
+        members = [self.member(template["gather"], key) for key in shape["loop_keys"]]
+        whole: ir.Value = (ir.ListOf(tuple(members)) if shape["dict_keys"] is None
+                           else ir.DictOf(tuple(zip(shape["dict_keys"], members, strict=True))))
+        path = tuple(template.get("path", ()))
+        try:
+            found = indexed(whole, path)
+        except IndexProblem as exc:
+            raise LoopFailed(f"{template['statement']}{''.join(f'[{k!r}]' for k in path)}: {exc}") from None
+        for value in ir.walk(found):
+            if type(value) is ir.Ref and value.node in self.gathered_from:
+                self.paths[value.node] = self.collected_path(*self.gathered_from[value.node])
+                self.artifact(value.node)
+        return found
+
+    def member(self, template: dict, key: str) -> ir.Value:
+        """One item's value: a Ref named after its artifact (`up[2]`), or a family of them."""
+        if "family" in template:
+            return graph.family(template["family"], {k: self.member(t, key) for k, t in template["members"]})
+        name = f"{template['each']}[{key}]"
+        self.gathered_from[name] = (template["each"], template["node"].replace(KEY, key))
+        return graph.ref(name)
+
+    def collected_path(self, each: str, node: str) -> str:
+        """The path of `node`'s result among the artifacts collected in input `each` (by their
+        headers: the order in which a backend lists them does not matter)."""
+        if each not in self.collected:
+            self.collected[each] = {read_header(artifact.path)["node"]: artifact.path
+                                    for artifact in self.values.get(each) or ()}
+        if node not in self.collected[each]:
+            raise StepError(f"the step has no result of {node!r} among the artifacts of {each!r}")
+        return self.collected[each][node]
+
+    def path(self, name: str) -> str:
+        return self.paths[name] if name in self.paths else _path(self.values, name)
+
     def artifact(self, name: str) -> dict:
-        header = self.headers[name] = read_header(_path(self.values, name))
+        header = self.headers[name] = read_header(self.path(name))
         return header
 
     def results(self) -> dict[str, Any]:
         """The values of the input artifacts, by input name."""
-        return {name: read_value(_path(self.values, name)) for name in self.headers}
+        return {name: read_value(self.path(name)) for name in self.headers}
 
 
 class Step:
@@ -141,7 +218,8 @@ class Step:
     def __init__(self, spec: dict, values: dict):
         self.spec = spec
         self.values = values
-        self.name = decode_text(values[NODE])
+        self.item_key = decode_text(values[KEY_FIELD]) if values.get(KEY_FIELD) is not None else None
+        self.name = self.named(decode_text(values[NODE]))
         self.kind = spec["kind"]
         self.options = spec.get("options", {})
         self.inputs = Arguments(values)
@@ -149,12 +227,16 @@ class Step:
             self.args = [self.inputs.marker(t) for t in spec.get("args", ())]
             self.kwargs = {k: self.inputs.marker(t) for k, t in spec.get("kwargs", ())}
             self.fn = resolve_callable(spec["target"]) if self.kind != "method" else None
-        except (ImportError, AttributeError) as exc:
+        except (ImportError, AttributeError, IndexingError) as exc:  # IndexingError: an item indexed as it is not
             raise NodeFailed(self.name, exc) from None
         if self.kind == "method":
             self.inputs.artifact(SELF)
         self.key = self.compute_key()
         self.forced = self.is_forced(decode_text(values.get(RERUN)) or "")
+
+    def named(self, name: str) -> str:
+        """A node's name: in a run-time loop, with the current item's key for its `*`."""
+        return name.replace(KEY, self.item_key) if self.item_key is not None else name
 
     # --- cache key and --rerun ----------------------------------------------------------
 
@@ -190,6 +272,7 @@ class Step:
         if not pattern:
             return False
         followed = decode_parameter(self.values[AFTER], "json") if self.values.get(AFTER) is not None else []
+        followed = [self.named(name) for name in followed]
         return any(re.fullmatch(pattern, name) is not None for name in (self.name, *followed))
 
     # --- running ---------------------------------------------------------------------
@@ -348,6 +431,70 @@ def collect_outputs(spec: dict, values: dict) -> None:
         write_artifact(values[artifact], value, {"node": name, "key": "", "forced": False})
 
 
+def hand_out(spec: dict, values: dict) -> list[dict[str, str]]:
+    """The items step of a run-time loop: what it iterates (a result or a param, indexed) taken
+    apart as the engine takes it (its messages when it cannot be), one loop item per item, with
+    the item's key and each variable's value (JSON text, or RECORD), which dsl.ParallelFor hands
+    to one iteration each; the keys also go to `keys`, for the tasks that read the loop's results."""
+    inputs = Arguments(values)
+    source = inputs.marker(spec["iterable"])
+    where = spec["where"]
+    found = inputs.results()[source.node] if type(source) is ir.Ref else inputs.params[source.name]  # type: ignore[attr-defined]
+    try:
+        items = index(found, source.path, where) if source.path else found  # type: ignore[attr-defined]
+    except IndexingError as exc:
+        raise LoopFailed(f"the run-time loop over {where}: {exc}") from None
+    fields = dict(spec["vars"])
+    iterations = loop_iterations(tuple(fields), items, where)
+    with open(values[KEYS], "w", encoding="utf-8") as f:
+        json.dump(encode_text({"loop_keys": [key for key, _ in iterations],
+                               "dict_keys": [str(key) for key in items] if isinstance(items, dict) else None}), f)
+    print(f"fuseflow: {len(iterations)} items of {where}", flush=True)
+    return [{KEY_FIELD: encode_text(key), **{fields[var]: item_text(value) for var, value in bound.items()}}
+            for key, bound in iterations]
+
+
+def loop_iterations(names: tuple[str, ...], items: Any, where: str) -> list[tuple[str, dict[str, Any]]]:
+    """(key, the variables' values) per item, as the engine expands the loop; LoopFailed with the
+    engine's message for items that are no list or dict (or do not unpack)."""
+    try:
+        checked = checked_items(len(names), items, where)
+    except NotIterable as exc:
+        raise LoopFailed(str(exc)) from None
+    return ir.Loop(names, checked, (), positions=True).iterations()
+
+
+def item_text(value: Any) -> str:
+    """A loop variable's value as the loop item carries it: its JSON text when JSON gives it back
+    exactly (strings encoded against placeholders, as every parameter's), else RECORD and a
+    storage record of it in base64 (signed with a storage key, as artifacts are)."""
+    if _exact(value):
+        return json.dumps(encode_text(value), ensure_ascii=False)
+    serializer = REGISTRY.choose(value)
+    buffers = serializer.dump(value)
+    record = encode_header(serializer.name, buffers) + b"".join(buffers)
+    return RECORD + base64.b64encode(record).decode("ascii")
+
+
+def item_value(text: str) -> Any:
+    """The value `item_text` was given."""
+    if text.startswith(RECORD):
+        name, payload = decode(memoryview(bytearray(base64.b64decode(text[len(RECORD):]))))
+        return REGISTRY.get(name).load(payload)
+    return decode_text(json.loads(text))
+
+
+def _exact(value: Any) -> bool:
+    kind = type(value)
+    if kind in (str, int, float, bool) or value is None:
+        return True
+    if kind is list:
+        return all(_exact(item) for item in value)
+    if kind is dict:
+        return all(type(key) is str and _exact(item) for key, item in value.items())
+    return False
+
+
 def install_modules(modules: dict[str, str]) -> str:
     """Write embedded module sources (relative path -> text) to a fresh folder
     put first on sys.path, so `import` finds them and inspect.getsource works
@@ -374,6 +521,17 @@ def report_failure(failure: NodeFailed) -> None:
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, f"{os.getpid()}-{time.time_ns()}.json"), "w", encoding="utf-8") as f:
         json.dump(report, f)
+
+
+def report_run_failure(failure: LoopFailed) -> None:
+    """A run-time loop's failure (no node's): its message in the step's log, and for `fusec run`
+    a JSON report, which it raises as the engine raises it."""
+    print(f"fuseflow: error: {failure}", flush=True)
+    folder = os.environ.get(FAILURE_DIR)
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, f"{os.getpid()}-{time.time_ns()}.json"), "w", encoding="utf-8") as f:
+            json.dump({"run_failed": str(failure), "time": time.time_ns()}, f)
 
 
 def failure_from_report(report: dict) -> NodeFailed:

@@ -10,6 +10,8 @@ class KfpTarget(Target):
     name = "kfp"
     summary = "a Kubeflow Pipelines v2 pipeline YAML (kfp.local runs it here)"
     runnable = True
+    writes_run_time_loops = True  # a dsl.ParallelFor over the items a small step hands out (kfp.loops)
+    runs_run_time_loops = True
 
     def generate(self, wf, base_dir=None) -> str:
         return generator.generate(wf, base_dir)
