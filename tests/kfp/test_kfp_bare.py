@@ -45,6 +45,11 @@ def inc(x):
 def add(a, b):
     where("add")
     return a + b
+
+
+def upto(n):
+    where("upto")
+    return list(range(1, n + 1))
 '''
 
 WORKFLOW = '''workflow bare
@@ -92,6 +97,33 @@ def test_the_pipeline_runs_where_nothing_is_preinstalled(fuseflow_wheel, tmp_pat
     assert len(log.read_text().splitlines()) == 3  # nothing computed again
 
 
+LOOP = '''workflow bare
+from bare_steps import inc, add, upto
+numbers = upto(2)
+for n in numbers {
+    y = inc(n)
+}
+s = add(y[0], y[1])
+options kfp { workflow: { runtime_package: "WHEEL", embed_modules: ["bare_steps"] } }
+return s
+'''
+
+
+def test_a_run_time_loop_runs_where_nothing_is_preinstalled(fuseflow_wheel, tmp_path, monkeypatch):
+    """The items step and each iteration's steps install fuseflow and read the module from the YAML too."""
+    path = bare_project(tmp_path / "project", fuseflow_wheel.as_uri())
+    path.write_text(LOOP.replace("WHEEL", fuseflow_wheel.as_uri()), encoding="utf-8")
+    log = tmp_path / "calls.log"
+    monkeypatch.setenv("FUSE_LOG", str(log))
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    workflow, _ = compile_file(path)
+    outputs = kfp_target.run(workflow, str(path), settings(no_cache=True), argparse.Namespace(bare=True))
+    assert outputs == {"s": 5}
+    calls = [line.split("|") for line in log.read_text().splitlines()]
+    assert sorted(event for event, *_ in calls) == ["add", "inc", "inc", "upto"]
+    assert all(Path(prefix) != Path(sys.prefix) for _, prefix, *_ in calls)
+
+
 def test_a_bare_run_wants_the_runtime_in_every_step(tmp_path):
     path = tmp_path / "wf.fuse"
     path.write_text('from m import f\na = f(1)\nb = f(a)\noptions kfp { "a": { runtime_package: "fuseflow" } }\n'
@@ -104,6 +136,12 @@ def test_a_bare_run_wants_the_runtime_in_every_step(tmp_path):
                     'options kfp { ".*": { runtime_package: "fuseflow" } }\nreturn b\n', encoding="utf-8")
     workflow, _ = compile_file(path)  # a loop's family: assembled by a step of its own
     with pytest.raises(UsageError, match=r"install no fuseflow runtime: the outputs step;"):
+        kfp_target.run(workflow, str(path), settings(no_cache=True), argparse.Namespace(bare=True))
+    path.write_text('from m import f\na = f(1)\nfor k in a {\n    b = f(k)\n}\n'
+                    'options kfp { "a": { runtime_package: "fuseflow" } }\nreturn b\n', encoding="utf-8")
+    workflow, _ = compile_file(path)  # a run-time loop: its nodes, its items step
+    with pytest.raises(UsageError, match=r"install no fuseflow runtime: node 'b\.\*', the outputs step, the "
+                                         r"items steps of run-time loops;"):
         kfp_target.run(workflow, str(path), settings(no_cache=True), argparse.Namespace(bare=True))
 
 
