@@ -106,6 +106,11 @@ class FanOutRecorder:
             low.diags.error(expr.span, "a run-time loop cannot say this: an index that changes with the item",
                             "index with constants; pass the item whole and index it in Python")
             return
+        values = [*made.args, *(v for _, v in made.kwargs), *made.after]
+        if any(_another_loops(value) for value in values):
+            low.diags.error(call.span, "a run-time loop reads the results of another run-time loop",
+                            "gather them in a node after that loop (`all = collect(results)`) and pass it")
+            return
         inner = draft.inner.get(low.frames[-1].loop) if low.frames[-1].loop != draft.loop else None
         (inner.body if inner is not None else draft.body).append(made)
 
@@ -196,6 +201,17 @@ def _reference(low: Lowering, draft: FanOutDraft, ref: n.Ref) -> ir.Value:
     if path:  # members picked from a family of the current item
         raise Unsupported(ref)
     return ir.LoopFamily(ref.name, pattern.index(None))
+
+
+def _another_loops(value: ir.Value) -> bool:
+    """Whether a value reads a run-time loop's family (its member keyed RUNTIME_KEY), or its
+    nodes: what only that loop's expansion can say."""
+    for found in ir.walk(value):
+        if type(found) is ir.Family and any(key == RUNTIME_KEY for key, _ in found.members):
+            return True
+        if type(found) is ir.Ref and placeholder(found.node):
+            return True
+    return False
 
 
 def _after(low: Lowering, draft: FanOutDraft, item: n.AfterName) -> ir.Value:

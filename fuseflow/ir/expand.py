@@ -33,6 +33,11 @@ class Expanded:
     after: tuple[str, ...] = ()
 
 
+class NotIndexable(Exception):
+    """A loop variable's item lacks the index the file takes of it (a run-time loop's items are
+    only known when it runs; a static loop's are checked by the compiler)."""
+
+
 class Expansion:
     """The nodes of loop descriptions: `Expansion(wf.loops).nodes(loop)` gives, per iteration
     and statement in order, the node with the values that iteration gives it."""
@@ -91,7 +96,11 @@ class Iteration:
         if isinstance(value, LoopVar):
             found = self.bindings[value.name]
             for step in value.path:
-                found = found[step]
+                try:
+                    found = found[step]
+                except (LookupError, TypeError) as exc:  # a run-time loop's item: known only now
+                    raise NotIndexable(f"cannot take [{step!r}] of {value.name} "
+                                       f"({type(found).__name__}): {type(exc).__name__}: {exc}") from None
             return constant(found)
         if isinstance(value, LoopRef):
             depth = len(self.expansion.chains[value.statement])

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .expand import Expansion
+from .expand import Expansion, NotIndexable
 from .loops import FanOut, Loop, Statement, loop_key
 from .values import DictOf, Family, Gathered, ListOf, Ref, Value
 from .walk import referenced_nodes, walk
@@ -43,10 +43,13 @@ def expand_fanout(fanout: FanOut, items: Any, where: str = "") -> tuple[list[Nod
     for depth, key in reversed(list(enumerate(fanout.keys))):  # one-iteration loops: the static keys around it
         root = Loop((f"*{depth}",), {key: None}, (root,))
     expansion = Expansion([root])
-    nodes = [Node(name=e.name, kind=e.kind, target=e.target, args=e.args, kwargs=e.kwargs, object=e.object,
-                  after=ordering(e.kind, e.object, (), e.after), options=options_for(e.name, fanout.queries),
-                  statement=e.name.partition(".")[0], keys=e.keys)
-             for e in expansion.nodes(root)]
+    try:
+        nodes = [Node(name=e.name, kind=e.kind, target=e.target, args=e.args, kwargs=e.kwargs, object=e.object,
+                      after=ordering(e.kind, e.object, (), e.after), options=options_for(e.name, fanout.queries),
+                      statement=e.name.partition(".")[0], keys=e.keys)
+                 for e in expansion.nodes(root)]
+    except NotIndexable as exc:
+        raise NotIterable(f"the run-time loop over {where}: {exc}" if where else str(exc)) from None
     gathered: dict[str, Value] = {}
     for statement in fanout.statements():
         family = expansion.family(statement, fanout.keys)

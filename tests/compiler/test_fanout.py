@@ -99,6 +99,8 @@ for x in files {
      "t.fuse:5:14: error: a run-time loop inside another run-time loop"),
     ("from m import f\na = f()\nfor x in a { b = f(a[x]) }\n",
      "t.fuse:3:20: error: a run-time loop cannot say this: an index that changes with the item"),
+    ("from m import f\na = f()\nfor x in a { up = f(x) }\nb = f()\nfor y in b { z = f(y, up) }\n",
+     "t.fuse:5:18: error: a run-time loop reads the results of another run-time loop"),
 ])
 def test_mistakes_are_errors_at_their_position(text, expected):
     assert expected in errors(text)

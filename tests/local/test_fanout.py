@@ -101,3 +101,36 @@ def test_a_node_after_a_run_time_loop_s_nodes_is_an_error_at_the_name(project):
     done = project.run()
     assert done.returncode == 1
     assert "wf.fuse:7:18: error: `after` names 'a', a run-time loop's nodes, outside it" in done.stderr
+
+
+def test_an_object_made_before_a_loop_is_made_once_and_its_calls_run_once(project):
+    project.fuse("""
+        workflow actor
+        from steps import Counter, inc
+        c = Counter(1)
+        first = c.add(1)                    # 2
+        parts = pair(first, 0)
+        for x in parts["both"] {
+            sq = inc(x, by=10)
+        }
+        c.add(5)                            # on the object the loop's part made
+        total = c.add(sq[0])
+        return total
+    """.replace("from steps import Counter, inc", "from steps import Counter, inc, pair"))
+    assert project.outputs("--no-cache") == {"total": 19}
+    assert project.calls() == ["Counter 1", "Counter.add 1", "pair 2 0", "Counter.add 5", "inc 2", "Counter.add 12"]
+
+
+def test_an_item_without_the_index_the_file_takes_stops_the_run_naming_the_loop(project):
+    project.fuse("""
+        workflow wrong
+        from steps import inc
+        param xs: list = [1, 2]
+        for x in xs {
+            y = inc(x["a"])
+        }
+    """)
+    done = project.run()
+    assert done.returncode == 1
+    assert "the run-time loop over param xs: cannot take ['a'] of x (int)" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -8,6 +8,8 @@ from ..base import Target
 class IrTarget(Target):
     name = "ir"
     summary = "the intermediate DAG as JSON"
+    writes_run_time_loops = True  # the IR is where they are written down (Workflow.fanouts)
+    writes_finally = True
 
     def generate(self, wf: Workflow, base_dir=None) -> str:
         return wf.to_json()
