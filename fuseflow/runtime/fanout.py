@@ -45,6 +45,10 @@ Options = Callable[[Node, dict[str, dict[str, Any]]], None]
 # the whole with no run-time loop left in it), with `known` results not computed again.
 RunPart = Callable[[Workflow, list[str], dict[str, Any]], dict[str, Any]]
 
+# fetch(node, result): a result as run_part hands it on -> its value, for the items of a loop that
+# iterates it; a target whose results stay where they ran (Ray's ObjectRefs) fetches it here.
+Fetch = Callable[[str, Any], Any]
+
 
 class ItemsUnknown(Exception):
     """What a run-time loop iterates is not stored: `fusec explain` and `storage gc`, which run
@@ -56,9 +60,10 @@ class LoopFailed(RunFailed):
     cannot be indexed as the file says: the run stops there, naming the loop."""
 
 
-def expanded(wf: Workflow, params: dict[str, Any], run_part: RunPart) -> tuple[Workflow, dict[str, Any]]:
+def expanded(wf: Workflow, params: dict[str, Any], run_part: RunPart,
+             fetch: Fetch | None = None) -> tuple[Workflow, dict[str, Any]]:
     """`wf` with every run-time loop expanded, and the results computed on the way that the
-    rest of the run reads (by node name)."""
+    rest of the run reads (by node name), as run_part gave them."""
     known: dict[str, Any] = {}
     while wf.fanouts:
         part, wanted, ready = next_stage(wf)
@@ -68,7 +73,7 @@ def expanded(wf: Workflow, params: dict[str, Any], run_part: RunPart) -> tuple[W
             return wf, known
         known.update({name: results[name] for name in wanted})
         for fanout in ready:
-            wf = expand_one(wf, fanout, items_of(fanout, results, params))
+            wf = expand_one(wf, fanout, items_of(fanout, results, params, fetch))
     return wf, known
 
 
@@ -148,15 +153,21 @@ def handed_on(part: list[Node], producers: list[str], wf: Workflow) -> list[str]
         stack.extend(read for read in wf.topology.needs[wf.index[name]] if read in index)
     read_later = {read for node, reads in zip(wf.nodes, wf.topology.needs, strict=True)
                   if node.name not in stage for read in reads}
+    # a later call on an object follows the stage's calls on it: the last of them is handed on, so that
+    # the rest of the run knows it ran (on the object handed on) and does not make it again
+    read_later.update(before for name, before in wf.topology.previous.items() if name not in stage)
     assert wf.outputs is not None, "Workflow fills in its outputs"
     read_later.update(name for value in wf.outputs.values() for name in ir.referenced_nodes(value))
     return [node.name for node in part if node.name in stage and (node.name in read_later or node.name in producers)]
 
 
-def items_of(fanout: FanOut, results: dict[str, Any], params: dict[str, Any]) -> Any:
+def items_of(fanout: FanOut, results: dict[str, Any], params: dict[str, Any], fetch: Fetch | None = None) -> Any:
     """The value a run-time loop iterates: a node's result or a param, indexed by its path."""
     source = fanout.iterable
-    found = results[source.node] if type(source) is ir.Ref else params[source.name]  # type: ignore[attr-defined]
+    if type(source) is ir.Ref:
+        found = results[source.node] if fetch is None else fetch(source.node, results[source.node])
+    else:
+        found = params[source.name]  # type: ignore[attr-defined]
     try:
         return index(found, source.path, fanout.where) if source.path else found  # type: ignore[attr-defined]
     except IndexingError as exc:

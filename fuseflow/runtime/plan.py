@@ -43,10 +43,13 @@ def forced_nodes(wf: Workflow, pattern: str | None) -> set[str]:
 
 
 def plan(wf: Workflow, wanted: Iterable[str], is_stored: Callable[[str], bool] | None,
-         forced: AbstractSet[str] = frozenset(), readers: dict[str, int] | None = None) -> dict[str, str]:
+         forced: AbstractSet[str] = frozenset(), readers: dict[str, int] | None = None,
+         live: AbstractSet[str] = frozenset()) -> dict[str, str]:
     """node name -> LOAD, RUN or SKIP. `is_stored(name)` says whether a usable
     result exists (False for nodes whose results are never stored); None means
-    nothing is stored (no storage), so every needed node runs.
+    nothing is stored (no storage), so every needed node runs. `live`: results the
+    run holds already (an earlier stage's, runtime.fanout), LOAD even for an object
+    and the calls on it before a method that runs: they ran on that very object.
 
     `readers`, when given, is filled on the way: for each result, how many
     nodes that run need it (a method call needs its object), on top of what
@@ -55,15 +58,17 @@ def plan(wf: Workflow, wanted: Iterable[str], is_stored: Callable[[str], bool] |
     must_run: set[str] = set()  # earlier calls on an object that a later method call runs on
     states: dict[str, str] = {}
     nodes, topology = wf.nodes, wf.topology
-    reads, needs, previous, after = topology.reads, topology.needs, topology.previous, topology.after
+    needs, previous, after = topology.needs, topology.previous, topology.after
     for i in range(len(nodes) - 1, -1, -1):
         node = nodes[i]
         name = node.name
         if name not in needed and name not in must_run:
             states[name] = SKIP
+        elif name in live:
+            states[name] = LOAD
         elif is_stored is None or name in must_run or name in forced or node.kind == "object" or not is_stored(name):
             states[name] = RUN
-            needed.update(reads[i])
+            needed.update(needs[i])  # what it reads, and a method call's object (live, or made again before it)
             if after[i]:  # it runs after them: each runs (or is loaded) first, though nothing of theirs is read
                 needed.update(after[i])
             if node.kind == "method":

@@ -101,7 +101,7 @@ class RunPlan:
                 return name in known or (in_store is not None and in_store(name))
 
             forced = forced - known
-        return planning.plan(self.wf, wanted, stored, forced, readers)
+        return planning.plan(self.wf, wanted, stored, forced, readers, live=known)
 
     def prefetch(self, states: dict[str, str]) -> None:
         """A remote store fetches the results the plan loads all at once."""

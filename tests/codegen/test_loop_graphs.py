@@ -9,6 +9,7 @@ the same one every time), so every source compiles to a graph without its real m
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import types
 from collections.abc import Iterator
@@ -149,3 +150,36 @@ def test_the_prefect_module_builds_the_graph_bind_builds(label: str):
     with stand_ins(wf):
         module = load_generated(prefect.generate(wf), home)
         assert graph_facts(module.WORKFLOW) == graph_facts(bind(wf, str(home)))
+
+
+def test_a_module_with_run_time_loops_runs_as_a_script_as_fusec_run_does(tmp_path):
+    """tests/golden/fanout_run_time's local module, run as `python wf_local.py`: the outputs and the
+    stored results (nodes and cache keys) of `fusec run`, and a grown list runs its new items only."""
+    import json
+    import subprocess
+
+    from fuseflow.runtime.storage import open_store
+
+    from .sources import ROOT
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    module = tmp_path / "wf_local.py"
+    module.write_text((ROOT / "tests/golden/fanout_run_time/wf_local.py").read_text(encoding="utf-8"))
+
+    def run(*command: str, store: str, params: tuple[str, ...] = ()) -> tuple[dict, list]:
+        done = subprocess.run([*command, "--storage", str(tmp_path / store), "--json", *params], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        kept = sorted((r.node, r.key) for r in open_store(str(tmp_path / store)).list("fanout_run_time"))
+        return json.loads(done.stdout), kept
+
+    fusec = [sys.executable, "-m", "fuseflow.cli", "run", "tests/golden/fanout_run_time/input.fuse"]
+    script, ran = run(sys.executable, str(module), store="script")
+    assert (script, ran) == run(*fusec, store="fusec")
+    assert script["tagged"]["moons"] == [["moons-", 3], ["moons-", 5], ["moons-", 8]]
+    grown, kept = run(sys.executable, str(module), store="script", params=("-p", "sizes=[3, 5, 8, 9]"))
+    assert grown["tagged"]["circles"][-1] == ["circles-", 9]
+    # `more` grows by 9 before its 13: items 3 and 4 of its loop are new, a new item of each tagged loop
+    assert sorted(name for name, _ in set(kept) - set(ran)) == [
+        "cell.3.1", "cell.3.2", "cell.4.1", "cell.4.2", "every", "grown.3", "grown.4", "more", "spread.3",
+        "spread.4", "tagged.circles.3", "tagged.moons.3"]

@@ -112,3 +112,15 @@ class Broken:
 
     def use(self):
         return 1
+
+
+def assigned_to(x):
+    """`x` and the resources Ray gave the task that ran it."""
+    import ray
+
+    return [x, ray.get_runtime_context().get_assigned_resources()]
+
+
+def listing(log, n):
+    note(log, "listing")
+    return list(range(n))

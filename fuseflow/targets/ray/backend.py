@@ -14,6 +14,11 @@ node a `ray_worker.ObjectNode` actor and its method calls actor tasks. Results s
 receive their inputs as ObjectRefs, save their own results, and the driver
 fetches only the outputs. It blocks only to keep at most `max_pending` tasks
 in flight and, at the end, for the outputs.
+
+A workflow with run-time loops runs in stages (runtime.fanout): the part a
+loop's items need runs first, as above; the driver fetches what the loop
+iterates, expands the loop, and hands the results the rest reads on as
+ObjectRefs (they stay in the cluster); then the whole runs, one task per item.
 """
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ import contextlib
 import os
 import sys
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from ... import ir
@@ -32,11 +37,12 @@ from ...runtime import node as node_run
 from ...runtime.cli import main as cli_main
 from ...runtime.execute import index, resolve
 from ...runtime.extras import require
-from ...runtime.fanout import declare, gathered, items
+from ...runtime.fanout import declare, expanded, gathered, items
 from ...runtime.graph import family, param, ref, struct
 from ...runtime.invoke import ACTIVE_OPTIONS, NodeFailed, resolve_callable
 from ...runtime.overrides import Override
 from ...runtime.params import Param, ParamError
+from ...runtime.params import resolve as resolve_params
 from ...runtime.plan import LOAD, RUN, SKIP, output_nodes
 from ...runtime.prepare import RunPlan, RunSettings, prepare
 from ...runtime.progress import Progress, make_progress
@@ -145,22 +151,64 @@ def run(wf: Workflow, params: dict[str, Any], settings: RunSettings, *, address:
         max_pending: int | None = None, shutdown: bool = False) -> dict[str, Any]:
     """Check the inputs (ParamError before anything runs), connect, run; {output name: value}.
     `shutdown`: stop Ray afterwards if this call started it (the command line does)."""
-    plan = prepare(wf, params, settings, own="ray",
-                   node_options=lambda node, overrides: node_options(node, overrides)[0])
     bound = pending_bound(max_pending if max_pending is not None else wf.max_pending)
-    wanted = output_nodes(wf)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), contextlib.ExitStack() as ray_session:
         warnings.filterwarnings("always", category=StorageWarning, append=True)  # every damaged record
-        with make_progress(settings.progress, label=wf.name) as progress:
-            driver = Driver(plan, progress, bound)
+        joined = wf  # how to join or start Ray (address, init, home): the same for every stage
+        stages = Stages(params, settings, bound,
+                        lambda: ray_session.enter_context(connection(joined, address, shutdown)))
+        known: dict[str, Any] = {}
+        if wf.fanouts:  # run-time loops: what their items need runs first, then they are expanded (runtime.fanout)
+            values = resolve_params(wf.params, params, settings.param_texts)
+            wf, known = expanded(wf, values, stages.part, stages.fetch)
+        results, plan = stages.run(wf, output_nodes(wf), known)
+    return {name: resolve(value, results, plan.params) for name, value in wf.outputs.items()}
+
+
+class Stages:
+    """The runs of one `run`: the whole workflow, or first the parts its run-time loops need
+    (runtime.fanout). Ray is joined or started (`connect`) when a stage first has a task to submit."""
+
+    def __init__(self, params: dict[str, Any], settings: RunSettings, bound: int | None,
+                 connect: Callable[[], object]):
+        self.params = params
+        self.settings = settings
+        self.bound = bound
+        self.connect = connect
+        self.connected = False
+        self.driver: Driver | None = None  # the last stage's
+
+    def run(self, wf: Workflow, wanted: list[str], known: dict[str, Any],
+            part: bool = False) -> tuple[dict[str, Any], RunPlan]:
+        """The `wanted` results of `wf` (`part`: as they stay in the cluster, ObjectRefs), and its plan."""
+        plan = prepare(wf, self.params, self.settings, own="ray", part=part, warn_shared=not part,
+                       node_options=lambda node, overrides: node_options(node, overrides)[0])
+        with make_progress(self.settings.progress, label=wf.name) as progress:
+            driver = self.driver = Driver(plan, progress, self.bound, known)
             states = driver.plan(wanted, set(plan.forced))
             remotes = driver.prepare(states)
-            if RUN not in states.values():  # everything stored: no need for Ray at all
-                results = driver.loaded
-            else:
-                with connection(wf, address, shutdown):
-                    results = driver.execute(states, remotes, wanted)
-    return {name: resolve(value, results, plan.params) for name, value in wf.outputs.items()}
+            if RUN not in states.values():  # everything stored or handed on: nothing to submit
+                if part:
+                    return {**driver.loaded, **driver.refs}, plan
+                return driver.collect([(name, driver.refs[name], True) for name in wanted if name in driver.refs]), plan
+            if not self.connected:
+                self.connect()
+                self.connected = True
+            return (driver.hand_on if part else driver.execute)(states, remotes, wanted), plan
+
+    def part(self, wf: Workflow, wanted: list[str], known: dict[str, Any]) -> dict[str, Any]:
+        """runtime.fanout's run_part: a part of the workflow a run-time loop needs first."""
+        return self.run(wf, wanted, known, part=True)[0]
+
+    def fetch(self, name: str, value: Any) -> Any:
+        """What a run-time loop iterates, fetched to the driver; NodeFailed if its task failed."""
+        if not isinstance(value, ray.ObjectRef):
+            return value
+        try:
+            return ray.get(value)
+        except ray.exceptions.RayError as exc:
+            assert self.driver is not None, "a result handed on comes from a stage's driver"
+            raise self.driver.failure(exc, name) from None
 
 
 def pending_bound(value: Any) -> int | None:
@@ -221,9 +269,11 @@ def init_arguments(wf: Workflow, address: str | None) -> dict[str, Any]:
 
 
 class Driver:
-    """One run on Ray, as the driver sees it. Lists are by node index."""
+    """One run on Ray, as the driver sees it. Lists are by node index. `known`: results an earlier
+    stage handed on (runtime.fanout), ObjectRefs (an object node's actor) or values, used as they are."""
 
-    def __init__(self, plan: RunPlan, progress: Progress, max_pending: int | None):
+    def __init__(self, plan: RunPlan, progress: Progress, max_pending: int | None,
+                 known: dict[str, Any] | None = None):
         self.run_plan = plan
         self.wf = wf = plan.wf
         self.params = plan.params
@@ -237,15 +287,18 @@ class Driver:
         self.refs: dict[str, Any] = {}  # node -> ObjectRef of its result, or an object node's actor
         self.loaded: dict[str, Any] = {}  # node -> result loaded from the store
         self.inflight: dict[Any, str] = {}  # ObjectRef -> node, when somebody counts them
+        self.known = known or {}
+        for name, value in self.known.items():
+            (self.refs if isinstance(value, (ray.ObjectRef, ray.actor.ActorHandle)) else self.loaded)[name] = value
 
     def plan(self, wanted: list[str], forced: set[str]) -> dict[str, str]:
         """The plan, with every result it loads already loaded: a record that turns
         out damaged (the store warns) is computed after all, with what it needs."""
         while True:
-            states = self.run_plan.states(wanted, forced)
+            states = self.run_plan.states(wanted, forced, known=self.known.keys())
             missing = []
             for name, state in states.items():
-                if state == LOAD and name not in self.loaded:
+                if state == LOAD and name not in self.loaded and name not in self.known:
                     found, value = node_run.load(self.run_plan.job(self.wf.index[name]), self.store)
                     if found:
                         self.loaded[name] = value
@@ -256,13 +309,21 @@ class Driver:
             forced.update(missing)
         if self.progress is not None:
             self.progress.expect(sum(state != SKIP for state in states.values()))
-            for name in self.loaded:
+            for name in (*self.loaded, *(name for name in self.known if name in self.refs)):
                 self.progress.loaded(name)
         return states
 
     def execute(self, states: dict[str, str], remotes: list[Any], wanted: list[str]) -> dict[str, Any]:
         """Submit what runs; the results of the `wanted` nodes, fetched to the driver."""
         return self.collect(self.submit_all(states, remotes, wanted))
+
+    def hand_on(self, states: dict[str, str], remotes: list[Any], wanted: list[str]) -> dict[str, Any]:
+        """Submit what runs and wait for it; the results of the `wanted` nodes as they are (ObjectRefs
+        stay in the cluster, for the next stage's tasks). Each object's last call is checked here, as
+        every call on it so far succeeded; any other failure reaches whatever reads the result."""
+        watched = self.submit_all(states, remotes, wanted)
+        self.collect([receipt for receipt in watched if not receipt[2]])
+        return {name: self.refs[name] if name in self.refs else self.loaded[name] for name in wanted}
 
     def prepare(self, states: dict[str, str]) -> list[Any]:
         """Each running call's and object's `.options(...)`, made before anything is
@@ -307,7 +368,8 @@ class Driver:
         except Exception:
             self.settle([*self.inflight, *(receipt for _, receipt in receipts.values())])
             raise
-        watched = [(name, self.refs[name], True) for name in dict.fromkeys(wanted) if name in self.refs]
+        watched = [(name, self.refs[name], True) for name in dict.fromkeys(wanted)  # an actor handed on: not a result
+                   if name in self.refs and not isinstance(self.refs[name], ray.actor.ActorHandle)]
         watched += [(name, receipt, False) for name, receipt in receipts.values()]
         self.settle([*self.inflight, *(ref for _, ref, _ in watched)])
         return watched

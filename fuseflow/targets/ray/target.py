@@ -14,6 +14,7 @@ class RayTarget(Target):
     summary = "a Python module that runs the workflow on Ray (tasks and actors)"
     runnable = True
     writes_run_time_loops = True  # a generator function per loop (codegen.fanout), as the local module's
+    runs_run_time_loops = True  # in stages, one task per item (backend.run, runtime.fanout)
 
     def generate(self, wf, base_dir=None) -> str:
         return generator.generate(wf)
