@@ -54,15 +54,16 @@ class RunTimeLoop:
         """Where its body is written: its loops open."""
         return Scope(program, (*self.outer, self.loop), self.layer)
 
-    def header(self, rt: str) -> Piece:
-        """`for f_key, f in rt.items(files):` (`for k_key, (k, v) in rt.items(sizes, names=2):`)."""
+    def header(self, rt: str, source: Piece | None = None) -> Piece:
+        """`for f_key, f in rt.items(files):` (`for k_key, (k, v) in rt.items(sizes, names=2):`);
+        `source`: what it iterates, when not the function's parameter (a Prefect flow body's)."""
         header = self.layer.headers[id(self.loop)]
         used = used_variables(self.loop)
         bound = [python if name in used else "_" for name, python in zip(self.loop.vars, header.vars, strict=True)]
         target = "_" if set(bound) == {"_"} else bound[0] if len(bound) == 1 else f"({', '.join(bound)})"
         extra = [Text(f"names={len(bound)}")] if len(bound) > 1 else []
         return Seq(["for ", f"{header.key_var}, {target}", " in ",
-                    pretty.call(f"{rt}.items", [Text(self.parameter), *extra]), ":"])
+                    pretty.call(f"{rt}.items", [source or Text(self.parameter), *extra]), ":"])
 
     def docstring(self) -> str:
         """What the function stands for, as the file writes the loop."""

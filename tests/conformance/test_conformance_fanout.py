@@ -21,7 +21,7 @@ return every, first
 
 # The targets whose artifacts and runs write run-time loops; the others refuse them at the
 # loop (Target.supports) until they do, which this marks as expected to fail.
-WRITTEN = {"local", "kfp", "ray"}
+WRITTEN = {"local", "kfp", "prefect", "ray"}
 
 
 def test_a_run_time_loop_runs_once_per_item_on_every_target(scenario, target):

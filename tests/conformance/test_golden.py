@@ -110,11 +110,26 @@ def check_prefect(case: str, text: str, artifact_of: Compile) -> None:
     assert len(flows) == 1
     patterns = [run_name_pattern(kw.value) for call in ast.walk(flows[0]) if isinstance(call, ast.Call)
                 for kw in call.keywords if kw.arg == "task_run_name"]
-    names = [node["name"] for node in json.loads(artifact_of("ir"))["nodes"]]
+    names = node_names(case)
     assert all(sum(bool(p.fullmatch(name)) for p in patterns) == 1 for name in names)
     assert all(any(p.fullmatch(name) for name in names) for p in patterns)
     header_names_source(case, text)
     assert workflow_block(text) == workflow_block(artifact_of("local"))
+
+
+def node_names(case: str) -> list[str]:
+    """The case's node names, with those each run-time loop makes for one item, which a flow
+    body names too (the IR's nodes are the others)."""
+    from fuseflow.compiler.frontend import compile_source
+    from fuseflow.ir import expand_fanout
+
+    path = f"tests/golden/{case}/input.fuse"
+    wf = compile_source((ROOT / path).read_text(encoding="utf-8"), path)[0]
+    names = [node.name for node in wf.nodes]
+    for fanout in wf.fanouts:
+        item = [0] * len(fanout.vars) if len(fanout.vars) > 1 else 0
+        names += [node.name for node in expand_fanout(fanout, [item])[0]]
+    return names
 
 
 def run_name_pattern(value: ast.expr) -> re.Pattern[str]:
@@ -150,7 +165,24 @@ def workflow_block(module: str) -> list[str]:
     start = max(i for i, statement in enumerate(body) if isinstance(statement, (ast.Import, ast.ImportFrom))) + 1
     end = next(i for i, statement in enumerate(body) if isinstance(statement, ast.Assign)
                and getattr(statement.targets[0], "id", "") == "WORKFLOW")
-    return [ast.unparse(statement) for statement in body[start:end + 1]]
+    return [ast.unparse(_parameters_named(statement)) for statement in body[start:end + 1]]
+
+
+def _parameters_named(statement: ast.stmt) -> ast.stmt:
+    """A run-time loop's function (`def table_loop(files):`) with its parameter named `items`: a flow
+    file keeps the params' names for its flow, so its loop over param `files` takes `files_`."""
+    if not isinstance(statement, ast.FunctionDef) or len(statement.args.args) != 1:
+        return statement
+    name = statement.args.args[0].arg
+
+    class Rename(ast.NodeTransformer):
+        def visit_arg(self, node: ast.arg) -> ast.arg:
+            return ast.arg("items") if node.arg == name else node
+
+        def visit_Name(self, node: ast.Name) -> ast.Name:
+            return ast.Name("items", node.ctx) if node.id == name else node
+
+    return Rename().visit(statement)  # type: ignore[no-any-return]
 
 
 def golden_params():

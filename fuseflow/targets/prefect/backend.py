@@ -22,7 +22,16 @@ runs the user's code through runtime.invoke (seed, setup, env) and its task
 saves the result atomically. Prefect does retries and timeouts; its own
 result persistence and caching stay off unless `options prefect` asks.
 
-This is the only module of fuseflow that imports prefect.
+A run-time loop is a Python loop of the flow body over the items the flow run
+gives once it knows them (FlowRun.expand: the engine's expansion, runtime.fanout),
+its results outside it from the run (FlowRun.gathered):
+
+        for f_key, f in rt.items(run.expand("table", files)):
+            run.submit(load_task.with_options(task_run_name=f"table.{f_key}"), f)
+        merged = run.submit(merge_task.with_options(task_run_name="merged"), run.gathered("table"))
+
+The flow file's runtime: this module and those it imports (arguments.py,
+runners.py) import prefect; the generator does not.
 """
 from __future__ import annotations
 
@@ -32,20 +41,23 @@ import importlib
 import logging
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Set as AbstractSet
+from typing import TYPE_CHECKING, Any
 
+from ... import ir
 from ...ir.loops import keyed  # the compiler's own loop keys, for generated loops
+from ...runtime import graph
 from ...runtime import node as node_run
 from ...runtime.cli import main as cli_main
 from ...runtime.execute import Executor
 from ...runtime.extras import optional
-from ...runtime.graph import Workflow, call, family, method, obj, param, ref, struct
+from ...runtime.graph import Workflow, family, param, ref, struct
 from ...runtime.invoke import NodeFailed, NodeTimeout
 from ...runtime.params import Param
 from ...runtime.plan import LOAD, RUN, SKIP, output_nodes
 from ...runtime.prepare import RunPlan, RunSettings, prepare
 from ...runtime.storage import StorageWarning
+from .options import as_objects, task_options
 
 with optional("prefect", "the Prefect target"):
     from prefect._internal.concurrency.cancellation import CancelledError
@@ -54,10 +66,16 @@ with optional("prefect", "the Prefect target"):
     from prefect.futures import PrefectFuture, wait
     from prefect.logging import get_run_logger
     from prefect.states import Completed
-    from prefect.task_runners import TaskRunner
 
-__all__ = ["At", "FlowRun", "MethodResult", "NodeRun", "Param", "RunSettings", "Workflow", "at", "call", "family",
-           "keyed", "main", "method", "obj", "param", "ref", "run_flow", "start", "struct", "task_runner", "using"]
+    from .arguments import At, Held, MethodResult, at, futures_in, output_value, resolved, wrapped
+    from .runners import task_runner
+
+if TYPE_CHECKING:
+    from ...runtime.fanout import gathered, items
+
+__all__ = ["At", "FlowRun", "Held", "MethodResult", "Node", "NodeRun", "Param", "RunSettings", "Workflow", "at", "call",
+           "family", "fanout", "gathered", "items", "keyed", "main", "method", "obj", "param", "ref", "run_flow",
+           "start", "struct", "task_runner", "using"]
 
 # Neutral options Prefect carries out itself (the compiler's NEUTRAL_MAPPING["prefect"]; a test keeps them equal).
 PREFECT_MAPPING = {"retries": "retries", "retry_delay": "retry_delay_seconds", "timeout": "timeout_seconds"}
@@ -65,7 +83,66 @@ PREFECT_MAPPING = {"retries": "retries", "retry_delay": "retry_delay_seconds", "
 _SETTINGS: contextvars.ContextVar[RunSettings | None] = contextvars.ContextVar("fuseflow_prefect_settings",
                                                                                default=None)
 # The plan `run_flow` prepared before the flow run began: the flow run takes it instead of preparing again.
-_PREPARED: contextvars.ContextVar[RunPlan | None] = contextvars.ContextVar("fuseflow_prefect_plan", default=None)
+_PREPARED: contextvars.ContextVar[tuple[Workflow, tuple[RunPlan, list[str]]] | None] = contextvars.ContextVar(
+    "fuseflow_prefect_plan", default=None)
+# rt.NAME -> runtime.fanout's, for the graph of a flow file with run-time loops (loaded when first asked for)
+_RUN_TIME_LOOPS = {"items": "items", "gathered": "gathered"}
+
+
+# --- what flow files declare ------------------------------------------------------------------
+
+
+class Node(graph.Node):
+    """A node of a flow file's graph; `selected`: the options of a run-time loop's node, by
+    target, which the file's queries select by its name when the loop expands (`fanout`): the
+    flow run gives the task Prefect's part of them (FlowRun.tuned). The flow body writes
+    every other node's options itself."""
+
+    __slots__ = ("selected",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.selected: dict[str, dict[str, Any]] | None = None
+
+
+def call(name: str, fn: Callable[..., Any], args: list[Any] | None = None, kwargs: dict[str, Any] | None = None, *,
+         after: Any = None, options: dict[str, Any] | None = None) -> Node:
+    return Node(name, "call", fn, *graph.arguments(args, kwargs), dict(options or {}), after=graph.ordered_after(after))
+
+
+def obj(name: str, cls: Callable[..., Any], args: list[Any] | None = None, kwargs: dict[str, Any] | None = None, *,
+        after: Any = None, options: dict[str, Any] | None = None) -> Node:
+    return Node(name, "object", cls, *graph.arguments(args, kwargs), dict(options or {}),
+                after=graph.ordered_after(after))
+
+
+def method(name: str, object_node: str, method_name: str, args: list[Any] | None = None,
+           kwargs: dict[str, Any] | None = None, *, after: Any = None, options: dict[str, Any] | None = None) -> Node:
+    return Node(name, "method", None, *graph.arguments(args, kwargs), dict(options or {}),
+                object=object_node, method=method_name, after=graph.ordered_after(after))
+
+
+def fanout(iterable: ir.Value, nodes: Callable[[Any], Any], statements: Sequence[str], **declared: Any) -> graph.FanOut:
+    """A run-time loop of the flow file's graph (runtime.fanout.declare), whose nodes keep the
+    options the file's queries select for them (`queries=`): the neutral ones for the runtime,
+    all of them for the task (Node.selected)."""
+    from ...runtime.fanout import declare  # deferred: a flow file without run-time loops never loads their engine
+
+    return declare(iterable, nodes, statements, options=_selected, **declared)
+
+
+def _selected(node: graph.Node, options: dict[str, dict[str, Any]]) -> None:
+    node.options = dict(options.get("neutral", {}))
+    if isinstance(node, Node):
+        node.selected = options
+
+
+def __getattr__(name: str) -> Any:
+    """rt.items and rt.gathered (runtime.fanout), loaded when a flow file first asks for them."""
+    found = _RUN_TIME_LOOPS.get(name)
+    if found is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module("...runtime.fanout", __package__), found)
 
 
 # --- running a flow -------------------------------------------------------------------
@@ -90,12 +167,13 @@ def using(settings: RunSettings | None = None, **fields: Any) -> Iterator[RunSet
 
 def run_flow(flow_fn: Callable[..., dict], wf: Workflow, settings: RunSettings, params: dict | None = None) -> dict:
     """Call the flow with params from `params` and settings.param_texts. The params,
-    overrides, --rerun and storage are checked first (ParamError), before a flow run exists."""
-    plan = prepare(wf, params or {}, settings)
-    token = _PREPARED.set(plan)
+    overrides, --rerun and storage are checked first (ParamError), before a flow run exists
+    (with run-time loops, those of the part that runs first: the rest once they expand)."""
+    first = planned(wf, params or {}, settings)
+    token = _PREPARED.set((wf, first))
     try:
         with using(settings):
-            return flow_fn(**plan.params)
+            return flow_fn(**first[0].params)
     finally:
         _PREPARED.reset(token)
 
@@ -109,25 +187,54 @@ def main(wf: Workflow, flow_fn: Callable[..., dict], argv: Sequence[str] | None 
 def start(wf: Workflow, params: dict[str, Any]) -> FlowRun:
     """Called first in the flow body: the run's plan, from the flow's params (the one
     `run_flow` prepared, when it started this flow run with them)."""
+    settings = _SETTINGS.get() or RunSettings()
     prepared = _PREPARED.get()
-    if prepared is not None and prepared.wf is wf and prepared.params == params:
-        return FlowRun(prepared)
-    return FlowRun(prepare(wf, params, _SETTINGS.get() or RunSettings()))
+    if prepared is not None and prepared[0] is wf and prepared[1][0].params == params:
+        return FlowRun(wf, settings, *prepared[1])
+    return FlowRun(wf, settings, *planned(wf, params, settings))
+
+
+def planned(wf: Workflow, params: dict[str, Any], settings: RunSettings) -> tuple[RunPlan, list[str]]:
+    """(plan, the nodes it is for) of what a flow run can decide now: the whole run, for its
+    outputs; while run-time loops wait for their items, the part of the workflow that does not
+    wait for them, for what their items need (runtime.fanout.next_stage), as the engine runs it."""
+    if not wf.fanouts:
+        return prepare(wf, params, settings), output_nodes(wf)
+    from ...runtime.fanout import next_stage  # deferred: a flow without run-time loops never loads their engine
+
+    part, wanted, _ = next_stage(wf)
+    return prepare(part, params, settings, part=True, warn_shared=False), wanted
 
 
 class FlowRun:
-    """One flow run: its plan, the states of the nodes, and the futures submitted so far."""
+    """One flow run: its plan, the states of the nodes, and the futures submitted so far.
 
-    def __init__(self, plan: RunPlan):
-        self.plan = plan
-        self.wf = plan.wf
-        self.params = plan.params
-        self.overrides = plan.overrides
-        self.store = plan.store
-        self.states = plan.states(output_nodes(plan.wf))
-        plan.prefetch(self.states)
+    A workflow with run-time loops is planned in stages, as the engine runs it
+    (runtime.fanout): first what the loops' items need; then, each time the body
+    reaches a loop (`expand`: it waits for what the loop iterates), the loop's nodes
+    and what follows. A node whose fate the plan cannot tell yet (it is not needed
+    for the items, but may be after the loops) is held (a Held in place of its
+    future), and submitted, or left out, once a plan tells."""
+
+    def __init__(self, wf: Workflow, settings: RunSettings, plan: RunPlan, wanted: list[str]):
+        self.graph = wf  # the whole workflow, its run-time loops expanded as the body reaches them
+        self.settings = settings
         self.futures: list[tuple[str, PrefectFuture]] = []
-        self.log_plan()
+        self.submitted: dict[str, Any] = {}  # node -> what submit gave for it: a future, None (not needed), a Held
+        self.held: list[Held] = []
+        self.loop_results: dict[tuple[tuple[str, ...], str], ir.Value] = {}  # a run-time loop's, once it expands
+        self.made: list[graph.Node] = []  # the nodes the last run-time loop expanded made, in order
+        self.adopt(plan, wanted)
+
+    def adopt(self, plan: RunPlan, wanted: list[str]) -> None:
+        """Run by `plan` from now on: the states of the `wanted` nodes, with the nodes submitted so
+        far as results the run has (the engine's `known`: never submitted again)."""
+        self.plan, self.wf, self.params = plan, plan.wf, plan.params
+        self.overrides, self.store = plan.overrides, plan.store
+        known = {name for name, future in self.submitted.items() if isinstance(future, PrefectFuture)}
+        self.states = plan.states(wanted, known=known)
+        plan.prefetch({name: state for name, state in self.states.items() if name not in known})
+        self.log_plan(known)
 
     def __getstate__(self) -> dict[str, Any]:
         """What a task in another process needs (process and Ray task runners): the
@@ -136,46 +243,142 @@ class FlowRun:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         plan = state["plan"]
-        self.plan, self.wf, self.params = plan, plan.wf, plan.params
+        self.plan, self.wf, self.graph, self.params = plan, plan.wf, plan.wf, plan.params
         self.overrides, self.store = plan.overrides, plan.store
-        self.states, self.futures = state["states"], []
+        self.states, self.futures, self.submitted, self.held = state["states"], [], {}, []
+        self.loop_results, self.made = {}, []
 
     def job(self, name: str) -> node_run.NodeJob:
         """The node's job: its options without those Prefect carries out itself."""
-        i = self.wf.index[name]
-        options = {k: v for k, v in self.plan.options[i].items() if k not in PREFECT_MAPPING}
-        return self.plan.job(i, options)
+        plan = self.plan  # once: the flow body may plan again (run-time loops) while a task asks
+        i = plan.wf.index[name]
+        options = {k: v for k, v in plan.options[i].items() if k not in PREFECT_MAPPING}
+        return plan.job(i, options)
 
-    def log_plan(self) -> None:
-        counts = {state: sum(s == state for s in self.states.values()) for state in (RUN, LOAD, SKIP)}
+    def log_plan(self, known: AbstractSet[str] = frozenset()) -> None:
+        states = [state for name, state in self.states.items() if name not in known]
+        counts = {state: sum(s == state for s in states) for state in (RUN, LOAD, SKIP)}
         where = self.store.url if self.store is not None else "none (--no-cache)"
+        if self.graph.fanouts:
+            loops = ", ".join(dict.fromkeys(fanout.where for fanout in self.graph.fanouts))
+            _logger().info("fuseflow: before the run-time loops over %s expand: %d nodes to run, %d to load from "
+                           "storage; storage %s", loops, counts[RUN], counts[LOAD], where)
+            return
         _logger().info("fuseflow: %d nodes to run, %d to load from storage, %d not needed; storage %s",
                        counts[RUN], counts[LOAD], counts[SKIP], where)
 
-    def submit(self, task: Any, /, *args: Any, wait_for: Sequence[Any] = (), **kwargs: Any) -> PrefectFuture | None:
+    def submit(self, task: Any, /, *args: Any, wait_for: Sequence[Any] = (), **kwargs: Any) -> Any:
         """Submit the node the task's run name names: its user code (RUN), a load of
-        its stored result (LOAD), or nothing when no output needs it (SKIP, None).
+        its stored result (LOAD), or nothing when no output needs it (SKIP, None); a Held
+        when the plan cannot tell yet (run-time loops before it have not expanded).
         `wait_for`: the futures of the nodes of its `after` (a family's dict of them too),
         which Prefect waits for, as its own `task.submit(..., wait_for=...)`."""
         name = node_name(task)
         state = self.states.get(name)
-        if state is None:
-            raise KeyError(f"workflow {self.wf.name!r} has no node named {name!r}")
+        if state is None or (state == SKIP and self.graph.fanouts):
+            if name not in self.graph.index:
+                raise KeyError(f"workflow {self.wf.name!r} has no node named {name!r}")
+            held = self.submitted[name] = Held(name, (task, args, kwargs, wait_for))
+            self.held.append(held)
+            return held
+        future = self.submitted[name] = self.place(name, state, task, args, kwargs, wait_for)
+        return future
+
+    def place(self, name: str, state: str, task: Any, args: Sequence[Any], kwargs: dict[str, Any],
+              wait_for: Sequence[Any]) -> PrefectFuture | None:
+        """Submit the node as its state says (submit's)."""
         if state == SKIP:
             return None
         if state == LOAD:
             future = task.submit(NodeRun(self, name, loaded=True), [], {})
         else:
-            args_ = [_wrap(a) for a in args]
-            kwargs_ = {k: _wrap(v) for k, v in kwargs.items()}
-            waited = _futures(wait_for)
+            args_ = [wrapped(a) for a in args]
+            kwargs_ = {k: wrapped(v) for k, v in kwargs.items()}
+            waited = futures_in(wait_for)
             extra = {"wait_for": waited} if waited else {}
             future = self.tuned(task, name).submit(NodeRun(self, name), args_, kwargs_, **extra)
         self.futures.append((name, future))
         return future
 
+    # --- run-time loops
+
+    def expand(self, statement: str, source: Any, keys: Sequence[str] = ()) -> Any:
+        """The items of the run-time loop of `statement` (in the static loop iteration `keys`), for
+        the body's `for key, item in rt.items(run.expand(...))`: waits for what it iterates
+        (`source`: that node's future, or the param's value), expands it (runtime.fanout: its
+        nodes, named and keyed by item) and plans what can run now. LoopFailed when what it
+        iterates is no list or dict; the first failure of a node when that node failed."""
+        keys = tuple(str(key) for key in keys)
+        loop = next((f for f in self.graph.fanouts if f.keys == keys and statement in f.statements), None)
+        if loop is None:
+            within = f" in the iteration {'.'.join(keys)}" if keys else ""
+            raise KeyError(f"workflow {self.graph.name!r} has no run-time loop of {statement!r}{within} "
+                           "left to expand")
+        from ...runtime.fanout import expansion, items_of  # deferred: see planned()
+
+        results = {loop.iterable.node: self.result(source)} if type(loop.iterable) is ir.Ref else {}
+        items = items_of(loop, results, self.params)
+        self.graph, self.made, gathered = expansion(self.graph, loop, items)
+        self.loop_results.update({(keys, name): value for name, value in gathered.items()})
+        self.adopt(*planned(self.graph, self.params, self.settings))
+        self.held = [held for held in self.held if not self.decided(held)]
+        return items
+
+    def decided(self, held: Held) -> bool:
+        """Submit a held node now if the plan tells its state (True), else keep holding it."""
+        state = self.states.get(held.name)
+        if state is None or (state == SKIP and self.graph.fanouts):
+            return False
+        held.future = self.submitted[held.name] = self.place(held.name, state, *held.submission)
+        held.decided = True
+        return True
+
+    def gathered(self, statement: str, *path: Any, keys: Sequence[str] = ()) -> Any:
+        """Outside a run-time loop that has expanded, its statement's results: a list of their
+        futures in item order (a dict for a dict), indexed by `path` as the file indexes it."""
+        keys = tuple(str(key) for key in keys)
+        found = self.loop_results.get((keys, statement))
+        if found is None:
+            raise KeyError(f"the run-time loop of {statement!r} has not expanded: run.expand(...) comes first")
+        from ...runtime.fanout import gathered_value  # deferred: see planned()
+
+        return self.futures_of(gathered_value(ir.Gathered(statement, keys, tuple(path)), {statement: found}))
+
+    def futures_of(self, value: ir.Value) -> Any:
+        """The futures (Held, None) an IR value of node results stands for, as the body builds them."""
+        kind = type(value)
+        if kind is ir.Ref:
+            found = self.submitted[value.node]  # type: ignore[attr-defined]
+            return At(found, value.path) if value.path else found  # type: ignore[attr-defined]
+        if kind is ir.ListOf:
+            return [self.futures_of(item) for item in value.items]  # type: ignore[attr-defined]
+        if kind is ir.DictOf:
+            return {key: self.futures_of(item) for key, item in value.items}  # type: ignore[attr-defined]
+        if kind is ir.Family:
+            return {key: self.futures_of(member) for key, member in value.members}  # type: ignore[attr-defined]
+        if kind is ir.Literal:
+            return value.value  # type: ignore[attr-defined]
+        raise TypeError(f"not a value of node results: {value!r}")
+
+    def result(self, source: Any) -> Any:
+        """The value of a node's future (a Held's), once its task run has finished; the run's
+        first failure if it failed."""
+        future = source.future if type(source) is Held else source
+        if not isinstance(future, PrefectFuture):
+            raise TypeError(f"a run-time loop iterates a node's future here, not {source!r}")
+        future.wait()
+        if not future.state.is_completed():
+            self.finish()  # raises the first failure
+        return output_value(future)
+
     def tuned(self, task: Any, name: str) -> Any:
-        """The task with run-time overrides (query(...).set, --set) of retries, retry_delay, timeout."""
+        """The task with the options a run-time loop's node got when it was made (the file's queries
+        select them by its name: prefect.options), then run-time overrides (query(...).set, --set)
+        of retries, retry_delay, timeout."""
+        node = self.graph.nodes[self.graph.index[name]]
+        selected = getattr(node, "selected", None)
+        if selected:
+            task = _with_options(task, task_options(selected))
         mapped = {}
         for override in self.overrides:
             if override.applies_to(name):
@@ -184,9 +387,16 @@ class FlowRun:
 
     def outputs(self, values: dict[str, Any]) -> dict[str, Any]:
         """Wait for every submitted node; raise the first failure (NodeFailed), else the outputs."""
+        if self.graph.fanouts:
+            left = ", ".join(fanout.where for fanout in self.graph.fanouts)
+            raise RuntimeError(f"the flow body ended before the run-time loops over {left} expanded (run.expand)")
+        self.finish()
+        return {name: output_value(value) for name, value in values.items()}
+
+    def finish(self) -> None:
+        """Wait for every submitted node; raise the first failure (NodeFailed)."""
         wait([future for _, future in self.futures])
         self.raise_failure()
-        return {name: _output(value) for name, value in values.items()}
 
     def raise_failure(self) -> None:
         for name, future in self.futures:  # submission order is topological: the first failure is the cause
@@ -211,109 +421,21 @@ def node_name(task: Any) -> str:
     return text.replace("{{", "{").replace("}}", "}")  # Prefect formats run names; braces come doubled
 
 
+def _with_options(task: Any, options: dict[str, Any]) -> Any:
+    """`task.with_options(...)` with task options (prefect.options), `version` too, which only
+    @task takes: set on the copy, as Prefect reads it when the task run is made."""
+    version = options.pop("version", None)
+    made = task.with_options(**as_objects(options))
+    if version is not None:
+        made.version = version
+    return made
+
+
 def _logger() -> Any:
     try:
         return get_run_logger()
     except MissingContextError:
         return logging.getLogger("fuseflow.prefect")
-
-
-# --- arguments --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class At:
-    """A node result or param value, indexed in the task: `rt.at(data, 0)` is `data[0]`.
-
-    A dataclass, so Prefect finds the future inside (dependency, concurrency)
-    and hands the task the resolved value."""
-
-    value: Any
-    path: tuple = ()
-
-    def get(self) -> Any:
-        found = self.value
-        if type(found) is MethodResult:
-            found = found.value
-        for depth, key in enumerate(self.path):
-            try:
-                found = found[key]
-            except (LookupError, TypeError) as exc:
-                where = "".join(f"[{k!r}]" for k in self.path[:depth])
-                raise IndexError(f"cannot take [{key!r}] of the value{where} ({type(found).__name__}): "
-                                 f"{type(exc).__name__}: {exc}") from None
-        return found
-
-
-def at(value: Any, *path: Any) -> At:
-    return At(value, path)
-
-
-class MethodResult:
-    """What a method node's task returns: the value and the object it ran on.
-
-    The next method call on the object takes the object from it, so the
-    object's state travels with the calls under any task runner, processes
-    and Ray included; every other reader gets the value."""
-
-    __slots__ = ("object", "value")
-
-    def __init__(self, object_: Any, value: Any):
-        self.object = object_
-        self.value = value
-
-    def __repr__(self) -> str:
-        return f"MethodResult({self.value!r})"
-
-
-def _wrap(value: Any) -> Any:
-    """Futures in an argument become At markers, so the task resolves exactly
-    what the flow built and never walks into a user's own values."""
-    if isinstance(value, PrefectFuture):
-        return At(value)
-    kind = type(value)
-    if kind is list:
-        return [_wrap(v) for v in value]
-    if kind is dict:
-        return {k: _wrap(v) for k, v in value.items()}
-    return value
-
-
-def _futures(values: Any) -> list[PrefectFuture]:
-    """The futures in `wait_for`: a family's dict (nested for nested loops) stands for its
-    members; a node not submitted (loaded nodes are, skipped ones are None) is not waited for."""
-    found: list[PrefectFuture] = []
-    for value in values.values() if type(values) is dict else values:
-        if isinstance(value, PrefectFuture):
-            found.append(value)
-        elif type(value) in (dict, list, tuple):
-            found.extend(_futures(value))
-    return found
-
-
-def _resolved(value: Any) -> Any:
-    kind = type(value)
-    if kind is At:
-        return value.get()
-    if kind is MethodResult:
-        return value.value
-    if kind is list:
-        return [_resolved(v) for v in value]
-    if kind is dict:
-        return {k: _resolved(v) for k, v in value.items()}
-    return value
-
-
-def _output(value: Any) -> Any:
-    if isinstance(value, PrefectFuture):
-        value = At(value.result())
-    elif type(value) is At and isinstance(value.value, PrefectFuture):
-        value = At(value.value.result(), value.path)
-    elif type(value) is list:
-        return [_output(v) for v in value]
-    elif type(value) is dict:
-        return {k: _output(v) for k, v in value.items()}
-    return _resolved(value)
 
 
 # --- one node, in its task ------------------------------------------------------------------
@@ -353,8 +475,8 @@ class NodeRun:
         """The node's sequence (runtime.node.run) with the arguments Prefect resolved;
         a failure after Prefect's own retries names the attempts it made."""
         try:
-            args = [_resolved(a) for a in args]
-            kwargs = {k: _resolved(v) for k, v in kwargs.items()}
+            args = [resolved(a) for a in args]
+            kwargs = {k: resolved(v) for k, v in kwargs.items()}
         except IndexError as exc:
             raise NodeFailed(self.name, exc) from None
         try:
@@ -400,54 +522,3 @@ def _attempt() -> int:
 def _warn(message: str) -> None:
     _logger().warning("fuseflow: %s", message)
     warnings.warn(message, StorageWarning, stacklevel=3)
-
-
-# --- task runners ------------------------------------------------------------------------
-
-TASK_RUNNERS = {
-    "threads": "prefect.task_runners:ThreadPoolTaskRunner",
-    "processes": "prefect.task_runners:ProcessPoolTaskRunner",
-    "ray": "prefect_ray.task_runners:RayTaskRunner",
-    "dask": "prefect_dask.task_runners:DaskTaskRunner",
-}
-_PACKAGES = {"prefect_ray": "prefect-ray", "prefect_dask": "prefect-dask"}
-
-
-def task_runner(name_or_path: str, **options: Any) -> TaskRunner:
-    """The task runner `options prefect { workflow: { task_runner: ... } }` names.
-
-    Imported when a flow run starts, not when the flow file is imported, so
-    `prefect deploy` works on a machine without prefect-ray; a missing
-    package is a clear error at run time."""
-    return LazyTaskRunner(TASK_RUNNERS.get(name_or_path, name_or_path), options)
-
-
-class LazyTaskRunner(TaskRunner):
-    """Stands in for a task runner class until a flow run needs one (Prefect asks for `duplicate()`)."""
-
-    def __init__(self, path: str, options: dict[str, Any]):
-        self.path = path
-        self.options = options
-        super().__init__()
-
-    @property
-    def name(self) -> str:
-        return self.path.rpartition(":")[2].lower().replace("taskrunner", "")
-
-    def load_class(self) -> type:
-        module_name, _, qualname = self.path.partition(":")
-        try:
-            found: Any = importlib.import_module(module_name)
-        except ImportError as exc:
-            top = module_name.partition(".")[0]
-            hint = f"; install it: pip install {_PACKAGES[top]}" if top in _PACKAGES else ""
-            raise ImportError(f"task runner {self.path!r} cannot be imported: {exc}{hint}") from exc
-        for part in qualname.split("."):
-            found = getattr(found, part)
-        return found
-
-    def duplicate(self) -> TaskRunner:
-        return self.load_class()(**self.options)
-
-    def submit(self, task: Any, parameters: dict[str, Any], wait_for: Any = None, dependencies: Any = None) -> Any:
-        raise RuntimeError("a LazyTaskRunner only stands in for its class; the flow runs the duplicate()")

@@ -23,6 +23,7 @@ from prefect.cache_policies import NO_CACHE
 
 from ... import ir
 from ...codegen import pyexpr
+from ...runtime import bind, graph
 from ...runtime.graph import Workflow
 from ...runtime.invoke import resolve_callable, resolve_imported
 from . import backend
@@ -32,17 +33,20 @@ from .options import as_objects
 PARAM_TYPES = {"int": int, "float": float, "str": str, "bool": bool, "list": list, "dict": dict}
 
 
-def build(wf: ir.Workflow, graph: Workflow) -> Any:
-    """The workflow's Prefect flow (a prefect.Flow), ready to call with its params."""
+def build(wf: ir.Workflow, graph: Workflow, made: dict[str, ir.Node] | None = None) -> Any:
+    """The workflow's Prefect flow (a prefect.Flow), ready to call with its params. `made`: the
+    IR nodes of the graph by name, those run-time loops make included (Made, as bind builds them)."""
     spelled.check(wf)  # what the generator refuses is refused here too, at the file's position
     tasks = Tasks(wf)
+    order = layout(wf)
 
     def body(**params: Any) -> dict:
         run = backend.start(graph, params)
         futures: dict[str, Any] = {}
         carriers: dict[str, str] = {}  # object -> its last method call so far
-        values = FlowValues(futures, params)
-        for node in wf.nodes:
+        values = FlowValues(futures, params, run)
+
+        def submit(node: ir.Node) -> None:
             args = [values.visit(a) for a in node.args]
             if node.kind == "method":  # the object, as the previous call on it left it
                 args.insert(0, futures[carriers.get(node.object, node.object)])
@@ -50,11 +54,58 @@ def build(wf: ir.Workflow, graph: Workflow) -> Any:
             kwargs = {key: values.visit(v) for key, v in node.kwargs}
             after = [futures[name] for name in node.declared_after]  # `after`: waited for, not read
             futures[node.name] = run.submit(tasks.submitted(node), *args, wait_for=after, **kwargs)
+
+        for item in order:
+            if type(item) is not ir.FanOut:
+                submit(item)  # type: ignore[arg-type]
+                continue
+            # a run-time loop: wait for its items, then one task run per node of each, in item order
+            run.expand(item.statements()[0], values.visit(whole(item.iterable)), item.keys)
+            for node in run.made:
+                assert made is not None, "a workflow with run-time loops is bound with Made"
+                tasks.index[node.name] = made[node.name]
+                submit(made[node.name])
         return run.outputs({output.name: values.visit(output.value) for output in wf.outputs})
 
     body.__name__ = body.__qualname__ = spelled.python_identifier(wf.name)
     body.__signature__ = signature(wf)  # Prefect reads the flow's parameters from it
     return flow(**flow_options(wf))(body)
+
+
+class Made(bind.Builders):
+    """bind's graph, keeping the IR node of every node it builds by name (`nodes`), those a run-time
+    loop makes as it expands included: the flow body submits them as the generated file does."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, ir.Node] = {}
+
+    def node(self, node: ir.Node, fn: Any, args: list[ir.Value], kwargs: dict[str, ir.Value]) -> graph.Node:
+        self.nodes[node.name] = node
+        return super().node(node, fn, args, kwargs)
+
+
+def layout(wf: ir.Workflow) -> list[ir.Node | ir.FanOut]:
+    """The nodes and run-time loops in the order the flow body submits them: a loop right after
+    the last node it reads (what it iterates, what its statements read) and the loops before it,
+    so before every node that reads its results."""
+    position = {node.name: i for i, node in enumerate(wf.nodes)}
+    placed: dict[int, list[ir.FanOut]] = {}
+    last = -1
+    for fanout in wf.fanouts:
+        last = max([last, *(position[name] for name in ir.fanout_inputs(fanout))])
+        placed.setdefault(last, []).append(fanout)
+    order: list[ir.Node | ir.FanOut] = list(placed.get(-1, []))
+    for i, node in enumerate(wf.nodes):
+        order += [node, *placed.get(i, [])]
+    return order
+
+
+def whole(iterable: ir.Value) -> ir.Value:
+    """What a run-time loop iterates, not indexed: the node (or param) whose value the run
+    expands it over (runtime.fanout indexes it as the file says)."""
+    if type(iterable) is ir.Ref:
+        return ir.Ref(iterable.node)
+    return ir.ParamRef(iterable.name)  # type: ignore[attr-defined]
 
 
 def signature(wf: ir.Workflow) -> inspect.Signature:
@@ -128,9 +179,10 @@ class FlowValues(ir.Visitor):
     """An IR value in the flow body: futures of the nodes read, params by name, indexing
     through backend.at: what generate.FlowValue writes as source."""
 
-    def __init__(self, futures: dict[str, Any], params: dict[str, Any]):
+    def __init__(self, futures: dict[str, Any], params: dict[str, Any], run: backend.FlowRun):
         self.futures = futures
         self.params = params
+        self.run = run
 
     def visit_Literal(self, v: ir.Literal) -> Any:
         return v.value
@@ -153,4 +205,7 @@ class FlowValues(ir.Visitor):
 
     def visit_Family(self, v: ir.Family) -> dict:
         return {key: self.visit(member) for key, member in v.members}
+
+    def visit_Gathered(self, v: ir.Gathered) -> Any:
+        return self.run.gathered(v.statement, *v.path, keys=v.keys)
 

@@ -17,10 +17,12 @@ This module does not import prefect: the generated file does.
 from __future__ import annotations
 
 import keyword
+import textwrap
 from typing import Any
 
 from ... import __version__, ir
 from ...codegen import escape, pretty, pyexpr
+from ...codegen.fanout import RunTimeLoop, iterable_text
 from ...codegen.graph import Graph, Tables
 from ...codegen.imports import Import, block, workflow_imports
 from ...codegen.loops import Block, Program, Scope, every_member, used_variables
@@ -53,9 +55,13 @@ def context(wf: Workflow) -> dict:
     tasks = Tasks(wf, names, callables)
     flow_fn = names.module(python_identifier(wf.name))
     decorator = flow_decorator(wf, names, callables)
+    # the flow body's variables of the nodes run-time loops iterate, before the graph's loop functions
+    # name their parameters after them: `numbers` in the flow, `def up_loop(numbers_):`
+    iterated = {ref.node: names.local(python_identifier(ref.node)) for ref in
+                (fanout.iterable for fanout in wf.fanouts) if type(ref) is ir.Ref}  # type: ignore[attr-defined]
     graph = Graph(wf, names, names.used["rt"], names.used["WORKFLOW"], callables, graph_keywords,
-                  uniform=lambda node: tasks.for_node(node, tasks.index))
-    body = FlowBody(wf, names, callables, tasks, graph.program)
+                  uniform=lambda node: tasks.for_node(node, tasks.index), query_targets=("neutral", "prefect"))
+    body = FlowBody(wf, names, callables, tasks, graph.program, graph.run_time, iterated)
     flow = body.text(flow_fn, decorator, signature(wf))  # before the imports: options may need some
     graph_text = graph.text(comment="The workflow as fuseflow's storage sees it: what each node computes, "
                                     "for cache keys and planning.")  # and loop items: imported names
@@ -211,6 +217,24 @@ class Tasks:
         self.index = wf.node_index()
         for node in wf.nodes:
             self.for_node(node, self.index)
+        for fanout in wf.fanouts:
+            for statement in loop_statements(fanout):
+                self.for_statement(statement, fanout)
+
+    def for_statement(self, statement: ir.Statement, fanout: ir.FanOut) -> str:
+        """The task of a run-time loop's statement: its nodes get their options, `version`
+        included, as the loop expands (backend.FlowRun.tuned)."""
+        key: tuple = ("call", statement.target, None, None)
+        if statement.kind == "method":
+            obj = statement.object
+            if isinstance(obj, ir.LoopRef):
+                owner = next(s.target for s in loop_statements(fanout) if s.name == obj.statement)
+            else:
+                owner = self.index[obj.node].target  # type: ignore[union-attr]
+            key = ("method", owner, statement.target, None)
+        if key not in self.by_key:
+            self.by_key[key] = self.define(key)
+        return self.by_key[key]
 
     def key(self, node: Node, index: dict[str, Node]) -> tuple:
         version = node.options.get("prefect", {}).get("version")
@@ -260,25 +284,40 @@ class FlowBody:
             data = run.submit(make_dataset_task.with_options(task_run_name=f"data.{ds}"), ds)
             err[ds] = run.submit(score_task.with_options(task_run_name=f"err.{ds}"), data)
         best = run.submit(pick_best_task.with_options(task_run_name="best"), err)
+
+    A run-time loop is a Python loop over its items, which the flow run gives once it knows
+    them (it waits for what the loop iterates and expands the loop: run.expand), right after
+    what it reads; its results outside it come from the run (run.gathered):
+
+        for f_key, f in rt.items(run.expand("table", files)):
+            table = run.submit(load_task.with_options(task_run_name=f"table.{f_key}"), f)
+        merged = run.submit(merge_task.with_options(task_run_name="merged"), run.gathered("table"))
     """
 
-    def __init__(self, wf: Workflow, names: Names, callables: pyexpr.Callables, tasks: Tasks, program: Program):
+    def __init__(self, wf: Workflow, names: Names, callables: pyexpr.Callables, tasks: Tasks, program: Program,
+                 run_time: list[RunTimeLoop], variables: dict[str, str]):
         self.wf = wf
         self.names = names
         self.callables = callables
         self.tasks = tasks
         self.program = program
+        self.run_time = run_time
         self.task_specs = known_options("prefect", "node")
         self.options = Tables(program, names, self.task_keywords, "task_options")
         self.run = names.local("run")
-        self.families = read_as_families(program)
-        self.variables: dict[str, str] = {}  # a node outside loops, or a statement -> its variable
+        self.families = read_as_families(program, run_time)
+        self.variables = dict(variables)  # a node outside loops, or a statement -> its variable
         for item in program.items:
             for node in item.nodes if isinstance(item, Block) else [item]:
                 owner = node.statement if isinstance(item, Block) else node.name
                 if owner not in self.variables:
                     self.variables[owner] = names.local(python_identifier(owner))
-        self.read = read_nodes(wf, program)
+        for loop in run_time:
+            for statement in loop.fanout.statements():
+                if statement not in self.variables:
+                    self.variables[statement] = names.local(python_identifier(statement))
+        self.bases = {id(loop.layer): len(loop.outer) + 1 for loop in run_time}  # loops a run-time one's dicts skip
+        self.read = read_nodes(wf, program, run_time)
         self.methods_seen = False
 
     def text(self, flow_fn: str, decorator: Piece, parameters: Piece) -> str:
@@ -290,11 +329,16 @@ class FlowBody:
         body.add(Seq([f"{self.run} = ", pretty.call(f"{self.names.used['rt']}.start",
                                                      [Text(self.names.used["WORKFLOW"]), params])]))
         scope = Scope(self.program)
-        for item in self.program.items:
+        placed = run_time_places(self.program, self.run_time)
+        for loop in placed.get(-1, []):
+            self.run_time_loop(body, loop)
+        for i, item in enumerate(self.program.items):
             if isinstance(item, Block):
                 self.loop(body, item.loop, scope)
             else:
                 self.node(body, item)
+            for loop in placed.get(i, []):
+                self.run_time_loop(body, loop)
         outputs = [every_member(self.program, item[0], self.names.used["rt"], lambda inner: Text(self.slot(
             item[0], inner))) if isinstance(item, tuple) else self.output(item)  # noqa: B023 (called at once)
             for item in self.program.outputs()]
@@ -307,49 +351,72 @@ class FlowBody:
     def node(self, block: pretty.Block, node: Node) -> None:
         """A node outside loops (or in a loop written node by node)."""
         values = FlowValue(self, Scope(self.program))
-        self.submit(block, node, node, Text(pyexpr.literal(run_name(node.name))), self.task_keywords(node),
+        task = self.tasks.for_node(node, self.tasks.index)
+        self.submit(block, task, node, Text(pyexpr.literal(run_name(node.name))), self.task_keywords(node),
                     self.node_targets(node), values, self.variables.get(node.object or "", ""),
                     self.program.after_values(node))
 
     def loop(self, block: pretty.Block, loop: ir.Loop, scope: Scope) -> None:
         for statement in self.families:
-            chain = self.program.chains[statement]
+            chain = chain_of(statement, scope)
             if len(chain) > len(scope.open) and chain[len(scope.open)] is loop:
                 block.add(Seq([self.slot(statement, scope), " = {}"]))
         body = block.nested(scope.header(loop).statement(self.names.used["rt"], used_variables(loop)))
-        inner = scope.inside(loop)
-        for item in loop.body:
+        self.body(body, loop.body, scope.inside(loop))
+
+    def body(self, block: pretty.Block, items: tuple[ir.Statement | ir.Loop, ...], scope: Scope) -> None:
+        for item in items:
             if isinstance(item, ir.Loop):
-                self.loop(body, item, inner)
+                self.loop(block, item, scope)
             else:
-                self.statement(body, item, inner)
+                self.statement(block, item, scope)
+
+    def run_time_loop(self, block: pretty.Block, loop: RunTimeLoop) -> None:
+        """`for f_key, f in rt.items(run.expand("table", files)):` and its body: a task run per node of
+        each item, named as the loop names them (its options come with the names, as it expands)."""
+        fanout = loop.fanout
+        within = f" (in the iteration {'.'.join(fanout.keys)})" if fanout.keys else ""
+        text = escape.comment(f"Run-time loop `for {', '.join(fanout.vars)} in {iterable_text(fanout.iterable)}`"
+                              f"{within}: expanded once its items are known, a task run per node of each item")
+        width = pretty.WIDTH - block.indent - 2
+        for line in textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False):
+            block.comment(line)
+        source = FlowValue(self, Scope(self.program)).visit(whole(fanout.iterable))
+        keys = [pretty.entry("keys=", pretty.display("[", [Text(pyexpr.literal(k)) for k in fanout.keys], "]"))]
+        expand = pretty.call(f"{self.run}.expand", [Text(pyexpr.literal(fanout.statements()[0])), source,
+                                                    *(keys if fanout.keys else [])])
+        self.body(block.nested(loop.header(self.names.used["rt"], expand)), fanout.body, loop.scope(self.program))
 
     def statement(self, block: pretty.Block, statement: ir.Statement, scope: Scope) -> None:
-        members = self.program.members[statement.name]
+        members = self.program.members.get(statement.name, [])
         name = scope.node_name(statement.name)
-        keywords = self.options.statement_keywords(statement.name, name)
         targets = []
         if statement.name in self.families:
             targets.append(self.slot(statement.name, scope))
-        elif any(node.name in self.read for node in members):
+        elif statement.name in self.read or any(node.name in self.read for node in members):
             targets.append(self.variables[statement.name])
         obj = statement.object
         carrier = self.variables[obj.statement if isinstance(obj, ir.LoopRef) else obj.node] if obj else ""  # type: ignore[union-attr]
-        self.submit(block, members[0], statement, name, keywords, targets, FlowValue(self, scope), carrier,
+        if members:
+            task, keywords = self.tasks.for_node(members[0], self.tasks.index), \
+                self.options.statement_keywords(statement.name, name)
+        else:  # a run-time loop's: its nodes take their options as it expands
+            fanout = next(loop.fanout for loop in self.run_time if scope.layer is loop.layer)
+            task, keywords = self.tasks.for_statement(statement, fanout), []
+        self.submit(block, task, statement, name, keywords, targets, FlowValue(self, scope), carrier,
                     list(statement.after))
 
-    def submit(self, block: pretty.Block, node: Node, written: Node | ir.Statement, name: Piece,
+    def submit(self, block: pretty.Block, task: str, written: Node | ir.Statement, name: Piece,
                keywords: list[tuple[str, Piece]], targets: list[str], values: FlowValue, carrier: str,
                after: list[ir.Value]) -> None:
         """`targets = run.submit(task.with_options(task_run_name=name, ...), args..., kwargs...)` of the
         node (`written`: its statement, when it stands for every member); a method call takes its
         object's variable first and rebinds it. `after`: the nodes of the file's `after`, whose
         futures it waits for (`wait_for=[...]`; a family's dict stands for every member)."""
-        task = self.tasks.for_node(node, self.tasks.index)
         options = [pretty.entry("task_run_name=", name),
                    *(Seq(["**", value]) if key == "**" else pretty.entry(key + "=", value) for key, value in keywords)]
         args = [values.visit(a) for a in written.args]
-        if node.kind == "method":
+        if written.kind == "method":
             if not self.methods_seen:
                 block.comment("A method call takes its object as the call before left it: each call rebinds")
                 block.comment("the object's variable to its result.")
@@ -366,9 +433,17 @@ class FlowBody:
         return [self.variables[node.name]] if node.name in self.read else []
 
     def slot(self, statement: str, scope: Scope) -> str:
-        """The statement's dict, indexed by the keys of the loops open around it: `err[ds][name]`."""
-        depth = min(len(scope.open), len(self.program.chains[statement]))
-        return self.variables[statement] + "".join(f"[{scope.header(loop).key()}]" for loop in scope.open[:depth])
+        """The statement's dict, indexed by the keys of the loops open around it: `err[ds][name]`
+        (a run-time loop's statement: by those of the static loops inside the loop only)."""
+        depth = min(len(scope.open), len(chain_of(statement, scope)))
+        return self.variables[statement] + "".join(f"[{scope.header(loop).key()}]"
+                                                   for loop in scope.open[self.base(statement, scope):depth])
+
+    def base(self, statement: str, scope: Scope) -> int:
+        """How many of the loops around a statement its dict is not keyed by: those up to the run-time
+        loop it is in (one dict per item), none for a statement of the static loops."""
+        layer = scope.layer
+        return self.bases[id(layer)] if layer is not None and statement in layer.chains else 0
 
     def output(self, output: ir.Output) -> Piece:
         return pretty.entry(pyexpr.literal(output.name), FlowValue(self, Scope(self.program)).visit(output.value))
@@ -381,7 +456,42 @@ class FlowBody:
                 for key in merged]
 
 
-def read_as_families(program: Program) -> list[str]:
+def chain_of(statement: str, scope: Scope) -> tuple[ir.Loop, ...]:
+    """The loops around a statement where `scope` can see it: those of its run-time loop, of the
+    program's, or none (a run-time loop's statement seen from outside it)."""
+    if scope.layer is not None and statement in scope.layer.chains:
+        return scope.layer.chains[statement]
+    return scope.program.chains.get(statement, ())
+
+
+def loop_statements(fanout: ir.FanOut) -> list[ir.Statement]:
+    """The statements of a run-time loop's body, those of static loops inside it included, in order."""
+    return [statement for _, statement in ir.loop_statements((ir.Loop(fanout.vars, [], fanout.body),))]
+
+
+def run_time_places(program: Program, run_time: list[RunTimeLoop]) -> dict[int, list[RunTimeLoop]]:
+    """Where the flow body writes each run-time loop: after the item of `program.items` (its index;
+    -1: first) holding the last node it reads (what it iterates, what its statements read), and
+    after the loops before it, so before every node that reads its results."""
+    position = {node.name: i for i, item in enumerate(program.items)
+                for node in (item.nodes if isinstance(item, Block) else [item])}
+    placed: dict[int, list[RunTimeLoop]] = {}
+    last = -1
+    for loop in run_time:
+        last = max([last, *(position[name] for name in ir.fanout_inputs(loop.fanout))])
+        placed.setdefault(last, []).append(loop)
+    return placed
+
+
+def whole(iterable: ir.Value) -> ir.Value:
+    """What a run-time loop iterates, not indexed: the node (or param) whose value the flow run
+    expands it over (it indexes that value as the file does: runtime.fanout)."""
+    if type(iterable) is ir.Ref:
+        return ir.Ref(iterable.node)
+    return ir.ParamRef(iterable.name)  # type: ignore[attr-defined]
+
+
+def read_as_families(program: Program, run_time: list[RunTimeLoop]) -> list[str]:
     """The statements of loops written as loops whose nodes are read otherwise than as the current
     iteration's (a family, a member by its keys): their futures are kept in dicts by loop key."""
     found: dict[str, None] = {}
@@ -391,6 +501,9 @@ def read_as_families(program: Program) -> list[str]:
             values += [v for _, s in ir.loop_statements((item.loop,)) for v in (*s.values(), *s.after)]
         else:
             values += [*item.values(), *program.after_values(item)]
+    for loop in run_time:
+        values.append(loop.fanout.iterable)
+        values += [v for s in loop_statements(loop.fanout) for v in (*s.values(), *s.after)]
     members = {node.name: statement for statement, nodes in program.members.items() for node in nodes}
     for value in values:
         for inner in ir.walk(value):
@@ -400,16 +513,22 @@ def read_as_families(program: Program) -> list[str]:
                 found[inner.name] = None
             elif type(inner) is ir.Ref and inner.node in members:
                 found[members[inner.node]] = None
-    return [statement for statement in program.chains if statement in found]  # in source order
+    in_loops = [*program.chains, *(s for loop in run_time for s in loop.fanout.statements())]
+    return [statement for statement in dict.fromkeys(in_loops) if statement in found]  # in source order
 
 
-def read_nodes(wf: Workflow, program: Program) -> set[str]:
+def read_nodes(wf: Workflow, program: Program, run_time: list[RunTimeLoop]) -> set[str]:
     """The nodes something reads (an argument, an output, a method call its object) or waits for
-    (`after`): the others need no variable."""
+    (`after`), and the statements of run-time loops their iteration reads: the others need no variable."""
     read = {name for node in wf.nodes for value in node.values() for name in ir.referenced_nodes(value)}
     read.update(node.object for node in wf.nodes if node.object)
     read.update(name for node in wf.nodes for name in node.declared_after)
     read.update(name for output in wf.outputs for name in ir.referenced_nodes(output.value))
+    for loop in run_time:
+        read.update(ir.fanout_inputs(loop.fanout))
+        for statement in loop_statements(loop.fanout):
+            values = [*statement.values(), *statement.after, *([statement.object] if statement.object else [])]
+            read.update(v.statement for value in values for v in ir.walk(value) if type(v) is ir.LoopRef)
     return read
 
 
@@ -441,11 +560,19 @@ class FlowValue(ir.Visitor):
         return self.indexed(Text(self.body.variables[v.statement]), v.path)
 
     def visit_LoopFamily(self, v: ir.LoopFamily) -> Piece:
-        keys = "".join(f"[{self.scope.header(loop).key()}]" for loop in self.scope.open[:v.fixed])
+        base = self.body.base(v.statement, self.scope)
+        keys = "".join(f"[{self.scope.header(loop).key()}]" for loop in self.scope.open[base:v.fixed])
         return Text(self.body.variables[v.statement] + keys)
 
     def visit_LoopVar(self, v: ir.LoopVar) -> Piece:
         return self.scope.loop_var(v)
+
+    def visit_Gathered(self, v: ir.Gathered) -> Piece:
+        """A run-time loop's results outside it, from the flow run, once the loop has expanded:
+        `run.gathered("table", 0)`, a list of futures in item order (a dict for a dict)."""
+        keys = [pretty.entry("keys=", pretty.display("[", [Text(pyexpr.literal(k)) for k in v.keys], "]"))]
+        return pretty.call(f"{self.body.run}.gathered", [Text(pyexpr.literal(v.statement)), *(
+            Text(pyexpr.literal(step)) for step in v.path), *(keys if v.keys else [])])
 
     def indexed(self, base: Piece, path: tuple) -> Piece:
         if not path:

@@ -11,6 +11,8 @@ class PrefectTarget(Target):
     name = "prefect"
     summary = "a Prefect 3 flow file (one task run per node), deployable as it is"
     runnable = True
+    # the flow body expands each once what it iterates is known (backend.FlowRun.expand)
+    writes_run_time_loops = runs_run_time_loops = True
 
     def generate(self, wf, base_dir=None) -> str:
         return generator.generate(wf)
@@ -21,8 +23,9 @@ class PrefectTarget(Target):
         from . import backend, flow  # import Prefect: an optional backend, needed only to run
 
         with import_path(Path(fuse_path).resolve().parent):
-            graph = bind(wf, fuse_path)
-            return backend.run_flow(flow.build(wf, graph), graph, settings)
+            made = flow.Made()
+            graph = bind(wf, fuse_path, made)
+            return backend.run_flow(flow.build(wf, graph, made.nodes), graph, settings)
 
     def add_commands(self, subparsers) -> None:
         from . import deploy  # `fusec deploy`: its parser only; Prefect loads when a workflow is deployed
