@@ -1,7 +1,8 @@
 """The flow a generated flow file defines, built in memory from the IR: `fusec run --target prefect`.
 
-    flow = build(ir_workflow, graph)      # graph: runtime.bind(ir_workflow, fuse_path)
-    outputs = backend.run_flow(flow, graph, settings)
+    made = Made()
+    graph = runtime.bind(ir_workflow, fuse_path, made)
+    outputs = backend.run_flow(build(ir_workflow, graph, made.nodes), graph, settings)
 
 The same flow as fuseflow/targets/prefect/templates/flow.py.j2 writes: one task per
 distinct callable (and version), named as there, with `persist_result=False` and
@@ -9,9 +10,12 @@ no cache policy; a flow named after the workflow whose parameters are the params
 a body that starts the run (backend.start) and submits every node's task
 `.with_options(task_run_name=<node>, <its options>)` with the futures of the nodes it
 reads, a method call after the previous call on its object, a node with `after`
-waiting for those nodes' futures (`wait_for=`). The options come from
-the generator's own mapping (options.py), so the
-two cannot drift; the conformance suite holds their runs equal.
+waiting for those nodes' futures (`wait_for=`). A run-time loop comes right after
+what it reads (layout): the run expands it (run.expand), and the nodes it made are
+submitted in order, as the generated loop submits them; its results outside it
+come from the run (run.gathered). The options come from the generator's own
+mapping (options.py), so the two cannot drift; the conformance suite holds their
+runs equal.
 """
 from __future__ import annotations
 
@@ -60,7 +64,7 @@ def build(wf: ir.Workflow, graph: Workflow, made: dict[str, ir.Node] | None = No
                 submit(item)  # type: ignore[arg-type]
                 continue
             # a run-time loop: wait for its items, then one task run per node of each, in item order
-            run.expand(item.statements()[0], values.visit(whole(item.iterable)), item.keys)
+            run.expand(item.statements()[0], values.visit(spelled.whole(item.iterable)), item.keys)
             for node in run.made:
                 assert made is not None, "a workflow with run-time loops is bound with Made"
                 tasks.index[node.name] = made[node.name]
@@ -98,14 +102,6 @@ def layout(wf: ir.Workflow) -> list[ir.Node | ir.FanOut]:
     for i, node in enumerate(wf.nodes):
         order += [node, *placed.get(i, [])]
     return order
-
-
-def whole(iterable: ir.Value) -> ir.Value:
-    """What a run-time loop iterates, not indexed: the node (or param) whose value the run
-    expands it over (runtime.fanout indexes it as the file says)."""
-    if type(iterable) is ir.Ref:
-        return ir.Ref(iterable.node)
-    return ir.ParamRef(iterable.name)  # type: ignore[attr-defined]
 
 
 def signature(wf: ir.Workflow) -> inspect.Signature:
