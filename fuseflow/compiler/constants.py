@@ -9,6 +9,7 @@ from typing import Any
 
 # loop_key lives in the IR, so that generated code computes node names with the compiler's own function.
 from ..ir.loops import loop_key as loop_key
+from ..ir.values import holds
 from ..schemas import CallableRef
 from . import nodes as n
 
@@ -83,10 +84,4 @@ def index_value(value: Any, key: Any, span: n.Span) -> Any:
 
 def holds_import(value: Any) -> bool:
     """Whether a constant holds an imported name (a CallableRef) anywhere."""
-    if isinstance(value, CallableRef):
-        return True
-    if type(value) is list:
-        return any(holds_import(item) for item in value)
-    if type(value) is dict:
-        return any(holds_import(item) for item in value.values())
-    return False
+    return holds(value, CallableRef)

@@ -143,15 +143,21 @@ class RunStatus(Value):
 NONE = Literal(None)  # the placeholder a value with an error is lowered to (the error is reported)
 
 
-def holds_imported(data: Any) -> bool:
-    """Whether constant data (lists, dicts, scalars) holds an Imported record anywhere."""
-    if type(data) is Imported:
+def holds(data: Any, kind: type) -> bool:
+    """Whether constant data (lists, dicts, scalars) holds an object of type `kind` anywhere: an
+    imported name (an Imported here, a CallableRef in the compiler), a run-time loop's item (KFP)."""
+    if type(data) is kind:
         return True
     if type(data) is list:
-        return any(holds_imported(item) for item in data)
+        return any(holds(item, kind) for item in data)
     if type(data) is dict:
-        return any(holds_imported(item) for item in data.values())
+        return any(holds(item, kind) for item in data.values())
     return False
+
+
+def holds_imported(data: Any) -> bool:
+    """Whether constant data holds an Imported record anywhere."""
+    return holds(data, Imported)
 
 
 def constant(data: Any) -> Value:

@@ -20,6 +20,7 @@ from typing import Any
 from ... import ir
 from ...ir.expand import Expansion, Iteration
 from ...ir.fanout import options_for
+from ...ir.values import holds
 from ...runtime.bind import iterable_text
 from .step import KEY, KEY_FIELD
 
@@ -52,13 +53,7 @@ class Item:
 
 def holds_item(data: Any) -> bool:
     """Whether constant data holds the current item somewhere."""
-    if type(data) is Item:
-        return True
-    if type(data) is list:
-        return any(holds_item(item) for item in data)
-    if type(data) is dict:
-        return any(holds_item(item) for item in data.values())
-    return False
+    return holds(data, Item)
 
 
 class RunTimeLoop:
