@@ -397,3 +397,16 @@ def test_a_failing_item_is_its_nodes_failure(loop_project):
         run(path, "kfp", no_cache=True)
     assert str(caught.value) == "node 'b.1' failed: ValueError: boom 2"
     assert 'raise ValueError(f"boom {x}")' in caught.value.user_traceback
+
+
+def test_print_is_restored_after_a_run_whose_threads_left_it_patched():
+    """kfp.local's ParallelFor threads patch builtins.print in turn and may put back one another's
+    patch; a run puts back the print it found (else every later print begins with spaces)."""
+    import builtins
+
+    from fuseflow.targets.kfp.local import print_restored
+
+    original = builtins.print
+    with print_restored():
+        builtins.print = lambda *args, **kwargs: None  # as a racing thread leaves it
+    assert builtins.print is original

@@ -13,6 +13,7 @@ carries the outputs alone, as with every target.
 """
 from __future__ import annotations
 
+import builtins
 import contextlib
 import io
 import itertools
@@ -76,7 +77,7 @@ def run_yaml(text: str, names: Names, wf: Workflow, fuse_path: str, settings, ba
         failures = Path(tmp) / "failures"
         extra = {FAILURE_DIR: str(failures), "PYTHONPATH": _python_path(Path(fuse_path).resolve().parent, bare)}
         with _logs(settings.progress) as log, environment(extra), _working_folder(Path(tmp), bare), \
-                task_folders(), empty_loops(), _quiet_display_names():
+                task_folders(), empty_loops(), _quiet_display_names(), print_restored():
             try:
                 task = component(**arguments)
             except RuntimeError as exc:
@@ -232,6 +233,21 @@ def empty_loops() -> Iterator[None]:
         yield
     finally:
         enhanced_dag_orchestrator._run_parallel_for_task = original
+
+
+@contextlib.contextmanager
+def print_restored() -> Iterator[None]:
+    """builtins.print as it was, after the run.
+
+    kfp.local (2.17) indents what each task prints by patching builtins.print
+    for the task's run and putting back the one it found; a ParallelFor runs
+    iterations in threads, so one may find another's patch and put that back:
+    every print of the process after the run would then begin with spaces."""
+    original = builtins.print
+    try:
+        yield
+    finally:
+        builtins.print = original
 
 
 @contextlib.contextmanager
