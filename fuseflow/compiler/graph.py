@@ -11,6 +11,7 @@ from collections.abc import Callable
 from .. import ir
 from ..ir import Node, Use, Workflow, referenced_nodes
 from ..ir.record import replace
+from ..runtime.bind import iterable_text
 
 
 def to_dot(wf: Workflow) -> str:
@@ -82,7 +83,7 @@ def _drawable(wf: Workflow) -> tuple[Workflow, list[tuple[str, list[str]]]]:
                          after=producers if node.statement in reading else ())
                  for node in made]
         drawn += nodes
-        groups.append((f"for {', '.join(fanout.vars)} in {_iterable_text(fanout.iterable)}: one per item, at run time",
+        groups.append((f"for {', '.join(fanout.vars)} in {iterable_text(fanout.iterable)}: one per item, at run time",
                        [node.name for node in nodes]))
         members.update({(statement, fanout.keys): rename.visit(value) for statement, value in gathered.items()})
     gather = _Gathered(members)
@@ -122,11 +123,6 @@ class _Gathered(ir.Transformer):
     def visit_Gathered(self, value: ir.Gathered) -> ir.Value:
         found: ir.Value = self.members.get((value.statement, value.keys), value)
         return found
-
-
-def _iterable_text(value: ir.Value) -> str:
-    path = "".join(f"[{json.dumps(key)}]" for key in value.path)  # type: ignore[attr-defined]
-    return (value.name if type(value) is ir.ParamRef else value.node) + path  # type: ignore[attr-defined]
 
 
 def _grouped(wf: Workflow, node_line: Callable[[Node, str], None],

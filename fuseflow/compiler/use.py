@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 from .. import ir
 from ..ir.indexing import indexed
 from . import nodes as n
-from .errors import CompileError, Diagnostics, UnreadableInput
+from .errors import Diagnostics, UnreadableInput
 from .source import display_path
 
 MAX_DEPTH = 32  # used files within used files: a longer chain is surely a mistake
@@ -77,11 +77,9 @@ class Loader:
                 return None
             try:
                 workflow = self.compile(text, file, (*self.chain, key))
-            except UnreadableInput as exc:
+            except UnreadableInput as exc:  # a CompileError is the used file's own: it goes up with its path
                 diags.error(stmt.path_span, str(exc))
                 return None
-            except CompileError:
-                raise  # the used file's own errors, reported with its path
             self.compiled[key] = workflow
         return UsedFile(stmt.alias, self.compiled[key], relative, stmt.span.line)
 
