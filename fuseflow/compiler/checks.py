@@ -13,7 +13,7 @@ TOP_LEVEL_ONLY = (n.WorkflowStmt, n.FromImport, n.ImportModule, n.UseStmt, n.Par
 STATEMENT_WORDS = {
     n.WorkflowStmt: "`workflow`", n.FromImport: "an import", n.ImportModule: "an import", n.UseStmt: "a `use`",
     n.ParamStmt: "a `param`", n.LetStmt: "a `let`", n.OptionsStmt: "an `options` block",
-    n.StorageStmt: "`storage`", n.ReturnStmt: "`return`", n.FinallyStmt: "`finally`",
+    n.StorageStmt: "`storage`", n.ReturnStmt: "`return`", n.FinallyStmt: "`finally`", n.IfStmt: "an `if`",
 }
 STORAGE_SCHEMES = ("file:", "s3://")
 
@@ -25,8 +25,8 @@ def check_structure(module: n.Module, diags: Diagnostics) -> None:
     _once(module.statements, n.ReturnStmt, diags)
     _once(module.statements, n.FinallyStmt, diags)
     for stmt in module.statements:
-        if isinstance(stmt, n.ForStmt):
-            _no_top_level_in_loop(stmt.body, diags)
+        if isinstance(stmt, (n.ForStmt, n.IfStmt)):
+            _no_top_level_in_block(stmt, diags)
         if isinstance(stmt, n.FinallyStmt):
             _calls_only(stmt.body, diags)
         if isinstance(stmt, n.StorageStmt):
@@ -40,13 +40,17 @@ def _once(statements: tuple[n.Stmt, ...], kind: type, diags: Diagnostics) -> Non
                     f"the first one is on line {found[0].span.line}")
 
 
-def _no_top_level_in_loop(body: tuple[n.Stmt, ...], diags: Diagnostics) -> None:
-    for stmt in body:
-        if isinstance(stmt, TOP_LEVEL_ONLY):
-            diags.error(stmt.span, f"{STATEMENT_WORDS[type(stmt)]} cannot appear inside a `for` loop",
-                        "move it to the top level of the file")
-        elif isinstance(stmt, n.ForStmt):
-            _no_top_level_in_loop(stmt.body, diags)
+def _no_top_level_in_block(block: n.ForStmt | n.IfStmt, diags: Diagnostics) -> None:
+    """Declarations and the like stand at the top level: not inside a `for` loop or an `if`."""
+    where = "a `for` loop" if isinstance(block, n.ForStmt) else "an `if`"
+    bodies = [block.body] if isinstance(block, n.ForStmt) else [branch.body for branch in block.branches]
+    for body in bodies:
+        for stmt in body:
+            if isinstance(stmt, TOP_LEVEL_ONLY):
+                diags.error(stmt.span, f"{STATEMENT_WORDS[type(stmt)]} cannot appear inside {where}",
+                            "move it to the top level of the file")
+            elif isinstance(stmt, (n.ForStmt, n.IfStmt)):
+                _no_top_level_in_block(stmt, diags)
 
 
 def _calls_only(body: tuple[n.Stmt, ...], diags: Diagnostics) -> None:

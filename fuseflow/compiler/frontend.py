@@ -14,6 +14,7 @@ from typing import Any, TypeAlias
 from .. import ir
 from ..ir.record import replace
 from ..schemas import TARGETS
+from . import conditions
 from . import nodes as n
 from . import options as opts
 from .checks import check_return, check_structure
@@ -74,7 +75,8 @@ def _compile(module: n.Module, text: str, defines: dict[str, str] | None, loader
     effective = opts.resolve([name.replace(f".{RUNTIME_KEY}", ".0") for name in lowering.nodes], queries, diags)
     returned = next((s for s in module.statements if isinstance(s, n.ReturnStmt)), None)
     returnable = {**dict.fromkeys(lowering.symbols, 1), **dict.fromkeys(lowering.aliases, 1),
-                  **dict.fromkeys(lowering.instances, 1)}
+                  **dict.fromkeys(lowering.instances, 1), **dict.fromkeys(lowering.merged, 1)}
+    check_returned_branches(returned, lowering)
     check_return(returned, returnable, lowering.visible_names(), diags)
     if diags.errors:
         raise CompileError(path, text, diags.items)
@@ -118,6 +120,7 @@ def _build(module: n.Module, lowering: Lowering, effective: dict[str, opts.Targe
             name=d.name, kind=d.kind, target=d.target, args=d.args, kwargs=d.kwargs, object=d.object,
             after=d.after, options=_options(d, effective), statement=d.statement, keys=d.keys,
             span=(d.span.line, d.span.col, d.span.end_line, d.span.end_col), use=d.use, final=d.final,
+            when=d.when,
         )
         for d in lowering.nodes.values()
     )
@@ -144,6 +147,7 @@ def _build(module: n.Module, lowering: Lowering, effective: dict[str, opts.Targe
         loops=loops,
         uses=tuple(lowering.uses),
         fanouts=fanouts,
+        decisions=tuple(lowering.decisions.values()),
     )
 
 
@@ -182,16 +186,35 @@ def _outputs(nodes: tuple[ir.Node, ...], lowering: Lowering, returned: n.ReturnS
         return tuple(ir.Output(item.name, _returned_value(lowering, item)) for item in returned.names)
     consumed = {dep for node in nodes for dep in node.dependencies()}
     consumed.update(name for fanout in fanouts for name in ir.fanout_inputs(fanout))
+    consumed.update(name for decision in lowering.decisions.values() for test in decision.tests
+                    for name in ir.referenced_nodes(test))
     outputs: dict[str, ir.Value] = {}
     for node in nodes:
-        if node.name in consumed or node.kind == "object" or node.final:  # `finally` runs after the outputs
+        # `finally` runs after the outputs; a node in an `if` branch may not run: the name every branch
+        # assigns is the output (below), and a node of one branch only is no output
+        if node.name in consumed or node.kind == "object" or node.final or node.when:
             continue
         if placeholder(node.name):  # a run-time loop's results no node reads: all of them, gathered
             value = gathered_output(node)
             outputs.setdefault(".".join((value.statement, *value.keys)), value)
         else:
             outputs[node.name] = ir.Ref(node.name)
+    for name, merged in lowering.merged.items():  # after its `if`, outside every branch, and read by no node
+        if not merged.branches and not any(node in consumed for symbol in merged.symbols
+                                           for node in symbol.members.values()):
+            outputs[name] = lowering.value(n.Ref(name, (), n.Span(merged.line, 1, merged.line, 1),
+                                                 n.Span(merged.line, 1, merged.line, 1)))
     return tuple(ir.Output(name, value) for name, value in outputs.items())
+
+
+def check_returned_branches(returned: n.ReturnStmt | None, lowering: Lowering) -> None:
+    """A returned name made inside an `if` branch, or by only some branches, may not exist."""
+    for item in returned.names if returned is not None else ():
+        symbol = lowering.symbols.get(item.name)
+        if symbol is not None and symbol.branches:
+            conditions.reachable(lowering, symbol.branches, item.name, item.span)
+        elif item.name in lowering.partial:
+            conditions.partial_use(lowering, item.name, item.span)
 
 
 def _returned_value(lowering: Lowering, item: n.ReturnName) -> ir.Value:
@@ -200,7 +223,7 @@ def _returned_value(lowering: Lowering, item: n.ReturnName) -> ir.Value:
     errors have been raised, so there is one (None goes with an error)."""
     if item.name in lowering.instances:
         return ir.DictOf(tuple(lowering.instances[item.name].outputs.items()))
-    if item.name in lowering.aliases:
+    if item.name in lowering.aliases or item.name in lowering.merged:
         return lowering.value(n.Ref(item.name, (), item.span, item.span))
     value = lowering.node_value(item.name, item.span)
     assert value is not None, f"returned node '{item.name}' has no value"

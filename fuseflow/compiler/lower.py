@@ -18,7 +18,7 @@ from ..ir.indexing import IndexProblem, indexed
 from ..ir.loops import loop_key
 from ..runtime.params import ParamError, parse_text, shortened, value_problem
 from ..schemas import CallableRef
-from . import limits
+from . import conditions, limits
 from . import nodes as n
 from .checks import TOP_LEVEL_ONLY
 from .constants import PARAM_TYPES, BadConstant, NotConstant, conform, holds_import, index_value, mismatch, type_name
@@ -47,6 +47,7 @@ class NodeSymbol:
     loops: tuple[int, ...]  # ids of the enclosing loops, outermost first
     members: dict[tuple[str, ...], str] = field(default_factory=dict)
     line: int = 0
+    branches: conditions.BranchPath = ()  # the `if` branches it is made in (compiler.conditions)
     # The members again, nested once per loop by loop key (leaves: node names), so a
     # family or the members an index picks are found without scanning all of them.
     # Made at the first such use (a big fan-out may have none), then kept up to date.
@@ -104,6 +105,7 @@ class NodeDraft:
     options: dict[str, dict[str, Any]] | None = None  # a used workflow's node: its own file's options
     use: str = ""  # and the prefix of the call it comes from (ir.Node.use)
     final: bool = False  # in `finally`: runs after the rest, on success and on failure
+    when: tuple[ir.Branch, ...] = ()  # the `if` branches it is in (ir.Node.when)
 
 
 @dataclass(slots=True)
@@ -151,6 +153,16 @@ class Lowering:
     lowered_once: set[int] = field(default_factory=set)
     loops: LoopRecorder = field(default_factory=LoopRecorder)  # the loops as written (Workflow.loops)
     fanouts: FanOutRecorder = field(default_factory=FanOutRecorder)  # the run-time loops (Workflow.fanouts)
+    # `if` chains (compiler.conditions): the branches being lowered (as the IR names them, and as
+    # lowering tracks them), the decisions made so far, the names assigned in branches
+    guards: list[ir.Branch] = field(default_factory=list)
+    branch_path: list[tuple[int, int]] = field(default_factory=list)
+    decisions: dict[str, ir.Decision] = field(default_factory=dict)
+    if_numbers: dict[int, int] = field(default_factory=dict)
+    suffixes: dict[str, str] = field(default_factory=dict)  # in a branch: name -> its node statement (`x.if`)
+    branch_symbols: dict[tuple[int, int, str], NodeSymbol] = field(default_factory=dict)
+    merged: dict[str, conditions.Merged] = field(default_factory=dict)
+    partial: dict[str, conditions.Partial] = field(default_factory=dict)
     iterations: int = 0  # of every loop, counted against limits.MAX_EXPANSION
     stopped: bool = False  # the workflow grew beyond limits.MAX_EXPANSION: no more nodes or iterations
 
@@ -159,6 +171,7 @@ class Lowering:
     def run(self, statements: tuple[n.Stmt, ...]) -> None:
         self.generated = generated_names(statements)
         self.declared = declared_lines(statements)
+        self.if_numbers = conditions.numbered_ifs(statements, walk)
         self.block(statements)
         self.check_objects()
         for name in sorted(set(self.defines) - self.used_defines):
@@ -195,6 +208,9 @@ class Lowering:
         self.in_finally = self.finals = True
         self.block(stmt.body)
         self.in_finally = False
+
+    def stmt_IfStmt(self, stmt: n.IfStmt) -> None:
+        conditions.lower_if(self, stmt)
 
     def stmt_UseStmt(self, stmt: n.UseStmt) -> None:
         if self.loader is None:
@@ -310,9 +326,9 @@ class Lowering:
             self.diags.error(call.callee_span, f"'{call.callee[0]}' is a used workflow; call it whole: "
                              f"{call.callee[0]}(...)")
             return
-        if self.frames:
-            self.diags.error(call.callee_span, "a used workflow is called at the top level, not inside a `for` loop",
-                             "call it once before the loop, or loop inside the used file")
+        if self.frames or self.guards:
+            self.diags.error(call.callee_span, "a used workflow is called at the top level, not inside a `for` loop "
+                             "or an `if`", "call it once before, or loop or decide inside the used file")
             return
         bound = self.bound_params(used, call)
         after = self.after_nodes(stmt.after, name)
@@ -321,6 +337,14 @@ class Lowering:
         rewrite = Rewrite(name, bound)
         for node in used.workflow.nodes:
             self.inline_node(name, node, rewrite, call, after)
+        for decision in used.workflow.decisions:
+            try:
+                inlined = rewrite.decision(decision)
+            except IndexProblem as exc:
+                self.diags.error(call.span, f"the `if` on line {decision.span[0]} of the used workflow indexes a "
+                                 f"param: {exc}")
+                continue
+            self.decisions[inlined.name] = inlined
         self.uses.extend(prefixed_uses(used, name))
         self.merge_imports(used)
         outputs = {output.name: rewrite.visit(output.value) for output in used.workflow.outputs}
@@ -397,7 +421,7 @@ class Lowering:
         self.nodes[name] = NodeDraft(
             name, node.kind, node.target, args, kwargs, call.span, f"{prefix}.{node.statement}", node.keys,
             obj, ir.ordering(node.kind, obj, chained, declared), node.options,
-            f"{prefix}.{node.use}" if node.use else prefix)
+            f"{prefix}.{node.use}" if node.use else prefix, when=rewrite.branches(node.when))
 
     def merge_imports(self, used: UsedFile) -> None:
         """The used file's imports, for generated code: under their own alias unless this file
@@ -494,6 +518,10 @@ class Lowering:
             self.diags.error(stmt.iterable.span, "a run-time loop inside another run-time loop",
                              "loop over a constant inside it, or gather the outer loop's results first")
             return
+        if self.guards:
+            self.diags.error(stmt.iterable.span, "a run-time loop inside an `if` is not supported yet",
+                             "loop before the `if`, and decide on the loop's results")
+            return
         iterable = self.value(stmt.iterable)
         if type(iterable) not in (ir.Ref, ir.ParamRef):
             if iterable is not ir.NONE:
@@ -572,18 +600,21 @@ class Lowering:
         if symbol is None:
             return
         keys = tuple([frame.key for frame in self.frames])
-        node_name = ".".join((name,) + keys)
+        statement = self.suffixes.get(name, name) if self.suffixes else name  # `x.if`: one of several branches'
+        node_name = ".".join((statement,) + keys)
         if node_name in self.nodes and symbol.members.get(keys) is None:
             self.diags.error(name_span, f"node name '{node_name}' is already used by another node")
             return
-        draft = self.call_node(node_name, call, name, keys, stmt.after)
+        draft = self.call_node(node_name, call, statement, keys, stmt.after)
         # A node whose call has errors is still recorded, so its uses do not
         # cascade into more errors; with errors, no IR is built from it.
         symbol.members[keys] = node_name
         if keys and symbol.tree is not None:
             symbol.add_to_tree(keys, node_name)
-        self.nodes[node_name] = draft or NodeDraft(node_name, "call", "", (), (), call.span, name, keys)
+        self.nodes[node_name] = draft or NodeDraft(node_name, "call", "", (), (), call.span, statement, keys)
         self.nodes[node_name].final = self.in_finally
+        if self.guards:
+            self.nodes[node_name].when = tuple(self.guards)
         if keys and draft is not None:
             if inside_fanout(self):
                 self.fanouts.statement(self, stmt, name, call, draft)
@@ -596,7 +627,8 @@ class Lowering:
             if not self.declare(name, span, "node"):
                 return None
             loops = tuple(frame.loop for frame in self.frames)
-            symbol = self.symbols[name] = NodeSymbol(name, id(stmt), loops, line=span.line)
+            symbol = self.symbols[name] = NodeSymbol(name, id(stmt), loops, line=span.line,
+                                                     branches=tuple(self.branch_path))
         elif symbol.statement != id(stmt):
             self.diags.error(span, f"duplicate node name '{name}'",
                              f"'{name}' is already assigned on line {symbol.line}; choose another name")
@@ -646,7 +678,17 @@ class Lowering:
             self.diags.error(span, f"'{name}' cannot run after itself", "`after` names other nodes, defined above")
             return ()
         if name in self.symbols:
-            return self.after_symbol(self.symbols[name], span)
+            symbol = self.symbols[name]
+            if symbol.branches and not conditions.reachable(self, symbol.branches, name, span):
+                return ()
+            return self.after_symbol(symbol, span)
+        if name in self.merged:
+            self.diags.error(span, f"`after` names '{name}', whose node is the one of the branch an `if` takes",
+                             f"name a node that reads {name} (it runs after it) instead")
+            return ()
+        if name in self.partial:
+            conditions.partial_use(self, name, span)
+            return ()
         if name in self.instances:
             return self.after_instance(name, span)
         if name in self.aliases:
@@ -847,7 +889,8 @@ class Lowering:
         if type(expr) is n.Ref and expr.name == RUN_STATUS and expr.name not in self.declared:
             return self.run_status(expr)
         if type(expr) is n.Ref and not self.is_constant_name(expr.name) and (
-                expr.name in self.symbols or expr.name in self.params or expr.name in self.imports):
+                expr.name in self.symbols or expr.name in self.params or expr.name in self.imports
+                or expr.name in self.merged or expr.name in self.partial):
             return self.reference(expr)  # not a constant: constant_or_raise would raise, with no side effect
         try:
             return self.constant_value(self.constant_or_raise(expr))
@@ -915,6 +958,9 @@ class Lowering:
             return ir.ParamRef(ref.name, path)
         if self.finals and ref.name in self.symbols and not self.across_finally(ref):
             return ir.NONE
+        if ref.name in self.symbols and self.symbols[ref.name].branches and not conditions.reachable(
+                self, self.symbols[ref.name].branches, ref.name, ref.name_span):
+            return ir.NONE
         if ref.name in self.symbols:
             if path:
                 picked = self.pick_members(self.symbols[ref.name], path, ref)
@@ -925,6 +971,11 @@ class Lowering:
         if ref.name in self.imports:
             target = self.imported_name(ref)
             return ir.Imported(target, path) if target is not None else ir.NONE
+        if ref.name in self.merged:
+            return conditions.merged_value(self, ref.name, ref, path)
+        if ref.name in self.partial:
+            conditions.partial_use(self, ref.name, ref.name_span)
+            return ir.NONE
         self.undefined(ref.name, ref.name_span)
         return ir.NONE
 
@@ -1201,6 +1252,10 @@ class Lowering:
             return "a constant", self.let_lines[name]
         if name in self.symbols:
             return "a node", self.symbols[name].line
+        if name in self.merged:
+            return "a node", self.merged[name].line
+        if name in self.partial:
+            return "a node", self.partial[name].line
         if name in self.aliases:
             return "an alias", self.aliases[name].line
         if name in self.used:
@@ -1230,7 +1285,7 @@ class Lowering:
 
     def visible_names(self) -> list[str]:
         names = list(self.imports) + list(self.params) + list(self.lets) + list(self.symbols) + list(self.aliases) \
-            + list(self.used) + list(self.instances)
+            + list(self.used) + list(self.instances) + list(self.merged) + list(self.partial)
         for frame in self.frames:
             names.extend(frame.bindings)
         return names
@@ -1312,3 +1367,6 @@ def walk(statements: tuple[n.Stmt, ...]) -> Iterator[n.Stmt]:
         yield stmt
         if isinstance(stmt, (n.ForStmt, n.FinallyStmt)):
             yield from walk(stmt.body)
+        elif isinstance(stmt, n.IfStmt):
+            for branch in stmt.branches:
+                yield from walk(branch.body)

@@ -64,6 +64,39 @@ class Call:
 Expr: TypeAlias = Literal | Ref | ListExpr | DictExpr | Call
 
 
+# --- the tests of conditions (`if` / `elif`): the only place operators exist ---------
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    """`left OP right`, OP one of == != < <= > >=."""
+
+    op: str
+    left: Test
+    right: Test
+    span: Span
+    op_span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class BoolOp:
+    """`a and b and c` (op "and") or `a or b` (op "or")."""
+
+    op: str
+    items: tuple[Test, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class NotTest:
+    item: Test
+    span: Span
+
+
+# A bare operand (a reference, a literal) tests its truth; a call is parsed to say it is not one.
+Test: TypeAlias = Compare | BoolOp | NotTest | Literal | Ref | Call
+
+
 # --- statements --------------------------------------------------------------
 
 
@@ -153,6 +186,29 @@ class ForStmt:
 
 
 @dataclass(frozen=True, slots=True)
+class IfBranch:
+    """One branch of an `if`: its test (None for `else`) and its statements; `keyword_span`
+    the `if`, `elif` or `else` word."""
+
+    test: Test | None
+    body: tuple[Stmt, ...]
+    span: Span
+    keyword_span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class IfStmt:
+    """`if A { ... } elif B { ... } else { ... }`: its branches in order, the `else` last."""
+
+    branches: tuple[IfBranch, ...]
+    span: Span
+
+    @property
+    def has_else(self) -> bool:
+        return self.branches[-1].test is None
+
+
+@dataclass(frozen=True, slots=True)
 class FinallyStmt:
     """`finally { ... }`: calls that always run after the rest, on success and on failure."""
 
@@ -206,7 +262,7 @@ class ReturnStmt:
 
 Stmt: TypeAlias = (
     WorkflowStmt | FromImport | ImportModule | UseStmt | ParamStmt | LetStmt | AssignStmt
-    | CallStmt | ForStmt | FinallyStmt | OptionsStmt | StorageStmt | ReturnStmt
+    | CallStmt | ForStmt | IfStmt | FinallyStmt | OptionsStmt | StorageStmt | ReturnStmt
 )
 
 

@@ -55,9 +55,13 @@ TERMINAL_WORDS = {
     "FALSE": "'false'",
     "NONE": "'none'",
     "WORKFLOW": "'workflow'",
+    "COMPARE": "a comparison (== != < <= > >=)",
     "$END": "end of file",
 }
 MAX_SYNTAX_ERRORS = 20
+# Where an operator is written outside the test of an `if`, the only place operators exist.
+OPERATORS_HINT = "operators exist only in the tests of `if` and `elif`; a function does the arithmetic"
+_OPERATOR_CHARACTERS = "+-*/%<>=!&|^~@"
 
 
 def parse(source: str, path: str = "<string>") -> n.Module:
@@ -281,8 +285,14 @@ def _describe(exc: UnexpectedInput, text: str, parse: _Parse) -> Diagnostic:
         if char and char in "\"'":  # a string ends on its line: what the parser expected misleads here
             return Diagnostic("error", "syntax error: an unterminated string", span,
                               f"close it with {char} before the end of the line")
+        if char and char in _OPERATOR_CHARACTERS:
+            return Diagnostic("error", f"syntax error: unexpected character {char!r}", span,
+                              _with_operators(_expected(accepts)))
         return Diagnostic("error", f"syntax error: unexpected character {char!r}", span, _expected(accepts))
     assert isinstance(exc, (UnexpectedToken, UnexpectedEOF))  # lark's other two
+    if isinstance(exc, UnexpectedToken) and _an_operator(exc.token, text):  # `x = a == b`, `f(a) and g(b)`
+        return Diagnostic("error", f"syntax error: unexpected {_token_words(exc.token)}", Span.of_token(exc.token),
+                          _with_operators(_expected(accepts)))
     keyword = _keyword_before(exc, text, parse)
     if keyword is not None:
         return _keyword_as_name(*keyword)
@@ -299,6 +309,18 @@ def _describe(exc: UnexpectedInput, text: str, parse: _Parse) -> Diagnostic:
     if token.type in _grammar().keywords and "NAME" in accepts:
         return _keyword_as_name(Span.of_token(token), str(token))  # `s = for(1)`
     return Diagnostic("error", f"syntax error: unexpected {_token_words(token)}", Span.of_token(token), expected)
+
+
+def _with_operators(expected: str) -> str:
+    return f"{expected} ({OPERATORS_HINT})" if expected else OPERATORS_HINT
+
+
+def _an_operator(token: Token, text: str) -> bool:
+    """Whether the parser stopped at an operator: a comparison, `and`, `or`, `not`, or the second
+    '=' of `f(a == b)` (the first one taken for a keyword argument's)."""
+    start = token.start_pos or 0
+    doubled = str(token) == "=" and text[start - 1:start] == "="
+    return token.type == "COMPARE" or doubled or str(token) in ("and", "or", "not")
 
 
 def _keyword_as_name(span: Span, word: str) -> Diagnostic:
@@ -567,6 +589,45 @@ class _Builder:
     def finally_stmt(self, c: _Children) -> n.FinallyStmt:
         block: _Part[tuple[n.Stmt, ...]] = c[-1]
         return n.FinallyStmt(block.value, _until(c[0], block))
+
+    def if_stmt(self, c: _Children) -> n.IfStmt:
+        block: _Part[tuple[n.Stmt, ...]] = c[2]
+        keyword: RawToken = c[0]
+        first = n.IfBranch(c[1], block.value, _until(keyword, block), _token_span(keyword))
+        rest = tuple(x for x in c[3:] if isinstance(x, n.IfBranch))
+        branches = (first, *rest)
+        return n.IfStmt(branches, first.span.to(branches[-1].span))
+
+    def elif_part(self, c: _Children) -> n.IfBranch:
+        block: _Part[tuple[n.Stmt, ...]] = c[2]
+        return n.IfBranch(c[1], block.value, _until(c[0], block), _token_span(c[0]))
+
+    def else_part(self, c: _Children) -> n.IfBranch:
+        block: _Part[tuple[n.Stmt, ...]] = c[1]
+        return n.IfBranch(None, block.value, _until(c[0], block), _token_span(c[0]))
+
+    def or_test(self, c: _Children) -> n.BoolOp:
+        items = tuple(x for x in c if type(x) is not tuple)
+        return n.BoolOp("or", items, items[0].span.to(items[-1].span))
+
+    def and_test(self, c: _Children) -> n.BoolOp:
+        items = tuple(x for x in c if type(x) is not tuple)
+        return n.BoolOp("and", items, items[0].span.to(items[-1].span))
+
+    def not_test(self, c: _Children) -> n.NotTest:
+        item: n.Test = c[1]
+        return n.NotTest(item, _until(c[0], item))
+
+    def comparison(self, c: _Children) -> n.Compare:
+        left: n.Test = c[0]
+        right: n.Test = c[2]
+        op: RawToken = c[1]
+        return n.Compare(op[1], left, right, left.span.to(right.span), _token_span(op))
+
+    def operand(self, c: _Children) -> n.Test:
+        """`( test )`: the test itself."""
+        test: n.Test = c[1]
+        return test
 
     def block(self, c: _Children) -> _Part[tuple[n.Stmt, ...]]:
         return _Part(tuple(x for x in c if type(x) is not tuple), _tokens_span(c[0], c[-1]))

@@ -112,5 +112,17 @@ class Rewrite(ir.Transformer):
         members = tuple((key, self.visit(member)) for key, member in value.members)
         return ir.Family(f"{self.prefix}.{value.name}", members)
 
+    def visit_OneOf(self, value: ir.OneOf) -> ir.Value:
+        return ir.OneOf(f"{self.prefix}.{value.decision}", tuple(self.visit(member) for member in value.members))
+
+    def branches(self, when: tuple[ir.Branch, ...]) -> tuple[ir.Branch, ...]:
+        """A node's (or a decision's) branches, their decisions prefixed."""
+        return tuple(ir.Branch(f"{self.prefix}.{branch.decision}", branch.index) for branch in when)
+
+    def decision(self, decision: ir.Decision) -> ir.Decision:
+        """One of the used workflow's decisions, as the call makes it (IndexProblem: a param indexed)."""
+        return ir.Decision(f"{self.prefix}.{decision.name}", tuple(self.visit(test) for test in decision.tests),
+                           decision.keys, decision.span, self.branches(decision.when), decision.has_else)
+
     def visit_ParamRef(self, value: ir.ParamRef) -> ir.Value:
         return indexed(self.bound[value.name], value.path)  # IndexProblem: reported at the call

@@ -10,10 +10,13 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from .conditions import Branch, Decision
 from .json import IR_VERSION, JSON_WIDTH, dumps, value_from_data, value_to_data
 from .loops import FanOut, Loop, Statement, keyed, loop_key
 from .values import (
     NONE,
+    And,
+    Compare,
     DictOf,
     Family,
     Gathered,
@@ -23,6 +26,9 @@ from .values import (
     LoopFamily,
     LoopRef,
     LoopVar,
+    Not,
+    OneOf,
+    Or,
     ParamRef,
     Path,
     Ref,
@@ -55,6 +61,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "And", "Branch", "Compare", "Decision", "Not", "OneOf", "Or",
     "DictOf", "Family", "FanOut", "Gathered", "IR_VERSION", "Import", "Imported", "JSON_WIDTH", "ListOf", "Literal",
     "Loop", "LoopFamily", "LoopRef", "LoopVar", "NONE", "Node", "NotIterable", "Output", "Param", "ParamRef", "Path",
     "Ref", "RunStatus", "Statement", "Transformer", "Use", "Value", "Visitor", "Workflow", "children", "constant",

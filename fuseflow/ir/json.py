@@ -11,6 +11,11 @@ and, in the statements of loop descriptions only (fuseflow.ir.loops):
 
     {"loop_var": "spec", "path": ["kind"]}  {"loop_ref": "parts", "path": [0]}  {"loop_family": "x", "fixed": 1}
 
+and, with conditions (fuseflow.ir.conditions):
+
+    {"one_of": "if-1", "members": [value, ...]}
+    {"compare": ">=", "left": value, "right": value}  {"and": [value, ...]}  {"or": [value, ...]}  {"not": value}
+
 `from_data(to_data(wf)) == wf`, and the text is deterministic: it depends
 only on the workflow.
 """
@@ -20,6 +25,8 @@ import json
 from typing import Any
 
 from .values import (
+    And,
+    Compare,
     DictOf,
     Family,
     Gathered,
@@ -29,6 +36,9 @@ from .values import (
     LoopFamily,
     LoopRef,
     LoopVar,
+    Not,
+    OneOf,
+    Or,
     ParamRef,
     Ref,
     RunStatus,
@@ -64,6 +74,16 @@ def value_to_data(value: Value) -> Any:
         return {"gathered": value.statement, "keys": list(value.keys), "path": list(value.path)}
     if type(value) is RunStatus:
         return {"run_status": list(value.path)}
+    if type(value) is OneOf:
+        return {"one_of": value.decision, "members": [value_to_data(m) for m in value.members]}
+    if type(value) is Compare:
+        return {"compare": value.op, "left": value_to_data(value.left), "right": value_to_data(value.right)}
+    if type(value) is And:
+        return {"and": [value_to_data(item) for item in value.items]}
+    if type(value) is Or:
+        return {"or": [value_to_data(item) for item in value.items]}
+    if type(value) is Not:
+        return {"not": value_to_data(value.item)}
     raise TypeError(f"not an IR value: {value!r}")
 
 
@@ -92,6 +112,16 @@ def value_from_data(data: dict[str, Any]) -> Value:
         return RunStatus(tuple(data["run_status"]))
     if "loop_family" in data:
         return LoopFamily(data["loop_family"], data["fixed"])
+    if "one_of" in data:
+        return OneOf(data["one_of"], tuple(value_from_data(m) for m in data["members"]))
+    if "compare" in data:
+        return Compare(data["compare"], value_from_data(data["left"]), value_from_data(data["right"]))
+    if "and" in data:
+        return And(tuple(value_from_data(item) for item in data["and"]))
+    if "or" in data:
+        return Or(tuple(value_from_data(item) for item in data["or"]))
+    if "not" in data:
+        return Not(value_from_data(data["not"]))
     raise ValueError(f"not an IR value: {data!r}")
 
 

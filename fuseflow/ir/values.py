@@ -28,6 +28,14 @@ and one only in a workflow with run-time loops (Workflow.fanouts):
     Gathered("stats", ("moons",), (0,))          every item's `stats` of the run-time loop made in
                                                  static iteration moons, indexed, once it has run
 
+and, in a workflow with conditions (Workflow.decisions, fuseflow.ir.conditions):
+
+    OneOf("if-1", (Ref("pushed.if"), Ref("pushed.else")))
+                                                 after an `if`, a name every branch defines: the
+                                                 member of the branch the decision takes
+    Compare(">=", Ref("acc", ("f1",)), ParamRef("threshold"))
+    And((a, b))   Or((a, b))   Not(a)            a decision's tests (any other value tests its truth)
+
 An index path is a tuple of ints and strings. Equal values may be one shared
 object (a fan-out passes the same constant to every node): records are
 frozen, and a pass that needs a changed value builds a new one (see
@@ -138,6 +146,46 @@ class RunStatus(Value):
     {"node": name, "error": message}), known when the rest of the run has ended."""
 
     path: Path = ()
+
+
+@record
+class OneOf(Value):
+    """After `if ... { x = f() } else { x = g() }`: `x`, the member of the branch decision
+    `decision` takes (members in branch order; a member is a Ref, indexed as the use indexes
+    `x`). Replaced by that member once the decision is made (runtime.conditions)."""
+
+    decision: str
+    members: tuple[Value, ...]
+
+
+@record
+class Compare(Value):
+    """A test of a decision: `left OP right`, OP one of == != < <= > >=."""
+
+    op: str
+    left: Value
+    right: Value
+
+
+@record
+class And(Value):
+    """A test of a decision: every item holds (`a and b`), tested in order, stopping at the first that fails."""
+
+    items: tuple[Value, ...]
+
+
+@record
+class Or(Value):
+    """A test of a decision: some item holds (`a or b`), tested in order, stopping at the first that holds."""
+
+    items: tuple[Value, ...]
+
+
+@record
+class Not(Value):
+    """A test of a decision: `not item`."""
+
+    item: Value
 
 
 NONE = Literal(None)  # the placeholder a value with an error is lowered to (the error is reported)

@@ -21,17 +21,26 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .loops import Loop, Statement
-from .values import DictOf, Family, ListOf, ParamRef, Ref, Value
+from .values import And, Compare, DictOf, Family, ListOf, Not, OneOf, Or, ParamRef, Ref, Value
 
 
 def children(value: Value) -> tuple[Value, ...]:
-    """The values directly inside `value` (items, dict values, family members)."""
+    """The values directly inside `value` (items, dict values, family members, the members of
+    a OneOf, the operands of a test)."""
     if type(value) is ListOf:
         return value.items
     if type(value) is DictOf:
         return tuple(item for _, item in value.items)
     if type(value) is Family:
         return tuple(item for _, item in value.members)
+    if type(value) is OneOf:
+        return value.members
+    if type(value) is Compare:
+        return value.left, value.right
+    if type(value) in (And, Or):
+        return value.items  # type: ignore[attr-defined,no-any-return]
+    if type(value) is Not:
+        return (value.item,)
     return ()
 
 
@@ -62,7 +71,7 @@ def referenced_params(value: Value) -> Iterator[str]:
         yield from (v.name for v in walk(value) if isinstance(v, ParamRef))
 
 
-_CONTAINERS = (ListOf, DictOf, Family)
+_CONTAINERS = (ListOf, DictOf, Family, OneOf, Compare, And, Or, Not)
 
 
 def loop_statements(loops: Iterable[Loop], outer: tuple[Loop, ...] = ()
@@ -103,7 +112,25 @@ class Transformer(Visitor):
         if type(value) is Family:
             members = tuple((key, self.visit(item)) for key, item in value.members)
             return value if _same_pairs(members, value.members) else Family(value.name, members)
+        if type(value) in _TESTS_AND_CHOICES:
+            inner = children(value)
+            visited = tuple(self.visit(item) for item in inner)
+            return value if _same(visited, inner) else _rebuilt(value, visited)
         return value
+
+
+_TESTS_AND_CHOICES = (OneOf, Compare, And, Or, Not)
+
+
+def _rebuilt(value: Value, inner: tuple[Value, ...]) -> Value:
+    """A OneOf or a test like `value`, with other children."""
+    if type(value) is OneOf:
+        return OneOf(value.decision, inner)
+    if type(value) is Compare:
+        return Compare(value.op, *inner)
+    if type(value) is Not:
+        return Not(inner[0])
+    return And(inner) if type(value) is And else Or(inner)
 
 
 def _same(new: tuple[Value, ...], old: tuple[Value, ...]) -> bool:

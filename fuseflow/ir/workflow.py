@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from .conditions import Branch, Decision
 from .json import IR_VERSION, dumps, value_from_data, value_to_data
 from .loops import FanOut, Loop, Statement
 from .record import field, fields, record
@@ -75,6 +76,7 @@ class Node:
     span: tuple[int, int, int, int] = (0, 0, 0, 0)
     use: str = ""  # the prefix of the innermost used workflow it comes from (Workflow.uses), if any
     final: bool = False  # in `finally`: runs after the rest, on success and on failure, never stored
+    when: tuple[Branch, ...] = ()  # the branches of `if`s it is in, outermost first (ir.conditions)
 
     @property
     def declared_after(self) -> tuple[str, ...]:
@@ -135,6 +137,7 @@ class Workflow:
     loops: tuple[Loop, ...] = ()  # the top-level loops as written (fuseflow.ir.loops), where they can be
     uses: tuple[Use, ...] = ()  # the workflows `use`d and called, inlined (outermost first)
     fanouts: tuple[FanOut, ...] = ()  # run-time loops (fuseflow.ir.fanout), expanded when the workflow runs
+    decisions: tuple[Decision, ...] = ()  # the `if` chains (fuseflow.ir.conditions), in source order
 
     def stored_at(self, node: Node) -> tuple[str, str]:
         """(workflow, node) its results are kept under: a used workflow's node is kept as that
@@ -175,6 +178,7 @@ def to_data(wf: Workflow) -> dict[str, Any]:
         "loops": [_loop_data(loop) for loop in wf.loops],
         **({"uses": [_fields(use) for use in wf.uses]} if wf.uses else {}),
         **({"fanouts": [_fanout_data(fanout) for fanout in wf.fanouts]} if wf.fanouts else {}),
+        **({"decisions": [_decision_data(decision) for decision in wf.decisions]} if wf.decisions else {}),
     }
 
 
@@ -197,6 +201,18 @@ def _node_data(node: Node) -> dict[str, Any]:
         "span": list(node.span),
         **({"use": node.use} if node.use else {}),
         **({"final": True} if node.final else {}),
+        **({"when": [[branch.decision, branch.index] for branch in node.when]} if node.when else {}),
+    }
+
+
+def _decision_data(decision: Decision) -> dict[str, Any]:
+    return {
+        "name": decision.name,
+        "tests": [value_to_data(test) for test in decision.tests],
+        "else": decision.has_else,
+        "keys": list(decision.keys),
+        "span": list(decision.span),
+        **({"when": [[branch.decision, branch.index] for branch in decision.when]} if decision.when else {}),
     }
 
 
@@ -252,7 +268,17 @@ def from_data(data: dict[str, Any]) -> Workflow:
         loops=tuple(_loop_from(loop) for loop in data.get("loops", ())),  # none in IR written before them
         uses=tuple(Use(**use) for use in data.get("uses", ())),
         fanouts=tuple(_fanout_from(fanout) for fanout in data.get("fanouts", ())),
+        decisions=tuple(_decision_from(decision) for decision in data.get("decisions", ())),
     )
+
+
+def _decision_from(data: dict[str, Any]) -> Decision:
+    return Decision(name=data["name"], tests=tuple(map(value_from_data, data["tests"])), keys=tuple(data["keys"]),
+                    span=tuple(data["span"]), when=_branches(data.get("when", ())), has_else=data["else"])
+
+
+def _branches(data: Any) -> tuple[Branch, ...]:
+    return tuple(Branch(decision, index) for decision, index in data)
 
 
 def _node_from(data: dict[str, Any]) -> Node:
@@ -270,6 +296,7 @@ def _node_from(data: dict[str, Any]) -> Node:
         span=tuple(data["span"]),
         use=data.get("use", ""),
         final=data.get("final", False),
+        when=_branches(data.get("when", ())),
     )
 
 

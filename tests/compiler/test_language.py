@@ -429,7 +429,8 @@ def test_bad_character_after_a_statement_expects_a_statement():
         compile_source("from m import f\nx = f(1) + 2\n", "t.fuse")
     (problem,) = info.value.diagnostics
     assert "')'" not in problem.hint and "']'" not in problem.hint
-    assert problem.hint == "expected 'after', a statement or end of file"  # `x = f(1) after y` goes on
+    assert problem.hint.startswith("expected 'after', a statement or end of file (")  # `x = f(1) after y` goes on
+    assert "operators exist only in the tests of `if`" in problem.hint
 
 
 @pytest.mark.parametrize("source, hint", [

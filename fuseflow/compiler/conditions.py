@@ -1,0 +1,205 @@
+"""Conditions in the front end: `if` / `elif` / `else` lowered to decisions and guarded nodes.
+
+Each `if` chain becomes an ir.Decision named `if-N` (N counts the file's
+`if`s in source order; a static loop's iteration adds its keys: `if-1.knn`),
+its tests lowered to values (ir.conditions). Every node made inside a branch
+carries the branches around it (ir.Node.when) and runs only when they are
+taken.
+
+A name assigned directly in several branches of one chain names one node
+per branch, suffixed by the branch (`pushed.if`, `pushed.elif1`,
+`pushed.else`); when every branch, an `else` included, assigns it, the name
+is usable after the `if` and stands for the taken branch's value
+(ir.OneOf). A name some branches leave out, or made in one branch only, is
+used inside its branch only: after the `if` it may not exist, and a use
+there is an error at the use.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from .. import ir
+from ..ir.conditions import branch_words
+from . import nodes as n
+from .fanout import inside_fanout
+
+if TYPE_CHECKING:
+    from .lower import Lowering, NodeSymbol
+
+# A branch as lowering tracks it, independent of loop iterations: (id() of the `if`, branch index).
+BranchPath = tuple[tuple[int, int], ...]
+
+
+@dataclass(slots=True)
+class Merged:
+    """A name every branch of one `if` assigns: after the `if`, the taken branch's node."""
+
+    decision: str  # the decision's name without loop keys (`if-1`)
+    symbols: list[NodeSymbol]  # one per branch, in order
+    branches: BranchPath  # where the `if` is: the name is usable there (and deeper)
+    line: int
+
+
+@dataclass(slots=True)
+class Partial:
+    """A name only some branches of one `if` assign: usable inside those branches only."""
+
+    line: int  # of the `if`
+    lines: tuple[int, ...]  # of the branches that assign it
+
+
+def lower_if(low: Lowering, stmt: n.IfStmt) -> None:
+    """Lower one `if` chain (once per iteration of the loops around it)."""
+    if inside_fanout(low):
+        low.diags.error(stmt.branches[0].keyword_span, "an `if` inside a run-time loop is not supported yet",
+                        "gather the loop's results first, then decide on them after the loop")
+        return
+    if low.frames:  # a static loop holding an `if` has no loop description: its nodes are written one by one
+        low.loops.drafts[low.frames[-1].loop].outermost().broken = True
+    keys = tuple(frame.key for frame in low.frames)
+    base = f"if-{low.if_numbers[id(stmt)]}"
+    decision = ".".join((base, *keys))
+    tests = tuple(test_value(low, branch.test) for branch in stmt.branches if branch.test is not None)
+    words = branch_words(len(tests), stmt.has_else)
+    assigned = [_assigned(branch) for branch in stmt.branches]
+    several = {name for name in set().union(*assigned) if sum(name in names for names in assigned) > 1}
+    outer_suffixes = low.suffixes
+    found: dict[str, list[NodeSymbol | None]] = {}
+    for index, (branch, word) in enumerate(zip(stmt.branches, words, strict=True)):
+        low.guards.append(ir.Branch(decision, index))
+        low.branch_path.append((id(stmt), index))
+        low.suffixes = {**outer_suffixes, **{name: f"{name}.{word}" for name in several if name in assigned[index]}}
+        for name in assigned[index]:  # a later iteration's nodes join the same names' symbols
+            kept = low.branch_symbols.get((id(stmt), index, name))
+            if kept is not None:
+                low.symbols[name] = kept
+        low.block(branch.body)
+        for name in assigned[index]:
+            symbol = low.symbols.pop(name, None)
+            if symbol is not None:
+                low.branch_symbols[(id(stmt), index, name)] = symbol
+            found.setdefault(name, [None] * len(stmt.branches))[index] = symbol
+        low.suffixes = outer_suffixes
+        low.branch_path.pop()
+        low.guards.pop()
+    span = stmt.branches[0].keyword_span
+    low.decisions[decision] = ir.Decision(decision, tests, keys, (span.line, span.col, span.end_line, span.end_col),
+                                          tuple(low.guards), stmt.has_else)
+    for name, symbols in found.items():
+        if stmt.has_else and None not in symbols:
+            low.merged[name] = Merged(base, cast("list[NodeSymbol]", symbols), tuple(low.branch_path),
+                                      stmt.span.line)
+        else:
+            low.partial[name] = Partial(stmt.span.line, tuple(branch.keyword_span.line for branch, symbol
+                                                              in zip(stmt.branches, symbols, strict=True) if symbol))
+
+
+def _assigned(branch: n.IfBranch) -> list[str]:
+    """The names a branch's own statements assign nodes to (not those of loops or `if`s inside it)."""
+    return [stmt.name for stmt in branch.body if isinstance(stmt, n.AssignStmt) and isinstance(stmt.value, n.Call)]
+
+
+# --- tests ---------------------------------------------------------------------------
+
+
+def test_value(low: Lowering, test: n.Test) -> ir.Value:
+    """A test as an IR value; errors reported (a placeholder returned)."""
+    if isinstance(test, n.BoolOp):
+        items = tuple(test_value(low, item) for item in test.items)
+        return ir.And(items) if test.op == "and" else ir.Or(items)
+    if isinstance(test, n.NotTest):
+        return ir.Not(test_value(low, test.item))
+    if isinstance(test, n.Compare):
+        return ir.Compare(test.op, _operand(low, test.left, test.op), _operand(low, test.right, test.op))
+    return _operand(low, test, None)
+
+
+def _operand(low: Lowering, expr: n.Test, op: str | None) -> ir.Value:
+    """What a test reads or compares: a node's result, a param (indexed), a constant."""
+    if isinstance(expr, n.Call):
+        callee = ".".join(expr.callee)
+        low.diags.error(expr.span, "a call inside a condition",
+                        f"give it a name first: `x = {callee}(...)`, then test x")
+        return ir.NONE
+    if isinstance(expr, (n.BoolOp, n.NotTest, n.Compare)):
+        low.diags.error(expr.span, f"'{op}' compares values, and this is a test",
+                        "compare a value with a value: `a >= 1 and b == 2`")
+        return ir.NONE
+    value = low.value(expr)
+    if type(value) in (ir.Ref, ir.ParamRef, ir.Literal):
+        return value
+    what = {ir.Family: "a loop family (every iteration's node)", ir.Gathered: "a run-time loop's results",
+            ir.Imported: "an imported name", ir.OneOf: "the value of an earlier `if`"}.get(type(value), "a value")
+    low.diags.error(expr.span, f"a condition tests one node's result, a param or a constant, not {what}",
+                    "name what to test first: `best = pick(scores)`, then `if best[\"score\"] > 0.9`")
+    return ir.NONE
+
+
+# --- names after an `if` --------------------------------------------------------------
+
+
+def reachable(low: Lowering, branches: BranchPath, name: str, span: n.Span) -> bool:
+    """Whether a name made in the branches `branches` may be read here (an error if not): it
+    exists only where those branches are taken, that is inside them."""
+    here = tuple(low.branch_path)
+    if here[:len(branches)] == branches:
+        return True
+    low.diags.error(span, f"'{name}' is made inside an `if` branch, and may not exist here",
+                    "use it inside its branch, or assign it in every branch (`else` included) to use it after")
+    return False
+
+
+def partial_use(low: Lowering, name: str, span: n.Span) -> None:
+    """A use of a name only some branches of an `if` assign."""
+    partial = low.partial[name]
+    lines = ", ".join(map(str, partial.lines))
+    low.diags.error(span, f"'{name}' is assigned in only some branches of the `if` on line {partial.line} "
+                    f"(line{'s' if len(partial.lines) > 1 else ''} {lines}), so it may not exist after it",
+                    "assign it in every branch, `else` included, or use it inside its branch")
+
+
+def merged_value(low: Lowering, name: str, ref: n.Ref, path: ir.Path) -> ir.Value:
+    """`x` after an `if` whose every branch assigns it: the taken branch's node (a OneOf), or,
+    outside the loops it is in, a family of them; indexed by `path`."""
+    merged = low.merged[name]
+    if not reachable(low, merged.branches, name, ref.name_span):
+        return ir.NONE
+    first = merged.symbols[0]
+    pattern = low.loop_pattern(first)
+    fixed = [key for key in pattern if key is not None]
+    if len(fixed) == len(pattern):  # inside every loop it is in: this iteration's
+        return _one_of(merged, tuple(fixed), path)
+    # outside some of its loops: a family keyed by their keys, each member a OneOf
+    tree = first.member_tree()
+    for key in fixed:
+        tree = tree.get(key, {})
+    free = len(pattern) - len(fixed)
+    depth = min(len(path), free)
+    for index in path[:depth]:
+        found = tree.get(str(index)) if isinstance(tree, dict) else None
+        if found is None:
+            low.diags.error(ref.span, f"{index!r} is not a key of the family '{name}'")
+            return ir.NONE
+        tree = found
+    prefix = (*fixed, *(str(key) for key in path[:depth]))
+    if depth == free:
+        return _one_of(merged, prefix, path[depth:])
+    return ir.Family(name, _family_members(merged, tree, prefix))
+
+
+def _family_members(merged: Merged, tree: dict[str, Any], keys: tuple[str, ...]) -> tuple[tuple[str, ir.Value], ...]:
+    return tuple((key, ir.Family(merged.symbols[0].name, _family_members(merged, inner, (*keys, key)))
+                  if isinstance(inner, dict) else _one_of(merged, (*keys, key), ()))
+                 for key, inner in tree.items())
+
+
+def _one_of(merged: Merged, keys: tuple[str, ...], path: ir.Path) -> ir.Value:
+    decision = ".".join((merged.decision, *keys))
+    return ir.OneOf(decision, tuple(ir.Ref(symbol.members[keys], path) for symbol in merged.symbols))
+
+
+def numbered_ifs(statements: tuple[n.Stmt, ...], walk: Any) -> dict[int, int]:
+    """id() of each `if` -> its number in the file (1, 2, ...), in source order."""
+    return {id(stmt): number for number, stmt in enumerate((s for s in walk(statements) if isinstance(s, n.IfStmt)),
+                                                            start=1)}
