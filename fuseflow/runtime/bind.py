@@ -20,6 +20,7 @@ from typing import Any
 
 from .. import ir
 from . import graph
+from .conditions import declared
 from .invoke import IndexingError, index, resolve_callable
 from .params import Param
 
@@ -67,6 +68,7 @@ def bind(wf: ir.Workflow, home: str, builders: Builders | None = None) -> graph.
         uses={use.prefix: (use.workflow, use.source) for use in wf.uses} or None,
         fanouts=[bound_fanout(fanout, builders, imported) for fanout in wf.fanouts] or None,
         finals=finals or None,
+        decisions=declared(wf) if wf.decisions else None,
     )
 
 

@@ -38,8 +38,8 @@ def run(wf: Workflow, params: dict[str, Any], settings: RunSettings) -> dict[str
 
         return with_finally(wf, params, settings, run)
     known: dict[str, Any] = {}
-    if wf.fanouts:  # run-time loops: what their items need runs first, then they are expanded (runtime.fanout)
-        from .fanout import expanded  # deferred: a workflow without run-time loops never loads their expansion
+    if wf.fanouts or wf.decisions:  # run-time loops and `if`s: what they read runs first (runtime.stages)
+        from .stages import expanded  # deferred: a workflow without them never loads their engine
 
         values = resolve_params(wf.params, params, settings.param_texts)
         wf, known = expanded(wf, values, lambda part, wanted, done: _run(part, params, settings, wanted, done, True))

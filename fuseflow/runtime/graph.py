@@ -110,6 +110,36 @@ class FanOut:
         self.where = where
 
 
+class Decision:
+    """An `if` chain (fuseflow.ir.conditions): `tests` in order, `branches` every node inside it
+    with the index of its branch (nested `if`s' nodes too), `when` the branches of the decisions
+    around it, outermost first, `where` the `if` as messages name it. runtime.conditions makes it
+    once what its tests read is known: the nodes of the branches not taken are skipped."""
+
+    __slots__ = ("name", "tests", "branches", "when", "where")
+
+    def __init__(self, name: str, tests: Iterable[ir.Value], branches: dict[str, int],
+                 when: Iterable[tuple[str, int]] = (), where: str = "") -> None:
+        self.name = name
+        self.tests = tuple(tests)
+        self.branches = branches
+        self.when = tuple(ir.Branch(decision, index) for decision, index in when)
+        self.where = where or f"the `if` {name}"
+
+    def __repr__(self) -> str:
+        return f"Decision({self.name!r}, {len(self.tests)} tests, {len(self.branches)} nodes)"
+
+    def reads(self) -> list[str]:
+        """The nodes its tests read, in order, each once."""
+        return list(dict.fromkeys(name for test in self.tests for name in ir.referenced_nodes(test)))
+
+
+def decision(name: str, tests: Iterable[ir.Value], branches: dict[str, int], *,
+             when: Iterable[tuple[str, int]] = (), where: str = "") -> Decision:
+    """An `if` chain of a generated module: rt.decision("if-1", [test, ...], {"pushed.if": 0, ...})."""
+    return Decision(name, [argument(test) for test in tests], dict(branches), when, where)
+
+
 def arguments(args: list[Any] | None, kwargs: dict[str, Any] | None) -> tuple[list[ir.Value], dict[str, ir.Value]]:
     return [argument(a) for a in args or ()], {k: argument(v) for k, v in (kwargs or {}).items()}
 
@@ -151,13 +181,14 @@ class Workflow:
     prefix: (that workflow's name, its file relative to home); their nodes keep their
     results as that workflow keeps them (`stored_at`). fanouts: run-time loops, expanded
     as the workflow runs (runtime.fanout). finals: the nodes of `finally`, run after the
-    rest on success and on failure, never stored (runtime.final)."""
+    rest on success and on failure, never stored (runtime.final). decisions: the `if` chains
+    not made yet (runtime.conditions); skipped: the nodes of branches not taken so far."""
 
     def __init__(self, name: str, nodes: list[Node], params: list[Param] | None = None,
                  outputs: dict[str, Any] | None = None, storage: str | None = None, source: str = "",
                  home: str | None = None, overrides: list[Override] | None = None,
                  uses: dict[str, tuple[str, str]] | None = None, fanouts: list[FanOut] | None = None,
-                 finals: list[Node] | None = None) -> None:
+                 finals: list[Node] | None = None, decisions: list[Decision] | None = None) -> None:
         self.name = name
         self.nodes = nodes
         self.params: list[Param] = [] if params is None else params
@@ -169,18 +200,25 @@ class Workflow:
         self.uses: dict[str, tuple[str, str]] = {} if uses is None else uses
         self.fanouts: list[FanOut] = [] if fanouts is None else fanouts
         self.finals: list[Node] = [] if finals is None else finals
+        self.decisions: list[Decision] = [] if decisions is None else decisions
+        self.skipped: list[str] = []
         self._settle()
 
     def replaced(self, *, nodes: list[Node], outputs: dict[str, Any], fanouts: list[FanOut],
-                 finals: list[Node] | None = None) -> Workflow:
+                 finals: list[Node] | None = None, decisions: list[Decision] | None = None,
+                 skipped: list[str] | None = None) -> Workflow:
         """The same workflow (its class, settings and params) with other nodes, outputs and loops
-        (and `finally` nodes, when given)."""
+        (and `finally` nodes, decisions and skipped nodes, when given)."""
         made = copy.copy(self)
         for worked_out in ("topology", "used_by"):  # functools.cached_property values, of the old nodes
             made.__dict__.pop(worked_out, None)
         made.nodes, made.outputs, made.fanouts = nodes, outputs, fanouts
         if finals is not None:
             made.finals = finals
+        if decisions is not None:
+            made.decisions = decisions
+        if skipped is not None:
+            made.skipped = skipped
         made._settle()
         return made
 
