@@ -56,8 +56,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     lines = [("NODE", "STATUS", "WHY")] + [(r.node, r.status, "; ".join(r.reasons)) for r in rows]
     print(table(lines))
-    counts = {status: sum(r.status == status for r in rows) for status in ("run", "stored", "not needed")}
-    print(f"{counts['run']} to run, {counts['stored']} stored, {counts['not needed']} not needed ({url})",
+    counts = {status: sum(r.status == status for r in rows) for status in ("run", "stored", "not needed", "skipped")}
+    skipped = f", {counts['skipped']} skipped" if counts["skipped"] else ""
+    print(f"{counts['run']} to run, {counts['stored']} stored, {counts['not needed']} not needed{skipped} ({url})",
           file=sys.stderr)
     return 0
 
@@ -75,6 +76,6 @@ def explain_file(args: argparse.Namespace):
                            param_texts=parse_assignments(args.param))
     with import_path(Path(args.file).resolve().parent):  # the workflow's modules, as `fusec run` finds them
         wf = expanded_as_stored(bind(ir, args.file), settings)  # run-time loops whose items are stored
-        plan = prepare(wf, {}, settings, warn_shared=False, part=bool(wf.fanouts))
+        plan = prepare(wf, {}, settings, warn_shared=False, part=bool(wf.fanouts or wf.decisions))
         rows = explaining.explain(plan)
     return rows, plan.store.url

@@ -37,13 +37,14 @@ def write(text: str, output: str) -> None:
 
 def expanded_as_stored(wf: Workflow, settings: RunSettings) -> Workflow:
     """`wf` with the run-time loops expanded whose items are stored (under the keys they have now),
-    for what runs nothing (`fusec explain`, `storage gc`); the others are left as they are."""
-    if not wf.fanouts:
+    and the decisions made whose tests read stored results, for what runs nothing (`fusec
+    explain`, `storage gc`); the others are left as they are."""
+    if not wf.fanouts and not wf.decisions:
         return wf
-    # deferred: the engine, for explain and gc of a file with run-time loops only
-    from ..runtime.fanout import as_stored
+    # deferred: the engine, for explain and gc of a file with run-time loops or `if`s only
     from ..runtime.params import resolve as resolve_params
     from ..runtime.prepare import prepare
+    from ..runtime.stages import as_stored
 
     values = resolve_params(wf.params, {}, settings.param_texts)
     return as_stored(wf, values, lambda part: prepare(part, {}, settings, warn_shared=False, part=True))

@@ -292,8 +292,8 @@ def _gc_file(args: argparse.Namespace) -> int:
     # deferred: the compiler and the engine, for `gc FILE` only (not ls, show, rm, du or `fusec --help`)
     from ..runtime import shared
     from ..runtime.bind import bind, import_path
-    from ..runtime.fanout import unknown_keys
     from ..runtime.prepare import RunSettings, prepare
+    from ..runtime.stages import unknown_keys
     from .inputs import expanded_as_stored, load
 
     ir = load(args.file, args.defines)
@@ -301,7 +301,7 @@ def _gc_file(args: argparse.Namespace) -> int:
         wf = bind(ir, args.file)
         settings = RunSettings(storage=args.storage, param_texts=parse_assignments(args.param))
         wf = expanded_as_stored(wf, settings)
-        plan = prepare(wf, {}, settings, warn_shared=False, part=bool(wf.fanouts))
+        plan = prepare(wf, {}, settings, warn_shared=False, part=bool(wf.fanouts or wf.decisions))
     assert plan.store is not None, "gc never runs without a store"
     store = plan.store
     pruning = shared.prune(store, wf.name, plan.keys, plan.origin, args.max_age, unknown_keys(wf))

@@ -93,6 +93,8 @@ class Executor:
         self.plan.prefetch({name: state for name, state in states.items() if name not in self.known})
         if self.progress is not None:
             self.progress.expect(sum(state != SKIP for state in states.values()))
+            if self.wf.skipped:
+                self.progress.skipped(self.wf.skipped)
         needs, quick = self.wf.topology.needs, self.quick
         results: dict[str, Any] = {}
         for i, node in enumerate(self.wf.nodes):

@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # prepare imports this module: describe_key is part of a plan
     from .storage import Source, Store
 
 META_VERSION = 1
-STORED, RUN, NOT_NEEDED = "stored", "run", "not needed"
+STORED, RUN, NOT_NEEDED, SKIPPED = "stored", "run", "not needed", "skipped"
 
 
 def describe_key(wf: Workflow, params: dict[str, Any], keys: dict[str, str], name: str,
@@ -79,7 +79,8 @@ def explain(plan: RunPlan) -> list[Row]:
     wf, store = plan.wf, plan.store
     stored = {n.name: plan.cacheable[i] and store.has(*wf.stored_at(n.name), plan.keys[n.name])
               for i, n in enumerate(wf.nodes)} if store is not None else {}
-    wanted = [*planning.output_nodes(wf), *(name for fanout in wf.fanouts for name in fanout.reads)]
+    wanted = [*planning.output_nodes(wf), *(name for fanout in wf.fanouts for name in fanout.reads),
+              *(name for decision in wf.decisions for name in decision.reads())]
     states = planning.plan(wf, wanted, (lambda name: stored[name]) if store is not None else None,
                            plan.forced)  # what is stored is asked once per node
     waiting = _waiting(wf)
@@ -102,17 +103,24 @@ def explain(plan: RunPlan) -> list[Row]:
         for statement in fanout.statements:
             rows.append(Row(".".join((statement, *fanout.keys, "*")), RUN,
                             [f"one per item of {fanout.where}, known once it has run"]))
+    rows.extend(Row(name, SKIPPED, ["in a branch not taken"]) for name in wf.skipped)
     return rows
 
 
 def _waiting(wf: Workflow) -> dict[str, str]:
-    """Nodes that read results of a run-time loop whose items are not stored, with why they run."""
-    if not wf.fanouts:
+    """Nodes that wait for a run-time loop whose items are not stored, or for a decision whose
+    tests read results not stored, with why they (may) run."""
+    if not wf.fanouts and not wf.decisions:
         return {}
-    from .fanout import waiting_nodes  # deferred: only a workflow with run-time loops left
+    from .stages import waiting_nodes  # deferred: only a workflow with run-time loops or `if`s left
 
-    loops = ", ".join(sorted({fanout.where for fanout in wf.fanouts}))
-    return {name: f"after the run-time loop over {loops}, whose items are not stored" for name in waiting_nodes(wf)}
+    what = []
+    if wf.fanouts:
+        what.append(f"the run-time loop over {', '.join(sorted({fanout.where for fanout in wf.fanouts}))}, whose "
+                    "items are not stored")
+    what += [f"{decision.where}, whose tests read results not stored" for decision in wf.decisions if not decision.when]
+    why = f"after {'; '.join(what)}"
+    return {name: why for name in waiting_nodes(wf)}
 
 
 def _why_run(plan: RunPlan, node: Node, i: int, stored: dict[str, bool], states: dict[str, str]) -> list[str]:

@@ -30,7 +30,7 @@ class Progress:
 
     def __init__(self, total: int = 0):
         self.total = total
-        self.counts = {"done": 0, "loaded": 0, "running": 0, "failed": 0}
+        self.counts = {"done": 0, "loaded": 0, "running": 0, "failed": 0, "skipped": 0}
 
     def expect(self, nodes: int) -> None:
         """`nodes` more nodes will be run or loaded."""
@@ -56,12 +56,18 @@ class Progress:
         self.counts["failed"] += 1
         self.show(name)
 
+    def skipped(self, names: list[str]) -> None:
+        """These nodes never run: they are in branches of `if`s not taken (runtime.conditions)."""
+        self.counts["skipped"] += len(names)
+        self.show("")
+
     def show(self, name: str) -> None:
         pass
 
     def summary(self) -> str:
         c = self.counts
-        return f"done {c['done']}  loaded {c['loaded']}  running {c['running']}  failed {c['failed']}"
+        skipped = f"  skipped {c['skipped']}" if c["skipped"] else ""
+        return f"done {c['done']}  loaded {c['loaded']}  running {c['running']}  failed {c['failed']}{skipped}"
 
     def __enter__(self) -> Progress:
         return self

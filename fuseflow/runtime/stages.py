@@ -79,8 +79,9 @@ def waiting_nodes(wf: Workflow) -> set[str]:
 
 def unknown_keys(wf: Workflow) -> Callable[[str], bool]:
     """Whether a node's key is not known now: it waits for a run-time loop left unexpanded or a
-    decision not made, or is one of such a loop's (named after one of its statements and keys)."""
-    waiting = waiting_nodes(wf)
+    decision not made, or is one of such a loop's (named after one of its statements and keys), or
+    is in a branch a decision did not take (`storage gc` keeps their results)."""
+    waiting = waiting_nodes(wf) | set(wf.skipped)  # a branch not taken now may be taken by a later run
     prefixes = tuple(".".join((statement, *fanout.keys)) + "." for fanout in wf.fanouts
                      for statement in fanout.statements)
 
