@@ -48,7 +48,8 @@ def with_finally(wf: Workflow, params: dict[str, Any], settings: RunSettings, ru
         outcome, status = exc, {"state": "interrupted", "failed": []}
     finals = [node.with_arguments([_status(v, status) for v in node.args],
                                   {k: _status(v, status) for k, v in node.kwargs.items()}) for node in wf.finals]
-    last = wf.replaced(nodes=finals, outputs={node.name: ir.Ref(node.name) for node in finals}, fanouts=[], finals=[])
+    last = wf.replaced(nodes=finals, outputs={node.name: ir.Ref(node.name) for node in finals}, fanouts=[], finals=[],
+                       decisions=[])
     try:
         run(last, params, replace(settings, no_cache=True))  # always run, never stored
     except (NodeFailed, RunFailed) as exc:
