@@ -36,6 +36,9 @@ class Target:
     # `finally { ... }` (nodes marked final): the same
     writes_finally: bool = False
     runs_finally: bool = False
+    # `if` / `elif` / `else` (Workflow.decisions): the same
+    writes_conditions: bool = False
+    runs_conditions: bool = False
 
     def supports(self, wf: Workflow, running: bool = False) -> None:
         """CompileError at the first construct of `wf` this target cannot write (or, `running`,
@@ -45,6 +48,8 @@ class Target:
             fanout = wf.fanouts[0]
             raise _not_yet(wf, f"--target {self.name} does not {does} run-time loops yet "
                            f"(`for {', '.join(fanout.vars)} in` a node or a param)", fanout.span)
+        if wf.decisions and not (self.runs_conditions if running else self.writes_conditions):
+            raise _not_yet(wf, f"--target {self.name} does not {does} `if` yet", wf.decisions[0].span)
         final = next((node for node in wf.nodes if node.final), None)
         if final is not None and not (self.runs_finally if running else self.writes_finally):
             raise _not_yet(wf, f"--target {self.name} does not {does} `finally` yet", final.span)

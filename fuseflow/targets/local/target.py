@@ -13,6 +13,7 @@ class LocalTarget(Target):
     writes_run_time_loops = True  # a generator function per loop (codegen.fanout)
     runs_run_time_loops = True  # the engine itself (runtime.fanout)
     runs_finally = True  # the engine itself (runtime.execute)
+    runs_conditions = True  # the engine itself (runtime.stages)
 
     def generate(self, wf, base_dir=None) -> str:
         from . import generate as generator  # deferred: Jinja2 and the templates, for compile only
