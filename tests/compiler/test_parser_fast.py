@@ -124,6 +124,34 @@ class ReferenceBuilder(Transformer):
     def block(self, c):
         return (tuple(x for x in c if not isinstance(x, Token)), _span(c))
 
+    def if_stmt(self, c):
+        first = n.IfBranch(c[1], c[2][0], _span(c[:3]), Span.of_token(c[0]))
+        branches = (first, *(x for x in c[3:] if isinstance(x, n.IfBranch)))
+        return n.IfStmt(branches, first.span.to(branches[-1].span))
+
+    def elif_part(self, c):
+        return n.IfBranch(c[1], c[2][0], _span(c), Span.of_token(c[0]))
+
+    def else_part(self, c):
+        return n.IfBranch(None, c[1][0], _span(c), Span.of_token(c[0]))
+
+    def or_test(self, c):
+        items = tuple(x for x in c if not isinstance(x, Token))
+        return n.BoolOp("or", items, _span(c))
+
+    def and_test(self, c):
+        items = tuple(x for x in c if not isinstance(x, Token))
+        return n.BoolOp("and", items, _span(c))
+
+    def not_test(self, c):
+        return n.NotTest(c[1], _span(c))
+
+    def comparison(self, c):
+        return n.Compare(str(c[1]), c[0], c[2], _span([c[0], c[2]]), Span.of_token(c[1]))
+
+    def operand(self, c):
+        return c[1]
+
     def options_stmt(self, c):
         target = c[1]
         entries = tuple(x for x in c if isinstance(x, n.OptionEntry))
@@ -302,6 +330,11 @@ SNIPPETS = [
     "x = f(k=\n  @)\ny = g(1 2)",  # ... which cannot come there: recovery stops
     "for x in [1] {\n  y = f(x) ) }\nz = g(1 2)\nw = [",
     "options {\n  \"a\": { retries: 1 }\n  x = f(1)\n}",
+    # conditions
+    "if a >= 1 and not (b or c == \"x\") { y = f(a) } elif a[0] { y = g() } else { y = h() }",
+    "if f(x) > 1 { z = f(1) }\nif not not a { }\nif (a) { }",
+    "if a == { }", "if a < b < c { }", "x = a * 2", "x = f(a == 1)", "if a { } else", "elif a { }",
+    "if a and { }", "x = f(1) or g(2)",
 ]
 
 

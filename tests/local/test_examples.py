@@ -116,3 +116,21 @@ def test_generated_module_help_lists_params_and_flags(tmp_path):
     assert done.returncode == 0
     for text in ("a: int = 1", "b: int = 1", "--storage", "--json", "--rerun", "--no-cache", "--set", "--progress"):
         assert text in done.stdout
+
+
+def test_shards_promotes_the_best_shard_only_above_the_threshold_and_always_notifies(tmp_path):
+    """examples/shards.fuse: a run-time loop over the shards a step lists, an `if` on the best
+    score, and `finally`; a higher threshold takes the other branch and refits nothing."""
+    store = str(tmp_path / "store")
+    done = fusec_run(str(EXAMPLES / "shards.fuse"), "--storage", store, "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    outputs = json.loads(done.stdout)
+    assert outputs["best"]["shard"] == "sales-00" and outputs["best"]["score"] > 0.9
+    assert outputs["released"] == {"released": "sales-00", "score": outputs["best"]["score"]}
+    assert "shards run succeeded" in done.stderr  # finally's notify (prints go to stderr with --json)
+    held = fusec_run(str(EXAMPLES / "shards.fuse"), "--storage", store, "--json", "-p", "threshold=0.999",
+                     cwd=tmp_path)
+    assert held.returncode == 0, held.stderr
+    assert json.loads(held.stdout)["released"]["released"] is None
+    stored = open_store(store).list_tasks("shards")
+    assert {"model.0", "model.3", "score.3", "best", "released.if", "released.else"} <= set(stored)
