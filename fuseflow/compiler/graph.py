@@ -10,12 +10,14 @@ from collections.abc import Callable
 
 from .. import ir
 from ..ir import Node, Use, Workflow, referenced_nodes
+from ..ir.conditions import branch_words, shown
 from ..ir.record import replace
 from ..runtime.bind import iterable_text
 
 
 def to_dot(wf: Workflow) -> str:
     wf, loops = _drawable(wf)
+    loops += _branches(wf)
     lines = [f"digraph {_dot_id(wf.name)} {{", "  rankdir=TB;", '  node [shape=box, fontname="Helvetica"];']
 
     def node_line(node: Node, indent: str) -> None:
@@ -36,12 +38,15 @@ def to_dot(wf: Workflow) -> str:
         for dep in node.dependencies():
             style = " [style=dashed]" if _order_only(node, dep) else ""
             lines.append(f"  {_dot_id(dep)} -> {_dot_id(node.name)}{style};")
+    for test_read, node_name in _decided_by(wf):
+        lines.append(f"  {_dot_id(test_read)} -> {_dot_id(node_name)} [style=dotted];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
 def to_mermaid(wf: Workflow) -> str:
     wf, loops = _drawable(wf)
+    loops += _branches(wf)
     ids = {node.name: f"n{i}" for i, node in enumerate(wf.nodes)}
     lines = ["flowchart TD"]
 
@@ -59,7 +64,36 @@ def to_mermaid(wf: Workflow) -> str:
         for dep in node.dependencies():
             arrow = "-.->" if _order_only(node, dep) else "-->"
             lines.append(f"  {ids[dep]} {arrow} {ids[node.name]}")
+    for test_read, node_name in _decided_by(wf):
+        lines.append(f"  {ids[test_read]} -.-> {ids[node_name]}")
     return "\n".join(lines) + "\n"
+
+
+def _branches(wf: Workflow) -> list[tuple[str, list[str]]]:
+    """Per branch of each `if`, its label (`if-1: if a >= n`, `if-1: else`) and the nodes whose
+    innermost branch it is, to draw as a group."""
+    groups: list[tuple[str, list[str]]] = []
+    for decision in wf.decisions:
+        words = branch_words(len(decision.tests), decision.has_else)
+        for index, word in enumerate(words):
+            names = [node.name for node in wf.nodes if node.when and node.when[-1] == ir.Branch(decision.name, index)]
+            if names:
+                test = f" {shown(decision.tests[index])}" if index < len(decision.tests) else ""
+                groups.append((f"{decision.name}: {word.rstrip('0123456789')}{test}", names))
+    return groups
+
+
+def _decided_by(wf: Workflow) -> list[tuple[str, str]]:
+    """(a node a decision's tests read, a node of one of its branches that reads nothing else of
+    the branch): drawn as dotted edges, the decision's control over the branch."""
+    edges: list[tuple[str, str]] = []
+    for decision in wf.decisions:
+        reads = list(dict.fromkeys(name for test in decision.tests for name in referenced_nodes(test)))
+        inside = {node.name for node in wf.nodes if node.when and node.when[-1].decision == decision.name}
+        for node in wf.nodes:
+            if node.name in inside and not inside.intersection(node.dependencies()):
+                edges += [(read, node.name) for read in reads if read not in node.dependencies()]
+    return edges
 
 
 def _drawable(wf: Workflow) -> tuple[Workflow, list[tuple[str, list[str]]]]:

@@ -20,12 +20,13 @@ wherever the run makes the decision (the engine, a KFP step): no text of a
 """
 from __future__ import annotations
 
+import json
 import operator
 from collections.abc import Callable
 from typing import Any
 
 from .record import record
-from .values import And, Compare, Not, Or, Value
+from .values import And, Compare, Literal, Not, Or, ParamRef, Ref, Value
 
 COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
     "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
@@ -120,8 +121,30 @@ def test_text(test: Value, operand: Callable[[Value], str]) -> str:
     return operand(test)
 
 
+def shown(test: Value) -> str:
+    """A test as the file writes it: `acc["f1"] >= threshold and not dry_run` (for graphs, a KFP
+    condition's name, messages)."""
+    return test_text(test, operand_text)
+
+
+def operand_text(value: Value) -> str:
+    """An operand as the file writes it: a node or param name with its indexes, or a literal."""
+    if type(value) is Literal:
+        data = value.value
+        if data is None or type(data) is bool:
+            return {True: "true", False: "false", None: "none"}[data]
+        return json.dumps(data, ensure_ascii=False)
+    if type(value) is Ref:
+        name, path = value.node, value.path
+    elif type(value) is ParamRef:
+        name, path = value.name, value.path
+    else:
+        return repr(value)
+    return name + "".join(f"[{json.dumps(key, ensure_ascii=False)}]" for key in path)
+
+
 def _grouped(test: Value, operand: Callable[[Value], str], within: type) -> str:
     text = test_text(test, operand)
     inner = type(test)
-    needs = (inner is Or and within in (And, Not)) or (inner is And and within is Not)
+    needs = (inner is Or and within in (And, Not)) or (inner is And and within in (Or, Not))  # and in or: clearer
     return f"({text})" if needs else text
