@@ -30,9 +30,13 @@ def needed_nodes(workflow: Workflow) -> set[str]:
     if workflow.fanouts:  # what the run-time loops whose results are read read themselves
         for output in workflow.outputs:
             update(_gathered_needs(workflow, output.value))
+    # a node in an `if` branch needs what the tests of the `if`s around it read
+    tested = {decision.name: list(_test_reads(decision.tests)) for decision in workflow.decisions}
     for node in reversed(workflow.nodes):
         if node.name not in needed:
             continue
+        for branch in node.when:
+            update(tested[branch.decision])
         if node.object:
             add(node.object)
         for value in node.args:
@@ -51,6 +55,10 @@ def needed_nodes(workflow: Workflow) -> set[str]:
                     update(_gathered_needs(workflow, value))
         update(node.after)
     return needed
+
+
+def _test_reads(tests: tuple[Value, ...]) -> list[str]:
+    return [name for test in tests for name in referenced_nodes(test)]
 
 
 def _gathered_needs(workflow: Workflow, value: Value) -> list[str]:
