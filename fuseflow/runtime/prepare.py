@@ -219,7 +219,7 @@ def checked_overrides(wf: Workflow, settings: RunSettings, *, own: str | None = 
                       resolve: bool = True, part: bool = False) -> list[Override]:
     """The workflow's own `query(...).set(...)` overrides, then `--set`, checked as a file's options
     are (`part`: prepare's)."""
-    names = None if part else [node.name for node in wf.nodes]
+    names = None if part else [*(node.name for node in wf.nodes), *wf.skipped]  # a branch not taken: a node still
     return [*overriding.check(wf.overrides, names, "query", own=own, resolve=resolve),
             *overriding.check(settings.overrides, names, "--set", own=own, resolve=resolve)]
 
@@ -231,7 +231,7 @@ def rerun_nodes(wf: Workflow, pattern: str | None, part: bool = False) -> set[st
         return set()
     regex = overriding.compile_regex(pattern, "--rerun")
     if not part:
-        overriding.require_match(regex, [n.name for n in wf.nodes], "--rerun")
+        overriding.require_match(regex, [*(n.name for n in wf.nodes), *wf.skipped], "--rerun")
     return planning.forced_nodes(wf, pattern)
 
 

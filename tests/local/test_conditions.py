@@ -150,3 +150,15 @@ def test_an_if_without_else_that_takes_no_branch_runs_the_rest(project):
     """)
     assert project.outputs() == {"c": 3}
     assert sorted(project.calls()) == ["inc 1", "inc 2"]
+
+
+def test_rerun_and_set_may_name_the_nodes_of_a_branch_not_taken(project):
+    """--rerun and --set are checked against every node of the file, a branch not taken included:
+    whether it runs is decided by this run's params, not by the regex."""
+    project.fuse(FLOW)
+    assert project.outputs() == {"after_if": 1003}
+    project.calls()
+    assert project.outputs("--rerun", r"chosen\.if", "--set", r"chosen\.else:retries=2") == {"after_if": 1003}
+    assert project.calls() == []
+    done = project.run("--rerun", r"chosen\.nowhere")
+    assert done.returncode == 2 and "matches no node" in done.stderr
