@@ -37,7 +37,7 @@ from ...runtime import node as node_run
 from ...runtime.cli import main as cli_main
 from ...runtime.execute import index, resolve
 from ...runtime.extras import require
-from ...runtime.fanout import declare, expanded, gathered, items
+from ...runtime.fanout import declare, gathered, items
 from ...runtime.graph import family, param, ref, struct
 from ...runtime.invoke import ACTIVE_OPTIONS, NodeFailed, resolve_callable
 from ...runtime.overrides import Override
@@ -46,6 +46,7 @@ from ...runtime.params import resolve as resolve_params
 from ...runtime.plan import LOAD, RUN, SKIP, output_nodes
 from ...runtime.prepare import RunPlan, RunSettings, prepare
 from ...runtime.progress import Progress, make_progress
+from ...runtime.stages import expanded
 from ...runtime.storage import StorageWarning
 from . import options as mapping
 from .worker import Nested, ObjectNode, Slot, Task, call_task
@@ -158,7 +159,7 @@ def run(wf: Workflow, params: dict[str, Any], settings: RunSettings, *, address:
         stages = Stages(params, settings, bound,
                         lambda: ray_session.enter_context(connection(joined, address, shutdown)))
         known: dict[str, Any] = {}
-        if wf.fanouts:  # run-time loops: what their items need runs first, then they are expanded (runtime.fanout)
+        if wf.fanouts or wf.decisions:  # run-time loops and `if`s: what they read runs first (runtime.stages)
             values = resolve_params(wf.params, params, settings.param_texts)
             wf, known = expanded(wf, values, stages.part, stages.fetch)
         results, plan = stages.run(wf, output_nodes(wf), known)
