@@ -310,6 +310,8 @@ class Driver:
             forced.update(missing)
         if self.progress is not None:
             self.progress.expect(sum(state != SKIP for state in states.values()))
+            if self.wf.skipped:  # in branches of `if`s not taken
+                self.progress.skipped(self.wf.skipped)
             for name in (*self.loaded, *(name for name in self.known if name in self.refs)):
                 self.progress.loaded(name)
         return states
