@@ -29,6 +29,8 @@ from collections import Counter
 from collections.abc import Callable
 
 from .. import __version__, ir
+from ..ir.conditions import members as decided_nodes
+from ..ir.conditions import shown, where
 from . import escape, pretty
 from .fanout import RunTimeLoop, queries_for, queries_piece
 from .imports import Import, block, workflow_imports
@@ -110,11 +112,15 @@ class Graph:
         body = block.nested(f"def {self.function}():")
         body.add('"""The nodes in source order; each loop of the .fuse file is a loop here."""')
         scope = Scope(self.program)
+        branch: tuple[ir.Branch, ...] = ()
         for item in self.program.items:
             if isinstance(item, Block):
                 self.loop(body, item.loop, scope)
-            else:
-                body.add(Seq(["yield ", self.node_line(item, scope)]))
+                continue
+            if item.when != branch and item.when:  # the nodes of an `if` branch: say which, once
+                body.add(f"# {branch_label(self.wf, item.when[-1])}")
+            branch = item.when
+            body.add(Seq(["yield ", self.node_line(item, scope)]))
         if not self.program.items:
             body.add("yield from ()")  # no node: a generator all the same
         return block.text()
@@ -179,11 +185,38 @@ class Graph:
             *([pretty.entry("fanouts=", pretty.display("[", [loop.declaration(
                 rt, values, self.queries_name(queries_for(loop.fanout, self.query_targets)))
                 for loop in self.run_time], "]", magic=True))] if self.run_time else []),
+            *([pretty.entry("decisions=", decisions(wf, values))] if wf.decisions else []),
             pretty.entry("outputs=", pretty.display("{", outputs, "}", magic=True)),
             *([pretty.entry("uses=", used_workflows(wf))] if wf.uses else []),
             *(pretty.entry(key + "=", value) for key, value in self.settings),
         ]
         return Seq([self.workflow_var, " = ", pretty.call(f"{rt}.Workflow", fields, magic=True)])
+
+
+def branch_label(wf: ir.Workflow, branch: ir.Branch) -> str:
+    """`if-1: elif a == 3` (`if-1: else`): a branch as a comment names it (one line, escaped)."""
+    decision = next(d for d in wf.decisions if d.name == branch.decision)
+    word = decision.branch_words()[branch.index].rstrip("0123456789")
+    test = f" {shown(decision.tests[branch.index])}" if branch.index < len(decision.tests) else ""
+    return escape.comment(f"{decision.name}: {word}{test}")
+
+
+def decisions(wf: ir.Workflow, values: RuntimeExpression) -> Piece:
+    """The `if` chains: rt.decision("if-1", [tests], {node: branch, ...}, where="the `if` on line 5"),
+    `when=[("if-1", 0)]` for one inside a branch of another."""
+    inside = decided_nodes(wf.decisions, wf.nodes)
+    declared = []
+    for decision in wf.decisions:
+        branches = pretty.display("{", [pretty.entry(literal(node), Text(literal(index)))
+                                        for node, index in inside[decision.name].items()], "}", magic=True)
+        parts = [Text(literal(decision.name)), pretty.display("[", [values.visit(t) for t in decision.tests], "]"),
+                 branches]
+        if decision.when:
+            parts.append(pretty.entry("when=", pretty.display("[", [Text(f"({literal(b.decision)}, {b.index})")
+                                                                   for b in decision.when], "]")))
+        parts.append(pretty.entry("where=", Text(literal(where(decision)))))
+        declared.append(pretty.call(f"{values.rt}.decision", parts))
+    return pretty.display("[", declared, "]", magic=True)
 
 
 def used_workflows(wf: ir.Workflow) -> Piece:

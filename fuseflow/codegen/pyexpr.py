@@ -190,6 +190,23 @@ class RuntimeExpression(ir.Visitor):
     def visit_LoopFamily(self, v: ir.LoopFamily) -> Piece:
         return self.loops.family(v, self.rt)  # type: ignore[union-attr, return-value]
 
+    def visit_OneOf(self, v: ir.OneOf) -> Piece:
+        """After an `if`, a name every branch assigns: rt.one_of("if-1", [rt.ref("x.if"), ...])."""
+        members = pretty.display("[", [self.visit(m) for m in v.members], "]")
+        return pretty.call(f"{self.rt}.one_of", [Text(literal(v.decision)), members])
+
+    def visit_Compare(self, v: ir.Compare) -> Piece:
+        return pretty.call(f"{self.rt}.test", [Text(literal(v.op)), self.visit(v.left), self.visit(v.right)])
+
+    def visit_And(self, v: ir.And) -> Piece:
+        return pretty.call(f"{self.rt}.test", [Text(literal("and")), *(self.visit(item) for item in v.items)])
+
+    def visit_Or(self, v: ir.Or) -> Piece:
+        return pretty.call(f"{self.rt}.test", [Text(literal("or")), *(self.visit(item) for item in v.items)])
+
+    def visit_Not(self, v: ir.Not) -> Piece:
+        return pretty.call(f"{self.rt}.test", [Text(literal("not")), self.visit(v.item)])
+
     def visit_Gathered(self, v: ir.Gathered) -> Piece:
         """A run-time loop's results outside it: rt.gathered("table", 0), keys=[...] when the loop
         is in a static loop."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .record import record
@@ -58,6 +58,22 @@ class Decision:
     def branch_words(self) -> tuple[str, ...]:
         """How its branches are named in node names: `if`, `elif1`, `elif2`, ..., `else`."""
         return branch_words(len(self.tests), self.has_else)
+
+
+def members(decisions: Iterable[Decision], nodes: Iterable[Any]) -> dict[str, dict[str, int]]:
+    """Per decision, the nodes inside it (nested decisions' too) with their branch index, in node
+    order: what the runtime skips of a branch not taken. `nodes`: ir.Nodes (their `when`)."""
+    found: dict[str, dict[str, int]] = {decision.name: {} for decision in decisions}
+    for node in nodes:
+        for branch in node.when:
+            found[branch.decision][node.name] = branch.index
+    return found
+
+
+def where(decision: Decision) -> str:
+    """How messages name a decision: the `if` on line 5 (iteration knn of the loops around it)."""
+    keys = f" (iteration {'.'.join(decision.keys)})" if decision.keys else ""
+    return f"the `if` on line {decision.span[0]}{keys}"
 
 
 def branch_words(tests: int, has_else: bool) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import ir
-from ..ir.conditions import TestFailed, taken
+from ..ir.conditions import TestFailed, members, taken, where
 from .graph import Decision, Workflow
 from .invoke import IndexingError, RunFailed, index
 
@@ -116,19 +116,10 @@ def decide(wf: Workflow, decision: Decision, branch: int) -> Workflow:
 def declared(wf: ir.Workflow) -> list[Decision]:
     """The decisions of an IR workflow, as the runtime makes them (runtime.bind), each with the
     nodes inside it (Node.when)."""
-    branches: dict[str, dict[str, int]] = {decision.name: {} for decision in wf.decisions}
-    for node in wf.nodes:
-        for branch in node.when:
-            branches[branch.decision][node.name] = branch.index
-    return [Decision(decision.name, decision.tests, branches[decision.name],
+    inside = members(wf.decisions, wf.nodes)
+    return [Decision(decision.name, decision.tests, inside[decision.name],
                      [(b.decision, b.index) for b in decision.when], where(decision))
             for decision in wf.decisions]
-
-
-def where(decision: ir.Decision) -> str:
-    """How messages name a decision: the `if` on line 5 (in iteration knn of the loops around it)."""
-    keys = f" (iteration {'.'.join(decision.keys)})" if decision.keys else ""
-    return f"the `if` on line {decision.span[0]}{keys}"
 
 
 class _Choose(ir.Transformer):

@@ -134,6 +134,26 @@ class Decision:
         return list(dict.fromkeys(name for test in self.tests for name in ir.referenced_nodes(test)))
 
 
+def test(op: str, *operands: Any) -> ir.Value:
+    """A test of a generated module's decision: rt.test(">=", rt.ref("a"), 3), rt.test("and", t1, t2),
+    rt.test("or", ...), rt.test("not", t); a plain value is a Literal, tested for its truth."""
+    values = tuple(argument(operand) for operand in operands)
+    if op == "and":
+        return ir.And(values)
+    if op == "or":
+        return ir.Or(values)
+    if op == "not":
+        (item,) = values
+        return ir.Not(item)
+    left, right = values
+    return ir.Compare(op, left, right)
+
+
+def one_of(decision: str, members: list[Any]) -> ir.OneOf:
+    """After an `if`, a name every branch assigns: the member of the branch `decision` takes."""
+    return ir.OneOf(decision, tuple(argument(member) for member in members))
+
+
 def decision(name: str, tests: Iterable[ir.Value], branches: dict[str, int], *,
              when: Iterable[tuple[str, int]] = (), where: str = "") -> Decision:
     """An `if` chain of a generated module: rt.decision("if-1", [test, ...], {"pushed.if": 0, ...})."""

@@ -162,3 +162,21 @@ def test_rerun_and_set_may_name_the_nodes_of_a_branch_not_taken(project):
     assert project.calls() == []
     done = project.run("--rerun", r"chosen\.nowhere")
     assert done.returncode == 2 and "matches no node" in done.stderr
+
+
+def test_the_generated_module_decides_as_fusec_run_does(project, tmp_path):
+    """`fusec compile --target local`: the decisions are declared (rt.decision), the module runs
+    the branch taken and reads the results fusec run stored."""
+    from .conftest import compile_module, run_module
+
+    fuse = project.fuse(FLOW)
+    module = compile_module(fuse, tmp_path / "deciding.py")
+    text = module.read_text()
+    assert 'rt.decision(\n            "if-1",' in text and "# if-1: elif a == 2 or (quiet and a > 5)" in text
+    done = run_module(module, "--storage", str(project.store), "--json", "-p", "x=9", cwd=tmp_path,
+                      pythonpath=project.root, env={"FUSE_LOG": str(project.log_path)})
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"after_if": 112}
+    assert sorted(project.calls()) == ["add 10 100", "inc 110", "inc 111", "inc 9"]
+    assert project.outputs("-p", "x=9") == {"after_if": 112}
+    assert project.calls() == []  # fusec run loads what the module stored: the same keys

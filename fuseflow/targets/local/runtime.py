@@ -6,7 +6,8 @@
 
 A module with run-time loops also uses rt.fanout, rt.items and rt.gathered
 (runtime.fanout), loaded when first asked for (PEP 562): a module without them
-never loads their engine.
+never loads their engine. A module with `if`s declares rt.decision(...)s, their
+tests rt.test(...), and the names every branch assigns rt.one_of(...).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from ...ir.loops import keyed  # the compiler's own loop keys, for generated loo
 from ...runtime import graph
 from ...runtime.cli import main as _main
 from ...runtime.execute import run
-from ...runtime.graph import call, family, method, obj, param, ref, struct
+from ...runtime.graph import call, decision, family, method, obj, one_of, param, ref, struct, test
 from ...runtime.params import Param
 from ...runtime.prepare import RunSettings
 
@@ -37,8 +38,8 @@ class Workflow(graph.Workflow):
         """Run locally and return {output name: value}. Settings: see prepare.RunSettings."""
         return run(self, params or {}, RunSettings(**settings))
 
-__all__ = ["Param", "RunSettings", "Workflow", "call", "family", "fanout", "gathered", "items", "keyed", "main",
-           "method", "obj", "param", "ref", "run", "struct"]
+__all__ = ["Param", "RunSettings", "Workflow", "call", "decision", "family", "fanout", "gathered", "items", "keyed",
+           "main", "method", "obj", "one_of", "param", "ref", "run", "struct", "test"]
 
 
 def main(wf: Workflow, argv: Sequence[str] | None = None) -> int:

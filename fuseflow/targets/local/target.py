@@ -13,6 +13,7 @@ class LocalTarget(Target):
     writes_run_time_loops = True  # a generator function per loop (codegen.fanout)
     runs_run_time_loops = True  # the engine itself (runtime.fanout)
     runs_finally = True  # the engine itself (runtime.execute)
+    writes_conditions = True  # rt.decision(...)s the engine makes (codegen.graph)
     runs_conditions = True  # the engine itself (runtime.stages)
 
     def generate(self, wf, base_dir=None) -> str:

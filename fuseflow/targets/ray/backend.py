@@ -38,7 +38,7 @@ from ...runtime.cli import main as cli_main
 from ...runtime.execute import index, resolve
 from ...runtime.extras import require
 from ...runtime.fanout import declare, gathered, items
-from ...runtime.graph import family, param, ref, struct
+from ...runtime.graph import decision, family, one_of, param, ref, struct, test
 from ...runtime.invoke import ACTIVE_OPTIONS, NodeFailed, resolve_callable
 from ...runtime.overrides import Override
 from ...runtime.params import Param, ParamError
@@ -53,8 +53,8 @@ from .worker import Nested, ObjectNode, Slot, Task, call_task
 
 ray = require("ray", "the Ray target")
 
-__all__ = ["Param", "RunSettings", "Workflow", "call", "family", "fanout", "gathered", "items", "keyed", "main",
-           "method", "obj", "param", "ref", "run", "struct"]
+__all__ = ["Param", "RunSettings", "Workflow", "call", "decision", "family", "fanout", "gathered", "items", "keyed",
+           "main", "method", "obj", "one_of", "param", "ref", "run", "struct", "test"]
 
 # ray.init keywords that still mean something when joining a running cluster
 CONNECT_KEYS = ("runtime_env", "namespace", "log_to_driver", "logging_level", "logging_format", "job_config")

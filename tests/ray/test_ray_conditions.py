@@ -1,0 +1,43 @@
+"""`if` on Ray, through the generated module: what the tests read runs as tasks, the driver makes
+the decision, the branch taken is submitted and the others never are."""
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.ray
+
+FLOW = '''
+from ff_ray_helpers import step, add
+param log: str = "{log}"
+param n: int = 1
+a = step(log, "a", n)
+if a > 5 {{
+    big = step(log, "big", a, by=100)
+    chosen = step(log, "chosen.if", big)
+}} elif a == 2 {{
+    chosen = add(log, "chosen.elif", a, 1000)
+}} else {{
+    chosen = step(log, "chosen.else", a, by=-1)
+}}
+last = step(log, "last", chosen)
+return last
+'''
+
+
+def test_the_generated_module_submits_the_branch_taken_only(workflow, tmp_path, log):
+    wf = workflow(FLOW.format(log=log.path))
+    store = str(tmp_path / "store")
+    assert wf.run(storage=store) == {"last": 1003}
+    assert sorted(log.take()) == ["a", "chosen.elif", "last"]
+    assert wf.run({"n": 9}, storage=store) == {"last": 112}
+    assert sorted(log.take()) == ["a", "big", "chosen.if", "last"]
+    assert wf.run(storage=store) == {"last": 1003}  # stored: nothing runs again
+    assert log.take() == []
+
+
+def test_a_test_that_fails_stops_the_run_naming_the_if(workflow, log):
+    from fuseflow.runtime.invoke import RunFailed
+
+    wf = workflow(FLOW.format(log=log.path).replace("if a > 5", 'if a > "5"'))
+    with pytest.raises(RunFailed, match=r"the `if` on line 6: 2 > '5': TypeError"):
+        wf.run(no_cache=True)
