@@ -79,7 +79,7 @@ class LoopRecorder:
             self.roots.append(draft)
         else:
             parent.body.append(draft)
-        if dynamic(low, iterable):
+        if dynamic(low, iterable) or low.guards:  # (in an `if` branch: its nodes are written one by one)
             draft.outermost().broken = True
 
     def statement(self, low: Lowering, stmt: Any, name: str, call: n.Call, node: NodeDraft) -> None:

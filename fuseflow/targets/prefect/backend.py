@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import importlib
 import logging
 import warnings
@@ -51,7 +52,7 @@ from ...runtime import node as node_run
 from ...runtime.cli import main as cli_main
 from ...runtime.execute import Executor
 from ...runtime.extras import optional
-from ...runtime.graph import Workflow, family, param, ref, struct
+from ...runtime.graph import Workflow, decision, family, one_of, param, ref, struct, test
 from ...runtime.invoke import NodeFailed, NodeTimeout
 from ...runtime.params import Param
 from ...runtime.plan import LOAD, RUN, SKIP, output_nodes
@@ -74,8 +75,8 @@ if TYPE_CHECKING:
     from ...runtime.fanout import gathered, items
 
 __all__ = ["At", "FlowRun", "Held", "MethodResult", "Node", "NodeRun", "Param", "RunSettings", "Workflow", "at", "call",
-           "family", "fanout", "gathered", "items", "keyed", "main", "method", "obj", "param", "ref", "run_flow",
-           "start", "struct", "task_runner", "using"]
+           "decision", "family", "fanout", "gathered", "items", "keyed", "main", "method", "obj", "one_of", "param",
+           "ref", "run_flow", "start", "struct", "task_runner", "test", "using"]
 
 # Neutral options Prefect carries out itself (the compiler's NEUTRAL_MAPPING["prefect"]; a test keeps them equal).
 PREFECT_MAPPING = {"retries": "retries", "retry_delay": "retry_delay_seconds", "timeout": "timeout_seconds"}
@@ -198,11 +199,11 @@ def planned(wf: Workflow, params: dict[str, Any], settings: RunSettings) -> tupl
     """(plan, the nodes it is for) of what a flow run can decide now: the whole run, for its
     outputs; while run-time loops wait for their items, the part of the workflow that does not
     wait for them, for what their items need (runtime.fanout.next_stage), as the engine runs it."""
-    if not wf.fanouts:
+    if not wf.fanouts and not wf.decisions:
         return prepare(wf, params, settings), output_nodes(wf)
-    from ...runtime.fanout import next_stage  # deferred: a flow without run-time loops never loads their engine
+    from ...runtime.stages import next_stage  # deferred: a flow without run-time loops or ifs never loads them
 
-    part, wanted, _ = next_stage(wf)
+    part, wanted, _, _ = next_stage(wf)
     return prepare(part, params, settings, part=True, warn_shared=False), wanted
 
 
@@ -224,6 +225,7 @@ class FlowRun:
         self.held: list[Held] = []
         self.loop_results: dict[tuple[tuple[str, ...], str], ir.Value] = {}  # a run-time loop's, once it expands
         self.made: list[graph.Node] = []  # the nodes the last run-time loop expanded made, in order
+        self.taken: dict[str, int] = {}  # the branch each `if` decided so far took
         self.adopt(plan, wanted)
 
     def adopt(self, plan: RunPlan, wanted: list[str]) -> None:
@@ -246,7 +248,7 @@ class FlowRun:
         self.plan, self.wf, self.graph, self.params = plan, plan.wf, plan.wf, plan.params
         self.overrides, self.store = plan.overrides, plan.store
         self.states, self.futures, self.submitted, self.held = state["states"], [], {}, []
-        self.loop_results, self.made = {}, []
+        self.loop_results, self.made, self.taken = {}, [], {}
 
     def job(self, name: str) -> node_run.NodeJob:
         """The node's job: its options without those Prefect carries out itself."""
@@ -275,7 +277,7 @@ class FlowRun:
         which Prefect waits for, as its own `task.submit(..., wait_for=...)`."""
         name = node_name(task)
         state = self.states.get(name)
-        if state is None or (state == SKIP and self.graph.fanouts):
+        if state is None or (state == SKIP and self.waiting):
             if name not in self.graph.index:
                 raise KeyError(f"workflow {self.wf.name!r} has no node named {name!r}")
             held = self.submitted[name] = Held(name, (task, args, kwargs, wait_for))
@@ -327,11 +329,44 @@ class FlowRun:
     def decided(self, held: Held) -> bool:
         """Submit a held node now if the plan tells its state (True), else keep holding it."""
         state = self.states.get(held.name)
-        if state is None or (state == SKIP and self.graph.fanouts):
+        if state is None or (state == SKIP and self.waiting):
             return False
         held.future = self.submitted[held.name] = self.place(held.name, state, *held.submission)
         held.decided = True
         return True
+
+    @property
+    def waiting(self) -> bool:
+        """Whether run-time loops or decisions are left, so that the plan is only a part's."""
+        return bool(self.graph.fanouts or self.graph.decisions)
+
+    # --- conditions
+
+    def decide(self, name: str) -> int:
+        """The branch the `if` `name` takes, for the body's `if branch == 0: ...`: waits for what
+        its tests read, makes the decision (runtime.conditions), shows each node of the branches
+        not taken as a task run in state Skipped, and plans what can run now. DecisionFailed when
+        a test cannot be evaluated; the first failure of a node when a node it reads failed."""
+        decision = next((d for d in self.graph.decisions if d.name == name), None)
+        if decision is None:
+            raise KeyError(f"workflow {self.graph.name!r} has no `if` {name!r} left to decide")
+        from ...runtime.conditions import decide, taken_branch  # deferred: see planned()
+
+        results = {read: self.result(self.submitted[read]) for read in decision.reads()}
+        branch = self.taken[name] = taken_branch(decision, results, self.params)
+        self.graph = decide(self.graph, decision, branch)
+        skipped = [node for node, index in decision.branches.items() if index != branch]
+        why = f"in a branch {decision.where} did not take"
+        for node in skipped:
+            self.futures.append((node, skipped_task().with_options(task_run_name=node).submit(why)))
+        self.adopt(*planned(self.graph, self.params, self.settings))
+        self.held = [held for held in self.held if not self.decided(held)]
+        return branch
+
+    def chosen(self, name: str, *members: str) -> Any:
+        """After the `if` `name`, a name every branch assigns: the future of the node of the branch
+        taken (`members`: their names, one per branch, in order)."""
+        return self.submitted[members[self.taken[name]]]
 
     def gathered(self, statement: str, *path: Any, keys: Sequence[str] = ()) -> Any:
         """Outside a run-time loop that has expanded, its statement's results: a list of their
@@ -390,6 +425,8 @@ class FlowRun:
         if self.graph.fanouts:
             left = ", ".join(fanout.where for fanout in self.graph.fanouts)
             raise RuntimeError(f"the flow body ended before the run-time loops over {left} expanded (run.expand)")
+        while self.graph.decisions:  # an `if` whose branches make no node: made all the same, as the engine does
+            self.decide(next(d.name for d in self.graph.decisions if not d.when))
         self.finish()
         return {name: output_value(value) for name, value in values.items()}
 
@@ -411,6 +448,20 @@ class FlowRun:
         unfinished = [name for name, future in self.futures if not future.state.is_completed()]
         if unfinished:
             raise RuntimeError(f"nodes did not complete: {', '.join(unfinished)}")
+
+
+@functools.cache
+def skipped_task() -> Any:
+    """The task of a node in a branch not taken: it runs nothing and ends in state Skipped, so the
+    Prefect UI shows every node of the workflow, the skipped ones as such."""
+    from prefect import task
+    from prefect.cache_policies import NO_CACHE
+    from prefect.states import Completed
+
+    def skipped(why: str) -> Any:
+        return Completed(message=why, name="Skipped")
+
+    return task(name="skipped", persist_result=False, cache_policy=NO_CACHE)(skipped)
 
 
 def node_name(task: Any) -> str:

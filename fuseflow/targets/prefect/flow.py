@@ -61,7 +61,8 @@ def build(wf: ir.Workflow, graph: Workflow, made: dict[str, ir.Node] | None = No
 
         for item in order:
             if type(item) is not ir.FanOut:
-                submit(item)  # type: ignore[arg-type]
+                if taken(run, item.when):  # type: ignore[union-attr]  # in no `if`, or in the branch taken
+                    submit(item)  # type: ignore[arg-type]
                 continue
             # a run-time loop: wait for its items, then one task run per node of each, in item order
             run.expand(item.statements()[0], values.visit(spelled.whole(item.iterable)), item.keys)
@@ -74,6 +75,17 @@ def build(wf: ir.Workflow, graph: Workflow, made: dict[str, ir.Node] | None = No
     body.__name__ = body.__qualname__ = spelled.python_identifier(wf.name)
     body.__signature__ = signature(wf)  # Prefect reads the flow's parameters from it
     return flow(**flow_options(wf))(body)
+
+
+def taken(run: backend.FlowRun, when: tuple[ir.Branch, ...]) -> bool:
+    """Whether the branches of a node are all taken, each `if` around it decided (run.decide) when
+    first reached, outermost first: the generated body's `if branch == 0:`."""
+    for branch in when:
+        if branch.decision not in run.taken:
+            run.decide(branch.decision)
+        if run.taken[branch.decision] != branch.index:
+            return False
+    return True
 
 
 class Made(bind.Builders):
@@ -204,4 +216,10 @@ class FlowValues(ir.Visitor):
 
     def visit_Gathered(self, v: ir.Gathered) -> Any:
         return self.run.gathered(v.statement, *v.path, keys=v.keys)
+
+    def visit_OneOf(self, v: ir.OneOf) -> Any:
+        """A name every branch of an `if` assigns: the future of the branch taken."""
+        if v.decision not in self.run.taken:
+            self.run.decide(v.decision)
+        return self.visit(v.members[self.run.taken[v.decision]])
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import keyword
 import textwrap
+from collections.abc import Iterator
 from typing import Any
 
 from ... import __version__, ir
@@ -30,6 +31,7 @@ from ...codegen.pretty import DEF, Group, Piece, Seq, Text
 from ...codegen.render import render
 from ...compiler.errors import target_error
 from ...ir import Node, Workflow
+from ...ir.conditions import shown, where
 from ...schemas import known_options
 from .options import CACHE_POLICIES, Unmappable, conversion
 from .options import task_options as mapped_task_options
@@ -332,13 +334,14 @@ class FlowBody:
         placed = run_time_places(self.program, self.run_time)
         for loop in placed.get(-1, []):
             self.run_time_loop(body, loop)
+        branches = Branches(self, body)
         for i, item in enumerate(self.program.items):
-            if isinstance(item, Block):
-                self.loop(body, item.loop, scope)
+            if isinstance(item, Block):  # (a loop in an `if` branch is written node by node: never guarded)
+                self.loop(branches.at(()), item.loop, scope)
             else:
-                self.node(body, item)
+                self.node(branches.at(item.when), item)
             for loop in placed.get(i, []):
-                self.run_time_loop(body, loop)
+                self.run_time_loop(branches.at(()), loop)
         outputs = [every_member(self.program, item[0], self.names.used["rt"], lambda inner: Text(self.slot(
             item[0], inner))) if isinstance(item, tuple) else self.output(item)  # noqa: B023 (called at once)
             for item in self.program.outputs()]
@@ -456,6 +459,61 @@ class FlowBody:
                 for key in merged]
 
 
+class Branches:
+    """The `if` blocks of the flow body, opened as the nodes of their branches come (a branch's
+    nodes are consecutive, in source order) and closed at the first node outside them:
+
+        branch_if_1 = run.decide("if-1")  # the `if` on line 8: waits for what its tests read
+        if branch_if_1 == 0:  # a >= 5 and not quiet
+            big = run.submit(...)
+        elif branch_if_1 == 1:  # a == 3
+            ...
+        else:
+            ...
+
+    The flow run makes the decision (FlowRun.decide), and shows the nodes of the branches not
+    taken as task runs in state Skipped."""
+
+    def __init__(self, flow: FlowBody, root: pretty.Block):
+        self.flow = flow
+        self.root = root
+        self.decisions = {decision.name: decision for decision in flow.wf.decisions}
+        self.open: list[tuple[ir.Branch, pretty.Block]] = []  # outermost first
+        self.variables: dict[str, str] = {}  # decision -> the variable holding the branch it took
+        self.closed: dict[int, str] = {}  # depth -> the decision whose branch block ends there, last
+
+    def at(self, when: tuple[ir.Branch, ...]) -> pretty.Block:
+        """The block the statements of a node in the branches `when` go in."""
+        keep = 0
+        while keep < min(len(self.open), len(when)) and self.open[keep][0] == when[keep]:
+            keep += 1
+        while len(self.open) > keep:
+            branch, _ = self.open.pop()
+            self.closed = {depth: d for depth, d in self.closed.items() if depth < len(self.open)}
+            self.closed[len(self.open)] = branch.decision
+        for depth in range(keep, len(when)):
+            parent = self.open[-1][1] if self.open else self.root
+            self.open.append((when[depth], self.opened(parent, depth, when[depth])))
+        depth = len(self.open)
+        self.closed = {d: name for d, name in self.closed.items() if d < depth}  # a statement here ends a chain
+        return self.open[-1][1] if self.open else self.root
+
+    def opened(self, parent: pretty.Block, depth: int, branch: ir.Branch) -> pretty.Block:
+        decision = self.decisions[branch.decision]
+        variable = self.variables.get(decision.name)
+        continues = variable is not None and self.closed.get(depth) == decision.name
+        if variable is None:
+            variable = self.variables[decision.name] = self.flow.names.local(
+                python_identifier(f"branch_{decision.name}"))
+            call = f"{self.flow.run}.decide({pyexpr.literal(decision.name)})"
+            parent.add(f"{variable} = {call}  # {escape.comment(where(decision))}: waits for what its tests read")
+        self.closed.pop(depth, None)
+        if branch.index == len(decision.tests):
+            return parent.nested("else:" if continues else f"if {variable} == {branch.index}:  # else")
+        test = escape.comment(shown(decision.tests[branch.index]))
+        return parent.nested(f"{'elif' if continues else 'if'} {variable} == {branch.index}:  # {test}")
+
+
 def chain_of(statement: str, scope: Scope) -> tuple[ir.Loop, ...]:
     """The loops around a statement where `scope` can see it: those of its run-time loop, of the
     program's, or none (a run-time loop's statement seen from outside it)."""
@@ -520,16 +578,26 @@ def read_as_families(program: Program, run_time: list[RunTimeLoop]) -> list[str]
 def read_nodes(wf: Workflow, program: Program, run_time: list[RunTimeLoop]) -> set[str]:
     """The nodes something reads (an argument, an output, a method call its object) or waits for
     (`after`), and the statements of run-time loops their iteration reads: the others need no variable."""
-    read = {name for node in wf.nodes for value in node.values() for name in ir.referenced_nodes(value)}
+    read = {name for node in wf.nodes for value in node.values() for name in by_variable(value)}
     read.update(node.object for node in wf.nodes if node.object)
     read.update(name for node in wf.nodes for name in node.declared_after)
-    read.update(name for output in wf.outputs for name in ir.referenced_nodes(output.value))
+    read.update(name for output in wf.outputs for name in by_variable(output.value))
     for loop in run_time:
         read.update(ir.fanout_inputs(loop.fanout))
         for statement in loop_statements(loop.fanout):
             values = [*statement.values(), *statement.after, *([statement.object] if statement.object else [])]
             read.update(v.statement for value in values for v in ir.walk(value) if type(v) is ir.LoopRef)
     return read
+
+
+def by_variable(value: ir.Value) -> Iterator[str]:
+    """The nodes a value reads through their variables: not those of a name every branch of an
+    `if` assigns (run.chosen reads the branch taken by name: the others bound no variable)."""
+    if type(value) is ir.Ref:
+        yield value.node
+    elif type(value) is not ir.OneOf:
+        for inner in ir.children(value):
+            yield from by_variable(inner)
 
 
 class FlowValue(ir.Visitor):
@@ -566,6 +634,15 @@ class FlowValue(ir.Visitor):
 
     def visit_LoopVar(self, v: ir.LoopVar) -> Piece:
         return self.scope.loop_var(v)
+
+    def visit_OneOf(self, v: ir.OneOf) -> Piece:
+        """After an `if`, a name every branch assigns: the future of the branch taken, from the flow run
+        (`run.chosen("if-1", "x.if", "x.else")`: names, as the branches not taken bound no variable)."""
+        members = [member for member in v.members if type(member) is ir.Ref]
+        assert len(members) == len(v.members), "a one-of's members are nodes (compiler.conditions)"
+        chosen = pretty.call(f"{self.body.run}.chosen", [Text(pyexpr.literal(v.decision)), *(
+            Text(pyexpr.literal(member.node)) for member in members)])
+        return self.indexed(chosen, members[0].path)
 
     def visit_Gathered(self, v: ir.Gathered) -> Piece:
         """A run-time loop's results outside it, from the flow run, once the loop has expanded:

@@ -13,6 +13,8 @@ class PrefectTarget(Target):
     runnable = True
     # the flow body expands each once what it iterates is known (backend.FlowRun.expand)
     writes_run_time_loops = runs_run_time_loops = True
+    # the flow body decides each when it reaches it, the nodes of branches not taken Skipped (FlowRun.decide)
+    writes_conditions = runs_conditions = True
 
     def generate(self, wf, base_dir=None) -> str:
         return generator.generate(wf)

@@ -1,0 +1,51 @@
+"""`if` on Prefect: the generated flow file decides in its body (`if branch == 0:`), each node of
+the branch taken is a task run named after it, and each node of a branch not taken is a task run
+in state Skipped, as the Prefect API records them; the local target's outputs and calls."""
+from __future__ import annotations
+
+import pytest
+from prefect_helpers import run_state, task_runs
+
+pytestmark = pytest.mark.prefect
+
+FLOW = """
+    workflow deciding
+    from steps import inc, add
+
+    param x: int = 1
+
+    a = inc(x)
+    if a >= 5 {
+        big = add(a, 100)
+        chosen = inc(big)
+    } elif a == 2 {
+        chosen = add(a, 1000)
+    } else {
+        chosen = add(a, -1)
+    }
+    last = inc(chosen)
+    return last
+"""
+
+
+def states(runs: dict) -> dict[str, str]:
+    return {name: run.state.name for name, run in runs.items()}
+
+
+def test_the_flow_body_runs_the_branch_taken_and_shows_the_others_skipped(project):
+    module = project.flow(FLOW)
+    text = (project.root / "wf_flow.py").read_text(encoding="utf-8")
+    assert 'branch_if_1 = run.decide("if-1")' in text
+    assert "if branch_if_1 == 0:  # a >= 5" in text and "elif branch_if_1 == 1:  # a == 2" in text
+    assert 'run.chosen("if-1", "chosen.if", "chosen.elif1", "chosen.else")' in text
+
+    first = run_state(module.deciding)
+    assert first.result() == {"last": 1003}
+    assert sorted(project.calls()) == ["add 2 1000", "inc 1", "inc 1002"]
+    assert states(task_runs(first, 6)) == {"a": "Completed", "chosen.elif1": "Completed", "last": "Completed",
+                                           "big": "Skipped", "chosen.if": "Skipped", "chosen.else": "Skipped"}
+
+    other = run_state(module.deciding, x=9)
+    assert other.result() == {"last": 112}
+    assert sorted(project.calls()) == ["add 10 100", "inc 110", "inc 111", "inc 9"]
+    assert states(task_runs(other, 6))["chosen.elif1"] == "Skipped"
