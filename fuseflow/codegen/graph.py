@@ -80,6 +80,7 @@ class Graph:
         self.settings = settings or []
         self.program = Program(wf, names, uniform, callables)
         self.function = names.module("nodes")
+        self.finals = names.module("final_nodes") if any(node.final for node in wf.nodes) else ""
         self.tables = Tables(self.program, names, keywords, "options")
         self.run_time = [RunTimeLoop(fanout, self.program) for fanout in wf.fanouts]
         self.query_targets = query_targets
@@ -99,7 +100,8 @@ class Graph:
                   self.tables.text(), self.queries_text()]
         head = "".join("\n" + chunk + "\n" for chunk in chunks if chunk)
         workflow = pretty.render(self.workflow_statement())
-        functions = "\n\n\n".join([self.nodes_function(), *(self.fanout_function(loop) for loop in self.run_time)])
+        functions = "\n\n\n".join([self.nodes_function(), *([self.finals_function()] if self.finals else []),
+                                     *(self.fanout_function(loop) for loop in self.run_time)])
         return f"{head}\n\n{functions}\n\n\n" + (f"# {comment}\n" if comment else "") + workflow
 
     def queries_text(self) -> str:
@@ -117,12 +119,25 @@ class Graph:
             if isinstance(item, Block):
                 self.loop(body, item.loop, scope)
                 continue
+            if item.final:  # `finally`: final_nodes()
+                continue
             if item.when != branch and item.when:  # the nodes of an `if` branch: say which, once
                 body.add(f"# {branch_label(self.wf, item.when[-1])}")
             branch = item.when
             body.add(Seq(["yield ", self.node_line(item, scope)]))
-        if not self.program.items:
+        if not any(isinstance(item, Block) or not item.final for item in self.program.items):
             body.add("yield from ()")  # no node: a generator all the same
+        return block.text()
+
+    def finals_function(self) -> str:
+        """`def final_nodes():`, the calls of `finally`, which run after the rest, whatever it did."""
+        block = pretty.Block(0)
+        body = block.nested(f"def {self.finals}():")
+        body.add('"""The calls of `finally`: run after the rest, on success and on failure, never stored."""')
+        scope = Scope(self.program)
+        for node in self.wf.nodes:
+            if node.final:
+                body.add(Seq(["yield ", self.node_line(node, scope)]))
         return block.text()
 
     def loop(self, block: pretty.Block, loop: ir.Loop, scope: Scope) -> None:
@@ -182,6 +197,7 @@ class Graph:
             Text("home=__file__"),
             pretty.entry("params=", pretty.display("[", params, "]", magic=True)),
             pretty.entry("nodes=", Text(f"list({self.function}())")),
+            *([pretty.entry("finals=", Text(f"list({self.finals}())"))] if self.finals else []),
             *([pretty.entry("fanouts=", pretty.display("[", [loop.declaration(
                 rt, values, self.queries_name(queries_for(loop.fanout, self.query_targets)))
                 for loop in self.run_time], "]", magic=True))] if self.run_time else []),

@@ -190,6 +190,10 @@ class RuntimeExpression(ir.Visitor):
     def visit_LoopFamily(self, v: ir.LoopFamily) -> Piece:
         return self.loops.family(v, self.rt)  # type: ignore[union-attr, return-value]
 
+    def visit_RunStatus(self, v: ir.RunStatus) -> Piece:
+        """Inside `finally`: how the run went, rt.run_status("state")."""
+        return pretty.call(f"{self.rt}.run_status", [Text(literal(p)) for p in v.path])
+
     def visit_OneOf(self, v: ir.OneOf) -> Piece:
         """After an `if`, a name every branch assigns: rt.one_of("if-1", [rt.ref("x.if"), ...])."""
         members = pretty.display("[", [self.visit(m) for m in v.members], "]")

@@ -149,6 +149,11 @@ def test(op: str, *operands: Any) -> ir.Value:
     return ir.Compare(op, left, right)
 
 
+def run_status(*path: Any) -> ir.RunStatus:
+    """Inside `finally`: how the run went (runtime.final), indexed: rt.run_status("state")."""
+    return ir.RunStatus(path)
+
+
 def one_of(decision: str, members: list[Any]) -> ir.OneOf:
     """After an `if`, a name every branch assigns: the member of the branch `decision` takes."""
     return ir.OneOf(decision, tuple(argument(member) for member in members))

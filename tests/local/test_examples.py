@@ -134,3 +134,16 @@ def test_shards_promotes_the_best_shard_only_above_the_threshold_and_always_noti
     assert json.loads(held.stdout)["released"]["released"] is None
     stored = open_store(store).list_tasks("shards")
     assert {"model.0", "model.3", "score.3", "best", "released.if", "released.else"} <= set(stored)
+
+
+def test_shards_as_a_generated_module_runs_its_loop_its_if_and_finally(tmp_path):
+    """`fusec compile --target local` of examples/shards.fuse: rt.fanout, rt.decision and
+    final_nodes() in one module, which runs as `fusec run` does."""
+    module = compile_module(EXAMPLES / "shards.fuse", tmp_path / "shards_local.py")
+    text = module.read_text()
+    assert "def final_nodes():" in text and "finals=list(final_nodes())" in text and "rt.decision(" in text
+    done = run_module(module, "--storage", str(tmp_path / "store"), "--json", "-p", "threshold=0.999",
+                      cwd=tmp_path, pythonpath=EXAMPLES)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["released"]["released"] is None
+    assert "shards run succeeded" in done.stderr

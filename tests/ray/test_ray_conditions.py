@@ -41,3 +41,27 @@ def test_a_test_that_fails_stops_the_run_naming_the_if(workflow, log):
     wf = workflow(FLOW.format(log=log.path).replace("if a > 5", 'if a > "5"'))
     with pytest.raises(RunFailed, match=r"the `if` on line 6: 2 > '5': TypeError"):
         wf.run(no_cache=True)
+
+
+def test_finally_runs_after_the_rest_on_ray_success_or_failure(workflow, log, tmp_path):
+    """`finally` through the engine (runtime.final) around the Ray run: after the rest, reading
+    run_status, never stored; the rest's failure stays the run's outcome."""
+    from fuseflow.runtime.invoke import NodeFailed
+
+    flag = tmp_path / "flag"
+    wf = workflow(f'''
+from ff_ray_helpers import step, fail_if
+param log: str = "{log.path}"
+a = step(log, "a", 1)
+b = fail_if(log, "b", a, "{flag}")
+finally {{
+    step(log, run_status["state"], 0)
+}}
+return b
+''')
+    assert wf.run(no_cache=True) == {"b": 2}
+    assert log.take() == ["a", "b", "succeeded"]
+    flag.write_text("")
+    with pytest.raises(NodeFailed, match="node 'b' failed"):
+        wf.run(no_cache=True)
+    assert log.take() == ["a", "b", "failed"]

@@ -19,7 +19,7 @@ from ...ir.loops import keyed  # the compiler's own loop keys, for generated loo
 from ...runtime import graph
 from ...runtime.cli import main as _main
 from ...runtime.execute import run
-from ...runtime.graph import call, decision, family, method, obj, one_of, param, ref, struct, test
+from ...runtime.graph import call, decision, family, method, obj, one_of, param, ref, run_status, struct, test
 from ...runtime.params import Param
 from ...runtime.prepare import RunSettings
 
@@ -39,7 +39,7 @@ class Workflow(graph.Workflow):
         return run(self, params or {}, RunSettings(**settings))
 
 __all__ = ["Param", "RunSettings", "Workflow", "call", "decision", "family", "fanout", "gathered", "items", "keyed",
-           "main", "method", "obj", "one_of", "param", "ref", "run", "struct", "test"]
+           "main", "method", "obj", "one_of", "param", "ref", "run", "run_status", "struct", "test"]
 
 
 def main(wf: Workflow, argv: Sequence[str] | None = None) -> int:

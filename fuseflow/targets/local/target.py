@@ -12,6 +12,7 @@ class LocalTarget(Target):
     runnable = True
     writes_run_time_loops = True  # a generator function per loop (codegen.fanout)
     runs_run_time_loops = True  # the engine itself (runtime.fanout)
+    writes_finally = True  # final_nodes(), the module's `finally=` (codegen.graph)
     runs_finally = True  # the engine itself (runtime.execute)
     writes_conditions = True  # rt.decision(...)s the engine makes (codegen.graph)
     runs_conditions = True  # the engine itself (runtime.stages)

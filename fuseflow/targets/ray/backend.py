@@ -38,7 +38,7 @@ from ...runtime.cli import main as cli_main
 from ...runtime.execute import index, resolve
 from ...runtime.extras import require
 from ...runtime.fanout import declare, gathered, items
-from ...runtime.graph import decision, family, one_of, param, ref, struct, test
+from ...runtime.graph import decision, family, one_of, param, ref, run_status, struct, test
 from ...runtime.invoke import ACTIVE_OPTIONS, NodeFailed, resolve_callable
 from ...runtime.overrides import Override
 from ...runtime.params import Param, ParamError
@@ -54,7 +54,7 @@ from .worker import Nested, ObjectNode, Slot, Task, call_task
 ray = require("ray", "the Ray target")
 
 __all__ = ["Param", "RunSettings", "Workflow", "call", "decision", "family", "fanout", "gathered", "items", "keyed",
-           "main", "method", "obj", "one_of", "param", "ref", "run", "struct", "test"]
+           "main", "method", "obj", "one_of", "param", "ref", "run", "run_status", "struct", "test"]
 
 # ray.init keywords that still mean something when joining a running cluster
 CONNECT_KEYS = ("runtime_env", "namespace", "log_to_driver", "logging_level", "logging_format", "job_config")
@@ -152,6 +152,16 @@ def run(wf: Workflow, params: dict[str, Any], settings: RunSettings, *, address:
         max_pending: int | None = None, shutdown: bool = False) -> dict[str, Any]:
     """Check the inputs (ParamError before anything runs), connect, run; {output name: value}.
     `shutdown`: stop Ray afterwards if this call started it (the command line does)."""
+    if wf.finals:  # `finally`: the rest first, then its nodes, whatever the rest did (runtime.final)
+        from ...runtime.final import with_finally
+
+        started = shutdown and not ray.is_initialized()  # one Ray for both: stopped after `finally`
+        try:
+            return with_finally(wf, params, settings, lambda rest, values, given: run(
+                rest, values, given, address=address, max_pending=max_pending))
+        finally:
+            if started and ray.is_initialized():
+                ray.shutdown()
     bound = pending_bound(max_pending if max_pending is not None else wf.max_pending)
     with warnings.catch_warnings(), contextlib.ExitStack() as ray_session:
         warnings.filterwarnings("always", category=StorageWarning, append=True)  # every damaged record

@@ -15,6 +15,7 @@ class RayTarget(Target):
     runnable = True
     writes_run_time_loops = True  # a generator function per loop (codegen.fanout), as the local module's
     runs_run_time_loops = True  # in stages, one task per item (backend.run, runtime.fanout)
+    writes_finally = runs_finally = True  # the engine's with_finally around the Ray run (backend.run)
     writes_conditions = True  # rt.decision(...)s, made in stages by backend.run, as fusec run makes them
     runs_conditions = True  # in stages: what the tests read runs first, then the branch taken (runtime.stages)
 
