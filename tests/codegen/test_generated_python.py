@@ -97,7 +97,7 @@ def test_each_loop_statement_is_written_once(label: str):
             continue
         module = generator.generate(wf)
         if target != "prefect":
-            written_nodes = node_calls(module) + node_calls(module, "final_nodes")  # `finally`'s in a function of theirs
+            written_nodes = node_calls(module) + node_calls(module, "final_nodes")  # `finally`'s: their own function
             assert len(written_nodes) == len(outside) + len(statements), target
             functions = loop_functions(module)  # a run-time loop's statements: once each, in its function
             assert [len(node_calls(module, name)) for name in functions] == [

@@ -33,7 +33,7 @@ return last, part
 
 # The targets whose artifacts and runs write `if`; the others refuse it at the `if`
 # (Target.supports) until they do, which this marks as expected to fail.
-WRITTEN = {"local", "ray", "prefect"}
+WRITTEN = {"local", "ray", "prefect", "kfp"}
 
 
 def test_an_if_runs_the_branch_taken_on_every_target(scenario, target):

@@ -91,6 +91,13 @@ class ComponentFactory:
         return self.component("fuseflow-items", f"the items of {spec['where']}", spec, inputs, [], settings,
                               {ITEMS: "LIST", KEYS: "STRING"})
 
+    def for_decision(self, spec: dict, inputs: Inputs, settings: NodeSettings) -> Component:
+        """The step deciding an `if`: returns the index of the branch its tests take (`Output`, which
+        the branches' trigger policies compare, as dsl.If compares a task's output)."""
+        spec = {"protocol": PROTOCOL, "fusec": __version__, "workflow": self.wf.name, "kind": "decide", **spec}
+        return self.component("fuseflow-decide", spec["where"], spec, inputs, [], settings,
+                              {ITEMS: "NUMBER_INTEGER"})
+
     def for_outputs(self, entries: list, inputs: Inputs, settings: NodeSettings) -> Component:
         spec = {"protocol": PROTOCOL, "fusec": __version__, "workflow": self.wf.name, "kind": "outputs",
                 "outputs": entries}

@@ -42,6 +42,7 @@ import json
 import keyword
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -157,6 +158,7 @@ class Inputs:
     keys: tuple[str, ...] = ()        # the consuming node's loop keys
     scope: Scope = field(default_factory=Scope)
     loops: dict[tuple[str, tuple[str, ...]], LoopScope] = field(default_factory=dict)  # Gathered -> its loop
+    choose: Callable[[ir.OneOf], tuple[str, str]] | None = None  # a one-of -> (its group's task, output)
     parameters: dict[str, dict] = field(default_factory=dict)   # name -> inputDefinitions entry
     artifacts: dict[str, dict] = field(default_factory=dict)
     bindings: dict[str, dict] = field(default_factory=lambda: {"artifacts": {}, "parameters": {}})
@@ -173,6 +175,8 @@ class Inputs:
             return self.literal(value.value, self.unique(*place))
         if kind is ir.Gathered:
             return self.gathered(value)
+        if kind is ir.OneOf:
+            return self.one_of(value)
         if kind is ir.Imported:
             return {"callable": value.target, "path": list(value.path)} if value.path else {"callable": value.target}
         if kind is ir.ParamRef:
@@ -272,6 +276,21 @@ class Inputs:
                                                                    "producerTask": loop.task}}
         self.producers.add(loop.task)
         return {"each": name, "node": node}
+
+    def one_of(self, value: ir.OneOf) -> dict:
+        """A name every branch of an `if` assigns (dsl.OneOf): the branch taken's result, from the
+        output of the `if`'s group whose selectors name each branch's node (kfp.conditions)."""
+        assert self.choose is not None, "a one-of is read in a workflow with decisions"
+        task, output = self.choose(value)
+        first = value.members[0]
+        assert type(first) is ir.Ref, "a one-of's members are nodes (compiler.conditions)"
+        variable = self.origins[first.node][0] or first.node
+        name = self.unique(variable.rpartition(".")[0] or variable, *first.path)
+        self.artifacts[name] = {"artifactType": ARTIFACT_TYPE}
+        self.bindings["artifacts"][name], producer = self.scope.artifact(task, output)
+        if producer is not None:
+            self.producers.add(producer)
+        return {"ref": name, "path": list(first.path)} if first.path else {"ref": name}
 
     def param(self, value: ir.ParamRef, name: str) -> dict:
         type_ = self.param_types[value.name]

@@ -77,7 +77,7 @@ def run_yaml(text: str, names: Names, wf: Workflow, fuse_path: str, settings, ba
         failures = Path(tmp) / "failures"
         extra = {FAILURE_DIR: str(failures), "PYTHONPATH": _python_path(Path(fuse_path).resolve().parent, bare)}
         with _logs(settings.progress) as log, environment(extra), _working_folder(Path(tmp), bare), \
-                task_folders(), empty_loops(), _quiet_display_names(), print_restored():
+                task_folders(), empty_loops(), one_of_artifacts(), _quiet_display_names(), print_restored():
             try:
                 task = component(**arguments)
             except RuntimeError as exc:
@@ -233,6 +233,53 @@ def empty_loops() -> Iterator[None]:
         yield
     finally:
         enhanced_dag_orchestrator._run_parallel_for_task = original
+
+
+@contextlib.contextmanager
+def one_of_artifacts() -> Iterator[None]:
+    """dsl.OneOf of artifacts: the one branch's that ran.
+
+    A name every branch of an `if` assigns is an output of the If/Elif/Else group
+    selecting each branch's artifact, as kfp's compiler writes dsl.OneOf over
+    artifacts, and as Kubeflow Pipelines runs it. kfp.local (2.17) reads a DAG's
+    output artifacts from exactly one selector (its OneOf support is for parameters
+    only), so while the run lasts an output with several selectors takes the one
+    whose task produced it, as it does for parameters.
+    """
+    from kfp.local.orchestrator import orchestrator_utils  # optional backend: loaded by run_yaml first
+
+    utils = orchestrator_utils.OrchestratorUtils
+    original = utils.__dict__["get_dag_output_artifacts"]
+
+    def get_dag_output_artifacts(cls: Any, dag_outputs_spec: Any, io_store: Any) -> dict[str, Any]:
+        single = {key: spec for key, spec in dag_outputs_spec.artifacts.items() if len(spec.artifact_selectors) < 2}
+        outputs = original.__func__(cls, _with_only(dag_outputs_spec, single), io_store) if single else {}
+        for key, spec in dag_outputs_spec.artifacts.items():
+            if len(spec.artifact_selectors) < 2:
+                continue
+            for selector in spec.artifact_selectors:
+                try:
+                    outputs[key] = io_store.get_task_output(selector.producer_subtask, selector.output_artifact_key)
+                    break
+                except (KeyError, ValueError):  # this branch did not run
+                    continue
+        return outputs
+
+    utils.get_dag_output_artifacts = classmethod(get_dag_output_artifacts)
+    try:
+        yield
+    finally:
+        utils.get_dag_output_artifacts = original
+
+
+def _with_only(dag_outputs_spec: Any, artifacts: dict[str, Any]) -> Any:
+    """A copy of a DagOutputsSpec holding only these artifact outputs."""
+    copy = type(dag_outputs_spec)()
+    copy.CopyFrom(dag_outputs_spec)
+    copy.ClearField("artifacts")
+    for key, spec in artifacts.items():
+        copy.artifacts[key].CopyFrom(spec)
+    return copy
 
 
 @contextlib.contextmanager

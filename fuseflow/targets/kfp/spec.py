@@ -7,7 +7,9 @@ signature and container settings, the pipeline's inputs from the params, its
 outputs from the workflow's outputs. A run-time loop is a `dsl.ParallelFor`
 (a loop task over a sub-DAG component) over the items a small step hands out,
 its results collected for the tasks outside it (`dsl.Collected`): see
-fuseflow.targets.kfp.loops. `kfp_yaml.dump` writes the data; nothing here
+fuseflow.targets.kfp.loops. An `if` is a dsl.If/Elif/Else group on what a small
+step decides, a name every branch assigns a dsl.OneOf: see
+fuseflow.targets.kfp.conditions. `kfp_yaml.dump` writes the data; nothing here
 imports kfp.
 """
 from __future__ import annotations
@@ -21,6 +23,7 @@ from ... import ir
 from ...ir import Node, Output, Workflow, needed_nodes
 from . import options as kfp_options
 from .component import KFP_SDK_VERSION, ComponentFactory
+from .conditions import Conditions
 from .inputs import (
     AFTER,
     ARTIFACT_TYPE,
@@ -103,14 +106,18 @@ class _Builder:
         self.gathered: dict[tuple[str, tuple[str, ...]], LoopScope] = {}  # (statement, keys) -> its loop
         self.loop_components: dict[str, dict] = {}
         self.loop_component_name: dict[str, str] = {}  # loop task -> its component
+        self.conditions: Conditions | None = None  # the decisions' tasks, made as their nodes are placed
 
     def build(self) -> tuple[dict, dict, Names]:
         tasks = {}
         needed = needed_nodes(self.wf)  # with `return`, what no output needs does not run, as on every target
         self.loops_read([node for node in self.wf.nodes if node.name in needed])
+        conditions = self.conditions = Conditions(self, ROOT, tasks)
         for node in self.wf.nodes:
             if node.name in needed:
-                tasks[self.names.tasks[node.name]] = self.node_task(node, ROOT)
+                dag, scope = conditions.place(node.when) if node.when else (tasks, ROOT)
+                conditions.inside(scope, self.names.tasks[node.name])
+                dag[self.names.tasks[node.name]] = self.node_task(node, scope)
         loops = {scope.task: self.loop_tasks(scope) for scope in self.loop_scopes}
         outputs = self.outputs(tasks)  # the loops' results are collected for it, so before the loops are written
         for scope in self.loop_scopes:
@@ -118,6 +125,7 @@ class _Builder:
             tasks[scope.items_task] = items
             tasks[scope.task] = self.loop_task(scope)
             self.loop_components[self.loop_component_name[scope.task]] = self.loop_component(scope, inner)
+        self.loop_components.update(conditions.finish())  # last: every one-of read is known
         return self.pipeline_spec(tasks, outputs), self.platform_spec(), self.names
 
     def node_task(self, node: Node, scope: Scope) -> dict:
@@ -155,7 +163,11 @@ class _Builder:
     def inputs(self, keys: tuple[str, ...] = (), scope: Scope = ROOT) -> Inputs:
         """The inputs of a task for a node with these loop keys (the outputs task has none), in `scope`."""
         return Inputs(self.names.tasks, self.producer_output, self.param_types, self.pipeline_param,
-                      self.nullable, self.origins, keys, scope, self.gathered)
+                      self.nullable, self.origins, keys, scope, self.gathered, self.choose)
+
+    def choose(self, value: ir.OneOf) -> tuple[str, str]:
+        assert self.conditions is not None, "one-of values are read once the decisions' tasks exist"
+        return self.conditions.choose(value)
 
     def settings(self, node: Node) -> kfp_options.NodeSettings:
         """The node's settings; computed once for all the nodes with the same options."""
@@ -174,7 +186,7 @@ class _Builder:
         template = call_template(inputs, node.args, node.kwargs)
         constant = {"runtimeValue": {"constant": encode(node.name)}}
         inputs.parameter("fuseflow_node", "str", constant)
-        if scope is not ROOT:  # the node's name has the item's key for its `*`
+        if isinstance(scope, LoopScope):  # the node's name has the item's key for its `*`
             inputs.loop_key()
         run_input = {"parameterType": "STRING"}
         inputs.parameter("fuseflow_storage", "str", scope.pipeline_input(self.names.storage_input, run_input))

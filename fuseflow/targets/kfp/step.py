@@ -46,10 +46,12 @@ from collections.abc import Callable
 from typing import Any
 
 from ... import __version__, ir
+from ...ir.conditions import TestFailed, taken
 from ...ir.fanout import NotIterable, checked_items
 from ...ir.indexing import IndexProblem, indexed
 from ...runtime import graph
 from ...runtime import node as node_run
+from ...runtime.conditions import DecisionFailed
 from ...runtime.execute import resolve
 from ...runtime.explain import describe_key
 from ...runtime.fanout import LoopFailed
@@ -87,6 +89,8 @@ def run_step(spec: dict, values: dict, modules: dict[str, str] | None = None) ->
     try:
         if spec["kind"] == "items":
             return hand_out(spec, values)
+        if spec["kind"] == "decide":
+            return decide(spec, values)
         if spec["kind"] == "outputs":
             collect_outputs(spec, values)
             return None
@@ -95,7 +99,7 @@ def run_step(spec: dict, values: dict, modules: dict[str, str] | None = None) ->
     except NodeFailed as failure:
         report_failure(failure)
         raise SystemExit(1) from None
-    except LoopFailed as failure:  # a run-time loop's items, or its results read outside it
+    except (LoopFailed, DecisionFailed) as failure:  # a run-time loop's items or results, an `if`'s tests
         report_run_failure(failure)
         raise SystemExit(1) from None
     print(f"fuseflow: node {step.name!r} {how} in {time.perf_counter() - started:.2f} s", flush=True)
@@ -452,6 +456,39 @@ def hand_out(spec: dict, values: dict) -> list[dict[str, str]]:
     print(f"fuseflow: {len(iterations)} items of {where}", flush=True)
     return [{KEY_FIELD: encode_text(key), **{fields[var]: item_text(value) for var, value in bound.items()}}
             for key, bound in iterations]
+
+
+def decide(spec: dict, values: dict) -> int:
+    """The decide step of an `if`: its tests evaluated as the engine evaluates them (ir.conditions,
+    the same messages when one cannot be), the index of the branch taken returned, which the
+    branches' trigger policies compare (dsl.If / dsl.Elif / dsl.Else)."""
+    inputs = Arguments(values)
+    tests = tuple(test_value(inputs, test) for test in spec["tests"])
+    results, params = inputs.results(), inputs.params
+
+    def value_of(operand: ir.Value) -> Any:
+        return resolve(operand, results, params)
+
+    try:
+        branch = taken(tests, value_of)
+    except (TestFailed, IndexingError) as exc:
+        raise DecisionFailed(f"{spec['where']}: {exc}") from None
+    print(f"fuseflow: {spec['where']} takes branch {branch}", flush=True)
+    return branch
+
+
+def test_value(inputs: Arguments, template: dict) -> ir.Value:
+    """A test as the IR holds it, its operands as the step's arguments (kfp.conditions.test_template)."""
+    if "compare" in template:
+        return ir.Compare(template["compare"], test_value(inputs, template["left"]),
+                          test_value(inputs, template["right"]))
+    if "and" in template:
+        return ir.And(tuple(test_value(inputs, item) for item in template["and"]))
+    if "or" in template:
+        return ir.Or(tuple(test_value(inputs, item) for item in template["or"]))
+    if "not" in template:
+        return ir.Not(test_value(inputs, template["not"]))
+    return inputs.marker(template)
 
 
 def loop_iterations(names: tuple[str, ...], items: Any, where: str) -> list[tuple[str, dict[str, Any]]]:

@@ -12,6 +12,8 @@ class KfpTarget(Target):
     runnable = True
     writes_run_time_loops = True  # a dsl.ParallelFor over the items a small step hands out (kfp.loops)
     runs_run_time_loops = True
+    # a dsl.If/Elif/Else group on what a small step decides, dsl.OneOf after it (kfp.conditions)
+    writes_conditions = runs_conditions = True
 
     def generate(self, wf, base_dir=None) -> str:
         return generator.generate(wf, base_dir)

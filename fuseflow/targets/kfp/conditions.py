@@ -1,0 +1,282 @@
+"""`if` / `elif` / `else` as KFP writes them: dsl.If / dsl.Elif / dsl.Else on what a small step decides.
+
+    decide  = fuseflow-decide(tests)                 # task `if-1`: returns the branch's index
+    with dsl.If(decide.output == 0): ...            # tasks `if-1-branches` > `if-1-if`, `if-1-elif1`, ...
+    with dsl.Elif(decide.output == 1): ...
+    with dsl.Else(): ...
+    chosen = dsl.OneOf(x_if.outputs["result"], ...)  # the name every branch assigns
+
+Each decision (ir.Decision) is a step of kind "decide" (fuseflow.targets.kfp.step) that
+evaluates its tests as the engine does (ir.conditions) and returns the index of the branch
+taken; a task over a sub-DAG component holds one task per branch (each a sub-DAG of the
+branch's nodes) whose trigger policy is that index, as kfp's compiler writes an
+If/Elif/Else group (`condition-branches-1` over `condition-2`, ...). A node after the `if`
+that reads a name every branch assigns reads the group's output, whose artifact selectors
+name each branch's node (dsl.OneOf). What a branch reads from outside comes in through
+the components' inputs (`pipelinechannel--...`), as kfp's compiler passes it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ... import ir
+from ...ir.conditions import shown, where
+from . import options as kfp_options
+from .inputs import ARTIFACT_TYPE, ITEMS, Inputs, Scope, unique
+
+if TYPE_CHECKING:
+    from .spec import _Builder
+
+OUTPUT = ITEMS  # the decide step's return value, as kfp names it: `decide.output`
+
+
+class ChannelScope(Scope):
+    """The DAG of a sub-DAG component (a condition group, a branch): its own tasks (`inside`) read
+    one another directly, and what is outside through the component's inputs, which its task in
+    the `parent` scope binds (`pipelinechannel--n`, `pipelinechannel--base-result`)."""
+
+    def __init__(self, parent: Scope):
+        self.parent = parent
+        self.inside: set[str] = set()
+        self.parameters: dict[str, dict] = {}
+        self.artifacts: dict[str, dict] = {}
+        self.bindings: dict[str, dict] = {"artifacts": {}, "parameters": {}}
+        self.dependencies: set[str] = set()
+
+    def pipeline_input(self, name: str, definition: dict) -> dict:
+        channel = f"pipelinechannel--{name}"
+        self.parameters[channel] = definition
+        self.bindings["parameters"][channel] = self.parent.pipeline_input(name, definition)
+        return {"componentInputParameter": channel}
+
+    def artifact(self, task: str, output: str) -> tuple[dict, str | None]:
+        if task in self.inside:
+            return super().artifact(task, output)
+        channel = f"pipelinechannel--{task}-{output}"
+        self.artifacts[channel] = {"artifactType": ARTIFACT_TYPE}
+        binding, producer = self.parent.artifact(task, output)
+        self.bindings["artifacts"][channel] = binding
+        if producer is not None:
+            self.dependencies.add(producer)
+        return {"componentInputArtifact": channel}, None
+
+    def after(self, task: str) -> str | None:
+        if task in self.inside:
+            return task
+        depends = self.parent.after(task)
+        if depends is not None:
+            self.dependencies.add(depends)
+        return None
+
+    def parameter(self, channel: str, definition: dict, binding: dict) -> dict:
+        """An input parameter of the component (the decision's output), bound by its task."""
+        self.parameters[channel] = definition
+        self.bindings["parameters"][channel] = binding
+        return {"componentInputParameter": channel}
+
+    def inputs(self) -> dict:
+        return {kind: dict(sorted(bound.items())) for kind, bound in self.bindings.items() if bound}
+
+    def input_definitions(self) -> dict:
+        found: dict[str, Any] = {}
+        if self.artifacts:
+            found["artifacts"] = dict(sorted(self.artifacts.items()))
+        if self.parameters:
+            found["parameters"] = dict(sorted(self.parameters.items()))
+        return found
+
+
+@dataclass
+class Branch:
+    index: int
+    task: str  # in the group's DAG
+    component: str
+    scope: ChannelScope
+    tasks: dict[str, dict] = field(default_factory=dict)  # the branch's own DAG
+    outputs: dict[str, tuple[str, str]] = field(default_factory=dict)  # channel -> (its task, that task's output)
+
+
+@dataclass
+class Group:
+    """One decision: its decide task and the group of its branches, in the `parent` scope's DAG."""
+
+    decision: ir.Decision
+    parent: Scope
+    parent_tasks: dict[str, dict]
+    decide_task: str
+    task: str
+    component: str
+    scope: ChannelScope
+    branches: dict[int, Branch] = field(default_factory=dict)
+    outputs: dict[tuple[str, ...], str] = field(default_factory=dict)  # one-of members -> the group's output
+
+
+class Conditions:
+    """The decisions of a workflow as KFP tasks: where each node's task goes (`place`), the
+    one-of outputs consumers read (`choose`), and the components, written last (`finish`)."""
+
+    def __init__(self, builder: _Builder, root: Scope, root_tasks: dict[str, dict]):
+        self.builder = builder
+        self.root = root
+        self.root_tasks = root_tasks
+        self.decisions = {decision.name: decision for decision in builder.wf.decisions}
+        self.groups: dict[str, Group] = {}  # in the order they are opened: outer ones first
+        self.components: dict[str, dict] = {}
+
+    def place(self, when: tuple[ir.Branch, ...]) -> tuple[dict[str, dict], Scope]:
+        """(the DAG's tasks, the scope) a node in the branches `when` goes in."""
+        tasks, scope = self.root_tasks, self.root
+        for branch in when:
+            group = self.group(branch.decision, tasks, scope)
+            found = group.branches.get(branch.index) or self.branch(group, branch.index)
+            tasks, scope = found.tasks, found.scope
+        return tasks, scope
+
+    def group(self, name: str, tasks: dict[str, dict], scope: Scope) -> Group:
+        found = self.groups.get(name)
+        if found is not None:
+            return found
+        taken = self.builder.taken_tasks
+        decide = unique(k8s(name), taken)
+        task = unique(f"{decide}-branches", taken)
+        group = Group(self.decisions[name], scope, tasks, decide, task,
+                      "comp-" + unique(task, self.builder.factory.taken), ChannelScope(scope))
+        if isinstance(scope, ChannelScope):
+            scope.inside.update({decide, task})
+        tasks[decide] = self.decide_task(group)
+        self.groups[name] = group
+        return group
+
+    def branch(self, group: Group, index: int) -> Branch:
+        word = group.decision.branch_words()[index]
+        task = unique(f"{group.decide_task}-{word}", self.builder.taken_tasks)
+        made = Branch(index, task, "comp-" + unique(task, self.builder.factory.taken), ChannelScope(group.scope))
+        group.scope.inside.add(task)
+        group.branches[index] = made
+        return made
+
+    def inside(self, scope: Scope, task: str) -> None:
+        """A node's task made in `scope` (a branch's: reads of it there are direct)."""
+        if isinstance(scope, ChannelScope):
+            scope.inside.add(task)
+
+    def decide_task(self, group: Group) -> dict:
+        """The step that evaluates the tests and returns the branch's index (kind "decide")."""
+        builder = self.builder
+        inputs = builder.inputs((), group.parent)
+        seen: dict[ir.Value, dict] = {}  # an operand read twice (`a > 1 and a < 5`) is one input
+        tests = [test_template(inputs, test, (f"test{i}",), seen) for i, test in enumerate(group.decision.tests)]
+        spec = {"tests": tests, "where": where(group.decision)}
+        component = builder.factory.for_decision(spec, inputs, kfp_options.settings(None, builder.wf))
+        task: dict[str, Any] = {"cachingOptions": {"enableCache": True}, "componentRef": {"name": component.name}}
+        if inputs.producers:
+            task["dependentTasks"] = sorted(inputs.producers)
+        task["inputs"] = {kind: bound for kind, bound in inputs.bindings.items() if bound}
+        task["taskInfo"] = {"name": where(group.decision)}
+        return task
+
+    def choose(self, value: ir.OneOf) -> tuple[str, str]:
+        """(the group's task, its output) of a name every branch assigns: dsl.OneOf of its nodes."""
+        group = self.groups[value.decision]
+        members = tuple(member.node for member in value.members)  # type: ignore[attr-defined]
+        found = group.outputs.get(members)
+        if found is None:
+            found = group.outputs[members] = f"pipelinechannel--{group.task}-oneof-{len(group.outputs) + 1}"
+        return group.task, found
+
+    def finish(self) -> dict[str, dict]:
+        """The groups' tasks (in their parents' DAGs) and every component; inner decisions first,
+        so that what their branches read from outside reaches the outer ones' inputs."""
+        for group in reversed(list(self.groups.values())):
+            self.finish_group(group)
+        return self.components
+
+    def finish_group(self, group: Group) -> None:
+        channel = f"pipelinechannel--{group.decide_task}-{OUTPUT}"
+        definition = {"parameterType": "NUMBER_INTEGER"}
+        decided = {"taskOutputParameter": {"outputParameterKey": OUTPUT, "producerTask": group.decide_task}}
+        group.scope.parameter(channel, definition, decided)
+        tasks = {}
+        for index, branch in sorted(group.branches.items()):
+            branch.scope.parameter(channel, definition, {"componentInputParameter": channel})
+            for members in group.outputs:
+                task = self.builder.names.tasks[members[index]]
+                branch.outputs[f"pipelinechannel--{task}-{self.builder.producer_output[members[index]]}"] = (
+                    task, self.builder.producer_output[members[index]])
+            tasks[branch.task] = {
+                "componentRef": {"name": branch.component},
+                **({"dependentTasks": sorted(branch.scope.dependencies)} if branch.scope.dependencies else {}),
+                "inputs": branch.scope.inputs(),
+                "taskInfo": {"name": self.branch_label(group.decision, index)},
+                "triggerPolicy": {"condition": trigger(channel, index, len(group.decision.tests))},
+            }
+            self.components[branch.component] = component(branch.tasks, branch.scope, {
+                name: [(task, output)] for name, (task, output) in sorted(branch.outputs.items())})
+        selectors = {output: [(group.branches[i].task, self.member_channel(members[i]))
+                              for i in sorted(group.branches)] for members, output in group.outputs.items()}
+        self.components[group.component] = component(tasks, group.scope, selectors)
+        group.parent_tasks[group.task] = {
+            "componentRef": {"name": group.component},
+            "dependentTasks": sorted({group.decide_task, *group.scope.dependencies}),
+            "inputs": group.scope.inputs(),
+            "taskInfo": {"name": group.decision.name},
+        }
+
+    def member_channel(self, node: str) -> str:
+        return f"pipelinechannel--{self.builder.names.tasks[node]}-{self.builder.producer_output[node]}"
+
+    @staticmethod
+    def branch_label(decision: ir.Decision, index: int) -> str:
+        if index == len(decision.tests):
+            return "else"
+        word = "if" if index == 0 else "elif"
+        return f"{word} {shown(decision.tests[index])}"
+
+
+def trigger(channel: str, index: int, tests: int) -> str:
+    """A branch's trigger policy, as kfp's compiler writes dsl.If / dsl.Elif / dsl.Else on the decide
+    step's output: not the branches before it, and its own (none for the `else`)."""
+    def holds(i: int) -> str:
+        return f"int(inputs.parameter_values['{channel}']) == {i}"
+
+    return " && ".join([*(f"!({holds(i)})" for i in range(index)), *([holds(index)] if index < tests else [])])
+
+
+def component(tasks: dict, scope: ChannelScope, outputs: dict[str, list[tuple[str, str]]]) -> dict:
+    """A sub-DAG component: its tasks, its inputs, and its outputs (artifacts selected from its
+    tasks: several for a one-of, whichever ran)."""
+    dag: dict[str, Any] = {"tasks": tasks}
+    definition: dict[str, Any] = {"dag": dag, "inputDefinitions": scope.input_definitions()}
+    if outputs:
+        dag["outputs"] = {"artifacts": {name: {"artifactSelectors": [
+            {"outputArtifactKey": output, "producerSubtask": task} for task, output in selected]}
+            for name, selected in sorted(outputs.items())}}
+        definition["outputDefinitions"] = {"artifacts": {name: {"artifactType": ARTIFACT_TYPE}
+                                                         for name in sorted(outputs)}}
+    return definition
+
+
+def test_template(inputs: Inputs, test: ir.Value, place: tuple, seen: dict[ir.Value, dict]) -> dict:
+    """A test as the decide step reads it: {"compare": op, "left": T, "right": T}, {"and": [...]},
+    {"or": [...]}, {"not": T}, or an operand's template (inputs.Inputs.value; `seen`: those made)."""
+    kind = type(test)
+    if kind is ir.Compare:
+        assert isinstance(test, ir.Compare)
+        return {"compare": test.op, "left": test_template(inputs, test.left, (*place, "left"), seen),
+                "right": test_template(inputs, test.right, (*place, "right"), seen)}
+    if kind in (ir.And, ir.Or):
+        word = "and" if kind is ir.And else "or"
+        return {word: [test_template(inputs, item, (*place, i), seen)
+                       for i, item in enumerate(test.items)]}  # type: ignore[attr-defined]
+    if kind is ir.Not:
+        return {"not": test_template(inputs, test.item, place, seen)}  # type: ignore[attr-defined]
+    if test not in seen:
+        seen[test] = inputs.value(test, place)
+    return seen[test]
+
+
+def k8s(name: str) -> str:
+    from .spec import k8s_name  # (spec imports this module)
+
+    return k8s_name(name, "if")
