@@ -51,3 +51,38 @@ def test_an_if_runs_the_branch_taken_on_every_target(scenario, target):
     assert back.outputs == first.outputs and back.calls == []  # the first branch's results are stored
     assert quiet.outputs == {"last": 105, "part": {"1": 2, "2": 107}}  # quiet and a > 4: the elif
     assert quiet.calls == ["add 105 0", "add 105 2", "add 5 100"]
+
+
+NESTED = """
+workflow nested
+from conformance_steps import inc, add
+param log: str = LOG
+param n: int = 3
+for k in [1, 2, 3] {
+    v = add(log, k, n)
+    if v > 4 {                            # an `if` inside a branch of another
+        if k == 3 {
+            w = add(log, v, 100)
+        } else {
+            w = add(log, v, 10)
+        }
+        r = inc(log, w)
+    } else {
+        r = add(log, v, 0)
+    }
+}
+return r
+"""
+
+
+def test_nested_ifs_in_a_static_loop_on_every_target(scenario, target):
+    if target not in WRITTEN:
+        pytest.xfail(f"--target {target} does not run `if` yet")
+    nested = scenario("nested", NESTED)
+    runs = nested.play(target, (), ("-p", "n=1"))
+    assert runs == nested.reference((), ("-p", "n=1"))
+    first, low = runs
+    assert first.outputs == {"r": {"1": 4, "2": 16, "3": 107}}
+    assert first.calls == ["add 1 3", "add 2 3", "add 3 3", "add 4 0", "add 5 10", "add 6 100", "inc 106", "inc 15"]
+    assert low.outputs == {"r": {"1": 2, "2": 3, "3": 4}}  # no v > 4: the outer else everywhere
+    assert low.calls == ["add 1 1", "add 2 0", "add 2 1", "add 3 0", "add 3 1", "add 4 0"]
