@@ -22,7 +22,7 @@ from typing import Any
 from .. import ir
 from ..ir.indexing import IndexProblem, indexed
 from ..ir.record import replace
-from .graph import Workflow
+from .graph import Node, Workflow
 from .invoke import NodeFailed, RunFailed
 from .prepare import RunSettings
 
@@ -39,26 +39,50 @@ def with_finally(wf: Workflow, params: dict[str, Any], settings: RunSettings, ru
     outcome: BaseException | None = None
     try:
         outputs = run(rest, params, settings)
-        status: dict[str, Any] = {"state": "succeeded", "failed": []}
-    except NodeFailed as exc:
-        outcome, status = exc, {"state": "failed", "failed": [{"node": exc.node, "error": _said(exc.error)}]}
-    except RunFailed as exc:
-        outcome, status = exc, {"state": "failed", "failed": [], "error": str(exc)}
-    except KeyboardInterrupt as exc:
-        outcome, status = exc, {"state": "interrupted", "failed": []}
+    except (NodeFailed, RunFailed, KeyboardInterrupt) as exc:
+        outcome = exc
+    status = status_of(outcome)
     finals = [node.with_arguments([_status(v, status) for v in node.args],
                                   {k: _status(v, status) for k, v in node.kwargs.items()}) for node in wf.finals]
-    last = wf.replaced(nodes=finals, outputs={node.name: ir.Ref(node.name) for node in finals}, fanouts=[], finals=[],
-                       decisions=[])
     try:
-        run(last, params, replace(settings, no_cache=True))  # always run, never stored
+        run(final_part(wf, finals), params, replace(settings, no_cache=True))  # always run, never stored
     except (NodeFailed, RunFailed) as exc:
-        if outcome is None:
-            raise
-        warnings.warn(f"finally: {exc}", FinallyFailed, stacklevel=2)
+        finally_failed(exc, outcome)
     if outcome is not None:
         raise outcome
     return outputs
+
+
+def status_of(outcome: BaseException | None) -> dict[str, Any]:
+    """run_status for how the rest ended: None (it succeeded), a node's failure, another
+    failure of the run, or an interrupt."""
+    if outcome is None:
+        return {"state": "succeeded", "failed": []}
+    if isinstance(outcome, NodeFailed):
+        return {"state": "failed", "failed": [{"node": outcome.node, "error": _said(outcome.error)}]}
+    if isinstance(outcome, RunFailed):
+        return {"state": "failed", "failed": [], "error": str(outcome)}
+    return {"state": "interrupted", "failed": []}
+
+
+def final_part(wf: Workflow, finals: list[Node]) -> Workflow:
+    """The workflow of the `finally` nodes alone (their outputs their results): what runs last."""
+    return wf.replaced(nodes=finals, outputs={node.name: ir.Ref(node.name) for node in finals}, fanouts=[],
+                       finals=[], decisions=[])
+
+
+def finally_failed(error: Exception, outcome: BaseException | None) -> None:
+    """A failure in `finally`: the run's error after a success (raised), a warning after a failure
+    (whose own error stays the run's)."""
+    if outcome is None:
+        raise error
+    warnings.warn(f"finally: {error}", FinallyFailed, stacklevel=3)
+
+
+def indexed_status(status: dict[str, Any], path: tuple[Any, ...]) -> Any:
+    """`run_status[...]`: the status indexed as the file says; RunFailed when it cannot be."""
+    value: ir.Value = _status(ir.RunStatus(path), status)
+    return value.value  # type: ignore[attr-defined]
 
 
 def _said(error: BaseException) -> str:

@@ -49,3 +49,37 @@ def test_the_flow_body_runs_the_branch_taken_and_shows_the_others_skipped(projec
     assert other.result() == {"last": 112}
     assert sorted(project.calls()) == ["add 10 100", "inc 110", "inc 111", "inc 9"]
     assert states(task_runs(other, 6))["chosen.elif1"] == "Skipped"
+
+
+CLOSING = """
+    workflow closing
+    from steps import inc, fail_on, pair
+
+    param x: int = 1
+
+    a = fail_on(x, 13)
+    b = inc(a)
+    finally {
+        seen = pair(run_status["state"], run_status["failed"])
+    }
+    return b
+"""
+
+
+def test_finally_is_the_flow_body_s_try_finally_and_the_rest_s_failure_stays_the_flow_run_s(project):
+    module = project.flow(CLOSING)
+    text = (project.root / "wf_flow.py").read_text(encoding="utf-8")
+    assert "    try:\n" in text and "    finally:\n        run.closing()" in text
+    assert 'run.status("state"), run.status("failed")' in text
+
+    done = run_state(module.closing)
+    assert done.result() == {"b": 2}
+    assert project.calls()[-1] == "pair succeeded []"
+    assert states(task_runs(done, 3)) == dict.fromkeys(["a", "b", "seen"], "Completed")
+
+    failed = run_state(module.closing, x=13)
+    assert failed.is_failed() and "refusing 13" in str(failed.message) + repr(failed.result(raise_on_failure=False))
+    last = project.calls()[-1]
+    assert last.startswith("pair failed [{'node': 'a', 'error': 'ValueError: refusing 13'}]")
+    runs = task_runs(failed, 2)
+    assert runs["seen"].state.name == "Completed" and runs["a"].state.is_failed()

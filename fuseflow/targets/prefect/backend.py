@@ -47,12 +47,13 @@ from typing import TYPE_CHECKING, Any
 
 from ... import ir
 from ...ir.loops import keyed  # the compiler's own loop keys, for generated loops
+from ...ir.record import replace
 from ...runtime import graph
 from ...runtime import node as node_run
 from ...runtime.cli import main as cli_main
 from ...runtime.execute import Executor
 from ...runtime.extras import optional
-from ...runtime.graph import Workflow, decision, family, one_of, param, ref, struct, test
+from ...runtime.graph import Workflow, decision, family, one_of, param, ref, run_status, struct, test
 from ...runtime.invoke import NodeFailed, NodeTimeout
 from ...runtime.params import Param
 from ...runtime.plan import LOAD, RUN, SKIP, output_nodes
@@ -76,7 +77,7 @@ if TYPE_CHECKING:
 
 __all__ = ["At", "FlowRun", "Held", "MethodResult", "Node", "NodeRun", "Param", "RunSettings", "Workflow", "at", "call",
            "decision", "family", "fanout", "gathered", "items", "keyed", "main", "method", "obj", "one_of", "param",
-           "ref", "run_flow", "start", "struct", "task_runner", "test", "using"]
+           "ref", "run_flow", "run_status", "start", "struct", "task_runner", "test", "using"]
 
 # Neutral options Prefect carries out itself (the compiler's NEUTRAL_MAPPING["prefect"]; a test keeps them equal).
 PREFECT_MAPPING = {"retries": "retries", "retry_delay": "retry_delay_seconds", "timeout": "timeout_seconds"}
@@ -226,6 +227,8 @@ class FlowRun:
         self.loop_results: dict[tuple[tuple[str, ...], str], ir.Value] = {}  # a run-time loop's, once it expands
         self.made: list[graph.Node] = []  # the nodes the last run-time loop expanded made, in order
         self.taken: dict[str, int] = {}  # the branch each `if` decided so far took
+        self.outcome: BaseException | None = None  # how the rest ended, for `finally` (failed)
+        self.closing_from = -1  # the first of the futures of `finally`'s nodes, once it began
         self.adopt(plan, wanted)
 
     def adopt(self, plan: RunPlan, wanted: list[str]) -> None:
@@ -363,6 +366,42 @@ class FlowRun:
         self.held = [held for held in self.held if not self.decided(held)]
         return branch
 
+    # --- finally
+
+    def failed(self, error: BaseException) -> None:
+        """The rest of the flow body raised `error` (the flow run's outcome): `finally` runs next."""
+        self.outcome = error
+
+    def closing(self) -> None:
+        """`finally` begins: its nodes are planned to run after the rest, never stored, whatever the
+        rest did (runtime.final), with run_status as it went (`status`)."""
+        from ...runtime.final import final_part
+
+        self.closing_from = len(self.futures)
+        part = self.graph = final_part(self.graph, list(self.graph.finals))
+        plan = prepare(part, self.params, replace(self.settings, no_cache=True), warn_shared=False)
+        self.adopt(plan, [node.name for node in part.nodes])
+
+    def status(self, *path: Any) -> Any:
+        """run_status, indexed: how the rest of the flow run ended (runtime.final.status_of)."""
+        from ...runtime.final import indexed_status, status_of
+
+        return indexed_status(status_of(self.outcome), path)
+
+    def closed(self) -> None:
+        """`finally` ends: wait for its nodes; a failure fails a flow run whose rest succeeded, and is
+        a warning after a failure (whose error stays the flow run's)."""
+        from ...runtime.final import finally_failed
+
+        finals = self.futures[self.closing_from:]
+        wait([future for _, future in finals])
+        try:
+            self.raise_failure(finals)
+        except (NodeFailed, RuntimeError) as exc:
+            if self.outcome is None and isinstance(exc, NodeFailed):
+                raise
+            finally_failed(exc, self.outcome)
+
     def chosen(self, name: str, *members: str) -> Any:
         """After the `if` `name`, a name every branch assigns: the future of the node of the branch
         taken (`members`: their names, one per branch, in order)."""
@@ -435,8 +474,10 @@ class FlowRun:
         wait([future for _, future in self.futures])
         self.raise_failure()
 
-    def raise_failure(self) -> None:
-        for name, future in self.futures:  # submission order is topological: the first failure is the cause
+    def raise_failure(self, futures: list[tuple[str, Any]] | None = None) -> None:
+        """The first failure among `futures` (every future submitted, by default), raised."""
+        futures = self.futures if futures is None else futures
+        for name, future in futures:  # submission order is topological: the first failure is the cause
             state = future.state
             if state.is_failed() or state.is_crashed() or state.is_cancelled():
                 error = future.result(raise_on_failure=False)
@@ -445,7 +486,7 @@ class FlowRun:
                 if not isinstance(error, BaseException):
                     error = RuntimeError(f"task run ended in state {state.name}: {state.message}")
                 raise NodeFailed(name, error) from error
-        unfinished = [name for name, future in self.futures if not future.state.is_completed()]
+        unfinished = [name for name, future in futures if not future.state.is_completed()]
         if unfinished:
             raise RuntimeError(f"nodes did not complete: {', '.join(unfinished)}")
 

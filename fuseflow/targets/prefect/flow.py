@@ -42,7 +42,8 @@ def build(wf: ir.Workflow, graph: Workflow, made: dict[str, ir.Node] | None = No
     IR nodes of the graph by name, those run-time loops make included (Made, as bind builds them)."""
     spelled.check(wf)  # what the generator refuses is refused here too, at the file's position
     tasks = Tasks(wf)
-    order = layout(wf)
+    order = [item for item in layout(wf) if type(item) is ir.FanOut or not item.final]  # type: ignore[union-attr]
+    finals = [node for node in wf.nodes if node.final]
 
     def body(**params: Any) -> dict:
         run = backend.start(graph, params)
@@ -59,18 +60,32 @@ def build(wf: ir.Workflow, graph: Workflow, made: dict[str, ir.Node] | None = No
             after = [futures[name] for name in node.declared_after]  # `after`: waited for, not read
             futures[node.name] = run.submit(tasks.submitted(node), *args, wait_for=after, **kwargs)
 
-        for item in order:
-            if type(item) is not ir.FanOut:
-                if taken(run, item.when):  # type: ignore[union-attr]  # in no `if`, or in the branch taken
-                    submit(item)  # type: ignore[arg-type]
-                continue
-            # a run-time loop: wait for its items, then one task run per node of each, in item order
-            run.expand(item.statements()[0], values.visit(spelled.whole(item.iterable)), item.keys)
-            for node in run.made:
-                assert made is not None, "a workflow with run-time loops is bound with Made"
-                tasks.index[node.name] = made[node.name]
-                submit(made[node.name])
-        return run.outputs({output.name: values.visit(output.value) for output in wf.outputs})
+        def rest() -> dict:
+            for item in order:
+                if type(item) is not ir.FanOut:
+                    if taken(run, item.when):  # type: ignore[union-attr]  # in no `if`, or in the branch taken
+                        submit(item)  # type: ignore[arg-type]
+                    continue
+                # a run-time loop: wait for its items, then one task run per node of each, in item order
+                run.expand(item.statements()[0], values.visit(spelled.whole(item.iterable)), item.keys)
+                for node in run.made:
+                    assert made is not None, "a workflow with run-time loops is bound with Made"
+                    tasks.index[node.name] = made[node.name]
+                    submit(made[node.name])
+            return run.outputs({output.name: values.visit(output.value) for output in wf.outputs})
+
+        if not finals:
+            return rest()
+        try:  # `finally`: its nodes after the rest, whatever the rest did, as the generated body's try
+            return rest()
+        except BaseException as error:
+            run.failed(error)
+            raise
+        finally:
+            run.closing()
+            for node in finals:
+                submit(node)
+            run.closed()
 
     body.__name__ = body.__qualname__ = spelled.python_identifier(wf.name)
     body.__signature__ = signature(wf)  # Prefect reads the flow's parameters from it
@@ -216,6 +231,9 @@ class FlowValues(ir.Visitor):
 
     def visit_Gathered(self, v: ir.Gathered) -> Any:
         return self.run.gathered(v.statement, *v.path, keys=v.keys)
+
+    def visit_RunStatus(self, v: ir.RunStatus) -> Any:
+        return self.run.status(*v.path)
 
     def visit_OneOf(self, v: ir.OneOf) -> Any:
         """A name every branch of an `if` assigns: the future of the branch taken."""

@@ -330,6 +330,10 @@ class FlowBody:
         params = pretty.display("{", [pretty.entry(pyexpr.literal(p.name), Text(p.name)) for p in self.wf.params], "}")
         body.add(Seq([f"{self.run} = ", pretty.call(f"{self.names.used['rt']}.start",
                                                      [Text(self.names.used["WORKFLOW"]), params])]))
+        finals = [node for node in self.wf.nodes if node.final]
+        outer = body
+        if finals:  # `finally`: the rest in a try, its nodes after it, whatever it did (FlowRun.closing)
+            body = outer.nested("try:")
         scope = Scope(self.program)
         placed = run_time_places(self.program, self.run_time)
         for loop in placed.get(-1, []):
@@ -338,7 +342,7 @@ class FlowBody:
         for i, item in enumerate(self.program.items):
             if isinstance(item, Block):  # (a loop in an `if` branch is written node by node: never guarded)
                 self.loop(branches.at(()), item.loop, scope)
-            else:
+            elif not item.final:
                 self.node(branches.at(item.when), item)
             for loop in placed.get(i, []):
                 self.run_time_loop(branches.at(()), loop)
@@ -346,6 +350,16 @@ class FlowBody:
             item[0], inner))) if isinstance(item, tuple) else self.output(item)  # noqa: B023 (called at once)
             for item in self.program.outputs()]
         body.add(Seq(["return ", pretty.call(f"{self.run}.outputs", [pretty.display("{", outputs, "}")])]))
+        if finals:
+            error = self.names.local("error")
+            failed = outer.nested(f"except BaseException as {error}:")
+            failed.add(f"{self.run}.failed({error})  # the flow run's outcome, whatever `finally` does")
+            failed.add("raise")
+            closing = outer.nested("finally:")
+            closing.add(f"{self.run}.closing()  # `finally`: after the rest, never stored; run_status is how it went")
+            for node in finals:
+                self.node(closing, node)
+            closing.add(f"{self.run}.closed()  # a failure fails a flow run whose rest succeeded")
         tables = self.options.text()
         return (tables + "\n\n\n" if tables else "") + block.text()
 
@@ -634,6 +648,10 @@ class FlowValue(ir.Visitor):
 
     def visit_LoopVar(self, v: ir.LoopVar) -> Piece:
         return self.scope.loop_var(v)
+
+    def visit_RunStatus(self, v: ir.RunStatus) -> Piece:
+        """Inside `finally`: how the rest of the flow run went, `run.status("state")`."""
+        return pretty.call(f"{self.body.run}.status", [Text(pyexpr.literal(p)) for p in v.path])
 
     def visit_OneOf(self, v: ir.OneOf) -> Piece:
         """After an `if`, a name every branch assigns: the future of the branch taken, from the flow run
