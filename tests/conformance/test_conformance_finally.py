@@ -19,7 +19,7 @@ return b
 
 # The targets whose artifacts and runs write `finally`; the others refuse it at `finally`
 # (Target.supports) until they do, which this marks as expected to fail.
-WRITTEN = {"local", "ray", "prefect"}
+WRITTEN = {"local", "ray", "prefect", "kfp"}
 
 
 def test_finally_runs_after_the_rest_on_every_target(scenario, target):

@@ -27,7 +27,7 @@ PACKAGE = __package__  # where this target's templates are
 KFP_SDK_VERSION = "2.17.3"  # the kfp release whose output this target matches (and installs in steps)
 
 _PYTHON_TYPES = {"NUMBER_INTEGER": "int", "NUMBER_DOUBLE": "float", "STRING": "str", "BOOLEAN": "bool",
-                 "LIST": "list", "STRUCT": "dict"}
+                 "LIST": "list", "STRUCT": "dict", "TASK_FINAL_STATUS": "PipelineTaskFinalStatus"}
 # The names the embedded program binds and reads (templates/kfp/component.py.j2), builtins
 # included: the step's function never takes one of them. (Its parameters are inputs and
 # outputs, which start with a letter and are no keyword (inputs.input_name, spec.output_name);

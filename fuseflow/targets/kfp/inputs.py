@@ -53,11 +53,13 @@ from .values import encode
 
 # KFP's parameter types, by fuseflow's type names ("json": a literal sent as JSON text).
 PARAMETER_TYPES = {"int": "NUMBER_INTEGER", "float": "NUMBER_DOUBLE", "str": "STRING", "bool": "BOOLEAN",
-                   "list": "LIST", "dict": "STRUCT", "json": "STRING"}
+                   "list": "LIST", "dict": "STRUCT", "json": "STRING", "status": "TASK_FINAL_STATUS"}
 SAFE_INT = 2**53  # beyond this a JSON number (a double) is no longer exact
 RESULT, STATE, SELF = "result", "state", "self"
 AFTER = "fuseflow_after"  # a task with `after`: the nodes whose --rerun forces it (step.Step.is_forced)
-RESERVED = frozenset({"fuseflow_node", "fuseflow_storage", "fuseflow_rerun", AFTER, KEY_FIELD, RESULT, STATE, SELF})
+STATUS = "fuseflow_status"  # a `finally` task's: how the rest went (dsl.PipelineTaskFinalStatus)
+RESERVED = frozenset({"fuseflow_node", "fuseflow_storage", "fuseflow_rerun", AFTER, KEY_FIELD, RESULT, STATE, SELF,
+                      STATUS})
 ITEMS = "Output"  # the items step's return value, as kfp names it: dsl.ParallelFor iterates it
 ARTIFACT_TYPE = {"schemaTitle": "system.Artifact", "schemaVersion": "0.0.1"}
 
@@ -159,6 +161,7 @@ class Inputs:
     scope: Scope = field(default_factory=Scope)
     loops: dict[tuple[str, tuple[str, ...]], LoopScope] = field(default_factory=dict)  # Gathered -> its loop
     choose: Callable[[ir.OneOf], tuple[str, str]] | None = None  # a one-of -> (its group's task, output)
+    exit_task: str = ""  # the exit handler's task, whose final status a `finally` task reads
     parameters: dict[str, dict] = field(default_factory=dict)   # name -> inputDefinitions entry
     artifacts: dict[str, dict] = field(default_factory=dict)
     bindings: dict[str, dict] = field(default_factory=lambda: {"artifacts": {}, "parameters": {}})
@@ -177,6 +180,9 @@ class Inputs:
             return self.gathered(value)
         if kind is ir.OneOf:
             return self.one_of(value)
+        if kind is ir.RunStatus:
+            self.final_status()
+            return {"status": STATUS, "path": list(value.path)}
         if kind is ir.Imported:
             return {"callable": value.target, "path": list(value.path)} if value.path else {"callable": value.target}
         if kind is ir.ParamRef:
@@ -291,6 +297,14 @@ class Inputs:
         if producer is not None:
             self.producers.add(producer)
         return {"ref": name, "path": list(first.path)} if first.path else {"ref": name}
+
+    def final_status(self) -> None:
+        """A `finally` task's input: the final status of the exit handler around the rest, which
+        the step makes run_status of (dsl.PipelineTaskFinalStatus)."""
+        assert self.exit_task, "run_status is read in `finally`, whose tasks come after the exit handler"
+        if STATUS in self.parameters:
+            return
+        self.parameter(STATUS, "status", {"taskFinalStatus": {"producerTask": self.exit_task}}, optional=True)
 
     def param(self, value: ir.ParamRef, name: str) -> dict:
         type_ = self.param_types[value.name]

@@ -81,7 +81,7 @@ def run_yaml(text: str, names: Names, wf: Workflow, fuse_path: str, settings, ba
             try:
                 task = component(**arguments)
             except RuntimeError as exc:
-                _raise_failure(failures, exc, log, names)
+                _raise_failure(failures, exc, log, names, {node.name for node in wf.nodes if node.final})
         return read_outputs(task, names, wf)
 
 
@@ -140,10 +140,20 @@ def read_outputs(task: Any, names: Names, wf: Workflow) -> dict[str, Any]:
     return {o.name: read_value(outputs[names.outputs[o.name]].path) for o in wf.outputs}
 
 
-def _raise_failure(failures: Path, exc: RuntimeError, log: io.StringIO | None, names: Names) -> None:
+def _raise_failure(failures: Path, exc: RuntimeError, log: io.StringIO | None, names: Names,
+                   finals: set[str] = frozenset()) -> None:  # type: ignore[assignment]
     """The failing node's own report when its step wrote one; else the node whose task
-    kfp.local names, failed with the end of kfp's log (a pip install, a missing runtime)."""
+    kfp.local names, failed with the end of kfp's log (a pip install, a missing runtime).
+    A failure of a `finally` node (`finals`) is the run's error only when the rest succeeded;
+    after the rest failed, it is a warning, and the rest's failure the run's (runtime.final)."""
     reports = [json.loads(path.read_text(encoding="utf-8")) for path in failures.glob("*.json")]
+    rest = [report for report in reports if report.get("node") not in finals]
+    if rest and len(rest) < len(reports):
+        from ...runtime.final import finally_failed
+
+        final = max((r for r in reports if r.get("node") in finals), key=lambda report: report.get("time", 0))
+        finally_failed(failure_from_report(final), outcome=exc)  # a warning: the rest's error follows
+        reports = rest
     if reports:  # kfp.local stops at the first failing task: every report is an attempt of its node
         last = max(reports, key=lambda report: report.get("time", 0))
         if "run_failed" in last:  # a run-time loop's items, or its results read outside it, as the engine says

@@ -21,6 +21,7 @@ from typing import Any
 
 from ... import ir
 from ...ir import Node, Output, Workflow, needed_nodes
+from ...ir.record import replace
 from . import options as kfp_options
 from .component import KFP_SDK_VERSION, ComponentFactory
 from .conditions import Conditions
@@ -107,6 +108,8 @@ class _Builder:
         self.loop_components: dict[str, dict] = {}
         self.loop_component_name: dict[str, str] = {}  # loop task -> its component
         self.conditions: Conditions | None = None  # the decisions' tasks, made as their nodes are placed
+        self.finals = [node for node in wf.nodes if node.final]  # `finally`: exit tasks (dsl.ExitHandler)
+        self.exit_task = unique("exit-handler", taken_tasks) if self.finals else ""
 
     def build(self) -> tuple[dict, dict, Names]:
         tasks = {}
@@ -126,6 +129,8 @@ class _Builder:
             tasks[scope.task] = self.loop_task(scope)
             self.loop_components[self.loop_component_name[scope.task]] = self.loop_component(scope, inner)
         self.loop_components.update(conditions.finish())  # last: every one-of read is known
+        if self.finals:
+            tasks, outputs = self.exit_handler(tasks, outputs)
         return self.pipeline_spec(tasks, outputs), self.platform_spec(), self.names
 
     def node_task(self, node: Node, scope: Scope) -> dict:
@@ -163,7 +168,7 @@ class _Builder:
     def inputs(self, keys: tuple[str, ...] = (), scope: Scope = ROOT) -> Inputs:
         """The inputs of a task for a node with these loop keys (the outputs task has none), in `scope`."""
         return Inputs(self.names.tasks, self.producer_output, self.param_types, self.pipeline_param,
-                      self.nullable, self.origins, keys, scope, self.gathered, self.choose)
+                      self.nullable, self.origins, keys, scope, self.gathered, self.choose, self.exit_task)
 
     def choose(self, value: ir.OneOf) -> tuple[str, str]:
         assert self.conditions is not None, "one-of values are read once the decisions' tasks exist"
@@ -184,6 +189,8 @@ class _Builder:
             previous = node.after[0] if node.after else node.object
             inputs.artifact(SELF, previous, STATE)
         template = call_template(inputs, node.args, node.kwargs)
+        if node.final:  # an exit task: it reads the exit handler's final status, as every one does
+            inputs.final_status()
         constant = {"runtimeValue": {"constant": encode(node.name)}}
         inputs.parameter("fuseflow_node", "str", constant)
         if isinstance(scope, LoopScope):  # the node's name has the item's key for its `*`
@@ -297,6 +304,51 @@ class _Builder:
             definition["inputDefinitions"]["artifacts"] = dict(sorted(scope.artifacts.items()))
         definition["inputDefinitions"]["parameters"] = dict(sorted(scope.parameters.items()))
         return definition
+
+    # --- finally: dsl.ExitHandler --------------------------------------------------------------
+
+    def exit_handler(self, tasks: dict, outputs: dict) -> tuple[dict, dict]:
+        """The rest inside an exit handler (a task over a sub-DAG of every task so far), the `finally`
+        calls after it: tasks that run when it has ended, whatever its state, each reading its final
+        status (dsl.PipelineTaskFinalStatus), as kfp's compiler writes dsl.ExitHandler. Never
+        stored: their steps keep nothing (option cache: false)."""
+        inputs: dict[str, dict] = {}  # the pipeline inputs the rest reads, passed in as kfp passes them
+        for task in tasks.values():
+            for binding in task.get("inputs", {}).get("parameters", {}).values():
+                root = binding.get("componentInputParameter")
+                if root is not None:
+                    channel = inputs.setdefault(root, {"channel": f"pipelinechannel--{root}"})["channel"]
+                    binding["componentInputParameter"] = channel
+        definitions = self.root_inputs()
+        component = "comp-" + unique(self.exit_task, self.factory.taken)
+        selected: dict[str, dict] = {}  # the rest's outputs, as the exit handler's
+        rerouted: dict[str, dict] = {}
+        for name, selector in outputs.items():
+            (inner,) = selector["artifactSelectors"]
+            channel = f"pipelinechannel--{inner['producerSubtask']}-{inner['outputArtifactKey']}"
+            selected[channel] = selector
+            rerouted[name] = {"artifactSelectors": [{"outputArtifactKey": channel, "producerSubtask": self.exit_task}]}
+        definition: dict[str, Any] = {"dag": {"tasks": tasks}, "inputDefinitions": {"parameters": {
+            channel["channel"]: {"parameterType": definitions[root]["parameterType"]}
+            for root, channel in sorted(inputs.items())}}}
+        if selected:
+            definition["dag"]["outputs"] = {"artifacts": dict(sorted(selected.items()))}
+            definition["outputDefinitions"] = {"artifacts": {name: {"artifactType": ARTIFACT_TYPE}
+                                                             for name in sorted(selected)}}
+        self.loop_components[component] = definition
+        handler = {"componentRef": {"name": component},
+                   "inputs": {"parameters": {channel["channel"]: {"componentInputParameter": root}
+                                             for root, channel in sorted(inputs.items())}},
+                   "taskInfo": {"name": self.exit_task}}
+        root_tasks = {self.exit_task: handler}
+        for node in self.finals:
+            neutral = {**node.options.get("neutral", {}), "cache": False}  # always run, never stored
+            final = replace(node, options={**node.options, "neutral": neutral})
+            task = self.node_task(final, ROOT)
+            task["dependentTasks"] = sorted({self.exit_task, *task.get("dependentTasks", ())})
+            task["triggerPolicy"] = {"strategy": "ALL_UPSTREAM_TASKS_COMPLETED"}
+            root_tasks[self.names.tasks[node.name]] = task
+        return root_tasks, rerouted
 
     # --- pipeline inputs and outputs -------------------------------------------------------
 

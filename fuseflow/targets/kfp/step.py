@@ -55,6 +55,7 @@ from ...runtime.conditions import DecisionFailed
 from ...runtime.execute import resolve
 from ...runtime.explain import describe_key
 from ...runtime.fanout import LoopFailed
+from ...runtime.final import indexed_status
 from ...runtime.invoke import IndexingError, NodeFailed, index, message, resolve_callable, resolve_imported
 from ...runtime.keys import finish_key, templates
 from ...runtime.storage import REGISTRY, StorageWarning, open_store
@@ -145,6 +146,9 @@ class Arguments:
             return graph.ref(template["ref"], *template.get("path", ()))
         if "callable" in template:
             return ir.Literal(resolve_imported(template["callable"], tuple(template.get("path", ()))))
+        if "status" in template:  # a `finally` task's run_status, from the exit handler's final status
+            return ir.Literal(indexed_status(run_status(self.values.get(template["status"])),
+                                             tuple(template.get("path", ()))))
         if "list" in template:
             items = [self.marker(t) for t in template["list"]]
             if template.get("literal"):  # constants and the item: one constant, as the engine expands it
@@ -489,6 +493,39 @@ def test_value(inputs: Arguments, template: dict) -> ir.Value:
     if "not" in template:
         return ir.Not(test_value(inputs, template["not"]))
     return inputs.marker(template)
+
+
+# KFP's final states of the exit handler around the rest, as run_status says them (runtime.final)
+FINAL_STATES = {"SUCCEEDED": "succeeded", "FAILED": "failed", "CANCELLED": "interrupted", "CANCELED": "interrupted"}
+
+
+def run_status(final: Any) -> dict[str, Any]:
+    """run_status from the exit handler's final status (dsl.PipelineTaskFinalStatus, or the dict
+    kfp.local passes): its state; under `fusec run`, the failed nodes and their errors as their
+    steps reported them, as the engine gives them; else KFP's error message (KFP says which task
+    failed, not which node: docs/kfp.md)."""
+    state = getattr(final, "state", None) or (final.get("state") if isinstance(final, dict) else None) or "SUCCEEDED"
+    ours = FINAL_STATES.get(str(state).upper(), str(state).lower())
+    if ours != "failed":
+        return {"state": ours, "failed": []}
+    failed: dict[str, str] = {}
+    error = ""
+    folder = os.environ.get(FAILURE_DIR)
+    reports = sorted(os.listdir(folder)) if folder and os.path.isdir(folder) else []
+    for name in reports:
+        with open(os.path.join(folder, name), encoding="utf-8") as f:  # type: ignore[arg-type]
+            report = json.load(f)
+        if "node" in report:
+            failed[report["node"]] = f"{report['error_type']}: {report['error']}"
+        elif "run_failed" in report:
+            error = report["run_failed"]
+    if not failed and not error:
+        error = getattr(final, "error_message", None) or (final.get("error", {}).get("message", "")
+                                                           if isinstance(final, dict) else "")
+    status: dict[str, Any] = {"state": "failed", "failed": [{"node": n, "error": e} for n, e in failed.items()]}
+    if error:
+        status["error"] = error
+    return status
 
 
 def loop_iterations(names: tuple[str, ...], items: Any, where: str) -> list[tuple[str, dict[str, Any]]]:

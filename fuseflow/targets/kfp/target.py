@@ -14,6 +14,8 @@ class KfpTarget(Target):
     runs_run_time_loops = True
     # a dsl.If/Elif/Else group on what a small step decides, dsl.OneOf after it (kfp.conditions)
     writes_conditions = runs_conditions = True
+    # dsl.ExitHandler around the rest, the calls exit tasks reading its PipelineTaskFinalStatus
+    writes_finally = runs_finally = True
 
     def generate(self, wf, base_dir=None) -> str:
         return generator.generate(wf, base_dir)
