@@ -239,6 +239,44 @@ def _for(c: list[Any]) -> list[Part]:
     return [f"for {names} in ", *_value(c[-2]), " ", block]
 
 
+def _block(tree: Tree) -> Seq:
+    return _bracketed(tree.children, _statement, sep="", always=True, blank_lines=True)
+
+
+def _if(c: list[Any]) -> list[Part]:
+    """`if TEST { ... } elif TEST { ... } else { ... }`: each branch after the one before's `}`."""
+    parts: list[Part] = ["if ", *_test(c[1]), " ", _block(c[2])]
+    for branch in c[3:]:
+        if branch is None:
+            continue
+        if branch.kind == "elif_part":
+            parts += [" elif ", *_test(branch.children[1]), " ", _block(branch.children[2])]
+        else:
+            parts += [" else ", _block(branch.children[1])]
+    return parts
+
+
+_WORDS = {"or_test": " or ", "and_test": " and "}
+
+
+def _test(tree: Tree) -> list[Part]:
+    """A test on one line: single spaces around comparisons, `and`, `or`; `not x`; the source's
+    parentheses kept (they may change what the test means)."""
+    kind = tree.kind
+    if kind in _WORDS:
+        parts: list[Part] = []
+        for child in (child for child in tree.children if isinstance(child, Tree)):
+            parts += [_WORDS[kind], *_test(child)] if parts else _test(child)
+        return parts
+    if kind == "not_test":
+        return ["not ", *_test(tree.children[1])]
+    if kind == "comparison":
+        return [*_test(tree.children[0]), f" {tree.children[1][_VALUE]} ", *_test(tree.children[2])]
+    if kind == "operand":  # ( test )
+        return ["(", *_test(tree.children[1]), ")"]
+    return _value(tree)
+
+
 def _finally(c: list[Any]) -> list[Part]:
     return ["finally ", _bracketed(c[-1].children, _statement, sep="", always=True, blank_lines=True)]
 
@@ -269,7 +307,8 @@ def _return(c: list[Any]) -> list[Part]:
 _STATEMENTS = {
     "workflow_stmt": _workflow, "from_import": _from_import, "import_module": _import_module, "use_stmt": _use,
     "param_stmt": _param,
-    "let_stmt": _let, "assign_stmt": _assign, "call_stmt": _call_stmt, "for_stmt": _for, "finally_stmt": _finally,
+    "let_stmt": _let, "assign_stmt": _assign, "call_stmt": _call_stmt, "for_stmt": _for, "if_stmt": _if,
+    "finally_stmt": _finally,
     "options_stmt": _options,
     "storage_stmt": _storage, "return_stmt": _return,
 }
