@@ -9,6 +9,7 @@ Syntax errors are lark's exceptions, raised where lark's own parser raises them.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import gc
 import math
@@ -625,9 +626,9 @@ class _Builder:
         return n.Compare(op[1], left, right, left.span.to(right.span), _token_span(op))
 
     def operand(self, c: _Children) -> n.Test:
-        """`( test )`: the test itself."""
+        """`( test )`: the test itself, its span the parentheses'."""
         test: n.Test = c[1]
-        return test
+        return dataclasses.replace(test, span=_tokens_span(c[0], c[2]))
 
     def block(self, c: _Children) -> _Part[tuple[n.Stmt, ...]]:
         return _Part(tuple(x for x in c if type(x) is not tuple), _tokens_span(c[0], c[-1]))

@@ -148,6 +148,11 @@ class Index:
             self._after(stmt.after)
         elif isinstance(stmt, n.ForStmt):
             self._loop(stmt, loops)
+        elif isinstance(stmt, n.IfStmt):
+            for branch in stmt.branches:  # what the tests read, then each branch's statements
+                self._expressions(list(_operands(branch.test)) if branch.test is not None else [])
+                for inner in branch.body:
+                    self._statement(inner, loops)
         elif isinstance(stmt, n.OptionsStmt):
             self._options(stmt)
         elif isinstance(stmt, n.ReturnStmt):
@@ -257,6 +262,20 @@ def _walk(exprs: list[n.Expr]) -> Iterator[n.Expr]:
             yield from _walk([value for _, value in expr.pairs])
         elif isinstance(expr, n.Call):
             yield from _walk([*expr.args, *(kw.value for kw in expr.kwargs)])
+
+
+def _operands(test: n.Test) -> Iterator[n.Expr]:
+    """The references, literals and calls a test of an `if` holds."""
+    if isinstance(test, n.BoolOp):
+        for item in test.items:
+            yield from _operands(item)
+    elif isinstance(test, n.NotTest):
+        yield from _operands(test.item)
+    elif isinstance(test, n.Compare):
+        yield from _operands(test.left)
+        yield from _operands(test.right)
+    else:
+        yield test
 
 
 def _inside(span: Span, line: int, col: int) -> bool:

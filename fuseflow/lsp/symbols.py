@@ -49,6 +49,11 @@ class _Outline:
         if isinstance(stmt, n.ForStmt):
             head = f"for {', '.join(stmt.names)} in {self.index.text(stmt.iterable.span)}"
             return [self.symbol(head, Kind.Namespace, stmt.span, stmt.span, self.statements(stmt.body))]
+        if isinstance(stmt, n.IfStmt):  # a namespace per branch, its test its name
+            return [self.symbol(("else" if branch.test is None else
+                                 f"{'if' if i == 0 else 'elif'} {self.index.text(branch.test.span)}"),
+                                Kind.Namespace, branch.span, branch.keyword_span, self.statements(branch.body))
+                    for i, branch in enumerate(stmt.branches)]
         if isinstance(stmt, n.OptionsStmt):
             name = "options" if stmt.target == "neutral" else f"options {stmt.target}"
             entries = [self.symbol(entry.pattern or "workflow", Kind.Property, entry.span, entry.pattern_span)

@@ -11,6 +11,7 @@ tokens, aliases, templates, case-insensitive keywords).
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib.util
 import random
@@ -150,7 +151,7 @@ class ReferenceBuilder(Transformer):
         return n.Compare(str(c[1]), c[0], c[2], _span([c[0], c[2]]), Span.of_token(c[1]))
 
     def operand(self, c):
-        return c[1]
+        return dataclasses.replace(c[1], span=_span(c))
 
     def options_stmt(self, c):
         target = c[1]
