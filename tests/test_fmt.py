@@ -86,7 +86,7 @@ def test_golden_output_is_stable_and_means_the_input(case: str) -> None:
 
 def test_the_cases_cover_what_the_issue_lists() -> None:
     assert {"comments", "long_calls", "nested_literals", "options", "loops", "methods", "params", "imports",
-            "return", "blank_lines", "windows_bom_tabs", "aliases_and_dots"} <= set(CASES)
+            "return", "blank_lines", "windows_bom_tabs", "aliases_and_dots", "conditions"} <= set(CASES)
     windows = (CASES_DIR / "windows_bom_tabs" / "input.fuse").read_bytes()
     assert windows.startswith(b"\xef\xbb\xbf") and b"\r\n" in windows and b"\t" in windows
 
@@ -131,6 +131,26 @@ def test_dotted_references_have_no_spaces_and_loops_any_number_of_names() -> Non
         "import m as dm\n\nx = dm.f(dm.DATA[0], dm.add)\n")
     assert format_source("for a ,b,c,  d in xs {\n}") == "for a, b, c, d in xs {}\n"
     assert format_source("X  =  split [ 'X' ] [0]") == 'X = split["X"][0]\n'
+
+
+def test_if_chains_are_laid_out_as_loops_with_spaced_operators_and_kept_parentheses() -> None:
+    assert format_source("if a>=t and not(dry){x=f(1)}elif(a<0 or b)and c [ 'k' ]!=2{x=f(2)}else{x=f(3)}") == (
+        'if a >= t and not (dry) {\n    x = f(1)\n} elif (a < 0 or b) and c["k"] != 2 {\n    x = f(2)\n'
+        "} else {\n    x = f(3)\n}\n")
+    assert format_source("if not  not a  or ((b)) { }\nelse\n{\n}") == "if not not a or ((b)) {} else {}\n"
+    nested = "for k in xs {\nif k == 1 { if k != 2 { y = f(k) } }\n}"
+    assert format_source(nested) == (
+        "for k in xs {\n    if k == 1 {\n        if k != 2 {\n            y = f(k)\n        }\n    }\n}\n")
+
+
+def test_comments_between_the_branches_of_an_if_open_the_next_branch() -> None:
+    text = ("if a {  # one\n    x = f(1)\n    # two\n} # three\n# four\nelif b # five\n{\n}\n"
+            "else {\n    x = f(2)  # six\n}  # seven\n")
+    assert format_source(text) == (
+        "if a {  # one\n    x = f(1)\n    # two\n} elif b {  # three\n    # four\n    # five\n"
+        "} else {\n    x = f(2)  # six\n}  # seven\n")
+    # between `if` and its block, as between a loop's name and `in`: the end of the first line
+    assert format_source("if a  # c\n  > 1 { x = f(1) }") == "if a > 1 {  # c\n    x = f(1)\n}\n"
 
 
 def test_the_formatted_text_is_checked_to_mean_the_same(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -29,8 +29,12 @@ IMPORTS = frozenset({"from_import", "import_module", "use_stmt"})  # kept togeth
 def comments_at(text: str, found: list[tuple[int, int]]) -> list[Comment]:
     """The comments at the (start, end) offsets lalr.py noted, with their lines."""
     starts = [0, *(i + 1 for i, char in enumerate(text) if char == "\n")]
-    return [Comment(text[start:end].rstrip(" \t\r\f\v"), start, bisect.bisect_right(starts, start))
-            for start, end in sorted(found)]
+    comments = []
+    for start, end in sorted(found):
+        line = bisect.bisect_right(starts, start)
+        own_line = not text[starts[line - 1]:start].strip()
+        comments.append(Comment(text[start:end].rstrip(" \t\r\f\v"), start, line, own_line=own_line))
+    return comments
 
 
 def attach(module: Seq, comments: list[Comment]) -> None:
@@ -66,7 +70,13 @@ def _into_item(item: Item, comments: list[Comment]) -> None:
     for comment in comments:
         where = next((i for i, seq in enumerate(seqs) if seq.inner_start <= comment.start < seq.inner_end), None)
         if where is None:
-            item.strays.append(comment)
+            where = _next_branch(seqs, comment)
+            if where is None:
+                item.strays.append(comment)
+            elif comment.own_line or held[where]:  # the first thing in the block, in their order
+                held[where].append(comment)
+            else:
+                seqs[where].open_comments.append(comment)
         else:
             held[where].append(comment)
     for index, found in held.items():
@@ -76,6 +86,17 @@ def _into_item(item: Item, comments: list[Comment]) -> None:
             last = seq.items[-1]
             item.trailing.extend(last.strays)
             last.strays = []
+
+
+def _next_branch(seqs: list[Seq], comment: Comment) -> int | None:
+    """Between two blocks of an `if` (after a branch's `}`, about `elif TEST` or `else`):
+    the index of the block that follows, where the comment goes. On a line with code it
+    ends the `} elif TEST {` line (the block's opener's); on a line of its own it opens the
+    block. None elsewhere (a stray)."""
+    blocks = [index for index, seq in enumerate(seqs) if seq.always]
+    if not blocks or seqs[blocks[0]].inner_start > comment.start:
+        return None  # before the first block: the `if` line's
+    return next((index for index in blocks if seqs[index].inner_start > comment.start), None)
 
 
 def _blank_lines(seq: Seq) -> None:

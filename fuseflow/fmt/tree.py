@@ -36,6 +36,7 @@ class Comment:
     start: int  # offset in the source
     line: int
     blank_before: bool = False  # an own-line comment after a blank line, where blank lines are kept
+    own_line: bool = False  # nothing but whitespace before it on its line
 
 
 @dataclass(eq=False)
@@ -235,8 +236,7 @@ def _after(tree: Tree | None) -> list[Part]:
 
 def _for(c: list[Any]) -> list[Part]:
     names = ", ".join(str(tok[_VALUE]) for tok in c[1:-3] if _is_token(tok, "NAME"))
-    block = _bracketed(c[-1].children, _statement, sep="", always=True, blank_lines=True)
-    return [f"for {names} in ", *_value(c[-2]), " ", block]
+    return [f"for {names} in ", *_value(c[-2]), " ", _block(c[-1])]
 
 
 def _block(tree: Tree) -> Seq:
@@ -244,41 +244,21 @@ def _block(tree: Tree) -> Seq:
 
 
 def _if(c: list[Any]) -> list[Part]:
-    """`if TEST { ... } elif TEST { ... } else { ... }`: each branch after the one before's `}`."""
+    """`if TEST {` ... `} elif TEST {` ... `} else {` ... `}`: each branch's block is exploded
+    like a loop's, the next keyword following its closing brace on the same line."""
     parts: list[Part] = ["if ", *_test(c[1]), " ", _block(c[2])]
-    for branch in c[3:]:
-        if branch is None:
+    for part in c[3:]:
+        if part is None:  # no `else`
             continue
-        if branch.kind == "elif_part":
-            parts += [" elif ", *_test(branch.children[1]), " ", _block(branch.children[2])]
+        if part.kind == "elif_part":
+            parts += [" elif ", *_test(part.children[1]), " ", _block(part.children[2])]
         else:
-            parts += [" else ", _block(branch.children[1])]
+            parts += [" else ", _block(part.children[1])]
     return parts
 
 
-_WORDS = {"or_test": " or ", "and_test": " and "}
-
-
-def _test(tree: Tree) -> list[Part]:
-    """A test on one line: single spaces around comparisons, `and`, `or`; `not x`; the source's
-    parentheses kept (they may change what the test means)."""
-    kind = tree.kind
-    if kind in _WORDS:
-        parts: list[Part] = []
-        for child in (child for child in tree.children if isinstance(child, Tree)):
-            parts += [_WORDS[kind], *_test(child)] if parts else _test(child)
-        return parts
-    if kind == "not_test":
-        return ["not ", *_test(tree.children[1])]
-    if kind == "comparison":
-        return [*_test(tree.children[0]), f" {tree.children[1][_VALUE]} ", *_test(tree.children[2])]
-    if kind == "operand":  # ( test )
-        return ["(", *_test(tree.children[1]), ")"]
-    return _value(tree)
-
-
 def _finally(c: list[Any]) -> list[Part]:
-    return ["finally ", _bracketed(c[-1].children, _statement, sep="", always=True, blank_lines=True)]
+    return ["finally ", _block(c[-1])]
 
 
 def _options(c: list[Any]) -> list[Part]:
@@ -359,6 +339,37 @@ def _value_item(tree: Tree) -> Item:
 
 
 _VALUES = {"literal": _literal, "reference": _reference, "list": _list, "dict": _dict, "call": _call}
+
+
+# --- the tests of `if` and `elif` ---
+
+
+def _test(tree: Tree) -> list[Part]:
+    """`a >= threshold and not dry`: one space around a comparison's operator and around
+    `and` and `or`, `not` and its operand apart by one; parentheses where the source has
+    them (they may change the meaning), an exploding sequence of their own."""
+    maker = _TESTS.get(tree.kind)
+    return maker(tree.children) if maker is not None else _value(tree)
+
+
+def _operators(c: list[Any]) -> list[Part]:
+    """A comparison, an `and` or an `or`: operands and the operators between them."""
+    parts: list[Part] = []
+    for child in c:
+        parts += [f" {child[_VALUE]} "] if isinstance(child, tuple) else _test(child)
+    return parts
+
+
+def _not(c: list[Any]) -> list[Part]:
+    return ["not ", *_test(c[1])]
+
+
+def _parenthesized(c: list[Any]) -> list[Part]:
+    return [_bracketed(c, lambda test: _item(_test(test), test), sep="", trailing_sep=False)]
+
+
+_TESTS = {"or_test": _operators, "and_test": _operators, "comparison": _operators, "not_test": _not,
+          "operand": _parenthesized}
 
 
 # --- strings ---
