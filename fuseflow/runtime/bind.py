@@ -74,10 +74,16 @@ def bind(wf: ir.Workflow, home: str, builders: Builders | None = None) -> graph.
 
 def bound_fanout(fanout: ir.FanOut, builders: Builders, imported: Imports) -> graph.FanOut:
     """A run-time loop of the runtime graph: its nodes built as bind builds every node, when its
-    items are known (runtime.fanout)."""
+    items are known (runtime.fanout). With the default builders and a body of plain statements,
+    the body is bound once (Stamp) and each item's nodes stamped out from it."""
     where = iterable_text(fanout.iterable)
+    stamps: list[Stamp] = []  # bound at the first expansion: what the body imports, imported then
 
     def expand(items: Any) -> tuple[list[graph.Node], dict[str, ir.Value]]:
+        if type(builders) is Builders and Stamp.fits(fanout):
+            if not stamps:
+                stamps.append(Stamp(fanout, imported))
+            return stamps[0].expand(items, where)
         made, gathered = ir.expand_fanout(fanout, items, where)
         nodes = [builders.node(node, imported.get(node.target) if node.kind != "method" else None,
                                [imported.values(v) for v in node.args],
@@ -86,6 +92,129 @@ def bound_fanout(fanout: ir.FanOut, builders: Builders, imported: Imports) -> gr
 
     return graph.FanOut(fanout.iterable, expand, tuple(fanout.statements()), tuple(ir.fanout_inputs(fanout)),
                         fanout.keys, where)
+
+
+# how a value of a loop statement is made per item (Stamp): the same bound value for every item, the
+# item (a loop variable), the current iteration's node of a statement (a LoopRef), or worked out
+CONSTANT, ITEM, CURRENT, WORKED_OUT = range(4)
+SCALARS = frozenset((int, float, str, bool, type(None)))  # an item that holds no imported name: its Literal
+
+
+class Stamp:
+    """A run-time loop's body bound once: each statement's callable imported, its constant arguments
+    bound, its loop variables and references to the current iteration as templates, the file's
+    option queries compiled. `expand(items)` stamps out the nodes and gathered results that
+    ir.expand_fanout and Builders would make (names, arguments, ordering, options), without
+    the IR records in between. For a body of statements without inner loops or loop families."""
+
+    def __init__(self, fanout: ir.FanOut, imported: Imports):
+        import re  # deferred, as ir.fanout.options_for: only a run-time loop's nodes, when it expands
+
+        from ..ir.expand import Expansion
+
+        self.fanout = fanout
+        root: ir.Loop = ir.Loop(fanout.vars, [], fanout.body, positions=True)
+        for depth, key in reversed(list(enumerate(fanout.keys))):  # as ir.expand_fanout nests it
+            root = ir.Loop((f"*{depth}",), {key: None}, (root,))
+        self.expansion = Expansion([root])  # what a worked-out value's LoopRefs resolve against
+        self.imported = imported
+        self.queries = [(re.compile(pattern).fullmatch, options) for pattern, target, options in fanout.queries
+                        if target == "neutral"]
+        self.statements = [self.bound(s) for s in fanout.body if isinstance(s, ir.Statement)]
+
+    @staticmethod
+    def fits(fanout: ir.FanOut) -> bool:
+        """Whether the body is plain statements reading no loop family (else ir.expand_fanout's way)."""
+        return all(type(s) is ir.Statement and not any(type(v) is ir.LoopFamily for value in
+                                                       (*s.values(), *s.after, *([s.object] if s.object else []))
+                                                       for v in ir.walk(value)) for s in fanout.body)
+
+    def bound(self, s: ir.Statement) -> tuple[Any, ...]:
+        """(statement, name prefix, kind, callable, method, object, after, args, kwargs) of its nodes."""
+        fn = self.imported.get(s.target) if s.kind != "method" else None
+        method = s.target if s.kind == "method" else None
+        obj = self.template(s.object) if s.object is not None else None
+        after = [self.template(v) for v in s.after]
+        args = [self.template(v) for v in s.args]
+        kwargs = [(key, self.template(v)) for key, v in s.kwargs]
+        return s.name, self.prefix(s.name), s.kind, fn, method, obj, after, args, kwargs
+
+    def prefix(self, statement: str) -> str:
+        return ".".join((statement, *self.fanout.keys)) + "."
+
+    def template(self, value: ir.Value) -> tuple[int, Any]:
+        """How `value` is made per item: (CONSTANT, the bound value), (ITEM, the variable's name),
+        (CURRENT, (name prefix, path)) or (WORKED_OUT, the value)."""
+        if not any(type(v) in (ir.LoopVar, ir.LoopRef) for v in ir.walk(value)):
+            return CONSTANT, self.imported.values(value)
+        if type(value) is ir.LoopVar and not value.path:
+            return ITEM, value.name
+        if type(value) is ir.LoopRef:
+            return CURRENT, (self.prefix(value.statement), value.path)
+        return WORKED_OUT, value
+
+    def expand(self, items: Any, where: str) -> tuple[list[graph.Node], dict[str, ir.Value]]:
+        """The nodes `items` make (in order) and each statement's results outside the loop."""
+        from ..ir.expand import NotIndexable
+        from ..ir.fanout import checked_items
+
+        items = checked_items(len(self.fanout.vars), items, where)
+        iterations = ir.Loop(self.fanout.vars, items, (), positions=True).iterations()
+        try:
+            nodes = [self.node(statement, key, bindings) for key, bindings in iterations
+                     for statement in self.statements]
+        except NotIndexable as exc:
+            raise ir.NotIterable(f"the run-time loop over {where}: {exc}" if where else str(exc)) from None
+        return nodes, self.gathered(items, [key for key, _ in iterations])
+
+    def node(self, statement: tuple[Any, ...], key: str, bindings: dict[str, Any]) -> graph.Node:
+        _, prefix, kind, fn, method, obj, after, args, kwargs = statement
+        name = prefix + key
+        value = self.value
+        owner = value(obj, key, bindings) if obj is not None else None
+        ordering = tuple(dict.fromkeys(n for v in after for n in ir.referenced_nodes(value(v, key, bindings)))
+                         ) if after else ()
+        arguments = [what if how is CONSTANT else ir.Ref(what[0] + key, what[1]) if how is CURRENT
+                     else ir.Literal(bindings[what]) if how is ITEM and type(bindings[what]) in SCALARS
+                     else value((how, what), key, bindings) for how, what in args]
+        return graph.Node(name, kind, fn, arguments, {k: value(v, key, bindings) for k, v in kwargs} if kwargs else {},
+                          self.options(name) if self.queries else {}, object=owner.node if type(owner) is ir.Ref
+                          else None, method=method, after=ordering)
+
+    def value(self, template: tuple[int, Any], key: str, bindings: dict[str, Any]) -> ir.Value:
+        how, what = template
+        if how is CONSTANT:
+            return what  # type: ignore[no-any-return]
+        if how is ITEM:
+            found = bindings[what]
+            return ir.Literal(found) if not ir.holds_imported(found) else self.imported.values(ir.constant(found))
+        if how is CURRENT:
+            return ir.Ref(what[0] + key, what[1])
+        from ..ir.expand import Iteration
+
+        at = Iteration(self.expansion, (*self.fanout.keys, key), bindings)
+        return self.imported.values(at.value(what))
+
+    def options(self, name: str) -> dict[str, Any]:
+        """The neutral options the file's queries select for `name` (ir.fanout.options_for's)."""
+        if not self.queries:
+            return {}
+        found: dict[str, Any] = {}
+        for matches, options in self.queries:
+            if matches(name):
+                found.update(options)
+        return dict(sorted(found.items()))
+
+    def gathered(self, items: Any, keys: list[str]) -> dict[str, ir.Value]:
+        """Each statement's results outside the loop: a ListOf in item order, a DictOf for a dict."""
+        found: dict[str, ir.Value] = {}
+        for statement, prefix, *_ in self.statements:
+            members = [ir.Ref(prefix + key) for key in keys]
+            if isinstance(items, dict):
+                found[statement] = ir.DictOf(tuple((str(k), m) for k, m in zip(items, members, strict=True)))
+            else:
+                found[statement] = ir.ListOf(tuple(members))
+        return found
 
 
 def iterable_text(value: ir.Value) -> str:

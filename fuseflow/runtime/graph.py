@@ -317,7 +317,11 @@ class Topology:
         self.refs: list[tuple[str, ...] | None] = []
         last: dict[str, str] = {}
         for node in nodes:
-            reads = tuple(dict.fromkeys(node.inputs()))
+            plain = _plain_arguments(node)
+            if plain is not None:  # the common case (literals and whole results only), in one pass
+                reads, literals, refs = plain
+            else:
+                reads, literals, refs = tuple(dict.fromkeys(node.inputs())), _literal_arguments(node), _whole_results(node)
             self.reads.append(reads)
             if node.kind == "method":
                 owner = node.object
@@ -326,8 +330,30 @@ class Topology:
                 last[owner] = node.name
                 reads = reads if owner in reads else (*reads, owner)
             self.needs.append(reads)
-            self.literals.append(_literal_arguments(node))
-            self.refs.append(_whole_results(node))
+            self.literals.append(literals)
+            self.refs.append(refs)
+
+
+def _plain_arguments(node: Node) -> tuple[tuple[str, ...], tuple[list[Any], dict[str, Any]] | None,
+                                          tuple[str, ...] | None] | None:
+    """(reads, literals, refs) as Topology works them out, when the node has no keyword arguments
+    and each argument is a Literal or a whole result; else None."""
+    if node.kwargs:
+        return None
+    values: list[Any] = []
+    names: list[str] = []
+    for a in node.args:
+        kind = type(a)
+        if kind is ir.Literal:
+            values.append(a.value)  # type: ignore[attr-defined]
+        elif kind is ir.Ref and not a.path:  # type: ignore[attr-defined]
+            names.append(a.node)  # type: ignore[attr-defined]
+        else:
+            return None
+    if not names:
+        return (), (values, {}), None if values else ()
+    reads = tuple(dict.fromkeys(names)) if len(names) > 1 else (names[0],)
+    return reads, None, None if values else tuple(names)
 
 
 def _literal_arguments(node: Node) -> tuple[list[Any], dict[str, Any]] | None:
