@@ -7,6 +7,9 @@
 - after `ALIAS.` of an imported module, and after `from MODULE import`:
   the module's public names, when it imports;
 - after `after`: the nodes in scope; after a statement's call, `after` among the keywords;
+- in the test of an `if` or an `elif`: the names in scope, `not` and the
+  constants' keywords where an operand goes, `and` and `or` after one; after
+  the `}` of an `if` or `elif` branch, `elif` and `else` among the keywords;
 - elsewhere: the names in scope at the cursor (params, constants, nodes,
   aliases, imported names, the loop variables of the loops around it) and keywords.
 
@@ -26,8 +29,9 @@ from .index import Definition, Index
 from .positions import Lines
 from .python import find
 
-STATEMENT_KEYWORDS = ("workflow", "from", "import", "use", "param", "let", "for", "finally", "options", "storage",
-                      "return")
+STATEMENT_KEYWORDS = ("workflow", "from", "import", "use", "param", "let", "for", "if", "finally", "options",
+                      "storage", "return")
+TEST_KEYWORDS = ("and", "or", "not")
 VALUE_KEYWORDS = ("true", "false", "none")
 KINDS = {
     "param": types.CompletionItemKind.Variable,
@@ -65,8 +69,12 @@ def _items(analysis: Analysis, place: Where, line: int, col: int) -> list[types.
     names = _names(analysis, line, col, callables_and_constants=place.kind == "option-value")
     if place.kind == "after":
         return [item for item in names if item.detail == DETAILS["node"]]
+    if place.kind == "test-end":  # after an operand: what joins tests (an operator is typed)
+        return [_keyword(word) for word in ("and", "or")]
     words = {"statement": STATEMENT_KEYWORDS + VALUE_KEYWORDS,
-             "call-end": ("after", *STATEMENT_KEYWORDS, *VALUE_KEYWORDS)}.get(place.kind, VALUE_KEYWORDS)
+             "call-end": ("after", *STATEMENT_KEYWORDS, *VALUE_KEYWORDS),
+             "branch-end": ("elif", "else", *STATEMENT_KEYWORDS, *VALUE_KEYWORDS),
+             "test": ("not", *VALUE_KEYWORDS)}.get(place.kind, VALUE_KEYWORDS)
     return names + [_keyword(word) for word in words]
 
 

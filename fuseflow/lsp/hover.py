@@ -75,6 +75,11 @@ def _node(analysis: Analysis, definition: Definition) -> Iterator[str]:
     nodes = _nodes_of(analysis.workflow, call)
     if nodes:
         yield _names(nodes)
+    joined = analysis.index.definitions_of(definition)
+    if len(joined) > 1:  # a name every branch of an `if` assigns
+        made = [node for d in joined for node in _nodes_of(analysis.workflow, node_call(d))]
+        yield (f"assigned in each of {len(joined)} branches of an `if`: after it, the node of the branch taken"
+               + (f" ({', '.join(f'`{node.name}`' for node in made)})" if made else ""))
     elif analysis.workflow is None:
         yield "_its nodes and options show once the file has no errors_"
     if call is not None:
@@ -141,7 +146,11 @@ def _alias(analysis: Analysis, definition: Definition) -> Iterator[str]:
     ref = definition.aliased
     assert ref is not None  # an alias's statement assigns a reference
     written = analysis.index.text(ref.span)
-    where = " made in a loop, used only inside it" if definition.scope else ""
+    loops = analysis.index.loops.get(id(definition.statement), ())
+    where = ""
+    if definition.scope is not None:
+        made_in = "a loop" if any(loop.span == definition.scope for loop in loops) else "an `if` branch"
+        where = f" made in {made_in}, used only inside it"
     yield f"**{definition.name}** = `{written}` — an alias{where}: no node, `{definition.name}` reads `{written}`"
     unaliased = analysis.index.unaliased(definition)
     if unaliased is None:

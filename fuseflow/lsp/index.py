@@ -32,7 +32,8 @@ class Definition:
     kind: str
     span: Span  # the name where it is bound
     statement: n.Stmt
-    scope: Span | None = None  # a loop variable's loop, an alias's innermost loop: outside it, it means nothing
+    scope: Span | None = None  # a loop variable's loop, an alias's innermost loop, a name's `if` branch
+    # (but a name every branch assigns): outside it, it means nothing
 
     @property
     def aliased(self) -> n.Ref | None:
@@ -74,6 +75,11 @@ class Index:
         self.occurrences: list[Occurrence] = []
         self.by_statement: dict[int, list[Definition]] = {}  # id(statement) -> the names it binds
         self.loops: dict[int, tuple[n.ForStmt, ...]] = {}  # id(statement) -> its loops, outermost first
+        # A name every branch of an `if` assigns (`else` included), usable after it: id(each of its
+        # definitions) -> all of them, in branch order, and id(each) -> the branch that makes it.
+        self.one_of: dict[int, list[Definition]] = {}
+        self.branch_of: dict[int, Span] = {}
+        self._branch: Span | None = None  # the innermost `if` branch being indexed
         if module is not None:
             for stmt in module.statements:
                 self._statement(stmt, ())
@@ -92,11 +98,26 @@ class Index:
                 if (d.span.line, d.span.col) < (line, col) and (d.scope is None or _inside(d.scope, line, col))]
 
     def lookup(self, name: str, span: Span) -> Definition | None:
-        """What `name` means where `span` is: a loop variable of an enclosing loop, else the file's name."""
-        loops = [d for d in self.definitions if d.name == name and d.scope and _inside(d.scope, span.line, span.col)]
-        if loops:
-            return loops[-1]
-        return next((d for d in self.definitions if d.name == name and d.scope is None), None)
+        """What `name` means where `span` is: a loop variable of an enclosing loop or a name of an
+        enclosing `if` branch, else the file's name (of a name every branch of an `if` assigns:
+        the branch's around `span`, else the first branch's)."""
+        found = [d for d in self.definitions
+                 if d.name == name and (d.scope is None or _inside(d.scope, span.line, span.col))]
+        if not found:
+            return None
+        deepest = max(_depth(d.scope) for d in found)
+        found = [d for d in found if _depth(d.scope) == deepest]
+        here = [d for d in found if self.inside_branch(d, span.line, span.col)]
+        return (here or found)[0]
+
+    def definitions_of(self, definition: Definition) -> list[Definition]:
+        """A definition and, for a name every branch of an `if` assigns, those of the other branches."""
+        return self.one_of.get(id(definition), [definition])
+
+    def inside_branch(self, definition: Definition, line: int, col: int) -> bool:
+        """Whether a position is in the `if` branch that makes a name every branch assigns."""
+        branch = self.branch_of.get(id(definition))
+        return branch is not None and _inside(branch, line, col)
 
     def first(self, name: str) -> Definition | None:
         return next((d for d in self.definitions if d.name == name), None)
@@ -149,10 +170,7 @@ class Index:
         elif isinstance(stmt, n.ForStmt):
             self._loop(stmt, loops)
         elif isinstance(stmt, n.IfStmt):
-            for branch in stmt.branches:  # what the tests read, then each branch's statements
-                self._expressions(list(_operands(branch.test)) if branch.test is not None else [])
-                for inner in branch.body:
-                    self._statement(inner, loops)
+            self._if(stmt, loops)
         elif isinstance(stmt, n.OptionsStmt):
             self._options(stmt)
         elif isinstance(stmt, n.ReturnStmt):
@@ -183,6 +201,36 @@ class Index:
         for inner in stmt.body:
             self._statement(inner, (*loops, stmt))
 
+    def _if(self, stmt: n.IfStmt, loops: tuple[n.ForStmt, ...]) -> None:
+        """What the tests read, then each branch's statements. What a branch binds means something
+        in that branch only, but a name every branch assigns directly to a node (an `else`
+        included), which is usable after the `if` as the taken branch's (as the compiler has it)."""
+        outer, made = self._branch, []
+        for branch in stmt.branches:
+            self._expressions(list(_operands(branch.test)) if branch.test is not None else [])
+            self._branch = branch.span
+            for inner in branch.body:
+                self._statement(inner, loops)
+            made.append({d.name: d for inner in branch.body if isinstance(inner, n.AssignStmt)
+                         for d in self.by_statement.get(id(inner), []) if d.kind == "node"})
+        self._branch = outer
+        shared = set.intersection(*(set(found) for found in made)) if stmt.has_else else set()
+        for name in sorted(shared):
+            joined = [self._widen(found[name], branch.span, outer) for branch, found in zip(stmt.branches, made,
+                                                                                           strict=True)]
+            for d in joined:
+                self.one_of[id(d)] = joined
+
+    def _widen(self, definition: Definition, branch: Span, outer: Span | None) -> Definition:
+        """A name every branch assigns: bound where its `if` is (in the branch around it, or the file)."""
+        wide = Definition(definition.name, definition.kind, definition.span, definition.statement, outer)
+        _swap(self.definitions, definition, wide)
+        _swap(self.by_statement[id(definition.statement)], definition, wide)
+        self.occurrences = [Occurrence(o.name, o.span, o.role, wide) if o.definition is definition else o
+                            for o in self.occurrences]
+        self.branch_of[id(wide)] = branch
+        return wide
+
     def _options(self, stmt: n.OptionsStmt) -> None:
         for entry in stmt.entries:
             scope = "node" if entry.pattern is not None else "workflow"
@@ -191,6 +239,7 @@ class Index:
                 self._expressions([item.value])
 
     def _define(self, name: str, kind: str, stmt: n.Stmt, span: Span, scope: Span | None = None) -> None:
+        scope = _inner(scope, self._branch)
         definition = Definition(name, kind, span, stmt, scope)
         self.definitions.append(definition)
         self.by_statement.setdefault(id(stmt), []).append(definition)
@@ -276,6 +325,23 @@ def _operands(test: n.Test) -> Iterator[n.Expr]:
         yield from _operands(test.right)
     else:
         yield test
+
+
+def _depth(scope: Span | None) -> tuple[int, int]:
+    """How deep a scope is: nested scopes start later (the file, None, first)."""
+    return (0, 0) if scope is None else (scope.line, scope.col)
+
+
+def _inner(one: Span | None, other: Span | None) -> Span | None:
+    """The inner of two nested scopes (a loop's, a branch's), either when the other is None."""
+    if one is None or other is None:
+        return one or other
+    return one if (one.line, one.col) >= (other.line, other.col) else other
+
+
+def _swap(items: list[Definition], old: Definition, new: Definition) -> None:
+    """Replace `old` (this very object) in a list."""
+    items[next(i for i, item in enumerate(items) if item is old)] = new
 
 
 def _inside(span: Span, line: int, col: int) -> bool:
