@@ -142,6 +142,12 @@ TABLE = [
       ("f", Name.Function), ("(", Punctuation), (")", Punctuation), ("}", Punctuation), ("elif", Keyword),
       ("a", Name), ("!=", Operator), ("b", Name), ("or", Operator.Word), ("c", Name), ("{", Punctuation),
       ("}", Punctuation), ("else", Keyword), ("{", Punctuation), ("}", Punctuation)]),
+    # parentheses in a test group it (a word before them is no call), every comparison is an operator
+    ("elif not(n < 2) and (m > 1 or k <= 3) == true {",
+     [("elif", Keyword), ("not", Operator.Word), ("(", Punctuation), ("n", Name), ("<", Operator),
+      ("2", Number.Integer), (")", Punctuation), ("and", Operator.Word), ("(", Punctuation), ("m", Name),
+      (">", Operator), ("1", Number.Integer), ("or", Operator.Word), ("k", Name), ("<=", Operator),
+      ("3", Number.Integer), (")", Punctuation), ("==", Operator), ("true", Keyword.Constant), ("{", Punctuation)]),
     ('rows = load(db) after done  use "prep.fuse" as prep  finally { return rows }',
      [("rows", Name.Variable), ("=", Operator), ("load", Name.Function), ("(", Punctuation), ("db", Name),
       (")", Punctuation), ("after", Keyword), ("done", Name), ("use", Keyword.Namespace), ('"', String.Double),
