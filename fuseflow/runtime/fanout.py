@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .. import ir
-from ..ir.fanout import checked_items, options_for
+from ..ir.fanout import checked_items
 from ..ir.indexing import IndexProblem, indexed
 from .bind import iterable_text
 from .graph import FanOut, Node, Workflow
@@ -247,15 +247,42 @@ def declare(iterable: ir.Value, nodes: Callable[[Any], Iterable[Node]], statemen
     where = iterable_text(iterable)
     statements, keys, queries = tuple(statements), tuple(keys), tuple(queries)
     give = options or neutral_options
+    selected: list[Callable[[str], dict[str, dict[str, Any]]]] = []  # the queries compiled, at the first expansion
 
     def expand(values: Any) -> tuple[list[Node], dict[str, ir.Value]]:
         values = checked_items(names, values, where)
         made = list(nodes(values))
-        for node in made:
-            give(node, options_for(node.name, queries))
+        if not selected:
+            selected.append(compiled_options(queries))
+        options_of = selected[0]
+        if queries or give is not neutral_options:
+            for node in made:
+                give(node, options_of(node.name))
+        else:  # no query selects anything: the neutral options are none
+            for node in made:
+                if node.options:
+                    node.options = {}
         return made, gathered_results(made, statements, keys, values)
 
     return FanOut(iterable, expand, statements, tuple(reads), keys, where)
+
+
+def compiled_options(queries: tuple[tuple[str, str, dict[str, Any]], ...]) -> Callable[[str], dict[str, dict[str, Any]]]:
+    """ir.fanout.options_for over `queries`, their regexes compiled once."""
+    if not queries:
+        return lambda name: {}
+    import re  # deferred, as options_for: only a run-time loop's nodes, when it expands
+
+    matchers = [(re.compile(pattern).fullmatch, target, options) for pattern, target, options in queries]
+
+    def options_of(name: str) -> dict[str, dict[str, Any]]:
+        by_target: dict[str, dict[str, Any]] = {}
+        for matches, target, options in matchers:
+            if matches(name):
+                by_target.setdefault(target, {}).update(options)
+        return {target: dict(sorted(options.items())) for target, options in by_target.items()}
+
+    return options_of
 
 
 def neutral_options(node: Node, options: dict[str, dict[str, Any]]) -> None:
@@ -284,20 +311,24 @@ def gathered_results(made: list[Node], statements: tuple[str, ...], keys: tuple[
     """Each statement's results outside the loop, from the nodes its items made: a list in item
     order (a dict for a dict), an item's nodes in static loops inside it a family keyed as they are."""
     item_keys = [key for key, _ in items(values)]
-    found: dict[str, ir.Value] = {}
-    for statement in statements:
-        prefix = ".".join((statement, *keys)) + "."
-        tree: dict[str, Any] = {key: {} for key in item_keys}
-        for node in made:
-            if node.name.startswith(prefix):
-                item, *inner = node.name[len(prefix):].split(".")
-                if not inner:
-                    tree[item] = ir.Ref(node.name)
+    prefixes = [(statement, ".".join((statement, *keys)) + ".") for statement in statements]
+    trees: dict[str, dict[str, Any]] = {statement: {key: {} for key in item_keys} for statement in statements}
+    for node in made:
+        name = node.name
+        for statement, prefix in prefixes:
+            if name.startswith(prefix):
+                rest = name[len(prefix):]
+                if "." not in rest:  # an item's node: no static loop inside
+                    trees[statement][rest] = ir.Ref(name)
                     continue
-                place = tree[item]
+                item, *inner = rest.split(".")
+                place = trees[statement][item]
                 for key in inner[:-1]:
                     place = place.setdefault(key, {})
-                place[inner[-1]] = ir.Ref(node.name)
+                place[inner[-1]] = ir.Ref(name)
+    found: dict[str, ir.Value] = {}
+    for statement in statements:
+        tree = trees[statement]
         members = [_member(statement, tree[key]) for key in item_keys]
         if isinstance(values, dict):
             found[statement] = ir.DictOf(tuple((str(key), member) for key, member in zip(values, members, strict=True)))

@@ -166,7 +166,9 @@ def decision(name: str, tests: Iterable[ir.Value], branches: dict[str, int], *,
 
 
 def arguments(args: list[Any] | None, kwargs: dict[str, Any] | None) -> tuple[list[ir.Value], dict[str, ir.Value]]:
-    return [argument(a) for a in args or ()], {k: argument(v) for k, v in (kwargs or {}).items()}
+    value, literal = ir.Value, ir.Literal  # argument(), inlined: a generated module's every node comes here
+    return ([a if isinstance(a, value) else literal(a) for a in args] if args else [],
+            {k: v if isinstance(v, value) else literal(v) for k, v in kwargs.items()} if kwargs else {})
 
 
 def ordered_after(after: Iterable[str | ir.Value] | None) -> tuple[str, ...]:
