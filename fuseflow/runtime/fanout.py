@@ -267,7 +267,8 @@ def declare(iterable: ir.Value, nodes: Callable[[Any], Iterable[Node]], statemen
     return FanOut(iterable, expand, statements, tuple(reads), keys, where)
 
 
-def compiled_options(queries: tuple[tuple[str, str, dict[str, Any]], ...]) -> Callable[[str], dict[str, dict[str, Any]]]:
+def compiled_options(queries: tuple[tuple[str, str, dict[str, Any]], ...]
+                     ) -> Callable[[str], dict[str, dict[str, Any]]]:
     """ir.fanout.options_for over `queries`, their regexes compiled once."""
     if not queries:
         return lambda name: {}

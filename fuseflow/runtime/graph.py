@@ -323,7 +323,8 @@ class Topology:
             if plain is not None:  # the common case (literals and whole results only), in one pass
                 reads, literals, refs = plain
             else:
-                reads, literals, refs = tuple(dict.fromkeys(node.inputs())), _literal_arguments(node), _whole_results(node)
+                reads = tuple(dict.fromkeys(node.inputs()))
+                literals, refs = _literal_arguments(node), _whole_results(node)
             self.reads.append(reads)
             if node.kind == "method":
                 owner = node.object

@@ -36,8 +36,9 @@ BODIES = {
     "options": ("xs = pair(n, 1)\nfor x in xs['both'] {\n    up = inc(x)\n    down = inc(up, by=-1)\n}\n"
                 'options {\n    "up\\\\..*": { retries: 2, seed: 7 }\n    "up\\\\.1": { retries: 3 }\n}\n'
                 "return down\n"),
-    "ordering": ("xs = pair(n, 1)\nd0 = inc(1)\nfor x in xs['both'] {\n    a = inc(x)\n    b = inc([x, a, start], by={'k': a})"
-                 " after start\n    o = Counter(a)\n    m = o.add(x)\n    p = o.add(b) after d0\n    d = inc(b[0]) after a\n}\nreturn d, m\n"),
+    "ordering": ("xs = pair(n, 1)\nd0 = inc(1)\nfor x in xs['both'] {\n    a = inc(x)\n"
+                 "    b = inc([x, a, start], by={'k': a}) after start\n    o = Counter(a)\n    m = o.add(x)\n"
+                 "    p = o.add(b) after d0\n    d = inc(b[0]) after a\n}\nreturn d, m\n"),
     "dict": "xs = pair(n, 1)\nfor k in xs {\n    up = pair(k, n)\n}\nreturn up\n",
     "pairs": "xs = pair(n, 1)\nfor k, v in xs {\n    up = pair(k, v)\n}\nreturn up\n",
     "inside static": ("for s in [1, 2] {\n    xs = pair(n, s)\n    for x in xs['both'] {\n        up = inc(x, by=s)\n"
