@@ -41,16 +41,22 @@ def with_finally(wf: Workflow, params: dict[str, Any], settings: RunSettings, ru
         outputs = run(rest, params, settings)
     except (NodeFailed, RunFailed, KeyboardInterrupt) as exc:
         outcome = exc
-    status = status_of(outcome)
-    finals = [node.with_arguments([_status(v, status) for v in node.args],
-                                  {k: _status(v, status) for k, v in node.kwargs.items()}) for node in wf.finals]
     try:
-        run(final_part(wf, finals), params, replace(settings, no_cache=True))  # always run, never stored
+        run_finals(wf, status_of(outcome), params, settings, run)
     except (NodeFailed, RunFailed) as exc:
         finally_failed(exc, outcome)
     if outcome is not None:
         raise outcome
     return outputs
+
+
+def run_finals(wf: Workflow, status: dict[str, Any], params: dict[str, Any], settings: RunSettings,
+               run: Run) -> dict[str, Any]:
+    """Run `wf`'s `finally` nodes alone, `status` being run_status: always run, never stored. (A
+    target whose rest ran elsewhere calls it with the status it was given: KFP's exit step.)"""
+    finals = [node.with_arguments([_status(v, status) for v in node.args],
+                                  {k: _status(v, status) for k, v in node.kwargs.items()}) for node in wf.finals]
+    return run(final_part(wf, finals), params, replace(settings, no_cache=True))
 
 
 def status_of(outcome: BaseException | None) -> dict[str, Any]:

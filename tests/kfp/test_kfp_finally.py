@@ -85,3 +85,79 @@ def test_finally_is_what_kfp_writes_for_an_exit_handler(tmp_path):
     status = ours["components"][our_tasks["show-1"]["componentRef"]["name"]]["inputDefinitions"]["parameters"]
     assert status["fuseflow_status"] == {"isOptional": True, "parameterType": "TASK_FINAL_STATUS"}
     assert our_tasks["show-1"]["cachingOptions"] == {}  # never taken from KFP's cache: it always runs
+
+
+SEVERAL = """
+    from steps import inc, show, pair
+    param n: int = 3
+    a = inc(n)
+    finally {
+        told = pair(run_status["state"], "!")
+        show(told)
+        show(n, run_status["failed"])
+    }
+    return a
+    """
+
+
+def test_several_finally_calls_are_one_exit_task_as_kfp_allows_one_per_handler(tmp_path):
+    """kfp's DSL takes one exit task per dsl.ExitHandler, and KFP's backend hooks one exit task to
+    the task it follows: several calls are one step (kind "finally") running them in order through
+    the engine, its task placed and fed as kfp's compiler places an exit task."""
+    ours, _ = spec_of(SEVERAL)
+    theirs = kfp_reference(tmp_path)
+    tasks = ours["root"]["dag"]["tasks"]
+    assert sorted(tasks) == ["exit-handler", "finally"]
+    closing = tasks["finally"]
+    exit_task = theirs["root"]["dag"]["tasks"]["show-1"]
+    for field in ("dependentTasks", "triggerPolicy"):
+        assert closing[field] == exit_task[field]
+    parameters = closing["inputs"]["parameters"]
+    assert parameters["fuseflow_status"] == exit_task["inputs"]["parameters"]["fuseflow_status"]
+    assert parameters["n"] == {"componentInputParameter": "n"}
+    assert parameters["told_arg1"] == {"runtimeValue": {"constant": "!"}}
+    assert closing["cachingOptions"] == {}
+    component = ours["components"][closing["componentRef"]["name"]]
+    assert component["inputDefinitions"]["parameters"]["fuseflow_status"] == {
+        "isOptional": True, "parameterType": "TASK_FINAL_STATUS"}
+    assert component["outputDefinitions"] == {}  # nothing reads what `finally` returns
+    program = "\n".join(ours["deploymentSpec"]["executors"][component["executorLabel"]]["container"]["command"])
+    assert '"kind": "finally"' in program and '{"final": "told"}' in program  # a call reading another
+
+
+def test_the_yaml_of_several_finally_calls_loads_back_with_kfp(tmp_path):
+    from kfp import components
+    from kfp_helpers import yaml_of
+
+    path = tmp_path / "several.yaml"
+    path.write_text(yaml_of(SEVERAL), encoding="utf-8")
+    assert components.load_component_from_file(str(path)).name == "wf"
+
+
+def test_calls_of_finally_with_different_kfp_settings_are_refused_at_the_call():
+    from fuseflow.compiler.errors import CompileError
+
+    with pytest.raises(CompileError) as caught:
+        spec_of("""
+            from steps import show
+            options kfp { "show_2": { image: "python:3.12" } }
+            a = show(1)
+            finally {
+                show(run_status["state"])
+                show(2)
+            }
+            return a
+            """)
+    assert str(caught.value).startswith("wf.fuse:7:5: error: node 'show_2' cannot run on kfp: the calls of "
+                                        "`finally` run in one KFP step, with the image, resources, packages and "
+                                        "Kubernetes settings of 'show_1': give this call the same options")
+
+
+def test_the_check_refuses_two_exit_tasks_after_one_task():
+    """What KFP's backend cannot run (its exit hooks are one per task) is caught before a cluster."""
+    from fuseflow.targets.kfp.check import references
+
+    ours, _ = spec_of(CLOSING)
+    tasks = ours["root"]["dag"]["tasks"]
+    tasks["show-2"] = copy.deepcopy(tasks["show-1"])
+    assert references(ours) == ["exit tasks 'show-1' and 'show-2' both follow 'exit-handler'"]

@@ -104,7 +104,27 @@ def _dag(dag: dict, components: dict, inputs: dict, what: str) -> list[str]:
         problems += [f"task {name!r}: dependentTasks names {d!r}, which is not a task"
                      for d in depends if d not in tasks]
         problems += _task_inputs(name, task, tasks, components, component, (what, inputs), depends)
+    problems += _exit_tasks(tasks)
     problems += _cycles(tasks)
+    return problems
+
+
+def _exit_tasks(tasks: dict) -> list[str]:
+    """KFP's backend makes a task triggered by ALL_UPSTREAM_TASKS_COMPLETED an exit hook of the
+    task it follows (one hook per task, reading the final status of its first dependent task):
+    such a task follows one task, and no other one follows it so."""
+    problems: list[str] = []
+    followed: dict[str, str] = {}
+    for name, task in tasks.items():
+        if _mapping(_mapping(task).get("triggerPolicy")).get("strategy") != "ALL_UPSTREAM_TASKS_COMPLETED":
+            continue
+        depends = task.get("dependentTasks", [])
+        if len(depends) != 1:
+            problems.append(f"exit task {name!r}: follows {len(depends)} tasks, not one")
+        for before in depends:
+            if before in followed:
+                problems.append(f"exit tasks {followed[before]!r} and {name!r} both follow {before!r}")
+            followed.setdefault(before, name)
     return problems
 
 

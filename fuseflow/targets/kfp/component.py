@@ -19,7 +19,7 @@ from ... import __version__
 from ...codegen.render import render
 from ...ir import Node, Workflow
 from . import command_text
-from .inputs import ARTIFACT_TYPE, ITEMS, KEYS, RESERVED, RESULT, STATE, Inputs, unique
+from .inputs import ARTIFACT_TYPE, ITEMS, KEYS, RESERVED, RESULT, STATE, STATUS, Inputs, unique
 from .options import NodeSettings
 from .step import PROTOCOL
 
@@ -97,6 +97,12 @@ class ComponentFactory:
         spec = {"protocol": PROTOCOL, "fusec": __version__, "workflow": self.wf.name, "kind": "decide", **spec}
         return self.component("fuseflow-decide", spec["where"], spec, inputs, [], settings,
                               {ITEMS: "NUMBER_INTEGER"})
+
+    def for_finals(self, calls: list[dict], inputs: Inputs, settings: NodeSettings) -> Component:
+        """The step running several `finally` calls through the engine (kfp.finals, kfp.exit_step)."""
+        spec = {"protocol": PROTOCOL, "fusec": __version__, "workflow": self.wf.name, "kind": "finally",
+                "status": STATUS, "calls": calls}
+        return self.component("fuseflow-finally", "the calls of `finally`", spec, inputs, [], settings)
 
     def for_outputs(self, entries: list, inputs: Inputs, settings: NodeSettings) -> Component:
         spec = {"protocol": PROTOCOL, "fusec": __version__, "workflow": self.wf.name, "kind": "outputs",

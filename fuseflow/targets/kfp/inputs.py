@@ -162,6 +162,7 @@ class Inputs:
     loops: dict[tuple[str, tuple[str, ...]], LoopScope] = field(default_factory=dict)  # Gathered -> its loop
     choose: Callable[[ir.OneOf], tuple[str, str]] | None = None  # a one-of -> (its group's task, output)
     exit_task: str = ""  # the exit handler's task, whose final status a `finally` task reads
+    finals: frozenset[str] = frozenset()  # the calls of a `finally` step, which read each other inside it
     parameters: dict[str, dict] = field(default_factory=dict)   # name -> inputDefinitions entry
     artifacts: dict[str, dict] = field(default_factory=dict)
     bindings: dict[str, dict] = field(default_factory=lambda: {"artifacts": {}, "parameters": {}})
@@ -187,6 +188,8 @@ class Inputs:
             return {"callable": value.target, "path": list(value.path)} if value.path else {"callable": value.target}
         if kind is ir.ParamRef:
             return self.param(value, self.unique(value.name, *value.path))
+        if kind is ir.Ref and value.node in self.finals:  # another call of the same step (kfp.finals)
+            return {"final": value.node, "path": list(value.path)} if value.path else {"final": value.node}
         if kind is ir.Ref:
             return self.ref(value, self.unique(*self.source(value.node), *value.path))
         return self.structure(value, place)
@@ -389,9 +392,11 @@ def literal_type(value: Any) -> str:
     return "json"
 
 
-def call_template(inputs: Inputs, args: tuple[ir.Value, ...], kwargs: tuple[tuple[str, ir.Value], ...]) -> dict:
-    """{"args": [...], "kwargs": [[name, template], ...]} for a node's arguments."""
-    template: dict[str, Any] = {"args": [inputs.value(value, (f"arg{i}",)) for i, value in enumerate(args)]}
+def call_template(inputs: Inputs, args: tuple[ir.Value, ...], kwargs: tuple[tuple[str, ir.Value], ...],
+                  place: tuple[str, ...] = ()) -> dict:
+    """{"args": [...], "kwargs": [[name, template], ...]} for a node's arguments; `place`
+    starts the names of the inputs its constants take (a step of several calls: the call's)."""
+    template: dict[str, Any] = {"args": [inputs.value(value, (*place, f"arg{i}")) for i, value in enumerate(args)]}
     if kwargs:
-        template["kwargs"] = [[key, inputs.value(value, (key,))] for key, value in kwargs]
+        template["kwargs"] = [[key, inputs.value(value, (*place, key))] for key, value in kwargs]
     return template

@@ -21,10 +21,10 @@ from typing import Any
 
 from ... import ir
 from ...ir import Node, Output, Workflow, needed_nodes
-from ...ir.record import replace
 from . import options as kfp_options
 from .component import KFP_SDK_VERSION, ComponentFactory
 from .conditions import Conditions
+from .finals import FINALLY_TASK, exit_task
 from .inputs import (
     AFTER,
     ARTIFACT_TYPE,
@@ -108,8 +108,9 @@ class _Builder:
         self.loop_components: dict[str, dict] = {}
         self.loop_component_name: dict[str, str] = {}  # loop task -> its component
         self.conditions: Conditions | None = None  # the decisions' tasks, made as their nodes are placed
-        self.finals = [node for node in wf.nodes if node.final]  # `finally`: exit tasks (dsl.ExitHandler)
+        self.finals = [node for node in wf.nodes if node.final]  # `finally`: the exit task (dsl.ExitHandler)
         self.exit_task = unique("exit-handler", taken_tasks) if self.finals else ""
+        self.finally_task = unique(FINALLY_TASK, taken_tasks) if len(self.finals) > 1 else ""
 
     def build(self) -> tuple[dict, dict, Names]:
         tasks = {}
@@ -308,10 +309,10 @@ class _Builder:
     # --- finally: dsl.ExitHandler --------------------------------------------------------------
 
     def exit_handler(self, tasks: dict, outputs: dict) -> tuple[dict, dict]:
-        """The rest inside an exit handler (a task over a sub-DAG of every task so far), the `finally`
-        calls after it: tasks that run when it has ended, whatever its state, each reading its final
-        status (dsl.PipelineTaskFinalStatus), as kfp's compiler writes dsl.ExitHandler. Never
-        stored: their steps keep nothing (option cache: false)."""
+        """The rest inside an exit handler (a task over a sub-DAG of every task so far), `finally`
+        after it: its one exit task, run when the handler has ended, whatever its state, reading
+        its final status (dsl.PipelineTaskFinalStatus), as kfp's compiler writes dsl.ExitHandler
+        (kfp.finals). Never stored: its step keeps nothing (option cache: false)."""
         inputs: dict[str, dict] = {}  # the pipeline inputs the rest reads, passed in as kfp passes them
         for task in tasks.values():
             for binding in task.get("inputs", {}).get("parameters", {}).values():
@@ -340,15 +341,8 @@ class _Builder:
                    "inputs": {"parameters": {channel["channel"]: {"componentInputParameter": root}
                                              for root, channel in sorted(inputs.items())}},
                    "taskInfo": {"name": self.exit_task}}
-        root_tasks = {self.exit_task: handler}
-        for node in self.finals:
-            neutral = {**node.options.get("neutral", {}), "cache": False}  # always run, never stored
-            final = replace(node, options={**node.options, "neutral": neutral})
-            task = self.node_task(final, ROOT)
-            task["dependentTasks"] = sorted({self.exit_task, *task.get("dependentTasks", ())})
-            task["triggerPolicy"] = {"strategy": "ALL_UPSTREAM_TASKS_COMPLETED"}
-            root_tasks[self.names.tasks[node.name]] = task
-        return root_tasks, rerouted
+        name, closing = exit_task(self, self.finals)  # one exit task per handler (kfp.finals)
+        return {self.exit_task: handler, name: closing}, rerouted
 
     # --- pipeline inputs and outputs -------------------------------------------------------
 

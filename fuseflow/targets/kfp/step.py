@@ -18,7 +18,7 @@ where a TEMPLATE says which input holds an argument and how to decode it
 (fuseflow.targets.kfp.inputs lists them). A task inside a run-time loop is one
 iteration's: its node's name has `*` for the item's key, which comes with the
 item (`fuseflow_key`); kind "items" is the step that hands a loop's items out
-(`hand_out`). `values` are the
+(`hand_out`), kind "finally" the one running several `finally` calls (kfp.exit_step). `values` are the
 function's arguments as kfp's executor passes them: parameter values (the
 node's name among them), and artifacts (objects with a `.path`, plus a
 `.metadata` dict for outputs). This module never imports kfp: it reads and
@@ -56,7 +56,7 @@ from ...runtime.execute import resolve
 from ...runtime.explain import describe_key
 from ...runtime.fanout import LoopFailed
 from ...runtime.final import indexed_status
-from ...runtime.invoke import IndexingError, NodeFailed, index, message, resolve_callable, resolve_imported
+from ...runtime.invoke import IndexingError, NodeFailed, RunFailed, index, message, resolve_callable, resolve_imported
 from ...runtime.keys import finish_key, templates
 from ...runtime.storage import REGISTRY, StorageWarning, open_store
 from ...runtime.storage.format import decode, encode_header
@@ -95,12 +95,17 @@ def run_step(spec: dict, values: dict, modules: dict[str, str] | None = None) ->
         if spec["kind"] == "outputs":
             collect_outputs(spec, values)
             return None
+        if spec["kind"] == "finally":  # several `finally` calls, run by the engine (kfp.exit_step)
+            from .exit_step import run_finally
+
+            run_finally(spec, values)
+            return None
         step = Step(spec, values)
         how = step.run()
     except NodeFailed as failure:
         report_failure(failure)
         raise SystemExit(1) from None
-    except (LoopFailed, DecisionFailed) as failure:  # a run-time loop's items or results, an `if`'s tests
+    except RunFailed as failure:  # a run-time loop's items or results, an `if`'s tests, run_status[...]
         report_run_failure(failure)
         raise SystemExit(1) from None
     print(f"fuseflow: node {step.name!r} {how} in {time.perf_counter() - started:.2f} s", flush=True)

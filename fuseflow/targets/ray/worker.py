@@ -133,8 +133,9 @@ def call_task(fn: Callable, direct: bool = False) -> Any:
             count_interrupts()
             try:
                 return fn(*args, **kwargs)
-            except BaseException as exc:
-                raise mark(exc, ray.get_runtime_context().get_task_name()) from None
+            except BaseException as exc:  # the traceback from the user's frame on, as a node's elsewhere
+                traceback = exc.__traceback__.tb_next if exc.__traceback__ is not None else None
+                raise mark(exc.with_traceback(traceback), ray.get_runtime_context().get_task_name()) from None
     else:
         def call(spec: tuple, *inputs: Any) -> Any:
             return run_call(fn, spec, inputs)
