@@ -83,3 +83,41 @@ def test_finally_is_the_flow_body_s_try_finally_and_the_rest_s_failure_stays_the
     assert last.startswith("pair failed [{'node': 'a', 'error': 'ValueError: refusing 13'}]")
     runs = task_runs(failed, 2)
     assert runs["seen"].state.name == "Completed" and runs["a"].state.is_failed()
+
+
+SEVERAL = """
+    workflow closings
+    from steps import inc, fail_on, pair
+
+    param x: int = 1
+    param y: int = 0
+
+    a = fail_on(x, 13)
+    finally {
+        told = pair(run_status["state"], x)
+        inc(told["b"])
+        fail_on(y, 2)
+    }
+    return a
+"""
+
+
+def test_several_finally_calls_are_task_runs_and_a_failure_in_finally_fails_only_a_run_that_succeeded(project):
+    """Each call a task run named after its node, one reading another; a failure in `finally`
+    after a success is the flow run's failure, after a failure the rest's stays the flow run's."""
+    module = project.flow(SEVERAL)
+    done = run_state(module.closings)
+    assert done.result() == {"a": 1}
+    assert sorted(project.calls()) == ["fail_on 0", "fail_on 1", "inc 1", "pair succeeded 1"]
+    assert states(task_runs(done, 4)) == dict.fromkeys(["a", "told", "inc_1", "fail_on_1"], "Completed")
+
+    closing_failed = run_state(module.closings, y=2)
+    assert closing_failed.is_failed() and "refusing 2" in str(closing_failed.message)
+    runs = task_runs(closing_failed, 4)
+    assert runs["fail_on_1"].state.is_failed() and not runs["a"].state.is_failed()  # a: loaded (Cached)
+
+    with pytest.warns(UserWarning, match="finally: node 'fail_on_1' failed"):
+        both_failed = run_state(module.closings, x=13, y=2)
+    assert both_failed.is_failed() and "refusing 13" in str(both_failed.message)
+    assert "refusing 2" not in str(both_failed.message)
+    assert "pair failed 13" in project.calls()
