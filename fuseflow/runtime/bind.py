@@ -110,7 +110,7 @@ class Stamp:
     def __init__(self, fanout: ir.FanOut, imported: Imports):
         import re  # deferred, as ir.fanout.options_for: only a run-time loop's nodes, when it expands
 
-        from ..ir.expand import Expansion
+        from ..ir.expand import Expansion  # deferred: loaded by a run-time loop's first expansion only
 
         self.fanout = fanout
         root: ir.Loop = ir.Loop(fanout.vars, [], fanout.body, positions=True)
@@ -155,8 +155,9 @@ class Stamp:
 
     def expand(self, items: Any, where: str) -> tuple[list[graph.Node], dict[str, ir.Value]]:
         """The nodes `items` make (in order) and each statement's results outside the loop."""
+        # deferred, as above: only a workflow with run-time loops, when one expands
         from ..ir.expand import NotIndexable
-        from ..ir.fanout import checked_items
+        from ..ir.fanout import checked_items  # (ir.fanout too: ir loads it lazily, PEP 562)
 
         items = checked_items(len(self.fanout.vars), items, where)
         iterations = ir.Loop(self.fanout.vars, items, (), positions=True).iterations()
@@ -190,7 +191,7 @@ class Stamp:
             return ir.Literal(found) if not ir.holds_imported(found) else self.imported.values(ir.constant(found))
         if how is CURRENT:
             return ir.Ref(what[0] + key, what[1])
-        from ..ir.expand import Iteration
+        from ..ir.expand import Iteration  # deferred: a run-time loop's, as above
 
         at = Iteration(self.expansion, (*self.fanout.keys, key), bindings)
         return self.imported.values(at.value(what))

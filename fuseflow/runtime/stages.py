@@ -20,6 +20,7 @@ from typing import Any
 from .. import ir
 from .conditions import decide, ready_decisions, taken_branch, waiting_on_decisions
 from .fanout import Fetch, ItemsUnknown, expand_one, handed_on, items_of
+from .fanout import waiting_nodes as reading_loops
 from .graph import Decision, FanOut, Workflow
 
 # run_part(workflow, wanted, known): the results of the `wanted` nodes of `workflow` (a part of
@@ -67,8 +68,6 @@ def waiting_nodes(wf: Workflow) -> set[str]:
     """The nodes that wait for a run-time loop (they read its results, ir.Gathered) or a
     decision (they are inside its branches, or read a name they assign, ir.OneOf), and every
     node after them (that reads them, or runs after them)."""
-    from .fanout import waiting_nodes as reading_loops
-
     seeds = (reading_loops(wf) if wf.fanouts else set()) | waiting_on_decisions(wf)
     waiting: set[str] = set()
     for node, reads, after in zip(wf.nodes, wf.topology.needs, wf.topology.after, strict=True):

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ... import ir
 from ...ir.conditions import shown, where
 from . import options as kfp_options
-from .inputs import ARTIFACT_TYPE, ITEMS, Inputs, Scope, unique
+from .inputs import ARTIFACT_TYPE, ITEMS, Inputs, Scope, k8s_name, unique
 
 if TYPE_CHECKING:
     from .spec import _Builder
@@ -138,7 +138,7 @@ class Conditions:
         if found is not None:
             return found
         taken = self.builder.taken_tasks
-        decide = unique(k8s(name), taken)
+        decide = unique(k8s_name(name, "if"), taken)
         task = unique(f"{decide}-branches", taken)
         group = Group(self.decisions[name], scope, tasks, decide, task,
                       "comp-" + unique(task, self.builder.factory.taken), ChannelScope(scope))
@@ -276,7 +276,4 @@ def test_template(inputs: Inputs, test: ir.Value, place: tuple, seen: dict[ir.Va
     return seen[test]
 
 
-def k8s(name: str) -> str:
-    from .spec import k8s_name  # (spec imports this module)
 
-    return k8s_name(name, "if")

@@ -341,6 +341,14 @@ class Inputs:
         return unique(input_name(*parts), self.taken, "_")
 
 
+def k8s_name(text: str, fallback: str = "node") -> str:
+    """Lowercase letters, digits and '-', as KFP wants task and pipeline names."""
+    return _K8S_NAME.sub("-", text.lower()).strip("-") or fallback
+
+
+_K8S_NAME = re.compile(r"[^a-z0-9]+")
+
+
 def unique(name: str, taken: set[str], sep: str = "-") -> str:
     """`name`, or `name-2`, `name-3`, ... : the first one not taken (then taken)."""
     candidate, n = name, 1

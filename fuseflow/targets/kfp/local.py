@@ -32,6 +32,7 @@ from ...compiler.errors import UsageError
 from ...ir import Workflow
 from ...runtime.extras import optional
 from ...runtime.fanout import LoopFailed
+from ...runtime.final import finally_failed
 from ...runtime.invoke import NodeFailed, environment
 from ...runtime.params import Param, ParamError, resolve
 from ...runtime.prepare import open_run_store
@@ -149,8 +150,6 @@ def _raise_failure(failures: Path, exc: RuntimeError, log: io.StringIO | None, n
     reports = [json.loads(path.read_text(encoding="utf-8")) for path in failures.glob("*.json")]
     rest = [report for report in reports if report.get("node") not in finals]
     if rest and len(rest) < len(reports):
-        from ...runtime.final import finally_failed
-
         final = max((r for r in reports if r.get("node") in finals), key=lambda report: report.get("time", 0))
         finally_failed(failure_from_report(final), outcome=exc)  # a warning: the rest's error follows
         reports = rest

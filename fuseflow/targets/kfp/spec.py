@@ -36,6 +36,7 @@ from .inputs import (
     LoopScope,
     Scope,
     call_template,
+    k8s_name,
     unique,
 )
 from .loops import KEY, RunTimeLoop
@@ -44,7 +45,6 @@ from .values import encode
 SCHEMA_VERSION = "2.1.0"
 STORAGE_INPUT, RERUN_INPUT = "fuseflow_storage", "fuseflow_rerun"
 OUTPUTS_TASK = "fuseflow-outputs"
-_K8S_NAME = re.compile(r"[^a-z0-9]+")
 
 
 @dataclass
@@ -73,9 +73,6 @@ def build(wf: Workflow, modules: dict[str, dict[str, str]] | None = None) -> tup
     return _Builder(wf, modules or {}).build()
 
 
-def k8s_name(text: str, fallback: str = "node") -> str:
-    """Lowercase letters, digits and '-', as KFP wants task and pipeline names."""
-    return _K8S_NAME.sub("-", text.lower()).strip("-") or fallback
 
 
 ROOT = Scope()

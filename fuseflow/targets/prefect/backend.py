@@ -53,6 +53,7 @@ from ...runtime import node as node_run
 from ...runtime.cli import main as cli_main
 from ...runtime.execute import Executor
 from ...runtime.extras import optional
+from ...runtime.final import final_part, finally_failed, indexed_status, status_of
 from ...runtime.graph import Workflow, decision, family, one_of, param, ref, run_status, struct, test
 from ...runtime.invoke import NodeFailed, NodeTimeout
 from ...runtime.params import Param
@@ -62,7 +63,9 @@ from ...runtime.storage import StorageWarning
 from .options import as_objects, task_options
 
 with optional("prefect", "the Prefect target"):
+    from prefect import task
     from prefect._internal.concurrency.cancellation import CancelledError
+    from prefect.cache_policies import NO_CACHE
     from prefect.context import TaskRunContext
     from prefect.exceptions import MissingContextError
     from prefect.futures import PrefectFuture, wait
@@ -375,8 +378,6 @@ class FlowRun:
     def closing(self) -> None:
         """`finally` begins: its nodes are planned to run after the rest, never stored, whatever the
         rest did (runtime.final), with run_status as it went (`status`)."""
-        from ...runtime.final import final_part
-
         self.closing_from = len(self.futures)
         part = self.graph = final_part(self.graph, list(self.graph.finals))
         plan = prepare(part, self.params, replace(self.settings, no_cache=True), warn_shared=False)
@@ -384,15 +385,11 @@ class FlowRun:
 
     def status(self, *path: Any) -> Any:
         """run_status, indexed: how the rest of the flow run ended (runtime.final.status_of)."""
-        from ...runtime.final import indexed_status, status_of
-
         return indexed_status(status_of(self.outcome), path)
 
     def closed(self) -> None:
         """`finally` ends: wait for its nodes; a failure fails a flow run whose rest succeeded, and is
         a warning after a failure (whose error stays the flow run's)."""
-        from ...runtime.final import finally_failed
-
         finals = self.futures[self.closing_from:]
         wait([future for _, future in finals])
         try:
@@ -495,10 +492,6 @@ class FlowRun:
 def skipped_task() -> Any:
     """The task of a node in a branch not taken: it runs nothing and ends in state Skipped, so the
     Prefect UI shows every node of the workflow, the skipped ones as such."""
-    from prefect import task
-    from prefect.cache_policies import NO_CACHE
-    from prefect.states import Completed
-
     def skipped(why: str) -> Any:
         return Completed(message=why, name="Skipped")
 
