@@ -3,7 +3,7 @@
     wf = decide(wf, decision, taken_branch(decision, results, params))
 
 A workflow's `if` chains (Workflow.decisions, runtime.graph.Decision) are made
-in the stages that run-time loops expand in (runtime.fanout.expanded, which
+in the stages that run-time loops expand in (runtime.stages.expanded, which
 every target runs before its own run): the nodes a decision's tests read run
 first, the decision is made, and the workflow goes on without the nodes of
 the branches not taken. They never run; they are listed in Workflow.skipped,

@@ -1,16 +1,14 @@
-"""Run-time loops on the engine: run what their iterables need, expand them, then run the rest.
+"""Run-time loops on the engine: what a loop iterates taken apart, the loop expanded into its nodes.
 
-    wf, known = expanded(wf, params, run_part)     # every target, before its own run
+    wf = expand_one(wf, fanout, items_of(fanout, results, params))   # runtime.stages, at each stage
 
-A workflow with run-time loops (Workflow.fanouts) is run in stages: the nodes
-a loop's iterable needs run first (`run_part`, the target's own executor, on
-the part of the graph that does not wait for a loop), the loop is expanded
-into the nodes its items make (FanOut.expand), the values that gathered its
-results outside it (ir.Gathered) become those nodes' results, and so on
-until no loop is left; the target then runs the whole, now static, graph.
-The results the stages computed that the rest reads are handed on (`known`),
-so nothing runs twice even when nothing is stored; with a store, they are
-stored as every result is, and a rerun loads them.
+A workflow with run-time loops (Workflow.fanouts) runs in stages
+(runtime.stages, which makes the decisions of `if`s in the same stages): the
+nodes a loop's iterable needs run first, then the loop is expanded into the
+nodes its items make (FanOut.expand), and the values that gathered its
+results outside it (ir.Gathered) become those nodes' results. This module has
+the loops' part: what waits for a loop (`waiting_nodes`), what a stage hands
+on (`handed_on`), the items (`items_of`), the expansion (`expansion`).
 
 A generated module declares each loop as a generator function of its nodes
 for given items, which `declare` makes a FanOut of (`rt.fanout`):
@@ -41,9 +39,6 @@ from .invoke import IndexingError, RunFailed, index
 # for it, {target: {key: value}} (ir.fanout.options_for), as the target's nodes carry them.
 Options = Callable[[Node, dict[str, dict[str, Any]]], None]
 
-# run_part(workflow, wanted, known): the results of the `wanted` nodes of `workflow` (a part of
-# the whole with no run-time loop left in it), with `known` results not computed again.
-RunPart = Callable[[Workflow, list[str], dict[str, Any]], dict[str, Any]]
 
 # fetch(node, result): a result as run_part hands it on -> its value, for the items of a loop that
 # iterates it; a target whose results stay where they ran (Ray's ObjectRefs) fetches it here.
@@ -58,72 +53,6 @@ class ItemsUnknown(Exception):
 class LoopFailed(RunFailed):
     """A run-time loop's items are not a list or a dict, or a result gathered outside it
     cannot be indexed as the file says: the run stops there, naming the loop."""
-
-
-def expanded(wf: Workflow, params: dict[str, Any], run_part: RunPart,
-             fetch: Fetch | None = None) -> tuple[Workflow, dict[str, Any]]:
-    """`wf` with every run-time loop expanded, and the results computed on the way that the
-    rest of the run reads (by node name), as run_part gave them."""
-    known: dict[str, Any] = {}
-    while wf.fanouts:
-        part, wanted, ready = next_stage(wf)
-        try:
-            results = run_part(part, wanted, known) if wanted else {}
-        except ItemsUnknown:  # (as_stored's) the rest stays a run-time loop
-            return wf, known
-        known.update({name: results[name] for name in wanted})
-        for fanout in ready:
-            wf = expand_one(wf, fanout, items_of(fanout, results, params, fetch))
-    return wf, known
-
-
-def next_stage(wf: Workflow) -> tuple[Workflow, list[str], list[FanOut]]:
-    """What runs before the run-time loops that can expand now (those whose iterable waits for
-    no other loop): the part of `wf` that waits for none (a workflow of its own, without
-    outputs or loops), the nodes of it to compute (handed_on), and those loops. `expanded`
-    goes through the stages itself; a target whose run reaches the loops one by one (a
-    Prefect flow body) asks for each stage as it goes."""
-    waiting = waiting_nodes(wf)
-    ready = [fanout for fanout in wf.fanouts if not set(ir.referenced_nodes(fanout.iterable)) & waiting]
-    assert ready, "a run-time loop's iterable is a node before it in the file, so one is always ready"
-    part = [node for node in wf.nodes if node.name not in waiting]
-    producers = [name for fanout in ready for name in ir.referenced_nodes(fanout.iterable)]
-    return wf.replaced(nodes=part, outputs={}, fanouts=[]), handed_on(part, producers, wf), ready
-
-
-def unknown_keys(wf: Workflow) -> Callable[[str], bool]:
-    """Whether a node's key is not known now: it waits for a run-time loop left unexpanded, or is
-    one of such a loop's (named after one of its statements and static keys)."""
-    waiting = waiting_nodes(wf)
-    prefixes = tuple(".".join((statement, *fanout.keys)) + "." for fanout in wf.fanouts
-                     for statement in fanout.statements)
-
-    def unknown(node: str) -> bool:
-        return node in waiting or node.startswith(prefixes)
-
-    return unknown
-
-
-def as_stored(wf: Workflow, params: dict[str, Any], plan_part: Callable[[Workflow], Any]) -> Workflow:
-    """expanded_as_stored, with the params' values and `plan_part(part)`, the RunPlan of a part of
-    the workflow (runtime.prepare.prepare(..., part=True))."""
-
-    def load_stored(part: Workflow, wanted: list[str], known: dict[str, Any]) -> dict[str, Any]:
-        from .node import load  # deferred: the store's side, as every plan with a store loads it
-
-        plan = plan_part(part)
-        found = {}
-        for name in wanted:
-            if name in known:
-                found[name] = known[name]
-                continue
-            hit, value = (False, None) if not plan.is_stored(name) else load(plan.job(part.index[name]), plan.store)
-            if not hit:
-                raise ItemsUnknown(name)
-            found[name] = value
-        return found
-
-    return expanded(wf, params, load_stored)[0]
 
 
 def waiting_nodes(wf: Workflow) -> set[str]:
