@@ -33,7 +33,7 @@ def exit_task(builder: _Builder, finals: list[Node]) -> tuple[str, dict]:
 
 def one_call(builder: _Builder, node: Node) -> dict:
     """The call's own step, never taken from KFP's cache nor stored (option cache: false)."""
-    from .spec import ROOT
+    from .spec import ROOT  # deferred: spec imports this module
 
     task = builder.node_task(uncached(node), ROOT)
     task["dependentTasks"] = [builder.exit_task]  # reads no other task: `finally` reads no node of the rest
@@ -45,7 +45,7 @@ def several_calls(builder: _Builder, finals: list[Node]) -> dict:
     """One step running every call (kind "finally"): the params and constants they read its
     inputs, the handler's final status `fuseflow_status`, a call's result read by another
     passed inside the step (template {"final": node})."""
-    from .spec import NodeProblem
+    from .spec import NodeProblem  # deferred: spec imports this module
 
     settings = [builder.settings(uncached(node)) for node in finals]
     for node, own in zip(finals[1:], settings[1:], strict=True):
