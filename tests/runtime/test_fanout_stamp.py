@@ -29,7 +29,7 @@ def pair(a, b):
     return {"a": a, "b": b, "both": [a, b]}
 '''
 
-HEAD = "from ops import inc, pair, Counter\nparam n: int = 2\nstart = inc(0)\nc = Counter(start)\n"
+HEAD = "from stamp_ops import inc, pair, Counter\nparam n: int = 2\nstart = inc(0)\nc = Counter(start)\n"
 
 BODIES = {
     "plain": "xs = pair(n, 1)\nfor x in xs['both'] {\n    up = inc(x)\n    twice = inc(up, by=x)\n}\nreturn twice\n",
@@ -62,7 +62,7 @@ class NodeByNode(binding.Builders):
 
 
 def loops(name: str, tmp_path: Path, builders: binding.Builders | None) -> list:
-    (tmp_path / "ops.py").write_text(OPS)
+    (tmp_path / "stamp_ops.py").write_text(OPS)
     wf, _ = compile_source(HEAD + textwrap.dedent(BODIES[name]), str(tmp_path / "wf.fuse"))
     assert wf is not None and wf.fanouts, name
     with binding.import_path(tmp_path):
