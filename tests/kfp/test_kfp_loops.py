@@ -209,7 +209,7 @@ def test_kfp_loads_the_pipeline_back(tmp_path):
 
 
 def test_items_travel_as_json_text_or_as_a_record():
-    from fuseflow.targets.kfp.step import item_text, item_value
+    from fuseflow.targets.kfp.arguments import item_text, item_value
 
     for value in (3, 2.0, "a", None, True, [1, {"k": [2.5, "{{$}}"]}], "/kfp-workspace/x"):
         text = item_text(value)

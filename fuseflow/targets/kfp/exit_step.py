@@ -20,7 +20,7 @@ from ...runtime import execute, graph
 from ...runtime.final import run_finals
 from ...runtime.invoke import NodeFailed, RunFailed, resolve_callable
 from ...runtime.prepare import RunSettings
-from .step import Arguments, decode_parameter, run_status
+from .arguments import Arguments, decode_parameter, run_status
 
 
 class FinalArguments(Arguments):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...ir import Node
 from ...ir.record import replace
-from .inputs import Inputs, call_template
+from .inputs import ROOT, Inputs, NodeProblem, call_template
 
 if TYPE_CHECKING:
     from .options import NodeSettings
@@ -33,8 +33,6 @@ def exit_task(builder: _Builder, finals: list[Node]) -> tuple[str, dict]:
 
 def one_call(builder: _Builder, node: Node) -> dict:
     """The call's own step, never taken from KFP's cache nor stored (option cache: false)."""
-    from .spec import ROOT  # deferred: spec imports this module
-
     task = builder.node_task(uncached(node), ROOT)
     task["dependentTasks"] = [builder.exit_task]  # reads no other task: `finally` reads no node of the rest
     task["triggerPolicy"] = dict(TRIGGER)
@@ -45,8 +43,6 @@ def several_calls(builder: _Builder, finals: list[Node]) -> dict:
     """One step running every call (kind "finally"): the params and constants they read its
     inputs, the handler's final status `fuseflow_status`, a call's result read by another
     passed inside the step (template {"final": node})."""
-    from .spec import NodeProblem  # deferred: spec imports this module
-
     settings = [builder.settings(uncached(node)) for node in finals]
     for node, own in zip(finals[1:], settings[1:], strict=True):
         if _executor(own) != _executor(settings[0]):

@@ -47,8 +47,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ... import ir
+from .arguments import KEYS
 from .loops import KEY_FIELD, Item, RunTimeLoop, holds_item
-from .step import KEYS
 from .values import encode
 
 # KFP's parameter types, by fuseflow's type names ("json": a literal sent as JSON text).
@@ -84,6 +84,17 @@ class Scope:
 
     def key(self) -> dict:
         raise AssertionError("an item's key is read inside its run-time loop only")
+
+
+ROOT = Scope()
+
+
+class NodeProblem(ValueError):
+    """A node the KFP target cannot express; carries the node for the error's position."""
+
+    def __init__(self, node: ir.Node, message: str):
+        super().__init__(message)
+        self.node = node
 
 
 class LoopScope(Scope):

@@ -37,10 +37,11 @@ from ...runtime.invoke import NodeFailed, environment
 from ...runtime.params import Param, ParamError, resolve
 from ...runtime.prepare import open_run_store
 from ...runtime.shared import origin, warn_if_shared
+from .arguments import FAILURE_DIR, read_value
 from .loops import RunTimeLoop
 from .options import settings as node_settings
 from .spec import Names
-from .step import FAILURE_DIR, failure_from_report, read_value
+from .step import failure_from_report
 from .values import encode
 
 

@@ -22,7 +22,7 @@ from ...ir.expand import Expansion, Iteration
 from ...ir.fanout import options_for
 from ...ir.values import holds
 from ...runtime.bind import iterable_text
-from .step import KEY, KEY_FIELD
+from .arguments import KEY, KEY_FIELD
 
 __all__ = ["KEY", "KEY_FIELD", "Item", "RunTimeLoop", "holds_item"]
 

@@ -30,10 +30,12 @@ from .inputs import (
     ARTIFACT_TYPE,
     PARAMETER_TYPES,
     RESULT,
+    ROOT,
     SELF,
     STATE,
     Inputs,
     LoopScope,
+    NodeProblem,
     Scope,
     call_template,
     k8s_name,
@@ -59,14 +61,6 @@ class Names:
     rerun_input: str = RERUN_INPUT
 
 
-class NodeProblem(ValueError):
-    """A node the KFP target cannot express; carries the node for the error's position."""
-
-    def __init__(self, node: Node, message: str):
-        super().__init__(message)
-        self.node = node
-
-
 def build(wf: Workflow, modules: dict[str, dict[str, str]] | None = None) -> tuple[dict, dict, Names]:
     """(pipeline spec, platform spec or {}, names). `modules`: embedded module
     sources by module name (see kfp_modules.find_modules)."""
@@ -75,7 +69,6 @@ def build(wf: Workflow, modules: dict[str, dict[str, str]] | None = None) -> tup
 
 
 
-ROOT = Scope()
 
 
 class _Builder:
