@@ -30,7 +30,7 @@ class Progress:
 
     def __init__(self, total: int = 0):
         self.total = total
-        self.counts = {"done": 0, "loaded": 0, "running": 0, "failed": 0, "skipped": 0}
+        self.counts = {"done": 0, "loaded": 0, "running": 0, "failed": 0}  # and "skipped", once there are any
 
     def expect(self, nodes: int) -> None:
         """`nodes` more nodes will be run or loaded."""
@@ -58,7 +58,7 @@ class Progress:
 
     def skipped(self, names: list[str]) -> None:
         """These nodes never run: they are in branches of `if`s not taken (runtime.conditions)."""
-        self.counts["skipped"] += len(names)
+        self.counts["skipped"] = self.counts.get("skipped", 0) + len(names)
         self.show("")
 
     def show(self, name: str) -> None:
@@ -66,7 +66,7 @@ class Progress:
 
     def summary(self) -> str:
         c = self.counts
-        skipped = f"  skipped {c['skipped']}" if c["skipped"] else ""
+        skipped = f"  skipped {c['skipped']}" if c.get("skipped") else ""
         return f"done {c['done']}  loaded {c['loaded']}  running {c['running']}  failed {c['failed']}{skipped}"
 
     def __enter__(self) -> Progress:
@@ -135,7 +135,7 @@ class RichProgress(Progress):
 
 
 EVENTS_VARIABLE = "FUSEFLOW_PROGRESS_EVENTS"
-EVENTS = ("expect", "started", "finished", "loaded", "failed")
+EVENTS = ("expect", "started", "finished", "loaded", "failed", "skipped")
 
 
 class EventProgress(Progress):
@@ -168,6 +168,11 @@ class EventProgress(Progress):
         super().failed(name)
         self._send("failed", name)
 
+    def skipped(self, names: list[str]) -> None:
+        super().skipped(names)
+        for name in names:
+            self._send("skipped", name)
+
     def _send(self, event: str, value: int | str) -> None:
         sys.stderr.write(f"{self.prefix} progress {json.dumps([event, value])}\n")
         sys.stderr.flush()
@@ -183,7 +188,10 @@ def replay(progress: Progress, payload: str) -> bool:
     if event not in EVENTS or not isinstance(value, int if event == "expect" else str):
         return False
     if progress.live:
-        getattr(progress, event)(value)
+        if event == "skipped":  # one line a node: skipped takes them together
+            progress.skipped([str(value)])
+        else:
+            getattr(progress, event)(value)
     return True
 
 

@@ -180,3 +180,24 @@ def test_the_generated_module_decides_as_fusec_run_does(project, tmp_path):
     assert sorted(project.calls()) == ["add 10 100", "inc 110", "inc 111", "inc 9"]
     assert project.outputs("-p", "x=9") == {"after_if": 112}
     assert project.calls() == []  # fusec run loads what the module stored: the same keys
+
+
+def test_progress_counts_the_nodes_of_branches_not_taken_as_skipped():
+    """The progress display's counts, and the lines a display drawn by another process reads."""
+    import io
+    from contextlib import redirect_stderr
+
+    from fuseflow.runtime.progress import EventProgress, Progress, replay
+
+    seen = Progress()
+    seen.skipped(["x.if", "y"])
+    assert seen.counts["skipped"] == 2 and seen.summary().endswith("skipped 2")
+    assert "skipped" not in Progress().summary()  # a workflow without `if`s: as before
+    sent = io.StringIO()
+    with redirect_stderr(sent):
+        EventProgress("P").skipped(["x.if", "y"])
+    drawn = Progress()
+    drawn.live = True
+    for line in sent.getvalue().splitlines():
+        assert replay(drawn, line.removeprefix("P progress "))
+    assert drawn.counts["skipped"] == 2
