@@ -23,68 +23,12 @@ from typing import TYPE_CHECKING, Any
 from ... import ir
 from ...ir.conditions import shown, where
 from . import options as kfp_options
-from .inputs import ARTIFACT_TYPE, ITEMS, Inputs, Scope, k8s_name, unique
+from .inputs import ARTIFACT_TYPE, ITEMS, ChannelScope, Inputs, Scope, k8s_name, unique
 
 if TYPE_CHECKING:
     from .spec import _Builder
 
 OUTPUT = ITEMS  # the decide step's return value, as kfp names it: `decide.output`
-
-
-class ChannelScope(Scope):
-    """The DAG of a sub-DAG component (a condition group, a branch): its own tasks (`inside`) read
-    one another directly, and what is outside through the component's inputs, which its task in
-    the `parent` scope binds (`pipelinechannel--n`, `pipelinechannel--base-result`)."""
-
-    def __init__(self, parent: Scope):
-        self.parent = parent
-        self.inside: set[str] = set()
-        self.parameters: dict[str, dict] = {}
-        self.artifacts: dict[str, dict] = {}
-        self.bindings: dict[str, dict] = {"artifacts": {}, "parameters": {}}
-        self.dependencies: set[str] = set()
-
-    def pipeline_input(self, name: str, definition: dict) -> dict:
-        channel = f"pipelinechannel--{name}"
-        self.parameters[channel] = definition
-        self.bindings["parameters"][channel] = self.parent.pipeline_input(name, definition)
-        return {"componentInputParameter": channel}
-
-    def artifact(self, task: str, output: str) -> tuple[dict, str | None]:
-        if task in self.inside:
-            return super().artifact(task, output)
-        channel = f"pipelinechannel--{task}-{output}"
-        self.artifacts[channel] = {"artifactType": ARTIFACT_TYPE}
-        binding, producer = self.parent.artifact(task, output)
-        self.bindings["artifacts"][channel] = binding
-        if producer is not None:
-            self.dependencies.add(producer)
-        return {"componentInputArtifact": channel}, None
-
-    def after(self, task: str) -> str | None:
-        if task in self.inside:
-            return task
-        depends = self.parent.after(task)
-        if depends is not None:
-            self.dependencies.add(depends)
-        return None
-
-    def parameter(self, channel: str, definition: dict, binding: dict) -> dict:
-        """An input parameter of the component (the decision's output), bound by its task."""
-        self.parameters[channel] = definition
-        self.bindings["parameters"][channel] = binding
-        return {"componentInputParameter": channel}
-
-    def inputs(self) -> dict:
-        return {kind: dict(sorted(bound.items())) for kind, bound in self.bindings.items() if bound}
-
-    def input_definitions(self) -> dict:
-        found: dict[str, Any] = {}
-        if self.artifacts:
-            found["artifacts"] = dict(sorted(self.artifacts.items()))
-        if self.parameters:
-            found["parameters"] = dict(sorted(self.parameters.items()))
-        return found
 
 
 @dataclass

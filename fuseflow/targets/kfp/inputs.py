@@ -97,12 +97,70 @@ class NodeProblem(ValueError):
         self.node = node
 
 
-class LoopScope(Scope):
-    """The DAG of a run-time loop (`dsl.ParallelFor`): its tasks (`inside`) read one another
-    directly, and the rest through the loop component's inputs, named as kfp's compiler names
-    them (`pipelinechannel--n`, `pipelinechannel--base-result`), which the loop task binds."""
+class ChannelScope(Scope):
+    """The DAG of a sub-DAG component (a run-time loop, a condition group, a branch): its own tasks (`inside`) read
+    one another directly, and what is outside through the component's inputs, which its task in
+    the `parent` scope binds (`pipelinechannel--n`, `pipelinechannel--base-result`)."""
+
+    def __init__(self, parent: Scope):
+        self.parent = parent
+        self.inside: set[str] = set()
+        self.parameters: dict[str, dict] = {}
+        self.artifacts: dict[str, dict] = {}
+        self.bindings: dict[str, dict] = {"artifacts": {}, "parameters": {}}
+        self.dependencies: set[str] = set()
+
+    def pipeline_input(self, name: str, definition: dict) -> dict:
+        channel = f"pipelinechannel--{name}"
+        self.parameters[channel] = definition
+        self.bindings["parameters"][channel] = self.parent.pipeline_input(name, definition)
+        return {"componentInputParameter": channel}
+
+    def artifact(self, task: str, output: str) -> tuple[dict, str | None]:
+        if task in self.inside:
+            return super().artifact(task, output)
+        channel = f"pipelinechannel--{task}-{output}"
+        self.artifacts[channel] = {"artifactType": ARTIFACT_TYPE}
+        binding, producer = self.parent.artifact(task, output)
+        self.bindings["artifacts"][channel] = binding
+        if producer is not None:
+            self.dependencies.add(producer)
+        return {"componentInputArtifact": channel}, None
+
+    def after(self, task: str) -> str | None:
+        if task in self.inside:
+            return task
+        depends = self.parent.after(task)
+        if depends is not None:
+            self.dependencies.add(depends)
+        return None
+
+    def parameter(self, channel: str, definition: dict, binding: dict) -> dict:
+        """An input parameter of the component (the decision's output), bound by its task."""
+        self.parameters[channel] = definition
+        self.bindings["parameters"][channel] = binding
+        return {"componentInputParameter": channel}
+
+    def inputs(self) -> dict:
+        return {kind: dict(sorted(bound.items())) for kind, bound in self.bindings.items() if bound}
+
+    def input_definitions(self) -> dict:
+        found: dict[str, Any] = {}
+        if self.artifacts:
+            found["artifacts"] = dict(sorted(self.artifacts.items()))
+        if self.parameters:
+            found["parameters"] = dict(sorted(self.parameters.items()))
+        return found
+
+
+class LoopScope(ChannelScope):
+    """The DAG of a run-time loop (`dsl.ParallelFor`): a sub-DAG of the root whose tasks (`inside`)
+    read one another directly, and the rest through the loop component's inputs, named as kfp's
+    compiler names them (`pipelinechannel--n`, `pipelinechannel--base-result`), which the loop task
+    binds; each iteration reads its item from the items step's list."""
 
     def __init__(self, loop: RunTimeLoop, task: str, items_task: str, needed: set[str], inside: set[str]):
+        super().__init__(ROOT)
         self.loop = loop
         self.task = task  # the loop's task in the root DAG
         self.items_task = items_task
@@ -112,34 +170,12 @@ class LoopScope(Scope):
         self.fields = {var: unique(var, taken, "_") for var in loop.fanout.vars}
         self.items_input = f"pipelinechannel--{items_task}-{ITEMS}"
         self.item_input = self.items_input + "-loop-item"
-        self.parameters: dict[str, dict] = {self.items_input: {"parameterType": "LIST"},
-                                            self.item_input: {"parameterType": "STRING"}}
-        self.artifacts: dict[str, dict] = {}
-        self.bindings: dict[str, dict] = {"artifacts": {}, "parameters": {self.items_input: {
-            "taskOutputParameter": {"outputParameterKey": ITEMS, "producerTask": items_task}}}}
-        self.dependencies: set[str] = {items_task}
+        self.parameters.update({self.items_input: {"parameterType": "LIST"},
+                                self.item_input: {"parameterType": "STRING"}})
+        self.bindings["parameters"][self.items_input] = {
+            "taskOutputParameter": {"outputParameterKey": ITEMS, "producerTask": items_task}}
+        self.dependencies.add(items_task)
         self.outputs: dict[str, tuple[str, str]] = {}  # output -> (inner task, its output): dsl.Collected
-
-    def pipeline_input(self, name: str, definition: dict) -> dict:
-        channel = f"pipelinechannel--{name}"
-        self.parameters[channel] = definition
-        self.bindings["parameters"][channel] = {"componentInputParameter": name}
-        return {"componentInputParameter": channel}
-
-    def artifact(self, task: str, output: str) -> tuple[dict, str | None]:
-        if task in self.inside:
-            return super().artifact(task, output)
-        channel = f"pipelinechannel--{task}-{output}"
-        self.artifacts[channel] = {"artifactType": ARTIFACT_TYPE}
-        self.bindings["artifacts"][channel] = super().artifact(task, output)[0]
-        self.dependencies.add(task)
-        return {"componentInputArtifact": channel}, None
-
-    def after(self, task: str) -> str | None:
-        if task in self.inside:
-            return task
-        self.dependencies.add(task)  # the loop runs after it, as kfp's compiler writes `.after()` in a loop
-        return None
 
     def item(self, var: str) -> dict:
         return self._field(self.fields[var])
