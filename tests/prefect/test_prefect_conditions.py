@@ -121,3 +121,22 @@ def test_several_finally_calls_are_task_runs_and_a_failure_in_finally_fails_only
     assert both_failed.is_failed() and "refusing 13" in str(both_failed.message)
     assert "refusing 2" not in str(both_failed.message)
     assert "pair failed 13" in project.calls()
+
+
+def test_finally_calls_run_one_after_another_and_none_after_one_that_failed(project):
+    """As the engine runs them (runtime.final): in order, and a call after one that failed does not
+    run, although nothing of the failed one is read."""
+    module = project.flow("""
+        workflow closing
+        from steps import inc, fail_on
+
+        a = inc(1)
+        finally {
+            fail_on(13, 13)
+            inc(100)
+        }
+        return a
+    """)
+    failed = run_state(module.closing)
+    assert failed.is_failed()  # the rest succeeded: the failure in finally is the run's
+    assert project.calls() == ["inc 1", "fail_on 13"]

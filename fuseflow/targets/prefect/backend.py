@@ -255,6 +255,7 @@ class FlowRun:
         self.overrides, self.store = plan.overrides, plan.store
         self.states, self.futures, self.submitted, self.held = state["states"], [], {}, []
         self.loop_results, self.made, self.taken = {}, [], {}
+        self.outcome, self.closing_from = None, -1
 
     def job(self, name: str) -> node_run.NodeJob:
         """The node's job: its options without those Prefect carries out itself."""
@@ -282,6 +283,8 @@ class FlowRun:
         `wait_for`: the futures of the nodes of its `after` (a family's dict of them too),
         which Prefect waits for, as its own `task.submit(..., wait_for=...)`."""
         name = node_name(task)
+        if self.closing_from >= 0 and not self.previous_final_ran():
+            return None  # `finally`: no call after one that failed, as the engine runs them (runtime.final)
         state = self.states.get(name)
         if state is None or (state == SKIP and self.waiting):
             if name not in self.graph.index:
@@ -382,6 +385,16 @@ class FlowRun:
         part = self.graph = final_part(self.graph, list(self.graph.finals))
         plan = prepare(part, self.params, replace(self.settings, no_cache=True), warn_shared=False)
         self.adopt(plan, [node.name for node in part.nodes])
+
+    def previous_final_ran(self) -> bool:
+        """In `finally`: whether the call before this one completed (it is waited for: the calls run
+        one after another, in order, as every target runs them)."""
+        finals = self.futures[self.closing_from:]
+        if not finals:
+            return True
+        last = finals[-1][1]
+        last.wait()
+        return bool(last.state.is_completed())
 
     def status(self, *path: Any) -> Any:
         """run_status, indexed: how the rest of the flow run ended (runtime.final.status_of)."""
