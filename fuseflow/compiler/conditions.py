@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any, cast
 from .. import ir
 from ..ir.conditions import branch_words
 from . import nodes as n
-from .fanout import inside_fanout
+from .fanout import RUNTIME_KEY, inside_fanout, merged_template, template, varies
+from .loops import Unsupported
 
 if TYPE_CHECKING:
     from .lower import Lowering, NodeSymbol
@@ -51,12 +52,13 @@ class Partial:
 
 def lower_if(low: Lowering, stmt: n.IfStmt) -> None:
     """Lower one `if` chain (once per iteration of the loops around it)."""
-    if inside_fanout(low):
-        low.diags.error(stmt.branches[0].keyword_span, "an `if` inside a run-time loop is not supported yet",
-                        "gather the loop's results first, then decide on them after the loop")
+    in_fanout = inside_fanout(low)
+    if in_fanout and low.frames[-1].key != RUNTIME_KEY:
+        low.diags.error(stmt.branches[0].keyword_span, "an `if` inside a static loop inside a run-time loop "
+                        "is not supported yet", "put the `if` in the run-time loop's own body")
         return
-    if low.frames:  # a static loop holding an `if` has no loop description: its nodes are written one by one
-        low.loops.drafts[low.frames[-1].loop].outermost().broken = True
+    if low.frames and not in_fanout:  # a static loop holding an `if` has no loop description: its nodes are
+        low.loops.drafts[low.frames[-1].loop].outermost().broken = True  # written one by one
     keys = tuple(frame.key for frame in low.frames)
     base = f"if-{low.if_numbers[id(stmt)]}"
     decision = ".".join((base, *keys))
@@ -84,12 +86,19 @@ def lower_if(low: Lowering, stmt: n.IfStmt) -> None:
         low.branch_path.pop()
         low.guards.pop()
     span = stmt.branches[0].keyword_span
-    low.decisions[decision] = ir.Decision(decision, tests, keys, (span.line, span.col, span.end_line, span.end_col),
-                                          tuple(low.guards), stmt.has_else)
+    made = ir.Decision(decision, tests, keys, (span.line, span.col, span.end_line, span.end_col), tuple(low.guards),
+                       stmt.has_else)
+    draft = low.fanouts.open
+    if in_fanout and draft is not None:  # an `if` of a run-time loop's body: made per item (ir.fanout)
+        draft.decisions.append(made)
+    else:
+        low.decisions[decision] = made
     for name, symbols in found.items():
         if stmt.has_else and None not in symbols:
             low.merged[name] = Merged(base, cast("list[NodeSymbol]", symbols), tuple(low.branch_path),
                                       stmt.span.line)
+            if in_fanout and draft is not None:  # gathered outside the loop, as its statements' results are
+                draft.merged.append((name, merged_template(low, n.Ref(name, (), stmt.span, stmt.span), ())))
         else:
             low.partial[name] = Partial(stmt.span.line, tuple(branch.keyword_span.line for branch, symbol
                                                               in zip(stmt.branches, symbols, strict=True) if symbol))
@@ -126,12 +135,32 @@ def _operand(low: Lowering, expr: n.Test, op: str | None) -> ir.Value:
         low.diags.error(expr.span, f"'{op}' compares values, and this is a test",
                         "compare a value with a value: `a >= 1 and b == 2`")
         return ir.NONE
+    draft = low.fanouts.open
+    if draft is not None and inside_fanout(low) and varies(low, draft, expr):
+        return _item_operand(low, draft, expr)
     value = low.value(expr)
     if type(value) in (ir.Ref, ir.ParamRef, ir.Literal):
         return value
     what = {ir.Family: "a loop family (every iteration's node)", ir.Gathered: "a run-time loop's results",
             ir.Imported: "an imported name", ir.OneOf: "the value of an earlier `if`"}.get(type(value), "a value")
     low.diags.error(expr.span, f"a condition tests one node's result, a param or a constant, not {what}",
+                    "name what to test first: `best = pick(scores)`, then `if best[\"score\"] > 0.9`")
+    return ir.NONE
+
+
+def _item_operand(low: Lowering, draft: Any, expr: n.Test) -> ir.Value:
+    """In a run-time loop's body, an operand that differs per item, as every item reads it: its
+    loop variable (LoopVar), a node of its iteration (LoopRef) or a name an `if` of it merges."""
+    try:
+        value = template(low, draft, expr)  # type: ignore[arg-type]
+    except Unsupported:
+        low.diags.error(expr.span, "a run-time loop cannot say this: an index that changes with the item",
+                        "index with constants; pass the item whole and index it in Python")
+        return ir.NONE
+    if type(value) in (ir.LoopVar, ir.LoopRef, ir.Literal):
+        return value
+    low.diags.error(expr.span, "a condition tests one node's result, a param or a constant, not "
+                    + ("the value of an earlier `if`" if type(value) is ir.OneOf else "a loop family"),
                     "name what to test first: `best = pick(scores)`, then `if best[\"score\"] > 0.9`")
     return ir.NONE
 

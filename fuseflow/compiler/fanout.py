@@ -25,7 +25,7 @@ from . import nodes as n
 from .loops import StatementDraft, Unsupported, ir_data
 
 if TYPE_CHECKING:
-    from .lower import Lowering, NodeDraft
+    from .lower import Lowering, NodeDraft, NodeSymbol
     from .options import Query
 
 RUNTIME_KEY = "*"  # a run-time iteration's key while lowering: no real key has it (loop_key makes [A-Za-z0-9_-])
@@ -63,6 +63,8 @@ class FanOutDraft:
     body: list[StaticDraft | StatementDraft] = field(default_factory=list)
     inner: dict[int, StaticDraft] = field(default_factory=dict)  # static loops inside, by id() of their `for`
     described: set[int] = field(default_factory=set)  # id() of the statements described
+    decisions: list[ir.Decision] = field(default_factory=list)  # its `if`s (`if-1.*`), made per item
+    merged: list[tuple[str, ir.Value]] = field(default_factory=list)  # names every branch of one assigns
 
 
 @dataclass(slots=True)
@@ -97,10 +99,11 @@ class FanOutRecorder:
             return
         draft.described.add(id(stmt))
         try:
-            made = StatementDraft(name, node.target, tuple(template(low, draft, arg) for arg in call.args),
+            made = StatementDraft(statement_name(node), node.target,
+                                  tuple(template(low, draft, arg) for arg in call.args),
                                   tuple((kw.name, template(low, draft, kw.value)) for kw in call.kwargs),
                                   method_object(low, draft, call, node), call.span, node.name,
-                                  tuple(_after(low, draft, item) for item in stmt.after))
+                                  tuple(_after(low, draft, item) for item in stmt.after), node.when)
         except Unsupported as exc:
             expr = exc.args[0] if exc.args else call
             low.diags.error(expr.span, "a run-time loop cannot say this: an index that changes with the item",
@@ -118,7 +121,8 @@ class FanOutRecorder:
         """The run-time loops, each with the file's option queries (their nodes' names are known
         when they run, and the queries select them then)."""
         selecting = tuple((q.pattern.pattern, q.target, q.options) for q in queries)
-        return tuple(ir.FanOut(d.vars, d.iterable, tuple(_body(d.body, nodes)), d.keys, _span(d.span), selecting)
+        return tuple(ir.FanOut(d.vars, d.iterable, tuple(_body(d.body, nodes)), d.keys, _span(d.span), selecting,
+                               tuple(d.decisions), tuple(d.merged))
                      for d in self.drafts)
 
 
@@ -131,7 +135,7 @@ def _body(items: list[StaticDraft | StatementDraft], nodes: dict[str, NodeDraft]
                 body.append(ir.Loop(item.vars, item.items, tuple(inner), span=_span(item.span)))
         else:
             body.append(ir.Statement(item.name, nodes[item.first_node].kind, item.target, item.args, item.kwargs,
-                                     item.object, _span(item.span), item.after))
+                                     item.object, _span(item.span), item.after, item.when))
     return body
 
 
@@ -141,6 +145,12 @@ def _span(span: n.Span) -> tuple[int, int, int, int]:
 
 def inside_fanout(low: Lowering) -> bool:
     return any(frame.key == RUNTIME_KEY for frame in low.frames)
+
+
+def statement_name(node: NodeDraft) -> str:
+    """The statement a node of a run-time loop's body is made by: its name less the loop keys
+    (`pushed.if` for `pushed.if.*`, one of several branches' nodes of `pushed`)."""
+    return node.name[:len(node.name) - len(".".join(node.keys)) - 1]
 
 
 # --- values ---------------------------------------------------------------------------
@@ -161,6 +171,8 @@ def varies(low: Lowering, draft: FanOutDraft, expr: n.Expr) -> bool:
         if any(ref.name in frame.bindings for frame in low.frames if frame.loop in inner):
             return True
         symbol = low.symbols.get(ref.name)
+        if symbol is None and ref.name in low.merged:  # a name every branch of an `if` assigns
+            symbol = low.merged[ref.name].symbols[0]
         if symbol is not None and draft.loop in symbol.loops:
             return True
         return any(varies(low, draft, index) for index in ref.indexes)
@@ -194,13 +206,33 @@ def _reference(low: Lowering, draft: FanOutDraft, ref: n.Ref) -> ir.Value:
     inner = _inner_loops(low, draft)
     if any(ref.name in frame.bindings for frame in low.frames if frame.loop in inner):
         return ir.LoopVar(ref.name, path)
+    if ref.name not in low.symbols:  # after an `if` of the loop, a name its every branch assigns
+        return merged_template(low, ref, path)
     symbol = low.symbols[ref.name]
+    if symbol.branches and not low.reachable(symbol.branches, ref.name, ref.name_span):
+        return ir.NONE
     pattern = low.loop_pattern(symbol)
     if None not in pattern:
-        return ir.LoopRef(ref.name, path)
+        return ir.LoopRef(_statement_of(low, symbol), path)
     if path:  # members picked from a family of the current item
         raise Unsupported(ref)
     return ir.LoopFamily(ref.name, pattern.index(None))
+
+
+def _statement_of(low: Lowering, symbol: NodeSymbol) -> str:
+    """The statement of a symbol's nodes (its name, or `x.if` for one of several branches' `x`)."""
+    return statement_name(low.nodes[next(iter(symbol.members.values()))])
+
+
+def merged_template(low: Lowering, ref: n.Ref, path: ir.Path) -> ir.Value:
+    """Inside a run-time loop, after an `if` of its body whose every branch assigns `ref`'s name:
+    the node of the branch the item's decision takes, as every item reads it."""
+    merged = low.merged[ref.name]
+    if not low.reachable(merged.branches, ref.name, ref.name_span):
+        return ir.NONE
+    keys = tuple(frame.key for frame in low.frames)
+    decision = ".".join((merged.decision, *keys))
+    return ir.OneOf(decision, tuple(ir.LoopRef(_statement_of(low, symbol), path) for symbol in merged.symbols))
 
 
 def _another_loops(value: ir.Value) -> bool:
@@ -250,6 +282,9 @@ def gathered(family: ir.Family, path: ir.Path = ()) -> ir.Gathered:
     leaf: ir.Value = family
     while type(leaf) is ir.Family:
         leaf = leaf.members[0][1]
+    if type(leaf) is ir.OneOf:  # a name every branch of an `if` in the loop assigns: named as its decision
+        parts = leaf.decision.split(".")
+        return ir.Gathered(family.name, tuple(parts[1:parts.index(RUNTIME_KEY)]), path)
     assert type(leaf) is ir.Ref, "a family's members end in Refs"
     parts = leaf.node.split(".")
     return ir.Gathered(family.name, tuple(parts[1:parts.index(RUNTIME_KEY)]), path)

@@ -103,19 +103,28 @@ def _drawable(wf: Workflow) -> tuple[Workflow, list[tuple[str, list[str]]]]:
     if not wf.fanouts:
         return wf, []
     drawn: list[Node] = []
+    decisions: list[ir.Decision] = []
     groups: list[tuple[str, list[str]]] = []
     members: dict[tuple[str, tuple[str, ...]], ir.Value] = {}
     for fanout in wf.fanouts:
         one = [None] if len(fanout.vars) == 1 else [[None] * len(fanout.vars)]
         made, gathered = ir.expand_fanout(fanout, one)
-        rename = _ItemKey(len(fanout.keys))
+        made_decisions = ir.fanout_decisions(fanout, one)
+        rename = _ItemKey(len(fanout.keys), [(node.name, node.statement, node.keys) for node in made]
+                          + [(d.name, d.name[:-len(".".join(d.keys)) - 1], d.keys) for d in made_decisions])
         producers = tuple(referenced_nodes(fanout.iterable))
         reading = _reading_items(fanout)  # the statements that read the item: after the node iterated
         nodes = [replace(node, name=rename.name(node.name), object=rename.name(node.object) if node.object else None,
                          args=tuple(rename.visit(v) for v in node.args),
                          kwargs=tuple((k, rename.visit(v)) for k, v in node.kwargs),
-                         after=producers if node.statement in reading else ())
+                         after=producers if node.statement in reading else (),
+                         when=tuple(ir.Branch(rename.name(b.decision), b.index) for b in node.when))
                  for node in made]
+        # drawn with the tests as the file writes them (`x == 0`), reading the drawn item's nodes
+        drawn_item = _DrawnItem(fanout.keys)
+        decisions += [replace(d, name=rename.name(d.name), tests=tuple(drawn_item.visit(t) for t in template.tests),
+                              when=tuple(ir.Branch(rename.name(b.decision), b.index) for b in d.when))
+                      for d, template in zip(made_decisions, fanout.decisions, strict=True)]
         drawn += nodes
         groups.append((f"for {', '.join(fanout.vars)} in {iterable_text(fanout.iterable)}: one per item, at run time",
                        [node.name for node in nodes]))
@@ -123,7 +132,7 @@ def _drawable(wf: Workflow) -> tuple[Workflow, list[tuple[str, list[str]]]]:
     gather = _Gathered(members)
     static = [replace(node, args=tuple(gather.visit(v) for v in node.args),
                       kwargs=tuple((k, gather.visit(v)) for k, v in node.kwargs)) for node in wf.nodes]
-    return replace(wf, nodes=(*static, *drawn), fanouts=()), groups
+    return replace(wf, nodes=(*static, *drawn), fanouts=(), decisions=(*wf.decisions, *decisions)), groups
 
 
 def _reading_items(fanout: ir.FanOut) -> set[str]:
@@ -136,18 +145,29 @@ def _reading_items(fanout: ir.FanOut) -> set[str]:
 
 
 class _ItemKey(ir.Transformer):
-    """Names of a run-time loop's one drawn item: its key `*`."""
+    """Names of a run-time loop's one drawn item: its key `*` (after the static keys around the
+    loop). `made`: (name, statement, keys) of the item's nodes and decisions."""
 
-    def __init__(self, position: int):
-        self.position = position + 1  # after the statement and the static keys
+    def __init__(self, position: int, made: list[tuple[str, str, tuple[str, ...]]]):
+        self.names = {name: ".".join((statement, *keys[:position], "*", *keys[position + 1:]))
+                      for name, statement, keys in made}
 
     def name(self, name: str) -> str:
-        parts = name.split(".")
-        parts[self.position] = "*"
-        return ".".join(parts)
+        return self.names.get(name, name)
 
     def visit_Ref(self, value: ir.Ref) -> ir.Value:
-        return ir.Ref(self.name(value.node), value.path) if "." in value.node else value
+        return ir.Ref(self.name(value.node), value.path) if value.node in self.names else value
+
+
+class _DrawnItem(ir.Transformer):
+    """A test of an `if` in a run-time loop's body reading the drawn item's nodes (`d.*`); its
+    loop variables stay as they are, shown by name."""
+
+    def __init__(self, keys: tuple[str, ...]):
+        self.keys = keys
+
+    def visit_LoopRef(self, value: ir.LoopRef) -> ir.Value:
+        return ir.Ref(".".join((value.statement, *self.keys, "*")), value.path)
 
 
 class _Gathered(ir.Transformer):

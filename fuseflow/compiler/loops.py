@@ -43,6 +43,7 @@ class StatementDraft:
     span: n.Span
     first_node: str  # its kind (call or object) is final only once every statement is lowered
     after: tuple[ir.Value, ...] = ()
+    when: tuple[ir.Branch, ...] = ()  # in a run-time loop's body: the `if` branches it is in
 
 
 @dataclass(slots=True)

@@ -1110,6 +1110,10 @@ class Lowering:
             return None
         return family
 
+    def reachable(self, branches: conditions.BranchPath, name: str, span: n.Span) -> bool:
+        """Whether a name made in `branches` may be read here (compiler.conditions.reachable)."""
+        return conditions.reachable(self, branches, name, span)
+
     def loop_pattern(self, symbol: NodeSymbol) -> tuple[str | None, ...]:
         """Per loop of the symbol, outermost first: the running iteration's key, or None."""
         if not symbol.loops:

@@ -42,13 +42,13 @@ from .walk import Transformer, Visitor, children, loop_statements, referenced_no
 from .workflow import Import, Node, Output, Param, Use, Workflow, from_data, ordering, to_data
 
 if TYPE_CHECKING:
-    from .fanout import NotIterable, expand_fanout, fanout_inputs, gathering
+    from .fanout import NotIterable, expand_fanout, fanout_decisions, fanout_inputs, gathering
     from .needed import needed_nodes
 
 # Loaded when first asked for (PEP 562): a run of a workflow without run-time loops, which
 # reads the IR, never needs their expansion, and each module is part of every start's cost.
-_LAZY = {"NotIterable": "fanout", "expand_fanout": "fanout", "fanout_inputs": "fanout", "gathering": "fanout",
-         "needed_nodes": "needed"}
+_LAZY = {"NotIterable": "fanout", "expand_fanout": "fanout", "fanout_decisions": "fanout", "fanout_inputs": "fanout",
+         "gathering": "fanout", "needed_nodes": "needed"}
 
 
 def __getattr__(name: str) -> Any:
@@ -61,11 +61,11 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "And", "Branch", "Compare", "Decision", "Not", "OneOf", "Or",
-    "DictOf", "Family", "FanOut", "Gathered", "IR_VERSION", "Import", "Imported", "JSON_WIDTH", "ListOf", "Literal",
-    "Loop", "LoopFamily", "LoopRef", "LoopVar", "NONE", "Node", "NotIterable", "Output", "Param", "ParamRef", "Path",
-    "Ref", "RunStatus", "Statement", "Transformer", "Use", "Value", "Visitor", "Workflow", "children", "constant",
-    "data_of", "dumps", "expand_fanout", "fanout_inputs", "from_data", "gathering", "holds_imported", "keyed",
-    "loop_key", "loop_statements", "needed_nodes", "ordering", "referenced_nodes", "referenced_params", "to_data",
+    "And", "Branch", "Compare", "Decision", "Not", "OneOf", "Or", "DictOf", "Family", "FanOut", "Gathered",
+    "IR_VERSION", "Import", "Imported", "JSON_WIDTH", "ListOf", "Literal", "Loop", "LoopFamily", "LoopRef", "LoopVar",
+    "NONE", "Node", "NotIterable", "Output", "Param", "ParamRef", "Path", "Ref", "RunStatus", "Statement",
+    "Transformer", "Use", "Value", "Visitor", "Workflow", "children", "constant", "data_of", "dumps", "expand_fanout",
+    "fanout_decisions", "fanout_inputs", "from_data", "gathering", "holds_imported", "keyed", "loop_key",
+    "loop_statements", "needed_nodes", "ordering", "referenced_nodes", "referenced_params", "to_data",
     "value_from_data", "value_to_data", "walk",
 ]

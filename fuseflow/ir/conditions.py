@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .record import record
-from .values import And, Compare, Literal, Not, Or, ParamRef, Ref, Value
+from .values import And, Compare, Literal, LoopRef, LoopVar, Not, Or, ParamRef, Ref, Value
 
 COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
     "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
@@ -154,6 +154,10 @@ def operand_text(value: Value) -> str:
         name, path = value.node, value.path
     elif type(value) is ParamRef:
         name, path = value.name, value.path
+    elif type(value) is LoopVar:  # in a run-time loop's body: its item, a node of the item's
+        name, path = value.name, value.path
+    elif type(value) is LoopRef:
+        name, path = value.statement, value.path
     else:
         return repr(value)
     return name + "".join(f"[{json.dumps(key, ensure_ascii=False)}]" for key in path)

@@ -12,9 +12,26 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from .conditions import Branch
 from .loops import Loop, Statement
 from .record import record
-from .values import DictOf, Family, ListOf, Literal, LoopFamily, LoopRef, LoopVar, Ref, Value, constant
+from .values import (
+    And,
+    Compare,
+    DictOf,
+    Family,
+    ListOf,
+    Literal,
+    LoopFamily,
+    LoopRef,
+    LoopVar,
+    Not,
+    OneOf,
+    Or,
+    Ref,
+    Value,
+    constant,
+)
 from .walk import loop_statements, referenced_nodes
 
 
@@ -31,6 +48,7 @@ class Expanded:
     kwargs: tuple[tuple[str, Value], ...]
     keys: tuple[str, ...]
     after: tuple[str, ...] = ()
+    when: tuple[Branch, ...] = ()  # a run-time loop's `if` branches it is in, named for its iteration
 
 
 class NotIndexable(Exception):
@@ -69,7 +87,7 @@ class Expansion:
         after = tuple(dict.fromkeys(name for v in s.after for name in referenced_nodes(at.value(v))))
         return Expanded(".".join((s.name, *at.keys)), s.kind, s.target, obj.node if isinstance(obj, Ref) else None,
                         tuple(at.value(v) for v in s.args), tuple((k, at.value(v)) for k, v in s.kwargs), at.keys,
-                        after)
+                        after, tuple(at.branch(b) for b in s.when))
 
     def family(self, statement: str, keys: tuple[str, ...]) -> Value:
         """The family of `statement` with its first len(keys) loop keys `keys`."""
@@ -117,4 +135,21 @@ class Iteration:
             if all(isinstance(item, Literal) for _, item in pairs):
                 return Literal({key: item.value for key, item in pairs})  # type: ignore[attr-defined]
             return DictOf(pairs)
+        if isinstance(value, OneOf):  # a name every branch of an `if` in a run-time loop's body assigns
+            return OneOf(self.decision(value.decision), tuple(self.value(member) for member in value.members))
+        if isinstance(value, Compare):  # the tests of such an `if`
+            return Compare(value.op, self.value(value.left), self.value(value.right))
+        if isinstance(value, (And, Or)):
+            return type(value)(tuple(self.value(item) for item in value.items))
+        if isinstance(value, Not):
+            return Not(self.value(value.item))
         return value  # a Literal, ParamRef, Ref, Family or Imported: the same in every iteration
+
+    def decision(self, name: str) -> str:
+        """An `if` of a run-time loop's body as this iteration makes it: its name, lowering's
+        (`if-1.*`, after the keys of the static loops around the loop), with the item's key for `*`."""
+        parts = name.split(".")
+        return ".".join(self.keys[i - 1] if part == "*" else part for i, part in enumerate(parts))
+
+    def branch(self, branch: Branch) -> Branch:
+        return Branch(self.decision(branch.decision), branch.index)

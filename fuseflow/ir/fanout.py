@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .expand import Expansion, NotIndexable
+from .conditions import Decision
+from .expand import Expansion, Iteration, NotIndexable
 from .loops import FanOut, Loop, Statement, loop_key
 from .values import DictOf, Family, Gathered, ListOf, Ref, Value
 from .walk import referenced_nodes, walk
@@ -35,31 +36,65 @@ class NotIterable(Exception):
 
 def expand_fanout(fanout: FanOut, items: Any, where: str = "") -> tuple[list[Node], dict[str, Value]]:
     """The nodes `fanout` makes over `items` (in order) and each statement's value outside the
-    loop (a ListOf of its members, or a DictOf for a loop over a dict). NotIterable for items
-    that are not a list or dict (`where` names the iterable in the message)."""
+    loop (a ListOf of its members, or a DictOf for a loop over a dict), a name every branch of
+    an `if` in its body assigns included. NotIterable for items that are not a list or dict
+    (`where` names the iterable in the message). Its `if`s, per item: fanout_decisions."""
     items = checked_items(len(fanout.vars), items, where)
-    loop = Loop(fanout.vars, items, fanout.body, positions=True)
-    root = loop
-    for depth, key in reversed(list(enumerate(fanout.keys))):  # one-iteration loops: the static keys around it
-        root = Loop((f"*{depth}",), {key: None}, (root,))
+    root, loop = _rooted(fanout, items)
     expansion = Expansion([root])
     try:
         nodes = [Node(name=e.name, kind=e.kind, target=e.target, args=e.args, kwargs=e.kwargs, object=e.object,
                       after=ordering(e.kind, e.object, (), e.after), options=options_for(e.name, fanout.queries),
-                      statement=e.name.partition(".")[0], keys=e.keys)
+                      statement=e.name[:-len(".".join(e.keys)) - 1], keys=e.keys, when=e.when)
                  for e in expansion.nodes(root)]
+        merged = [(name, [Iteration(expansion, (*fanout.keys, key), bindings).value(value)
+                          for key, bindings in expansion.iterations(loop)]) for name, value in fanout.merged]
     except NotIndexable as exc:
         raise NotIterable(f"the run-time loop over {where}: {exc}" if where else str(exc)) from None
     gathered: dict[str, Value] = {}
     for statement in fanout.statements():
         family = expansion.family(statement, fanout.keys)
         assert isinstance(family, Family), "a run-time loop's statement has a family over its items"
-        if isinstance(items, dict):
-            gathered[statement] = DictOf(tuple((str(key), member) for key, (_, member)
-                                               in zip(items, family.members, strict=True)))
-        else:
-            gathered[statement] = ListOf(tuple(member for _, member in family.members))
+        gathered[statement] = _collected(items, [member for _, member in family.members])
+    for name, members in merged:
+        gathered[name] = _collected(items, members)
     return nodes, gathered
+
+
+def fanout_decisions(fanout: FanOut, items: Any, where: str = "") -> list[Decision]:
+    """The decisions of the `if`s in `fanout`'s body, per item in order (`if-1.0`, `if-1.1`, ...),
+    their tests reading that item's values; the nodes of expand_fanout are inside them (Node.when)."""
+    if not fanout.decisions:
+        return []
+    items = checked_items(len(fanout.vars), items, where)
+    root, loop = _rooted(fanout, items)
+    expansion = Expansion([root])
+    made: list[Decision] = []
+    try:
+        for key, bindings in expansion.iterations(loop):
+            at = Iteration(expansion, (*fanout.keys, key), bindings)
+            made.extend(Decision(at.decision(d.name), tuple(at.value(test) for test in d.tests),
+                                 (*fanout.keys, key), d.span, tuple(at.branch(b) for b in d.when), d.has_else)
+                        for d in fanout.decisions)
+    except NotIndexable as exc:
+        raise NotIterable(f"the run-time loop over {where}: {exc}" if where else str(exc)) from None
+    return made
+
+
+def _rooted(fanout: FanOut, items: Any) -> tuple[Loop, Loop]:
+    """The loop over `items` in one-iteration loops for the static keys around it (the root), and itself."""
+    loop = Loop(fanout.vars, items, fanout.body, positions=True)
+    root = loop
+    for depth, key in reversed(list(enumerate(fanout.keys))):  # one-iteration loops: the static keys around it
+        root = Loop((f"*{depth}",), {key: None}, (root,))
+    return root, loop
+
+
+def _collected(items: Any, members: list[Value]) -> Value:
+    """What a loop over `items` gives outside it, from one member per item: a list, a dict for a dict."""
+    if isinstance(items, dict):
+        return DictOf(tuple((str(key), member) for key, member in zip(items, members, strict=True)))
+    return ListOf(tuple(members))
 
 
 def fanout_inputs(fanout: FanOut) -> list[str]:
@@ -80,7 +115,8 @@ def fanout_inputs(fanout: FanOut) -> list[str]:
 
 def gathering(fanouts: tuple[FanOut, ...], value: Gathered) -> FanOut | None:
     """The run-time loop a Gathered value gathers from."""
-    return next((f for f in fanouts if f.keys == value.keys and value.statement in f.statements()), None)
+    return next((f for f in fanouts if f.keys == value.keys and (
+        value.statement in f.statements() or any(name == value.statement for name, _ in f.merged))), None)
 
 
 def options_for(name: str, queries: tuple[tuple[str, str, dict[str, Any]], ...]) -> dict[str, dict[str, Any]]:

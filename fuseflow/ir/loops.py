@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from .conditions import Branch, Decision
 from .record import record
 from .values import Value
 
@@ -45,6 +46,9 @@ class Statement:
     object: Value | None = None
     span: tuple[int, int, int, int] = (0, 0, 0, 0)
     after: tuple[Value, ...] = ()
+    # in a run-time loop's body: the `if` branches it is in, their decisions named with the
+    # iteration's keys as lowering names them, RUNTIME_KEY `*` for the item's (`if-1.*`)
+    when: tuple[Branch, ...] = ()
 
     def values(self) -> Iterator[Value]:
         yield from self.args
@@ -102,6 +106,12 @@ class FanOut:
     # the file's option queries, in order, as (regex, target, options): its nodes' names are known
     # only when it runs, and that is when the queries select them, as they select every other node
     queries: tuple[tuple[str, str, dict[str, Any]], ...] = ()
+    # the `if`s of its body, made per item (`if-1.*` becomes `if-1.0`, `if-1.1`, ...): their tests
+    # read the item's values as its statements do (LoopVar, LoopRef); `merged`: the names every
+    # branch of one of them assigns, each the value the taken branch's node holds (a OneOf of
+    # LoopRefs), gathered outside the loop as a statement's results are
+    decisions: tuple[Decision, ...] = ()
+    merged: tuple[tuple[str, Value], ...] = ()
 
     def statements(self) -> list[str]:
         """The names of the statements in its body, inner loops' included, in order."""

@@ -237,6 +237,8 @@ def _fanout_data(fanout: FanOut) -> dict[str, Any]:
         "span": list(fanout.span),
         "body": [_loop_data(item) if isinstance(item, Loop) else _statement_data(item) for item in fanout.body],
         "queries": [list(query) for query in fanout.queries],
+        **({"decisions": [_decision_data(decision) for decision in fanout.decisions]} if fanout.decisions else {}),
+        **({"merged": [[name, value_to_data(value)] for name, value in fanout.merged]} if fanout.merged else {}),
     }
 
 
@@ -250,6 +252,7 @@ def _statement_data(s: Statement) -> dict[str, Any]:
         "kwargs": [[k, value_to_data(v)] for k, v in s.kwargs],
         **({"after": [value_to_data(v) for v in s.after]} if s.after else {}),
         "span": list(s.span),
+        **({"when": [[branch.decision, branch.index] for branch in s.when]} if s.when else {}),
     }
 
 
@@ -311,7 +314,9 @@ def _fanout_from(data: dict[str, Any]) -> FanOut:
     body = tuple(_loop_from(item) if "vars" in item else _statement_from(item) for item in data["body"])
     return FanOut(vars=tuple(data["vars"]), iterable=value_from_data(data["iterable"]), body=body,
                   keys=tuple(data["keys"]), span=tuple(data["span"]),
-                  queries=tuple((pattern, target, options) for pattern, target, options in data["queries"]))
+                  queries=tuple((pattern, target, options) for pattern, target, options in data["queries"]),
+                  decisions=tuple(_decision_from(decision) for decision in data.get("decisions", ())),
+                  merged=tuple((name, value_from_data(value)) for name, value in data.get("merged", ())))
 
 
 def _statement_from(data: dict[str, Any]) -> Statement:
@@ -324,4 +329,5 @@ def _statement_from(data: dict[str, Any]) -> Statement:
         object=value_from_data(data["object"]) if data["object"] is not None else None,
         after=tuple(map(value_from_data, data.get("after", ()))),
         span=tuple(data["span"]),
+        when=_branches(data.get("when", ())),
     )

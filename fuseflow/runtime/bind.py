@@ -20,7 +20,7 @@ from typing import Any
 
 from .. import ir
 from . import graph
-from .conditions import declared
+from .conditions import declared, made_of
 from .invoke import IndexingError, index, resolve_callable
 from .params import Param
 
@@ -79,19 +79,25 @@ def bound_fanout(fanout: ir.FanOut, builders: Builders, imported: Imports) -> gr
     where = iterable_text(fanout.iterable)
     stamps: list[Stamp] = []  # bound at the first expansion: what the body imports, imported then
 
-    def expand(items: Any) -> tuple[list[graph.Node], dict[str, ir.Value]]:
+    def expand(items: Any) -> tuple[list[graph.Node], dict[str, ir.Value], list[graph.Decision]]:
         if type(builders) is Builders and Stamp.fits(fanout):
             if not stamps:
                 stamps.append(Stamp(fanout, imported))
-            return stamps[0].expand(items, where)
+            return (*stamps[0].expand(items, where), [])
         made, gathered = ir.expand_fanout(fanout, items, where)
         nodes = [builders.node(node, imported.get(node.target) if node.kind != "method" else None,
                                [imported.values(v) for v in node.args],
                                {key: imported.values(v) for key, v in node.kwargs}) for node in made]
-        return nodes, gathered
+        return nodes, gathered, item_decisions(fanout, items, made, where)
 
     return graph.FanOut(fanout.iterable, expand, tuple(fanout.statements()), tuple(ir.fanout_inputs(fanout)),
                         fanout.keys, where)
+
+
+def item_decisions(fanout: ir.FanOut, items: Any, made: list[ir.Node], where: str) -> list[graph.Decision]:
+    """The decisions of the `if`s in a run-time loop's body, per item, as the runtime makes them
+    (runtime.conditions.declared's), each with the nodes `made` inside it."""
+    return made_of(ir.fanout_decisions(fanout, items, where), made) if fanout.decisions else []
 
 
 # how a value of a loop statement is made per item (Stamp): the same bound value for every item, the
@@ -124,8 +130,9 @@ class Stamp:
 
     @staticmethod
     def fits(fanout: ir.FanOut) -> bool:
-        """Whether the body is plain statements reading no loop family (else ir.expand_fanout's way)."""
-        return all(type(s) is ir.Statement and not any(type(v) is ir.LoopFamily for value in
+        """Whether the body is plain statements reading no loop family, without `if`s (else
+        ir.expand_fanout's way)."""
+        return not fanout.decisions and all(type(s) is ir.Statement and not any(type(v) is ir.LoopFamily for value in
                                                        (*s.values(), *s.after, *([s.object] if s.object else []))
                                                        for v in ir.walk(value)) for s in fanout.body)
 

@@ -14,7 +14,7 @@ the file named that node: the same cache keys on every target.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .. import ir
@@ -116,10 +116,17 @@ def decide(wf: Workflow, decision: Decision, branch: int) -> Workflow:
 def declared(wf: ir.Workflow) -> list[Decision]:
     """The decisions of an IR workflow, as the runtime makes them (runtime.bind), each with the
     nodes inside it (Node.when)."""
-    inside = members(wf.decisions, wf.nodes)
+    return made_of(wf.decisions, wf.nodes)
+
+
+def made_of(decisions: Iterable[ir.Decision], nodes: Iterable[ir.Node]) -> list[Decision]:
+    """IR decisions as the runtime makes them, each with the nodes of `nodes` inside it: a
+    workflow's (`declared`), or those a run-time loop's items make (runtime.bind)."""
+    decisions = list(decisions)
+    inside = members(decisions, nodes)
     return [Decision(decision.name, decision.tests, inside[decision.name],
                      [(b.decision, b.index) for b in decision.when], where(decision))
-            for decision in wf.decisions]
+            for decision in decisions]
 
 
 class _Choose(ir.Transformer):

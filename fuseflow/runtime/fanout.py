@@ -32,7 +32,7 @@ from .. import ir
 from ..ir.fanout import checked_items
 from ..ir.indexing import IndexProblem, indexed
 from .bind import iterable_text
-from .graph import FanOut, Node, Workflow
+from .graph import Decision, FanOut, Node, Workflow
 from .invoke import IndexingError, RunFailed, index
 
 # Options(node, options): give a node of a run-time loop the options the file's queries select
@@ -112,7 +112,7 @@ def expansion(wf: Workflow, fanout: FanOut, items: Any) -> tuple[Workflow, list[
     """expand_one, and what it made: the nodes of the items (in order) and each statement's
     results outside the loop (FanOut.expand's), for a target that submits them itself."""
     try:
-        made, gathered = fanout.expand(items)
+        made, gathered, decisions = fanout.expand(items)
     except ir.NotIterable as exc:
         raise LoopFailed(str(exc)) from None
     rewrite = _Replace(fanout.keys, gathered)
@@ -134,7 +134,10 @@ def expansion(wf: Workflow, fanout: FanOut, items: Any) -> tuple[Workflow, list[
         nodes.extend(made)
     assert wf.outputs is not None, "Workflow fills in its outputs"
     outputs = {name: replace(value) for name, value in wf.outputs.items()}
-    return wf.replaced(nodes=nodes, outputs=outputs, fanouts=[f for f in wf.fanouts if f is not fanout]), made, gathered
+    rest = [f for f in wf.fanouts if f is not fanout]
+    # the items' `if`s join the workflow's decisions: made in the stages to come (runtime.stages)
+    return (wf.replaced(nodes=nodes, outputs=outputs, fanouts=rest, decisions=[*wf.decisions, *decisions]
+                        if decisions else None), made, gathered)
 
 
 def gathered_value(value: ir.Gathered, gathered: dict[str, ir.Value]) -> ir.Value:
@@ -165,7 +168,7 @@ class _Replace(ir.Transformer):
 # --- run-time loops as generated modules declare them ---------------------------------------
 
 
-def declare(iterable: ir.Value, nodes: Callable[[Any], Iterable[Node]], statements: Iterable[str], *,
+def declare(iterable: ir.Value, nodes: Callable[[Any], Iterable[Node | Decision]], statements: Iterable[str], *,
             keys: Iterable[str] = (), reads: Iterable[str] = (), names: int = 1,
             queries: Iterable[tuple[str, str, dict[str, Any]]] = (), options: Options | None = None) -> FanOut:
     """A run-time loop of a generated module: `nodes(items)` yields the nodes its items make (written
@@ -178,9 +181,15 @@ def declare(iterable: ir.Value, nodes: Callable[[Any], Iterable[Node]], statemen
     give = options or neutral_options
     selected: list[Callable[[str], dict[str, dict[str, Any]]]] = []  # the queries compiled, at the first expansion
 
-    def expand(values: Any) -> tuple[list[Node], dict[str, ir.Value]]:
+    def expand(values: Any) -> tuple[list[Node], dict[str, ir.Value], list[Decision]]:
         values = checked_items(names, values, where)
-        made = list(nodes(values))
+        made: list[Node] = []
+        decisions: list[Decision] = []
+        for item in nodes(values):  # an item's nodes, and the decisions of the `if`s of its body (rt.decision)
+            if isinstance(item, Decision):
+                decisions.append(item)
+            else:
+                made.append(item)
         if not selected:
             selected.append(compiled_options(queries))
         options_of = selected[0]
@@ -191,7 +200,7 @@ def declare(iterable: ir.Value, nodes: Callable[[Any], Iterable[Node]], statemen
             for node in made:
                 if node.options:
                     node.options = {}
-        return made, gathered_results(made, statements, keys, values)
+        return made, gathered_results(made, statements, keys, values), decisions
 
     return FanOut(iterable, expand, statements, tuple(reads), keys, where)
 

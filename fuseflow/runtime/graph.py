@@ -90,16 +90,18 @@ class Node:
 
 
 class FanOut:
-    """A run-time loop (fuseflow.ir.fanout): `expand(items)` gives the nodes its items make and
-    each statement's results gathered (a ListOf, a DictOf for a dict), once `iterable` (a Ref
-    or a ParamRef, indexed) is known. `keys`: the static loop iteration it is in; `where`: the
-    iterable as the file writes it, for messages; `statements`: the names of the statements
+    """A run-time loop (fuseflow.ir.fanout): `expand(items)` gives the nodes its items make,
+    each statement's results gathered (a ListOf, a DictOf for a dict) and the decisions of the
+    `if`s in its body, per item, once `iterable` (a Ref or a ParamRef, indexed) is known.
+    `keys`: the static loop iteration it is in; `where`: the iterable as the file writes it,
+    for messages; `statements`: the names of the statements
     of its body; `reads`: the nodes outside it that it reads (the iterable's among them).
     runtime.fanout runs and expands them."""
 
     __slots__ = ("iterable", "expand", "statements", "reads", "keys", "where")
 
-    def __init__(self, iterable: ir.Value, expand: Callable[[Any], tuple[list[Node], dict[str, ir.Value]]],
+    def __init__(self, iterable: ir.Value,
+                 expand: Callable[[Any], tuple[list[Node], dict[str, ir.Value], list[Decision]]],
                  statements: tuple[str, ...], reads: tuple[str, ...], keys: tuple[str, ...] = (),
                  where: str = "") -> None:
         self.iterable = iterable

@@ -39,6 +39,9 @@ class Target:
     # `if` / `elif` / `else` (Workflow.decisions): the same
     writes_conditions: bool = False
     runs_conditions: bool = False
+    # an `if` inside a run-time loop's body (FanOut.decisions, made per item): the same
+    writes_item_conditions: bool = False
+    runs_item_conditions: bool = False
 
     def supports(self, wf: Workflow, running: bool = False) -> None:
         """CompileError at the first construct of `wf` this target cannot write (or, `running`,
@@ -50,6 +53,9 @@ class Target:
                            f"(`for {', '.join(fanout.vars)} in` a node or a param)", fanout.span)
         if wf.decisions and not (self.runs_conditions if running else self.writes_conditions):
             raise _not_yet(wf, f"--target {self.name} does not {does} `if` yet", wf.decisions[0].span)
+        inside = next((fanout.decisions[0] for fanout in wf.fanouts if fanout.decisions), None)
+        if inside is not None and not (self.runs_item_conditions if running else self.writes_item_conditions):
+            raise _not_yet(wf, f"--target {self.name} does not {does} an `if` inside a run-time loop yet", inside.span)
         final = next((node for node in wf.nodes if node.final), None)
         if final is not None and not (self.runs_finally if running else self.writes_finally):
             raise _not_yet(wf, f"--target {self.name} does not {does} `finally` yet", final.span)

@@ -101,7 +101,7 @@ def fanout_facts(fanout: Any) -> tuple:
     expansions: list[Any] = []
     for items in SAMPLES:
         try:
-            made, gathered = fanout.expand(items)
+            made, gathered, _ = fanout.expand(items)
         except Exception as exc:  # an item the loop's body cannot index, a value its names do not take apart
             expansions.append((type(exc).__name__, str(exc)))
             continue

@@ -86,3 +86,51 @@ def test_nested_ifs_in_a_static_loop_on_every_target(scenario, target):
     assert first.calls == ["add 1 3", "add 2 3", "add 3 3", "add 4 0", "add 5 10", "add 6 100", "inc 106", "inc 15"]
     assert low.outputs == {"r": {"1": 2, "2": 3, "3": 4}}  # no v > 4: the outer else everywhere
     assert low.calls == ["add 1 1", "add 2 0", "add 2 1", "add 3 0", "add 3 1", "add 4 0"]
+
+
+IN_A_LOOP = """
+workflow item_ifs
+from conformance_steps import inc, double, add, collect, upto
+param log: str = LOG
+param n: int = 4
+param limit: int = 4
+numbers = upto(log, n)                    # [1, ..., n]: known when the workflow runs
+for x in numbers {
+    d = double(log, x)
+    if d > limit {                        # decided per item: if-1.0, if-1.1, ...
+        if x == 4 {                       # nested, per item too
+            base = add(log, d, 1000)
+        } else {
+            base = add(log, d, 0)
+        }
+        r = inc(log, base)
+    } elif x == 1 {
+        r = add(log, x, 100)
+    } else {
+        r = double(log, d)
+    }
+}
+every = collect(log, r)                   # the taken branches' results, in item order
+return every, r
+"""
+
+# The targets that run an `if` inside a run-time loop; the others refuse it at the `if`.
+WRITTEN_IN_LOOPS = {"local", "ray"}
+
+
+def test_an_if_in_a_run_time_loop_decides_per_item_on_every_target(scenario, target):
+    if target not in WRITTEN_IN_LOOPS:
+        pytest.xfail(f"--target {target} does not run an `if` inside a run-time loop yet")
+    deciding = scenario("item_ifs", IN_A_LOOP)
+    script = ((), ("-p", "limit=10"), ("-p", "n=5"))
+    runs = deciding.play(target, *script)
+    assert runs == deciding.reference(*script)
+    first, higher, grown = runs
+    assert first.outputs == {"every": [[101, 8, 7, 1009]], "r": [101, 8, 7, 1009]}
+    # double(log, 4) is item 4's d and item 2's r (its else): one key, one call
+    assert first.calls == ["add 1 100", "add 6 0", "add 8 1000", "collect 1", "double 1", "double 2", "double 3",
+                           "double 4", "inc 1008", "inc 6", "upto 4"]
+    assert higher.outputs == {"every": [[101, 8, 12, 16]], "r": [101, 8, 12, 16]}
+    assert higher.calls == ["collect 1", "double 6", "double 8"]  # the rest is stored
+    assert grown.outputs == {"every": [[101, 8, 7, 1009, 11]], "r": [101, 8, 7, 1009, 11]}
+    assert grown.calls == ["add 10 0", "collect 1", "double 5", "inc 10", "upto 5"]  # the new item only

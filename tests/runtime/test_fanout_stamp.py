@@ -83,8 +83,8 @@ def test_stamped_nodes_are_those_made_node_by_node(name, tmp_path):
     stamped, plain = loops(name, tmp_path, None), loops(name, tmp_path, NodeByNode())
     for fast, slow in zip(stamped, plain, strict=True):
         for items in ITEMS[name]:
-            fast_nodes, fast_gathered = fast.expand(items)
-            slow_nodes, slow_gathered = slow.expand(items)
+            fast_nodes, fast_gathered, _ = fast.expand(items)
+            slow_nodes, slow_gathered, _ = slow.expand(items)
             assert [facts(n) for n in fast_nodes] == [facts(n) for n in slow_nodes]
             assert fast_gathered == slow_gathered
 

@@ -16,6 +16,7 @@ class LocalTarget(Target):
     runs_finally = True  # the engine itself (runtime.execute)
     writes_conditions = True  # rt.decision(...)s the engine makes (codegen.graph)
     runs_conditions = True  # the engine itself (runtime.stages)
+    runs_item_conditions = True  # the decisions an item makes join the stages (runtime.fanout)
 
     def generate(self, wf, base_dir=None) -> str:
         from . import generate as generator  # deferred: Jinja2 and the templates, for compile only
