@@ -22,9 +22,10 @@ from __future__ import annotations
 from typing import Any
 
 from .. import ir
+from ..ir.conditions import shown
 from . import escape, pretty
-from .loops import FIXED, KEYED, Header, Layer, Program, Scope, used_variables
-from .pretty import Piece, Seq, Text
+from .loops import FIXED, KEYED, Header, Layer, Program, Scope, name_piece, used_variables
+from .pretty import COMPREHENSION, Piece, Seq, Text
 from .pyexpr import RuntimeExpression, literal, literal_piece
 
 
@@ -84,7 +85,108 @@ class RunTimeLoop:
             arguments.append(Text(f"names={len(fanout.vars)}"))
         if queries is not None:
             arguments.append(pretty.entry("queries=", Text(queries)))
+        if fanout.merged:  # names every branch of an `if` assigns: gathered as the taken branches' nodes
+            arguments.append(pretty.entry("merged=", pretty.display("{", [
+                pretty.entry(literal(name), merged_piece(value)) for name, value in fanout.merged], "}")))
         return pretty.call(f"{rt}.fanout", arguments)
+
+
+def merged_piece(value: ir.Value) -> Piece:
+    """("if-1", ["r.if", "r.else"]): a name every branch of an `if` of the body assigns, as rt.fanout
+    takes it (the `if`, and its branches' statements in branch order)."""
+    assert isinstance(value, ir.OneOf), "FanOut.merged holds a OneOf of the branches' LoopRefs"
+    statements = [literal(member.statement) for member in value.members if isinstance(member, ir.LoopRef)]
+    return Text(f"({literal(value.decision.split('.')[0])}, [{', '.join(statements)}])")
+
+
+class ItemDecisions:
+    """The `if`s of a run-time loop's body as its function writes them, per item:
+
+        yield rt.decision(f"if-1.{x_key}", [rt.test(">", rt.ref(f"d.{x_key}"), 4)],
+                          {f"r.if.{x_key}": 0, f"r.else.{x_key}": 1}, where=f"the `if` on line 8 (iteration {x_key})")
+        # if-1: if d > 4
+        yield rt.call(f"r.if.{x_key}", keep, [rt.ref(f"d.{x_key}")])
+
+    each decision before the first statement inside it (outermost first), the nodes of each
+    branch under a comment naming it."""
+
+    def __init__(self, fanout: ir.FanOut, rt: str):
+        self.fanout = fanout
+        self.rt = rt
+        self.by_name = {decision.name: decision for decision in fanout.decisions}
+        self.declared: set[str] = set()
+        self.branch: tuple[ir.Branch, ...] = ()
+
+    def before(self, block: pretty.Block, item: ir.Statement | ir.Loop, scope: Scope,
+               values: RuntimeExpression) -> None:
+        """Declare the decisions `item` (a statement, or a static loop holding some) is inside that
+        are not declared yet; name the branch of a statement at the loop's own level."""
+        for branch in _branches(item):
+            if branch.decision not in self.declared:
+                self.declared.add(branch.decision)
+                block.add(Seq(["yield ", self.declaration(self.by_name[branch.decision], scope, values)]))
+        if isinstance(item, ir.Statement):
+            if item.when and item.when != self.branch:
+                block.add(f"# {self.label(item.when[-1])}")
+            self.branch = item.when
+
+    def rest(self, block: pretty.Block, scope: Scope, values: RuntimeExpression) -> None:
+        """The decisions no statement is inside (an `if` whose branches hold nothing that runs)."""
+        for decision in self.fanout.decisions:
+            if decision.name not in self.declared:
+                self.declared.add(decision.name)
+                block.add(Seq(["yield ", self.declaration(decision, scope, values)]))
+
+    def label(self, branch: ir.Branch) -> str:
+        """`if-1: elif x == 0`: a branch as a comment names it (one line, escaped)."""
+        decision = self.by_name[branch.decision]
+        word = decision.branch_words()[branch.index].rstrip("0123456789")
+        test = f" {shown(decision.tests[branch.index])}" if branch.index < len(decision.tests) else ""
+        return escape.comment(f"{decision.name.split('.')[0]}: {word}{test}")
+
+    def declaration(self, decision: ir.Decision, scope: Scope, values: RuntimeExpression) -> Piece:
+        """rt.decision(f"if-1.{x_key}", [tests], {node: branch, ...}, when=[...], where=f"...")."""
+        entries: list[Piece] = []
+        for loops, statement in _statements(self.fanout.body):
+            index = next((b.index for b in statement.when if b.decision == decision.name), None)
+            if index is None:
+                continue
+            keys = [scope.header(loop).name_part() for loop in (*scope.open, *loops)]
+            entry = Seq([name_piece(statement.name, keys), ": ", Text(str(index))])
+            if loops:  # inside static loops of the body: a node per their iteration
+                entries.append(Seq(["**", pretty.Group("{", [entry, *(scope.header(loop).clause(self.rt)
+                                                                      for loop in loops)], "}", COMPREHENSION)]))
+            else:
+                entries.append(entry)
+        parts: list[Piece] = [scope.decision_name(decision.name),
+                              pretty.display("[", [values.visit(test) for test in decision.tests], "]"),
+                              pretty.display("{", entries, "}", magic=True)]
+        if decision.when:
+            around = [Seq(["(", scope.decision_name(b.decision), f", {b.index})"]) for b in decision.when]
+            parts.append(pretty.entry("when=", pretty.display("[", around, "]")))
+        keys = ".".join(scope.header(loop).name_part() for loop in scope.open[:len(decision.keys)])
+        parts.append(pretty.entry("where=", Text(f'f"the `if` on line {decision.span[0]} (iteration {keys})"')))
+        return pretty.call(f"{self.rt}.decision", parts)
+
+
+def _branches(item: ir.Statement | ir.Loop) -> list[ir.Branch]:
+    """The branches the statements of `item` are in, outermost first, each once, in order."""
+    found: dict[ir.Branch, None] = {}
+    for _, statement in _statements((item,)):
+        found.update(dict.fromkeys(statement.when))
+    return list(found)
+
+
+def _statements(items: tuple[ir.Statement | ir.Loop, ...], loops: tuple[ir.Loop, ...] = ()
+                ) -> list[tuple[tuple[ir.Loop, ...], ir.Statement]]:
+    """The statements of a body with the static loops around each inside it, in order."""
+    found: list[tuple[tuple[ir.Loop, ...], ir.Statement]] = []
+    for item in items:
+        if isinstance(item, ir.Loop):
+            found += _statements(item.body, (*loops, item))
+        else:
+            found.append((loops, item))
+    return found
 
 
 def strings(items: list[str] | tuple[str, ...]) -> Piece:

@@ -32,7 +32,7 @@ from .. import __version__, ir
 from ..ir.conditions import members as decided_nodes
 from ..ir.conditions import shown, where
 from . import escape, pretty
-from .fanout import RunTimeLoop, queries_for, queries_piece
+from .fanout import ItemDecisions, RunTimeLoop, queries_for, queries_piece
 from .imports import Import, block, workflow_imports
 from .loops import Block, Program, Scope, every_member, used_variables
 from .pretty import Piece, Seq, Text
@@ -144,12 +144,19 @@ class Graph:
         body = block.nested(scope.header(loop).statement(self.rt, used_variables(loop)))
         self.body(body, loop.body, scope.inside(loop))
 
-    def body(self, block: pretty.Block, items: tuple[ir.Statement | ir.Loop, ...], scope: Scope) -> None:
+    def body(self, block: pretty.Block, items: tuple[ir.Statement | ir.Loop, ...], scope: Scope,
+             decisions: ItemDecisions | None = None) -> None:
+        """The lines of a loop body; `decisions`: a run-time loop's `if`s, declared per item."""
+        values = RuntimeExpression(self.rt, self.callables, scope)
         for item in items:
+            if decisions is not None:
+                decisions.before(block, item, scope, values)
             if isinstance(item, ir.Loop):
                 self.loop(block, item, scope)
             else:
                 block.add(Seq(["yield ", self.statement_line(item, scope)]))
+        if decisions is not None:
+            decisions.rest(block, scope, values)
 
     def fanout_function(self, loop: RunTimeLoop) -> str:
         """`def table_loop(files):`, the nodes of a run-time loop for its items (codegen.fanout)."""
@@ -163,7 +170,8 @@ class Graph:
             lines = textwrap.wrap(text, pretty.WIDTH - body.indent - 3, break_long_words=False, break_on_hyphens=False)
             body.add('"""' + "\n".join([lines[0], *(" " * body.indent + line for line in lines[1:])]) + "\n" +
                      " " * body.indent + '"""')
-        self.body(body.nested(loop.header(self.rt)), loop.loop.body, loop.scope(self.program))
+        self.body(body.nested(loop.header(self.rt)), loop.loop.body, loop.scope(self.program),
+                  ItemDecisions(loop.fanout, self.rt) if loop.fanout.decisions else None)
         return block.text()
 
     def node_line(self, node: ir.Node, scope: Scope) -> Piece:

@@ -396,6 +396,12 @@ class Scope:
         depth = len(self.chain(statement))
         return name_piece(statement, [self.header(loop).name_part() for loop in self.open[:depth]])
 
+    def decision_name(self, name: str) -> Piece:
+        """The name of an `if` of a run-time loop's body at the current keys (`if-1.*` as lowering
+        names it): f"if-1.{x_key}", after the static keys around the loop."""
+        base, *keys = name.split(".")
+        return name_piece(base, [self.header(loop).name_part() for loop in self.open[:len(keys)]])
+
     def family(self, value: ir.LoopFamily | ir.Family, rt: str) -> Piece | None:
         """rt.family("x", {k: rt.ref(f"x.{o}.{k}") for k in ...}), or None for a family this
         module writes member by member."""

@@ -197,7 +197,9 @@ class RuntimeExpression(ir.Visitor):
     def visit_OneOf(self, v: ir.OneOf) -> Piece:
         """After an `if`, a name every branch assigns: rt.one_of("if-1", [rt.ref("x.if"), ...])."""
         members = pretty.display("[", [self.visit(m) for m in v.members], "]")
-        return pretty.call(f"{self.rt}.one_of", [Text(literal(v.decision)), members])
+        decision = self.loops.decision_name(v.decision) if self.loops is not None and ".*" in v.decision \
+            else Text(literal(v.decision))  # an `if` of a run-time loop's body: named per item
+        return pretty.call(f"{self.rt}.one_of", [decision, members])
 
     def visit_Compare(self, v: ir.Compare) -> Piece:
         return pretty.call(f"{self.rt}.test", [Text(literal(v.op)), self.visit(v.left), self.visit(v.right)])

@@ -68,6 +68,8 @@ def lower_if(low: Lowering, stmt: n.IfStmt) -> None:
     several = {name for name in set().union(*assigned) if sum(name in names for names in assigned) > 1}
     outer_suffixes = low.suffixes
     found: dict[str, list[NodeSymbol | None]] = {}
+    draft = low.fanouts.open
+    place = len(draft.decisions) if in_fanout and draft is not None else 0  # before the `if`s inside it
     for index, (branch, word) in enumerate(zip(stmt.branches, words, strict=True)):
         low.guards.append(ir.Branch(decision, index))
         low.branch_path.append((id(stmt), index))
@@ -88,9 +90,8 @@ def lower_if(low: Lowering, stmt: n.IfStmt) -> None:
     span = stmt.branches[0].keyword_span
     made = ir.Decision(decision, tests, keys, (span.line, span.col, span.end_line, span.end_col), tuple(low.guards),
                        stmt.has_else)
-    draft = low.fanouts.open
     if in_fanout and draft is not None:  # an `if` of a run-time loop's body: made per item (ir.fanout)
-        draft.decisions.append(made)
+        draft.decisions.insert(place, made)
     else:
         low.decisions[decision] = made
     for name, symbols in found.items():

@@ -230,8 +230,8 @@ def merged_template(low: Lowering, ref: n.Ref, path: ir.Path) -> ir.Value:
     merged = low.merged[ref.name]
     if not low.reachable(merged.branches, ref.name, ref.name_span):
         return ir.NONE
-    keys = tuple(frame.key for frame in low.frames)
-    decision = ".".join((merged.decision, *keys))
+    keys = [frame.key for frame in low.frames]
+    decision = ".".join((merged.decision, *keys[:keys.index(RUNTIME_KEY) + 1]))  # the `if`'s: the loop's own level
     return ir.OneOf(decision, tuple(ir.LoopRef(_statement_of(low, symbol), path) for symbol in merged.symbols))
 
 

@@ -55,9 +55,9 @@ def expand_fanout(fanout: FanOut, items: Any, where: str = "") -> tuple[list[Nod
     for statement in fanout.statements():
         family = expansion.family(statement, fanout.keys)
         assert isinstance(family, Family), "a run-time loop's statement has a family over its items"
-        gathered[statement] = _collected(items, [member for _, member in family.members])
+        gathered[statement] = collected(items, [member for _, member in family.members])
     for name, members in merged:
-        gathered[name] = _collected(items, members)
+        gathered[name] = collected(items, members)
     return nodes, gathered
 
 
@@ -90,7 +90,7 @@ def _rooted(fanout: FanOut, items: Any) -> tuple[Loop, Loop]:
     return root, loop
 
 
-def _collected(items: Any, members: list[Value]) -> Value:
+def collected(items: Any, members: list[Value]) -> Value:
     """What a loop over `items` gives outside it, from one member per item: a list, a dict for a dict."""
     if isinstance(items, dict):
         return DictOf(tuple((str(key), member) for key, member in zip(items, members, strict=True)))

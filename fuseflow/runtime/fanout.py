@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .. import ir
-from ..ir.fanout import checked_items
+from ..ir.fanout import checked_items, collected
 from ..ir.indexing import IndexProblem, indexed
 from .bind import iterable_text
 from .graph import Decision, FanOut, Node, Workflow
@@ -170,12 +170,15 @@ class _Replace(ir.Transformer):
 
 def declare(iterable: ir.Value, nodes: Callable[[Any], Iterable[Node | Decision]], statements: Iterable[str], *,
             keys: Iterable[str] = (), reads: Iterable[str] = (), names: int = 1,
-            queries: Iterable[tuple[str, str, dict[str, Any]]] = (), options: Options | None = None) -> FanOut:
+            queries: Iterable[tuple[str, str, dict[str, Any]]] = (), options: Options | None = None,
+            merged: dict[str, tuple[str, list[str]]] | None = None) -> FanOut:
     """A run-time loop of a generated module: `nodes(items)` yields the nodes its items make (written
     with `items`), `statements` are those of its body, `keys` the static loop iteration it is in,
     `reads` the nodes outside it that it reads, `names` how many names it binds (`for k, v in`: 2),
     `queries` the file's option queries (regex, target, options), which `options` gives each node
-    (default: the neutral ones, as runtime.graph's nodes carry them)."""
+    (default: the neutral ones, as runtime.graph's nodes carry them). `nodes` yields the decisions
+    of the `if`s of its body too (rt.decision); `merged`: the names every branch of one assigns,
+    {name: (the `if`'s name, [its branches' statements])}, gathered as the taken branches' nodes."""
     where = iterable_text(iterable)
     statements, keys, queries = tuple(statements), tuple(keys), tuple(queries)
     give = options or neutral_options
@@ -200,7 +203,11 @@ def declare(iterable: ir.Value, nodes: Callable[[Any], Iterable[Node | Decision]
             for node in made:
                 if node.options:
                     node.options = {}
-        return made, gathered_results(made, statements, keys, values), decisions
+        gathered = gathered_results(made, statements, keys, values)
+        for name, (decision, branches) in (merged or {}).items():
+            gathered[name] = collected(values, [ir.OneOf(".".join((decision, *keys, key)), tuple(
+                ir.Ref(".".join((branch, *keys, key))) for branch in branches)) for key, _ in items(values)])
+        return made, gathered, decisions
 
     return FanOut(iterable, expand, statements, tuple(reads), keys, where)
 
@@ -265,15 +272,8 @@ def gathered_results(made: list[Node], statements: tuple[str, ...], keys: tuple[
                 for key in inner[:-1]:
                     place = place.setdefault(key, {})
                 place[inner[-1]] = ir.Ref(name)
-    found: dict[str, ir.Value] = {}
-    for statement in statements:
-        tree = trees[statement]
-        members = [_member(statement, tree[key]) for key in item_keys]
-        if isinstance(values, dict):
-            found[statement] = ir.DictOf(tuple((str(key), member) for key, member in zip(values, members, strict=True)))
-        else:
-            found[statement] = ir.ListOf(tuple(members))
-    return found
+    return {statement: collected(values, [_member(statement, trees[statement][key]) for key in item_keys])
+            for statement in statements}
 
 
 def _member(statement: str, tree: Any) -> ir.Value:

@@ -101,12 +101,19 @@ def fanout_facts(fanout: Any) -> tuple:
     expansions: list[Any] = []
     for items in SAMPLES:
         try:
-            made, gathered, _ = fanout.expand(items)
+            made, gathered, decisions = fanout.expand(items)
         except Exception as exc:  # an item the loop's body cannot index, a value its names do not take apart
             expansions.append((type(exc).__name__, str(exc)))
             continue
-        expansions.append(([node_facts(node) for node in made], {k: typed(v) for k, v in gathered.items()}))
+        expansions.append(([node_facts(node) for node in made], {k: typed(v) for k, v in gathered.items()},
+                           [decision_facts(decision) for decision in decisions]))
     return (typed(fanout.iterable), fanout.statements, fanout.reads, fanout.keys, fanout.where, expansions)
+
+
+def decision_facts(decision: Any) -> tuple:
+    """The decision of an `if` in a run-time loop's body, made per item: its name, tests, the nodes
+    inside it with their branch, the decisions around it, how messages name it."""
+    return (decision.name, [typed(test) for test in decision.tests], decision.branches, decision.when, decision.where)
 
 
 def test_a_run_time_loop_s_samples_make_nodes():
@@ -115,7 +122,7 @@ def test_a_run_time_loop_s_samples_make_nodes():
     with stand_ins(wf):
         facts = graph_facts(bind(wf, str(home)))[-1]
     made = [expansion for fanout in facts for expansion in fanout[-1] if isinstance(expansion[0], list)]
-    assert len(made) >= 2 * len(facts) and any(nodes for nodes, _ in made)
+    assert len(made) >= 2 * len(facts) and any(expansion[0] for expansion in made)
 
 
 @pytest.mark.parametrize("label", list(written("local")))
@@ -183,3 +190,33 @@ def test_a_module_with_run_time_loops_runs_as_a_script_as_fusec_run_does(tmp_pat
     assert sorted(name for name, _ in set(kept) - set(ran)) == [
         "cell.3.1", "cell.3.2", "cell.4.1", "cell.4.2", "every", "grown.3", "grown.4", "more", "spread.3",
         "spread.4", "tagged.circles.3", "tagged.moons.3"]
+
+
+def test_a_module_with_ifs_in_a_run_time_loop_runs_as_fusec_run_does(tmp_path):
+    """tests/golden/item_conditions's local module, run as `python wf_local.py`: each item's `if`
+    decided as `fusec run` decides it, the same outputs and the same stored results."""
+    import json
+    import subprocess
+
+    from fuseflow.runtime.storage import open_store
+
+    from .sources import ROOT
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    module = tmp_path / "wf_local.py"
+    module.write_text((ROOT / "tests/golden/item_conditions/wf_local.py").read_text(encoding="utf-8"))
+
+    def run(*command: str, store: str) -> tuple[dict, list]:
+        done = subprocess.run([*command, "--storage", str(tmp_path / store), "--json", "-p", "sizes=[3, 5, 8, 2]"],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        kept = sorted((r.node, r.key) for r in open_store(str(tmp_path / store)).list("item_conditions"))
+        return json.loads(done.stdout), kept
+
+    script = run(sys.executable, str(module), store="script")
+    assert script == run(sys.executable, "-m", "fuseflow.cli", "run", "tests/golden/item_conditions/input.fuse",
+                         store="fusec")
+    outputs, kept = script
+    assert outputs == {"note": [8, 8, 1013, 7], "total": [7, 7, 1012, 6]}  # 2: grown 5 > 4, the if (big 5)
+    assert {name for name, _ in kept} >= {"big.else.0", "kept.else.1", "big.if.2", "kept.if.3"}
+    assert not {name for name, _ in kept} & {"big.if.0", "kept.if.1", "big.else.2"}  # branches not taken

@@ -16,6 +16,7 @@ class LocalTarget(Target):
     runs_finally = True  # the engine itself (runtime.execute)
     writes_conditions = True  # rt.decision(...)s the engine makes (codegen.graph)
     runs_conditions = True  # the engine itself (runtime.stages)
+    writes_item_conditions = True  # rt.decision(...)s yielded with each item's nodes (codegen.fanout)
     runs_item_conditions = True  # the decisions an item makes join the stages (runtime.fanout)
 
     def generate(self, wf, base_dir=None) -> str:

@@ -18,6 +18,7 @@ class RayTarget(Target):
     writes_finally = runs_finally = True  # the engine's with_finally around the Ray run (backend.run)
     writes_conditions = True  # rt.decision(...)s, made in stages by backend.run, as fusec run makes them
     runs_conditions = True  # in stages: what the tests read runs first, then the branch taken (runtime.stages)
+    writes_item_conditions = True  # rt.decision(...)s yielded with each item's nodes (codegen.fanout)
     runs_item_conditions = True  # the decisions an item makes join the stages (runtime.fanout)
 
     def generate(self, wf, base_dir=None) -> str:
