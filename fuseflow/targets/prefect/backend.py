@@ -442,6 +442,10 @@ class FlowRun:
             return {key: self.futures_of(member) for key, member in value.members}  # type: ignore[attr-defined]
         if kind is ir.Literal:
             return value.value  # type: ignore[attr-defined]
+        if kind is ir.OneOf:  # an item's name every branch of its `if` assigns: the branch taken's
+            decision = value.decision  # type: ignore[attr-defined]
+            branch = self.taken[decision] if decision in self.taken else self.decide(decision)
+            return self.futures_of(value.members[branch])  # type: ignore[attr-defined]
         raise TypeError(f"not a value of node results: {value!r}")
 
     def result(self, source: Any) -> Any:

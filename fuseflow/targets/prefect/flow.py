@@ -71,7 +71,8 @@ def build(wf: ir.Workflow, graph: Workflow, made: dict[str, ir.Node] | None = No
                 for node in run.made:
                     assert made is not None, "a workflow with run-time loops is bound with Made"
                     tasks.index[node.name] = made[node.name]
-                    submit(made[node.name])
+                    if taken(run, made[node.name].when):  # an item's `if`: its branch taken
+                        submit(made[node.name])
             return run.outputs({output.name: values.visit(output.value) for output in wf.outputs})
 
         if not finals:

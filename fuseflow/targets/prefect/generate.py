@@ -381,12 +381,15 @@ class FlowBody:
         body = block.nested(scope.header(loop).statement(self.names.used["rt"], used_variables(loop)))
         self.body(body, loop.body, scope.inside(loop))
 
-    def body(self, block: pretty.Block, items: tuple[ir.Statement | ir.Loop, ...], scope: Scope) -> None:
+    def body(self, block: pretty.Block, items: tuple[ir.Statement | ir.Loop, ...], scope: Scope,
+             branches: Branches | None = None) -> None:
+        """A loop body's statements; `branches`: a run-time loop's `if`s, opened as their nodes come."""
         for item in items:
+            at = branches.at(_when(item)) if branches is not None else block
             if isinstance(item, ir.Loop):
-                self.loop(block, item, scope)
+                self.loop(at, item, scope)
             else:
-                self.statement(block, item, scope)
+                self.statement(at, item, scope)
 
     def run_time_loop(self, block: pretty.Block, loop: RunTimeLoop) -> None:
         """`for f_key, f in rt.items(run.expand("table", files)):` and its body: a task run per node of
@@ -402,7 +405,11 @@ class FlowBody:
         keys = [pretty.entry("keys=", pretty.display("[", [Text(pyexpr.literal(k)) for k in fanout.keys], "]"))]
         expand = pretty.call(f"{self.run}.expand", [Text(pyexpr.literal(fanout.statements()[0])), source,
                                                     *(keys if fanout.keys else [])])
-        self.body(block.nested(loop.header(self.names.used["rt"], expand)), fanout.body, loop.scope(self.program))
+        item = block.nested(loop.header(self.names.used["rt"], expand))
+        scope = loop.scope(self.program)
+        # an `if` of its body: decided per item, the branch's task runs in a Python `if` (Branches)
+        branches = Branches(self, item, fanout.decisions, scope) if fanout.decisions else None
+        self.body(item, fanout.body, scope, branches)
 
     def statement(self, block: pretty.Block, statement: ir.Statement, scope: Scope) -> None:
         members = self.program.members.get(statement.name, [])
@@ -488,10 +495,14 @@ class Branches:
     The flow run makes the decision (FlowRun.decide), and shows the nodes of the branches not
     taken as task runs in state Skipped."""
 
-    def __init__(self, flow: FlowBody, root: pretty.Block):
+    def __init__(self, flow: FlowBody, root: pretty.Block, decisions: tuple[ir.Decision, ...] | None = None,
+                 scope: Scope | None = None):
         self.flow = flow
         self.root = root
-        self.decisions = {decision.name: decision for decision in flow.wf.decisions}
+        # the workflow's, or (`scope`: the run-time loop's) those of a run-time loop's body, named per item
+        self.decisions = {decision.name: decision for decision in (flow.wf.decisions if decisions is None
+                                                                   else decisions)}
+        self.scope = scope
         self.open: list[tuple[ir.Branch, pretty.Block]] = []  # outermost first
         self.variables: dict[str, str] = {}  # decision -> the variable holding the branch it took
         self.closed: dict[int, str] = {}  # depth -> the decision whose branch block ends there, last
@@ -518,14 +529,29 @@ class Branches:
         continues = variable is not None and self.closed.get(depth) == decision.name
         if variable is None:
             variable = self.variables[decision.name] = self.flow.names.local(
-                python_identifier(f"branch_{decision.name}"))
-            call = f"{self.flow.run}.decide({pyexpr.literal(decision.name)})"
-            parent.add(f"{variable} = {call}  # {escape.comment(where(decision))}: waits for what its tests read")
+                python_identifier(f"branch_{decision.name.split('.*')[0]}"))
+            if self.scope is None:
+                call = f"{self.flow.run}.decide({pyexpr.literal(decision.name)})"
+                said = where(decision)
+            else:  # an item's: f"if-1.{x_key}"
+                call = f"{self.flow.run}.decide({pretty.render(self.scope.decision_name(decision.name))})"
+                said = f"the `if` on line {decision.span[0]}, per item"
+            parent.add(f"{variable} = {call}  # {escape.comment(said)}: waits for what its tests read")
         self.closed.pop(depth, None)
         if branch.index == len(decision.tests):
             return parent.nested("else:" if continues else f"if {variable} == {branch.index}:  # else")
         test = escape.comment(shown(decision.tests[branch.index]))
         return parent.nested(f"{'elif' if continues else 'if'} {variable} == {branch.index}:  # {test}")
+
+
+def _when(item: ir.Statement | ir.Loop) -> tuple[ir.Branch, ...]:
+    """The branches a body item is in: a static loop's are those of its statements (an `if` inside
+    it is written node by node, so they share them)."""
+    while isinstance(item, ir.Loop):
+        if not item.body:
+            return ()
+        item = item.body[0]
+    return item.when
 
 
 def chain_of(statement: str, scope: Scope) -> tuple[ir.Loop, ...]:
@@ -600,15 +626,18 @@ def read_nodes(wf: Workflow, program: Program, run_time: list[RunTimeLoop]) -> s
         read.update(ir.fanout_inputs(loop.fanout))
         for statement in loop_statements(loop.fanout):
             values = [*statement.values(), *statement.after, *([statement.object] if statement.object else [])]
-            read.update(v.statement for value in values for v in ir.walk(value) if type(v) is ir.LoopRef)
+            read.update(name for value in values for name in by_variable(value))
     return read
 
 
 def by_variable(value: ir.Value) -> Iterator[str]:
-    """The nodes a value reads through their variables: not those of a name every branch of an
-    `if` assigns (run.chosen reads the branch taken by name: the others bound no variable)."""
+    """The nodes (a run-time loop's statements, for its item's) a value reads through their
+    variables: not those of a name every branch of an `if` assigns (run.chosen reads the branch
+    taken by name: the others bound no variable)."""
     if type(value) is ir.Ref:
         yield value.node
+    elif type(value) is ir.LoopRef:
+        yield value.statement
     elif type(value) is not ir.OneOf:
         for inner in ir.children(value):
             yield from by_variable(inner)
@@ -655,7 +684,14 @@ class FlowValue(ir.Visitor):
 
     def visit_OneOf(self, v: ir.OneOf) -> Piece:
         """After an `if`, a name every branch assigns: the future of the branch taken, from the flow run
-        (`run.chosen("if-1", "x.if", "x.else")`: names, as the branches not taken bound no variable)."""
+        (`run.chosen("if-1", "x.if", "x.else")`: names, as the branches not taken bound no variable;
+        in a run-time loop's body, the item's: `run.chosen(f"if-1.{x_key}", f"x.if.{x_key}", ...)`)."""
+        if any(type(member) is ir.LoopRef for member in v.members):
+            loop_members = [member for member in v.members if type(member) is ir.LoopRef]
+            assert len(loop_members) == len(v.members), "an item's one-of reads the item's nodes (compiler.fanout)"
+            chosen = pretty.call(f"{self.body.run}.chosen", [self.scope.decision_name(v.decision), *(
+                self.scope.node_name(member) for member in loop_members)])
+            return self.indexed(chosen, loop_members[0].path)
         members = [member for member in v.members if type(member) is ir.Ref]
         assert len(members) == len(v.members), "a one-of's members are nodes (compiler.conditions)"
         chosen = pretty.call(f"{self.body.run}.chosen", [Text(pyexpr.literal(v.decision)), *(
