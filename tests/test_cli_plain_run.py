@@ -30,7 +30,7 @@ WORDS = [
     "--storage", "--storage=s3://b/x", "--storage=", "--stor", "file:runs",
     "--json", "--json=1", "--js", "--rerun", "--rerun=t.*", "t.*",
     "--no-cache", "--no-cache=yes", "--no-c", "--set", "--set=.*:retries=2", ".*:cache=false",
-    "--progress", "--no-progress", "--progress=1", "--prog",
+    "--progress", "--no-progress", "--progress=1", "--prog", "--summary", "--summary=1", "--sum", "--no-summary",
     "--target", "-t", "--target=local", "-tlocal", "local", "prefect", "kfp", "ray", "nowhere", "--tar",
     "--debug", "--deb", "-D", "-Dn=1", "n=2", "--bare", "--imports", "--imports=1", "--imp",
 ]
@@ -58,6 +58,7 @@ def test_a_plain_reading_is_argparses_reading(command: str, words: list[str]) ->
     ["wf.fuse"],
     ["--no-cache", "wf.fuse"],
     ["wf.fuse", "--no-cache", "--json", "-p", "a=1", "--param", "b=2", "--set", ".*:retries=2"],
+    ["wf.fuse", "--json", "--summary"],
     ["--storage=file:runs", "--rerun", "t.*", "wf.fuse", "--no-progress", "-D", "n=3", "--debug"],
     ["wf.fuse", "--target", "local"],
     ["-t", "prefect", "wf.fuse"],

@@ -21,7 +21,17 @@ from .. import __version__
 from ..compiler import errors
 from ..compiler.errors import CompileError, UnreadableInput, UsageError
 from ..runtime.extras import MissingExtra, optional
-from ..runtime.flags import APPEND, RUN_FLAGS, STORE, STORE_TRUE, Flag, add_flags, read_plain, settings_from
+from ..runtime.flags import (
+    APPEND,
+    RUN_FLAGS,
+    STORE,
+    STORE_TRUE,
+    Flag,
+    add_flags,
+    read_plain,
+    settings_from,
+    summary_from,
+)
 from ..runtime.params import ParamError
 from ..targets import Target, UnknownTarget, own_names
 from ..targets import get as get_target
@@ -439,13 +449,15 @@ def cmd_run(args) -> int:
     workflow = load(args.file, args.defines)
     target.supports(workflow, running=True)
 
+    summary = summary_from(args)
+
     def run() -> dict[str, Any]:
         try:
-            return target.run(workflow, args.file, settings_from(args), args)
+            return target.run(workflow, args.file, settings_from(args, summary), args)
         except ParamError as exc:
             raise UsageError(str(exc)) from None
 
-    return run_and_report(run, as_json=args.json, stored=not args.no_cache)
+    return run_and_report(run, as_json=args.json, stored=not args.no_cache, summary=summary)
 
 
 def cmd_lsp(args) -> int:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from .extras import MissingExtra
-from .flags import RUN_FLAGS, add_flags, settings_from
+from .flags import RUN_FLAGS, add_flags, settings_from, summary_from
 from .outputs import stdout_closed
 from .params import ParamError
 from .report import EXIT_USAGE, run_and_report
@@ -67,8 +67,10 @@ def main(wf: WorkflowT, argv: Sequence[str] | None = None, *, description: str |
 def _run(wf: WorkflowT, args: argparse.Namespace, runner: Runner[WorkflowT] | None) -> int:
     from .execute import run  # deferred: the engine and storage load when a run starts, not for the flags
 
+    summary = summary_from(args)
+
     def go() -> dict[str, Any]:
-        settings = settings_from(args)
+        settings = settings_from(args, summary)
         return runner(wf, {}, settings, args) if runner is not None else run(wf, {}, settings)
 
-    return run_and_report(go, as_json=args.json, stored=not args.no_cache)
+    return run_and_report(go, as_json=args.json, stored=not args.no_cache, summary=summary)

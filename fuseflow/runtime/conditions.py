@@ -6,8 +6,9 @@ A workflow's `if` chains (Workflow.decisions, runtime.graph.Decision) are made
 in the stages that run-time loops expand in (runtime.stages.expanded, which
 every target runs before its own run): the nodes a decision's tests read run
 first, the decision is made, and the workflow goes on without the nodes of
-the branches not taken. They never run; they are listed in Workflow.skipped,
-which the progress display, `fusec explain` and each target's report show.
+the branches not taken. They never run; they are listed in Workflow.skipped (and
+the decision, with the branch it took, in Workflow.decided), which the progress
+display, `fusec explain` and each target's report and `--summary` show.
 A name every branch assigns (ir.OneOf) becomes the taken branch's node, so a
 node after the `if` reads, and is keyed by, exactly what it would read had
 the file named that node: the same cache keys on every target.
@@ -21,6 +22,7 @@ from .. import ir
 from ..ir.conditions import TestFailed, members, taken, where
 from .graph import Decision, Workflow
 from .invoke import IndexingError, RunFailed, index
+from .summary import branch_taken
 
 # fetch(node, result): a result as a stage hands it on -> its value (Ray's ObjectRefs are fetched)
 Fetch = Callable[[str, Any], Any]
@@ -109,8 +111,9 @@ def decide(wf: Workflow, decision: Decision, branch: int) -> Workflow:
     assert wf.outputs is not None, "Workflow fills in its outputs"
     outputs = {key: choose.visit(value) for key, value in wf.outputs.items()
                if gone.isdisjoint(ir.referenced_nodes(choose.visit(value)))}
+    word = branch_taken(len(decision.tests), decision.branches.values(), branch)
     return wf.replaced(nodes=nodes, outputs=outputs, fanouts=wf.fanouts, decisions=decisions,
-                       skipped=[*wf.skipped, *skipped])
+                       skipped=[*wf.skipped, *skipped], decided={**wf.decided, name: word})
 
 
 def declared(wf: ir.Workflow) -> list[Decision]:

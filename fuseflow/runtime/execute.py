@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Set as AbstractSet
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import ir
 from . import plan as planning
@@ -26,6 +26,9 @@ from .invoke import ACTIVE_OPTIONS, IndexingError, NodeFailed, as_failure, count
 from .params import resolve as resolve_params
 from .prepare import RunPlan, RunSettings, prepare
 from .progress import Progress, make_progress
+
+if TYPE_CHECKING:  # for annotations only: a run without --summary never loads it
+    from .summary import Summary
 
 RUN, LOAD, SKIP = planning.RUN, planning.LOAD, planning.SKIP
 
@@ -42,7 +45,10 @@ def run(wf: Workflow, params: dict[str, Any], settings: RunSettings) -> dict[str
         from .stages import expanded  # deferred: a workflow without them never loads their engine
 
         values = resolve_params(wf.params, params, settings.param_texts)
+        begun = wf
         wf, known = expanded(wf, values, lambda part, wanted, done: _run(part, params, settings, wanted, done, True))
+        if settings.summary is not None:
+            settings.summary.decided(wf, begun)
     plan = prepare(wf, params, settings)
     results = _run(wf, params, settings, planning.output_nodes(wf), known, False, plan)
     assert wf.outputs is not None, "Workflow.__post_init__ fills in the default outputs"
@@ -59,14 +65,16 @@ def _run(wf: Workflow, params: dict[str, Any], settings: RunSettings, wanted: li
 
             warnings.filterwarnings("always", category=StorageWarning, append=True)
         with make_progress(settings.progress, label=wf.name) as progress:
-            return Executor(plan, progress, known).run(wanted, plan.forced)
+            return Executor(plan, progress, known, settings.summary).run(wanted, plan.forced)
 
 
 class Executor:
     """The local backend: the plan's nodes in order, in this process."""
 
-    def __init__(self, plan: RunPlan, progress: Progress | None = None, known: dict[str, Any] | None = None):
+    def __init__(self, plan: RunPlan, progress: Progress | None = None, known: dict[str, Any] | None = None,
+                 summary: Summary | None = None):
         self.plan = plan
+        self.summary = summary  # told what each run computes and loads (--summary), when somebody asks
         self.known = known or {}  # results the run has already (runtime.fanout): taken, not loaded or computed
         self.wf = plan.wf
         self.params = plan.params
@@ -91,6 +99,8 @@ class Executor:
         pending = dict.fromkeys(wanted, 1)  # wanted results are pinned; plan adds their readers
         states = self.plan.states(wanted, forced, readers=pending, known=self.known.keys())
         self.plan.prefetch({name: state for name, state in states.items() if name not in self.known})
+        if self.summary is not None:
+            self.summary.planned(states, self.known.keys())
         if self.progress is not None:
             self.progress.expect(sum(state != SKIP for state in states.values()))
             if self.wf.skipped:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # for annotations only: the plain reader never loads argparse
     import argparse
 
     from .prepare import RunSettings
+    from .summary import Summary
 
 STORE, APPEND, STORE_TRUE, SWITCH = "store", "append", "store_true", "switch"
 
@@ -50,6 +51,8 @@ RUN_FLAGS = (
     Flag(("--no-cache",), "no_cache", STORE_TRUE, "neither load nor store results"),
     Flag(("--set",), "set", APPEND, "override an option of the matching nodes (repeatable)", "REGEX:KEY=VALUE"),
     Flag(("--progress",), "progress", SWITCH, "live progress display (default: on when stderr is a terminal)"),
+    Flag(("--summary",), "summary", STORE_TRUE, "also report what the run did: nodes computed, loaded and skipped, "
+                                                 "the branch each `if` took (with --json: in the JSON object)"),
 )
 
 
@@ -129,11 +132,21 @@ def spellings(flag: Flag) -> tuple[str, ...]:
     return flag.names + tuple("--no-" + name[2:] for name in flag.names if name.startswith("--"))
 
 
-def settings_from(args: Any) -> RunSettings:
+def settings_from(args: Any, summary: Summary | None = None) -> RunSettings:
     """RunSettings from the run flags' values (an argparse Namespace, or read_plain's
-    values as attributes); ParamError for a malformed -p or --set."""
+    values as attributes), `summary` the one the run fills in (summary_from); ParamError
+    for a malformed -p or --set."""
     from .prepare import RunSettings  # deferred: the engine and storage load when a run starts, not for the flags
 
     return RunSettings(storage=args.storage, no_cache=args.no_cache, rerun=args.rerun,
                        progress=getattr(args, "progress", None), overrides=[parse_set(s) for s in args.set],
-                       param_texts=parse_assignments(args.param))
+                       param_texts=parse_assignments(args.param), summary=summary)
+
+
+def summary_from(args: Any) -> Summary | None:
+    """A Summary for the run to fill in when the line says --summary (runtime.summary), else None."""
+    if not getattr(args, "summary", False):
+        return None
+    from .summary import Summary  # deferred: only a run asked for its summary loads it
+
+    return Summary()

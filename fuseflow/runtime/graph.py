@@ -211,7 +211,8 @@ class Workflow:
     results as that workflow keeps them (`stored_at`). fanouts: run-time loops, expanded
     as the workflow runs (runtime.fanout). finals: the nodes of `finally`, run after the
     rest on success and on failure, never stored (runtime.final). decisions: the `if` chains
-    not made yet (runtime.conditions); skipped: the nodes of branches not taken so far."""
+    not made yet (runtime.conditions); skipped: the nodes of branches not taken so far;
+    decided: the decisions made so far, each with the word of the branch it took (runtime.summary)."""
 
     def __init__(self, name: str, nodes: list[Node], params: list[Param] | None = None,
                  outputs: dict[str, Any] | None = None, storage: str | None = None, source: str = "",
@@ -231,13 +232,14 @@ class Workflow:
         self.finals: list[Node] = [] if finals is None else finals
         self.decisions: list[Decision] = [] if decisions is None else decisions
         self.skipped: list[str] = []
+        self.decided: dict[str, str | None] = {}
         self._settle()
 
     def replaced(self, *, nodes: list[Node], outputs: dict[str, Any], fanouts: list[FanOut],
                  finals: list[Node] | None = None, decisions: list[Decision] | None = None,
-                 skipped: list[str] | None = None) -> Workflow:
+                 skipped: list[str] | None = None, decided: dict[str, str | None] | None = None) -> Workflow:
         """The same workflow (its class, settings and params) with other nodes, outputs and loops
-        (and `finally` nodes, decisions and skipped nodes, when given)."""
+        (and `finally` nodes, decisions, skipped nodes and the decisions made, when given)."""
         made = copy.copy(self)
         for worked_out in ("topology", "used_by"):  # functools.cached_property values, of the old nodes
             made.__dict__.pop(worked_out, None)
@@ -248,6 +250,8 @@ class Workflow:
             made.decisions = decisions
         if skipped is not None:
             made.skipped = skipped
+        if decided is not None:
+            made.decided = decided
         made._settle()
         return made
 

@@ -11,6 +11,9 @@ a warning on stderr names the output (docs/running.md):
     anything else             -> its repr() as a string
     a value that contains itself, or nests too deeply -> the repr() of the whole output
     a repr() that raises      -> "<Foo object; repr() raised ValueError>"
+
+With --summary, what the run did (runtime.summary) comes with them: in the --json
+object, `{"outputs": {...}, "summary": {...}}`; without --json, one line on stderr.
 """
 from __future__ import annotations
 
@@ -20,7 +23,10 @@ import math
 import os
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # for annotations only: a run without --summary never loads it
+    from .summary import Summary
 
 _SCALARS = (str, int, float, bool, type(None))
 Notes = dict[str, dict[str, None]]  # output name -> why parts of it are shown in a stand-in form (in order, once each)
@@ -30,14 +36,20 @@ def note(notes: Notes, name: str, why: str) -> None:
     notes.setdefault(name, {})[why] = None
 
 
-def print_outputs(outputs: dict[str, Any], as_json: bool) -> None:
-    """One value alone, several as `name = value` lines, or one JSON object (`as_json`)."""
+def print_outputs(outputs: dict[str, Any], as_json: bool, summary: Summary | None = None) -> None:
+    """One value alone, several as `name = value` lines, or one JSON object (`as_json`). With a
+    `summary` (--summary): with `as_json`, one object {"outputs": {...}, "summary": {...}}; else
+    the outputs as they are and the summary as one line on stderr."""
     notes: Notes = {}
     with all_digits():
         text = _outputs_text(outputs, as_json, notes)
     for name, whys in notes.items():
         sys.stderr.write(f"warning: output '{name}' {'; '.join(whys)}\n")
+    if summary is not None and as_json:
+        text = f'{{"outputs": {text}, "summary": {json.dumps(summary.as_json())}}}'
     write_text(text + "\n")
+    if summary is not None and not as_json:
+        sys.stderr.write(f"summary: {summary.text()}\n")
 
 
 @contextlib.contextmanager

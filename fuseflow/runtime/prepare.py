@@ -34,6 +34,7 @@ from .params import resolve as resolve_params
 if TYPE_CHECKING:  # for annotations only: the store's side loads when a run has a store
     from .node import NodeJob
     from .storage import Source, Store
+    from .summary import Summary
 
 DEFAULT_STORE = ".fuseflow"
 
@@ -48,6 +49,7 @@ class RunSettings:
     progress: None shows it on a terminal only; True or False forces it.
     overrides: options set by regex (`--set`), after the workflow's own.
     param_texts: params as command-line texts, parsed by their declared types.
+    summary: filled in with what the run did, node by node (runtime.summary; `--summary`).
     """
 
     storage: str | os.PathLike[str] | Store | None = None
@@ -56,6 +58,7 @@ class RunSettings:
     progress: bool | None = None
     overrides: list[Override] = field(default_factory=list)
     param_texts: dict[str, str] = field(default_factory=dict)
+    summary: Summary | None = None
 
 
 # A target's own reading of a node's options under the overrides: the options the

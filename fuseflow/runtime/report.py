@@ -2,7 +2,8 @@
 the Ctrl-C that stopped it reported; the exit status. One function for `python
 wf.py` (runtime.cli), `fusec run` and a Ray job's driver, so all three end alike.
 
-    return run_and_report(lambda: run(wf, {}, settings), as_json=args.json, stored=not args.no_cache)
+    return run_and_report(lambda: run(wf, {}, settings), as_json=args.json, stored=not args.no_cache,
+                          summary=settings.summary)
 """
 from __future__ import annotations
 
@@ -10,20 +11,27 @@ import contextlib
 import sys
 import warnings
 from collections.abc import Callable, Iterator
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .invoke import NodeFailed, RunFailed
 from .outputs import print_outputs
+
+if TYPE_CHECKING:  # for annotations only: a run without --summary never loads it
+    from .summary import Summary
+
+# show(outputs, as_json, summary): how the outputs (and the summary, when asked for) are printed
+Show = Callable[[dict[str, Any], bool, "Summary | None"], None]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def run_and_report(run: Callable[[], dict[str, Any]], *, as_json: bool, stored: bool,
-                   show: Callable[[dict[str, Any], bool], None] = print_outputs) -> int:
+                   summary: Summary | None = None, show: Show = print_outputs) -> int:
     """Call `run` with warnings as plain lines (and, with --json, what nodes print on
-    stderr), then `show` its outputs: EXIT_OK; a node's failure or Ctrl-C reported
-    instead: EXIT_FAILED, EXIT_INTERRUPTED. `stored`: results are kept (not --no-cache),
-    so the report says the next run reuses them. Anything else `run` raises goes to the caller."""
+    stderr), then `show` its outputs (and `summary`, which the run filled in: --summary):
+    EXIT_OK; a node's failure or Ctrl-C reported instead: EXIT_FAILED, EXIT_INTERRUPTED.
+    `stored`: results are kept (not --no-cache), so the report says the next run reuses
+    them. Anything else `run` raises goes to the caller."""
     with plain_warnings(), json_only_on_stdout(as_json):
         try:
             outputs = run()
@@ -38,7 +46,7 @@ def run_and_report(run: Callable[[], dict[str, Any]], *, as_json: bool, stored: 
         except KeyboardInterrupt:
             report_interrupt(stored)
             return EXIT_INTERRUPTED
-    show(outputs, as_json)
+    show(outputs, as_json, summary)
     return EXIT_OK
 
 
