@@ -65,3 +65,23 @@ return b
     with pytest.raises(NodeFailed, match="node 'b' failed"):
         wf.run(no_cache=True)
     assert log.take() == ["a", "b", "failed"]
+
+
+def test_the_generated_module_s_command_line_reports_the_summary(workflow, tmp_path, log, capsys):
+    """`python wf_ray.py --json --summary`: the driver's decisions and the nodes it skipped, submitted
+    and loaded (every target: tests/conformance/test_conformance_summary.py)."""
+    import json
+
+    from fuseflow.targets.ray.backend import main
+
+    wf = workflow(FLOW.format(log=log.path))
+    store = str(tmp_path / "store")
+    assert main(wf, ["--json", "--summary", "--storage", store]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "outputs": {"last": 1003},
+        "summary": {"nodes": {"computed": 3, "loaded": 0, "skipped": 3}, "skipped": ["big", "chosen.if", "chosen.else"],
+                    "decisions": {"if-1": "elif1"}}}
+    assert main(wf, ["--summary", "--storage", store]) == 0
+    out, err = capsys.readouterr()
+    assert out == "1003\n"
+    assert "summary: 0 computed, 2 loaded, 3 skipped (big, chosen.if, chosen.else); if-1: elif1\n" in err

@@ -92,6 +92,29 @@ def nap(seconds):
 """
 
 
+DECIDING = """\
+workflow deciding
+
+from deciding_steps_beside import inc
+
+param n: int = 1
+
+a = inc(n)
+if a > 5 {
+    chosen = inc(a)
+} else {
+    chosen = inc(0)
+}
+
+return chosen
+"""
+
+DECIDING_STEPS = """\
+def inc(x):
+    return x + 1
+"""
+
+
 @pytest.fixture(scope="module")
 def s3_env():
     """An S3-compatible server on 127.0.0.1 (moto), and the environment that reaches it."""
@@ -235,3 +258,17 @@ def test_an_s3_store_just_works(address, s3_env, tmp_path, monkeypatch):
     store = open_store("s3://jobs/runs")
     assert store.list_tasks("shipped") == ["files", "g"]
     assert store.read("shipped", "g") == "hello world"
+
+
+def test_a_job_reports_its_summary_as_fusec_run_does(address, tmp_path):
+    folder = project(tmp_path / "deciding", {"wf.fuse": DECIDING, "deciding_steps_beside.py": DECIDING_STEPS})
+    store = str(tmp_path / "store")
+    done = fusec("submit", "wf.fuse", "--target", "ray", "--address", address, "--storage", store, "--json",
+                 "--summary", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"outputs": {"chosen": 1}, "summary": {
+        "nodes": {"computed": 2, "loaded": 0, "skipped": 1}, "skipped": ["chosen.if"], "decisions": {"if-1": "else"}}}
+    done = fusec("submit", "wf.fuse", "--target", "ray", "--address", address, "--storage", store, "--summary",
+                 "-p", "n=7", cwd=folder)
+    assert (done.returncode, done.stdout) == (0, "9\n"), done.stderr
+    assert "summary: 2 computed, 0 loaded, 1 skipped (chosen.else); if-1: if\n" in done.stderr  # a new n: a new a

@@ -9,6 +9,7 @@ driver imports neither the compiler nor lark and Jinja2.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import subprocess
@@ -217,6 +218,13 @@ def test_the_runtime_env_ships_fuseflow_and_keeps_the_workflows_own(project):
                               "--json --progress")
 
 
+def test_the_job_is_asked_for_its_summary_with_summary(project):
+    args = submit_args(storage="/shared/runs", json=True, summary=True)
+    job = ray_submit.prepare(load(project), project / "wf.fuse", args, progress=False)
+    assert job.entrypoint == ("python -u -m fuseflow.targets.ray.job wf.fuse --storage file:/shared/runs "
+                              "--json --summary --no-progress")
+
+
 def test_a_store_inside_the_folder_stays_behind(project):
     job = ray_submit.prepare(load(project), project / "wf.fuse", submit_args(storage=str(project / "runs")), False)
     assert job.excludes == ["/runs"]
@@ -263,6 +271,28 @@ def test_the_jobs_driver_needs_neither_the_compiler_nor_lark_nor_jinja2(project)
     assert (done.returncode, done.stdout) == (0, "[]\n"), done.stderr
 
 
+def test_the_jobs_driver_sends_the_summary_with_the_outputs_it_prints(capsys):
+    """--json --summary: the one object on the marked line as fusec prints it, the outputs alone as their
+    JSON form (`fusec jobs status --json`); --summary: the line on stderr, in the job's log."""
+    from fuseflow.runtime.summary import Summary
+    from fuseflow.targets.ray.job import send_outputs
+
+    summary = Summary()
+    summary.computed("a")
+    summary.decide({"if-1": "else"}, ["b.if"], ["a", "b.if"], ["if-1"])
+    send_outputs({"a": 1}, True, "fuseflow-m", summary)
+    out, err = capsys.readouterr()
+    assert out.startswith("fuseflow-m outputs ") and err == ""
+    sent = json.loads(out.removeprefix("fuseflow-m outputs "))
+    assert json.loads(sent["text"]) == {"outputs": {"a": 1}, "summary": {
+        "nodes": {"computed": 1, "loaded": 0, "skipped": 1}, "skipped": ["b.if"], "decisions": {"if-1": "else"}}}
+    assert sent["json"] == '{"a": 1}\n'
+    send_outputs({"a": 1}, False, "fuseflow-m", summary)
+    out, err = capsys.readouterr()
+    assert json.loads(out.removeprefix("fuseflow-m outputs ")) == {"text": "1\n", "json": '{"a": 1}\n'}
+    assert err == "summary: 1 computed, 0 loaded, 1 skipped (b.if); if-1: else\n"
+
+
 def load(project: Path):
     from fuseflow.compiler import files
 
@@ -271,7 +301,8 @@ def load(project: Path):
 
 def submit_args(**given) -> argparse.Namespace:
     """`fusec submit --target ray`'s flags, as parsed."""
-    args = dict(param=[], set=[], rerun=None, max_pending=None, json=False, no_cache=False, storage=None)
+    args = dict(param=[], set=[], rerun=None, max_pending=None, json=False, summary=False, no_cache=False,
+                storage=None)
     return argparse.Namespace(**{**args, **given})
 
 

@@ -48,6 +48,7 @@ from ...runtime.prepare import RunPlan, RunSettings, prepare
 from ...runtime.progress import Progress, make_progress
 from ...runtime.stages import expanded
 from ...runtime.storage import StorageWarning
+from ...runtime.summary import Summary
 from . import options as mapping
 from .worker import Nested, ObjectNode, Slot, Task, call_task
 
@@ -171,7 +172,10 @@ def run(wf: Workflow, params: dict[str, Any], settings: RunSettings, *, address:
         known: dict[str, Any] = {}
         if wf.fanouts or wf.decisions:  # run-time loops and `if`s: what they read runs first (runtime.stages)
             values = resolve_params(wf.params, params, settings.param_texts)
+            begun = wf
             wf, known = expanded(wf, values, stages.part, stages.fetch)
+            if settings.summary is not None:
+                settings.summary.decided(wf, begun)
         results, plan = stages.run(wf, output_nodes(wf), known)
     return {name: resolve(value, results, plan.params) for name, value in wf.outputs.items()}
 
@@ -195,7 +199,7 @@ class Stages:
         plan = prepare(wf, self.params, self.settings, own="ray", part=part, warn_shared=not part,
                        node_options=lambda node, overrides: node_options(node, overrides)[0])
         with make_progress(self.settings.progress, label=wf.name) as progress:
-            driver = self.driver = Driver(plan, progress, self.bound, known)
+            driver = self.driver = Driver(plan, progress, self.bound, known, self.settings.summary)
             states = driver.plan(wanted, set(plan.forced))
             remotes = driver.prepare(states)
             if RUN not in states.values():  # everything stored or handed on: nothing to submit
@@ -284,8 +288,9 @@ class Driver:
     stage handed on (runtime.fanout), ObjectRefs (an object node's actor) or values, used as they are."""
 
     def __init__(self, plan: RunPlan, progress: Progress, max_pending: int | None,
-                 known: dict[str, Any] | None = None):
+                 known: dict[str, Any] | None = None, summary: Summary | None = None):
         self.run_plan = plan
+        self.summary = summary  # told what it submits and loads (--summary)
         self.wf = wf = plan.wf
         self.params = plan.params
         self.store = plan.store
@@ -318,6 +323,8 @@ class Driver:
             if not missing:
                 break
             forced.update(missing)
+        if self.summary is not None:
+            self.summary.planned(states, self.known.keys())
         if self.progress is not None:
             self.progress.expect(sum(state != SKIP for state in states.values()))
             if self.wf.skipped:  # in branches of `if`s not taken

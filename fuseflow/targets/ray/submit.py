@@ -64,6 +64,9 @@ def add_arguments(group) -> None:
                        help="the cluster's job server (its dashboard), e.g. http://head:8265 "
                             "(default: $RAY_ADDRESS when it is an http:// URL)")
     group.add_argument("--json", action="store_true", help="print the outputs as one JSON object")
+    group.add_argument("--summary", action="store_true",
+                       help="also report what the job's run did: nodes computed, loaded and skipped, the branch "
+                            "each `if` took (with --json: in the JSON object)")
     group.add_argument("--no-wait", action="store_true",
                        help="print the job's id and return; `fusec jobs status|logs|stop ID` follow it")
     group.add_argument("--no-cache", action="store_true", help="neither load nor store results")
@@ -271,5 +274,7 @@ def entrypoint(fuse_name: str, store: str | None, args, progress: bool) -> str:
         command += ["--max-pending", str(args.max_pending)]
     if args.json:
         command.append("--json")
+    if args.summary:
+        command.append("--summary")
     command.append("--progress" if progress else "--no-progress")
     return shlex.join(command)
