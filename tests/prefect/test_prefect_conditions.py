@@ -140,3 +140,19 @@ def test_finally_calls_run_one_after_another_and_none_after_one_that_failed(proj
     failed = run_state(module.closing)
     assert failed.is_failed()  # the rest succeeded: the failure in finally is the run's
     assert project.calls() == ["inc 1", "fail_on 13"]
+
+
+def test_the_flow_file_s_command_line_reports_the_summary(project, tmp_path, capsys):
+    """`python wf_flow.py --json --summary`: the flow run's decisions, the nodes it showed Skipped, the
+    task runs it submitted as runs and as loads (every target: tests/conformance/test_conformance_summary.py)."""
+    import json
+
+    module = project.flow(FLOW)
+    store = str(tmp_path / "store")
+    assert module.rt.main(module.WORKFLOW, module.deciding, ["--json", "--summary", "--storage", store]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "outputs": {"last": 1003},
+        "summary": {"nodes": {"computed": 3, "loaded": 0, "skipped": 3}, "skipped": ["big", "chosen.if", "chosen.else"],
+                    "decisions": {"if-1": "elif1"}}}
+    assert module.rt.main(module.WORKFLOW, module.deciding, ["--json", "--storage", store]) == 0
+    assert capsys.readouterr().out == '{"last": 1003}\n'

@@ -222,7 +222,7 @@ class FlowRun:
     future), and submitted, or left out, once a plan tells."""
 
     def __init__(self, wf: Workflow, settings: RunSettings, plan: RunPlan, wanted: list[str]):
-        self.graph = wf  # the whole workflow, its run-time loops expanded as the body reaches them
+        self.graph = self.begun = wf  # the whole workflow, its run-time loops expanded as the body reaches them
         self.settings = settings
         self.futures: list[tuple[str, PrefectFuture]] = []
         self.submitted: dict[str, Any] = {}  # node -> what submit gave for it: a future, None (not needed), a Held
@@ -251,7 +251,7 @@ class FlowRun:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         plan = state["plan"]
-        self.plan, self.wf, self.graph, self.params = plan, plan.wf, plan.wf, plan.params
+        self.plan, self.wf, self.graph, self.begun, self.params = plan, plan.wf, plan.wf, plan.wf, plan.params
         self.overrides, self.store = plan.overrides, plan.store
         self.states, self.futures, self.submitted, self.held = state["states"], [], {}, []
         self.loop_results, self.made, self.taken = {}, [], {}
@@ -300,6 +300,9 @@ class FlowRun:
         """Submit the node as its state says (submit's)."""
         if state == SKIP:
             return None
+        summary = self.settings.summary
+        if summary is not None:  # --summary: what the flow run submits, a load or the node's code
+            (summary.loaded if state == LOAD else summary.computed)(name)
         if state == LOAD:
             future = task.submit(NodeRun(self, name, loaded=True), [], {})
         else:
@@ -480,6 +483,8 @@ class FlowRun:
             raise RuntimeError(f"the flow body ended before the run-time loops over {left} expanded (run.expand)")
         while self.graph.decisions:  # an `if` whose branches make no node: made all the same, as the engine does
             self.decide(next(d.name for d in self.graph.decisions if not d.when))
+        if self.settings.summary is not None:
+            self.settings.summary.decided(self.graph, self.begun)
         self.finish()
         return {name: output_value(value) for name, value in values.items()}
 
