@@ -111,3 +111,27 @@ def test_the_if_is_what_kfp_writes_for_if_elif_else_and_one_of(tmp_path):
         assert dag_of(ours, f"comp-if-1-{branch}") == dag_of(theirs, f"comp-if-1-{branch}")
     decide = ours["components"][our_tasks["if-1"]["componentRef"]["name"]]
     assert decide["outputDefinitions"] == {"parameters": {"Output": {"parameterType": "NUMBER_INTEGER"}}}
+
+
+def test_the_decide_step_names_its_decision_and_the_run_reads_what_the_steps_did(tmp_path, monkeypatch):
+    """`fusec run --target kfp --summary`: each step writes what it did to $FUSEFLOW_KFP_SUMMARY (the
+    decide step names its decision, from its spec), the run turns it into the summary every target gives
+    (runtime.summary; run with kfp.local: tests/conformance/test_conformance_summary.py)."""
+    from kfp_helpers import compile_text, yaml_of
+
+    from fuseflow.runtime.summary import Summary
+    from fuseflow.targets.kfp.arguments import SUMMARY_DIR, report_done
+    from fuseflow.targets.kfp.local import summarize
+
+    assert '"decision": "if-1"' in yaml_of(DECIDING)  # in the decide step's spec
+    monkeypatch.delenv(SUMMARY_DIR, raising=False)
+    report_done({"node": "a", "computed": True})  # not under `fusec run --summary`: nothing written
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setenv(SUMMARY_DIR, str(tmp_path / "done"))
+    for record in ({"node": "a", "computed": False}, {"decision": "if-1", "branch": 2},
+                   {"node": "pushed.else", "computed": True}, {"node": "last", "computed": True}):
+        report_done(record)
+    summary = Summary()
+    summarize(tmp_path / "done", compile_text(DECIDING), summary)
+    assert summary.as_json() == {"nodes": {"computed": 2, "loaded": 1, "skipped": 2},
+                                 "skipped": ["pushed.if", "pushed.elif1"], "decisions": {"if-1": "else"}}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import time
 from typing import Any
 
 from ... import ir
@@ -43,6 +44,21 @@ RECORD = "fuseflow-record:"  # an item JSON cannot carry exactly travels as a st
 
 
 FAILURE_DIR = "FUSEFLOW_KFP_FAILURES"  # set by `fusec run --target kfp`: where a failing step reports
+
+
+SUMMARY_DIR = "FUSEFLOW_KFP_SUMMARY"  # set by `fusec run --target kfp --summary`: where steps say what they did
+
+
+def report_done(record: dict[str, Any]) -> None:
+    """For `fusec run --target kfp --summary` (runtime.summary): what a step did, one small JSON file
+    in $FUSEFLOW_KFP_SUMMARY, which kfp.local reads after the run: {"node": NAME, "computed": true}
+    (false: loaded from storage), {"decision": NAME, "branch": INDEX}. Nothing elsewhere."""
+    folder = os.environ.get(SUMMARY_DIR)
+    if not folder:
+        return
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, f"{os.getpid()}-{time.time_ns()}.json"), "w", encoding="utf-8") as f:
+        json.dump(record, f)
 
 
 class StepError(Exception):

@@ -111,7 +111,7 @@ class Conditions:
         inputs = builder.inputs((), group.parent)
         seen: dict[ir.Value, dict] = {}  # an operand read twice (`a > 1 and a < 5`) is one input
         tests = [test_template(inputs, test, (f"test{i}",), seen) for i, test in enumerate(group.decision.tests)]
-        spec = {"tests": tests, "where": where(group.decision)}
+        spec = {"tests": tests, "where": where(group.decision), "decision": group.decision.name}
         component = builder.factory.for_decision(spec, inputs, kfp_options.settings(None, builder.wf))
         task: dict[str, Any] = {"cachingOptions": {"enableCache": True}, "componentRef": {"name": component.name}}
         if inputs.producers:

@@ -20,7 +20,8 @@ from ...runtime import execute, graph
 from ...runtime.final import run_finals
 from ...runtime.invoke import NodeFailed, RunFailed, resolve_callable
 from ...runtime.prepare import RunSettings
-from .arguments import Arguments, decode_parameter, run_status
+from ...runtime.summary import Summary
+from .arguments import Arguments, decode_parameter, report_done, run_status
 
 
 class FinalArguments(Arguments):
@@ -48,7 +49,10 @@ def run_finally(spec: dict, values: dict) -> None:
     calls = [_node(inputs, call) for call in spec["calls"]]
     wf = graph.Workflow(spec["workflow"], calls, finals=calls)
     status = run_status(values.get(spec["status"]))
-    run_finals(wf, status, {}, RunSettings(progress=False), execute.run)
+    summary = Summary()
+    run_finals(wf, status, {}, RunSettings(progress=False, summary=summary), execute.run)
+    for name in summary.nodes:  # all computed: `finally` is never stored
+        report_done({"node": name, "computed": True})
 
 
 def _node(inputs: FinalArguments, call: dict[str, Any]) -> graph.Node:

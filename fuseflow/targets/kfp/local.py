@@ -30,6 +30,7 @@ from typing import Any
 from ... import __version__
 from ...compiler.errors import UsageError
 from ...ir import Workflow
+from ...ir.conditions import members
 from ...runtime.extras import optional
 from ...runtime.fanout import LoopFailed
 from ...runtime.final import finally_failed
@@ -37,7 +38,8 @@ from ...runtime.invoke import NodeFailed, environment
 from ...runtime.params import Param, ParamError, resolve
 from ...runtime.prepare import open_run_store
 from ...runtime.shared import origin, warn_if_shared
-from .arguments import FAILURE_DIR, read_value
+from ...runtime.summary import Summary, branch_taken, skipped_nodes
+from .arguments import FAILURE_DIR, SUMMARY_DIR, read_value
 from .loops import RunTimeLoop
 from .options import settings as node_settings
 from .spec import Names
@@ -76,14 +78,18 @@ def run_yaml(text: str, names: Names, wf: Workflow, fuse_path: str, settings, ba
         local.init(runner=local.SubprocessRunner(use_venv=bare), pipeline_root=str(Path(tmp) / "root"),
                    raise_on_error=True)
         component = kfp.components.load_component_from_file(str(path))
-        failures = Path(tmp) / "failures"
+        failures, done = Path(tmp) / "failures", Path(tmp) / "done"
         extra = {FAILURE_DIR: str(failures), "PYTHONPATH": _python_path(Path(fuse_path).resolve().parent, bare)}
+        if settings.summary is not None:  # the steps say what they did (kfp.arguments.report_done)
+            extra[SUMMARY_DIR] = str(done)
         with _logs(settings.progress) as log, environment(extra), _working_folder(Path(tmp), bare), \
                 task_folders(), empty_loops(), one_of_artifacts(), _quiet_display_names(), print_restored():
             try:
                 task = component(**arguments)
             except RuntimeError as exc:
                 _raise_failure(failures, exc, log, names, {node.name for node in wf.nodes if node.final})
+            if settings.summary is not None:
+                summarize(done, wf, settings.summary)
         return read_outputs(task, names, wf)
 
 
@@ -130,6 +136,26 @@ def storage_url(wf: Workflow, fuse_path: str, settings) -> str:
     store = open_run_store(settings.storage, wf.storage, home)
     warn_if_shared(store, wf.name, origin(wf.source, home))  # as every target's run does (runtime.shared)
     return store.url
+
+
+def summarize(folder: Path, wf: Workflow, summary: Summary) -> None:
+    """What the steps reported they did (kfp.arguments.report_done), into the run's summary: the
+    nodes computed and loaded, the decisions' branches, and so the nodes skipped (runtime.summary)."""
+    reports = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.json"))]
+    taken: dict[str, int] = {}
+    for report in reports:
+        if "decision" in report:
+            taken[report["decision"]] = report["branch"]
+        elif report["computed"]:
+            summary.computed(report["node"])
+        else:
+            summary.loaded(report["node"])
+    inside = members(wf.decisions, wf.nodes)
+    tests = {decision.name: len(decision.tests) for decision in wf.decisions}
+    words = {name: branch_taken(tests[name], inside[name].values(), index) if name in tests else str(index)
+             for name, index in taken.items()}
+    order = [node.name for node in wf.nodes]
+    summary.decide(words, skipped_nodes(order, inside, taken), order, [decision.name for decision in wf.decisions])
 
 
 def read_outputs(task: Any, names: Names, wf: Workflow) -> dict[str, Any]:

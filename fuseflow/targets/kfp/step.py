@@ -70,6 +70,7 @@ from .arguments import (
     read_artifact,
     read_header,
     read_value,
+    report_done,
 )
 from .values import decode as decode_text
 from .values import encode as encode_text
@@ -77,6 +78,7 @@ from .values import encode as encode_text
 PROTOCOL = 2  # 2: every value travels as an input, strings encoded by kfp_values
 NODE, STORAGE, RERUN, AFTER = "fuseflow_node", "fuseflow_storage", "fuseflow_rerun", "fuseflow_after"
 SELF, RESULT, STATE = "self", "result", "state"
+RAN = "ran"  # how Step.run went when the node's code ran (else: "loaded from storage")
 # Neutral options the step carries out itself; the others became KFP settings.
 RUNTIME_OPTIONS = ("seed", "setup", "timeout")
 
@@ -105,6 +107,7 @@ def run_step(spec: dict, values: dict, modules: dict[str, str] | None = None) ->
             return None
         step = Step(spec, values)
         how = step.run()
+        report_done({"node": step.name, "computed": how == RAN})
     except NodeFailed as failure:
         report_failure(failure)
         raise SystemExit(1) from None
@@ -198,11 +201,11 @@ class Step:
         write the outputs. How it went, in words."""
         store = self.open_store()
         job = self.job(store)
-        value, obj, how = None, None, "ran"
+        value, obj, how = None, None, RAN
         if job.store is not None and self.kind == "call" and not self.forced:  # objects and methods run for the state
             found, value = load_quietly(job, store)
             how = "loaded from storage" if found else how
-        if how == "ran":
+        if how == RAN:
             fn, args, kwargs, obj = self.call()
             value = node_run.run(job, fn, args, kwargs, store, warn=log_warning)
         header = {"node": self.name, "key": self.key, "forced": self.forced}
@@ -336,6 +339,10 @@ def decide(spec: dict, values: dict) -> int:
     except (TestFailed, IndexingError) as exc:
         raise DecisionFailed(f"{spec['where']}: {exc}") from None
     print(f"fuseflow: {spec['where']} takes branch {branch}", flush=True)
+    if "decision" in spec:  # compiled by a fusec that names it
+        key = decode_text(values[KEY_FIELD]) if values.get(KEY_FIELD) is not None else None
+        name = spec["decision"].replace(KEY, key) if key is not None else spec["decision"]
+        report_done({"decision": name, "branch": branch})
     return branch
 
 
