@@ -17,9 +17,10 @@ its stored result was taken instead; one a stage of the run already has (a run-t
 loop's items, what an `if`'s tests read) is not counted again. A node nothing needs is
 none of these. Skipped nodes are those in branches of `if`s not taken, in the graph's
 order (nodes that a run-time loop's items made after the others, by name: the same on
-every target, whatever order it made their decisions in); decisions likewise. A decision is named by the branch it took, as node names name
-branches (ir.conditions.branch_words): "if", "elif1", ..., "else"; None (JSON null) when
-it took none (an `if` without an `else`, or with an empty one, whose tests all failed).
+every target, whatever order it made their decisions in); decisions likewise. A
+decision is named by the branch it took, as node names name branches
+(ir.conditions.branch_words): "if", "elif1", ..., "else"; None (JSON null) when it
+took none (an `if` without an `else`, or with an empty one, whose tests all failed).
 """
 from __future__ import annotations
 
