@@ -85,6 +85,9 @@ class RunTimeLoop:
             arguments.append(Text(f"names={len(fanout.vars)}"))
         if queries is not None:
             arguments.append(pretty.entry("queries=", Text(queries)))
+        if fanout.when:  # in `if` branches: it expands once they are taken
+            arguments.append(pretty.entry("when=", pretty.display("[", [
+                Text(f"({literal(b.decision)}, {b.index})") for b in fanout.when], "]")))
         if fanout.merged:  # names every branch of an `if` assigns: gathered as the taken branches' nodes
             arguments.append(pretty.entry("merged=", pretty.display("{", [
                 pretty.entry(literal(name), merged_piece(value)) for name, value in fanout.merged], "}")))

@@ -88,7 +88,8 @@ def lower_if(low: Lowering, stmt: n.IfStmt) -> None:
         low.branch_path.pop()
         low.guards.pop()
     span = stmt.branches[0].keyword_span
-    made = ir.Decision(decision, tests, keys, (span.line, span.col, span.end_line, span.end_col), tuple(low.guards),
+    around = tuple(low.guards)[len(draft.when):] if in_fanout and draft is not None else tuple(low.guards)
+    made = ir.Decision(decision, tests, keys, (span.line, span.col, span.end_line, span.end_col), around,
                        stmt.has_else)
     if in_fanout and draft is not None:  # an `if` of a run-time loop's body: made per item (ir.fanout)
         draft.decisions.insert(place, made)

@@ -65,6 +65,7 @@ class FanOutDraft:
     described: set[int] = field(default_factory=set)  # id() of the statements described
     decisions: list[ir.Decision] = field(default_factory=list)  # its `if`s (`if-1.*`), made per item
     merged: list[tuple[str, ir.Value]] = field(default_factory=list)  # names every branch of one assigns
+    when: tuple[ir.Branch, ...] = ()  # the `if` branches the loop is in: its statements' start with them
 
 
 @dataclass(slots=True)
@@ -74,7 +75,7 @@ class FanOutRecorder:
 
     def enter(self, low: Lowering, stmt: n.ForStmt, iterable: ir.Value) -> None:
         keys = tuple(frame.key for frame in low.frames)
-        self.open = FanOutDraft(stmt.names, iterable, keys, stmt.span, id(stmt))
+        self.open = FanOutDraft(stmt.names, iterable, keys, stmt.span, id(stmt), when=tuple(low.guards))
         self.drafts.append(self.open)
 
     def exit(self) -> None:
@@ -103,7 +104,8 @@ class FanOutRecorder:
                                   tuple(template(low, draft, arg) for arg in call.args),
                                   tuple((kw.name, template(low, draft, kw.value)) for kw in call.kwargs),
                                   method_object(low, draft, call, node), call.span, node.name,
-                                  tuple(_after(low, draft, item) for item in stmt.after), node.when)
+                                  tuple(_after(low, draft, item) for item in stmt.after),
+                                  node.when[len(draft.when):])  # the branches inside the loop
         except Unsupported as exc:
             expr = exc.args[0] if exc.args else call
             low.diags.error(expr.span, "a run-time loop cannot say this: an index that changes with the item",
@@ -122,7 +124,7 @@ class FanOutRecorder:
         when they run, and the queries select them then)."""
         selecting = tuple((q.pattern.pattern, q.target, q.options) for q in queries)
         return tuple(ir.FanOut(d.vars, d.iterable, tuple(_body(d.body, nodes)), d.keys, _span(d.span), selecting,
-                               tuple(d.decisions), tuple(d.merged))
+                               tuple(d.decisions), tuple(d.merged), d.when)
                      for d in self.drafts)
 
 

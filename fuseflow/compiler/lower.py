@@ -518,10 +518,6 @@ class Lowering:
             self.diags.error(stmt.iterable.span, "a run-time loop inside another run-time loop",
                              "loop over a constant inside it, or gather the outer loop's results first")
             return
-        if self.guards:
-            self.diags.error(stmt.iterable.span, "a run-time loop inside an `if` is not supported yet",
-                             "loop before the `if`, and decide on the loop's results")
-            return
         iterable = self.value(stmt.iterable)
         if type(iterable) not in (ir.Ref, ir.ParamRef):
             if iterable is not ir.NONE:

@@ -113,6 +113,16 @@ def fanout_inputs(fanout: FanOut) -> list[str]:
     return list(found)
 
 
+def placed_after(fanout: FanOut, decisions: tuple[Decision, ...]) -> list[str]:
+    """The nodes a body that submits nodes in order (a Prefect flow's) writes a run-time loop after:
+    those it reads (fanout_inputs) and, for a loop in `if` branches, those their tests read."""
+    tests = {decision.name: decision.tests for decision in decisions}
+    found = dict.fromkeys(fanout_inputs(fanout))
+    for branch in fanout.when:
+        found.update(dict.fromkeys(name for test in tests[branch.decision] for name in referenced_nodes(test)))
+    return list(found)
+
+
 def gathering(fanouts: tuple[FanOut, ...], value: Gathered) -> FanOut | None:
     """The run-time loop a Gathered value gathers from."""
     return next((f for f in fanouts if f.keys == value.keys and (

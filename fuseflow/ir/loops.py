@@ -112,6 +112,9 @@ class FanOut:
     # LoopRefs), gathered outside the loop as a statement's results are
     decisions: tuple[Decision, ...] = ()
     merged: tuple[tuple[str, Value], ...] = ()
+    # the `if` branches the loop is in, outermost first: it expands only once they are taken, and
+    # not at all when one is not (its nodes are then skipped: runtime.conditions)
+    when: tuple[Branch, ...] = ()
 
     def statements(self) -> list[str]:
         """The names of the statements in its body, inner loops' included, in order."""

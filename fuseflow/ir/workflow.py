@@ -239,6 +239,7 @@ def _fanout_data(fanout: FanOut) -> dict[str, Any]:
         "queries": [list(query) for query in fanout.queries],
         **({"decisions": [_decision_data(decision) for decision in fanout.decisions]} if fanout.decisions else {}),
         **({"merged": [[name, value_to_data(value)] for name, value in fanout.merged]} if fanout.merged else {}),
+        **({"when": [[branch.decision, branch.index] for branch in fanout.when]} if fanout.when else {}),
     }
 
 
@@ -316,7 +317,8 @@ def _fanout_from(data: dict[str, Any]) -> FanOut:
                   keys=tuple(data["keys"]), span=tuple(data["span"]),
                   queries=tuple((pattern, target, options) for pattern, target, options in data["queries"]),
                   decisions=tuple(_decision_from(decision) for decision in data.get("decisions", ())),
-                  merged=tuple((name, value_from_data(value)) for name, value in data.get("merged", ())))
+                  merged=tuple((name, value_from_data(value)) for name, value in data.get("merged", ())),
+                  when=_branches(data.get("when", ())))
 
 
 def _statement_from(data: dict[str, Any]) -> Statement:

@@ -83,8 +83,9 @@ def taken_branch(decision: Decision, results: dict[str, Any], params: dict[str, 
 
 
 def decide(wf: Workflow, decision: Decision, branch: int) -> Workflow:
-    """`wf` with `decision` made: the nodes (and decisions) of the other branches gone, listed in
-    `skipped`; the values chosen by it (ir.OneOf) the taken branch's."""
+    """`wf` with `decision` made: the nodes (and decisions, and run-time loops) of the other branches
+    gone, listed in `skipped` (a loop's as `table.*`); the values chosen by it (ir.OneOf) the taken
+    branch's."""
     name = decision.name
     skipped = [node for node, index in decision.branches.items() if index != branch]
     gone = set(skipped)
@@ -108,11 +109,20 @@ def decide(wf: Workflow, decision: Decision, branch: int) -> Workflow:
         elif inside == branch:
             decisions.append(Decision(other.name, other.tests, other.branches,
                                       [(b.decision, b.index) for b in other.when if b.decision != name], other.where))
+    fanouts = []
+    for fanout in wf.fanouts:  # a run-time loop in a branch: it stays when the branch is taken, else it is skipped
+        inside = next((b.index for b in fanout.when if b.decision == name), None)
+        if inside is None:
+            fanouts.append(fanout)
+        elif inside == branch:
+            fanouts.append(fanout.within(b for b in fanout.when if b.decision != name))
+        else:
+            skipped += fanout.skipped()
     assert wf.outputs is not None, "Workflow fills in its outputs"
     outputs = {key: choose.visit(value) for key, value in wf.outputs.items()
                if gone.isdisjoint(ir.referenced_nodes(choose.visit(value)))}
     word = branch_taken(len(decision.tests), decision.branches.values(), branch)
-    return wf.replaced(nodes=nodes, outputs=outputs, fanouts=wf.fanouts, decisions=decisions,
+    return wf.replaced(nodes=nodes, outputs=outputs, fanouts=fanouts, decisions=decisions,
                        skipped=[*wf.skipped, *skipped], decided={**wf.decided, name: word})
 
 

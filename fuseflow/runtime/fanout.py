@@ -171,14 +171,15 @@ class _Replace(ir.Transformer):
 def declare(iterable: ir.Value, nodes: Callable[[Any], Iterable[Node | Decision]], statements: Iterable[str], *,
             keys: Iterable[str] = (), reads: Iterable[str] = (), names: int = 1,
             queries: Iterable[tuple[str, str, dict[str, Any]]] = (), options: Options | None = None,
-            merged: dict[str, tuple[str, list[str]]] | None = None) -> FanOut:
+            merged: dict[str, tuple[str, list[str]]] | None = None, when: Iterable[tuple[str, int]] = ()) -> FanOut:
     """A run-time loop of a generated module: `nodes(items)` yields the nodes its items make (written
     with `items`), `statements` are those of its body, `keys` the static loop iteration it is in,
     `reads` the nodes outside it that it reads, `names` how many names it binds (`for k, v in`: 2),
     `queries` the file's option queries (regex, target, options), which `options` gives each node
     (default: the neutral ones, as runtime.graph's nodes carry them). `nodes` yields the decisions
     of the `if`s of its body too (rt.decision); `merged`: the names every branch of one assigns,
-    {name: (the `if`'s name, [its branches' statements])}, gathered as the taken branches' nodes."""
+    {name: (the `if`'s name, [its branches' statements])}, gathered as the taken branches' nodes;
+    `when`: the branches of `if`s it is in, [(the `if`'s name, branch), ...], outermost first."""
     where = iterable_text(iterable)
     statements, keys, queries = tuple(statements), tuple(keys), tuple(queries)
     give = options or neutral_options
@@ -209,7 +210,7 @@ def declare(iterable: ir.Value, nodes: Callable[[Any], Iterable[Node | Decision]
                 ir.Ref(".".join((branch, *keys, key))) for branch in branches)) for key, _ in items(values)])
         return made, gathered, decisions
 
-    return FanOut(iterable, expand, statements, tuple(reads), keys, where)
+    return FanOut(iterable, expand, statements, tuple(reads), keys, where, when)
 
 
 def compiled_options(queries: tuple[tuple[str, str, dict[str, Any]], ...]

@@ -98,18 +98,30 @@ class FanOut:
     of its body; `reads`: the nodes outside it that it reads (the iterable's among them).
     runtime.fanout runs and expands them."""
 
-    __slots__ = ("iterable", "expand", "statements", "reads", "keys", "where")
+    __slots__ = ("iterable", "expand", "statements", "reads", "keys", "where", "when")
 
     def __init__(self, iterable: ir.Value,
                  expand: Callable[[Any], tuple[list[Node], dict[str, ir.Value], list[Decision]]],
                  statements: tuple[str, ...], reads: tuple[str, ...], keys: tuple[str, ...] = (),
-                 where: str = "") -> None:
+                 where: str = "", when: Iterable[tuple[str, int]] = ()) -> None:
         self.iterable = iterable
         self.expand = expand
         self.statements = statements
         self.reads = reads
         self.keys = keys
         self.where = where
+        # the `if` branches it is in (not decided yet): it expands once they are taken (runtime.conditions)
+        self.when = tuple(ir.Branch(decision, index) for decision, index in when)
+
+    def skipped(self) -> list[str]:
+        """What a branch not taken skips of it: its statements, for every item (`table.*`)."""
+        return [".".join((statement, *self.keys, "*")) for statement in self.statements]
+
+    def within(self, when: Iterable[ir.Branch]) -> FanOut:
+        """The same loop in other branches (once a decision around it is made)."""
+        made = copy.copy(self)
+        made.when = tuple(when)
+        return made
 
 
 class Decision:

@@ -54,7 +54,8 @@ def next_stage(wf: Workflow) -> tuple[Workflow, list[str], list[FanOut], list[De
     and those decisions. `expanded` goes through the stages itself; a target whose run reaches
     them one by one (a Prefect flow body) asks for each stage as it goes."""
     waiting = waiting_nodes(wf)
-    loops = [fanout for fanout in wf.fanouts if waiting.isdisjoint(ir.referenced_nodes(fanout.iterable))]
+    loops = [fanout for fanout in wf.fanouts  # (one in an `if` branch: once the branch is taken)
+             if not fanout.when and waiting.isdisjoint(ir.referenced_nodes(fanout.iterable))]
     decisions = ready_decisions(wf, waiting)
     assert loops or decisions, "what a loop iterates, or a test reads, is made before it in the file"
     part = [node for node in wf.nodes if node.name not in waiting]
@@ -83,6 +84,7 @@ def unknown_keys(wf: Workflow) -> Callable[[str], bool]:
     waiting = waiting_nodes(wf) | set(wf.skipped)  # a branch not taken now may be taken by a later run
     prefixes = tuple(".".join((statement, *fanout.keys)) + "." for fanout in wf.fanouts
                      for statement in fanout.statements)
+    prefixes += tuple(name[:-1] for name in wf.skipped if name.endswith(".*"))  # a loop in a branch not taken
 
     def unknown(node: str) -> bool:
         return node in waiting or (bool(prefixes) and node.startswith(prefixes))

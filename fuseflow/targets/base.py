@@ -42,6 +42,9 @@ class Target:
     # an `if` inside a run-time loop's body (FanOut.decisions, made per item): the same
     writes_item_conditions: bool = False
     runs_item_conditions: bool = False
+    # a run-time loop inside an `if` branch (FanOut.when): the same
+    writes_loops_in_branches: bool = False
+    runs_loops_in_branches: bool = False
 
     def supports(self, wf: Workflow, running: bool = False) -> None:
         """CompileError at the first construct of `wf` this target cannot write (or, `running`,
@@ -56,6 +59,10 @@ class Target:
         inside = next((fanout.decisions[0] for fanout in wf.fanouts if fanout.decisions), None)
         if inside is not None and not (self.runs_item_conditions if running else self.writes_item_conditions):
             raise _not_yet(wf, f"--target {self.name} does not {does} an `if` inside a run-time loop yet", inside.span)
+        guarded = next((fanout for fanout in wf.fanouts if fanout.when), None)
+        if guarded is not None and not (self.runs_loops_in_branches if running else self.writes_loops_in_branches):
+            raise _not_yet(wf, f"--target {self.name} does not {does} a run-time loop inside an `if` yet",
+                           guarded.span)
         final = next((node for node in wf.nodes if node.final), None)
         if final is not None and not (self.runs_finally if running else self.writes_finally):
             raise _not_yet(wf, f"--target {self.name} does not {does} `finally` yet", final.span)

@@ -133,3 +133,48 @@ for x in xs {
 }
 """)
     assert "t.fuse:5:8: error: a call inside a condition" in call
+
+
+IN_A_BRANCH = """
+from m import listing, fit, keep, drop, total
+param go: bool = true
+base = fit(go)
+if go {
+    xs = listing(base)
+    for x in xs {
+        if x > 1 { r = keep(x) } else { r = drop(x) }
+    }
+    out = total(r)
+} else {
+    out = drop(base, 0)
+}
+"""
+
+
+def test_a_run_time_loop_in_a_branch_carries_the_branch_and_its_body_only_its_own():
+    wf = compiled(IN_A_BRANCH)
+    (fanout,) = wf.fanouts
+    assert fanout.when == (ir.Branch("if-1", 0),)
+    assert {s.name: s.when for s in fanout.body} == {"r.if": (ir.Branch("if-2.*", 0),),
+                                                     "r.else": (ir.Branch("if-2.*", 1),)}
+    assert fanout.decisions[0].name == "if-2.*" and fanout.decisions[0].when == ()
+    assert wf.node("out.if").args == (ir.Gathered("r"),)
+    assert ir.Workflow.from_json(wf.to_json()) == wf
+
+
+def test_the_engine_expands_a_loop_in_a_branch_taken_and_skips_one_in_a_branch_not_taken():
+    from fuseflow.runtime.bind import bind
+    from fuseflow.runtime.conditions import decide
+    from fuseflow.runtime.stages import next_stage
+
+    wf = compiled(IN_A_BRANCH.replace("from m import listing, fit, keep, drop, total",
+                                      "from examples.ops import add as listing, add as fit, add as keep, "
+                                      "minus as drop, add as total"))
+    bound = bind(wf, "t.fuse")
+    _, _, loops, decisions = next_stage(bound)
+    assert loops == [] and [d.name for d in decisions] == ["if-1"]  # the loop waits for its branch
+    taken = decide(bound, decisions[0], 0)
+    assert taken.fanouts[0].when == () and taken.skipped == ["out.else"]
+    assert bound.fanouts[0].when == (ir.Branch("if-1", 0),)  # the bound graph is not changed
+    not_taken = decide(bound, decisions[0], 1)
+    assert not_taken.fanouts == [] and not_taken.skipped == ["xs", "out.if", "r.if.*", "r.else.*"]

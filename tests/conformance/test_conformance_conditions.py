@@ -134,3 +134,47 @@ def test_an_if_in_a_run_time_loop_decides_per_item_on_every_target(scenario, tar
     assert higher.calls == ["collect 1", "double 6", "double 8"]  # the rest is stored
     assert grown.outputs == {"every": [[101, 8, 7, 1009, 11]], "r": [101, 8, 7, 1009, 11]}
     assert grown.calls == ["add 10 0", "collect 1", "double 5", "inc 10", "upto 5"]  # the new item only
+
+
+IN_A_BRANCH = """
+workflow loop_in_branch
+from conformance_steps import inc, double, add, collect, upto
+param log: str = LOG
+param n: int = 3
+param wide: bool = true
+a = inc(log, n)
+if wide and a > 2 {
+    numbers = upto(log, n)                # made, and looped over, only when the branch is taken
+    for x in numbers {
+        d = double(log, x)
+        if d >= 4 {
+            r = add(log, d, 100)
+        } else {
+            r = inc(log, d)
+        }
+    }
+    result = collect(log, r)
+} else {
+    result = add(log, a, 0)
+}
+return result
+"""
+
+# The targets that run a run-time loop inside an `if`; the others refuse it at the loop.
+LOOPS_IN_BRANCHES = {"local", "ray", "prefect"}
+
+
+def test_a_run_time_loop_in_an_if_expands_only_in_the_branch_taken_on_every_target(scenario, target):
+    if target not in LOOPS_IN_BRANCHES:
+        pytest.xfail(f"--target {target} does not run a run-time loop inside an `if` yet")
+    deciding = scenario("loop_in_branch", IN_A_BRANCH)
+    script = ((), ("-p", "wide=false"), ("-p", "n=4"))
+    runs = deciding.play(target, *script)
+    assert runs == deciding.reference(*script)
+    wide, narrow, grown = runs
+    assert wide.outputs == {"result": [[3, 104, 106]]}
+    assert wide.calls == ["add 4 100", "add 6 100", "collect 1", "double 1", "double 2", "double 3", "inc 2",
+                          "inc 3", "upto 3"]
+    assert narrow.outputs == {"result": 4} and narrow.calls == ["add 4 0"]  # the loop never expands
+    assert grown.outputs == {"result": [[3, 104, 106, 108]]}
+    assert grown.calls == ["add 8 100", "collect 1", "double 4", "inc 4", "upto 4"]

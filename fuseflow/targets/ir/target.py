@@ -10,7 +10,7 @@ class IrTarget(Target):
     summary = "the intermediate DAG as JSON"
     writes_run_time_loops = True  # the IR is where they are written down (Workflow.fanouts)
     writes_finally = True
-    writes_conditions = writes_item_conditions = True
+    writes_conditions = writes_item_conditions = writes_loops_in_branches = True
 
     def generate(self, wf: Workflow, base_dir=None) -> str:
         return wf.to_json()

@@ -18,6 +18,8 @@ class LocalTarget(Target):
     runs_conditions = True  # the engine itself (runtime.stages)
     writes_item_conditions = True  # rt.decision(...)s yielded with each item's nodes (codegen.fanout)
     runs_item_conditions = True  # the decisions an item makes join the stages (runtime.fanout)
+    writes_loops_in_branches = True  # rt.fanout(..., when=[(decision, branch)])
+    runs_loops_in_branches = True  # expanded once the branch is taken (runtime.conditions)
 
     def generate(self, wf, base_dir=None) -> str:
         from . import generate as generator  # deferred: Jinja2 and the templates, for compile only

@@ -366,8 +366,9 @@ class FlowRun:
 
         results = {read: self.result(self.submitted[read]) for read in decision.reads()}
         branch = self.taken[name] = taken_branch(decision, results, self.params)
+        before = len(self.graph.skipped)
         self.graph = decide(self.graph, decision, branch)
-        skipped = [node for node, index in decision.branches.items() if index != branch]
+        skipped = self.graph.skipped[before:]  # its nodes, and a run-time loop's statements (`table.*`)
         why = f"in a branch {decision.where} did not take"
         for node in skipped:
             self.futures.append((node, skipped_task().with_options(task_run_name=node).submit(why)))

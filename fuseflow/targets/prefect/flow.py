@@ -27,6 +27,7 @@ from prefect.cache_policies import NO_CACHE
 
 from ... import ir
 from ...codegen import pyexpr
+from ...ir.fanout import placed_after
 from ...runtime import bind, graph
 from ...runtime.graph import Workflow
 from ...runtime.invoke import resolve_callable, resolve_imported
@@ -65,6 +66,8 @@ def build(wf: ir.Workflow, graph: Workflow, made: dict[str, ir.Node] | None = No
                 if type(item) is not ir.FanOut:
                     if taken(run, item.when):  # type: ignore[union-attr]  # in no `if`, or in the branch taken
                         submit(item)  # type: ignore[arg-type]
+                    continue
+                if not taken(run, item.when):  # type: ignore[union-attr]  # in a branch not taken
                     continue
                 # a run-time loop: wait for its items, then one task run per node of each, in item order
                 run.expand(item.statements()[0], values.visit(spelled.whole(item.iterable)), item.keys)
@@ -124,7 +127,7 @@ def layout(wf: ir.Workflow) -> list[ir.Node | ir.FanOut]:
     placed: dict[int, list[ir.FanOut]] = {}
     last = -1
     for fanout in wf.fanouts:
-        last = max([last, *(position[name] for name in ir.fanout_inputs(fanout))])
+        last = max([last, *(position[name] for name in placed_after(fanout, wf.decisions))])
         placed.setdefault(last, []).append(fanout)
     order: list[ir.Node | ir.FanOut] = list(placed.get(-1, []))
     for i, node in enumerate(wf.nodes):

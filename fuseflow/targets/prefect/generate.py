@@ -32,6 +32,7 @@ from ...codegen.render import render
 from ...compiler.errors import target_error
 from ...ir import Node, Workflow
 from ...ir.conditions import shown, where
+from ...ir.fanout import placed_after
 from ...schemas import known_options
 from .options import CACHE_POLICIES, Unmappable, conversion
 from .options import task_options as mapped_task_options
@@ -336,16 +337,16 @@ class FlowBody:
             body = outer.nested("try:")
         scope = Scope(self.program)
         placed = run_time_places(self.program, self.run_time)
-        for loop in placed.get(-1, []):
-            self.run_time_loop(body, loop)
         branches = Branches(self, body)
+        for loop in placed.get(-1, []):
+            self.run_time_loop(branches.at(loop.fanout.when), loop)
         for i, item in enumerate(self.program.items):
             if isinstance(item, Block):  # (a loop in an `if` branch is written node by node: never guarded)
                 self.loop(branches.at(()), item.loop, scope)
             elif not item.final:
                 self.node(branches.at(item.when), item)
-            for loop in placed.get(i, []):
-                self.run_time_loop(branches.at(()), loop)
+            for loop in placed.get(i, []):  # (one in `if` branches: inside them)
+                self.run_time_loop(branches.at(loop.fanout.when), loop)
         outputs = [every_member(self.program, item[0], self.names.used["rt"], lambda inner: Text(self.slot(
             item[0], inner))) if isinstance(item, tuple) else self.output(item)  # noqa: B023 (called at once)
             for item in self.program.outputs()]
@@ -569,14 +570,15 @@ def loop_statements(fanout: ir.FanOut) -> list[ir.Statement]:
 
 def run_time_places(program: Program, run_time: list[RunTimeLoop]) -> dict[int, list[RunTimeLoop]]:
     """Where the flow body writes each run-time loop: after the item of `program.items` (its index;
-    -1: first) holding the last node it reads (what it iterates, what its statements read), and
-    after the loops before it, so before every node that reads its results."""
+    -1: first) holding the last node it reads (what it iterates, what its statements read, what
+    the tests of the `if`s around it read), and after the loops before it, so before every node
+    that reads its results."""
     position = {node.name: i for i, item in enumerate(program.items)
                 for node in (item.nodes if isinstance(item, Block) else [item])}
     placed: dict[int, list[RunTimeLoop]] = {}
     last = -1
     for loop in run_time:
-        last = max([last, *(position[name] for name in ir.fanout_inputs(loop.fanout))])
+        last = max([last, *(position[name] for name in placed_after(loop.fanout, program.wf.decisions))])
         placed.setdefault(last, []).append(loop)
     return placed
 

@@ -16,6 +16,7 @@ class PrefectTarget(Target):
     # the flow body decides each when it reaches it, the nodes of branches not taken Skipped (FlowRun.decide)
     writes_conditions = runs_conditions = True
     writes_item_conditions = runs_item_conditions = True  # per item: run.decide(f"if-1.{x_key}"), a Python `if`
+    writes_loops_in_branches = runs_loops_in_branches = True  # the loop inside the Python `if`
     # the flow body's try/finally: its nodes after the rest, whatever it did (FlowRun.closing)
     writes_finally = runs_finally = True
 
