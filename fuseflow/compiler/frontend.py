@@ -212,8 +212,11 @@ def check_returned_branches(returned: n.ReturnStmt | None, lowering: Lowering) -
     """A returned name made inside an `if` branch, or by only some branches, may not exist."""
     for item in returned.names if returned is not None else ():
         symbol = lowering.symbols.get(item.name)
+        instance = lowering.instances.get(item.name)
         if symbol is not None and symbol.branches:
             conditions.reachable(lowering, symbol.branches, item.name, item.span)
+        elif instance is not None and instance.branches:
+            conditions.reachable(lowering, instance.branches, item.name, item.span)
         elif item.name in lowering.partial:
             conditions.partial_use(lowering, item.name, item.span)
 

@@ -16,6 +16,7 @@ from typing import Any, cast
 from .. import ir
 from ..ir.indexing import IndexProblem, indexed
 from ..ir.loops import loop_key
+from ..ir.record import replace as record_replace
 from ..runtime.params import ParamError, parse_text, shortened, value_problem
 from ..schemas import CallableRef
 from . import conditions, limits
@@ -115,6 +116,7 @@ class Instance:
     used: UsedFile
     outputs: dict[str, ir.Value]
     line: int
+    branches: conditions.BranchPath = ()  # the `if` branches it is called in: its outputs are read there only
 
 
 @dataclass(slots=True)
@@ -326,17 +328,18 @@ class Lowering:
             self.diags.error(call.callee_span, f"'{call.callee[0]}' is a used workflow; call it whole: "
                              f"{call.callee[0]}(...)")
             return
-        if self.frames or self.guards:
-            self.diags.error(call.callee_span, "a used workflow is called at the top level, not inside a `for` loop "
-                             "or an `if`", "call it once before, or loop or decide inside the used file")
+        if self.frames:
+            self.diags.error(call.callee_span, "a used workflow is called outside `for` loops",
+                             "call it once before the loop, or loop inside the used file")
             return
         bound = self.bound_params(used, call)
         after = self.after_nodes(stmt.after, name)
         if bound is None or not self.declare(name, name_span, "used workflow's call"):
             return
         rewrite = Rewrite(name, bound)
+        guards = tuple(self.guards)  # a call in an `if` branch: every node and `if` of it is in the branch
         for node in used.workflow.nodes:
-            self.inline_node(name, node, rewrite, call, after)
+            self.inline_node(name, node, rewrite, call, after, guards)
         for decision in used.workflow.decisions:
             try:
                 inlined = rewrite.decision(decision)
@@ -344,11 +347,11 @@ class Lowering:
                 self.diags.error(call.span, f"the `if` on line {decision.span[0]} of the used workflow indexes a "
                                  f"param: {exc}")
                 continue
-            self.decisions[inlined.name] = inlined
+            self.decisions[inlined.name] = record_replace(inlined, when=guards + inlined.when) if guards else inlined
         self.uses.extend(prefixed_uses(used, name))
         self.merge_imports(used)
         outputs = {output.name: rewrite.visit(output.value) for output in used.workflow.outputs}
-        self.instances[name] = Instance(used, outputs, name_span.line)
+        self.instances[name] = Instance(used, outputs, name_span.line, tuple(self.branch_path))
 
     def bound_params(self, used: UsedFile, call: n.Call) -> dict[str, ir.Value] | None:
         """The used workflow's params as the call gives them (defaults for those it leaves out);
@@ -402,8 +405,10 @@ class Lowering:
                 return False
         return True
 
-    def inline_node(self, prefix: str, node: ir.Node, rewrite: Rewrite, call: n.Call, after: tuple[str, ...]) -> None:
-        """A node of a used workflow, as the call `prefix` makes it (after the nodes `after` too)."""
+    def inline_node(self, prefix: str, node: ir.Node, rewrite: Rewrite, call: n.Call, after: tuple[str, ...],
+                    guards: tuple[ir.Branch, ...] = ()) -> None:
+        """A node of a used workflow, as the call `prefix` makes it (after the nodes `after` too; in
+        the `if` branches `guards`)."""
         name = f"{prefix}.{node.name}"
         if name in self.nodes:
             self.diags.error(call.span, f"node name '{name}' is already used by another node",
@@ -421,7 +426,7 @@ class Lowering:
         self.nodes[name] = NodeDraft(
             name, node.kind, node.target, args, kwargs, call.span, f"{prefix}.{node.statement}", node.keys,
             obj, ir.ordering(node.kind, obj, chained, declared), node.options,
-            f"{prefix}.{node.use}" if node.use else prefix, when=rewrite.branches(node.when))
+            f"{prefix}.{node.use}" if node.use else prefix, when=guards + rewrite.branches(node.when))
 
     def merge_imports(self, used: UsedFile) -> None:
         """The used file's imports, for generated code: under their own alias unless this file
@@ -442,6 +447,8 @@ class Lowering:
     def instance_output(self, ref: n.Ref, path: ir.Path) -> ir.Value:
         """`r["out"]...`: an output of a used workflow's call, indexed further."""
         instance = self.instances[ref.name]
+        if instance.branches and not self.reachable(instance.branches, ref.name, ref.name_span):
+            return ir.NONE
         if not path or type(path[0]) is not str:
             outputs = ", ".join(f'{ref.name}["{o}"]' for o in instance.outputs) or "none"
             self.diags.error(ref.span, f"'{ref.name}' is a call of a used workflow: name one of its outputs",
@@ -728,6 +735,8 @@ class Lowering:
     def after_instance(self, name: str, span: n.Span) -> tuple[str, ...]:
         """A used workflow's call: the nodes its outputs read (which run after all they need)."""
         instance = self.instances[name]
+        if instance.branches and not self.reachable(instance.branches, name, span):
+            return ()
         nodes = tuple(dict.fromkeys(x for value in instance.outputs.values() for x in ir.referenced_nodes(value)))
         if not nodes:
             self.diags.error(span, f"`after` names '{name}', a call of {instance.used.relative} whose outputs "

@@ -117,7 +117,10 @@ ERRORS = [
     ('from examples.ops import add\nuse "lib/prep.fuse" as p\nr = p(n=1)\nx = add(r, 1)\n',
      "main.fuse:4:9: error: 'r' is a call of a used workflow: name one of its outputs"),
     ('use "lib/prep.fuse" as p\nfor i in [1, 2] {\n    r = p(n=i)\n}\n',
-     "main.fuse:3:9: error: a used workflow is called at the top level, not inside a `for` loop"),
+     "main.fuse:3:9: error: a used workflow is called outside `for` loops"),
+    ('from examples.ops import add\nuse "lib/prep.fuse" as p\nparam go: bool = true\nif go {\n    r = p(n=1)\n}\n'
+     'x = add(r["b"], 1)\n',
+     "main.fuse:7:9: error: 'r' is made inside an `if` branch, and may not exist here"),
 ]
 
 
@@ -167,3 +170,33 @@ def test_a_call_returned_whole_is_a_dict_of_its_outputs_and_an_alias_its_value(f
     """)
     wf, _ = compile_file(main)
     assert wf.outputs == (ir.Output("r", ir.DictOf((("b", ir.Ref("r.b")),))), ir.Output("b", ir.Ref("r.b")))
+
+
+def test_a_call_in_an_if_branch_puts_its_nodes_and_its_ifs_in_that_branch(folder):
+    write(folder, "lib/part.fuse", """
+        workflow part
+        from examples.ops import add, minus
+        param n: int
+        a = add(n, 1)
+        if a > 2 { b = add(a, 1) } else { b = minus(a, 1) }
+        return b
+    """)
+    main = write(folder, "main.fuse", """
+        workflow main
+        from examples.ops import add
+        use "lib/part.fuse" as part
+        param go: bool = true
+        if go {
+            r = part(n=3)
+            out = add(r["b"], 0)
+        } else {
+            out = add(1, 0)
+        }
+    """)
+    wf = compile_file(main)[0]
+    assert {node.name: node.when for node in wf.nodes} == {
+        "r.a": (ir.Branch("if-1", 0),),
+        "r.b.if": (ir.Branch("if-1", 0), ir.Branch("r.if-1", 0)),
+        "r.b.else": (ir.Branch("if-1", 0), ir.Branch("r.if-1", 1)),
+        "out.if": (ir.Branch("if-1", 0),), "out.else": (ir.Branch("if-1", 1),)}
+    assert {d.name: d.when for d in wf.decisions} == {"r.if-1": (ir.Branch("if-1", 0),), "if-1": ()}

@@ -52,3 +52,47 @@ def test_a_used_workflow_runs_inlined_on_every_target_and_shares_its_results(sce
     assert status == 0, err
     assert json.loads(out) == {"up": 4, "twice": 4}
     assert composed.take_calls() == ["double 2"]
+
+
+PART = """
+workflow part
+from conformance_steps import inc, double, add
+param log: str
+param x: int = 1
+a = double(log, x)
+if a > 4 {                                # the used file's own `if`, inside the caller's branch
+    b = inc(log, a)
+} else {
+    b = add(log, a, 100)
+}
+return b
+"""
+
+DECIDING = """
+workflow deciding_use
+from conformance_steps import add
+use "lib/part.fuse" as part
+param log: str = LOG
+param x: int = 3
+param go: bool = true
+if go {
+    p = part(log=log, x=x)                # its nodes and its `if` run only in this branch
+    out = add(log, p["b"], 0)
+} else {
+    out = add(log, x, 1000)
+}
+return out
+"""
+
+
+def test_a_used_workflow_called_in_an_if_branch_runs_only_when_it_is_taken_on_every_target(scenario, target):
+    deciding = scenario("deciding_use", DECIDING)
+    (deciding.folder / "lib").mkdir(exist_ok=True)
+    (deciding.folder / "lib" / "part.fuse").write_text(PART, encoding="utf-8")
+    script = ((), ("-p", "go=false"), ("-p", "x=1"))
+    runs = deciding.play(target, *script)
+    assert runs == deciding.reference(*script)
+    taken, other, small = runs
+    assert taken.outputs == {"out": 7} and taken.calls == ["add 7 0", "double 3", "inc 6"]
+    assert other.outputs == {"out": 1003} and other.calls == ["add 3 1000"]  # the call's nodes never run
+    assert small.outputs == {"out": 102} and small.calls == ["add 102 0", "add 2 100", "double 1"]
