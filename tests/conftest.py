@@ -50,12 +50,16 @@ def in_root(monkeypatch: pytest.MonkeyPatch) -> Path:
 def ray_session():
     """This process's Ray: started by the first test that needs it, kept for the next
     ones, stopped after the last test of that folder (pytest_runtest_teardown below).
-    Two CPUs and one `_model` resource; its workers import from RAY_WORKER_PATH."""
+    Two CPUs and one `_model` resource; its workers import from RAY_WORKER_PATH.
+    Its workers' prints are not sent to this process (log_to_driver=False): Ray's log
+    thread prints them when they arrive, which can be after the run that made them, into
+    whatever stdout a later test captures (a `--json` object, say). A run that starts its
+    own Ray (`fusec run --target ray` alone) stops it before printing, so nothing comes late."""
     ray = pytest.importorskip("ray")
     if not ray.is_initialized():
         path = os.pathsep.join(str(folder) for folder in RAY_WORKER_PATH)
         ray.init(address="local", num_cpus=2, include_dashboard=False, resources={"_model": 1},
-                 runtime_env={"env_vars": {"PYTHONPATH": path}}, logging_level="WARNING")
+                 runtime_env={"env_vars": {"PYTHONPATH": path}}, logging_level="WARNING", log_to_driver=False)
     return ray
 
 
