@@ -96,10 +96,13 @@ class RunTimeLoop:
 
 def merged_piece(value: ir.Value) -> Piece:
     """("if-1", ["r.if", "r.else"]): a name every branch of an `if` of the body assigns, as rt.fanout
-    takes it (the `if`, and its branches' statements in branch order)."""
+    takes it (the `if`, and its branches' statements in branch order; a branch whose own `if`
+    assigns it in every branch: that `if`'s, nested: ("if-1", [("if-2", ["r.if.if", ...]), "r.else"]))."""
     assert isinstance(value, ir.OneOf), "FanOut.merged holds a OneOf of the branches' LoopRefs"
-    statements = [literal(member.statement) for member in value.members if isinstance(member, ir.LoopRef)]
-    return Text(f"({literal(value.decision.split('.')[0])}, [{', '.join(statements)}])")
+    members = [merged_piece(member) if isinstance(member, ir.OneOf) else Text(literal(member.statement))
+               for member in value.members if isinstance(member, (ir.OneOf, ir.LoopRef))]
+    return pretty.display("(", [Text(literal(value.decision.split(".")[0])), pretty.display("[", members, "]")],
+                          ")")
 
 
 class ItemDecisions:

@@ -34,12 +34,23 @@ BranchPath = tuple[tuple[int, int], ...]
 
 @dataclass(slots=True)
 class Merged:
-    """A name every branch of one `if` assigns: after the `if`, the taken branch's node."""
+    """A name every branch of one `if` assigns: after the `if`, the taken branch's node. A branch
+    may assign it through an `if` of its own whose every branch does (a Merged in `symbols`)."""
 
     decision: str  # the decision's name without loop keys (`if-1`)
-    symbols: list[NodeSymbol]  # one per branch, in order
+    symbols: list[NodeSymbol | Merged]  # one per branch, in order
     branches: BranchPath  # where the `if` is: the name is usable there (and deeper)
     line: int
+
+    def leaves(self) -> list[NodeSymbol]:
+        """The symbols of its nodes, every branch's (nested ones' too)."""
+        return [leaf for symbol in self.symbols
+                for leaf in (symbol.leaves() if isinstance(symbol, Merged) else [symbol])]
+
+    def leaf(self) -> NodeSymbol:
+        """A symbol of one of its nodes (they share their loops and loop keys)."""
+        first = self.symbols[0]
+        return first.leaf() if isinstance(first, Merged) else first
 
 
 @dataclass(slots=True)
@@ -65,24 +76,32 @@ def lower_if(low: Lowering, stmt: n.IfStmt) -> None:
     tests = tuple(test_value(low, branch.test) for branch in stmt.branches if branch.test is not None)
     words = branch_words(len(tests), stmt.has_else)
     assigned = [_assigned(branch) for branch in stmt.branches]
-    several = {name for name in set().union(*assigned) if sum(name in names for names in assigned) > 1}
+    named = [_named(branch) for branch in stmt.branches]  # nodes named so in several branches: suffixed
+    several = {name for name in set().union(*named) if sum(name in names for names in named) > 1}
     outer_suffixes = low.suffixes
-    found: dict[str, list[NodeSymbol | None]] = {}
+    found: dict[str, list[NodeSymbol | Merged | None]] = {}
     draft = low.fanouts.open
     place = len(draft.decisions) if in_fanout and draft is not None else 0  # before the `if`s inside it
     for index, (branch, word) in enumerate(zip(stmt.branches, words, strict=True)):
         low.guards.append(ir.Branch(decision, index))
         low.branch_path.append((id(stmt), index))
-        low.suffixes = {**outer_suffixes, **{name: f"{name}.{word}" for name in several if name in assigned[index]}}
+        low.suffixes = {**outer_suffixes, **{name: f"{outer_suffixes.get(name, name)}.{word}"  # `x.if.else` in
+                                             for name in several if name in named[index]}}  # nested `if`s
         for name in assigned[index]:  # a later iteration's nodes join the same names' symbols
             kept = low.branch_symbols.get((id(stmt), index, name))
             if kept is not None:
                 low.symbols[name] = kept
+        partial_before = set(low.partial)
         low.block(branch.body)
+        for name in set(low.partial) - partial_before:  # some branches of an `if` in this one assign it: for the
+            del low.partial[name]  # rest of the file, this branch does not (its siblings may assign it)
         for name in assigned[index]:
-            symbol = low.symbols.pop(name, None)
-            if symbol is not None:
-                low.branch_symbols[(id(stmt), index, name)] = symbol
+            node_symbol = low.symbols.pop(name, None)
+            symbol: NodeSymbol | Merged | None = node_symbol
+            if node_symbol is not None:
+                low.branch_symbols[(id(stmt), index, name)] = node_symbol
+            elif name in low.merged and low.merged[name].branches == tuple(low.branch_path):
+                symbol = low.merged.pop(name)  # every branch of an `if` of this branch assigns it
             found.setdefault(name, [None] * len(stmt.branches))[index] = symbol
         low.suffixes = outer_suffixes
         low.branch_path.pop()
@@ -97,7 +116,7 @@ def lower_if(low: Lowering, stmt: n.IfStmt) -> None:
         low.decisions[decision] = made
     for name, symbols in found.items():
         if stmt.has_else and None not in symbols:
-            low.merged[name] = Merged(base, cast("list[NodeSymbol]", symbols), tuple(low.branch_path),
+            low.merged[name] = Merged(base, cast("list[NodeSymbol | Merged]", symbols), tuple(low.branch_path),
                                       stmt.span.line)
             if in_fanout and draft is not None:  # gathered outside the loop, as its statements' results are
                 draft.merged.append((name, merged_template(low, n.Ref(name, (), stmt.span, stmt.span), ())))
@@ -106,9 +125,24 @@ def lower_if(low: Lowering, stmt: n.IfStmt) -> None:
                                                               in zip(stmt.branches, symbols, strict=True) if symbol))
 
 
+def _named(branch: n.IfBranch) -> set[str]:
+    """The names a branch's statements assign nodes to, those of every `if` inside it included."""
+    found = {stmt.name for stmt in branch.body if isinstance(stmt, n.AssignStmt) and isinstance(stmt.value, n.Call)}
+    for stmt in branch.body:
+        if isinstance(stmt, n.IfStmt):
+            found.update(*(_named(inner) for inner in stmt.branches))
+    return found
+
+
 def _assigned(branch: n.IfBranch) -> list[str]:
-    """The names a branch's own statements assign nodes to (not those of loops or `if`s inside it)."""
-    return [stmt.name for stmt in branch.body if isinstance(stmt, n.AssignStmt) and isinstance(stmt.value, n.Call)]
+    """The names a branch's own statements assign nodes to, and those every branch of an `if` of its
+    own assigns, `else` included (not those of loops inside it)."""
+    found = [stmt.name for stmt in branch.body if isinstance(stmt, n.AssignStmt) and isinstance(stmt.value, n.Call)]
+    for stmt in branch.body:
+        if isinstance(stmt, n.IfStmt) and stmt.has_else:
+            inner = [set(_assigned(b)) for b in stmt.branches]
+            found += sorted(set.intersection(*inner) - set(found))
+    return found
 
 
 # --- tests ---------------------------------------------------------------------------
@@ -196,7 +230,7 @@ def merged_value(low: Lowering, name: str, ref: n.Ref, path: ir.Path) -> ir.Valu
     merged = low.merged[name]
     if not reachable(low, merged.branches, name, ref.name_span):
         return ir.NONE
-    first = merged.symbols[0]
+    first = merged.leaf()
     pattern = low.loop_pattern(first)
     fixed = [key for key in pattern if key is not None]
     if len(fixed) == len(pattern):  # inside every loop it is in: this iteration's
@@ -220,14 +254,15 @@ def merged_value(low: Lowering, name: str, ref: n.Ref, path: ir.Path) -> ir.Valu
 
 
 def _family_members(merged: Merged, tree: dict[str, Any], keys: tuple[str, ...]) -> tuple[tuple[str, ir.Value], ...]:
-    return tuple((key, ir.Family(merged.symbols[0].name, _family_members(merged, inner, (*keys, key)))
+    return tuple((key, ir.Family(merged.leaf().name, _family_members(merged, inner, (*keys, key)))
                   if isinstance(inner, dict) else _one_of(merged, (*keys, key), ()))
                  for key, inner in tree.items())
 
 
 def _one_of(merged: Merged, keys: tuple[str, ...], path: ir.Path) -> ir.Value:
     decision = ".".join((merged.decision, *keys))
-    return ir.OneOf(decision, tuple(ir.Ref(symbol.members[keys], path) for symbol in merged.symbols))
+    return ir.OneOf(decision, tuple(_one_of(symbol, keys, path) if isinstance(symbol, Merged)
+                                    else ir.Ref(symbol.members[keys], path) for symbol in merged.symbols))
 
 
 def numbered_ifs(statements: tuple[n.Stmt, ...], walk: Any) -> dict[int, int]:

@@ -124,8 +124,8 @@ class FanOutRecorder:
         when they run, and the queries select them then)."""
         selecting = tuple((q.pattern.pattern, q.target, q.options) for q in queries)
         return tuple(ir.FanOut(d.vars, d.iterable, tuple(_body(d.body, nodes)), d.keys, _span(d.span), selecting,
-                               tuple(d.decisions), tuple(d.merged), d.when)
-                     for d in self.drafts)
+                               tuple(d.decisions), tuple(dict(d.merged).items()), d.when)  # (an outer `if`'s
+                     for d in self.drafts)  # merge of a name replaces an inner one's)
 
 
 def _body(items: list[StaticDraft | StatementDraft], nodes: dict[str, NodeDraft]) -> list[ir.Statement | ir.Loop]:
@@ -174,7 +174,7 @@ def varies(low: Lowering, draft: FanOutDraft, expr: n.Expr) -> bool:
             return True
         symbol = low.symbols.get(ref.name)
         if symbol is None and ref.name in low.merged:  # a name every branch of an `if` assigns
-            symbol = low.merged[ref.name].symbols[0]
+            symbol = low.merged[ref.name].leaf()
         if symbol is not None and draft.loop in symbol.loops:
             return True
         return any(varies(low, draft, index) for index in ref.indexes)
@@ -233,8 +233,14 @@ def merged_template(low: Lowering, ref: n.Ref, path: ir.Path) -> ir.Value:
     if not low.reachable(merged.branches, ref.name, ref.name_span):
         return ir.NONE
     keys = [frame.key for frame in low.frames]
-    decision = ".".join((merged.decision, *keys[:keys.index(RUNTIME_KEY) + 1]))  # the `if`'s: the loop's own level
-    return ir.OneOf(decision, tuple(ir.LoopRef(_statement_of(low, symbol), path) for symbol in merged.symbols))
+    level = tuple(keys[:keys.index(RUNTIME_KEY) + 1])  # the `if`'s keys: the loop's own level
+
+    def one_of(merged: Any) -> ir.Value:  # a Merged (compiler.conditions), nested for nested `if`s
+        return ir.OneOf(".".join((merged.decision, *level)), tuple(
+            one_of(symbol) if hasattr(symbol, "symbols") else ir.LoopRef(_statement_of(low, symbol), path)
+            for symbol in merged.symbols))
+
+    return one_of(merged)
 
 
 def _another_loops(value: ir.Value) -> bool:

@@ -171,14 +171,15 @@ class _Replace(ir.Transformer):
 def declare(iterable: ir.Value, nodes: Callable[[Any], Iterable[Node | Decision]], statements: Iterable[str], *,
             keys: Iterable[str] = (), reads: Iterable[str] = (), names: int = 1,
             queries: Iterable[tuple[str, str, dict[str, Any]]] = (), options: Options | None = None,
-            merged: dict[str, tuple[str, list[str]]] | None = None, when: Iterable[tuple[str, int]] = ()) -> FanOut:
+            merged: dict[str, Merged] | None = None, when: Iterable[tuple[str, int]] = ()) -> FanOut:
     """A run-time loop of a generated module: `nodes(items)` yields the nodes its items make (written
     with `items`), `statements` are those of its body, `keys` the static loop iteration it is in,
     `reads` the nodes outside it that it reads, `names` how many names it binds (`for k, v in`: 2),
     `queries` the file's option queries (regex, target, options), which `options` gives each node
     (default: the neutral ones, as runtime.graph's nodes carry them). `nodes` yields the decisions
     of the `if`s of its body too (rt.decision); `merged`: the names every branch of one assigns,
-    {name: (the `if`'s name, [its branches' statements])}, gathered as the taken branches' nodes;
+    {name: (the `if`'s name, [its branches' statements])} (a branch whose own `if` assigns it in every
+    branch: that `if`'s, nested), gathered as the taken branches' nodes;
     `when`: the branches of `if`s it is in, [(the `if`'s name, branch), ...], outermost first."""
     where = iterable_text(iterable)
     statements, keys, queries = tuple(statements), tuple(keys), tuple(queries)
@@ -205,12 +206,23 @@ def declare(iterable: ir.Value, nodes: Callable[[Any], Iterable[Node | Decision]
                 if node.options:
                     node.options = {}
         gathered = gathered_results(made, statements, keys, values)
-        for name, (decision, branches) in (merged or {}).items():
-            gathered[name] = collected(values, [ir.OneOf(".".join((decision, *keys, key)), tuple(
-                ir.Ref(".".join((branch, *keys, key))) for branch in branches)) for key, _ in items(values)])
+        for name, chosen in (merged or {}).items():
+            gathered[name] = collected(values, [_one_of(chosen, (*keys, key)) for key, _ in items(values)])
         return made, gathered, decisions
 
     return FanOut(iterable, expand, statements, tuple(reads), keys, where, when)
+
+
+# A name every branch of an `if` in a run-time loop's body assigns, as a generated module declares it:
+# (the `if`'s name, [a branch's statement, or the same for the `if` of a branch, ...]).
+Merged = tuple[str, list["str | Merged"]]
+
+
+def _one_of(chosen: Merged, keys: tuple[str, ...]) -> ir.OneOf:
+    """An item's value of a merged name: the branch its decision takes, as the item's nodes name it."""
+    decision, members = chosen
+    return ir.OneOf(".".join((decision, *keys)), tuple(
+        ir.Ref(".".join((member, *keys))) if isinstance(member, str) else _one_of(member, keys) for member in members))
 
 
 def compiled_options(queries: tuple[tuple[str, str, dict[str, Any]], ...]

@@ -45,6 +45,8 @@ class Target:
     # a run-time loop inside an `if` branch (FanOut.when): the same
     writes_loops_in_branches: bool = False
     runs_loops_in_branches: bool = False
+    # a name assigned in every branch through an `if` of a branch (a OneOf among a OneOf's members)
+    writes_nested_choices: bool = True
 
     def supports(self, wf: Workflow, running: bool = False) -> None:
         """CompileError at the first construct of `wf` this target cannot write (or, `running`,
@@ -59,6 +61,10 @@ class Target:
         inside = next((fanout.decisions[0] for fanout in wf.fanouts if fanout.decisions), None)
         if inside is not None and not (self.runs_item_conditions if running else self.writes_item_conditions):
             raise _not_yet(wf, f"--target {self.name} does not {does} an `if` inside a run-time loop yet", inside.span)
+        nested = None if self.writes_nested_choices else _nested_choice(wf)
+        if nested is not None:
+            raise _not_yet(wf, f"--target {self.name} does not {does} a name assigned through the `if` of a branch "
+                           "yet (an `if` inside a branch whose every branch assigns it)", nested)
         guarded = next((fanout for fanout in wf.fanouts if fanout.when), None)
         if guarded is not None and not (self.runs_loops_in_branches if running else self.writes_loops_in_branches):
             raise _not_yet(wf, f"--target {self.name} does not {does} a run-time loop inside an `if` yet",
@@ -105,6 +111,19 @@ class Applied:
         """{target: own, "runtime": ..., "ignored": ...}, without the empty ones."""
         parts = ((self.target, self.own), ("runtime", self.runtime), ("ignored", self.ignored))
         return {name: dict(sorted(part.items())) for name, part in parts if part}
+
+
+def _nested_choice(wf: Workflow) -> tuple[int, int, int, int] | None:
+    """Where a name chosen by an `if` is chosen, in one of its branches, by another (the `if`)."""
+    from ..ir import OneOf, walk  # deferred: only targets that do not write such names ask
+
+    spans = {decision.name: decision.span for decision in wf.decisions}
+    values = [value for node in wf.nodes for value in node.values()] + [output.value for output in wf.outputs]
+    for value in values:
+        for found in walk(value):
+            if type(found) is OneOf and any(type(member) is OneOf for member in found.members):
+                return spans.get(found.decision, (0, 0, 0, 0))
+    return None
 
 
 def _not_yet(wf: Workflow, message: str, span: tuple[int, int, int, int]) -> Exception:

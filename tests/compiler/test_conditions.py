@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from fuseflow import ir
+from fuseflow.compiler.errors import CompileError
 from fuseflow.compiler.frontend import compile_file, compile_source
 from fuseflow.compiler.graph import to_dot, to_mermaid
 from fuseflow.ir.conditions import shown, taken
@@ -111,3 +114,44 @@ def test_fusec_graph_draws_each_branch_as_a_group_with_its_test():
     assert 'label="if-1: else";' in dot
     assert '"a" -> "x.else" [style=dotted];' in dot  # the decision's control over a branch reading nothing of a
     assert 'subgraph loop1["if-1: elif a[#quot;score#quot;] == 3 or (quiet and n #gt; 1)"]' in mermaid
+
+
+def test_a_name_every_branch_assigns_through_an_if_of_its_own_is_merged_after_the_outer_if():
+    wf = compiled("""
+from m import f, g
+param n: int = 2
+a = f(n)
+if a > 4 {
+    if n > 0 {
+        k = f(a)
+    } else {
+        k = g(a)
+    }
+} elif a > 2 {
+    k = g(n)
+} else {
+    k = f(0)
+}
+y = g(k)
+""")
+    assert [node.name for node in wf.nodes] == ["a", "k.if.if", "k.if.else", "k.elif1", "k.else", "y"]
+    assert wf.node("k.if.else").when == (ir.Branch("if-1", 0), ir.Branch("if-2", 1))
+    (arg,) = wf.node("y").args
+    assert arg == ir.OneOf("if-1", (ir.OneOf("if-2", (ir.Ref("k.if.if"), ir.Ref("k.if.else"))), ir.Ref("k.elif1"),
+                                     ir.Ref("k.else")))
+
+
+def test_a_name_an_inner_if_assigns_in_some_branches_only_is_not_merged_by_the_outer_one():
+    with pytest.raises(CompileError) as caught:
+        compiled("""
+from m import f, g
+param n: int = 2
+if n > 4 {
+    if n > 5 { k = f(n) }
+} else {
+    k = g(n)
+}
+y = g(k)
+""")
+    said = str(caught.value)
+    assert "t.fuse:9:7: error: 'k' is assigned in only some branches of the `if` on line 4 (line 6)" in said

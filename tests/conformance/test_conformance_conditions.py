@@ -178,3 +178,40 @@ def test_a_run_time_loop_in_an_if_expands_only_in_the_branch_taken_on_every_targ
     assert narrow.outputs == {"result": 4} and narrow.calls == ["add 4 0"]  # the loop never expands
     assert grown.outputs == {"result": [[3, 104, 106, 108]]}
     assert grown.calls == ["add 8 100", "collect 1", "double 4", "inc 4", "upto 4"]
+
+
+NESTED_MERGE = """
+workflow nested_merge
+from conformance_steps import inc, double, add
+param log: str = LOG
+param n: int = 3
+param up: bool = true
+a = inc(log, n)
+if a > 3 {
+    if up {                               # k: every branch of this `if` assigns it...
+        k = add(log, a, 100)
+    } else {
+        k = double(log, a)
+    }
+} else {
+    k = add(log, a, 0)                    # ...and the outer `else`: k is usable after the outer `if`
+}
+last = inc(log, k)
+return last, k
+"""
+
+# The targets that write a name chosen through the `if` of a branch (a one-of among a one-of's members).
+NESTED_CHOICES = {"local", "ray", "prefect"}
+
+
+def test_a_name_assigned_through_the_if_of_a_branch_holds_the_branch_taken_on_every_target(scenario, target):
+    if target not in NESTED_CHOICES:
+        pytest.xfail(f"--target {target} does not write a name assigned through the `if` of a branch yet")
+    nested = scenario("nested_merge", NESTED_MERGE)
+    script = ((), ("-p", "up=false"), ("-p", "n=1"))
+    runs = nested.play(target, *script)
+    assert runs == nested.reference(*script)
+    first, down, small = runs
+    assert first.outputs == {"last": 105, "k": 104} and first.calls == ["add 4 100", "inc 104", "inc 3"]
+    assert down.outputs == {"last": 9, "k": 8} and down.calls == ["double 4", "inc 8"]
+    assert small.outputs == {"last": 3, "k": 2} and small.calls == ["add 2 0", "inc 1", "inc 2"]

@@ -16,6 +16,7 @@ class KfpTarget(Target):
     writes_conditions = runs_conditions = True
     # dsl.ExitHandler around the rest, the calls exit tasks reading its PipelineTaskFinalStatus
     writes_finally = runs_finally = True
+    writes_nested_choices = False  # a dsl.OneOf among a dsl.OneOf's members: not written yet
 
     def generate(self, wf, base_dir=None) -> str:
         return generator.generate(wf, base_dir)

@@ -416,10 +416,12 @@ class FlowRun:
                 raise
             finally_failed(exc, self.outcome)
 
-    def chosen(self, name: str, *members: str) -> Any:
+    def chosen(self, name: str, *members: str | tuple[Any, ...]) -> Any:
         """After the `if` `name`, a name every branch assigns: the future of the node of the branch
-        taken (`members`: their names, one per branch, in order)."""
-        return self.submitted[members[self.taken[name]]]
+        taken (`members`: their names, one per branch, in order; a branch whose own `if` assigns it
+        in every branch is that `if`'s (name, *members), chosen the same way)."""
+        member = members[self.taken[name]]
+        return self.chosen(*member) if isinstance(member, tuple) else self.submitted[member]
 
     def gathered(self, statement: str, *path: Any, keys: Sequence[str] = ()) -> Any:
         """Outside a run-time loop that has expanded, its statement's results: a list of their

@@ -545,6 +545,14 @@ class Branches:
         return parent.nested(f"{'elif' if continues else 'if'} {variable} == {branch.index}:  # {test}")
 
 
+def _leaf_path(value: ir.OneOf) -> ir.Path:
+    """The index path a one-of's members share (the use's, on each node)."""
+    member = value.members[0]
+    while type(member) is ir.OneOf:
+        member = member.members[0]
+    return member.path  # type: ignore[attr-defined, no-any-return]
+
+
 def _when(item: ir.Statement | ir.Loop) -> tuple[ir.Branch, ...]:
     """The branches a body item is in: a static loop's are those of its statements (an `if` inside
     it is written node by node, so they share them)."""
@@ -686,19 +694,24 @@ class FlowValue(ir.Visitor):
 
     def visit_OneOf(self, v: ir.OneOf) -> Piece:
         """After an `if`, a name every branch assigns: the future of the branch taken, from the flow run
-        (`run.chosen("if-1", "x.if", "x.else")`: names, as the branches not taken bound no variable;
-        in a run-time loop's body, the item's: `run.chosen(f"if-1.{x_key}", f"x.if.{x_key}", ...)`)."""
-        if any(type(member) is ir.LoopRef for member in v.members):
-            loop_members = [member for member in v.members if type(member) is ir.LoopRef]
-            assert len(loop_members) == len(v.members), "an item's one-of reads the item's nodes (compiler.fanout)"
-            chosen = pretty.call(f"{self.body.run}.chosen", [self.scope.decision_name(v.decision), *(
-                self.scope.node_name(member) for member in loop_members)])
-            return self.indexed(chosen, loop_members[0].path)
-        members = [member for member in v.members if type(member) is ir.Ref]
-        assert len(members) == len(v.members), "a one-of's members are nodes (compiler.conditions)"
-        chosen = pretty.call(f"{self.body.run}.chosen", [Text(pyexpr.literal(v.decision)), *(
-            Text(pyexpr.literal(member.node)) for member in members)])
-        return self.indexed(chosen, members[0].path)
+        (`run.chosen("if-1", "x.if", "x.else")`: names, as the branches not taken bound no variable; a
+        branch's nested `if` that assigns it in every branch is a tuple, `("if-2", "x.if.if", ...)`; in a
+        run-time loop's body the item's: `run.chosen(f"if-1.{x_key}", f"x.if.{x_key}", ...)`)."""
+        return self.indexed(pretty.call(f"{self.body.run}.chosen", self.chosen(v)), _leaf_path(v))
+
+    def chosen(self, v: ir.OneOf) -> list[Piece]:
+        """The `if`'s name and its members: node names, or for a nested `if`, a tuple of the same."""
+        loop = "*" in v.decision  # a run-time loop's `if`: named per item
+        parts: list[Piece] = [self.scope.decision_name(v.decision) if loop else Text(pyexpr.literal(v.decision))]
+        for member in v.members:
+            if type(member) is ir.OneOf:
+                parts.append(pretty.display("(", self.chosen(member), ")"))
+            elif type(member) is ir.LoopRef:
+                parts.append(self.scope.node_name(member))
+            else:
+                assert type(member) is ir.Ref, "a one-of's members are nodes (compiler.conditions)"
+                parts.append(Text(pyexpr.literal(member.node)))
+        return parts
 
     def visit_Gathered(self, v: ir.Gathered) -> Piece:
         """A run-time loop's results outside it, from the flow run, once the loop has expanded:
