@@ -72,13 +72,17 @@ def fanout_decisions(fanout: FanOut, items: Any, where: str = "") -> list[Decisi
     made: list[Decision] = []
     try:
         for key, bindings in expansion.iterations(loop):
-            at = Iteration(expansion, (*fanout.keys, key), bindings)
-            made.extend(Decision(at.decision(d.name), tuple(at.value(test) for test in d.tests),
-                                 (*fanout.keys, key), d.span, tuple(at.branch(b) for b in d.when), d.has_else)
-                        for d in fanout.decisions)
+            made.extend(iteration_decisions(fanout, Iteration(expansion, (*fanout.keys, key), bindings)))
     except NotIndexable as exc:
         raise NotIterable(f"the run-time loop over {where}: {exc}" if where else str(exc)) from None
     return made
+
+
+def iteration_decisions(fanout: FanOut, at: Iteration) -> list[Decision]:
+    """The decisions of the `if`s in `fanout`'s body as iteration `at` makes them (named with its
+    keys, their tests reading its values): an item's, or KFP's one iteration written for every item."""
+    return [Decision(at.decision(d.name), tuple(at.value(test) for test in d.tests), at.keys, d.span,
+                     tuple(at.branch(b) for b in d.when), d.has_else) for d in fanout.decisions]
 
 
 def _rooted(fanout: FanOut, items: Any) -> tuple[Loop, Loop]:

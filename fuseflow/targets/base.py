@@ -114,11 +114,17 @@ class Applied:
 
 
 def _nested_choice(wf: Workflow) -> tuple[int, int, int, int] | None:
-    """Where a name chosen by an `if` is chosen, in one of its branches, by another (the `if`)."""
-    from ..ir import OneOf, walk  # deferred: only targets that do not write such names ask
+    """Where a name chosen by an `if` is chosen, in one of its branches, by another (the `if`), in the
+    workflow or in a run-time loop's body (its statements, and its names read after it)."""
+    from ..ir import Loop, OneOf, loop_statements, walk  # deferred: only targets that do not write such names ask
 
-    spans = {decision.name: decision.span for decision in wf.decisions}
+    decisions = (*wf.decisions, *(decision for fanout in wf.fanouts for decision in fanout.decisions))
+    spans = {decision.name: decision.span for decision in decisions}
     values = [value for node in wf.nodes for value in node.values()] + [output.value for output in wf.outputs]
+    for fanout in wf.fanouts:
+        body = loop_statements((Loop(fanout.vars, [], fanout.body),))
+        values += [value for _, statement in body for value in statement.values()]
+        values += [value for _, value in fanout.merged]
     for value in values:
         for found in walk(value):
             if type(found) is OneOf and any(type(member) is OneOf for member in found.members):

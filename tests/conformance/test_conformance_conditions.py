@@ -115,7 +115,7 @@ return every, r
 """
 
 # The targets that run an `if` inside a run-time loop; the others refuse it at the `if`.
-WRITTEN_IN_LOOPS = {"local", "ray", "prefect"}
+WRITTEN_IN_LOOPS = {"local", "ray", "prefect", "kfp"}
 
 
 def test_an_if_in_a_run_time_loop_decides_per_item_on_every_target(scenario, target):

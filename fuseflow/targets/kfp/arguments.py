@@ -75,7 +75,8 @@ class Arguments:
         self.headers: dict[str, dict] = {}  # artifact input -> its header
         self.params: dict[str, Any] = {}
         self.paths: dict[str, str] = {}  # a run-time loop's result read outside it (`up[2]`) -> its artifact's path
-        self.gathered_from: dict[str, tuple[str, str]] = {}  # such a result -> (its list of artifacts, its node)
+        self.gathered_from: dict[str, tuple[str, list[str]]] = {}  # such a result -> (its list of artifacts,
+        # its node, or the nodes of which one ran: a name every branch of an `if` in the loop assigns)
         self.collected: dict[str, dict[str, str]] = {}  # a list of artifacts -> {node: path}, by their headers
 
     def marker(self, template: dict) -> ir.Value:
@@ -142,18 +143,21 @@ class Arguments:
         if "family" in template:
             return graph.family(template["family"], {k: self.member(t, key) for k, t in template["members"]})
         name = f"{template['each']}[{key}]"
-        self.gathered_from[name] = (template["each"], template["node"].replace(KEY, key))
+        nodes = template["nodes"] if "nodes" in template else [template["node"]]
+        self.gathered_from[name] = (template["each"], [node.replace(KEY, key) for node in nodes])
         return graph.ref(name)
 
-    def collected_path(self, each: str, node: str) -> str:
-        """The path of `node`'s result among the artifacts collected in input `each` (by their
-        headers: the order in which a backend lists them does not matter)."""
+    def collected_path(self, each: str, nodes: list[str]) -> str:
+        """The path of the result of `nodes`' one node among the artifacts collected in input `each`
+        (by their headers: the order in which a backend lists them does not matter)."""
         if each not in self.collected:
             self.collected[each] = {read_header(artifact.path)["node"]: artifact.path
                                     for artifact in self.values.get(each) or ()}
-        if node not in self.collected[each]:
-            raise StepError(f"the step has no result of {node!r} among the artifacts of {each!r}")
-        return self.collected[each][node]
+        found = next((self.collected[each][node] for node in nodes if node in self.collected[each]), None)
+        if found is None:
+            wanted = " or ".join(map(repr, nodes))
+            raise StepError(f"the step has no result of {wanted} among the artifacts of {each!r}")
+        return found
 
     def path(self, name: str) -> str:
         return self.paths[name] if name in self.paths else _path(self.values, name)

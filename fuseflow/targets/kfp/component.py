@@ -98,6 +98,12 @@ class ComponentFactory:
         return self.component("fuseflow-decide", spec["where"], spec, inputs, [], settings,
                               {ITEMS: "NUMBER_INTEGER"})
 
+    def for_pick(self, spec: dict, inputs: Inputs, settings: NodeSettings) -> Component:
+        """The step passing on, in a run-time loop, the result of the branch an `if` took (its one
+        input, a dsl.OneOf), for the loop to collect (kfp.conditions)."""
+        spec = {"protocol": PROTOCOL, "fusec": __version__, "workflow": self.wf.name, "kind": "pick", **spec}
+        return self.component("fuseflow-pick", "the result of the branch taken", spec, inputs, [RESULT], settings)
+
     def for_finals(self, calls: list[dict], inputs: Inputs, settings: NodeSettings) -> Component:
         """The step running several `finally` calls through the engine (kfp.finals, kfp.exit_step)."""
         spec = {"protocol": PROTOCOL, "fusec": __version__, "workflow": self.wf.name, "kind": "finally",

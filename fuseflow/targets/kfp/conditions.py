@@ -14,6 +14,22 @@ If/Elif/Else group (`condition-branches-1` over `condition-2`, ...). A node afte
 that reads a name every branch assigns reads the group's output, whose artifact selectors
 name each branch's node (dsl.OneOf). What a branch reads from outside comes in through
 the components' inputs (`pipelinechannel--...`), as kfp's compiler passes it.
+
+An `if` inside a run-time loop's body (ir.FanOut.decisions) is written in the loop's sub-DAG, once,
+as the loop's other tasks are (kfp.loops): its decide step reads the item, the item's tasks and
+the item's key (`if-1.*` decides `if-1.0`, `if-1.1`, ...), its group and branches are sub-DAGs of
+the loop's, and the item comes into them as kfp passes it. A name every branch assigns is read
+inside the loop as the group's output; after the loop, what every item chose is collected. kfp
+(2.17) refuses dsl.Collected(dsl.OneOf(...)) ("dsl.OneOf cannot be used inside of dsl.Collected")
+and fails to compile dsl.Collected of a task inside a dsl.If inside a dsl.ParallelFor, so a small
+*pick* step in the loop takes the one-of and passes its artifact on, and the loop collects that,
+as a KFP user writes it:
+
+    with dsl.ParallelFor(items) as item:
+        ...
+        r = dsl.OneOf(r_if.outputs["result"], r_else.outputs["result"])
+        picked = fuseflow_pick(r=r)                                    # task `r`
+    collect(r=dsl.Collected(picked.outputs["result"]))
 """
 from __future__ import annotations
 
@@ -23,7 +39,8 @@ from typing import TYPE_CHECKING, Any
 from ... import ir
 from ...ir.conditions import shown, where
 from . import options as kfp_options
-from .inputs import ARTIFACT_TYPE, ITEMS, ChannelScope, Inputs, Scope, k8s_name, unique
+from .inputs import ARTIFACT_TYPE, ITEMS, ChannelScope, Inputs, LoopScope, Scope, k8s_name, unique
+from .loops import KEY
 
 if TYPE_CHECKING:
     from .spec import _Builder
@@ -60,17 +77,21 @@ class Conditions:
     """The decisions of a workflow as KFP tasks: where each node's task goes (`place`), the
     one-of outputs consumers read (`choose`), and the components, written last (`finish`)."""
 
-    def __init__(self, builder: _Builder, root: Scope, root_tasks: dict[str, dict]):
+    def __init__(self, builder: _Builder):
         self.builder = builder
-        self.root = root
-        self.root_tasks = root_tasks
-        self.decisions = {decision.name: decision for decision in builder.wf.decisions}
+        # the workflow's, and one iteration's of each run-time loop (`if-1.*`, in the loop's DAG)
+        every = [*builder.wf.decisions, *(decision for loop in builder.runtime_loops for decision in loop.decisions)]
+        self.decisions = {decision.name: decision for decision in every}
+        self.written = dict(self.decisions)  # their tests as the file writes them (`size`, not the item's field)
+        for loop in builder.runtime_loops:
+            self.written.update((made.name, decision)
+                                for made, decision in zip(loop.decisions, loop.fanout.decisions, strict=True))
         self.groups: dict[str, Group] = {}  # in the order they are opened: outer ones first
         self.components: dict[str, dict] = {}
 
-    def place(self, when: tuple[ir.Branch, ...]) -> tuple[dict[str, dict], Scope]:
-        """(the DAG's tasks, the scope) a node in the branches `when` goes in."""
-        tasks, scope = self.root_tasks, self.root
+    def place(self, when: tuple[ir.Branch, ...], tasks: dict[str, dict], scope: Scope) -> tuple[dict[str, dict], Scope]:
+        """(the DAG's tasks, the scope) a node in the branches `when` goes in, from the DAG `tasks` of
+        `scope` its `if`s are in (the root's, a run-time loop's)."""
         for branch in when:
             group = self.group(branch.decision, tasks, scope)
             found = group.branches.get(branch.index) or self.branch(group, branch.index)
@@ -111,6 +132,8 @@ class Conditions:
         inputs = builder.inputs((), group.parent)
         seen: dict[ir.Value, dict] = {}  # an operand read twice (`a > 1 and a < 5`) is one input
         tests = [test_template(inputs, test, (f"test{i}",), seen) for i, test in enumerate(group.decision.tests)]
+        if group.parent.in_loop():  # its name has the item's key for its `*` (step.decide)
+            inputs.loop_key()
         spec = {"tests": tests, "where": where(group.decision), "decision": group.decision.name}
         component = builder.factory.for_decision(spec, inputs, kfp_options.settings(None, builder.wf))
         task: dict[str, Any] = {"cachingOptions": {"enableCache": True}, "componentRef": {"name": component.name}}
@@ -128,6 +151,17 @@ class Conditions:
         if found is None:
             found = group.outputs[members] = f"pipelinechannel--{group.task}-oneof-{len(group.outputs) + 1}"
         return group.task, found
+
+    def pick_task(self, loop: LoopScope, name: str) -> dict:
+        """The task passing on, for each item, the result of the branch taken of `name` (a name every
+        branch of an `if` of the loop's body assigns), which the loop collects for the tasks after it."""
+        builder = self.builder
+        inputs = builder.inputs((), loop)
+        spec = {"input": inputs.value(loop.loop.members(name))["ref"]}
+        component = builder.factory.for_pick(spec, inputs, kfp_options.settings(None, builder.wf))
+        return {"cachingOptions": {"enableCache": True}, "componentRef": {"name": component.name},
+                "dependentTasks": sorted(inputs.producers), "inputs": {"artifacts": inputs.bindings["artifacts"]},
+                "taskInfo": {"name": f"{name} ({', '.join((*loop.loop.fanout.keys, KEY))})"}}
 
     def finish(self) -> dict[str, dict]:
         """The groups' tasks (in their parents' DAGs) and every component; inner decisions first,
@@ -152,7 +186,7 @@ class Conditions:
                 "componentRef": {"name": branch.component},
                 **({"dependentTasks": sorted(branch.scope.dependencies)} if branch.scope.dependencies else {}),
                 "inputs": branch.scope.inputs(),
-                "taskInfo": {"name": self.branch_label(group.decision, index)},
+                "taskInfo": {"name": self.branch_label(self.written[group.decision.name], index)},
                 "triggerPolicy": {"condition": trigger(channel, index, len(group.decision.tests))},
             }
             self.components[branch.component] = component(branch.tasks, branch.scope, {

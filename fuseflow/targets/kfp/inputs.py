@@ -85,6 +85,10 @@ class Scope:
     def key(self) -> dict:
         raise AssertionError("an item's key is read inside its run-time loop only")
 
+    def in_loop(self) -> bool:
+        """Whether its tasks are one iteration's of a run-time loop (their names have `*` for the key)."""
+        return False
+
 
 ROOT = Scope()
 
@@ -135,8 +139,24 @@ class ChannelScope(Scope):
             self.dependencies.add(depends)
         return None
 
+    def item(self, var: str) -> dict:
+        return self._loop_item(self.parent.item(var))
+
+    def key(self) -> dict:
+        return self._loop_item(self.parent.key())
+
+    def in_loop(self) -> bool:
+        return self.parent.in_loop()
+
+    def _loop_item(self, read: dict) -> dict:
+        """A field of the loop's item, read inside a sub-DAG of the loop's (an `if`'s group, a branch):
+        the item comes in as an input of the same name at every level, as kfp's compiler passes it."""
+        channel = read["componentInputParameter"]
+        self.parameter(channel, {"parameterType": "STRING"}, {"componentInputParameter": channel})
+        return read
+
     def parameter(self, channel: str, definition: dict, binding: dict) -> dict:
-        """An input parameter of the component (the decision's output), bound by its task."""
+        """An input parameter of the component (the decision's output, the loop's item), bound by its task."""
         self.parameters[channel] = definition
         self.bindings["parameters"][channel] = binding
         return {"componentInputParameter": channel}
@@ -176,12 +196,16 @@ class LoopScope(ChannelScope):
             "taskOutputParameter": {"outputParameterKey": ITEMS, "producerTask": items_task}}
         self.dependencies.add(items_task)
         self.outputs: dict[str, tuple[str, str]] = {}  # output -> (inner task, its output): dsl.Collected
+        self.picks: dict[str, str] = {}  # a name every branch of an `if` assigns, read outside -> its pick task
 
     def item(self, var: str) -> dict:
         return self._field(self.fields[var])
 
     def key(self) -> dict:
         return self._field(KEY_FIELD)
+
+    def in_loop(self) -> bool:
+        return True
 
     def _field(self, field: str) -> dict:
         return {"componentInputParameter": self.item_input,
@@ -309,8 +333,10 @@ class Inputs:
         of its results over every item, and the items' keys from the items step, which say whether
         the whole is a list or a dict and its order."""
         loop = self.loops[(value.statement, value.keys)]
-        template = {"gather": self.collected(loop, loop.loop.members(value.statement)),
-                    "keys": self.unique(value.statement, "keys"), "statement": value.statement}
+        members = loop.loop.members(value.statement)
+        gather = (self.chosen(loop, value.statement, members) if type(members) is ir.OneOf
+                  else self.collected(loop, members))
+        template = {"gather": gather, "keys": self.unique(value.statement, "keys"), "statement": value.statement}
         self.parameter(template["keys"], "json", {"taskOutputParameter": {"outputParameterKey": KEYS,
                                                                           "producerTask": loop.items_task}})
         self.producers.add(loop.items_task)
@@ -325,13 +351,25 @@ class Inputs:
         assert type(member) is ir.Ref, "a run-time loop's family ends in its nodes"
         node = member.node
         name = self.unique(*self.source(node))
-        task = self.task_of[node]
+        self.collect(name, loop, self.task_of[node], self.producer_output[node])
+        return {"each": name, "node": node}
+
+    def chosen(self, loop: LoopScope, statement: str, value: ir.OneOf) -> dict:
+        """A name every branch of an `if` in the loop assigns, outside it: what the loop's pick task
+        passes on for each item (dsl.Collected takes no dsl.OneOf: kfp.conditions), the result of whichever
+        branch's node ran, which the step tells by the artifact's header."""
+        nodes = [member.node for member in value.members]  # type: ignore[attr-defined]
+        name = self.unique(statement, *self.source(nodes[0])[1:])
+        self.collect(name, loop, loop.picks[statement], RESULT)
+        return {"each": name, "nodes": nodes}
+
+    def collect(self, name: str, loop: LoopScope, task: str, output: str) -> None:
+        """Input `name`: `task`'s `output` over every item of the loop, as its loop task collects it."""
         self.artifacts[name] = {"artifactType": ARTIFACT_TYPE, "isArtifactList": True}
-        output = loop.collected(task, self.producer_output[node])
-        self.bindings["artifacts"][name] = {"taskOutputArtifact": {"outputArtifactKey": output,
+        collected = loop.collected(task, output)
+        self.bindings["artifacts"][name] = {"taskOutputArtifact": {"outputArtifactKey": collected,
                                                                    "producerTask": loop.task}}
         self.producers.add(loop.task)
-        return {"each": name, "node": node}
 
     def one_of(self, value: ir.OneOf) -> dict:
         """A name every branch of an `if` assigns (dsl.OneOf): the branch taken's result, from the

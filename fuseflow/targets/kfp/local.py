@@ -29,7 +29,7 @@ from typing import Any
 
 from ... import __version__
 from ...compiler.errors import UsageError
-from ...ir import Workflow
+from ...ir import Decision, Node, Workflow
 from ...ir.conditions import members
 from ...runtime.extras import optional
 from ...runtime.fanout import LoopFailed
@@ -143,19 +143,35 @@ def summarize(folder: Path, wf: Workflow, summary: Summary) -> None:
     nodes computed and loaded, the decisions' branches, and so the nodes skipped (runtime.summary)."""
     reports = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.json"))]
     taken: dict[str, int] = {}
+    keys: set[str] = set()  # of the items whose decisions a run-time loop's decide steps reported
     for report in reports:
         if "decision" in report:
             taken[report["decision"]] = report["branch"]
+            keys.update([report["key"]] if "key" in report else [])
         elif report["computed"]:
             summary.computed(report["node"])
         else:
             summary.loaded(report["node"])
-    inside = members(wf.decisions, wf.nodes)
-    tests = {decision.name: len(decision.tests) for decision in wf.decisions}
+    nodes, decisions = item_decisions(wf, keys, taken)
+    inside = members(decisions, nodes)
+    tests = {decision.name: len(decision.tests) for decision in decisions}
     words = {name: branch_taken(tests[name], inside[name].values(), index) if name in tests else str(index)
              for name, index in taken.items()}
-    order = [node.name for node in wf.nodes]
-    summary.decide(words, skipped_nodes(order, inside, taken), order, [decision.name for decision in wf.decisions])
+    skipped = skipped_nodes([node.name for node in nodes], inside, taken)
+    summary.decide(words, skipped, [node.name for node in wf.nodes], [decision.name for decision in wf.decisions])
+
+
+def item_decisions(wf: Workflow, keys: set[str], taken: dict[str, int]) -> tuple[list[Node], list[Decision]]:
+    """The workflow's nodes and decisions, and those of the run-time loops' items that decided (each
+    loop's items among `keys`: those whose decisions `taken` names), as the engine makes them."""
+    nodes, decisions = list(wf.nodes), list(wf.decisions)
+    for loop in (RunTimeLoop(fanout) for fanout in wf.fanouts if fanout.decisions):
+        for key in sorted(keys):
+            made, decided = loop.item(key)
+            if any(decision.name in taken for decision in decided):
+                nodes.extend(made)
+                decisions.extend(decided)
+    return nodes, decisions
 
 
 def read_outputs(task: Any, names: Names, wf: Workflow) -> dict[str, Any]:

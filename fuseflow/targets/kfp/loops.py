@@ -3,6 +3,8 @@
     loop = RunTimeLoop(fanout)
     loop.nodes        # up.*, cell.*.1, cell.*.2: the tasks of one iteration, `*` for the item's key
     loop.members("cell")  # Family(cell, 1 -> Ref(cell.*.1), 2 -> Ref(cell.*.2)): one item's `cell`
+    loop.decisions    # if-1.*: the `if`s of the body, decided per item (kfp.conditions, in the loop's DAG)
+    loop.members("r")     # OneOf(if-1.*, (Ref(r.if.*), Ref(r.else.*))): a name every branch assigns
 
 Items are known only when the pipeline runs, so a run-time loop (ir.FanOut) is
 written once, as one iteration: its statements expanded as the engine expands
@@ -19,7 +21,8 @@ from typing import Any
 
 from ... import ir
 from ...ir.expand import Expansion, Iteration
-from ...ir.fanout import options_for
+from ...ir.fanout import iteration_decisions, options_for
+from ...ir.record import replace
 from ...ir.values import holds
 from ...runtime.bind import iterable_text
 from .arguments import KEY, KEY_FIELD
@@ -70,6 +73,9 @@ class RunTimeLoop:
         bindings = {var: Item(var) for var in fanout.vars}
         self.nodes = list(self._nodes(fanout.body, (*fanout.keys, KEY), bindings, {}))
         self.index = {node.name: node for node in self.nodes}
+        at = Iteration(self.expansion, (*fanout.keys, KEY), bindings)
+        self.decisions = iteration_decisions(fanout, at)
+        self.merged = {name: at.value(value) for name, value in fanout.merged}  # one item's: OneOfs
 
     def _nodes(self, body: tuple[ir.Statement | ir.Loop, ...], keys: tuple[str, ...], bindings: dict[str, Any],
                last_call: dict[str, str]) -> Iterator[ir.Node]:
@@ -86,13 +92,27 @@ class RunTimeLoop:
                 last_call[made.object] = made.name
             yield ir.Node(name=made.name, kind=made.kind, target=made.target, args=made.args, kwargs=made.kwargs,
                           object=made.object, after=ir.ordering(made.kind, made.object, chained, made.after),
-                          options=options_for(made.name, self.fanout.queries), statement=made.name.partition(".")[0],
-                          keys=made.keys, span=item.span)
+                          options=options_for(made.name, self.fanout.queries),
+                          statement=made.name[:-len(".".join(made.keys)) - 1], keys=made.keys, span=item.span,
+                          when=made.when)
 
     def members(self, statement: str) -> ir.Value:
         """One item's `statement` outside the loop: its node (a Ref), or the family of the static loops
-        inside the run-time loop (a Family of Refs)."""
+        inside the run-time loop (a Family of Refs), or for a name every branch of an `if` assigns,
+        the branch taken's node (a OneOf of Refs)."""
+        if statement in self.merged:
+            return self.merged[statement]
         return self.expansion.family(statement, (*self.fanout.keys, KEY))
+
+    def item(self, key: str) -> tuple[list[ir.Node], list[ir.Decision]]:
+        """One item's nodes and decisions, named with its key for the `*` (`kept.if.0` in `if-1.0`): what
+        its steps report having done under `fusec run --summary` (kfp.local.summarize)."""
+        def keyed(name: str) -> str:
+            return ".".join(key if part == KEY else part for part in name.split("."))
+
+        nodes = [replace(node, name=keyed(node.name), when=tuple(ir.Branch(keyed(branch.decision), branch.index)
+                                                                 for branch in node.when)) for node in self.nodes]
+        return nodes, [replace(decision, name=keyed(decision.name)) for decision in self.decisions]
 
     def needs(self, statements: set[str]) -> set[str]:
         """The loop's nodes that `statements` (read outside it) need: theirs and what they read."""

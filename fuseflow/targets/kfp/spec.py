@@ -106,23 +106,29 @@ class _Builder:
         tasks = {}
         needed = needed_nodes(self.wf)  # with `return`, what no output needs does not run, as on every target
         self.loops_read([node for node in self.wf.nodes if node.name in needed])
-        conditions = self.conditions = Conditions(self, ROOT, tasks)
+        self.conditions = Conditions(self)
         for node in self.wf.nodes:
             if node.name in needed:
-                dag, scope = conditions.place(node.when) if node.when else (tasks, ROOT)
-                conditions.inside(scope, self.names.tasks[node.name])
-                dag[self.names.tasks[node.name]] = self.node_task(node, scope)
+                self.place(node, tasks, ROOT)
         loops = {scope.task: self.loop_tasks(scope) for scope in self.loop_scopes}
         outputs = self.outputs(tasks)  # the loops' results are collected for it, so before the loops are written
-        for scope in self.loop_scopes:
+        self.loop_components.update(self.conditions.finish())  # every one-of read is known
+        for scope in self.loop_scopes:  # last: what the groups of their `if`s read from outside is known
             items, inner = loops[scope.task]
             tasks[scope.items_task] = items
             tasks[scope.task] = self.loop_task(scope)
             self.loop_components[self.loop_component_name[scope.task]] = self.loop_component(scope, inner)
-        self.loop_components.update(conditions.finish())  # last: every one-of read is known
         if self.finals:
             tasks, outputs = self.exit_handler(tasks, outputs)
         return self.pipeline_spec(tasks, outputs), self.platform_spec(), self.names
+
+    def place(self, node: Node, tasks: dict, scope: Scope) -> None:
+        """The node's task in the DAG `tasks` of `scope` (the root's, a run-time loop's), or, in an `if`'s
+        branches, in the DAG of the branch it is in (kfp.conditions)."""
+        assert self.conditions is not None, "nodes are placed once the decisions' tasks can be made"
+        dag, inner = self.conditions.place(node.when, tasks, scope) if node.when else (tasks, scope)
+        self.conditions.inside(inner, self.names.tasks[node.name])
+        dag[self.names.tasks[node.name]] = self.node_task(node, inner)
 
     def node_task(self, node: Node, scope: Scope) -> dict:
         try:
@@ -184,7 +190,7 @@ class _Builder:
             inputs.final_status()
         constant = {"runtimeValue": {"constant": encode(node.name)}}
         inputs.parameter("fuseflow_node", "str", constant)
-        if isinstance(scope, LoopScope):  # the node's name has the item's key for its `*`
+        if scope.in_loop():  # the node's name has the item's key for its `*`
             inputs.loop_key()
         run_input = {"parameterType": "STRING"}
         inputs.parameter("fuseflow_storage", "str", scope.pipeline_input(self.names.storage_input, run_input))
@@ -237,12 +243,15 @@ class _Builder:
             scope = LoopScope(loop, task, items, needed, {self.names.tasks[name] for name in needed})
             self.loop_scopes.append(scope)
             self.loop_component_name[task] = "comp-" + unique(task, self.factory.taken)
-            for statement in loop.fanout.statements():
+            for statement in (*loop.fanout.statements(), *loop.merged):
                 self.gathered[(statement, loop.fanout.keys)] = scope
+            # a name every branch of an `if` assigns: a task passes on the branch taken's result (kfp.conditions)
+            chosen = sorted(read[i] & loop.merged.keys())
+            scope.picks = {name: unique(k8s_name(name), self.taken_tasks) for name in chosen}
 
     def loop_tasks(self, scope: LoopScope) -> tuple[dict, dict]:
-        """(the items task, the tasks of one iteration)."""
-        inner = {}
+        """(the items task, the tasks of one iteration: its nodes, its `if`s, its pick tasks)."""
+        inner: dict[str, dict] = {}
         for node in scope.loop.nodes:
             if node.name not in scope.needed:
                 continue
@@ -251,7 +260,10 @@ class _Builder:
                 how = "runs after" if other[0] in node.declared_after else "reads"
                 raise NodeProblem(node, f"it {how} {other[0].partition('.')[0]}, the nodes of another run-time "
                                         "loop, which the KFP target does not pass into a loop yet")
-            inner[self.names.tasks[node.name]] = self.node_task(node, scope)
+            self.place(node, inner, scope)
+        assert self.conditions is not None, "a loop's tasks are made once the decisions' tasks can be made"
+        for name, task in scope.picks.items():
+            inner[task] = self.conditions.pick_task(scope, name)
         return self.items_task(scope), inner
 
     def items_task(self, scope: LoopScope) -> dict:

@@ -18,7 +18,9 @@ where a TEMPLATE says which input holds an argument and how to decode it
 (fuseflow.targets.kfp.inputs lists them). A task inside a run-time loop is one
 iteration's: its node's name has `*` for the item's key, which comes with the
 item (`fuseflow_key`); kind "items" is the step that hands a loop's items out
-(`hand_out`), kind "finally" the one running several `finally` calls (kfp.exit_step). `values` are the
+(`hand_out`), kind "decide" the one deciding an `if` (`decide`), kind "pick" the one passing on
+the branch taken's result in a loop (`pick`), kind "finally" the one running several `finally`
+calls (kfp.exit_step). `values` are the
 function's arguments as kfp's executor passes them: parameter values (the
 node's name among them), and artifacts (objects with a `.path`, plus a
 `.metadata` dict for outputs). This module never imports kfp: it reads and
@@ -37,6 +39,7 @@ import importlib
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -97,6 +100,9 @@ def run_step(spec: dict, values: dict, modules: dict[str, str] | None = None) ->
             return hand_out(spec, values)
         if spec["kind"] == "decide":
             return decide(spec, values)
+        if spec["kind"] == "pick":
+            pick(spec, values)
+            return None
         if spec["kind"] == "outputs":
             collect_outputs(spec, values)
             return None
@@ -330,20 +336,37 @@ def decide(spec: dict, values: dict) -> int:
     inputs = Arguments(values)
     tests = tuple(test_value(inputs, test) for test in spec["tests"])
     results, params = inputs.results(), inputs.params
+    key = decode_text(values[KEY_FIELD]) if values.get(KEY_FIELD) is not None else None
 
     def value_of(operand: ir.Value) -> Any:
         return resolve(operand, results, params)
 
+    def named(text: str) -> str:  # in a run-time loop: the item's key for the `*` (`if-1.*` is `if-1.0`)
+        return text.replace(KEY, key) if key is not None else text
+
     try:
         branch = taken(tests, value_of)
     except (TestFailed, IndexingError) as exc:
-        raise DecisionFailed(f"{spec['where']}: {exc}") from None
-    print(f"fuseflow: {spec['where']} takes branch {branch}", flush=True)
+        raise DecisionFailed(f"{named(spec['where'])}: {exc}") from None
+    print(f"fuseflow: {named(spec['where'])} takes branch {branch}", flush=True)
     if "decision" in spec:  # compiled by a fusec that names it
-        key = decode_text(values[KEY_FIELD]) if values.get(KEY_FIELD) is not None else None
-        name = spec["decision"].replace(KEY, key) if key is not None else spec["decision"]
-        report_done({"decision": name, "branch": branch})
+        item = {"key": key} if key is not None else {}  # an item's: kfp.local.summarize finds its loop by it
+        report_done({"decision": named(spec["decision"]), "branch": branch, **item})
     return branch
+
+
+def pick(spec: dict, values: dict) -> None:
+    """The pick step of a name every branch of an `if` in a run-time loop assigns: the result of the
+    branch taken (a dsl.OneOf) passed on as it is, its header naming that branch's node and its key,
+    for the loop to collect (kfp.conditions); what reads it outside the loop tells the items apart by it."""
+    source, result = values[spec["input"]], values[RESULT]
+    os.makedirs(os.path.dirname(result.path) or ".", exist_ok=True)
+    shutil.copyfile(source.path, result.path)
+    header = read_header(result.path)
+    metadata = getattr(result, "metadata", None)
+    if isinstance(metadata, dict):  # shown in the KFP UI
+        metadata.update({"fuseflow_node": header["node"], "fuseflow_key": header["key"]})
+    print(f"fuseflow: the result of {header['node']!r} passed on", flush=True)
 
 
 def test_value(inputs: Arguments, template: dict) -> ir.Value:

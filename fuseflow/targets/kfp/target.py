@@ -14,6 +14,8 @@ class KfpTarget(Target):
     runs_run_time_loops = True
     # a dsl.If/Elif/Else group on what a small step decides, dsl.OneOf after it (kfp.conditions)
     writes_conditions = runs_conditions = True
+    # an `if` inside a run-time loop: the same in the loop's sub-DAG, a pick task collected after it
+    writes_item_conditions = runs_item_conditions = True
     # dsl.ExitHandler around the rest, the calls exit tasks reading its PipelineTaskFinalStatus
     writes_finally = runs_finally = True
     writes_nested_choices = False  # a dsl.OneOf among a dsl.OneOf's members: not written yet
