@@ -23,6 +23,7 @@ from typing import Any
 
 from .. import ir
 from ..ir.conditions import shown
+from ..ir.fanout import decision_loops
 from . import escape, pretty
 from .loops import FIXED, KEYED, Header, Layer, Program, Scope, name_piece, used_variables
 from .pretty import COMPREHENSION, Piece, Seq, Text
@@ -113,35 +114,45 @@ class ItemDecisions:
         # if-1: if d > 4
         yield rt.call(f"r.if.{x_key}", keep, [rt.ref(f"d.{x_key}")])
 
-    each decision before the first statement inside it (outermost first), the nodes of each
-    branch under a comment naming it."""
+    each decision before the first statement inside it (outermost first), in the static loop of
+    the body it is in (once per iteration: f"if-2.{x_key}.{k}"), the nodes of each branch under
+    a comment naming it."""
 
     def __init__(self, fanout: ir.FanOut, rt: str):
         self.fanout = fanout
         self.rt = rt
         self.by_name = {decision.name: decision for decision in fanout.decisions}
+        # the static loops of the body each is in, by id(): it is declared where they are open
+        self.loops = {name: tuple(map(id, chain)) for name, chain in decision_loops(fanout).items()}
         self.declared: set[str] = set()
         self.branch: tuple[ir.Branch, ...] = ()
 
     def before(self, block: pretty.Block, item: ir.Statement | ir.Loop, scope: Scope,
                values: RuntimeExpression) -> None:
-        """Declare the decisions `item` (a statement, or a static loop holding some) is inside that
-        are not declared yet; name the branch of a statement at the loop's own level."""
+        """Declare the decisions of this level `item` (a statement, or a static loop holding some)
+        is inside that are not declared yet; name the branch it is in."""
+        level = self.level(scope)
         for branch in _branches(item):
-            if branch.decision not in self.declared:
+            if branch.decision not in self.declared and self.loops[branch.decision] == level:
                 self.declared.add(branch.decision)
                 block.add(Seq(["yield ", self.declaration(self.by_name[branch.decision], scope, values)]))
-        if isinstance(item, ir.Statement):
-            if item.when and item.when != self.branch:
-                block.add(f"# {self.label(item.when[-1])}")
-            self.branch = item.when
+        when = branches_around(item, self.loops)
+        if when and when != self.branch:
+            block.add(f"# {self.label(when[-1])}")
+        self.branch = when
 
     def rest(self, block: pretty.Block, scope: Scope, values: RuntimeExpression) -> None:
-        """The decisions no statement is inside (an `if` whose branches hold nothing that runs)."""
+        """The decisions of this level no statement is inside (an `if` whose branches hold nothing
+        that runs)."""
+        level = self.level(scope)
         for decision in self.fanout.decisions:
-            if decision.name not in self.declared:
+            if decision.name not in self.declared and self.loops[decision.name] == level:
                 self.declared.add(decision.name)
                 block.add(Seq(["yield ", self.declaration(decision, scope, values)]))
+
+    def level(self, scope: Scope) -> tuple[int, ...]:
+        """The static loops of the body open in `scope`, by id()."""
+        return tuple(map(id, scope.open[len(self.fanout.keys) + 1:]))
 
     def label(self, branch: ir.Branch) -> str:
         """`if-1: elif x == 0`: a branch as a comment names it (one line, escaped)."""
@@ -153,10 +164,11 @@ class ItemDecisions:
     def declaration(self, decision: ir.Decision, scope: Scope, values: RuntimeExpression) -> Piece:
         """rt.decision(f"if-1.{x_key}", [tests], {node: branch, ...}, when=[...], where=f"...")."""
         entries: list[Piece] = []
-        for loops, statement in _statements(self.fanout.body):
+        for around, statement in _statements(self.fanout.body):
             index = next((b.index for b in statement.when if b.decision == decision.name), None)
             if index is None:
                 continue
+            loops = around[len(self.loops[decision.name]):]  # those inside the decision's (open in `scope`)
             keys = [scope.header(loop).name_part() for loop in (*scope.open, *loops)]
             entry = Seq([name_piece(statement.name, keys), ": ", Text(str(index))])
             if loops:  # inside static loops of the body: a node per their iteration
@@ -173,6 +185,19 @@ class ItemDecisions:
         keys = ".".join(scope.header(loop).name_part() for loop in scope.open[:len(decision.keys)])
         parts.append(pretty.entry("where=", Text(f'f"the `if` on line {decision.span[0]} (iteration {keys})"')))
         return pretty.call(f"{self.rt}.decision", parts)
+
+
+def branches_around(item: ir.Statement | ir.Loop, loops: dict[str, tuple[int, ...]]) -> tuple[ir.Branch, ...]:
+    """The branches a run-time loop's body item is in, outermost first: a static loop's are those
+    of its statements outside it (`loops`: the id()s of the static loops around each `if`)."""
+    found = _statements((item,))
+    if not found:
+        return ()
+    when = found[0][1].when
+    if isinstance(item, ir.Loop):
+        inside = next((i for i, branch in enumerate(when) if id(item) in loops.get(branch.decision, ())), len(when))
+        when = when[:inside]
+    return when
 
 
 def _branches(item: ir.Statement | ir.Loop) -> list[ir.Branch]:

@@ -140,9 +140,9 @@ class Graph:
                 body.add(Seq(["yield ", self.node_line(node, scope)]))
         return block.text()
 
-    def loop(self, block: pretty.Block, loop: ir.Loop, scope: Scope) -> None:
+    def loop(self, block: pretty.Block, loop: ir.Loop, scope: Scope, decisions: ItemDecisions | None = None) -> None:
         body = block.nested(scope.header(loop).statement(self.rt, used_variables(loop)))
-        self.body(body, loop.body, scope.inside(loop))
+        self.body(body, loop.body, scope.inside(loop), decisions)
 
     def body(self, block: pretty.Block, items: tuple[ir.Statement | ir.Loop, ...], scope: Scope,
              decisions: ItemDecisions | None = None) -> None:
@@ -152,7 +152,7 @@ class Graph:
             if decisions is not None:
                 decisions.before(block, item, scope, values)
             if isinstance(item, ir.Loop):
-                self.loop(block, item, scope)
+                self.loop(block, item, scope, decisions)
             else:
                 block.add(Seq(["yield ", self.statement_line(item, scope)]))
         if decisions is not None:

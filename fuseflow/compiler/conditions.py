@@ -22,7 +22,15 @@ from typing import TYPE_CHECKING, Any, cast
 from .. import ir
 from ..ir.conditions import branch_words
 from . import nodes as n
-from .fanout import RUNTIME_KEY, inside_fanout, merged_template, template, varies
+from .fanout import (
+    RUNTIME_KEY,
+    described_keys,
+    inner_merge_readable,
+    inside_fanout,
+    merged_template,
+    template,
+    varies,
+)
 from .loops import Unsupported
 
 if TYPE_CHECKING:
@@ -41,6 +49,12 @@ class Merged:
     symbols: list[NodeSymbol | Merged]  # one per branch, in order
     branches: BranchPath  # where the `if` is: the name is usable there (and deeper)
     line: int
+    keys: tuple[str, ...] = ()  # the `if`'s loop keys, as its decision is named (`*` in a run-time loop)
+
+    @property
+    def in_inner_loop(self) -> bool:
+        """Whether its `if` is in a static loop inside a run-time loop: readable inside that loop only."""
+        return RUNTIME_KEY in self.keys[:-1]
 
     def leaves(self) -> list[NodeSymbol]:
         """The symbols of its nodes, every branch's (nested ones' too)."""
@@ -64,13 +78,11 @@ class Partial:
 def lower_if(low: Lowering, stmt: n.IfStmt) -> None:
     """Lower one `if` chain (once per iteration of the loops around it)."""
     in_fanout = inside_fanout(low)
-    if in_fanout and low.frames[-1].key != RUNTIME_KEY:
-        low.diags.error(stmt.branches[0].keyword_span, "an `if` inside a static loop inside a run-time loop "
-                        "is not supported yet", "put the `if` in the run-time loop's own body")
-        return
     if low.frames and not in_fanout:  # a static loop holding an `if` has no loop description: its nodes are
         low.loops.drafts[low.frames[-1].loop].outermost().broken = True  # written one by one
     keys = tuple(frame.key for frame in low.frames)
+    if in_fanout:  # described once, as the body's statements are: a static loop's keys inside the run-time
+        keys = described_keys(keys)  # loop are `*` too (`if-2.*.*`), each item's iteration names its own
     base = f"if-{low.if_numbers[id(stmt)]}"
     decision = ".".join((base, *keys))
     tests = tuple(test_value(low, branch.test) for branch in stmt.branches if branch.test is not None)
@@ -82,6 +94,11 @@ def lower_if(low: Lowering, stmt: n.IfStmt) -> None:
     found: dict[str, list[NodeSymbol | Merged | None]] = {}
     draft = low.fanouts.open
     place = len(draft.decisions) if in_fanout and draft is not None else 0  # before the `if`s inside it
+    first = draft is None or not in_fanout or id(stmt) not in draft.described  # a static loop inside the
+    if in_fanout and draft is not None:  # run-time loop lowers it once per iteration: one description
+        draft.described.add(id(stmt))
+        if low.frames[-1].key != RUNTIME_KEY:
+            draft.inner[low.frames[-1].loop].decides = True  # kept in the IR, though no node may be in it
     for index, (branch, word) in enumerate(zip(stmt.branches, words, strict=True)):
         low.guards.append(ir.Branch(decision, index))
         low.branch_path.append((id(stmt), index))
@@ -111,15 +128,17 @@ def lower_if(low: Lowering, stmt: n.IfStmt) -> None:
     made = ir.Decision(decision, tests, keys, (span.line, span.col, span.end_line, span.end_col), around,
                        stmt.has_else)
     if in_fanout and draft is not None:  # an `if` of a run-time loop's body: made per item (ir.fanout)
-        draft.decisions.insert(place, made)
+        if first:
+            draft.decisions.insert(place, made)
     else:
         low.decisions[decision] = made
     for name, symbols in found.items():
         if stmt.has_else and None not in symbols:
-            low.merged[name] = Merged(base, cast("list[NodeSymbol | Merged]", symbols), tuple(low.branch_path),
-                                      stmt.span.line)
-            if in_fanout and draft is not None:  # gathered outside the loop, as its statements' results are
-                draft.merged.append((name, merged_template(low, n.Ref(name, (), stmt.span, stmt.span), ())))
+            merged = low.merged[name] = Merged(base, cast("list[NodeSymbol | Merged]", symbols),
+                                               tuple(low.branch_path), stmt.span.line, keys)
+            if in_fanout and draft is not None and not merged.in_inner_loop:  # gathered outside the loop,
+                ref = n.Ref(name, (), stmt.span, stmt.span)  # as its statements' results are
+                draft.merged.append((name, merged_template(low, ref, ())))
         else:
             low.partial[name] = Partial(stmt.span.line, tuple(branch.keyword_span.line for branch, symbol
                                                               in zip(stmt.branches, symbols, strict=True) if symbol))
@@ -229,6 +248,8 @@ def merged_value(low: Lowering, name: str, ref: n.Ref, path: ir.Path) -> ir.Valu
     outside the loops it is in, a family of them; indexed by `path`."""
     merged = low.merged[name]
     if not reachable(low, merged.branches, name, ref.name_span):
+        return ir.NONE
+    if not inner_merge_readable(low, merged, ref):
         return ir.NONE
     first = merged.leaf()
     pattern = low.loop_pattern(first)

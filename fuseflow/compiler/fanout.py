@@ -51,6 +51,7 @@ class StaticDraft:
     items: Any
     span: n.Span
     body: list[StaticDraft | StatementDraft] = field(default_factory=list)
+    decides: bool = False  # an `if` is in its body: the IR keeps it, its nodes or not (ir.fanout.decision_loops)
 
 
 @dataclass(slots=True)
@@ -62,7 +63,7 @@ class FanOutDraft:
     loop: int  # id() of the `for` statement
     body: list[StaticDraft | StatementDraft] = field(default_factory=list)
     inner: dict[int, StaticDraft] = field(default_factory=dict)  # static loops inside, by id() of their `for`
-    described: set[int] = field(default_factory=set)  # id() of the statements described
+    described: set[int] = field(default_factory=set)  # id() of the statements (and `if`s) described
     decisions: list[ir.Decision] = field(default_factory=list)  # its `if`s (`if-1.*`), made per item
     merged: list[tuple[str, ir.Value]] = field(default_factory=list)  # names every branch of one assigns
     when: tuple[ir.Branch, ...] = ()  # the `if` branches the loop is in: its statements' start with them
@@ -133,7 +134,7 @@ def _body(items: list[StaticDraft | StatementDraft], nodes: dict[str, NodeDraft]
     for item in items:
         if isinstance(item, StaticDraft):
             inner = _body(item.body, nodes)
-            if inner:
+            if inner or item.decides:
                 body.append(ir.Loop(item.vars, item.items, tuple(inner), span=_span(item.span)))
         else:
             body.append(ir.Statement(item.name, nodes[item.first_node].kind, item.target, item.args, item.kwargs,
@@ -147,6 +148,13 @@ def _span(span: n.Span) -> tuple[int, int, int, int]:
 
 def inside_fanout(low: Lowering) -> bool:
     return any(frame.key == RUNTIME_KEY for frame in low.frames)
+
+
+def described_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The loop keys of what a run-time loop's body describes once for every iteration: those of the
+    static loops around the run-time loop as they are, RUNTIME_KEY from its own on (`moons`, `*`, `*`)."""
+    first = keys.index(RUNTIME_KEY)
+    return (*keys[:first], *(RUNTIME_KEY for _ in keys[first:]))
 
 
 def statement_name(node: NodeDraft) -> str:
@@ -232,15 +240,26 @@ def merged_template(low: Lowering, ref: n.Ref, path: ir.Path) -> ir.Value:
     merged = low.merged[ref.name]
     if not low.reachable(merged.branches, ref.name, ref.name_span):
         return ir.NONE
-    keys = [frame.key for frame in low.frames]
-    level = tuple(keys[:keys.index(RUNTIME_KEY) + 1])  # the `if`'s keys: the loop's own level
+    if not inner_merge_readable(low, merged, ref):
+        return ir.NONE
 
     def one_of(merged: Any) -> ir.Value:  # a Merged (compiler.conditions), nested for nested `if`s
-        return ir.OneOf(".".join((merged.decision, *level)), tuple(
+        return ir.OneOf(".".join((merged.decision, *merged.keys)), tuple(
             one_of(symbol) if hasattr(symbol, "symbols") else ir.LoopRef(_statement_of(low, symbol), path)
             for symbol in merged.symbols))
 
     return one_of(merged)
+
+
+def inner_merge_readable(low: Lowering, merged: Any, ref: n.Ref) -> bool:
+    """Whether a name every branch of an `if` assigns (a Merged) may be read here: one of an `if` in a
+    static loop inside a run-time loop only inside that loop (an error elsewhere)."""
+    if not merged.in_inner_loop or set(merged.leaf().loops) <= {frame.loop for frame in low.frames}:
+        return True
+    low.diags.error(ref.name_span, f"'{ref.name}' is chosen by an `if` in a static loop inside a run-time loop, "
+                    "and is read there only",
+                    "read it inside that loop; a node there that takes it is read after it as a family")
+    return False
 
 
 def _another_loops(value: ir.Value) -> bool:

@@ -201,7 +201,7 @@ def _outputs(nodes: tuple[ir.Node, ...], lowering: Lowering, returned: n.ReturnS
         else:
             outputs[node.name] = ir.Ref(node.name)
     for name, merged in lowering.merged.items():  # after its `if`, outside every branch, and read by no node
-        if not merged.branches and not any(node in consumed for symbol in merged.leaves()
+        if not merged.branches and not merged.in_inner_loop and not any(node in consumed for symbol in merged.leaves()
                                            for node in symbol.members.values()):
             outputs[name] = lowering.value(n.Ref(name, (), n.Span(merged.line, 1, merged.line, 1),
                                                  n.Span(merged.line, 1, merged.line, 1)))

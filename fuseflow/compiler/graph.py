@@ -122,9 +122,11 @@ def _drawable(wf: Workflow) -> tuple[Workflow, list[tuple[str, list[str]]]]:
                  for node in made]
         # drawn with the tests as the file writes them (`x == 0`), reading the drawn item's nodes
         drawn_item = _DrawnItem(fanout.keys)
-        decisions += [replace(d, name=rename.name(d.name), tests=tuple(drawn_item.visit(t) for t in template.tests),
-                              when=tuple(ir.Branch(rename.name(b.decision), b.index) for b in d.when))
-                      for d, template in zip(made_decisions, fanout.decisions, strict=True)]
+        templates = {d.name.split(".")[0]: d for d in fanout.decisions}  # each `if` of the body, by its number
+        decisions += [replace(d, name=rename.name(d.name), when=tuple(ir.Branch(rename.name(b.decision), b.index)
+                                                                      for b in d.when),
+                              tests=tuple(drawn_item.visit(t) for t in templates[d.name.split(".")[0]].tests))
+                      for d in made_decisions]
         drawn += nodes
         groups.append((f"for {', '.join(fanout.vars)} in {iterable_text(fanout.iterable)}: one per item, at run time",
                        [node.name for node in nodes]))

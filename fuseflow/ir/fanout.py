@@ -20,6 +20,7 @@ which is what Gathered values become (`gathered`).
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from .conditions import Decision
@@ -70,19 +71,54 @@ def fanout_decisions(fanout: FanOut, items: Any, where: str = "") -> list[Decisi
     root, loop = _rooted(fanout, items)
     expansion = Expansion([root])
     made: list[Decision] = []
+    chains = decision_loops(fanout)
     try:
         for key, bindings in expansion.iterations(loop):
-            made.extend(iteration_decisions(fanout, Iteration(expansion, (*fanout.keys, key), bindings)))
+            made.extend(iteration_decisions(fanout, Iteration(expansion, (*fanout.keys, key), bindings), chains))
     except NotIndexable as exc:
         raise NotIterable(f"the run-time loop over {where}: {exc}" if where else str(exc)) from None
     return made
 
 
-def iteration_decisions(fanout: FanOut, at: Iteration) -> list[Decision]:
+def iteration_decisions(fanout: FanOut, at: Iteration, chains: dict[str, tuple[Loop, ...]] | None = None
+                        ) -> list[Decision]:
     """The decisions of the `if`s in `fanout`'s body as iteration `at` makes them (named with its
-    keys, their tests reading its values): an item's, or KFP's one iteration written for every item."""
-    return [Decision(at.decision(d.name), tuple(at.value(test) for test in d.tests), at.keys, d.span,
-                     tuple(at.branch(b) for b in d.when), d.has_else) for d in fanout.decisions]
+    keys, their tests reading its values): an item's, or KFP's one iteration written for every item.
+    An `if` in a static loop of the body is made once per iteration of that loop (`if-2.0.knn`).
+    `chains`: decision_loops(fanout), when the caller has it."""
+    chains = chains if chains is not None else decision_loops(fanout)
+    return [Decision(inner.decision(d.name), tuple(inner.value(test) for test in d.tests), inner.keys, d.span,
+                     tuple(inner.branch(b) for b in d.when), d.has_else)
+            for d in fanout.decisions for inner in _within(at, chains[d.name])]
+
+
+def decision_loops(fanout: FanOut) -> dict[str, tuple[Loop, ...]]:
+    """The static loops of `fanout`'s body around each of its `if`s, outermost first (none for an
+    `if` of the body's own level): those the file writes it in, as its keys count them (`if-2.*.*`)."""
+    found: dict[str, tuple[Loop, ...]] = {}
+    for decision in fanout.decisions:
+        depth = len(decision.keys) - len(fanout.keys) - 1
+        chain = _around(fanout.body, decision.span) if depth else ()
+        assert len(chain) == depth, f"{decision.name} is in {depth} static loops of its run-time loop's body"
+        found[decision.name] = chain
+    return found
+
+
+def _around(body: tuple[Statement | Loop, ...], span: tuple[int, int, int, int]) -> tuple[Loop, ...]:
+    """The loops of `body` (and inside them) whose text holds `span`, outermost first."""
+    for item in body:
+        if isinstance(item, Loop) and item.span[:2] <= span[:2] and span[2:] <= item.span[2:]:
+            return (item, *_around(item.body, span))
+    return ()
+
+
+def _within(at: Iteration, loops: tuple[Loop, ...]) -> Iterator[Iteration]:
+    """The iterations of `loops` (nested, outermost first) inside iteration `at`, in order."""
+    if not loops:
+        yield at
+        return
+    for key, values in at.expansion.iterations(loops[0]):
+        yield from _within(Iteration(at.expansion, (*at.keys, key), {**at.bindings, **values}), loops[1:])
 
 
 def _rooted(fanout: FanOut, items: Any) -> tuple[Loop, Loop]:

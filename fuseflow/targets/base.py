@@ -47,6 +47,9 @@ class Target:
     runs_loops_in_branches: bool = False
     # a name assigned in every branch through an `if` of a branch (a OneOf among a OneOf's members)
     writes_nested_choices: bool = True
+    # an `if` inside a static loop inside a run-time loop (made per item and iteration): the same
+    writes_conditions_in_inner_loops: bool = False
+    runs_conditions_in_inner_loops: bool = False
 
     def supports(self, wf: Workflow, running: bool = False) -> None:
         """CompileError at the first construct of `wf` this target cannot write (or, `running`,
@@ -61,6 +64,12 @@ class Target:
         inside = next((fanout.decisions[0] for fanout in wf.fanouts if fanout.decisions), None)
         if inside is not None and not (self.runs_item_conditions if running else self.writes_item_conditions):
             raise _not_yet(wf, f"--target {self.name} does not {does} an `if` inside a run-time loop yet", inside.span)
+        inner = next((decision for fanout in wf.fanouts for decision in fanout.decisions
+                      if len(decision.keys) > len(fanout.keys) + 1), None)
+        if inner is not None and not (self.runs_conditions_in_inner_loops if running
+                                      else self.writes_conditions_in_inner_loops):
+            raise _not_yet(wf, f"--target {self.name} does not {does} an `if` inside a static loop inside a "
+                           "run-time loop yet", inner.span)
         nested = None if self.writes_nested_choices else _nested_choice(wf)
         if nested is not None:
             raise _not_yet(wf, f"--target {self.name} does not {does} a name assigned through the `if` of a branch "

@@ -90,6 +90,60 @@ for ds in ["moons", "circles"] {
     assert [d.name for d in ir.fanout_decisions(moons, [1, 2])] == ["if-1.moons.0", "if-1.moons.1"]
 
 
+IN_A_STATIC_LOOP = """
+from m import listing, fit, keep, drop, note
+xs = listing(1)
+for x in xs {
+    d = fit(x)
+    for k in ["a", "b"] {
+        if d > k and k == "a" {
+            r = keep(d, k)
+        } else {
+            r = drop(d)
+        }
+        s = note(r, k)
+    }
+}
+"""
+
+
+def test_an_if_in_a_static_loop_of_the_body_is_described_once_and_made_per_item_and_iteration():
+    (fanout,) = compiled(IN_A_STATIC_LOOP).fanouts
+    (decision,) = fanout.decisions
+    assert decision.name == "if-1.*.*" and decision.keys == ("*", "*")  # every iteration's, as the statements
+    assert decision.tests == (ir.And((ir.Compare(">", ir.LoopRef("d"), ir.LoopVar("k")),
+                                      ir.Compare("==", ir.LoopVar("k"), ir.Literal("a")))),)
+    (inner,) = [item for item in fanout.body if isinstance(item, ir.Loop)]
+    assert {s.name: s.when for s in inner.body} == {
+        "r.if": (ir.Branch("if-1.*.*", 0),), "r.else": (ir.Branch("if-1.*.*", 1),), "s": ()}
+    s = next(s for s in inner.body if s.name == "s")
+    assert s.args[0] == ir.OneOf("if-1.*.*", (ir.LoopRef("r.if"), ir.LoopRef("r.else")))
+    assert fanout.merged == ()  # read inside the static loop only
+    decisions = ir.fanout_decisions(fanout, [1, 2])
+    assert [d.name for d in decisions] == ["if-1.0.a", "if-1.0.b", "if-1.1.a", "if-1.1.b"]
+    assert decisions[3].keys == ("1", "b")
+    assert decisions[3].tests == (ir.And((ir.Compare(">", ir.Ref("d.1"), ir.Literal("b")),
+                                          ir.Compare("==", ir.Literal("b"), ir.Literal("a")))),)
+    nodes, _ = ir.expand_fanout(fanout, [1, 2])
+    assert {node.name: node.when for node in nodes if node.when}["r.else.1.b"] == (ir.Branch("if-1.1.b", 1),)
+    assert next(node for node in nodes if node.name == "s.0.a").args[0] == ir.OneOf(
+        "if-1.0.a", (ir.Ref("r.if.0.a"), ir.Ref("r.else.0.a")))
+
+
+def test_an_if_in_a_static_loop_holding_no_node_is_still_made():
+    (fanout,) = compiled("""
+from m import listing, keep
+xs = listing(1)
+for x in xs {
+    for k in [1, 2] {
+        if x > k { }
+    }
+}
+""").fanouts
+    assert [type(item) for item in fanout.body] == [ir.Loop]  # kept for its `if`
+    assert [d.name for d in ir.fanout_decisions(fanout, [5])] == ["if-1.0.1", "if-1.0.2"]
+
+
 def test_fusec_graph_draws_the_item_s_branches_with_their_tests():
     text = to_dot(compiled())
     assert 'label="if-1.*: if d.*[\\"score\\"] > limit and x != \\"skip\\""' in text
@@ -120,11 +174,13 @@ from m import listing, keep
 xs = listing(1)
 for x in xs {
     for k in [1, 2] {
-        if x > k { y = keep(x) }
+        if x > k { y = keep(x) } else { y = keep(k) }
     }
+    z = keep(y)
 }
 """)
-    assert "t.fuse:6:9: error: an `if` inside a static loop inside a run-time loop is not supported yet" in nested
+    assert ("t.fuse:8:14: error: 'y' is chosen by an `if` in a static loop inside a run-time loop, and is read "
+            "there only") in nested
     call = errors("""
 from m import listing, keep
 xs = listing(1)

@@ -136,6 +136,52 @@ def test_an_if_in_a_run_time_loop_decides_per_item_on_every_target(scenario, tar
     assert grown.calls == ["add 10 0", "collect 1", "double 5", "inc 10", "upto 5"]  # the new item only
 
 
+IN_A_STATIC_LOOP = """
+workflow inner_ifs
+from conformance_steps import double, add, collect, upto
+param log: str = LOG
+param n: int = 3
+param limit: int = 4
+numbers = upto(log, n)
+for x in numbers {
+    d = double(log, x)
+    for k in [1, 3] {
+        if d > limit and k == 1 {         # per item and k: if-1.0.1, if-1.0.3, if-1.1.1, ...
+            r = add(log, d, k)
+        } else {
+            r = double(log, d)
+        }
+        s = add(log, r, 100)              # the branch taken's r, in its iteration
+    }
+    t = collect(log, s)                   # the static loop's family, per item
+}
+every = collect(log, t)
+return every, s
+"""
+
+# The targets that run an `if` inside a static loop inside a run-time loop; the others refuse it.
+IN_INNER_LOOPS = {"local", "ray", "prefect"}
+
+
+def test_an_if_in_a_static_loop_of_a_run_time_loop_decides_per_item_and_iteration_on_every_target(scenario, target):
+    if target not in IN_INNER_LOOPS:
+        pytest.xfail(f"--target {target} does not run an `if` inside a static loop inside a run-time loop yet")
+    deciding = scenario("inner_ifs", IN_A_STATIC_LOOP)
+    script = ((), ("-p", "limit=1"), ("-p", "n=4"))
+    runs = deciding.play(target, *script)
+    assert runs == deciding.reference(*script)
+    first, lower, grown = runs
+    s = [{"1": 104, "3": 104}, {"1": 108, "3": 108}, {"1": 107, "3": 112}]
+    assert first.outputs == {"every": [[[s[0]], [s[1]], [s[2]]]], "s": s}
+    assert first.calls == ["add 12 100", "add 4 100", "add 6 1", "add 7 100", "add 8 100", "collect 1", "double 1",
+                           "double 2", "double 3", "double 4", "double 6", "upto 3"]
+    s[:2] = [{"1": 103, "3": 104}, {"1": 105, "3": 108}]  # k == 1 takes the `if` for items 0 and 1 too
+    assert lower.outputs == {"every": [[[s[0]], [s[1]], [s[2]]]], "s": s}
+    assert lower.calls == ["add 2 1", "add 3 100", "add 4 1", "add 5 100", "collect 1"]  # the rest is stored
+    assert grown.outputs["s"][3] == {"1": 109, "3": 116}
+    assert grown.calls == ["add 16 100", "add 8 1", "add 9 100", "collect 1", "double 4", "double 8", "upto 4"]
+
+
 IN_A_BRANCH = """
 workflow loop_in_branch
 from conformance_steps import inc, double, add, collect, upto

@@ -23,7 +23,7 @@ from typing import Any
 
 from ... import __version__, ir
 from ...codegen import escape, pretty, pyexpr
-from ...codegen.fanout import RunTimeLoop, iterable_text
+from ...codegen.fanout import RunTimeLoop, identifier, iterable_text
 from ...codegen.graph import Graph, Tables
 from ...codegen.imports import Import, block, workflow_imports
 from ...codegen.loops import Block, Program, Scope, every_member, used_variables
@@ -31,9 +31,9 @@ from ...codegen.pretty import DEF, Group, Piece, Seq, Text
 from ...codegen.render import render
 from ...compiler.errors import target_error
 from ...ir import Node, Workflow
-from ...ir.conditions import shown, where
 from ...ir.fanout import placed_after
 from ...schemas import known_options
+from .branches import Branches
 from .options import CACHE_POLICIES, Unmappable, conversion
 from .options import task_options as mapped_task_options
 
@@ -89,10 +89,7 @@ def graph_keywords(node: Node) -> list[tuple[str, Piece]]:
 # --- names ------------------------------------------------------------------------------
 
 
-def python_identifier(text: str) -> str:
-    """An ASCII identifier for a node or workflow name: other characters become '_'."""
-    name = "".join(c if (c.isascii() and (c.isalnum() or c == "_")) else "_" for c in text) or "_"
-    return "_" + name if name[0].isdigit() else name
+python_identifier = identifier  # an ASCII identifier for a node or workflow name: other characters become '_'
 
 
 class Names(pyexpr.Names):
@@ -374,21 +371,24 @@ class FlowBody:
                     self.node_targets(node), values, self.variables.get(node.object or "", ""),
                     self.program.after_values(node))
 
-    def loop(self, block: pretty.Block, loop: ir.Loop, scope: Scope) -> None:
+    def loop(self, block: pretty.Block, loop: ir.Loop, scope: Scope, branches: Branches | None = None) -> None:
+        """A static loop; `branches`: a run-time loop's `if`s, the loop in their branches it is in,
+        and those of the `if`s inside it opened in its body."""
         for statement in self.families:
             chain = chain_of(statement, scope)
             if len(chain) > len(scope.open) and chain[len(scope.open)] is loop:
                 block.add(Seq([self.slot(statement, scope), " = {}"]))
         body = block.nested(scope.header(loop).statement(self.names.used["rt"], used_variables(loop)))
-        self.body(body, loop.body, scope.inside(loop))
+        inside = scope.inside(loop)
+        self.body(body, loop.body, inside, branches.within(body, inside, loop) if branches is not None else None)
 
     def body(self, block: pretty.Block, items: tuple[ir.Statement | ir.Loop, ...], scope: Scope,
              branches: Branches | None = None) -> None:
         """A loop body's statements; `branches`: a run-time loop's `if`s, opened as their nodes come."""
         for item in items:
-            at = branches.at(_when(item)) if branches is not None else block
+            at = branches.at(branches.around(item)) if branches is not None else block
             if isinstance(item, ir.Loop):
-                self.loop(at, item, scope)
+                self.loop(at, item, scope, branches)
             else:
                 self.statement(at, item, scope)
 
@@ -409,7 +409,7 @@ class FlowBody:
         item = block.nested(loop.header(self.names.used["rt"], expand))
         scope = loop.scope(self.program)
         # an `if` of its body: decided per item, the branch's task runs in a Python `if` (Branches)
-        branches = Branches(self, item, fanout.decisions, scope) if fanout.decisions else None
+        branches = Branches(self, item, fanout, scope) if fanout.decisions else None
         self.body(item, fanout.body, scope, branches)
 
     def statement(self, block: pretty.Block, statement: ir.Statement, scope: Scope) -> None:
@@ -481,86 +481,12 @@ class FlowBody:
                 for key in merged]
 
 
-class Branches:
-    """The `if` blocks of the flow body, opened as the nodes of their branches come (a branch's
-    nodes are consecutive, in source order) and closed at the first node outside them:
-
-        branch_if_1 = run.decide("if-1")  # the `if` on line 8: waits for what its tests read
-        if branch_if_1 == 0:  # a >= 5 and not quiet
-            big = run.submit(...)
-        elif branch_if_1 == 1:  # a == 3
-            ...
-        else:
-            ...
-
-    The flow run makes the decision (FlowRun.decide), and shows the nodes of the branches not
-    taken as task runs in state Skipped."""
-
-    def __init__(self, flow: FlowBody, root: pretty.Block, decisions: tuple[ir.Decision, ...] | None = None,
-                 scope: Scope | None = None):
-        self.flow = flow
-        self.root = root
-        # the workflow's, or (`scope`: the run-time loop's) those of a run-time loop's body, named per item
-        self.decisions = {decision.name: decision for decision in (flow.wf.decisions if decisions is None
-                                                                   else decisions)}
-        self.scope = scope
-        self.open: list[tuple[ir.Branch, pretty.Block]] = []  # outermost first
-        self.variables: dict[str, str] = {}  # decision -> the variable holding the branch it took
-        self.closed: dict[int, str] = {}  # depth -> the decision whose branch block ends there, last
-
-    def at(self, when: tuple[ir.Branch, ...]) -> pretty.Block:
-        """The block the statements of a node in the branches `when` go in."""
-        keep = 0
-        while keep < min(len(self.open), len(when)) and self.open[keep][0] == when[keep]:
-            keep += 1
-        while len(self.open) > keep:
-            branch, _ = self.open.pop()
-            self.closed = {depth: d for depth, d in self.closed.items() if depth < len(self.open)}
-            self.closed[len(self.open)] = branch.decision
-        for depth in range(keep, len(when)):
-            parent = self.open[-1][1] if self.open else self.root
-            self.open.append((when[depth], self.opened(parent, depth, when[depth])))
-        depth = len(self.open)
-        self.closed = {d: name for d, name in self.closed.items() if d < depth}  # a statement here ends a chain
-        return self.open[-1][1] if self.open else self.root
-
-    def opened(self, parent: pretty.Block, depth: int, branch: ir.Branch) -> pretty.Block:
-        decision = self.decisions[branch.decision]
-        variable = self.variables.get(decision.name)
-        continues = variable is not None and self.closed.get(depth) == decision.name
-        if variable is None:
-            variable = self.variables[decision.name] = self.flow.names.local(
-                python_identifier(f"branch_{decision.name.split('.*')[0]}"))
-            if self.scope is None:
-                call = f"{self.flow.run}.decide({pyexpr.literal(decision.name)})"
-                said = where(decision)
-            else:  # an item's: f"if-1.{x_key}"
-                call = f"{self.flow.run}.decide({pretty.render(self.scope.decision_name(decision.name))})"
-                said = f"the `if` on line {decision.span[0]}, per item"
-            parent.add(f"{variable} = {call}  # {escape.comment(said)}: waits for what its tests read")
-        self.closed.pop(depth, None)
-        if branch.index == len(decision.tests):
-            return parent.nested("else:" if continues else f"if {variable} == {branch.index}:  # else")
-        test = escape.comment(shown(decision.tests[branch.index]))
-        return parent.nested(f"{'elif' if continues else 'if'} {variable} == {branch.index}:  # {test}")
-
-
 def _leaf_path(value: ir.OneOf) -> ir.Path:
     """The index path a one-of's members share (the use's, on each node)."""
     member = value.members[0]
     while type(member) is ir.OneOf:
         member = member.members[0]
     return member.path  # type: ignore[attr-defined, no-any-return]
-
-
-def _when(item: ir.Statement | ir.Loop) -> tuple[ir.Branch, ...]:
-    """The branches a body item is in: a static loop's are those of its statements (an `if` inside
-    it is written node by node, so they share them)."""
-    while isinstance(item, ir.Loop):
-        if not item.body:
-            return ()
-        item = item.body[0]
-    return item.when
 
 
 def chain_of(statement: str, scope: Scope) -> tuple[ir.Loop, ...]:

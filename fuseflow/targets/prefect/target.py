@@ -17,6 +17,8 @@ class PrefectTarget(Target):
     writes_conditions = runs_conditions = True
     writes_item_conditions = runs_item_conditions = True  # per item: run.decide(f"if-1.{x_key}"), a Python `if`
     writes_loops_in_branches = runs_loops_in_branches = True  # the loop inside the Python `if`
+    # the `if` in the static loop's Python body: run.decide(f"if-2.{x_key}.{k}")
+    writes_conditions_in_inner_loops = runs_conditions_in_inner_loops = True
     # the flow body's try/finally: its nodes after the rest, whatever it did (FlowRun.closing)
     writes_finally = runs_finally = True
 

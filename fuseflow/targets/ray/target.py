@@ -22,6 +22,8 @@ class RayTarget(Target):
     runs_item_conditions = True  # the decisions an item makes join the stages (runtime.fanout)
     writes_loops_in_branches = True  # rt.fanout(..., when=[(decision, branch)])
     runs_loops_in_branches = True  # expanded once the branch is taken (runtime.conditions)
+    writes_conditions_in_inner_loops = True  # rt.decision(...) in the static loop's body
+    runs_conditions_in_inner_loops = True  # made per item and iteration (ir.fanout.iteration_decisions)
 
     def generate(self, wf, base_dir=None) -> str:
         return generator.generate(wf)

@@ -50,13 +50,13 @@ def grown_loop(sizes):
         yield rt.call(f"big.if.{size_key}", add, [rt.ref(f"grown.{size_key}"), 1000])
         # if-2: else
         yield rt.call(f"big.else.{size_key}", add, [rt.ref(f"grown.{size_key}"), 0])
+        # if-1: if grown > limit and size != 5
         for k in [1, 2]:
             yield rt.call(
                 f"cell.{size_key}.{k}",
                 add,
                 [rt.one_of(f"if-2.{size_key}", [rt.ref(f"big.if.{size_key}"), rt.ref(f"big.else.{size_key}")]), k],
             )
-        # if-1: if grown > limit and size != 5
         yield rt.call(
             f"kept.if.{size_key}",
             add,
