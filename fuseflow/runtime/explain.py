@@ -118,9 +118,27 @@ def _waiting(wf: Workflow) -> dict[str, str]:
     if wf.fanouts:
         what.append(f"the run-time loop over {', '.join(sorted({fanout.where for fanout in wf.fanouts}))}, whose "
                     "items are not stored")
-    what += [f"{decision.where}, whose tests read results not stored" for decision in wf.decisions if not decision.when]
+    pending = [decision.where for decision in wf.decisions if not decision.when]
+    if pending:  # (a run-time loop's `if` is one per item: the first few named)
+        more = f" and {len(pending) - SOME} more" if len(pending) > SOME else ""
+        what.append(f"{'; '.join(pending[:SOME])}{more}, whose tests read results not stored")
     why = f"after {'; '.join(what)}"
-    return {name: why for name in waiting_nodes(wf)}
+    where = {decision.name: decision.where for decision in wf.decisions}
+    own: dict[str, str] = {}  # a node in a branch: the outermost `if` it waits for
+    for decision in wf.decisions:
+        for name in decision.branches:
+            if name not in own or not decision.when:
+                own[name] = f"in a branch of {decision.where}, whose tests read results not stored"
+    for node in wf.nodes:  # one reading the name one `if` chooses: that `if`
+        if node.name not in own:
+            chosen = {found.decision for value in (*node.args, *node.kwargs.values())
+                      for found in ir.walk(value) if type(found) is ir.OneOf and found.decision in where}
+            if len(chosen) == 1:
+                own[node.name] = f"after {where[chosen.pop()]}, whose tests read results not stored"
+    return {name: own.get(name, why) for name in waiting_nodes(wf)}
+
+
+SOME = 3  # the decisions a reason names before it counts the rest
 
 
 def _why_run(plan: RunPlan, node: Node, i: int, stored: dict[str, bool], states: dict[str, str]) -> list[str]:

@@ -86,6 +86,26 @@ def test_explain_shows_the_branches_not_taken_as_skipped_once_the_tests_can_be_r
         "big": "skipped", "chosen.if": "skipped", "chosen.else": "skipped"}
 
 
+def test_explain_names_the_if_of_the_item_a_node_waits_for(project):
+    project.fuse("""
+        workflow per_item
+        from steps import inc, add, pair
+        param xs: list = [1, 2, 3, 4]
+        for x in xs {
+            a = inc(x)
+            if a > 2 { b = add(a, 10) } else { b = inc(a) }
+            c = inc(b)
+        }
+        total = pair(c, xs)
+    """)
+    rows = explain_keys(project)
+    assert rows["b.if.1"]["reasons"] == ["in a branch of the `if` on line 6 (iteration 1), whose tests read results "
+                                         "not stored"]
+    assert rows["c.2"]["reasons"] == ["after the `if` on line 6 (iteration 2), whose tests read results not stored"]
+    waits_for_all = rows["total"]["reasons"][0]  # every item's: the first few named, the rest counted
+    assert waits_for_all.endswith("the `if` on line 6 (iteration 2) and 1 more, whose tests read results not stored")
+
+
 def test_storage_gc_keeps_the_results_of_a_branch_not_taken_now(project):
     project.fuse(FLOW)
     project.outputs("-p", "x=9")
