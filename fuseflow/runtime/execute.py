@@ -24,7 +24,7 @@ from . import plan as planning
 from .graph import Node, Workflow
 from .invoke import ACTIVE_OPTIONS, IndexingError, NodeFailed, as_failure, count_interrupts, index, invoke
 from .params import resolve as resolve_params
-from .prepare import RunPlan, RunSettings, prepare
+from .prepare import RunPlan, RunSettings, one_store, prepare
 from .progress import Progress, make_progress
 
 if TYPE_CHECKING:  # for annotations only: a run without --summary never loads it
@@ -45,6 +45,7 @@ def run(wf: Workflow, params: dict[str, Any], settings: RunSettings) -> dict[str
         from .stages import expanded  # deferred: a workflow without them never loads their engine
 
         values = resolve_params(wf.params, params, settings.param_texts)
+        settings = one_store(wf, settings)
         begun = wf
         wf, known = expanded(wf, values, lambda part, wanted, done: _run(part, params, settings, wanted, done, True))
         if settings.summary is not None:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any
 
-from ..ir.record import field, fields, record
+from ..ir.record import field, fields, record, replace
 from . import overrides as overriding
 from . import plan as planning
 from .graph import Node, Workflow
@@ -236,6 +236,19 @@ def rerun_nodes(wf: Workflow, pattern: str | None, part: bool = False) -> set[st
     if not part:
         overriding.require_match(regex, [*(n.name for n in wf.nodes), *wf.skipped], "--rerun")
     return planning.forced_nodes(wf, pattern)
+
+
+def one_store(wf: Workflow, settings: RunSettings) -> RunSettings:
+    """`settings` with the run's store opened, for a workflow run in stages (run-time loops, `if`s):
+    every stage's plan reads the one store, whose index is read once, not once per stage.
+    ParamError for a URL it cannot open."""
+    if settings.no_cache or not (wf.fanouts or wf.decisions):
+        return settings
+    from .storage import Store  # deferred: a run that keeps nothing opens no store
+
+    if isinstance(settings.storage, Store):
+        return settings
+    return replace(settings, storage=open_workflow_store(wf, settings))
 
 
 def open_workflow_store(wf: Workflow, settings: RunSettings) -> Store | None:

@@ -58,7 +58,7 @@ from ...runtime.graph import Workflow, decision, family, one_of, param, ref, run
 from ...runtime.invoke import NodeFailed, NodeTimeout
 from ...runtime.params import Param
 from ...runtime.plan import LOAD, RUN, SKIP, output_nodes
-from ...runtime.prepare import RunPlan, RunSettings, prepare
+from ...runtime.prepare import RunPlan, RunSettings, one_store, prepare
 from ...runtime.storage import StorageWarning
 from .options import as_objects, task_options
 
@@ -192,7 +192,7 @@ def main(wf: Workflow, flow_fn: Callable[..., dict], argv: Sequence[str] | None 
 def start(wf: Workflow, params: dict[str, Any]) -> FlowRun:
     """Called first in the flow body: the run's plan, from the flow's params (the one
     `run_flow` prepared, when it started this flow run with them)."""
-    settings = _SETTINGS.get() or RunSettings()
+    settings = one_store(wf, _SETTINGS.get() or RunSettings())  # run in stages: the stages share it
     prepared = _PREPARED.get()
     if prepared is not None and prepared[0] is wf and prepared[1][0].params == params:
         return FlowRun(wf, settings, *prepared[1])

@@ -44,7 +44,7 @@ from ...runtime.overrides import Override
 from ...runtime.params import Param, ParamError
 from ...runtime.params import resolve as resolve_params
 from ...runtime.plan import LOAD, RUN, SKIP, output_nodes
-from ...runtime.prepare import RunPlan, RunSettings, prepare
+from ...runtime.prepare import RunPlan, RunSettings, one_store, prepare
 from ...runtime.progress import Progress, make_progress
 from ...runtime.stages import expanded
 from ...runtime.storage import StorageWarning
@@ -164,6 +164,7 @@ def run(wf: Workflow, params: dict[str, Any], settings: RunSettings, *, address:
             if started and ray.is_initialized():
                 ray.shutdown()
     bound = pending_bound(max_pending if max_pending is not None else wf.max_pending)
+    settings = one_store(wf, settings)  # run in stages: the stages share it
     with warnings.catch_warnings(), contextlib.ExitStack() as ray_session:
         warnings.filterwarnings("always", category=StorageWarning, append=True)  # every damaged record
         joined = wf  # how to join or start Ray (address, init, home): the same for every stage
