@@ -157,8 +157,9 @@ def user_traceback(error: BaseException) -> str:
 
 def invoke(name: str, fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any],
            options: dict[str, Any]) -> Any:
-    """fn(*args, **kwargs) under the node's options; NodeFailed when every attempt failed."""
-    count_interrupts()
+    """fn(*args, **kwargs) under the node's options; NodeFailed when every attempt failed. The
+    caller counts interrupts first (count_interrupts: once per run, not per node, whose
+    signal.getsignal is a microsecond of every node's call)."""
     if not options or ACTIVE_OPTIONS.isdisjoint(options):
         try:
             return fn(*args, **kwargs)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from . import shared, storage
-from .invoke import NodeFailed, invoke
+from .invoke import NodeFailed, count_interrupts, invoke
 from .storage import StorageWarning, Store
 
 
@@ -66,6 +66,7 @@ def store_at(url: str) -> Store:
 def run(job: NodeJob, fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any], store: Store | None = None,
         warn: Callable[[str], None] | None = None) -> Any:
     """Call the node under its options and keep its result: the value its readers get."""
+    count_interrupts()  # a step of its own (a KFP step, a Prefect task): Ctrl-C told from the node's own
     value = invoke(job.name, fn, args, kwargs, job.options)
     return keep(job, value, store, warn) if job.store is not None else value
 

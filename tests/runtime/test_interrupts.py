@@ -14,9 +14,11 @@ from fuseflow.runtime.invoke import NodeFailed, invoke
 
 @pytest.fixture(autouse=True)
 def own_sigint_handler(monkeypatch):
-    """The test's counting handler goes away with the test."""
+    """The test's counting handler goes away with the test. It counts from the start, as a run
+    does before it calls a node (execute's run, node.run): invoke does not, once per node."""
     previous = signal.getsignal(signal.SIGINT)
     monkeypatch.setattr(invoking, "_counter", None)
+    invoking.count_interrupts()
     yield
     signal.signal(signal.SIGINT, previous)
 
