@@ -270,23 +270,36 @@ def gathered_results(made: list[Node], statements: tuple[str, ...], keys: tuple[
     """Each statement's results outside the loop, from the nodes its items made: a list in item
     order (a dict for a dict), an item's nodes in static loops inside it a family keyed as they are."""
     item_keys = [key for key, _ in items(values)]
-    prefixes = [(statement, ".".join((statement, *keys)) + ".") for statement in statements]
-    trees: dict[str, dict[str, Any]] = {statement: {key: {} for key in item_keys} for statement in statements}
+    prefixes = {statement: ".".join((statement, *keys)) + "." for statement in statements}
+    names = {node.name for node in made}
+    found: dict[str, ir.Value] = {}
+    nested: dict[str, str] = {}  # the statements of static loops inside the run-time loop: a family per item
+    for statement, prefix in prefixes.items():
+        if not item_keys or prefix + item_keys[0] in names:  # one node per item, named by the item's key
+            found[statement] = collected(values, [ir.Ref(prefix + key) for key in item_keys])
+        else:
+            nested[statement] = prefix
+    if nested:
+        found.update(_families(made, nested, item_keys, values))
+    return {statement: found[statement] for statement in statements}
+
+
+def _families(made: list[Node], prefixes: dict[str, str], item_keys: list[str], values: Any
+              ) -> dict[str, ir.Value]:
+    """gathered_results of statements in static loops inside the run-time loop: each item's family."""
+    trees: dict[str, dict[str, Any]] = {statement: {key: {} for key in item_keys} for statement in prefixes}
     for node in made:
         name = node.name
-        for statement, prefix in prefixes:
+        for statement, prefix in prefixes.items():
             if name.startswith(prefix):
-                rest = name[len(prefix):]
-                if "." not in rest:  # an item's node: no static loop inside
-                    trees[statement][rest] = ir.Ref(name)
-                    continue
-                item, *inner = rest.split(".")
+                item, *inner = name[len(prefix):].split(".")
                 place = trees[statement][item]
                 for key in inner[:-1]:
                     place = place.setdefault(key, {})
                 place[inner[-1]] = ir.Ref(name)
+                break
     return {statement: collected(values, [_member(statement, trees[statement][key]) for key in item_keys])
-            for statement in statements}
+            for statement in prefixes}
 
 
 def _member(statement: str, tree: Any) -> ir.Value:
