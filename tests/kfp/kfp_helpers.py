@@ -125,6 +125,24 @@ def _project(tmp_path, monkeypatch):
     return write
 
 
+def run(path: Path, target: str, **settings):
+    """`fusec run --target TARGET` of the .fuse file at `path`, in-process: {output: value}."""
+    from fuseflow.codegen.loader import import_path
+    from fuseflow.runtime.execute import RunSettings
+    from fuseflow.targets import get as get_target
+
+    workflow, _ = compile_file(path)
+    with import_path(path.parent):
+        return get_target(target).run(workflow, str(path), RunSettings(progress=False, **settings), None)
+
+
+def stored(store: Path, workflow: str) -> list[tuple[str, str]]:
+    """(node, key) of every result the store keeps for the workflow."""
+    from fuseflow.runtime.storage import open_store
+
+    return sorted((result.node, result.key) for result in open_store(str(store)).list(workflow))
+
+
 def compile_example(name: str, base_dir: Path | None = None):
     workflow, _ = compile_file(EXAMPLES / f"{name}.fuse")
     return workflow, compile_pipeline(workflow, base_dir or EXAMPLES)

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.kfp
 
 from kfp import compiler, dsl  # noqa: E402
 from kfp.dsl import Artifact, Input, Output, OutputPath  # noqa: E402
-from kfp_helpers import compile_text, parse, spec_of  # noqa: E402
+from kfp_helpers import compile_text, parse, run, spec_of, stored  # noqa: E402
 
 from fuseflow.targets.kfp import check as kfp_check  # noqa: E402
 
@@ -314,23 +314,6 @@ def item_project(project):
     return project
 
 
-def run(path, target: str, **settings):
-    from fuseflow.codegen.loader import import_path
-    from fuseflow.compiler.frontend import compile_file
-    from fuseflow.runtime.execute import RunSettings
-    from fuseflow.targets import get as get_target
-
-    workflow, _ = compile_file(path)
-    with import_path(path.parent):
-        return get_target(target).run(workflow, str(path), RunSettings(progress=False, **settings), None)
-
-
-def stored(store) -> list:
-    from fuseflow.runtime.storage import open_store
-
-    return sorted((result.node, result.key) for result in open_store(str(store)).list("itemifs"))
-
-
 @pytest.mark.slow
 def test_ifs_in_loops_around_and_inside_static_loops_run_on_kfp_local_as_on_the_local_target(item_project):
     from fuseflow.runtime.summary import Summary
@@ -340,7 +323,8 @@ def test_ifs_in_loops_around_and_inside_static_loops_run_on_kfp_local_as_on_the_
     for target in ("local", "kfp"):
         summary = Summary()
         outputs = run(path, target, storage=str(item_project.root / target), summary=summary)
-        runs[target] = (outputs, sorted(item_project.calls()), summary.as_json(), stored(item_project.root / target))
+        runs[target] = (outputs, sorted(item_project.calls()), summary.as_json(),
+                        stored(item_project.root / target, "itemifs"))
         (item_project.root / "calls.log").unlink()
     assert runs["kfp"] == runs["local"]  # outputs, calls, what the run did, every result under the same key
     outputs, _, summary, _ = runs["kfp"]

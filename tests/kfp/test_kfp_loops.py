@@ -12,7 +12,7 @@ pytestmark = pytest.mark.kfp
 
 from kfp import compiler, dsl  # noqa: E402
 from kfp.dsl import Artifact, Input, Output, OutputPath  # noqa: E402
-from kfp_helpers import parse, spec_of, yaml_of  # noqa: E402
+from kfp_helpers import parse, run, spec_of, stored, yaml_of  # noqa: E402
 
 from fuseflow.targets.kfp import check as kfp_check  # noqa: E402
 
@@ -314,23 +314,6 @@ def loop_project(project):
     return project
 
 
-def run(path, target: str, **settings):
-    from fuseflow.codegen.loader import import_path
-    from fuseflow.compiler.frontend import compile_file
-    from fuseflow.runtime.execute import RunSettings
-    from fuseflow.targets import get as get_target
-
-    workflow, _ = compile_file(path)
-    with import_path(path.parent):
-        return get_target(target).run(workflow, str(path), RunSettings(progress=False, **settings), None)
-
-
-def stored(store) -> list:
-    from fuseflow.runtime.storage import open_store
-
-    return sorted((result.node, result.key) for result in open_store(str(store)).list("loops"))
-
-
 @pytest.mark.slow
 def test_every_form_of_loop_runs_on_kfp_local_as_on_the_local_target(loop_project):
     path = loop_project(EVERY_FORM)
@@ -341,7 +324,7 @@ def test_every_form_of_loop_runs_on_kfp_local_as_on_the_local_target(loop_projec
     (loop_project.root / "calls.log").unlink()
     assert run(path, "kfp", storage=str(kfp)) == expected
     assert sorted(loop_project.calls()) == local_calls
-    assert stored(kfp) == stored(local)  # every node, each item's among them, under the same key
+    assert stored(kfp, "loops") == stored(local, "loops")  # every node, each item's among them, under the same key
     (loop_project.root / "calls.log").unlink()
     assert run(path, "kfp", storage=str(local)) == expected  # the local target's results, loaded
     assert loop_project.calls() == []

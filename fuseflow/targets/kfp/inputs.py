@@ -71,9 +71,13 @@ class Scope:
         """The binding of a pipeline input (a param, the store's URL, --rerun)."""
         return {"componentInputParameter": name}
 
-    def artifact(self, task: str, output: str) -> tuple[dict, str | None]:
-        """(binding, the task to depend on) of a task's output artifact."""
+    def artifact(self, task: str, output: str, listed: bool = False) -> tuple[dict, str | None]:
+        """(binding, the task to depend on) of a task's output artifact (`listed`: a loop's, collected)."""
         return {"taskOutputArtifact": {"outputArtifactKey": output, "producerTask": task}}, task
+
+    def output_parameter(self, task: str, output: str, definition: dict) -> tuple[dict, str | None]:
+        """(binding, the task to depend on) of a task's output parameter (the items step's keys)."""
+        return {"taskOutputParameter": {"outputParameterKey": output, "producerTask": task}}, task
 
     def after(self, task: str) -> str | None:
         """The task a task of this scope lists in dependentTasks to run after `task`."""
@@ -120,23 +124,32 @@ class ChannelScope(Scope):
         self.bindings["parameters"][channel] = self.parent.pipeline_input(name, definition)
         return {"componentInputParameter": channel}
 
-    def artifact(self, task: str, output: str) -> tuple[dict, str | None]:
+    def artifact(self, task: str, output: str, listed: bool = False) -> tuple[dict, str | None]:
         if task in self.inside:
             return super().artifact(task, output)
         channel = f"pipelinechannel--{task}-{output}"
-        self.artifacts[channel] = {"artifactType": ARTIFACT_TYPE}
-        binding, producer = self.parent.artifact(task, output)
+        self.artifacts[channel] = {"artifactType": ARTIFACT_TYPE, **({"isArtifactList": True} if listed else {})}
+        binding, producer = self.parent.artifact(task, output, listed)
         self.bindings["artifacts"][channel] = binding
+        self.depend(producer)
+        return {"componentInputArtifact": channel}, None
+
+    def output_parameter(self, task: str, output: str, definition: dict) -> tuple[dict, str | None]:
+        if task in self.inside:
+            return super().output_parameter(task, output, definition)
+        binding, producer = self.parent.output_parameter(task, output, definition)
+        self.depend(producer)
+        return self.parameter(f"pipelinechannel--{task}-{output}", definition, binding), None
+
+    def depend(self, producer: str | None) -> None:
+        """The component's task runs after `producer`, a task of its parent's DAG (None: none there)."""
         if producer is not None:
             self.dependencies.add(producer)
-        return {"componentInputArtifact": channel}, None
 
     def after(self, task: str) -> str | None:
         if task in self.inside:
             return task
-        depends = self.parent.after(task)
-        if depends is not None:
-            self.dependencies.add(depends)
+        self.depend(self.parent.after(task))
         return None
 
     def item(self, var: str) -> dict:
@@ -337,9 +350,10 @@ class Inputs:
         gather = (self.chosen(loop, value.statement, members) if type(members) is ir.OneOf
                   else self.collected(loop, members))
         template = {"gather": gather, "keys": self.unique(value.statement, "keys"), "statement": value.statement}
-        self.parameter(template["keys"], "json", {"taskOutputParameter": {"outputParameterKey": KEYS,
-                                                                          "producerTask": loop.items_task}})
-        self.producers.add(loop.items_task)
+        keys = {"parameterType": PARAMETER_TYPES["json"]}
+        binding, producer = self.scope.output_parameter(loop.items_task, KEYS, keys)
+        self.parameter(template["keys"], "json", binding)
+        self.depend(producer)
         if value.path:
             template["path"] = list(value.path)
         return template
@@ -366,10 +380,8 @@ class Inputs:
     def collect(self, name: str, loop: LoopScope, task: str, output: str) -> None:
         """Input `name`: `task`'s `output` over every item of the loop, as its loop task collects it."""
         self.artifacts[name] = {"artifactType": ARTIFACT_TYPE, "isArtifactList": True}
-        collected = loop.collected(task, output)
-        self.bindings["artifacts"][name] = {"taskOutputArtifact": {"outputArtifactKey": collected,
-                                                                   "producerTask": loop.task}}
-        self.producers.add(loop.task)
+        self.bindings["artifacts"][name], producer = self.scope.artifact(loop.task, loop.collected(task, output), True)
+        self.depend(producer)
 
     def one_of(self, value: ir.OneOf) -> dict:
         """A name every branch of an `if` assigns (dsl.OneOf): the branch taken's result, from the
@@ -382,8 +394,7 @@ class Inputs:
         name = self.unique(variable.rpartition(".")[0] or variable, *first.path)
         self.artifacts[name] = {"artifactType": ARTIFACT_TYPE}
         self.bindings["artifacts"][name], producer = self.scope.artifact(task, output)
-        if producer is not None:
-            self.producers.add(producer)
+        self.depend(producer)
         return {"ref": name, "path": list(first.path)} if first.path else {"ref": name}
 
     def final_status(self) -> None:
@@ -412,6 +423,10 @@ class Inputs:
     def artifact(self, name: str, node: str, output: str) -> None:
         self.artifacts[name] = {"artifactType": ARTIFACT_TYPE}
         self.bindings["artifacts"][name], producer = self.scope.artifact(self.task_of[node], output)
+        self.depend(producer)
+
+    def depend(self, producer: str | None) -> None:
+        """The task runs after `producer`, a task of its own DAG (None: a read from outside it)."""
         if producer is not None:
             self.producers.add(producer)
 
