@@ -12,7 +12,8 @@ from kfp_helpers import EXAMPLES, ODD_NAMES, ROOT, compile_example, compile_text
 
 from fuseflow.compiler.errors import CompileError
 from fuseflow.targets.kfp import check as kfp_check
-from fuseflow.targets.kfp.spec import KFP_SDK_VERSION, k8s_name
+from fuseflow.targets.kfp.naming import k8s_name
+from fuseflow.targets.kfp.spec import KFP_SDK_VERSION
 
 pytestmark = pytest.mark.kfp
 

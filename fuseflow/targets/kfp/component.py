@@ -19,8 +19,10 @@ from ... import __version__
 from ...codegen.render import render
 from ...ir import Node, Workflow
 from . import command_text
-from .inputs import ARTIFACT_TYPE, ITEMS, KEYS, RESERVED, RESULT, STATE, STATUS, Inputs, unique
+from .inputs import KEYS, RESERVED, RESULT, STATE, STATUS, Inputs
+from .naming import unique
 from .options import NodeSettings
+from .scopes import ARTIFACT_TYPE, ITEMS
 from .step import PROTOCOL
 
 PACKAGE = __package__  # where this target's templates are

@@ -39,8 +39,10 @@ from typing import TYPE_CHECKING, Any
 from ... import ir
 from ...ir.conditions import shown, where
 from . import options as kfp_options
-from .inputs import ARTIFACT_TYPE, ITEMS, ChannelScope, Inputs, LoopScope, Scope, k8s_name, unique
+from .inputs import Inputs
 from .loops import KEY
+from .naming import k8s_name, unique
+from .scopes import ARTIFACT_TYPE, ITEMS, ChannelScope, LoopScope, Scope
 
 if TYPE_CHECKING:
     from .spec import _Builder

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from ...ir import Node
 from ...ir.record import replace
-from .inputs import ROOT, Inputs, NodeProblem, call_template
+from .inputs import Inputs, NodeProblem, call_template
+from .scopes import ROOT
 
 if TYPE_CHECKING:
     from .options import NodeSettings

@@ -20,9 +20,9 @@ fuseflow.targets.kfp.step):
     {"gather": {"each": "up", "node": "up.*"}, "keys": "up_keys", "path": [0]}
                                                          a run-time loop's results outside it
 
-A task is in a scope (`Scope`): the pipeline's root, or the DAG of a run-time
-loop (`LoopScope`), whose tasks read params and results from outside it through
-the loop's own inputs, as kfp's compiler passes them into a `dsl.ParallelFor`.
+A task is in a scope (fuseflow.targets.kfp.scopes): the pipeline's root, or a sub-DAG (a run-time
+loop's, an `if`'s group or branch), whose tasks read params and results from outside it through the
+sub-DAG's own inputs, as kfp's compiler passes them into a `dsl.ParallelFor` or a `dsl.If`.
 
 Inputs are named after what they carry (`input_name`), so that a reviewer
 reads the YAML: a result after its node, the loop keys it shares with the
@@ -39,16 +39,15 @@ iteration names its inputs alike).
 from __future__ import annotations
 
 import json
-import keyword
-import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ... import ir
 from .arguments import KEYS
-from .loops import KEY_FIELD, Item, RunTimeLoop, holds_item
+from .loops import KEY_FIELD, Item, holds_item
+from .naming import input_name, unique
+from .scopes import ARTIFACT_TYPE, LoopScope, Scope
 from .values import encode
 
 # KFP's parameter types, by fuseflow's type names ("json": a literal sent as JSON text).
@@ -60,41 +59,6 @@ AFTER = "fuseflow_after"  # a task with `after`: the nodes whose --rerun forces 
 STATUS = "fuseflow_status"  # a `finally` task's: how the rest went (dsl.PipelineTaskFinalStatus)
 RESERVED = frozenset({"fuseflow_node", "fuseflow_storage", "fuseflow_rerun", AFTER, KEY_FIELD, RESULT, STATE, SELF,
                       STATUS})
-ITEMS = "Output"  # the items step's return value, as kfp names it: dsl.ParallelFor iterates it
-ARTIFACT_TYPE = {"schemaTitle": "system.Artifact", "schemaVersion": "0.0.1"}
-
-
-class Scope:
-    """The pipeline's root DAG: tasks read pipeline inputs and each other's outputs directly."""
-
-    def pipeline_input(self, name: str, definition: dict) -> dict:
-        """The binding of a pipeline input (a param, the store's URL, --rerun)."""
-        return {"componentInputParameter": name}
-
-    def artifact(self, task: str, output: str, listed: bool = False) -> tuple[dict, str | None]:
-        """(binding, the task to depend on) of a task's output artifact (`listed`: a loop's, collected)."""
-        return {"taskOutputArtifact": {"outputArtifactKey": output, "producerTask": task}}, task
-
-    def output_parameter(self, task: str, output: str, definition: dict) -> tuple[dict, str | None]:
-        """(binding, the task to depend on) of a task's output parameter (the items step's keys)."""
-        return {"taskOutputParameter": {"outputParameterKey": output, "producerTask": task}}, task
-
-    def after(self, task: str) -> str | None:
-        """The task a task of this scope lists in dependentTasks to run after `task`."""
-        return task
-
-    def item(self, var: str) -> dict:
-        raise AssertionError("an item is read inside its run-time loop only")
-
-    def key(self) -> dict:
-        raise AssertionError("an item's key is read inside its run-time loop only")
-
-    def in_loop(self) -> bool:
-        """Whether its tasks are one iteration's of a run-time loop (their names have `*` for the key)."""
-        return False
-
-
-ROOT = Scope()
 
 
 class NodeProblem(ValueError):
@@ -103,132 +67,6 @@ class NodeProblem(ValueError):
     def __init__(self, node: ir.Node, message: str):
         super().__init__(message)
         self.node = node
-
-
-class ChannelScope(Scope):
-    """The DAG of a sub-DAG component (a run-time loop, a condition group, a branch): its own tasks (`inside`) read
-    one another directly, and what is outside through the component's inputs, which its task in
-    the `parent` scope binds (`pipelinechannel--n`, `pipelinechannel--base-result`)."""
-
-    def __init__(self, parent: Scope):
-        self.parent = parent
-        self.inside: set[str] = set()
-        self.parameters: dict[str, dict] = {}
-        self.artifacts: dict[str, dict] = {}
-        self.bindings: dict[str, dict] = {"artifacts": {}, "parameters": {}}
-        self.dependencies: set[str] = set()
-
-    def pipeline_input(self, name: str, definition: dict) -> dict:
-        channel = f"pipelinechannel--{name}"
-        self.parameters[channel] = definition
-        self.bindings["parameters"][channel] = self.parent.pipeline_input(name, definition)
-        return {"componentInputParameter": channel}
-
-    def artifact(self, task: str, output: str, listed: bool = False) -> tuple[dict, str | None]:
-        if task in self.inside:
-            return super().artifact(task, output)
-        channel = f"pipelinechannel--{task}-{output}"
-        self.artifacts[channel] = {"artifactType": ARTIFACT_TYPE, **({"isArtifactList": True} if listed else {})}
-        binding, producer = self.parent.artifact(task, output, listed)
-        self.bindings["artifacts"][channel] = binding
-        self.depend(producer)
-        return {"componentInputArtifact": channel}, None
-
-    def output_parameter(self, task: str, output: str, definition: dict) -> tuple[dict, str | None]:
-        if task in self.inside:
-            return super().output_parameter(task, output, definition)
-        binding, producer = self.parent.output_parameter(task, output, definition)
-        self.depend(producer)
-        return self.parameter(f"pipelinechannel--{task}-{output}", definition, binding), None
-
-    def depend(self, producer: str | None) -> None:
-        """The component's task runs after `producer`, a task of its parent's DAG (None: none there)."""
-        if producer is not None:
-            self.dependencies.add(producer)
-
-    def after(self, task: str) -> str | None:
-        if task in self.inside:
-            return task
-        self.depend(self.parent.after(task))
-        return None
-
-    def item(self, var: str) -> dict:
-        return self._loop_item(self.parent.item(var))
-
-    def key(self) -> dict:
-        return self._loop_item(self.parent.key())
-
-    def in_loop(self) -> bool:
-        return self.parent.in_loop()
-
-    def _loop_item(self, read: dict) -> dict:
-        """A field of the loop's item, read inside a sub-DAG of the loop's (an `if`'s group, a branch):
-        the item comes in as an input of the same name at every level, as kfp's compiler passes it."""
-        channel = read["componentInputParameter"]
-        self.parameter(channel, {"parameterType": "STRING"}, {"componentInputParameter": channel})
-        return read
-
-    def parameter(self, channel: str, definition: dict, binding: dict) -> dict:
-        """An input parameter of the component (the decision's output, the loop's item), bound by its task."""
-        self.parameters[channel] = definition
-        self.bindings["parameters"][channel] = binding
-        return {"componentInputParameter": channel}
-
-    def inputs(self) -> dict:
-        return {kind: dict(sorted(bound.items())) for kind, bound in self.bindings.items() if bound}
-
-    def input_definitions(self) -> dict:
-        found: dict[str, Any] = {}
-        if self.artifacts:
-            found["artifacts"] = dict(sorted(self.artifacts.items()))
-        if self.parameters:
-            found["parameters"] = dict(sorted(self.parameters.items()))
-        return found
-
-
-class LoopScope(ChannelScope):
-    """The DAG of a run-time loop (`dsl.ParallelFor`): a sub-DAG of the root whose tasks (`inside`)
-    read one another directly, and the rest through the loop component's inputs, named as kfp's
-    compiler names them (`pipelinechannel--n`, `pipelinechannel--base-result`), which the loop task
-    binds; each iteration reads its item from the items step's list."""
-
-    def __init__(self, loop: RunTimeLoop, task: str, items_task: str, needed: set[str], inside: set[str]):
-        super().__init__(ROOT)
-        self.loop = loop
-        self.task = task  # the loop's task in the root DAG
-        self.items_task = items_task
-        self.needed = needed  # the loop's nodes that what reads its results needs
-        self.inside = inside  # their tasks
-        taken = {KEY_FIELD}  # the loop item's fields: the key, and each variable's JSON text
-        self.fields = {var: unique(var, taken, "_") for var in loop.fanout.vars}
-        self.items_input = f"pipelinechannel--{items_task}-{ITEMS}"
-        self.item_input = self.items_input + "-loop-item"
-        self.parameters.update({self.items_input: {"parameterType": "LIST"},
-                                self.item_input: {"parameterType": "STRING"}})
-        self.bindings["parameters"][self.items_input] = {
-            "taskOutputParameter": {"outputParameterKey": ITEMS, "producerTask": items_task}}
-        self.dependencies.add(items_task)
-        self.outputs: dict[str, tuple[str, str]] = {}  # output -> (inner task, its output): dsl.Collected
-        self.picks: dict[str, str] = {}  # a name every branch of an `if` assigns, read outside -> its pick task
-
-    def item(self, var: str) -> dict:
-        return self._field(self.fields[var])
-
-    def key(self) -> dict:
-        return self._field(KEY_FIELD)
-
-    def in_loop(self) -> bool:
-        return True
-
-    def _field(self, field: str) -> dict:
-        return {"componentInputParameter": self.item_input,
-                "parameterExpressionSelector": f'parseJson(string_value)["{field}"]'}
-
-    def collected(self, task: str, output: str) -> str:
-        """The loop's output that collects `task`'s `output` over every item (dsl.Collected)."""
-        name = f"pipelinechannel--{task}-{output}"
-        self.outputs[name] = (task, output)
-        return name
 
 
 @dataclass
@@ -439,52 +277,6 @@ class Inputs:
 
     def unique(self, *parts: Any) -> str:
         return unique(input_name(*parts), self.taken, "_")
-
-
-def k8s_name(text: str, fallback: str = "node") -> str:
-    """Lowercase letters, digits and '-', as KFP wants task and pipeline names."""
-    return _K8S_NAME.sub("-", text.lower()).strip("-") or fallback
-
-
-_K8S_NAME = re.compile(r"[^a-z0-9]+")
-
-
-def unique(name: str, taken: set[str], sep: str = "-") -> str:
-    """`name`, or `name-2`, `name-3`, ... : the first one not taken (then taken)."""
-    candidate, n = name, 1
-    while candidate in taken:
-        n += 1
-        candidate = f"{name}{sep}{n}"
-    taken.add(candidate)
-    return candidate
-
-
-_NOT_IN_NAME = re.compile(r"[^A-Za-z0-9_]+")
-MAX_NAME = 64  # a long dict key or index still gives a name a reader can take in
-
-
-def input_name(*parts: Any) -> str:
-    """An input's name from what it carries, its parts joined by `_`: ASCII letters,
-    digits and `_`, starting with a letter, no Python keyword. The name is a parameter
-    of the step's Python function (kfp's executor passes inputs by name), a key
-    kfp.local splits placeholders on `.` and `'` to read, and a name no program name
-    (`_SPEC`, ...) can be. Any other character becomes `_`; the caller makes it unique.
-
-        >>> input_name("parts", "X_train"), input_name("acc", "moons", "knn"), input_name("x", "{{$}}", "é")
-        ('parts_X_train', 'acc_moons_knn', 'x_e')
-    """
-    words = (_NOT_IN_NAME.sub("_", _ascii(str(part))).strip("_") for part in parts)
-    name = "_".join(word for word in words if word)[:MAX_NAME].rstrip("_")
-    if not name[:1].isalpha():
-        name = "input_" + name if name else "input"
-    return name + "_" if keyword.iskeyword(name) else name
-
-
-def _ascii(text: str) -> str:
-    """`text` with accents taken off letters (`données` -> `donnees`); other characters stay."""
-    if text.isascii():
-        return text
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def literal_type(value: Any) -> str:

@@ -25,23 +25,10 @@ from . import options as kfp_options
 from .component import KFP_SDK_VERSION, ComponentFactory
 from .conditions import Conditions
 from .finals import FINALLY_TASK, exit_task
-from .inputs import (
-    AFTER,
-    ARTIFACT_TYPE,
-    PARAMETER_TYPES,
-    RESULT,
-    ROOT,
-    SELF,
-    STATE,
-    Inputs,
-    LoopScope,
-    NodeProblem,
-    Scope,
-    call_template,
-    k8s_name,
-    unique,
-)
+from .inputs import AFTER, PARAMETER_TYPES, RESULT, SELF, STATE, Inputs, NodeProblem, call_template
 from .loops import KEY, RunTimeLoop
+from .naming import k8s_name, unique
+from .scopes import ARTIFACT_TYPE, ROOT, LoopScope, Scope
 from .values import encode
 
 SCHEMA_VERSION = "2.1.0"
