@@ -7,7 +7,7 @@ signature and container settings, the pipeline's inputs from the params, its
 outputs from the workflow's outputs. A run-time loop is a `dsl.ParallelFor`
 (a loop task over a sub-DAG component) over the items a small step hands out,
 its results collected for the tasks outside it (`dsl.Collected`): see
-fuseflow.targets.kfp.loops. An `if` is a dsl.If/Elif/Else group on what a small
+fuseflow.targets.kfp.parallel_for and fuseflow.targets.kfp.loops. An `if` is a dsl.If/Elif/Else group on what a small
 step decides, a name every branch assigns a dsl.OneOf: see
 fuseflow.targets.kfp.conditions. `kfp_yaml.dump` writes the data; nothing here
 imports kfp.
@@ -26,9 +26,10 @@ from .component import KFP_SDK_VERSION, ComponentFactory
 from .conditions import Conditions
 from .finals import FINALLY_TASK, exit_task
 from .inputs import AFTER, PARAMETER_TYPES, RESULT, SELF, STATE, Inputs, NodeProblem, call_template
-from .loops import KEY, RunTimeLoop
+from .loops import RunTimeLoop
 from .naming import k8s_name, unique
-from .scopes import ARTIFACT_TYPE, ROOT, LoopScope, Scope
+from .parallel_for import ParallelFors
+from .scopes import ARTIFACT_TYPE, ROOT, Scope
 from .values import encode
 
 SCHEMA_VERSION = "2.1.0"
@@ -80,10 +81,8 @@ class _Builder:
         self.settings_cache: dict[str, kfp_options.NodeSettings] = {}
         self.producer_output = {node.name: STATE if node.kind == "object" else RESULT for node in every}
         self.origins = {node.name: (node.statement, node.keys) for node in every}
-        self.loop_scopes: list[LoopScope] = []
-        self.gathered: dict[tuple[str, tuple[str, ...]], LoopScope] = {}  # (statement, keys) -> its loop
-        self.loop_components: dict[str, dict] = {}
-        self.loop_component_name: dict[str, str] = {}  # loop task -> its component
+        self.loops = ParallelFors(self)  # the run-time loops' tasks (kfp.parallel_for)
+        self.sub_dags: dict[str, dict] = {}  # the components of the loops, the `if`s' groups and branches
         self.conditions: Conditions | None = None  # the decisions' tasks, made as their nodes are placed
         self.finals = [node for node in wf.nodes if node.final]  # `finally`: the exit task (dsl.ExitHandler)
         self.exit_task = unique("exit-handler", taken_tasks) if self.finals else ""
@@ -92,19 +91,19 @@ class _Builder:
     def build(self) -> tuple[dict, dict, Names]:
         tasks = {}
         needed = needed_nodes(self.wf)  # with `return`, what no output needs does not run, as on every target
-        self.loops_read([node for node in self.wf.nodes if node.name in needed])
+        self.loops.read([node for node in self.wf.nodes if node.name in needed])
         self.conditions = Conditions(self)
         for node in self.wf.nodes:
             if node.name in needed:
                 self.place(node, tasks, ROOT)
-        loops = {scope.task: self.loop_tasks(scope) for scope in self.loop_scopes}
+        loops = {scope.task: self.loops.iteration(scope) for scope in self.loops.scopes}
         outputs = self.outputs(tasks)  # the loops' results are collected for it, so before the loops are written
-        self.loop_components.update(self.conditions.finish())  # every one-of read is known
-        for scope in self.loop_scopes:  # last: what the groups of their `if`s read from outside is known
+        self.sub_dags.update(self.conditions.finish())  # every one-of read is known
+        for scope in self.loops.scopes:  # last: what the groups of their `if`s read from outside is known
             items, inner = loops[scope.task]
             tasks[scope.items_task] = items
-            tasks[scope.task] = self.loop_task(scope)
-            self.loop_components[self.loop_component_name[scope.task]] = self.loop_component(scope, inner)
+            tasks[scope.task] = self.loops.loop_task(scope)
+            self.sub_dags[self.loops.component_name[scope.task]] = self.loops.component(scope, inner)
         if self.finals:
             tasks, outputs = self.exit_handler(tasks, outputs)
         return self.pipeline_spec(tasks, outputs), self.platform_spec(), self.names
@@ -126,7 +125,7 @@ class _Builder:
     def pipeline_spec(self, tasks: dict, outputs: dict) -> dict:
         components = self.factory.components()
         spec = {
-            "components": {**{c.name: c.definition for c in components}, **self.loop_components},
+            "components": {**{c.name: c.definition for c in components}, **self.sub_dags},
             "deploymentSpec": {"executors": {c.executor: c.executor_spec for c in components}},
             "pipelineInfo": self.pipeline_info(),
             "root": {"dag": {"tasks": tasks}, "inputDefinitions": {"parameters": self.root_inputs()}},
@@ -152,7 +151,7 @@ class _Builder:
     def inputs(self, keys: tuple[str, ...] = (), scope: Scope = ROOT) -> Inputs:
         """The inputs of a task for a node with these loop keys (the outputs task has none), in `scope`."""
         return Inputs(self.names.tasks, self.producer_output, self.param_types, self.pipeline_param,
-                      self.nullable, self.origins, keys, scope, self.gathered, self.choose, self.exit_task)
+                      self.nullable, self.origins, keys, scope, self.loops.gathered, self.choose, self.exit_task)
 
     def choose(self, value: ir.OneOf) -> tuple[str, str]:
         assert self.conditions is not None, "one-of values are read once the decisions' tasks exist"
@@ -209,92 +208,6 @@ class _Builder:
                 pending.extend(self.nodes[name].dependencies())
         return sorted(found)
 
-    # --- run-time loops: dsl.ParallelFor over what a small step hands out ------------------
-
-    def loops_read(self, needed: list[Node]) -> None:
-        """The run-time loops whose results a needed node or an output reads, with their scopes."""
-        read: dict[int, set[str]] = {}
-        values = [*(value for node in needed for value in node.values()), *(o.value for o in self.wf.outputs)]
-        for value in values:
-            for inner in ir.walk(value):
-                if type(inner) is ir.Gathered:
-                    fanout = ir.gathering(self.wf.fanouts, inner)
-                    assert fanout is not None, "a Gathered value names a run-time loop of the workflow"
-                    read.setdefault(self.wf.fanouts.index(fanout), set()).add(inner.statement)
-        for i, loop in enumerate(self.runtime_loops):
-            if i not in read:
-                continue
-            task = unique(loop_name(loop), self.taken_tasks)
-            items = unique(task + "-items", self.taken_tasks)
-            needed = loop.needs(read[i])
-            scope = LoopScope(loop, task, items, needed, {self.names.tasks[name] for name in needed})
-            self.loop_scopes.append(scope)
-            self.loop_component_name[task] = "comp-" + unique(task, self.factory.taken)
-            for statement in (*loop.fanout.statements(), *loop.merged):
-                self.gathered[(statement, loop.fanout.keys)] = scope
-            # a name every branch of an `if` assigns: a task passes on the branch taken's result (kfp.conditions)
-            chosen = sorted(read[i] & loop.merged.keys())
-            scope.picks = {name: unique(k8s_name(name), self.taken_tasks) for name in chosen}
-
-    def loop_tasks(self, scope: LoopScope) -> tuple[dict, dict]:
-        """(the items task, the tasks of one iteration: its nodes, its `if`s, its pick tasks)."""
-        inner: dict[str, dict] = {}
-        for node in scope.loop.nodes:
-            if node.name not in scope.needed:
-                continue
-            other = [name for name in node.dependencies() if KEY in name and name not in scope.loop.index]
-            if other:
-                how = "runs after" if other[0] in node.declared_after else "reads"
-                raise NodeProblem(node, f"it {how} {other[0].partition('.')[0]}, the nodes of another run-time "
-                                        "loop, which the KFP target does not pass into a loop yet")
-            self.place(node, inner, scope)
-        assert self.conditions is not None, "a loop's tasks are made once the decisions' tasks can be made"
-        for name, task in scope.picks.items():
-            inner[task] = self.conditions.pick_task(scope, name)
-        return self.items_task(scope), inner
-
-    def items_task(self, scope: LoopScope) -> dict:
-        """The step that hands out the loop's items (kind "items" of fuseflow.targets.kfp.step)."""
-        fanout = scope.loop.fanout
-        inputs = self.inputs()
-        spec = {"vars": [[var, scope.fields[var]] for var in fanout.vars], "where": scope.loop.where,
-                "iterable": inputs.value(fanout.iterable)}
-        component = self.factory.for_items(spec, inputs, kfp_options.settings(None, self.wf))
-        task: dict[str, Any] = {"cachingOptions": {"enableCache": True}, "componentRef": {"name": component.name}}
-        if inputs.producers:
-            task["dependentTasks"] = sorted(inputs.producers)
-        task["inputs"] = {kind: bound for kind, bound in inputs.bindings.items() if bound}
-        task["taskInfo"] = {"name": f"items of {scope.loop.where}"}
-        return task
-
-    def loop_task(self, scope: LoopScope) -> dict:
-        """The loop's task: kfp's `dsl.ParallelFor(items)`, one iteration per item."""
-        fanout = scope.loop.fanout
-        keys = f" ({', '.join(fanout.keys)})" if fanout.keys else ""
-        return {
-            "componentRef": {"name": self.loop_component_name[scope.task]},
-            "dependentTasks": sorted(scope.dependencies),
-            "inputs": {kind: dict(sorted(bound.items())) for kind, bound in scope.bindings.items() if bound},
-            "parameterIterator": {"itemInput": scope.item_input, "items": {"inputParameter": scope.items_input}},
-            "taskInfo": {"name": f"for {', '.join(fanout.vars)} in {scope.loop.where}{keys}"},
-        }
-
-    def loop_component(self, scope: LoopScope, tasks: dict) -> dict:
-        """The loop's sub-DAG: one iteration's tasks, and what is collected of them for the tasks outside."""
-        dag: dict[str, Any] = {"tasks": tasks}
-        definition: dict[str, Any] = {"dag": dag, "inputDefinitions": {}}
-        if scope.outputs:
-            collected = sorted(scope.outputs.items())
-            dag["outputs"] = {"artifacts": {name: {"artifactSelectors": [{"outputArtifactKey": output,
-                                                                          "producerSubtask": task}]}
-                                            for name, (task, output) in collected}}
-            listed = {"artifactType": ARTIFACT_TYPE, "isArtifactList": True}
-            definition["outputDefinitions"] = {"artifacts": {name: listed for name, _ in collected}}
-        if scope.artifacts:
-            definition["inputDefinitions"]["artifacts"] = dict(sorted(scope.artifacts.items()))
-        definition["inputDefinitions"]["parameters"] = dict(sorted(scope.parameters.items()))
-        return definition
-
     # --- finally: dsl.ExitHandler --------------------------------------------------------------
 
     def exit_handler(self, tasks: dict, outputs: dict) -> tuple[dict, dict]:
@@ -325,7 +238,7 @@ class _Builder:
             definition["dag"]["outputs"] = {"artifacts": dict(sorted(selected.items()))}
             definition["outputDefinitions"] = {"artifacts": {name: {"artifactType": ARTIFACT_TYPE}
                                                              for name in sorted(selected)}}
-        self.loop_components[component] = definition
+        self.sub_dags[component] = definition
         handler = {"componentRef": {"name": component},
                    "inputs": {"parameters": {channel["channel"]: {"componentInputParameter": root}
                                              for root, channel in sorted(inputs.items())}},
@@ -397,15 +310,6 @@ def output_name(name: str) -> str:
     program reads (they start with '_', see kfp_component.TEMPLATE_NAMES)."""
     name = re.sub(r"[^A-Za-z0-9_]", "_", name)
     return name if name[:1].isalpha() else "output" + name
-
-
-def loop_name(loop: RunTimeLoop) -> str:
-    """A run-time loop's task: `for-x-in-numbers`, and the keys of the static loop iteration it is
-    in unless what it iterates names them (`for-x-in-data-moons`)."""
-    fanout = loop.fanout
-    name = k8s_name(f"for {' '.join(fanout.vars)} in {loop.where.removeprefix('param ')}", "for")
-    keys = k8s_name(" ".join(fanout.keys), "")
-    return name if not keys or name.endswith(keys) else f"{name}-{keys}"
 
 
 def display_name(node: Node) -> str:
