@@ -207,7 +207,7 @@ return result
 """
 
 # The targets that run a run-time loop inside an `if`; the others refuse it at the loop.
-LOOPS_IN_BRANCHES = {"local", "ray", "prefect"}
+LOOPS_IN_BRANCHES = {"local", "ray", "prefect", "kfp"}
 
 
 def test_a_run_time_loop_in_an_if_expands_only_in_the_branch_taken_on_every_target(scenario, target):

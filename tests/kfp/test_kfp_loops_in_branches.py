@@ -3,13 +3,15 @@ branch's sub-DAGs as a list input; kfp.local runs it as the local target does.
 
 (No `from __future__ import annotations` here: kfp's DSL reads annotations as types.)"""
 
+import copy
+
 import pytest
 
 pytestmark = pytest.mark.kfp
 
-from kfp import dsl  # noqa: E402
+from kfp import compiler, dsl  # noqa: E402
 from kfp.dsl import Artifact, Input, Output, OutputPath  # noqa: E402
-from kfp_helpers import run, spec_of, stored  # noqa: E402
+from kfp_helpers import parse, run, spec_of, stored  # noqa: E402
 
 from fuseflow.targets.kfp import check as kfp_check  # noqa: E402
 
@@ -106,3 +108,235 @@ def test_a_loop_s_results_read_in_a_branch_run_on_kfp_local_as_on_the_local_targ
             (project.root / "calls.log").unlink(missing_ok=True)
         assert runs["kfp"] == runs["local"]
         assert runs["kfp"][0] == taken
+
+
+# --- a run-time loop inside an `if` branch ----------------------------------------------------------
+
+IN_A_BRANCH = """
+    from steps import inc, add, show
+    param xs: list = [1, 2, 3]
+    param n: int = 3
+    a = inc(n)
+    if a > 2 {
+        b = inc(a)
+        for x in xs {                 # only when the branch is taken
+            d = add(x, b)
+            e = show(d, n)
+        }
+        r = show(e)
+    } else {
+        r = inc(a)
+    }
+    last = show(r)
+    return last
+    """
+
+
+def kfp_reference(tmp_path):
+    """The same pipeline in kfp's DSL: the dsl.ParallelFor and its items step inside the dsl.If, dsl.Collected
+    read in the branch, dsl.OneOf of the branches' results after it."""
+    @dsl.component(base_image=IMAGE)
+    def a(n: int, fuseflow_node: str, fuseflow_rerun: str, fuseflow_storage: str, result: Output[Artifact]):
+        pass
+
+    @dsl.component(base_image=IMAGE)
+    def if_1(a: Input[Artifact], test0_right: int) -> int:
+        return 0
+
+    @dsl.component(base_image=IMAGE)
+    def b(a: Input[Artifact], fuseflow_node: str, fuseflow_rerun: str, fuseflow_storage: str,
+          result: Output[Artifact]):
+        pass
+
+    @dsl.component(base_image=IMAGE)
+    def for_x_in_xs_items(xs: list, keys: OutputPath(str)) -> list:
+        return []
+
+    @dsl.component(base_image=IMAGE)
+    def d(b: Input[Artifact], x: str, fuseflow_key: str, fuseflow_node: str, fuseflow_rerun: str,
+          fuseflow_storage: str, result: Output[Artifact]):
+        pass
+
+    @dsl.component(base_image=IMAGE)
+    def e(d: Input[Artifact], n: int, fuseflow_key: str, fuseflow_node: str, fuseflow_rerun: str,
+          fuseflow_storage: str, result: Output[Artifact]):
+        pass
+
+    @dsl.component(base_image=IMAGE)
+    def r_if(e: Input[list[Artifact]], e_keys: str, fuseflow_node: str, fuseflow_rerun: str, fuseflow_storage: str,
+             result: Output[Artifact]):
+        pass
+
+    @dsl.component(base_image=IMAGE)
+    def r_else(a: Input[Artifact], fuseflow_node: str, fuseflow_rerun: str, fuseflow_storage: str,
+               result: Output[Artifact]):
+        pass
+
+    @dsl.component(base_image=IMAGE)
+    def last(r: Input[Artifact], fuseflow_node: str, fuseflow_rerun: str, fuseflow_storage: str,
+             result: Output[Artifact]):
+        pass
+
+    @dsl.pipeline(name="reference")
+    def pipeline(xs: list, n: int = 3, fuseflow_storage: str = "", fuseflow_rerun: str = ""):
+        run = {"fuseflow_rerun": fuseflow_rerun, "fuseflow_storage": fuseflow_storage}
+        made = a(n=n, fuseflow_node="a", **run)
+        decided = if_1(a=made.outputs["result"], test0_right=2)
+        with dsl.If(decided.output == 0):
+            got = b(a=made.outputs["result"], fuseflow_node="b", **run)
+            items = for_x_in_xs_items(xs=xs)
+            with dsl.ParallelFor(items.outputs["Output"]) as item:
+                key = {"fuseflow_key": item.fuseflow_key}
+                added = d(b=got.outputs["result"], x=item.x, fuseflow_node="d.*", **key, **run)
+                shown = e(d=added.outputs["result"], n=n, fuseflow_node="e.*", **key, **run)
+            one = r_if(e=dsl.Collected(shown.outputs["result"]), e_keys=items.outputs["keys"], fuseflow_node="r.if",
+                       **run)
+        with dsl.Else():
+            two = r_else(a=made.outputs["result"], fuseflow_node="r.else", **run)
+        last(r=dsl.OneOf(one.outputs["result"], two.outputs["result"]), fuseflow_node="last", **run)
+
+    path = tmp_path / "reference.yaml"
+    compiler.Compiler().compile(pipeline, str(path))
+    text = path.read_text()
+    # kfp numbers its groups, branches and loops; fuseflow names them after the `if`, its branches, the loop
+    for theirs, ours in (("condition-branches-1", "if-1-branches"), ("for-loop-2", "for-x-in-xs"),
+                         ("condition-3", "if-1-if"), ("condition-4", "if-1-else")):
+        text = text.replace(theirs, ours)
+    return parse(text)[0]
+
+
+def without_names(task: dict) -> dict:
+    """A task without its component's and display name (kfp names components after functions)."""
+    return {key: value for key, value in task.items() if key not in ("componentRef", "taskInfo")}
+
+
+def dag_of(spec: dict, component: str) -> dict:
+    found = copy.deepcopy(spec["components"][component])
+    found["dag"]["tasks"] = {name: without_names(task) for name, task in found["dag"]["tasks"].items()}
+    return found
+
+
+def without_enclosing_decision(theirs: dict) -> None:
+    """kfp passes the output of every `if` around a sub-DAG into it, the loop's included, where nothing reads
+    it; fuseflow passes a decision's output to the branches it triggers only, as for an `if` in a branch."""
+    channel = "pipelinechannel--if-1-Output"
+    del theirs["components"]["comp-for-x-in-xs"]["inputDefinitions"]["parameters"][channel]
+    del theirs["components"]["comp-if-1-if"]["dag"]["tasks"]["for-x-in-xs"]["inputs"]["parameters"][channel]
+
+
+def test_a_loop_in_a_branch_is_what_kfp_writes_for_parallel_for_inside_if(tmp_path):
+    ours, _ = spec_of(IN_A_BRANCH)
+    theirs = kfp_reference(tmp_path)
+    assert kfp_check.references(ours) == []
+    our_tasks, their_tasks = ours["root"]["dag"]["tasks"], theirs["root"]["dag"]["tasks"]
+    assert sorted(our_tasks) == sorted(their_tasks) == ["a", "if-1", "if-1-branches", "last"]
+    for task in our_tasks:  # nothing of the loop at the root: the group, and the one-of read after it
+        assert without_names(our_tasks[task]) == without_names(their_tasks[task])
+    without_enclosing_decision(theirs)
+    # the branch taken holds b, the items task, the loop task and the task reading dsl.Collected
+    branch = dag_of(ours, "comp-if-1-if")
+    assert sorted(branch["dag"]["tasks"]) == ["b", "for-x-in-xs", "for-x-in-xs-items", "r-if"]
+    for component in ("comp-if-1-branches", "comp-if-1-if", "comp-if-1-else", "comp-for-x-in-xs"):
+        assert dag_of(ours, component) == dag_of(theirs, component), component
+
+
+def test_a_loop_in_a_branch_reads_params_and_results_from_outside_it_through_the_branch():
+    ours, _ = spec_of(IN_A_BRANCH)
+    branch = ours["components"]["comp-if-1-if"]["dag"]["tasks"]
+    items = branch["for-x-in-xs-items"]
+    assert items["inputs"]["parameters"]["xs"] == {"componentInputParameter": "pipelinechannel--xs"}
+    assert "dependentTasks" not in items  # the param comes in with the branch
+    assert branch["for-x-in-xs"]["dependentTasks"] == ["b", "for-x-in-xs-items"]
+    group = ours["root"]["dag"]["tasks"]["if-1-branches"]
+    assert group["inputs"]["parameters"]["pipelinechannel--xs"] == {"componentInputParameter": "xs"}
+
+
+AROUND = """
+    workflow inbranch
+    from steps import inc, add, show
+    param xs: list = [1, 2, 3]
+    param n: int = 3
+    a = inc(n)
+    if a > 2 {
+        for x in xs {                     # in a branch, with an `if` per item
+            d = add(x, a)
+            if d > 5 {
+                k = inc(d)
+            } else {
+                k = add(d, 100)
+            }
+        }
+        r = show(k)
+    } else {
+        r = inc(a)
+    }
+    for ds in ["u", "v"] {
+        if a > 3 {
+            if ds == "u" {                # in the branch of a branch, per static iteration
+                for y in xs {
+                    w = add(y, n)
+                }
+                z = show(w, r)
+            } else {
+                z = show(ds)
+            }
+            t = show(z)
+        } else {
+            t = show(a)
+        }
+    }
+    return r, t
+    """
+
+
+@pytest.mark.slow
+def test_loops_in_branches_run_on_kfp_local_as_on_the_local_target(project):
+    """Outputs, calls, what the run did (the loops of a branch not taken skipped for every item, `w.u.*`)
+    and every result under the same key, whichever branches are taken."""
+    from fuseflow.runtime.summary import Summary
+
+    path = project(AROUND)
+    summaries = []
+    for params in ({}, {"n": "1"}, {"n": "2"}):
+        runs = {}
+        for target in ("local", "kfp"):
+            summary, store = Summary(), project.root / target
+            outputs = run(path, target, storage=str(store), param_texts=params, summary=summary)
+            runs[target] = (outputs, sorted(project.calls()), summary.as_json(), stored(store, "inbranch"))
+            (project.root / "calls.log").unlink(missing_ok=True)
+        assert runs["kfp"] == runs["local"], params
+        summaries.append(runs["kfp"][2])
+    taken, other, half = summaries
+    assert taken["decisions"]["if-2.0"] == "else" and "w.v.*" in taken["skipped"]
+    assert {"d.*", "k.if.*", "k.else.*", "w.u.*", "w.v.*"} <= set(other["skipped"])
+    assert "d.*" not in half["skipped"] and "w.u.*" in half["skipped"]
+
+
+def test_a_loop_in_a_branch_read_in_an_if_of_that_branch_comes_into_the_inner_branches():
+    ours, _ = spec_of("""
+        from steps import add, show
+        param xs: list = [1, 2]
+        base = add(1, 2)
+        if base > 0 {
+            for x in xs {
+                grown = add(x, base)
+            }
+            if base > 1 {
+                total = show(grown)
+            } else {
+                total = show(grown, 1)
+            }
+            again = show(total)
+        } else {
+            again = show(base)
+        }
+        return again
+        """)
+    assert kfp_check.references(ours) == []
+    outer = ours["components"]["comp-if-1-if"]["dag"]["tasks"]
+    assert sorted(outer) == ["again-if", "for-x-in-xs", "for-x-in-xs-items", "if-2", "if-2-branches"]
+    collected = "pipelinechannel--for-x-in-xs-pipelinechannel--grown-result"
+    assert outer["if-2-branches"]["inputs"]["artifacts"][collected] == {
+        "taskOutputArtifact": {"outputArtifactKey": "pipelinechannel--grown-result", "producerTask": "for-x-in-xs"}}
+    inner = ours["components"]["comp-if-2-if"]["dag"]["tasks"]["total-if"]
+    assert inner["inputs"]["artifacts"]["grown"] == {"componentInputArtifact": collected}

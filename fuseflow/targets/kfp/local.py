@@ -157,8 +157,16 @@ def summarize(folder: Path, wf: Workflow, summary: Summary) -> None:
     tests = {decision.name: len(decision.tests) for decision in decisions}
     words = {name: branch_taken(tests[name], inside[name].values(), index) if name in tests else str(index)
              for name, index in taken.items()}
-    skipped = skipped_nodes([node.name for node in nodes], inside, taken)
+    skipped = skipped_nodes([node.name for node in nodes], inside, taken) + skipped_loops(wf, taken)
     summary.decide(words, skipped, [node.name for node in wf.nodes], [decision.name for decision in wf.decisions])
+
+
+def skipped_loops(wf: Workflow, taken: dict[str, int]) -> list[str]:
+    """The statements of the run-time loops in branches not taken, for every item (`grown.*`): such a loop
+    never expands (its items task never ran), as the engine names them (runtime.graph.FanOut.skipped)."""
+    return [".".join((statement, *fanout.keys, "*")) for fanout in wf.fanouts
+            if any(taken.get(branch.decision) != branch.index for branch in fanout.when)
+            for statement in fanout.statements()]
 
 
 def item_decisions(wf: Workflow, keys: set[str], taken: dict[str, int]) -> tuple[list[Node], list[Decision]]:

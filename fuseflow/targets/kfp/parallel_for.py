@@ -1,13 +1,25 @@
 """Run-time loops as KFP tasks: an items step, and a loop task (`dsl.ParallelFor`) over the list it hands out.
 
     loops = ParallelFors(builder)
-    loops.read(needed)               # the loops whose results a needed node or an output reads, with their scopes
-    items, inner = loops.iteration(scope)   # the items task, and one iteration's tasks (kfp.loops makes its nodes)
-    loops.loop_task(scope)           # the loop task, once what the iteration reads from outside is known
+    loops.read(needed, tasks)        # the loops whose results a needed node or an output reads, with their scopes
+    inner = loops.iteration(scope)   # one iteration's tasks (kfp.loops makes its nodes), and the items task
+    loops.place(scope)               # the loop task, once what the iteration reads from outside is known
     loops.component(scope, inner)    # its sub-DAG, and what is collected of it for the tasks outside
 
 The tasks reading a loop's results outside it read the loop task's outputs (dsl.Collected) and the
 items task's keys (kfp.inputs.Inputs.gathered).
+
+A loop inside an `if` branch (ir.FanOut.when) has its items task and its loop task in the branch's
+sub-DAG, as a KFP user writes a dsl.ParallelFor inside a dsl.If: they run only when the branch is
+taken, what the loop reads from outside the branch comes in through the branch's inputs, and the
+tasks of the branch read its results directly:
+
+    with dsl.If(decided.output == 0):
+        numbers = upto(n=n)
+        items = fuseflow_items(numbers=numbers.outputs["result"])
+        with dsl.ParallelFor(items.outputs["Output"]) as item:
+            d = double(x=item.x)
+        result_if = collect(d=dsl.Collected(d.outputs["result"]), d_keys=items.outputs["keys"])
 """
 from __future__ import annotations
 
@@ -19,7 +31,7 @@ from . import options as kfp_options
 from .inputs import NodeProblem
 from .loops import KEY, RunTimeLoop
 from .naming import k8s_name, unique
-from .scopes import ARTIFACT_TYPE, LoopScope
+from .scopes import ARTIFACT_TYPE, ROOT, LoopScope
 
 if TYPE_CHECKING:
     from .spec import _Builder
@@ -33,10 +45,13 @@ class ParallelFors:
         self.scopes: list[LoopScope] = []
         self.gathered: dict[tuple[str, tuple[str, ...]], LoopScope] = {}  # (statement, keys) -> its loop
         self.component_name: dict[str, str] = {}  # loop task -> its component
+        self.dags: dict[str, dict[str, dict]] = {}  # loop task -> the DAG it and its items task are in
 
-    def read(self, needed: list[Node]) -> None:
-        """The run-time loops whose results a needed node or an output reads, with their scopes."""
+    def read(self, needed: list[Node], tasks: dict[str, dict]) -> None:
+        """The run-time loops whose results a needed node or an output reads, with their scopes; a loop in
+        an `if` branch in the DAG of that branch, in the root's DAG `tasks` (kfp.conditions)."""
         builder = self.builder
+        assert builder.conditions is not None, "a loop in a branch is placed once the branches can be made"
         read: dict[int, set[str]] = {}
         values = [*(value for node in needed for value in node.values()), *(o.value for o in builder.wf.outputs)]
         for value in values:
@@ -51,8 +66,12 @@ class ParallelFors:
             task = unique(loop_name(loop), builder.taken_tasks)
             items = unique(task + "-items", builder.taken_tasks)
             needed = loop.needs(read[i])
-            scope = LoopScope(loop, task, items, needed, {builder.names.tasks[name] for name in needed})
+            dag, parent = builder.conditions.place(loop.fanout.when, tasks, ROOT)
+            for made in (task, items):
+                builder.conditions.inside(parent, made)
+            scope = LoopScope(loop, task, items, needed, {builder.names.tasks[name] for name in needed}, parent)
             self.scopes.append(scope)
+            self.dags[task] = dag
             self.component_name[task] = "comp-" + unique(task, builder.factory.taken)
             for statement in (*loop.fanout.statements(), *loop.merged):
                 self.gathered[(statement, loop.fanout.keys)] = scope
@@ -60,8 +79,8 @@ class ParallelFors:
             chosen = sorted(read[i] & loop.merged.keys())
             scope.picks = {name: unique(k8s_name(name), builder.taken_tasks) for name in chosen}
 
-    def iteration(self, scope: LoopScope) -> tuple[dict, dict]:
-        """(the items task, the tasks of one iteration: its nodes, its `if`s, its pick tasks)."""
+    def iteration(self, scope: LoopScope) -> dict[str, dict]:
+        """The tasks of one iteration (its nodes, its `if`s, its pick tasks); the items task in its DAG."""
         builder = self.builder
         inner: dict[str, dict] = {}
         for node in scope.loop.nodes:
@@ -76,13 +95,14 @@ class ParallelFors:
         assert builder.conditions is not None, "a loop's tasks are made once the decisions' tasks can be made"
         for name, task in scope.picks.items():
             inner[task] = builder.conditions.pick_task(scope, name)
-        return self.items_task(scope), inner
+        self.dags[scope.task][scope.items_task] = self.items_task(scope)
+        return inner
 
     def items_task(self, scope: LoopScope) -> dict:
         """The step that hands out the loop's items (kind "items" of fuseflow.targets.kfp.step)."""
         builder = self.builder
         fanout = scope.loop.fanout
-        inputs = builder.inputs()
+        inputs = builder.inputs((), scope.parent)
         spec = {"vars": [[var, scope.fields[var]] for var in fanout.vars], "where": scope.loop.where,
                 "iterable": inputs.value(fanout.iterable)}
         component = builder.factory.for_items(spec, inputs, kfp_options.settings(None, builder.wf))
@@ -93,11 +113,11 @@ class ParallelFors:
         task["taskInfo"] = {"name": f"items of {scope.loop.where}"}
         return task
 
-    def loop_task(self, scope: LoopScope) -> dict:
-        """The loop's task: kfp's `dsl.ParallelFor(items)`, one iteration per item."""
+    def place(self, scope: LoopScope) -> None:
+        """The loop's task, kfp's `dsl.ParallelFor(items)` (one iteration per item), beside its items task."""
         fanout = scope.loop.fanout
         keys = f" ({', '.join(fanout.keys)})" if fanout.keys else ""
-        return {
+        self.dags[scope.task][scope.task] = {
             "componentRef": {"name": self.component_name[scope.task]},
             "dependentTasks": sorted(scope.dependencies),
             "inputs": {kind: dict(sorted(bound.items())) for kind, bound in scope.bindings.items() if bound},

@@ -137,15 +137,17 @@ class ChannelScope(Scope):
 
 
 class LoopScope(ChannelScope):
-    """The DAG of a run-time loop (`dsl.ParallelFor`): a sub-DAG of the root whose tasks (`inside`)
-    read one another directly, and the rest through the loop component's inputs, named as kfp's
-    compiler names them (`pipelinechannel--n`, `pipelinechannel--base-result`), which the loop task
-    binds; each iteration reads its item from the items step's list."""
+    """The DAG of a run-time loop (`dsl.ParallelFor`): a sub-DAG of the root, or of the `if` branch the
+    loop is in (`parent`), whose tasks (`inside`) read one another directly, and the rest through the
+    loop component's inputs, named as kfp's compiler names them (`pipelinechannel--n`,
+    `pipelinechannel--base-result`), which the loop task binds; each iteration reads its item from the
+    items step's list."""
 
-    def __init__(self, loop: RunTimeLoop, task: str, items_task: str, needed: set[str], inside: set[str]):
-        super().__init__(ROOT)
+    def __init__(self, loop: RunTimeLoop, task: str, items_task: str, needed: set[str], inside: set[str],
+                 parent: Scope = ROOT):
+        super().__init__(parent)
         self.loop = loop
-        self.task = task  # the loop's task in the root DAG
+        self.task = task  # the loop's task in its parent's DAG, beside the items task
         self.items_task = items_task
         self.needed = needed  # the loop's nodes that what reads its results needs
         self.inside = inside  # their tasks

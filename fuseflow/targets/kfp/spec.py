@@ -91,19 +91,18 @@ class _Builder:
     def build(self) -> tuple[dict, dict, Names]:
         tasks = {}
         needed = needed_nodes(self.wf)  # with `return`, what no output needs does not run, as on every target
-        self.loops.read([node for node in self.wf.nodes if node.name in needed])
         self.conditions = Conditions(self)
+        self.loops.read([node for node in self.wf.nodes if node.name in needed], tasks)
         for node in self.wf.nodes:
             if node.name in needed:
                 self.place(node, tasks, ROOT)
         loops = {scope.task: self.loops.iteration(scope) for scope in self.loops.scopes}
         outputs = self.outputs(tasks)  # the loops' results are collected for it, so before the loops are written
+        for scope in self.loops.scopes:  # in their DAGs before the branches a loop may be in are written
+            self.loops.place(scope)
         self.sub_dags.update(self.conditions.finish())  # every one-of read is known
-        for scope in self.loops.scopes:  # last: what the groups of their `if`s read from outside is known
-            items, inner = loops[scope.task]
-            tasks[scope.items_task] = items
-            tasks[scope.task] = self.loops.loop_task(scope)
-            self.sub_dags[self.loops.component_name[scope.task]] = self.loops.component(scope, inner)
+        for scope in self.loops.scopes:  # last: the groups of their `if`s are in their DAGs
+            self.sub_dags[self.loops.component_name[scope.task]] = self.loops.component(scope, loops[scope.task])
         if self.finals:
             tasks, outputs = self.exit_handler(tasks, outputs)
         return self.pipeline_spec(tasks, outputs), self.platform_spec(), self.names

@@ -16,6 +16,8 @@ class KfpTarget(Target):
     writes_conditions = runs_conditions = True
     # an `if` inside a run-time loop: the same in the loop's sub-DAG, a pick task collected after it
     writes_item_conditions = runs_item_conditions = True
+    # a run-time loop inside an `if` branch: its items and loop tasks in the branch's sub-DAG (kfp.parallel_for)
+    writes_loops_in_branches = runs_loops_in_branches = True
     # dsl.ExitHandler around the rest, the calls exit tasks reading its PipelineTaskFinalStatus
     writes_finally = runs_finally = True
     writes_nested_choices = False  # a dsl.OneOf among a dsl.OneOf's members: not written yet
