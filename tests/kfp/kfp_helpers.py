@@ -4,6 +4,7 @@ pipeline YAML, read it back, and a throwaway project folder with a module whose
 steps log each call (so a test sees which nodes computed and which loaded)."""
 from __future__ import annotations
 
+import copy
 import shutil
 import subprocess
 import sys
@@ -97,6 +98,42 @@ def parse(text: str) -> tuple[dict, dict]:
     return docs[0], (docs[1] if len(docs) > 1 else {})
 
 
+def without_names(task: dict) -> dict:
+    """A task without its component's and display name (kfp names components after functions)."""
+    return {key: value for key, value in task.items() if key not in ("componentRef", "taskInfo")}
+
+
+def dag_of(spec: dict, component: str) -> dict:
+    """A sub-DAG component, its tasks without their names, to compare with what kfp's compiler writes."""
+    found = copy.deepcopy(spec["components"][component])
+    found["dag"]["tasks"] = {name: without_names(task) for name, task in found["dag"]["tasks"].items()}
+    return found
+
+
+def same_root(ours: dict, theirs: dict, tasks: list[str]) -> None:
+    """Our pipeline references only what it has (kfp.check), and its root holds `tasks`, each as kfp's
+    compiler writes it in `theirs` but for their components' and display names."""
+    from fuseflow.targets.kfp import check as kfp_check
+
+    assert kfp_check.references(ours) == []
+    our_tasks, their_tasks = ours["root"]["dag"]["tasks"], theirs["root"]["dag"]["tasks"]
+    assert sorted(our_tasks) == sorted(their_tasks) == tasks
+    for task in tasks:
+        assert without_names(our_tasks[task]) == without_names(their_tasks[task]), task
+
+
+def without_enclosing_decision(spec: dict, channel: str, components: tuple[str, ...]) -> None:
+    """`spec` (kfp's) without the decision output `channel` passed into `components`: kfp's compiler passes
+    the output of every `if` around a sub-DAG into it, where nothing reads it; fuseflow passes it to the
+    branches it triggers only."""
+    for name in components:
+        del spec["components"][name]["inputDefinitions"]["parameters"][channel]
+    for component in spec["components"].values():
+        for task in component.get("dag", {}).get("tasks", {}).values():
+            if task["componentRef"]["name"] in components:
+                del task["inputs"]["parameters"][channel]
+
+
 def compile_text(text: str, name: str = "wf.fuse"):
     workflow, _ = compile_source(textwrap.dedent(text), name)
     return workflow
@@ -141,6 +178,27 @@ def stored(store: Path, workflow: str) -> list[tuple[str, str]]:
     from fuseflow.runtime.storage import open_store
 
     return sorted((result.node, result.key) for result in open_store(str(store)).list(workflow))
+
+
+def done(summary) -> dict:
+    """What a run did (runtime.summary) as every target reports it alike: what it loaded is each target's
+    own (a KFP step loads every item's result of a loop, the local target the results it needs)."""
+    made = summary.as_json()
+    return {"computed": made["nodes"]["computed"], "skipped": made["skipped"], "decisions": made["decisions"]}
+
+
+def on_both(project, path: Path, workflow: str, params: dict[str, str]) -> dict[str, tuple]:
+    """A run of the .fuse file at `path` with `-p` `params` on the local target and on KFP (kfp.local), each
+    with its store in the `project` folder: {target: (outputs, calls, what it did (`done`), what it stored)}."""
+    from fuseflow.runtime.summary import Summary
+
+    runs = {}
+    for target in ("local", "kfp"):
+        summary, store = Summary(), project.root / target
+        outputs = run(path, target, storage=str(store), param_texts=params, summary=summary)
+        runs[target] = (outputs, sorted(project.calls()), done(summary), stored(store, workflow))
+        (project.root / "calls.log").unlink(missing_ok=True)
+    return runs
 
 
 def compile_example(name: str, base_dir: Path | None = None):

@@ -4,15 +4,13 @@ output of a step, with dsl.OneOf for the name every branch assigns; kfp.local ru
 
 (No `from __future__ import annotations` here: kfp's DSL reads annotations as types.)"""
 
-import copy
-
 import pytest
 
 pytestmark = pytest.mark.kfp
 
 from kfp import compiler, dsl  # noqa: E402
 from kfp.dsl import Artifact, Input, Output  # noqa: E402
-from kfp_helpers import parse, spec_of  # noqa: E402
+from kfp_helpers import dag_of, parse, spec_of, without_names  # noqa: E402
 
 DECIDING = """
     from steps import inc, show
@@ -85,17 +83,6 @@ def kfp_reference(tmp_path):
                          ("condition-3", "if-1-elif1"), ("condition-4", "if-1-else")):
         text = text.replace(theirs, ours)
     return parse(text)[0]
-
-
-def without_names(task: dict) -> dict:
-    """A task without its component's and display name (kfp names components after functions)."""
-    return {key: value for key, value in task.items() if key not in ("componentRef", "taskInfo")}
-
-
-def dag_of(spec: dict, component: str) -> dict:
-    found = copy.deepcopy(spec["components"][component])
-    found["dag"]["tasks"] = {name: without_names(task) for name, task in found["dag"]["tasks"].items()}
-    return found
 
 
 def test_the_if_is_what_kfp_writes_for_if_elif_else_and_one_of(tmp_path):

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.kfp
 
 from kfp import compiler, dsl  # noqa: E402
 from kfp.dsl import Artifact, Input, Output, OutputPath  # noqa: E402
-from kfp_helpers import parse, run, spec_of, stored, yaml_of  # noqa: E402
+from kfp_helpers import parse, run, spec_of, stored, without_names, yaml_of  # noqa: E402
 
 from fuseflow.targets.kfp import check as kfp_check  # noqa: E402
 
@@ -79,11 +79,6 @@ def kfp_reference(tmp_path):
     compiler.Compiler().compile(pipeline, str(path))
     text = path.read_text().replace("for-loop-1", "for-x-in-numbers")  # kfp numbers its loops; fuseflow names them
     return parse(text)[0]
-
-
-def without_names(task: dict) -> dict:
-    """A task without its component's and display name (kfp names components after functions)."""
-    return {key: value for key, value in task.items() if key not in ("componentRef", "taskInfo")}
 
 
 def test_the_loop_is_what_kfp_writes_for_parallel_for_and_collected(tmp_path):

@@ -3,15 +3,21 @@ branch's sub-DAGs as a list input; kfp.local runs it as the local target does.
 
 (No `from __future__ import annotations` here: kfp's DSL reads annotations as types.)"""
 
-import copy
-
 import pytest
 
 pytestmark = pytest.mark.kfp
 
 from kfp import compiler, dsl  # noqa: E402
 from kfp.dsl import Artifact, Input, Output, OutputPath  # noqa: E402
-from kfp_helpers import parse, run, spec_of, stored  # noqa: E402
+from kfp_components import IMAGE, decide, each, gather, items  # noqa: E402
+from kfp_helpers import (  # noqa: E402
+    dag_of,
+    on_both,
+    parse,
+    same_root,
+    spec_of,
+    without_enclosing_decision,
+)
 
 from fuseflow.targets.kfp import check as kfp_check  # noqa: E402
 
@@ -31,34 +37,6 @@ READ_IN_A_BRANCH = """
     }
     return total
     """
-
-IMAGE = "python:3.11"
-
-
-@dsl.component(base_image=IMAGE)
-def make(result: Output[Artifact]):
-    pass
-
-
-@dsl.component(base_image=IMAGE)
-def decide() -> int:
-    return 0
-
-
-@dsl.component(base_image=IMAGE)
-def items(keys: OutputPath(str)) -> list:
-    return []
-
-
-@dsl.component(base_image=IMAGE)
-def each(x: str, result: Output[Artifact]):
-    pass
-
-
-@dsl.component(base_image=IMAGE)
-def gather(r: Input[list[Artifact]], r_keys: str, result: Output[Artifact]):
-    pass
-
 
 def test_kfp_fails_to_compile_a_loop_s_results_read_inside_an_if():
     """Why no comparison with kfp's DSL for such a read: kfp 2.17's compiler fails on dsl.Collected read in
@@ -99,13 +77,8 @@ def test_a_loop_s_results_read_in_a_branch_come_into_it_as_a_list_and_the_keys()
 def test_a_loop_s_results_read_in_a_branch_run_on_kfp_local_as_on_the_local_target(project):
     path = project(READ_IN_A_BRANCH)
     expected = ({"total": [[[4, 5, 6]], {}]}, {"total": [[3], {}]})
-    for args, taken in zip(({}, {"param_texts": {"wide": "false"}}), expected, strict=True):
-        runs = {}
-        for target in ("local", "kfp"):
-            store = project.root / target
-            outputs = run(path, target, storage=str(store), **args)
-            runs[target] = (outputs, sorted(project.calls()), stored(store, "readin"))
-            (project.root / "calls.log").unlink(missing_ok=True)
+    for params, taken in zip(({}, {"wide": "false"}), expected, strict=True):
+        runs = on_both(project, path, "readin", params)
         assert runs["kfp"] == runs["local"]
         assert runs["kfp"][0] == taken
 
@@ -205,34 +178,11 @@ def kfp_reference(tmp_path):
     return parse(text)[0]
 
 
-def without_names(task: dict) -> dict:
-    """A task without its component's and display name (kfp names components after functions)."""
-    return {key: value for key, value in task.items() if key not in ("componentRef", "taskInfo")}
-
-
-def dag_of(spec: dict, component: str) -> dict:
-    found = copy.deepcopy(spec["components"][component])
-    found["dag"]["tasks"] = {name: without_names(task) for name, task in found["dag"]["tasks"].items()}
-    return found
-
-
-def without_enclosing_decision(theirs: dict) -> None:
-    """kfp passes the output of every `if` around a sub-DAG into it, the loop's included, where nothing reads
-    it; fuseflow passes a decision's output to the branches it triggers only, as for an `if` in a branch."""
-    channel = "pipelinechannel--if-1-Output"
-    del theirs["components"]["comp-for-x-in-xs"]["inputDefinitions"]["parameters"][channel]
-    del theirs["components"]["comp-if-1-if"]["dag"]["tasks"]["for-x-in-xs"]["inputs"]["parameters"][channel]
-
-
 def test_a_loop_in_a_branch_is_what_kfp_writes_for_parallel_for_inside_if(tmp_path):
     ours, _ = spec_of(IN_A_BRANCH)
     theirs = kfp_reference(tmp_path)
-    assert kfp_check.references(ours) == []
-    our_tasks, their_tasks = ours["root"]["dag"]["tasks"], theirs["root"]["dag"]["tasks"]
-    assert sorted(our_tasks) == sorted(their_tasks) == ["a", "if-1", "if-1-branches", "last"]
-    for task in our_tasks:  # nothing of the loop at the root: the group, and the one-of read after it
-        assert without_names(our_tasks[task]) == without_names(their_tasks[task])
-    without_enclosing_decision(theirs)
+    same_root(ours, theirs, ["a", "if-1", "if-1-branches", "last"])  # nothing of the loop at the root
+    without_enclosing_decision(theirs, "pipelinechannel--if-1-Output", ("comp-for-x-in-xs",))  # unread there
     # the branch taken holds b, the items task, the loop task and the task reading dsl.Collected
     branch = dag_of(ours, "comp-if-1-if")
     assert sorted(branch["dag"]["tasks"]) == ["b", "for-x-in-xs", "for-x-in-xs-items", "r-if"]
@@ -293,17 +243,10 @@ AROUND = """
 def test_loops_in_branches_run_on_kfp_local_as_on_the_local_target(project):
     """Outputs, calls, what the run did (the loops of a branch not taken skipped for every item, `w.u.*`)
     and every result under the same key, whichever branches are taken."""
-    from fuseflow.runtime.summary import Summary
-
     path = project(AROUND)
     summaries = []
     for params in ({}, {"n": "1"}, {"n": "2"}):
-        runs = {}
-        for target in ("local", "kfp"):
-            summary, store = Summary(), project.root / target
-            outputs = run(path, target, storage=str(store), param_texts=params, summary=summary)
-            runs[target] = (outputs, sorted(project.calls()), summary.as_json(), stored(store, "inbranch"))
-            (project.root / "calls.log").unlink(missing_ok=True)
+        runs = on_both(project, path, "inbranch", params)
         assert runs["kfp"] == runs["local"], params
         summaries.append(runs["kfp"][2])
     taken, other, half = summaries
