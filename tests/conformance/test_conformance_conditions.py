@@ -247,7 +247,7 @@ return last, k
 """
 
 # The targets that write a name chosen through the `if` of a branch (a one-of among a one-of's members).
-NESTED_CHOICES = {"local", "ray", "prefect"}
+NESTED_CHOICES = {"local", "ray", "prefect", "kfp"}
 
 
 def test_a_name_assigned_through_the_if_of_a_branch_holds_the_branch_taken_on_every_target(scenario, target):

@@ -5,15 +5,13 @@ dsl.Collected); kfp.local runs it (tests/conformance/test_conformance_conditions
 
 (No `from __future__ import annotations` here: kfp's DSL reads annotations as types.)"""
 
-import copy
-
 import pytest
 
 pytestmark = pytest.mark.kfp
 
 from kfp import compiler, dsl  # noqa: E402
 from kfp.dsl import Artifact, Input, Output, OutputPath  # noqa: E402
-from kfp_helpers import compile_text, parse, run, spec_of, stored  # noqa: E402
+from kfp_helpers import dag_of, on_both, parse, run, spec_of, without_names  # noqa: E402
 
 from fuseflow.targets.kfp import check as kfp_check  # noqa: E402
 
@@ -112,32 +110,9 @@ def kfp_reference(tmp_path):
     return parse(text)[0]
 
 
-def without_names(task: dict) -> dict:
-    """A task without its component's and display name (kfp names components after functions)."""
-    return {key: value for key, value in task.items() if key not in ("componentRef", "taskInfo")}
-
-
-def dag_of(spec: dict, component: str) -> dict:
-    found = copy.deepcopy(spec["components"][component])
-    found["dag"]["tasks"] = {name: without_names(task) for name, task in found["dag"]["tasks"].items()}
-    return found
-
-
 def test_kfp_refuses_a_one_of_in_collected_and_a_collected_task_of_a_branch_in_a_loop():
     """Why a pick task: kfp 2.17 does not compile the two ways without one."""
-    image = "python:3.11"
-
-    @dsl.component(base_image=image)
-    def make(result: Output[Artifact]):
-        pass
-
-    @dsl.component(base_image=image)
-    def decide() -> int:
-        return 0
-
-    @dsl.component(base_image=image)
-    def gather(r: Input[list[Artifact]]):
-        pass
+    from kfp_components import decide, gather, make
 
     def loop(collect):
         with dsl.ParallelFor([1, 2]):
@@ -195,34 +170,6 @@ def with_param_passed_in(theirs: dict) -> None:
     group = theirs["components"]["comp-if-1-branches"]["dag"]["tasks"]
     for task in (loop["if-1-branches"], group["if-1-else"]):
         task["inputs"]["parameters"]["pipelinechannel--n"] = {"componentInputParameter": "pipelinechannel--n"}
-
-
-def test_a_name_assigned_through_the_if_of_a_branch_in_a_loop_is_refused_at_the_if():
-    """KFP writes no one-of among a one-of's members yet (Target.supports), in a loop's body as outside."""
-    from fuseflow.compiler.errors import CompileError
-    from fuseflow.targets import get as get_target
-
-    workflow = compile_text("""
-        from steps import inc, show
-        param xs: list = [1, 2, 3]
-        for x in xs {
-            if x > 1 {
-                if x > 2 {
-                    k = inc(x)
-                } else {
-                    k = show(x)
-                }
-            } else {
-                k = inc(x, 3)
-            }
-            r = show(k)
-        }
-        return r
-        """)
-    with pytest.raises(CompileError) as caught:
-        get_target("kfp").supports(workflow)
-    assert "wf.fuse:5:5: error: --target kfp does not write a name assigned through the `if` of a branch" in str(
-        caught.value)
 
 
 def loop_task(spec: dict, task: str) -> dict:
@@ -316,16 +263,8 @@ def item_project(project):
 
 @pytest.mark.slow
 def test_ifs_in_loops_around_and_inside_static_loops_run_on_kfp_local_as_on_the_local_target(item_project):
-    from fuseflow.runtime.summary import Summary
-
     path = item_project(AROUND_AND_INSIDE)
-    runs = {}
-    for target in ("local", "kfp"):
-        summary = Summary()
-        outputs = run(path, target, storage=str(item_project.root / target), summary=summary)
-        runs[target] = (outputs, sorted(item_project.calls()), summary.as_json(),
-                        stored(item_project.root / target, "itemifs"))
-        (item_project.root / "calls.log").unlink()
+    runs = on_both(item_project, path, "itemifs", {})
     assert runs["kfp"] == runs["local"]  # outputs, calls, what the run did, every result under the same key
     outputs, _, summary, _ = runs["kfp"]
     assert outputs["w"] == {"k0": "k0!", "k1": "k1!", "k2": 106}

@@ -101,8 +101,8 @@ class ComponentFactory:
                               {ITEMS: "NUMBER_INTEGER"})
 
     def for_pick(self, spec: dict, inputs: Inputs, settings: NodeSettings) -> Component:
-        """The step passing on, in a run-time loop, the result of the branch an `if` took (its one
-        input, a dsl.OneOf), for the loop to collect (kfp.conditions)."""
+        """The step passing on the result of the branch an `if` took (its one input, a dsl.OneOf), for a
+        run-time loop to collect or an outer `if`'s dsl.OneOf to take (kfp.conditions)."""
         spec = {"protocol": PROTOCOL, "fusec": __version__, "workflow": self.wf.name, "kind": "pick", **spec}
         return self.component("fuseflow-pick", "the result of the branch taken", spec, inputs, [RESULT], settings)
 

@@ -30,6 +30,18 @@ as a KFP user writes it:
         r = dsl.OneOf(r_if.outputs["result"], r_else.outputs["result"])
         picked = fuseflow_pick(r=r)                                    # task `r`
     collect(r=dsl.Collected(picked.outputs["result"]))
+
+A name a branch assigns through an `if` of its own (a one-of among a one-of's members: k.if.if,
+k.if.else, k.else) is picked the same way inside that branch, the pick's result the branch's member
+of the outer one-of: kfp (2.17) refuses dsl.OneOf(dsl.OneOf(...), ...) ("dsl.OneOf cannot be used
+inside of another dsl.OneOf") and fails to compile a dsl.OneOf of the inner branches' tasks:
+
+    with dsl.If(outer.output == 0):
+        ...                                                            # the inner `if`
+        k_if = fuseflow_pick(k_if=dsl.OneOf(k_if_if.outputs["result"], k_if_else.outputs["result"]))
+    with dsl.Else():
+        k_else = ...
+    last = show(k=dsl.OneOf(k_if.outputs["result"], k_else.outputs["result"]))
 """
 from __future__ import annotations
 
@@ -39,15 +51,16 @@ from typing import TYPE_CHECKING, Any
 from ... import ir
 from ...ir.conditions import shown, where
 from . import options as kfp_options
-from .inputs import Inputs
+from .inputs import RESULT, Inputs, first_member
 from .loops import KEY
 from .naming import k8s_name, unique
-from .scopes import ARTIFACT_TYPE, ITEMS, ChannelScope, LoopScope, Scope
+from .scopes import ARTIFACT_TYPE, ITEMS, ChannelScope, LoopScope, Scope, channel_of
 
 if TYPE_CHECKING:
     from .spec import _Builder
 
 OUTPUT = ITEMS  # the decide step's return value, as kfp names it: `decide.output`
+Sources = tuple[tuple[str, str], ...]  # what each branch of an `if` gives a one-of: (a task, its output)
 
 
 @dataclass
@@ -72,7 +85,8 @@ class Group:
     component: str
     scope: ChannelScope
     branches: dict[int, Branch] = field(default_factory=dict)
-    outputs: dict[tuple[str, ...], str] = field(default_factory=dict)  # one-of members -> the group's output
+    # a one-of's members, each (its task, that task's output) in its branch's DAG -> the group's output
+    outputs: dict[Sources, str] = field(default_factory=dict)
 
 
 class Conditions:
@@ -89,6 +103,7 @@ class Conditions:
             self.written.update((made.name, decision)
                                 for made, decision in zip(loop.decisions, loop.fanout.decisions, strict=True))
         self.groups: dict[str, Group] = {}  # in the order they are opened: outer ones first
+        self.picks: dict[Sources, str] = {}  # a one-of read through a branch -> the pick task there
         self.components: dict[str, dict] = {}
 
     def place(self, when: tuple[ir.Branch, ...], tasks: dict[str, dict], scope: Scope) -> tuple[dict[str, dict], Scope]:
@@ -148,22 +163,55 @@ class Conditions:
     def choose(self, value: ir.OneOf) -> tuple[str, str]:
         """(the group's task, its output) of a name every branch assigns: dsl.OneOf of its nodes."""
         group = self.groups[value.decision]
-        members = tuple(member.node for member in value.members)  # type: ignore[attr-defined]
+        members = self.sources(value)
         found = group.outputs.get(members)
         if found is None:
             found = group.outputs[members] = f"pipelinechannel--{group.task}-oneof-{len(group.outputs) + 1}"
         return group.task, found
 
+    def sources(self, value: ir.OneOf) -> Sources:
+        """What each branch gives the one-of: its node's output, or, for a name the branch assigns through
+        an `if` of its own, the output of a pick task there passing that `if`'s choice on (kfp 2.17 refuses
+        a dsl.OneOf among a dsl.OneOf's members, and fails on one whose member is in a nested dsl.If)."""
+        group = self.groups[value.decision]
+        found = []
+        for index, member in enumerate(value.members):
+            if type(member) is ir.Ref:
+                found.append((self.builder.names.tasks[member.node], self.builder.producer_output[member.node]))
+            else:
+                assert type(member) is ir.OneOf, "a one-of's members are nodes or one-ofs (compiler.conditions)"
+                found.append((self.branch_pick(group.branches.get(index) or self.branch(group, index), member),
+                              RESULT))
+        return tuple(found)
+
+    def branch_pick(self, branch: Branch, value: ir.OneOf) -> str:
+        """The pick task in `branch` passing on the choice `value` of an `if` inside it (`k.if`, its name as
+        the branch holds it, for nodes k.if.if and k.if.else), made once."""
+        key = self.sources(value)
+        if key not in self.picks:
+            first, levels = first_member(value)
+            statement, keys = self.builder.origins[first.node]
+            name = statement.rsplit(".", levels)[0]
+            task = self.picks[key] = unique(k8s_name(".".join((name, *keys))), self.builder.taken_tasks)
+            label = f"{name} ({', '.join(keys)})" if keys else name
+            branch.tasks[task] = self.pick(branch.scope, unindexed(value), label)
+            self.inside(branch.scope, task)
+        return self.picks[key]
+
     def pick_task(self, loop: LoopScope, name: str) -> dict:
         """The task passing on, for each item, the result of the branch taken of `name` (a name every
         branch of an `if` of the loop's body assigns), which the loop collects for the tasks after it."""
+        return self.pick(loop, loop.loop.members(name), f"{name} ({', '.join((*loop.loop.fanout.keys, KEY))})")
+
+    def pick(self, scope: Scope, value: ir.Value, label: str) -> dict:
+        """A task of `scope` passing on the result of the branch taken of the one-of `value` (kind "pick")."""
         builder = self.builder
-        inputs = builder.inputs((), loop)
-        spec = {"input": inputs.value(loop.loop.members(name))["ref"]}
+        inputs = builder.inputs((), scope)
+        spec = {"input": inputs.value(value)["ref"]}
         component = builder.factory.for_pick(spec, inputs, kfp_options.settings(None, builder.wf))
         return {"cachingOptions": {"enableCache": True}, "componentRef": {"name": component.name},
                 "dependentTasks": sorted(inputs.producers), "inputs": {"artifacts": inputs.bindings["artifacts"]},
-                "taskInfo": {"name": f"{name} ({', '.join((*loop.loop.fanout.keys, KEY))})"}}
+                "taskInfo": {"name": label}}
 
     def finish(self) -> dict[str, dict]:
         """The groups' tasks (in their parents' DAGs) and every component; inner decisions first,
@@ -173,7 +221,7 @@ class Conditions:
         return self.components
 
     def finish_group(self, group: Group) -> None:
-        channel = f"pipelinechannel--{group.decide_task}-{OUTPUT}"
+        channel = channel_of(group.decide_task, OUTPUT)
         definition = {"parameterType": "NUMBER_INTEGER"}
         decided = {"taskOutputParameter": {"outputParameterKey": OUTPUT, "producerTask": group.decide_task}}
         group.scope.parameter(channel, definition, decided)
@@ -181,9 +229,7 @@ class Conditions:
         for index, branch in sorted(group.branches.items()):
             branch.scope.parameter(channel, definition, {"componentInputParameter": channel})
             for members in group.outputs:
-                task = self.builder.names.tasks[members[index]]
-                branch.outputs[f"pipelinechannel--{task}-{self.builder.producer_output[members[index]]}"] = (
-                    task, self.builder.producer_output[members[index]])
+                branch.outputs[channel_of(*members[index])] = members[index]
             tasks[branch.task] = {
                 "componentRef": {"name": branch.component},
                 **({"dependentTasks": sorted(branch.scope.dependencies)} if branch.scope.dependencies else {}),
@@ -193,8 +239,8 @@ class Conditions:
             }
             self.components[branch.component] = component(branch.tasks, branch.scope, {
                 name: [(task, output)] for name, (task, output) in sorted(branch.outputs.items())})
-        selectors = {output: [(group.branches[i].task, self.member_channel(members[i]))
-                              for i in sorted(group.branches)] for members, output in group.outputs.items()}
+        selectors = {output: [(group.branches[i].task, channel_of(*members[i])) for i in sorted(group.branches)]
+                     for members, output in group.outputs.items()}
         self.components[group.component] = component(tasks, group.scope, selectors)
         group.parent_tasks[group.task] = {
             "componentRef": {"name": group.component},
@@ -203,15 +249,20 @@ class Conditions:
             "taskInfo": {"name": group.decision.name},
         }
 
-    def member_channel(self, node: str) -> str:
-        return f"pipelinechannel--{self.builder.names.tasks[node]}-{self.builder.producer_output[node]}"
-
     @staticmethod
     def branch_label(decision: ir.Decision, index: int) -> str:
         if index == len(decision.tests):
             return "else"
         word = "if" if index == 0 else "elif"
         return f"{word} {shown(decision.tests[index])}"
+
+
+def unindexed(value: ir.Value) -> ir.Value:
+    """A one-of as a whole, without the use's indexing (`k["x"]`): a pick task passes a whole result on."""
+    if type(value) is ir.OneOf:
+        return ir.OneOf(value.decision, tuple(unindexed(member) for member in value.members))
+    assert type(value) is ir.Ref, "a one-of's members are nodes or one-ofs (compiler.conditions)"
+    return ir.Ref(value.node)
 
 
 def trigger(channel: str, index: int, tests: int) -> str:

@@ -209,8 +209,8 @@ class Inputs:
     def chosen(self, loop: LoopScope, statement: str, value: ir.OneOf) -> dict:
         """A name every branch of an `if` in the loop assigns, outside it: what the loop's pick task
         passes on for each item (dsl.Collected takes no dsl.OneOf: kfp.conditions), the result of whichever
-        branch's node ran, which the step tells by the artifact's header."""
-        nodes = [member.node for member in value.members]  # type: ignore[attr-defined]
+        branch's node ran (an `if`'s inside a branch too), which the step tells by the artifact's header."""
+        nodes = list(dict.fromkeys(ir.referenced_nodes(value)))
         name = self.unique(statement, *self.source(nodes[0])[1:])
         self.collect(name, loop, loop.picks[statement], RESULT)
         return {"each": name, "nodes": nodes}
@@ -226,10 +226,9 @@ class Inputs:
         output of the `if`'s group whose selectors name each branch's node (kfp.conditions)."""
         assert self.choose is not None, "a one-of is read in a workflow with decisions"
         task, output = self.choose(value)
-        first = value.members[0]
-        assert type(first) is ir.Ref, "a one-of's members are nodes (compiler.conditions)"
+        first, levels = first_member(value)
         variable = self.origins[first.node][0] or first.node
-        name = self.unique(variable.rpartition(".")[0] or variable, *first.path)
+        name = self.unique(variable.rsplit(".", levels)[0], *first.path)  # `k` of k.if.if
         self.artifacts[name] = {"artifactType": ARTIFACT_TYPE}
         self.bindings["artifacts"][name], producer = self.scope.artifact(task, output)
         self.depend(producer)
@@ -277,6 +276,18 @@ class Inputs:
 
     def unique(self, *parts: Any) -> str:
         return unique(input_name(*parts), self.taken, "_")
+
+
+def first_member(value: ir.OneOf) -> tuple[ir.Ref, int]:
+    """The node of a one-of's first branch, however deep the `if`s in its branches nest, and how many
+    `if`s down it is: `k` after `if a { if b { k = f() } else { k = g() } } else { k = h() }` is
+    k.if.if two levels down, as many branch words as its name has after the name's own."""
+    member: ir.Value = value
+    levels = 0
+    while type(member) is ir.OneOf:
+        member, levels = member.members[0], levels + 1
+    assert type(member) is ir.Ref, "a one-of's members are nodes or one-ofs (compiler.conditions)"
+    return member, levels
 
 
 def literal_type(value: Any) -> str:

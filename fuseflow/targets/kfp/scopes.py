@@ -22,6 +22,12 @@ ITEMS = "Output"  # the items step's return value, as kfp names it: dsl.Parallel
 ARTIFACT_TYPE = {"schemaTitle": "system.Artifact", "schemaVersion": "0.0.1"}
 
 
+def channel_of(task: str, output: str) -> str:
+    """A task's output as the DAG around it passes it on, named as kfp's compiler names it: an input of a
+    sub-DAG reading it (`pipelinechannel--base-result`), a sub-DAG's output selecting it."""
+    return f"pipelinechannel--{task}-{output}"
+
+
 class Scope:
     """The pipeline's root DAG: tasks read pipeline inputs and each other's outputs directly."""
 
@@ -77,7 +83,7 @@ class ChannelScope(Scope):
     def artifact(self, task: str, output: str, listed: bool = False) -> tuple[dict, str | None]:
         if task in self.inside:
             return super().artifact(task, output)
-        channel = f"pipelinechannel--{task}-{output}"
+        channel = channel_of(task, output)
         self.artifacts[channel] = {"artifactType": ARTIFACT_TYPE, **({"isArtifactList": True} if listed else {})}
         binding, producer = self.parent.artifact(task, output, listed)
         self.bindings["artifacts"][channel] = binding
@@ -89,7 +95,7 @@ class ChannelScope(Scope):
             return super().output_parameter(task, output, definition)
         binding, producer = self.parent.output_parameter(task, output, definition)
         self.depend(producer)
-        return self.parameter(f"pipelinechannel--{task}-{output}", definition, binding), None
+        return self.parameter(channel_of(task, output), definition, binding), None
 
     def depend(self, producer: str | None) -> None:
         """The component's task runs after `producer`, a task of its parent's DAG (None: none there)."""
@@ -153,7 +159,7 @@ class LoopScope(ChannelScope):
         self.inside = inside  # their tasks
         taken = {KEY_FIELD}  # the loop item's fields: the key, and each variable's JSON text
         self.fields = {var: unique(var, taken, "_") for var in loop.fanout.vars}
-        self.items_input = f"pipelinechannel--{items_task}-{ITEMS}"
+        self.items_input = channel_of(items_task, ITEMS)
         self.item_input = self.items_input + "-loop-item"
         self.parameters.update({self.items_input: {"parameterType": "LIST"},
                                 self.item_input: {"parameterType": "STRING"}})
@@ -178,6 +184,6 @@ class LoopScope(ChannelScope):
 
     def collected(self, task: str, output: str) -> str:
         """The loop's output that collects `task`'s `output` over every item (dsl.Collected)."""
-        name = f"pipelinechannel--{task}-{output}"
+        name = channel_of(task, output)
         self.outputs[name] = (task, output)
         return name

@@ -29,7 +29,7 @@ from .inputs import AFTER, PARAMETER_TYPES, RESULT, SELF, STATE, Inputs, NodePro
 from .loops import RunTimeLoop
 from .naming import k8s_name, unique
 from .parallel_for import ParallelFors
-from .scopes import ARTIFACT_TYPE, ROOT, Scope
+from .scopes import ARTIFACT_TYPE, ROOT, Scope, channel_of
 from .values import encode
 
 SCHEMA_VERSION = "2.1.0"
@@ -227,7 +227,7 @@ class _Builder:
         rerouted: dict[str, dict] = {}
         for name, selector in outputs.items():
             (inner,) = selector["artifactSelectors"]
-            channel = f"pipelinechannel--{inner['producerSubtask']}-{inner['outputArtifactKey']}"
+            channel = channel_of(inner["producerSubtask"], inner["outputArtifactKey"])
             selected[channel] = selector
             rerouted[name] = {"artifactSelectors": [{"outputArtifactKey": channel, "producerSubtask": self.exit_task}]}
         definition: dict[str, Any] = {"dag": {"tasks": tasks}, "inputDefinitions": {"parameters": {

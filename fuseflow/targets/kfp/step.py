@@ -19,8 +19,8 @@ where a TEMPLATE says which input holds an argument and how to decode it
 iteration's: its node's name has `*` for the item's key, which comes with the
 item (`fuseflow_key`); kind "items" is the step that hands a loop's items out
 (`hand_out`), kind "decide" the one deciding an `if` (`decide`), kind "pick" the one passing on
-the branch taken's result in a loop (`pick`), kind "finally" the one running several `finally`
-calls (kfp.exit_step). `values` are the
+the branch taken's result (`pick`: in a loop, or in a branch, an `if`'s inside it), kind
+"finally" the one running several `finally` calls (kfp.exit_step). `values` are the
 function's arguments as kfp's executor passes them: parameter values (the
 node's name among them), and artifacts (objects with a `.path`, plus a
 `.metadata` dict for outputs). This module never imports kfp: it reads and
@@ -356,9 +356,10 @@ def decide(spec: dict, values: dict) -> int:
 
 
 def pick(spec: dict, values: dict) -> None:
-    """The pick step of a name every branch of an `if` in a run-time loop assigns: the result of the
-    branch taken (a dsl.OneOf) passed on as it is, its header naming that branch's node and its key,
-    for the loop to collect (kfp.conditions); what reads it outside the loop tells the items apart by it."""
+    """The pick step of a name every branch of an `if` assigns: the result of the branch taken (a
+    dsl.OneOf) passed on as it is, its header naming that branch's node and its key, for a run-time loop
+    to collect (what reads it outside the loop tells the items apart by it), or as the member of an outer
+    `if`'s one-of that an `if` inside its branch chose (kfp.conditions)."""
     source, result = values[spec["input"]], values[RESULT]
     os.makedirs(os.path.dirname(result.path) or ".", exist_ok=True)
     shutil.copyfile(source.path, result.path)

@@ -20,7 +20,8 @@ class KfpTarget(Target):
     writes_loops_in_branches = runs_loops_in_branches = True
     # dsl.ExitHandler around the rest, the calls exit tasks reading its PipelineTaskFinalStatus
     writes_finally = runs_finally = True
-    writes_nested_choices = False  # a dsl.OneOf among a dsl.OneOf's members: not written yet
+    # a name assigned through the `if` of a branch: a pick task in that branch, a member of the outer dsl.OneOf
+    writes_nested_choices = True
 
     def generate(self, wf, base_dir=None) -> str:
         return generator.generate(wf, base_dir)
