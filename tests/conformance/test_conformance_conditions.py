@@ -3,8 +3,6 @@ the name every branch assigns holds the taken branch's result with the key of th
 rerun with another param takes another branch and loads what is stored."""
 from __future__ import annotations
 
-import pytest
-
 DECIDING = """
 workflow deciding
 from conformance_steps import inc, double, add, upto
@@ -31,14 +29,8 @@ last = add(log, chosen, 0)
 return last, part
 """
 
-# The targets whose artifacts and runs write `if`; the others refuse it at the `if`
-# (Target.supports) until they do, which this marks as expected to fail.
-WRITTEN = {"local", "ray", "prefect", "kfp"}
-
 
 def test_an_if_runs_the_branch_taken_on_every_target(scenario, target):
-    if target not in WRITTEN:
-        pytest.xfail(f"--target {target} does not run `if` yet")
     deciding = scenario("deciding", DECIDING)
     script = ((), ("-p", "n=4"), ("-p", "n=2"), ("-p", "n=4", "-p", "quiet=true"))
     runs = deciding.play(target, *script)
@@ -76,8 +68,6 @@ return r
 
 
 def test_nested_ifs_in_a_static_loop_on_every_target(scenario, target):
-    if target not in WRITTEN:
-        pytest.xfail(f"--target {target} does not run `if` yet")
     nested = scenario("nested", NESTED)
     runs = nested.play(target, (), ("-p", "n=1"))
     assert runs == nested.reference((), ("-p", "n=1"))
@@ -114,13 +104,8 @@ every = collect(log, r)                   # the taken branches' results, in item
 return every, r
 """
 
-# The targets that run an `if` inside a run-time loop; the others refuse it at the `if`.
-WRITTEN_IN_LOOPS = {"local", "ray", "prefect", "kfp"}
-
 
 def test_an_if_in_a_run_time_loop_decides_per_item_on_every_target(scenario, target):
-    if target not in WRITTEN_IN_LOOPS:
-        pytest.xfail(f"--target {target} does not run an `if` inside a run-time loop yet")
     deciding = scenario("item_ifs", IN_A_LOOP)
     script = ((), ("-p", "limit=10"), ("-p", "n=5"))
     runs = deciding.play(target, *script)
@@ -159,13 +144,8 @@ every = collect(log, t)
 return every, s
 """
 
-# The targets that run an `if` inside a static loop inside a run-time loop; the others refuse it.
-IN_INNER_LOOPS = {"local", "ray", "prefect"}
-
 
 def test_an_if_in_a_static_loop_of_a_run_time_loop_decides_per_item_and_iteration_on_every_target(scenario, target):
-    if target not in IN_INNER_LOOPS:
-        pytest.xfail(f"--target {target} does not run an `if` inside a static loop inside a run-time loop yet")
     deciding = scenario("inner_ifs", IN_A_STATIC_LOOP)
     script = ((), ("-p", "limit=1"), ("-p", "n=4"))
     runs = deciding.play(target, *script)
@@ -206,13 +186,8 @@ if wide and a > 2 {
 return result
 """
 
-# The targets that run a run-time loop inside an `if`; the others refuse it at the loop.
-LOOPS_IN_BRANCHES = {"local", "ray", "prefect", "kfp"}
-
 
 def test_a_run_time_loop_in_an_if_expands_only_in_the_branch_taken_on_every_target(scenario, target):
-    if target not in LOOPS_IN_BRANCHES:
-        pytest.xfail(f"--target {target} does not run a run-time loop inside an `if` yet")
     deciding = scenario("loop_in_branch", IN_A_BRANCH)
     script = ((), ("-p", "wide=false"), ("-p", "n=4"))
     runs = deciding.play(target, *script)
@@ -246,13 +221,8 @@ last = inc(log, k)
 return last, k
 """
 
-# The targets that write a name chosen through the `if` of a branch (a one-of among a one-of's members).
-NESTED_CHOICES = {"local", "ray", "prefect", "kfp"}
-
 
 def test_a_name_assigned_through_the_if_of_a_branch_holds_the_branch_taken_on_every_target(scenario, target):
-    if target not in NESTED_CHOICES:
-        pytest.xfail(f"--target {target} does not write a name assigned through the `if` of a branch yet")
     nested = scenario("nested_merge", NESTED_MERGE)
     script = ((), ("-p", "up=false"), ("-p", "n=1"))
     runs = nested.play(target, *script)

@@ -2,8 +2,6 @@
 family gathered in item order, a grown list running the new items only, identical keys."""
 from __future__ import annotations
 
-import pytest
-
 FANOUT = """
 workflow fanout
 from conformance_steps import inc, double, collect, upto
@@ -19,14 +17,8 @@ first = inc(log, twice[0])
 return every, first
 """
 
-# The targets whose artifacts and runs write run-time loops; the others refuse them at the
-# loop (Target.supports) until they do, which this marks as expected to fail.
-WRITTEN = {"local", "kfp", "prefect", "ray"}
-
 
 def test_a_run_time_loop_runs_once_per_item_on_every_target(scenario, target):
-    if target not in WRITTEN:
-        pytest.xfail(f"--target {target} does not run run-time loops yet")
     fanout = scenario("fanout", FANOUT)
     runs = fanout.play(target, (), ("-p", "n=4"))
     assert runs == fanout.reference((), ("-p", "n=4"))

@@ -2,8 +2,6 @@
 reading run_status, never stored; the rest's failure stays the run's outcome."""
 from __future__ import annotations
 
-import pytest
-
 CLOSING = """
 workflow closing
 from conformance_steps import inc, at_most, note
@@ -17,14 +15,8 @@ finally {
 return b
 """
 
-# The targets whose artifacts and runs write `finally`; the others refuse it at `finally`
-# (Target.supports) until they do, which this marks as expected to fail.
-WRITTEN = {"local", "ray", "prefect", "kfp"}
-
 
 def test_finally_runs_after_the_rest_on_every_target(scenario, target):
-    if target not in WRITTEN:
-        pytest.xfail(f"--target {target} does not run `finally` yet")
     closing = scenario("closing", CLOSING)
     script = ((), (), ("-p", "n=5"))
     runs = closing.play(target, *script)
@@ -59,8 +51,6 @@ def test_several_finally_calls_reading_each_other_and_failing_on_every_target(sc
     """Several calls (KFP: one exit step running them through the engine, docs/kfp.md), one
     reading another, run_status's failed nodes, and a failure in `finally` after a success (the
     run's error) and after a failure (a warning: the rest's error stays the run's)."""
-    if target not in WRITTEN:
-        pytest.xfail(f"--target {target} does not run `finally` yet")
     closings = scenario("closings", CLOSINGS)
     script = ((), ("-p", "n=2"), ("-p", "n=5"))
     runs = closings.play(target, *script)

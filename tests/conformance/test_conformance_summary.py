@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 
-import pytest
 from conformance_helpers import HERE, Scenario, fusec
 
 EXAMPLES = HERE.parents[1] / "examples"
@@ -101,10 +100,6 @@ return kept
 
 
 def test_the_ifs_of_a_run_time_loop_s_items_are_summarized_alike_on_every_target(scenario, target):
-    from fuseflow.targets import get as get_target
-
-    if not get_target(target).runs_item_conditions:
-        pytest.xfail(f"--target {target} does not run an `if` inside a run-time loop yet")
     flow = scenario("per_item", PER_ITEM)
     outputs, summary, _ = summarized(flow, target, f"summary-{target}")
     assert outputs == {"kept": [4, 105, 108, 2]}

@@ -100,8 +100,10 @@ class Conditions:
         self.decisions = {decision.name: decision for decision in every}
         self.written = dict(self.decisions)  # their tests as the file writes them (`size`, not the item's field)
         for loop in builder.runtime_loops:
-            self.written.update((made.name, decision)
-                                for made, decision in zip(loop.decisions, loop.fanout.decisions, strict=True))
+            # an `if` in a static loop of the body is made once per iteration (`if-1.*.0`, `if-1.*.1`) of
+            # the one the body writes (`if-1.*.*`): matched by its number
+            templates = {decision.name.split(".")[0]: decision for decision in loop.fanout.decisions}
+            self.written.update((made.name, templates[made.name.split(".")[0]]) for made in loop.decisions)
         self.groups: dict[str, Group] = {}  # in the order they are opened: outer ones first
         self.picks: dict[Sources, str] = {}  # a one-of read through a branch -> the pick task there
         self.components: dict[str, dict] = {}

@@ -22,6 +22,9 @@ class KfpTarget(Target):
     writes_finally = runs_finally = True
     # a name assigned through the `if` of a branch: a pick task in that branch, a member of the outer dsl.OneOf
     writes_nested_choices = True
+    # an `if` inside a static loop inside a run-time loop: the static loop unrolled in the loop's sub-DAG
+    # (kfp.loops), one group per iteration decided per item (`if-1.*.0`, `if-1.*.1`)
+    writes_conditions_in_inner_loops = runs_conditions_in_inner_loops = True
 
     def generate(self, wf, base_dir=None) -> str:
         return generator.generate(wf, base_dir)
