@@ -211,6 +211,7 @@ class Graph:
                 for loop in self.run_time], "]", magic=True))] if self.run_time else []),
             *([pretty.entry("decisions=", decisions(wf, values))] if wf.decisions else []),
             pretty.entry("outputs=", pretty.display("{", outputs, "}", magic=True)),
+            *([] if wf.returned else [Text("run_unread=True")]),  # no `return`: every node runs (ir.needed)
             *([pretty.entry("uses=", used_workflows(wf))] if wf.uses else []),
             *(pretty.entry(key + "=", value) for key, value in self.settings),
         ]

@@ -149,6 +149,7 @@ def _build(module: n.Module, lowering: Lowering, effective: dict[str, opts.Targe
         uses=tuple(lowering.uses),
         fanouts=fanouts,
         decisions=tuple(lowering.decisions.values()),
+        returned=returned is not None,
     )
 
 

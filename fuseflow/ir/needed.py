@@ -2,7 +2,9 @@
 
     needed = needed_nodes(wf)        # with `return`, a run leaves the others out on every target
 
-Needed is what a run needs (runtime/plan.py): the returned values' nodes and
+Needed is what a run needs (runtime/plan.py): the returned values' nodes (without
+`return`, the outputs and the nodes nothing reads inside `if` branches, which run
+when their branch is taken though they are no outputs: Workflow.returned) and
 everything they depend on (as Node.dependencies: a method's object and the
 method calls before it on that object, as well as the data read), so an
 object whose methods are needed is needed. Linear in the nodes: the IR's
@@ -26,6 +28,10 @@ def needed_nodes(workflow: Workflow) -> set[str]:
     """The nodes a run with these outputs needs: the outputs' nodes and all they depend on
     (Node.dependencies, spelt out: this pass sees every node of a 100,000-node file)."""
     needed = {name for output in workflow.outputs for name in referenced_nodes(output.value)}
+    if not workflow.returned:  # every node runs: those of `if` branches too (what nothing reads there is no output)
+        needed.update(node.name for node in workflow.nodes if node.when and node.kind != "object" and not node.final)
+        for fanout in workflow.fanouts:  # and every run-time loop, with what it reads
+            needed.update(fanout_inputs(fanout))
     add, update = needed.add, needed.update
     if workflow.fanouts:  # what the run-time loops whose results are read read themselves
         for output in workflow.outputs:

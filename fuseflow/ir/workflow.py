@@ -138,6 +138,9 @@ class Workflow:
     uses: tuple[Use, ...] = ()  # the workflows `use`d and called, inlined (outermost first)
     fanouts: tuple[FanOut, ...] = ()  # run-time loops (fuseflow.ir.fanout), expanded when the workflow runs
     decisions: tuple[Decision, ...] = ()  # the `if` chains (fuseflow.ir.conditions), in source order
+    # whether the file says `return`: its outputs are then all a run needs; without it a run also runs
+    # the nodes nothing reads inside the `if` branches it takes, which are no outputs (fuseflow.ir.needed)
+    returned: bool = False
 
     def stored_at(self, node: Node) -> tuple[str, str]:
         """(workflow, node) its results are kept under: a used workflow's node is kept as that
@@ -179,6 +182,7 @@ def to_data(wf: Workflow) -> dict[str, Any]:
         **({"uses": [_fields(use) for use in wf.uses]} if wf.uses else {}),
         **({"fanouts": [_fanout_data(fanout) for fanout in wf.fanouts]} if wf.fanouts else {}),
         **({"decisions": [_decision_data(decision) for decision in wf.decisions]} if wf.decisions else {}),
+        **({"returned": True} if wf.returned else {}),
     }
 
 
@@ -273,6 +277,7 @@ def from_data(data: dict[str, Any]) -> Workflow:
         uses=tuple(Use(**use) for use in data.get("uses", ())),
         fanouts=tuple(_fanout_from(fanout) for fanout in data.get("fanouts", ())),
         decisions=tuple(_decision_from(decision) for decision in data.get("decisions", ())),
+        returned=data.get("returned", False),
     )
 
 

@@ -69,6 +69,7 @@ def bind(wf: ir.Workflow, home: str, builders: Builders | None = None) -> graph.
         fanouts=[bound_fanout(fanout, builders, imported) for fanout in wf.fanouts] or None,
         finals=finals or None,
         decisions=declared(wf) if wf.decisions else None,
+        run_unread=not wf.returned,
     )
 
 

@@ -51,7 +51,7 @@ def run(wf: Workflow, params: dict[str, Any], settings: RunSettings) -> dict[str
         if settings.summary is not None:
             settings.summary.decided(wf, begun)
     plan = prepare(wf, params, settings)
-    results = _run(wf, params, settings, planning.output_nodes(wf), known, False, plan)
+    results = _run(wf, params, settings, planning.wanted_nodes(wf), known, False, plan)
     assert wf.outputs is not None, "Workflow.__post_init__ fills in the default outputs"
     return {name: resolve(value, results, plan.params) for name, value in wf.outputs.items()}
 

@@ -79,7 +79,7 @@ def explain(plan: RunPlan) -> list[Row]:
     wf, store = plan.wf, plan.store
     stored = {n.name: plan.cacheable[i] and store.has(*wf.stored_at(n.name), plan.keys[n.name])
               for i, n in enumerate(wf.nodes)} if store is not None else {}
-    wanted = [*planning.output_nodes(wf), *(name for fanout in wf.fanouts for name in fanout.reads),
+    wanted = [*planning.wanted_nodes(wf), *(name for fanout in wf.fanouts for name in fanout.reads),
               *(name for decision in wf.decisions for name in decision.reads())]
     states = planning.plan(wf, wanted, (lambda name: stored[name]) if store is not None else None,
                            plan.forced)  # what is stored is asked once per node

@@ -224,13 +224,17 @@ class Workflow:
     as the workflow runs (runtime.fanout). finals: the nodes of `finally`, run after the
     rest on success and on failure, never stored (runtime.final). decisions: the `if` chains
     not made yet (runtime.conditions); skipped: the nodes of branches not taken so far;
-    decided: the decisions made so far, each with the word of the branch it took (runtime.summary)."""
+    decided: the decisions made so far, each with the word of the branch it took (runtime.summary).
+    run_unread: a run also runs every node nothing reads, not only what the outputs need (a file
+    without `return`: its nodes inside the `if` branches it takes, which are no outputs;
+    runtime.plan.wanted_nodes)."""
 
     def __init__(self, name: str, nodes: list[Node], params: list[Param] | None = None,
                  outputs: dict[str, Any] | None = None, storage: str | None = None, source: str = "",
                  home: str | None = None, overrides: list[Override] | None = None,
                  uses: dict[str, tuple[str, str]] | None = None, fanouts: list[FanOut] | None = None,
-                 finals: list[Node] | None = None, decisions: list[Decision] | None = None) -> None:
+                 finals: list[Node] | None = None, decisions: list[Decision] | None = None,
+                 run_unread: bool = False) -> None:
         self.name = name
         self.nodes = nodes
         self.params: list[Param] = [] if params is None else params
@@ -243,6 +247,7 @@ class Workflow:
         self.fanouts: list[FanOut] = [] if fanouts is None else fanouts
         self.finals: list[Node] = [] if finals is None else finals
         self.decisions: list[Decision] = [] if decisions is None else decisions
+        self.run_unread = run_unread
         self.skipped: list[str] = []
         self.decided: dict[str, str | None] = {}
         self._settle()

@@ -87,3 +87,20 @@ def output_nodes(wf: Workflow) -> list[str]:
     for value in wf.outputs.values():
         names.extend(referenced_nodes(value))
     return names
+
+
+def wanted_nodes(wf: Workflow) -> list[str]:
+    """What a run of `wf` (its loops expanded, its decisions made) computes or loads: the outputs'
+    nodes and, for Workflow.run_unread (a file without `return`), every node nothing reads or runs
+    after, objects and the earlier method calls on an object aside: in a file without `return`, those
+    inside the `if` branches taken, which are no outputs, run too."""
+    wanted = output_nodes(wf)
+    if not wf.run_unread:
+        return wanted
+    topology = wf.topology
+    read = {name for needs in topology.needs for name in needs}
+    read.update(name for after in topology.after for name in after)
+    read.update(topology.previous.values())
+    found = set(wanted)
+    return [*wanted, *(node.name for node in wf.nodes
+                       if node.kind != "object" and node.name not in read and node.name not in found)]

@@ -70,6 +70,35 @@ def test_without_return_every_node_is_an_output_or_feeds_one() -> None:
     assert warnings_of(PORT.replace("    return data\n", "")) == ""
 
 
+BRANCHED = """\
+    from examples.ops import add
+    param xs: list = [1, 2]
+    a = add(1, 2)
+    if a > 2 {
+        add(a, 100)                      # nothing reads it: no output, run when its branch is taken
+        b = add(a, 1)
+    }
+    for x in xs {
+        if x > 1 { d = add(x, 10) }
+    }
+    last = add(a, 0)
+    """
+
+
+def test_without_return_the_nodes_of_branches_are_needed_though_they_are_no_outputs() -> None:
+    from fuseflow import ir
+
+    workflow, _ = compile_source(textwrap.dedent(BRANCHED), "wf.fuse")
+    assert not workflow.returned and [output.name for output in workflow.outputs] == ["last"]
+    assert ir.needed_nodes(workflow) == {"a", "add_1", "b", "last"}  # and the loop, whose nodes it makes
+    assert ir.Workflow.from_json(workflow.to_json()).returned is False
+    returned, _ = compile_source(textwrap.dedent(BRANCHED) + "return last\n", "wf.fuse")
+    assert returned.returned and '"returned": true' in returned.to_json()
+    assert ir.Workflow.from_json(returned.to_json()).returned is True
+    assert ir.needed_nodes(returned) == {"a", "last"}
+    assert "'b' is not needed by any returned output" in warnings_of(textwrap.dedent(BRANCHED) + "return last\n")
+
+
 def test_one_node_is_named_alone_and_a_bare_call_by_its_generated_name() -> None:
     text = """\
         from examples.ops import add

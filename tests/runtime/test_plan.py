@@ -123,3 +123,15 @@ def test_rerun_of_a_node_forces_what_runs_after_it():
 def test_after_takes_names_or_families():
     node = rt.call("z", f, [], after=["a", rt.family("w", {"1": rt.ref("w.1"), "2": rt.ref("w.2")}), "a"])
     assert node.after == ("a", "w.1", "w.2")
+
+
+def test_wanted_nodes_are_the_outputs_nodes_unless_the_workflow_runs_what_nothing_reads():
+    from fuseflow.runtime.plan import wanted_nodes
+
+    assert wanted_nodes(WF) == ["out", "t2"]
+    # a file without `return`: also every node nothing reads or runs after; objects and the
+    # method calls before another on their object aside (they run for it)
+    unread = rt.Workflow(name="p", nodes=[*WF.nodes, rt.call("late", f, [], after=["unused"])],
+                         outputs={"out": rt.ref("out")}, run_unread=True)
+    assert wanted_nodes(unread) == ["out", "late"]
+    assert wanted_nodes(rt.Workflow(name="p", nodes=WF.nodes[:4], outputs={}, run_unread=True)) == ["c", "unused"]

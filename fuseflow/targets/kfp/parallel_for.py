@@ -60,6 +60,11 @@ class ParallelFors:
                     fanout = ir.gathering(builder.wf.fanouts, inner)
                     assert fanout is not None, "a Gathered value names a run-time loop of the workflow"
                     read.setdefault(builder.wf.fanouts.index(fanout), set()).add(inner.statement)
+        if not builder.wf.returned:  # without `return` every node runs: those of the body's `if` branches too
+            for i, loop in enumerate(builder.runtime_loops):
+                branched = {node.statement for node in loop.nodes if node.when and node.kind != "object"}
+                if branched:
+                    read.setdefault(i, set()).update(branched)
         for i, loop in enumerate(builder.runtime_loops):
             if i not in read:
                 continue

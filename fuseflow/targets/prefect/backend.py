@@ -57,7 +57,7 @@ from ...runtime.final import final_part, finally_failed, indexed_status, status_
 from ...runtime.graph import Workflow, decision, family, one_of, param, ref, run_status, struct, test
 from ...runtime.invoke import NodeFailed, NodeTimeout
 from ...runtime.params import Param
-from ...runtime.plan import LOAD, RUN, SKIP, output_nodes
+from ...runtime.plan import LOAD, RUN, SKIP, wanted_nodes
 from ...runtime.prepare import RunPlan, RunSettings, one_store, prepare
 from ...runtime.storage import StorageWarning
 from .options import as_objects, task_options
@@ -204,7 +204,7 @@ def planned(wf: Workflow, params: dict[str, Any], settings: RunSettings) -> tupl
     outputs; while run-time loops wait for their items, the part of the workflow that does not
     wait for them, for what their items need (runtime.fanout.next_stage), as the engine runs it."""
     if not wf.fanouts and not wf.decisions:
-        return prepare(wf, params, settings), output_nodes(wf)
+        return prepare(wf, params, settings), wanted_nodes(wf)
     from ...runtime.stages import next_stage  # deferred: a flow without run-time loops or ifs never loads them
 
     part, wanted, _, _ = next_stage(wf)

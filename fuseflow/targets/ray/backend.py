@@ -43,7 +43,7 @@ from ...runtime.invoke import ACTIVE_OPTIONS, NodeFailed, resolve_callable
 from ...runtime.overrides import Override
 from ...runtime.params import Param, ParamError
 from ...runtime.params import resolve as resolve_params
-from ...runtime.plan import LOAD, RUN, SKIP, output_nodes
+from ...runtime.plan import LOAD, RUN, SKIP, wanted_nodes
 from ...runtime.prepare import RunPlan, RunSettings, one_store, prepare
 from ...runtime.progress import Progress, make_progress
 from ...runtime.stages import expanded
@@ -177,7 +177,7 @@ def run(wf: Workflow, params: dict[str, Any], settings: RunSettings, *, address:
             wf, known = expanded(wf, values, stages.part, stages.fetch)
             if settings.summary is not None:
                 settings.summary.decided(wf, begun)
-        results, plan = stages.run(wf, output_nodes(wf), known)
+        results, plan = stages.run(wf, wanted_nodes(wf), known)
     return {name: resolve(value, results, plan.params) for name, value in wf.outputs.items()}
 
 

@@ -65,6 +65,7 @@ WORKFLOW = rt.Workflow(
     outputs={
         "kept": rt.gathered("kept"),
     },
+    run_unread=True,
 )
 
 if __name__ == "__main__":

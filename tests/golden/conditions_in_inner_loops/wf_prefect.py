@@ -75,6 +75,7 @@ WORKFLOW = rt.Workflow(
     outputs={
         "kept": rt.gathered("kept"),
     },
+    run_unread=True,
 )
 
 

@@ -57,6 +57,7 @@ WORKFLOW = rt.Workflow(
     outputs={
         "everything": rt.ref("everything"),
     },
+    run_unread=True,
 )
 
 

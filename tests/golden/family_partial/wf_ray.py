@@ -58,6 +58,7 @@ WORKFLOW = rt.Workflow(
     outputs={
         "everything": rt.ref("everything"),
     },
+    run_unread=True,
 )
 
 if __name__ == "__main__":

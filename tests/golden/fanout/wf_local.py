@@ -50,6 +50,7 @@ WORKFLOW = rt.Workflow(
     outputs={
         "best": rt.ref("best"),
     },
+    run_unread=True,
 )
 
 if __name__ == "__main__":

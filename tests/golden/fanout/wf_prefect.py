@@ -60,6 +60,7 @@ WORKFLOW = rt.Workflow(
     outputs={
         "best": rt.ref("best"),
     },
+    run_unread=True,
 )
 
 

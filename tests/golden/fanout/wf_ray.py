@@ -61,6 +61,7 @@ WORKFLOW = rt.Workflow(
     outputs={
         "best": rt.ref("best"),
     },
+    run_unread=True,
 )
 
 if __name__ == "__main__":

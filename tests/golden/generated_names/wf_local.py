@@ -40,6 +40,7 @@ WORKFLOW = rt.Workflow(
         "u_notify_1": rt.ref("u_notify_1"),
         **{f"log_2.{i}": rt.ref(f"log_2.{i}") for i in [1, 2]},
     },
+    run_unread=True,
 )
 
 if __name__ == "__main__":

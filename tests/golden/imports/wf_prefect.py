@@ -50,6 +50,7 @@ WORKFLOW = rt.Workflow(
         "v": rt.ref("v"),
         "u": rt.ref("u"),
     },
+    run_unread=True,
 )
 
 

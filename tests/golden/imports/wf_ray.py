@@ -51,6 +51,7 @@ WORKFLOW = rt.Workflow(
         "v": rt.ref("v"),
         "u": rt.ref("u"),
     },
+    run_unread=True,
 )
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ WORKFLOW = rt.Workflow(
         "one_row": rt.ref("one_row"),
         "member_indexed": rt.ref("member_indexed"),
     },
+    run_unread=True,
 )
 
 if __name__ == "__main__":

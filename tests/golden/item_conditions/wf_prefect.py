@@ -104,6 +104,7 @@ WORKFLOW = rt.Workflow(
         "note": rt.gathered("note"),
         "total": rt.ref("total"),
     },
+    run_unread=True,
 )
 
 

@@ -105,6 +105,7 @@ WORKFLOW = rt.Workflow(
         "note": rt.gathered("note"),
         "total": rt.ref("total"),
     },
+    run_unread=True,
 )
 
 if __name__ == "__main__":

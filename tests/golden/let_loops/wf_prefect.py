@@ -67,6 +67,7 @@ WORKFLOW = rt.Workflow(
         **{f"literal.{lit}": rt.ref(f"literal.{lit}") for lit in [1, 2]},
         "literal_dict.x": rt.ref("literal_dict.x"),
     },
+    run_unread=True,
 )
 
 

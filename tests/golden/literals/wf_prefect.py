@@ -73,6 +73,7 @@ WORKFLOW = rt.Workflow(
         "consts": rt.ref("consts"),
         "kw": rt.ref("kw"),
     },
+    run_unread=True,
 )
 
 

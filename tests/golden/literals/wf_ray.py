@@ -74,6 +74,7 @@ WORKFLOW = rt.Workflow(
         "consts": rt.ref("consts"),
         "kw": rt.ref("kw"),
     },
+    run_unread=True,
 )
 
 if __name__ == "__main__":

@@ -76,6 +76,7 @@ WORKFLOW = rt.Workflow(
     outputs={
         "total": rt.one_of("if-1", [rt.ref("total.if"), rt.ref("total.else")]),
     },
+    run_unread=True,
 )
 
 if __name__ == "__main__":

@@ -50,6 +50,7 @@ WORKFLOW = rt.Workflow(
         "all_leaves": rt.ref("all_leaves"),
         "all_deep": rt.ref("all_deep"),
     },
+    run_unread=True,
 )
 
 if __name__ == "__main__":

@@ -60,6 +60,7 @@ WORKFLOW = rt.Workflow(
         "all_leaves": rt.ref("all_leaves"),
         "all_deep": rt.ref("all_deep"),
     },
+    run_unread=True,
 )
 
 

@@ -38,6 +38,7 @@ WORKFLOW = rt.Workflow(
         "o_m_1": rt.ref("o_m_1"),
         **{f"leaf.{i}": rt.ref(f"leaf.{i}") for i in [1, 2]},
     },
+    run_unread=True,
 )
 
 if __name__ == "__main__":

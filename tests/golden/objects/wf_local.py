@@ -39,6 +39,7 @@ WORKFLOW = rt.Workflow(
     outputs={
         "r": rt.ref("r"),
     },
+    run_unread=True,
 )
 
 if __name__ == "__main__":

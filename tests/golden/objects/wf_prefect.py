@@ -49,6 +49,7 @@ WORKFLOW = rt.Workflow(
     outputs={
         "r": rt.ref("r"),
     },
+    run_unread=True,
 )
 
 

@@ -49,6 +49,7 @@ WORKFLOW = rt.Workflow(
     outputs={
         **{f"model.{ds}": rt.ref(f"model.{ds}") for ds in ["moons", "circles"]},
     },
+    run_unread=True,
 )
 
 if __name__ == "__main__":

@@ -68,6 +68,7 @@ WORKFLOW = rt.Workflow(
     outputs={
         **{f"model.{ds}": rt.ref(f"model.{ds}") for ds in ["moons", "circles"]},
     },
+    run_unread=True,
     max_pending=20,
 )
 

@@ -67,6 +67,7 @@ WORKFLOW = rt.Workflow(
         "all": rt.ref("all"),
         "indexed": rt.ref("indexed"),
     },
+    run_unread=True,
 )
 
 if __name__ == "__main__":

@@ -77,6 +77,7 @@ WORKFLOW = rt.Workflow(
         "all": rt.ref("all"),
         "indexed": rt.ref("indexed"),
     },
+    run_unread=True,
 )
 
 

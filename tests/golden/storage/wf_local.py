@@ -29,6 +29,7 @@ WORKFLOW = rt.Workflow(
     outputs={
         "x": rt.ref("x"),
     },
+    run_unread=True,
 )
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ WORKFLOW = rt.Workflow(
     outputs={
         "x": rt.ref("x"),
     },
+    run_unread=True,
 )
 
 
