@@ -103,6 +103,8 @@ def explain(plan: RunPlan) -> list[Row]:
         for statement in fanout.statements:
             rows.append(Row(".".join((statement, *fanout.keys, "*")), RUN,
                             [f"one per item of {fanout.where}, known once it has run"]))
+    rows.extend(Row(name, NOT_NEEDED, ["no returned output needs it, nor the run-time loop or `if` it waits for"])
+                for name in wf.unneeded)  # runtime.unneeded: left out before the stages
     rows.extend(Row(name, SKIPPED, ["in a branch not taken"]) for name in wf.skipped)
     return rows
 

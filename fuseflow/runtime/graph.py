@@ -250,6 +250,10 @@ class Workflow:
         self.run_unread = run_unread
         self.skipped: list[str] = []
         self.decided: dict[str, str | None] = {}
+        # left out with the loops and decisions no output needs (runtime.unneeded): nodes, in order (a loop's
+        # statements as `table.*`), and those decisions
+        self.unneeded: dict[str, None] = {}
+        self.unneeded_decisions: set[str] = set()
         self._settle()
 
     def replaced(self, *, nodes: list[Node], outputs: dict[str, Any], fanouts: list[FanOut],

@@ -22,6 +22,7 @@ from .conditions import decide, ready_decisions, taken_branch, waiting_on_decisi
 from .fanout import Fetch, ItemsUnknown, expand_one, handed_on, items_of
 from .fanout import waiting_nodes as reading_loops
 from .graph import Decision, FanOut, Workflow
+from .unneeded import needed_part
 
 # run_part(workflow, wanted, known): the results of the `wanted` nodes of `workflow` (a part of
 # the whole with nothing left to decide in it), with `known` results not computed again.
@@ -30,10 +31,11 @@ RunPart = Callable[[Workflow, list[str], dict[str, Any]], dict[str, Any]]
 
 def expanded(wf: Workflow, params: dict[str, Any], run_part: RunPart,
              fetch: Fetch | None = None) -> tuple[Workflow, dict[str, Any]]:
-    """`wf` with every run-time loop expanded and every decision made, and the results computed
-    on the way that the rest of the run reads (by node name), as run_part gave them."""
+    """`wf` with every run-time loop expanded and every decision made (those no output needs left out
+    first: runtime.unneeded), and the results computed on the way that the rest of the run reads (by
+    node name), as run_part gave them."""
     known: dict[str, Any] = {}
-    while wf.fanouts or wf.decisions:
+    while (wf := needed_part(wf)).fanouts or wf.decisions:  # (with `return`, only those an output needs)
         part, wanted, loops, decisions = next_stage(wf)
         try:
             results = run_part(part, wanted, known) if wanted else {}
@@ -81,10 +83,11 @@ def unknown_keys(wf: Workflow) -> Callable[[str], bool]:
     """Whether a node's key is not known now: it waits for a run-time loop left unexpanded or a
     decision not made, or is one of such a loop's (named after one of its statements and keys), or
     is in a branch a decision did not take (`storage gc` keeps their results)."""
-    waiting = waiting_nodes(wf) | set(wf.skipped)  # a branch not taken now may be taken by a later run
+    # a branch not taken now may be taken by a later run, and what no output needs now needed by another file
+    waiting = waiting_nodes(wf) | set(wf.skipped) | set(wf.unneeded)
     prefixes = tuple(".".join((statement, *fanout.keys)) + "." for fanout in wf.fanouts
                      for statement in fanout.statements)
-    prefixes += tuple(name[:-1] for name in wf.skipped if name.endswith(".*"))  # a loop in a branch not taken
+    prefixes += tuple(name[:-1] for name in (*wf.skipped, *wf.unneeded) if name.endswith(".*"))  # a loop not expanded
 
     def unknown(node: str) -> bool:
         return node in waiting or (bool(prefixes) and node.startswith(prefixes))

@@ -130,10 +130,13 @@ def branch_taken(tests: int, branches: Iterable[int], index: int) -> str | None:
 def skipped_nodes(order: Iterable[str], inside: Mapping[str, Mapping[str, int]], taken: Mapping[str, int]) -> list[str]:
     """The nodes of `order` that a run whose decisions took the branches `taken` (decision -> index)
     skipped: a node inside a decision (`inside`: decision -> {node: its branch's index}) that took
-    another branch, or was never made (a branch around it was not taken). For a target whose run
-    reports only the decisions (KFP's steps); the engine keeps them as it decides (Workflow.skipped)."""
+    another branch (an `if` inside it was then never made). A node no decision around which was made
+    was not needed (with `return`, an `if` no output needs is not made: runtime.unneeded). For a target
+    whose run reports only the decisions (KFP's steps); the engine keeps them as it decides
+    (Workflow.skipped)."""
     within: dict[str, list[tuple[str, int]]] = {}  # node -> the decisions around it, with its branch
     for decision, nodes in inside.items():
         for name, index in nodes.items():
             within.setdefault(name, []).append((decision, index))
-    return [name for name in order if any(taken.get(decision) != index for decision, index in within.get(name, ()))]
+    return [name for name in order if any(decision in taken and taken[decision] != index
+                                          for decision, index in within.get(name, ()))]

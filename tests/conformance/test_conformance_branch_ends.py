@@ -43,3 +43,30 @@ def test_the_nodes_nothing_reads_inside_the_branches_taken_run_on_every_target(s
     assert again.outputs == first.outputs and again.calls == []  # stored: loaded, not run again
     assert other.outputs == {"last": 3}
     assert "add 2 200" in other.calls and "add 3 100" not in other.calls  # the `else` branch's c, now taken
+
+
+NEEDED = ENDS + """
+for x in numbers {                      # a second loop over the same items, whose results are returned
+    y = inc(log, x)
+    if y > 2 { z = add(log, y, 1000) }  # but its `if` is no output's
+}
+total = collect(log, y)
+return last, total
+"""
+
+
+def test_with_return_the_loops_and_ifs_no_output_needs_are_left_out_on_every_target(scenario, target):
+    """Neither expanded nor decided, so what they iterate or test does not run for them (the compiler
+    warns that it does not run), nor are their nodes reported skipped: not needed, on every target."""
+    text = NEEDED.replace("workflow ends", "workflow needed").replace("inc, add,", "inc, add, collect,")
+    needed = scenario("needed", text)
+    script = ((), ("-p", "n=3"))
+    runs = needed.play(target, *script)
+    assert runs == needed.reference(*script)
+    first, grown = runs
+    assert first.outputs == {"last": 4, "total": [[2, 3]]}
+    # a, last, the second loop's items and their inc, total: no branch node, no `if` decided
+    assert first.calls == ["collect 1", "inc 1", "inc 2", "inc 3", "upto 2"]
+    assert [node for node, _ in first.stored] == ["a", "last", "numbers", "total", "y.0", "y.1"]
+    assert grown.calls == ["collect 1", "inc 3", "inc 4", "upto 3"]  # a and last with n=3, the new item
+

@@ -106,6 +106,27 @@ def test_explain_names_the_if_of_the_item_a_node_waits_for(project):
     assert waits_for_all.endswith("the `if` on line 6 (iteration 2) and 1 more, whose tests read results not stored")
 
 
+def test_explain_lists_what_an_if_and_a_loop_no_returned_output_needs_hold_as_not_needed(project):
+    project.fuse("""
+        workflow unneeded
+        from steps import inc, add, pair
+        param xs: list = [1, 2]
+        a = inc(1)
+        if a > 1 { b = add(a, 10) }
+        for x in xs {
+            c = inc(x)
+        }
+        last = inc(a)
+        return last
+    """)
+    rows = explain_keys(project)
+    assert {name: row["status"] for name, row in rows.items()} == {
+        "a": "run", "last": "run", "b": "not needed", "c.*": "not needed"}  # neither decided nor expanded
+    assert rows["b"]["reasons"] == ["no returned output needs it, nor the run-time loop or `if` it waits for"]
+    assert project.outputs() == {"last": 3}
+    assert set(project.stored_nodes("unneeded")) == {"a", "last"}
+
+
 def test_storage_gc_keeps_the_results_of_a_branch_not_taken_now(project):
     project.fuse(FLOW)
     project.outputs("-p", "x=9")

@@ -33,8 +33,7 @@ FLOW = """
         huge = inc(a)
         shown = inc(huge)
     }
-    return chosen, part
-"""
+"""  # no `return`: the third `if` is decided (it takes no branch) although nothing reads its nodes
 
 SKIPPED = ["big", "chosen.if", "chosen.else", "part.if.1", "part.else.2", "huge", "shown"]
 DECISIONS = {"if-1": "elif1", "if-2.1": "else", "if-2.2": "if", "if-3": None}
@@ -43,7 +42,7 @@ DECISIONS = {"if-1": "elif1", "if-2.1": "else", "if-2.2": "if", "if-3": None}
 def test_json_and_summary_give_one_object_with_the_outputs_and_what_the_run_did(project):
     project.fuse(FLOW)
     first = project.outputs("--summary")
-    assert first == {"outputs": {"chosen": 1002, "part": {"1": 2, "2": 1004}},
+    assert first == {"outputs": {"part": {"1": 2, "2": 1004}},
                      "summary": {"nodes": {"computed": 4, "loaded": 0, "skipped": 7}, "skipped": SKIPPED,
                                  "decisions": DECISIONS}}
     assert sorted(project.calls()) == ["add 1002 2", "add 2 1000", "inc 1", "inc 1"]
@@ -60,7 +59,7 @@ def test_json_alone_is_the_outputs_as_before(project):
     project.fuse(FLOW)
     done = project.run("--json")
     assert done.returncode == 0, done.stderr
-    assert done.stdout == '{"chosen": 1002, "part": {"1": 2, "2": 1004}}\n'
+    assert done.stdout == '{"part": {"1": 2, "2": 1004}}\n'
     assert "summary" not in done.stderr
 
 
@@ -68,7 +67,7 @@ def test_summary_alone_prints_the_outputs_as_before_and_one_line_on_stderr(proje
     project.fuse(FLOW)
     done = project.run("--summary")
     assert done.returncode == 0, done.stderr
-    assert done.stdout == "chosen = 1002\npart = {'1': 2, '2': 1004}\n"
+    assert done.stdout == "{'1': 2, '2': 1004}\n"  # one output: its value alone
     assert done.stderr.endswith(
         "summary: 4 computed, 0 loaded, 7 skipped (big, chosen.if, chosen.else, part.if.1, part.else.2 and 2 more); "
         "if-1: elif1, if-2.1: else, if-2.2: if, if-3: no branch\n")
@@ -122,13 +121,13 @@ def test_a_generated_module_takes_the_flag(project, tmp_path):
     assert json.loads(done.stdout)["summary"] == {"nodes": {"computed": 4, "loaded": 0, "skipped": 7},
                                                   "skipped": SKIPPED, "decisions": DECISIONS}
     done = run_module(module, "--json", cwd=tmp_path, pythonpath=project.root, env=project.env())
-    assert done.stdout == '{"chosen": 1002, "part": {"1": 2, "2": 1004}}\n'
+    assert done.stdout == '{"part": {"1": 2, "2": 1004}}\n'
 
 
 def test_the_python_api_fills_in_a_summary_it_is_given(project, load_module):
     wf = load_module(project.fuse(FLOW)).WORKFLOW
     summary = Summary()
-    assert wf.run(no_cache=True, summary=summary) == {"chosen": 1002, "part": {"1": 2, "2": 1004}}
+    assert wf.run(no_cache=True, summary=summary) == {"part": {"1": 2, "2": 1004}}
     assert (summary.counts(), summary.skipped, summary.decisions) == (
         {"computed": 4, "loaded": 0, "skipped": 7}, SKIPPED, DECISIONS)
 

@@ -156,3 +156,38 @@ def test_the_flow_file_s_command_line_reports_the_summary(project, tmp_path, cap
                     "decisions": {"if-1": "elif1"}}}
     assert module.rt.main(module.WORKFLOW, module.deciding, ["--json", "--storage", store]) == 0
     assert capsys.readouterr().out == '{"last": 1003}\n'
+
+
+ENDS = """
+    workflow ends
+    from steps import inc, add
+
+    param x: int = 4
+    param xs: list = [1, 3]
+
+    a = inc(x)
+    if a >= 5 {
+        inc(a, 100)                  # nothing reads it
+    } else {
+        add(a, 200)
+    }
+    for v in xs {
+        if v > 2 { add(v, 300) }     # per item
+    }
+    last = inc(a)
+"""
+
+
+def test_the_flow_file_runs_what_nothing_reads_in_the_branches_taken_and_with_return_leaves_it_out(project):
+    module = project.flow(ENDS)
+    first = run_state(module.ends)
+    assert first.result() == {"last": 6}  # the branches' nodes are no outputs
+    assert sorted(project.calls()) == ["add 3 300", "inc 4", "inc 5", "inc 5"]
+    assert states(task_runs(first, 6)) == {"a": "Completed", "inc_1": "Completed", "add_1": "Skipped",
+                                           "add_2.0": "Skipped", "add_2.1": "Completed", "last": "Completed"}
+    # with `return`, the `if`s and the loop no returned output needs: not decided, not expanded, no task run
+    returned = project.flow(ENDS + "    return last\n", name="wf_returned")
+    second = run_state(returned.ends, x=9)
+    assert second.result() == {"last": 11}
+    assert sorted(project.calls()) == ["inc 10", "inc 9"]
+    assert states(task_runs(second, 2)) == {"a": "Completed", "last": "Completed"}

@@ -60,6 +60,7 @@ from ...runtime.params import Param
 from ...runtime.plan import LOAD, RUN, SKIP, wanted_nodes
 from ...runtime.prepare import RunPlan, RunSettings, one_store, prepare
 from ...runtime.storage import StorageWarning
+from ...runtime.unneeded import needed_part
 from .options import as_objects, task_options
 
 with optional("prefect", "the Prefect target"):
@@ -203,6 +204,7 @@ def planned(wf: Workflow, params: dict[str, Any], settings: RunSettings) -> tupl
     """(plan, the nodes it is for) of what a flow run can decide now: the whole run, for its
     outputs; while run-time loops wait for their items, the part of the workflow that does not
     wait for them, for what their items need (runtime.fanout.next_stage), as the engine runs it."""
+    wf = needed_part(wf)  # (with `return`, without the loops and `if`s no output needs)
     if not wf.fanouts and not wf.decisions:
         return prepare(wf, params, settings), wanted_nodes(wf)
     from ...runtime.stages import next_stage  # deferred: a flow without run-time loops or ifs never loads them
@@ -287,6 +289,9 @@ class FlowRun:
             return None  # `finally`: no call after one that failed, as the engine runs them (runtime.final)
         state = self.states.get(name)
         if state is None or (state == SKIP and self.waiting):
+            if name in self.graph.unneeded:  # with `return`, inside a loop or an `if` no output needs
+                self.submitted[name] = None
+                return None
             if name not in self.graph.index:
                 raise KeyError(f"workflow {self.wf.name!r} has no node named {name!r}")
             held = self.submitted[name] = Held(name, (task, args, kwargs, wait_for))
@@ -323,7 +328,11 @@ class FlowRun:
         nodes, named and keyed by item) and plans what can run now. LoopFailed when what it
         iterates is no list or dict; the first failure of a node when that node failed."""
         keys = tuple(str(key) for key in keys)
+        self.graph = needed_part(self.graph)  # (with `return`, a loop no output needs has no items)
         loop = next((f for f in self.graph.fanouts if f.keys == keys and statement in f.statements), None)
+        if loop is None and ".".join((statement, *keys, "*")) in self.graph.unneeded:
+            self.made = []
+            return []  # its body submits nothing
         if loop is None:
             within = f" in the iteration {'.'.join(keys)}" if keys else ""
             raise KeyError(f"workflow {self.graph.name!r} has no run-time loop of {statement!r}{within} "
@@ -359,7 +368,11 @@ class FlowRun:
         its tests read, makes the decision (runtime.conditions), shows each node of the branches
         not taken as a task run in state Skipped, and plans what can run now. DecisionFailed when
         a test cannot be evaluated; the first failure of a node when a node it reads failed."""
+        self.graph = needed_part(self.graph)  # (with `return`, an `if` no output needs takes no branch)
         decision = next((d for d in self.graph.decisions if d.name == name), None)
+        if decision is None and name in self.graph.unneeded_decisions:
+            self.taken[name] = 0  # its first branch's body submits nothing: no node of it is needed (submit)
+            return 0
         if decision is None:
             raise KeyError(f"workflow {self.graph.name!r} has no `if` {name!r} left to decide")
         from ...runtime.conditions import decide, taken_branch  # deferred: see planned()
@@ -428,6 +441,8 @@ class FlowRun:
         futures in item order (a dict for a dict), indexed by `path` as the file indexes it."""
         keys = tuple(str(key) for key in keys)
         found = self.loop_results.get((keys, statement))
+        if found is None and ".".join((statement, *keys, "*")) in self.graph.unneeded:
+            return None  # read by a node no output needs either
         if found is None:
             raise KeyError(f"the run-time loop of {statement!r} has not expanded: run.expand(...) comes first")
         from ...runtime.fanout import gathered_value  # deferred: see planned()
