@@ -368,7 +368,7 @@ class FlowRun:
         its tests read, makes the decision (runtime.conditions), shows each node of the branches
         not taken as a task run in state Skipped, and plans what can run now. DecisionFailed when
         a test cannot be evaluated; the first failure of a node when a node it reads failed."""
-        self.graph = needed_part(self.graph)  # (with `return`, an `if` no output needs takes no branch)
+        self.graph = needed_part(self.graph)  # (with `return`, an `if` no output needs is not decided)
         decision = next((d for d in self.graph.decisions if d.name == name), None)
         if decision is None and name in self.graph.unneeded_decisions:
             self.taken[name] = 0  # its first branch's body submits nothing: no node of it is needed (submit)
