@@ -92,7 +92,8 @@ def bound_fanout(fanout: ir.FanOut, builders: Builders, imported: Imports) -> gr
         return nodes, gathered, item_decisions(fanout, items, made, where)
 
     return graph.FanOut(fanout.iterable, expand, tuple(fanout.statements()), tuple(ir.fanout_inputs(fanout)),
-                        fanout.keys, where, [(b.decision, b.index) for b in fanout.when])
+                        fanout.keys, where, [(b.decision, b.index) for b in fanout.when],
+                        [name for name, _ in fanout.merged])
 
 
 def item_decisions(fanout: ir.FanOut, items: Any, made: list[ir.Node], where: str) -> list[graph.Decision]:

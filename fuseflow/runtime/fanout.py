@@ -210,7 +210,7 @@ def declare(iterable: ir.Value, nodes: Callable[[Any], Iterable[Node | Decision]
             gathered[name] = collected(values, [_one_of(chosen, (*keys, key)) for key, _ in items(values)])
         return made, gathered, decisions
 
-    return FanOut(iterable, expand, statements, tuple(reads), keys, where, when)
+    return FanOut(iterable, expand, statements, tuple(reads), keys, where, when, tuple(merged or {}))
 
 
 # A name every branch of an `if` in a run-time loop's body assigns, as a generated module declares it:

@@ -95,15 +95,16 @@ class FanOut:
     `if`s in its body, per item, once `iterable` (a Ref or a ParamRef, indexed) is known.
     `keys`: the static loop iteration it is in; `where`: the iterable as the file writes it,
     for messages; `statements`: the names of the statements
-    of its body; `reads`: the nodes outside it that it reads (the iterable's among them).
-    runtime.fanout runs and expands them."""
+    of its body; `reads`: the nodes outside it that it reads (the iterable's among them);
+    `merged`: the names every branch of an `if` of its body assigns. runtime.fanout runs and
+    expands them."""
 
-    __slots__ = ("iterable", "expand", "statements", "reads", "keys", "where", "when")
+    __slots__ = ("iterable", "expand", "statements", "reads", "keys", "where", "when", "merged")
 
     def __init__(self, iterable: ir.Value,
                  expand: Callable[[Any], tuple[list[Node], dict[str, ir.Value], list[Decision]]],
                  statements: tuple[str, ...], reads: tuple[str, ...], keys: tuple[str, ...] = (),
-                 where: str = "", when: Iterable[tuple[str, int]] = ()) -> None:
+                 where: str = "", when: Iterable[tuple[str, int]] = (), merged: Iterable[str] = ()) -> None:
         self.iterable = iterable
         self.expand = expand
         self.statements = statements
@@ -112,6 +113,7 @@ class FanOut:
         self.where = where
         # the `if` branches it is in (not decided yet): it expands once they are taken (runtime.conditions)
         self.when = tuple(ir.Branch(decision, index) for decision, index in when)
+        self.merged = tuple(merged)  # the names every branch of an `if` of its body assigns, gathered too
 
     def skipped(self) -> list[str]:
         """What a branch not taken skips of it: its statements, for every item (`table.*`)."""

@@ -79,7 +79,8 @@ def _needed(wf: Workflow) -> tuple[set[int], set[str]]:
             return
         for inner in ir.walk(value):
             if type(inner) is ir.Gathered:
-                for fanout in _gathering(wf.fanouts, inner):
+                fanout = _gathering(wf.fanouts, inner)
+                if fanout is not None:
                     need_loop(fanout)
             elif type(inner) is ir.OneOf:
                 need_decision(inner.decision)
@@ -102,11 +103,10 @@ def _needed(wf: Workflow) -> tuple[set[int], set[str]]:
     return loops, decisions
 
 
-def _gathering(fanouts: list[FanOut], value: ir.Gathered) -> list[FanOut]:
-    """The run-time loop whose results a Gathered value reads; for a name every branch of an `if` in a
-    body assigns (which no FanOut.statements lists), every loop of the same static iteration."""
-    same = [f for f in fanouts if f.keys == value.keys]
-    return [f for f in same if value.statement in f.statements] or same
+def _gathering(fanouts: list[FanOut], value: ir.Gathered) -> FanOut | None:
+    """The run-time loop whose results a Gathered value reads (a statement's or a merged name's)."""
+    return next((f for f in fanouts if f.keys == value.keys and (
+        value.statement in f.statements or value.statement in f.merged)), None)
 
 
 def _waits(value: ir.Value, dropped: set[str], fanouts: list[FanOut], loops: set[int]) -> bool:
@@ -116,7 +116,9 @@ def _waits(value: ir.Value, dropped: set[str], fanouts: list[FanOut], loops: set
     for inner in ir.walk(value):
         if type(inner) is ir.OneOf and inner.decision in dropped:
             return True
-        if type(inner) is ir.Gathered and any(id(f) not in loops for f in _gathering(fanouts, inner)):
-            return True
+        if type(inner) is ir.Gathered:
+            fanout = _gathering(fanouts, inner)
+            if fanout is not None and id(fanout) not in loops:
+                return True
     return False
 

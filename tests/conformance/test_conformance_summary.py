@@ -106,3 +106,31 @@ def test_the_ifs_of_a_run_time_loop_s_items_are_summarized_alike_on_every_target
     # by name, numbers by value, whatever order the target made the items' decisions in
     assert summary["skipped"] == ["kept.else.1", "kept.else.2", "kept.if.0", "kept.if.3"]
     assert summary["decisions"] == {"if-1.0": "else", "if-1.1": "if", "if-1.2": "if", "if-1.3": "else"}
+
+
+UNNEEDED = """
+workflow unneeded
+from conformance_steps import inc, add, upto
+param log: str = LOG
+numbers = upto(log, 2)
+for x in numbers {
+    if x > 1 { r = add(log, x, 10) } else { r = inc(log, x) }   # returned: the loop and its `if`s are needed
+}
+others = upto(log, 3)
+for y in others {                                  # no output needs it: not expanded, `others` does not run
+    z = add(log, y, 500)
+}
+a = inc(log, 7)
+if a > 1 { b = add(log, a, 1) }                    # no output needs it: not decided, b neither run nor skipped
+return r
+"""
+
+
+def test_what_no_returned_output_needs_is_neither_run_nor_skipped_on_every_target(scenario, target):
+    flow = scenario("unneeded", UNNEEDED)
+    flow.forget_calls()
+    outputs, summary, calls = summarized(flow, target, f"summary-{target}")
+    assert outputs == {"r": [2, 12]}
+    assert calls == ["add 2 10", "inc 1", "upto 2"]
+    assert summary == {"nodes": {"computed": 3, "loaded": 0, "skipped": 2}, "skipped": ["r.else.1", "r.if.0"],
+                       "decisions": {"if-1.0": "else", "if-1.1": "if"}}
